@@ -1,0 +1,3 @@
+from perpdesk.cli import main
+
+main()

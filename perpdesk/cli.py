@@ -1,0 +1,25 @@
+"""The `perpdesk` command. Each part registers its own sub-commands from its own package."""
+
+from __future__ import annotations
+
+import typer
+
+from perpdesk.sandbox.cli import app as sandbox_app
+from perpdesk.services.accounts_cli import app as accounts_app
+from perpdesk.vault.cli import app as vault_app
+from perpdesk.web.cli import register_platform_commands
+
+app = typer.Typer(
+    name="perpdesk",
+    help="Connect, trade and manage exchange futures accounts; run the BitMart Futures sandbox.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+register_platform_commands(app)  # serve, demo
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(vault_app, name="vault")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The domain, pure: value types and typed errors. No I/O, no framework imports."""

@@ -1,0 +1,1 @@
+"""One connector per exchange behind the Protocols in exchanges/base.py."""

@@ -1,0 +1,89 @@
+"""The connector contract the services are written against.
+
+Connectors hold no secrets: credentials are passed per call, opened by the service from the vault
+and dropped after. Per-key state (rate-limit buckets, clock offset) is keyed by the API key id.
+Adding an exchange's perpetuals means implementing these Protocols and registering a factory in
+exchanges/registry.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from perpdesk.core.models import (
+    Balance,
+    Credentials,
+    Instrument,
+    IssuedKey,
+    KeyReport,
+    MarginMode,
+    Order,
+    OrderRequest,
+    OrderResult,
+    Position,
+    PositionMode,
+    PositionSide,
+    StreamEvent,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeInfo:
+    id: str  # "bitmart"
+    name: str  # "Bitmart"
+    markets: tuple[str, ...]  # ("futures",)
+    credential_fields: tuple[str, ...]  # ("api_key", "secret", "passphrase")
+    passphrase_hint: str  # "The Memo you gave the key on BitMart's API Management page"
+    supports_fast_connect: bool
+    unsupported_note: str = ""  # e.g. "BitMart Spot is not supported"
+
+
+@runtime_checkable
+class FuturesConnector(Protocol):
+    info: ExchangeInfo
+
+    async def inspect_key(self, creds: Credentials) -> KeyReport: ...
+    async def balances(self, creds: Credentials) -> list[Balance]: ...
+    async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]: ...
+    async def instruments(self) -> list[Instrument]: ...
+    async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult: ...
+    async def cancel_order(
+        self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> None: ...
+    async def amend_order(
+        self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+        client_order_id: str | None = None, price: Decimal | None = None, size: Decimal | None = None,
+    ) -> None: ...
+    async def get_order(
+        self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> Order | None: ...
+    async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]: ...
+    async def order_history(self, creds: Credentials, symbol: str) -> list[Order]: ...
+    async def set_leverage(
+        self, creds: Credentials, symbol: str, leverage: Decimal, margin_mode: MarginMode
+    ) -> None: ...
+    async def set_position_mode(self, creds: Credentials, mode: PositionMode) -> None: ...
+    async def set_tp_sl(
+        self, creds: Credentials, symbol: str, side: PositionSide, *,
+        take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+    ) -> None: ...
+    async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult: ...
+    def stream(self, creds: Credentials, symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]: ...
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class FastConnectProvider(Protocol):
+    """OAuth 2.0 authorisation-code + PKCE client side of an exchange's Fast Connect."""
+
+    def authorize_url(
+        self, *, state: str, code_challenge: str, redirect_uri: str, ip_whitelist: Sequence[str],
+        label: str | None = None,
+    ) -> str: ...
+    async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> IssuedKey: ...
+    async def revoke(self, api_key: str) -> None: ...

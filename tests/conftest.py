@@ -1,0 +1,3 @@
+"""Shared fixtures live in tests/fixtures/; each part adds its plugin module here."""
+
+pytest_plugins: list[str] = []
