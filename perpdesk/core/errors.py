@@ -94,7 +94,10 @@ class WrongPassphrase(ExchangeError):
 
 class TimestampOutOfWindow(ExchangeError):
     code = "timestamp_out_of_window"
-    next_step = "The clocks disagree; perpdesk resynchronises and retries. If it persists, check the server clock."
+    next_step = (
+        "The clocks disagree; perpdesk resynchronises and retries. "
+        "If it persists, check the server clock."
+    )
 
 
 class IpNotAllowed(ExchangeError):
