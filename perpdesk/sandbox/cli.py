@@ -1,5 +1,245 @@
-"""`perpdesk sandbox`: run the local BitMart exchange, and `perpdesk sandbox admin ...`."""
+"""`perpdesk sandbox`: run the local BitMart exchange, and `perpdesk sandbox admin ...` to drive it."""
 
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import httpx
 import typer
 
-app = typer.Typer(help="The local BitMart Futures sandbox exchange.", no_args_is_help=True)
+app = typer.Typer(help="The local BitMart Futures sandbox exchange.", invoke_without_command=True)
+admin_app = typer.Typer(help="Drive a running sandbox through its admin API.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+@app.callback()
+def sandbox(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8810, help="Port to listen on."),
+    state: str = typer.Option(":memory:", "--state", help="SQLite state file (':memory:' = throw-away)."),
+    admin_token: str = typer.Option(
+        "", envvar="PERPDESK_SANDBOX_ADMIN_TOKEN", help="Admin API token; generated and printed when empty."
+    ),
+    auto_whitelist_after: float | None = typer.Option(
+        None, help="Approve futures API whitelist requests automatically after this many seconds."
+    ),
+    seed: int = typer.Option(1, help="Seed of the deterministic price process."),
+    price_interval: float = typer.Option(1.0, help="Seconds between price ticks."),
+    funding_interval: float = typer.Option(8 * 3600.0, help="Seconds between funding settlements."),
+    rate_limit_factor: float = typer.Option(
+        1.0, help="Scale BitMart's rate limits (0 = off; for benchmarks)."
+    ),
+    public_url: str = typer.Option("", help="URL browsers use to reach the sandbox pages."),
+) -> None:
+    """Run the sandbox (when no sub-command is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from perpdesk.sandbox.context import SandboxConfig
+    from perpdesk.sandbox.server import run_sandbox
+
+    config = SandboxConfig(
+        host=host,
+        port=port,
+        state_path=state,
+        admin_token=admin_token,
+        auto_whitelist_after=auto_whitelist_after,
+        seed=seed,
+        price_interval_s=price_interval,
+        funding_interval_s=funding_interval,
+        public_url=public_url or f"http://{host}:{port}",
+        extra={"rate_limit_factor": str(rate_limit_factor)},
+    )
+    typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
+    run_sandbox(config)
+
+
+class AdminClient:
+    """Sync client of the admin API (used by the CLI and the test fixture)."""
+
+    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url + "/sandbox-admin",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
+        response = self._http.request(method, path, json=body, params={k: v for k, v in query.items() if v})
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"error": {"field": "", "message": response.text}}
+        if response.status_code >= 400:
+            error = payload.get("error", {}) if isinstance(payload, dict) else {}
+            raise AdminCallError(
+                response.status_code, error.get("field", ""), error.get("message", str(payload))
+            )
+        return payload
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AdminCallError(RuntimeError):
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(f"{status} {field}: {message}" if field else f"{status} {message}")
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+_state: dict[str, Any] = {}
+
+
+@admin_app.callback()
+def admin(
+    url: str = typer.Option("http://127.0.0.1:8810", envvar="PERPDESK_SANDBOX_URL", help="Sandbox base URL."),
+    token: str = typer.Option(..., envvar="PERPDESK_SANDBOX_ADMIN_TOKEN", help="Admin token."),
+) -> None:
+    _state["client"] = AdminClient(url, token)
+
+
+def _run(method: str, path: str, body: dict[str, Any] | None, as_json: bool, **query: Any) -> None:
+    client: AdminClient = _state["client"]
+    try:
+        result = client.call(method, path, body, **query)
+    except AdminCallError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: cannot reach the sandbox at {client.url}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items() if isinstance(result, dict) else enumerate(result):
+            typer.echo(f"{key}: {value}")
+
+
+def _csv(value: str | None) -> list[str]:
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
+
+
+def _deposits(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        currency, sep, amount = item.partition("=")
+        if not sep or not currency or not amount:
+            raise typer.BadParameter(f"{item!r}: write deposits as CURRENCY=AMOUNT, e.g. USDT=1000")
+        out[currency.strip().upper()] = amount.strip()
+    return out
+
+
+JSON_OPT = typer.Option(False, "--json", help="Print JSON.")
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: str = typer.Option(...),
+    password: str = typer.Option(..., help="At least 8 characters."),
+    whitelisted: bool = typer.Option(False, "--whitelisted", help="Whitelist the account for futures API."),
+    deposit: list[str] = typer.Option([], help="CURRENCY=AMOUNT credited to the spot wallet; repeatable."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Register a user; prints uid, email and TOTP secret."""
+    body = {"email": email, "password": password, "whitelisted": whitelisted, "deposit": _deposits(deposit)}
+    _run("POST", "/users", body, as_json)
+
+
+@admin_app.command("create-key")
+def create_key(
+    email: str = typer.Option(...),
+    memo: str = typer.Option(..., help="The key's memo (the passphrase clients send)."),
+    permissions: str = typer.Option("future_trade", help="Comma list of spot_trade,future_trade,withdraw."),
+    ip: str = typer.Option("", help="Comma list of IPv4 addresses the key may be used from."),
+    label: str = typer.Option(""),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create an API key; prints api_key, secret_key and memo."""
+    body = {"email": email, "memo": memo, "permissions": _csv(permissions), "ip": _csv(ip), "label": label}
+    _run("POST", "/keys", body, as_json)
+
+
+@admin_app.command("whitelist")
+def whitelist(email: str = typer.Option(...), as_json: bool = JSON_OPT) -> None:
+    """Whitelist an account for futures API trading."""
+    _run("POST", "/whitelist", {"email": email}, as_json)
+
+
+@admin_app.command("deposit")
+def deposit_cmd(
+    email: str = typer.Option(...),
+    amount: str = typer.Option(...),
+    currency: str = typer.Option("USDT"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Credit a user's spot wallet."""
+    _run("POST", "/deposit", {"email": email, "amount": amount, "currency": currency}, as_json)
+
+
+@admin_app.command("set-price")
+def set_price(
+    symbol: str = typer.Option(...), price: str = typer.Option(...), as_json: bool = JSON_OPT
+) -> None:
+    """Set a contract's mark and last price (orders fill and trigger accordingly)."""
+    _run("POST", "/price", {"symbol": symbol, "price": price}, as_json)
+
+
+@admin_app.command("fault")
+def fault(
+    kind: str = typer.Option(..., help="latency | http_error | rate_limit | drop | execute_then_drop"),
+    path: str = typer.Option("*", help="Endpoint path, e.g. /contract/private/submit-order, or * for all."),
+    method: str | None = typer.Option(None, help="GET or POST (default both)."),
+    latency_ms: int = typer.Option(0),
+    status: int = typer.Option(503, help="HTTP status for http_error."),
+    times: int | None = typer.Option(None, help="Hit this many requests, then disappear."),
+    probability: float = typer.Option(1.0),
+    clear: bool = typer.Option(False, "--clear", help="Remove faults (of --path if given) instead."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Inject (or --clear) a fault on an endpoint."""
+    if clear:
+        _run("POST", "/faults/clear", {"path": None if path == "*" else path}, as_json)
+        return
+    body = {
+        "kind": kind,
+        "path": path,
+        "method": method,
+        "latency_ms": latency_ms,
+        "status": status,
+        "times": times,
+        "probability": probability,
+    }
+    _run("POST", "/faults", body, as_json)
+
+
+@admin_app.command("create-oauth-client")
+def create_oauth_client(
+    name: str = typer.Option(...),
+    redirect_uri: list[str] = typer.Option(..., help="Exact redirect URI; repeatable."),
+    ip: str = typer.Option("", help="Comma list of IPv4 addresses the client's keys are bound to."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Register a Fast Connect (OAuth) client; prints client_id and client_secret."""
+    body = {"name": name, "redirect_uris": redirect_uri, "ip_whitelist": _csv(ip)}
+    _run("POST", "/oauth-clients", body, as_json)
+
+
+@admin_app.command("outbox")
+def outbox(email: str | None = typer.Option(None), as_json: bool = JSON_OPT) -> None:
+    """Emails the sandbox has sent (to one address if given)."""
+    _run("GET", "/outbox", None, as_json, email=email)
+
+
+@admin_app.command("user")
+def user(email: str = typer.Option(...), as_json: bool = JSON_OPT) -> None:
+    """A user's state: whitelisting, whitelist request, keys (never secrets)."""
+    _run("GET", "/user", None, as_json, email=email)
+
+
+def env_token() -> str:
+    return os.environ.get("PERPDESK_SANDBOX_ADMIN_TOKEN", "")

@@ -1,10 +1,74 @@
-"""`perpdesk serve` and `perpdesk demo`."""
+"""`perpdesk serve` (the platform) and `perpdesk demo` (platform + sandbox, no configuration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from perpdesk.settings import SettingsError, load_settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"perpdesk: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
 
 
 def register_platform_commands(app: typer.Typer) -> None:
     @app.command()
-    def serve() -> None:
-        """Run the platform."""
-        raise typer.Exit(1)
+    def serve(
+        host: Annotated[str | None, typer.Option(help="Listen address (PERPDESK_HOST).")] = None,
+        port: Annotated[int | None, typer.Option(help="Listen port (PERPDESK_PORT).")] = None,
+        init_master_key: Annotated[
+            bool, typer.Option(help="Create the master key file if it does not exist (then back it up).")
+        ] = False,
+    ) -> None:
+        """Run the platform (configured by PERPDESK_* environment variables; see docs/platform.md)."""
+        overrides: dict[str, object] = {}
+        if host is not None:
+            overrides["host"] = host
+        if port is not None:
+            overrides["port"] = port
+        try:
+            settings = load_settings(**overrides)
+        except SettingsError as exc:
+            raise _fail(str(exc)) from None
+        from perpdesk.logging import configure_logging
+        from perpdesk.vault import MasterKeyError, ensure_keyring_file
+
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+        if init_master_key and not settings.master_key:
+            ensure_keyring_file(settings.master_key_file or settings.default_master_key_file())
+        try:
+            from perpdesk.web.app import create_app
+
+            fastapi_app = create_app(settings)
+        except (MasterKeyError, SettingsError) as exc:
+            raise _fail(str(exc)) from None
+        import uvloop
+
+        from perpdesk.web.server import serve_platform
+
+        uvloop.run(serve_platform(fastapi_app, settings))
+
+    @app.command()
+    def demo(
+        data_dir: Annotated[
+            Path, typer.Option(help="Where the demo keeps its SQLite files and keys.")
+        ] = Path("./data"),
+        port: Annotated[int, typer.Option(help="Platform port.")] = 8800,
+        sandbox_port: Annotated[int, typer.Option(help="Sandbox exchange port.")] = 8810,
+        host: Annotated[str, typer.Option(help="Address both servers listen on.")] = "127.0.0.1",
+    ) -> None:
+        """Run the platform and the BitMart Futures sandbox together, seeded with demo users."""
+        import uvloop
+
+        from perpdesk.web.demo import run_demo
+
+        try:
+            uvloop.run(run_demo(data_dir=data_dir, host=host, port=port, sandbox_port=sandbox_port))
+        except SettingsError as exc:
+            raise _fail(str(exc)) from None
+        except KeyboardInterrupt:
+            pass

@@ -1,12 +1,32 @@
-"""The exchange's pages, Fast Connect authorisation server and WebSocket (sandbox part 2)."""
+"""The exchange's pages, Fast Connect authorisation server and WebSocket (sandbox part 2).
+
+Modules: `pages_auth` (Sign Up with Google Authenticator, Sign In, 2FA, email fallback, outbox),
+`pages_api` (API Management), `pages_account` (Assets, API Whitelist Request), `oauth` (Fast
+Connect authorisation server), `ws` (WebSocket /api and /user), `sessions` (browser login).
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 from perpdesk.sandbox.context import SandboxContext
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:
     """Routes the sandbox app mounts beside the REST API: pages, /oauth/*, WebSocket /api and /user."""
-    return []
+    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, ws
+    from perpdesk.sandbox.web.backend import Backend
+    from perpdesk.sandbox.web.common import STATIC_DIR, WebState
+    from perpdesk.sandbox.web.sessions import SessionStore
+
+    secure = ctx.config.public_url.startswith("https://")
+    state = WebState(ctx=ctx, backend=Backend(ctx), sessions=SessionStore(ctx.persist, secure_cookie=secure))
+    return [
+        *pages_auth.routes(state),
+        *pages_api.routes(state),
+        *pages_account.routes(state),
+        *oauth.routes(state),
+        *ws.routes(ctx),
+        Mount("/static/sandbox", app=StaticFiles(directory=str(STATIC_DIR)), name="sandbox-static"),
+    ]

@@ -1,0 +1,146 @@
+"""Throughput of the sandbox for signed private requests, against a floor measured in the same run.
+
+Starts the real sandbox (subprocess, uvloop + httptools, rate limits off), creates a user and a
+key through the admin API, then drives requests from a raw-asyncio HTTP/1.1 client in another
+process over several keep-alive connections:
+
+  floor   GET  /system/time                          (public, no auth, trivial payload)
+  signed  POST /account/v1/transfer-contract-list    (SIGNED: key, HMAC-SHA256, timestamp window)
+  keyed   GET  /contract/private/assets-detail       (KEYED, signed anyway, like ccxt does)
+
+Prints req/s for each and the ratio to the floor. Target: signed >= 3,000 req/s on 2 cores.
+
+    .venv/bin/python bench/bench_sandbox.py [--seconds 4] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_SIGNED_RPS = 3000
+
+
+async def _connection(host: str, port: int, make_request, deadline: float, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < deadline:
+            writer.write(make_request())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            if status == 200 and b'"code":1000' in body:
+                counts[0] += 1
+            else:
+                counts[1] += 1
+                if counts[1] == 1:
+                    print(f"  unexpected answer {status}: {body[:200]!r}", file=sys.stderr)
+    finally:
+        writer.close()
+
+
+def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: int, out: mp.Queue) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    api_key, secret, memo = key.get("api_key", ""), key.get("secret_key", "").encode(), key.get("memo", "")
+    host_hdr = f"Host: {host}:{port}\r\n".encode()
+
+    def system_time() -> bytes:
+        return b"GET /system/time HTTP/1.1\r\n" + host_hdr + b"\r\n"
+
+    def signed_post() -> bytes:
+        body = b'{"page": 1, "limit": 10}'
+        ts = str(int(time.time() * 1000))
+        sign = hmac.new(secret, f"{ts}#{memo}#".encode() + body, hashlib.sha256).hexdigest()
+        return (
+            f"POST /account/v1/transfer-contract-list HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: application/json\r\nX-BM-KEY: {api_key}\r\nX-BM-TIMESTAMP: {ts}\r\n"
+            f"X-BM-SIGN: {sign}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    def keyed_get() -> bytes:
+        ts = str(int(time.time() * 1000))
+        sign = hmac.new(secret, f"{ts}#{memo}#".encode(), hashlib.sha256).hexdigest()
+        return (
+            f"GET /contract/private/assets-detail HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"X-BM-KEY: {api_key}\r\nX-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {sign}\r\n\r\n"
+        ).encode()
+
+    make = {"floor": system_time, "signed": signed_post, "keyed": keyed_get}[kind]
+
+    async def main() -> tuple[int, int, float]:
+        counts = [0, 0]
+        # warm-up, then the measured run
+        await asyncio.gather(
+            *(_connection(host, port, make, time.perf_counter() + 0.3, [0, 0]) for _ in range(conns))
+        )
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(*(_connection(host, port, make, deadline, counts) for _ in range(conns)))
+        return counts[0], counts[1], time.perf_counter() - start
+
+    out.put(asyncio.run(main()))
+
+
+def measure(host: str, port: int, kind: str, key: dict, seconds: float, conns: int) -> tuple[float, int]:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    proc = ctx.Process(target=_client, args=(host, port, kind, key, seconds, conns, queue))
+    proc.start()
+    ok, bad, elapsed = queue.get(timeout=seconds + 60)
+    proc.join()
+    return ok / elapsed, bad
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    from tests.fixtures.sandbox import start_sandbox
+
+    server = start_sandbox(extra_args=["--rate-limit-factor", "0"])
+    try:
+        user = server.admin.create_user(futures_deposit={"USDT": "1000"})
+        key = server.admin.create_key(user["email"], memo="bench", ip=())
+        results = {}
+        for kind in ("floor", "signed", "keyed"):
+            rps, bad = measure(server.host, server.port, kind, key, args.seconds, args.connections)
+            results[kind] = rps
+            print(f"{kind:>7}: {rps:8.0f} req/s" + (f"  ({bad} non-1000 answers)" if bad else ""))
+        floor = results["floor"]
+        for kind in ("signed", "keyed"):
+            print(f"{kind:>7} / floor: {results[kind] / floor:.2f}")
+        verdict = "PASS" if results["signed"] >= TARGET_SIGNED_RPS else "BELOW TARGET"
+        print(
+            f"signed private requests: {results['signed']:.0f} req/s, target {TARGET_SIGNED_RPS}: {verdict}"
+        )
+        print(json.dumps({k: round(v) for k, v in results.items()}))
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

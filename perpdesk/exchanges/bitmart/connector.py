@@ -1,0 +1,319 @@
+"""BitmartFuturesConnector: the FuturesConnector Protocol over BitMart Futures V2 (USDT perpetuals)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.errors import ExchangeError, InvalidOrder, OrderNotFound, UnknownOutcome
+from perpdesk.core.models import (
+    Balance,
+    Credentials,
+    Instrument,
+    KeyReport,
+    MarginMode,
+    Order,
+    OrderRequest,
+    OrderResult,
+    OrderSide,
+    OrderType,
+    PlacementStatus,
+    Position,
+    PositionMode,
+    PositionSide,
+    StreamEvent,
+)
+from perpdesk.core.money import fmt
+from perpdesk.exchanges.base import ExchangeInfo
+from perpdesk.exchanges.bitmart import parse
+from perpdesk.exchanges.bitmart.clock import ExchangeClock
+from perpdesk.exchanges.bitmart.inspect import inspect_key
+from perpdesk.exchanges.bitmart.markets import (
+    MarketCache,
+    check_leverage,
+    check_price,
+    check_size,
+    invalid,
+    submit_params,
+    wire_size,
+)
+from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, MaybeApplied
+from perpdesk.exchanges.bitmart.transport import HttpClient
+
+BITMART_INFO = ExchangeInfo(
+    id="bitmart",
+    name="Bitmart",
+    markets=("futures",),
+    credential_fields=("api_key", "secret", "passphrase"),
+    passphrase_hint="The Memo you gave the key on BitMart's API Management page",  # noqa: S106
+    supports_fast_connect=True,
+    unsupported_note="Only BitMart Futures USDT perpetuals are supported; BitMart Spot is not.",
+)
+
+P = "/contract/private/"
+
+
+def new_client_order_id() -> str:
+    """30 letters and digits: BitMart accepts up to 31 and only [A-Za-z0-9]."""
+    return "pd" + uuid.uuid4().hex[:28]
+
+
+class BitmartFuturesConnector:
+    info = BITMART_INFO
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        source_address: str | None = None,
+        proxy: str | None = None,
+        ws_url: str | None = None,
+        timeout_s: float = 10,
+        ssl_context: ssl.SSLContext | None = None,
+        clock: ExchangeClock | None = None,
+        limiter: RateLimiter | None = None,
+        settle_attempts: int = 4,
+        settle_delay_s: float = 0.25,
+        markets_ttl_s: float = 300.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ws_url = ws_url
+        self.source_address = source_address
+        self.proxy = proxy
+        self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
+        self.rest = BitmartRest(self.base_url, self.http, timeout_s=timeout_s, clock=clock, limiter=limiter)
+        self.markets = MarketCache(markets_ttl_s)
+        self._markets_lock = asyncio.Lock()
+        self.settle_attempts = settle_attempts
+        self.settle_delay_s = settle_delay_s
+
+    @property
+    def clock(self) -> ExchangeClock:
+        return self.rest.clock
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.rest.limiter
+
+    async def _get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
+                   **kw: Any) -> Any:
+        return await self.rest.call("GET", path, params, Auth.KEYED if creds else Auth.NONE, creds, **kw)
+
+    async def _post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any:
+        return await self.rest.call("POST", path, params, Auth.SIGNED, creds, **kw)
+
+    # ------------------------------------------------------------------ markets
+
+    async def instruments(self) -> list[Instrument]:
+        if not self.markets.fresh:
+            await self._load_markets(force=False)
+        return self.markets.all()
+
+    async def _load_markets(self, *, force: bool) -> None:
+        async with self._markets_lock:
+            if self.markets.fresh and not force:
+                return
+            data = await self._get("/contract/public/details", None, None)
+            rows = data.get("symbols", []) if isinstance(data, dict) else []
+            self.markets.replace([parse.instrument(r) for r in rows if r.get("symbol")])
+
+    async def instrument(self, symbol: str) -> Instrument:
+        inst = self.markets.get(symbol) if self.markets.fresh else None
+        if inst is None:
+            await self._load_markets(force=True)
+            inst = self.markets.get(symbol)
+        if inst is None:
+            raise invalid("symbol", f"{symbol!r} is not a BitMart USDT perpetual")
+        return inst
+
+    # ------------------------------------------------------------------ account
+
+    async def inspect_key(self, creds: Credentials) -> KeyReport:
+        return await inspect_key(self, creds)
+
+    async def balances(self, creds: Credentials) -> list[Balance]:
+        return parse.balances(await self._get(P + "assets-detail", None, creds))
+
+    async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]:
+        data = await self._get(P + "position", {"symbol": symbol} if symbol else None, creds)
+        if not self.markets.fresh:
+            await self._load_markets(force=False)
+        result = []
+        for row in data if isinstance(data, list) else []:
+            inst = self.markets.get(str(row.get("symbol")))
+            pos = parse.position(row, inst.contract_size if inst else Decimal(1))
+            if pos is not None:
+                result.append(pos)
+        return result
+
+    async def set_leverage(self, creds: Credentials, symbol: str, leverage: Decimal,
+                           margin_mode: MarginMode) -> None:
+        inst = await self.instrument(symbol)
+        check_leverage(inst, leverage)
+        await self._post(P + "submit-leverage", {"symbol": symbol, "leverage": fmt(leverage),
+                                                  "open_type": margin_mode.value}, creds)
+
+    async def set_position_mode(self, creds: Credentials, mode: PositionMode) -> None:
+        wire = "hedge_mode" if mode is PositionMode.HEDGE else "one_way_mode"
+        await self._post(P + "set-position-mode", {"position_mode": wire}, creds)
+
+    async def position_mode(self, creds: Credentials) -> PositionMode:
+        data = await self._get(P + "get-position-mode", None, creds)
+        raw = data.get("position_mode") if isinstance(data, dict) else None
+        return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
+
+    # ------------------------------------------------------------------ orders
+
+    async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
+        """Placed, rejected (why) or unknown: a timeout is settled by looking the client id up."""
+        cid = order.client_order_id
+        try:
+            inst = await self.instrument(order.symbol)
+            params = submit_params(inst, order)
+        except InvalidOrder as exc:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+        try:
+            data = await self._post(P + "submit-order", params, creds, order_endpoint=True)
+        except MaybeApplied as exc:
+            return await self._settle(creds, order.symbol, cid, exc)
+        except ExchangeError as exc:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+        order_id = str(data.get("order_id")) if isinstance(data, dict) and data.get("order_id") else None
+        return OrderResult(PlacementStatus.PLACED, cid, order_id=order_id)
+
+    async def _settle(self, creds: Credentials, symbol: str, cid: str, cause: Exception) -> OrderResult:
+        """The submit may or may not have executed: ask the exchange for the client order id."""
+        answered = False
+        for attempt in range(self.settle_attempts):
+            if attempt:
+                await asyncio.sleep(self.settle_delay_s * attempt)
+            try:
+                found = await self._find_by_client_id(creds, symbol, cid)
+            except ExchangeError:
+                continue
+            answered = True
+            if found is not None:
+                return OrderResult(PlacementStatus.PLACED, cid, order_id=found.order_id)
+        if answered:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=InvalidOrder(
+                f"The exchange did not answer the order and has no order {cid}: it was not placed.",
+                reason="not received by the exchange",
+            ))
+        return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
+            f"The exchange did not answer the order {cid} nor the look-ups for it ({cause}).",
+            client_order_id=cid,
+        ))
+
+    async def _find_by_client_id(self, creds: Credentials, symbol: str, cid: str) -> Order | None:
+        now_s = int(time.time())
+        open_task = self._get(P + "get-open-orders", {"symbol": symbol}, creds)
+        hist_task = self._get(P + "order-history", {
+            "symbol": symbol, "client_order_id": cid, "start_time": now_s - 7 * 86400, "end_time": now_s + 60,
+        }, creds)
+        open_rows, hist_rows = await asyncio.gather(open_task, hist_task)
+        for rows in (open_rows, hist_rows):
+            for row in rows if isinstance(rows, list) else []:
+                if row.get("client_order_id") == cid:
+                    return parse.order(row)
+        return None
+
+    async def cancel_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+                           client_order_id: str | None = None) -> None:
+        await self._post(P + "cancel-order", _id_params(symbol, order_id, client_order_id), creds,
+                         order_endpoint=True)
+
+    async def cancel_all(self, creds: Credentials, symbol: str) -> None:
+        await self._post(P + "cancel-orders", {"symbol": symbol}, creds, order_endpoint=True)
+
+    async def amend_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+                          client_order_id: str | None = None, price: Decimal | None = None,
+                          size: Decimal | None = None) -> None:
+        if price is None and size is None:
+            raise invalid("price", "give a new price or a new size (or both)")
+        inst = await self.instrument(symbol)
+        params = _id_params(symbol, order_id, client_order_id)
+        if price is not None:
+            params["price"] = fmt(check_price(inst, price))
+        if size is not None:
+            params["size"] = wire_size(check_size(inst, size))
+        await self._post(P + "modify-limit-order", params, creds, order_endpoint=True)
+
+    async def get_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
+                        client_order_id: str | None = None) -> Order | None:
+        if order_id is None:
+            if client_order_id is None:
+                raise invalid("order_id", "give the order id or the client order id")
+            return await self._find_by_client_id(creds, symbol, client_order_id)
+        try:
+            data = await self._get(P + "order", {"symbol": symbol, "order_id": order_id}, creds,
+                                   order_endpoint=True)
+        except OrderNotFound:
+            return None
+        return parse.order(data) if isinstance(data, dict) and data else None
+
+    async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
+        data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
+        return [parse.order(r) for r in data] if isinstance(data, list) else []
+
+    async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
+        data = await self._get(P + "order-history", {"symbol": symbol}, creds)
+        return [parse.order(r) for r in data] if isinstance(data, list) else []
+
+    async def set_tp_sl(self, creds: Credentials, symbol: str, side: PositionSide, *,
+                        take_profit: Decimal | None = None, stop_loss: Decimal | None = None) -> None:
+        if take_profit is None and stop_loss is None:
+            raise invalid("take_profit", "give a take-profit or a stop-loss price (or both)")
+        inst = await self.instrument(symbol)
+        close_side = 3 if side is PositionSide.LONG else 2  # sell_close_long / buy_close_short
+        calls = []
+        for kind, price, field in (("take_profit", take_profit, "take_profit"),
+                                   ("stop_loss", stop_loss, "stop_loss")):
+            if price is None:
+                continue
+            trigger = fmt(check_price(inst, price, field))
+            calls.append(self._post(P + "submit-tp-sl-order", {
+                "symbol": symbol, "type": kind, "side": close_side, "trigger_price": trigger,
+                "executive_price": trigger, "price_type": 1, "plan_category": 2, "category": "market",
+            }, creds, order_endpoint=True))
+        await asyncio.gather(*calls)
+
+    async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult:
+        """A market order for the whole position, with its own client order id (settled like any)."""
+        cid = new_client_order_id()
+        held = [p for p in await self.positions(creds, symbol) if p.side is side and p.symbol == symbol]
+        if not held:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=invalid(
+                "position", f"there is no open {side.value} position in {symbol}"))
+        close_side = OrderSide.SELL_CLOSE_LONG if side is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT
+        request = OrderRequest(symbol=symbol, side=close_side, size=held[0].size, client_order_id=cid,
+                               type=OrderType.MARKET, margin_mode=held[0].margin_mode)
+        return await self.place_order(creds, request)
+
+    # ------------------------------------------------------------------ streams
+
+    def stream(self, creds: Credentials, symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]:
+        from perpdesk.exchanges.bitmart.stream import PrivateStream
+
+        if not self.ws_url:
+            raise ValueError("this connector has no ws_url; pass ws_url= to stream")
+        return PrivateStream(self, creds, symbols).events()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _id_params(symbol: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:
+    if order_id is None and client_order_id is None:
+        raise invalid("order_id", "give the order id or the client order id")
+    params: dict[str, Any] = {"symbol": symbol}
+    if order_id is not None:
+        params["order_id"] = order_id
+    if client_order_id is not None:
+        params["client_order_id"] = client_order_id
+    return params

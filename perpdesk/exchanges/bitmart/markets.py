@@ -1,0 +1,114 @@
+"""Contract rules cached from /contract/public/details; orders are checked and rounded before sending.
+
+Rounding: sizes toward zero on the volume step (never send more than asked), prices to the nearest
+tick. Anything that still breaks a rule is an InvalidOrder naming the field, raised locally so the
+exchange is not asked (and the rate limit not spent) for an order it would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.errors import InvalidOrder
+from perpdesk.core.models import Instrument, OrderRequest, OrderType, TimeInForce
+from perpdesk.core.money import fmt, quantize_down, quantize_nearest
+from perpdesk.exchanges.bitmart.parse import SIDE_CODES
+
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9]{1,31}$")  # BitMart: letters and digits, under 32
+MODE_CODES = {TimeInForce.GTC: 1, TimeInForce.FOK: 2, TimeInForce.IOC: 3, TimeInForce.POST_ONLY: 4}
+
+
+def invalid(field: str, problem: str) -> InvalidOrder:
+    return InvalidOrder(f"{field}: {problem}", reason=f"{field}: {problem}",
+                        next_step=f"Change the {field.replace('_', ' ')} and submit the order again.")
+
+
+class MarketCache:
+    def __init__(self, ttl_s: float = 300.0) -> None:
+        self.ttl_s = ttl_s
+        self._by_symbol: dict[str, Instrument] = {}
+        self._loaded_at: float | None = None
+
+    @property
+    def fresh(self) -> bool:
+        return self._loaded_at is not None and time.monotonic() - self._loaded_at < self.ttl_s
+
+    def replace(self, instruments: list[Instrument]) -> None:
+        self._by_symbol = {i.symbol: i for i in instruments}
+        self._loaded_at = time.monotonic()
+
+    def get(self, symbol: str) -> Instrument | None:
+        return self._by_symbol.get(symbol)
+
+    def all(self) -> list[Instrument]:
+        return list(self._by_symbol.values())
+
+
+def wire_size(size: Decimal) -> int | str:
+    return int(size) if size == size.to_integral_value() else fmt(size)
+
+
+def check_size(inst: Instrument, size: Decimal, field: str = "size") -> Decimal:
+    if not size.is_finite() or size <= 0:
+        raise invalid(field, f"must be a positive number of contracts, got {size}")
+    rounded = quantize_down(size, inst.size_step)
+    if rounded < inst.min_size:
+        raise invalid(field, f"{fmt(size)} contracts is below {inst.symbol}'s minimum of "
+                      f"{fmt(inst.min_size)} (step {fmt(inst.size_step)}, 1 contract = "
+                      f"{fmt(inst.contract_size)} {inst.base})")
+    if rounded > inst.max_size:
+        raise invalid(field, f"{fmt(size)} contracts is above {inst.symbol}'s maximum of "
+                      f"{fmt(inst.max_size)}")
+    return rounded
+
+
+def check_price(inst: Instrument, price: Decimal | None, field: str = "price") -> Decimal:
+    if price is None:
+        raise invalid(field, "a limit order needs a price")
+    if not price.is_finite() or price <= 0:
+        raise invalid(field, f"must be positive, got {price}")
+    rounded = quantize_nearest(price, inst.price_tick)
+    if rounded <= 0:
+        raise invalid(field, f"{fmt(price)} rounds to zero on the tick of {fmt(inst.price_tick)}")
+    return rounded
+
+
+def check_leverage(inst: Instrument, leverage: Decimal) -> Decimal:
+    if not (inst.min_leverage <= leverage <= inst.max_leverage):
+        raise invalid("leverage", f"{fmt(leverage)}x is outside {inst.symbol}'s range "
+                      f"{fmt(inst.min_leverage)}x-{fmt(inst.max_leverage)}x")
+    return leverage
+
+
+def submit_params(inst: Instrument, order: OrderRequest) -> dict[str, Any]:
+    """The submit-order body for a valid order, rounded to the contract's grid."""
+    if not CLIENT_ORDER_ID.match(order.client_order_id):
+        raise invalid("client_order_id", "must be 1-31 letters and digits (BitMart's rule)")
+    params: dict[str, Any] = {
+        "symbol": inst.symbol,
+        "client_order_id": order.client_order_id,
+        "side": SIDE_CODES[order.side],
+        "type": order.type.value,
+    }
+    if order.type is OrderType.LIMIT:
+        params["price"] = fmt(check_price(inst, order.price))
+        params["mode"] = MODE_CODES[order.time_in_force]
+    elif order.time_in_force in (TimeInForce.FOK, TimeInForce.IOC):
+        params["mode"] = MODE_CODES[order.time_in_force]
+    elif order.time_in_force is TimeInForce.POST_ONLY:
+        raise invalid("time_in_force", "a market order cannot be post-only")
+    params["size"] = wire_size(check_size(inst, order.size))
+    if order.leverage is not None:
+        params["leverage"] = fmt(check_leverage(inst, order.leverage))
+    if order.margin_mode is not None:
+        params["open_type"] = order.margin_mode.value
+    if order.take_profit is not None:
+        params["preset_take_profit_price"] = fmt(check_price(inst, order.take_profit, "take_profit"))
+        params["preset_take_profit_price_type"] = 1
+    if order.stop_loss is not None:
+        params["preset_stop_loss_price"] = fmt(check_price(inst, order.stop_loss, "stop_loss"))
+        params["preset_stop_loss_price_type"] = 1
+    return params

@@ -1,0 +1,216 @@
+"""BitMart's REST envelope: signing, pacing, clock, error mapping and the retry policy.
+
+Retry policy (the only places a request is sent twice):
+- the request never left (connect failed): always, it cannot have acted;
+- the exchange refused it for the timestamp (clock resynchronised) or the rate limit: once, a
+  refused request did nothing;
+- reads (GET) after a timeout, a lost connection or a 5xx: up to `read_retries` times.
+Writes that may have reached the exchange are never repeated here: the caller settles them
+(orders are looked up by their client order id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, RateLimited, TimestampOutOfWindow
+from perpdesk.core.models import Credentials
+from perpdesk.exchanges.bitmart.clock import ExchangeClock
+from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
+from perpdesk.exchanges.bitmart.ratelimit import RateLimiter, group_of
+from perpdesk.exchanges.bitmart.signing import sign
+from perpdesk.exchanges.bitmart.transport import HttpClient, HttpResponse, Origin, TransportError
+
+USER_AGENT = "perpdesk/0.1"
+
+
+class Auth(enum.Enum):
+    NONE = "none"
+    KEYED = "keyed"
+    SIGNED = "signed"
+
+
+class MaybeApplied(ExchangeUnavailable):
+    """A write reached the exchange (perhaps) but no answer came back: it may have been applied."""
+
+    code = "outcome_uncertain"
+    next_step = "The exchange may have applied the change; perpdesk re-reads the state before retrying."
+
+
+def query_string(params: dict[str, Any] | None) -> str:
+    """BitMart signs the query string exactly as sent; values are percent-encoded where needed."""
+    if not params:
+        return ""
+    return "&".join(f"{k}={quote(str(v), safe='-_.~')}" for k, v in params.items() if v is not None)
+
+
+class BitmartRest:
+    def __init__(
+        self,
+        base_url: str,
+        http: HttpClient,
+        *,
+        timeout_s: float = 10.0,
+        clock: ExchangeClock | None = None,
+        limiter: RateLimiter | None = None,
+        read_retries: int = 2,
+    ) -> None:
+        self.origin = Origin.parse(base_url)
+        self.http = http
+        self.timeout_s = timeout_s
+        self.clock = clock or ExchangeClock()
+        self.limiter = limiter or RateLimiter()
+        self.read_retries = read_retries
+        self._clock_lock = asyncio.Lock()
+        self._prefix = self.origin.url if http.uses_absolute_uri(self.origin) else ""
+        self._fixed_headers = (
+            f"Host: {self.origin.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+            f"Accept: application/json\r\n{http.proxy_header_lines(self.origin)}"
+        )
+        self._public_key = f"ip:{http.source_address or 'default'}"
+
+    # ---------------------------------------------------------------- clock
+
+    async def sync_clock(self) -> None:
+        async with self._clock_lock:
+            if not self.clock.stale:
+                return
+            sent = self.clock.local_ms()
+            data = await self.call("GET", "/system/time", None, Auth.NONE, None, sync_clock=False)
+            received = self.clock.local_ms()
+            self.clock.record(int(data["server_time"]), sent, received)
+
+    # ---------------------------------------------------------------- requests
+
+    def _serialise(
+        self, method: str, path: str, params: dict[str, Any] | None, auth: Auth, creds: Credentials | None
+    ) -> bytes:
+        if method == "GET":
+            qs = query_string(params)
+            target = f"{path}?{qs}" if qs else path
+            body = b""
+            payload = qs
+        else:
+            target = path
+            body = orjson.dumps(params or {})
+            payload = body.decode()
+        head = f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._fixed_headers}"
+        if auth is not Auth.NONE:
+            assert creds is not None
+            head += f"X-BM-KEY: {creds.api_key}\r\n"
+            if auth is Auth.SIGNED:
+                ts = self.clock.timestamp()
+                signature = sign(creds.secret, ts, creds.passphrase, payload)
+                head += f"X-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {signature}\r\n"
+        if method == "GET":
+            return (head + "\r\n").encode()
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        return head.encode() + body
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        auth: Auth,
+        creds: Credentials | None,
+        *,
+        order_endpoint: bool = False,
+        sync_clock: bool = True,
+        retry_safe: bool | None = None,
+    ) -> Any:
+        """One BitMart call; returns the envelope's `data` or raises a typed ExchangeError."""
+        if retry_safe is None:
+            retry_safe = method == "GET"
+        key = creds.api_key if (creds is not None and auth is not Auth.NONE) else self._public_key
+        group = group_of(path)
+        refused_retry_used = False
+        transport_retries = 0
+        while True:
+            if auth is Auth.SIGNED and sync_clock and self.clock.stale:
+                await self.sync_clock()
+            await self.limiter.acquire(key, group)
+            payload = self._serialise(method, path, params, auth, creds)
+            try:
+                response = await self.http.request(self.origin, payload, self.timeout_s)
+            except TransportError as exc:
+                if (retry_safe or not exc.maybe_sent) and transport_retries < self.read_retries:
+                    transport_retries += 1
+                    await asyncio.sleep(0.05 * transport_retries)
+                    continue
+                if exc.maybe_sent and not retry_safe:
+                    raise MaybeApplied(f"No answer from the exchange for {path}: {exc}") from exc
+                raise ExchangeUnavailable(f"The exchange did not answer {path}: {exc}") from exc
+            try:
+                return self._unwrap(response, key, group, order_endpoint)
+            except TimestampOutOfWindow:
+                if refused_retry_used or not sync_clock:
+                    raise
+                refused_retry_used = True
+                self.clock.invalidate()
+                await self.sync_clock()
+            except RateLimited as exc:
+                self.limiter.penalise(key, group, exc.retry_after or 1.0)
+                if refused_retry_used:
+                    raise
+                refused_retry_used = True
+            except ExchangeUnavailable as exc:
+                if not retry_safe:
+                    if exc.http_status is not None and exc.http_status >= 500 and exc.exchange_code != 30014:
+                        # a server fault after the write reached it: it may have been applied
+                        raise MaybeApplied(exc.message, exchange_code=exc.exchange_code,
+                                           http_status=exc.http_status) from exc
+                    raise
+                if transport_retries >= self.read_retries:
+                    raise
+                transport_retries += 1
+                await asyncio.sleep(0.1 * transport_retries)
+
+    def _unwrap(self, response: HttpResponse, key: str, group: str, order_endpoint: bool) -> Any:
+        headers = response.headers
+        if "x-bm-ratelimit-limit" in headers:
+            self.limiter.update(key, group, headers)
+        body = response.body
+        code: int | None = None
+        message = ""
+        data: Any = None
+        try:
+            envelope = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError:
+            envelope = None
+        if isinstance(envelope, dict):
+            raw_code = envelope.get("code")
+            code = raw_code if isinstance(raw_code, int) else _int_or_none(raw_code)
+            message = str(envelope.get("message") or envelope.get("msg") or "")
+            data = envelope.get("data")
+        if response.status == 200 and code == SUCCESS:
+            return data
+        if not message:
+            message = body[:200].decode("utf-8", "replace") if body else f"HTTP {response.status}"
+        error: ExchangeError = to_error(response.status, code, message, order_endpoint=order_endpoint)
+        if isinstance(error, RateLimited):
+            error.retry_after = _float_or_none(headers.get("retry-after")) or _float_or_none(
+                headers.get("x-bm-ratelimit-reset")
+            )
+        raise error
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,195 @@
+"""BitMart Futures private WebSocket: login, subscribe, heartbeat, reconnect, REST resync.
+
+After every (re)connection the stream subscribes first and then reads balances, positions and
+open orders over REST, emitted as one synthetic 'resync' event: anything that changed while the
+socket was down is in that snapshot, and anything after it arrives on the subscribed channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature
+from perpdesk.core.models import Credentials, StreamEvent
+from perpdesk.exchanges.bitmart import parse
+from perpdesk.exchanges.bitmart.signing import ws_login_sign
+
+if TYPE_CHECKING:
+    from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
+
+CHANNELS = ("futures/asset:USDT", "futures/position", "futures/order")
+_KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/order": "order"}
+
+
+def private_ws_url(ws_url: str) -> str:
+    """Accept ws://host:port, ws://host:port/user or the full ...?protocol=1.1 form."""
+    base = ws_url.rstrip("/")
+    if "/user" not in base:
+        base += "/user"
+    if "protocol=" not in base:
+        base += ("&" if "?" in base else "?") + "protocol=1.1"
+    return base
+
+
+class PrivateStream:
+    def __init__(
+        self,
+        conn: BitmartFuturesConnector,
+        creds: Credentials,
+        symbols: Sequence[str] = (),
+        *,
+        ping_interval_s: float = 15.0,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 30.0,
+        login_timeout_s: float = 10.0,
+    ) -> None:
+        assert conn.ws_url
+        self.conn = conn
+        self.creds = creds
+        self.symbols = set(symbols)
+        self.url = private_ws_url(conn.ws_url)
+        self.ping_interval_s = ping_interval_s
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.login_timeout_s = login_timeout_s
+        self.connections = 0  # how many times a session was established (tests read it)
+
+    def _connect(self) -> Any:
+        kwargs: dict[str, Any] = {"ping_interval": None, "open_timeout": self.login_timeout_s,
+                                  "max_size": 2**22, "proxy": self.conn.proxy}
+        if self.conn.source_address:
+            kwargs["local_addr"] = (self.conn.source_address, 0)
+        return connect(self.url, **kwargs)
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        failures = 0
+        while True:
+            try:
+                async with self._connect() as ws:
+                    await self._login(ws)
+                    early = await self._subscribe(ws)
+                    self.connections += 1
+                    failures = 0
+                    yield await self._resync()
+                    for pushed in early:  # pushed between the subscription and the snapshot
+                        yield pushed
+                    heartbeat = asyncio.create_task(self._heartbeat(ws))
+                    try:
+                        async for raw in ws:
+                            event = self._event(raw)
+                            if event is not None:
+                                yield event
+                    finally:
+                        heartbeat.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await heartbeat
+            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake, ExchangeUnavailable) as exc:
+                if isinstance(exc, InvalidURI):
+                    raise
+                failures += 1
+                delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _login(self, ws: ClientConnection) -> None:
+        ts = self.conn.clock.timestamp() if not self.conn.clock.stale else None
+        if ts is None:
+            await self.conn.rest.sync_clock()
+            ts = self.conn.clock.timestamp()
+        sign = ws_login_sign(self.creds.secret, ts, self.creds.passphrase)
+        login = {"action": "access", "args": [self.creds.api_key, ts, sign, "web"]}
+        await ws.send(orjson.dumps(login).decode())
+        async with asyncio.timeout(self.login_timeout_s):
+            while True:
+                msg = _loads(await ws.recv())
+                if msg.get("action") != "access":
+                    continue
+                if msg.get("success") is True:
+                    return
+                raise InvalidSignature(
+                    f"The exchange refused the stream login: {msg.get('error') or 'access failed'}")
+
+    async def _subscribe(self, ws: ClientConnection) -> list[StreamEvent]:
+        """Subscribe and wait for every acknowledgement, so the REST snapshot that follows leaves
+        no gap; updates that arrive meanwhile are kept and returned."""
+        await ws.send(orjson.dumps({"action": "subscribe", "args": list(CHANNELS)}).decode())
+        pending = set(CHANNELS)
+        early: list[StreamEvent] = []
+        with contextlib.suppress(TimeoutError):  # a server that does not acknowledge: go on
+            async with asyncio.timeout(self.login_timeout_s / 2):
+                await self._await_acks(ws, pending, early)
+        return early
+
+    async def _await_acks(self, ws: ClientConnection, pending: set[str], early: list[StreamEvent]) -> None:
+        while pending:
+            raw = await ws.recv()
+            msg = _loads(raw)
+            if msg.get("action") == "subscribe":
+                if msg.get("success") is False:
+                    raise ExchangeError(f"The exchange refused the subscription: {msg.get('error')}")
+                pending.discard(str(msg.get("group")))
+                continue
+            event = self._event(raw)
+            if event is not None:
+                early.append(event)
+
+    async def _heartbeat(self, ws: ClientConnection) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval_s)
+            await ws.send('{"action":"ping"}')
+
+    async def _resync(self) -> StreamEvent:
+        conn, creds = self.conn, self.creds
+        try:
+            balances, positions, orders = await asyncio.gather(
+                conn.balances(creds), conn.positions(creds), conn.open_orders(creds))
+        except ExchangeError as exc:
+            raise ExchangeUnavailable(f"resync after reconnect failed: {exc.message}") from exc
+        if self.symbols:
+            positions = [p for p in positions if p.symbol in self.symbols]
+            orders = [o for o in orders if o.symbol in self.symbols]
+        return StreamEvent("resync", {"balances": balances, "positions": positions, "open_orders": orders})
+
+    def _event(self, raw: str | bytes) -> StreamEvent | None:
+        msg = _loads(raw)
+        group = msg.get("group")
+        if not isinstance(group, str) or "data" not in msg:
+            return None  # pong, subscribe acknowledgements
+        kind = _KINDS.get(group.split(":", 1)[0])
+        if kind is None:
+            return None
+        data = msg["data"]
+        if kind == "asset":
+            rows = data if isinstance(data, list) else [data]
+            return StreamEvent("asset", {"balances": parse.balances(rows), "raw": data})
+        if kind == "position":
+            rows = data if isinstance(data, list) else [data]
+            positions = [p for p in (parse.position(r) for r in rows if isinstance(r, dict)) if p is not None]
+            if self.symbols:
+                positions = [p for p in positions if p.symbol in self.symbols]
+            return StreamEvent("position", {"positions": positions, "raw": data})
+        rows = data if isinstance(data, list) else [data]
+        orders = []
+        for row in rows:
+            if isinstance(row, dict):
+                inner = row.get("order", row)
+                if isinstance(inner, dict):
+                    orders.append(parse.order(inner))
+        if self.symbols:
+            orders = [o for o in orders if o.symbol in self.symbols]
+        return StreamEvent("order", {"orders": orders, "raw": data})
+
+
+def _loads(raw: str | bytes) -> dict[str, Any]:
+    try:
+        msg = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    return msg if isinstance(msg, dict) else {}

@@ -1,0 +1,218 @@
+"""The sandbox's admin API for scripts and tests: JSON under /sandbox-admin/, Bearer token.
+
+Creates users (with deposits and whitelisting), API keys and OAuth clients, moves prices,
+injects faults and reads the email outbox. Not part of BitMart's API; never exposed to clients.
+"""
+
+from __future__ import annotations
+
+import hmac
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from perpdesk.sandbox.api.faults import FaultError, Faults
+from perpdesk.sandbox.api.ratelimit import RateLimiter
+from perpdesk.sandbox.context import SandboxContext
+from perpdesk.sandbox.engine import EngineError
+from perpdesk.sandbox.identity import IdentityError
+
+PREFIX = "/sandbox-admin"
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+def _problem(status: int, field: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"field": field, "message": message}}, status_code=status)
+
+
+def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> list[BaseRoute]:
+    token = ctx.config.admin_token
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> JSONResponse:
+            auth = request.headers.get("authorization", "")
+            given = auth[7:] if auth.lower().startswith("bearer ") else ""
+            if not given or not hmac.compare_digest(given.encode(), token.encode()):
+                return _problem(401, "authorization", "send 'Authorization: Bearer <admin token>'")
+            body: dict[str, Any] = {}
+            if request.method in ("POST", "PUT", "DELETE"):
+                raw = await request.body()
+                if raw.strip():
+                    try:
+                        parsed = await request.json()
+                    except ValueError:
+                        return _problem(400, "body", "the body must be a JSON object")
+                    if not isinstance(parsed, dict):
+                        return _problem(400, "body", "the body must be a JSON object")
+                    body = parsed
+            try:
+                result = await handler(request, body)
+            except AdminError as exc:
+                return _problem(exc.status, exc.field, exc.message)
+            except (IdentityError, FaultError) as exc:
+                return _problem(400, exc.field, exc.message)
+            except EngineError as exc:
+                return _problem(400, "engine", f"{exc.code} {exc.message}")
+            await ctx.persist.flush()
+            return JSONResponse(result)
+
+        return endpoint
+
+    def need(body: dict[str, Any], name: str) -> Any:
+        value = body.get(name)
+        if value is None or value == "":
+            raise AdminError(400, name, f"'{name}' is required")
+        return value
+
+    def user_of(email: str) -> Any:
+        user = ctx.identity.user_by_email(email)
+        if user is None:
+            raise AdminError(404, "email", f"no user with email {email!r}; create it first")
+        return user
+
+    def amount(value: Any, field: str) -> Decimal:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise AdminError(400, field, f"{value!r} is not a decimal number") from None
+        if not number.is_finite() or number <= 0:
+            raise AdminError(400, field, "must be a positive number")
+        return number
+
+    async def create_user(request: Request, body: dict[str, Any]) -> Any:
+        email = str(need(body, "email"))
+        password = str(need(body, "password"))
+        deposit = body.get("deposit") or {}
+        if not isinstance(deposit, dict):
+            raise AdminError(400, "deposit", 'give deposits as an object, e.g. {"USDT": "1000"}')
+        futures = body.get("futures_deposit") or {}
+        if not isinstance(futures, dict):
+            raise AdminError(400, "futures_deposit", 'give amounts as an object, e.g. {"USDT": "1000"}')
+        amounts = {str(cur).upper(): amount(val, f"deposit.{cur}") for cur, val in deposit.items()}
+        to_futures = {str(cur).upper(): amount(val, f"futures_deposit.{cur}") for cur, val in futures.items()}
+        user = await ctx.identity.acreate_user(email, password)
+        ctx.engine.ensure_account(user.uid)
+        for currency, value in amounts.items():
+            ctx.engine.deposit(user.uid, currency, value)
+        for currency, value in to_futures.items():  # a faucet deposit, then BitMart's own transfer
+            ctx.engine.deposit(user.uid, currency, value)
+            ctx.engine.transfer_contract(user.uid, currency, value, "spot_to_contract")
+        if body.get("whitelisted"):
+            ctx.identity.approve_whitelist(user.uid)
+        return {
+            "uid": user.uid,
+            "email": user.email,
+            "totp_secret": user.totp_secret,
+            "futures_whitelisted": user.futures_whitelisted,
+        }
+
+    async def create_key(request: Request, body: dict[str, Any]) -> Any:
+        user = user_of(str(need(body, "email")))
+        perms = body["permissions"] if body.get("permissions") is not None else ["future_trade"]
+        if isinstance(perms, str):
+            perms = [p for p in perms.split(",") if p.strip()]
+        ips = body.get("ip", body.get("ip_whitelist"))
+        key = ctx.identity.create_key(
+            user.uid, str(need(body, "memo")), set(perms), ips, str(body.get("label") or "")
+        )
+        return {**key.public_view(), "secret_key": key.secret_key}
+
+    async def whitelist(request: Request, body: dict[str, Any]) -> Any:
+        user = user_of(str(need(body, "email")))
+        ctx.identity.approve_whitelist(user.uid)
+        return {"uid": user.uid, "email": user.email, "futures_whitelisted": True}
+
+    async def deposit(request: Request, body: dict[str, Any]) -> Any:
+        user = user_of(str(need(body, "email")))
+        currency = str(body.get("currency") or "USDT").upper()
+        return ctx.engine.deposit(user.uid, currency, amount(need(body, "amount"), "amount"))
+
+    async def set_price(request: Request, body: dict[str, Any]) -> Any:
+        symbol = str(need(body, "symbol"))
+        if symbol not in ctx.engine.symbols():
+            raise AdminError(
+                400, "symbol", f"unknown symbol {symbol!r}; known: {', '.join(ctx.engine.symbols())}"
+            )
+        price = amount(need(body, "price"), "price")
+        ctx.engine.set_price(symbol, price)
+        return {"symbol": symbol, "price": str(ctx.engine.mark_price(symbol))}
+
+    async def tick(request: Request, body: dict[str, Any]) -> Any:
+        ctx.engine.tick()
+        return {"ok": True}
+
+    async def add_fault(request: Request, body: dict[str, Any]) -> Any:
+        return faults.add(body).to_dict()
+
+    async def list_faults(request: Request, body: dict[str, Any]) -> Any:
+        return {"faults": [f.to_dict() for f in faults.list()]}
+
+    async def clear_faults(request: Request, body: dict[str, Any]) -> Any:
+        return {"cleared": faults.clear(body.get("path"))}
+
+    async def rate_limits(request: Request, body: dict[str, Any]) -> Any:
+        if "factor" in body:
+            try:
+                limiter.factor = float(body["factor"])
+            except (TypeError, ValueError):
+                raise AdminError(400, "factor", "must be a number (1 = BitMart's limits, 0 = off)") from None
+        if body.get("reset"):
+            limiter.reset()
+        return {"factor": limiter.factor}
+
+    async def create_oauth_client(request: Request, body: dict[str, Any]) -> Any:
+        uris = body.get("redirect_uris") or []
+        if isinstance(uris, str):
+            uris = [uris]
+        client, secret = ctx.identity.create_oauth_client(
+            str(need(body, "name")), list(uris), body.get("ip_whitelist", body.get("ip"))
+        )
+        return {
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "redirect_uris": client.redirect_uris,
+            "ip_whitelist": client.ip_whitelist,
+        }
+
+    async def outbox(request: Request, body: dict[str, Any]) -> Any:
+        email = request.query_params.get("email")
+        return {"messages": [e.to_doc() for e in ctx.identity.outbox(email)]}
+
+    async def user_info(request: Request, body: dict[str, Any]) -> Any:
+        user = user_of(request.query_params.get("email", ""))
+        return {
+            "uid": user.uid,
+            "email": user.email,
+            "futures_whitelisted": ctx.identity.is_futures_whitelisted(user.uid),
+            "whitelist_request": user.whitelist_request.__dict__,
+            "keys": [k.public_view() for k in ctx.identity.keys_of(user.uid)],
+        }
+
+    def route(path: str, handler: Any, methods: list[str]) -> Route:
+        return Route(PREFIX + path, guarded(handler), methods=methods)
+
+    return [
+        route("/users", create_user, ["POST"]),
+        route("/user", user_info, ["GET"]),
+        route("/keys", create_key, ["POST"]),
+        route("/whitelist", whitelist, ["POST"]),
+        route("/deposit", deposit, ["POST"]),
+        route("/price", set_price, ["POST"]),
+        route("/tick", tick, ["POST"]),
+        route("/faults", add_fault, ["POST"]),
+        route("/faults", list_faults, ["GET"]),
+        route("/faults/clear", clear_faults, ["POST"]),
+        route("/rate-limits", rate_limits, ["POST"]),
+        route("/oauth-clients", create_oauth_client, ["POST"]),
+        route("/outbox", outbox, ["GET"]),
+    ]

@@ -1,0 +1,313 @@
+"""Wallets (spot and futures), transfers between them, and the private read endpoints.
+
+The spot wallet only holds money for the sandbox (deposits by the faucet, transfers to and from
+futures); trading happens in the futures USDT wallet.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.sandbox.engine import errors
+from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
+from perpdesk.sandbox.engine.margin import initial_margin, maintenance, qty, upnl
+from perpdesk.sandbox.engine.plans import PlansMixin
+from perpdesk.sandbox.engine.state import ZERO, Position, Transfer
+from perpdesk.sandbox.engine.views import transfer_view, txn_view
+
+Json = dict[str, Any]
+CURRENCY_NAMES = {"USDT": "Tether USD", "BTC": "Bitcoin", "ETH": "Ethereum", "SOL": "Solana"}
+MIN_TRANSFER = Decimal("0.01")
+MAX_TRANSFER = Decimal("10000000000")
+MAX_DEPOSIT = Decimal("1000000000")
+
+
+class AccountsMixin(PlansMixin):
+    # ---- spot wallet -------------------------------------------------------------------------
+    def deposit(self, uid: str, currency: str, amount: Decimal) -> Json:
+        """Faucet: credit the spot wallet. Returns {"currency","amount","available"}."""
+        if currency not in CURRENCY_NAMES:
+            raise errors.CURRENCY_NOT_EXIST(f"currency {currency!r}; supported: {', '.join(CURRENCY_NAMES)}")
+        if not amount.is_finite() or amount <= 0 or amount > MAX_DEPOSIT:
+            raise errors.ACCOUNT_INVALID_REQUEST(f"amount {amount}: more than 0, at most {MAX_DEPOSIT}")
+        amount = money(amount)
+        if amount <= 0:
+            raise errors.ACCOUNT_INVALID_REQUEST("amount rounds to 0 at 8 decimals")
+        acct = self._account(uid)
+        acct.spot[currency] = acct.spot.get(currency, ZERO) + amount
+        self._save_account(acct)
+        return {"currency": currency, "amount": s(amount), "available": s(acct.spot[currency])}
+
+    def spot_wallet(self, uid: str) -> Json:
+        """GET /spot/v1/wallet -> {"wallet":[{"id","name","available","frozen"}]}."""
+        acct = self._account(uid)
+        return {
+            "wallet": [
+                {"id": cur, "name": CURRENCY_NAMES.get(cur, cur), "available": s(bal), "frozen": "0"}
+                for cur, bal in sorted(acct.spot.items())
+            ]
+        }
+
+    def account_wallet(self, uid: str, currency: str | None = None) -> Json:
+        """GET /account/v1/wallet -> {"wallet":[{"currency","name","available","frozen",
+        "available_usd_valuation"}]} (USDT valued 1:1, others at the contract's mark)."""
+        acct = self._account(uid)
+        rows = []
+        for cur, bal in sorted(acct.spot.items()):
+            if currency and cur != currency:
+                continue
+            usd = bal if cur == "USDT" else bal * self._usd_price(cur)
+            rows.append(
+                {
+                    "currency": cur,
+                    "name": CURRENCY_NAMES.get(cur, cur),
+                    "available": s(bal),
+                    "frozen": "0",
+                    "unAvailable": "0",
+                    "available_usd_valuation": s(money(usd)),
+                }
+            )
+        return {"wallet": rows}
+
+    def _usd_price(self, currency: str) -> Decimal:
+        sim = self.markets.get(f"{currency}USDT")
+        return sim.state.mark if sim is not None else ZERO
+
+    # ---- transfers ---------------------------------------------------------------------------
+    def transfer_contract(self, uid: str, currency: str, amount: Decimal, type: str) -> Json:
+        """POST /account/v1/transfer-contract (type spot_to_contract|contract_to_spot)
+        -> {"currency","amount"}."""
+        if currency != "USDT":
+            raise errors.CURRENCY_NOT_EXIST(f"currency {currency!r}: only USDT is supported")
+        if type not in ("spot_to_contract", "contract_to_spot"):
+            raise errors.ACCOUNT_INVALID_REQUEST(f"type {type!r}: spot_to_contract or contract_to_spot")
+        if not amount.is_finite() or not MIN_TRANSFER <= amount <= MAX_TRANSFER:
+            raise errors.ACCOUNT_INVALID_REQUEST(f"amount {amount}: allowed [{MIN_TRANSFER}, {MAX_TRANSFER}]")
+        amount = money(amount)
+        acct = self._account(uid)
+        if type == "spot_to_contract":
+            have = acct.spot.get("USDT", ZERO)
+            if amount > have:
+                raise errors.ACCOUNT_BALANCE_NOT_ENOUGH(f"spot USDT available {s(have)}")
+            acct.spot["USDT"] = have - amount
+            acct.balance += amount
+            signed = amount
+        else:
+            free = self.figures(uid).withdrawable
+            if amount > free:
+                raise errors.BALANCE_NOT_ENOUGH(f"transferable {s(free)} USDT")
+            acct.balance -= amount
+            acct.spot["USDT"] = acct.spot.get("USDT", ZERO) + amount
+            signed = -amount
+        now = self.now()
+        tr = Transfer(self._next_id("transfer"), uid, currency, amount, type, now)
+        self.transfers.setdefault(uid, []).append(tr)
+        self._put("transfer", tr.transfer_id, tr)
+        self._txn(uid, "", 1, signed)
+        self._save_account(acct)
+        self._push_asset(uid)
+        return {"currency": currency, "amount": s(amount)}
+
+    def transfer_contract_list(
+        self,
+        uid: str,
+        page: int = 1,
+        limit: int = 10,
+        currency: str | None = None,
+        time_start: int | None = None,
+        time_end: int | None = None,
+    ) -> Json:
+        """POST /account/v1/transfer-contract-list -> {"records":[{"transfer_id","currency",
+        "amount","type","state","timestamp"}]} (newest first; page from 1, limit 10..100)."""
+        if not 1 <= page <= 1000:
+            raise errors.ACCOUNT_INVALID_REQUEST(f"page {page}: allowed [1, 1000]")
+        if not 10 <= limit <= 100:
+            raise errors.ACCOUNT_INVALID_REQUEST(f"limit {limit}: allowed [10, 100]")
+        rows = [
+            t
+            for t in reversed(self.transfers.get(uid, []))
+            if (not currency or t.currency == currency)
+            and (time_start is None or t.timestamp >= time_start)
+            and (time_end is None or t.timestamp <= time_end)
+        ]
+        chunk = rows[(page - 1) * limit : page * limit]
+        return {"records": [transfer_view(t) for t in chunk]}
+
+    # ---- futures account reads ---------------------------------------------------------------
+    def assets_detail(self, uid: str) -> list[Json]:
+        """GET /contract/private/assets-detail (the futures USDT asset)."""
+        fig = self.figures(uid)
+        return [
+            {
+                "currency": "USDT",
+                "position_deposit": s(fig.position_deposit),
+                "frozen_balance": s(fig.frozen),
+                "available_balance": s(fig.available),
+                "equity": s(fig.equity),
+                "unrealized": s(fig.unrealized),
+            }
+        ]
+
+    def trade_fee_rate(self, uid: str, symbol: str) -> Json:
+        """GET /contract/private/trade-fee-rate -> {"symbol","taker_fee_rate","maker_fee_rate"}."""
+        self.spec(symbol)
+        self._account(uid)
+        return {"symbol": symbol, "taker_fee_rate": s(self.TAKER_FEE), "maker_fee_rate": s(self.MAKER_FEE)}
+
+    def _positions_of(self, uid: str, symbol: str | None) -> list[Position]:
+        if symbol:
+            self.spec(symbol)
+        out = [p for (sym, _), p in self._user_positions(uid).items() if not symbol or sym == symbol]
+        return sorted(out, key=lambda p: (p.symbol, p.side))
+
+    def position(self, uid: str, symbol: str | None = None) -> list[Json]:
+        """GET /contract/private/position (open positions; both sides in hedge mode)."""
+        acct = self._account(uid)
+        now = self.now()
+        out = []
+        for p in self._positions_of(uid, symbol):
+            spec = CONTRACTS[p.symbol]
+            mark = self.markets[p.symbol].state.mark
+            out.append(
+                {
+                    "timestamp": now,
+                    "symbol": p.symbol,
+                    "leverage": s(p.leverage),
+                    "current_fee": s(p.fee),
+                    "open_timestamp": p.open_time,
+                    "current_value": s(money(qty(spec, p.size) * mark)),
+                    "mark_price": s(mark),
+                    "position_value": s(money(qty(spec, p.size) * p.entry)),
+                    "position_cross": s(money(initial_margin(spec, p))),
+                    "maintenance_margin": s(money(maintenance(spec, p, mark))),
+                    "close_vol": str(p.close_vol),
+                    "close_avg_price": s(p.close_value / p.close_vol) if p.close_vol else "0",
+                    "open_avg_price": s(p.entry),
+                    "entry_price": s(p.entry),
+                    "current_amount": str(p.size),
+                    "unrealized_value": s(money(upnl(spec, p, mark))),
+                    "realized_value": s(p.realized),
+                    "position_type": 1 if p.side == "long" else 2,
+                    "account": "futures",
+                    "position_mode": acct.position_mode,
+                }
+            )
+        return out
+
+    def position_v2(self, uid: str, symbol: str | None = None) -> list[Json]:
+        """GET /contract/private/position-v2."""
+        now = self.now()
+        out = []
+        for p in self._positions_of(uid, symbol):
+            spec = CONTRACTS[p.symbol]
+            mark = self.markets[p.symbol].state.mark
+            mark_value = money(qty(spec, p.size) * mark)
+            out.append(
+                {
+                    "symbol": p.symbol,
+                    "leverage": s(p.leverage),
+                    "timestamp": now,
+                    "current_fee": s(p.fee),
+                    "open_timestamp": p.open_time,
+                    "current_value": s(mark_value),
+                    "mark_price": s(mark),
+                    "mark_value": s(mark_value),
+                    "position_value": s(money(qty(spec, p.size) * p.entry)),
+                    "position_cross": s(money(initial_margin(spec, p))),
+                    "maintenance_margin": s(money(maintenance(spec, p, mark))),
+                    "close_vol": str(p.close_vol),
+                    "close_avg_price": s(p.close_value / p.close_vol) if p.close_vol else "0",
+                    "open_avg_price": s(p.entry),
+                    "entry_price": s(p.entry),
+                    "current_amount": str(p.size),
+                    "realized_value": s(p.realized),
+                    "unrealized_pnl": s(money(upnl(spec, p, mark))),
+                    "liquidation_price": s(self.liq_price(p)),
+                    "max_notional_value": s(self._max_notional(p)),
+                    "initial_margin": s(money(initial_margin(spec, p))),
+                    "open_type": p.open_type,
+                    "position_side": p.side,
+                    "account": "futures",
+                }
+            )
+        return out
+
+    def _max_notional(self, p: Position) -> Decimal:
+        """Largest notional the position's leverage allows (top of the last bracket that permits it)."""
+        spec = CONTRACTS[p.symbol]
+        cap = ZERO
+        for b in spec.brackets:
+            if b.initial_leverage >= p.leverage:
+                cap = b.notional_cap
+        return cap
+
+    def position_risk(self, uid: str, symbol: str | None = None) -> list[Json]:
+        """GET /contract/private/position-risk."""
+        out = []
+        for p in self._positions_of(uid, symbol):
+            spec = CONTRACTS[p.symbol]
+            mark = self.markets[p.symbol].state.mark
+            out.append(
+                {
+                    "symbol": p.symbol,
+                    "position_amt": str(p.size),
+                    "mark_price": s(mark),
+                    "unrealized_profit": s(money(upnl(spec, p, mark))),
+                    "liquidation_price": s(self.liq_price(p)),
+                    "leverage": s(p.leverage),
+                    "max_notional_value": s(self._max_notional(p)),
+                    "margin_type": "Isolated" if p.open_type == "isolated" else "Cross",
+                    "isolated_margin": s(p.margin) if p.open_type == "isolated" else "0",
+                    "position_side": "Long" if p.side == "long" else "Short",
+                    "notional": s(money(qty(spec, p.size) * mark)),
+                    "update_time": p.update_time,
+                    "account": "futures",
+                }
+            )
+        return out
+
+    def transaction_history(
+        self,
+        uid: str,
+        symbol: str | None = None,
+        flow_type: int = 0,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int = 100,
+    ) -> list[Json]:
+        """GET /contract/private/transaction-history (times in ms; newest first)."""
+        if symbol:
+            self.spec(symbol)
+        if flow_type not in (0, 1, 2, 3, 4, 5):
+            raise errors.INVALID_REQUEST(f"flow_type {flow_type!r}: 0..5")
+        if start_time and end_time and start_time > end_time:
+            raise errors.TIMESTAMP_INVALID("start_time is after end_time")
+        cap = max(1, min(page_size, 1000))
+        out = []
+        for t in reversed(self.txns.get(uid, [])):
+            if symbol and t.symbol != symbol:
+                continue
+            if flow_type and t.flow_type != flow_type:
+                continue
+            if (start_time and t.time < start_time) or (end_time and t.time > end_time):
+                continue
+            out.append(txn_view(t))
+            if len(out) >= cap:
+                break
+        return out
+
+    def close_all_position(self, uid: str, symbol: str | None = None) -> Json:
+        """POST /contract/private/close-all-position: cancel the symbol's orders and market-close
+        every position (of symbol, or all) -> {}."""
+        symbols = [symbol] if symbol else sorted({sym for (sym, _) in self._user_positions(uid)})
+        if symbol:
+            self.spec(symbol)
+        for sym in symbols:
+            self._cancel_all(uid, sym)
+            for side in ("long", "short"):
+                pos = self._user_positions(uid).get((sym, side))
+                if pos is not None and pos.size:
+                    self._place(uid, sym, side=3 if side == "long" else 2, size=pos.size, type="market")
+        self._push_asset(uid)
+        return {}

@@ -1,0 +1,459 @@
+"""Who is who at the sandbox exchange: users, their API keys, OAuth clients, and an email outbox.
+
+State lives in memory and is written through `Persist` (kinds: user, api_key, oauth_client, email);
+everything is loaded again at start. Passwords and OAuth client secrets are stored as argon2id
+hashes. API secrets are kept as issued, because the exchange needs them to check HMAC signatures.
+
+Hashing is slow by design: from async code call the `a*` variants (or wrap the sync ones in
+`asyncio.to_thread`) so that the event loop never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from perpdesk.sandbox.persist import Persist
+
+PERMISSIONS = frozenset({"read", "spot_trade", "future_trade", "withdraw"})
+# BitMart's API Management page binds at most this many IPv4 addresses to one key (assumption:
+# BitMart's docs do not state the number; 20 matches what its page accepts as of 2025).
+MAX_IPS_PER_KEY = 20
+MAX_MEMO_LEN = 64
+MAX_KEYS_PER_USER = 20
+WHITELIST_STATES = ("none", "pending", "approved")
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MEMO_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")  # printable ASCII, no edge blanks
+
+
+class IdentityError(ValueError):
+    """Bad input to an identity operation; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class WhitelistRequest:
+    state: str = "none"  # none | pending | approved
+    cid_or_email: str = ""
+    contact: str = ""
+    requested_at: int = 0  # ms
+    approved_at: int = 0  # ms
+
+
+@dataclass
+class User:
+    uid: str
+    email: str
+    password_hash: str = field(repr=False)
+    totp_secret: str = field(repr=False)
+    futures_whitelisted: bool = False
+    whitelist_request: WhitelistRequest = field(default_factory=WhitelistRequest)
+    created_at: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> User:
+        doc = dict(doc)
+        doc["whitelist_request"] = WhitelistRequest(**doc.get("whitelist_request") or {})
+        return cls(**doc)
+
+
+@dataclass
+class ApiKey:
+    api_key: str
+    uid: str
+    secret_key: str = field(repr=False)
+    memo: str = field(repr=False)
+    permissions: frozenset[str] = frozenset({"read"})
+    ip_whitelist: list[str] = field(default_factory=list)  # empty = any address
+    label: str = ""
+    oauth_client_id: str | None = None
+    created_at: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["permissions"] = sorted(self.permissions)
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> ApiKey:
+        doc = dict(doc)
+        doc["permissions"] = frozenset(doc.get("permissions") or ["read"])
+        return cls(**doc)
+
+    def public_view(self) -> dict[str, Any]:
+        """What the exchange shows about a key after creation: never the secret."""
+        return {
+            "api_key": self.api_key,
+            "uid": self.uid,
+            "memo": self.memo,
+            "permissions": sorted(self.permissions),
+            "ip_whitelist": list(self.ip_whitelist),
+            "label": self.label,
+            "oauth_client_id": self.oauth_client_id,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class OAuthClient:
+    client_id: str
+    name: str
+    secret_hash: str = field(repr=False)
+    redirect_uris: list[str] = field(default_factory=list)
+    ip_whitelist: list[str] = field(default_factory=list)
+    created_at: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> OAuthClient:
+        return cls(**doc)
+
+
+@dataclass
+class Email:
+    id: str
+    to: str
+    subject: str
+    body: str
+    sent_at: int
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate_ip_list(
+    ips: list[str] | tuple[str, ...] | str | None, field_name: str = "ip_whitelist"
+) -> list[str]:
+    """Parse and check an IP whitelist: IPv4 only, at most MAX_IPS_PER_KEY, duplicates dropped."""
+    if ips is None:
+        return []
+    if isinstance(ips, str):
+        ips = [p for p in re.split(r"[,\s]+", ips) if p]
+    out: list[str] = []
+    for raw in ips:
+        ip = str(raw).strip()
+        if not ip:
+            continue
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            raise IdentityError(
+                field_name, f"{ip!r} is not a valid IPv4 address (e.g. 203.0.113.10)"
+            ) from None
+        if addr.version != 4:
+            raise IdentityError(field_name, f"{ip!r} is IPv6; only IPv4 addresses can be bound to a key")
+        if str(addr) not in out:
+            out.append(str(addr))
+    if len(out) > MAX_IPS_PER_KEY:
+        raise IdentityError(
+            field_name, f"{len(out)} addresses given; at most {MAX_IPS_PER_KEY} can be bound to one key"
+        )
+    return out
+
+
+def validate_memo(memo: str) -> str:
+    if not isinstance(memo, str) or not memo:
+        raise IdentityError("memo", "is required: choose a memo (the key's passphrase)")
+    if len(memo) > MAX_MEMO_LEN:
+        raise IdentityError("memo", f"is {len(memo)} characters long; at most {MAX_MEMO_LEN} are allowed")
+    if not _MEMO_RE.match(memo) or "#" in memo:
+        raise IdentityError(
+            "memo", "may hold printable ASCII characters except '#', with no leading or trailing blank"
+        )
+    return memo
+
+
+def validate_permissions(
+    permissions: set[str] | frozenset[str] | list[str] | tuple[str, ...],
+) -> frozenset[str]:
+    perms = {str(p).strip().lower().replace("-", "_") for p in permissions if str(p).strip()}
+    unknown = perms - PERMISSIONS
+    if unknown:
+        raise IdentityError(
+            "permissions", f"unknown permission(s) {sorted(unknown)}; allowed: {sorted(PERMISSIONS)}"
+        )
+    return frozenset(perms | {"read"})
+
+
+class Identity:
+    """Users, API keys, OAuth clients and outbox of the sandbox exchange."""
+
+    def __init__(self, persist: Persist, *, auto_whitelist_after: float | None = None) -> None:
+        self.persist = persist
+        self.auto_whitelist_after = auto_whitelist_after
+        # argon2id at OWASP's minimum (19 MiB, t=2, p=1): a sandbox, and sign-in tests stay fast.
+        self._hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+        self._users: dict[str, User] = {}
+        self._by_email: dict[str, str] = {}
+        self._keys: dict[str, ApiKey] = {}
+        self._clients: dict[str, OAuthClient] = {}
+        self._outbox: list[Email] = []
+        for _, doc in persist.load("user"):
+            user = User.from_doc(doc)
+            self._users[user.uid] = user
+            self._by_email[user.email.lower()] = user.uid
+        for _, doc in persist.load("api_key"):
+            key = ApiKey.from_doc(doc)
+            self._keys[key.api_key] = key
+        for _, doc in persist.load("oauth_client"):
+            client = OAuthClient.from_doc(doc)
+            self._clients[client.client_id] = client
+        emails = [Email(**doc) for _, doc in persist.load("email")]
+        self._outbox = sorted(emails, key=lambda e: (e.sent_at, e.id))
+
+    # ---- users ------------------------------------------------------------------------------
+    def _new_uid(self) -> str:
+        while True:
+            uid = str(10_000_000 + secrets.randbelow(89_999_999))  # 8 digits, like BitMart's UIDs
+            if uid not in self._users:
+                return uid
+
+    def create_user(self, email: str, password: str) -> User:
+        """Register a user (blocking: hashes the password; use `acreate_user` from async code)."""
+        email = (email or "").strip()
+        if not _EMAIL_RE.match(email):
+            raise IdentityError("email", f"{email!r} is not an email address (name@example.com)")
+        if email.lower() in self._by_email:
+            raise IdentityError("email", f"{email} is already registered; sign in instead")
+        if not isinstance(password, str) or len(password) < 8:
+            raise IdentityError("password", "must be at least 8 characters long")
+        user = User(
+            uid=self._new_uid(),
+            email=email,
+            password_hash=self._hasher.hash(password),
+            totp_secret=pyotp.random_base32(),
+            created_at=_now_ms(),
+        )
+        if email.lower() in self._by_email:  # raced with another thread while hashing
+            raise IdentityError("email", f"{email} is already registered; sign in instead")
+        self._users[user.uid] = user
+        self._by_email[email.lower()] = user.uid
+        self._save_user(user)
+        return user
+
+    async def acreate_user(self, email: str, password: str) -> User:
+        return await asyncio.to_thread(self.create_user, email, password)
+
+    def _save_user(self, user: User) -> None:
+        self.persist.put("user", user.uid, user.to_doc())
+
+    def user_by_email(self, email: str) -> User | None:
+        uid = self._by_email.get((email or "").strip().lower())
+        return self.user_by_uid(uid) if uid else None
+
+    def user_by_uid(self, uid: str | None) -> User | None:
+        user = self._users.get(uid or "")
+        if user is not None:
+            self._maybe_auto_approve(user)
+        return user
+
+    def users(self) -> list[User]:
+        return list(self._users.values())
+
+    def verify_password(self, user: User, password: str) -> bool:
+        """Blocking (argon2); use `averify_password` from async code."""
+        try:
+            return self._hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def averify_password(self, user: User, password: str) -> bool:
+        return await asyncio.to_thread(self.verify_password, user, password)
+
+    def verify_totp(self, user: User, code: str) -> bool:
+        return pyotp.TOTP(user.totp_secret).verify(str(code).strip(), valid_window=1)
+
+    # ---- futures API whitelisting --------------------------------------------------------------
+    def request_whitelist(self, uid: str, cid_or_email: str, contact: str) -> User:
+        user = self._require_user(uid)
+        if not (cid_or_email or "").strip():
+            raise IdentityError("cid_or_email", "enter the account's BitMart CID (UID) or email")
+        if not (contact or "").strip():
+            raise IdentityError("contact", "enter where the confirmation should be sent (email, Telegram...)")
+        if user.futures_whitelisted:
+            return user
+        user.whitelist_request = WhitelistRequest(
+            state="pending",
+            cid_or_email=cid_or_email.strip(),
+            contact=contact.strip(),
+            requested_at=_now_ms(),
+        )
+        self._save_user(user)
+        return user
+
+    def approve_whitelist(self, uid: str) -> User:
+        user = self._require_user(uid)
+        user.futures_whitelisted = True
+        req = user.whitelist_request
+        req.state = "approved"
+        req.approved_at = _now_ms()
+        self._save_user(user)
+        self.send_email(
+            user.email,
+            "BitMart Futures API whitelisting approved",
+            "Your account is now whitelisted for Futures API trading. Your API keys can trade futures.",
+        )
+        return user
+
+    def is_futures_whitelisted(self, uid: str) -> bool:
+        user = self._users.get(uid)
+        if user is None:
+            return False
+        if not user.futures_whitelisted:
+            self._maybe_auto_approve(user)
+        return user.futures_whitelisted
+
+    def _maybe_auto_approve(self, user: User) -> None:
+        after = self.auto_whitelist_after
+        req = user.whitelist_request
+        if user.futures_whitelisted or after is None or req.state != "pending":
+            return
+        if _now_ms() - req.requested_at >= after * 1000:
+            self.approve_whitelist(user.uid)
+
+    def _require_user(self, uid: str) -> User:
+        user = self._users.get(uid)
+        if user is None:
+            raise IdentityError("uid", f"no user with uid {uid!r}")
+        return user
+
+    # ---- API keys -----------------------------------------------------------------------------
+    def create_key(
+        self,
+        uid: str,
+        memo: str,
+        permissions: set[str] | frozenset[str] | list[str] | tuple[str, ...],
+        ip_whitelist: list[str] | tuple[str, ...] | str | None = None,
+        label: str = "",
+        oauth_client_id: str | None = None,
+    ) -> ApiKey:
+        self._require_user(uid)
+        memo = validate_memo(memo)
+        perms = validate_permissions(permissions)
+        ips = validate_ip_list(ip_whitelist)
+        if len(self.keys_of(uid)) >= MAX_KEYS_PER_USER:
+            raise IdentityError("api_key", f"an account can hold at most {MAX_KEYS_PER_USER} API keys")
+        key = ApiKey(
+            api_key=secrets.token_hex(20),
+            uid=uid,
+            secret_key=secrets.token_hex(32),
+            memo=memo,
+            permissions=perms,
+            ip_whitelist=ips,
+            label=(label or memo)[:64],
+            oauth_client_id=oauth_client_id,
+            created_at=_now_ms(),
+        )
+        self._keys[key.api_key] = key
+        self.persist.put("api_key", key.api_key, key.to_doc())
+        return key
+
+    def key_by_api_key(self, api_key: str) -> ApiKey | None:
+        return self._keys.get(api_key)
+
+    def keys_of(self, uid: str) -> list[ApiKey]:
+        return sorted((k for k in self._keys.values() if k.uid == uid), key=lambda k: k.created_at)
+
+    def update_key(
+        self,
+        api_key: str,
+        *,
+        permissions: set[str] | frozenset[str] | list[str] | tuple[str, ...] | None = None,
+        ip_whitelist: list[str] | tuple[str, ...] | str | None = None,
+        label: str | None = None,
+    ) -> ApiKey:
+        key = self._keys.get(api_key)
+        if key is None:
+            raise IdentityError("api_key", "no such API key")
+        new_perms = validate_permissions(permissions) if permissions is not None else key.permissions
+        new_ips = validate_ip_list(ip_whitelist) if ip_whitelist is not None else key.ip_whitelist
+        key.permissions = new_perms
+        key.ip_whitelist = new_ips
+        if label is not None:
+            key.label = label[:64]
+        self.persist.put("api_key", key.api_key, key.to_doc())
+        return key
+
+    def delete_key(self, api_key: str) -> bool:
+        key = self._keys.pop(api_key, None)
+        if key is None:
+            return False
+        self.persist.delete("api_key", api_key)
+        return True
+
+    # ---- OAuth clients (Fast Connect partners) -----------------------------------------------
+    def create_oauth_client(
+        self, name: str, redirect_uris: list[str], ip_whitelist: list[str] | str | None
+    ) -> tuple[OAuthClient, str]:
+        if not (name or "").strip():
+            raise IdentityError("name", "give the client a name")
+        uris = [u.strip() for u in redirect_uris if u and u.strip()]
+        if not uris:
+            raise IdentityError("redirect_uris", "register at least one redirect URI")
+        for uri in uris:
+            if not re.match(r"^https?://[^\s#]+$", uri):
+                raise IdentityError(
+                    "redirect_uris", f"{uri!r} is not an absolute http(s) URI without fragment"
+                )
+        ips = validate_ip_list(ip_whitelist)
+        secret = secrets.token_urlsafe(32)
+        client = OAuthClient(
+            client_id="bm_" + secrets.token_hex(12),
+            name=name.strip(),
+            secret_hash=self._hasher.hash(secret),
+            redirect_uris=uris,
+            ip_whitelist=ips,
+            created_at=_now_ms(),
+        )
+        self._clients[client.client_id] = client
+        self.persist.put("oauth_client", client.client_id, client.to_doc())
+        return client, secret
+
+    def oauth_client(self, client_id: str) -> OAuthClient | None:
+        return self._clients.get(client_id)
+
+    def verify_client_secret(self, client: OAuthClient, secret: str) -> bool:
+        """Blocking (argon2); use `averify_client_secret` from async code."""
+        try:
+            return self._hasher.verify(client.secret_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def averify_client_secret(self, client: OAuthClient, secret: str) -> bool:
+        return await asyncio.to_thread(self.verify_client_secret, client, secret)
+
+    # ---- email outbox ---------------------------------------------------------------------------
+    def send_email(self, to: str, subject: str, body: str) -> Email:
+        email = Email(id=secrets.token_hex(8), to=to, subject=subject, body=body, sent_at=_now_ms())
+        self._outbox.append(email)
+        self.persist.put("email", email.id, email.to_doc())
+        return email
+
+    def outbox(self, email: str | None = None) -> list[Email]:
+        if email is None:
+            return list(self._outbox)
+        wanted = email.strip().lower()
+        return [e for e in self._outbox if e.to.lower() == wanted]

@@ -1,0 +1,47 @@
+"""Run the sandbox with uvicorn (uvloop + httptools), standalone or inside another app's loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from perpdesk.sandbox.api.rest import TRANSPORT_KEY
+from perpdesk.sandbox.app import SandboxApp, create_app
+from perpdesk.sandbox.context import SandboxConfig
+
+
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, exposing the connection to the app so a fault can drop it."""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[TRANSPORT_KEY] = self.transport  # type: ignore[literal-required]
+
+
+def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app or create_app(config),
+        host=config.host,
+        port=config.port,
+        http=_Protocol,
+        loop="uvloop",
+        lifespan="on",
+        access_log=False,
+        log_level=kw.pop("log_level", "warning"),
+        timeout_keep_alive=kw.pop("timeout_keep_alive", 30),
+        **kw,
+    )
+
+
+async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) -> None:
+    """Serve until cancelled (or until the process gets SIGINT/SIGTERM when it owns the loop)."""
+    server = uvicorn.Server(uvicorn_config(config, app))
+    await server.serve()
+
+
+def run_sandbox(config: SandboxConfig) -> None:
+    """Blocking entry point for `perpdesk sandbox`: its own uvloop event loop."""
+    server = uvicorn.Server(uvicorn_config(config))
+    server.run()

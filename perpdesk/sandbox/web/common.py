@@ -1,0 +1,123 @@
+"""What every page handler shares: templates, the session store, codes and response helpers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyotp
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from perpdesk.sandbox.context import SandboxContext
+from perpdesk.sandbox.web.backend import Backend, UserView
+from perpdesk.sandbox.web.sessions import BrowserSession, EmailCodes, SessionStore
+
+SANDBOX_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = SANDBOX_DIR / "templates"
+STATIC_DIR = SANDBOX_DIR / "static"
+
+# Pages are ours alone: no inline script, no framing (the consent page must not be clickjacked).
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self' http: https:"
+    ),
+}
+
+
+@dataclass
+class WebState:
+    ctx: SandboxContext
+    backend: Backend
+    sessions: SessionStore
+    codes: EmailCodes = field(default_factory=EmailCodes)
+    env: Environment = field(
+        default_factory=lambda: Environment(
+            loader=FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    )
+    # Users who signed up on the pages and have not yet confirmed their authenticator.
+    enrolment_pending: set[str] = field(default_factory=set)
+
+
+def render(
+    state: WebState,
+    request: Request,
+    template: str,
+    *,
+    session: BrowserSession | None = None,
+    user: UserView | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    html = state.env.get_template(template).render(
+        session=session,
+        user=user,
+        csrf=session.csrf if session else "",
+        path=request.url.path,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=dict(_SECURITY_HEADERS))
+    state.sessions.attach(response, session)
+    return response
+
+
+def redirect(state: WebState, url: str, session: BrowserSession | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+    state.sessions.attach(response, session)
+    return response
+
+
+def safe_next(url: str | None) -> str | None:
+    """Only same-site relative paths may be a post-sign-in destination (no open redirect)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return None
+    return url
+
+
+def totp_ok(secret: str, code: str) -> bool:
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    # One step of drift either way, as authenticator apps on phones run a little off.
+    return pyotp.TOTP(secret).verify(code, for_time=time.time(), valid_window=1)
+
+
+async def current_user(state: WebState, request: Request) -> tuple[BrowserSession | None, UserView | None]:
+    session = state.sessions.get(request)
+    if session is None or session.uid is None:
+        return session, None
+    user = await state.backend.user_by_uid(session.uid)
+    return session, user
+
+
+def mask_email(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:2]}***@{domain}" if domain else "***"
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def sign_in_required(state: WebState, request: Request, session: BrowserSession | None) -> Response:
+    session = session or state.sessions.get_or_create(request)
+    session.next_url = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    state.sessions.save(session)
+    return redirect(state, "/sign-in", session)

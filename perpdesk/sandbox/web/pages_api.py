@@ -1,0 +1,188 @@
+"""API Management: create (Memo, permissions, IP whitelist, email + 2FA codes), list, edit, delete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from perpdesk.core.errors import InputError, PerpdeskError
+from perpdesk.sandbox.identity import IdentityError, validate_memo
+from perpdesk.sandbox.web.backend import KeyView, UserView
+from perpdesk.sandbox.web.common import (
+    WebState,
+    current_user,
+    form_data,
+    mask_email,
+    redirect,
+    render,
+    sign_in_required,
+    totp_ok,
+)
+from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
+from perpdesk.sandbox.web.sessions import BrowserSession
+
+_TOTP_WRONG = "Google Authenticator code: not correct. Enter the current 6-digit code."
+TOGGLES = (("spot_trade", "Spot-Trade"), ("future_trade", "Future-Trade"), ("withdraw", "Withdraw"))
+
+
+def _permissions(form: dict[str, str]) -> set[str]:
+    return {"read"} | {name for name, _ in TOGGLES if form.get(name) in ("on", "1", "true")}
+
+
+def _validate_create(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Returns (draft, errors); the draft keeps what the user typed so nothing is lost."""
+    errors: dict[str, str] = {}
+    memo = form.get("memo", "").strip()
+    try:
+        validate_memo(memo)
+    except IdentityError as exc:
+        errors["memo"] = f"Memo: {exc.message}."
+    draft = {"memo": memo, "ip_whitelist": form.get("ip_whitelist", "")}
+    for name, _ in TOGGLES:
+        draft[name] = "on" if form.get(name) in ("on", "1", "true") else ""
+    try:
+        draft["ips"] = ",".join(parse_ip_list(draft["ip_whitelist"]))
+    except InputError as exc:
+        errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
+    return draft, errors
+
+
+def routes(state: WebState) -> list[BaseRoute]:
+    async def _page(request: Request, session: BrowserSession, user: UserView, **extra: object) -> Response:
+        keys = await state.backend.keys_of(user.uid)
+        context: dict[str, object] = {"form": {}, "errors": {}, "toggles": TOGGLES, "keys": keys}
+        context.update(extra)
+        status = 400 if context.get("errors") else 200
+        return render(state, request, "api_management.html", session=session, user=user,
+                      status_code=status, **context)
+
+    async def management(request: Request) -> Response:
+        session, user = await current_user(state, request)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        return await _page(request, session, user)
+
+    async def create(request: Request) -> Response:
+        """First Submit: validate the form, then ask for the email and authenticator codes."""
+        session, user = await current_user(state, request)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        form = await form_data(request)
+        if not state.sessions.csrf_ok(session, form.get("csrf_token")):
+            return render(state, request, "error.html", session=session, user=user, status_code=403,
+                          message="The form expired. Reload the page and try again.")
+        draft, errors = _validate_create(form)
+        if errors:
+            return await _page(request, session, user, form=draft, errors=errors)
+        session.drafts["create_key"] = draft
+        state.sessions.save(session)
+        return render(state, request, "api_verify.html", session=session, user=user, draft=draft,
+                      toggles=TOGGLES, email=mask_email(user.email), errors={}, notice="", form={})
+
+    async def create_verify(request: Request) -> Response:
+        """Send (email code) or Submit (both codes) on the verification step; Submit creates the key."""
+        session, user = await current_user(state, request)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        form = await form_data(request)
+        draft = session.drafts.get("create_key")
+        if not state.sessions.csrf_ok(session, form.get("csrf_token")) or not draft:
+            return redirect(state, "/api-config", session)
+        errors: dict[str, str] = {}
+        notice = ""
+        if form.get("action") == "send":
+            code = state.codes.issue(user.uid, "create-key")
+            await state.backend.send_email(
+                user.email, "BitMart Sandbox API key verification code",
+                f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
+            )
+            notice = f"A verification code was sent to {mask_email(user.email)}."
+        else:
+            email_code = form.get("email_code", "").strip()
+            totp_code = form.get("totp_code", "").strip()
+            if not email_code:
+                errors["email_code"] = "Email verification code: required. Press Send, then enter the code."
+            elif not state.codes.check(user.uid, "create-key", email_code):
+                errors["email_code"] = ("Email verification code: not correct or expired. "
+                                        "Press Send for a new code.")
+            if not totp_ok(user.totp_secret, totp_code):
+                errors["totp_code"] = _TOTP_WRONG
+            if not errors:
+                ips = [ip for ip in draft["ips"].split(",") if ip]
+                try:
+                    key, secret = await state.backend.create_key(
+                        user.uid, draft["memo"], _permissions(draft), ips, label=draft["memo"]
+                    )
+                except PerpdeskError as exc:
+                    field = getattr(exc, "field", "memo")
+                    return await _page(request, session, user, form=draft,
+                                       errors={"memo" if field.lower() == "memo" else "ip_whitelist":
+                                               f"{exc.message}. {exc.next_step}".strip()})
+                session.drafts.pop("create_key", None)
+                state.sessions.save(session)
+                # Rendered straight from the POST (never a GET page): the secret is shown this once.
+                return render(state, request, "api_created.html", session=session, user=user,
+                              key=key, secret=secret)
+        return render(state, request, "api_verify.html", session=session, user=user, draft=draft,
+                      toggles=TOGGLES, email=mask_email(user.email), errors=errors, notice=notice,
+                      form={"email_code": form.get("email_code", "")},
+                      status_code=400 if errors else 200)
+
+    async def _own_key(request: Request, user: UserView) -> KeyView | None:
+        key = await state.backend.key(request.path_params["api_key"])
+        return key if key is not None and key.uid == user.uid else None
+
+    async def edit(request: Request) -> Response:
+        session, user = await current_user(state, request)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        key = await _own_key(request, user)
+        if key is None:
+            return render(state, request, "error.html", session=session, user=user, status_code=404,
+                          message="This API key does not exist or was deleted.")
+        if request.method == "GET":
+            form = {name: "on" if name in key.permissions else "" for name, _ in TOGGLES}
+            form["ip_whitelist"] = "\n".join(key.ip_whitelist)
+            return render(state, request, "api_edit.html", session=session, user=user, key=key,
+                          toggles=TOGGLES, form=form, errors={})
+        data = await form_data(request)
+        if not state.sessions.csrf_ok(session, data.get("csrf_token")):
+            return redirect(state, "/api-config", session)
+        errors: dict[str, str] = {}
+        form = {name: "on" if data.get(name) in ("on", "1", "true") else "" for name, _ in TOGGLES}
+        form["ip_whitelist"] = data.get("ip_whitelist", "")
+        ips: list[str] = []
+        try:
+            ips = parse_ip_list(form["ip_whitelist"])
+        except InputError as exc:
+            errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
+        if not totp_ok(user.totp_secret, data.get("totp_code", "")):
+            errors["totp_code"] = _TOTP_WRONG
+        if not errors:
+            try:
+                await state.backend.update_key(key.api_key, _permissions(form), ips)
+            except PerpdeskError as exc:
+                errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}".strip()
+        if errors:
+            return render(state, request, "api_edit.html", session=session, user=user, key=key,
+                          toggles=TOGGLES, form=form, errors=errors, status_code=400)
+        return redirect(state, "/api-config?updated=" + key.api_key[-6:], session)
+
+    async def delete(request: Request) -> Response:
+        session, user = await current_user(state, request)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        data = await form_data(request)
+        key = await _own_key(request, user)
+        if key is not None and state.sessions.csrf_ok(session, data.get("csrf_token")):
+            await state.backend.delete_key(key.api_key)
+        return redirect(state, "/api-config", session)
+
+    return [
+        Route("/api-config", management, methods=["GET"]),
+        Route("/api-config/create", create, methods=["POST"]),
+        Route("/api-config/create/verify", create_verify, methods=["POST"]),
+        Route("/api-config/{api_key}/edit", edit, methods=["GET", "POST"]),
+        Route("/api-config/{api_key}/delete", delete, methods=["POST"]),
+    ]

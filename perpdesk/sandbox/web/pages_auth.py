@@ -1,0 +1,197 @@
+"""Sign Up (with Google Authenticator enrolment), Sign In, 2FA with email fallback, outbox."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import segno
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from perpdesk.core.errors import PerpdeskError
+from perpdesk.sandbox.web.common import (
+    WebState,
+    current_user,
+    form_data,
+    mask_email,
+    redirect,
+    render,
+    totp_ok,
+)
+from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def _qr_svg(uri: str) -> str:
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", scale=4, xmldecl=False, svgns=True, border=2)
+    return out.getvalue().decode()
+
+
+def routes(state: WebState) -> list[BaseRoute]:
+    async def home(request: Request) -> Response:
+        session, user = await current_user(state, request)
+        return render(state, request, "home.html", session=session, user=user)
+
+    # -- Sign Up ------------------------------------------------------------------------------
+    async def sign_up(request: Request) -> Response:
+        session = state.sessions.get_or_create(request)
+        if request.method == "GET":
+            return render(state, request, "sign_up.html", session=session, form={}, errors={})
+        form = await form_data(request)
+        if not state.sessions.csrf_ok(session, form.get("csrf_token")):
+            return render(state, request, "error.html", session=session, status_code=403,
+                          message="The form expired. Reload the page and try again.")
+        email = form.get("email", "").strip().lower()
+        password = form.get("password", "")
+        errors: dict[str, str] = {}
+        if not _EMAIL.match(email):
+            errors["email"] = "Email: enter a valid address, e.g. name@example.com."
+        if len(password) < MIN_PASSWORD:
+            errors["password"] = f"Password: use at least {MIN_PASSWORD} characters."
+        if not errors and await state.backend.user_by_email(email) is not None:
+            errors["email"] = "Email: an account with this address exists. Sign In instead."
+        if not errors:
+            try:
+                user = await state.backend.create_user(email, password)
+            except PerpdeskError as exc:
+                errors["email"] = exc.message
+        if errors:
+            return render(state, request, "sign_up.html", session=session, status_code=400,
+                          form={"email": email}, errors=errors)
+        state.enrolment_pending.add(user.uid)
+        session.pending_uid, session.pending_since = user.uid, time.time()
+        state.sessions.save(session)
+        return redirect(state, "/sign-up/authenticator", session)
+
+    async def enrol(request: Request) -> Response:
+        session = state.sessions.get(request)
+        if session is None or session.pending_uid not in state.enrolment_pending:
+            return redirect(state, "/sign-in")
+        user = await state.backend.user_by_uid(session.pending_uid)
+        if user is None:
+            return redirect(state, "/sign-up")
+        error = ""
+        if request.method == "POST":
+            form = await form_data(request)
+            if not state.sessions.csrf_ok(session, form.get("csrf_token")):
+                error = "The form expired. Reload the page and try again."
+            elif totp_ok(user.totp_secret, form.get("code", "")):
+                state.enrolment_pending.discard(user.uid)
+                session.pending_uid = None
+                session.uid = user.uid
+                session = state.sessions.rotate(session)
+                return redirect(state, session.next_url or "/api-config", session)
+            else:
+                error = ("Google Authenticator code: the code is not correct. Enter the 6-digit code "
+                         "your app shows now for this account.")
+        uri = f"otpauth://totp/BitMart%20Sandbox:{user.email}?secret={user.totp_secret}&issuer=BitMart%20Sandbox"
+        return render(state, request, "enrol_totp.html", session=session, secret=user.totp_secret,
+                      qr_svg=_qr_svg(uri), error=error, status_code=400 if error else 200)
+
+    # -- Sign In ------------------------------------------------------------------------------
+    async def sign_in(request: Request) -> Response:
+        session = state.sessions.get_or_create(request)
+        if request.method == "GET":
+            if session.uid:
+                return redirect(state, session.next_url or "/api-config", session)
+            return render(state, request, "sign_in.html", session=session, form={}, error="")
+        form = await form_data(request)
+        if not state.sessions.csrf_ok(session, form.get("csrf_token")):
+            return render(state, request, "sign_in.html", session=session, status_code=403, form={},
+                          error="The form expired. Reload the page and try again.")
+        email = form.get("email", "").strip().lower()
+        user = await state.backend.verify_password(email, form.get("password", ""))
+        if user is None:
+            # One message for both: do not reveal which addresses have accounts.
+            return render(state, request, "sign_in.html", session=session, status_code=400,
+                          form={"email": email}, error="Incorrect email or password.")
+        session.pending_uid, session.pending_since = user.uid, time.time()
+        session.second_factor_failures = 0
+        state.sessions.save(session)
+        if user.uid in state.enrolment_pending:
+            return redirect(state, "/sign-up/authenticator", session)
+        return redirect(state, "/sign-in/verify", session)
+
+    async def verify(request: Request) -> Response:
+        session = state.sessions.get(request)
+        if (session is None or session.pending_uid is None
+                or time.time() - session.pending_since > PENDING_2FA_TIMEOUT_S):
+            return redirect(state, "/sign-in")
+        user = await state.backend.user_by_uid(session.pending_uid)
+        if user is None:
+            return redirect(state, "/sign-in")
+        method = request.query_params.get("method", "authenticator")
+        if method not in ("authenticator", "email"):
+            method = "authenticator"
+        error, notice = "", ""
+        if request.method == "POST":
+            form = await form_data(request)
+            method = form.get("method", method)
+            if not state.sessions.csrf_ok(session, form.get("csrf_token")):
+                error = "The form expired. Reload the page and try again."
+            elif form.get("action") == "send":
+                code = state.codes.issue(user.uid, "sign-in")
+                await state.backend.send_email(
+                    user.email, "BitMart Sandbox sign-in verification code",
+                    f"Your sign-in verification code is {code}. It expires in 10 minutes.",
+                )
+                method = "email"
+                notice = f"A verification code was sent to {mask_email(user.email)}."
+            else:
+                code = form.get("code", "")
+                ok = (totp_ok(user.totp_secret, code) if method == "authenticator"
+                      else state.codes.check(user.uid, "sign-in", code))
+                if ok:
+                    session.pending_uid = None
+                    session.uid = user.uid
+                    session = state.sessions.rotate(session)
+                    target = session.next_url or "/api-config"
+                    session.next_url = None
+                    state.sessions.save(session)
+                    return redirect(state, target, session)
+                session.second_factor_failures += 1
+                if session.second_factor_failures >= MAX_2FA_FAILURES:
+                    session.pending_uid = None
+                    state.sessions.save(session)
+                    return render(state, request, "sign_in.html", session=session, status_code=400,
+                                  form={"email": user.email},
+                                  error="Too many wrong codes. Sign In again.")
+                state.sessions.save(session)
+                field = ("Google Authenticator code" if method == "authenticator"
+                         else "Email verification code")
+                error = f"{field}: the code is not correct or has expired. Try again."
+        return render(state, request, "verify_2fa.html", session=session, method=method, error=error,
+                      notice=notice, email=mask_email(user.email), status_code=400 if error else 200)
+
+    async def sign_out(request: Request) -> Response:
+        session = state.sessions.get(request)
+        if request.method == "POST" and session is not None:
+            form = await form_data(request)
+            if state.sessions.csrf_ok(session, form.get("csrf_token")):
+                state.sessions.destroy(session)
+                return state.sessions.clear_cookie(redirect(state, "/"))
+        return redirect(state, "/")
+
+    # -- the sandbox's mail catcher --------------------------------------------------------------
+    async def outbox(request: Request) -> Response:
+        session, user = await current_user(state, request)
+        email = request.query_params.get("email") or None
+        messages = await state.backend.outbox(email)
+        return render(state, request, "outbox.html", session=session, user=user,
+                      messages=list(reversed(messages)), email=email or "")
+
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/sign-up", sign_up, methods=["GET", "POST"]),
+        Route("/sign-up/authenticator", enrol, methods=["GET", "POST"]),
+        Route("/sign-in", sign_in, methods=["GET", "POST"]),
+        Route("/sign-in/verify", verify, methods=["GET", "POST"]),
+        Route("/sign-out", sign_out, methods=["GET", "POST"]),
+        Route("/outbox", outbox, methods=["GET"]),
+    ]

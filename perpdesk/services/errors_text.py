@@ -1,0 +1,309 @@
+"""What the user reads when connecting an account goes wrong: plain words and the next step.
+
+One place for every message of the connect flows so the pages, the JSON API and the CLI say the
+same thing. Messages never contain a secret; at most a masked key id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perpdesk.core import errors as E
+
+
+@dataclass(frozen=True, slots=True)
+class UserMessage:
+    """A message shown to the user: a stable code, a headline, the explanation and what to do."""
+
+    code: str
+    title: str
+    message: str
+    next_step: str
+    severity: str = "error"  # "error" (blocks), "warning" (loud, does not block), "info"
+    field: str | None = None  # the form field the message is about, if any
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "message": self.message,
+            "next_step": self.next_step,
+            "severity": self.severity,
+            "field": self.field,
+        }
+
+
+WHITELIST_STEPS = (
+    "Log into BitMart (https://www.bitmart.com/, Sign In).",
+    "Hover over the profile icon at the top of the page and click API Management.",
+    "On the API Management page, click API Whitelist Request.",
+    "In the form that opens, enter your BitMart CID or the account's email address, then where the "
+    "whitelisting confirmation should be sent (an email address, a Telegram username, …).",
+    "Once BitMart confirms the account is whitelisted, the key can trade: perpdesk re-checks it "
+    "automatically and turns the account active.",
+)
+
+WRONG_KEY = UserMessage(
+    code="unknown_api_key",
+    title="BitMart does not know this API key",
+    message="The exchange answered that the API key does not exist (or was deleted).",
+    next_step=(
+        "Copy the Access Key again with the copy button next to it on BitMart's API Management page "
+        "and paste it into the API key field."
+    ),
+    field="api_key",
+)
+
+WRONG_SECRET_OR_PASSPHRASE = UserMessage(
+    code="invalid_signature",
+    title="The Secret or the Passphrase is wrong",
+    message=(
+        "BitMart rejected the signature. It signs with the Secret and the key's Memo together, so it "
+        "cannot tell us which of the two is wrong."
+    ),
+    next_step=(
+        "Paste the Secret Key again (BitMart shows it only once: if it is lost, create a new key) and "
+        "enter exactly the Memo you gave the key as the Passphrase."
+    ),
+    field="secret",
+)
+
+WRONG_PASSPHRASE = UserMessage(
+    code="wrong_passphrase",
+    title="The Passphrase is wrong",
+    message="The exchange accepted the Secret but not the Passphrase.",
+    next_step="Enter the Memo you gave the key on BitMart's API Management page as the Passphrase.",
+    field="passphrase",
+)
+
+
+def ip_not_allowed(egress_ips: tuple[str, ...]) -> UserMessage:
+    return UserMessage(
+        code="ip_not_allowed",
+        title="The key does not allow perpdesk's IP addresses",
+        message=(
+            "BitMart refused the request because it came from an address that is not on the key's IP "
+            "whitelist."
+        ),
+        next_step=(
+            "On BitMart's API Management page, edit the key and paste perpdesk's IP addresses ("
+            + ", ".join(egress_ips)
+            + ") into its IP whitelist field; use the copy button in the Manual connect tab, then try again."
+        ),
+    )
+
+
+NOT_WHITELISTED = UserMessage(
+    code="futures_not_whitelisted",
+    title="The BitMart account is not whitelisted for futures API trading yet",
+    message=(
+        "The key is valid, but BitMart only lets an account trade futures via API after it has been "
+        "whitelisted. To request it: " + " ".join(f"{i}. {s}" for i, s in enumerate(WHITELIST_STEPS, 1))
+    ),
+    next_step=(
+        "Send the API Whitelist Request, then save the account as awaiting whitelisting: perpdesk "
+        "re-checks it in the background and turns it active, with a notice, once BitMart lets it trade."
+    ),
+)
+
+NO_FUTURE_TRADE = UserMessage(
+    code="permission_missing",
+    title="The key lacks the Future-Trade permission",
+    message="perpdesk trades BitMart Futures; a key without Future-Trade cannot place orders there.",
+    next_step=(
+        "On BitMart's API Management page, edit the key and enable Future-Trade (or create a new key "
+        "with it), then try again."
+    ),
+)
+
+EXCHANGE_UNAVAILABLE = UserMessage(
+    code="exchange_unavailable",
+    title="BitMart did not answer",
+    message="The exchange could not be reached or answered with an error of its own.",
+    next_step="Try again in a minute. Nothing was saved.",
+)
+
+RATE_LIMITED = UserMessage(
+    code="rate_limited",
+    title="BitMart asked us to slow down",
+    message="The exchange refused the check because too many requests were sent with this key.",
+    next_step="Wait a minute and try again. Nothing was saved.",
+)
+
+CLOCK = UserMessage(
+    code="timestamp_out_of_window",
+    title="Clocks disagree with BitMart",
+    message="The exchange refused the request's timestamp.",
+    next_step="Try again; if it persists, the platform's server clock needs to be synchronised.",
+)
+
+DUPLICATE_KEY = UserMessage(
+    code="duplicate_key",
+    title="This API key is already connected",
+    message="This API key is already connected to a perpdesk account.",
+    next_step=(
+        "Use the existing connection (see Settings > Exchange Account API Keys), or create a new key on "
+        "the exchange for a new connection."
+    ),
+    field="api_key",
+)
+
+DUPLICATE_ACCOUNT = UserMessage(
+    code="duplicate_account",
+    title="This exchange account is already connected",
+    message="The BitMart account this key belongs to is already connected to perpdesk.",
+    next_step=(
+        "Edit the existing connection to replace its credentials instead of adding the account twice."
+    ),
+)
+
+SPOT_TRADE_ENABLED = UserMessage(
+    code="spot_trade_enabled",
+    title="Spot-Trade is enabled on this key",
+    message=(
+        "perpdesk only trades futures. A key that can also trade spot gives anyone holding it more "
+        "power than needed."
+    ),
+    next_step="On BitMart's API Management page, edit the key and disable Spot-Trade.",
+    severity="warning",
+)
+
+WITHDRAW_ENABLED = UserMessage(
+    code="withdraw_enabled",
+    title="Withdraw is enabled on this key",
+    message="This key can withdraw funds from the BitMart account. perpdesk never needs that.",
+    next_step="On BitMart's API Management page, edit the key and disable Withdraw, or create a new key.",
+    severity="warning",
+)
+
+
+def ip_list_missing(missing: tuple[str, ...]) -> UserMessage:
+    return UserMessage(
+        code="ip_whitelist_incomplete",
+        title="The key's IP whitelist misses some of perpdesk's addresses",
+        message="Requests from these perpdesk addresses would be refused: " + ", ".join(missing) + ".",
+        next_step=(
+            "On BitMart's API Management page, edit the key and paste the full list from the Manual "
+            "connect tab's copy button into its IP whitelist."
+        ),
+        severity="warning",
+    )
+
+
+IP_UNRESTRICTED = UserMessage(
+    code="ip_unrestricted",
+    title="The key is not restricted to perpdesk's IP addresses",
+    message="Anyone who obtains this key could use it from anywhere.",
+    next_step="On BitMart's API Management page, bind the key to perpdesk's IP addresses.",
+    severity="warning",
+)
+
+IP_LIST_UNKNOWN = UserMessage(
+    code="ip_whitelist_unknown",
+    title="The exchange does not reveal the key's IP whitelist",
+    message="perpdesk could not check which addresses the key accepts beyond the one it used.",
+    next_step="Make sure the key's IP whitelist contains all of perpdesk's addresses.",
+    severity="info",
+)
+
+FAST_CONNECT_DENIED = UserMessage(
+    code="access_denied",
+    title="Fast Connect was cancelled",
+    message="The connection was cancelled on BitMart's page, so no key was created.",
+    next_step="Click Connect again and press Confirm on BitMart's page to connect the account.",
+)
+
+FAST_CONNECT_EXPIRED = UserMessage(
+    code="fast_connect_expired",
+    title="Fast Connect timed out",
+    message="The request to BitMart expired before it was confirmed (it is valid for 10 minutes).",
+    next_step="Click Connect again and finish the steps on BitMart's page within 10 minutes.",
+)
+
+FAST_CONNECT_BAD_STATE = UserMessage(
+    code="fast_connect_invalid_state",
+    title="This Fast Connect link is not valid",
+    message=(
+        "The answer from the exchange does not match a connection started from this browser session, "
+        "or it was already used."
+    ),
+    next_step="Start again from Settings > Exchange Account API Keys, + Connect Account.",
+)
+
+FAST_CONNECT_REDEEM_FAILED = UserMessage(
+    code="fast_connect_redeem_failed",
+    title="BitMart did not hand over the key",
+    message="The exchange refused to complete the connection (the code was invalid or expired).",
+    next_step="Click Connect again. Nothing was saved.",
+)
+
+FAST_CONNECT_NOT_CONFIGURED = UserMessage(
+    code="fast_connect_unavailable",
+    title="Fast Connect is not configured on this perpdesk",
+    message="This installation has no Fast Connect client registered with the exchange.",
+    next_step="Use Manual connect, or ask the administrator to configure Fast Connect.",
+)
+
+FAST_CONNECT_NOT_ENABLED = UserMessage(
+    code="futures_not_enabled",
+    title="Enable Futures Account first",
+    message="Fast Connect creates a futures key; the Enable Futures Account switch is off.",
+    next_step="Turn on the Enable Futures Account switch, then click Connect.",
+    field="enable_futures",
+)
+
+
+def from_error(err: BaseException, egress_ips: tuple[str, ...] = ()) -> UserMessage:
+    """The user's message for a typed error from the connector (or anything else, generically)."""
+    if isinstance(err, E.AuthenticationFailed):
+        return WRONG_KEY
+    if isinstance(err, E.WrongPassphrase):
+        return WRONG_PASSPHRASE
+    if isinstance(err, E.InvalidSignature):
+        return WRONG_SECRET_OR_PASSPHRASE
+    if isinstance(err, E.IpNotAllowed):
+        return ip_not_allowed(egress_ips)
+    if isinstance(err, E.NotWhitelistedForFutures):
+        return NOT_WHITELISTED
+    if isinstance(err, E.PermissionMissing):
+        return NO_FUTURE_TRADE
+    if isinstance(err, E.RateLimited):
+        return RATE_LIMITED
+    if isinstance(err, E.TimestampOutOfWindow):
+        return CLOCK
+    if isinstance(err, E.ExchangeUnavailable):
+        return EXCHANGE_UNAVAILABLE
+    if isinstance(err, E.ExchangeError):
+        return UserMessage(
+            code=err.code,
+            title="BitMart refused the key",
+            message=err.message,
+            next_step=err.next_step or "Check the key on BitMart's API Management page and try again.",
+        )
+    if isinstance(err, E.InputError):
+        return UserMessage(
+            code=err.code,
+            title="Please check the form",
+            message=err.message,
+            next_step=err.next_step,
+            field=err.field,
+        )
+    if isinstance(err, E.PerpdeskError):
+        return UserMessage(
+            code=err.code, title="Could not connect", message=err.message, next_step=err.next_step
+        )
+    return EXCHANGE_UNAVAILABLE
+
+
+class ConnectRefused(E.PerpdeskError):
+    """A connect/edit operation refused with a user-facing message. Nothing was stored."""
+
+    def __init__(self, user_message: UserMessage, *, status: int = 400) -> None:
+        super().__init__(user_message.message, next_step=user_message.next_step)
+        self.user_message = user_message
+        self.code = user_message.code
+        self.status = status
+        self.http_status_for_api = status  # read by the web app's error handler
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.user_message.to_dict().items() if v is not None}

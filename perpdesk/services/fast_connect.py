@@ -1,0 +1,385 @@
+"""Fast Connect: the platform as an OAuth 2.0 client of the exchange (code + PKCE S256).
+
+start   → a pending grant (state ≥ 256 bits, verifier sealed, bound to the user's session,
+          10 minutes, single use) and the exchange's authorize URL for the new tab;
+finish  → the callback: check state and session, mark the grant `redeeming` BEFORE redeeming
+          (so a crash leaves a trace), redeem, keep the issued key sealed on the grant, inspect
+          it, then store the account and close the grant in one transaction. A key that fails
+          inspection or cannot be stored is revoked;
+status  → what the waiting window polls;
+recover → revokes keys left on grants by a crash and expires stale grants.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
+from perpdesk.services import accounts, audit_log
+from perpdesk.services import errors_text as T
+from perpdesk.services.deps import AccountsDeps, sha256_hex
+from perpdesk.services.errors_text import ConnectRefused, UserMessage
+from perpdesk.services.key_audit import Verdict
+from perpdesk.store.accounts import FastConnectGrant, new_id
+from perpdesk.store.base import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, REDEEMING, CONNECTED, FAILED, DENIED, EXPIRED = (
+    "pending",
+    "redeeming",
+    "connected",
+    "failed",
+    "denied",
+    "expired",
+)
+FINAL = frozenset({CONNECTED, FAILED, DENIED, EXPIRED})
+KEY_LABEL = "perpdesk"  # the label the exchange shows for keys it creates for us
+
+
+def new_verifier() -> str:
+    """RFC 7636 code_verifier: 43–128 unreserved characters; 64 random bytes → 86 characters."""
+    return secrets.token_urlsafe(64)
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _grant_ref(grant_id: str) -> str:
+    return "fast-connect:" + grant_id  # vault binding of the grant's sealed values
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    state: str
+    authorize_url: str
+    expires_at: datetime
+
+
+async def start(
+    deps: AccountsDeps,
+    *,
+    user_id: str,
+    session_hash: str,
+    enable_futures: bool = True,
+    exchange: str = "bitmart",
+) -> Started:
+    if not enable_futures:
+        raise ConnectRefused(T.FAST_CONNECT_NOT_ENABLED)
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        raise ConnectRefused(T.FAST_CONNECT_NOT_CONFIGURED, status=503)
+    state = secrets.token_urlsafe(32)
+    verifier = new_verifier()
+    grant_id = new_id()
+    now = utcnow()
+    grant = FastConnectGrant(
+        id=grant_id,
+        state_hash=sha256_hex(state),
+        user_id=user_id,
+        session_hash=session_hash,
+        exchange=exchange,
+        sealed_verifier=deps.vault.seal(
+            verifier, user_id=user_id, account_id=_grant_ref(grant_id)
+        ).to_bytes(),
+        redirect_uri=deps.redirect_uri,
+        status=PENDING,
+        created_at=now,
+        expires_at=now + deps.grant_ttl,
+    )
+    url = provider.authorize_url(
+        state=state,
+        code_challenge=s256(verifier),
+        redirect_uri=deps.redirect_uri,
+        ip_whitelist=list(deps.egress_ips),
+        label=KEY_LABEL,
+    )
+    async with deps.sessions() as s, s.begin():
+        s.add(grant)
+        await audit_log.record(
+            s, user_id=user_id, action="fast_connect.started", account_id=None, detail={"exchange": exchange}
+        )
+    return Started(state=state, authorize_url=url, expires_at=grant.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str  # pending | connected | failed | denied | expired
+    message: UserMessage | None = None
+    account: accounts.AccountView | None = None
+    warnings: tuple[UserMessage, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "message": self.message.to_dict() if self.message else None,
+            "account": self.account.to_dict() if self.account else None,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+SUCCESS = UserMessage(
+    code="connected",
+    title="API key connected successfully",
+    message="The BitMart Futures account was connected as “Fast Connect Futures”.",
+    next_step="You can rename it at any time with Edit.",
+    severity="info",
+)
+SUCCESS_AWAITING = UserMessage(
+    code="connected_awaiting_whitelist",
+    title="API key connected successfully — awaiting whitelisting",
+    message=T.NOT_WHITELISTED.message,
+    next_step=T.NOT_WHITELISTED.next_step,
+    severity="warning",
+)
+
+_BY_CODE = {
+    m.code: m
+    for m in (
+        T.WRONG_KEY,
+        T.WRONG_SECRET_OR_PASSPHRASE,
+        T.WRONG_PASSPHRASE,
+        T.NOT_WHITELISTED,
+        T.NO_FUTURE_TRADE,
+        T.EXCHANGE_UNAVAILABLE,
+        T.RATE_LIMITED,
+        T.CLOCK,
+        T.DUPLICATE_KEY,
+        T.DUPLICATE_ACCOUNT,
+        T.FAST_CONNECT_DENIED,
+        T.FAST_CONNECT_EXPIRED,
+        T.FAST_CONNECT_BAD_STATE,
+        T.FAST_CONNECT_REDEEM_FAILED,
+        SUCCESS,
+        SUCCESS_AWAITING,
+    )
+}
+
+
+def message_for(code: str | None, deps: AccountsDeps) -> UserMessage | None:
+    if code is None:
+        return None
+    if code == "ip_not_allowed":
+        return T.ip_not_allowed(deps.egress_ips)
+    return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
+
+
+async def _grant(s: AsyncSession, state: str) -> FastConnectGrant | None:
+    return await s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == sha256_hex(state)))
+
+
+async def _close(
+    deps: AccountsDeps, grant_id: str, status: str, code: str, *, account_id: str | None = None
+) -> None:
+    async with deps.sessions() as s, s.begin():
+        g = await s.get(FastConnectGrant, grant_id)
+        if g is None:
+            return
+        g.status, g.outcome_code, g.finished_at = status, code, utcnow()
+        g.sealed_issued_key = None
+        g.account_id = account_id
+        await audit_log.record(
+            s,
+            user_id=g.user_id,
+            actor=g.user_id,
+            action=f"fast_connect.{status}",
+            account_id=account_id,
+            detail={"reason": code, "exchange": g.exchange},
+        )
+
+
+async def finish(
+    deps: AccountsDeps,
+    *,
+    session_hash: str | None,
+    state: str,
+    code: str | None = None,
+    error: str | None = None,
+) -> Outcome:
+    """The exchange sent the browser back. Never raises for the user's flow: returns an Outcome."""
+    if not state:
+        return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+    async with deps.sessions() as s:
+        g = await _grant(s, state)
+        if g is None or session_hash is None or g.session_hash != session_hash:
+            # Unknown state, or a state from another browser session: touch nothing.
+            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+        if g.status != PENDING:
+            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+        grant_id, user_id, exchange, expires_at = g.id, g.user_id, g.exchange, g.expires_at
+        sealed_verifier, redirect_uri = g.sealed_verifier, g.redirect_uri
+    if expires_at <= utcnow():
+        await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
+        return Outcome(EXPIRED, T.FAST_CONNECT_EXPIRED)
+    if error:
+        if error == "access_denied":
+            await _close(deps, grant_id, DENIED, T.FAST_CONNECT_DENIED.code)
+            return Outcome(DENIED, T.FAST_CONNECT_DENIED)
+        await _close(deps, grant_id, FAILED, T.FAST_CONNECT_REDEEM_FAILED.code)
+        return Outcome(FAILED, T.FAST_CONNECT_REDEEM_FAILED)
+    if not code:
+        await _close(deps, grant_id, FAILED, T.FAST_CONNECT_REDEEM_FAILED.code)
+        return Outcome(FAILED, T.FAST_CONNECT_REDEEM_FAILED)
+
+    # Single use: only one callback may move the grant from pending to redeeming.
+    async with deps.sessions() as s, s.begin():
+        res = await s.execute(
+            update(FastConnectGrant)
+            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status == PENDING)
+            .values(status=REDEEMING)
+        )
+        if (getattr(res, "rowcount", 0) or 0) != 1:
+            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        await _close(deps, grant_id, FAILED, T.FAST_CONNECT_REDEEM_FAILED.code)
+        return Outcome(FAILED, T.FAST_CONNECT_NOT_CONFIGURED)
+    verifier = deps.vault.open(sealed_verifier, user_id=user_id, account_id=_grant_ref(grant_id)).decode()
+    try:
+        issued = await provider.redeem(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+    except Exception as exc:
+        log.info("fast connect redemption failed: %s", type(exc).__name__)
+        msg = (
+            T.from_error(exc, deps.egress_ips)
+            if not isinstance(exc, ValueError)
+            else T.FAST_CONNECT_REDEEM_FAILED
+        )
+        if msg.code == T.EXCHANGE_UNAVAILABLE.code or msg.code == "exchange_error":
+            msg = T.FAST_CONNECT_REDEEM_FAILED
+        await _close(deps, grant_id, FAILED, msg.code)
+        return Outcome(FAILED, msg)
+    return await _store_issued(deps, grant_id, user_id, exchange, issued)
+
+
+async def _store_issued(
+    deps: AccountsDeps, grant_id: str, user_id: str, exchange: str, issued: IssuedKey
+) -> Outcome:
+    creds = issued.credentials
+    # Keep the issued key sealed on the grant first: if we crash from here on, recovery revokes it.
+    async with deps.sessions() as s, s.begin():
+        g = await s.get(FastConnectGrant, grant_id)
+        if g is not None:
+            g.sealed_issued_key = deps.vault.seal_credentials(
+                creds, user_id=user_id, account_id=_grant_ref(grant_id)
+            ).to_bytes()
+    try:
+        result = await accounts.inspect_credentials(deps, exchange, creds)
+        if result.verdict is Verdict.REFUSED:
+            raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+        async with deps.sessions() as s, s.begin():
+            account = await accounts.store_new_account(
+                deps,
+                user_id=user_id,
+                exchange=exchange,
+                creds=creds,
+                result=result,
+                method=ConnectMethod.FAST_CONNECT,
+                label=accounts.FAST_CONNECT_LABEL,
+                session=s,
+            )
+            g = await s.get(FastConnectGrant, grant_id)
+            if g is not None:
+                g.status, g.finished_at, g.account_id = CONNECTED, utcnow(), account.id
+                g.sealed_issued_key = None
+                g.outcome_code = (SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING).code
+    except ConnectRefused as refused:
+        await _revoke(deps, exchange, creds)
+        await _close(deps, grant_id, FAILED, refused.user_message.code)
+        return Outcome(FAILED, refused.user_message)
+    except Exception:
+        log.exception("fast connect: storing the issued key failed; revoking it")
+        await _revoke(deps, exchange, creds)
+        await _close(deps, grant_id, FAILED, T.EXCHANGE_UNAVAILABLE.code)
+        return Outcome(FAILED, T.EXCHANGE_UNAVAILABLE)
+    msg = SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING
+    return Outcome(CONNECTED, msg, account, result.warnings)
+
+
+async def _revoke(deps: AccountsDeps, exchange: str, creds: Credentials) -> bool:
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        return False
+    try:
+        await provider.revoke(creds.api_key)
+        return True
+    except Exception as exc:
+        log.warning("fast connect: revoking an unstored key failed: %s", type(exc).__name__)
+        return False
+
+
+async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, state: str) -> Outcome:
+    """What the waiting window polls. Expires a pending grant past its time (the timeout message)."""
+    async with deps.sessions() as s:
+        g = await _grant(s, state)
+        if g is None or g.user_id != user_id or g.session_hash != session_hash:
+            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+        st, code, account_id, expires_at, grant_id = (
+            g.status,
+            g.outcome_code,
+            g.account_id,
+            g.expires_at,
+            g.id,
+        )
+        account = None
+        if st == CONNECTED and account_id:
+            try:
+                account = await accounts.get_account(deps, user_id, account_id)
+            except Exception:
+                account = None
+    if st == PENDING and expires_at <= utcnow():
+        await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
+        return Outcome(EXPIRED, T.FAST_CONNECT_EXPIRED)
+    if st in (PENDING, REDEEMING):
+        return Outcome(PENDING)
+    warnings: tuple[UserMessage, ...] = ()
+    if account is not None:
+        warnings = tuple(w for c in account.warnings if (w := _warning_for(c)) is not None)
+    return Outcome(st, message_for(code, deps), account, warnings)
+
+
+def _warning_for(code: str) -> UserMessage | None:
+    for w in (T.SPOT_TRADE_ENABLED, T.WITHDRAW_ENABLED, T.IP_UNRESTRICTED, T.IP_LIST_UNKNOWN):
+        if w.code == code:
+            return w
+    return None
+
+
+async def recover(deps: AccountsDeps, *, stale_after_s: float | None = None) -> int:
+    """Revoke keys issued to grants that never finished (a crash), expire stale pending grants.
+
+    A grant is stale when it is past its expiry (redeeming grants get the same 10 minutes).
+    Returns how many keys were revoked.
+    """
+    now = utcnow()
+    revoked = 0
+    async with deps.sessions() as s:
+        rows = list(
+            await s.scalars(
+                select(FastConnectGrant).where(
+                    FastConnectGrant.status.in_((PENDING, REDEEMING)), FastConnectGrant.expires_at <= now
+                )
+            )
+        )
+        todo = [(g.id, g.user_id, g.exchange, g.status, g.sealed_issued_key) for g in rows]
+    for grant_id, user_id, exchange, st, sealed in todo:
+        if st == PENDING:
+            await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
+            continue
+        if sealed is not None:
+            creds = deps.vault.open_credentials(sealed, user_id=user_id, account_id=_grant_ref(grant_id))
+            if await _revoke(deps, exchange, creds):
+                revoked += 1
+            else:
+                continue  # keep the sealed key; the next recovery pass tries again
+        await _close(deps, grant_id, FAILED, "recovered")
+    return revoked

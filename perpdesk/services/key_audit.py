@@ -1,0 +1,125 @@
+"""Key audit: turn the exchange's KeyReport into a verdict the user can act on. Pure, no I/O.
+
+Verdicts:
+- ``ok``: the key can trade futures; it may still carry loud warnings (Spot-Trade, Withdraw, IPs).
+- ``awaiting_whitelist``: the key is right but BitMart has not whitelisted the account for futures
+  API trading; the user may save it as *awaiting whitelisting*.
+- ``refused``: something the user must fix first (wrong key, wrong secret/passphrase, IP not
+  allowed, no Future-Trade, exchange unavailable).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from perpdesk.core import errors as E
+from perpdesk.core.models import Balance, KeyReport, Permission
+from perpdesk.services import errors_text as T
+from perpdesk.services.errors_text import UserMessage
+
+
+class Verdict(enum.StrEnum):
+    OK = "ok"
+    AWAITING_WHITELIST = "awaiting_whitelist"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    verdict: Verdict
+    problem: UserMessage | None  # why it is refused or awaiting; None when ok
+    warnings: tuple[UserMessage, ...] = ()
+    balances: tuple[Balance, ...] = ()
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    ip_whitelist: tuple[str, ...] | None = None
+    account_id: str | None = None
+
+    @property
+    def storable(self) -> bool:
+        return self.verdict in (Verdict.OK, Verdict.AWAITING_WHITELIST)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict.value,
+            "problem": self.problem.to_dict() if self.problem else None,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "balances": [balance_dict(b) for b in self.balances],
+            "permissions": sorted(p.value for p in self.permissions),
+            "ip_whitelist": list(self.ip_whitelist) if self.ip_whitelist is not None else None,
+        }
+
+
+def balance_dict(b: Balance) -> dict[str, str]:
+    """Exact decimal strings, as on the wire."""
+    return {
+        "currency": b.currency,
+        "equity": str(b.equity),
+        "available": str(b.available),
+        "unrealized_pnl": str(b.unrealized_pnl),
+    }
+
+
+def _warnings(report: KeyReport, egress_ips: Sequence[str]) -> list[UserMessage]:
+    out: list[UserMessage] = []
+    perms = report.permissions or frozenset()
+    if Permission.SPOT_TRADE in perms:
+        out.append(T.SPOT_TRADE_ENABLED)
+    if Permission.WITHDRAW in perms:
+        out.append(T.WITHDRAW_ENABLED)
+    if report.ip_whitelist is None:
+        out.append(T.IP_LIST_UNKNOWN)
+    elif len(report.ip_whitelist) == 0:
+        out.append(T.IP_UNRESTRICTED)
+    else:
+        allowed = set(report.ip_whitelist)
+        missing = tuple(ip for ip in egress_ips if ip not in allowed)
+        if missing:
+            out.append(T.ip_list_missing(missing))
+    return out
+
+
+def _is_whitelist_problem(report: KeyReport) -> bool:
+    return isinstance(report.error, E.NotWhitelistedForFutures) or (
+        report.error is None and report.futures_whitelisted is False
+    )
+
+
+def audit(report: KeyReport, egress_ips: Sequence[str]) -> Audit:
+    """Judge a key from its report. Order matters: the first thing the user must fix comes first."""
+    egress = tuple(egress_ips)
+    perms = report.permissions or frozenset()
+    common = {
+        "balances": report.balances,
+        "permissions": frozenset(perms),
+        "ip_whitelist": report.ip_whitelist,
+        "account_id": report.account_id,
+    }
+
+    def refused(msg: UserMessage) -> Audit:
+        return Audit(Verdict.REFUSED, msg, **common)  # type: ignore[arg-type]
+
+    # Identity of the key first: nothing else means anything if the key or signature is wrong.
+    if report.key_known is False:
+        return refused(T.WRONG_KEY)
+    if report.signature_valid is False:
+        if report.passphrase_distinguishable and isinstance(report.error, E.WrongPassphrase):
+            return refused(T.WRONG_PASSPHRASE)
+        return refused(T.WRONG_SECRET_OR_PASSPHRASE)
+    if report.ip_allowed is False or isinstance(report.error, E.IpNotAllowed):
+        return refused(T.ip_not_allowed(egress))
+    if report.error is not None and not _is_whitelist_problem(report):
+        if isinstance(report.error, E.PermissionMissing):
+            return refused(T.NO_FUTURE_TRADE)
+        return refused(T.from_error(report.error, egress))
+    # A known permission set without Future-Trade is refused even when not whitelisted yet.
+    if report.permissions is not None and Permission.FUTURE_TRADE not in perms:
+        return refused(T.NO_FUTURE_TRADE)
+    warnings = tuple(_warnings(report, egress))
+    if _is_whitelist_problem(report):
+        return Audit(Verdict.AWAITING_WHITELIST, T.NOT_WHITELISTED, warnings, **common)  # type: ignore[arg-type]
+    if report.signature_valid is None or report.permissions is None:
+        # The exchange could not confirm the key (partial answers): do not store what we cannot trust.
+        return refused(T.EXCHANGE_UNAVAILABLE)
+    return Audit(Verdict.OK, None, warnings, **common)  # type: ignore[arg-type]

@@ -1,0 +1,202 @@
+"""The platform's configuration: environment variables prefixed `PERPDESK_` (or a `.env` file).
+
+`load_settings()` turns a missing or malformed setting into a `SettingsError` whose message names
+the variable and says what to do, so `perpdesk serve` fails at start instead of half-running.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "PERPDESK_"
+
+# Settings whose values are never echoed in error messages.
+SECRET_FIELDS = frozenset({"master_key", "fast_connect_client_secret", "session_secret"})
+
+
+class SettingsError(Exception):
+    """One message per bad setting, each naming the environment variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _split_list(value: Any) -> Any:
+    """Accept `a,b`, `a b` or a JSON list for list settings given as one environment variable."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part for part in text.replace(",", " ").split() if part]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- storage ---------------------------------------------------------------------------
+    data_dir: Path = Field(Path("./data"), description="Where SQLite, the master key and logs live.")
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db. "
+        "Default: a SQLite file under data_dir.",
+    )
+
+    # --- vault -----------------------------------------------------------------------------
+    master_key_file: Path | None = Field(
+        None, description="File holding the vault's master keyring (created by `perpdesk vault init`)."
+    )
+    master_key: SecretStr | None = Field(
+        None,
+        description="The master key itself (base64 of 32 bytes, or a keyring `2:KEY,1:OLDKEY`); "
+        "used instead of master_key_file.",
+    )
+
+    # --- exchange ---------------------------------------------------------------------------
+    egress_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Public IPs the platform calls exchanges from: the IP whitelist shown to users.",
+    )
+    egress_source_address: str | None = Field(None, description="Local address outgoing calls bind to.")
+    egress_proxy: str | None = Field(None, description="HTTP(S) proxy for outgoing exchange calls.")
+    bitmart_api_url: str = Field("https://api-cloud-v2.bitmart.com", description="BitMart REST base URL.")
+    bitmart_ws_url: str = Field(
+        "wss://openapi-ws-v2.bitmart.com/user?protocol=1.1",
+        description="BitMart futures private WebSocket URL.",
+    )
+    bitmart_web_url: str = Field(
+        "https://www.bitmart.com", description="BitMart web pages (Fast Connect authorize URL base)."
+    )
+    fast_connect_client_id: str = Field("", description="OAuth client id the exchange issued to us.")
+    fast_connect_client_secret: SecretStr | None = Field(None, description="OAuth client secret.")
+
+    # --- web ---------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the platform listens on.")
+    port: int = Field(8800, ge=1, le=65535, description="Port the platform listens on.")
+    public_url: str = Field(
+        "", description="How browsers reach the platform (OAuth redirect URIs). Default http://host:port."
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Key for CSRF tokens. Default: generated once into data_dir/session_secret.",
+    )
+    session_ttl_hours: float = Field(24.0 * 7, gt=0, description="Sessions expire after this long.")
+    session_idle_hours: float = Field(24.0, gt=0, description="Sessions expire after this long idle.")
+    cookie_secure: bool | None = Field(
+        None, description="Mark cookies Secure. Default: true when public_url is https."
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
+
+    @field_validator("egress_ips", mode="before")
+    @classmethod
+    def _parse_ips(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("egress_ips")
+    @classmethod
+    def _check_ips(cls, value: list[str]) -> list[str]:
+        for ip in value:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise ValueError(f"{ip!r} is not an IP address; give IPs separated by commas") from None
+        return value
+
+    @field_validator("bitmart_api_url", "bitmart_web_url", "public_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bitmart_ws_url")
+    @classmethod
+    def _check_ws_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError(f"{value!r} must start with ws:// or wss://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        if value and not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
+            raise ValueError(
+                "use an async driver URL: sqlite+aiosqlite:///path/file.sqlite3 or "
+                "postgresql+asyncpg://user:password@host:port/dbname"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'perpdesk.sqlite3'}"
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{host}:{self.port}"
+        if self.fast_connect_client_id and self.fast_connect_client_secret is None:
+            raise ValueError(
+                "PERPDESK_FAST_CONNECT_CLIENT_SECRET: missing; it is required when "
+                "PERPDESK_FAST_CONNECT_CLIENT_ID is set (both come from the exchange's client registration)"
+            )
+        return self
+
+    # --- derived ---------------------------------------------------------------------------
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @property
+    def fast_connect_redirect_uri(self) -> str:
+        return f"{self.public_url}/settings/exchange-accounts/fast-connect/callback"
+
+    def default_master_key_file(self) -> Path:
+        return self.data_dir / "master.key"
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the environment (+ overrides), or raise SettingsError naming each problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if loc:
+                name = env_name(loc[0])
+                shown = "" if loc[0] in SECRET_FIELDS or "input" not in err else f" (got {err['input']!r})"
+                problems.append(f"{name}: {msg}{shown}")
+            else:
+                problems.append(msg)
+        raise SettingsError(problems) from None

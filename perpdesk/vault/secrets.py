@@ -1,0 +1,53 @@
+"""Sealing into and opening from the `sealed_secrets` table (the binding is (user_id, ref))."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perpdesk.core.models import Credentials
+from perpdesk.store.repos import SealedSecretRepo
+from perpdesk.vault.core import Vault
+
+
+async def put_secret(
+    session: AsyncSession,
+    vault: Vault,
+    *,
+    user_id: str,
+    ref: str,
+    purpose: str,
+    plaintext: bytes | str | dict[str, Any],
+) -> int:
+    blob = vault.seal(plaintext, user_id=user_id, account_id=ref)
+    row = await SealedSecretRepo(session).put(user_id=user_id, ref=ref, purpose=purpose, blob=blob.to_bytes())
+    return row.id
+
+
+async def get_secret(
+    session: AsyncSession, vault: Vault, *, user_id: str, ref: str, purpose: str
+) -> bytes | None:
+    row = await SealedSecretRepo(session).get(user_id=user_id, ref=ref, purpose=purpose)
+    if row is None:
+        return None
+    return vault.open(row.blob, user_id=user_id, account_id=ref)
+
+
+async def put_credentials(
+    session: AsyncSession, vault: Vault, creds: Credentials, *, user_id: str, account_id: str
+) -> int:
+    blob = vault.seal_credentials(creds, user_id=user_id, account_id=account_id)
+    row = await SealedSecretRepo(session).put(
+        user_id=user_id, ref=account_id, purpose="credentials", blob=blob.to_bytes()
+    )
+    return row.id
+
+
+async def get_credentials(
+    session: AsyncSession, vault: Vault, *, user_id: str, account_id: str
+) -> Credentials | None:
+    row = await SealedSecretRepo(session).get(user_id=user_id, ref=account_id, purpose="credentials")
+    if row is None:
+        return None
+    return vault.open_credentials(row.blob, user_id=user_id, account_id=account_id)

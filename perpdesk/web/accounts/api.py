@@ -1,0 +1,228 @@
+"""JSON API: /api/accounts… and /api/fast-connect/…  (the same operations as the pages and CLI).
+
+Responses carry masks and ids only; a submitted secret or passphrase is never echoed back.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from perpdesk.core.errors import InputError
+from perpdesk.services import accounts, audit_log, connect_manual, fast_connect
+from perpdesk.services.errors_text import ConnectRefused
+from perpdesk.services.wiring import choices
+from perpdesk.web.accounts.common import DepsDep, wake_watcher
+from perpdesk.web.deps import CurrentUserDep
+
+router = APIRouter(tags=["accounts"])
+
+
+class KeyIn(BaseModel):
+    exchange: str = Field("bitmart", description="Exchange id; only 'bitmart' (Futures) for now.")
+    api_key: str = Field("", description="The key's Access Key.")
+    secret: str = Field("", description="The key's Secret Key.")
+    passphrase: str = Field("", description="The key's Memo on BitMart.")
+
+
+class AddIn(KeyIn):
+    label: str | None = Field(None, description="Defaults to 'Bitmart Futures'.")
+    accept_awaiting_whitelist: bool = Field(
+        False, description="Store a key whose account BitMart has not whitelisted yet; perpdesk re-checks it."
+    )
+
+
+class LabelIn(BaseModel):
+    label: str
+
+
+class FastConnectIn(BaseModel):
+    exchange: str = "bitmart"
+    enable_futures: bool = True
+
+
+def _refused(exc: ConnectRefused) -> JSONResponse:
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+
+
+def _input(exc: InputError) -> JSONResponse:
+    return JSONResponse({"error": exc.to_dict()}, status_code=422)
+
+
+def _exchange(value: str) -> str:
+    ids = {c.id for c in choices() if c.supported}
+    if value not in ids:
+        raise InputError(
+            "exchange",
+            f"{value!r} is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
+            "Choose Bitmart under Futures only.",
+        )
+    return value
+
+
+@router.get("/api/accounts")
+async def list_accounts(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    rows = await accounts.list_accounts(deps, user.id)
+    return {"accounts": [r.to_dict() for r in rows]}
+
+
+@router.get("/api/accounts/exchanges")
+async def exchanges(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {
+        "choices": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "market": c.market,
+                "supported": c.supported,
+                "fast_connect": c.supports_fast_connect and deps.fast_connect_for(c.id) is not None,
+                "passphrase_hint": c.passphrase_hint,
+                "note": c.note,
+            }
+            for c in choices()
+        ]
+    }
+
+
+@router.get("/api/accounts/ip-whitelist")
+async def ip_whitelist(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"ips": list(deps.egress_ips), "copy_text": ",".join(deps.egress_ips)}
+
+
+@router.post("/api/accounts/inspect")
+async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    """Manual connect, Save: check the key and return balances and warnings. Stores nothing."""
+    try:
+        exchange = _exchange(body.exchange)
+        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        result = await connect_manual.inspect(deps, user.id, creds, exchange)
+    except InputError as exc:
+        return _input(exc)
+    except ConnectRefused as exc:
+        return _refused(exc)
+    return JSONResponse(result.to_dict(), status_code=200)
+
+
+@router.post("/api/accounts", status_code=201)
+async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    """Manual connect, Add: inspect again, seal and store."""
+    try:
+        exchange = _exchange(body.exchange)
+        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        account, result = await connect_manual.add(
+            deps,
+            user.id,
+            creds,
+            label=body.label,
+            accept_awaiting_whitelist=body.accept_awaiting_whitelist,
+            exchange=exchange,
+        )
+    except InputError as exc:
+        return _input(exc)
+    except ConnectRefused as exc:
+        return _refused(exc)
+    if account.status == "awaiting_whitelist":
+        wake_watcher(request)
+    return JSONResponse(
+        {
+            "account": account.to_dict(),
+            "inspection": result.to_dict(),
+            "message": "API key successfully connected",
+        },
+        status_code=201,
+    )
+
+
+@router.get("/api/accounts/audit-log")
+async def audit(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    async with deps.sessions() as s:
+        rows = await audit_log.entries(s, user.id)
+    return {"entries": [r.to_dict() for r in rows]}
+
+
+@router.get("/api/accounts/notices")
+async def notices(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    async with deps.sessions() as s:
+        rows = await audit_log.unread_notices(s, user.id)
+    return {"notices": [n.to_dict() for n in rows]}
+
+
+@router.post("/api/accounts/notices/read")
+async def notices_read(user: CurrentUserDep, deps: DepsDep, notice_id: str | None = None) -> dict[str, bool]:
+    async with deps.sessions() as s, s.begin():
+        await audit_log.mark_read(s, user.id, notice_id)
+    return {"ok": True}
+
+
+@router.get("/api/accounts/{account_id}")
+async def get_one(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return (await accounts.get_account(deps, user.id, account_id)).to_dict()
+
+
+@router.patch("/api/accounts/{account_id}")
+async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    try:
+        acc = await accounts.rename(deps, user.id, account_id, body.label)
+    except InputError as exc:
+        return _input(exc)
+    return JSONResponse(acc.to_dict())
+
+
+@router.put("/api/accounts/{account_id}/credentials")
+async def replace(
+    account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    try:
+        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
+    except InputError as exc:
+        return _input(exc)
+    except ConnectRefused as exc:
+        return _refused(exc)
+    if acc.status == "awaiting_whitelist":
+        wake_watcher(request)
+    return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
+
+
+@router.post("/api/accounts/{account_id}/check")
+async def check(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Response:
+    acc, result = await accounts.check(deps, user.id, account_id)
+    return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
+
+
+@router.delete("/api/accounts/{account_id}")
+async def disconnect(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Response:
+    warnings = await accounts.disconnect(deps, user.id, account_id)
+    return JSONResponse({"disconnected": account_id, "warnings": [w.to_dict() for w in warnings]})
+
+
+@router.post("/api/fast-connect/start")
+async def fc_start(body: FastConnectIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    try:
+        exchange = _exchange(body.exchange)
+        started = await fast_connect.start(
+            deps,
+            user_id=user.id,
+            session_hash=user.session_hash,
+            enable_futures=body.enable_futures,
+            exchange=exchange,
+        )
+    except InputError as exc:
+        return _input(exc)
+    except ConnectRefused as exc:
+        return _refused(exc)
+    return JSONResponse(
+        {
+            "state": started.state,
+            "authorize_url": started.authorize_url,
+            "expires_at": started.expires_at.isoformat(),
+        },
+        status_code=201,
+    )
+
+
+@router.get("/api/fast-connect/status")
+async def fc_status(state: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    outcome = await fast_connect.status(deps, user_id=user.id, session_hash=user.session_hash, state=state)
+    return outcome.to_dict()

@@ -1,0 +1,70 @@
+"""HTML pages: Settings > Exchange Account API Keys, Edit, the audit log, the Fast Connect callback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from perpdesk.services import accounts, audit_log, fast_connect
+from perpdesk.services.wiring import CALLBACK_PATH, choices
+from perpdesk.web.accounts.common import DepsDep
+from perpdesk.web.deps import CurrentUserDep, OptionalUserDep
+from perpdesk.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+BASE = "/settings/exchange-accounts"
+
+
+@router.get(BASE)
+async def list_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    rows = await accounts.list_accounts(deps, user.id)
+    async with deps.sessions() as s:
+        notices = await audit_log.unread_notices(s, user.id)
+    chooser = choices()
+    fast = {c.id: c.supports_fast_connect and deps.fast_connect_for(c.id) is not None for c in chooser}
+    return render(
+        request,
+        "accounts/list.html",
+        accounts=rows,
+        notices=notices,
+        choices=chooser,
+        fast_connect=fast,
+        egress_ips=list(deps.egress_ips),
+    )
+
+
+@router.get(BASE + "/audit-log")
+async def audit_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    async with deps.sessions() as s:
+        entries = await audit_log.entries(s, user.id)
+    return render(request, "accounts/audit.html", entries=entries)
+
+
+@router.get(BASE + "/{account_id}/edit")
+async def edit_page(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    account = await accounts.get_account(deps, user.id, account_id)
+    return render(request, "accounts/edit.html", account=account, egress_ips=list(deps.egress_ips))
+
+
+async def _callback(
+    request: Request,
+    user: OptionalUserDep,
+    deps: DepsDep,
+    state: str = "",
+    code: str | None = None,
+    error: str | None = None,
+) -> Response:
+    outcome = await fast_connect.finish(
+        deps,
+        session_hash=user.session_hash if user else None,
+        state=state,
+        code=code,
+        error=error,
+    )
+    status = 200 if outcome.status == fast_connect.CONNECTED else 400
+    return render(request, "accounts/callback.html", status, outcome=outcome)
+
+
+# The redirect URI registered at the exchange; the foundation's setting may name the short path.
+router.add_api_route(CALLBACK_PATH, _callback, methods=["GET"])
+router.add_api_route("/accounts/fast-connect/callback", _callback, methods=["GET"])

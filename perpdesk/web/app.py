@@ -1,0 +1,139 @@
+"""The platform's FastAPI application: `create_app(settings)`.
+
+Layout: JSON API under /api (OpenAPI at /api/openapi.json, docs at /api/docs), HTML pages at
+the root, static files at /static. Shared services on `app.state.services`
+(perpdesk.web.services.Services). Other parts add routes through perpdesk/web/routers.py.
+Migrations run in the lifespan, before the first request is served.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from perpdesk.settings import Settings
+from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.vault import vault_from_settings
+from perpdesk.web import api_auth, pages_auth
+from perpdesk.web.auth import SignInThrottle
+from perpdesk.web.csrf import CSRFMiddleware
+from perpdesk.web.errors import install_error_handlers
+from perpdesk.web.routers import install_extensions
+from perpdesk.web.services import Services
+from perpdesk.web.templating import STATIC_DIR
+
+log = logging.getLogger("perpdesk.web")
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "content-security-policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+}
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+                if not scope["path"].startswith("/static"):
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_headers)
+
+
+def load_session_secret(settings: Settings) -> bytes:
+    """PERPDESK_SESSION_SECRET, else a random one kept in data_dir/session_secret (0600)."""
+    if settings.session_secret is not None:
+        value = settings.session_secret.get_secret_value()
+        if len(value) < 32:
+            from perpdesk.settings import SettingsError
+
+            raise SettingsError(["PERPDESK_SESSION_SECRET: must be at least 32 characters of random text"])
+        return value.encode()
+    path = settings.data_dir / "session_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        vault=vault_from_settings(settings),
+        session_secret=load_session_secret(settings),
+    )
+
+
+def create_app(
+    settings: Settings, *, services: Services | None = None, run_migrations: bool = True
+) -> FastAPI:
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            await migrate(settings.database_url)
+        for hook in services.on_startup:
+            await hook(app)
+        log.info("platform ready", extra={"public_url": settings.public_url})
+        try:
+            yield
+        finally:
+            for hook in reversed(services.on_shutdown):
+                try:
+                    await hook(app)
+                except Exception:
+                    log.exception("shutdown hook failed")
+            await services.engine.dispose()
+
+    app = FastAPI(
+        title="perpdesk",
+        version="0.1.0",
+        description="Connect, trade and manage exchange futures accounts.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.signin_throttle = SignInThrottle()
+    app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
+
+    install_error_handlers(app)
+    app.include_router(api_auth.router)
+    app.include_router(pages_auth.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.state.extensions = install_extensions(app)
+
+    app.add_middleware(
+        CSRFMiddleware,
+        secret=services.session_secret,
+        secure_cookie=settings.secure_cookies,
+        exempt=app.state.csrf_exempt,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,281 @@
+"""`perpdesk demo`: the platform and the BitMart Futures sandbox in one process and event loop.
+
+SQLite under the data directory, the vault's master key generated on first start, the platform
+registered as a Fast Connect (OAuth) client at the sandbox, one demo user on each side. The demo's
+own credentials are kept in data_dir/demo.json (mode 0600) so a restart prints the same ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from perpdesk.settings import Settings, load_settings
+
+SANDBOX_USER_EMAIL = "demo@sandbox.local"
+PLATFORM_USER_EMAIL = "demo@perpdesk.local"
+DEMO_USDT = "10000"
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the demo (two servers share one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    if path.exists():
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
+    return {}
+
+
+def _prepare(data_dir: Path, state_path: Path) -> dict[str, Any]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return _load_state(state_path)
+
+
+def _save_state(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(state, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def demo_router(enter_token: str, user_email: str) -> APIRouter:
+    """GET /demo/enter?token=… signs the demo user in and opens Settings > Exchange Account API Keys."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/demo/enter")
+    async def enter(request: Request, token: str = "") -> Response:
+        from perpdesk.store.repos import UserRepo
+        from perpdesk.web.auth import start_session
+
+        services = request.app.state.services
+        if not hmac.compare_digest(token.encode(), enter_token.encode()):
+            return RedirectResponse("/signin", status_code=303)
+        async with services.sessionmaker() as s:
+            user = await UserRepo(s).by_email(user_email)
+        if user is None:
+            return RedirectResponse("/signin", status_code=303)
+        response = RedirectResponse("/settings/exchange-accounts", status_code=303)
+        await start_session(services, request, response, user.id, mfa_pending=False)
+        return response
+
+    return router
+
+
+async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None], what: str) -> None:
+    for _ in range(600):
+        if server.started:
+            return
+        if task.done():
+            task.result()  # raises what went wrong
+            raise RuntimeError(f"{what} stopped during start-up")
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within 30 s")
+
+
+async def _seed_sandbox(
+    base: str, token: str, state: dict[str, Any], redirect_uri: str, ips: list[str]
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+        if "sandbox_user" not in state:
+            password = "Demo-" + secrets.token_urlsafe(9)
+            r = await http.post(
+                "/sandbox-admin/users",
+                json={
+                    "email": SANDBOX_USER_EMAIL,
+                    "password": password,
+                    "futures_deposit": {"USDT": DEMO_USDT},
+                    "whitelisted": True,
+                },
+            )
+            r.raise_for_status()
+            doc = r.json()
+            doc = doc.get("data", doc)
+            state["sandbox_user"] = {
+                "email": SANDBOX_USER_EMAIL,
+                "password": password,
+                "totp_secret": doc["totp_secret"],
+                "uid": doc.get("uid"),
+            }
+        oauth = state.get("oauth") or {}
+        if oauth.get("redirect_uri") != redirect_uri:
+            r = await http.post(
+                "/sandbox-admin/oauth-clients",
+                json={"name": "perpdesk (demo)", "redirect_uris": [redirect_uri], "ip_whitelist": ips},
+            )
+            r.raise_for_status()
+            doc = r.json()
+            doc = doc.get("data", doc)
+            state["oauth"] = {
+                "client_id": doc["client_id"],
+                "client_secret": doc["client_secret"],
+                "redirect_uri": redirect_uri,
+            }
+
+
+async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
+    from perpdesk.store.db import migrate
+    from perpdesk.store.repos import UserRepo
+    from perpdesk.web.auth import sign_up
+
+    services = app.state.services
+    await migrate(services.settings.database_url)
+    user = state.get("platform_user")
+    async with services.sessionmaker() as s:
+        exists = user is not None and await UserRepo(s).by_email(user["email"]) is not None
+    if not exists:
+        password = "Demo-" + secrets.token_urlsafe(9)
+        async with services.sessionmaker() as s:
+            old = await UserRepo(s).by_email(PLATFORM_USER_EMAIL)
+            if old is not None:  # demo.json was lost: start the demo user afresh
+                await s.delete(old)
+                await s.commit()
+        await sign_up(services, PLATFORM_USER_EMAIL, password)
+        state["platform_user"] = {"email": PLATFORM_USER_EMAIL, "password": password}
+
+
+def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
+    import pyotp
+
+    p, sx = state["platform_user"], state["sandbox_user"]
+    code = pyotp.TOTP(sx["totp_secret"]).now()
+    one_click = f"{settings.public_url}/demo/enter?token={state['enter_token']}"
+    return "\n".join(
+        [
+            "",
+            "perpdesk demo is running (Ctrl+C stops it)",
+            "",
+            "  Start here (signs you in, opens Settings > Exchange Account API Keys):",
+            f"    {one_click}",
+            "",
+            f"  Platform   {settings.public_url}/signin",
+            f"    email     {p['email']}",
+            f"    password  {p['password']}",
+            "",
+            f"  BitMart Futures sandbox   {sandbox_url}/",
+            f"    email        {sx['email']}",
+            f"    password     {sx['password']}",
+            f"    2FA secret   {sx['totp_secret']}  (add it to an authenticator app; code now: {code})",
+            f"    futures balance: {DEMO_USDT} USDT test money; futures API whitelisted",
+            "    a fresh 2FA code: .venv/bin/python -c "
+            f"\"import pyotp;print(pyotp.TOTP('{sx['totp_secret']}').now())\"",
+            "",
+            f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
+            f"  Data: {settings.data_dir.resolve()}",
+            "",
+        ]
+    )
+
+
+async def run_demo(
+    *, data_dir: Path, host: str = "127.0.0.1", port: int = 8800, sandbox_port: int = 8810
+) -> None:
+    from perpdesk.logging import configure_logging
+    from perpdesk.sandbox.context import SandboxConfig
+    from perpdesk.sandbox.server import uvicorn_config as sandbox_uvicorn_config
+    from perpdesk.vault import ensure_keyring_file
+    from perpdesk.web.app import create_app
+    from perpdesk.web.server import uvicorn_config
+
+    state_path = data_dir / "demo.json"
+    state = await asyncio.to_thread(_prepare, data_dir, state_path)
+    state.setdefault("sandbox_admin_token", secrets.token_urlsafe(24))
+    state.setdefault("enter_token", secrets.token_urlsafe(24))
+    sandbox_url = f"http://{host}:{sandbox_port}"
+
+    base = load_settings(data_dir=data_dir, host=host, port=port)
+    configure_logging(base.log_level, json_lines=False)
+    key_file = base.master_key_file or base.default_master_key_file()
+    if not base.master_key and await asyncio.to_thread(ensure_keyring_file, key_file):
+        print(f"created the vault's master key: {key_file} (back it up)", file=sys.stderr)
+
+    sandbox_cfg = SandboxConfig(
+        host=host,
+        port=sandbox_port,
+        state_path=str(data_dir / "sandbox.sqlite3"),
+        admin_token=state["sandbox_admin_token"],
+        public_url=sandbox_url,
+        auto_whitelist_after=30.0,  # a whitelist request made in the demo is approved after 30 s
+    )
+    sandbox_server = _Server(sandbox_uvicorn_config(sandbox_cfg))
+    servers: list[uvicorn.Server] = [sandbox_server]
+
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+
+    sandbox_task = asyncio.create_task(sandbox_server.serve(), name="sandbox")
+    platform_task: asyncio.Task[None] | None = None
+    try:
+        await _wait_started(sandbox_server, sandbox_task, "the sandbox")
+        settings = load_settings(
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            bitmart_api_url=sandbox_url,
+            bitmart_web_url=sandbox_url,
+            bitmart_ws_url=f"ws://{host}:{sandbox_port}/user?protocol=1.1",
+            egress_ips=["127.0.0.1"],
+        )
+        await _seed_sandbox(
+            sandbox_url,
+            state["sandbox_admin_token"],
+            state,
+            settings.fast_connect_redirect_uri,
+            settings.egress_ips,
+        )
+        settings = load_settings(
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            bitmart_api_url=sandbox_url,
+            bitmart_web_url=sandbox_url,
+            bitmart_ws_url=f"ws://{host}:{sandbox_port}/user?protocol=1.1",
+            egress_ips=["127.0.0.1"],
+            fast_connect_client_id=state["oauth"]["client_id"],
+            fast_connect_client_secret=state["oauth"]["client_secret"],
+        )
+        app = create_app(settings)
+        app.include_router(demo_router(state["enter_token"], PLATFORM_USER_EMAIL))
+        await _seed_platform(app, state)
+        await asyncio.to_thread(_save_state, state_path, state)
+
+        platform_server = _Server(uvicorn_config(app, settings, access_log=False))
+        servers.append(platform_server)
+        platform_task = asyncio.create_task(platform_server.serve(), name="platform")
+        await _wait_started(platform_server, platform_task, "the platform")
+        print(_banner(settings, sandbox_url, state), flush=True)
+        await asyncio.gather(sandbox_task, platform_task)
+    finally:
+        stop()
+        for task in (sandbox_task, platform_task):
+            if task is not None and not task.done():
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(task, 10)

@@ -1,0 +1,189 @@
+"""HTML pages: sign-up, sign-in (+ 2FA step), sign-out, home, profile with TOTP enrolment."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from perpdesk.core.errors import PerpdeskError
+from perpdesk.web import auth
+from perpdesk.web.deps import CurrentUserDep, OptionalUserDep, ServicesDep
+from perpdesk.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FormStr = Annotated[str, Form()]
+OptFormStr = Annotated[str, Form()]
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: '/x' yes, '//evil.example' and 'https://…' no."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _error_ctx(exc: PerpdeskError) -> dict[str, Any]:
+    field = getattr(exc, "field", None) or "form"
+    message = exc.message.split(": ", 1)[1] if field != "form" and ": " in exc.message else exc.message
+    return {"errors": {field: message}, "error_message": exc.message, "error_next": exc.next_step}
+
+
+@router.get("/")
+async def home(request: Request, user: CurrentUserDep) -> Response:
+    return render(request, "home.html")
+
+
+@router.get("/signin")
+async def signin_page(request: Request, user: OptionalUserDep, next: str = "/") -> Response:
+    if user is not None:
+        return _see_other(safe_next(next))
+    return render(request, "signin.html", next=safe_next(next), email="")
+
+
+@router.post("/signin")
+async def signin_submit(
+    request: Request, services: ServicesDep, email: FormStr = "", password: FormStr = "", next: FormStr = "/"
+) -> Response:
+    target = safe_next(next)
+    try:
+        user = await auth.authenticate(
+            services, request.app.state.signin_throttle, email, password, _client(request)
+        )
+    except PerpdeskError as exc:
+        status = 429 if isinstance(exc, auth.TooManyAttempts) else 400
+        return render(request, "signin.html", status, next=target, email=email, **_error_ctx(exc))
+    if user.totp_enabled:
+        response = _see_other(f"/signin/2fa?next={target}")
+        await auth.start_session(services, request, response, user.id, mfa_pending=True)
+        return response
+    response = _see_other(target)
+    await auth.start_session(services, request, response, user.id, mfa_pending=False)
+    return response
+
+
+@router.get("/signin/2fa")
+async def signin_2fa_page(request: Request, services: ServicesDep, next: str = "/") -> Response:
+    if await auth.pending_mfa_user_id(services, request) is None:
+        return _see_other("/signin")
+    return render(request, "signin_2fa.html", next=safe_next(next))
+
+
+@router.post("/signin/2fa")
+async def signin_2fa_submit(
+    request: Request, services: ServicesDep, code: FormStr = "", next: FormStr = "/"
+) -> Response:
+    target = safe_next(next)
+    user_id = await auth.pending_mfa_user_id(services, request)
+    if user_id is None:
+        return _see_other("/signin")
+    throttle = request.app.state.signin_throttle
+    try:
+        throttle.check(f"mfa:{user_id}")
+        if not await auth.verify_totp(services, user_id, code):
+            throttle.fail(f"mfa:{user_id}")
+            raise auth.InputError(
+                "code", "does not match", "Enter the code your authenticator app shows now."
+            )
+    except PerpdeskError as exc:
+        return render(request, "signin_2fa.html", 400, next=target, **_error_ctx(exc))
+    throttle.clear(f"mfa:{user_id}")
+    response = _see_other(target)
+    await auth.start_session(services, request, response, user_id, mfa_pending=False)
+    return response
+
+
+@router.get("/signup")
+async def signup_page(request: Request, user: OptionalUserDep, next: str = "/") -> Response:
+    if user is not None:
+        return _see_other(safe_next(next))
+    return render(request, "signup.html", next=safe_next(next), email="")
+
+
+@router.post("/signup")
+async def signup_submit(
+    request: Request,
+    services: ServicesDep,
+    email: FormStr = "",
+    password: FormStr = "",
+    password_confirm: FormStr = "",
+    next: FormStr = "/",
+) -> Response:
+    target = safe_next(next)
+    try:
+        if password != password_confirm:
+            raise auth.InputError(
+                "password_confirm", "does not match the password", "Type the same password twice."
+            )
+        user = await auth.sign_up(services, email, password)
+    except PerpdeskError as exc:
+        return render(request, "signup.html", 400, next=target, email=email, **_error_ctx(exc))
+    response = _see_other(target)
+    await auth.start_session(services, request, response, user.id, mfa_pending=False)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, services: ServicesDep) -> Response:
+    response = _see_other("/signin?signed_out=1")
+    await auth.end_session(services, request, response)
+    return response
+
+
+# --- profile and 2FA -----------------------------------------------------------------------
+
+
+def _qr(uri: str) -> str:
+    return segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
+
+
+@router.get("/profile")
+async def profile(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
+    pending = None if user.totp_enabled else await auth.pending_totp_uri(services, user)
+    ctx: dict[str, Any] = {}
+    if pending:
+        ctx = {"totp_seed": pending[0], "totp_qr": _qr(pending[1])}
+    return render(request, "profile.html", **ctx)
+
+
+@router.post("/profile/2fa/start")
+async def totp_start(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
+    if user.totp_enabled:
+        return _see_other("/profile")
+    seed, uri = await auth.begin_totp_enrolment(services, user)
+    return render(request, "profile.html", totp_seed=seed, totp_qr=_qr(uri))
+
+
+@router.post("/profile/2fa/confirm")
+async def totp_confirm(
+    request: Request, user: CurrentUserDep, services: ServicesDep, code: FormStr = ""
+) -> Response:
+    try:
+        await auth.confirm_totp(services, user, code)
+    except PerpdeskError as exc:
+        pending = await auth.pending_totp_uri(services, user)
+        extra = {"totp_seed": pending[0], "totp_qr": _qr(pending[1])} if pending else {}
+        return render(request, "profile.html", 400, **extra, **_error_ctx(exc))
+    return _see_other("/profile?totp=enabled")
+
+
+@router.post("/profile/2fa/disable")
+async def totp_disable(
+    request: Request, user: CurrentUserDep, services: ServicesDep, code: FormStr = ""
+) -> Response:
+    try:
+        await auth.disable_totp(services, user, code)
+    except PerpdeskError as exc:
+        return render(request, "profile.html", 400, **_error_ctx(exc))
+    return _see_other("/profile?totp=disabled")

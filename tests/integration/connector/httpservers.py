@@ -1,0 +1,138 @@
+"""Tiny raw-asyncio HTTP/1.1 servers and proxies on loopback, to test the transport's edges."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    peer: str
+
+
+Handler = Callable[[Request, asyncio.StreamWriter], Awaitable[bool]]  # returns keep-alive
+
+
+async def read_request(reader: asyncio.StreamReader, peer: str) -> Request | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return Request(method, target, headers, body, peer)
+
+
+def response(status: int, body: bytes, extra: str = "") -> bytes:
+    return (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}\r\n").encode() + body
+
+
+@dataclass
+class LoopServer:
+    handler: Handler
+    host: str = "127.0.0.1"
+    connections: int = 0
+    requests: list[Request] = field(default_factory=list)
+    server: asyncio.Server | None = None
+    port: int = 0
+
+    async def start(self) -> LoopServer:
+        self.server = await asyncio.start_server(self._serve, self.host, 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        peer = writer.get_extra_info("peername")[0]
+        try:
+            while True:
+                req = await read_request(reader, peer)
+                if req is None:
+                    break
+                self.requests.append(req)
+                if not await self.handler(req, writer):
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 1)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+@dataclass
+class LoopProxy:
+    """HTTP proxy: absolute-URI forwarding for http, CONNECT tunnels for https; egress from `egress`."""
+
+    egress: str = "127.0.0.1"
+    seen: list[str] = field(default_factory=list)
+    port: int = 0
+    server: asyncio.Server | None = None
+
+    async def start(self) -> LoopProxy:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        first = head.split(b"\r\n", 1)[0].decode()
+        self.seen.append(first)
+        method, target, _ = first.split(" ", 2)
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+        else:
+            # absolute URI: connect to its origin and pass the bytes through unchanged (uvicorn and
+            # the test servers accept the absolute form)
+            rest = target.split("://", 1)[1]
+            hostport = rest.split("/", 1)[0]
+            host, port = hostport.rsplit(":", 1)
+            up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
+            up_writer.write(head)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()

@@ -1,0 +1,203 @@
+"""The keep-alive HTTP/1.1 transport against real loopback servers: framing, reuse, timeouts,
+lost connections, source-address binding, an HTTP proxy (absolute URI) and a CONNECT tunnel to
+a TLS origin."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from perpdesk.exchanges.bitmart.transport import (
+    ConnectFailed,
+    ConnectionLost,
+    HttpClient,
+    Origin,
+    RequestTimeout,
+)
+from tests.integration.connector.httpservers import LoopProxy, LoopServer, Request, response
+
+
+def _get(origin: Origin, path: str = "/x", absolute: bool = False) -> bytes:
+    target = f"{origin.url}{path}" if absolute else path
+    return f"GET {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n\r\n".encode()
+
+
+async def _echo(req: Request, writer: asyncio.StreamWriter) -> bool:
+    body = f'{{"path":"{req.target}","peer":"{req.peer}"}}'.encode()
+    writer.write(response(200, body))
+    await writer.drain()
+    return True
+
+
+@pytest.fixture
+async def echo() -> AsyncIterator[LoopServer]:
+    server = await LoopServer(_echo).start()
+    yield server
+    await server.stop()
+
+
+async def test_keep_alive_reuses_one_connection(echo: LoopServer) -> None:
+    client = HttpClient()
+    origin = Origin.parse(echo.url)
+    for i in range(5):
+        resp = await client.request(origin, _get(origin, f"/n{i}"), 2)
+        assert resp.status == 200 and f"/n{i}".encode() in resp.body
+    assert echo.connections == 1
+    await client.aclose()
+
+
+async def test_concurrent_requests_get_their_own_connections(echo: LoopServer) -> None:
+    client = HttpClient()
+    origin = Origin.parse(echo.url)
+    results = await asyncio.gather(*(client.request(origin, _get(origin, f"/c{i}"), 2) for i in range(4)))
+    assert sorted(r.body.decode() for r in results) == sorted(
+        f'{{"path":"/c{i}","peer":"127.0.0.1"}}' for i in range(4))
+    await client.aclose()
+
+
+async def test_chunked_and_close_delimited_bodies() -> None:
+    async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+        if req.target == "/chunked":
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            await writer.drain()
+            return True
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")
+        await writer.drain()
+        return False
+
+    server = await LoopServer(handler).start()
+    client = HttpClient()
+    origin = Origin.parse(server.url)
+    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
+    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
+    assert server.connections == 1
+    assert (await client.request(origin, _get(origin, "/close"), 2)).body == b"until the end"
+    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
+    assert server.connections == 2  # the closed connection was not reused
+    await client.aclose()
+    await server.stop()
+
+
+async def test_timeout_and_drop_say_the_request_may_have_been_sent() -> None:
+    async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+        if req.target == "/slow":
+            await asyncio.sleep(1)
+        return False  # drop without answering
+
+    server = await LoopServer(handler).start()
+    client = HttpClient()
+    origin = Origin.parse(server.url)
+    with pytest.raises(RequestTimeout) as slow:
+        await client.request(origin, _get(origin, "/slow"), 0.2)
+    assert slow.value.maybe_sent
+    with pytest.raises(ConnectionLost) as lost:
+        await client.request(origin, _get(origin, "/drop"), 2)
+    assert lost.value.maybe_sent
+    await client.aclose()
+    await server.stop()
+
+
+async def test_refused_connection_was_never_sent() -> None:
+    client = HttpClient()
+    server = await LoopServer(_echo).start()
+    origin = Origin.parse(server.url)
+    await server.stop()
+    await asyncio.sleep(0.05)
+    with pytest.raises(ConnectFailed) as failed:
+        await client.request(origin, _get(origin), 1)
+    assert failed.value.maybe_sent is False
+
+
+async def test_idle_connection_closed_by_server_is_replaced() -> None:
+    async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+        writer.write(response(200, b"{}"))
+        await writer.drain()
+        return False  # answer then close (server-side idle timeout)
+
+    server = await LoopServer(handler).start()
+    client = HttpClient()
+    origin = Origin.parse(server.url)
+    await client.request(origin, _get(origin), 2)
+    await asyncio.sleep(0.05)
+    assert (await client.request(origin, _get(origin), 2)).status == 200
+    assert server.connections == 2
+    await client.aclose()
+    await server.stop()
+
+
+async def test_source_address_is_what_the_server_sees(echo: LoopServer) -> None:
+    client = HttpClient(source_address="127.0.0.2")
+    origin = Origin.parse(echo.url)
+    resp = await client.request(origin, _get(origin), 2)
+    assert b'"peer":"127.0.0.2"' in resp.body
+    await client.aclose()
+
+
+async def test_http_proxy_uses_absolute_uri_and_its_egress(echo: LoopServer) -> None:
+    proxy = await LoopProxy(egress="127.0.0.3").start()
+    client = HttpClient(proxy=proxy.url)
+    origin = Origin.parse(echo.url)
+    assert client.uses_absolute_uri(origin)
+    resp = await client.request(origin, _get(origin, "/p", absolute=True), 2)
+    assert b'"peer":"127.0.0.3"' in resp.body
+    assert proxy.seen == [f"GET {echo.url}/p HTTP/1.1"]
+    await client.aclose()
+    await proxy.stop()
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+async def test_https_direct_and_through_a_connect_tunnel() -> None:
+    cert, key = _self_signed(Path(tempfile.mkdtemp()))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    server = LoopServer(_echo, host="127.0.0.1")
+    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+    server.port = server.server.sockets[0].getsockname()[1]
+    origin = Origin("https", "localhost", server.port)
+
+    direct = HttpClient(ssl_context=client_ctx)
+    assert (await direct.request(origin, _get(origin, "/tls"), 2)).status == 200
+    await direct.aclose()
+
+    proxy = await LoopProxy(egress="127.0.0.4").start()
+    tunnelled = HttpClient(proxy=proxy.url, ssl_context=client_ctx)
+    assert not tunnelled.uses_absolute_uri(origin)
+    for _ in range(2):
+        resp = await tunnelled.request(origin, _get(origin, "/tunnel"), 2)
+        assert b'"peer":"127.0.0.4"' in resp.body
+    assert proxy.seen == [f"CONNECT localhost:{server.port} HTTP/1.1"]  # one tunnel, kept alive
+    await tunnelled.aclose()
+    await proxy.stop()
+    await server.stop()

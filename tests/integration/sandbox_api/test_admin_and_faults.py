@@ -1,0 +1,182 @@
+"""The admin API and its CLI, fault injection, and state that survives a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.fixtures.sandbox import AdminCallError, SandboxServer, start_sandbox
+from tests.integration.sandbox_api.helpers import contract, new_trader, sdk_error
+
+
+def _cli(sandbox: SandboxServer, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "perpdesk",
+        "sandbox",
+        "admin",
+        "--url",
+        sandbox.base_url,
+        "--token",
+        sandbox.admin_token,
+    ]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy())
+
+
+def test_admin_api_needs_the_token(sandbox: SandboxServer) -> None:
+    r = httpx.post(
+        sandbox.base_url + "/sandbox-admin/users", json={"email": "x@example.com", "password": "p" * 10}
+    )
+    assert r.status_code == 401 and r.json()["error"]["field"] == "authorization"
+    r = httpx.post(
+        sandbox.base_url + "/sandbox-admin/users",
+        json={"email": "x@example.com", "password": "p" * 10},
+        headers={"Authorization": "Bearer wrong"},
+    )
+    assert r.status_code == 401
+
+
+def test_admin_errors_name_the_field(sandbox: SandboxServer) -> None:
+    with pytest.raises(AdminCallError) as info:
+        sandbox.admin.create_user(email="not-an-email")
+    assert info.value.status == 400 and info.value.field == "email"
+    user = sandbox.admin.create_user()
+    with pytest.raises(AdminCallError) as info:
+        sandbox.admin.create_key(user["email"], memo="m", ip=["999.0.0.1"])
+    assert info.value.field == "ip_whitelist" and "999.0.0.1" in info.value.message
+    with pytest.raises(AdminCallError) as info:
+        sandbox.admin.create_key("nobody@example.com", memo="m")
+    assert info.value.status == 404
+    with pytest.raises(AdminCallError) as info:
+        sandbox.admin.fault("explode")
+    assert info.value.field == "kind"
+
+
+def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
+    r = _cli(
+        sandbox,
+        "create-user",
+        "--email",
+        "cli@example.com",
+        "--password",
+        "cli-password-1",
+        "--deposit",
+        "USDT=1000",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    user = json.loads(r.stdout)
+    assert user["email"] == "cli@example.com" and user["uid"].isdigit() and user["totp_secret"]
+    assert user["futures_whitelisted"] is False
+    r = _cli(
+        sandbox,
+        "create-key",
+        "--email",
+        "cli@example.com",
+        "--memo",
+        "climemo",
+        "--permissions",
+        "future_trade,spot_trade",
+        "--ip",
+        "127.0.0.1,127.0.0.2",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    key = json.loads(r.stdout)
+    assert {"api_key", "secret_key", "memo"} <= key.keys() and key["memo"] == "climemo"
+    assert key["permissions"] == ["future_trade", "read", "spot_trade"]
+    assert key["ip_whitelist"] == ["127.0.0.1", "127.0.0.2"]
+    r = _cli(sandbox, "whitelist", "--email", "cli@example.com", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["futures_whitelisted"] is True
+    r = _cli(sandbox, "outbox", "--email", "cli@example.com", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["messages"]
+    r = _cli(
+        sandbox,
+        "create-oauth-client",
+        "--name",
+        "perpdesk",
+        "--redirect-uri",
+        "http://127.0.0.1:8000/cb",
+        "--redirect-uri",
+        "http://localhost:8000/cb",
+        "--ip",
+        "127.0.0.1",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    client = json.loads(r.stdout)
+    assert set(client) == {"client_id", "client_secret", "redirect_uris", "ip_whitelist"}
+    assert client["redirect_uris"] == ["http://127.0.0.1:8000/cb", "http://localhost:8000/cb"]
+    r = _cli(sandbox, "create-key", "--email", "cli@example.com", "--memo", "bad#memo", "--json")
+    assert r.returncode == 1 and "memo" in r.stderr
+
+
+def test_fault_latency_error_429_and_drop(sandbox: SandboxServer) -> None:
+    url = sandbox.base_url + "/system/service"
+    try:
+        sandbox.admin.fault("latency", "/system/service", latency_ms=300, times=1)
+        start = time.monotonic()
+        assert httpx.get(url).status_code == 200
+        assert time.monotonic() - start >= 0.3
+        sandbox.admin.fault("http_error", "/system/service", status=503, times=1)
+        r = httpx.get(url)
+        assert (r.status_code, r.json()["code"]) == (503, 30014)
+        sandbox.admin.fault("rate_limit", "/system/service", times=1)
+        r = httpx.get(url)
+        assert (r.status_code, r.json()["code"]) == (429, 30013)
+        sandbox.admin.fault("drop", "/system/service", times=1)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url)
+        assert httpx.get(url).status_code == 200  # times=1: gone again
+        sandbox.admin.fault("http_error", "/system/service", status=500)
+        assert httpx.get(url).status_code == 500
+        assert httpx.get(url).status_code == 500
+    finally:
+        sandbox.admin.clear_faults()
+    assert httpx.get(url).status_code == 200
+
+
+def test_execute_then_drop_takes_effect(sandbox: SandboxServer) -> None:
+    """The client never hears back, but the order exists: it must look it up, not resend."""
+    _, key = new_trader(sandbox)
+    sdk = contract(sandbox, key)
+    sandbox.admin.fault("execute_then_drop", "/contract/private/submit-order", times=1)
+    with pytest.raises(Exception) as info:
+        sdk.post_submit_order(
+            contract_symbol="BTCUSDT",
+            client_order_id="lost1",
+            side=1,
+            type="limit",
+            price="1000",
+            size=1,
+            leverage="5",
+            open_type="cross",
+        )
+    assert "Connection" in type(info.value).__name__ or "connection" in str(info.value).lower()
+    open_orders, _ = sdk.get_open_order(contract_symbol="BTCUSDT")
+    assert [o["client_order_id"] for o in open_orders["data"]] == ["lost1"]
+
+
+def test_state_survives_restart(tmp_path: object) -> None:
+    state = os.path.join(str(tmp_path), "restart.sqlite")
+    first = start_sandbox(state)
+    try:
+        user, key = new_trader(first)
+    finally:
+        first.stop()
+    second = start_sandbox(state)
+    try:
+        info, _ = contract(second, key).get_transfer_list(page=1, limit=10)
+        assert info["code"] == 1000  # same key, secret and memo after the restart
+        assert second.admin.user(user["email"])["futures_whitelisted"] is True
+        _, body = sdk_error(contract(second, key, secret="0" * 64).get_transfer_list, page=1, limit=10)
+        assert body["code"] == 30005
+    finally:
+        second.stop()

@@ -1,0 +1,136 @@
+"""BitMart futures WebSocket of the sandbox: login, subscriptions, pushes from the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+
+import pytest
+import websockets
+from bitmart.api_contract import APIContract
+
+from tests.fixtures.sandbox import SandboxServer
+
+
+def _sign(key: dict[str, Any], timestamp: str | None = None) -> list[str]:
+    timestamp = timestamp or str(int(time.time() * 1000))
+    sign = hmac.new(key["secret_key"].encode(), f"{timestamp}#{key['memo']}#bitmart.WebSocket".encode(),
+                    hashlib.sha256).hexdigest()
+    return [key["api_key"], timestamp, sign, "web"]
+
+
+async def _recv(ws: Any, want: Any, timeout: float = 10.0) -> dict[str, Any]:
+    """The first message for which want(message) is true (others are skipped)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise AssertionError("no matching WebSocket message in time")
+        message = json.loads(await asyncio.wait_for(ws.recv(), remaining))
+        if want(message):
+            return message
+
+
+async def _login(sandbox: SandboxServer, key: dict[str, Any]) -> Any:
+    ws = await websockets.connect(sandbox.ws_url + "/user?protocol=1.1")
+    await ws.send(json.dumps({"action": "access", "args": _sign(key)}))
+    reply = await _recv(ws, lambda m: m.get("action") == "access")
+    assert reply == {"action": "access", "success": True}
+    return ws
+
+
+async def test_private_order_and_position_events(sandbox: SandboxServer) -> None:
+    user = sandbox.admin.create_user()
+    key = sandbox.admin.create_key(user["email"], memo="ws-memo", ip=("127.0.0.1",))
+    ws = await _login(sandbox, key)
+    try:
+        groups = ["futures/order", "futures/position", "futures/asset:USDT"]
+        await ws.send(json.dumps({"action": "subscribe", "args": groups}))
+        for group in groups:
+            reply = await _recv(ws, lambda m, g=group: m.get("group") == g and "success" in m)
+            assert reply["success"] is True and reply["action"] == "subscribe"
+            assert reply["request"] == {"action": "subscribe", "args": groups}
+
+        await ws.send(json.dumps({"action": "ping"}))
+        assert (await _recv(ws, lambda m: m.get("action") == "pong"))["action"] == "pong"
+
+        client_order_id = "ws" + secrets.token_hex(6)
+        api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
+        placed = await asyncio.to_thread(
+            api.post_submit_order, contract_symbol="BTCUSDT", client_order_id=client_order_id,
+            type="market", side=1, leverage="10", open_type="cross", size=2)
+        order_id = str(placed[0]["data"]["order_id"])
+
+        def is_our_order(m: dict[str, Any]) -> bool:
+            return m.get("group") == "futures/order" and any(
+                item["order"]["client_order_id"] == client_order_id for item in m["data"])
+
+        order = await _recv(ws, is_our_order)
+        pushed = next(i["order"] for i in order["data"] if i["order"]["client_order_id"] == client_order_id)
+        assert str(pushed["order_id"]) == order_id and pushed["symbol"] == "BTCUSDT"
+        position = await _recv(ws, lambda m: m.get("group") == "futures/position"
+                               and any(p["symbol"] == "BTCUSDT" for p in m["data"]))
+        held = next(p for p in position["data"] if p["symbol"] == "BTCUSDT")
+        assert held["hold_volume"] == "2"
+        asset = await _recv(ws, lambda m: m.get("group") == "futures/asset:USDT" and "data" in m)
+        assert asset["data"]["currency"] == "USDT"
+
+        # Unsubscribed groups stop: after unsubscribing orders, a new order pushes no order event.
+        await ws.send(json.dumps({"action": "unsubscribe", "args": ["futures/order"]}))
+        await _recv(ws, lambda m: m.get("action") == "unsubscribe")
+        await asyncio.to_thread(api.post_submit_order, contract_symbol="BTCUSDT", type="market", side=1,
+                                leverage="10", open_type="cross", size=1)
+        await _recv(ws, lambda m: m.get("group") == "futures/position" and "data" in m)
+        with pytest.raises((AssertionError, TimeoutError)):
+            await _recv(ws, lambda m: m.get("group") == "futures/order", timeout=0.5)
+    finally:
+        await ws.close()
+
+
+async def test_login_refusals(sandbox: SandboxServer) -> None:
+    user = sandbox.admin.create_user(deposit={}, futures_deposit={})
+    key = sandbox.admin.create_key(user["email"], memo="ws-memo", ip=("127.0.0.1",))
+    elsewhere = sandbox.admin.create_key(user["email"], memo="ws-memo2", ip=("127.0.0.2",))
+    outsider = sandbox.admin.create_user(whitelisted=False, deposit={}, futures_deposit={})
+    outsider_key = sandbox.admin.create_key(outsider["email"], memo="m", ip=())
+    cases = [  # (login args, what the error must say); a wrong memo is a wrong sign, as at BitMart
+        ([*_sign(key)[:2], "0" * 64, "web"], "sign is wrong"),
+        (_sign({**key, "memo": "wrong"}), "sign is wrong"),
+        (_sign(key, str(int(time.time() * 1000) - 3_600_000)), "timestamp"),
+        (_sign(elsewhere), "IP 127.0.0.1 is forbidden"),
+        (_sign(outsider_key), "not whitelisted"),
+        (_sign({**key, "api_key": "f" * 40}), "not found"),
+    ]
+    async with websockets.connect(sandbox.ws_url + "/user?protocol=1.1") as ws:
+        # Private channels need a login first.
+        await ws.send(json.dumps({"action": "subscribe", "args": ["futures/order"]}))
+        refused = await _recv(ws, lambda m: m.get("group") == "futures/order")
+        assert refused["success"] is False and "access" in refused["error"]
+        for args, expected in cases:
+            await ws.send(json.dumps({"action": "access", "args": args}))
+            reply = await _recv(ws, lambda m: m.get("action") == "access")
+            assert reply["success"] is False, expected
+            assert reply["error"].startswith("access failed") and expected in reply["error"], reply
+        # The right login still works on the same connection afterwards.
+        await ws.send(json.dumps({"action": "access", "args": _sign(key)}))
+        assert await _recv(ws, lambda m: m.get("action") == "access") == {"action": "access", "success": True}
+
+
+async def test_public_ticker_and_depth(sandbox: SandboxServer) -> None:
+    async with websockets.connect(sandbox.ws_url + "/api?protocol=1.1") as ws:
+        groups = ["futures/ticker:ETHUSDT", "futures/depth20:ETHUSDT", "futures/nope"]
+        await ws.send(json.dumps({"action": "subscribe", "args": groups}))
+        assert (await _recv(ws, lambda m: m.get("group") == "futures/nope"))["success"] is False
+        await asyncio.to_thread(sandbox.admin.set_price, "ETHUSDT", "3333.33")
+        ticker = await _recv(ws, lambda m: m.get("group") == "futures/ticker:ETHUSDT" and "data" in m)
+        assert ticker["data"]["symbol"] == "ETHUSDT" and ticker["data"]["mark_price"] == "3333.33"
+        depth = await _recv(ws, lambda m: m.get("group") == "futures/depth20:ETHUSDT" and "data" in m)
+        assert depth["data"]["symbol"] == "ETHUSDT"
+        # Private channels are not served on the public path.
+        await ws.send(json.dumps({"action": "subscribe", "args": ["futures/position"]}))
+        assert (await _recv(ws, lambda m: m.get("group") == "futures/position"))["success"] is False

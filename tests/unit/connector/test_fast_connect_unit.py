@@ -1,0 +1,62 @@
+"""PKCE helpers and the authorize URL of the Fast Connect client."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from perpdesk.core.models import Permission
+from perpdesk.exchanges.bitmart.fast_connect import (
+    BitmartFastConnect,
+    FastConnectFailed,
+    issued_key,
+    pkce_challenge,
+    pkce_verifier,
+)
+from perpdesk.exchanges.registry import exchange_ids, fast_connect, info
+
+
+def test_pkce_rfc7636_appendix_b_vector() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert pkce_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_verifier_is_long_and_random() -> None:
+    a, b = pkce_verifier(), pkce_verifier()
+    assert a != b and 43 <= len(a) <= 128
+    digest = base64.urlsafe_b64decode(pkce_challenge(a) + "=")
+    assert digest == hashlib.sha256(a.encode()).digest()
+
+
+def test_authorize_url_carries_every_parameter() -> None:
+    client = BitmartFastConnect("http://127.0.0.1:9/oauth/authorize", "http://t", "http://r", "cid",
+                                "csecret")
+    url = client.authorize_url(state="st", code_challenge="ch", redirect_uri="http://p/cb",
+                               ip_whitelist=["203.0.113.10", "203.0.113.11"], label="perpdesk")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query == {"response_type": "code", "client_id": "cid", "redirect_uri": "http://p/cb",
+                     "scope": "future_trade", "state": "st", "code_challenge": "ch",
+                     "code_challenge_method": "S256", "ip_whitelist": "203.0.113.10,203.0.113.11",
+                     "label": "perpdesk"}
+    assert "csecret" not in url and "csecret" not in repr(client)
+
+
+def test_token_answer_becomes_an_issued_key() -> None:
+    key = issued_key({"api_key": "k", "secret_key": "s", "memo": "m", "permissions": ["read", "future_trade"],
+                      "ip_whitelist": ["1.2.3.4"], "key_label": "L"})
+    assert key.credentials.secret == "s" and key.credentials.passphrase == "m"
+    assert key.permissions == {Permission.READ, Permission.FUTURE_TRADE}
+    assert key.ip_whitelist == ("1.2.3.4",) and key.label == "L"
+    with pytest.raises(FastConnectFailed, match="secret_key"):
+        issued_key({"api_key": "k", "memo": "m"})
+
+
+def test_registry_knows_bitmart() -> None:
+    assert "bitmart" in exchange_ids()
+    assert info("bitmart").supports_fast_connect
+    provider = fast_connect("bitmart", authorize_url_base="http://a", token_url="http://t", revoke_url="http://r",
+                            client_id="c", client_secret="s")
+    assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
