@@ -47,7 +47,7 @@ async def _connection(host: str, port: int, make_request, deadline: float, count
                 counts[0] += 1
             else:
                 counts[1] += 1
-                if counts[1] == 1:
+                if counts[1] == 1 and counts[0] == 0:
                     print(f"  unexpected answer {status}: {body[:200]!r}", file=sys.stderr)
     finally:
         writer.close()
@@ -116,6 +116,7 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2, help="Best of this many runs of each (noisy hosts).")
     args = parser.parse_args()
 
     from tests.fixtures.sandbox import start_sandbox
@@ -124,11 +125,15 @@ def main() -> int:
     try:
         user = server.admin.create_user(futures_deposit={"USDT": "1000"})
         key = server.admin.create_key(user["email"], memo="bench", ip=())
-        results = {}
-        for kind in ("floor", "signed", "keyed"):
-            rps, bad = measure(server.host, server.port, kind, key, args.seconds, args.connections)
-            results[kind] = rps
-            print(f"{kind:>7}: {rps:8.0f} req/s" + (f"  ({bad} non-1000 answers)" if bad else ""))
+        results: dict[str, float] = {}
+        for _ in range(args.rounds):  # interleaved, so that load from elsewhere hits all alike
+            for kind in ("floor", "signed", "keyed"):
+                rps, bad = measure(server.host, server.port, kind, key, args.seconds, args.connections)
+                if bad:
+                    print(f"{kind}: {bad} answers were not code 1000", file=sys.stderr)
+                results[kind] = max(results.get(kind, 0.0), rps)
+        for kind, rps in results.items():
+            print(f"{kind:>7}: {rps:8.0f} req/s (best of {args.rounds})")
         floor = results["floor"]
         for kind in ("signed", "keyed"):
             print(f"{kind:>7} / floor: {results[kind] / floor:.2f}")

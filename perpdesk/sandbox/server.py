@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import uvicorn
@@ -29,6 +30,7 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
         loop="uvloop",
         lifespan="on",
         access_log=False,
+        server_header=False,
         log_level=kw.pop("log_level", "warning"),
         timeout_keep_alive=kw.pop("timeout_keep_alive", 30),
         **kw,
@@ -36,9 +38,16 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
 
 
 async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) -> None:
-    """Serve until cancelled (or until the process gets SIGINT/SIGTERM when it owns the loop)."""
+    """Serve in the running loop until cancelled; cancelling shuts down gracefully (the engine
+    stops, state is flushed to disk, the port is released) before the cancellation propagates."""
     server = uvicorn.Server(uvicorn_config(config, app))
-    await server.serve()
+    task = asyncio.ensure_future(server.serve())
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await task
+        raise
 
 
 def run_sandbox(config: SandboxConfig) -> None:

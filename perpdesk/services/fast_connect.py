@@ -213,13 +213,17 @@ async def finish(
         if g is None or session_hash is None or g.session_hash != session_hash:
             # Unknown state, or a state from another browser session: touch nothing.
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
-        if g.status != PENDING:
-            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
         grant_id, user_id, exchange, expires_at = g.id, g.user_id, g.exchange, g.expires_at
-        sealed_verifier, redirect_uri = g.sealed_verifier, g.redirect_uri
-    if expires_at <= utcnow():
+        sealed_verifier, redirect_uri, st = g.sealed_verifier, g.redirect_uri, g.status
+    expired = st == EXPIRED or (st == PENDING and expires_at <= utcnow())
+    if expired:
+        if code and not error:
+            # The exchange created a key we will not use: redeem it only to revoke it.
+            await _discard_late_key(deps, grant_id, user_id, exchange, sealed_verifier, redirect_uri, code)
         await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
         return Outcome(EXPIRED, T.FAST_CONNECT_EXPIRED)
+    if st != PENDING:
+        return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
     if error:
         if error == "access_denied":
             await _close(deps, grant_id, DENIED, T.FAST_CONNECT_DENIED.code)
@@ -259,6 +263,35 @@ async def finish(
         await _close(deps, grant_id, FAILED, msg.code)
         return Outcome(FAILED, msg)
     return await _store_issued(deps, grant_id, user_id, exchange, issued)
+
+
+async def _discard_late_key(
+    deps: AccountsDeps,
+    grant_id: str,
+    user_id: str,
+    exchange: str,
+    sealed_verifier: bytes,
+    redirect_uri: str,
+    code: str,
+) -> None:
+    async with deps.sessions() as s, s.begin():
+        res = await s.execute(
+            update(FastConnectGrant)
+            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status.in_((PENDING, EXPIRED)))
+            .values(status=REDEEMING)
+        )
+        if (getattr(res, "rowcount", 0) or 0) != 1:
+            return
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        return
+    verifier = deps.vault.open(sealed_verifier, user_id=user_id, account_id=_grant_ref(grant_id)).decode()
+    try:
+        issued = await provider.redeem(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+    except Exception as exc:
+        log.info("fast connect: late code not redeemable: %s", type(exc).__name__)
+        return
+    await _revoke(deps, exchange, issued.credentials)
 
 
 async def _store_issued(

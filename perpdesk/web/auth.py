@@ -34,9 +34,10 @@ class TooManyAttempts(PerpdeskError):
 
 
 class SignInThrottle:
-    """At most MAX failures per email (and per client address) within WINDOW seconds."""
+    """At most MAX failures per email (MAX_PER_CLIENT per client address) within WINDOW seconds."""
 
     MAX = 10
+    MAX_PER_CLIENT = 100  # many users may share one address (NAT, office)
     WINDOW = 15 * 60.0
 
     def __init__(self) -> None:
@@ -52,7 +53,7 @@ class SignInThrottle:
     def check(self, *keys: str) -> None:
         for key in keys:
             q = self._recent(key)
-            if len(q) >= self.MAX:
+            if len(q) >= (self.MAX_PER_CLIENT if key.startswith("ip:") else self.MAX):
                 wait = int(self.WINDOW - (time.monotonic() - q[0])) // 60 + 1
                 raise TooManyAttempts(
                     "Too many failed sign-in attempts.",

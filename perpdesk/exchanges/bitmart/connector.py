@@ -141,7 +141,8 @@ class BitmartFuturesConnector:
         return parse.balances(await self._get(P + "assets-detail", None, creds))
 
     async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]:
-        data = await self._get(P + "position", {"symbol": symbol} if symbol else None, creds)
+        # position-v2 carries the margin mode and liquidation price; it lists empty sides too
+        data = await self._get(P + "position-v2", {"symbol": symbol} if symbol else None, creds)
         if not self.markets.fresh:
             await self._load_markets(force=False)
         result = []

@@ -96,7 +96,7 @@ def order(row: dict[str, Any]) -> Order:
         state=state,
         size=size,
         filled_size=filled,
-        price=dec(row.get("price"), None) if raw_type != "market" else dec(row.get("price"), None) or None,
+        price=_positive(row.get("price")),
         avg_fill_price=avg if avg else None,
         leverage=dec(row.get("leverage"), None),
         margin_mode=MarginMode(open_type) if open_type in ("cross", "isolated") else None,
@@ -124,12 +124,18 @@ def position(row: dict[str, Any], contract_size: Decimal = Decimal(1)) -> Positi
         mark_price=d0(row.get("mark_price")),
         leverage=d0(row.get("leverage")),
         margin_mode=MarginMode(open_type) if open_type in ("cross", "isolated") else MarginMode.CROSS,
-        unrealized_pnl=d0(row.get("unrealized_value", row.get("unrealized_pnl"))),
+        unrealized_pnl=d0(row.get("unrealized_pnl", row.get("unrealized_value"))),
         realized_pnl=d0(row.get("realized_value", row.get("realized_pnl"))),
-        margin=d0(row.get("position_cross", row.get("initial_margin"))),
+        margin=d0(row.get("initial_margin", row.get("position_cross"))),
         liquidation_price=liq if liq else None,
         contract_size=contract_size,
     )
+
+
+def _positive(value: Any) -> Decimal | None:
+    """Prices: a market order's "0" or "market price" means none."""
+    parsed = dec(value, None)
+    return parsed if parsed is not None and parsed > 0 else None
 
 
 def _int(value: Any) -> int:

@@ -61,6 +61,8 @@ class PrivateStream:
         self.backoff_max_s = backoff_max_s
         self.login_timeout_s = login_timeout_s
         self.connections = 0  # how many times a session was established (tests read it)
+        self._ws: ClientConnection | None = None
+        self.pings_sent = 0
 
     def _connect(self) -> Any:
         kwargs: dict[str, Any] = {"ping_interval": None, "open_timeout": self.login_timeout_s,
@@ -74,6 +76,7 @@ class PrivateStream:
         while True:
             try:
                 async with self._connect() as ws:
+                    self._ws = ws
                     await self._login(ws)
                     early = await self._subscribe(ws)
                     self.connections += 1
@@ -144,6 +147,7 @@ class PrivateStream:
         while True:
             await asyncio.sleep(self.ping_interval_s)
             await ws.send('{"action":"ping"}')
+            self.pings_sent += 1
 
     async def _resync(self) -> StreamEvent:
         conn, creds = self.conn, self.creds

@@ -78,7 +78,7 @@ class _Conn(asyncio.Protocol):
     """One HTTP/1.1 connection; one request in flight at a time."""
 
     __slots__ = (
-        "_body", "_complete", "_headers", "_lost", "_parser", "_waiter", "keep_alive",
+        "_body", "_headers", "_headers_done", "_lost", "_parser", "_waiter", "keep_alive",
         "sent", "transport",
     )
 
@@ -88,7 +88,7 @@ class _Conn(asyncio.Protocol):
         self._waiter: asyncio.Future[HttpResponse] | None = None
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
-        self._complete = False
+        self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
         self.keep_alive = True
         self.sent = False
@@ -115,7 +115,7 @@ class _Conn(asyncio.Protocol):
         self.keep_alive = False
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            if self._parser is not None and self._status_seen() and not self._has_framing():
+            if self._headers_done and not self._has_framing():
                 # close-delimited body: the end of the connection is the end of the message
                 self._finish()
             else:
@@ -127,6 +127,9 @@ class _Conn(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
@@ -136,12 +139,6 @@ class _Conn(asyncio.Protocol):
         self._finish()
 
     # internals
-    def _status_seen(self) -> bool:
-        try:
-            return bool(self._parser.get_status_code())
-        except Exception:
-            return False
-
     def _has_framing(self) -> bool:
         return "content-length" in self._headers or "transfer-encoding" in self._headers
 
@@ -166,6 +163,7 @@ class _Conn(asyncio.Protocol):
     def start(self, payload: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[HttpResponse]:
         self._headers = {}
         self._body = []
+        self._headers_done = False
         self._waiter = loop.create_future()
         self.sent = True
         assert self.transport is not None

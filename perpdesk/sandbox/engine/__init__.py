@@ -31,7 +31,9 @@ Endpoint -> method:
   /spot/v1/wallet spot_wallet | /account/v1/wallet account_wallet |
   /account/v1/transfer-contract transfer_contract |
   /account/v1/transfer-contract-list transfer_contract_list
-  admin/pages: ensure_account, deposit, set_price, mark_price, last_price, symbols, figures
+  admin/pages: ensure_account, deposit, set_price, mark_price, last_price, symbols, figures,
+  replay_prices / load_price_file (queued marks played one per tick), price_walk (bool: freeze
+  the seeded random walk; set_price and replays still move prices)
 """
 
 from __future__ import annotations

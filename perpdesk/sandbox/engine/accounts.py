@@ -181,6 +181,7 @@ class AccountsMixin(PlansMixin):
                     "position_value": s(money(qty(spec, p.size) * p.entry)),
                     "position_cross": s(money(initial_margin(spec, p))),
                     "maintenance_margin": s(money(maintenance(spec, p, mark))),
+                    "margin_type": "Isolated" if p.open_type == "isolated" else "Cross",
                     "close_vol": str(p.close_vol),
                     "close_avg_price": s(p.close_value / p.close_vol) if p.close_vol else "0",
                     "open_avg_price": s(p.entry),
@@ -305,9 +306,13 @@ class AccountsMixin(PlansMixin):
             self.spec(symbol)
         for sym in symbols:
             self._cancel_all(uid, sym)
+            cap = CONTRACTS[sym].market_max_volume
             for side in ("long", "short"):
-                pos = self._user_positions(uid).get((sym, side))
-                if pos is not None and pos.size:
-                    self._place(uid, sym, side=3 if side == "long" else 2, size=pos.size, type="market")
+                # market orders are capped at market_max_volume: close in as many slices as needed
+                while (pos := self._user_positions(uid).get((sym, side))) is not None and pos.size:
+                    n = min(pos.size - pos.frozen_close, cap)
+                    if n <= 0:
+                        break
+                    self._place(uid, sym, side=3 if side == "long" else 2, size=n, type="market")
         self._push_asset(uid)
         return {}

@@ -88,6 +88,7 @@ class EngineCore:
         self.funding_interval_ms = max(1, int(funding_interval_s * 1000))
         self._clock = now_ms or (lambda: int(time.time() * 1000))
         self.price_walk = True  # admin/tests may freeze the random walk; set_price still works
+        self.replay_queues: dict[str, deque[Decimal]] = {sym: deque() for sym in CONTRACTS}
         self._subs: list[Callable[[EngineEvent], None]] = []
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
@@ -108,6 +109,9 @@ class EngineCore:
             sym: {"bids": {}, "asks": {}} for sym in CONTRACTS
         }
         self._shown: dict[str, tuple[Decimal, int]] = {}  # order id -> (price, contracts) in depth
+        # symbol -> (mark, bids, asks): the merged book, rebuilt when the mark or resting orders change
+        self._depth_versions: dict[str, int] = {}
+        self._book_cache: dict[str, tuple[Decimal, list[tuple[Decimal, int]], list[tuple[Decimal, int]]]] = {}
         self.cancel_timers: dict[tuple[str, str], int] = {}
         self.funding_history: dict[str, deque[FundingRecord]] = {sym: deque(maxlen=1000) for sym in CONTRACTS}
         self.seq: dict[str, int] = {"order": 0, "trade": 0, "txn": 0, "transfer": 0}
@@ -221,6 +225,7 @@ class EngineCore:
             self.live_plans[p.symbol][p.order_id] = p
 
     def _rest_level(self, symbol: str, side: int, price: Decimal, delta: int) -> None:
+        self._book_cache.pop(symbol, None)
         book = self.resting[symbol]["bids" if side in (1, 2) else "asks"]
         left = book.get(price, 0) + delta
         if left > 0:
@@ -317,8 +322,9 @@ class EngineCore:
         )
 
     def _cross_collateral(self, uid: str, exclude: Position | None) -> Decimal:
-        """Cross pool left to carry `exclude`: balance minus isolated margins and frozen orders,
-        plus the other cross positions' PnL minus their maintenance margins."""
+        """Cross pool left to carry `exclude`: balance minus isolated margins, plus the other cross
+        positions' PnL minus their maintenance margins. Margin frozen by open orders counts as
+        collateral, as in the liquidation check (which cancels those orders first)."""
         acct = self._account(uid)
         pool = acct.balance
         for (sym, _side), pos in self._user_positions(uid).items():
@@ -328,7 +334,6 @@ class EngineCore:
             elif pos is not exclude:
                 mark = self.markets[sym].state.mark
                 pool += upnl(spec, pos, mark) - maintenance(spec, pos, mark)
-        pool -= sum((o.frozen for o in self.open_by_uid.get(uid, {}).values()), ZERO)
         return pool
 
     def liq_price(self, pos: Position) -> Decimal:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money
@@ -34,7 +36,11 @@ class Engine(PublicMixin):
         """Advance prices one step; fill/trigger/fund/liquidate; emit events."""
         now = self.now() if now_ms is None else now_ms
         for sym, sim in self.markets.items():
-            if self.price_walk:
+            queued = self.replay_queues.get(sym)
+            if queued:
+                sim.state.last_tick_ms = now
+                sim.set(queued.popleft(), now)
+            elif self.price_walk:
                 sim.walk(now)
             else:
                 sim.state.last_tick_ms = now
@@ -53,6 +59,38 @@ class Engine(PublicMixin):
         now = self.now()
         self.markets[symbol].set(price, now)
         self._after_price(symbol, now)
+
+    # ---- replay ------------------------------------------------------------------------------
+    def replay_prices(self, symbol: str, prices: Iterable[Decimal]) -> int:
+        """Admin: queue marks that the next ticks play back, one per tick, before the random walk
+        resumes. Prices are rounded to the tick grid. Returns how many are queued for symbol."""
+        spec = self.spec(symbol)
+        queue = self.replay_queues[symbol]
+        for price in prices:
+            if not price.is_finite() or price <= 0:
+                raise errors.RANGE_INVALID(f"replay price {price} must be positive")
+            queue.append(spec.round_price(price))
+        return len(queue)
+
+    def load_price_file(self, path: str | Path) -> int:
+        """Queue a price file for replay: one `SYMBOL,PRICE` per line; blank lines and lines
+        starting with # are skipped. Returns the number of prices queued."""
+        count = 0
+        text = Path(path).read_text(encoding="utf-8")
+        for lineno, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = [p.strip() for p in line.split(",")]
+            if len(parts) != 2:
+                raise ValueError(f"{path}:{lineno}: expected SYMBOL,PRICE, got {line!r}")
+            try:
+                price = Decimal(parts[1])
+            except InvalidOperation:
+                raise ValueError(f"{path}:{lineno}: {parts[1]!r} is not a price") from None
+            self.replay_prices(parts[0], [price])
+            count += 1
+        return count
 
     # ---- after every price change ------------------------------------------------------------
     def _after_price(self, symbol: str, now: int) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import s
+from perpdesk.sandbox.engine.orders import OrdersMixin
 from perpdesk.sandbox.engine.state import PlanOrder, Position
-from perpdesk.sandbox.engine.trading import TradingMixin
 from perpdesk.sandbox.engine.views import plan_view
 
 Json = dict[str, Any]
@@ -23,7 +23,7 @@ MAX_LIVE_PLANS = 50  # per user and symbol
 MAX_TRIGGER_DEVIATION = Decimal("0.5")
 
 
-class PlansMixin(TradingMixin):
+class PlansMixin(OrdersMixin):
     def _new_plan(self, uid: str, symbol: str, **kw: Any) -> PlanOrder:
         now = self.now()
         acct = self._account(uid)
@@ -80,17 +80,25 @@ class PlansMixin(TradingMixin):
         acct = self._account(uid)
         if side not in (1, 2, 3, 4):
             raise errors.SIDE_INVALID(f"side {side!r}")
-        if type not in ("limit", "market"):
-            raise errors.TYPE_INVALID(f"type {type!r}: limit or market")
+        if type not in ("limit", "market", "take_profit", "stop_loss"):
+            raise errors.TYPE_INVALID(f"type {type!r}: limit, market, take_profit or stop_loss")
+        kind, category = "plan", type
+        if type in ("take_profit", "stop_loss"):
+            # a TP/SL plan closes a position with a market order when triggered
+            if side not in (2, 3):
+                raise errors.SIDE_INVALID(f"side {side!r}: a {type} plan closes (2 or 3)")
+            kind, category = type, "market"
         if price_way not in (1, 2):
             raise errors.INVALID_REQUEST(f"price_way {price_way!r}: 1 price_way_long, 2 price_way_short")
         if price_type not in (1, 2):
             raise errors.INVALID_REQUEST(f"price_type {price_type!r}: 1 last_price, 2 fair_price")
         if mode not in (1, 2, 3, 4):
             raise errors.INVALID_REQUEST(f"mode {mode!r}")
-        self._check_size(spec, size, type == "market")
+        self._check_size(spec, size, category == "market")
         self._check_trigger(symbol, trigger_price)
-        exec_price = self._check_price(spec, executive_price, "executive_price") if type == "limit" else None
+        exec_price = (
+            self._check_price(spec, executive_price, "executive_price") if category == "limit" else None
+        )
         if open_type is not None and open_type not in ("cross", "isolated"):
             raise errors.OPEN_TYPE_INVALID(f"open_type {open_type!r}")
         cur_lev, cur_type = self._setting(acct, symbol)
@@ -101,13 +109,13 @@ class PlansMixin(TradingMixin):
             uid,
             symbol,
             client_order_id=coid,
-            kind="plan",
+            kind=kind,
             side=side,
             size=size,
             trigger_price=trigger_price,
             price_type=price_type,
             price_way=price_way,
-            category=type,
+            category=category,
             executive_price=exec_price,
             leverage=lev,
             open_type=open_type or cur_type,
@@ -287,6 +295,8 @@ class PlansMixin(TradingMixin):
     def _trigger_plans(self, symbol: str) -> None:
         st = self.markets[symbol].state
         for p in list(self.live_plans[symbol].values()):
+            if p.state != 1:  # ended by an earlier trigger in this pass (its position closed)
+                continue
             price = st.last if p.price_type == 1 else st.mark
             hit = price >= p.trigger_price if p.price_way == 1 else price <= p.trigger_price
             if hit:

@@ -82,8 +82,13 @@ class PublicMixin(AccountsMixin):
 
     def _book(self, symbol: str) -> tuple[list[tuple[Decimal, int]], list[tuple[Decimal, int]]]:
         sim = self.markets[symbol]
+        cached = self._book_cache.get(symbol)
+        if cached is not None and cached[0] == sim.state.mark:
+            return cached[1], cached[2]
         resting = self.resting[symbol]
-        return sim.depth_side(True, resting["bids"]), sim.depth_side(False, resting["asks"])
+        bids, asks = sim.depth_side(True, resting["bids"]), sim.depth_side(False, resting["asks"])
+        self._book_cache[symbol] = (sim.state.mark, bids, asks)
+        return bids, asks
 
     def market_trades(self, symbol: str, limit: int = 50) -> list[Json]:
         """GET /contract/public/market-trade
@@ -185,6 +190,10 @@ class PublicMixin(AccountsMixin):
         return {"rules": rules}
 
     # ---- public pushes -----------------------------------------------------------------------
+    def _next_depth_version(self, symbol: str) -> int:
+        self._depth_versions[symbol] = self._depth_versions.get(symbol, 0) + 1
+        return self._depth_versions[symbol]
+
     def _push_market(self, symbol: str, now: int) -> None:
         if not self._subs:
             return
@@ -216,6 +225,7 @@ class PublicMixin(AccountsMixin):
                 "asks": [{"price": s(p), "vol": str(v)} for p, v in asks[:BOOK_LEVELS]],
                 "bids": [{"price": s(p), "vol": str(v)} for p, v in bids[:BOOK_LEVELS]],
                 "ms_t": now,
+                "version": self._next_depth_version(symbol),
             },
         )
         candle = sim.candles["last"].get(now - now % 60_000)

@@ -6,6 +6,7 @@ strings of whole contracts in order records, ms timestamps as ints, ids as strin
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,11 @@ FLOW_NAMES = {
     4: "Commission Fee",
     5: "Liquidation Clearance",
 }
+
+
+def iso_ms(ms: int) -> str:
+    """BitMart's trade-push time: ISO 8601 in UTC with a Z, e.g. 2023-02-24T07:54:11.124Z."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def _opt(value: Decimal | None) -> str:
@@ -52,8 +58,6 @@ def order_view(o: Order) -> Json:
     if o.sl_price is not None:
         out["preset_stop_loss_price_type"] = o.sl_type or 1
         out["preset_stop_loss_price"] = s(o.sl_price)
-    if o.plan_order_id:
-        out["executive_order_id"] = o.plan_order_id
     return out
 
 
@@ -104,10 +108,7 @@ def plan_view(p: PlanOrder) -> Json:
         "update_time": p.update_time,
         "position_mode": p.position_mode,
     }
-    if p.kind == "plan":
-        out["category"] = p.category
-    else:
-        out["category"] = p.category
+    out["category"] = p.category
     if p.tp_price is not None:
         out["preset_take_profit_price_type"] = p.tp_type or 1
         out["preset_take_profit_price"] = s(p.tp_price)
@@ -185,6 +186,6 @@ def position_push(
         "open_avg_price": s(p.entry),
         "liquidate_price": s(liq),
         "create_time": p.open_time,
-        "update_time": max(p.update_time, 0) or now_ms,
+        "update_time": p.update_time or now_ms,
         "position_mode": position_mode,
     }

@@ -25,6 +25,7 @@ from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+ENROLMENT_KIND = "web_enrolment"  # users who signed up but have not confirmed Google Authenticator
 
 
 def _qr_svg(uri: str) -> str:
@@ -34,6 +35,8 @@ def _qr_svg(uri: str) -> str:
 
 
 def routes(state: WebState) -> list[BaseRoute]:
+    state.enrolment_pending.update(uid for uid, _ in state.ctx.persist.load(ENROLMENT_KIND))
+
     async def home(request: Request) -> Response:
         session, user = await current_user(state, request)
         return render(state, request, "home.html", session=session, user=user)
@@ -65,6 +68,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             return render(state, request, "sign_up.html", session=session, status_code=400,
                           form={"email": email}, errors=errors)
         state.enrolment_pending.add(user.uid)
+        state.ctx.persist.put(ENROLMENT_KIND, user.uid, {})
         session.pending_uid, session.pending_since = user.uid, time.time()
         state.sessions.save(session)
         return redirect(state, "/sign-up/authenticator", session)
@@ -83,10 +87,14 @@ def routes(state: WebState) -> list[BaseRoute]:
                 error = "The form expired. Reload the page and try again."
             elif totp_ok(user.totp_secret, form.get("code", "")):
                 state.enrolment_pending.discard(user.uid)
+                state.ctx.persist.delete(ENROLMENT_KIND, user.uid)
                 session.pending_uid = None
                 session.uid = user.uid
                 session = state.sessions.rotate(session)
-                return redirect(state, session.next_url or "/api-config", session)
+                target = session.next_url or "/api-config"
+                session.next_url = None
+                state.sessions.save(session)
+                return redirect(state, target, session)
             else:
                 error = ("Google Authenticator code: the code is not correct. Enter the 6-digit code "
                          "your app shows now for this account.")

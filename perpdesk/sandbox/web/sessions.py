@@ -22,6 +22,7 @@ from perpdesk.sandbox.persist import Persist
 COOKIE = "bm_session"
 _KIND = "web_session"
 IDLE_TIMEOUT_S = 12 * 3600.0
+ANONYMOUS_TIMEOUT_S = 3600.0
 PENDING_2FA_TIMEOUT_S = 600.0
 MAX_2FA_FAILURES = 5
 
@@ -54,11 +55,13 @@ class SessionStore:
         self._persist = persist
         self._secure = secure_cookie
         self._sessions: dict[str, BrowserSession] = {}
+        self._created = 0
         for key, doc in persist.load(_KIND):
             try:
                 self._sessions[key] = BrowserSession(**doc)
             except TypeError:
                 persist.delete(_KIND, key)
+        self.purge()
 
     def get(self, conn: HTTPConnection) -> BrowserSession | None:
         raw = conn.cookies.get(COOKIE)
@@ -80,12 +83,23 @@ class SessionStore:
         session = self.get(conn)
         if session is not None:
             return session
+        self._created += 1
+        if self._created % 256 == 0:
+            self.purge()
         raw = secrets.token_urlsafe(32)
         session = BrowserSession(key=_digest(raw), csrf=secrets.token_urlsafe(24), seen=time.time())
         session.new_cookie = raw
         self._sessions[session.key] = session
         self.save(session)
         return session
+
+    def purge(self) -> None:
+        """Forget idle sessions, and anonymous ones after an hour (every visit to Sign In makes one)."""
+        now = time.time()
+        for session in list(self._sessions.values()):
+            idle = now - session.seen
+            if idle > IDLE_TIMEOUT_S or (session.uid is None and idle > ANONYMOUS_TIMEOUT_S):
+                self.destroy(session)
 
     def save(self, session: BrowserSession) -> None:
         self._persist.put(_KIND, session.key, session.to_doc())

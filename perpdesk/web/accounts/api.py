@@ -46,8 +46,16 @@ def _refused(exc: ConnectRefused) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
 
 
+FIELD_LABELS = {"api_key": "API key", "secret": "Secret", "passphrase": "Passphrase", "label": "Label",
+                "exchange": "Exchange"}
+
+
 def _input(exc: InputError) -> JSONResponse:
-    return JSONResponse({"error": exc.to_dict()}, status_code=422)
+    """The field's label as the page shows it, the problem, and the fix; never the value."""
+    data = exc.to_dict()
+    data["title"] = f"Check the {FIELD_LABELS.get(exc.field, exc.field)} field"
+    data["message"] = exc.message.split(": ", 1)[-1]
+    return JSONResponse({"error": data}, status_code=422)
 
 
 def _exchange(value: str) -> str:

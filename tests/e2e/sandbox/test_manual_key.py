@@ -157,3 +157,26 @@ def test_whitelist_auto_approval_and_email_fallback(auto_sandbox: SandboxServer,
     page.reload()
     expect(page.locator("#whitelist-state")).to_have_text("Approved")
     shot(page, "auto-approved")
+
+    # Assets: Deposit test funds (spot), Transfer part of them to futures.
+    page.get_by_role("button", name="Profile").click()  # the menu also opens on click
+    page.get_by_role("menuitem", name="Assets").click()
+    spot_usdt = page.locator("#spot-balances tr[data-currency='USDT'] .available")
+    futures_usdt = page.locator("#futures-balances tr[data-currency='USDT'] .available")
+    page.get_by_label("Deposit amount").fill("abc")
+    page.get_by_role("button", name="Deposit").click()
+    expect(page.get_by_role("alert")).to_contain_text("Deposit amount: enter a number")
+    page.get_by_label("Deposit amount").fill("500")
+    page.get_by_role("button", name="Deposit").click()
+    expect(spot_usdt).to_have_text("500")
+    page.get_by_label("Direction").select_option("spot_to_contract")
+    page.get_by_label("Transfer amount (USDT)").fill("200")
+    page.get_by_role("button", name="Transfer").click()
+    expect(page.get_by_role("status")).to_contain_text("Transfer done")
+    expect(spot_usdt).to_have_text("300")
+    assert futures_usdt.inner_text().startswith("200")
+    page.get_by_label("Transfer amount (USDT)").fill("1000")
+    page.get_by_role("button", name="Transfer").click()
+    expect(page.get_by_role("alert")).to_be_visible()  # more than the spot balance: refused
+    expect(page.get_by_label("Transfer amount (USDT)")).to_have_value("1000")
+    shot(page, "assets")

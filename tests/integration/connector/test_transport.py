@@ -201,3 +201,26 @@ async def test_https_direct_and_through_a_connect_tunnel() -> None:
     await tunnelled.aclose()
     await proxy.stop()
     await server.stop()
+
+
+async def test_connection_dropped_after_a_previous_answer_is_not_mistaken_for_one() -> None:
+    """httptools keeps the last status code: a drop on a reused connection must still be a loss."""
+    count = [0]
+
+    async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+        count[0] += 1
+        if count[0] == 1:
+            writer.write(response(200, b"{}"))
+            await writer.drain()
+            return True
+        return False  # second request on the same connection: drop without a byte
+
+    server = await LoopServer(handler).start()
+    client = HttpClient()
+    origin = Origin.parse(server.url)
+    assert (await client.request(origin, _get(origin), 2)).status == 200
+    with pytest.raises(ConnectionLost):
+        await client.request(origin, _get(origin), 2)
+    assert server.connections == 1
+    await client.aclose()
+    await server.stop()

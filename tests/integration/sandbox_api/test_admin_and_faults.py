@@ -10,24 +10,17 @@ import time
 
 import httpx
 import pytest
+from typer.testing import CliRunner, Result
 
+from perpdesk.cli import app as cli_app
 from tests.fixtures.sandbox import AdminCallError, SandboxServer, start_sandbox
 from tests.integration.sandbox_api.helpers import contract, new_trader, sdk_error
 
 
-def _cli(sandbox: SandboxServer, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "perpdesk",
-        "sandbox",
-        "admin",
-        "--url",
-        sandbox.base_url,
-        "--token",
-        sandbox.admin_token,
-    ]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy())
+def _cli(sandbox: SandboxServer, *args: str) -> Result:
+    """The admin CLI in-process (the entry point itself is exercised once, by subprocess)."""
+    base = ["sandbox", "admin", "--url", sandbox.base_url, "--token", sandbox.admin_token]
+    return CliRunner().invoke(cli_app, [*base, *args])
 
 
 def test_admin_api_needs_the_token(sandbox: SandboxServer) -> None:
@@ -60,6 +53,11 @@ def test_admin_errors_name_the_field(sandbox: SandboxServer) -> None:
 
 
 def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
+    wrong = CliRunner().invoke(
+        cli_app,
+        ["sandbox", "admin", "--url", sandbox.base_url, "--token", "no", "whitelist", "--email", "a@b.co"],
+    )
+    assert wrong.exit_code == 1 and "401" in wrong.output
     r = _cli(
         sandbox,
         "create-user",
@@ -71,7 +69,7 @@ def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
         "USDT=1000",
         "--json",
     )
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.output
     user = json.loads(r.stdout)
     assert user["email"] == "cli@example.com" and user["uid"].isdigit() and user["totp_secret"]
     assert user["futures_whitelisted"] is False
@@ -88,15 +86,15 @@ def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
         "127.0.0.1,127.0.0.2",
         "--json",
     )
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.output
     key = json.loads(r.stdout)
     assert {"api_key", "secret_key", "memo"} <= key.keys() and key["memo"] == "climemo"
     assert key["permissions"] == ["future_trade", "read", "spot_trade"]
     assert key["ip_whitelist"] == ["127.0.0.1", "127.0.0.2"]
     r = _cli(sandbox, "whitelist", "--email", "cli@example.com", "--json")
-    assert r.returncode == 0 and json.loads(r.stdout)["futures_whitelisted"] is True
+    assert r.exit_code == 0 and json.loads(r.stdout)["futures_whitelisted"] is True
     r = _cli(sandbox, "outbox", "--email", "cli@example.com", "--json")
-    assert r.returncode == 0 and json.loads(r.stdout)["messages"]
+    assert r.exit_code == 0 and json.loads(r.stdout)["messages"]
     r = _cli(
         sandbox,
         "create-oauth-client",
@@ -110,12 +108,41 @@ def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
         "127.0.0.1",
         "--json",
     )
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.output
     client = json.loads(r.stdout)
     assert set(client) == {"client_id", "client_secret", "redirect_uris", "ip_whitelist"}
     assert client["redirect_uris"] == ["http://127.0.0.1:8000/cb", "http://localhost:8000/cb"]
     r = _cli(sandbox, "create-key", "--email", "cli@example.com", "--memo", "bad#memo", "--json")
-    assert r.returncode == 1 and "memo" in r.stderr
+    assert r.exit_code == 1 and "memo" in r.output
+
+
+def test_cli_entry_point_as_a_process(sandbox: SandboxServer) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "perpdesk",
+        "sandbox",
+        "admin",
+        "--url",
+        sandbox.base_url,
+        "--token",
+        "wrong",
+    ]
+    r = subprocess.run(
+        [*cmd, "whitelist", "--email", "x@example.com"], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 1 and "401" in r.stderr
+    env = os.environ | {
+        "PERPDESK_SANDBOX_ADMIN_TOKEN": sandbox.admin_token,
+        "PERPDESK_SANDBOX_URL": sandbox.base_url,
+    }
+    user = sandbox.admin.create_user()
+    cmd = [sys.executable, "-m", "perpdesk", "sandbox", "admin"]
+    args = ["set-price", "--symbol", "SOLUSDT", "--price", "150", "--json"]
+    r = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"symbol": "SOLUSDT", "price": "150"}
+    assert user["uid"]
 
 
 def test_fault_latency_error_429_and_drop(sandbox: SandboxServer) -> None:

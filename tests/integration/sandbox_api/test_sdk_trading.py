@@ -41,9 +41,10 @@ def test_public_market_data(sandbox: SandboxServer, trader: dict[str, Any]) -> N
     depth = ok(sdk.get_depth(SYMBOL))
     assert depth["symbol"] == SYMBOL and depth["asks"] and depth["bids"]
     assert Decimal(depth["asks"][0][0]) > Decimal(depth["bids"][0][0])
-    body, headers = sdk.get_depth("NOPEUSDT")
-    assert body["code"] != 1000
+    body, headers = sdk.get_depth(SYMBOL)
     assert headers["Mode"] == "IP" and int(headers["Limit"]) == 12
+    status, body = sdk_error(sdk.get_depth, "NOPEUSDT")
+    assert (status, body["code"]) == (400, 40034)
     ok(sdk.get_funding_rate(SYMBOL))
     ok(sdk.get_open_interest(SYMBOL))
     ok(sdk.get_leverage_bracket(SYMBOL))
@@ -67,8 +68,8 @@ def test_assets_leverage_orders_cancel_and_history(trader: dict[str, Any]) -> No
     low_price = str((Decimal(far["last_price"]) * Decimal("0.5")).quantize(Decimal(far["price_precision"])))
     with_id = ok(
         sdk.post_submit_order(
-            contract_symbol=SYMBOL, client_order_id="sdkLimit1", side=1, type="limit", price=low_price, size=3,
-            leverage="5", open_type="cross",
+            contract_symbol=SYMBOL, client_order_id="sdkLimit1", side=1, type="limit", price=low_price,
+            size=3, leverage="5", open_type="cross",
         )
     )  # fmt: skip
     without_id = ok(
@@ -93,7 +94,7 @@ def test_assets_leverage_orders_cancel_and_history(trader: dict[str, Any]) -> No
     assert detail["client_order_id"] == "sdkLimit1" and detail["size"] == "3"
 
     # a duplicate client order id is refused with BitMart's code
-    status, body = sdk_error(
+    _, body = sdk_error(
         sdk.post_submit_order, contract_symbol=SYMBOL, client_order_id="sdkLimit1", side=1, type="limit",
         price=low_price, size=1, leverage="5", open_type="cross",
     )  # fmt: skip
@@ -109,8 +110,14 @@ def test_assets_leverage_orders_cancel_and_history(trader: dict[str, Any]) -> No
             open_type="cross",
         )
     )  # fmt: skip
+    anonymous_market = ok(
+        sdk.post_submit_order(
+            contract_symbol=SYMBOL, side=1, type="market", size=1, leverage="5", open_type="cross"
+        )
+    )
     now = int(time.time())
     history = ok(sdk.get_order_history(SYMBOL, now - 3600, now + 60))
+    assert str(anonymous_market["order_id"]) in {str(o["order_id"]) for o in history}
     states = {str(o["order_id"]): o for o in history}
     assert {str(with_id["order_id"]), str(without_id["order_id"]), str(market["order_id"])} <= states.keys()
     filled = states[str(market["order_id"])]
@@ -135,15 +142,14 @@ def test_assets_leverage_orders_cancel_and_history(trader: dict[str, Any]) -> No
 
 def test_position_pnl_follows_the_price(sandbox: SandboxServer, trader: dict[str, Any]) -> None:
     sdk = trader["sdk"]
-    ok(sdk.post_close_all_position(contract_type=1, contract_symbol=SYMBOL)) if False else None
     details = ok(sdk.get_details(SYMBOL))["symbols"][0]
     contract_size = Decimal(details["contract_size"])
     positions = [p for p in ok(sdk.get_position(SYMBOL)) if Decimal(p["current_amount"]) != 0]
-    assert len(positions) == 1, positions  # the 4-contract long of the previous test
+    assert len(positions) == 1, positions  # the 4 + 1 contract long of the previous test
     long = positions[0]
     entry = Decimal(long["entry_price"])
     size = Decimal(long["current_amount"])
-    assert size == 4 and long["position_type"] == 1
+    assert size == 5 and long["position_type"] == 1
 
     new_price = (entry * Decimal("1.05")).quantize(Decimal(details["price_precision"]))
     sandbox.admin.set_price(SYMBOL, str(new_price))
@@ -186,7 +192,7 @@ def test_spot_futures_transfer_and_list(trader: dict[str, Any]) -> None:
         Decimal("125.5"),
     ) in amounts
     time.sleep(2.05)
-    status, body = sdk_error(sdk.post_transfer, "USDT", "99999999", "spot_to_contract")
+    _, body = sdk_error(sdk.post_transfer, "USDT", "99999999", "spot_to_contract")
     assert body["code"] in (60008, 61001)
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from perpdesk.core.models import Credentials
 from perpdesk.store.base import utcnow
 from perpdesk.store.db import make_engine, migrate
 from perpdesk.store.repos import SealedSecretRepo, SessionRepo, UserRepo
 from perpdesk.store.users import UserSession
 from perpdesk.vault import Keyring, StaticMasterKey, Vault, VaultError
 from perpdesk.vault.secrets import get_credentials, get_secret, put_credentials, put_secret
-from perpdesk.core.models import Credentials
 
 SM = async_sessionmaker[AsyncSession]
 
@@ -52,8 +52,12 @@ async def test_sessions_expire_and_idle_out(db_sessionmaker: SM) -> None:
     async with db_sessionmaker() as s:
         user = await UserRepo(s).create("sess@example.com", "h")
         repo = SessionRepo(s)
-        await repo.create(id_hash="a" * 64, user_id=user.id, ttl=timedelta(hours=1), mfa_pending=False, user_agent=None)
-        await repo.create(id_hash="b" * 64, user_id=user.id, ttl=timedelta(hours=1), mfa_pending=False, user_agent="x")
+        await repo.create(
+            id_hash="a" * 64, user_id=user.id, ttl=timedelta(hours=1), mfa_pending=False, user_agent=None
+        )
+        await repo.create(
+            id_hash="b" * 64, user_id=user.id, ttl=timedelta(hours=1), mfa_pending=False, user_agent="x"
+        )
         await s.commit()
     idle = timedelta(minutes=30)
     async with db_sessionmaker() as s:
@@ -64,7 +68,9 @@ async def test_sessions_expire_and_idle_out(db_sessionmaker: SM) -> None:
         await s.commit()
         assert await s.get(UserSession, "a" * 64) is None
         # past expires_at it is gone even when active
-        assert await repo.get_live("b" * 64, idle=timedelta(days=9), now=utcnow() + timedelta(hours=2)) is None
+        assert (
+            await repo.get_live("b" * 64, idle=timedelta(days=9), now=utcnow() + timedelta(hours=2)) is None
+        )
         await s.commit()
 
 

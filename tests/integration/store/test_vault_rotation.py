@@ -23,7 +23,9 @@ SM = async_sessionmaker[AsyncSession]
 
 
 def _creds(i: int) -> Credentials:
-    return Credentials(api_key=f"api-key-{i:04d}", secret=f"SECRET-{i:04d}-x9q", passphrase=f"MEMO-{i:04d}-z7")
+    return Credentials(
+        api_key=f"api-key-{i:04d}", secret=f"SECRET-{i:04d}-x9q", passphrase=f"MEMO-{i:04d}-z7"
+    )
 
 
 @pytest.fixture
@@ -47,7 +49,9 @@ async def _seed(sm: SM, vault: Vault, n: int) -> list[tuple[str, str, Credential
     return out
 
 
-async def test_rotation_keeps_every_credential_readable_without_downtime(db_sessionmaker: SM, key_file: Path) -> None:
+async def test_rotation_keeps_every_credential_readable_without_downtime(
+    db_sessionmaker: SM, key_file: Path
+) -> None:
     server_vault = Vault(FileMasterKey(key_file))  # the running platform's view of the key file
     seeded = await _seed(db_sessionmaker, server_vault, 70)  # > one batch per sweep (200)
     before = await count_versions(db_sessionmaker)
@@ -121,7 +125,12 @@ def test_rotation_covers_every_sealed_column_of_every_model() -> None:
 
     columns = {(t.name, c) for t, c in sealed_columns()}
     assert ("sealed_secrets", "blob") in columns
-    named = {(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.name.startswith("sealed")}
+    named = {
+        (t.name, c.name)
+        for t in Base.metadata.sorted_tables
+        for c in t.columns
+        if c.name.startswith("sealed")
+    }
     assert named <= columns, f"sealed columns rotation cannot see: {named - columns}"
 
 

@@ -64,7 +64,8 @@ def test_isolated_liquidation_at_maintenance(engine: Engine, alice: str, events:
     clear = engine.transaction_history(alice, flow_type=5)[0]
     assert clear["amount"] == "-429.66"  # (90703.9 - 95000.5) * 0.1
     assert balance(engine, alice) == D("10000") - D("5.70003") - D("429.66")
-    actions = [e.data[0]["action"] for e in events if e.channel == "futures/order"]  # type: ignore[index]
+    pushes = [e.data for e in events if e.channel == "futures/order"]
+    actions = [d[0]["action"] for d in pushes if isinstance(d, list)]
     assert actions[-1] == 6
 
 
@@ -79,13 +80,15 @@ def test_isolated_loss_is_capped_at_its_margin_on_a_gap(engine: Engine, alice: s
 def test_cross_liquidation_uses_the_whole_account(engine: Engine) -> None:
     fund(engine, "bob", "1000")
     engine.submit_order("bob", "BTCUSDT", side=1, size=400, type="market", leverage=D(50))
+    engine.submit_order("bob", "BTCUSDT", side=1, size=1, price=D("80000"))  # freezes some margin
     # balance 1000 - 22.80012 fee = 977.19988; 0.4 BTC at 95000.5; mm 0.5% of the mark value
     # 977.19988 + (P - 95000.5) * 0.4 = 0.4 * P * 0.005  ->  P = 93022.6...
     assert engine.position_v2("bob", "BTCUSDT")[0]["liquidation_price"] == "93022.6"
-    engine.set_price("BTCUSDT", D("93100"))
+    engine.set_price("BTCUSDT", D("93022.7"))
     assert engine.position("bob") != []
     engine.set_price("BTCUSDT", D("93000"))
     assert engine.position("bob") == []
+    assert engine.open_orders("bob") == []  # the account's orders were cancelled first
     assert engine.order_history("bob")[0]["type"] == "liquidate"
     assert balance(engine, "bob") == D("977.19988") + (D("93000") - D("95000.5")) * D("0.4")
 

@@ -4,11 +4,12 @@ cancel and modify, and the depth that shows resting orders."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError
-from tests.unit.sandbox_engine.conftest import fund
+from tests.unit.sandbox_engine.conftest import Clock, fund
 
 
 def test_limit_rests_freezes_margin_then_fills_as_maker(engine: Engine, alice: str) -> None:
@@ -157,7 +158,7 @@ def test_modify_and_cancel_all(engine: Engine, alice: str) -> None:
     assert engine.depth("BTCUSDT")["bids"][0][:2] == ["94999.5", "2000"]
 
 
-def test_cancel_all_after(engine: Engine, alice: str, clock) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_all_after(engine: Engine, alice: str, clock: Clock) -> None:
     engine.submit_order(alice, "BTCUSDT", side=1, size=1, price=D("90000"))
     res = engine.cancel_all_after(alice, "BTCUSDT", 10)
     assert res["result"] is True and res["cancel_time"] - res["set_time"] == 10
@@ -168,7 +169,7 @@ def test_cancel_all_after(engine: Engine, alice: str, clock) -> None:  # type: i
 
 
 def test_size_and_price_validation(engine: Engine, alice: str) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         (dict(side=5, size=1, price=D("90000")), 40041),
         (dict(side=1, size=1, price=D("90000"), type="stop"), 40042),
         (dict(side=1, size=1, price=D("90000.05")), 40043),
@@ -179,5 +180,5 @@ def test_size_and_price_validation(engine: Engine, alice: str) -> None:
     ]
     for kwargs, code in cases:
         with pytest.raises(EngineError) as exc:
-            engine.submit_order(alice, "BTCUSDT", **kwargs)  # type: ignore[arg-type]
+            engine.submit_order(alice, "BTCUSDT", **kwargs)
         assert exc.value.code == code, kwargs

@@ -181,7 +181,9 @@ def test_malformed_key_file(tmp_path: Path) -> None:
         FileMasterKey(path)
 
 
-def test_key_file_is_created_private_and_reloaded_on_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_file_is_created_private_and_reloaded_on_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "keys" / "master.key"
     assert ensure_keyring_file(path) is True
     assert ensure_keyring_file(path) is False  # never overwrites

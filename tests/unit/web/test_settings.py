@@ -26,7 +26,10 @@ def test_defaults() -> None:
     assert s.egress_ips == ["127.0.0.1"]
     assert (s.host, s.port, s.public_url) == ("127.0.0.1", 8800, "http://127.0.0.1:8800")
     assert s.secure_cookies is False
-    assert s.fast_connect_redirect_uri == "http://127.0.0.1:8800/settings/exchange-accounts/fast-connect/callback"
+    assert (
+        s.fast_connect_redirect_uri
+        == "http://127.0.0.1:8800/settings/exchange-accounts/fast-connect/callback"
+    )
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +61,9 @@ def test_egress_ips_accept_json_lists(monkeypatch: pytest.MonkeyPatch) -> None:
         ("PERPDESK_LOG_LEVEL", "LOUD", "PERPDESK_LOG_LEVEL"),
     ],
 )
-def test_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, var: str, value: str, fragment: str) -> None:
+def test_malformed_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, fragment: str
+) -> None:
     monkeypatch.setenv(var, value)
     with pytest.raises(SettingsError) as exc:
         load_settings()

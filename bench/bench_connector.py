@@ -1,0 +1,215 @@
+"""Client CPU per signed order and per balance read: the full connector vs a bare-asyncio floor.
+
+    .venv/bin/python bench/bench_connector.py [--n 2000] [--uvloop]
+
+Starts the sandbox as a subprocess (its CPU is not ours), turns its rate limits off, then measures
+time.process_time() in this process over N sequential requests on one keep-alive connection:
+- floor: a hand-built, hand-signed HTTP/1.1 request on asyncio streams, reading the raw answer;
+- connector: BitmartFuturesConnector.place_order / balances, everything included (validation and
+  rounding, rate limiter, signing, transport, envelope and JSON parsing, typed results);
+- httpx (reference): the same signed request through httpx.AsyncClient.
+Prints µs per request and the connector/floor ratio (target ≤ 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from perpdesk.core.models import Credentials, MarginMode, OrderRequest, OrderSide  # noqa: E402
+from perpdesk.exchanges.bitmart import BitmartFuturesConnector  # noqa: E402
+from tests.fixtures.sandbox import start_sandbox  # noqa: E402
+
+SUBMIT = "/contract/private/submit-order"
+ASSETS = "/contract/private/assets-detail"
+
+
+async def measure(label: str, n: int, op: Callable[[int], Awaitable[object]]) -> float:
+    for i in range(min(200, n // 5)):  # warm-up: connections, caches, clock offset
+        await op(-1 - i)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in range(n):
+        await op(i)
+    cpu = (time.process_time() - cpu0) / n * 1e6
+    wall = (time.perf_counter() - wall0) / n * 1e6
+    print(f"  {label:<34} {cpu:8.1f} µs CPU/req   ({wall:7.1f} µs wall)")
+    return cpu
+
+
+class FloorClient:
+    """The least a client can do: one socket, bytes in, bytes out, hand-signed."""
+
+    def __init__(self, host: str, port: int, creds: Credentials) -> None:
+        self.host, self.port, self.creds = host, port, creds
+        self.secret = creds.secret.encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def _roundtrip(self, request: bytes) -> bytes:
+        assert self.reader and self.writer
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        start = head.lower().index(b"content-length:") + 15
+        length = int(head[start : head.index(b"\r\n", start)])
+        return await self.reader.readexactly(length)
+
+    async def order(self, i: int) -> bytes:
+        body = (
+            b'{"symbol":"BTCUSDT","client_order_id":"floor%d","side":1,"type":"limit","price":"1000",'
+            b'"mode":1,"size":1,"leverage":"5","open_type":"cross"}' % (i + 10_000_000)
+        )
+        ts = str(time.time_ns() // 1_000_000).encode()
+        sign = (
+            hmac.new(self.secret, ts + b"#" + self.creds.passphrase.encode() + b"#" + body, hashlib.sha256)
+            .hexdigest()
+            .encode()
+        )
+        return await self._roundtrip(
+            b"POST "
+            + SUBMIT.encode()
+            + b" HTTP/1.1\r\nHost: "
+            + self.host.encode()
+            + b"\r\nContent-Type: application/json\r\nX-BM-KEY: "
+            + self.creds.api_key.encode()
+            + b"\r\nX-BM-TIMESTAMP: "
+            + ts
+            + b"\r\nX-BM-SIGN: "
+            + sign
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+
+    async def balance(self, i: int) -> bytes:
+        return await self._roundtrip(
+            b"GET "
+            + ASSETS.encode()
+            + b" HTTP/1.1\r\nHost: "
+            + self.host.encode()
+            + b"\r\nX-BM-KEY: "
+            + self.creds.api_key.encode()
+            + b"\r\n\r\n"
+        )
+
+
+async def run(n: int) -> int:
+    server = start_sandbox()
+    try:
+        server.admin.rate_limits(factor=0)  # the exchange side must not pace the benchmark
+        user = server.admin.create_user(futures_deposit={"USDT": "100000000"})
+        creds_by = {}
+        for name in ("floor", "connector", "httpx"):
+            key = server.admin.create_key(user["email"], memo=f"bench-{name}")
+            creds_by[name] = Credentials(key["api_key"], key["secret_key"], key["memo"])
+
+        floor = FloorClient("127.0.0.1", server.port, creds_by["floor"])
+        await floor.open()
+        conn = BitmartFuturesConnector(server.base_url)
+        ccreds = creds_by["connector"]
+        await conn.instruments()
+        for path in (SUBMIT, ASSETS):  # the limiter still runs; only its ceiling is lifted
+            conn.limiter.bucket(ccreds.api_key, path).limit = 10**9
+
+        def conn_order(i: int) -> Awaitable[object]:
+            return conn.place_order(
+                ccreds,
+                OrderRequest(
+                    "BTCUSDT",
+                    OrderSide.BUY_OPEN_LONG,
+                    Decimal(1),
+                    f"conn{i + 10_000_000}",
+                    price=Decimal(1000),
+                    leverage=Decimal(5),
+                    margin_mode=MarginMode.CROSS,
+                ),
+            )
+
+        first = await conn_order(-10_000)
+        assert getattr(first, "status", None) == "placed", first
+        print(f"client CPU per request, N={n}, one keep-alive loopback connection")
+        print("signed order (POST submit-order):")
+        floor_order = await measure("floor (bare asyncio, hand-signed)", n, floor.order)
+        conn_order_us = await measure("BitmartFuturesConnector.place_order", n, conn_order)
+        print("balance read (GET assets-detail):")
+        floor_bal = await measure("floor (bare asyncio)", n, floor.balance)
+        conn_bal = await measure("BitmartFuturesConnector.balances", n, lambda i: conn.balances(ccreds))
+
+        import httpx
+
+        hcreds = creds_by["httpx"]
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+
+            async def httpx_order(i: int) -> object:
+                body = orjson.dumps(
+                    {
+                        "symbol": "BTCUSDT",
+                        "client_order_id": f"hx{i + 10_000_000}",
+                        "side": 1,
+                        "type": "limit",
+                        "price": "1000",
+                        "mode": 1,
+                        "size": 1,
+                        "leverage": "5",
+                        "open_type": "cross",
+                    }
+                )
+                ts = str(time.time_ns() // 1_000_000)
+                sign = hmac.new(
+                    hcreds.secret.encode(), f"{ts}#{hcreds.passphrase}#".encode() + body, hashlib.sha256
+                ).hexdigest()
+                r = await client.post(
+                    SUBMIT,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-BM-KEY": hcreds.api_key,
+                        "X-BM-TIMESTAMP": ts,
+                        "X-BM-SIGN": sign,
+                    },
+                )
+                return r.json()
+
+            print("reference:")
+            await measure("httpx.AsyncClient, hand-signed", max(200, n // 4), httpx_order)
+        await conn.aclose()
+
+        ratio_order = conn_order_us / floor_order
+        ratio_bal = conn_bal / floor_bal
+        print(f"RATIO signed order   connector/floor = {ratio_order:.2f}  (target <= 2)")
+        print(f"RATIO balance read   connector/floor = {ratio_bal:.2f}  (target <= 2)")
+        return 0 if max(ratio_order, ratio_bal) <= 2 else 1
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--uvloop", action="store_true", help="run the client on uvloop")
+    args = parser.parse_args()
+    if args.uvloop:
+        import uvloop
+
+        uvloop.install()
+    print(f"event loop: {'uvloop' if args.uvloop else 'asyncio'}")
+    raise SystemExit(asyncio.run(run(args.n)))
+
+
+if __name__ == "__main__":
+    main()

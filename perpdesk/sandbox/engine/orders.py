@@ -1,0 +1,253 @@
+"""Order management and order reads: cancel (one, all, all-after), modify, detail, open orders,
+history and fills. Orders are found by order_id or by the user's client_order_id (the newest
+order that used it), which is how a platform settles a submit that timed out."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.sandbox.engine import errors
+from perpdesk.sandbox.engine.contracts import s
+from perpdesk.sandbox.engine.state import Order
+from perpdesk.sandbox.engine.trading import TradingMixin
+from perpdesk.sandbox.engine.views import fill_view, order_view
+
+Json = dict[str, Any]
+
+
+class OrdersMixin(TradingMixin):
+    # ---- modify / cancel ---------------------------------------------------------------------
+    def _find_order(self, uid: str, order_id: str | None, client_order_id: str | None, err: Any) -> Order:
+        if order_id:
+            o = self.orders.get(str(order_id))
+            if o is None or o.uid != uid:
+                raise err(f"order_id {order_id}")
+            return o
+        if client_order_id:
+            oid = self.order_coid.get(uid, {}).get(client_order_id)
+            if oid is None:
+                raise err(f"client_order_id {client_order_id!r}")
+            return self.orders[oid]
+        raise errors.INVALID_REQUEST("order_id or client_order_id is required")
+
+    def cancel_order(
+        self, uid: str, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Json:
+        """POST /contract/private/cancel-order -> {} (BitMart answers with empty data)."""
+        self.spec(symbol)
+        o = self._find_order(uid, order_id, client_order_id, errors.ORDER_ID_NOT_EXIST)
+        if o.symbol != symbol:
+            raise errors.ORDER_ID_NOT_EXIST(f"order {o.order_id} is on {o.symbol}, not {symbol}")
+        if o.state == 4:
+            raise errors.ORDER_STATUS_INVALID(f"order {o.order_id} is already finished")
+        self._finish(o, action=3)
+        self._push_asset(uid)
+        self._push_position(uid, symbol)
+        return {}
+
+    def cancel_orders(self, uid: str, symbol: str) -> Json:
+        """POST /contract/private/cancel-orders: cancel every open order of symbol -> {}."""
+        self.spec(symbol)
+        self._cancel_all(uid, symbol)
+        return {}
+
+    def _cancel_all(self, uid: str, symbol: str) -> int:
+        todo = [o for o in self.open_by_uid.get(uid, {}).values() if o.symbol == symbol]
+        for o in todo:
+            self._finish(o, action=3)
+        if todo:
+            self._push_asset(uid)
+            self._push_position(uid, symbol)
+        return len(todo)
+
+    def cancel_all_after(self, uid: str, symbol: str, timeout: int) -> Json:
+        """POST /contract/private/cancel-all-after (timeout seconds; 0 disables)
+        -> {"result": true, "set_time": s, "cancel_time": s}."""
+        self.spec(symbol)
+        acct = self._account(uid)
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+            raise errors.INVALID_REQUEST(f"timeout {timeout!r}: whole seconds, 0 to disable")
+        now = self.now()
+        if timeout == 0:
+            acct.cancel_after.pop(symbol, None)
+            self.cancel_timers.pop((uid, symbol), None)
+            cancel_time = 0
+        else:
+            deadline = now + timeout * 1000
+            acct.cancel_after[symbol] = deadline
+            self.cancel_timers[(uid, symbol)] = deadline
+            cancel_time = deadline // 1000
+        self._save_account(acct)
+        return {"result": True, "set_time": now // 1000, "cancel_time": cancel_time}
+
+    def _run_cancel_timers(self, now: int) -> None:
+        for (uid, symbol), deadline in list(self.cancel_timers.items()):
+            if now >= deadline:
+                del self.cancel_timers[(uid, symbol)]
+                acct = self._account(uid)
+                acct.cancel_after.pop(symbol, None)
+                self._save_account(acct)
+                self._cancel_all(uid, symbol)
+
+    def modify_limit_order(
+        self,
+        uid: str,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        price: Decimal | None = None,
+        size: int | None = None,
+    ) -> Json:
+        """POST /contract/private/modify-limit-order -> {"order_id": int, "client_order_id": str}.
+        The order keeps its id; a new price that crosses the book takes at once."""
+        spec = self.spec(symbol)
+        o = self._find_order(uid, order_id, client_order_id, errors.ORDER_ID_NOT_EXIST)
+        if o.symbol != symbol:
+            raise errors.ORDER_ID_NOT_EXIST(f"order {o.order_id} is on {o.symbol}, not {symbol}")
+        if o.state == 4 or o.type != "limit":
+            raise errors.ORDER_STATUS_INVALID(f"order {o.order_id} is not an open limit order")
+        if price is None and size is None:
+            raise errors.INVALID_REQUEST("price or size is required")
+        new_price = self._check_price(spec, price) if price is not None else o.price
+        new_size = size if size is not None else o.size
+        self._check_size(spec, new_size, False)
+        if new_size <= o.deal_size:
+            raise errors.RANGE_INVALID(f"size {new_size} must exceed the filled {o.deal_size} contracts")
+        sim = self.markets[symbol]
+        buy = o.side in (1, 2)
+        crossing = (buy and new_price >= sim.best_ask()) or (not buy and new_price <= sim.best_bid())
+        if o.mode == 4 and crossing:
+            raise errors.RANGE_INVALID(f"maker-only order at {s(new_price)} would take liquidity")
+        new_remaining = new_size - o.deal_size
+        side = "short" if buy else "long"
+        pos = self._user_positions(uid).get((symbol, side))
+        if o.closing:
+            new_close = new_remaining
+            grow = new_close - o.close_frozen
+            free = pos.size - pos.frozen_close if pos else 0
+            if grow > free:
+                raise errors.POSITION_NOT_ENOUGH(f"closable {free} more contracts")
+        else:
+            new_close = min(o.close_frozen, new_remaining)
+        new_frozen = self._reserve_for(spec, new_remaining - new_close, new_price, o.leverage)
+        if new_frozen - o.frozen > self.figures(uid).available:
+            raise errors.BALANCE_NOT_ENOUGH(f"needs {s(new_frozen - o.frozen)} more USDT")
+        if pos is not None and new_close != o.close_frozen:
+            pos.frozen_close = max(0, pos.frozen_close + new_close - o.close_frozen)
+            self._put("position", pos.key, pos)
+        self._hide(o)
+        o.price, o.size, o.close_frozen, o.frozen = new_price, new_size, new_close, new_frozen
+        o.update_time = self.now()
+        self._show(o)
+        self._save_order(o)
+        if crossing:
+            for fill_price, fill_qty in sim.sweep(buy, o.remaining, new_price):
+                if o.state == 4:
+                    break
+                self._fill(o, fill_price, fill_qty, maker=False)
+        self._push_asset(uid)
+        return {"order_id": int(o.order_id), "client_order_id": o.client_order_id}
+
+    # ---- reads -------------------------------------------------------------------------------
+    def order(
+        self, uid: str, symbol: str, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Json:
+        """GET /contract/private/order (order_id or client_order_id; the latest order with it)."""
+        self.spec(symbol)
+        o = self._find_order(uid, order_id, client_order_id, errors.ORDER_NOT_EXIST)
+        if o.symbol != symbol:
+            raise errors.ORDER_NOT_EXIST(f"order {o.order_id} is on {o.symbol}, not {symbol}")
+        return order_view(o)
+
+    def open_orders(
+        self,
+        uid: str,
+        symbol: str | None = None,
+        type: str | None = None,
+        order_state: str | None = None,
+        limit: int = 100,
+    ) -> list[Json]:
+        """GET /contract/private/get-open-orders (newest first, at most `limit` <= 100)."""
+        if symbol:
+            self.spec(symbol)
+        if order_state not in (None, "all", "partially_filled"):
+            raise errors.INVALID_REQUEST(f"order_state {order_state!r}: all or partially_filled")
+        out = []
+        for o in reversed(list(self.open_by_uid.get(uid, {}).values())):
+            if symbol and o.symbol != symbol:
+                continue
+            if type and o.type != type:
+                continue
+            if order_state == "partially_filled" and o.deal_size == 0:
+                continue
+            out.append(order_view(o))
+            if len(out) >= max(1, min(limit, 100)):
+                break
+        return out
+
+    def order_history(
+        self,
+        uid: str,
+        symbol: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> list[Json]:
+        """GET /contract/private/order-history: finished orders (start/end seconds, default 7 days)."""
+        if symbol:
+            self.spec(symbol)
+        start_ms, end_ms = self._window_s(start_time, end_time)
+        out = []
+        for o in reversed(list(self.orders_by_uid.get(uid, {}).values())):
+            if o.state != 4 or (symbol and o.symbol != symbol):
+                continue
+            if order_id and o.order_id != str(order_id):
+                continue
+            if client_order_id and o.client_order_id != client_order_id:
+                continue
+            if not start_ms <= o.create_time <= end_ms:
+                continue
+            out.append(order_view(o))
+            if len(out) >= 200:
+                break
+        return out
+
+    def trades(
+        self,
+        uid: str,
+        symbol: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> list[Json]:
+        """GET /contract/private/trades (start/end seconds, default last 7 days; newest first)."""
+        if symbol:
+            self.spec(symbol)
+        start_ms, end_ms = self._window_s(start_time, end_time)
+        want_order = str(order_id) if order_id else None
+        if client_order_id:
+            want_order = self.order_coid.get(uid, {}).get(client_order_id, "-")
+        out = []
+        for f in reversed(self.fills.get(uid, [])):
+            if symbol and f.symbol != symbol:
+                continue
+            if want_order and f.order_id != want_order:
+                continue
+            if not start_ms <= f.create_time <= end_ms:
+                continue
+            out.append(fill_view(f))
+            if len(out) >= 200:
+                break
+        return out
+
+    def _window_s(self, start_s: int | None, end_s: int | None) -> tuple[int, int]:
+        now = self.now()
+        end_ms = end_s * 1000 + 999 if end_s else now
+        start_ms = start_s * 1000 if start_s else end_ms - 7 * 24 * 3600 * 1000
+        if start_ms > end_ms:
+            raise errors.TIMESTAMP_INVALID("start_time is after end_time")
+        return start_ms, end_ms

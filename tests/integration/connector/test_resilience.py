@@ -1,0 +1,157 @@
+"""Clock skew, rate limits, lost answers and egress, against the sandbox and its fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from perpdesk.core import errors as E
+from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, PlacementStatus
+from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
+from perpdesk.exchanges.bitmart.clock import ExchangeClock
+from perpdesk.exchanges.bitmart.rest import Auth
+from tests.integration.connector.conftest import MakeCreds
+from tests.integration.connector.httpservers import LoopProxy
+
+SYMBOL = "BTCUSDT"
+SUBMIT = "/contract/private/submit-order"
+
+
+@pytest.fixture
+def faults(sandbox: Any) -> Iterator[Any]:
+    yield sandbox.admin
+    sandbox.admin.clear_faults()
+
+
+def order(cid: str | None = None) -> OrderRequest:
+    return OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(1), cid or new_client_order_id(),
+                        price=Decimal(1000), leverage=Decimal(5), margin_mode=MarginMode.CROSS)
+
+
+async def test_skewed_clock_is_resynchronised_and_the_request_retried(sandbox: Any,
+                                                                      make_creds: MakeCreds) -> None:
+    skew = [0]
+    clock = ExchangeClock(wall_ms=lambda: time.time_ns() // 1_000_000 + skew[0])
+    conn = BitmartFuturesConnector(sandbox.base_url, clock=clock, timeout_s=5)
+    creds = make_creds()
+    try:
+        assert (await conn.place_order(creds, order())).status is PlacementStatus.PLACED
+        assert abs(clock.offset_ms) < 1000
+        skew[0] = -5 * 60_000  # our clock falls 5 minutes behind; the stored offset is now wrong
+        result = await conn.place_order(creds, order())
+        assert result.status is PlacementStatus.PLACED, result  # 30007 → resync → one retry
+        assert abs(clock.offset_ms - 5 * 60_000) < 1000
+        # without the resynchronisation the exchange's refusal is the typed error
+        skew[0] = 0
+        with pytest.raises(E.TimestampOutOfWindow) as refused:
+            await conn.rest.call("POST", "/contract/private/cancel-orders", {"symbol": SYMBOL},
+                                 Auth.SIGNED, creds, sync_clock=False)
+        assert refused.value.exchange_code == 30007
+    finally:
+        await conn.aclose()
+
+
+async def test_pacing_keeps_under_the_limit_without_a_single_refusal(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    start = time.monotonic()
+    results = await asyncio.gather(*(connector.balances(creds) for _ in range(14)), return_exceptions=True)
+    elapsed = time.monotonic() - start
+    assert all(isinstance(r, list) for r in results), results  # 14 reads, limit 12 / 2 s: none refused
+    assert elapsed >= 1.9  # the 13th waited for the window
+    assert connector.limiter.waited_s > 0
+
+
+async def test_rate_limit_refusal_is_retried_once_then_typed(
+    faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    faults.fault("rate_limit", "/contract/private/get-open-orders", times=1)
+    assert await connector.open_orders(creds) == []  # one 429, waited out, retried
+    faults.fault("rate_limit", "/contract/private/get-open-orders", times=2)
+    with pytest.raises(E.RateLimited) as limited:
+        await connector.open_orders(creds)
+    assert limited.value.exchange_code == 30013 and limited.value.retry_after
+
+
+async def test_timeout_after_execution_is_settled_by_client_id_not_resent(
+    faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    faults.fault("execute_then_drop", SUBMIT, times=1)
+    request = order()
+    result = await connector.place_order(creds, request)
+    assert result.status is PlacementStatus.PLACED and result.order_id, result
+    orders = await connector.open_orders(creds, SYMBOL)
+    assert [o.client_order_id for o in orders] == [request.client_order_id]  # exactly one, not two
+    assert orders[0].order_id == result.order_id
+    submits = connector.limiter.bucket(creds.api_key, SUBMIT)
+    assert len(submits.sent) == 1  # sent once
+
+
+async def test_lost_request_is_reported_rejected_after_lookup(
+    faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    faults.fault("drop", SUBMIT, times=1)
+    result = await connector.place_order(creds, order())
+    assert result.status is PlacementStatus.REJECTED, result
+    assert isinstance(result.error, E.InvalidOrder) and "not placed" in result.error.message
+    assert await connector.open_orders(creds) == []
+
+
+async def test_unknown_only_when_the_exchange_cannot_answer(
+    sandbox: Any, faults: Any, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=1, settle_attempts=2, settle_delay_s=0.05)
+    try:
+        await conn.instruments()
+        faults.fault("execute_then_drop", SUBMIT, times=1)
+        faults.fault("drop", "/contract/private/get-open-orders")
+        faults.fault("drop", "/contract/private/order-history")
+        request = order()
+        result = await conn.place_order(creds, request)
+        assert result.status is PlacementStatus.UNKNOWN, result
+        assert isinstance(result.error, E.UnknownOutcome)
+        assert result.error.client_order_id == request.client_order_id
+        faults.clear_faults()
+        found = await conn.get_order(creds, SYMBOL, client_order_id=request.client_order_id)
+        assert found is not None  # it had executed: the service settles it later by this id
+    finally:
+        await conn.aclose()
+
+
+async def test_reads_are_retried_after_a_server_fault_but_writes_are_not(
+    faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    faults.fault("http_error", "/contract/private/assets-detail", status=503, times=1)
+    assert (await connector.balances(creds))[0].currency == "USDT"
+    faults.fault("http_error", "/contract/private/submit-leverage", status=500, times=1)
+    with pytest.raises(E.ExchangeUnavailable):
+        await connector.set_leverage(creds, SYMBOL, Decimal(3), MarginMode.CROSS)
+    faults.fault("http_error", "/contract/private/assets-detail", status=503)
+    with pytest.raises(E.ExchangeUnavailable):
+        await connector.balances(creds)
+
+
+async def test_egress_through_a_proxy_is_what_the_exchange_sees(sandbox: Any, make_creds: MakeCreds) -> None:
+    creds = make_creds(ip=("127.0.0.5",))
+    proxy = await LoopProxy(egress="127.0.0.5").start()
+    via_proxy = BitmartFuturesConnector(sandbox.base_url, proxy=proxy.url)
+    direct = BitmartFuturesConnector(sandbox.base_url)
+    try:
+        assert (await via_proxy.inspect_key(creds)).usable_for_futures
+        assert (await via_proxy.place_order(creds, order())).status is PlacementStatus.PLACED
+        assert (await direct.inspect_key(creds)).ip_allowed is False
+    finally:
+        await via_proxy.aclose()
+        await direct.aclose()
+        await proxy.stop()

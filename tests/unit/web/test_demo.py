@@ -1,0 +1,78 @@
+"""`perpdesk demo` with no configuration: both servers answer, the one-click link signs in and
+opens Settings > Exchange Account API Keys, the printed credentials work, Ctrl+C stops it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyotp
+
+from tests.fixtures.platform import ROOT
+from tests.fixtures.sandbox import free_port
+
+
+def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if "perpdesk demo is running" in text and "Data:" in text:
+            return text
+        assert proc.poll() is None, f"demo exited early:\n{text[-3000:]}"
+        time.sleep(0.2)
+    raise AssertionError(f"demo did not start:\n{log.read_text()[-3000:]}")
+
+
+def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
+    port, sandbox_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(tmp_path / "data"),
+             "--port", str(port), "--sandbox-port", str(sandbox_port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT), text=True,
+        )  # fmt: skip
+    try:
+        banner = _wait_for_banner(proc, log)
+        base, sandbox = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
+        assert httpx.get(base + "/signin").status_code == 200
+        assert httpx.get(sandbox + "/system/time").status_code == 200
+        assert (tmp_path / "data" / "master.key").exists()  # generated on first start
+
+        link = re.search(r"(http://\S+/demo/enter\?token=\S+)", banner)
+        assert link
+        with httpx.Client() as browser:
+            r = browser.get(link.group(1), follow_redirects=True)
+            assert r.status_code == 200 and str(r.url) == base + "/settings/exchange-accounts"
+            assert "demo@perpdesk.local" in r.text
+            wrong = browser.get(base + "/demo/enter?token=wrong")
+            assert wrong.status_code == 303 and wrong.headers["location"] == "/signin"
+
+        password = re.search(r"Platform .*\n\s+email\s+(\S+)\n\s+password\s+(\S+)", banner)
+        assert password
+        with httpx.Client(base_url=base) as c:
+            token = c.get("/api/auth/csrf").json()["csrf_token"]
+            r = c.post(
+                "/api/auth/signin",
+                json={"email": password.group(1), "password": password.group(2)},
+                headers={"X-CSRF-Token": token},
+            )
+            assert r.status_code == 200, r.text
+
+        totp = re.search(r"2FA secret\s+([A-Z2-7]+)", banner)
+        assert totp and len(pyotp.TOTP(totp.group(1)).now()) == 6
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=20) in (0, 130, -signal.SIGINT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert "Traceback" not in log.read_text()
