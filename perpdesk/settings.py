@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     )
 
     # --- storage ---------------------------------------------------------------------------
-    data_dir: Path = Field(Path("./data"), description="Where the SQLite file, the master key and the session secret live.")
+    data_dir: Path = Field(
+        Path("./data"), description="Where the SQLite file, the master key and the session secret live."
+    )
     database_url: str = Field(
         "",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db. "

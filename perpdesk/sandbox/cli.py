@@ -191,7 +191,7 @@ def set_price(
 
 @admin_app.command("fault")
 def fault(
-    kind: str = typer.Option(..., help="latency | http_error | rate_limit | drop | execute_then_drop"),
+    kind: str = typer.Option("", help="latency | http_error | rate_limit | drop | execute_then_drop"),
     path: str = typer.Option("*", help="Endpoint path, e.g. /contract/private/submit-order, or * for all."),
     method: str | None = typer.Option(None, help="GET or POST (default both)."),
     latency_ms: int = typer.Option(0),
@@ -205,6 +205,10 @@ def fault(
     if clear:
         _run("POST", "/faults/clear", {"path": None if path == "*" else path}, as_json)
         return
+    if not kind:
+        raise typer.BadParameter(
+            "give --kind (latency, http_error, rate_limit, drop, execute_then_drop) or --clear"
+        )
     body = {
         "kind": kind,
         "path": path,

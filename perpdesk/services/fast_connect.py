@@ -17,9 +17,9 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
@@ -178,11 +178,17 @@ async def _grant(s: AsyncSession, state: str) -> FastConnectGrant | None:
 
 
 async def _close(
-    deps: AccountsDeps, grant_id: str, status: str, code: str, *, account_id: str | None = None
+    deps: AccountsDeps,
+    grant_id: str,
+    status: str,
+    code: str,
+    *,
+    account_id: str | None = None,
+    only_from: tuple[str, ...] | None = None,
 ) -> None:
     async with deps.sessions() as s, s.begin():
         g = await s.get(FastConnectGrant, grant_id)
-        if g is None:
+        if g is None or (only_from is not None and g.status not in only_from):
             return
         g.status, g.outcome_code, g.finished_at = status, code, utcnow()
         g.sealed_issued_key = None
@@ -387,26 +393,40 @@ def _warning_for(code: str) -> UserMessage | None:
     return None
 
 
-async def recover(deps: AccountsDeps, *, stale_after_s: float | None = None) -> int:
-    """Revoke keys issued to grants that never finished (a crash), expire stale pending grants.
+REDEEM_GRACE = timedelta(minutes=2)  # a live callback may still be storing a key this long after expiry
+KEEP_FINISHED = timedelta(days=7)  # finished grants are kept this long for support, then purged
 
-    A grant is stale when it is past its expiry (redeeming grants get the same 10 minutes).
-    Returns how many keys were revoked.
+
+async def recover(deps: AccountsDeps) -> int:
+    """Revoke keys issued to grants that never finished (a crash), expire stale pending grants,
+    purge old finished grants. Returns how many keys were revoked.
+
+    A pending grant is stale past its expiry; a redeeming one only REDEEM_GRACE later, so a
+    callback that is still inspecting or storing its key is never raced.
     """
     now = utcnow()
     revoked = 0
-    async with deps.sessions() as s:
+    async with deps.sessions() as s, s.begin():
         rows = list(
             await s.scalars(
                 select(FastConnectGrant).where(
-                    FastConnectGrant.status.in_((PENDING, REDEEMING)), FastConnectGrant.expires_at <= now
+                    or_(
+                        (FastConnectGrant.status == PENDING) & (FastConnectGrant.expires_at <= now),
+                        (FastConnectGrant.status == REDEEMING)
+                        & (FastConnectGrant.expires_at <= now - REDEEM_GRACE),
+                    )
                 )
             )
         )
         todo = [(g.id, g.user_id, g.exchange, g.status, g.sealed_issued_key) for g in rows]
+        await s.execute(
+            delete(FastConnectGrant).where(
+                FastConnectGrant.status.in_(tuple(FINAL)), FastConnectGrant.finished_at <= now - KEEP_FINISHED
+            )
+        )
     for grant_id, user_id, exchange, st, sealed in todo:
         if st == PENDING:
-            await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
+            await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code, only_from=(PENDING,))
             continue
         if sealed is not None:
             creds = deps.vault.open_credentials(sealed, user_id=user_id, account_id=_grant_ref(grant_id))
@@ -414,5 +434,5 @@ async def recover(deps: AccountsDeps, *, stale_after_s: float | None = None) -> 
                 revoked += 1
             else:
                 continue  # keep the sealed key; the next recovery pass tries again
-        await _close(deps, grant_id, FAILED, "recovered")
+        await _close(deps, grant_id, FAILED, "recovered", only_from=(REDEEMING,))
     return revoked

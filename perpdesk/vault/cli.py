@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from perpdesk.settings import Settings
+    from perpdesk.vault.keys import MasterKeyProvider
+    from perpdesk.vault.rotate import RotationReport
 
 app = typer.Typer(
     help="The credential vault: master key creation, status and rotation.", no_args_is_help=True
 )
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from perpdesk.settings import SettingsError, load_settings
 
     try:
@@ -23,7 +28,7 @@ def _settings():  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _provider(settings):  # type: ignore[no-untyped-def]
+def _provider(settings: Settings) -> MasterKeyProvider:
     from perpdesk.vault import MasterKeyError, provider_from_settings
 
     key = settings.master_key.get_secret_value() if settings.master_key else None
@@ -111,7 +116,7 @@ def rotate(
     settings = _settings()
     provider = _provider(settings)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> RotationReport:
         await migrate(settings.database_url)
         engine = make_engine(settings.database_url)
         try:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from perpdesk.settings import Settings
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.store.repos import SessionRepo
 from perpdesk.vault import vault_from_settings
 from perpdesk.web import api_auth, pages_auth
 from perpdesk.web.auth import SignInThrottle
@@ -97,6 +98,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await migrate(settings.database_url)
+        async with services.sessionmaker() as s:  # sessions that expired while we were down
+            await SessionRepo(s).purge_expired()
+            await s.commit()
         for hook in services.on_startup:
             await hook(app)
         log.info("platform ready", extra={"public_url": settings.public_url})
@@ -122,6 +126,7 @@ def create_app(
     app.state.services = services
     app.state.signin_throttle = SignInThrottle()
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
+    app.state.nav_links = []  # (label, href) pairs other parts add in setup(app): top-nav entries
 
     install_error_handlers(app)
     app.include_router(api_auth.router)

@@ -4,6 +4,7 @@ HTML pages and the JSON API call. Errors are InputError naming the field; never 
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from collections import defaultdict, deque
@@ -111,7 +112,7 @@ async def sign_up(services: Services, email: str, password: str) -> User:
 
 def _taken() -> Conflict:
     return Conflict(
-        "email: an account with this email already exists", next_step="Sign in instead, or use another email."
+        "An account with this email already exists.", next_step="Sign in instead, or use another email."
     )
 
 
@@ -126,7 +127,7 @@ async def authenticate(
     if user is None or not ok:
         throttle.fail(f"email:{email_n}", f"ip:{client}")
         raise InputError(
-            "password", "the email or the password is wrong", "Check both and try again, or sign up."
+            "password", "is wrong, or the email is not registered", "Check both and try again, or sign up."
         )
     throttle.clear(f"email:{email_n}")
     return user
@@ -211,7 +212,27 @@ async def verify_totp(services: Services, user_id: str, code: str, *, purpose: s
         seed = await get_secret(s, services.vault, user_id=user_id, ref=TOTP_REF, purpose=purpose)
     if seed is None:
         return False
-    return pyotp.TOTP(seed.decode()).verify(code, valid_window=1)
+    step = matching_step(seed.decode(), code, time.time())
+    if step is None:
+        return False
+    key = f"{user_id}:{purpose}"
+    last = services.used_totp_steps.get(key)
+    if last is not None and step <= last:
+        raise InputError(
+            "code", "was already used", "Wait for the next code (every 30 seconds) and enter it."
+        )
+    services.used_totp_steps[key] = step
+    return True
+
+
+def matching_step(seed: str, code: str, now: float) -> int | None:
+    """The time step (±1 for clock drift) whose code this is, or None."""
+    totp = pyotp.TOTP(seed)
+    current = int(now // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 async def begin_totp_enrolment(services: Services, user: CurrentUser) -> tuple[str, str]:

@@ -10,6 +10,19 @@ import typer
 from perpdesk.settings import SettingsError, load_settings
 
 
+class DatabaseUnavailable(Exception):
+    def __init__(self, url: str, exc: BaseException) -> None:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        super().__init__(
+            f"PERPDESK_DATABASE_URL: cannot open or migrate the database at {shown}: "
+            f"{type(exc).__name__}: {detail[:300]}. Check the URL, that the server runs and accepts "
+            "this user, and that the database exists."
+        )
+
+
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"perpdesk: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(2)
@@ -43,14 +56,25 @@ def register_platform_commands(app: typer.Typer) -> None:
         try:
             from perpdesk.web.app import create_app
 
-            fastapi_app = create_app(settings)
+            fastapi_app = create_app(settings, run_migrations=False)
         except (MasterKeyError, SettingsError) as exc:
             raise _fail(str(exc)) from None
         import uvloop
 
+        from perpdesk.store.db import migrate
         from perpdesk.web.server import serve_platform
 
-        uvloop.run(serve_platform(fastapi_app, settings))
+        async def run() -> None:
+            try:
+                await migrate(settings.database_url)
+            except Exception as exc:  # any driver/Alembic error: say which setting to check
+                raise DatabaseUnavailable(settings.database_url, exc) from None
+            await serve_platform(fastapi_app, settings)
+
+        try:
+            uvloop.run(run())
+        except DatabaseUnavailable as exc:
+            raise _fail(str(exc)) from None
 
     @app.command()
     def demo(
@@ -64,11 +88,11 @@ def register_platform_commands(app: typer.Typer) -> None:
         """Run the platform and the BitMart Futures sandbox together, seeded with demo users."""
         import uvloop
 
-        from perpdesk.web.demo import run_demo
+        from perpdesk.web.demo import PortInUse, run_demo
 
         try:
             uvloop.run(run_demo(data_dir=data_dir, host=host, port=port, sandbox_port=sandbox_port))
-        except SettingsError as exc:
+        except (SettingsError, PortInUse) as exc:
             raise _fail(str(exc)) from None
         except KeyboardInterrupt:
             pass

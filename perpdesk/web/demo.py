@@ -46,6 +46,23 @@ def _load_state(path: Path) -> dict[str, Any]:
     return {}
 
 
+class PortInUse(Exception):
+    pass
+
+
+def _check_free(host: str, port: int, option: str) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"{host}:{port} is not available ({exc.strerror}); choose another with {option}"
+            ) from None
+
+
 def _prepare(data_dir: Path, state_path: Path) -> dict[str, Any]:
     data_dir.mkdir(parents=True, exist_ok=True)
     return _load_state(state_path)
@@ -198,6 +215,8 @@ async def run_demo(
     from perpdesk.web.app import create_app
     from perpdesk.web.server import uvicorn_config
 
+    _check_free(host, port, "--port")
+    _check_free(host, sandbox_port, "--sandbox-port")
     state_path = data_dir / "demo.json"
     state = await asyncio.to_thread(_prepare, data_dir, state_path)
     state.setdefault("sandbox_admin_token", secrets.token_urlsafe(24))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -34,10 +35,22 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+FIELD_LABELS = {
+    "password_confirm": "Repeated password",
+    "code": "The code",
+    "email": "Email",
+    "password": "Password",
+}
+
+
 def _error_ctx(exc: PerpdeskError) -> dict[str, Any]:
+    """Template context for a form error: which field is invalid and one readable sentence."""
     field = getattr(exc, "field", None) or "form"
-    message = exc.message.split(": ", 1)[1] if field != "form" and ": " in exc.message else exc.message
-    return {"errors": {field: message}, "error_message": exc.message, "error_next": exc.next_step}
+    message = exc.message
+    if field != "form" and message.startswith(f"{field}: "):
+        problem = message.removeprefix(f"{field}: ")
+        message = f"{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())} {problem}."
+    return {"errors": {field: message}, "error_message": message, "error_next": exc.next_step}
 
 
 @router.get("/")
@@ -65,7 +78,7 @@ async def signin_submit(
         status = 429 if isinstance(exc, auth.TooManyAttempts) else 400
         return render(request, "signin.html", status, next=target, email=email, **_error_ctx(exc))
     if user.totp_enabled:
-        response = _see_other(f"/signin/2fa?next={target}")
+        response = _see_other(f"/signin/2fa?next={quote(target, safe='/')}")
         await auth.start_session(services, request, response, user.id, mfa_pending=True)
         return response
     response = _see_other(target)
@@ -132,6 +145,17 @@ async def signup_submit(
     response = _see_other(target)
     await auth.start_session(services, request, response, user.id, mfa_pending=False)
     return response
+
+
+@router.post("/profile/signout-others")
+async def signout_others(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
+    """End every other session of this user (other browsers, other devices)."""
+    from perpdesk.store.repos import SessionRepo
+
+    async with services.sessionmaker() as s:
+        count = await SessionRepo(s).delete_for_user(user.id, except_hash=user.session_hash)
+        await s.commit()
+    return _see_other(f"/profile?signed_out_others={count}")
 
 
 @router.post("/signout")

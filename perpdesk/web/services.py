@@ -26,3 +26,5 @@ class Services:
     # Run after migrations at start / before the engine closes at stop (e.g. background tasks).
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
+    # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
+    used_totp_steps: dict[str, int] = field(default_factory=dict)

@@ -43,6 +43,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "user", None),
         "public_url": request.app.state.services.settings.public_url,
+        "nav_links": getattr(request.app.state, "nav_links", []),
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -61,7 +61,8 @@ async def test_sign_up_sign_out_sign_in(page: Any, platform: PlatformServer, sho
     await page.fill("#password", "not-the-password")
     await page.click("button:has-text('Sign in')")
     error = page.locator("[data-testid=form-error]")
-    assert "email or the password is wrong" in (await error.text_content() or "")
+    assert "Password is wrong, or the email is not registered" in (await error.text_content() or "")
+    assert await page.get_attribute("#password", "aria-invalid") == "true"
     assert await page.input_value("#email") == email  # nothing typed is lost but the password
     assert await page.input_value("#password") == ""
     await shot(page, "04-wrong-password")

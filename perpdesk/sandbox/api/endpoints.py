@@ -45,6 +45,8 @@ class Endpoint:
         return self.path
 
 
+# Limits as BitMart documents them ("N times / 2 sec" per IP, KEY or UID; its futures API docs
+# and its own bitmart-skills reference); groups it does not list use the nearest listed one.
 def _ip(n: int, w: int = 2) -> Limit:
     return Limit(n, w, "IP")
 
@@ -380,9 +382,11 @@ def submit_plan_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
         p.str_("type", choices=("limit", "market", "take_profit", "stop_loss"), invalid=TYPE_INVALID)
         or "limit"
     )
-    executive_price = p.dec("executive_price")
-    if order_type == "limit" and executive_price is None:
+    executive_price = p.dec("executive_price", allow_zero=True)
+    if order_type == "limit" and not executive_price:
         raise p.error("parameter 'executive_price' is required for a limit plan order")
+    if order_type != "limit":
+        executive_price = None
     return ctx.engine.submit_plan_order(
         uid,
         symbol,
@@ -414,9 +418,11 @@ def cancel_plan_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
 def submit_tp_sl_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
     symbol = p.req_str("symbol")
     category = p.str_("category", choices=("limit", "market")) or "market"
-    executive_price = p.dec("executive_price")
-    if category == "limit" and executive_price is None:
-        raise p.error("parameter 'executive_price' is required when category is limit")
+    executive_price = p.dec("executive_price", allow_zero=True)  # "0" = fill at market
+    if category == "limit" and not executive_price:
+        raise p.error("parameter 'executive_price' must be a price above 0 when category is limit")
+    if category == "market":
+        executive_price = None
     return ctx.engine.submit_tp_sl_order(
         uid,
         symbol,
@@ -442,13 +448,20 @@ def modify_tp_sl_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
         price_type=p.req_int("price_type", choices=_PRICE_TYPES),
         order_id=order_id,
         client_order_id=client_order_id,
-        executive_price=p.dec("executive_price"),
+        executive_price=p.dec("executive_price", allow_zero=True) or None,
         plan_category=p.int_("plan_category", choices=(1, 2)),
         category=p.str_("category", choices=("limit", "market")),
     )
 
 
 def close_all_position(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    if p.int_("contractType", choices=(1, 2)) == 2:
+        raise p.error("parameter 'contractType' 2 (COIN-FUTURES): the sandbox lists USDT perpetuals only")
+    if p.str_("position_side", choices=("long", "short")) is not None:
+        # The engine closes every side of a symbol; refuse rather than close more than was asked.
+        raise p.error(
+            "parameter 'position_side' is not supported by the sandbox yet; omit it to close all sides"
+        )
     return ctx.engine.close_all_position(uid, p.str_("symbol"))
 
 
@@ -528,12 +541,12 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/account/v1/wallet", KEYED, account_wallet, _key(12), error_spec=ACCOUNT_INVALID),
     Endpoint("GET", "/spot/v1/wallet", KEYED, spot_wallet, _key(12), error_spec=ACCOUNT_INVALID),
     # SIGNED writes
-    Endpoint("POST", _P + "submit-order", SIGNED, submit_order, _uid(24), "future_trade", True, True),
+    Endpoint("POST", _P + "submit-order", SIGNED, submit_order, _key(24), "future_trade", True, True),
     Endpoint(
         "POST", _P + "modify-limit-order", SIGNED, modify_limit_order, _uid(24), "future_trade", True, True
     ),
-    Endpoint("POST", _P + "cancel-order", SIGNED, cancel_order, _uid(40), "future_trade", True, True),
-    Endpoint("POST", _P + "cancel-orders", SIGNED, cancel_orders, _uid(2), "future_trade", True, True),
+    Endpoint("POST", _P + "cancel-order", SIGNED, cancel_order, _key(40), "future_trade", True, True),
+    Endpoint("POST", _P + "cancel-orders", SIGNED, cancel_orders, _key(2), "future_trade", True, True),
     Endpoint("POST", _P + "cancel-all-after", SIGNED, cancel_all_after, _uid(4), "future_trade", True, True),
     Endpoint(
         "POST", _P + "submit-plan-order", SIGNED, submit_plan_order, _uid(24), "future_trade", True, True
@@ -547,7 +560,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "POST", _P + "modify-tp-sl-order", SIGNED, modify_tp_sl_order, _uid(24), "future_trade", True, True
     ),
-    Endpoint("POST", _P + "submit-leverage", SIGNED, submit_leverage, _uid(24), "future_trade", True, True),
+    Endpoint("POST", _P + "submit-leverage", SIGNED, submit_leverage, _key(24), "future_trade", True, True),
     Endpoint(
         "POST", _P + "set-position-mode", SIGNED, set_position_mode, _key(2), "future_trade", True, True
     ),

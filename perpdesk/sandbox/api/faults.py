@@ -38,6 +38,10 @@ class Faults:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
 
+    @property
+    def active(self) -> bool:
+        return bool(self._faults)
+
     def add(self, spec: dict[str, Any]) -> Fault:
         kind = str(spec.get("kind") or "")
         if kind not in KINDS:

@@ -99,7 +99,9 @@ class Params:
         assert value is not None
         return value
 
-    def dec(self, name: str, *, required: bool = False, positive: bool = True) -> Decimal | None:
+    def dec(
+        self, name: str, *, required: bool = False, positive: bool = True, allow_zero: bool = False
+    ) -> Decimal | None:
         value = self.values.get(name)
         if value is None or value == "":
             if required:
@@ -113,6 +115,8 @@ class Params:
             raise self.error(f"parameter '{name}' must be a decimal number (got {value!r})") from None
         if not number.is_finite():
             raise self.error(f"parameter '{name}' must be a finite number (got {value!r})")
+        if allow_zero and number == 0:
+            return number
         if positive and number <= 0:
             raise self.error(f"parameter '{name}' must be greater than 0 (got {value!r})")
         return number

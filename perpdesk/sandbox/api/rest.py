@@ -122,7 +122,7 @@ class RestApi:
             await send_error(send, E.err(E.METHOD_NOT_ALLOWED))
             return
         body = await _read_body(receive)
-        fault = self.faults.match(endpoint.method, path, random.random()) if self.faults._faults else None
+        fault = self.faults.match(endpoint.method, path, random.random()) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)

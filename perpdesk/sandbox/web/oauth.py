@@ -238,7 +238,13 @@ def routes(state: WebState) -> list[BaseRoute]:
         scopes, info = authorization.validate_authorization_request(uri, "GET", None, {})
         return list(scopes), info
 
+    async def _drop_abandoned() -> None:
+        for grant in grants.take_abandoned():
+            await state.backend.delete_key(grant.api_key)
+        grants.purge()
+
     async def authorize(request: Request) -> Response:
+        await _drop_abandoned()
         session, user = await current_user(state, request)
         uri = str(request.url)
         try:
@@ -323,6 +329,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             draft["uri"], "GET", None, {}, scopes=granted,
             credentials={"uid": user.uid, "api_key": key.api_key, "key_label": draft["label"]},
         )
+        await state.ctx.persist.flush()  # the code must outlive a restart within its 5 minutes
         return render(state, request, "oauth_done.html", session=session, user=user, client=client,
                       location=headers["Location"], key=key)
 
@@ -352,7 +359,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                 await state.backend.delete_key(old.api_key)
                 old.revoked = True
                 grants.save(old)
-        grants.purge()
+        await _drop_abandoned()
         await state.ctx.persist.flush()
         headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         headers.update(_NO_STORE)

@@ -80,6 +80,15 @@ class GrantStore:
     def token(self, token: str) -> TokenReceipt | None:
         return self._tokens.get(digest(token))
 
+    def take_abandoned(self) -> list[Grant]:
+        """Expired codes never redeemed: their keys were never delivered, so they are revoked."""
+        now = time.time()
+        abandoned = [g for g in self._grants.values() if not g.used and not g.revoked and now > g.expires_at]
+        for grant in abandoned:
+            grant.revoked = True
+            self.save(grant)
+        return abandoned
+
     def purge(self) -> None:
         now = time.time()
         for key, grant in list(self._grants.items()):

@@ -30,7 +30,8 @@ ENROLMENT_KIND = "web_enrolment"  # users who signed up but have not confirmed G
 
 def _qr_svg(uri: str) -> str:
     out = io.BytesIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=4, xmldecl=False, svgns=True, border=2)
+    # omitsize: a viewBox instead of fixed width/height, so CSS can size it without cropping.
+    segno.make(uri, error="m").save(out, kind="svg", xmldecl=False, svgns=True, border=2, omitsize=True)
     return out.getvalue().decode()
 
 
@@ -94,6 +95,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                 target = session.next_url or "/api-config"
                 session.next_url = None
                 state.sessions.save(session)
+                await state.ctx.persist.flush()  # a signed-in session survives a restart
                 return redirect(state, target, session)
             else:
                 error = ("Google Authenticator code: the code is not correct. Enter the 6-digit code "
@@ -162,6 +164,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                     target = session.next_url or "/api-config"
                     session.next_url = None
                     state.sessions.save(session)
+                    await state.ctx.persist.flush()  # a signed-in session survives a restart
                     return redirect(state, target, session)
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:

@@ -28,7 +28,9 @@ from perpdesk.sandbox.engine import EngineEvent
 log = logging.getLogger(__name__)
 
 PRIVATE_CHANNELS = ("futures/asset", "futures/position", "futures/order")
-PUBLIC_CHANNELS = ("futures/ticker", "futures/depth", "futures/trade", "futures/kline", "futures/fundingRate")
+PUBLIC_CHANNELS = ("futures/ticker", "futures/depth20", "futures/trade", "futures/klineBin1m")
+ASSET_CURRENCIES = ("USDT",)
+PONG = {"group": "System", "data": "pong"}  # BitMart futures' answer to {"action":"ping"}
 QUEUE_LIMIT = 2000  # a client this far behind is disconnected rather than buffered without bound
 MAX_ARGS = 100
 
@@ -41,11 +43,25 @@ def _is_private(group: str) -> bool:
     return group.split(":", 1)[0] in PRIVATE_CHANNELS
 
 
-def _known(group: str) -> bool:
-    base = group.split(":", 1)[0]
+def _problem(group: str, symbols: list[str]) -> str | None:
+    """Why the sandbox cannot serve this group (BitMart's wording where it has one), or None."""
+    base, _, rest = group.partition(":")
     if base in PRIVATE_CHANNELS:
-        return base != "futures/asset" or ":" in group  # futures/asset:USDT names its currency
-    return any(base.startswith(p) for p in PUBLIC_CHANNELS)
+        if base == "futures/asset" and rest not in ASSET_CURRENCIES:
+            return f"group [{group}] not exist (use futures/asset:USDT)"
+        if base != "futures/asset" and rest:
+            return f"group [{group}] not exist"
+        return None
+    if base not in PUBLIC_CHANNELS:
+        return f"group [{group}] not exist (the sandbox serves {', '.join(PUBLIC_CHANNELS)})"
+    symbol, _, speed = rest.partition("@")
+    if not symbol and base != "futures/ticker":
+        return f"group [{group}] not exist: name a symbol, e.g. {base}:BTCUSDT"
+    if symbol and symbol not in symbols:
+        return f"group [{group}] not exist: unknown symbol {symbol}"
+    if speed and (base != "futures/depth20" or speed not in ("100ms", "200ms")):
+        return f"group [{group}] not exist: only depth channels take @100ms or @200ms"
+    return None
 
 
 class Connection:
@@ -57,8 +73,14 @@ class Connection:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
 
     def send(self, message: dict[str, Any]) -> None:
+        self._put(orjson.dumps(message, default=str))
+
+    def send_text(self, text: str) -> None:
+        self._put(text.encode())
+
+    def _put(self, data: bytes) -> None:
         try:
-            self.queue.put_nowait(orjson.dumps(message, default=str))
+            self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.overflow()
 
@@ -73,12 +95,13 @@ class Connection:
             if event.uid == self.uid and event.channel in self.groups:
                 self.send({"group": event.channel, "data": event.data})
             return
-        if event.channel in self.groups:
-            self.send({"group": event.channel, "data": event.data})
-        symbol = event.data.get("symbol") if isinstance(event.data, dict) else None
-        if symbol and ":" not in event.channel:
-            group = f"{event.channel}:{symbol}"
-            if group in self.groups:
+        # Public: "futures/ticker" events go to "futures/ticker:SYMBOL" subscribers; depth groups
+        # may carry BitMart's speed suffix ("futures/depth20:BTCUSDT@200ms").
+        channel = event.channel
+        if ":" not in channel and isinstance(event.data, dict) and event.data.get("symbol"):
+            channel = f"{channel}:{event.data['symbol']}"
+        for group in self.groups:
+            if group == channel or group == event.channel or group.split("@", 1)[0] == channel:
                 self.send({"group": group, "data": event.data})
 
 
@@ -97,6 +120,10 @@ class Hub:
 
     def remove(self, conn: Connection) -> None:
         self.connections.discard(conn)
+        if not self.connections and self._unsubscribe is not None:
+            # Nobody listens: let the engine skip building market pushes.
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def _on_event(self, event: EngineEvent) -> None:
         for conn in list(self.connections):
@@ -108,6 +135,12 @@ class WsServer:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self.hub = Hub(ctx.engine.subscribe)
+        self._symbols: list[str] | None = None
+
+    def symbols(self) -> list[str]:
+        if self._symbols is None:
+            self._symbols = list(self.ctx.engine.symbols())
+        return self._symbols
 
     # -- login -------------------------------------------------------------------------------
     def _access(self, conn: Connection, args: list[Any]) -> str | None:
@@ -137,7 +170,7 @@ class WsServer:
     # -- one client message --------------------------------------------------------------------
     def _handle(self, conn: Connection, raw: str) -> None:
         if raw.strip().lower() == "ping":
-            conn.send({"action": "pong", "data": _now_ms()})
+            conn.send_text("pong")  # BitMart: the string 'ping' is answered by the string 'pong'
             return
         try:
             msg = orjson.loads(raw)
@@ -150,7 +183,7 @@ class WsServer:
         action = msg.get("action")
         args = msg.get("args") or []
         if action == "ping":
-            conn.send({"action": "pong", "data": _now_ms()})
+            conn.send(PONG)
         elif action == "access":
             if not conn.private:
                 conn.send({"action": "access", "success": False,
@@ -175,15 +208,11 @@ class WsServer:
         if action == "unsubscribe":
             conn.groups.discard(group)
             return {**reply, "success": True}
-        error = None
-        if not _known(group):
-            error = f"unknown channel {group}"
-        elif _is_private(group) and not conn.private:
-            error = f"{group} is a private channel: connect to /user and log in first"
-        elif _is_private(group) and conn.uid is None:
-            error = f"{group} needs a login: send access first"
-        elif not _is_private(group) and conn.private:
-            error = f"{group} is a public channel: subscribe on /api"
+        error = _problem(group, self.symbols())
+        if error is None and _is_private(group) and not conn.private:
+            error = f"{group} need authentication: connect to /user and send access first"
+        elif error is None and _is_private(group) and conn.uid is None:
+            error = f"{group} need authentication: send access first"
         if error:
             return {**reply, "success": False, "error": error}
         conn.groups.add(group)

@@ -1,43 +1,27 @@
-"""Headless Chromium for the sandbox's page tests (local: the shared browser fixture may not exist yet)."""
+"""Screenshots of the sandbox's page tests go to test-artifacts/sandbox/<test>/<step>.png.
+
+The browser itself is the shared async fixture `browser_context` (tests/fixtures/browser.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "sandbox"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(chromium: Browser) -> Iterator[BrowserContext]:
-    ctx = chromium.new_context(permissions=["clipboard-read", "clipboard-write"])
-    ctx.set_default_timeout(10_000)
-    yield ctx
-    ctx.close()
 
 
 class Shots:
     def __init__(self, name: str) -> None:
         self.dir = ARTIFACTS / name
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.n = 0
 
-    def __call__(self, page: Page, step: str) -> None:
+    async def __call__(self, page: Any, step: str) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.n += 1
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{step}.png"), full_page=True)
+        await page.screenshot(path=str(self.dir / f"{self.n:02d}-{step}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, expect
 
 from tests.e2e.sandbox.conftest import Shots
 from tests.fixtures.sandbox import SandboxServer
@@ -57,8 +57,12 @@ def platform() -> Iterator[tuple[str, type[_Platform]]]:
     server.shutdown()
 
 
-def test_fast_connect_consent_in_second_tab(sandbox: SandboxServer, context: BrowserContext, shot: Shots,
-                                            platform: tuple[str, type[_Platform]]) -> None:
+async def test_fast_connect_consent_in_second_tab(
+    sandbox: SandboxServer,
+    browser_context: BrowserContext,
+    shot: Shots,
+    platform: tuple[str, type[_Platform]],
+) -> None:
     platform_url, handler = platform
     redirect_uri = platform_url + "/fast-connect/callback"
     client = sandbox.admin.create_oauth_client("Altrady Test", [redirect_uri], ["127.0.0.1", "127.0.0.2"])
@@ -69,31 +73,31 @@ def test_fast_connect_consent_in_second_tab(sandbox: SandboxServer, context: Bro
         client["client_id"], redirect_uri, challenge, state, ip_whitelist="127.0.0.1,127.0.0.2",
         label="Fast Connect Futures")
 
-    tab1 = context.new_page()
-    tab1.goto(platform_url + "/")
-    with context.expect_page() as new_tab:
-        tab1.get_by_role("link", name="Connect").click()
-    tab2 = new_tab.value
+    tab1 = await browser_context.new_page()
+    await tab1.goto(platform_url + "/")
+    async with browser_context.expect_page() as new_tab:
+        await tab1.get_by_role("link", name="Connect").click()
+    tab2 = await new_tab.value
 
     # Sign in at the exchange, then 2FA; the exchange brings the user back to the consent page.
-    tab2.get_by_label("Email").fill(user["email"])
-    tab2.get_by_label("Password").fill(user["password"])
-    tab2.get_by_role("button", name="Sign In").click()
-    tab2.get_by_label("Google Authenticator code").fill(pyotp.TOTP(user["totp_secret"]).now())
-    tab2.get_by_role("button", name="Submit").click()
+    await tab2.get_by_label("Email").fill(user["email"])
+    await tab2.get_by_label("Password").fill(user["password"])
+    await tab2.get_by_role("button", name="Sign In").click()
+    await tab2.get_by_label("Google Authenticator code").fill(pyotp.TOTP(user["totp_secret"]).now())
+    await tab2.get_by_role("button", name="Submit").click()
 
-    expect(tab2.get_by_role("heading", name="Altrady Test requests access")).to_be_visible()
-    expect(tab2.locator("#consent-ips")).to_contain_text("127.0.0.2")
-    expect(tab2.get_by_label("Spot Trade")).not_to_be_checked()
-    expect(tab2.get_by_label("Future-Trade")).to_be_checked()
-    tab2.get_by_label("Spot Trade").uncheck()
-    tab2.get_by_label("Future-Trade").check()
-    shot(tab2, "consent")
-    tab2.get_by_role("button", name="Confirm").click()
-    expect(tab2.get_by_role("heading", name="API key created successfully")).to_be_visible()
-    shot(tab2, "created")
-    tab2.wait_for_url(redirect_uri + "?*", timeout=10_000)  # the automatic return to the platform
-    shot(tab2, "back-at-platform")
+    await expect(tab2.get_by_role("heading", name="Altrady Test requests access")).to_be_visible()
+    await expect(tab2.locator("#consent-ips")).to_contain_text("127.0.0.2")
+    await expect(tab2.get_by_label("Spot Trade")).not_to_be_checked()
+    await expect(tab2.get_by_label("Future-Trade")).to_be_checked()
+    await tab2.get_by_label("Spot Trade").uncheck()
+    await tab2.get_by_label("Future-Trade").check()
+    await shot(tab2, "consent")
+    await tab2.get_by_role("button", name="Confirm").click()
+    await expect(tab2.get_by_role("heading", name="API key created successfully")).to_be_visible()
+    await shot(tab2, "created")
+    await tab2.wait_for_url(redirect_uri + "?*", timeout=10_000)  # the automatic return to the platform
+    await shot(tab2, "back-at-platform")
 
     query = parse_qs(urlsplit(tab2.url).query)
     assert query["state"] == [state] and handler.callbacks[-1] == query

@@ -116,6 +116,20 @@ def test_cli_create_user_key_whitelist_outbox(sandbox: SandboxServer) -> None:
     assert r.exit_code == 1 and "memo" in r.output
 
 
+def test_cli_fault_and_clear(sandbox: SandboxServer) -> None:
+    r = _cli(
+        sandbox, "fault", "--kind", "http_error", "--path", "/system/service", "--status", "502", "--json"
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["kind"] == "http_error"
+    assert httpx.get(sandbox.base_url + "/system/service").status_code == 502
+    r = _cli(sandbox, "fault", "--clear", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["cleared"] == 1
+    assert httpx.get(sandbox.base_url + "/system/service").status_code == 200
+    r = _cli(sandbox, "fault", "--path", "/system/service")
+    assert r.exit_code != 0 and "--kind" in r.output
+
+
 def test_cli_entry_point_as_a_process(sandbox: SandboxServer) -> None:
     cmd = [
         sys.executable,

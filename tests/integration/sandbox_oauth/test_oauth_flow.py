@@ -62,13 +62,13 @@ def test_code_redeems_once_and_key_works(sandbox: SandboxServer) -> None:
 
 
 def test_authlib_client_with_pkce(sandbox: SandboxServer) -> None:
-    from authlib.integrations.httpx_client import OAuth2Client
+    from authlib.integrations.requests_client import OAuth2Session
 
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # loopback http in tests
     registered = make_client(sandbox)
     user = new_user(sandbox)
     browser = signed_in_client(sandbox.base_url, user)
-    oauth = OAuth2Client(registered["client_id"], registered["client_secret"],
+    oauth = OAuth2Session(registered["client_id"], registered["client_secret"],
                          redirect_uri=registered["redirect_uris"][0], scope="future_trade",
                          code_challenge_method="S256", token_endpoint_auth_method="client_secret_basic")
     verifier = secrets.token_urlsafe(48)
@@ -165,10 +165,13 @@ def test_access_denied(sandbox: SandboxServer) -> None:
 @pytest.mark.timeout(60)
 def test_expired_code(short_ttl_sandbox: SandboxServer) -> None:
     client = make_client(short_ttl_sandbox)
-    code, verifier, _ = _grant(short_ttl_sandbox, client)
+    code, verifier, browser = _grant(short_ttl_sandbox, client)
+    assert "Fast Connect" in browser.get("/api-config").text
     time.sleep(2.0)
     late = _redeem(short_ttl_sandbox, client, code, verifier)
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+    # The key behind a code that was never redeemed is revoked: nobody can ever receive its secret.
+    assert "Fast Connect" not in browser.get("/api-config").text
 
 
 def test_revoke_only_own_keys(sandbox: SandboxServer) -> None:

@@ -14,6 +14,7 @@ from tests.integration.sandbox_oauth.flow import csrf_of, signed_in_client
 
 def test_session_cookie_csrf_and_headers(sandbox: SandboxServer) -> None:
     with httpx.Client(base_url=sandbox.base_url) as client:
+        assert "Sign Up" in client.get("/").text
         page = client.get("/sign-in")
         cookie = page.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
@@ -82,6 +83,8 @@ def test_create_edit_delete_key(sandbox: SandboxServer) -> None:
                         data={"csrf_token": token, "action": "submit", "totp_code": totp.now()})
     assert page.status_code == 400 and "Email verification code: required" in page.text
     browser.post("/api-config/create/verify", data={"csrf_token": token, "action": "send"})
+    outbox = browser.get("/outbox", params={"email": user["email"]})
+    assert outbox.status_code == 200 and "API key verification code" in outbox.text
     code = re.search(r"\d{6}", sandbox.admin.outbox(user["email"])[-1]["body"]).group(0)  # type: ignore[union-attr]
     wrong = "000000" if code != "000000" else "111111"
     page = browser.post("/api-config/create/verify", data={"csrf_token": token, "action": "submit",

@@ -57,7 +57,7 @@ async def test_private_order_and_position_events(sandbox: SandboxServer) -> None
             assert reply["request"] == {"action": "subscribe", "args": groups}
 
         await ws.send(json.dumps({"action": "ping"}))
-        assert (await _recv(ws, lambda m: m.get("action") == "pong"))["action"] == "pong"
+        assert await _recv(ws, lambda m: m.get("group") == "System") == {"group": "System", "data": "pong"}
 
         client_order_id = "ws" + secrets.token_hex(6)
         api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
@@ -110,7 +110,9 @@ async def test_login_refusals(sandbox: SandboxServer) -> None:
         # Private channels need a login first.
         await ws.send(json.dumps({"action": "subscribe", "args": ["futures/order"]}))
         refused = await _recv(ws, lambda m: m.get("group") == "futures/order")
-        assert refused["success"] is False and "access" in refused["error"]
+        assert refused == {"action": "subscribe", "group": "futures/order", "success": False,
+                           "request": {"action": "subscribe", "args": ["futures/order"]},
+                           "error": "futures/order need authentication: send access first"}
         for args, expected in cases:
             await ws.send(json.dumps({"action": "access", "args": args}))
             reply = await _recv(ws, lambda m: m.get("action") == "access")
@@ -123,14 +125,21 @@ async def test_login_refusals(sandbox: SandboxServer) -> None:
 
 async def test_public_ticker_and_depth(sandbox: SandboxServer) -> None:
     async with websockets.connect(sandbox.ws_url + "/api?protocol=1.1") as ws:
-        groups = ["futures/ticker:ETHUSDT", "futures/depth20:ETHUSDT", "futures/nope"]
+        groups = ["futures/ticker:ETHUSDT", "futures/depth20:ETHUSDT@200ms", "futures/nope",
+                  "futures/depth20:NOPEUSDT"]
         await ws.send(json.dumps({"action": "subscribe", "args": groups}))
-        assert (await _recv(ws, lambda m: m.get("group") == "futures/nope"))["success"] is False
+        for bad in groups[2:]:
+            refused = await _recv(ws, lambda m, g=bad: m.get("group") == g)
+            assert refused["success"] is False and refused["error"].startswith(f"group [{bad}] not exist")
         await asyncio.to_thread(sandbox.admin.set_price, "ETHUSDT", "3333.33")
         ticker = await _recv(ws, lambda m: m.get("group") == "futures/ticker:ETHUSDT" and "data" in m)
         assert ticker["data"]["symbol"] == "ETHUSDT" and ticker["data"]["mark_price"] == "3333.33"
-        depth = await _recv(ws, lambda m: m.get("group") == "futures/depth20:ETHUSDT" and "data" in m)
+        depth = await _recv(ws, lambda m: m.get("group") == "futures/depth20:ETHUSDT@200ms" and "data" in m)
         assert depth["data"]["symbol"] == "ETHUSDT"
+        await ws.send("ping")  # the plain-text heartbeat is answered in plain text
+        while (reply := await asyncio.wait_for(ws.recv(), 5)) != "pong":
+            assert reply.startswith("{")
         # Private channels are not served on the public path.
         await ws.send(json.dumps({"action": "subscribe", "args": ["futures/position"]}))
-        assert (await _recv(ws, lambda m: m.get("group") == "futures/position"))["success"] is False
+        refused = await _recv(ws, lambda m: m.get("group") == "futures/position")
+        assert refused["success"] is False and "need authentication" in refused["error"]

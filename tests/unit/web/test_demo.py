@@ -76,3 +76,19 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
     assert "Traceback" not in log.read_text()
+
+
+def test_demo_says_which_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(tmp_path),
+             "--port", str(free_port()), "--sandbox-port", str(port)],
+            capture_output=True, text=True, timeout=60, cwd=str(ROOT),
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is not available" in result.stderr and "--sandbox-port" in result.stderr

@@ -1,0 +1,264 @@
+"""Portfolio of a user's connected accounts: balances, positions with PnL, open orders, order
+history and perpdesk's own order log (the intents). Exchange calls run concurrently; one part
+failing (say the exchange refuses the positions call) is reported beside the parts that worked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
+from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position, PositionSide
+from perpdesk.core.money import fmt
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading import AccountRef, load_account
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.orders import OrderIntent, OrderIntentRepo
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+HUNDRED = Decimal(100)
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as exact strings, enums as their values, dataclasses as dicts (for the JSON API)."""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    slots = getattr(type(value), "__slots__", None)
+    if slots and hasattr(value, "__dataclass_fields__"):
+        return {name: jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """A position with what the page shows next to it: notional value and return on margin."""
+
+    position: Position
+
+    @property
+    def notional(self) -> Decimal:
+        p = self.position
+        return p.size * p.contract_size * p.mark_price
+
+    @property
+    def pnl_percent(self) -> Decimal | None:
+        """Unrealised PnL over the position's margin, in percent, two decimals."""
+        margin = self.position.margin
+        if margin <= 0:
+            return None
+        return (self.position.unrealized_pnl / margin * HUNDRED).quantize(Decimal("0.01"))
+
+    @property
+    def close_side_label(self) -> str:
+        return "Sell to close" if self.position.side is PositionSide.LONG else "Buy to close"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(self.position)
+        data["notional"] = fmt(self.notional)
+        data["pnl_percent"] = fmt(self.pnl_percent) if self.pnl_percent is not None else None
+        return data
+
+
+@dataclass
+class AccountSnapshot:
+    account: AccountRef
+    balances: list[Balance] = field(default_factory=list)
+    positions: list[PositionView] = field(default_factory=list)
+    open_orders: list[Order] = field(default_factory=list)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # part -> error
+
+    @property
+    def usdt(self) -> Balance | None:
+        return next((b for b in self.balances if b.currency == "USDT"), None)
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.position.unrealized_pnl for p in self.positions), Decimal(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": {
+                "id": self.account.id,
+                "label": self.account.label,
+                "exchange": self.account.exchange,
+                "status": self.account.status,
+            },
+            "balances": jsonable(self.balances),
+            "positions": [p.to_dict() for p in self.positions],
+            "open_orders": jsonable(self.open_orders),
+            "unrealized_pnl": fmt(self.unrealized_pnl),
+            "errors": self.errors,
+        }
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    if isinstance(exc, PerpdeskError):
+        return exc.to_dict()
+    return ExchangeUnavailable(f"The exchange did not answer ({type(exc).__name__}).").to_dict()
+
+
+async def _part(name: str, aw: Awaitable[T], errors: dict[str, dict[str, str]], default: T) -> T:
+    try:
+        return await aw
+    except (ExchangeError, OSError, TimeoutError) as exc:
+        log.info("portfolio part %s failed: %s", name, type(exc).__name__)
+        errors[name] = _error(exc)
+        return default
+
+
+async def _snapshot(deps: AccountsDeps, ref: AccountRef, creds: Credentials) -> AccountSnapshot:
+    conn = deps.connector_for(ref.exchange)
+    snap = AccountSnapshot(ref)
+    balances, positions, orders = await asyncio.gather(
+        _part("balances", conn.balances(creds), snap.errors, []),
+        _part("positions", conn.positions(creds), snap.errors, []),
+        _part("open_orders", conn.open_orders(creds), snap.errors, []),
+    )
+    snap.balances = sorted(balances, key=lambda b: (b.currency != "USDT", b.currency))
+    snap.positions = [PositionView(p) for p in sorted(positions, key=lambda p: (p.symbol, p.side.value))]
+    snap.open_orders = sorted(orders, key=lambda o: (-o.created_at_ms, o.order_id))
+    return snap
+
+
+async def account_snapshot(deps: AccountsDeps, user_id: str, account_id: str) -> AccountSnapshot:
+    """Balances, positions and open orders of one of the user's accounts, fetched concurrently."""
+    ref, creds = await load_account(deps, user_id, account_id)
+    return await _snapshot(deps, ref, creds)
+
+
+async def overview(deps: AccountsDeps, user_id: str) -> list[AccountSnapshot]:
+    """Every account of the user, each fetched concurrently with the others."""
+    from sqlalchemy import select
+
+    async with deps.sessions() as s:
+        ids = list(
+            await s.scalars(
+                select(ExchangeAccount.id)
+                .where(ExchangeAccount.user_id == user_id)
+                .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
+            )
+        )
+    return list(await asyncio.gather(*(account_snapshot(deps, user_id, i) for i in ids)))
+
+
+async def balances(deps: AccountsDeps, user_id: str, account_id: str) -> list[Balance]:
+    ref, creds = await load_account(deps, user_id, account_id)
+    return await deps.connector_for(ref.exchange).balances(creds)
+
+
+async def positions(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
+) -> list[PositionView]:
+    ref, creds = await load_account(deps, user_id, account_id)
+    found = await deps.connector_for(ref.exchange).positions(creds, symbol or None)
+    return [PositionView(p) for p in found]
+
+
+async def open_orders(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
+) -> list[Order]:
+    ref, creds = await load_account(deps, user_id, account_id)
+    return await deps.connector_for(ref.exchange).open_orders(creds, symbol or None)
+
+
+async def instruments(deps: AccountsDeps, user_id: str, account_id: str) -> list[Instrument]:
+    ref, _creds = await load_account(deps, user_id, account_id)
+    del _creds
+    return sorted(await deps.connector_for(ref.exchange).instruments(), key=lambda i: i.symbol)
+
+
+async def order_history(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
+) -> list[Order]:
+    """Finished orders. BitMart asks for a symbol per call: without one, the symbols this account
+    traded through perpdesk or holds positions in are asked concurrently and merged, newest first."""
+    ref, creds = await load_account(deps, user_id, account_id)
+    conn = deps.connector_for(ref.exchange)
+    if symbol:
+        symbols = [symbol.strip().upper()]
+    else:
+        async with deps.sessions() as s:
+            traded = await OrderIntentRepo(s).symbols(user_id, account_id)
+        held = [p.symbol for p in await conn.positions(creds)]
+        symbols = sorted(set(traded) | set(held))
+    results = await asyncio.gather(*(conn.order_history(creds, sym) for sym in symbols))
+    merged = {o.order_id: o for rows in results for o in rows}
+    return sorted(merged.values(), key=lambda o: (-o.updated_at_ms, o.order_id))
+
+
+@dataclass(frozen=True, slots=True)
+class IntentView:
+    client_order_id: str
+    purpose: str
+    symbol: str
+    side: str
+    type: str
+    size: Decimal
+    price: Decimal | None
+    status: str
+    order_id: str | None
+    error_code: str | None
+    error_message: str | None
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = jsonable(self)
+        return out
+
+
+def _intent_view(r: OrderIntent) -> IntentView:
+    return IntentView(
+        r.client_order_id,
+        r.purpose,
+        r.symbol,
+        r.side,
+        r.type,
+        r.size,
+        r.price,
+        r.status,
+        r.order_id,
+        r.error_code,
+        r.error_message,
+        r.created_at.isoformat(),
+    )
+
+
+async def intents(deps: AccountsDeps, user_id: str, account_id: str, limit: int = 50) -> list[IntentView]:
+    """perpdesk's own log of orders sent from this account, newest first (scoped to the user)."""
+    ref, _creds = await load_account(deps, user_id, account_id)  # ownership check
+    del _creds
+    async with deps.sessions() as s:
+        rows = await OrderIntentRepo(s).for_account(user_id, ref.id, limit=limit)
+        return [_intent_view(r) for r in rows]
+
+
+__all__ = [
+    "AccountSnapshot",
+    "IntentView",
+    "PositionView",
+    "account_snapshot",
+    "balances",
+    "instruments",
+    "intents",
+    "jsonable",
+    "open_orders",
+    "order_history",
+    "overview",
+    "positions",
+]

@@ -1,0 +1,214 @@
+"""JSON API of a connected account's trading: /api/accounts/{id}/balances, positions, orders, ...
+
+Numbers travel as exact decimal strings both ways (a JSON float is refused by field name).
+Every route is scoped to the signed-in user: another user's account id is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from perpdesk.services import portfolio, trading
+from perpdesk.services.portfolio import jsonable
+from perpdesk.services.trading import Placement
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(tags=["trading"])
+BASE = "/api/accounts/{account_id}"
+
+
+class OrderIn(BaseModel):
+    """An order ticket. Decimal numbers as strings, e.g. "95000.5"."""
+
+    symbol: str = Field(..., description="A USDT perpetual, e.g. BTCUSDT.")
+    side: str = Field(
+        ...,
+        description="buy (open long) | sell (open short) | buy_open_long | "
+        "sell_open_short | buy_close_short | sell_close_long",
+    )
+    type: str = Field("limit", description="limit | market")
+    size: str = Field(..., description="Contracts, a decimal string.")
+    price: str | None = Field(None, description="Limit price (required for limit orders).")
+    time_in_force: str = Field("gtc", description="gtc | ioc | fok | post_only")
+    leverage: str | None = Field(None, description='e.g. "10"; within the contract\'s range.')
+    margin_mode: str | None = Field(None, description="cross | isolated")
+    take_profit: str | None = Field(None, description="Preset take-profit trigger price.")
+    stop_loss: str | None = Field(None, description="Preset stop-loss trigger price.")
+
+
+class AmendIn(BaseModel):
+    symbol: str
+    price: str | None = None
+    size: str | None = None
+
+
+class LeverageIn(BaseModel):
+    symbol: str
+    leverage: str
+    margin_mode: str = Field(..., description="cross | isolated")
+
+
+class CloseIn(BaseModel):
+    symbol: str
+    side: str = Field(..., description="long | short: the position to close.")
+
+
+class TpSlIn(BaseModel):
+    symbol: str
+    side: str = Field(..., description="long | short: the position the TP/SL closes.")
+    take_profit: str | None = None
+    stop_loss: str | None = None
+
+
+def _placement_response(p: Placement) -> Response:
+    """placed: 201; unknown: 202 (perpdesk settles it by client id); rejected: 400 with why."""
+    body: dict[str, Any] = {"order": p.to_dict()}
+    if p.status == "placed":
+        return JSONResponse(body, status_code=201)
+    if p.status == "rejected":
+        error = dict(p.error or {"code": "rejected", "message": "The exchange refused the order."})
+        error.setdefault("next_step", "Change the order and submit it again.")
+        return JSONResponse({**body, **error}, status_code=400)
+    return JSONResponse(
+        {
+            **body,
+            "code": "unknown_outcome",
+            "message": "The exchange did not confirm the order; perpdesk looks it up by its client order id.",
+            "next_step": f"POST {BASE.format(account_id='{id}')}/orders/settle, or reload the orders later.",
+        },
+        status_code=202,
+    )
+
+
+@router.get("/api/portfolio")
+async def overview(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"accounts": [s.to_dict() for s in await portfolio.overview(deps, user.id)]}
+
+
+@router.get(BASE + "/portfolio")
+async def snapshot(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return (await portfolio.account_snapshot(deps, user.id, account_id)).to_dict()
+
+
+@router.get(BASE + "/balances")
+async def balances(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"balances": jsonable(await portfolio.balances(deps, user.id, account_id))}
+
+
+@router.get(BASE + "/positions")
+async def positions(
+    account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
+) -> dict[str, object]:
+    found = await portfolio.positions(deps, user.id, account_id, symbol)
+    return {"positions": [p.to_dict() for p in found]}
+
+
+@router.get(BASE + "/instruments")
+async def instruments(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"instruments": jsonable(await portfolio.instruments(deps, user.id, account_id))}
+
+
+@router.get(BASE + "/orders")
+async def orders(
+    account_id: str,
+    user: CurrentUserDep,
+    deps: DepsDep,
+    state: str = Query("open", description="open | history | intents (perpdesk's own order log)"),
+    symbol: str | None = None,
+) -> Response:
+    if state == "open":
+        return JSONResponse(
+            {"orders": jsonable(await portfolio.open_orders(deps, user.id, account_id, symbol))}
+        )
+    if state == "history":
+        found = await portfolio.order_history(deps, user.id, account_id, symbol)
+        return JSONResponse({"orders": jsonable(found)})
+    if state == "intents":
+        return JSONResponse(
+            {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
+        )
+    from perpdesk.core.errors import InputError
+
+    raise InputError(
+        "state", f"{state!r} is not one of open, history, intents", "Use state=open, history or intents."
+    )
+
+
+@router.post(BASE + "/orders")
+async def place(account_id: str, body: OrderIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    placement = await trading.place_order(deps, user.id, account_id, body.model_dump())
+    return _placement_response(placement)
+
+
+@router.post(BASE + "/orders/settle")
+async def settle(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    done = await trading.settle_unknown(deps, user.id, account_id)
+    return {"orders": [p.to_dict() for p in done]}
+
+
+@router.delete(BASE + "/orders/{order_id}", status_code=204)
+async def cancel(
+    account_id: str,
+    order_id: str,
+    user: CurrentUserDep,
+    deps: DepsDep,
+    symbol: str = Query(..., description="The order's symbol, e.g. BTCUSDT."),
+) -> Response:
+    await trading.cancel_order(deps, user.id, account_id, symbol, order_id=order_id)
+    return Response(status_code=204)
+
+
+@router.delete(BASE + "/orders", status_code=204)
+async def cancel_by_client_id(
+    account_id: str,
+    user: CurrentUserDep,
+    deps: DepsDep,
+    symbol: str = Query(...),
+    client_order_id: str = Query(...),
+) -> Response:
+    await trading.cancel_order(deps, user.id, account_id, symbol, client_order_id=client_order_id)
+    return Response(status_code=204)
+
+
+@router.patch(BASE + "/orders/{order_id}")
+async def amend(
+    account_id: str, order_id: str, body: AmendIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    await trading.amend_order(
+        deps, user.id, account_id, body.symbol, order_id=order_id, price=body.price, size=body.size
+    )
+    return {"amended": order_id}
+
+
+@router.post(BASE + "/leverage")
+async def leverage(
+    account_id: str, body: LeverageIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    await trading.set_leverage(deps, user.id, account_id, body.symbol, body.leverage, body.margin_mode)
+    return {"symbol": body.symbol.upper(), "leverage": body.leverage, "margin_mode": body.margin_mode}
+
+
+@router.post(BASE + "/positions/close")
+async def close(account_id: str, body: CloseIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    return _placement_response(
+        await trading.close_position(deps, user.id, account_id, body.symbol, body.side)
+    )
+
+
+@router.post(BASE + "/tp-sl")
+async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    await trading.set_tp_sl(
+        deps,
+        user.id,
+        account_id,
+        body.symbol,
+        body.side,
+        take_profit=body.take_profit,
+        stop_loss=body.stop_loss,
+    )
+    return {"symbol": body.symbol.upper(), "side": body.side}

@@ -1,0 +1,235 @@
+"""HTML pages: Portfolio (all accounts) and one account's Trade page, with plain POST forms.
+
+Forms post, then redirect back (303) with a message code; a bad ticket re-renders the page with
+the values kept and the field named, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from perpdesk.core.errors import ExchangeError, InputError, PerpdeskError
+from perpdesk.core.models import TimeInForce
+from perpdesk.services import portfolio, trading
+from perpdesk.services.accounts import get_account
+from perpdesk.services.trading import AccountNotActive, Placement
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.templating import render
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(include_in_schema=False)
+
+TRADE = "/accounts/{account_id}/trade"
+TIF_LABELS = {
+    TimeInForce.GTC.value: "GTC",
+    TimeInForce.IOC.value: "IOC",
+    TimeInForce.FOK.value: "FOK",
+    TimeInForce.POST_ONLY.value: "Post-only",
+}
+TICKET_FIELDS = (
+    "symbol",
+    "side",
+    "type",
+    "price",
+    "size",
+    "leverage",
+    "margin_mode",
+    "time_in_force",
+    "take_profit",
+    "stop_loss",
+)
+MESSAGES = {  # ?msg=<code>: fixed texts, so nothing user-supplied is reflected
+    "placed": ("ok", "Order placed."),
+    "unknown": (
+        "warn",
+        "The exchange did not confirm the order. perpdesk looks it up by its client order id "
+        "and never sends it twice; reload in a moment.",
+    ),
+    "cancelled": ("ok", "Order cancelled."),
+    "closed": ("ok", "Close order placed for the position."),
+    "leverage": ("ok", "Leverage and margin mode set."),
+    "tpsl": ("ok", "Take-profit / stop-loss set for the position."),
+}
+
+
+def _trade_url(account_id: str, **query: str) -> str:
+    url = TRADE.format(account_id=account_id)
+    return url + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/portfolio")
+async def portfolio_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    snapshots = await portfolio.overview(deps, user.id)
+    return render(request, "trading/portfolio.html", snapshots=snapshots)
+
+
+async def _trade_page(
+    request: Request,
+    user_id: str,
+    account_id: str,
+    deps: Any,
+    *,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    error: PerpdeskError | None = None,
+    error_field: str | None = None,
+    notice: tuple[str, str] | None = None,
+) -> Response:
+    account = await get_account(deps, user_id, account_id)  # 404 for someone else's account
+    settled: list[Placement] = []
+    if account.status == "active":
+        try:  # unknown outcomes are looked up by client order id (never resent)
+            settled = await trading.settle_unknown(deps, user_id, account_id)
+        except (ExchangeError, OSError, TimeoutError):
+            settled = []
+    snap = await portfolio.account_snapshot(deps, user_id, account_id)
+    instruments: list[Any] = []
+    try:
+        instruments = await trading.instruments_for(deps, account.exchange)
+    except (ExchangeError, OSError, TimeoutError) as exc:
+        snap.errors.setdefault("instruments", portfolio._error(exc))
+    intents = await portfolio.intents(deps, user_id, account_id, limit=20)
+    values = {
+        "type": "limit",
+        "time_in_force": "gtc",
+        "margin_mode": "cross",
+        "leverage": "10",
+        "symbol": instruments[0].symbol if instruments else "",
+    }
+    values.update({k: v for k, v in (form or {}).items() if v is not None})
+    return render(
+        request,
+        "trading/account.html",
+        status,
+        account=account,
+        snap=snap,
+        instruments=instruments,
+        intents=intents,
+        settled=settled,
+        form=values,
+        error=error,
+        error_field=error_field,
+        notice=notice,
+        tif_labels=TIF_LABELS,
+    )
+
+
+@router.get(TRADE)
+async def trade_page(
+    account_id: str,
+    request: Request,
+    user: CurrentUserDep,
+    deps: DepsDep,
+    msg: str | None = None,
+    ref: str | None = None,
+) -> Response:
+    notice = MESSAGES.get(msg or "")
+    if notice and ref:
+        notice = (notice[0], f"{notice[1]} ({ref[:40]})")
+    return await _trade_page(request, user.id, account_id, deps, notice=notice)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {k: str(v).strip() for k, v in data.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+async def _failed(
+    request: Request,
+    user_id: str,
+    account_id: str,
+    deps: Any,
+    exc: PerpdeskError,
+    form: dict[str, str] | None = None,
+) -> Response:
+    status = 422 if isinstance(exc, InputError) else 409 if isinstance(exc, AccountNotActive) else 400
+    field = exc.field if isinstance(exc, InputError) else None
+    return await _trade_page(
+        request, user_id, account_id, deps, status=status, form=form, error=exc, error_field=field
+    )
+
+
+def _refused(placed: Placement) -> ExchangeError:
+    """The exchange's reason for refusing an order, as an error the page shows."""
+    err = placed.error or {}
+    refused = ExchangeError(
+        err.get("message") or "The exchange refused the order.",
+        next_step=err.get("next_step") or "Change the order and submit it again.",
+    )
+    refused.code = err.get("code") or "rejected"
+    return refused
+
+
+@router.post(TRADE + "/orders")
+async def place(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    form = await _form(request)
+    ticket = {k: form.get(k, "") for k in TICKET_FIELDS}
+    try:
+        placed = await trading.place_order(deps, user.id, account_id, ticket)
+    except (InputError, AccountNotActive, ExchangeError) as exc:
+        return await _failed(request, user.id, account_id, deps, exc, ticket)
+    if placed.status == "rejected":
+        return await _failed(request, user.id, account_id, deps, _refused(placed), ticket)
+    code = "placed" if placed.status == "placed" else "unknown"
+    return RedirectResponse(_trade_url(account_id, msg=code, ref=placed.client_order_id), status_code=303)
+
+
+async def _act(
+    request: Request, user_id: str, account_id: str, deps: Any, action: Any, done: str
+) -> Response:
+    try:
+        result = await action
+    except (InputError, AccountNotActive, ExchangeError) as exc:
+        return await _failed(request, user_id, account_id, deps, exc)
+    if isinstance(result, Placement) and result.status == "rejected":
+        return await _failed(request, user_id, account_id, deps, _refused(result))
+    return RedirectResponse(_trade_url(account_id, msg=done), status_code=303)
+
+
+@router.post(TRADE + "/orders/cancel")
+async def cancel(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    f = await _form(request)
+    action = trading.cancel_order(
+        deps,
+        user.id,
+        account_id,
+        f.get("symbol", ""),
+        order_id=f.get("order_id") or None,
+        client_order_id=f.get("client_order_id") or None,
+    )
+    return await _act(request, user.id, account_id, deps, action, "cancelled")
+
+
+@router.post(TRADE + "/positions/close")
+async def close(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    f = await _form(request)
+    action = trading.close_position(deps, user.id, account_id, f.get("symbol", ""), f.get("side", ""))
+    return await _act(request, user.id, account_id, deps, action, "closed")
+
+
+@router.post(TRADE + "/leverage")
+async def leverage(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    f = await _form(request)
+    action = trading.set_leverage(
+        deps, user.id, account_id, f.get("symbol", ""), f.get("leverage", ""), f.get("margin_mode", "")
+    )
+    return await _act(request, user.id, account_id, deps, action, "leverage")
+
+
+@router.post(TRADE + "/tp-sl")
+async def tp_sl(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    f = await _form(request)
+    action = trading.set_tp_sl(
+        deps,
+        user.id,
+        account_id,
+        f.get("symbol", ""),
+        f.get("side", ""),
+        take_profit=f.get("take_profit") or None,
+        stop_loss=f.get("stop_loss") or None,
+    )
+    return await _act(request, user.id, account_id, deps, action, "tpsl")

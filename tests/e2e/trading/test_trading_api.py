@@ -1,0 +1,80 @@
+"""The trading JSON API of the real platform (subprocess) against the real sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.fixtures.sandbox import SandboxServer
+
+ETH = "ETHUSDT"
+
+
+async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbox: SandboxServer) -> None:
+    alice = await make_api_user()
+    account_id, key = await alice.connect(sandbox, futures_usdt="2500.75")
+    base = f"/api/accounts/{account_id}"
+    sandbox.admin.set_price(ETH, "3500")
+
+    r = await alice.http.get(base + "/balances")
+    assert r.status_code == 200, r.text
+    usdt = next(b for b in r.json()["balances"] if b["currency"] == "USDT")
+    assert usdt["equity"] == "2500.75" and usdt["available"] == "2500.75"  # exact strings
+
+    r = await alice.http.get(base + "/instruments")
+    assert ETH in [i["symbol"] for i in r.json()["instruments"]]
+
+    ticket = {"symbol": ETH, "side": "buy", "type": "limit", "price": "3000.5", "size": "2",
+              "leverage": "5", "margin_mode": "cross", "time_in_force": "post_only"}
+    r = await alice.http.post(base + "/orders", json=ticket)
+    assert r.status_code == 201, r.text
+    placed = r.json()["order"]
+    assert placed["status"] == "placed" and placed["price"] == "3000.5" and placed["order_id"]
+
+    r = await alice.http.get(base + "/orders")
+    (order,) = r.json()["orders"]
+    assert order["order_id"] == placed["order_id"] and order["price"] == "3000.5" and order["size"] == "2"
+    assert order["client_order_id"] == placed["client_order_id"]
+
+    # another user cannot see or touch it
+    bob = await make_api_user()
+    for method, path in (("GET", "/orders"), ("GET", "/balances"), ("GET", "/positions"),
+                         ("DELETE", f"/orders/{placed['order_id']}?symbol={ETH}")):
+        r = await bob.http.request(method, base + path)
+        assert r.status_code == 404, (path, r.text)
+        assert key["secret_key"] not in r.text
+    r = await bob.http.post(base + "/orders", json=ticket)
+    assert r.status_code == 404
+
+    # a bad ticket names the field; a float is refused
+    r = await alice.http.post(base + "/orders", json={**ticket, "size": "0.5"})
+    assert r.status_code == 422 and r.json()["field"] == "size" and "minimum" in r.json()["message"], r.text
+    r = await alice.http.post(base + "/orders", json={**ticket, "price": 3000.5})
+    assert r.status_code == 422 and "price" in r.json()["message"], r.text
+
+    r = await alice.http.delete(base + f"/orders/{placed['order_id']}", params={"symbol": ETH})
+    assert r.status_code == 204, r.text
+    assert (await alice.http.get(base + "/orders")).json()["orders"] == []
+
+    # market order → a position; the price moves; PnL shows; close it
+    r = await alice.http.post(base + "/orders", json={**ticket, "type": "market", "price": None,
+                                                       "time_in_force": "gtc", "size": "4"})
+    assert r.status_code == 201, r.text
+    sandbox.admin.set_price(ETH, "3400")
+    (pos,) = (await alice.http.get(base + "/positions")).json()["positions"]
+    assert pos["side"] == "long" and pos["size"] == "4" and pos["mark_price"] == "3400"
+    pnl = (Decimal(pos["mark_price"]) - Decimal(pos["entry_price"])) * 4 * Decimal(pos["contract_size"])
+    assert Decimal(pos["unrealized_pnl"]) == pnl < 0
+    r = await alice.http.post(base + "/positions/close", json={"symbol": ETH, "side": "long"})
+    assert r.status_code == 201 and r.json()["order"]["side"] == "sell_close_long", r.text
+    assert (await alice.http.get(base + "/positions")).json()["positions"] == []
+
+    r = await alice.http.get(base + "/orders", params={"state": "intents"})
+    assert [i["status"] for i in r.json()["intents"]] == ["placed", "placed", "placed"]
+    r = await alice.http.get(base + "/orders", params={"state": "history"})
+    assert {o["state"] for o in r.json()["orders"]} == {"cancelled", "filled"}
+
+    r = await alice.http.post(base + "/leverage", json={"symbol": ETH, "leverage": "250", "margin_mode": "cross"})
+    assert r.status_code == 422 and r.json()["field"] == "leverage"
+    r = await alice.http.get("/api/portfolio")
+    assert [a["account"]["id"] for a in r.json()["accounts"]] == [account_id]
