@@ -69,3 +69,39 @@ def fast_connect(exchange_id: str, **kwargs: Any) -> FastConnectProvider:
     if factory is None:
         raise InputError("exchange", f"{exchange_id!r} has no Fast Connect", "Connect the account manually.")
     return factory(**kwargs)
+
+
+def exchanges() -> list[ExchangeInfo]:
+    """Every registered exchange's info (the + Connect Account chooser lists them)."""
+    return all_info()
+
+
+def connector_from_settings(exchange_id: str, settings: Any) -> FuturesConnector:
+    """A connector bound to the platform's egress (source address or proxy) from its settings."""
+    entry(exchange_id)  # refuses unknown exchanges with a clear InputError
+    return connector(
+        exchange_id,
+        settings.bitmart_api_url,
+        source_address=getattr(settings, "egress_source_address", None),
+        proxy=getattr(settings, "egress_proxy", None),
+        ws_url=getattr(settings, "bitmart_ws_url", None),
+    )
+
+
+def fast_connect_from_settings(exchange_id: str, settings: Any) -> FastConnectProvider | None:
+    """The Fast Connect provider, if the platform is registered with the exchange; same egress."""
+    client_id = getattr(settings, "fast_connect_client_id", None)
+    secret = getattr(settings, "fast_connect_client_secret", None)
+    if not client_id or secret is None or entry(exchange_id).fast_connect is None:
+        return None
+    secret_value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+    return fast_connect(
+        exchange_id,
+        authorize_url_base=settings.bitmart_web_url.rstrip("/") + "/oauth/authorize",
+        token_url=settings.bitmart_api_url.rstrip("/") + "/oauth/token",
+        revoke_url=settings.bitmart_api_url.rstrip("/") + "/oauth/revoke",
+        client_id=client_id,
+        client_secret=secret_value,
+        source_address=getattr(settings, "egress_source_address", None),
+        proxy=getattr(settings, "egress_proxy", None),
+    )

@@ -100,14 +100,14 @@ def demo_router(enter_token: str, user_email: str) -> APIRouter:
 
 
 async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None], what: str) -> None:
-    for _ in range(600):
+    for _ in range(2400):
         if server.started:
             return
         if task.done():
             task.result()  # raises what went wrong
             raise RuntimeError(f"{what} stopped during start-up")
         await asyncio.sleep(0.05)
-    raise RuntimeError(f"{what} did not start within 30 s")
+    raise RuntimeError(f"{what} did not start within 120 s")
 
 
 async def _seed_sandbox(

@@ -12,12 +12,13 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature
+from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature, RateLimited
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
@@ -30,13 +31,17 @@ _KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/ord
 
 
 def private_ws_url(ws_url: str) -> str:
-    """Accept ws://host:port, ws://host:port/user or the full ...?protocol=1.1 form."""
-    base = ws_url.rstrip("/")
-    if "/user" not in base:
-        base += "/user"
-    if "protocol=" not in base:
-        base += ("&" if "?" in base else "?") + "protocol=1.1"
-    return base
+    """The private endpoint from ws://host:port, .../user, .../api or either with ?protocol=1.1."""
+    parts = urlsplit(ws_url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/api"):
+        path = path[: -len("/api")]
+    if not path.endswith("/user"):
+        path += "/user"
+    query = parts.query
+    if "protocol=" not in query:
+        query = f"{query}&protocol=1.1" if query else "protocol=1.1"
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
 class PrivateStream:
@@ -154,7 +159,7 @@ class PrivateStream:
         try:
             balances, positions, orders = await asyncio.gather(
                 conn.balances(creds), conn.positions(creds), conn.open_orders(creds))
-        except ExchangeError as exc:
+        except (ExchangeUnavailable, RateLimited) as exc:  # passing trouble: reconnect and retry
             raise ExchangeUnavailable(f"resync after reconnect failed: {exc.message}") from exc
         if self.symbols:
             positions = [p for p in positions if p.symbol in self.symbols]

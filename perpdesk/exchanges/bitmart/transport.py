@@ -204,12 +204,15 @@ class HttpClient:
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout_s: float = 5.0,
         max_idle_per_origin: int = 64,
+        max_connections_per_origin: int = 256,
     ) -> None:
         self.source_address = source_address
         self._local_addr = (source_address, 0) if source_address else None
         self._ssl = ssl_context
         self._connect_timeout = connect_timeout_s
         self._max_idle = max_idle_per_origin
+        self._max_conns = max_connections_per_origin
+        self._slots: dict[Origin, asyncio.Semaphore] = {}  # bounds sockets under a burst
         self._idle: dict[Origin, deque[_Conn]] = {}
         self._all: set[_Conn] = set()
         self._proxy: Origin | None = None
@@ -284,6 +287,13 @@ class HttpClient:
 
     async def request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
         """Send a fully serialised request and read its response on a pooled connection."""
+        slots = self._slots.get(origin)
+        if slots is None:
+            slots = self._slots[origin] = asyncio.Semaphore(self._max_conns)
+        async with slots:
+            return await self._request(origin, payload, timeout_s)
+
+    async def _request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
         idle = self._idle.get(origin)
         conn: _Conn | None = None
         while idle:

@@ -42,6 +42,7 @@ TICKET_FIELDS = (
     "take_profit",
     "stop_loss",
 )
+STICKY_FIELDS = ("symbol", "type", "leverage", "margin_mode", "time_in_force")
 MESSAGES = {  # ?msg=<code>: fixed texts, so nothing user-supplied is reflected
     "placed": ("ok", "Order placed."),
     "unknown": (
@@ -130,7 +131,9 @@ async def trade_page(
     notice = MESSAGES.get(msg or "")
     if notice and ref:
         notice = (notice[0], f"{notice[1]} ({ref[:40]})")
-    return await _trade_page(request, user.id, account_id, deps, notice=notice)
+    # the ticket's choices survive the redirect after an order (not its price or size)
+    kept = {k: request.query_params[k][:40] for k in STICKY_FIELDS if request.query_params.get(k)}
+    return await _trade_page(request, user.id, account_id, deps, notice=notice, form=kept)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -175,7 +178,10 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     if placed.status == "rejected":
         return await _failed(request, user.id, account_id, deps, _refused(placed), ticket)
     code = "placed" if placed.status == "placed" else "unknown"
-    return RedirectResponse(_trade_url(account_id, msg=code, ref=placed.client_order_id), status_code=303)
+    sticky = {k: ticket[k] for k in STICKY_FIELDS if ticket.get(k)}
+    return RedirectResponse(
+        _trade_url(account_id, msg=code, ref=placed.client_order_id, **sticky), status_code=303
+    )
 
 
 async def _act(
@@ -187,7 +193,9 @@ async def _act(
         return await _failed(request, user_id, account_id, deps, exc)
     if isinstance(result, Placement) and result.status == "rejected":
         return await _failed(request, user_id, account_id, deps, _refused(result))
-    return RedirectResponse(_trade_url(account_id, msg=done), status_code=303)
+    form = await _form(request)  # parsed once already; starlette caches it
+    sticky = {"symbol": form["symbol"]} if form.get("symbol") else {}
+    return RedirectResponse(_trade_url(account_id, msg=done, **sticky), status_code=303)
 
 
 @router.post(TRADE + "/orders/cancel")

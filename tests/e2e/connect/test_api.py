@@ -16,8 +16,7 @@ def client(env: ConnectEnv) -> tuple[httpx.Client, dict[str, str]]:
     c = httpx.Client(base_url=env.platform.url, timeout=30)
     tok = c.get("/api/auth/csrf").json()["csrf_token"]
     body = {"email": f"api-{secrets.token_hex(4)}@example.com", "password": PLATFORM_PASSWORD}
-    assert c.post("/api/auth/signup", json=body, headers={"X-CSRF-Token": tok}).status_code == 201
-    assert c.post("/api/auth/signin", json=body, headers={"X-CSRF-Token": tok}).status_code == 200
+    assert c.post("/api/auth/signup", json=body, headers={"X-CSRF-Token": tok}).status_code == 201  # signs in
     return c, {"X-CSRF-Token": tok}
 
 

@@ -35,13 +35,21 @@ class ApiUser:
     http: httpx.AsyncClient
     email: str
 
-    async def connect(self, sandbox: SandboxServer, futures_usdt: str = "10000") -> tuple[str, dict[str, Any]]:
+    async def connect(
+        self, sandbox: SandboxServer, futures_usdt: str = "10000"
+    ) -> tuple[str, dict[str, Any]]:
         """A fresh BitMart (sandbox) user whose key is connected to this platform user."""
         bm = sandbox.admin.create_user(futures_deposit={"USDT": futures_usdt})
         key = sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
-        r = await self.http.post("/api/accounts", json={
-            "api_key": key["api_key"], "secret": key["secret_key"], "passphrase": key["memo"], "label": "Main",
-        })
+        r = await self.http.post(
+            "/api/accounts",
+            json={
+                "api_key": key["api_key"],
+                "secret": key["secret_key"],
+                "passphrase": key["memo"],
+                "label": "Main",
+            },
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["account"]["id"]), key
 

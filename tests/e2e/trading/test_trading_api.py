@@ -24,8 +24,16 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
     r = await alice.http.get(base + "/instruments")
     assert ETH in [i["symbol"] for i in r.json()["instruments"]]
 
-    ticket = {"symbol": ETH, "side": "buy", "type": "limit", "price": "3000.5", "size": "2",
-              "leverage": "5", "margin_mode": "cross", "time_in_force": "post_only"}
+    ticket = {
+        "symbol": ETH,
+        "side": "buy",
+        "type": "limit",
+        "price": "3000.5",
+        "size": "2",
+        "leverage": "5",
+        "margin_mode": "cross",
+        "time_in_force": "post_only",
+    }
     r = await alice.http.post(base + "/orders", json=ticket)
     assert r.status_code == 201, r.text
     placed = r.json()["order"]
@@ -38,8 +46,12 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
 
     # another user cannot see or touch it
     bob = await make_api_user()
-    for method, path in (("GET", "/orders"), ("GET", "/balances"), ("GET", "/positions"),
-                         ("DELETE", f"/orders/{placed['order_id']}?symbol={ETH}")):
+    for method, path in (
+        ("GET", "/orders"),
+        ("GET", "/balances"),
+        ("GET", "/positions"),
+        ("DELETE", f"/orders/{placed['order_id']}?symbol={ETH}"),
+    ):
         r = await bob.http.request(method, base + path)
         assert r.status_code == 404, (path, r.text)
         assert key["secret_key"] not in r.text
@@ -57,8 +69,10 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
     assert (await alice.http.get(base + "/orders")).json()["orders"] == []
 
     # market order → a position; the price moves; PnL shows; close it
-    r = await alice.http.post(base + "/orders", json={**ticket, "type": "market", "price": None,
-                                                       "time_in_force": "gtc", "size": "4"})
+    r = await alice.http.post(
+        base + "/orders",
+        json={**ticket, "type": "market", "price": None, "time_in_force": "gtc", "size": "4"},
+    )
     assert r.status_code == 201, r.text
     sandbox.admin.set_price(ETH, "3400")
     (pos,) = (await alice.http.get(base + "/positions")).json()["positions"]
@@ -74,7 +88,9 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
     r = await alice.http.get(base + "/orders", params={"state": "history"})
     assert {o["state"] for o in r.json()["orders"]} == {"cancelled", "filled"}
 
-    r = await alice.http.post(base + "/leverage", json={"symbol": ETH, "leverage": "250", "margin_mode": "cross"})
+    r = await alice.http.post(
+        base + "/leverage", json={"symbol": ETH, "leverage": "250", "margin_mode": "cross"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "leverage"
     r = await alice.http.get("/api/portfolio")
     assert [a["account"]["id"] for a in r.json()["accounts"]] == [account_id]

@@ -34,12 +34,18 @@ async def sign_up_and_connect(page: Any, base: str, sandbox: SandboxServer) -> t
     tok = (await (await page.request.get(base + "/api/auth/csrf")).json())["csrf_token"]
     headers = {"X-CSRF-Token": tok}
     email = f"trader-{secrets.token_hex(4)}@example.com"
-    r = await page.request.post(base + "/api/auth/signup", data={"email": email, "password": PASSWORD},
-                                headers=headers)
+    r = await page.request.post(
+        base + "/api/auth/signup", data={"email": email, "password": PASSWORD}, headers=headers
+    )
     assert r.status == 201, await r.text()
     bm = sandbox.admin.create_user(futures_deposit={"USDT": "5000"})
     key = sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
-    body = {"api_key": key["api_key"], "secret": key["secret_key"], "passphrase": key["memo"], "label": "Desk"}
+    body = {
+        "api_key": key["api_key"],
+        "secret": key["secret_key"],
+        "passphrase": key["memo"],
+        "label": "Desk",
+    }
     r = await page.request.post(base + "/api/accounts", data=body, headers=headers)
     assert r.status == 201, await r.text()
     return str((await r.json())["account"]["id"]), key
@@ -60,7 +66,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await row.get_by_role("link", name="Trade Desk").click()
     await expect(page).to_have_url(re.compile(f"/accounts/{account_id}/trade$"))
     await expect(page.get_by_role("heading", name="Trade · Desk")).to_be_visible()
-    await expect(page.locator('#balances tr[data-currency="USDT"] [data-col="equity"]')).to_have_text("5000")
+    await expect(page.locator('#balances [data-currency="USDT"][data-col="equity"]')).to_have_text("5000")
     await expect(page.locator("#open-orders")).to_contain_text("No open order.")
     await shot(page, "trade-page")
 
@@ -83,7 +89,9 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await expect(order_row.locator('[data-col="size"]')).to_have_text("3")
     await expect(order_row).to_contain_text("Buy / Long")
     await expect(order_row).to_contain_text("Isolated")
-    await expect(page.locator("#intents tbody tr").first.locator('[data-col="status"]')).to_have_text("placed")
+    await expect(page.locator("#intents tbody tr").first.locator('[data-col="status"]')).to_have_text(
+        "placed"
+    )
     await shot(page, "order-placed")
 
     # a bad ticket: the field is named, nothing typed is lost, nothing is sent
@@ -98,7 +106,11 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await expect(page.locator("#open-orders tbody tr[data-order]")).to_have_count(1)
     await shot(page, "bad-ticket")
 
-    await page.locator("#open-orders tbody tr[data-order]").get_by_role("button", name=re.compile("^Cancel")).click()
+    await (
+        page.locator("#open-orders tbody tr[data-order]")
+        .get_by_role("button", name=re.compile("^Cancel"))
+        .click()
+    )
     await expect(page.locator("#notice")).to_contain_text("Order cancelled.")
     await expect(page.locator("#open-orders")).to_contain_text("No open order.")
     await shot(page, "order-cancelled")

@@ -224,3 +224,12 @@ async def test_connection_dropped_after_a_previous_answer_is_not_mistaken_for_on
     assert server.connections == 1
     await client.aclose()
     await server.stop()
+
+
+async def test_a_burst_is_bounded_to_the_connection_cap(echo: LoopServer) -> None:
+    client = HttpClient(max_connections_per_origin=3)
+    origin = Origin.parse(echo.url)
+    results = await asyncio.gather(*(client.request(origin, _get(origin, f"/b{i}"), 2) for i in range(12)))
+    assert all(r.status == 200 for r in results)
+    assert echo.connections <= 3
+    await client.aclose()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 from perpdesk.cli import app as cli_app
-from tests.fixtures.sandbox import AdminCallError, SandboxServer, start_sandbox
-from tests.integration.sandbox_api.helpers import contract, new_trader, sdk_error
+from perpdesk.sandbox.context import SandboxConfig
+from perpdesk.sandbox.server import serve_sandbox
+from tests.fixtures.sandbox import AdminCallError, SandboxServer, free_port
+from tests.integration.sandbox_api.helpers import contract, new_trader, sign
 
 
 def _cli(sandbox: SandboxServer, *args: str) -> Result:
@@ -130,33 +132,12 @@ def test_cli_fault_and_clear(sandbox: SandboxServer) -> None:
     assert r.exit_code != 0 and "--kind" in r.output
 
 
-def test_cli_entry_point_as_a_process(sandbox: SandboxServer) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "perpdesk",
-        "sandbox",
-        "admin",
-        "--url",
-        sandbox.base_url,
-        "--token",
-        "wrong",
-    ]
-    r = subprocess.run(
-        [*cmd, "whitelist", "--email", "x@example.com"], capture_output=True, text=True, timeout=60
-    )
-    assert r.returncode == 1 and "401" in r.stderr
-    env = os.environ | {
-        "PERPDESK_SANDBOX_ADMIN_TOKEN": sandbox.admin_token,
-        "PERPDESK_SANDBOX_URL": sandbox.base_url,
-    }
-    user = sandbox.admin.create_user()
-    cmd = [sys.executable, "-m", "perpdesk", "sandbox", "admin"]
-    args = ["set-price", "--symbol", "SOLUSDT", "--price", "150", "--json"]
-    r = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60, env=env)
-    assert r.returncode == 0, r.stderr
+def test_cli_reads_url_and_token_from_the_environment(sandbox: SandboxServer) -> None:
+    env = {"PERPDESK_SANDBOX_ADMIN_TOKEN": sandbox.admin_token, "PERPDESK_SANDBOX_URL": sandbox.base_url}
+    args = ["sandbox", "admin", "set-price", "--symbol", "SOLUSDT", "--price", "150", "--json"]
+    r = CliRunner().invoke(cli_app, args, env=env)
+    assert r.exit_code == 0, r.output
     assert json.loads(r.stdout) == {"symbol": "SOLUSDT", "price": "150"}
-    assert user["uid"]
 
 
 def test_fault_latency_error_429_and_drop(sandbox: SandboxServer) -> None:
@@ -205,19 +186,84 @@ def test_execute_then_drop_takes_effect(sandbox: SandboxServer) -> None:
     assert [o["client_order_id"] for o in open_orders["data"]] == ["lost1"]
 
 
-def test_state_survives_restart(tmp_path: object) -> None:
-    state = os.path.join(str(tmp_path), "restart.sqlite")
-    first = start_sandbox(state)
+async def test_state_survives_restart(tmp_path: Path) -> None:
+    """In-process servers on one state file: what was acknowledged before the stop is there after."""
+    state = str(tmp_path / "restart.sqlite")
+    port = free_port()
+    auth = {"Authorization": "Bearer tok"}
+    first = asyncio.create_task(serve_sandbox(_config(port, state)))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        await _wait_up(http)
+        user = (await http.post("/sandbox-admin/users", json=_USER, headers=auth)).json()
+        key = (
+            await http.post("/sandbox-admin/keys", json={"email": _USER["email"], "memo": "m1"}, headers=auth)
+        ).json()
+        moved = await _signed(
+            http,
+            key,
+            "/account/v1/transfer-contract",
+            {"currency": "USDT", "amount": "40", "type": "spot_to_contract"},
+        )
+        assert moved.json()["code"] == 1000, moved.text
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    second = asyncio.create_task(serve_sandbox(_config(port, state)))
     try:
-        user, key = new_trader(first)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            await _wait_up(http)
+            info = (
+                await http.get("/sandbox-admin/user", params={"email": _USER["email"]}, headers=auth)
+            ).json()
+            assert info["uid"] == user["uid"] and info["futures_whitelisted"] is True
+            listed = await _signed(http, key, "/account/v1/transfer-contract-list", {"page": 1, "limit": 10})
+            assert listed.json()["code"] == 1000, listed.text  # same key, secret and memo
+            assert [r["amount"] for r in listed.json()["data"]["records"]] == ["40"]
+            assets = await http.get("/contract/private/assets-detail", headers={"X-BM-KEY": key["api_key"]})
+            usdt = next(a for a in assets.json()["data"] if a["currency"] == "USDT")
+            assert usdt["available_balance"] == "40"
+            wrong = await _signed(
+                http,
+                key | {"secret_key": "0" * 64},
+                "/account/v1/transfer-contract-list",
+                {"page": 1, "limit": 10},
+            )
+            assert wrong.json()["code"] == 30005
     finally:
-        first.stop()
-    second = start_sandbox(state)
-    try:
-        info, _ = contract(second, key).get_transfer_list(page=1, limit=10)
-        assert info["code"] == 1000  # same key, secret and memo after the restart
-        assert second.admin.user(user["email"])["futures_whitelisted"] is True
-        _, body = sdk_error(contract(second, key, secret="0" * 64).get_transfer_list, page=1, limit=10)
-        assert body["code"] == 30005
-    finally:
-        second.stop()
+        second.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await second
+
+
+_USER = {
+    "email": "restart@example.com",
+    "password": "password-1",
+    "whitelisted": True,
+    "deposit": {"USDT": "100"},
+}
+
+
+def _config(port: int, state: str) -> SandboxConfig:
+    return SandboxConfig(port=port, state_path=state, admin_token="tok", price_interval_s=3600)
+
+
+async def _wait_up(http: httpx.AsyncClient) -> None:
+    for _ in range(200):
+        with contextlib.suppress(httpx.TransportError):
+            if (await http.get("/system/time")).status_code == 200:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("sandbox did not start")
+
+
+async def _signed(
+    http: httpx.AsyncClient, key: dict[str, str], path: str, body: dict[str, object]
+) -> httpx.Response:
+    raw = json.dumps(body)
+    ts = str(int(time.time() * 1000))
+    headers = {
+        "X-BM-KEY": key["api_key"],
+        "X-BM-TIMESTAMP": ts,
+        "X-BM-SIGN": sign(key["secret_key"], key["memo"], ts, raw),
+    }
+    return await http.post(path, content=raw, headers=headers)

@@ -127,6 +127,12 @@ def test_ip_whitelist_enforced_against_peer_address(sandbox: SandboxServer) -> N
     assert body["message"].startswith("IP is forbidden")
     status, body = sdk_error(contract(sandbox, key).get_transfer_list, page=1, limit=10)
     assert (status, body["code"]) == (403, 30010)
+    # a forwarded-for header does not change the peer address
+    spoofed = httpx.get(
+        sandbox.base_url + "/uapi-key/v1/account/info",
+        headers={"X-BM-KEY": key["api_key"], "X-Forwarded-For": "127.0.0.2", "X-Real-IP": "127.0.0.2"},
+    )
+    assert (spoofed.status_code, spoofed.json()["code"]) == (403, 30010)
     # from 127.0.0.2 the same key works
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=10) as c:
         r = c.get(sandbox.base_url + "/uapi-key/v1/account/info", headers={"X-BM-KEY": key["api_key"]})

@@ -3,7 +3,6 @@ position mode, cancel-all-after, close-all-position, fee rate, transaction histo
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +41,7 @@ def test_modify_plan_tpsl_close_all(sandbox: SandboxServer) -> None:
     ok(sdk.post_modify_limit_order(SYMBOL, client_order_id="mod1", price=px("0.6")))
     detail = ok(sdk.get_order(SYMBOL, str(order["order_id"])))
     assert Decimal(detail["price"]) == Decimal(px("0.6"))
-    status, body = sdk_error(sdk.post_modify_limit_order, SYMBOL, client_order_id="mod1")
+    _, body = sdk_error(sdk.post_modify_limit_order, SYMBOL, client_order_id="mod1")
     assert body["code"] == 40011 and "'price' or 'size'" in body["message"]
 
     ok(sdk.post_cancel_all_after(SYMBOL, 0))
@@ -66,7 +65,7 @@ def test_modify_plan_tpsl_close_all(sandbox: SandboxServer) -> None:
     )
     tpsl = ok(
         sdk.post_submit_tp_sl_order(
-            SYMBOL, type="take_profit", side=3, trigger_price=px("2"), executive_price="0", price_type=1,
+            SYMBOL, type="take_profit", side=3, trigger_price=px("1.2"), executive_price="0", price_type=1,
             plan_category=2,
         )
     )  # fmt: skip
@@ -74,13 +73,10 @@ def test_modify_plan_tpsl_close_all(sandbox: SandboxServer) -> None:
     risk = ok(sdk.get_position_risk(SYMBOL))
     assert risk
 
-    status, body = sdk_error(sdk.post_close_all_position, 1, SYMBOL, "long")
+    _, body = sdk_error(sdk.post_close_all_position, 1, SYMBOL, "long")
     assert body["code"] == 40011 and "position_side" in body["message"]
     ok(sdk.post_close_all_position(1, SYMBOL))
     open_positions = [p for p in ok(sdk.get_position(SYMBOL)) if Decimal(p["current_amount"]) != 0]
     assert open_positions == []
-    time.sleep(0.01)
     history = ok(sdk.get_transaction_history(contract_symbol=SYMBOL))
-    assert (
-        any(str(h.get("flow_type")) == "4" or h.get("type") == "Commission Fee" for h in history) or history
-    )
+    assert history, "opening and closing a position leaves fee and PnL records"

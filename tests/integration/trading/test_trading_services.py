@@ -19,8 +19,16 @@ ETH = "ETHUSDT"
 
 
 def ticket(**kw: str) -> dict[str, object]:
-    base: dict[str, object] = {"symbol": ETH, "side": "buy", "type": "limit", "price": "3000",
-                               "size": "2", "leverage": "5", "margin_mode": "cross", "time_in_force": "gtc"}
+    base: dict[str, object] = {
+        "symbol": ETH,
+        "side": "buy",
+        "type": "limit",
+        "price": "3000",
+        "size": "2",
+        "leverage": "5",
+        "margin_mode": "cross",
+        "time_in_force": "gtc",
+    }
     base.update(kw)
     return base
 
@@ -55,12 +63,13 @@ async def test_limit_order_place_amend_cancel_and_market_order(tctx: TCtx) -> No
     await trading.cancel_order(tctx.deps, t.user_id, t.account_id, ETH, order_id=placed.order_id)
     assert await portfolio.open_orders(tctx.deps, t.user_id, t.account_id) == []
 
-    market = await trading.place_order(tctx.deps, t.user_id, t.account_id,
-                                       ticket(type="market", price="", size="3"))
+    market = await trading.place_order(
+        tctx.deps, t.user_id, t.account_id, ticket(type="market", price="", size="3")
+    )
     assert market.status == "placed", market
     history = await portfolio.order_history(tctx.deps, t.user_id, t.account_id)
     states = {o.order_id: o.state for o in history}
-    assert states[placed.order_id] is OrderState.CANCELLED and states[market.order_id] is OrderState.FILLED
+    assert states[placed.order_id] is OrderState.CANCELLED and states[market.order_id or ""] is OrderState.FILLED
     (pos,) = await portfolio.positions(tctx.deps, t.user_id, t.account_id)
     assert pos.position.side is PositionSide.LONG and pos.position.size == Decimal(3)
     logged = await portfolio.intents(tctx.deps, t.user_id, t.account_id)
@@ -71,8 +80,12 @@ async def test_positions_with_pnl_after_price_move_then_close(tctx: TCtx) -> Non
     t = await tctx.trader()
     tctx.sandbox.admin.set_price(ETH, "3500")
     await trading.set_leverage(tctx.deps, t.user_id, t.account_id, ETH, "10", "isolated")
-    opened = await trading.place_order(tctx.deps, t.user_id, t.account_id,
-                                       ticket(type="market", size="10", leverage="10", margin_mode="isolated"))
+    opened = await trading.place_order(
+        tctx.deps,
+        t.user_id,
+        t.account_id,
+        ticket(type="market", size="10", leverage="10", margin_mode="isolated"),
+    )
     assert opened.status == "placed", opened
     tctx.sandbox.admin.set_price(ETH, "3600")
     snap = await portfolio.account_snapshot(tctx.deps, t.user_id, t.account_id)
@@ -81,13 +94,19 @@ async def test_positions_with_pnl_after_price_move_then_close(tctx: TCtx) -> Non
     assert pos.side is PositionSide.LONG and pos.size == Decimal(10) and pos.leverage == Decimal(10)
     assert pos.margin_mode is MarginMode.ISOLATED and pos.mark_price == Decimal("3600")
     assert pos.unrealized_pnl == (pos.mark_price - pos.entry_price) * pos.size * pos.contract_size
-    assert pos.unrealized_pnl > 0 and pos.liquidation_price is not None and pos.liquidation_price < pos.entry_price
+    assert (
+        pos.unrealized_pnl > 0
+        and pos.liquidation_price is not None
+        and pos.liquidation_price < pos.entry_price
+    )
     assert snap.unrealized_pnl == pos.unrealized_pnl
     assert view.pnl_percent is not None and view.pnl_percent > 0
     as_json = view.to_dict()
     assert Decimal(as_json["unrealized_pnl"]) == pos.unrealized_pnl and isinstance(as_json["size"], str)
 
-    await trading.set_tp_sl(tctx.deps, t.user_id, t.account_id, ETH, "long", take_profit="4000", stop_loss="3000")
+    await trading.set_tp_sl(
+        tctx.deps, t.user_id, t.account_id, ETH, "long", take_profit="4000", stop_loss="3000"
+    )
     closed = await trading.close_position(tctx.deps, t.user_id, t.account_id, ETH, "long")
     assert closed.status == "placed" and closed.side == "sell_close_long" and closed.size == Decimal(10)
     row = await intent(tctx, t.user_id, t.account_id, closed.client_order_id)
@@ -175,12 +194,25 @@ async def test_lost_intent_is_rejected_after_grace(tctx: TCtx) -> None:
     t = await tctx.trader()
     cid = trading.new_client_order_id()
     async with tctx.deps.sessions() as s, s.begin():
-        await OrderIntentRepo(s).add(OrderIntent(
-            user_id=t.user_id, account_id=t.account_id, exchange="bitmart", client_order_id=cid,
-            purpose="order", symbol=ETH, side="buy_open_long", type="limit", time_in_force="gtc",
-            size=Decimal(1), price=Decimal("3000"), status=IntentStatus.PENDING.value, settle_attempts=0,
-            created_at=utcnow() - timedelta(seconds=5), updated_at=utcnow(),
-        ))
+        await OrderIntentRepo(s).add(
+            OrderIntent(
+                user_id=t.user_id,
+                account_id=t.account_id,
+                exchange="bitmart",
+                client_order_id=cid,
+                purpose="order",
+                symbol=ETH,
+                side="buy_open_long",
+                type="limit",
+                time_in_force="gtc",
+                size=Decimal(1),
+                price=Decimal("3000"),
+                status=IntentStatus.PENDING.value,
+                settle_attempts=0,
+                created_at=utcnow() - timedelta(seconds=5),
+                updated_at=utcnow(),
+            )
+        )
     young = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id, grace=timedelta(minutes=1))
     assert [p.status for p in young] == ["pending"]  # too young to judge: it may still arrive
     old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id, grace=timedelta(seconds=1))

@@ -60,3 +60,33 @@ def test_registry_knows_bitmart() -> None:
     provider = fast_connect("bitmart", authorize_url_base="http://a", token_url="http://t", revoke_url="http://r",
                             client_id="c", client_secret="s")
     assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
+
+
+def test_registry_builds_from_platform_settings() -> None:
+    from types import SimpleNamespace
+
+    from perpdesk.exchanges.registry import connector_from_settings, exchanges, fast_connect_from_settings
+
+    settings = SimpleNamespace(
+        bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
+        bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", egress_proxy=None,
+        fast_connect_client_id="cid", fast_connect_client_secret="sec",
+    )
+    conn = connector_from_settings("bitmart", settings)
+    assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
+    provider = fast_connect_from_settings("bitmart", settings)
+    assert provider is not None
+    url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
+    assert url.startswith("http://127.0.0.1:2/oauth/authorize?")
+    assert [i.id for i in exchanges()] == ["bitmart"]
+    settings.fast_connect_client_id = ""
+    assert fast_connect_from_settings("bitmart", settings) is None
+
+
+def test_private_ws_url_forms() -> None:
+    from perpdesk.exchanges.bitmart.stream import private_ws_url
+
+    assert private_ws_url("ws://127.0.0.1:5") == "ws://127.0.0.1:5/user?protocol=1.1"
+    assert private_ws_url("wss://openapi-ws-v2.bitmart.com/api?protocol=1.1") == (
+        "wss://openapi-ws-v2.bitmart.com/user?protocol=1.1")
+    assert private_ws_url("wss://h/user?protocol=1.1") == "wss://h/user?protocol=1.1"

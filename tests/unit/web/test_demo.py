@@ -18,7 +18,7 @@ from tests.fixtures.platform import ROOT
 from tests.fixtures.sandbox import free_port
 
 
-def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 60.0) -> str:
+def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 150.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = log.read_text()
@@ -88,7 +88,7 @@ def test_demo_says_which_port_is_taken(tmp_path: Path) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(tmp_path),
              "--port", str(free_port()), "--sandbox-port", str(port)],
-            capture_output=True, text=True, timeout=60, cwd=str(ROOT),
+            capture_output=True, text=True, timeout=180, cwd=str(ROOT),
         )  # fmt: skip
     assert result.returncode == 2
     assert f"127.0.0.1:{port} is not available" in result.stderr and "--sandbox-port" in result.stderr

@@ -266,7 +266,7 @@ def _serve(env_extra: dict[str, str], tmp: Path, *args: str) -> subprocess.Compl
     env.update({"PERPDESK_DATA_DIR": str(tmp), **env_extra})
     return subprocess.run(
         [sys.executable, "-m", "perpdesk", "serve", *args],
-        env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=60,
+        env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=180,
     )  # fmt: skip
 
 
