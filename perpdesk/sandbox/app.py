@@ -39,6 +39,7 @@ class SandboxApp:
         self.ctx: SandboxContext | None = None
         self._rest: RestApi | None = None
         self._engine_task: asyncio.Task[None] | None = None
+        self._whitelist_task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         config = self.config
@@ -56,13 +57,26 @@ class SandboxApp:
         self.ctx = ctx
         self._rest = RestApi(ctx, router, self.limiter, self.faults)
         self._engine_task = asyncio.create_task(engine.run(config.price_interval_s), name="sandbox-engine")
+        if config.auto_whitelist_after is not None:
+            self._whitelist_task = asyncio.create_task(
+                self._auto_whitelist(identity), name="sandbox-whitelist"
+            )
+
+    async def _auto_whitelist(self, identity: Identity) -> None:
+        """Approve due whitelist requests even when nobody looks (the approval email goes out)."""
+        after = self.config.auto_whitelist_after or 0.0
+        while True:
+            await asyncio.sleep(min(1.0, max(0.05, after / 4)))
+            if identity.approve_due_whitelists() and self.ctx is not None:
+                await self.ctx.persist.flush()
 
     async def shutdown(self) -> None:
-        if self._engine_task is not None:
-            self._engine_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._engine_task
-            self._engine_task = None
+        for task in (self._engine_task, self._whitelist_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._engine_task = self._whitelist_task = None
         if self.ctx is not None:
             await asyncio.to_thread(self.ctx.persist.close)
             self.ctx = None

@@ -326,6 +326,13 @@ class Identity:
             self._maybe_auto_approve(user)
         return user.futures_whitelisted
 
+    def approve_due_whitelists(self) -> int:
+        """Approve every pending request older than `auto_whitelist_after`; returns how many."""
+        before = sum(u.futures_whitelisted for u in self._users.values())
+        for user in list(self._users.values()):
+            self._maybe_auto_approve(user)
+        return sum(u.futures_whitelisted for u in self._users.values()) - before
+
     def _maybe_auto_approve(self, user: User) -> None:
         after = self.auto_whitelist_after
         req = user.whitelist_request

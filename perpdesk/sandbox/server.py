@@ -32,7 +32,7 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
         access_log=False,
         server_header=False,
         # The IP whitelist is checked against the TCP peer: never let X-Forwarded-For rewrite it.
-        proxy_headers=True,
+        proxy_headers=False,
         log_level=kw.pop("log_level", "warning"),
         timeout_keep_alive=kw.pop("timeout_keep_alive", 30),
         **kw,

@@ -10,7 +10,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,4 +70,3 @@ class AccountsDeps:
     recheck_base: timedelta = timedelta(seconds=60)
     recheck_max: timedelta = timedelta(hours=1)
     watch_interval_s: float = 5.0  # how often the background task looks for due re-checks
-    closers: list[Callable[[], object]] = field(default_factory=list)

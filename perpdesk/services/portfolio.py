@@ -154,7 +154,24 @@ async def overview(deps: AccountsDeps, user_id: str) -> list[AccountSnapshot]:
                 .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
             )
         )
-    return list(await asyncio.gather(*(account_snapshot(deps, user_id, i) for i in ids)))
+    return list(await asyncio.gather(*(_safe_snapshot(deps, user_id, i) for i in ids)))
+
+
+async def _safe_snapshot(deps: AccountsDeps, user_id: str, account_id: str) -> AccountSnapshot:
+    """One account's snapshot; an account that cannot even be opened is shown with the reason."""
+    try:
+        return await account_snapshot(deps, user_id, account_id)
+    except PerpdeskError as exc:
+        async with deps.sessions() as s:
+            row = await s.get(ExchangeAccount, account_id)
+        ref = AccountRef(
+            account_id,
+            user_id,
+            row.exchange if row else "",
+            row.label if row else "",
+            row.status if row else "error",
+        )
+        return AccountSnapshot(ref, errors={"account": exc.to_dict()})
 
 
 async def balances(deps: AccountsDeps, user_id: str, account_id: str) -> list[Balance]:

@@ -11,6 +11,8 @@ so a bad ticket gets an InputError naming the field, and nothing is sent or stor
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -491,6 +493,52 @@ async def settle_unknown(
     return out
 
 
+async def settle_due(deps: AccountsDeps, *, min_age: timedelta = timedelta(seconds=5)) -> int:
+    """One pass over every account holding unsettled intents at least `min_age` old (younger ones
+    are probably still being sent). Returns how many intents reached a final outcome."""
+    async with deps.sessions() as s:
+        pairs = await OrderIntentRepo(s).accounts_with_unsettled(utcnow() - min_age)
+    final = 0
+    for user_id, account_id in pairs:
+        try:
+            done = await settle_unknown(deps, user_id, account_id)
+        except PerpdeskError as exc:  # e.g. the account was disconnected meanwhile
+            log.info("settling account %s skipped: %s", account_id, exc.code)
+            continue
+        final += sum(1 for p in done if p.status in (IntentStatus.PLACED.value, IntentStatus.REJECTED.value))
+    return final
+
+
+class IntentSettler:
+    """Background task: settles unknown order outcomes by client order id, every `interval_s`."""
+
+    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0) -> None:
+        self.deps = deps
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="perpdesk-intent-settler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await settle_due(self.deps)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("settling order intents failed")
+            await asyncio.sleep(self.interval_s)
+
+
 # --- orders -----------------------------------------------------------------------------------
 
 
@@ -657,6 +705,7 @@ async def close_position(
 __all__ = [
     "AccountNotActive",
     "AccountRef",
+    "IntentSettler",
     "Placement",
     "amend_order",
     "cancel_order",
@@ -669,5 +718,6 @@ __all__ = [
     "place_request",
     "set_leverage",
     "set_tp_sl",
+    "settle_due",
     "settle_unknown",
 ]

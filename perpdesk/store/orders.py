@@ -135,6 +135,19 @@ class OrderIntentRepo:
         )
         return sorted(rows)
 
+    async def accounts_with_unsettled(self, older_than: datetime, limit: int = 100) -> list[tuple[str, str]]:
+        """(user_id, account_id) pairs holding unknown/pending intents written before `older_than`."""
+        rows = await self.s.execute(
+            select(OrderIntent.user_id, OrderIntent.account_id)
+            .where(
+                OrderIntent.status.in_((IntentStatus.UNKNOWN.value, IntentStatus.PENDING.value)),
+                OrderIntent.created_at <= older_than,
+            )
+            .distinct()
+            .limit(limit)
+        )
+        return [(u, a) for u, a in rows.all()]
+
     async def unsettled(self, user_id: str, account_id: str) -> list[OrderIntent]:
         """Intents whose outcome is not known: `unknown`, and `pending` ones left by a crash."""
         return await self.for_account(

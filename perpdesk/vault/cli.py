@@ -77,13 +77,14 @@ def init(
 @app.command()
 def status() -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
-    from perpdesk.store.db import make_engine, make_sessionmaker
+    from perpdesk.store.db import make_engine, make_sessionmaker, migrate
     from perpdesk.vault.rotate import count_versions
 
     settings = _settings()
     keyring = _provider(settings).keyring()
 
     async def run() -> dict[int, int]:
+        await migrate(settings.database_url)  # a database the platform never opened has no tables yet
         engine = make_engine(settings.database_url)
         try:
             return dict(await count_versions(make_sessionmaker(engine)))

@@ -139,6 +139,7 @@ def create_app(
         secret=services.session_secret,
         secure_cookie=settings.secure_cookies,
         exempt=app.state.csrf_exempt,
+        public_url=settings.public_url,
     )
     app.add_middleware(SecurityHeaders)
     return app

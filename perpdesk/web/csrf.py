@@ -40,8 +40,12 @@ def _cookies(scope: Scope) -> dict[str, str]:
 
 
 class CSRFMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: bytes, secure_cookie: bool, exempt: list[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, secret: bytes, secure_cookie: bool, exempt: list[str], public_url: str = ""
+    ) -> None:
         self.app = app
+        # Behind a reverse proxy Host may be rewritten: the configured public origin is accepted too.
+        self.public_netloc = urlsplit(public_url).netloc
         self.secret = secret
         self.secure_cookie = secure_cookie
         self.exempt = exempt  # the same list object as app.state.csrf_exempt: others may append
@@ -78,7 +82,11 @@ class CSRFMiddleware:
     async def _check(self, scope: Scope, receive: Receive, seed: str | None) -> tuple[str | None, Receive]:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         origin = headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != headers.get("host", ""):
+        if (
+            origin
+            and origin != "null"
+            and urlsplit(origin).netloc not in (headers.get("host", ""), self.public_netloc)
+        ):
             return "the request came from another site (Origin does not match); reload the page", receive
         if seed is None:
             return "your browser sent no CSRF cookie; reload the page (cookies must be enabled)", receive

@@ -101,3 +101,20 @@ async def test_two_factor_enrolment_and_sign_in(page: Any, platform: PlatformSer
     await page.wait_for_url(base + "/")
     assert await page.text_content("[data-testid=signed-in-as]") == email
     await shot(page, "02-signed-in-with-2fa")
+
+
+async def test_htmx_requests_carry_the_csrf_token(page: Any, platform: PlatformServer) -> None:
+    """base.html's hx-headers make every htmx call pass the CSRF check without per-call code."""
+    base = platform.url
+    await _sign_up(page, base, f"e2e-htmx-{secrets.token_hex(4)}@example.com")
+    await page.goto(base + "/profile")
+    await page.wait_for_function("window.htmx !== undefined")  # served from /static, no CDN
+    await page.evaluate("htmx.ajax('POST', '/profile/signout-others', {target: 'main', select: 'main'})")
+    status = page.locator("[data-testid=sessions-status]")
+    await status.wait_for()
+    assert "Signed out 0 other session(s)" in (await status.text_content() or "")
+    # the same call without the header is refused: the check is real
+    refused = await page.evaluate(
+        "fetch('/profile/signout-others', {method: 'POST', redirect: 'manual'}).then(r => r.status)"
+    )
+    assert refused == 403

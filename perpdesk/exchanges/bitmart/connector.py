@@ -44,7 +44,7 @@ from perpdesk.exchanges.bitmart.markets import (
 )
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, MaybeApplied
-from perpdesk.exchanges.bitmart.transport import HttpClient
+from perpdesk.exchanges.bitmart.transport import HttpClient, RequestTimeout
 
 BITMART_INFO = ExchangeInfo(
     id="bitmart",
@@ -189,11 +189,20 @@ class BitmartFuturesConnector:
         return OrderResult(PlacementStatus.PLACED, cid, order_id=order_id)
 
     async def _settle(self, creds: Credentials, symbol: str, cid: str, cause: Exception) -> OrderResult:
-        """The submit may or may not have executed: ask the exchange for the client order id."""
+        """The submit may or may not have executed: ask the exchange for the client order id.
+
+        After a dropped connection the exchange is done with the request, so a few quick look-ups
+        settle it. After a timeout it may still be working on it: the look-ups go on for as long
+        again as the request was given (`timeout_s`) before "not found" is taken as "not placed".
+        """
+        timed_out = isinstance(cause.__cause__, RequestTimeout)
+        deadline = time.monotonic() + (self.rest.timeout_s if timed_out else 0.0)
         answered = False
-        for attempt in range(self.settle_attempts):
+        attempt = 0
+        while attempt < self.settle_attempts or (answered and time.monotonic() < deadline):
             if attempt:
-                await asyncio.sleep(self.settle_delay_s * attempt)
+                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
+            attempt += 1
             try:
                 found = await self._find_by_client_id(creds, symbol, cid)
             except ExchangeError:
@@ -205,6 +214,7 @@ class BitmartFuturesConnector:
             return OrderResult(PlacementStatus.REJECTED, cid, error=InvalidOrder(
                 f"The exchange did not answer the order and has no order {cid}: it was not placed.",
                 reason="not received by the exchange",
+                next_step="Submit the order again if it is still wanted (with a new client order id).",
             ))
         return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
             f"The exchange did not answer the order {cid} nor the look-ups for it ({cause}).",

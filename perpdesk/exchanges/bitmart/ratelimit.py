@@ -129,6 +129,8 @@ class RateLimiter:
         bucket.wait_time(now)  # drop expired entries
         sent = len(bucket.sent)
         if self.remaining_is_used is None:
+            if headers.get("x-bm-ratelimit-mode", "").upper() == "IP":
+                return  # shared with every client on this address: our count proves nothing
             if count == sent and count != limit - sent:
                 self.remaining_is_used = True
             elif count == limit - sent and count != sent:

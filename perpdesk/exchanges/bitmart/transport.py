@@ -78,8 +78,16 @@ class _Conn(asyncio.Protocol):
     """One HTTP/1.1 connection; one request in flight at a time."""
 
     __slots__ = (
-        "_body", "_headers", "_headers_done", "_lost", "_parser", "_waiter", "keep_alive",
-        "sent", "transport",
+        "_body",
+        "_headers",
+        "_headers_done",
+        "_lost",
+        "_parser",
+        "_raw_headers",
+        "_waiter",
+        "keep_alive",
+        "sent",
+        "transport",
     )
 
     def __init__(self) -> None:
@@ -87,6 +95,7 @@ class _Conn(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HttpResponse] | None = None
         self._headers: dict[str, str] = {}
+        self._raw_headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
@@ -125,9 +134,10 @@ class _Conn(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self._raw_headers.append((name, value))  # decoded once, in on_headers_complete
 
     def on_headers_complete(self) -> None:
+        self._headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers}
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
@@ -162,6 +172,7 @@ class _Conn(asyncio.Protocol):
 
     def start(self, payload: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[HttpResponse]:
         self._headers = {}
+        self._raw_headers = []
         self._body = []
         self._headers_done = False
         self._waiter = loop.create_future()

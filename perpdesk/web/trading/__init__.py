@@ -1,19 +1,54 @@
 """Trading pages and JSON API for connected accounts: Portfolio, Trade, /api/accounts/{id}/...
 
 `setup(app)` is called by perpdesk/web/routers.py (after perpdesk.web.accounts, whose services
-it reuses). It adds the `exact` template filter (Decimals as exact strings) and the routers.
+it reuses). It starts the background settler of unknown order outcomes
+(PERPDESK_ORDER_SETTLE_INTERVAL_S, default 15 seconds), adds the `exact` template filter
+(Decimals as exact strings) and the routers.
 """
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from fastapi import FastAPI
 
+from perpdesk.services.trading import IntentSettler
+from perpdesk.web.accounts.common import DEPS_KEY
 from perpdesk.web.templating import templates
 from perpdesk.web.trading import api, pages
 from perpdesk.web.trading.common import exact
 
+SETTLER_KEY = "trading_settler"
+
 
 def setup(app: FastAPI) -> None:
     templates.env.filters.setdefault("exact", exact)
+    services = app.state.services
+
+    async def _start(app: Any) -> None:
+        deps = services.extra.get(DEPS_KEY)
+        if deps is None:  # the accounts extension is not installed: nothing to trade with
+            return
+        settler = IntentSettler(deps, _env_seconds("PERPDESK_ORDER_SETTLE_INTERVAL_S", 15.0))
+        services.extra[SETTLER_KEY] = settler
+        settler.start()
+
+    async def _stop(app: Any) -> None:
+        settler = services.extra.pop(SETTLER_KEY, None)
+        if settler is not None:
+            await settler.stop()
+
+    services.on_startup.append(_start)
+    services.on_shutdown.append(_stop)  # run in reverse: before the accounts' stop closes connectors
     app.include_router(api.router)
     app.include_router(pages.router)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name}: {raw!r} is not a number of seconds") from None
+    return value if value > 0 else default

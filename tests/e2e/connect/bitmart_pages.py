@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from typing import Any
 
 import pyotp
 from playwright.async_api import expect
+
+
+async def fresh_code(secret: str) -> str:
+    """A TOTP code with at least 3 seconds left, so it does not roll over before Submit."""
+    left = 30 - time.time() % 30
+    if left < 3:
+        await asyncio.sleep(left + 0.1)
+    return pyotp.TOTP(secret).now()
 
 
 async def sign_in(page: Any, user: dict[str, Any]) -> None:
@@ -14,7 +24,7 @@ async def sign_in(page: Any, user: dict[str, Any]) -> None:
     await page.get_by_label("Email").fill(user["email"])
     await page.get_by_label("Password").fill(user["password"])
     await page.get_by_role("button", name="Sign In").click()
-    await page.get_by_label("Google Authenticator code").fill(pyotp.TOTP(user["totp_secret"]).now())
+    await page.get_by_label("Google Authenticator code").fill(await fresh_code(user["totp_secret"]))
     await page.get_by_role("button", name="Submit").click()
 
 
@@ -33,5 +43,5 @@ async def verify_and_submit(page: Any, sandbox: Any, user: dict[str, Any]) -> No
     code = re.search(r"\b(\d{6})\b", mails[-1]["body"])
     assert code is not None
     await page.get_by_label("Email verification code").fill(code.group(1))
-    await page.get_by_label("Google Authenticator code").fill(pyotp.TOTP(user["totp_secret"]).now())
+    await page.get_by_label("Google Authenticator code").fill(await fresh_code(user["totp_secret"]))
     await page.get_by_role("button", name="Submit").click()

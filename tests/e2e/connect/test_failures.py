@@ -244,3 +244,27 @@ async def test_fast_connect_not_whitelisted_is_saved_awaiting(
     await steps(page, "fast-connect-awaiting")
     accounts = await platform_accounts(page, connect_env.platform.url)
     assert [(a["label"], a["status"]) for a in accounts] == [("Fast Connect Futures", "awaiting_whitelist")]
+
+
+async def test_fast_connect_timeout(
+    watched, connect_env: ConnectEnv, short_grant_platform, steps: Steps
+) -> None:  # type: ignore[no-untyped-def]
+    """Grants live 3 s on this platform: the waiting window says it timed out; nothing is stored."""
+    page, base = watched, short_grant_platform.url
+    await platform_sign_up(page, base)
+    await page.goto(base + "/settings/exchange-accounts")
+    await page.get_by_role("button", name="+ Connect Account").click()
+    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
+    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
+    await window.get_by_role("switch", name="Enable Futures Account").click()
+    async with page.context.expect_page() as new_tab:
+        await window.get_by_role("button", name="Connect").click()
+    bitmart = await new_tab.value
+    await expect(bitmart.get_by_label("Email")).to_be_visible()  # the user walks away here
+    alert = window.get_by_role("alert")
+    await expect(alert).to_contain_text("Fast Connect timed out", timeout=15_000)
+    await expect(alert).to_contain_text("within 10 minutes")
+    await steps(page, "timed-out")
+    assert await platform_accounts(page, base) == []
+    counts = connect_env.db_counts(short_grant_platform)
+    assert (counts["exchange_accounts"], counts["sealed_secrets"]) == (0, 0)

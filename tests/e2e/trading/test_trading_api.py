@@ -94,3 +94,37 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
     assert r.status_code == 422 and r.json()["field"] == "leverage"
     r = await alice.http.get("/api/portfolio")
     assert [a["account"]["id"] for a in r.json()["accounts"]] == [account_id]
+
+
+async def test_unknown_outcome_over_the_api_is_202_then_settled(
+    make_api_user: Any, sandbox: SandboxServer
+) -> None:
+    alice = await make_api_user()
+    account_id, _ = await alice.connect(sandbox)
+    base = f"/api/accounts/{account_id}"
+    sandbox.admin.set_price(ETH, "3500")
+    ticket = {"symbol": ETH, "side": "sell", "type": "limit", "price": "3900", "size": "1"}
+    sandbox.admin.fault("execute_then_drop", "/contract/private/submit-order", times=1)
+    sandbox.admin.fault("http_error", "/contract/private/get-open-orders", status=503)
+    try:
+        r = await alice.http.post(base + "/orders", json=ticket)
+    finally:
+        sandbox.admin.clear_faults("/contract/private/get-open-orders")
+        sandbox.admin.clear_faults("/contract/private/submit-order")
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["code"] == "unknown_outcome" and body["order"]["status"] == "unknown"
+    cid = body["order"]["client_order_id"]
+    r = await alice.http.post(base + "/orders/settle")
+    assert r.status_code == 200, r.text
+    assert [(o["client_order_id"], o["status"]) for o in r.json()["orders"]] == [(cid, "placed")]
+    (order,) = (await alice.http.get(base + "/orders")).json()["orders"]
+    assert order["client_order_id"] == cid and order["side"] == "sell_open_short"
+
+    r = await alice.http.patch(base + f"/orders/{order['order_id']}", json={"symbol": ETH, "price": "3950"})
+    assert r.status_code == 200, r.text
+    (order,) = (await alice.http.get(base + "/orders")).json()["orders"]
+    assert order["price"] == "3950"
+    r = await alice.http.delete(base + "/orders", params={"symbol": ETH, "client_order_id": cid})
+    assert r.status_code == 204, r.text
+    assert (await alice.http.get(base + "/orders")).json()["orders"] == []

@@ -155,3 +155,20 @@ async def test_egress_through_a_proxy_is_what_the_exchange_sees(sandbox: Any, ma
         await via_proxy.aclose()
         await direct.aclose()
         await proxy.stop()
+
+
+async def test_order_executed_after_our_timeout_is_found_not_declared_lost(
+    sandbox: Any, faults: Any, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=0.5, settle_attempts=2, settle_delay_s=0.05)
+    try:
+        await conn.instruments()
+        faults.fault("latency", SUBMIT, latency_ms=800, times=1)  # the exchange acts after we gave up
+        request = order()
+        result = await conn.place_order(creds, request)
+        assert result.status is PlacementStatus.PLACED and result.order_id, result
+        orders = await conn.open_orders(creds, SYMBOL)
+        assert [o.client_order_id for o in orders] == [request.client_order_id]
+    finally:
+        await conn.aclose()

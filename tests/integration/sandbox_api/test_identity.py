@@ -120,6 +120,17 @@ def test_whitelist_request_is_auto_approved_after_the_delay(state: str) -> None:
     ]
 
 
+def test_due_requests_are_approved_in_bulk(state: str) -> None:
+    ident = Identity(Persist(state), auto_whitelist_after=0.1)
+    users = [ident.create_user(f"bulk{i}@example.com", "password-123") for i in range(3)]
+    for user in users[:2]:
+        ident.request_whitelist(user.uid, user.email, user.email)
+    assert ident.approve_due_whitelists() == 0
+    time.sleep(0.15)
+    assert ident.approve_due_whitelists() == 2
+    assert [u.futures_whitelisted for u in users] == [True, True, False]
+
+
 def test_whitelist_without_auto_approval_waits_for_the_admin(state: str) -> None:
     ident = Identity(Persist(state))
     user = ident.create_user("hank@example.com", "password-123")

@@ -71,6 +71,13 @@ async def test_meaning_of_remaining_is_read_off_the_first_answer() -> None:
     assert len(left.bucket("k", "g").sent) == 1  # no padding: the exchange agrees with us
 
 
+async def test_ip_buckets_shared_with_others_do_not_decide_the_meaning() -> None:
+    limiter = RateLimiter()
+    await limiter.acquire("ip", "g")
+    limiter.update("ip", "g", {**_headers(1, 10, 2), "x-bm-ratelimit-mode": "IP"})
+    assert limiter.remaining_is_used is None
+
+
 def test_penalty_after_429_blocks_until_retry_after() -> None:
     limiter = RateLimiter()
     limiter.penalise("k", "g", 1.0)

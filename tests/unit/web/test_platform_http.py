@@ -348,3 +348,12 @@ async def test_sign_out_all_other_sessions(platform: PlatformServer) -> None:
         assert r.status_code == 303 and r.headers["location"] == "/profile?signed_out_others=1"
         assert (await b.get("/api/me")).status_code == 401
         assert (await a.get("/api/me")).status_code == 200
+
+
+async def test_multipart_forms_are_checked_too(client: httpx.AsyncClient) -> None:
+    token = await csrf(client)
+    files = {"attachment": ("a.txt", b"x")}
+    r = await client.post("/signout", data={"csrf_token": "wrong"}, files=files)
+    assert r.status_code == 403
+    r = await client.post("/signout", data={"csrf_token": token}, files=files)
+    assert r.status_code == 303 and r.headers["location"] == "/signin?signed_out=1"

@@ -1,0 +1,81 @@
+"""A newcomer runs `perpdesk demo`, clicks the printed link, lands on Settings > Exchange Account
+API Keys and connects the demo BitMart account with Fast Connect, using the printed credentials."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.connect.bitmart_pages import sign_in
+from tests.e2e.connect.conftest import Steps
+from tests.fixtures.platform import ROOT
+from tests.fixtures.sandbox import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(tmp_path / "data"),
+             "--port", str(free_port()), "--sandbox-port", str(free_port())],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT), text=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while "perpdesk demo is running" not in log.read_text() or "Data:" not in log.read_text():
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield log.read_text()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def test_demo_link_then_fast_connect(demo: str, page: Any, steps: Steps) -> None:
+    link = re.search(r"(http://\S+/demo/enter\?token=\S+)", demo)
+    creds = re.search(r"sandbox.*\n\s+email\s+(\S+)\n\s+password\s+(\S+)\n\s+2FA secret\s+([A-Z2-7]+)", demo)
+    assert link and creds, demo
+    await page.goto(link.group(1))  # one click
+    await expect(page.get_by_role("heading", name="Settings > Exchange Account API Keys")).to_be_visible()
+    await steps(page, "one-click")
+
+    await page.get_by_role("button", name="+ Connect Account").click()
+    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
+    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
+    await window.get_by_role("switch", name="Enable Futures Account").click()
+    async with page.context.expect_page() as new_tab:
+        await window.get_by_role("button", name="Connect").click()
+    bitmart = await new_tab.value
+    user = {"email": creds.group(1), "password": creds.group(2), "totp_secret": creds.group(3)}
+    await sign_in(bitmart, user)
+    await bitmart.get_by_label("Spot Trade").uncheck()
+    await bitmart.get_by_role("button", name="Confirm").click()
+    await expect(bitmart.get_by_role("heading", name="API key connected successfully")).to_be_visible(
+        timeout=20_000
+    )
+    await bitmart.close()
+    await expect(
+        window.get_by_role("status").filter(has_text="API key connected successfully")
+    ).to_be_visible()
+    await steps(page, "demo-connected")
+    await window.get_by_role("button", name="Close").click()
+    await expect(page.locator("#accounts-body tr", has_text="Fast Connect Futures")).to_contain_text("Active")

@@ -1,0 +1,101 @@
+"""The order intents table: migration up/down, exact decimals, per-account unique client ids,
+and what happens to intents when their account is disconnected."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from perpdesk.services import accounts, trading
+from perpdesk.store.db import alembic_config, make_engine, migrate
+from perpdesk.store.orders import DecimalText, OrderIntent, OrderIntentRepo
+from tests.integration.trading.conftest import TCtx
+
+
+def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> OrderIntent:
+    values: dict[str, object] = dict(
+        user_id=user_id,
+        account_id=account_id,
+        exchange="bitmart",
+        client_order_id=cid,
+        purpose="order",
+        symbol="BTCUSDT",
+        side="buy_open_long",
+        type="limit",
+        time_in_force="gtc",
+        size=Decimal(1),
+        price=Decimal("95000.1"),
+        status="pending",
+        settle_attempts=0,
+    )
+    values.update(kw)
+    return OrderIntent(**values)
+
+
+async def test_migration_0003_up_down_up(tmp_path: Path) -> None:
+    from alembic import command
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+    await migrate(url)
+    engine = make_engine(url)
+
+    async def tables() -> set[str]:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+    try:
+        assert "order_intents" in await tables()
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0002_accounts")
+        assert "order_intents" not in await tables() and "exchange_accounts" in await tables()
+        await migrate(url)
+        assert "order_intents" in await tables()
+        async with engine.connect() as conn:
+            assert (
+                await conn.execute(text("select version_num from alembic_version"))
+            ).scalar() == "0003_orders"
+    finally:
+        await engine.dispose()
+
+
+async def test_decimals_exact_and_client_ids_unique_per_account(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    tiny = Decimal("0.000000000000000001234567890123456789")
+    async with tctx.deps.sessions() as s, s.begin():
+        await OrderIntentRepo(s).add(
+            _intent(t.user_id, t.account_id, "pdexact1", size=Decimal("123456789.987654321"), price=tiny)
+        )
+    async with tctx.deps.sessions() as s:
+        row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, "pdexact1")
+        assert row is not None and row.price == tiny and row.size == Decimal("123456789.987654321")
+        raw = (
+            await s.execute(text("select price from order_intents where client_order_id = 'pdexact1'"))
+        ).scalar()
+        assert raw == "0.000000000000000001234567890123456789"  # stored as the exact string
+        # another user asking for the same client id sees nothing
+        assert await OrderIntentRepo(s).by_client_id("someone-else", t.account_id, "pdexact1") is None
+    with pytest.raises(IntegrityError):
+        async with tctx.deps.sessions() as s, s.begin():
+            await OrderIntentRepo(s).add(_intent(t.user_id, t.account_id, "pdexact1"))
+    with pytest.raises(TypeError):
+        DecimalText().process_bind_param(0.1, None)  # type: ignore[arg-type]
+
+
+async def test_disconnecting_an_account_removes_its_intents(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    tctx.sandbox.admin.set_price("ETHUSDT", "3500")
+    placed = await trading.place_order(
+        tctx.deps, t.user_id, t.account_id, {"symbol": "ETHUSDT", "side": "buy", "price": "3000", "size": "1"}
+    )
+    assert placed.status == "placed"
+    await trading.cancel_order(
+        tctx.deps, t.user_id, t.account_id, "ETHUSDT", client_order_id=placed.client_order_id
+    )
+    await accounts.disconnect(tctx.deps, t.user_id, t.account_id)
+    async with tctx.deps.sessions() as s:
+        left = list(await s.scalars(select(OrderIntent).where(OrderIntent.account_id == t.account_id)))
+    assert left == []
