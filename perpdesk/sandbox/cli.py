@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,6 +188,34 @@ def set_price(
 ) -> None:
     """Set a contract's mark and last price (orders fill and trigger accordingly)."""
     _run("POST", "/price", {"symbol": symbol, "price": price}, as_json)
+
+
+@admin_app.command("freeze-prices")
+def freeze_prices(
+    unfreeze: bool = typer.Option(False, "--unfreeze", help="Resume the seeded random walk instead."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Stop (or --unfreeze) the random price walk; set-price and replays still move prices."""
+    _run("POST", "/freeze-prices", {"frozen": not unfreeze}, as_json)
+
+
+@admin_app.command("replay-prices")
+def replay_prices(
+    file: Path = typer.Option(
+        ..., "--file", exists=True, dir_okay=False, readable=True, help="SYMBOL,PRICE per line; # comments."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="Drop prices still queued before adding these."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Queue marks that the next ticks play back, one per tick per symbol."""
+    text = file.read_text(encoding="utf-8")
+    _run("POST", "/replay-prices", {"text": text, "clear": clear}, as_json)
+
+
+@admin_app.command("market")
+def market(as_json: bool = JSON_OPT) -> None:
+    """Marks, whether the random walk runs, and the replay prices still queued."""
+    _run("GET", "/market", None, as_json)
 
 
 @admin_app.command("fault")

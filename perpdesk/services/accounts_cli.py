@@ -40,9 +40,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _say(msg: UserMessage) -> None:
     color = typer.colors.RED if msg.severity == "error" else typer.colors.YELLOW
-    typer.secho(f"{msg.title}: {msg.message}", fg=color, err=True)
-    if msg.next_step:
-        typer.echo(f"  next step: {msg.next_step}", err=True)
+    typer.secho(msg.plain(), fg=color, err=True)
 
 
 async def _with_deps(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:

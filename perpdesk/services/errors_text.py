@@ -21,9 +21,10 @@ class UserMessage:
     next_step: str
     severity: str = "error"  # "error" (blocks), "warning" (loud, does not block), "info"
     field: str | None = None  # the form field the message is about, if any
+    steps: tuple[str, ...] = ()  # numbered instructions, shown as a list
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {
+    def to_dict(self) -> dict[str, str | list[str] | None]:
+        data: dict[str, str | list[str] | None] = {
             "code": self.code,
             "title": self.title,
             "message": self.message,
@@ -31,6 +32,17 @@ class UserMessage:
             "severity": self.severity,
             "field": self.field,
         }
+        if self.steps:
+            data["steps"] = list(self.steps)
+        return data
+
+    def plain(self) -> str:
+        """The whole message as text (CLI): message, numbered steps, next step."""
+        lines = [f"{self.title}: {self.message}"]
+        lines += [f"  {i}. {step}" for i, step in enumerate(self.steps, 1)]
+        if self.next_step:
+            lines.append(f"  next step: {self.next_step}")
+        return "\n".join(lines)
 
 
 WHITELIST_STEPS = (
@@ -98,8 +110,9 @@ NOT_WHITELISTED = UserMessage(
     title="The BitMart account is not whitelisted for futures API trading yet",
     message=(
         "The key is valid, but BitMart only lets an account trade futures via API after it has been "
-        "whitelisted. To request it: " + " ".join(f"{i}. {s}" for i, s in enumerate(WHITELIST_STEPS, 1))
+        "whitelisted. To request it (the API Whitelist Request):"
     ),
+    steps=WHITELIST_STEPS,
     next_step=(
         "Send the API Whitelist Request, then save the account as awaiting whitelisting: perpdesk "
         "re-checks it in the background and turns it active, with a notice, once BitMart lets it trade."
@@ -306,4 +319,7 @@ class ConnectRefused(E.PerpdeskError):
         self.http_status_for_api = status  # read by the web app's error handler
 
     def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.user_message.to_dict().items() if isinstance(v, str)}
+
+    def to_json(self) -> dict[str, object]:
         return {k: v for k, v in self.user_message.to_dict().items() if v is not None}

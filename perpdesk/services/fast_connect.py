@@ -140,6 +140,7 @@ SUCCESS_AWAITING = UserMessage(
     message=T.NOT_WHITELISTED.message,
     next_step=T.NOT_WHITELISTED.next_step,
     severity="warning",
+    steps=T.WHITELIST_STEPS,
 )
 
 _BY_CODE = {

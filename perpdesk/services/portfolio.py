@@ -107,7 +107,7 @@ class AccountSnapshot:
         }
 
 
-def _error(exc: BaseException) -> dict[str, str]:
+def error_dict(exc: BaseException) -> dict[str, str]:
     if isinstance(exc, PerpdeskError):
         return exc.to_dict()
     return ExchangeUnavailable(f"The exchange did not answer ({type(exc).__name__}).").to_dict()
@@ -118,7 +118,7 @@ async def _part(name: str, aw: Awaitable[T], errors: dict[str, dict[str, str]], 
         return await aw
     except (ExchangeError, OSError, TimeoutError) as exc:
         log.info("portfolio part %s failed: %s", name, type(exc).__name__)
-        errors[name] = _error(exc)
+        errors[name] = error_dict(exc)
         return default
 
 

@@ -1,6 +1,6 @@
 """The platform's FastAPI application: `create_app(settings)`.
 
-Layout: JSON API under /api (OpenAPI at /api/openapi.json, docs at /api/docs), HTML pages at
+Layout: JSON API under /api (OpenAPI at /api/openapi.json), HTML pages at
 the root, static files at /static. Shared services on `app.state.services`
 (perpdesk.web.services.Services). Other parts add routes through perpdesk/web/routers.py.
 Migrations run in the lifespan, before the first request is served.
@@ -119,7 +119,7 @@ def create_app(
         version="0.1.0",
         description="Connect, trade and manage exchange futures accounts.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's Swagger UI loads from a CDN; pages here never do
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -127,6 +127,7 @@ def create_app(
     app.state.signin_throttle = SignInThrottle()
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
     app.state.nav_links = []  # (label, href) pairs other parts add in setup(app): top-nav entries
+    app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users
 
     install_error_handlers(app)
     app.include_router(api_auth.router)

@@ -5,6 +5,7 @@ HTML pages and the JSON API call. Errors are InputError naming the field; never 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 from collections import defaultdict, deque
@@ -23,11 +24,14 @@ from perpdesk.web.deps import CurrentUser, session_cookie_name
 from perpdesk.web.security import hash_password, new_session_token, token_hash, verify_password
 from perpdesk.web.services import Services
 
+log = logging.getLogger("perpdesk.auth")
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 TOTP_REF = "user:totp"  # vault binding (account_id) for a user's TOTP seed
 TOTP_ISSUER = "perpdesk"
+MFA_PENDING_TTL = timedelta(minutes=10)
 
 
 class TooManyAttempts(PerpdeskError):
@@ -107,6 +111,7 @@ async def sign_up(services: Services, email: str, password: str) -> User:
             await s.commit()
         except IntegrityError:
             raise _taken() from None
+    log.info("user signed up", extra={"user_id": user.id})
     return user
 
 
@@ -126,10 +131,12 @@ async def authenticate(
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         throttle.fail(f"email:{email_n}", f"ip:{client}")
+        log.warning("sign-in refused", extra={"client": client, "known_user": user is not None})
         raise InputError(
             "password", "is wrong, or the email is not registered", "Check both and try again, or sign up."
         )
     throttle.clear(f"email:{email_n}")
+    log.info("password accepted", extra={"user_id": user.id, "client": client, "mfa": user.totp_enabled})
     return user
 
 
@@ -188,10 +195,15 @@ async def pending_mfa_user_id(services: Services, request: Request) -> str | Non
     token = request.cookies.get(session_cookie_name(services))
     if not token:
         return None
+    idle = timedelta(hours=services.settings.session_idle_hours)
     async with services.sessionmaker() as s:
-        sess = await SessionRepo(s).get_live(token_hash(token), idle=timedelta(minutes=10))
+        sess = await SessionRepo(s).get_live(token_hash(token), idle=idle)
         await s.commit()
-        return sess.user_id if sess is not None and sess.mfa_pending else None
+    if sess is None or not sess.mfa_pending:
+        return None
+    if utcnow() - sess.created_at > MFA_PENDING_TTL:  # a password check is good for 10 minutes
+        return None
+    return sess.user_id
 
 
 # --- TOTP ----------------------------------------------------------------------------------

@@ -103,7 +103,10 @@ class CSRFMiddleware:
                     if len(body) > MAX_FORM_BYTES:
                         return "form too large", receive
                 replay = _replayer(body, then=receive)
-                form = await Request(scope, receive=_replayer(body, then=None)).form()
+                try:
+                    form = await Request(scope, receive=_replayer(body, then=None)).form()
+                except Exception:  # malformed multipart: refuse here rather than answer 500
+                    return "the form could not be read; reload the page and submit again", receive
                 value = form.get(CSRF_FIELD)
                 token = value if isinstance(value, str) else None
                 receive = replay

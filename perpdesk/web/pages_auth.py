@@ -55,6 +55,9 @@ def _error_ctx(exc: PerpdeskError) -> dict[str, Any]:
 
 @router.get("/")
 async def home(request: Request, user: CurrentUserDep) -> Response:
+    target = getattr(request.app.state, "home_redirect", None)  # another part may own the dashboard
+    if target:
+        return _see_other(target)
     return render(request, "home.html")
 
 

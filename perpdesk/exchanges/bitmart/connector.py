@@ -39,6 +39,7 @@ from perpdesk.exchanges.bitmart.markets import (
     check_price,
     check_size,
     invalid,
+    parse_brackets,
     submit_params,
     wire_size,
 )
@@ -119,9 +120,19 @@ class BitmartFuturesConnector:
         async with self._markets_lock:
             if self.markets.fresh and not force:
                 return
-            data = await self._get("/contract/public/details", None, None)
+            answers: tuple[Any, ...] = await asyncio.gather(
+                self._get("/contract/public/details", None, None),
+                self._get("/contract/public/leverage-bracket", None, None),
+                return_exceptions=True,
+            )
+            data, brackets = answers
+            if isinstance(data, BaseException):
+                raise data
             rows = data.get("symbols", []) if isinstance(data, dict) else []
             self.markets.replace([parse.instrument(r) for r in rows if r.get("symbol")])
+            # risk-limit tiers refine the leverage check; without them the contract's bounds apply
+            if not isinstance(brackets, BaseException):
+                self.markets.brackets = parse_brackets(brackets)
 
     async def instrument(self, symbol: str) -> Instrument:
         inst = self.markets.get(symbol) if self.markets.fresh else None
@@ -176,8 +187,8 @@ class BitmartFuturesConnector:
         cid = order.client_order_id
         try:
             inst = await self.instrument(order.symbol)
-            params = submit_params(inst, order)
-        except InvalidOrder as exc:
+            params = submit_params(inst, order, self.markets.brackets.get(inst.symbol))
+        except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
         try:
             data = await self._post(P + "submit-order", params, creds, order_endpoint=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +27,54 @@ def invalid(field: str, problem: str) -> InvalidOrder:
                         next_step=f"Change the {field.replace('_', ' ')} and submit the order again.")
 
 
+@dataclass(frozen=True, slots=True)
+class LeverageBracket:
+    """A risk-limit tier: positions with notional in [floor, cap) may use up to max_leverage."""
+
+    bracket: int
+    max_leverage: Decimal
+    notional_floor: Decimal
+    notional_cap: Decimal
+    maint_margin_ratio: Decimal
+
+
+def parse_brackets(data: Any) -> dict[str, list[LeverageBracket]]:
+    rules = data.get("rules", []) if isinstance(data, dict) else []
+    result: dict[str, list[LeverageBracket]] = {}
+    for rule in rules:
+        tiers = []
+        for b in rule.get("brackets", []):
+            try:
+                tiers.append(LeverageBracket(
+                    int(b["bracket"]), Decimal(str(b["initial_leverage"])), Decimal(str(b["notional_floor"])),
+                    Decimal(str(b["notional_cap"])), Decimal(str(b.get("maint_margin_ratio", "0")))))
+            except (KeyError, ValueError, ArithmeticError):
+                continue
+        if tiers and rule.get("symbol"):
+            result[str(rule["symbol"])] = sorted(tiers, key=lambda t: t.notional_floor)
+    return result
+
+
+def check_bracket(inst: Instrument, brackets: list[LeverageBracket], leverage: Decimal, size: Decimal,
+                  price: Decimal | None) -> None:
+    """Refuse a leverage above the tier the order's notional falls in (BitMart's risk limits)."""
+    ref = price if price is not None else inst.last_price
+    if ref is None or not brackets:
+        return
+    notional = size * inst.contract_size * ref
+    tier = next((b for b in brackets if notional < b.notional_cap), brackets[-1])
+    if leverage > tier.max_leverage:
+        raise invalid("leverage", f"{fmt(leverage)}x is above {fmt(tier.max_leverage)}x, the maximum for a "
+                      f"{fmt(notional.quantize(Decimal(1)))} {inst.quote} position in {inst.symbol} "
+                      f"(risk-limit tier {tier.bracket})")
+
+
 class MarketCache:
     def __init__(self, ttl_s: float = 300.0) -> None:
         self.ttl_s = ttl_s
         self._by_symbol: dict[str, Instrument] = {}
         self._loaded_at: float | None = None
+        self.brackets: dict[str, list[LeverageBracket]] = {}
 
     @property
     def fresh(self) -> bool:
@@ -83,7 +127,8 @@ def check_leverage(inst: Instrument, leverage: Decimal) -> Decimal:
     return leverage
 
 
-def submit_params(inst: Instrument, order: OrderRequest) -> dict[str, Any]:
+def submit_params(inst: Instrument, order: OrderRequest,
+                  brackets: list[LeverageBracket] | None = None) -> dict[str, Any]:
     """The submit-order body for a valid order, rounded to the contract's grid."""
     if not CLIENT_ORDER_ID.match(order.client_order_id):
         raise invalid("client_order_id", "must be 1-31 letters and digits (BitMart's rule)")
@@ -100,9 +145,13 @@ def submit_params(inst: Instrument, order: OrderRequest) -> dict[str, Any]:
         params["mode"] = MODE_CODES[order.time_in_force]
     elif order.time_in_force is TimeInForce.POST_ONLY:
         raise invalid("time_in_force", "a market order cannot be post-only")
-    params["size"] = wire_size(check_size(inst, order.size))
+    size = check_size(inst, order.size)
+    params["size"] = wire_size(size)
     if order.leverage is not None:
         params["leverage"] = fmt(check_leverage(inst, order.leverage))
+        if brackets:
+            price = Decimal(params["price"]) if "price" in params else None
+            check_bracket(inst, brackets, order.leverage, size, price)
     if order.margin_mode is not None:
         params["open_type"] = order.margin_mode.value
     if order.take_profit is not None:

@@ -89,6 +89,7 @@ class RateLimiter:
         self.remaining_is_used = remaining_is_used
         self.safety = safety  # requests kept in reserve per window (for clock jitter at the edge)
         self.waited_s = 0.0
+        self._last_sweep = time.monotonic()
 
     def bucket(self, key: str, group: str) -> Bucket:
         bucket = self._buckets.get((key, group))
@@ -99,8 +100,10 @@ class RateLimiter:
         return bucket
 
     async def acquire(self, key: str, group: str) -> None:
-        bucket = self.bucket(key, group)
         now = time.monotonic()
+        if now - self._last_sweep > 60.0:
+            self._sweep(now)
+        bucket = self.bucket(key, group)
         delay = bucket.wait_time(now)
         while delay > 0:
             self.waited_s += delay
@@ -141,6 +144,13 @@ class RateLimiter:
         missing = used - sent
         if missing > 0:
             bucket.sent.extend([now] * missing)
+
+    def _sweep(self, now: float) -> None:
+        """Forget idle buckets, so thousands of keys do not keep memory for ever."""
+        self._last_sweep = now
+        idle = [k for k, b in self._buckets.items() if not b.sent or b.sent[-1] < now - b.window]
+        for k in idle:
+            del self._buckets[k]
 
     def penalise(self, key: str, group: str, retry_after_s: float) -> None:
         """After a 429: fill the bucket so the next request waits out the window."""

@@ -151,6 +151,48 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         ctx.engine.tick()
         return {"ok": True}
 
+    def market_state() -> dict[str, Any]:
+        return {"price_walk": ctx.engine.price_walk, "queued": ctx.engine.queued_prices()}
+
+    async def freeze_prices(request: Request, body: dict[str, Any]) -> Any:
+        frozen = body.get("frozen", True)
+        if not isinstance(frozen, bool):
+            raise AdminError(400, "frozen", "must be true (stop the random walk) or false (resume it)")
+        ctx.engine.price_walk = not frozen
+        return {"frozen": frozen, **market_state()}
+
+    async def replay_prices(request: Request, body: dict[str, Any]) -> Any:
+        text = body.get("text")
+        prices = body.get("prices")
+        field = "prices" if prices is not None else "text"
+        if text is not None and prices is not None:
+            raise AdminError(400, "text", "give either 'text' (SYMBOL,PRICE lines) or 'prices', not both")
+        if prices is not None:
+            if not isinstance(prices, list) or not all(
+                isinstance(r, dict) and "symbol" in r and "price" in r for r in prices
+            ):
+                raise AdminError(
+                    400, "prices", 'give a list of {"symbol": "BTCUSDT", "price": "95000"} objects'
+                )
+            text = "\n".join(f"{r['symbol']},{r['price']}" for r in prices)
+        if text is not None and not isinstance(text, str):
+            raise AdminError(400, "text", "must be SYMBOL,PRICE lines in one string")
+        try:  # check everything before changing anything
+            rows = ctx.engine.parse_price_lines(text or "", field)
+        except ValueError as exc:
+            raise AdminError(400, field, str(exc)) from None
+        if body.get("clear"):
+            ctx.engine.clear_replay()
+        for symbol, price in rows:
+            ctx.engine.replay_prices(symbol, [price])
+        return {"added": len(rows), **market_state()}
+
+    async def market(request: Request, body: dict[str, Any]) -> Any:
+        return {
+            **market_state(),
+            "marks": {sym: str(ctx.engine.mark_price(sym)) for sym in ctx.engine.symbols()},
+        }
+
     async def add_fault(request: Request, body: dict[str, Any]) -> Any:
         return faults.add(body).to_dict()
 
@@ -209,6 +251,9 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),
         route("/tick", tick, ["POST"]),
+        route("/freeze-prices", freeze_prices, ["POST"]),
+        route("/replay-prices", replay_prices, ["POST"]),
+        route("/market", market, ["GET"]),
         route("/faults", add_fault, ["POST"]),
         route("/faults", list_faults, ["GET"]),
         route("/faults/clear", clear_faults, ["POST"]),

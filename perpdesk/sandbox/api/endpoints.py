@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.api.errors import (
@@ -454,15 +455,81 @@ def modify_tp_sl_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
     )
 
 
+def modify_plan_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    symbol = p.req_str("symbol")
+    order_id, client_order_id = _order_ref(p)
+    order_type = p.req_str("type", choices=("limit", "market"), invalid=TYPE_INVALID)
+    executive_price = p.dec("executive_price")
+    if order_type == "limit" and executive_price is None:
+        raise p.error("parameter 'executive_price' is required when type is limit")
+    return ctx.engine.modify_plan_order(
+        uid,
+        symbol,
+        trigger_price=p.req_dec("trigger_price"),
+        price_type=p.req_int("price_type", choices=_PRICE_TYPES),
+        type=order_type,
+        order_id=order_id,
+        client_order_id=client_order_id,
+        executive_price=executive_price if order_type == "limit" else None,
+    )
+
+
+def modify_preset_plan_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    symbol = p.req_str("symbol")
+    order_id = p.order_id()
+    if order_id is None:
+        raise p.error("parameter 'order_id' is required")
+    tp = p.dec("preset_take_profit_price")
+    sl = p.dec("preset_stop_loss_price")
+    tp_type = p.int_("preset_take_profit_price_type", choices=_PRICE_TYPES)
+    sl_type = p.int_("preset_stop_loss_price_type", choices=_PRICE_TYPES)
+    if tp is None and sl is None and tp_type is None and sl_type is None:
+        raise p.error("give 'preset_take_profit_price' and/or 'preset_stop_loss_price' (with their _type)")
+    return ctx.engine.modify_preset_plan_order(
+        uid,
+        symbol,
+        order_id=order_id,
+        preset_take_profit_price=tp,
+        preset_take_profit_price_type=tp_type,
+        preset_stop_loss_price=sl,
+        preset_stop_loss_price_type=sl_type,
+    )
+
+
+def submit_trail_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    symbol = p.req_str("symbol")
+    callback_rate = p.req_dec("callback_rate")
+    if not Decimal("0.1") <= callback_rate <= Decimal("5"):
+        raise p.error(
+            f"parameter 'callback_rate' must be between 0.1 and 5, where 1 means 1% (got {callback_rate})"
+        )
+    return ctx.engine.submit_trail_order(
+        uid,
+        symbol,
+        side=p.req_int("side", choices=_SIDES, invalid=SIDE_INVALID),
+        leverage=p.req_dec("leverage"),
+        open_type=p.req_str("open_type", choices=_OPEN_TYPES, invalid=OPEN_TYPE_INVALID),
+        size=p.req_int("size", min_value=1),
+        activation_price=p.req_dec("activation_price"),
+        callback_rate=callback_rate,
+        activation_price_type=p.req_int("activation_price_type", choices=_PRICE_TYPES),
+    )
+
+
+def cancel_trail_order(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    symbol = p.req_str("symbol")
+    order_id = p.order_id()
+    if order_id is None:
+        raise p.error("parameter 'order_id' is required")
+    return ctx.engine.cancel_trail_order(uid, symbol, order_id=order_id)
+
+
 def close_all_position(ctx: SandboxContext, uid: str, p: Params) -> Any:
     if p.int_("contractType", choices=(1, 2)) == 2:
         raise p.error("parameter 'contractType' 2 (COIN-FUTURES): the sandbox lists USDT perpetuals only")
-    if p.str_("position_side", choices=("long", "short")) is not None:
-        # The engine closes every side of a symbol; refuse rather than close more than was asked.
-        raise p.error(
-            "parameter 'position_side' is not supported by the sandbox yet; omit it to close all sides"
-        )
-    return ctx.engine.close_all_position(uid, p.str_("symbol"))
+    return ctx.engine.close_all_position(
+        uid, p.str_("symbol"), p.str_("position_side", choices=("long", "short"))
+    )
 
 
 # ---- account / spot ---------------------------------------------------------------------------------------
@@ -559,6 +626,25 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "POST", _P + "modify-tp-sl-order", SIGNED, modify_tp_sl_order, _uid(24), "future_trade", True, True
+    ),
+    Endpoint(
+        "POST", _P + "modify-plan-order", SIGNED, modify_plan_order, _uid(24), "future_trade", True, True
+    ),
+    Endpoint(
+        "POST",
+        _P + "modify-preset-plan-order",
+        SIGNED,
+        modify_preset_plan_order,
+        _uid(24),
+        "future_trade",
+        True,
+        True,
+    ),
+    Endpoint(
+        "POST", _P + "submit-trail-order", SIGNED, submit_trail_order, _uid(24), "future_trade", True, True
+    ),
+    Endpoint(
+        "POST", _P + "cancel-trail-order", SIGNED, cancel_trail_order, _uid(40), "future_trade", True, True
     ),
     Endpoint("POST", _P + "submit-leverage", SIGNED, submit_leverage, _key(24), "future_trade", True, True),
     Endpoint(

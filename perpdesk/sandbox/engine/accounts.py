@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
+from perpdesk.sandbox.engine.amend import AmendMixin
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
 from perpdesk.sandbox.engine.margin import initial_margin, maintenance, qty, upnl
-from perpdesk.sandbox.engine.plans import PlansMixin
 from perpdesk.sandbox.engine.state import ZERO, Position, Transfer
 from perpdesk.sandbox.engine.views import transfer_view, txn_view
 
@@ -23,7 +23,7 @@ MAX_TRANSFER = Decimal("10000000000")
 MAX_DEPOSIT = Decimal("1000000000")
 
 
-class AccountsMixin(PlansMixin):
+class AccountsMixin(AmendMixin):
     # ---- spot wallet -------------------------------------------------------------------------
     def deposit(self, uid: str, currency: str, amount: Decimal) -> Json:
         """Faucet: credit the spot wallet. Returns {"currency","amount","available"}."""
@@ -298,16 +298,29 @@ class AccountsMixin(PlansMixin):
                 break
         return out
 
-    def close_all_position(self, uid: str, symbol: str | None = None) -> Json:
-        """POST /contract/private/close-all-position: cancel the symbol's orders and market-close
-        every position (of symbol, or all) -> {}."""
-        symbols = [symbol] if symbol else sorted({sym for (sym, _) in self._user_positions(uid)})
+    def close_all_position(
+        self, uid: str, symbol: str | None = None, position_side: str | None = None
+    ) -> Json:
+        """POST /contract/private/close-all-position: market-close the positions of symbol (or of
+        every symbol), of one side when position_side is long/short, else both -> {}.
+
+        With both sides, the symbol's open orders are cancelled first (nothing may reopen the
+        position). With one side, only orders that would close that side are cancelled (they
+        hold its volume); orders on the other side stay."""
+        if position_side not in (None, "long", "short"):
+            raise errors.INVALID_REQUEST(f"position_side {position_side!r}: long or short")
         if symbol:
             self.spec(symbol)
+        sides = (position_side,) if position_side else ("long", "short")
+        held = self._user_positions(uid)
+        symbols = [symbol] if symbol else sorted({sym for (sym, side) in held if side in sides})
         for sym in symbols:
-            self._cancel_all(uid, sym)
+            if position_side is None:
+                self._cancel_all(uid, sym)
+            else:
+                self._cancel_closing(uid, sym, position_side)
             cap = CONTRACTS[sym].market_max_volume
-            for side in ("long", "short"):
+            for side in sides:
                 # market orders are capped at market_max_volume: close in as many slices as needed
                 while (pos := self._user_positions(uid).get((sym, side))) is not None and pos.size:
                     n = min(pos.size - pos.frozen_close, cap)
@@ -316,3 +329,17 @@ class AccountsMixin(PlansMixin):
                     self._place(uid, sym, side=3 if side == "long" else 2, size=n, type="market")
         self._push_asset(uid)
         return {}
+
+    def _cancel_closing(self, uid: str, symbol: str, position_side: str) -> None:
+        """Cancel the open orders that hold volume of the symbol's long or short position."""
+        # a sell (3, or a one-way 4 that reduces first) holds long volume; a buy holds short volume
+        closing = (3, 4) if position_side == "long" else (2, 1)
+        todo = [
+            o
+            for o in self.open_by_uid.get(uid, {}).values()
+            if o.symbol == symbol and (o.side == closing[0] or (o.side == closing[1] and o.close_frozen))
+        ]
+        for o in todo:
+            self._finish(o, action=3)
+        if todo:
+            self._push_position(uid, symbol)

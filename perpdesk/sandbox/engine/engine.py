@@ -42,6 +42,8 @@ class Engine(PublicMixin):
                 sim.set(queued.popleft(), now)
             elif self.price_walk:
                 sim.walk(now)
+                if self._persist is not None:
+                    self._persist.put("rng", sym, sim.rng_doc(self.seed))
             else:
                 sim.state.last_tick_ms = now
                 sim.record(now)
@@ -74,23 +76,48 @@ class Engine(PublicMixin):
 
     def load_price_file(self, path: str | Path) -> int:
         """Queue a price file for replay: one `SYMBOL,PRICE` per line; blank lines and lines
-        starting with # are skipped. Returns the number of prices queued."""
-        count = 0
-        text = Path(path).read_text(encoding="utf-8")
+        starting with # are skipped. The whole file is checked before anything is queued.
+        Returns the number of prices queued."""
+        return self.queue_price_lines(Path(path).read_text(encoding="utf-8"), str(path))
+
+    def queue_price_lines(self, text: str, source: str = "prices") -> int:
+        """Queue `SYMBOL,PRICE` lines (the price-file format); all or nothing."""
+        rows = self.parse_price_lines(text, source)
+        for symbol, price in rows:
+            self.replay_prices(symbol, [price])
+        return len(rows)
+
+    def parse_price_lines(self, text: str, source: str = "prices") -> list[tuple[str, Decimal]]:
+        """Check `SYMBOL,PRICE` lines; ValueError names the line that is wrong."""
+        rows: list[tuple[str, Decimal]] = []
         for lineno, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
             parts = [p.strip() for p in line.split(",")]
             if len(parts) != 2:
-                raise ValueError(f"{path}:{lineno}: expected SYMBOL,PRICE, got {line!r}")
+                raise ValueError(f"{source}:{lineno}: expected SYMBOL,PRICE, got {line!r}")
+            if parts[0] not in self.replay_queues:
+                listed = ", ".join(self.symbols())
+                raise ValueError(f"{source}:{lineno}: unknown symbol {parts[0]!r}; listed: {listed}")
             try:
                 price = Decimal(parts[1])
             except InvalidOperation:
-                raise ValueError(f"{path}:{lineno}: {parts[1]!r} is not a price") from None
-            self.replay_prices(parts[0], [price])
-            count += 1
-        return count
+                raise ValueError(f"{source}:{lineno}: {parts[1]!r} is not a price") from None
+            if not price.is_finite() or price <= 0 or self.spec(parts[0]).round_price(price) <= 0:
+                raise ValueError(f"{source}:{lineno}: price {parts[1]!r} must be positive")
+            rows.append((parts[0], price))
+        return rows
+
+    def queued_prices(self) -> dict[str, int]:
+        """How many replay prices wait, per symbol (only symbols with some)."""
+        return {sym: len(q) for sym, q in self.replay_queues.items() if q}
+
+    def clear_replay(self) -> int:
+        cleared = sum(len(q) for q in self.replay_queues.values())
+        for q in self.replay_queues.values():
+            q.clear()
+        return cleared
 
     # ---- after every price change ------------------------------------------------------------
     def _after_price(self, symbol: str, now: int) -> None:

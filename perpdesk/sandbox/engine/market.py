@@ -14,6 +14,7 @@ import random
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from perpdesk.sandbox.engine.contracts import RATE_Q, ContractSpec
 from perpdesk.sandbox.engine.contracts import s as _s
@@ -36,6 +37,18 @@ class MarketSim:
         self.candles: dict[str, OrderedDict[int, Candle]] = {"last": OrderedDict(), "mark": OrderedDict()}
         self.trades: deque[dict[str, object]] = deque(maxlen=100)
         self.trade_seq = 0
+
+    # ---- random-number state (persisted so a restart continues the same sequence) --------------
+    def rng_doc(self, seed: int) -> dict[str, object]:
+        version, internal, gauss_next = self.rng.getstate()
+        return {"seed": seed, "version": version, "internal": list(internal), "gauss_next": gauss_next}
+
+    def restore_rng(self, doc: dict[str, Any], seed: int) -> bool:
+        """Continue a saved sequence if it belongs to this seed (a new seed starts afresh)."""
+        if doc.get("seed") != seed:
+            return False
+        self.rng.setstate((int(doc["version"]), tuple(int(v) for v in doc["internal"]), doc["gauss_next"]))
+        return True
 
     # ---- price process ------------------------------------------------------------------------
     def walk(self, now_ms: int) -> bool:

@@ -11,7 +11,7 @@ from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import s
 from perpdesk.sandbox.engine.state import Order
 from perpdesk.sandbox.engine.trading import TradingMixin
-from perpdesk.sandbox.engine.views import fill_view, order_view
+from perpdesk.sandbox.engine.views import fill_view, order_push, order_view
 
 Json = dict[str, Any]
 
@@ -142,6 +142,8 @@ class OrdersMixin(TradingMixin):
         o.update_time = self.now()
         self._show(o)
         self._save_order(o)
+        # BitMart has no "modified" action: the amended order is pushed as a submit (action 2)
+        self._emit("futures/order", uid, [order_push(o, 2)])
         if crossing:
             for fill_price, fill_qty in sim.sweep(buy, o.remaining, new_price):
                 if o.state == 4:

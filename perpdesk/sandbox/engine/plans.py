@@ -251,6 +251,8 @@ class PlansMixin(OrdersMixin):
         p = self._find_plan(uid, order_id, client_order_id)
         if p.symbol != symbol:
             raise errors.ORDER_ID_NOT_EXIST(f"plan order {p.order_id} is on {p.symbol}, not {symbol}")
+        if p.kind == "trailing":
+            raise errors.ORDER_ID_NOT_EXIST(f"{p.order_id} is a trailing order: use cancel-trail-order")
         if p.state != 1:
             raise errors.ORDER_STATUS_INVALID(f"plan order {p.order_id} is already finished")
         self._end_plan(p)
@@ -282,6 +284,8 @@ class PlansMixin(OrdersMixin):
                 continue
             if type and p.category != type:
                 continue
+            if p.kind == "trailing":  # listed by get-open-orders (type trailing), not here
+                continue
             if plan_type == "plan" and p.kind != "plan":
                 continue
             if plan_type == "profit_loss" and p.kind == "plan":
@@ -298,13 +302,36 @@ class PlansMixin(OrdersMixin):
             if p.state != 1:  # ended by an earlier trigger in this pass (its position closed)
                 continue
             price = st.last if p.price_type == 1 else st.mark
+            if p.kind == "trailing":
+                if self._trail_step(p, price):
+                    self._fire(p)
+                continue
             hit = price >= p.trigger_price if p.price_way == 1 else price <= p.trigger_price
             if hit:
                 self._fire(p)
 
+    def _trail_step(self, p: PlanOrder, price: Decimal) -> bool:
+        """Advance a trailing order at price; True when it must fire. A sell (side 3/4) activates
+        when the price rises to the activation price, then fires when the price falls
+        callback_rate % below the highest price since; a buy (1/2) mirrors it."""
+        sell = p.side in (3, 4)
+        if not p.activated:
+            if (price >= p.trigger_price) if sell else (price <= p.trigger_price):
+                p.activated, p.extreme, p.update_time = True, price, self.now()
+                self._put("plan", p.order_id, p)
+            return False
+        extreme = p.extreme if p.extreme is not None else price
+        if (price > extreme) if sell else (price < extreme):
+            p.extreme = price
+            self._put("plan", p.order_id, p)
+            return False
+        rate = (p.callback_rate or Decimal(0)) / 100
+        return price <= extreme * (1 - rate) if sell else price >= extreme * (1 + rate)
+
     def _fire(self, p: PlanOrder) -> None:
         size = p.size
-        if p.kind != "plan":
+        closing = p.kind in ("take_profit", "stop_loss") or (p.kind == "trailing" and p.side in (2, 3))
+        if closing:
             pos = self._user_positions(p.uid).get((p.symbol, "long" if p.side == 3 else "short"))
             free = pos.size - pos.frozen_close if pos else 0
             size = min(size, free) if size else free
@@ -319,8 +346,8 @@ class PlansMixin(OrdersMixin):
                 size=size,
                 type=p.category,
                 price=p.executive_price if p.category == "limit" else None,
-                leverage=p.leverage if p.kind == "plan" else None,
-                open_type=p.open_type if p.kind == "plan" else None,
+                leverage=None if closing else p.leverage,
+                open_type=None if closing else p.open_type,
                 mode=p.mode,
                 tp=(p.tp_price, p.tp_type),
                 sl=(p.sl_price, p.sl_type),

@@ -151,6 +151,11 @@ class PlanOrder:
     tp_type: int | None = None
     sl_price: Decimal | None = None
     sl_type: int | None = None
+    # trailing orders (kind "trailing"): trigger_price is the activation price, price_type its
+    # kind; once activated, `extreme` is the best price since (high for a sell, low for a buy)
+    callback_rate: Decimal | None = None  # percent: 1 = 1%
+    activated: bool = False
+    extreme: Decimal | None = None
 
 
 @dataclass(slots=True)

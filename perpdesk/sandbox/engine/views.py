@@ -120,6 +120,32 @@ def plan_view(p: PlanOrder) -> Json:
     return out
 
 
+def trail_view(p: PlanOrder) -> Json:
+    """A trailing order as get-open-orders / order list it (type "trailing")."""
+    return {
+        "order_id": p.order_id,
+        "client_order_id": p.client_order_id,
+        "price": "0",
+        "size": str(p.size),
+        "symbol": p.symbol,
+        "state": 2 if p.state == 1 else 4,
+        "side": p.side,
+        "type": "trailing",
+        "leverage": s(p.leverage),
+        "open_type": p.open_type,
+        "deal_avg_price": "0",
+        "deal_size": "0",
+        "create_time": p.create_time,
+        "update_time": p.update_time,
+        "activation_price": s(p.trigger_price),
+        "activation_price_type": p.price_type,
+        "callback_rate": s(p.callback_rate) if p.callback_rate is not None else "",
+        "executive_order_id": p.executive_order_id,
+        "account": "futures",
+        "position_mode": p.position_mode,
+    }
+
+
 def fill_view(f: Fill) -> Json:
     return {
         "order_id": f.order_id,

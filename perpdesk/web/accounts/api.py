@@ -43,11 +43,16 @@ class FastConnectIn(BaseModel):
 
 
 def _refused(exc: ConnectRefused) -> JSONResponse:
-    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+    return JSONResponse({"error": exc.to_json()}, status_code=exc.status)
 
 
-FIELD_LABELS = {"api_key": "API key", "secret": "Secret", "passphrase": "Passphrase", "label": "Label",
-                "exchange": "Exchange"}
+FIELD_LABELS = {
+    "api_key": "API key",
+    "secret": "Secret",
+    "passphrase": "Passphrase",
+    "label": "Label",
+    "exchange": "Exchange",
+}
 
 
 def _input(exc: InputError) -> JSONResponse:

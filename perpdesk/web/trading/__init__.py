@@ -17,13 +17,14 @@ from perpdesk.services.trading import IntentSettler
 from perpdesk.web.accounts.common import DEPS_KEY
 from perpdesk.web.templating import templates
 from perpdesk.web.trading import api, pages
-from perpdesk.web.trading.common import exact
+from perpdesk.web.trading.common import exact, utc_ms
 
 SETTLER_KEY = "trading_settler"
 
 
 def setup(app: FastAPI) -> None:
     templates.env.filters.setdefault("exact", exact)
+    templates.env.filters.setdefault("utc_ms", utc_ms)
     services = app.state.services
 
     async def _start(app: Any) -> None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from perpdesk.core.errors import InputError
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import Placement
@@ -132,8 +133,6 @@ async def orders(
         return JSONResponse(
             {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
         )
-    from perpdesk.core.errors import InputError
-
     raise InputError(
         "state", f"{state!r} is not one of open, history, intents", "Use state=open, history or intents."
     )

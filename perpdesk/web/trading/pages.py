@@ -6,7 +6,10 @@ the values kept and the field named, so nothing typed is lost.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable
+from decimal import Decimal
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -22,6 +25,7 @@ from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 TRADE = "/accounts/{account_id}/trade"
 TIF_LABELS = {
@@ -51,6 +55,7 @@ MESSAGES = {  # ?msg=<code>: fixed texts, so nothing user-supplied is reflected
         "and never sends it twice; reload in a moment.",
     ),
     "cancelled": ("ok", "Order cancelled."),
+    "amended": ("ok", "Order amended."),
     "closed": ("ok", "Close order placed for the position."),
     "leverage": ("ok", "Leverage and margin mode set."),
     "tpsl": ("ok", "Take-profit / stop-loss set for the position."),
@@ -65,7 +70,24 @@ def _trade_url(account_id: str, **query: str) -> str:
 @router.get("/portfolio")
 async def portfolio_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     snapshots = await portfolio.overview(deps, user.id)
-    return render(request, "trading/portfolio.html", snapshots=snapshots)
+    usdt = [s.usdt for s in snapshots if s.usdt is not None]
+    return render(
+        request,
+        "trading/portfolio.html",
+        snapshots=snapshots,
+        total_equity=sum((b.equity for b in usdt), Decimal(0)),
+        total_available=sum((b.available for b in usdt), Decimal(0)),
+        total_pnl=sum((s.unrealized_pnl for s in snapshots), Decimal(0)),
+        total_positions=sum(len(s.positions) for s in snapshots),
+    )
+
+
+async def _or_empty(aw: Awaitable[list[T]]) -> list[T] | BaseException:
+    """An optional part of the page: its error is shown beside the parts that loaded."""
+    try:
+        return await aw
+    except (ExchangeError, OSError, TimeoutError) as exc:
+        return exc
 
 
 async def _trade_page(
@@ -87,13 +109,18 @@ async def _trade_page(
             settled = await trading.settle_unknown(deps, user_id, account_id)
         except (ExchangeError, OSError, TimeoutError):
             settled = []
-    snap = await portfolio.account_snapshot(deps, user_id, account_id)
-    instruments: list[Any] = []
-    try:
-        instruments = await trading.instruments_for(deps, account.exchange)
-    except (ExchangeError, OSError, TimeoutError) as exc:
-        snap.errors.setdefault("instruments", portfolio._error(exc))
-    intents = await portfolio.intents(deps, user_id, account_id, limit=20)
+    # the exchange's parts and our own log, all at once
+    snap, instruments, history, intents = await asyncio.gather(
+        portfolio.account_snapshot(deps, user_id, account_id),
+        _or_empty(trading.instruments_for(deps, account.exchange)),
+        _or_empty(portfolio.order_history(deps, user_id, account_id)),
+        portfolio.intents(deps, user_id, account_id, limit=20),
+    )
+    for part, got in (("instruments", instruments), ("order_history", history)):
+        if isinstance(got, BaseException):
+            snap.errors.setdefault(part, portfolio.error_dict(got))
+    instruments = [] if isinstance(instruments, BaseException) else instruments
+    history = [] if isinstance(history, BaseException) else history[:20]
     values = {
         "type": "limit",
         "time_in_force": "gtc",
@@ -110,6 +137,7 @@ async def _trade_page(
         snap=snap,
         instruments=instruments,
         intents=intents,
+        history=history,
         settled=settled,
         form=values,
         error=error,
@@ -210,6 +238,21 @@ async def cancel(account_id: str, request: Request, user: CurrentUserDep, deps: 
         client_order_id=f.get("client_order_id") or None,
     )
     return await _act(request, user.id, account_id, deps, action, "cancelled")
+
+
+@router.post(TRADE + "/orders/amend")
+async def amend(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    f = await _form(request)
+    action = trading.amend_order(
+        deps,
+        user.id,
+        account_id,
+        f.get("symbol", ""),
+        order_id=f.get("order_id") or None,
+        price=f.get("price") or None,
+        size=f.get("size") or None,
+    )
+    return await _act(request, user.id, account_id, deps, action, "amended")
 
 
 @router.post(TRADE + "/positions/close")

@@ -165,6 +165,10 @@ async def test_not_whitelisted_then_awaiting_then_active(
     await expect(row).to_contain_text("Active", timeout=15_000)
     await expect(page.locator("#notices")).to_contain_text("whitelisted the account for futures API trading")
     await steps(page, "whitelisted-active")
+    await page.get_by_role("button", name="Dismiss notice").click()
+    await expect(page.locator("#notices .notice")).to_have_count(0)
+    await page.reload()
+    await expect(page.locator("#notices .notice")).to_have_count(0)
 
 
 async def _fast_connect_until_consent(
@@ -268,3 +272,36 @@ async def test_fast_connect_timeout(
     assert await platform_accounts(page, base) == []
     counts = connect_env.db_counts(short_grant_platform)
     assert (counts["exchange_accounts"], counts["sealed_secrets"]) == (0, 0)
+
+
+async def test_edit_page_replace_credentials_and_check(
+    watched, connect_env: ConnectEnv, steps: Steps
+) -> None:  # type: ignore[no-untyped-def]
+    page, base = watched, connect_env.platform.url
+    await platform_sign_up(page, base)
+    user = connect_env.bitmart_user()
+    key = connect_env.bitmart_key(user["email"])
+    tok = (await (await page.request.get(base + "/api/auth/csrf")).json())["csrf_token"]
+    r = await page.request.post(
+        base + "/api/accounts",
+        headers={"X-CSRF-Token": tok},
+        data={"api_key": key["api_key"], "secret": key["secret_key"], "passphrase": key["memo"]},
+    )
+    assert r.status == 201
+    await page.goto(base + "/settings/exchange-accounts")
+    await page.locator("#accounts-body tr").get_by_role("link", name="Edit").click()
+    new = connect_env.bitmart_key(user["email"])
+    await page.get_by_label("API key").fill(new["api_key"])
+    await page.get_by_label("Secret").fill(new["secret_key"])
+    await page.get_by_label("Passphrase").fill("not-the-memo")
+    await page.get_by_role("button", name="Replace credentials").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The Secret or the Passphrase is wrong")
+    await steps(page, "replace-refused")
+    assert (await platform_accounts(page, base))[0]["api_key"].endswith(key["api_key"][-4:])  # old key kept
+    await page.get_by_label("Passphrase").fill(new["memo"])
+    await page.get_by_role("button", name="Replace credentials").click()
+    await expect(page.get_by_role("status")).to_contain_text("Credentials replaced")
+    assert (await platform_accounts(page, base))[0]["api_key"].endswith(new["api_key"][-4:])
+    await page.get_by_role("button", name="Check now").click()
+    await expect(page.get_by_role("status")).to_contain_text("The key works")
+    await steps(page, "replaced-and-checked")

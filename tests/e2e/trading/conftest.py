@@ -21,7 +21,8 @@ ARTIFACTS = Path(__file__).parents[3] / "test-artifacts" / "trading"
 
 @pytest.fixture(scope="session")
 def trading_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
-    platform = launch_platform(sandbox, egress_ips="127.0.0.1", timeout=120)
+    # the background settler is off (tested at the service level) so the API test settles by itself
+    platform = launch_platform(sandbox, egress_ips="127.0.0.1", order_settle_interval_s=3600, timeout=120)
     try:
         yield platform
     finally:

@@ -57,6 +57,12 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
         assert key["secret_key"] not in r.text
     r = await bob.http.post(base + "/orders", json=ticket)
     assert r.status_code == 404
+    r = await bob.http.get(f"/accounts/{account_id}/trade")  # the page too
+    assert r.status_code == 404 and "Trade" not in r.text.split("<title>")[-1][:40]
+    r = await bob.http.post(f"/accounts/{account_id}/trade/orders", data={**ticket, "time_in_force": "gtc"})
+    assert r.status_code == 404
+    r = await bob.http.get("/api/portfolio")
+    assert r.json()["accounts"] == []
 
     # a bad ticket names the field; a float is refused
     r = await alice.http.post(base + "/orders", json={**ticket, "size": "0.5"})

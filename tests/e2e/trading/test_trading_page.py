@@ -106,13 +106,18 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await expect(page.locator("#open-orders tbody tr[data-order]")).to_have_count(1)
     await shot(page, "bad-ticket")
 
-    await (
-        page.locator("#open-orders tbody tr[data-order]")
-        .get_by_role("button", name=re.compile("^Cancel"))
-        .click()
-    )
+    # amend the price in place
+    open_row = page.locator("#open-orders tbody tr[data-order]")
+    await open_row.get_by_label(re.compile("^New price")).fill("3010.5")
+    await open_row.get_by_role("button", name=re.compile("^Amend")).click()
+    await expect(page.locator("#notice")).to_contain_text("Order amended.")
+    await expect(open_row.locator('[data-col="price"]')).to_have_text("3010.5")
+    await shot(page, "order-amended")
+
+    await open_row.get_by_role("button", name=re.compile("^Cancel")).click()
     await expect(page.locator("#notice")).to_contain_text("Order cancelled.")
     await expect(page.locator("#open-orders")).to_contain_text("No open order.")
+    await expect(page.locator('#order-history [data-col="state"]').first).to_have_text("cancelled")
     await shot(page, "order-cancelled")
 
     # market order → position with PnL after the price moves → Close

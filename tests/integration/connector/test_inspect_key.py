@@ -6,6 +6,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from perpdesk.core import errors as E
 from perpdesk.core.models import Credentials, Permission
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector
@@ -95,3 +97,17 @@ async def test_inspection_costs_one_round_trip_of_three_calls_once_the_clock_is_
     grown = {k[1] for k in after if after[k] > before.get(k, 0)}
     assert grown == {"/contract/private/assets-detail", "/contract/private/cancel-order",
                      "/uapi-key/v1/account/info"}
+
+
+async def test_exchange_down_is_reported_not_guessed() -> None:
+    from tests.fixtures.sandbox import free_port
+
+    conn = BitmartFuturesConnector(f"http://127.0.0.1:{free_port()}", timeout_s=1)
+    try:
+        report = await conn.inspect_key(Credentials("k" * 40, "secret", "memo"))
+        assert report.key_known is None and report.signature_valid is None and report.ip_allowed is None
+        assert isinstance(report.error, E.ExchangeUnavailable)
+        with pytest.raises(E.ExchangeUnavailable):
+            await conn.balances(Credentials("k" * 40, "secret", "memo"))
+    finally:
+        await conn.aclose()

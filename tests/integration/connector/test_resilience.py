@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from perpdesk.core import errors as E
-from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, PlacementStatus
+from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, OrderType, PlacementStatus
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.rest import Auth
@@ -172,3 +172,17 @@ async def test_order_executed_after_our_timeout_is_found_not_declared_lost(
         assert [o.client_order_id for o in orders] == [request.client_order_id]
     finally:
         await conn.aclose()
+
+
+async def test_filled_market_order_behind_a_lost_answer_is_found_in_history(
+    faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    faults.fault("execute_then_drop", SUBMIT, times=1)
+    request = OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(2), new_client_order_id(),
+                           type=OrderType.MARKET, leverage=Decimal(5), margin_mode=MarginMode.CROSS)
+    result = await connector.place_order(creds, request)
+    assert result.status is PlacementStatus.PLACED and result.order_id, result
+    assert await connector.open_orders(creds) == []  # filled at once: only the history knows it
+    (pos,) = await connector.positions(creds, SYMBOL)
+    assert pos.size == Decimal(2)  # executed exactly once

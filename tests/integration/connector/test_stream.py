@@ -70,3 +70,21 @@ async def test_stream_login_with_a_wrong_memo_is_refused(
     with pytest.raises(E.InvalidSignature):
         await anext(events)
     await events.aclose()
+
+
+async def test_stream_goes_out_through_the_configured_proxy(sandbox: Any, make_creds: MakeCreds) -> None:
+    from tests.integration.connector.httpservers import LoopProxy
+
+    creds = make_creds(ip=("127.0.0.6",))
+    proxy = await LoopProxy(egress="127.0.0.6").start()
+    conn = BitmartFuturesConnector(sandbox.base_url, ws_url=sandbox.ws_url, proxy=proxy.url)
+    events = conn.stream(creds)
+    try:
+        first = await _next(events, "resync")
+        assert first.payload["balances"]
+        assert any(line.startswith("CONNECT ") for line in proxy.seen)  # the WebSocket tunnelled
+        assert any(line.startswith("GET http://") for line in proxy.seen)  # REST by absolute URI
+    finally:
+        await events.aclose()
+        await conn.aclose()
+        await proxy.stop()

@@ -148,3 +148,21 @@ async def test_registry_builds_a_working_connector(sandbox: Any, make_creds: Mak
         assert (await conn.balances(make_creds()))[0].currency == "USDT"
     finally:
         await conn.aclose()
+
+
+async def test_leverage_brackets_come_with_the_markets(connector: BitmartFuturesConnector,
+                                                      make_creds: MakeCreds) -> None:
+    await connector.instruments()
+    tiers = connector.markets.brackets[SYMBOL]
+    assert tiers and tiers[0].max_leverage >= tiers[-1].max_leverage
+    inst = await connector.instrument(SYMBOL)
+    assert inst.last_price is not None
+    # a notional in the second tier with the first tier's leverage is refused locally, naming the field
+    second = tiers[1]
+    assert second.max_leverage < tiers[0].max_leverage
+    contracts = (second.notional_floor / (inst.contract_size * inst.last_price)).to_integral_value() + 1
+    result = await connector.place_order(make_creds(), OrderRequest(
+        SYMBOL, OrderSide.BUY_OPEN_LONG, contracts, new_client_order_id(), price=inst.last_price,
+        leverage=tiers[0].max_leverage, margin_mode=MarginMode.CROSS))
+    assert result.status is PlacementStatus.REJECTED
+    assert isinstance(result.error, E.InvalidOrder) and result.error.reason.startswith("leverage"), result

@@ -213,7 +213,7 @@ async def test_state_survives_restart(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             await _wait_up(http)
             info = (
-                await http.get("/sandbox-admin/user", params={"email": _USER["email"]}, headers=auth)
+                await http.get("/sandbox-admin/user", params={"email": str(_USER["email"])}, headers=auth)
             ).json()
             assert info["uid"] == user["uid"] and info["futures_whitelisted"] is True
             listed = await _signed(http, key, "/account/v1/transfer-contract-list", {"page": 1, "limit": 10})

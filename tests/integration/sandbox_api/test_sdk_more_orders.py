@@ -73,7 +73,7 @@ def test_modify_plan_tpsl_close_all(sandbox: SandboxServer) -> None:
     risk = ok(sdk.get_position_risk(SYMBOL))
     assert risk
 
-    _, body = sdk_error(sdk.post_close_all_position, 1, SYMBOL, "long")
+    _, body = sdk_error(sdk.post_close_all_position, 1, SYMBOL, "both")
     assert body["code"] == 40011 and "position_side" in body["message"]
     ok(sdk.post_close_all_position(1, SYMBOL))
     open_positions = [p for p in ok(sdk.get_position(SYMBOL)) if Decimal(p["current_amount"]) != 0]

@@ -36,10 +36,14 @@ class TCtx:
     sandbox: Any
     connector: BitmartFuturesConnector
 
-    async def trader(self, futures_usdt: str = "10000", whitelisted: bool = True) -> Trader:
-        async with self.deps.sessions() as s, s.begin():
-            user = await UserRepo(s).create(f"t-{secrets.token_hex(4)}@example.com", "x")
-            uid = user.id
+    async def trader(
+        self, futures_usdt: str = "10000", whitelisted: bool = True, user_id: str | None = None
+    ) -> Trader:
+        """A new platform user (or `user_id`) with a newly connected account of a new BitMart user."""
+        if user_id is None:
+            async with self.deps.sessions() as s, s.begin():
+                user_id = (await UserRepo(s).create(f"t-{secrets.token_hex(4)}@example.com", "x")).id
+        uid = user_id
         bm = self.sandbox.admin.create_user(whitelisted=whitelisted, futures_deposit={"USDT": futures_usdt})
         key = self.sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
         creds = Credentials(key["api_key"], key["secret_key"], key["memo"])

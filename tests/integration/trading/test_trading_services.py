@@ -234,8 +234,11 @@ async def test_accounts_are_scoped_to_their_owner(tctx: TCtx) -> None:
             await call
     async with tctx.deps.sessions() as s:
         assert list(await s.scalars(select(OrderIntent).where(OrderIntent.user_id == bob.user_id))) == []
+    second = await tctx.trader(futures_usdt="250.5", user_id=alice.user_id)
     views = await portfolio.overview(tctx.deps, alice.user_id)
-    assert [v.account.id for v in views] == [alice.account_id]
+    assert [v.account.id for v in views] == [alice.account_id, second.account_id]
+    assert [v.usdt.equity if v.usdt else None for v in views] == [Decimal("10000"), Decimal("250.5")]
+    assert all(v.errors == {} for v in views)
 
 
 async def test_account_awaiting_whitelist_cannot_trade(tctx: TCtx) -> None:

@@ -94,3 +94,22 @@ def test_position_and_balance_rows_are_parsed() -> None:
     (bal,) = parse.balances([{"currency": "USDT", "equity": "10.5", "available_balance": "9",
                               "unrealized": "0.5", "position_deposit": "1", "frozen_balance": "0"}])
     assert bal.equity == Decimal("10.5") and bal.available == Decimal(9)
+
+
+def test_leverage_above_the_risk_limit_tier_is_refused() -> None:
+    from perpdesk.exchanges.bitmart.markets import parse_brackets
+
+    brackets = parse_brackets({"rules": [{"symbol": "BTCUSDT", "brackets": [
+        {"bracket": 1, "initial_leverage": 100, "notional_floor": "0", "notional_cap": "10000",
+         "maint_margin_ratio": "0.005"},
+        {"bracket": 2, "initial_leverage": 20, "notional_floor": "10000", "notional_cap": "100000",
+         "maint_margin_ratio": "0.01"},
+    ]}]})["BTCUSDT"]
+    small = _order(size=Decimal(100), price=Decimal(65000), leverage=Decimal(50))  # 6,500 USDT notional
+    assert submit_params(BTC, small, brackets)["leverage"] == "50"
+    large = _order(size=Decimal(1000), price=Decimal(65000), leverage=Decimal(50))  # 65,000 USDT notional
+    with pytest.raises(InvalidOrder) as info:
+        submit_params(BTC, large, brackets)
+    assert "20x" in info.value.message and "tier 2" in info.value.message
+    at_cap = _order(size=Decimal(1000), price=Decimal(65000), leverage=Decimal(20))
+    assert submit_params(BTC, at_cap, brackets)["leverage"] == "20"

@@ -83,3 +83,12 @@ def test_penalty_after_429_blocks_until_retry_after() -> None:
     limiter.penalise("k", "g", 1.0)
     wait = limiter.bucket("k", "g").wait_time(time.monotonic())
     assert 0.9 < wait <= 1.1
+
+
+async def test_idle_buckets_are_forgotten() -> None:
+    limiter = RateLimiter()
+    await limiter.acquire("old", "g")
+    limiter.bucket("old", "g").sent[0] -= 100  # long ago
+    limiter._last_sweep -= 100
+    await limiter.acquire("new", "g")
+    assert ("old", "g") not in limiter._buckets and ("new", "g") in limiter._buckets

@@ -84,6 +84,10 @@ def test_not_whitelisted_is_awaiting_with_the_request_steps() -> None:
     a = audit(report(futures_whitelisted=False, error=E.NotWhitelistedForFutures("x"), balances=()), EGRESS)
     assert a.verdict is Verdict.AWAITING_WHITELIST and a.storable
     assert a.problem is not None and "API Whitelist Request" in a.problem.message
+    assert any("Bitmart CID".lower() in step.lower() for step in a.problem.steps)
+    assert (
+        "API Whitelist Request" in a.problem.plain() and "3. On the API Management page" in a.problem.plain()
+    )
 
 
 def test_not_whitelisted_but_no_future_trade_is_refused() -> None:
