@@ -230,7 +230,8 @@ class IssuedKey:
 
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
-    """One private-stream update, normalised: kind is 'asset', 'position' or 'order'."""
+    """One private-stream update, normalised: kind is 'asset', 'position' or 'order', or 'resync': a
+    REST snapshot (balances, positions, open_orders) emitted after every (re)connection."""
 
     kind: str
     payload: dict[str, object]

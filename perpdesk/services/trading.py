@@ -180,7 +180,7 @@ def _on_grid(value: Decimal, step: Decimal) -> bool:
     return step <= 0 or (value / step) == (value / step).to_integral_value()
 
 
-def check_against(inst: Instrument, req: OrderRequest, reference_price: Decimal | None) -> None:
+def check_against(inst: Instrument, req: OrderRequest) -> None:
     """The contract's rules, as InputErrors naming the field (nothing is sent for a bad ticket)."""
     if req.size < inst.min_size:
         raise InputError(
@@ -225,7 +225,9 @@ def check_against(inst: Instrument, req: OrderRequest, reference_price: Decimal 
             "a market order cannot be post-only",
             "Choose GTC, IOC or FOK for a market order, or make it a limit order.",
         )
-    ref = req.price or reference_price
+    # TP/SL against a limit price only: a market order's reference (the cached last price) may
+    # be stale, so there the exchange judges the trigger prices.
+    ref = req.price
     if ref is None:
         return
     buying = req.side in (OrderSide.BUY_OPEN_LONG, OrderSide.BUY_CLOSE_SHORT)
@@ -283,7 +285,7 @@ def parse_ticket(
         take_profit=parse_decimal(ticket, "take_profit", "take-profit price", required=False),
         stop_loss=parse_decimal(ticket, "stop_loss", "stop-loss price", required=False),
     )
-    check_against(inst, req, inst.last_price)
+    check_against(inst, req)
     return req
 
 
@@ -436,7 +438,7 @@ async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: 
             f"{req.symbol!r} is not a perpetual contract of this exchange",
             "Choose a symbol from the exchange's USDT perpetuals.",
         )
-    check_against(inst, req, inst.last_price)
+    check_against(inst, req)
     async with deps.sessions() as s:
         if await OrderIntentRepo(s).by_client_id(user_id, account_id, req.client_order_id) is not None:
             raise Conflict(

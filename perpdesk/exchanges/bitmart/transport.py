@@ -223,7 +223,8 @@ class HttpClient:
         self._connect_timeout = connect_timeout_s
         self._max_idle = max_idle_per_origin
         self._max_conns = max_connections_per_origin
-        self._slots: dict[Origin, asyncio.Semaphore] = {}  # bounds sockets under a burst
+        self._busy: dict[Origin, int] = {}  # requests in flight per origin (bounds sockets)
+        self._slot_waiters: dict[Origin, deque[asyncio.Future[None]]] = {}
         self._idle: dict[Origin, deque[_Conn]] = {}
         self._all: set[_Conn] = set()
         self._proxy: Origin | None = None
@@ -298,11 +299,23 @@ class HttpClient:
 
     async def request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
         """Send a fully serialised request and read its response on a pooled connection."""
-        slots = self._slots.get(origin)
-        if slots is None:
-            slots = self._slots[origin] = asyncio.Semaphore(self._max_conns)
-        async with slots:
+        busy = self._busy.get(origin, 0)
+        while busy >= self._max_conns:  # rare: wait for a slot (no await at all on the fast path)
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._slot_waiters.setdefault(origin, deque()).append(waiter)
+            await waiter
+            busy = self._busy.get(origin, 0)
+        self._busy[origin] = busy + 1
+        try:
             return await self._request(origin, payload, timeout_s)
+        finally:
+            self._busy[origin] -= 1
+            waiting = self._slot_waiters.get(origin)
+            while waiting:
+                nxt = waiting.popleft()
+                if not nxt.done():
+                    nxt.set_result(None)
+                    break
 
     async def _request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
         idle = self._idle.get(origin)

@@ -19,6 +19,8 @@ from perpdesk.services.deps import AccountsDeps, KeyHasher
 from perpdesk.store.repos import UserRepo
 from perpdesk.vault import EnvMasterKey, Vault
 
+FAULT_PATHS = ("/contract/private/submit-order", "/contract/private/get-open-orders")
+
 
 @dataclass
 class Trader:
@@ -69,5 +71,6 @@ async def tctx(db_sessionmaker: async_sessionmaker[AsyncSession], sandbox: Any) 
     try:
         yield TCtx(deps, sandbox, connector)
     finally:
-        sandbox.admin.clear_faults()
+        for path in FAULT_PATHS:  # only the faults these tests set
+            sandbox.admin.clear_faults(path)
         await connector.aclose()

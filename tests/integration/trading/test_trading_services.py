@@ -86,9 +86,18 @@ async def test_positions_with_pnl_after_price_move_then_close(tctx: TCtx) -> Non
         tctx.deps,
         t.user_id,
         t.account_id,
-        ticket(type="market", size="10", leverage="10", margin_mode="isolated"),
+        ticket(
+            type="market",
+            size="10",
+            leverage="10",
+            margin_mode="isolated",
+            take_profit="4200",
+            stop_loss="2800",
+        ),
     )
     assert opened.status == "placed", opened
+    preset = await intent(tctx, t.user_id, t.account_id, opened.client_order_id)
+    assert (preset.take_profit, preset.stop_loss) == (Decimal("4200"), Decimal("2800"))
     tctx.sandbox.admin.set_price(ETH, "3600")
     snap = await portfolio.account_snapshot(tctx.deps, t.user_id, t.account_id)
     (view,) = snap.positions
