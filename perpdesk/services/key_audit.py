@@ -48,6 +48,8 @@ class Audit:
             "balances": [balance_dict(b) for b in self.balances],
             "permissions": sorted(p.value for p in self.permissions),
             "ip_whitelist": list(self.ip_whitelist) if self.ip_whitelist is not None else None,
+            # the key owner's own BitMart account id (CID): the API Whitelist Request asks for it
+            "exchange_account_id": self.account_id if self.verdict is not Verdict.REFUSED else None,
         }
 
 

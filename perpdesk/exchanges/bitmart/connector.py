@@ -58,6 +58,7 @@ BITMART_INFO = ExchangeInfo(
 )
 
 P = "/contract/private/"
+SUBMIT = P + "submit-order"
 
 
 def new_client_order_id() -> str:
@@ -191,7 +192,7 @@ class BitmartFuturesConnector:
         except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
         try:
-            data = await self._post(P + "submit-order", params, creds, order_endpoint=True)
+            data = await self.rest.call("POST", SUBMIT, params, Auth.SIGNED, creds, order_endpoint=True)
         except MaybeApplied as exc:
             return await self._settle(creds, order.symbol, cid, exc)
         except ExchangeError as exc:

@@ -130,7 +130,8 @@ def check_leverage(inst: Instrument, leverage: Decimal) -> Decimal:
 def submit_params(inst: Instrument, order: OrderRequest,
                   brackets: list[LeverageBracket] | None = None) -> dict[str, Any]:
     """The submit-order body for a valid order, rounded to the contract's grid."""
-    if not CLIENT_ORDER_ID.match(order.client_order_id):
+    cid = order.client_order_id
+    if not (0 < len(cid) < 32 and cid.isascii() and cid.isalnum()):  # = CLIENT_ORDER_ID, faster
         raise invalid("client_order_id", "must be 1-31 letters and digits (BitMart's rule)")
     params: dict[str, Any] = {
         "symbol": inst.symbol,

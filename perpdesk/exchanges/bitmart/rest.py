@@ -180,20 +180,18 @@ class BitmartRest:
         if "x-bm-ratelimit-limit" in headers:
             self.limiter.update(key, group, headers)
         body = response.body
-        code: int | None = None
-        message = ""
-        data: Any = None
         try:
             envelope = orjson.loads(body) if body else None
         except orjson.JSONDecodeError:
             envelope = None
+        if response.status == 200 and type(envelope) is dict and envelope.get("code") == SUCCESS:
+            return envelope.get("data")  # the hot path: one lookup, no error bookkeeping
+        code: int | None = None
+        message = ""
         if isinstance(envelope, dict):
             raw_code = envelope.get("code")
             code = raw_code if isinstance(raw_code, int) else _int_or_none(raw_code)
             message = str(envelope.get("message") or envelope.get("msg") or "")
-            data = envelope.get("data")
-        if response.status == 200 and code == SUCCESS:
-            return data
         if not message:
             message = body[:200].decode("utf-8", "replace") if body else f"HTTP {response.status}"
         error: ExchangeError = to_error(response.status, code, message, order_endpoint=order_endpoint)

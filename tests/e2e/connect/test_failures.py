@@ -147,6 +147,9 @@ async def test_not_whitelisted_then_awaiting_then_active(
     await expect(msg).to_contain_text(
         "Bitmart CID or the account's email address".replace("Bitmart", "BitMart")
     )
+    await expect(msg.locator(".cid")).to_have_text(
+        f"Your BitMart CID (for the API Whitelist Request): {user['uid']}"
+    )
     await expect(window.get_by_role("button", name="Add", exact=True)).to_be_hidden()
     await steps(page, "not-whitelisted")
     assert connect_env.db_counts() == before  # nothing stored until the user chooses to
