@@ -100,6 +100,8 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True, stream: A
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
+        lg.disabled = False  # an earlier dictConfig (uvicorn's default) may have disabled it
+        lg.setLevel(logging.NOTSET)  # the root level decides
     for name in ("alembic", "httpx", "httpcore"):  # chatty at INFO; their warnings still show
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     return handler

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # Runs the demo: the platform and the BitMart Futures sandbox, SQLite, no configuration.
-source "$(dirname "$0")/_env.sh" --no-dev --inexact
+PERPDESK_UV_SYNC_ARGS="--no-dev --inexact" source "$(dirname "$0")/_env.sh"
 exec perpdesk demo "$@"
