@@ -40,6 +40,7 @@ def setup(app: FastAPI) -> None:
         if settler is not None:
             await settler.stop()
 
+    app.state.nav_links.append(("Portfolio", "/portfolio"))
     services.on_startup.append(_start)
     services.on_shutdown.append(_stop)  # run in reverse: before the accounts' stop closes connectors
     app.include_router(api.router)
