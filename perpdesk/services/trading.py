@@ -11,8 +11,6 @@ so a bad ticket gets an InputError naming the field, and nothing is sent or stor
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -47,6 +45,7 @@ from perpdesk.core.models import (
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.accounts import open_credentials
+from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
@@ -511,34 +510,21 @@ async def settle_due(deps: AccountsDeps, *, min_age: timedelta = timedelta(secon
     return final
 
 
-class IntentSettler:
+class IntentSettler(PeriodicTask):
     """Background task: settles unknown order outcomes by client order id, every `interval_s`."""
 
+    name = "perpdesk-intent-settler"
+
     def __init__(self, deps: AccountsDeps, interval_s: float = 15.0) -> None:
+        super().__init__()
         self.deps = deps
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._interval_s = interval_s
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="perpdesk-intent-settler")
+    async def run_pass(self) -> int:
+        return await settle_due(self.deps)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await settle_due(self.deps)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("settling order intents failed")
-            await asyncio.sleep(self.interval_s)
+    def interval_s(self) -> float:
+        return self._interval_s
 
 
 # --- orders -----------------------------------------------------------------------------------

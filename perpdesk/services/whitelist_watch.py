@@ -8,11 +8,10 @@ exchange lets it trade. The same pass also runs Fast Connect recovery (revoking 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from perpdesk.services import accounts, fast_connect
+from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.base import utcnow
 
@@ -34,35 +33,19 @@ async def run_once(deps: AccountsDeps) -> int:
     return len(due)
 
 
-class WhitelistWatcher:
-    def __init__(self, deps: AccountsDeps) -> None:
-        self.deps = deps
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+class WhitelistWatcher(PeriodicTask):
+    name = "perpdesk-whitelist-watch"
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="perpdesk-whitelist-watch")
+    def __init__(self, deps: AccountsDeps) -> None:
+        super().__init__()
+        self.deps = deps
 
     def wake(self) -> None:
         """Run a pass now (e.g. right after an account was saved as awaiting whitelisting)."""
-        self._wake.set()
+        super().wake()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def run_pass(self) -> int:
+        return await run_once(self.deps)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await run_once(self.deps)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("whitelist watch pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.deps.watch_interval_s)
-            self._wake.clear()
+    def interval_s(self) -> float:
+        return self.deps.watch_interval_s

@@ -254,15 +254,16 @@ async def run_demo(
     platform_task: asyncio.Task[None] | None = None
     try:
         await _wait_started(sandbox_server, sandbox_task, "the sandbox")
-        settings = load_settings(
-            data_dir=data_dir,
-            host=host,
-            port=port,
-            bitmart_api_url=sandbox_url,
-            bitmart_web_url=sandbox_url,
-            bitmart_ws_url=f"ws://{host}:{sandbox_port}/user?protocol=1.1",
-            egress_ips=["127.0.0.1"],
-        )
+        to_sandbox: dict[str, Any] = {
+            "data_dir": data_dir,
+            "host": host,
+            "port": port,
+            "bitmart_api_url": sandbox_url,
+            "bitmart_web_url": sandbox_url,
+            "bitmart_ws_url": f"ws://{host}:{sandbox_port}/user?protocol=1.1",
+            "egress_ips": ["127.0.0.1"],
+        }
+        settings = load_settings(**to_sandbox)
         await _seed_sandbox(
             sandbox_url,
             state["sandbox_admin_token"],
@@ -270,14 +271,9 @@ async def run_demo(
             settings.fast_connect_redirect_uri,
             settings.egress_ips,
         )
+        # again, now with the OAuth client the seeding registered
         settings = load_settings(
-            data_dir=data_dir,
-            host=host,
-            port=port,
-            bitmart_api_url=sandbox_url,
-            bitmart_web_url=sandbox_url,
-            bitmart_ws_url=f"ws://{host}:{sandbox_port}/user?protocol=1.1",
-            egress_ips=["127.0.0.1"],
+            **to_sandbox,
             fast_connect_client_id=state["oauth"]["client_id"],
             fast_connect_client_secret=state["oauth"]["client_secret"],
         )

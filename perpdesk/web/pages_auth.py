@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.web import auth
-from perpdesk.web.deps import CurrentUserDep, OptionalUserDep, ServicesDep
+from perpdesk.web.deps import CurrentUser, CurrentUserDep, OptionalUserDep, ServicesDep
+from perpdesk.web.services import Services
 from perpdesk.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +34,22 @@ def _client(request: Request) -> str:
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+async def _start_session_to(
+    services: Services, request: Request, target: str, user_id: str, *, mfa_pending: bool = False
+) -> Response:
+    """Redirect to `target` with a new session cookie (a 2FA-pending one when mfa_pending)."""
+    response = _see_other(target)
+    await auth.start_session(services, request, response, user_id, mfa_pending=mfa_pending)
+    return response
+
+
+def _signed_out_form(request: Request, user: CurrentUser | None, next: str, template: str) -> Response:
+    """Sign-in and sign-up pages: someone already signed in goes on to where they were headed."""
+    if user is not None:
+        return _see_other(safe_next(next))
+    return render(request, template, next=safe_next(next), email="")
 
 
 FIELD_LABELS = {
@@ -63,9 +80,7 @@ async def home(request: Request, user: CurrentUserDep) -> Response:
 
 @router.get("/signin")
 async def signin_page(request: Request, user: OptionalUserDep, next: str = "/") -> Response:
-    if user is not None:
-        return _see_other(safe_next(next))
-    return render(request, "signin.html", next=safe_next(next), email="")
+    return _signed_out_form(request, user, next, "signin.html")
 
 
 @router.post("/signin")
@@ -81,12 +96,9 @@ async def signin_submit(
         status = 429 if isinstance(exc, auth.TooManyAttempts) else 400
         return render(request, "signin.html", status, next=target, email=email, **_error_ctx(exc))
     if user.totp_enabled:
-        response = _see_other(f"/signin/2fa?next={quote(target, safe='/')}")
-        await auth.start_session(services, request, response, user.id, mfa_pending=True)
-        return response
-    response = _see_other(target)
-    await auth.start_session(services, request, response, user.id, mfa_pending=False)
-    return response
+        mfa_url = f"/signin/2fa?next={quote(target, safe='/')}"
+        return await _start_session_to(services, request, mfa_url, user.id, mfa_pending=True)
+    return await _start_session_to(services, request, target, user.id)
 
 
 @router.get("/signin/2fa")
@@ -115,16 +127,12 @@ async def signin_2fa_submit(
     except PerpdeskError as exc:
         return render(request, "signin_2fa.html", 400, next=target, **_error_ctx(exc))
     throttle.clear(f"mfa:{user_id}")
-    response = _see_other(target)
-    await auth.start_session(services, request, response, user_id, mfa_pending=False)
-    return response
+    return await _start_session_to(services, request, target, user_id)
 
 
 @router.get("/signup")
 async def signup_page(request: Request, user: OptionalUserDep, next: str = "/") -> Response:
-    if user is not None:
-        return _see_other(safe_next(next))
-    return render(request, "signup.html", next=safe_next(next), email="")
+    return _signed_out_form(request, user, next, "signup.html")
 
 
 @router.post("/signup")
@@ -145,9 +153,7 @@ async def signup_submit(
         user = await auth.sign_up(services, email, password)
     except PerpdeskError as exc:
         return render(request, "signup.html", 400, next=target, email=email, **_error_ctx(exc))
-    response = _see_other(target)
-    await auth.start_session(services, request, response, user.id, mfa_pending=False)
-    return response
+    return await _start_session_to(services, request, target, user.id)
 
 
 @router.post("/profile/signout-others")
@@ -175,12 +181,15 @@ def _qr(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
 
 
+async def _pending_totp_ctx(services: Services, user: CurrentUser) -> dict[str, Any]:
+    """The enrolment in progress (seed and QR code), if there is one."""
+    pending = await auth.pending_totp_uri(services, user)
+    return {"totp_seed": pending[0], "totp_qr": _qr(pending[1])} if pending else {}
+
+
 @router.get("/profile")
 async def profile(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
-    pending = None if user.totp_enabled else await auth.pending_totp_uri(services, user)
-    ctx: dict[str, Any] = {}
-    if pending:
-        ctx = {"totp_seed": pending[0], "totp_qr": _qr(pending[1])}
+    ctx = {} if user.totp_enabled else await _pending_totp_ctx(services, user)
     return render(request, "profile.html", **ctx)
 
 
@@ -199,8 +208,7 @@ async def totp_confirm(
     try:
         await auth.confirm_totp(services, user, code)
     except PerpdeskError as exc:
-        pending = await auth.pending_totp_uri(services, user)
-        extra = {"totp_seed": pending[0], "totp_qr": _qr(pending[1])} if pending else {}
+        extra = await _pending_totp_ctx(services, user)
         return render(request, "profile.html", 400, **extra, **_error_ctx(exc))
     return _see_other("/profile?totp=enabled")
 

@@ -27,13 +27,17 @@ Endpoint -> method:
   transaction-history transaction_history | submit-plan-order submit_plan_order |
   cancel-plan-order cancel_plan_order | current-plan-order current_plan_orders |
   submit-tp-sl-order submit_tp_sl_order | modify-tp-sl-order modify_tp_sl_order |
-  close-all-position close_all_position
+  modify-plan-order modify_plan_order | modify-preset-plan-order modify_preset_plan_order |
+  submit-trail-order submit_trail_order | cancel-trail-order cancel_trail_order |
+  close-all-position close_all_position (position_side long/short or both)
   /spot/v1/wallet spot_wallet | /account/v1/wallet account_wallet |
   /account/v1/transfer-contract transfer_contract |
   /account/v1/transfer-contract-list transfer_contract_list
   admin/pages: ensure_account, deposit, set_price, mark_price, last_price, symbols, figures,
-  replay_prices / load_price_file (queued marks played one per tick), price_walk (bool: freeze
-  the seeded random walk; set_price and replays still move prices)
+  replay_prices / load_price_file / queue_price_lines / parse_price_lines (queued marks played
+  one per tick; a file or batch is checked whole first), queued_prices, clear_replay,
+  price_walk (bool: freeze the seeded random walk; set_price and replays still move prices).
+  The walk's RNG state is persisted (doc kind "rng") so a restart continues the sequence.
 """
 
 from __future__ import annotations

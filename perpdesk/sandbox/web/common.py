@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,23 @@ def sign_in_required(state: WebState, request: Request, session: BrowserSession 
     session.next_url = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     state.sessions.save(session)
     return redirect(state, "/sign-in", session)
+
+
+PageHandler = Callable[[Request, BrowserSession, UserView], Awaitable[Response]]
+
+
+def signed_in(state: WebState) -> Callable[[PageHandler], Callable[[Request], Awaitable[Response]]]:
+    """A page for signed-in users only: others go to Sign In and come back here after."""
+
+    def wrap(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            session, user = await current_user(state, request)
+            if session is None or user is None:
+                return sign_in_required(state, request, session)
+            return await handler(request, session, user)
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    return wrap

@@ -12,11 +12,10 @@ from perpdesk.sandbox.engine import EngineError
 from perpdesk.sandbox.web.backend import UserView
 from perpdesk.sandbox.web.common import (
     WebState,
-    current_user,
     form_data,
     redirect,
     render,
-    sign_in_required,
+    signed_in,
 )
 from perpdesk.sandbox.web.sessions import BrowserSession
 
@@ -52,16 +51,12 @@ def routes(state: WebState) -> list[BaseRoute]:
         return render(state, request, "assets.html", session=session, user=user,
                       status_code=400 if context["errors"] else 200, **context)
 
-    async def assets(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def assets(request: Request, session: BrowserSession, user: UserView) -> Response:
         return await _assets(request, session, user)
 
-    async def deposit(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def deposit(request: Request, session: BrowserSession, user: UserView) -> Response:
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
             return redirect(state, "/assets", session)
@@ -74,10 +69,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         await state.backend.deposit(user.uid, currency, amount)
         return redirect(state, "/assets?done=deposit", session)
 
-    async def transfer(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def transfer(request: Request, session: BrowserSession, user: UserView) -> Response:
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
             return redirect(state, "/assets", session)
@@ -94,10 +87,8 @@ def routes(state: WebState) -> list[BaseRoute]:
                                  errors={"transfer": f"Transfer amount: {exc.message}"})
         return redirect(state, "/assets?done=transfer", session)
 
-    async def whitelist_request(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def whitelist_request(request: Request, session: BrowserSession, user: UserView) -> Response:
         errors: dict[str, str] = {}
         form: dict[str, str] = {}
         if request.method == "POST":

@@ -11,12 +11,11 @@ from perpdesk.sandbox.identity import IdentityError, validate_memo
 from perpdesk.sandbox.web.backend import KeyView, UserView
 from perpdesk.sandbox.web.common import (
     WebState,
-    current_user,
     form_data,
     mask_email,
     redirect,
     render,
-    sign_in_required,
+    signed_in,
     totp_ok,
 )
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
@@ -57,17 +56,13 @@ def routes(state: WebState) -> list[BaseRoute]:
         return render(state, request, "api_management.html", session=session, user=user,
                       status_code=status, **context)
 
-    async def management(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def management(request: Request, session: BrowserSession, user: UserView) -> Response:
         return await _page(request, session, user)
 
-    async def create(request: Request) -> Response:
+    @signed_in(state)
+    async def create(request: Request, session: BrowserSession, user: UserView) -> Response:
         """First Submit: validate the form, then ask for the email and authenticator codes."""
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
             return render(state, request, "error.html", session=session, user=user, status_code=403,
@@ -80,11 +75,9 @@ def routes(state: WebState) -> list[BaseRoute]:
         return render(state, request, "api_verify.html", session=session, user=user, draft=draft,
                       toggles=TOGGLES, email=mask_email(user.email), errors={}, notice="", form={})
 
-    async def create_verify(request: Request) -> Response:
+    @signed_in(state)
+    async def create_verify(request: Request, session: BrowserSession, user: UserView) -> Response:
         """Send (email code) or Submit (both codes) on the verification step; Submit creates the key."""
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
         form = await form_data(request)
         draft = session.drafts.get("create_key")
         if not state.sessions.csrf_ok(session, form.get("csrf_token")) or not draft:
@@ -133,10 +126,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         key = await state.backend.key(request.path_params["api_key"])
         return key if key is not None and key.uid == user.uid else None
 
-    async def edit(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def edit(request: Request, session: BrowserSession, user: UserView) -> Response:
         key = await _own_key(request, user)
         if key is None:
             return render(state, request, "error.html", session=session, user=user, status_code=404,
@@ -169,10 +160,8 @@ def routes(state: WebState) -> list[BaseRoute]:
                           toggles=TOGGLES, form=form, errors=errors, status_code=400)
         return redirect(state, "/api-config?updated=" + key.api_key[-6:], session)
 
-    async def delete(request: Request) -> Response:
-        session, user = await current_user(state, request)
-        if session is None or user is None:
-            return sign_in_required(state, request, session)
+    @signed_in(state)
+    async def delete(request: Request, session: BrowserSession, user: UserView) -> Response:
         data = await form_data(request)
         key = await _own_key(request, user)
         if key is not None and state.sessions.csrf_ok(session, data.get("csrf_token")):

@@ -63,6 +63,10 @@ def _input(exc: InputError) -> JSONResponse:
     return JSONResponse({"error": data}, status_code=422)
 
 
+def _error(exc: InputError | ConnectRefused) -> JSONResponse:
+    return _input(exc) if isinstance(exc, InputError) else _refused(exc)
+
+
 def _exchange(value: str) -> str:
     ids = {c.id for c in choices() if c.supported}
     if value not in ids:
@@ -110,10 +114,8 @@ async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
         exchange = _exchange(body.exchange)
         creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
         result = await connect_manual.inspect(deps, user.id, creds, exchange)
-    except InputError as exc:
-        return _input(exc)
-    except ConnectRefused as exc:
-        return _refused(exc)
+    except (InputError, ConnectRefused) as exc:
+        return _error(exc)
     return JSONResponse(result.to_dict(), status_code=200)
 
 
@@ -131,10 +133,8 @@ async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep
             accept_awaiting_whitelist=body.accept_awaiting_whitelist,
             exchange=exchange,
         )
-    except InputError as exc:
-        return _input(exc)
-    except ConnectRefused as exc:
-        return _refused(exc)
+    except (InputError, ConnectRefused) as exc:
+        return _error(exc)
     if account.status == "awaiting_whitelist":
         wake_watcher(request)
     return JSONResponse(
@@ -189,10 +189,8 @@ async def replace(
     try:
         creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
         acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
-    except InputError as exc:
-        return _input(exc)
-    except ConnectRefused as exc:
-        return _refused(exc)
+    except (InputError, ConnectRefused) as exc:
+        return _error(exc)
     if acc.status == "awaiting_whitelist":
         wake_watcher(request)
     return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
@@ -221,10 +219,8 @@ async def fc_start(body: FastConnectIn, user: CurrentUserDep, deps: DepsDep) -> 
             enable_futures=body.enable_futures,
             exchange=exchange,
         )
-    except InputError as exc:
-        return _input(exc)
-    except ConnectRefused as exc:
-        return _refused(exc)
+    except (InputError, ConnectRefused) as exc:
+        return _error(exc)
     return JSONResponse(
         {
             "state": started.state,

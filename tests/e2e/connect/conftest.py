@@ -13,17 +13,17 @@ import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import Screenshots, sign_up_in_browser
 from tests.fixtures.platform import PlatformServer, launch_platform
-from tests.fixtures.sandbox import SandboxServer, free_port
+from tests.fixtures.procs import free_port
+from tests.fixtures.sandbox import SandboxServer
 
 PLATFORM_PASSWORD = "Platform-Passw0rd-42"
 EGRESS_IPS = "127.0.0.1,127.0.0.2"
-ARTIFACTS = Path(__file__).parents[3] / "test-artifacts" / "connect"
 
 
 @dataclass
@@ -122,11 +122,7 @@ async def watched(page: Any, connect_env: ConnectEnv) -> AsyncIterator[Any]:
 
 async def platform_sign_up(page: Any, base: str) -> str:
     """A fresh platform user, signed in inside the page's browser context."""
-    email = f"trader-{secrets.token_hex(4)}@example.com"
-    tok = (await (await page.request.get(base + "/api/auth/csrf")).json())["csrf_token"]
-    body = {"email": email, "password": PLATFORM_PASSWORD}
-    r = await page.request.post(base + "/api/auth/signup", data=body, headers={"X-CSRF-Token": tok})
-    assert r.status == 201, await r.text()  # sign-up also signs in
+    email, _ = await sign_up_in_browser(page, base, PLATFORM_PASSWORD)
     return email
 
 
@@ -136,19 +132,9 @@ async def platform_accounts(page: Any, base: str) -> list[dict[str, Any]]:
     return list((await r.json())["accounts"])
 
 
-class Steps:
-    """Numbered screenshots: test-artifacts/connect/<test>/<NN>-<step>.png."""
-
-    def __init__(self, name: str) -> None:
-        self.dir = ARTIFACTS / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.n = 0
-
-    async def __call__(self, page: Any, step: str) -> None:
-        self.n += 1
-        await page.screenshot(path=str(self.dir / f"{self.n:02d}-{step}.png"), full_page=True)
+Steps = Screenshots  # test-artifacts/connect/<test>/<NN>-<step>.png
 
 
 @pytest.fixture
 def steps(request: pytest.FixtureRequest) -> Steps:
-    return Steps(request.node.name.replace("[", "-").replace("]", ""))
+    return Steps("connect", request.node.name)

@@ -8,6 +8,7 @@ from playwright.async_api import expect
 
 from tests.e2e.connect.bitmart_pages import open_api_management, sign_in, verify_and_submit
 from tests.e2e.connect.conftest import ConnectEnv, Steps, platform_accounts, platform_sign_up
+from tests.e2e.helpers import open_bitmart_window
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +45,7 @@ async def test_manual_connection_brief_steps(watched, connect_env: ConnectEnv, s
         .get_by_role("link", name="Settings", exact=True)
         .click()
     )
-    await perpdesk.get_by_role("button", name="+ Connect Account").click()
-    await perpdesk.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
-    window = perpdesk.get_by_role("dialog", name="Connect Bitmart Futures")
+    window = await open_bitmart_window(perpdesk)
     await window.get_by_role("tab", name="Manual connect").click()
     await expect(window.get_by_role("tab", name="Manual connect")).to_have_attribute("aria-selected", "true")
     await expect(window.get_by_label("Passphrase")).to_be_visible()

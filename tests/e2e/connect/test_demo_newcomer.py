@@ -18,8 +18,8 @@ from playwright.async_api import expect
 
 from tests.e2e.connect.bitmart_pages import sign_in
 from tests.e2e.connect.conftest import Steps
-from tests.fixtures.platform import ROOT
-from tests.fixtures.sandbox import free_port
+from tests.e2e.helpers import open_bitmart_window, start_fast_connect
+from tests.fixtures.procs import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +58,8 @@ async def test_demo_link_then_fast_connect(demo: str, page: Any, steps: Steps) -
     await expect(page.get_by_role("heading", name="Settings > Exchange Account API Keys")).to_be_visible()
     await steps(page, "one-click")
 
-    await page.get_by_role("button", name="+ Connect Account").click()
-    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
-    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
-    await window.get_by_role("switch", name="Enable Futures Account").click()
-    async with page.context.expect_page() as new_tab:
-        await window.get_by_role("button", name="Connect").click()
-    bitmart = await new_tab.value
+    window = await open_bitmart_window(page)
+    bitmart = await start_fast_connect(page, window)
     user = {"email": creds.group(1), "password": creds.group(2), "totp_secret": creds.group(3)}
     await sign_in(bitmart, user)
     await bitmart.get_by_label("Spot Trade").uncheck()

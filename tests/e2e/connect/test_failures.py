@@ -10,15 +10,13 @@ from playwright.async_api import expect
 
 from tests.e2e.connect.bitmart_pages import sign_in
 from tests.e2e.connect.conftest import ConnectEnv, Steps, platform_accounts, platform_sign_up
+from tests.e2e.helpers import open_bitmart_window, start_fast_connect
 
 pytestmark = pytest.mark.e2e
 
 
 async def open_manual(page: Any, base: str) -> Any:
-    await page.goto(base + "/settings/exchange-accounts")
-    await page.get_by_role("button", name="+ Connect Account").click()
-    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
-    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
+    window = await open_bitmart_window(page, base)
     await window.get_by_role("tab", name="Manual connect").click()
     return window
 
@@ -177,15 +175,8 @@ async def test_not_whitelisted_then_awaiting_then_active(
 async def _fast_connect_until_consent(
     page: Any, connect_env: ConnectEnv, user: dict[str, Any]
 ) -> tuple[Any, Any]:
-    base = connect_env.platform.url
-    await page.goto(base + "/settings/exchange-accounts")
-    await page.get_by_role("button", name="+ Connect Account").click()
-    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
-    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
-    await window.get_by_role("switch", name="Enable Futures Account").click()
-    async with page.context.expect_page() as new_tab:
-        await window.get_by_role("button", name="Connect").click()
-    bitmart = await new_tab.value
+    window = await open_bitmart_window(page, connect_env.platform.url)
+    bitmart = await start_fast_connect(page, window)
     await sign_in(bitmart, user)
     await expect(bitmart.get_by_role("button", name="Confirm")).to_be_visible()
     return window, bitmart
@@ -259,14 +250,8 @@ async def test_fast_connect_timeout(
     """Grants live 3 s on this platform: the waiting window says it timed out; nothing is stored."""
     page, base = watched, short_grant_platform.url
     await platform_sign_up(page, base)
-    await page.goto(base + "/settings/exchange-accounts")
-    await page.get_by_role("button", name="+ Connect Account").click()
-    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
-    window = page.get_by_role("dialog", name="Connect Bitmart Futures")
-    await window.get_by_role("switch", name="Enable Futures Account").click()
-    async with page.context.expect_page() as new_tab:
-        await window.get_by_role("button", name="Connect").click()
-    bitmart = await new_tab.value
+    window = await open_bitmart_window(page, base)
+    bitmart = await start_fast_connect(page, window)
     await expect(bitmart.get_by_label("Email")).to_be_visible()  # the user walks away here
     alert = window.get_by_role("alert")
     await expect(alert).to_contain_text("Fast Connect timed out", timeout=15_000)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.sandbox import SandboxServer
 
 PASSWORD = "Trader-Passw0rd-42"
-ARTIFACTS = Path(__file__).parents[3] / "test-artifacts" / "trading"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.trading.conftest import ARTIFACTS, PASSWORD
+from tests.e2e.helpers import Screenshots, sign_up_in_browser
+from tests.e2e.trading.conftest import PASSWORD
 from tests.fixtures.platform import PlatformServer
 from tests.fixtures.sandbox import SandboxServer
 
@@ -19,25 +20,8 @@ pytestmark = pytest.mark.e2e
 ETH = "ETHUSDT"
 
 
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.dir = ARTIFACTS / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.n = 0
-
-    async def __call__(self, page: Any, step: str) -> None:
-        self.n += 1
-        await page.screenshot(path=str(self.dir / f"{self.n:02d}-{step}.png"), full_page=True)
-
-
 async def sign_up_and_connect(page: Any, base: str, sandbox: SandboxServer) -> tuple[str, dict[str, Any]]:
-    tok = (await (await page.request.get(base + "/api/auth/csrf")).json())["csrf_token"]
-    headers = {"X-CSRF-Token": tok}
-    email = f"trader-{secrets.token_hex(4)}@example.com"
-    r = await page.request.post(
-        base + "/api/auth/signup", data={"email": email, "password": PASSWORD}, headers=headers
-    )
-    assert r.status == 201, await r.text()
+    _, headers = await sign_up_in_browser(page, base, PASSWORD)
     bm = sandbox.admin.create_user(futures_deposit={"USDT": "5000"})
     key = sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
     body = {
@@ -54,7 +38,7 @@ async def sign_up_and_connect(page: Any, base: str, sandbox: SandboxServer) -> t
 async def test_place_and_cancel_an_order_from_the_trade_page(
     page: Any, trading_platform: PlatformServer, sandbox: SandboxServer
 ) -> None:
-    shot = Shots("place-and-cancel")
+    shot = Screenshots("trading", "place-and-cancel")
     base = trading_platform.url
     account_id, key = await sign_up_and_connect(page, base, sandbox)
     sandbox.admin.set_price(ETH, "3500")

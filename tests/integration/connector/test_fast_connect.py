@@ -18,7 +18,7 @@ from perpdesk.exchanges.bitmart import (
     pkce_verifier,
 )
 from perpdesk.exchanges.bitmart.fast_connect import FastConnectFailed
-from tests.fixtures.sandbox import free_port
+from tests.fixtures.procs import free_port
 from tests.integration.sandbox_oauth.flow import consent, signed_in_client
 
 

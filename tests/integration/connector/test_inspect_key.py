@@ -100,7 +100,7 @@ async def test_inspection_costs_one_round_trip_of_three_calls_once_the_clock_is_
 
 
 async def test_exchange_down_is_reported_not_guessed() -> None:
-    from tests.fixtures.sandbox import free_port
+    from tests.fixtures.procs import free_port
 
     conn = BitmartFuturesConnector(f"http://127.0.0.1:{free_port()}", timeout_s=1)
     try:

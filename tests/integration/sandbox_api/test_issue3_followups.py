@@ -178,3 +178,48 @@ def test_cli_freeze_and_replay_prices(market: SandboxServer, tmp_path: Path) -> 
     assert r.exit_code == 2
     r = runner.invoke(cli_app, [*base, "freeze-prices", "--unfreeze", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["price_walk"] is True
+
+
+async def test_modify_limit_order_is_pushed_on_the_websocket(sandbox: SandboxServer) -> None:
+    import asyncio
+    import hashlib
+    import hmac
+    import time
+
+    import websockets
+
+    _, key = new_trader(sandbox)
+    sdk = contract(sandbox, key)
+    ts = str(int(time.time() * 1000))
+    sign = hmac.new(key["secret_key"].encode(), f"{ts}#{key['memo']}#bitmart.WebSocket".encode(),
+                    hashlib.sha256).hexdigest()  # fmt: skip
+    async with websockets.connect(sandbox.ws_url + "/user?protocol=1.1") as ws:
+
+        async def recv(want: Any) -> dict[str, Any]:
+            async with asyncio.timeout(10):
+                while True:
+                    message = json.loads(await ws.recv())
+                    if want(message):
+                        return dict(message)
+
+        await ws.send(json.dumps({"action": "access", "args": [key["api_key"], ts, sign, "web"]}))
+        assert (await recv(lambda m: m.get("action") == "access"))["success"] is True
+        await ws.send(json.dumps({"action": "subscribe", "args": ["futures/order"]}))
+        await recv(lambda m: m.get("group") == "futures/order" and "success" in m)
+        low = px(mark(sandbox) * Decimal("0.8"))
+        lower = px(mark(sandbox) * Decimal("0.79"))
+        placed = await asyncio.to_thread(
+            sdk.post_submit_order, contract_symbol=SYMBOL, client_order_id="wsmod1", side=1, type="limit",
+            price=low, size=2, leverage="5", open_type="cross",
+        )  # fmt: skip
+        oid = str(placed[0]["data"]["order_id"])
+        await asyncio.to_thread(sdk.post_modify_limit_order, SYMBOL, order_id=oid, price=lower, size=3)
+
+        def amended(m: dict[str, Any]) -> bool:
+            return m.get("group") == "futures/order" and any(
+                i["order"]["order_id"] == oid and i["order"]["price"] == lower for i in m["data"]
+            )
+
+        pushed = next(i for i in (await recv(amended))["data"] if i["order"]["order_id"] == oid)
+        assert (pushed["action"], pushed["order"]["size"], pushed["order"]["state"]) == (2, "3", 2)
+        await asyncio.to_thread(sdk.post_cancel_order, SYMBOL, order_id=oid)

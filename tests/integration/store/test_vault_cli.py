@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pyotp
 
-from tests.fixtures.platform import ROOT, PlatformServer
+from tests.fixtures.platform import PlatformServer
+from tests.fixtures.procs import ROOT
 
 PASSWORD = "rotate-pass-123456"
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import httpx
 import pyotp
 
-from tests.fixtures.platform import ROOT
-from tests.fixtures.sandbox import free_port
+from tests.fixtures.procs import ROOT, free_port
 
 
 def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 150.0) -> str:

@@ -18,7 +18,8 @@ import httpx
 import pyotp
 import pytest
 
-from tests.fixtures.platform import ROOT, PlatformServer
+from tests.fixtures.platform import PlatformServer
+from tests.fixtures.procs import ROOT
 
 PASSWORD = "correct-horse-battery-9"
 

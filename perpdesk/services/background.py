@@ -1,0 +1,52 @@
+"""A background loop that runs one pass every interval, started and stopped in the web app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicTask:
+    """Subclasses give `name`, `run_pass()` and `interval_s()`. A failing pass is logged and the
+    loop goes on (the next pass may well succeed); `wake()` runs the next pass now."""
+
+    name = "perpdesk-periodic"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def run_pass(self) -> object:
+        raise NotImplementedError
+
+    def interval_s(self) -> float:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_pass()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: pass failed", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s())
+            self._wake.clear()

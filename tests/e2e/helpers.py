@@ -1,0 +1,57 @@
+"""Steps the platform's browser tests share: numbered screenshots, a fresh signed-in user, and the
+way into the Connect Bitmart Futures window (with the Fast Connect tab it opens at BitMart)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class Screenshots:
+    """Numbered full-page screenshots: test-artifacts/<area>/<name>/<NN>-<step>.png."""
+
+    def __init__(self, area: str, name: str) -> None:
+        self.dir = ARTIFACTS / area / name.replace("[", "-").replace("]", "")
+        self.n = 0
+
+    async def __call__(self, page: Any, step: str) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.n += 1
+        await page.screenshot(path=str(self.dir / f"{self.n:02d}-{step}.png"), full_page=True)
+
+
+async def csrf_headers(page: Any, base: str) -> dict[str, str]:
+    tok = (await (await page.request.get(base + "/api/auth/csrf")).json())["csrf_token"]
+    return {"X-CSRF-Token": tok}
+
+
+async def sign_up_in_browser(page: Any, base: str, password: str) -> tuple[str, dict[str, str]]:
+    """A fresh platform user, signed in inside the page's browser context (sign-up also signs in).
+    Returns the email and the CSRF header for further API calls from that context."""
+    headers = await csrf_headers(page, base)
+    email = f"trader-{secrets.token_hex(4)}@example.com"
+    body = {"email": email, "password": password}
+    r = await page.request.post(base + "/api/auth/signup", data=body, headers=headers)
+    assert r.status == 201, await r.text()
+    return email, headers
+
+
+async def open_bitmart_window(page: Any, base: str | None = None) -> Any:
+    """+ Connect Account, Bitmart under Futures only: the Connect Bitmart Futures window.
+    With `base`, goes to Settings > Exchange Account API Keys first."""
+    if base is not None:
+        await page.goto(base + "/settings/exchange-accounts")
+    await page.get_by_role("button", name="+ Connect Account").click()
+    await page.get_by_role("group", name="Futures only").get_by_role("button", name="Bitmart").click()
+    return page.get_by_role("dialog", name="Connect Bitmart Futures")
+
+
+async def start_fast_connect(page: Any, window: Any) -> Any:
+    """Enable Futures Account, Connect: returns the BitMart tab that opens."""
+    await window.get_by_role("switch", name="Enable Futures Account").click()
+    async with page.context.expect_page() as new_tab:
+        await window.get_by_role("button", name="Connect").click()
+    return await new_tab.value
