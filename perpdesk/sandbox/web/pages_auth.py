@@ -21,7 +21,7 @@ from perpdesk.sandbox.web.common import (
     render,
     totp_ok,
 )
-from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S
+from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S, BrowserSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -41,6 +41,17 @@ def routes(state: WebState) -> list[BaseRoute]:
     async def home(request: Request) -> Response:
         session, user = await current_user(state, request)
         return render(state, request, "home.html", session=session, user=user)
+
+    async def _signed_in_now(session: BrowserSession, uid: str) -> Response:
+        """Both factors passed: a fresh session id (no fixation), then on to where the user was headed."""
+        session.pending_uid = None
+        session.uid = uid
+        session = state.sessions.rotate(session)
+        target = session.next_url or "/api-config"
+        session.next_url = None
+        state.sessions.save(session)
+        await state.ctx.persist.flush()  # a signed-in session survives a restart
+        return redirect(state, target, session)
 
     # -- Sign Up ------------------------------------------------------------------------------
     async def sign_up(request: Request) -> Response:
@@ -89,14 +100,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             elif totp_ok(user.totp_secret, form.get("code", "")):
                 state.enrolment_pending.discard(user.uid)
                 state.ctx.persist.delete(ENROLMENT_KIND, user.uid)
-                session.pending_uid = None
-                session.uid = user.uid
-                session = state.sessions.rotate(session)
-                target = session.next_url or "/api-config"
-                session.next_url = None
-                state.sessions.save(session)
-                await state.ctx.persist.flush()  # a signed-in session survives a restart
-                return redirect(state, target, session)
+                return await _signed_in_now(session, user.uid)
             else:
                 error = ("Google Authenticator code: the code is not correct. Enter the 6-digit code "
                          "your app shows now for this account.")
@@ -158,14 +162,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                 ok = (totp_ok(user.totp_secret, code) if method == "authenticator"
                       else state.codes.check(user.uid, "sign-in", code))
                 if ok:
-                    session.pending_uid = None
-                    session.uid = user.uid
-                    session = state.sessions.rotate(session)
-                    target = session.next_url or "/api-config"
-                    session.next_url = None
-                    state.sessions.save(session)
-                    await state.ctx.persist.flush()  # a signed-in session survives a restart
-                    return redirect(state, target, session)
+                    return await _signed_in_now(session, user.uid)
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
                     session.pending_uid = None
