@@ -42,7 +42,11 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
 async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) -> None:
     """Serve in the running loop until cancelled; cancelling shuts down gracefully (the engine
     stops, state is flushed to disk, the port is released) before the cancellation propagates."""
-    server = uvicorn.Server(uvicorn_config(config, app))
+    from perpdesk.sandbox.api.transport import CoalescingProtocol  # it builds on _Protocol above
+
+    uv_config = uvicorn_config(config, app)
+    uv_config.http = CoalescingProtocol  # one socket write per answer, as `perpdesk sandbox` does
+    server = uvicorn.Server(uv_config)
     task = asyncio.ensure_future(server.serve())
     try:
         await asyncio.shield(task)
