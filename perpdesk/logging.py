@@ -25,11 +25,19 @@ _INLINE_RE = re.compile(
     api_key|master_key|totp|otp_code)[\w-]*|code|state))(?P<sep>["']?\s*[:=]\s*["']?)(?P<val>[^\s,&"'}]+)""",
     re.IGNORECASE | re.VERBOSE,
 )
+# scheme://user:password@host: the password part (database, proxy and broker URLs carry one).
+_URL_PASSWORD_RE = re.compile(r"""(?P<head>\b[a-z][a-z0-9+.-]*://[^\s/:@'"]*:)[^\s/@'"]*@""", re.IGNORECASE)
 _STD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 MASK = "***"
 
 
+def hide_url_password(text: str) -> str:
+    """Mask the password of every user:password@ URL in `text` (user and host stay readable)."""
+    return _URL_PASSWORD_RE.sub(lambda m: f"{m.group('head')}{MASK}@", text)
+
+
 def redact_text(text: str) -> str:
+    text = hide_url_password(text)
     return _INLINE_RE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{MASK}", text)
 
 

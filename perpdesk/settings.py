@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from perpdesk.logging import hide_url_password
+
 ENV_PREFIX = "PERPDESK_"
 
 # Settings whose values are never echoed in error messages.
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         "",
+        repr=False,  # may carry the database password
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db. "
         "Default: a SQLite file under data_dir.",
     )
@@ -75,7 +78,9 @@ class Settings(BaseSettings):
         description="Public IPs the platform calls exchanges from: the IP whitelist shown to users.",
     )
     egress_source_address: str | None = Field(None, description="Local address outgoing calls bind to.")
-    egress_proxy: str | None = Field(None, description="HTTP(S) proxy for outgoing exchange calls.")
+    egress_proxy: str | None = Field(
+        None, repr=False, description="HTTP(S) proxy for outgoing exchange calls."
+    )
     bitmart_api_url: str = Field("https://api-cloud-v2.bitmart.com", description="BitMart REST base URL.")
     bitmart_ws_url: str = Field(
         "wss://openapi-ws-v2.bitmart.com/user?protocol=1.1",
@@ -198,7 +203,7 @@ def load_settings(**overrides: Any) -> Settings:
             if loc:
                 name = env_name(loc[0])
                 shown = "" if loc[0] in SECRET_FIELDS or "input" not in err else f" (got {err['input']!r})"
-                problems.append(f"{name}: {msg}{shown}")
+                problems.append(hide_url_password(f"{name}: {msg}{shown}"))
             else:
-                problems.append(msg)
+                problems.append(hide_url_password(msg))
         raise SettingsError(problems) from None

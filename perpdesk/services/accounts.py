@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -205,23 +205,22 @@ async def refuse_if_duplicate(
     except_id: str | None = None,
 ) -> None:
     """Refuse a key or exchange account that is connected already, by anyone; never say whose."""
-    if api_key is not None:
-        q = select(ExchangeAccount.id).where(
-            ExchangeAccount.api_key_hash == deps.hasher.api_key(exchange, api_key)
-        )
+
+    async def taken(*where: ColumnElement[bool]) -> bool:
+        q = select(ExchangeAccount.id).where(*where)
         if except_id:
             q = q.where(ExchangeAccount.id != except_id)
-        if await s.scalar(q) is not None:
-            raise ConnectRefused(T.DUPLICATE_KEY, status=409)
-    if account_id:
-        q = select(ExchangeAccount.id).where(
-            ExchangeAccount.exchange == exchange,
-            ExchangeAccount.exchange_account_hash == deps.hasher.exchange_account(exchange, account_id),
-        )
-        if except_id:
-            q = q.where(ExchangeAccount.id != except_id)
-        if await s.scalar(q) is not None:
-            raise ConnectRefused(T.DUPLICATE_ACCOUNT, status=409)
+        return await s.scalar(q) is not None
+
+    if api_key is not None and await taken(
+        ExchangeAccount.api_key_hash == deps.hasher.api_key(exchange, api_key)
+    ):
+        raise ConnectRefused(T.DUPLICATE_KEY, status=409)
+    if account_id and await taken(
+        ExchangeAccount.exchange == exchange,
+        ExchangeAccount.exchange_account_hash == deps.hasher.exchange_account(exchange, account_id),
+    ):
+        raise ConnectRefused(T.DUPLICATE_ACCOUNT, status=409)
 
 
 def _status_for(result: Audit) -> str:
@@ -230,7 +229,7 @@ def _status_for(result: Audit) -> str:
     )
 
 
-def _apply_audit(row: ExchangeAccount, result: Audit, deps: AccountsDeps, now: datetime) -> None:
+def _apply_audit(row: ExchangeAccount, result: Audit, now: datetime) -> None:
     row.permissions = sorted(p.value for p in result.permissions)
     row.ip_whitelist = list(result.ip_whitelist) if result.ip_whitelist is not None else None
     row.warnings = [w.code for w in result.warnings]
@@ -288,7 +287,7 @@ async def store_new_account(
             check_attempts=0,
             created_at=now,
         )
-        _apply_audit(row, result, deps, now)
+        _apply_audit(row, result, now)
         if row.status == AccountStatus.AWAITING_WHITELIST.value:
             row.next_check_at = now + deps.recheck_base
             row.last_error = T.NOT_WHITELISTED.code
@@ -406,7 +405,7 @@ async def replace_credentials(
             row.check_attempts = 0
             row.last_error = None if result.verdict is Verdict.OK else T.NOT_WHITELISTED.code
             row.next_check_at = None if result.verdict is Verdict.OK else now + deps.recheck_base
-            _apply_audit(row, result, deps, now)
+            _apply_audit(row, result, now)
             await put_credentials(s, deps.vault, creds, user_id=user_id, account_id=_cred_ref(row.id))
             await audit_log.record(
                 s,
@@ -512,7 +511,7 @@ async def _record_check(
         row = await _own(s, user_id, account_id)
         now = utcnow()
         before = row.status
-        _apply_audit(row, result, deps, now)
+        _apply_audit(row, result, now)
         if result.verdict is Verdict.OK:
             row.status = AccountStatus.ACTIVE.value
             row.last_error = None

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
-from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position, PositionSide
+from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
@@ -63,10 +63,6 @@ class PositionView:
         if margin <= 0:
             return None
         return (self.position.unrealized_pnl / margin * HUNDRED).quantize(Decimal("0.01"))
-
-    @property
-    def close_side_label(self) -> str:
-        return "Sell to close" if self.position.side is PositionSide.LONG else "Buy to close"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(self.position)

@@ -340,10 +340,6 @@ def _placement(row: OrderIntent) -> Placement:
     )
 
 
-def _error_dict(exc: PerpdeskError | None) -> dict[str, str] | None:
-    return exc.to_dict() if exc is not None else None
-
-
 async def _record_intent(
     deps: AccountsDeps, ref: AccountRef, req: OrderRequest, purpose: IntentPurpose
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -178,6 +177,8 @@ async def signout(request: Request, services: ServicesDep) -> Response:
 
 
 def _qr(uri: str) -> str:
+    import segno  # only the 2FA enrolment needs it: kept off the start-up path
+
     return segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
 
 

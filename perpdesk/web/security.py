@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,9 +14,14 @@ from argon2.low_level import Type
 
 # argon2id with the RFC 9106 "second recommended" profile: 64 MiB, 3 passes.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2, type=Type.ID)
-# A hash of a random password: verified against when the email is unknown, so timing does not
-# reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password: verified against when the email is unknown, so timing does not
+    reveal which emails have accounts. Made on first need (in a worker thread), not at import:
+    one argon2id hash costs a start-up a noticeable fraction of a second."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 async def hash_password(password: str) -> str:
@@ -25,7 +31,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

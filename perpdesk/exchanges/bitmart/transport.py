@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import ssl
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import httptools
+
+from perpdesk.logging import hide_url_password
+
+_TIMER_SLACK_S = 0.001
 
 
 class TransportError(Exception):
@@ -83,19 +88,20 @@ class _Conn(asyncio.Protocol):
         "_headers_done",
         "_lost",
         "_parser",
-        "_raw_headers",
         "_waiter",
         "keep_alive",
+        "loop",
         "sent",
         "transport",
     )
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        # the loop it lives on (made inside it): saves a get_running_loop (a getpid) per request
+        self.loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HttpResponse] | None = None
         self._headers: dict[str, str] = {}
-        self._raw_headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
@@ -134,10 +140,10 @@ class _Conn(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._raw_headers.append((name, value))  # decoded once, in on_headers_complete
+        # httptools hands over whole names and values (it joins split packets itself)
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        self._headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers}
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
@@ -170,12 +176,11 @@ class _Conn(asyncio.Protocol):
             and not self.transport.is_closing()
         )
 
-    def start(self, payload: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[HttpResponse]:
+    def start(self, payload: bytes) -> asyncio.Future[HttpResponse]:
         self._headers = {}
-        self._raw_headers = []
         self._body = []
         self._headers_done = False
-        self._waiter = loop.create_future()
+        self._waiter = self.loop.create_future()
         self.sent = True
         assert self.transport is not None
         self.transport.write(payload)
@@ -204,6 +209,17 @@ class _TunnelProtocol(asyncio.Protocol):
             self.done.set_exception(ConnectFailed(f"proxy closed the tunnel ({exc or 'EOF'})"))
 
 
+class _Pool:
+    """One origin's keep-alive connections and its requests in flight (bounded) or waiting."""
+
+    __slots__ = ("busy", "idle", "waiters")
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.idle: deque[_Conn] = deque()
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+
 class HttpClient:
     """Keep-alive connection pools per origin, all bound to one egress (source address or proxy)."""
 
@@ -223,16 +239,21 @@ class HttpClient:
         self._connect_timeout = connect_timeout_s
         self._max_idle = max_idle_per_origin
         self._max_conns = max_connections_per_origin
-        self._busy: dict[Origin, int] = {}  # requests in flight per origin (bounds sockets)
-        self._slot_waiters: dict[Origin, deque[asyncio.Future[None]]] = {}
-        self._idle: dict[Origin, deque[_Conn]] = {}
+        self._pools: dict[Origin, _Pool] = {}
         self._all: set[_Conn] = set()
+        # One timer watches every request's deadline: a timer per request costs uvloop an allocation
+        # and an extra turn of its loop (closing the handle), which is most of a request's overhead.
+        self._deadlines: dict[asyncio.Future[HttpResponse], tuple[float, float]] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._watchdog_at = math.inf
+        self._watchdog_loop: asyncio.AbstractEventLoop | None = None
         self._proxy: Origin | None = None
         self._proxy_auth: str | None = None
         if proxy:
             parts = urlsplit(proxy)
             if parts.scheme != "http" or not parts.hostname:
-                raise ValueError(f"proxy must be http://[user:pass@]host:port, got {proxy!r}")
+                shown = hide_url_password(proxy)  # the proxy's password stays out of the message
+                raise ValueError(f"proxy must be http://[user:pass@]host:port, got {shown!r}")
             self._proxy = Origin("http", parts.hostname, parts.port or 8080)
             if parts.username is not None:
                 token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -299,63 +320,91 @@ class HttpClient:
 
     async def request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
         """Send a fully serialised request and read its response on a pooled connection."""
-        busy = self._busy.get(origin, 0)
-        while busy >= self._max_conns:  # rare: wait for a slot (no await at all on the fast path)
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._slot_waiters.setdefault(origin, deque()).append(waiter)
-            await waiter
-            busy = self._busy.get(origin, 0)
-        self._busy[origin] = busy + 1
+        pool = self._pools.get(origin)  # one lookup per request: Origin's hash is Python code
+        if pool is None:
+            pool = self._pools[origin] = _Pool()
+        while pool.busy >= self._max_conns:  # rare: wait for a slot (no await at all on the fast path)
+            slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            pool.waiters.append(slot)
+            await slot
+        pool.busy += 1
         try:
-            return await self._request(origin, payload, timeout_s)
+            idle = pool.idle
+            conn: _Conn | None = None
+            while idle:
+                candidate = idle.pop()
+                if candidate.usable:
+                    conn = candidate
+                    break
+                self._all.discard(candidate)
+            if conn is None:
+                conn = await self._connect(origin)
+            waiter = conn.start(payload)
+            loop = conn.loop
+            deadline = loop.time() + timeout_s
+            self._deadlines[waiter] = (deadline, timeout_s)
+            if deadline < self._watchdog_at or loop is not self._watchdog_loop:
+                self._arm(loop, deadline)
+            try:
+                response = await waiter
+            except BaseException:
+                conn.close()
+                self._all.discard(conn)
+                raise
+            finally:
+                self._deadlines.pop(waiter, None)
+            if conn.usable and len(idle) < self._max_idle:
+                idle.append(conn)
+            else:
+                conn.close()
+                self._all.discard(conn)
+            return response
         finally:
-            self._busy[origin] -= 1
-            waiting = self._slot_waiters.get(origin)
+            pool.busy -= 1
+            waiting = pool.waiters
             while waiting:
                 nxt = waiting.popleft()
                 if not nxt.done():
                     nxt.set_result(None)
                     break
 
-    async def _request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
-        idle = self._idle.get(origin)
-        conn: _Conn | None = None
-        while idle:
-            candidate = idle.pop()
-            if candidate.usable:
-                conn = candidate
-                break
-            self._all.discard(candidate)
-        if conn is None:
-            conn = await self._connect(origin)
-        loop = asyncio.get_running_loop()
-        waiter = conn.start(payload, loop)
-        handle = loop.call_at(loop.time() + timeout_s, _expire, waiter, timeout_s)
-        try:
-            response = await waiter
-        except BaseException:
-            conn.close()
-            self._all.discard(conn)
-            raise
-        finally:
-            handle.cancel()
-        if conn.usable:
-            pool = self._idle.setdefault(origin, deque())
-            if len(pool) < self._max_idle:
-                pool.append(conn)
-            else:
-                conn.close()
-                self._all.discard(conn)
-        else:
-            conn.close()
-            self._all.discard(conn)
-        return response
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._watchdog is not None and self._watchdog_loop is loop:
+            self._watchdog.cancel()  # (a handle on another, finished loop is simply dropped)
+        self._watchdog = loop.call_at(when, self._watch)
+        self._watchdog_at = when
+        self._watchdog_loop = loop
+
+    def _watch(self) -> None:
+        """Expire the requests past their deadline; sleep until the next deadline, if any."""
+        loop = self._watchdog_loop
+        assert loop is not None
+        self._watchdog = None
+        self._watchdog_at = math.inf
+        # timers may fire a little early (uvloop rounds to the millisecond)
+        now = loop.time() + _TIMER_SLACK_S
+        earliest = math.inf
+        for waiter, (deadline, timeout_s) in list(self._deadlines.items()):
+            if waiter.done():
+                continue  # answered; its request removes it when it resumes
+            if waiter.get_loop() is not loop:
+                del self._deadlines[waiter]  # left behind by a loop that is gone
+            elif deadline <= now:
+                _expire(waiter, timeout_s)
+            elif deadline < earliest:
+                earliest = deadline
+        if earliest != math.inf:
+            self._arm(loop, earliest)
 
     async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+            self._watchdog_at = math.inf
         for conn in list(self._all):
             conn.close()
         self._all.clear()
-        self._idle.clear()
+        self._pools.clear()
         await asyncio.sleep(0)
 
 

@@ -253,13 +253,16 @@ class Backend:
 
 
 class _DummyHasher:
-    """Burns one argon2 verification for unknown emails."""
+    """Burns one argon2 verification for unknown emails. Its hash is made on first use (in the
+    worker thread), not at import, where it would slow every start."""
 
     def __init__(self) -> None:
         self._hasher = PasswordHasher()
-        self._hash = self._hasher.hash(secrets.token_hex(8))
+        self._hash: str | None = None
 
     def verify_dummy(self, password: str) -> None:
+        if self._hash is None:
+            self._hash = self._hasher.hash(secrets.token_hex(8))
         try:
             self._hasher.verify(self._hash, password)
         except Exception:  # noqa: S110 - the outcome is irrelevant, only the time spent

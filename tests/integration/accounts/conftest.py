@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.base import FastConnectProvider
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
-from perpdesk.services.deps import AccountsDeps, KeyHasher
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.repos import UserRepo
-from perpdesk.vault import EnvMasterKey, Vault
+from tests.fixtures.services import accounts_deps
 
 REDIRECT = "http://127.0.0.1:9/settings/exchange-accounts/fast-connect/callback"
 
@@ -59,13 +57,10 @@ async def ctx(
         oauth_client["client_id"],
         oauth_client["client_secret"],
     )
-    deps = AccountsDeps(
-        sessions=db_sessionmaker,
-        vault=Vault(EnvMasterKey(base64.b64encode(os.urandom(32)).decode())),
-        hasher=KeyHasher(secrets.token_bytes(32)),
-        egress_ips=("127.0.0.1",),
-        connector_for=lambda _ex: connector,
-        fast_connect_for=lambda _ex: fc,
+    deps = accounts_deps(
+        db_sessionmaker,
+        connector,
+        fast_connect=fc,
         redirect_uri=REDIRECT,
         recheck_base=timedelta(milliseconds=10),
         recheck_max=timedelta(milliseconds=100),

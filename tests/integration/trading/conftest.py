@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual
-from perpdesk.services.deps import AccountsDeps, KeyHasher
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.repos import UserRepo
-from perpdesk.vault import EnvMasterKey, Vault
+from tests.fixtures.services import accounts_deps
 
 FAULT_PATHS = ("/contract/private/submit-order", "/contract/private/get-open-orders")
 
@@ -59,15 +57,7 @@ class TCtx:
 async def tctx(db_sessionmaker: async_sessionmaker[AsyncSession], sandbox: Any) -> AsyncIterator[TCtx]:
     # settle quickly: one look-up round, no delay (the fault tests count on it)
     connector = BitmartFuturesConnector(sandbox.base_url, timeout_s=5, settle_attempts=1, settle_delay_s=0)
-    deps = AccountsDeps(
-        sessions=db_sessionmaker,
-        vault=Vault(EnvMasterKey(base64.b64encode(os.urandom(32)).decode())),
-        hasher=KeyHasher(secrets.token_bytes(32)),
-        egress_ips=("127.0.0.1",),
-        connector_for=lambda _ex: connector,
-        fast_connect_for=lambda _ex: None,
-        redirect_uri="http://127.0.0.1:9/cb",
-    )
+    deps = accounts_deps(db_sessionmaker, connector)
     try:
         yield TCtx(deps, sandbox, connector)
     finally:

@@ -38,3 +38,10 @@ def test_handler_writes_json_and_redacts_everything() -> None:
     assert lines[0]["password"] == "***"
     assert "ValueError" in lines[1]["exc"]
     assert lines[2]["logger"] == "uvicorn.access"
+
+
+def test_url_passwords_are_masked_in_log_text() -> None:
+    line = "connect to postgresql+asyncpg://perpdesk:db-Passw0rd@127.0.0.1:5432/x failed; proxy http://u:p%40ss@h:1"
+    out = redact_text(line)
+    assert "db-Passw0rd" not in out and "p%40ss" not in out
+    assert "postgresql+asyncpg://perpdesk:***@127.0.0.1:5432/x" in out and "http://u:***@h:1" in out

@@ -87,3 +87,19 @@ def test_secret_values_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("PERPDESK_PORT")
     s = Settings(fast_connect_client_id="bm_1", fast_connect_client_secret="very-secret-client-secret")
     assert "very-secret-client-secret" not in repr(s)
+
+
+def test_url_passwords_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sync driver URL is refused; the message names the variable but hides the password
+    monkeypatch.setenv("PERPDESK_DATABASE_URL", "postgresql://perpdesk:db-Passw0rd@db.internal:5432/perpdesk")
+    with pytest.raises(SettingsError) as exc:
+        load_settings()
+    assert "PERPDESK_DATABASE_URL" in str(exc.value)
+    assert "perpdesk:***@db.internal" in str(exc.value)
+    assert "db-Passw0rd" not in str(exc.value)
+    monkeypatch.delenv("PERPDESK_DATABASE_URL")
+    s = Settings(
+        database_url="postgresql+asyncpg://perpdesk:db-Passw0rd@db.internal/perpdesk",
+        egress_proxy="http://egress:proxy-Passw0rd@10.0.0.1:3128",
+    )
+    assert "db-Passw0rd" not in repr(s) and "proxy-Passw0rd" not in repr(s)
