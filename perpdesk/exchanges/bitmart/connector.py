@@ -186,9 +186,12 @@ class BitmartFuturesConnector:
     async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
         """Placed, rejected (why) or unknown: a timeout is settled by looking the client id up."""
         cid = order.client_order_id
+        markets = self.markets
         try:
-            inst = await self.instrument(order.symbol)
-            params = submit_params(inst, order, self.markets.brackets.get(inst.symbol))
+            inst = markets.get(order.symbol) if markets.fresh else None
+            if inst is None:  # (the cached rules are looked up without a coroutine on the hot path)
+                inst = await self.instrument(order.symbol)
+            params = submit_params(inst, order, markets.brackets.get(inst.symbol))
         except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
         try:

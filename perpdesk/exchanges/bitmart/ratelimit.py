@@ -99,6 +99,17 @@ class RateLimiter:
             self._buckets[(key, group)] = bucket
         return bucket
 
+    def try_acquire(self, key: str, group: str) -> bool:
+        """Take a slot if one is free now (no await); False when the caller must `acquire`."""
+        now = time.monotonic()
+        if now - self._last_sweep > 60.0:
+            self._sweep(now)
+        bucket = self._buckets.get((key, group)) or self.bucket(key, group)
+        if bucket.wait_time(now) > 0:
+            return False
+        bucket.sent.append(now)
+        return True
+
     async def acquire(self, key: str, group: str) -> None:
         now = time.monotonic()
         if now - self._last_sweep > 60.0:

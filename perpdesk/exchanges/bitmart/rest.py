@@ -23,7 +23,7 @@ from perpdesk.core.models import Credentials
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter, group_of
-from perpdesk.exchanges.bitmart.signing import sign
+from perpdesk.exchanges.bitmart.signing import Signer
 from perpdesk.exchanges.bitmart.transport import HttpClient, HttpResponse, Origin, TransportError
 
 USER_AGENT = "perpdesk/0.1"
@@ -71,6 +71,7 @@ class BitmartRest:
         self.limiter = limiter or RateLimiter()
         self.read_retries = read_retries
         self._clock_lock = asyncio.Lock()
+        self._signer = Signer()
         self._prefix = self.origin.url if http.uses_absolute_uri(self.origin) else ""
         self._fixed_headers = (
             f"Host: {self.origin.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
@@ -98,18 +99,18 @@ class BitmartRest:
             qs = query_string(params)
             target = f"{path}?{qs}" if qs else path
             body = b""
-            payload = qs
+            payload = qs.encode()
         else:
             target = path
             body = orjson.dumps(params or {})
-            payload = body.decode()
+            payload = body  # signed as the exact bytes sent
         head = f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._fixed_headers}"
         if auth is not _NONE:
             assert creds is not None
             head += f"X-BM-KEY: {creds.api_key}\r\n"
             if auth is _SIGNED:
                 ts = self.clock.timestamp()
-                signature = sign(creds.secret, ts, creds.passphrase, payload)
+                signature = self._signer.sign(creds.secret, ts, creds.passphrase, payload)
                 head += f"X-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {signature}\r\n"
         if method == "GET":
             return (head + "\r\n").encode()
@@ -138,7 +139,8 @@ class BitmartRest:
         while True:
             if auth is _SIGNED and sync_clock and self.clock.stale:
                 await self.sync_clock()
-            await self.limiter.acquire(key, group)
+            if not self.limiter.try_acquire(key, group):  # the usual case takes a slot without awaiting
+                await self.limiter.acquire(key, group)
             payload = self._serialise(method, path, params, auth, creds)
             try:
                 response = await self.http.request(self.origin, payload, self.timeout_s)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 
 from perpdesk.core.errors import InputError
 from perpdesk.sandbox.context import SandboxContext
@@ -139,7 +139,9 @@ class Backend:
         user = self.identity.user_by_email(email)
         if user is None:
             # Same cost as a real check, so timing does not reveal which emails have accounts.
-            await asyncio.to_thread(_DUMMY_HASHER.verify_dummy, password)
+            like = next(iter(self.identity.users()), None)
+            if like is not None:  # with no user at all there is no address to reveal
+                await asyncio.to_thread(_DUMMY_HASHER.verify_dummy, password, like.password_hash)
             return None
         ok = await self.identity.averify_password(user, password)
         return _user_view(user) if ok else None
@@ -253,16 +255,19 @@ class Backend:
 
 
 class _DummyHasher:
-    """Burns one argon2 verification for unknown emails. Its hash is made on first use (in the
-    worker thread), not at import, where it would slow every start."""
+    """Burns one argon2 verification for unknown emails, with the parameters real users' hashes
+    have (cost follows them, not this hasher's defaults). Its hash is made on first use, in the
+    worker thread, not at import, where it would slow every start."""
 
     def __init__(self) -> None:
-        self._hasher = PasswordHasher()
-        self._hash: str | None = None
+        self._hasher: PasswordHasher | None = None
+        self._hash = ""
 
-    def verify_dummy(self, password: str) -> None:
-        if self._hash is None:
-            self._hash = self._hasher.hash(secrets.token_hex(8))
+    def verify_dummy(self, password: str, like_hash: str) -> None:
+        params = extract_parameters(like_hash)
+        if self._hasher is None or extract_parameters(self._hash) != params:
+            hasher = PasswordHasher.from_parameters(params)
+            self._hasher, self._hash = hasher, hasher.hash(secrets.token_hex(8))
         try:
             self._hasher.verify(self._hash, password)
         except Exception:  # noqa: S110 - the outcome is irrelevant, only the time spent

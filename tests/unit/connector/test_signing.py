@@ -7,7 +7,7 @@ import pytest
 from bitmart.lib.cloud_utils import pre_substring
 from bitmart.lib.cloud_utils import sign as sdk_sign
 
-from perpdesk.exchanges.bitmart.signing import sign, ws_login_sign
+from perpdesk.exchanges.bitmart.signing import Signer, sign, ws_login_sign
 
 # (timestamp, memo, payload, secret) -> X-BM-SIGN, computed once with the SDK and frozen here.
 VECTORS = [
@@ -47,3 +47,23 @@ def test_memo_and_secret_both_change_the_signature() -> None:
     base = sign("secret", "1", "memo", "x")
     assert sign("secret", "1", "memo2", "x") != base
     assert sign("secret2", "1", "memo", "x") != base
+
+
+@pytest.mark.parametrize(("args", "expected"), VECTORS)
+def test_cached_signer_matches_the_vectors(args: tuple[str, str, str, str], expected: str) -> None:
+    ts, memo, payload, secret = args
+    signer = Signer()
+    assert signer.sign(secret, ts, memo, payload.encode()) == expected
+    assert signer.sign(secret, ts, memo, payload.encode()) == expected  # from the kept key schedule
+
+
+@pytest.mark.parametrize("secret", ["", "k" * 63, "k" * 64, "k" * 65, "ü" * 40, "x" * 300])
+def test_cached_signer_matches_the_sdk_at_every_key_length(secret: str) -> None:
+    # RFC 2104 pads keys up to SHA-256's 64-byte block and hashes longer ones first
+    signer = Signer(max_keys=2)
+    for other in ("a", "b", secret):  # the bounded cache is cleared and refilled on the way
+        signer.sign(other, "1", "m", b"{}")
+    body = '{"symbol":"BTCUSDT","size":1}'
+    assert signer.sign(secret, "1700000000000", "memo", body.encode()) == sdk_sign(
+        pre_substring("1700000000000", "memo", body), secret)
+    assert "k" * 10 not in repr(signer) and "x" * 10 not in repr(signer)

@@ -1,0 +1,57 @@
+"""The shared background loop: a failing pass is logged and the loop goes on; wake() runs a pass
+early; stop() ends it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from perpdesk.services.background import PeriodicTask
+
+
+class Counting(PeriodicTask):
+    name = "test-periodic"
+
+    def __init__(self, interval: float, fail_first: bool = False) -> None:
+        super().__init__()
+        self.passes = 0
+        self.fail_first = fail_first
+        self.interval = interval
+        self.ran = asyncio.Event()
+
+    async def run_pass(self) -> int:
+        self.passes += 1
+        self.ran.set()
+        if self.fail_first and self.passes == 1:
+            raise RuntimeError("boom")
+        return self.passes
+
+    def interval_s(self) -> float:
+        return self.interval
+
+
+async def test_a_failing_pass_is_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    task = Counting(interval=0.01, fail_first=True)
+    with caplog.at_level(logging.ERROR, logger="perpdesk.services.background"):
+        task.start()
+        async with asyncio.timeout(5):
+            while task.passes < 3:
+                await asyncio.sleep(0.01)
+        await task.stop()
+    assert "test-periodic: pass failed" in caplog.text
+    assert task._task is None
+
+
+async def test_wake_runs_a_pass_before_the_interval() -> None:
+    task = Counting(interval=3600)
+    task.start()
+    async with asyncio.timeout(5):
+        await task.ran.wait()
+    task.ran.clear()
+    task.wake()
+    async with asyncio.timeout(5):  # long before the hour is up
+        await task.ran.wait()
+    assert task.passes == 2
+    await task.stop()
