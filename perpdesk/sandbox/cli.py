@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 
 app = typer.Typer(help="The local BitMart Futures sandbox exchange.", invoke_without_command=True)
@@ -61,6 +60,8 @@ class AdminClient:
     """Sync client of the admin API (used by the CLI and the test fixture)."""
 
     def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+        import httpx  # here, not at the top: it costs every `perpdesk` command ~0.5 s of imports
+
         self.url = url.rstrip("/")
         self._http = httpx.Client(
             base_url=self.url + "/sandbox-admin",
@@ -105,6 +106,8 @@ def admin(
 
 
 def _run(method: str, path: str, body: dict[str, Any] | None, as_json: bool, **query: Any) -> None:
+    import httpx  # already loaded by AdminClient
+
     client: AdminClient = _state["client"]
     try:
         result = client.call(method, path, body, **query)
