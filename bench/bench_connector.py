@@ -47,28 +47,37 @@ async def _chunk(op: Callable[[int], Awaitable[object]], start: int, n: int) -> 
 
 
 async def compare(title: str, n: int, floor: Callable[[int], Awaitable[object]],
-                  ours: Callable[[int], Awaitable[object]], rounds: int = 10) -> tuple[float, float]:
-    """Interleave floor and connector in rounds (the machine's load hits both alike); return the
-    ratio of the medians and the ratio of the best rounds (timeit's convention: the fastest round
-    is the one least disturbed by other processes)."""
+                  ours: Callable[[int], Awaitable[object]], round_size: int = 50) -> tuple[float, float]:
+    """Interleave floor and connector in short rounds, which goes first alternating (the machine's
+    load and the caches' state hit both alike); return the ratio of the medians and the ratio of
+    the best rounds (timeit's convention: the fastest round is the one least disturbed by other
+    processes). Also printed: the median of each round pair's ratio, the pairs being adjacent in time."""
     for i in range(50):  # warm-up: connections, caches, clock offset
         await floor(-1 - i)
         await ours(-1 - i)
-    per_round = max(1, n // rounds)
+    per_round = max(1, min(round_size, n // 10))
+    rounds = max(10, n // per_round)
     floor_cpu, ours_cpu, floor_wall, ours_wall = [], [], [], []
     for r in range(rounds):
-        c, w = await _chunk(floor, r * per_round, per_round)
-        floor_cpu.append(c)
-        floor_wall.append(w)
-        c, w = await _chunk(ours, r * per_round, per_round)
-        ours_cpu.append(c)
-        ours_wall.append(w)
+        start = r * per_round
+        if r % 2:
+            oc, ow = await _chunk(ours, start, per_round)
+            fc, fw = await _chunk(floor, start, per_round)
+        else:
+            fc, fw = await _chunk(floor, start, per_round)
+            oc, ow = await _chunk(ours, start, per_round)
+        floor_cpu.append(fc)
+        floor_wall.append(fw)
+        ours_cpu.append(oc)
+        ours_wall.append(ow)
     f, o = statistics.median(floor_cpu), statistics.median(ours_cpu)
+    paired = statistics.median(oc / fc for oc, fc in zip(ours_cpu, floor_cpu, strict=True))
     print(f"{title} (median of {rounds} interleaved rounds of {per_round}):")
     print(f"  {'floor (bare asyncio, hand-signed)':<38} {f:8.1f} µs CPU/req  (min {min(floor_cpu):.1f}, "
           f"wall {statistics.median(floor_wall):.0f} µs)")
     print(f"  {'BitmartFuturesConnector':<38} {o:8.1f} µs CPU/req  (min {min(ours_cpu):.1f}, "
           f"wall {statistics.median(ours_wall):.0f} µs)")
+    print(f"  median of the per-round ratios: {paired:.2f}")
     return o / f, min(ours_cpu) / min(floor_cpu)
 
 

@@ -59,6 +59,8 @@ BITMART_INFO = ExchangeInfo(
 
 P = "/contract/private/"
 SUBMIT = P + "submit-order"
+ASSETS = P + "assets-detail"
+_KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
 
 
 def new_client_order_id() -> str:
@@ -150,7 +152,8 @@ class BitmartFuturesConnector:
         return await inspect_key(self, creds)
 
     async def balances(self, creds: Credentials) -> list[Balance]:
-        return parse.balances(await self._get(P + "assets-detail", None, creds))
+        # straight to rest.call: one coroutine fewer on the hottest read
+        return parse.balances(await self.rest.call("GET", ASSETS, None, _KEYED, creds))
 
     async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]:
         # position-v2 carries the margin mode and liquidation price; it lists empty sides too
@@ -195,7 +198,7 @@ class BitmartFuturesConnector:
         except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
         try:
-            data = await self.rest.call("POST", SUBMIT, params, Auth.SIGNED, creds, order_endpoint=True)
+            data = await self.rest.call("POST", SUBMIT, params, _SIGNED, creds, order_endpoint=True)
         except MaybeApplied as exc:
             return await self._settle(creds, order.symbol, cid, exc)
         except ExchangeError as exc:

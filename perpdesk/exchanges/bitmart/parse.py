@@ -37,6 +37,11 @@ def dec(value: Any, default: Decimal | None = _ZERO) -> Decimal | None:
 
 
 def d0(value: Any) -> Decimal:
+    if type(value) is str and value:  # the wire's usual form, without dec()'s call and checks
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return _ZERO
     result = dec(value)
     return result if result is not None else _ZERO
 

@@ -371,14 +371,14 @@ class HttpClient:
     def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._watchdog is not None and self._watchdog_loop is loop:
             self._watchdog.cancel()  # (a handle on another, finished loop is simply dropped)
-        self._watchdog = loop.call_at(when, self._watch)
+        self._watchdog = loop.call_at(when, self._watch, loop)
         self._watchdog_at = when
         self._watchdog_loop = loop
 
-    def _watch(self) -> None:
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Expire the requests past their deadline; sleep until the next deadline, if any."""
-        loop = self._watchdog_loop
-        assert loop is not None
+        if loop is not self._watchdog_loop:
+            return  # a left-over from a loop the client has since moved away from
         self._watchdog = None
         self._watchdog_at = math.inf
         # timers may fire a little early (uvloop rounds to the millisecond)
@@ -397,7 +397,7 @@ class HttpClient:
             self._arm(loop, earliest)
 
     async def aclose(self) -> None:
-        if self._watchdog is not None:
+        if self._watchdog is not None and self._watchdog_loop is asyncio.get_running_loop():
             self._watchdog.cancel()
             self._watchdog = None
             self._watchdog_at = math.inf

@@ -233,3 +233,74 @@ async def test_a_burst_is_bounded_to_the_connection_cap(echo: LoopServer) -> Non
     assert all(r.status == 200 for r in results)
     assert echo.connections <= 3
     await client.aclose()
+
+
+async def test_one_watchdog_times_out_each_request_at_its_own_deadline() -> None:
+    """The per-client timer: a short timeout after a long one still fires on time, concurrent
+    requests each expire at their own deadline, and answered requests are left alone."""
+
+    async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+        if req.target.startswith("/slow"):
+            await asyncio.sleep(1.5)
+            return False
+        writer.write(response(200, b"{}"))
+        await writer.drain()
+        return True
+
+    server = await LoopServer(handler).start()
+    client = HttpClient()
+    origin = Origin.parse(server.url)
+    loop = asyncio.get_running_loop()
+    long = asyncio.ensure_future(client.request(origin, _get(origin, "/slow-long"), 5))
+    await asyncio.sleep(0.05)  # the watchdog is now set for the 5 s deadline
+    started = loop.time()
+    with pytest.raises(RequestTimeout):
+        await client.request(origin, _get(origin, "/slow-short"), 0.2)
+    assert 0.15 <= loop.time() - started < 0.6  # re-armed for the earlier deadline
+
+    started = loop.time()
+    outcomes = await asyncio.gather(
+        client.request(origin, _get(origin, "/slow-a"), 0.2),
+        client.request(origin, _get(origin, "/slow-b"), 0.4),
+        client.request(origin, _get(origin, "/fast"), 0.3),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], RequestTimeout) and isinstance(outcomes[1], RequestTimeout)
+    assert not isinstance(outcomes[2], BaseException) and outcomes[2].status == 200
+    assert 0.35 <= loop.time() - started < 0.9  # the later one waited for its own deadline
+    long.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await long
+    assert not client._deadlines  # nothing left behind for the watchdog
+    await client.aclose()
+    await server.stop()
+
+
+def test_the_watchdog_follows_the_client_to_a_new_event_loop() -> None:
+    """A client used under one asyncio.run and then another still times requests out, even when
+    the first loop ended with the watchdog set for an earlier deadline."""
+
+    async def hang(req: Request, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(2)
+        return False
+
+    async def first(client: HttpClient) -> None:
+        server = await LoopServer(hang).start()
+        origin = Origin.parse(server.url)
+        pending = asyncio.ensure_future(client.request(origin, _get(origin), 0.3))
+        await asyncio.sleep(0.05)
+        pending.cancel()  # the watchdog stays set on this loop, which then ends
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        await server.stop()
+
+    async def second(client: HttpClient) -> None:
+        server = await LoopServer(hang).start()
+        origin = Origin.parse(server.url)
+        with pytest.raises(RequestTimeout):  # its deadline is after the old loop's watchdog
+            await asyncio.wait_for(client.request(origin, _get(origin), 0.8), 3)
+        await server.stop()
+
+    client = HttpClient()
+    asyncio.run(first(client))
+    asyncio.run(second(client))

@@ -92,3 +92,17 @@ async def test_idle_buckets_are_forgotten() -> None:
     limiter._last_sweep -= 100
     await limiter.acquire("new", "g")
     assert ("old", "g") not in limiter._buckets and ("new", "g") in limiter._buckets
+
+
+async def test_try_acquire_takes_free_slots_and_leaves_waiting_to_acquire() -> None:
+    # the connector's hot path: try_acquire first, acquire (which sleeps) only when it says no
+    limiter = RateLimiter()
+    bucket = limiter.bucket("k", "g")
+    bucket.limit, bucket.window = 2, 0.3
+    assert limiter.try_acquire("k", "g") and limiter.try_acquire("k", "g")
+    assert not limiter.try_acquire("k", "g")
+    assert len(bucket.sent) == 2  # a refusal takes no slot
+    start = time.monotonic()
+    await limiter.acquire("k", "g")
+    assert time.monotonic() - start >= 0.25
+    assert len(bucket.sent) == 1  # the first two have left the window
