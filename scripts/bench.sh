@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in bench/; each prints its figures and its ratio to a floor measured in the same run.
 source "$(dirname "$0")/_env.sh"
-for b in bench/bench_*.py; do
-  echo "== $b"
-  python "$b"
-done
+echo "== bench/bench_connector.py (asyncio)"; python bench/bench_connector.py
+echo "== bench/bench_connector.py (uvloop, as the platform runs)"; python bench/bench_connector.py --uvloop
+echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
+echo "== bench/bench_startup.py"; python bench/bench_startup.py
