@@ -107,6 +107,21 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="Mark cookies Secure. Default: true when public_url is https."
     )
+    fast_connect_ttl_s: float = Field(
+        600.0, gt=0, description="Seconds a Fast Connect grant (state + PKCE verifier) stays valid."
+    )
+    whitelist_recheck_base_s: float = Field(
+        60.0, gt=0, description="First re-check of an account awaiting futures whitelisting (then doubling)."
+    )
+    whitelist_recheck_max_s: float = Field(
+        3600.0, gt=0, description="Longest wait between re-checks of an account awaiting whitelisting."
+    )
+    whitelist_watch_interval_s: float = Field(
+        5.0, gt=0, description="How often the background task looks for due whitelisting re-checks."
+    )
+    order_settle_interval_s: float = Field(
+        15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
 

@@ -1,14 +1,12 @@
 """Build the account services' dependencies from the platform's settings.
 
-Tunables not (yet) in Settings are read from the environment so tests can run in seconds:
-PERPDESK_WHITELIST_RECHECK_BASE_S (60), PERPDESK_WHITELIST_RECHECK_MAX_S (3600),
-PERPDESK_WHITELIST_WATCH_INTERVAL_S (5), PERPDESK_FAST_CONNECT_TTL_S (600).
+Timings (grant lifetime, whitelisting re-check backoff) come from Settings, so tests can run
+them in seconds and a malformed value stops the platform at start.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,19 +19,6 @@ from perpdesk.settings import Settings
 from perpdesk.vault.core import Vault
 
 CALLBACK_PATH = "/settings/exchange-accounts/fast-connect/callback"
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise ValueError(f"{name}: must be a positive number of seconds")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +167,9 @@ def build_accounts_deps(
         connector_for=pool.connector,
         fast_connect_for=pool.fast_connect,
         redirect_uri=redirect_uri(settings),
-        grant_ttl=timedelta(seconds=_env_float("PERPDESK_FAST_CONNECT_TTL_S", 600)),
-        recheck_base=timedelta(seconds=_env_float("PERPDESK_WHITELIST_RECHECK_BASE_S", 60)),
-        recheck_max=timedelta(seconds=_env_float("PERPDESK_WHITELIST_RECHECK_MAX_S", 3600)),
-        watch_interval_s=_env_float("PERPDESK_WHITELIST_WATCH_INTERVAL_S", 5),
+        grant_ttl=timedelta(seconds=settings.fast_connect_ttl_s),
+        recheck_base=timedelta(seconds=settings.whitelist_recheck_base_s),
+        recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
+        watch_interval_s=settings.whitelist_watch_interval_s,
     )
     return deps, pool

@@ -2,13 +2,12 @@
 
 `setup(app)` is called by perpdesk/web/routers.py (after perpdesk.web.accounts, whose services
 it reuses). It starts the background settler of unknown order outcomes
-(PERPDESK_ORDER_SETTLE_INTERVAL_S, default 15 seconds), adds the `exact` template filter
+(Settings.order_settle_interval_s, default 15 seconds), adds the `exact` template filter
 (Decimals as exact strings) and the routers.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,7 +30,7 @@ def setup(app: FastAPI) -> None:
         deps = services.extra.get(DEPS_KEY)
         if deps is None:  # the accounts extension is not installed: nothing to trade with
             return
-        settler = IntentSettler(deps, _env_seconds("PERPDESK_ORDER_SETTLE_INTERVAL_S", 15.0))
+        settler = IntentSettler(deps, services.settings.order_settle_interval_s)
         services.extra[SETTLER_KEY] = settler
         settler.start()
 
@@ -46,11 +45,3 @@ def setup(app: FastAPI) -> None:
     app.include_router(api.router)
     app.include_router(pages.router)
 
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a number of seconds") from None
-    return value if value > 0 else default

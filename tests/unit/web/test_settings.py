@@ -59,6 +59,9 @@ def test_egress_ips_accept_json_lists(monkeypatch: pytest.MonkeyPatch) -> None:
         ("PERPDESK_BITMART_API_URL", "ftp://x", "PERPDESK_BITMART_API_URL"),
         ("PERPDESK_BITMART_WS_URL", "http://x", "PERPDESK_BITMART_WS_URL: 'http://x' must start with ws://"),
         ("PERPDESK_LOG_LEVEL", "LOUD", "PERPDESK_LOG_LEVEL"),
+        ("PERPDESK_FAST_CONNECT_TTL_S", "soon", "PERPDESK_FAST_CONNECT_TTL_S"),
+        ("PERPDESK_WHITELIST_RECHECK_BASE_S", "0", "PERPDESK_WHITELIST_RECHECK_BASE_S"),
+        ("PERPDESK_ORDER_SETTLE_INTERVAL_S", "-1", "PERPDESK_ORDER_SETTLE_INTERVAL_S"),
     ],
 )
 def test_malformed_setting_is_named(
