@@ -71,6 +71,21 @@ async def test_limit_order_lifecycle(connector: BitmartFuturesConnector, make_cr
         await connector.cancel_order(creds, SYMBOL, client_order_id="neverplaced1")
 
 
+async def test_cancel_all_cancels_only_that_symbols_orders(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    for price in ("1000", "1001"):
+        assert (await connector.place_order(creds, limit(price))).status is PlacementStatus.PLACED
+    eth = OrderRequest("ETHUSDT", OrderSide.BUY_OPEN_LONG, Decimal(1), new_client_order_id(),
+                       price=Decimal("100"), leverage=Decimal(5), margin_mode=MarginMode.CROSS)
+    assert (await connector.place_order(creds, eth)).status is PlacementStatus.PLACED
+    await connector.cancel_all(creds, SYMBOL)
+    assert await connector.open_orders(creds, SYMBOL) == []
+    (left,) = await connector.open_orders(creds, "ETHUSDT")
+    assert left.client_order_id == eth.client_order_id
+
+
 async def test_positions_leverage_tp_sl_and_close(sandbox: Any, connector: BitmartFuturesConnector,
                                                   make_creds: MakeCreds) -> None:
     creds = make_creds()
