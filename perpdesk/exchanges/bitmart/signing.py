@@ -33,13 +33,16 @@ class Signer:
     (several µs, and much more once the caches are cold between network round trips).
 
     The kept states are as sensitive as the secrets themselves: in memory only, per connector,
-    bounded (cleared when full), never logged or repr'd.
+    bounded (cleared when full), never logged or repr'd. They are keyed by the secret's hash, not
+    the secret, so no plaintext secret outlives the call that passed it in. str hashes are SipHash
+    under a per-process random key; a collision (~2^-64) would only make the exchange refuse
+    one signature, never sign with another account's key unnoticed.
     """
 
     __slots__ = ("_max", "_pads")
 
     def __init__(self, max_keys: int = 1024) -> None:
-        self._pads: dict[str, tuple[Any, Any]] = {}
+        self._pads: dict[int, tuple[Any, Any]] = {}
         self._max = max_keys
 
     def __repr__(self) -> str:
@@ -53,11 +56,11 @@ class Signer:
         pads = (hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD)))
         if len(self._pads) >= self._max:
             self._pads.clear()
-        self._pads[secret] = pads
+        self._pads[hash(secret)] = pads
         return pads
 
     def sign(self, secret: str, timestamp: str, memo: str, payload: bytes) -> str:
-        pads = self._pads.get(secret) or self._key_pads(secret)
+        pads = self._pads.get(hash(secret)) or self._key_pads(secret)
         inner = pads[0].copy()
         inner.update(b"%s#%s#%s" % (timestamp.encode(), memo.encode(), payload))
         outer = pads[1].copy()

@@ -67,3 +67,12 @@ def test_cached_signer_matches_the_sdk_at_every_key_length(secret: str) -> None:
     assert signer.sign(secret, "1700000000000", "memo", body.encode()) == sdk_sign(
         pre_substring("1700000000000", "memo", body), secret)
     assert "k" * 10 not in repr(signer) and "x" * 10 not in repr(signer)
+
+
+def test_cached_signer_keeps_no_plaintext_secret() -> None:
+    signer = Signer()
+    secret = "s3cr3t-only-in-this-call-4f1c"
+    signer.sign(secret, "1", "m", b"{}")
+    assert len(signer._pads) == 1 and all(not isinstance(k, str) for k in signer._pads)
+    # a different secret never reuses the first one's key schedule
+    assert signer.sign(secret + "x", "1", "m", b"{}") != signer.sign(secret, "1", "m", b"{}")
