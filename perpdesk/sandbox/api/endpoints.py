@@ -248,26 +248,23 @@ def open_orders(ctx: SandboxContext, uid: str, p: Params) -> Any:
     )
 
 
+def _history_filters(p: Params) -> dict[str, Any]:
+    """The filters order-history and trades share: symbol, start/end (seconds), order ids."""
+    return {
+        "symbol": p.str_("symbol"),
+        "start_time": p.int_("start_time", min_value=0),
+        "end_time": p.int_("end_time", min_value=0),
+        "order_id": p.order_id(),
+        "client_order_id": p.client_order_id(),
+    }
+
+
 def order_history(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.order_history(
-        uid,
-        symbol=p.str_("symbol"),
-        start_time=p.int_("start_time", min_value=0),
-        end_time=p.int_("end_time", min_value=0),
-        order_id=p.order_id(),
-        client_order_id=p.client_order_id(),
-    )
+    return ctx.engine.order_history(uid, **_history_filters(p))
 
 
 def trades(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.trades(
-        uid,
-        symbol=p.str_("symbol"),
-        start_time=p.int_("start_time", min_value=0),
-        end_time=p.int_("end_time", min_value=0),
-        order_id=p.order_id(),
-        client_order_id=p.client_order_id(),
-    )
+    return ctx.engine.trades(uid, **_history_filters(p))
 
 
 def transaction_history(ctx: SandboxContext, uid: str, p: Params) -> Any:

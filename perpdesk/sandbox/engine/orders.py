@@ -4,6 +4,7 @@ order that used it), which is how a platform settles a submit that timed out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -202,20 +203,19 @@ class OrdersMixin(TradingMixin):
         if symbol:
             self.spec(symbol)
         start_ms, end_ms = self._window_s(start_time, end_time)
-        out = []
-        for o in reversed(list(self.orders_by_uid.get(uid, {}).values())):
-            if o.state != 4 or (symbol and o.symbol != symbol):
-                continue
-            if order_id and o.order_id != str(order_id):
-                continue
-            if client_order_id and o.client_order_id != client_order_id:
-                continue
-            if not start_ms <= o.create_time <= end_ms:
-                continue
-            out.append(order_view(o))
-            if len(out) >= 200:
-                break
-        return out
+        want_order = str(order_id) if order_id else None
+        return self._newest_in_window(
+            list(self.orders_by_uid.get(uid, {}).values()),
+            start_ms,
+            end_ms,
+            lambda o: (
+                o.state == 4
+                and (not symbol or o.symbol == symbol)
+                and (not want_order or o.order_id == want_order)
+                and (not client_order_id or o.client_order_id == client_order_id)
+            ),
+            order_view,
+        )
 
     def trades(
         self,
@@ -233,17 +233,30 @@ class OrdersMixin(TradingMixin):
         want_order = str(order_id) if order_id else None
         if client_order_id:
             want_order = self.order_coid.get(uid, {}).get(client_order_id, "-")
+        return self._newest_in_window(
+            self.fills.get(uid, []),
+            start_ms,
+            end_ms,
+            lambda f: (not symbol or f.symbol == symbol) and (not want_order or f.order_id == want_order),
+            fill_view,
+        )
+
+    @staticmethod
+    def _newest_in_window(
+        items: Sequence[Any],
+        start_ms: int,
+        end_ms: int,
+        keep: Callable[[Any], bool],
+        view: Callable[[Any], Json],
+    ) -> list[Json]:
+        """The views of the newest (at most 200) `items` created in [start_ms, end_ms] that `keep`
+        accepts; `items` is oldest first. Shared by order history and trades."""
         out = []
-        for f in reversed(self.fills.get(uid, [])):
-            if symbol and f.symbol != symbol:
-                continue
-            if want_order and f.order_id != want_order:
-                continue
-            if not start_ms <= f.create_time <= end_ms:
-                continue
-            out.append(fill_view(f))
-            if len(out) >= 200:
-                break
+        for x in reversed(items):
+            if keep(x) and start_ms <= x.create_time <= end_ms:
+                out.append(view(x))
+                if len(out) >= 200:
+                    break
         return out
 
     def _window_s(self, start_s: int | None, end_s: int | None) -> tuple[int, int]:

@@ -192,8 +192,7 @@ class TradingMixin(EngineCore):
             sl=(preset_stop_loss_price, preset_stop_loss_price_type),
             stp_mode=stp_mode,
         )
-        shown = o.price if o.type == "limit" else o.avg_price
-        return {"order_id": int(o.order_id), "price": s(shown) if o.type == "limit" else "market price"}
+        return {"order_id": int(o.order_id), "price": s(o.price) if o.type == "limit" else "market price"}
 
     def _place(
         self,

@@ -33,8 +33,9 @@ def _opt(value: Decimal | None) -> str:
     return s(value) if value is not None else ""
 
 
-def order_view(o: Order) -> Json:
-    out: Json = {
+def _order_fields(o: Order) -> Json:
+    """Fields common to the REST order view and the futures/order push."""
+    return {
         "order_id": o.order_id,
         "client_order_id": o.client_order_id,
         "price": s(o.price),
@@ -49,39 +50,33 @@ def order_view(o: Order) -> Json:
         "deal_size": str(o.deal_size),
         "create_time": o.create_time,
         "update_time": o.update_time,
-        "account": "futures",
-        "position_mode": o.position_mode,
     }
-    if o.tp_price is not None:
-        out["preset_take_profit_price_type"] = o.tp_type or 1
-        out["preset_take_profit_price"] = s(o.tp_price)
-    if o.sl_price is not None:
-        out["preset_stop_loss_price_type"] = o.sl_type or 1
-        out["preset_stop_loss_price"] = s(o.sl_price)
+
+
+def _put_presets(out: Json, x: Order | PlanOrder) -> None:
+    """The preset take-profit / stop-loss fields an order or a plan order carries, if set."""
+    if x.tp_price is not None:
+        out["preset_take_profit_price_type"] = x.tp_type or 1
+        out["preset_take_profit_price"] = s(x.tp_price)
+    if x.sl_price is not None:
+        out["preset_stop_loss_price_type"] = x.sl_type or 1
+        out["preset_stop_loss_price"] = s(x.sl_price)
+
+
+def order_view(o: Order) -> Json:
+    out = _order_fields(o)
+    out["account"] = "futures"
+    out["position_mode"] = o.position_mode
+    _put_presets(out, o)
     return out
 
 
 def order_push(o: Order, action: int, last_trade: Json | None = None) -> Json:
     """futures/order item. action: 1 match deal, 2 submit, 3 cancel, 4 liquidate cancel,
     6 part liquidate, 7 bankruptcy order (BitMart's numbering)."""
-    order: Json = {
-        "order_id": o.order_id,
-        "client_order_id": o.client_order_id,
-        "price": s(o.price),
-        "size": str(o.size),
-        "symbol": o.symbol,
-        "state": o.state,
-        "side": o.side,
-        "type": o.type,
-        "leverage": s(o.leverage),
-        "open_type": o.open_type,
-        "deal_avg_price": s(o.avg_price),
-        "deal_size": str(o.deal_size),
-        "create_time": o.create_time,
-        "update_time": o.update_time,
-        "plan_order_id": o.plan_order_id,
-        "position_mode": o.position_mode,
-    }
+    order = _order_fields(o)
+    order["plan_order_id"] = o.plan_order_id
+    order["position_mode"] = o.position_mode
     if last_trade is not None:
         order["last_trade"] = last_trade
     return {"action": action, "order": order}
@@ -107,14 +102,9 @@ def plan_view(p: PlanOrder) -> Json:
         "create_time": p.create_time,
         "update_time": p.update_time,
         "position_mode": p.position_mode,
+        "category": p.category,
     }
-    out["category"] = p.category
-    if p.tp_price is not None:
-        out["preset_take_profit_price_type"] = p.tp_type or 1
-        out["preset_take_profit_price"] = s(p.tp_price)
-    if p.sl_price is not None:
-        out["preset_stop_loss_price_type"] = p.sl_type or 1
-        out["preset_stop_loss_price"] = s(p.sl_price)
+    _put_presets(out, p)
     if p.executive_order_id:
         out["executive_order_id"] = p.executive_order_id
     return out

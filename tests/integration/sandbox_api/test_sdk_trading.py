@@ -122,7 +122,14 @@ def test_assets_leverage_orders_cancel_and_history(trader: dict[str, Any]) -> No
     assert {str(with_id["order_id"]), str(without_id["order_id"]), str(market["order_id"])} <= states.keys()
     filled = states[str(market["order_id"])]
     assert filled["client_order_id"] == "sdkMkt1" and Decimal(filled["deal_size"]) == 4
-    assert ok(sdk.get_trades(SYMBOL))
+    fills = ok(sdk.get_trades(SYMBOL))
+    assert {str(market["order_id"]), str(anonymous_market["order_id"])} <= {str(f["order_id"]) for f in fills}
+    # order-history's id filters reach the engine through the API
+    by_coid = ok(sdk.get_order_history(SYMBOL, now - 3600, now + 60, client_order_id="sdkMkt1"))
+    assert [str(o["order_id"]) for o in by_coid] == [str(market["order_id"])]
+    anonymous_id = str(anonymous_market["order_id"])
+    by_id = ok(sdk.get_order_history(SYMBOL, now - 3600, now + 60, order_id=anonymous_id))
+    assert [str(o["order_id"]) for o in by_id] == [anonymous_id]
 
     # cancel-orders clears everything open on the symbol
     ok(

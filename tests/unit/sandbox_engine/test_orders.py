@@ -182,3 +182,43 @@ def test_size_and_price_validation(engine: Engine, alice: str) -> None:
         with pytest.raises(EngineError) as exc:
             engine.submit_order(alice, "BTCUSDT", **kwargs)
         assert exc.value.code == code, kwargs
+
+
+def test_history_and_trades_filter_by_symbol_order_and_window(
+    engine: Engine, alice: str, clock: Clock
+) -> None:
+    def market(symbol: str, coid: str) -> str:
+        clock.advance(10)
+        out = engine.submit_order(alice, symbol, side=1, size=10, type="market", leverage=D(10),
+                                  client_order_id=coid)
+        return str(out["order_id"])
+
+    first = market("BTCUSDT", "b1")
+    second = market("BTCUSDT", "b2")
+    eth = market("ETHUSDT", "e1")
+    resting = engine.submit_order(alice, "BTCUSDT", side=1, size=10, price=D("90000"), leverage=D(10))
+
+    def ids(rows: list[dict[str, Any]]) -> list[str]:
+        return [str(r["order_id"]) for r in rows]
+
+    # finished orders only (not the resting one), newest first
+    assert ids(engine.order_history(alice)) == [eth, second, first]
+    assert str(resting["order_id"]) not in ids(engine.order_history(alice))
+    assert ids(engine.order_history(alice, "BTCUSDT")) == [second, first]
+    assert ids(engine.order_history(alice, order_id=first)) == [first]
+    assert ids(engine.order_history(alice, client_order_id="b2")) == [second]
+    assert engine.order_history(alice, client_order_id="nope") == []
+    # fills: by symbol, by order, by client order id (an unknown one matches nothing)
+    assert set(ids(engine.trades(alice))) == {eth, second, first}
+    assert set(ids(engine.trades(alice, "ETHUSDT"))) == {eth}
+    assert set(ids(engine.trades(alice, order_id=second))) == {second}
+    assert set(ids(engine.trades(alice, client_order_id="b1"))) == {first}
+    assert engine.trades(alice, client_order_id="nope") == []
+    # the window is in seconds, both ends inclusive: only the last order falls after `second`
+    after_second = (clock.now - 5_000) // 1000
+    assert ids(engine.order_history(alice, start_time=after_second)) == [eth]
+    assert set(ids(engine.trades(alice, start_time=after_second))) == {eth}
+    before_second = (clock.now - 15_000) // 1000
+    assert ids(engine.order_history(alice, end_time=before_second)) == [first]
+    with pytest.raises(EngineError):
+        engine.order_history(alice, start_time=after_second, end_time=before_second)
