@@ -10,8 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
+from perpdesk.core.models import Credentials
 from perpdesk.services import accounts, audit_log, connect_manual, fast_connect
+from perpdesk.services.accounts import AccountView
 from perpdesk.services.errors_text import ConnectRefused
+from perpdesk.services.key_audit import Audit
 from perpdesk.services.wiring import choices
 from perpdesk.web.accounts.common import DepsDep, wake_watcher
 from perpdesk.web.deps import CurrentUserDep
@@ -78,6 +81,23 @@ def _exchange(value: str) -> str:
     return value
 
 
+def _key(body: KeyIn) -> tuple[str, Credentials]:
+    """The exchange and the cleaned key of a manual connect form (Save and Add read the same)."""
+    return _exchange(body.exchange), accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+
+
+def _connected(
+    request: Request, acc: AccountView, result: Audit, status: int = 200, **extra: str
+) -> JSONResponse:
+    """A key was stored (Add, or a replaced key): the account and its inspection. A key awaiting
+    whitelisting wakes the watcher that re-checks it."""
+    if acc.status == "awaiting_whitelist":
+        wake_watcher(request)
+    return JSONResponse(
+        {"account": acc.to_dict(), "inspection": result.to_dict(), **extra}, status_code=status
+    )
+
+
 @router.get("/api/accounts")
 async def list_accounts(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     rows = await accounts.list_accounts(deps, user.id)
@@ -111,8 +131,7 @@ async def ip_whitelist(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]
 async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Save: check the key and return balances and warnings. Stores nothing."""
     try:
-        exchange = _exchange(body.exchange)
-        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        exchange, creds = _key(body)
         result = await connect_manual.inspect(deps, user.id, creds, exchange)
     except (InputError, ConnectRefused) as exc:
         return _error(exc)
@@ -123,8 +142,7 @@ async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
 async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Add: inspect again, seal and store."""
     try:
-        exchange = _exchange(body.exchange)
-        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        exchange, creds = _key(body)
         account, result = await connect_manual.add(
             deps,
             user.id,
@@ -135,16 +153,7 @@ async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep
         )
     except (InputError, ConnectRefused) as exc:
         return _error(exc)
-    if account.status == "awaiting_whitelist":
-        wake_watcher(request)
-    return JSONResponse(
-        {
-            "account": account.to_dict(),
-            "inspection": result.to_dict(),
-            "message": "API key successfully connected",
-        },
-        status_code=201,
-    )
+    return _connected(request, account, result, 201, message="API key successfully connected")
 
 
 @router.get("/api/accounts/audit-log")
@@ -191,9 +200,7 @@ async def replace(
         acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
     except (InputError, ConnectRefused) as exc:
         return _error(exc)
-    if acc.status == "awaiting_whitelist":
-        wake_watcher(request)
-    return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
+    return _connected(request, acc, result)
 
 
 @router.post("/api/accounts/{account_id}/check")

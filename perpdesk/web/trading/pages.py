@@ -213,15 +213,15 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
 
 
 async def _act(
-    request: Request, user_id: str, account_id: str, deps: Any, action: Any, done: str
+    request: Request, user_id: str, account_id: str, deps: Any, action: Any, done: str, form: dict[str, str]
 ) -> Response:
+    """Await one form's action: back to the page with the outcome, or the page with the error."""
     try:
         result = await action
     except (InputError, AccountNotActive, ExchangeError) as exc:
         return await _failed(request, user_id, account_id, deps, exc)
     if isinstance(result, Placement) and result.status == "rejected":
         return await _failed(request, user_id, account_id, deps, _refused(result))
-    form = await _form(request)  # parsed once already; starlette caches it
     sticky = {"symbol": form["symbol"]} if form.get("symbol") else {}
     return RedirectResponse(_trade_url(account_id, msg=done, **sticky), status_code=303)
 
@@ -237,7 +237,7 @@ async def cancel(account_id: str, request: Request, user: CurrentUserDep, deps: 
         order_id=f.get("order_id") or None,
         client_order_id=f.get("client_order_id") or None,
     )
-    return await _act(request, user.id, account_id, deps, action, "cancelled")
+    return await _act(request, user.id, account_id, deps, action, "cancelled", f)
 
 
 @router.post(TRADE + "/orders/amend")
@@ -252,14 +252,14 @@ async def amend(account_id: str, request: Request, user: CurrentUserDep, deps: D
         price=f.get("price") or None,
         size=f.get("size") or None,
     )
-    return await _act(request, user.id, account_id, deps, action, "amended")
+    return await _act(request, user.id, account_id, deps, action, "amended", f)
 
 
 @router.post(TRADE + "/positions/close")
 async def close(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     f = await _form(request)
     action = trading.close_position(deps, user.id, account_id, f.get("symbol", ""), f.get("side", ""))
-    return await _act(request, user.id, account_id, deps, action, "closed")
+    return await _act(request, user.id, account_id, deps, action, "closed", f)
 
 
 @router.post(TRADE + "/leverage")
@@ -268,7 +268,7 @@ async def leverage(account_id: str, request: Request, user: CurrentUserDep, deps
     action = trading.set_leverage(
         deps, user.id, account_id, f.get("symbol", ""), f.get("leverage", ""), f.get("margin_mode", "")
     )
-    return await _act(request, user.id, account_id, deps, action, "leverage")
+    return await _act(request, user.id, account_id, deps, action, "leverage", f)
 
 
 @router.post(TRADE + "/tp-sl")
@@ -283,4 +283,4 @@ async def tp_sl(account_id: str, request: Request, user: CurrentUserDep, deps: D
         take_profit=f.get("take_profit") or None,
         stop_loss=f.get("stop_loss") or None,
     )
-    return await _act(request, user.id, account_id, deps, action, "tpsl")
+    return await _act(request, user.id, account_id, deps, action, "tpsl", f)

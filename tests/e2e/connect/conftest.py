@@ -87,6 +87,8 @@ def _start(sandbox: SandboxServer, name: str, **extra: Any) -> tuple[PlatformSer
 def connect_env(sandbox: SandboxServer) -> Iterator[ConnectEnv]:
     platform, oauth = _start(sandbox, "perpdesk")
     env = ConnectEnv(sandbox, platform, oauth)
+    # the platform's own secrets are checked too: its OAuth client secret and its users' password
+    env.secrets.update({oauth["client_secret"], PLATFORM_PASSWORD})
     try:
         yield env
     finally:

@@ -1,5 +1,6 @@
 """After the connect flows (this file runs last in the folder): no API secret or passphrase that
-the tests created appears in the platform's database files, its log, or any response it sent."""
+the tests created, nor the platform's OAuth client secret or its users' password, appears in the
+platform's database files, its log, or any response it sent."""
 
 from __future__ import annotations
 

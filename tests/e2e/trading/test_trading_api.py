@@ -134,3 +134,43 @@ async def test_unknown_outcome_over_the_api_is_202_then_settled(
     r = await alice.http.delete(base + "/orders", params={"symbol": ETH, "client_order_id": cid})
     assert r.status_code == 204, r.text
     assert (await alice.http.get(base + "/orders")).json()["orders"] == []
+
+
+async def test_leverage_and_tp_sl_forms_of_the_trade_page(make_api_user: Any, sandbox: SandboxServer) -> None:
+    """The Trade page's leverage and TP/SL forms (plain form posts): done → back to the page with
+    the notice and the symbol kept; refused → the page again with the error."""
+    alice = await make_api_user()
+    account_id, _ = await alice.connect(sandbox)
+    page = f"/accounts/{account_id}/trade"
+    api = f"/api/accounts/{account_id}"
+    sandbox.admin.set_price(ETH, "3500")
+
+    r = await alice.http.post(
+        page + "/leverage", data={"symbol": ETH, "leverage": "250", "margin_mode": "cross"}
+    )
+    assert r.status_code == 422 and 'id="error"' in r.text and "1x-100x" in r.text, r.text[-2000:]
+    r = await alice.http.post(
+        page + "/leverage", data={"symbol": ETH, "leverage": "7", "margin_mode": "isolated"}
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"{page}?msg=leverage&symbol={ETH}"
+    assert "Leverage and margin mode set." in (await alice.http.get(r.headers["location"])).text
+
+    ticket = {"symbol": ETH, "side": "buy", "type": "market", "size": "2", "time_in_force": "gtc"}
+    r = await alice.http.post(api + "/orders", json=ticket)
+    assert r.status_code == 201, r.text
+    (pos,) = (await alice.http.get(api + "/positions")).json()["positions"]
+    assert pos["leverage"] == "7" and pos["margin_mode"] == "isolated", pos  # the form's choice held
+
+    r = await alice.http.post(
+        page + "/tp-sl", data={"symbol": ETH, "side": "sideways", "take_profit": "4000"}
+    )
+    assert r.status_code == 422 and 'id="error"' in r.text, r.text[-2000:]
+    r = await alice.http.post(
+        page + "/tp-sl", data={"symbol": ETH, "side": "long", "take_profit": "4000", "stop_loss": "3000"}
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"{page}?msg=tpsl&symbol={ETH}"
+    assert (
+        "Take-profit / stop-loss set for the position." in (await alice.http.get(r.headers["location"])).text
+    )
