@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
@@ -19,24 +18,19 @@ from perpdesk.core.errors import ExchangeError, InputError, NotFound
 from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, mask
 from perpdesk.services import audit_log
 from perpdesk.services import errors_text as T
+from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
 from perpdesk.services.key_audit import Audit, Verdict, audit
 from perpdesk.store.accounts import CREDENTIALS_PURPOSE, ExchangeAccount, new_id
 from perpdesk.store.base import utcnow
 from perpdesk.store.repos import SealedSecretRepo
-from perpdesk.vault.secrets import get_credentials, put_credentials
+from perpdesk.store.sealed import get_credentials, put_credentials
 
 log = logging.getLogger(__name__)
 
 FAST_CONNECT_LABEL = "Fast Connect Futures"
 MAX_LABEL = 100
-METHOD_NAMES = {ConnectMethod.MANUAL.value: "Manual", ConnectMethod.FAST_CONNECT.value: "Fast Connect"}
-STATUS_NAMES = {
-    AccountStatus.ACTIVE.value: "Active",
-    AccountStatus.AWAITING_WHITELIST.value: "Awaiting whitelisting",
-    AccountStatus.ERROR.value: "Needs attention",
-}
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -80,76 +74,6 @@ def clean_label(label: str | None, default: str) -> str:
             "label", f"the label is longer than {MAX_LABEL} characters", "Choose a shorter label."
         )
     return text
-
-
-# --- views ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AccountView:
-    id: str
-    label: str
-    exchange: str
-    market: str
-    method: str
-    status: str
-    api_key_mask: str
-    permissions: tuple[str, ...]
-    ip_whitelist: tuple[str, ...] | None
-    warnings: tuple[str, ...]
-    balances: tuple[dict[str, str], ...]
-    last_check_at: datetime | None
-    last_error: str | None
-    created_at: datetime
-
-    @property
-    def method_name(self) -> str:
-        return METHOD_NAMES.get(self.method, self.method)
-
-    @property
-    def status_name(self) -> str:
-        return STATUS_NAMES.get(self.status, self.status)
-
-    @property
-    def market_name(self) -> str:
-        return self.market.capitalize()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "exchange": self.exchange,
-            "market": self.market_name,
-            "method": self.method,
-            "status": self.status,
-            "api_key": self.api_key_mask,
-            "permissions": list(self.permissions),
-            "ip_whitelist": list(self.ip_whitelist) if self.ip_whitelist is not None else None,
-            "warnings": list(self.warnings),
-            "balances": list(self.balances),
-            "last_check_at": self.last_check_at.isoformat() if self.last_check_at else None,
-            "last_error": self.last_error,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
-def view(row: ExchangeAccount) -> AccountView:
-    return AccountView(
-        id=row.id,
-        label=row.label,
-        exchange=row.exchange,
-        market=row.market,
-        method=row.method,
-        status=row.status,
-        api_key_mask=row.api_key_mask,
-        permissions=tuple(row.permissions or ()),
-        ip_whitelist=tuple(row.ip_whitelist) if row.ip_whitelist is not None else None,
-        warnings=tuple(row.warnings or ()),
-        balances=tuple(row.balances or ()),
-        last_check_at=row.last_check_at,
-        last_error=row.last_error,
-        created_at=row.created_at,
-    )
 
 
 async def list_accounts(deps: AccountsDeps, user_id: str) -> list[AccountView]:

@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
 from perpdesk.services import accounts, audit_log
 from perpdesk.services import errors_text as T
-from perpdesk.services.deps import AccountsDeps, sha256_hex
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
 from perpdesk.services.key_audit import Verdict
 from perpdesk.store.accounts import FastConnectGrant, new_id
 from perpdesk.store.base import utcnow
+from perpdesk.vault.key_hash import sha256_hex
 
 log = logging.getLogger(__name__)
 

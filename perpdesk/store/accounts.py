@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime
 
-CREDENTIALS_PURPOSE = "credentials"  # sealed_secrets.purpose used by vault.secrets.put_credentials
+CREDENTIALS_PURPOSE = "credentials"  # sealed_secrets.purpose used by store.sealed.put_credentials
 
 
 def new_id() -> str:

@@ -67,6 +67,9 @@ class BitmartFastConnect:
         self._proxy = proxy
         self._timeout_s = timeout_s
 
+    async def aclose(self) -> None:
+        """Nothing to close: each call opens and closes its own connection."""
+
     def __repr__(self) -> str:
         return f"BitmartFastConnect(client_id={self.client_id!r}, token_url={self.token_url!r})"
 

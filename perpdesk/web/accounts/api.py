@@ -12,10 +12,9 @@ from pydantic import BaseModel, Field
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Credentials
 from perpdesk.services import accounts, audit_log, connect_manual, fast_connect
-from perpdesk.services.accounts import AccountView
+from perpdesk.services.account_views import AccountView, choices
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit
-from perpdesk.services.wiring import choices
 from perpdesk.web.accounts.common import DepsDep, wake_watcher
 from perpdesk.web.deps import CurrentUserDep
 

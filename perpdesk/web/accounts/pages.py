@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from perpdesk.services import accounts, audit_log, fast_connect
-from perpdesk.services.wiring import CALLBACK_PATH, choices
+from perpdesk.services.account_views import choices
+from perpdesk.settings import FAST_CONNECT_CALLBACK_PATH
 from perpdesk.web.accounts.common import DepsDep
 from perpdesk.web.deps import CurrentUserDep, OptionalUserDep
 from perpdesk.web.templating import render
@@ -46,7 +47,8 @@ async def edit_page(account_id: str, request: Request, user: CurrentUserDep, dep
     return render(request, "accounts/edit.html", account=account, egress_ips=list(deps.egress_ips))
 
 
-async def _callback(
+@router.get(FAST_CONNECT_CALLBACK_PATH)
+async def fast_connect_callback(
     request: Request,
     user: OptionalUserDep,
     deps: DepsDep,
@@ -63,8 +65,3 @@ async def _callback(
     )
     status = 200 if outcome.status == fast_connect.CONNECTED else 400
     return render(request, "accounts/callback.html", status, outcome=outcome)
-
-
-# The redirect URI registered at the exchange; the foundation's setting may name the short path.
-router.add_api_route(CALLBACK_PATH, _callback, methods=["GET"])
-router.add_api_route("/accounts/fast-connect/callback", _callback, methods=["GET"])

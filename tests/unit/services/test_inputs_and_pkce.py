@@ -9,8 +9,8 @@ import pytest
 
 from perpdesk.core.errors import InputError
 from perpdesk.services.accounts import backoff, clean_credentials, clean_label
-from perpdesk.services.deps import KeyHasher
 from perpdesk.services.fast_connect import new_verifier, s256
+from perpdesk.vault.key_hash import KeyHasher
 
 
 def test_credentials_are_trimmed_and_repr_hides_secrets() -> None:

@@ -1,4 +1,6 @@
-"""Sealing into and opening from the `sealed_secrets` table (the binding is (user_id, ref))."""
+"""Vault blobs in the `sealed_secrets` table: seal and store, load and open (bound to (user_id, ref)).
+
+The vault itself (perpdesk/vault/) is pure crypto and knows no table."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import typer
 
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.models import Credentials
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
 
 app = typer.Typer(
@@ -43,30 +44,21 @@ def _say(msg: UserMessage) -> None:
     typer.secho(msg.plain(), fg=color, err=True)
 
 
-async def _with_deps(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:
-    """Open the platform's database and services, find the user, run fn(deps, user_id)."""
-    from perpdesk.services.wiring import build_accounts_deps
+async def _with_deps(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
+    """Open the platform's services (perpdesk/bootstrap.py), find the user, run fn(deps, user_id)."""
+    from perpdesk.bootstrap import running
     from perpdesk.settings import load_settings
-    from perpdesk.store.db import make_engine, make_sessionmaker, migrate
     from perpdesk.store.repos import UserRepo
-    from perpdesk.vault import vault_from_settings
 
-    settings = load_settings()
-    await migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    deps, pool = build_accounts_deps(settings, make_sessionmaker(engine), vault_from_settings(settings))
-    try:
-        async with deps.sessions() as s:
+    async with running(load_settings()) as services:
+        async with services.sessionmaker() as s:
             user = await UserRepo(s).by_email(email)
         if user is None:
             raise _fail(f"--user: no perpdesk user with email {email!r}; sign up first.", 2)
-        return await fn(deps, user.id)
-    finally:
-        await pool.aclose()
-        await engine.dispose()
+        return await fn(services.accounts, user.id)
 
 
-def _run(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:
+def _run(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
     from perpdesk.settings import SettingsError
 
     try:
@@ -136,7 +128,7 @@ def connect(
     except PerpdeskError as exc:
         raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: Any, uid: str) -> dict[str, Any]:
+    async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
         if check_only:
             result = await connect_manual.inspect(deps, uid, creds)
             if result.problem and result.verdict.value == "refused":
@@ -188,7 +180,7 @@ def edit(
         except PerpdeskError as exc:
             raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: Any, uid: str) -> Any:
+    async def op(deps: AccountsDeps, uid: str) -> Any:
         acc = None
         if creds is not None:
             acc, _ = await accounts.replace_credentials(deps, uid, account_id, creds)
