@@ -76,7 +76,7 @@ def _run(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
 
 
 def _read_credentials(api_key: str) -> Credentials:
-    from perpdesk.services.accounts import clean_credentials
+    from perpdesk.services.account_inputs import clean_credentials
 
     secret = os.environ.get(SECRET_ENV) or typer.prompt("Secret", hide_input=True)
     passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
@@ -219,9 +219,9 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Inspect an account's key at the exchange again and update its status and balance."""
-    from perpdesk.services import accounts
+    from perpdesk.services import account_checks
 
-    acc, result = _run(user, lambda deps, uid: accounts.check(deps, uid, account_id))
+    acc, result = _run(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
     if as_json:
         typer.echo(json.dumps({"account": acc.to_dict(), "inspection": result.to_dict()}, indent=2))
         return

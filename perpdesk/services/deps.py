@@ -10,6 +10,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.base import FastConnectProvider, FuturesConnector
+from perpdesk.services.ports import UnitOfWork
+from perpdesk.store.uow import SqlUnitOfWork
 from perpdesk.vault.core import Vault
 from perpdesk.vault.key_hash import KeyHasher
 
@@ -28,3 +30,10 @@ class AccountsDeps:
     recheck_base: timedelta = timedelta(seconds=60)
     recheck_max: timedelta = timedelta(hours=1)
     watch_interval_s: float = 5.0  # how often the background task looks for due re-checks
+    # Unit tests give an in-memory unit of work; by default one SQL transaction on `sessions`.
+    uow_factory: Callable[[], UnitOfWork] | None = None
+
+    def uow(self) -> UnitOfWork:
+        if self.uow_factory is not None:
+            return self.uow_factory()
+        return SqlUnitOfWork(self.sessions, self.vault)

@@ -19,15 +19,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
-from perpdesk.services import accounts, audit_log
 from perpdesk.services import errors_text as T
+from perpdesk.services.account_access import inspect_credentials, store_new_account
+from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
 from perpdesk.services.key_audit import Verdict
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import FastConnectGrant, new_id
 from perpdesk.store.base import utcnow
 from perpdesk.vault.key_hash import sha256_hex
@@ -44,6 +43,7 @@ PENDING, REDEEMING, CONNECTED, FAILED, DENIED, EXPIRED = (
 )
 FINAL = frozenset({CONNECTED, FAILED, DENIED, EXPIRED})
 KEY_LABEL = "perpdesk"  # the label the exchange shows for keys it creates for us
+ACCOUNT_LABEL = "Fast Connect Futures"  # the new account's label until the user renames it
 
 
 def new_verifier() -> str:
@@ -104,11 +104,12 @@ async def start(
         ip_whitelist=list(deps.egress_ips),
         label=KEY_LABEL,
     )
-    async with deps.sessions() as s, s.begin():
-        s.add(grant)
-        await audit_log.record(
-            s, user_id=user_id, action="fast_connect.started", account_id=None, detail={"exchange": exchange}
+    async with deps.uow() as uow:
+        await uow.grants.add(grant)
+        await uow.audit.record(
+            user_id=user_id, action="fast_connect.started", account_id=None, detail={"exchange": exchange}
         )
+        await uow.commit()
     return Started(state=state, authorize_url=url, expires_at=grant.expires_at)
 
 
@@ -116,7 +117,7 @@ async def start(
 class Outcome:
     status: str  # pending | connected | failed | denied | expired
     message: UserMessage | None = None
-    account: accounts.AccountView | None = None
+    account: AccountView | None = None
     warnings: tuple[UserMessage, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
@@ -175,8 +176,8 @@ def message_for(code: str | None, deps: AccountsDeps) -> UserMessage | None:
     return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
 
 
-async def _grant(s: AsyncSession, state: str) -> FastConnectGrant | None:
-    return await s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == sha256_hex(state)))
+async def _grant(uow: UnitOfWork, state: str) -> FastConnectGrant | None:
+    return await uow.grants.by_state_hash(sha256_hex(state))
 
 
 async def _close(
@@ -188,21 +189,28 @@ async def _close(
     account_id: str | None = None,
     only_from: tuple[str, ...] | None = None,
 ) -> None:
-    async with deps.sessions() as s, s.begin():
-        g = await s.get(FastConnectGrant, grant_id)
+    async with deps.uow() as uow:
+        g = await uow.grants.get(grant_id)
         if g is None or (only_from is not None and g.status not in only_from):
             return
         g.status, g.outcome_code, g.finished_at = status, code, utcnow()
         g.sealed_issued_key = None
         g.account_id = account_id
-        await audit_log.record(
-            s,
+        await uow.audit.record(
             user_id=g.user_id,
             actor=g.user_id,
             action=f"fast_connect.{status}",
             account_id=account_id,
             detail={"reason": code, "exchange": g.exchange},
         )
+        await uow.commit()
+
+
+async def _claim(deps: AccountsDeps, grant_id: str, from_statuses: tuple[str, ...]) -> bool:
+    async with deps.uow() as uow:
+        won = await uow.grants.claim(grant_id, from_statuses, REDEEMING)
+        await uow.commit()
+    return won
 
 
 async def finish(
@@ -216,8 +224,8 @@ async def finish(
     """The exchange sent the browser back. Never raises for the user's flow: returns an Outcome."""
     if not state:
         return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
-    async with deps.sessions() as s:
-        g = await _grant(s, state)
+    async with deps.uow() as uow:
+        g = await _grant(uow, state)
         if g is None or session_hash is None or g.session_hash != session_hash:
             # Unknown state, or a state from another browser session: touch nothing.
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
@@ -243,14 +251,8 @@ async def finish(
         return Outcome(FAILED, T.FAST_CONNECT_REDEEM_FAILED)
 
     # Single use: only one callback may move the grant from pending to redeeming.
-    async with deps.sessions() as s, s.begin():
-        res = await s.execute(
-            update(FastConnectGrant)
-            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status == PENDING)
-            .values(status=REDEEMING)
-        )
-        if (getattr(res, "rowcount", 0) or 0) != 1:
-            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+    if not await _claim(deps, grant_id, (PENDING,)):
+        return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
 
     provider = deps.fast_connect_for(exchange)
     if provider is None:
@@ -282,14 +284,8 @@ async def _discard_late_key(
     redirect_uri: str,
     code: str,
 ) -> None:
-    async with deps.sessions() as s, s.begin():
-        res = await s.execute(
-            update(FastConnectGrant)
-            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status.in_((PENDING, EXPIRED)))
-            .values(status=REDEEMING)
-        )
-        if (getattr(res, "rowcount", 0) or 0) != 1:
-            return
+    if not await _claim(deps, grant_id, (PENDING, EXPIRED)):
+        return
     provider = deps.fast_connect_for(exchange)
     if provider is None:
         return
@@ -307,32 +303,34 @@ async def _store_issued(
 ) -> Outcome:
     creds = issued.credentials
     # Keep the issued key sealed on the grant first: if we crash from here on, recovery revokes it.
-    async with deps.sessions() as s, s.begin():
-        g = await s.get(FastConnectGrant, grant_id)
+    async with deps.uow() as uow:
+        g = await uow.grants.get(grant_id)
         if g is not None:
             g.sealed_issued_key = deps.vault.seal_credentials(
                 creds, user_id=user_id, account_id=_grant_ref(grant_id)
             ).to_bytes()
+            await uow.commit()
     try:
-        result = await accounts.inspect_credentials(deps, exchange, creds)
+        result = await inspect_credentials(deps, exchange, creds)
         if result.verdict is Verdict.REFUSED:
             raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
-        async with deps.sessions() as s, s.begin():
-            account = await accounts.store_new_account(
+        async with deps.uow() as uow:
+            account = await store_new_account(
                 deps,
+                uow,
                 user_id=user_id,
                 exchange=exchange,
                 creds=creds,
                 result=result,
                 method=ConnectMethod.FAST_CONNECT,
-                label=accounts.FAST_CONNECT_LABEL,
-                session=s,
+                label=ACCOUNT_LABEL,
             )
-            g = await s.get(FastConnectGrant, grant_id)
+            g = await uow.grants.get(grant_id)
             if g is not None:
                 g.status, g.finished_at, g.account_id = CONNECTED, utcnow(), account.id
                 g.sealed_issued_key = None
                 g.outcome_code = (SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING).code
+            await uow.commit()
     except ConnectRefused as refused:
         await _revoke(deps, exchange, creds)
         await _close(deps, grant_id, FAILED, refused.user_message.code)
@@ -360,8 +358,8 @@ async def _revoke(deps: AccountsDeps, exchange: str, creds: Credentials) -> bool
 
 async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, state: str) -> Outcome:
     """What the waiting window polls. Expires a pending grant past its time (the timeout message)."""
-    async with deps.sessions() as s:
-        g = await _grant(s, state)
+    async with deps.uow() as uow:
+        g = await _grant(uow, state)
         if g is None or g.user_id != user_id or g.session_hash != session_hash:
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
         st, code, account_id, expires_at, grant_id = (
@@ -373,10 +371,8 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         )
         account = None
         if st == CONNECTED and account_id:
-            try:
-                account = await accounts.get_account(deps, user_id, account_id)
-            except Exception:
-                account = None
+            found = await uow.accounts.owned(user_id, account_id)
+            account = view(found) if found is not None else None
     if st == PENDING and expires_at <= utcnow():
         await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
         return Outcome(EXPIRED, T.FAST_CONNECT_EXPIRED)
@@ -408,24 +404,11 @@ async def recover(deps: AccountsDeps) -> int:
     """
     now = utcnow()
     revoked = 0
-    async with deps.sessions() as s, s.begin():
-        rows = list(
-            await s.scalars(
-                select(FastConnectGrant).where(
-                    or_(
-                        (FastConnectGrant.status == PENDING) & (FastConnectGrant.expires_at <= now),
-                        (FastConnectGrant.status == REDEEMING)
-                        & (FastConnectGrant.expires_at <= now - REDEEM_GRACE),
-                    )
-                )
-            )
-        )
+    async with deps.uow() as uow:
+        rows = await uow.grants.stale(PENDING, now, REDEEMING, now - REDEEM_GRACE)
         todo = [(g.id, g.user_id, g.exchange, g.status, g.sealed_issued_key) for g in rows]
-        await s.execute(
-            delete(FastConnectGrant).where(
-                FastConnectGrant.status.in_(tuple(FINAL)), FastConnectGrant.finished_at <= now - KEEP_FINISHED
-            )
-        )
+        await uow.grants.purge_finished(tuple(FINAL), now - KEEP_FINISHED)
+        await uow.commit()
     for grant_id, user_id, exchange, st, sealed in todo:
         if st == PENDING:
             await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code, only_from=(PENDING,))

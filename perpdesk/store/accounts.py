@@ -24,8 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime
 
-CREDENTIALS_PURPOSE = "credentials"  # sealed_secrets.purpose used by store.sealed.put_credentials
-
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -59,7 +57,7 @@ class ExchangeAccount(Base):
     api_key_mask: Mapped[str] = mapped_column(String(16), nullable=False)
     # HMAC of the exchange's account id (BitMart uid); NULL when the exchange did not reveal it.
     exchange_account_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # Credentials are sealed in sealed_secrets (ref = this id, purpose CREDENTIALS_PURPOSE).
+    # Credentials are sealed in sealed_secrets (ref = this id; perpdesk/store/sealed.py).
     permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     ip_whitelist: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)  # warning codes
@@ -131,7 +129,6 @@ class AccountNotice(Base):
 
 
 __all__ = [
-    "CREDENTIALS_PURPOSE",
     "AccountAuditEntry",
     "AccountNotice",
     "ExchangeAccount",

@@ -12,6 +12,8 @@ from perpdesk.core.models import Credentials
 from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.vault.core import Vault
 
+CREDENTIALS_PURPOSE = "credentials"
+
 
 async def put_secret(
     session: AsyncSession,
@@ -41,7 +43,7 @@ async def put_credentials(
 ) -> int:
     blob = vault.seal_credentials(creds, user_id=user_id, account_id=account_id)
     row = await SealedSecretRepo(session).put(
-        user_id=user_id, ref=account_id, purpose="credentials", blob=blob.to_bytes()
+        user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE, blob=blob.to_bytes()
     )
     return row.id
 
@@ -49,7 +51,24 @@ async def put_credentials(
 async def get_credentials(
     session: AsyncSession, vault: Vault, *, user_id: str, account_id: str
 ) -> Credentials | None:
-    row = await SealedSecretRepo(session).get(user_id=user_id, ref=account_id, purpose="credentials")
+    row = await SealedSecretRepo(session).get(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
     if row is None:
         return None
     return vault.open_credentials(row.blob, user_id=user_id, account_id=account_id)
+
+
+class SealedCredentials:
+    """An account's credentials, sealed in `sealed_secrets` (ref = the account id)."""
+
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self.s = session
+        self.vault = vault
+
+    async def put(self, creds: Credentials, *, user_id: str, account_id: str) -> None:
+        await put_credentials(self.s, self.vault, creds, user_id=user_id, account_id=account_id)
+
+    async def get(self, *, user_id: str, account_id: str) -> Credentials | None:
+        return await get_credentials(self.s, self.vault, user_id=user_id, account_id=account_id)
+
+    async def delete(self, *, user_id: str, account_id: str) -> None:
+        await SealedSecretRepo(self.s).delete(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)

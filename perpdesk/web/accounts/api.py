@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Credentials
-from perpdesk.services import accounts, audit_log, connect_manual, fast_connect
+from perpdesk.services import account_checks, accounts, audit_log, connect_manual, fast_connect
+from perpdesk.services.account_inputs import clean_credentials
 from perpdesk.services.account_views import AccountView, choices
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit
@@ -82,7 +83,7 @@ def _exchange(value: str) -> str:
 
 def _key(body: KeyIn) -> tuple[str, Credentials]:
     """The exchange and the cleaned key of a manual connect form (Save and Add read the same)."""
-    return _exchange(body.exchange), accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+    return _exchange(body.exchange), clean_credentials(body.api_key, body.secret, body.passphrase)
 
 
 def _connected(
@@ -157,22 +158,19 @@ async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep
 
 @router.get("/api/accounts/audit-log")
 async def audit(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    async with deps.sessions() as s:
-        rows = await audit_log.entries(s, user.id)
+    rows = await audit_log.entries(deps, user.id)
     return {"entries": [r.to_dict() for r in rows]}
 
 
 @router.get("/api/accounts/notices")
 async def notices(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    async with deps.sessions() as s:
-        rows = await audit_log.unread_notices(s, user.id)
+    rows = await audit_log.unread_notices(deps, user.id)
     return {"notices": [n.to_dict() for n in rows]}
 
 
 @router.post("/api/accounts/notices/read")
 async def notices_read(user: CurrentUserDep, deps: DepsDep, notice_id: str | None = None) -> dict[str, bool]:
-    async with deps.sessions() as s, s.begin():
-        await audit_log.mark_read(s, user.id, notice_id)
+    await audit_log.mark_read(deps, user.id, notice_id)
     return {"ok": True}
 
 
@@ -195,7 +193,7 @@ async def replace(
     account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
     try:
-        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+        creds = clean_credentials(body.api_key, body.secret, body.passphrase)
         acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
     except (InputError, ConnectRefused) as exc:
         return _error(exc)
@@ -204,7 +202,7 @@ async def replace(
 
 @router.post("/api/accounts/{account_id}/check")
 async def check(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Response:
-    acc, result = await accounts.check(deps, user.id, account_id)
+    acc, result = await account_checks.check(deps, user.id, account_id)
     return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
 
 

@@ -19,8 +19,7 @@ BASE = "/settings/exchange-accounts"
 @router.get(BASE)
 async def list_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     rows = await accounts.list_accounts(deps, user.id)
-    async with deps.sessions() as s:
-        notices = await audit_log.unread_notices(s, user.id)
+    notices = await audit_log.unread_notices(deps, user.id)
     chooser = choices()
     fast = {c.id: c.supports_fast_connect and deps.fast_connect_for(c.id) is not None for c in chooser}
     return render(
@@ -36,8 +35,7 @@ async def list_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Re
 
 @router.get(BASE + "/audit-log")
 async def audit_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
-    async with deps.sessions() as s:
-        entries = await audit_log.entries(s, user.id)
+    entries = await audit_log.entries(deps, user.id)
     return render(request, "accounts/audit.html", entries=entries)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from perpdesk.core.errors import InputError
-from perpdesk.services.accounts import backoff, clean_credentials, clean_label
+from perpdesk.services.account_checks import backoff
+from perpdesk.services.account_inputs import clean_credentials, clean_label
 from perpdesk.services.fast_connect import new_verifier, s256
 from perpdesk.vault.key_hash import KeyHasher
 
