@@ -12,19 +12,25 @@ recover → revokes keys left on grants by a crash and expires stale grants.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
+from perpdesk.core.pkce import pkce_challenge, pkce_verifier
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import inspect_credentials, store_new_account
-from perpdesk.services.account_views import AccountView, view
+from perpdesk.services.account_views import view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
+from perpdesk.services.fast_connect_outcome import (
+    SUCCESS,
+    SUCCESS_AWAITING,
+    Outcome,
+    message_for,
+    warning_for,
+)
 from perpdesk.services.key_audit import Verdict
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import FastConnectGrant, new_id
@@ -44,15 +50,6 @@ PENDING, REDEEMING, CONNECTED, FAILED, DENIED, EXPIRED = (
 FINAL = frozenset({CONNECTED, FAILED, DENIED, EXPIRED})
 KEY_LABEL = "perpdesk"  # the label the exchange shows for keys it creates for us
 ACCOUNT_LABEL = "Fast Connect Futures"  # the new account's label until the user renames it
-
-
-def new_verifier() -> str:
-    """RFC 7636 code_verifier: 43–128 unreserved characters; 64 random bytes → 86 characters."""
-    return secrets.token_urlsafe(64)
-
-
-def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def _grant_ref(grant_id: str) -> str:
@@ -80,7 +77,7 @@ async def start(
     if provider is None:
         raise ConnectRefused(T.FAST_CONNECT_NOT_CONFIGURED, status=503)
     state = secrets.token_urlsafe(32)
-    verifier = new_verifier()
+    verifier = pkce_verifier()
     grant_id = new_id()
     now = utcnow()
     grant = FastConnectGrant(
@@ -99,7 +96,7 @@ async def start(
     )
     url = provider.authorize_url(
         state=state,
-        code_challenge=s256(verifier),
+        code_challenge=pkce_challenge(verifier),
         redirect_uri=deps.redirect_uri,
         ip_whitelist=list(deps.egress_ips),
         label=KEY_LABEL,
@@ -111,69 +108,6 @@ async def start(
         )
         await uow.commit()
     return Started(state=state, authorize_url=url, expires_at=grant.expires_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: str  # pending | connected | failed | denied | expired
-    message: UserMessage | None = None
-    account: AccountView | None = None
-    warnings: tuple[UserMessage, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "message": self.message.to_dict() if self.message else None,
-            "account": self.account.to_dict() if self.account else None,
-            "warnings": [w.to_dict() for w in self.warnings],
-        }
-
-
-SUCCESS = UserMessage(
-    code="connected",
-    title="API key connected successfully",
-    message="The BitMart Futures account was connected as “Fast Connect Futures”.",
-    next_step="You can rename it at any time with Edit.",
-    severity="info",
-)
-SUCCESS_AWAITING = UserMessage(
-    code="connected_awaiting_whitelist",
-    title="API key connected successfully — awaiting whitelisting",
-    message=T.NOT_WHITELISTED.message,
-    next_step=T.NOT_WHITELISTED.next_step,
-    severity="warning",
-    steps=T.WHITELIST_STEPS,
-)
-
-_BY_CODE = {
-    m.code: m
-    for m in (
-        T.WRONG_KEY,
-        T.WRONG_SECRET_OR_PASSPHRASE,
-        T.WRONG_PASSPHRASE,
-        T.NOT_WHITELISTED,
-        T.NO_FUTURE_TRADE,
-        T.EXCHANGE_UNAVAILABLE,
-        T.RATE_LIMITED,
-        T.CLOCK,
-        T.DUPLICATE_KEY,
-        T.DUPLICATE_ACCOUNT,
-        T.FAST_CONNECT_DENIED,
-        T.FAST_CONNECT_EXPIRED,
-        T.FAST_CONNECT_BAD_STATE,
-        T.FAST_CONNECT_REDEEM_FAILED,
-        SUCCESS,
-        SUCCESS_AWAITING,
-    )
-}
-
-
-def message_for(code: str | None, deps: AccountsDeps) -> UserMessage | None:
-    if code is None:
-        return None
-    if code == "ip_not_allowed":
-        return T.ip_not_allowed(deps.egress_ips)
-    return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
 
 
 async def _grant(uow: UnitOfWork, state: str) -> FastConnectGrant | None:
@@ -380,15 +314,8 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         return Outcome(PENDING)
     warnings: tuple[UserMessage, ...] = ()
     if account is not None:
-        warnings = tuple(w for c in account.warnings if (w := _warning_for(c)) is not None)
-    return Outcome(st, message_for(code, deps), account, warnings)
-
-
-def _warning_for(code: str) -> UserMessage | None:
-    for w in (T.SPOT_TRADE_ENABLED, T.WITHDRAW_ENABLED, T.IP_UNRESTRICTED, T.IP_LIST_UNKNOWN):
-        if w.code == code:
-            return w
-    return None
+        warnings = tuple(w for c in account.warnings if (w := warning_for(c)) is not None)
+    return Outcome(st, message_for(code, deps.egress_ips), account, warnings)
 
 
 REDEEM_GRACE = timedelta(minutes=2)  # a live callback may still be storing a key this long after expiry

@@ -6,8 +6,6 @@ carries the issued key (api_key, secret_key, memo), its permissions and its IP w
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import warnings
 from collections.abc import Sequence
@@ -21,17 +19,6 @@ from perpdesk.core.errors import ExchangeError, ExchangeUnavailable
 from perpdesk.core.models import Credentials, IssuedKey, Permission
 
 _PERMISSIONS = {p.value: p for p in Permission}
-
-
-def pkce_verifier() -> str:
-    """RFC 7636 code verifier: 86 characters of URL-safe randomness (512 bits)."""
-    return secrets.token_urlsafe(64)
-
-
-def pkce_challenge(verifier: str) -> str:
-    """BASE64URL(SHA256(verifier)) without padding (method S256)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def new_state() -> str:

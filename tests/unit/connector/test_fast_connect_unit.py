@@ -12,13 +12,8 @@ import pytest
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Permission
-from perpdesk.exchanges.bitmart.fast_connect import (
-    BitmartFastConnect,
-    FastConnectFailed,
-    issued_key,
-    pkce_challenge,
-    pkce_verifier,
-)
+from perpdesk.core.pkce import pkce_challenge, pkce_verifier
+from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect, FastConnectFailed, issued_key
 from perpdesk.exchanges.registry import Egress, Endpoints, all_info, entry, exchange_ids
 
 
