@@ -32,6 +32,10 @@ PASSPHRASE_ENV = "PERPDESK_API_PASSPHRASE"  # noqa: S105
 
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="The perpdesk user's email.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+WithdrawOpt = Annotated[
+    bool,
+    typer.Option(help="Accept that the key can withdraw funds (refused otherwise; kept in the audit log)."),
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -118,6 +122,7 @@ def connect(
         bool, typer.Option(help="Save a key whose account BitMart has not whitelisted yet.")
     ] = False,
     check_only: Annotated[bool, typer.Option(help="Only inspect the key (Save); store nothing.")] = False,
+    allow_withdraw: WithdrawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Connect a BitMart Futures key (Manual connect): inspect it, then seal and store it."""
@@ -130,12 +135,17 @@ def connect(
 
     async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
         if check_only:
-            result = await connect_manual.inspect(deps, uid, creds)
+            result = await connect_manual.inspect(deps, uid, creds, allow_withdraw=allow_withdraw)
             if result.problem and result.verdict.value == "refused":
                 raise ConnectRefused(result.problem)
             return {"inspection": result.to_dict()}
         account, result = await connect_manual.add(
-            deps, uid, creds, label=label, accept_awaiting_whitelist=await_whitelist
+            deps,
+            uid,
+            creds,
+            label=label,
+            accept_awaiting_whitelist=await_whitelist,
+            allow_withdraw=allow_withdraw,
         )
         return {"account": account.to_dict(), "inspection": result.to_dict()}
 
@@ -166,6 +176,7 @@ def edit(
     api_key: Annotated[
         str | None, typer.Option(help="Replace the credentials with this key (Secret/Passphrase prompted).")
     ] = None,
+    allow_withdraw: WithdrawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Change an account's label and/or replace its credentials (the new key is inspected first)."""
@@ -183,7 +194,9 @@ def edit(
     async def op(deps: AccountsDeps, uid: str) -> Any:
         acc = None
         if creds is not None:
-            acc, _ = await accounts.replace_credentials(deps, uid, account_id, creds)
+            acc, _ = await accounts.replace_credentials(
+                deps, uid, account_id, creds, allow_withdraw=allow_withdraw
+            )
         if label is not None:
             acc = await accounts.rename(deps, uid, account_id, label)
         return acc

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.errors import ExchangeError, NotFound
-from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, mask
+from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
@@ -55,8 +55,11 @@ async def open_credentials(deps: AccountsDeps, s: AsyncSession, row: ExchangeAcc
     return creds
 
 
-async def inspect_credentials(deps: AccountsDeps, exchange: str, creds: Credentials) -> Audit:
-    """Ask the exchange about the key and judge it. Connector failures become a refused audit."""
+async def inspect_credentials(
+    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+) -> Audit:
+    """Ask the exchange about the key and judge it. Connector failures become a refused audit.
+    `allow_withdraw`: the user accepted explicitly that the key can withdraw."""
     connector = deps.connector_for(exchange)
     try:
         report = await connector.inspect_key(creds)
@@ -65,7 +68,7 @@ async def inspect_credentials(deps: AccountsDeps, exchange: str, creds: Credenti
     except (OSError, TimeoutError) as exc:
         log.warning("inspect_key failed: %s", type(exc).__name__)
         return Audit(Verdict.REFUSED, T.EXCHANGE_UNAVAILABLE)
-    return audit(report, deps.egress_ips)
+    return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
 
 
 async def refuse_if_duplicate(
@@ -106,9 +109,13 @@ def apply_audit(row: ExchangeAccount, result: Audit, now: datetime) -> None:
     row.updated_at = now
 
 
-def set_key(row: ExchangeAccount, deps: AccountsDeps, creds: Credentials, result: Audit) -> None:
-    """The key's keyed hashes and mask, and the status its inspection gives."""
+def set_key(
+    row: ExchangeAccount, deps: AccountsDeps, creds: Credentials, result: Audit, *, allow_withdraw: bool
+) -> None:
+    """The key's keyed hashes and mask, the status its inspection gives, and whether the user
+    accepted that it can withdraw."""
     now = utcnow()
+    row.withdraw_allowed = allow_withdraw
     row.api_key_hash = deps.hasher.api_key(row.exchange, creds.api_key)
     row.api_key_mask = mask(creds.api_key)
     if result.account_id:
@@ -132,6 +139,7 @@ async def store_new_account(
     method: ConnectMethod,
     label: str,
     actor: str | None = None,
+    allow_withdraw: bool = False,
 ) -> AccountView:
     """Seal and store an inspected key as a new account with its audit entry, in the caller's unit
     of work (the caller commits: Fast Connect closes its grant in the same transaction)."""
@@ -149,7 +157,7 @@ async def store_new_account(
         exchange_account_hash=None,
         created_at=utcnow(),
     )
-    set_key(row, deps, creds, result)
+    set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
     await uow.accounts.add(row)
     try:
         await uow.flush()
@@ -170,4 +178,19 @@ async def store_new_account(
             "warnings": list(row.warnings),
         },
     )
+    await record_withdraw_acceptance(uow, row, creds, actor=actor)
     return view(row)
+
+
+async def record_withdraw_acceptance(
+    uow: UnitOfWork, row: ExchangeAccount, creds: Credentials, *, actor: str | None = None
+) -> None:
+    """In the account's audit log: the user accepted a key that can withdraw (and which key)."""
+    if row.withdraw_allowed and Permission.WITHDRAW.value in row.permissions:
+        await uow.audit.record(
+            user_id=row.user_id,
+            actor=actor,
+            action="account.withdraw_accepted",
+            account_id=row.id,
+            detail={"key": mask(creds.api_key), "exchange": row.exchange},
+        )

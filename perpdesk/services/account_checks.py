@@ -30,8 +30,8 @@ async def check(
     async with deps.uow() as uow:
         row = await own(uow, user_id, account_id)
         creds = await credentials_of(uow, row)
-        exchange = row.exchange
-    result = await inspect_credentials(deps, exchange, creds)
+        exchange, allow_withdraw = row.exchange, row.withdraw_allowed
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
     del creds
     return await _record_check(deps, user_id, account_id, result, actor=actor or user_id), result
 

@@ -33,6 +33,7 @@ class AccountView:
     last_check_at: datetime | None
     last_error: str | None
     created_at: datetime
+    withdraw_allowed: bool = False
 
     @property
     def method_name(self) -> str:
@@ -62,6 +63,7 @@ class AccountView:
             "last_check_at": self.last_check_at.isoformat() if self.last_check_at else None,
             "last_error": self.last_error,
             "created_at": self.created_at.isoformat(),
+            "withdraw_allowed": self.withdraw_allowed,
         }
 
 
@@ -81,6 +83,7 @@ def view(row: ExchangeAccount) -> AccountView:
         last_check_at=row.last_check_at,
         last_error=row.last_error,
         created_at=row.created_at,
+        withdraw_allowed=bool(row.withdraw_allowed),
     )
 
 

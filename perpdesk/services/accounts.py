@@ -15,6 +15,7 @@ from perpdesk.services.account_access import (
     inspect_credentials,
     open_credentials,
     own,
+    record_withdraw_acceptance,
     refuse_if_duplicate,
     set_key,
 )
@@ -75,15 +76,16 @@ DIFFERENT_ACCOUNT = UserMessage(
 
 
 async def replace_credentials(
-    deps: AccountsDeps, user_id: str, account_id: str, creds: Credentials
+    deps: AccountsDeps, user_id: str, account_id: str, creds: Credentials, *, allow_withdraw: bool = False
 ) -> tuple[AccountView, Audit]:
-    """Inspect the new key first; only when it passes are the old credentials dropped."""
+    """Inspect the new key first; only when it passes are the old credentials dropped.
+    `allow_withdraw` is asked again for every new key: an acceptance covers the key it was given for."""
     async with deps.uow() as uow:
         row = await own(uow, user_id, account_id)
         exchange, old_hash = row.exchange, row.exchange_account_hash
         fast_connect_key = row.method == ConnectMethod.FAST_CONNECT.value
         old_creds = await credentials_of(uow, row) if fast_connect_key else None
-    result = await inspect_credentials(deps, exchange, creds)
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
     if not result.storable:
         raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
     if (
@@ -98,7 +100,7 @@ async def replace_credentials(
             uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id, except_id=row.id
         )
         old_mask = row.api_key_mask
-        set_key(row, deps, creds, result)
+        set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
         row.method = ConnectMethod.MANUAL.value
         await uow.credentials.put(creds, user_id=user_id, account_id=row.id)
         await uow.audit.record(
@@ -112,6 +114,7 @@ async def replace_credentials(
                 "warnings": list(row.warnings),
             },
         )
+        await record_withdraw_acceptance(uow, row, creds)
         try:
             await uow.commit()
         except DuplicateRow:

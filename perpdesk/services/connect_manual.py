@@ -22,11 +22,19 @@ from perpdesk.services.key_audit import Audit, Verdict
 DEFAULT_LABEL = "Bitmart Futures"
 
 
-async def inspect(deps: AccountsDeps, user_id: str, creds: Credentials, exchange: str = "bitmart") -> Audit:
+async def inspect(
+    deps: AccountsDeps,
+    user_id: str,
+    creds: Credentials,
+    exchange: str = "bitmart",
+    *,
+    allow_withdraw: bool = False,
+) -> Audit:
     """Save: check the key at the exchange and judge it. Whether the key (or its exchange account)
     is connected already is told only once the exchange has verified the key's signature: the
-    answer would otherwise tell anyone holding a bare API key whether it is in use here."""
-    result = await inspect_credentials(deps, exchange, creds)
+    answer would otherwise tell anyone holding a bare API key whether it is in use here.
+    A key that can withdraw is refused unless the user ticked that they accept it."""
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
     if result.storable:
         await _refuse_if_connected(deps, exchange, creds, result)
     return result
@@ -44,12 +52,13 @@ async def add(
     *,
     label: str | None = None,
     accept_awaiting_whitelist: bool = False,
+    allow_withdraw: bool = False,
     exchange: str = "bitmart",
 ) -> tuple[AccountView, Audit]:
     """Add: inspect again, then seal and store. A key awaiting whitelisting is stored only when the
     user chose "Save as awaiting whitelisting"."""
     name = clean_label(label, DEFAULT_LABEL)
-    result = await inspect_credentials(deps, exchange, creds)
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
     if result.verdict is Verdict.REFUSED:
         raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
     if result.verdict is Verdict.AWAITING_WHITELIST and not accept_awaiting_whitelist:
@@ -65,6 +74,7 @@ async def add(
             result=result,
             method=ConnectMethod.MANUAL,
             label=name,
+            allow_withdraw=allow_withdraw,
         )
         await uow.commit()
     return account, result

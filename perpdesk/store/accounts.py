@@ -66,6 +66,8 @@ class ExchangeAccount(Base):
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a message code
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     check_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The user accepted, explicitly, that this account's key can withdraw (refused otherwise).
+    withdraw_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

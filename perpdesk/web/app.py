@@ -24,7 +24,8 @@ from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, pages_auth, trading
 from perpdesk.web.auth import SignInThrottle
 from perpdesk.web.csrf import CSRFMiddleware
-from perpdesk.web.errors import install_error_handlers
+from perpdesk.web.error_envelope import ERROR_RESPONSES
+from perpdesk.web.error_responses import install_error_handlers
 from perpdesk.web.templating import STATIC_DIR
 
 log = logging.getLogger("perpdesk.web")
@@ -92,12 +93,12 @@ def create_app(
     app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users
 
     install_error_handlers(app)
-    app.include_router(api_auth.router)
+    app.include_router(api_auth.router, responses=ERROR_RESPONSES)
     app.include_router(pages_auth.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(accounts.api.router)
     app.include_router(accounts.pages.router)
-    app.include_router(trading.api.router)
+    app.include_router(trading.api.router, responses=ERROR_RESPONSES)
     app.include_router(trading.pages.router)
 
     app.add_middleware(

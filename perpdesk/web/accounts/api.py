@@ -14,12 +14,12 @@ from perpdesk.core.models import Credentials
 from perpdesk.services import account_checks, accounts, audit_log, connect_manual, fast_connect
 from perpdesk.services.account_inputs import clean_credentials
 from perpdesk.services.account_views import AccountView, choices
-from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit
 from perpdesk.web.accounts.common import DepsDep, wake_watcher
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.error_envelope import ERROR_RESPONSES
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 class KeyIn(BaseModel):
@@ -27,6 +27,11 @@ class KeyIn(BaseModel):
     api_key: str = Field("", description="The key's Access Key.")
     secret: str = Field("", description="The key's Secret Key.")
     passphrase: str = Field("", description="The key's Memo on BitMart.")
+    allow_withdraw: bool = Field(
+        False,
+        description="The user accepts, explicitly, that the key can withdraw funds. Without it a key with "
+        "the Withdraw permission is refused (perpdesk never withdraws). Recorded in the audit log.",
+    )
 
 
 class AddIn(KeyIn):
@@ -45,37 +50,12 @@ class FastConnectIn(BaseModel):
     enable_futures: bool = True
 
 
-def _refused(exc: ConnectRefused) -> JSONResponse:
-    return JSONResponse({"error": exc.to_json()}, status_code=exc.status)
-
-
-FIELD_LABELS = {
-    "api_key": "API key",
-    "secret": "Secret",
-    "passphrase": "Passphrase",
-    "label": "Label",
-    "exchange": "Exchange",
-}
-
-
-def _input(exc: InputError) -> JSONResponse:
-    """The field's label as the page shows it, the problem, and the fix; never the value."""
-    data = exc.to_dict()
-    data["title"] = f"Check the {FIELD_LABELS.get(exc.field, exc.field)} field"
-    data["message"] = exc.message.split(": ", 1)[-1]
-    return JSONResponse({"error": data}, status_code=422)
-
-
-def _error(exc: InputError | ConnectRefused) -> JSONResponse:
-    return _input(exc) if isinstance(exc, InputError) else _refused(exc)
-
-
 def _exchange(value: str) -> str:
     ids = {c.id for c in choices() if c.supported}
     if value not in ids:
         raise InputError(
             "exchange",
-            f"{value!r} is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
+            f"this exchange is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
             "Choose Bitmart under Futures only.",
         )
     return value
@@ -130,29 +110,24 @@ async def ip_whitelist(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]
 @router.post("/api/accounts/inspect")
 async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Save: check the key and return balances and warnings. Stores nothing."""
-    try:
-        exchange, creds = _key(body)
-        result = await connect_manual.inspect(deps, user.id, creds, exchange)
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange, creds = _key(body)
+    result = await connect_manual.inspect(deps, user.id, creds, exchange, allow_withdraw=body.allow_withdraw)
     return JSONResponse(result.to_dict(), status_code=200)
 
 
 @router.post("/api/accounts", status_code=201)
 async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Add: inspect again, seal and store."""
-    try:
-        exchange, creds = _key(body)
-        account, result = await connect_manual.add(
-            deps,
-            user.id,
-            creds,
-            label=body.label,
-            accept_awaiting_whitelist=body.accept_awaiting_whitelist,
-            exchange=exchange,
-        )
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange, creds = _key(body)
+    account, result = await connect_manual.add(
+        deps,
+        user.id,
+        creds,
+        label=body.label,
+        accept_awaiting_whitelist=body.accept_awaiting_whitelist,
+        allow_withdraw=body.allow_withdraw,
+        exchange=exchange,
+    )
     return _connected(request, account, result, 201, message="API key successfully connected")
 
 
@@ -181,10 +156,7 @@ async def get_one(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[
 
 @router.patch("/api/accounts/{account_id}")
 async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    try:
-        acc = await accounts.rename(deps, user.id, account_id, body.label)
-    except InputError as exc:
-        return _input(exc)
+    acc = await accounts.rename(deps, user.id, account_id, body.label)
     return JSONResponse(acc.to_dict())
 
 
@@ -192,11 +164,10 @@ async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps:
 async def replace(
     account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
-    try:
-        creds = clean_credentials(body.api_key, body.secret, body.passphrase)
-        acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    creds = clean_credentials(body.api_key, body.secret, body.passphrase)
+    acc, result = await accounts.replace_credentials(
+        deps, user.id, account_id, creds, allow_withdraw=body.allow_withdraw
+    )
     return _connected(request, acc, result)
 
 
@@ -214,17 +185,14 @@ async def disconnect(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Re
 
 @router.post("/api/fast-connect/start")
 async def fc_start(body: FastConnectIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    try:
-        exchange = _exchange(body.exchange)
-        started = await fast_connect.start(
-            deps,
-            user_id=user.id,
-            session_hash=user.session_hash,
-            enable_futures=body.enable_futures,
-            exchange=exchange,
-        )
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange = _exchange(body.exchange)
+    started = await fast_connect.start(
+        deps,
+        user_id=user.id,
+        session_hash=user.session_hash,
+        enable_futures=body.enable_futures,
+        exchange=exchange,
+    )
     return JSONResponse(
         {
             "state": started.state,

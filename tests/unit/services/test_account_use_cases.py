@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from perpdesk.core.errors import NotFound
-from perpdesk.core.models import Credentials
+from perpdesk.core.models import Credentials, Permission
 from perpdesk.services import account_checks, accounts, audit_log, connect_manual
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Verdict
@@ -126,3 +126,36 @@ async def test_rename_replace_disconnect(world: tuple[Tables, FakeConnector]) ->
         "account.credentials_replaced",
         "account.disconnected",
     ]
+
+
+async def test_a_withdraw_key_needs_an_explicit_acceptance_kept_in_the_audit_log(
+    world: tuple[Tables, FakeConnector],
+) -> None:
+    tables, exchange = world
+    deps = fake_deps(tables, exchange)
+    creds = exchange.issue(
+        permissions=frozenset({Permission.READ, Permission.FUTURE_TRADE, Permission.WITHDRAW})
+    )
+    refused = await connect_manual.inspect(deps, "alice", creds)
+    assert refused.verdict is Verdict.REFUSED and refused.problem is not None
+    assert refused.problem.code == "withdraw_refused"
+    with pytest.raises(ConnectRefused):
+        await connect_manual.add(deps, "alice", creds)
+    assert tables.accounts == {}
+
+    account, _ = await connect_manual.add(deps, "alice", creds, allow_withdraw=True)
+    assert account.withdraw_allowed and "withdraw_enabled" in account.warnings
+    accepted = [e for e in tables.audit if e.action == "account.withdraw_accepted"]
+    assert len(accepted) == 1 and accepted[0].account_id == account.id
+    assert accepted[0].detail["key"] == account.api_key_mask
+    # a later check keeps honouring the acceptance given for this key
+    checked, again = await account_checks.check(deps, "alice", account.id)
+    assert again.verdict is Verdict.OK and checked.status == "active"
+    # a replacement key is asked again: without the acceptance it is refused
+    same_account = exchange.issue(
+        account_id=exchange.keys[creds.api_key].account_id,
+        permissions=exchange.keys[creds.api_key].permissions,
+    )
+    with pytest.raises(ConnectRefused) as again_refused:
+        await accounts.replace_credentials(deps, "alice", account.id, same_account)
+    assert again_refused.value.user_message.code == "withdraw_refused"
