@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from perpdesk.logging import hide_url_password
+from perpdesk.log_config import hide_url_password
 
 ENV_PREFIX = "PERPDESK_"
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import httptools
 
-from perpdesk.logging import hide_url_password
+from perpdesk.log_config import hide_url_password
 
 _TIMER_SLACK_S = 0.001
 
