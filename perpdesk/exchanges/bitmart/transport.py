@@ -3,8 +3,10 @@
 Why not aiohttp/httpx: per signed order over one keep-alive loopback connection a bare asyncio
 exchange costs ~100-135 µs of client CPU, aiohttp ~300 µs and httpx ~1,000 µs (measured on this
 machine; bench/bench_connector.py keeps the figure honest). The connector needs only: a pool of
-keep-alive connections per (origin, source address), Content-Length and chunked bodies, timeouts,
-TLS, a bound source address and an HTTP(S) proxy (absolute URI for http, CONNECT for https).
+keep-alive connections per (origin, source address), Content-Length, chunked and close-delimited
+bodies (gzip/deflate decoded when a server compresses), `Connection: close`, timeouts, TLS, a bound
+source address and an HTTP(S) proxy (absolute URI for http, CONNECT for https). `send()` builds
+a request for occasional callers (Fast Connect); the REST client serialises its own on the hot path.
 
 Errors say whether the request may have reached the server (`maybe_sent`), so callers know
 whether a retry is safe and when an order's outcome must be settled by looking it up.
@@ -16,7 +18,9 @@ import asyncio
 import base64
 import math
 import ssl
+import zlib
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +29,7 @@ import httptools
 from perpdesk.log_config import hide_url_password
 
 _TIMER_SLACK_S = 0.001
+MAX_DECODED_BODY = 64 * 1024 * 1024  # a compressed answer may not inflate beyond this
 
 
 class TransportError(Exception):
@@ -162,8 +167,16 @@ class _Conn(asyncio.Protocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        response = HttpResponse(self._parser.get_status_code(), self._headers, b"".join(self._body))
-        waiter.set_result(response)
+        body = b"".join(self._body)
+        encoding = self._headers.get("content-encoding")
+        if encoding is not None and body:
+            try:
+                body = decode_body(encoding, body)
+            except ValueError as exc:
+                self.keep_alive = False
+                waiter.set_exception(ConnectionLost(str(exc), maybe_sent=True))
+                return
+        waiter.set_result(HttpResponse(self._parser.get_status_code(), self._headers, body))
 
     def _fail(self, exc: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -190,6 +203,34 @@ class _Conn(asyncio.Protocol):
         self.keep_alive = False
         if self.transport is not None:
             self.transport.close()
+
+
+def decode_body(content_encoding: str, body: bytes) -> bytes:
+    """Undo the Content-Encoding (gzip, deflate, identity; the last applied first)."""
+    for coding in reversed([c.strip().lower() for c in content_encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            body = _inflate(body, 16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            try:  # RFC 9110: zlib-wrapped; some servers send raw deflate
+                body = _inflate(body, zlib.MAX_WBITS)
+            except ValueError:
+                body = _inflate(body, -zlib.MAX_WBITS)
+        elif coding != "identity":
+            raise ValueError(f"unsupported Content-Encoding {coding!r} in the response")
+    return body
+
+
+def _inflate(data: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(data, MAX_DECODED_BODY)
+    except zlib.error as exc:
+        raise ValueError(f"the compressed response body is corrupt: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise ValueError(f"the response body inflates beyond {MAX_DECODED_BODY} bytes")
+    if not inflater.eof:
+        raise ValueError("the compressed response body is truncated")
+    return out
 
 
 class _TunnelProtocol(asyncio.Protocol):
@@ -272,6 +313,28 @@ class HttpClient:
         if self.uses_absolute_uri(origin) and self._proxy_auth:
             return f"Proxy-Authorization: {self._proxy_auth}\r\n"
         return ""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        timeout_s: float = 10.0,
+    ) -> HttpResponse:
+        """Build an HTTP/1.1 request for `url` (through the proxy if any) and send it."""
+        parts = urlsplit(url)
+        origin = Origin.parse(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if self.uses_absolute_uri(origin):
+            target = origin.url + target
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if body or method not in ("GET", "HEAD"):
+            lines.append(f"Content-Length: {len(body)}")
+        head = "\r\n".join(lines) + "\r\n" + self.proxy_header_lines(origin) + "\r\n"
+        return await self.request(origin, head.encode("latin-1") + body, timeout_s)
 
     async def _connect(self, origin: Origin) -> _Conn:
         loop = asyncio.get_running_loop()
