@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from perpdesk.services.vault_rotation import RotationReport
     from perpdesk.settings import Settings
+    from perpdesk.store.vault_rotation import RotationReport
     from perpdesk.vault.keys import MasterKeyProvider
 
 app = typer.Typer(
@@ -78,7 +78,7 @@ def init(
 def status() -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
     from perpdesk.bootstrap import running
-    from perpdesk.services.vault_rotation import count_versions
+    from perpdesk.store.vault_rotation import count_versions
 
     settings = _settings()
     keyring = _provider(settings).keyring()
@@ -107,7 +107,7 @@ def rotate(
     Old keys leave the keyring once no sealed secret uses them (unless --keep-old).
     """
     from perpdesk.bootstrap import running
-    from perpdesk.services.vault_rotation import rotate as do_rotate
+    from perpdesk.store.vault_rotation import rotate as do_rotate
     from perpdesk.vault import MasterKeyError
 
     settings = _settings()

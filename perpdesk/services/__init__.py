@@ -14,5 +14,4 @@ Connecting accounts (Settings > Exchange Account API Keys):
 - `whitelist_watch`: background re-check of accounts awaiting whitelisting, with backoff.
 - `audit_log`: the per-user audit log and notices.
 - `ports` (the unit of work they are given), `deps` (AccountsDeps, built in perpdesk/bootstrap.py).
-- `vault_rotation`: `perpdesk vault rotate`.
 """

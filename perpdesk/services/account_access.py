@@ -71,6 +71,20 @@ async def inspect_credentials(
     return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
 
 
+async def revoke_key(deps: AccountsDeps, exchange: str, api_key: str) -> bool:
+    """Ask the exchange to delete a key it created for us (Fast Connect). False when it did not
+    confirm (or there is no Fast Connect): the caller tells the user or tries again later."""
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        return False
+    try:
+        await provider.revoke(api_key)
+    except Exception as exc:  # any failure: the key may still exist at the exchange
+        log.warning("revoking a Fast Connect key failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
 async def refuse_if_duplicate(
     uow: UnitOfWork,
     deps: AccountsDeps,

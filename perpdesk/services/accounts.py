@@ -6,8 +6,6 @@ Re-checking a key is in account_checks.py; connecting one in connect_manual.py /
 
 from __future__ import annotations
 
-import logging
-
 from perpdesk.core.models import ConnectMethod, Credentials, mask
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
@@ -17,6 +15,7 @@ from perpdesk.services.account_access import (
     own,
     record_withdraw_acceptance,
     refuse_if_duplicate,
+    revoke_key,
     set_key,
 )
 from perpdesk.services.account_inputs import clean_label
@@ -26,8 +25,6 @@ from perpdesk.services.errors_text import ConnectRefused, UserMessage
 from perpdesk.services.key_audit import Audit
 from perpdesk.store.base import utcnow
 from perpdesk.store.uow import DuplicateRow
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "disconnect",
@@ -129,14 +126,7 @@ async def replace_credentials(
 async def _revoke_quietly(
     deps: AccountsDeps, user_id: str, account_id: str, exchange: str, api_key: str
 ) -> bool:
-    provider = deps.fast_connect_for(exchange)
-    ok = False
-    if provider is not None:
-        try:
-            await provider.revoke(api_key)
-            ok = True
-        except Exception as exc:  # the account is gone on our side either way; tell the user
-            log.warning("revoking a Fast Connect key failed: %s", type(exc).__name__)
+    ok = await revoke_key(deps, exchange, api_key)
     async with deps.uow() as uow:
         await uow.audit.record(
             user_id=user_id,

@@ -332,10 +332,6 @@ class ConnectRefused(E.PerpdeskError):
         self.user_message = user_message
         self.code = user_message.code
         self.status = status
-        self.http_status_for_api = status  # read by the web app's error handler
 
     def to_dict(self) -> dict[str, str]:
         return {k: v for k, v in self.user_message.to_dict().items() if isinstance(v, str)}
-
-    def to_json(self) -> dict[str, object]:
-        return {k: v for k, v in self.user_message.to_dict().items() if v is not None}

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
 from perpdesk.core.pkce import pkce_challenge, pkce_verifier
 from perpdesk.services import errors_text as T
-from perpdesk.services.account_access import inspect_credentials, store_new_account
+from perpdesk.services.account_access import inspect_credentials, revoke_key, store_new_account
 from perpdesk.services.account_views import view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
@@ -279,15 +279,7 @@ async def _store_issued(
 
 
 async def _revoke(deps: AccountsDeps, exchange: str, creds: Credentials) -> bool:
-    provider = deps.fast_connect_for(exchange)
-    if provider is None:
-        return False
-    try:
-        await provider.revoke(creds.api_key)
-        return True
-    except Exception as exc:
-        log.warning("fast connect: revoking an unstored key failed: %s", type(exc).__name__)
-        return False
+    return await revoke_key(deps, exchange, creds.api_key)
 
 
 async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, state: str) -> Outcome:

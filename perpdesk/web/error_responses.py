@@ -91,7 +91,7 @@ def _status_for(exc: PerpdeskError) -> int:
         return 409
     if isinstance(exc, ConnectRefused):
         return exc.status
-    return int(getattr(exc, "http_status_for_api", 0) or (429 if exc.code == "too_many_attempts" else 400))
+    return 429 if exc.code == "too_many_attempts" else 400
 
 
 def _field(loc: tuple[Any, ...]) -> str:
