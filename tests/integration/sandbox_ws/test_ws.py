@@ -107,20 +107,25 @@ async def test_login_refusals(sandbox: SandboxServer) -> None:
         (_sign({**key, "api_key": "f" * 40}), "not found"),
     ]
     async with websockets.connect(sandbox.ws_url + "/user?protocol=1.1") as ws:
-        # Private channels need a login first.
+        # Private channels need a login first (BitMart's wording, spelling included).
         await ws.send(json.dumps({"action": "subscribe", "args": ["futures/order"]}))
         refused = await _recv(ws, lambda m: m.get("group") == "futures/order")
         assert refused == {"action": "subscribe", "group": "futures/order", "success": False,
                            "request": {"action": "subscribe", "args": ["futures/order"]},
-                           "error": "futures/order need authentication: send access first"}
-        for args, expected in cases:
+                           "error": "futures/order need authenication: send access first"}
+        # The right login works on the same connection afterwards.
+        await ws.send(json.dumps({"action": "access", "args": _sign(key)}))
+        assert await _recv(ws, lambda m: m.get("action") == "access") == {"action": "access", "success": True}
+    for args, expected in cases:
+        # Documented: a failed login is answered, then the connection is closed.
+        async with websockets.connect(sandbox.ws_url + "/user?protocol=1.1") as ws:
             await ws.send(json.dumps({"action": "access", "args": args}))
             reply = await _recv(ws, lambda m: m.get("action") == "access")
             assert reply["success"] is False, expected
             assert reply["error"].startswith("access failed") and expected in reply["error"], reply
-        # The right login still works on the same connection afterwards.
-        await ws.send(json.dumps({"action": "access", "args": _sign(key)}))
-        assert await _recv(ws, lambda m: m.get("action") == "access") == {"action": "access", "success": True}
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+            assert ws.close_code == 1008
 
 
 async def test_public_ticker_and_depth(sandbox: SandboxServer) -> None:
@@ -142,4 +147,4 @@ async def test_public_ticker_and_depth(sandbox: SandboxServer) -> None:
         # Private channels are not served on the public path.
         await ws.send(json.dumps({"action": "subscribe", "args": ["futures/position"]}))
         refused = await _recv(ws, lambda m: m.get("group") == "futures/position")
-        assert refused["success"] is False and "need authentication" in refused["error"]
+        assert refused["success"] is False and "need authenication" in refused["error"]
