@@ -34,7 +34,7 @@ REQUESTABLE = ("fundingRate", "depthIncrease")  # the kinds the `request` action
 PONG = {"group": "System", "data": "pong"}  # the answer to {"action":"ping"}
 MAX_FRAME_CHARS = 65_536  # longer client frames are refused (the server caps frames at 1 MiB)
 MAX_ARGS_BYTES = 4096  # documented: the topics of one message may total 4096 bytes at most
-MAX_GROUPS = 400  # per connection; every documented topic of every symbol fits several times
+MAX_GROUPS = 200  # per connection; every documented topic of every listed symbol fits (148)
 
 
 @dataclass(frozen=True, slots=True)

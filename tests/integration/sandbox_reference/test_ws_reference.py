@@ -83,7 +83,8 @@ def _judge(reference: WsReference, channel: str, acks: dict[str, dict[str, Any]]
            pushes: dict[str, list[Any]]) -> list[str]:
     """What keeps `channel` from being served as documented (empty: served)."""
     groups = [g for g in acks if _channel(g) == channel]
-    problems = [f"subscribe {g}: {acks[g].get('error')}" for g in groups if acks[g].get("success") is not True]
+    problems = [f"subscribe {g}: {acks[g].get('error')}" for g in groups
+                if acks[g].get("success") is not True]
     got = [data for g in groups for data in pushes.get(g, [])]
     if not got:
         return [*problems, "no push received"]

@@ -26,7 +26,8 @@ WS_DOC = "websocket_subscription.md"
 _CODE = re.compile(r"`([^`]+)`")
 _NAME = re.compile(r"^futures/[A-Za-z0-9]+$")
 _CHANNEL_ROW = re.compile(r"^\| (futures/[A-Za-z0-9]+) \|")
-_FIELD_ROW = re.compile(r"^\| \*{0,2}([A-Za-z_][A-Za-z0-9_]*)\*{0,2} \| (String|Long|Int|Bool|List|object) \|")
+_FIELD_ROW = re.compile(
+    r"^\| \*{0,2}([A-Za-z_][A-Za-z0-9_]*)\*{0,2} \| (String|Long|Int|Bool|List|object) \|")
 # documented type -> the JSON types a push may carry for it ("object": null when there is none)
 TYPES: dict[str, tuple[type, ...]] = {
     "String": (str,), "Long": (int,), "Int": (int,), "Bool": (bool,), "List": (list,),

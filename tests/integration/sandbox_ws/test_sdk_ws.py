@@ -33,14 +33,30 @@ def test_sdk_socket_client_gets_order_event(sandbox: SandboxServer) -> None:
     try:
         ws.login(timeout=0.5)
         assert {"action": "access", "success": True} in received
-        ws.subscribe(args=["futures/order"])
+        # A common client subscribes the three documented asset currencies with the orders.
+        groups = ["futures/asset:USDT", "futures/asset:BTC", "futures/asset:ETH", "futures/order"]
+        ws.subscribe(args=groups)
         deadline = time.monotonic() + 5
-        while not any(m.get("action") == "subscribe" for m in received) and time.monotonic() < deadline:
+
+        def acks() -> dict[str, Any]:
+            return {m["group"]: m["success"] for m in list(received) if m.get("action") == "subscribe"}
+
+        while len(acks()) < len(groups) and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert acks() == dict.fromkeys(groups, True), received
         api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
         api.post_submit_order(contract_symbol="BTCUSDT", client_order_id=client_order_id, type="limit",
                               side=1, leverage="5", open_type="isolated", mode=1, price="1000", size=1)
         assert arrived.wait(5), received
+        # The resting order froze margin: the USDT asset push says so.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            m.get("group") == "futures/asset:USDT" and "data" in m for m in list(received)
+        ):
+            time.sleep(0.05)
+        asset = next(m["data"] for m in list(received)
+                     if m.get("group") == "futures/asset:USDT" and "data" in m)
+        assert asset["currency"] == "USDT" and asset["frozen_balance"] != "0"
     finally:
         ws.stop()
         # The SDK re-arms a non-daemon ping Timer forever; cancel it so the test process can exit.
