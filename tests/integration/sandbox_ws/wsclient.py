@@ -49,3 +49,15 @@ def push_of(group: str) -> Callable[[Any], bool]:
 
 def ack_of(group: str) -> Callable[[Any], bool]:
     return lambda m: isinstance(m, dict) and m.get("group") == group and "success" in m
+
+
+async def gather(ws: Any, counts: dict[str, int], timeout: float = 10.0) -> dict[str, list[Any]]:
+    """The first counts[group] pushes' data of each group, in arrival order (others skipped)."""
+    got: dict[str, list[Any]] = {group: [] for group in counts}
+    async with asyncio.timeout(timeout):
+        while any(len(got[g]) < n for g, n in counts.items()):
+            message = json.loads(await ws.recv())
+            group = message.get("group") if isinstance(message, dict) else None
+            if group in got and "data" in message and len(got[group]) < counts[group]:
+                got[group].append(message["data"])
+    return got
