@@ -175,10 +175,16 @@ class WsServer:
             await ws.close(code=1008, reason=f"at most {MAX_CONNECTIONS_PER_IP} connections per IP")
             return
         self._open(conn)
-        writer = asyncio.create_task(conn.write())
+        writer = conn.writer = asyncio.create_task(conn.write())
+        receiving: asyncio.Future[Any] | None = None
         try:
+            # Wait on the writer too: when it ends (closed, or cut off as too slow), so does this.
             while not writer.done():
-                message = await ws.receive()
+                receiving = receiving or asyncio.ensure_future(ws.receive())
+                await asyncio.wait((receiving, writer), return_when=asyncio.FIRST_COMPLETED)
+                if not receiving.done():
+                    break
+                message, receiving = receiving.result(), None
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
@@ -192,11 +198,16 @@ class WsServer:
             log.exception("WebSocket connection failed")
         finally:
             self._closed(conn)
+            if receiving is not None:
+                receiving.cancel()
             if not writer.done():
                 conn.close(1000, "bye")
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(writer, 1.0)
             writer.cancel()
+            if conn.dropped:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(code=1013, reason="client too slow"), 1.0)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

@@ -1,8 +1,9 @@
 """One WebSocket connection's state and bounded send queue, and the registry that fans pushes out.
 
 Every connection has its own writer task draining its own queue, so a slow reader delays only
-itself; once `QUEUE_LIMIT` frames wait, it is disconnected (code 1013) rather than buffered
-without bound. A push is encoded once and the same text is queued for every subscriber.
+itself; once `QUEUE_LIMIT` frames or `QUEUE_BYTES` wait, it is dropped (its writer is cancelled
+and the socket closed) rather than buffered without bound. A push is encoded once and the same
+text is queued for every subscriber.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from perpdesk.sandbox.web.ws_protocol import Topic, encode
 
 QUEUE_LIMIT = 2000
+QUEUE_BYTES = 1 << 20
 Close = tuple[int, str]  # queued to close the socket after what was queued before
 
 
@@ -27,7 +29,10 @@ class Connection:
         self.uid: str | None = None
         self.groups: dict[str, Topic] = {}
         self.queue: asyncio.Queue[str | Close] = asyncio.Queue(QUEUE_LIMIT)
+        self.queued_bytes = 0
         self.closing = False
+        self.dropped = False  # too slow: cut off without flushing
+        self.writer: asyncio.Task[None] | None = None
 
     @property
     def peer(self) -> str:
@@ -39,13 +44,20 @@ class Connection:
     def put(self, text: str) -> None:
         if self.closing:
             return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            # Better a reconnect than stale data: drop what waits and close.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.close(1013, "client too slow: send queue full")
+        if self.queue.full() or self.queued_bytes + len(text) > QUEUE_BYTES:
+            self.drop()
+            return
+        self.queued_bytes += len(text)
+        self.queue.put_nowait(text)
+
+    def drop(self) -> None:
+        """Better a reconnect than stale data: forget what waits and stop the blocked writer."""
+        self.closing = self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queued_bytes = 0
+        if self.writer is not None:
+            self.writer.cancel()
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:
@@ -66,6 +78,7 @@ class Connection:
                     with contextlib.suppress(Exception):
                         await self.ws.close(code=item[0], reason=item[1])
                 return
+            self.queued_bytes -= len(item)
             await self.ws.send_text(item)
 
 
