@@ -90,12 +90,14 @@ def _masked_text_frame(text: str) -> bytes:
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def _slow_client(url: str, first_message: str) -> socket.socket:
-    """A raw WebSocket client that subscribes and then reads nothing (small receive buffer)."""
+def _raw_connect(url: str, source: str = "127.0.0.1", rcvbuf: int | None = None) -> socket.socket:
+    """A raw WebSocket connection (handshake done) from `source`, optionally with a small buffer."""
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(5)
+    sock.bind((source, 0))
     sock.connect((host, int(port)))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET /api?protocol=1.1 HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
@@ -105,6 +107,12 @@ def _slow_client(url: str, first_message: str) -> socket.socket:
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def _slow_client(url: str, first_message: str) -> socket.socket:
+    """A raw WebSocket client that subscribes and then reads nothing (small receive buffer)."""
+    sock = _raw_connect(url, rcvbuf=4096)
     sock.sendall(_masked_text_frame(first_message))
     return sock
 
@@ -159,3 +167,40 @@ async def test_slow_reader_is_dropped_and_does_not_stall_others(sandbox: Sandbox
     finally:
         slow.close()
         await fast.close()
+
+
+async def test_subscription_flood_is_answered_in_full(sandbox: SandboxServer) -> None:
+    groups = [f"futures/depth{n}:BTCUSDT" for n in (5, 20, 50)] + ["futures/nope:BTCUSDT"]
+    messages = 400
+    async with websockets.connect(sandbox.ws_url + "/api?protocol=1.1", max_size=None) as ws:
+        for _ in range(messages):
+            await ws.send(json.dumps({"action": "subscribe", "args": groups}))
+        acks: dict[bool, int] = {True: 0, False: 0}
+        async with asyncio.timeout(20):
+            while sum(acks.values()) < messages * len(groups):
+                msg = json.loads(await ws.recv())
+                if msg.get("action") == "subscribe":
+                    acks[msg["success"]] += 1
+        assert acks == {True: messages * 3, False: messages}
+
+
+def test_at_most_500_connections_per_ip(sandbox: SandboxServer) -> None:
+    source = "127.0.0.23"  # an address of its own, so other tests' connections do not count
+    socks = []
+    try:
+        for _ in range(500):
+            socks.append(_raw_connect(sandbox.ws_url, source))
+        extra = _raw_connect(sandbox.ws_url, source)
+        socks.append(extra)
+        frame = extra.recv(2 + 125)  # the 501st is accepted, then closed with 1008
+        assert frame[0] == 0x88 and int.from_bytes(frame[2:4], "big") == 1008, frame
+        socks[0].close()
+        time.sleep(0.5)
+        again = _raw_connect(sandbox.ws_url, source)  # a freed slot can be used again
+        socks.append(again)
+        again.sendall(_masked_text_frame('{"action":"ping"}'))
+        again.settimeout(5)
+        assert b"pong" in again.recv(100)
+    finally:
+        for sock in socks:
+            sock.close()
