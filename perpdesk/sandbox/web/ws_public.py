@@ -83,6 +83,9 @@ class PublicChannels:
             data = self.feeds.funding(topic.symbol, now)
         else:
             data = self.feeds.increase_snapshot(topic.symbol, topic.levels, now)
+            if not self._followed(topic, "depthIncrease"):
+                # Only followed streams are kept current tick by tick; a later request starts anew.
+                self.feeds.drop_increase(topic.symbol, topic.levels)
         conn.send({"group": topic.group, "data": data})
 
     def on_group_empty(self, topic: Topic) -> None:

@@ -89,6 +89,15 @@ async def test_depth_increase_keeps_a_local_book_as_documented(sandbox: SandboxS
         assert _book(fresh) == local
     finally:
         await ws.close()
+    # Without a subscription, each request answers the book as it is then.
+    async with websockets.connect(sandbox.ws_url + "/api?protocol=1.1", max_size=None) as ws:
+        group = "futures/depthIncrease5:SOLUSDT"
+        books = []
+        for step in ("3", "4"):
+            await asyncio.to_thread(sandbox.admin.set_price, "SOLUSDT", mark + Decimal(step))
+            await ws.send(json.dumps({"action": "request", "args": [group]}))
+            books.append((await recv_until(ws, push_of(group)))["data"])
+        assert books[0]["bids"] != books[1]["bids"] and books[1]["version"] > books[0]["version"]
 
 
 async def test_kline_channels_every_interval(sandbox: SandboxServer) -> None:
