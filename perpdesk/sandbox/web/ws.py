@@ -108,6 +108,7 @@ class WsServer:
             conn.send({"action": "unknown", "success": False, "error": msg})
             return
         action, args = msg.get("action"), msg.get("args")
+        msg = {k: msg[k] for k in ("action", "args") if k in msg}  # what replies echo as "request"
         if action == "ping":
             conn.send(PONG)
         elif action in ("access", "login"):
