@@ -63,3 +63,34 @@ def test_sdk_socket_client_gets_order_event(sandbox: SandboxServer) -> None:
         for thread in threading.enumerate():
             if isinstance(thread, threading.Timer):
                 thread.cancel()
+
+
+def test_sdk_public_socket_client_gets_market_data(sandbox: SandboxServer) -> None:
+    groups = ["futures/depthIncrease20:ETHUSDT@200ms", "futures/klineBin1H:ETHUSDT",
+              "futures/bookticker:ETHUSDT", "futures/fundingRate:ETHUSDT"]
+    received: list[dict[str, Any]] = []
+    ws = FuturesSocketClient(stream_url=sandbox.ws_url + "/api?protocol=1.1", on_message=received.append,
+                             reconnection=False, ping_interval=3600)
+
+    def pushed() -> set[str]:
+        return {m["group"] for m in list(received) if "data" in m and m.get("group") in groups}
+
+    try:
+        ws.subscribe(args=groups)
+        deadline = time.monotonic() + 5
+        while len([m for m in list(received) if m.get("action") == "subscribe"]) < len(groups):
+            assert time.monotonic() < deadline, received
+            time.sleep(0.05)
+        mark = sandbox.admin.market()["marks"]["ETHUSDT"]
+        sandbox.admin.set_price("ETHUSDT", mark)
+        deadline = time.monotonic() + 5
+        while pushed() != set(groups) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pushed() == set(groups), received
+        kinds = [m["data"]["type"] for m in list(received) if m.get("group") == groups[0] and "data" in m]
+        assert kinds[0] == "snapshot"
+    finally:
+        ws.stop()
+        for thread in threading.enumerate():
+            if isinstance(thread, threading.Timer):
+                thread.cancel()
