@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from perpdesk.core import errors as E
-from perpdesk.core.models import Balance, Credentials, KeyReport, Permission
+from perpdesk.core.models import Balance, Credentials, IssuedKey, KeyReport, Permission
+from perpdesk.core.pkce import pkce_challenge
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO
+from perpdesk.exchanges.bitmart.fast_connect import FastConnectFailed
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
 from perpdesk.store.base import utcnow
@@ -93,10 +95,11 @@ class _Credentials:
 
 class _Grants:
     def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
         self.t = uow.tables
 
     async def add(self, grant: FastConnectGrant) -> None:
-        self.t.grants[grant.id] = grant
+        self.uow.staged.append(("grant", grant))
 
     async def get(self, grant_id: str) -> FastConnectGrant | None:
         return self.t.grants.get(grant_id)
@@ -207,6 +210,8 @@ class FakeUnitOfWork:
                 self.tables.audit.append(item)
             elif kind == "notice":
                 self.tables.notices.append(item)
+            elif kind == "grant":
+                self.tables.grants[item.id] = item
         self.staged.clear()
         self.tables.commits += 1
 
@@ -261,14 +266,58 @@ class FakeConnector:
         return None
 
 
-def fake_deps(tables: Tables, connector: FakeConnector, **overrides: Any) -> AccountsDeps:
+class FakeFastConnect:
+    """The exchange's OAuth side: the user approves (a key is issued to a one-time code bound to
+    the PKCE challenge), the platform redeems the code with its verifier, and may revoke keys."""
+
+    def __init__(self, exchange: FakeConnector) -> None:
+        self.exchange = exchange
+        self.asked: dict[str, Any] = {}
+        self.codes: dict[str, tuple[str, Credentials]] = {}
+        self.revoked: list[str] = []
+
+    def authorize_url(
+        self,
+        *,
+        state: str,
+        code_challenge: str,
+        redirect_uri: str,
+        ip_whitelist: Sequence[str],
+        label: str | None = None,
+    ) -> str:
+        self.asked = {"state": state, "code_challenge": code_challenge, "ip_whitelist": list(ip_whitelist)}
+        return f"https://exchange.test/oauth/authorize?state={state}"
+
+    def approve(self, **key: Any) -> str:
+        code = secrets.token_urlsafe(8)
+        self.codes[code] = (self.asked["code_challenge"], self.exchange.issue(**key))
+        return code
+
+    async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> IssuedKey:
+        challenge, creds = self.codes.pop(code, ("", None))  # type: ignore[arg-type]
+        if creds is None or pkce_challenge(code_verifier) != challenge:
+            raise FastConnectFailed("invalid_grant")
+        key = self.exchange.keys[creds.api_key]
+        return IssuedKey(creds, key.permissions, key.ip_whitelist)
+
+    async def revoke(self, api_key: str) -> None:
+        self.revoked.append(api_key)
+        self.exchange.keys.pop(api_key, None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def fake_deps(
+    tables: Tables, connector: FakeConnector, *, fast_connect: FakeFastConnect | None = None, **overrides: Any
+) -> AccountsDeps:
     return AccountsDeps(
         sessions=async_sessionmaker(),  # never opened: every use case goes through the unit of work
         vault=Vault(EnvMasterKey(base64.b64encode(os.urandom(32)).decode())),
         hasher=KeyHasher(secrets.token_bytes(32)),
         egress_ips=("127.0.0.1",),
         connector_for=lambda _ex: connector,  # type: ignore[arg-type,return-value]
-        fast_connect_for=lambda _ex: None,
+        fast_connect_for=lambda _ex: fast_connect,  # type: ignore[arg-type,return-value]
         redirect_uri="http://127.0.0.1:9/cb",
         uow_factory=lambda: FakeUnitOfWork(tables),
         **overrides,
