@@ -1,5 +1,9 @@
 """What the account use cases need from storage, as Protocols: the SQL unit of work
-(perpdesk/store/uow.py) implements them, and so does the in-memory one of the unit tests."""
+(perpdesk/store/uow.py) implements them, and so does the in-memory one of the unit tests.
+
+More repositories plug in the same way: a Protocol here, a property on SqlUnitOfWork over the same
+session (the order intents: `SqlUnitOfWork.orders`), and a use case typed against a Protocol that
+extends UnitOfWork with it."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 class KeyIn(BaseModel):
-    exchange: str = Field("bitmart", description="Exchange id; only 'bitmart' (Futures) for now.")
+    exchange: str = Field("bitmart", description="Exchange id: 'bitmart' (BitMart Futures).")
     api_key: str = Field("", description="The key's Access Key.")
     secret: str = Field("", description="The key's Secret Key.")
     passphrase: str = Field("", description="The key's Memo on BitMart.")
