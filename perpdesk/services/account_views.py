@@ -3,6 +3,7 @@ chooser. Masks, labels and codes only: never a secret."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -95,21 +96,20 @@ class ExchangeChoice:
     name: str
     market: str  # "futures" | "spot"
     supported: bool
-    supports_fast_connect: bool
+    fast_connect: bool  # the exchange offers it and the platform is registered with it
     passphrase_hint: str
     note: str = ""
 
 
-def choices() -> list[ExchangeChoice]:
-    """The chooser: supported futures exchanges, then unsupported markets with the reason."""
+def choices(fast_connect_for: Callable[[str], object | None] | None = None) -> list[ExchangeChoice]:
+    """The chooser: supported futures exchanges, then unsupported markets with the reason.
+    `fast_connect_for` (AccountsDeps') tells whether Fast Connect is configured for an exchange."""
     out: list[ExchangeChoice] = []
     for info in all_info():
         if "futures" in info.markets:
-            out.append(
-                ExchangeChoice(
-                    info.id, info.name, "futures", True, info.supports_fast_connect, info.passphrase_hint
-                )
-            )
+            configured = fast_connect_for is not None and fast_connect_for(info.id) is not None
+            fast = info.supports_fast_connect and configured
+            out.append(ExchangeChoice(info.id, info.name, "futures", True, fast, info.passphrase_hint))
         if "spot" not in info.markets:
             note = info.unsupported_note or f"{info.name} Spot trading is not supported."
             out.append(ExchangeChoice(info.id + "_spot", f"{info.name} Spot", "spot", False, False, "", note))

@@ -93,11 +93,11 @@ async def exchanges(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
                 "name": c.name,
                 "market": c.market,
                 "supported": c.supported,
-                "fast_connect": c.supports_fast_connect and deps.fast_connect_for(c.id) is not None,
+                "fast_connect": c.fast_connect,
                 "passphrase_hint": c.passphrase_hint,
                 "note": c.note,
             }
-            for c in choices()
+            for c in choices(deps.fast_connect_for)
         ]
     }
 

@@ -20,15 +20,13 @@ BASE = "/settings/exchange-accounts"
 async def list_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     rows = await accounts.list_accounts(deps, user.id)
     notices = await audit_log.unread_notices(deps, user.id)
-    chooser = choices()
-    fast = {c.id: c.supports_fast_connect and deps.fast_connect_for(c.id) is not None for c in chooser}
+    chooser = choices(deps.fast_connect_for)
     return render(
         request,
         "accounts/list.html",
         accounts=rows,
         notices=notices,
         choices=chooser,
-        fast_connect=fast,
         egress_ips=list(deps.egress_ips),
     )
 
