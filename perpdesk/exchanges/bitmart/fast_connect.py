@@ -100,8 +100,8 @@ class BitmartFastConnect:
     async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> IssuedKey:
         response = await self._post_form(
             self.token_url,
-            {"grant_type": "authorization_code", "code": code, "code_verifier": code_verifier,
-             "redirect_uri": redirect_uri, "client_id": self.client_id},
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+             "code_verifier": code_verifier},
             "token",
         )
         try:
