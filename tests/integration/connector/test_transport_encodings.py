@@ -146,7 +146,7 @@ async def test_fast_connect_client_speaks_oauth_on_the_same_stack() -> None:
     try:
         issued = await fc.redeem(code="good", code_verifier="abcdef", redirect_uri="https://p/cb")
         token_form = parse_qs(server.requests[0].body.decode())
-        assert set(token_form) == {"grant_type", "code", "redirect_uri", "code_verifier"}  # spec/fast-connect.md
+        assert set(token_form) == {"grant_type", "code", "redirect_uri", "code_verifier"}  # the spec's fields
         assert issued.credentials.api_key == "k1" and issued.ip_whitelist == ("abc",)
         with pytest.raises(FastConnectFailed, match="invalid_grant"):
             await fc.redeem(code="bad", code_verifier="abcdef", redirect_uri="https://p/cb")
