@@ -115,6 +115,17 @@ def bootstrap(settings: Settings) -> Services:
 
 
 @asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """For commands that need only the database (vault status, rotation): migrated, closed after."""
+    await migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Services]:
     """For commands: migrate the database, build the services, close them after."""
     await migrate(settings.database_url)

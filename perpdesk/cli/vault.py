@@ -77,15 +77,15 @@ def init(
 @app.command()
 def status() -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
-    from perpdesk.bootstrap import running
+    from perpdesk.bootstrap import database
     from perpdesk.store.vault_rotation import count_versions
 
     settings = _settings()
     keyring = _provider(settings).keyring()
 
     async def run() -> dict[int, int]:
-        async with running(settings) as services:  # migrates: a new database has no tables yet
-            return dict(await count_versions(services.sessionmaker))
+        async with database(settings) as sessions:  # migrates: a new database has no tables yet
+            return dict(await count_versions(sessions))
 
     counts = asyncio.run(run())
     typer.echo(f"current master key version: {keyring.current}")
@@ -106,7 +106,7 @@ def rotate(
     Ciphertexts are not touched and no plaintext is written: only the wrapped data keys change.
     Old keys leave the keyring once no sealed secret uses them (unless --keep-old).
     """
-    from perpdesk.bootstrap import running
+    from perpdesk.bootstrap import database
     from perpdesk.store.vault_rotation import rotate as do_rotate
     from perpdesk.vault import MasterKeyError
 
@@ -114,8 +114,8 @@ def rotate(
     provider = _provider(settings)
 
     async def run() -> RotationReport:
-        async with running(settings) as services:
-            return await do_rotate(services.sessionmaker, provider, prune=not keep_old)
+        async with database(settings) as sessions:
+            return await do_rotate(sessions, provider, prune=not keep_old)
 
     try:
         report = asyncio.run(run())
