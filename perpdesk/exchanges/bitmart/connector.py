@@ -45,6 +45,7 @@ from perpdesk.exchanges.bitmart.markets import (
 )
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, MaybeApplied
+from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.bitmart.transport import HttpClient, RequestTimeout
 
 BITMART_INFO = ExchangeInfo(
@@ -68,7 +69,7 @@ def new_client_order_id() -> str:
     return "pd" + uuid.uuid4().hex[:28]
 
 
-class BitmartFuturesConnector:
+class BitmartFuturesConnector(TerminalCalls):
     info = BITMART_INFO
 
     def __init__(
@@ -179,11 +180,6 @@ class BitmartFuturesConnector:
         wire = "hedge_mode" if mode is PositionMode.HEDGE else "one_way_mode"
         await self._post(P + "set-position-mode", {"position_mode": wire}, creds)
 
-    async def position_mode(self, creds: Credentials) -> PositionMode:
-        data = await self._get(P + "get-position-mode", None, creds)
-        raw = data.get("position_mode") if isinstance(data, dict) else None
-        return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
-
     # ------------------------------------------------------------------ orders
 
     async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
@@ -288,7 +284,9 @@ class BitmartFuturesConnector:
 
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
         data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
-        return [parse.order(r) for r in data] if isinstance(data, list) else []
+        rows = data if isinstance(data, list) else []
+        # trailing orders are listed here too; they are conditional_orders()
+        return [parse.order(r) for r in rows if r.get("type") != "trailing"]
 
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
         data = await self._get(P + "order-history", {"symbol": symbol}, creds)
