@@ -21,7 +21,7 @@ from perpdesk.bootstrap import Services, bootstrap
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
-from perpdesk.web import accounts, api_auth, pages_auth, trading
+from perpdesk.web import accounts, api_auth, pages_auth, terminal, trading
 from perpdesk.web.auth import SignInThrottle
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.error_envelope import ERROR_RESPONSES
@@ -100,6 +100,8 @@ def create_app(
     app.include_router(accounts.pages.router)
     app.include_router(trading.api.router, responses=ERROR_RESPONSES)
     app.include_router(trading.pages.router)
+    app.include_router(terminal.api.router, responses=ERROR_RESPONSES)
+    app.include_router(terminal.pages.router)
 
     app.add_middleware(
         CSRFMiddleware,
