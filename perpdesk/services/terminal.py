@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from perpdesk.core.errors import Conflict, ExchangeError, InputError
 from perpdesk.core.models import (
@@ -114,7 +115,7 @@ async def _instrument(conn: TerminalConnector, symbol: str) -> Instrument:
     )
 
 
-def _choice(value: str | None, field: str, allowed: Mapping[str, object], default: object = None) -> object:
+def _choice(value: str | None, field: str, allowed: Mapping[str, object], default: object = None) -> Any:
     raw = (value or "").strip().lower()
     if not raw:
         if default is None:
@@ -274,12 +275,12 @@ async def place_plan(
         inst.symbol,
         side,
         _required(ticket, "size", "size (contracts)"),
-        trigger,  # type: ignore[arg-type]
+        trigger,
         trading.new_client_order_id(),
         _required(ticket, "leverage", "leverage"),
-        _choice(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),  # type: ignore[arg-type]
+        _choice(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
         executive_price=_on_tick(inst, "price", price) if price is not None else None,
-        price_type=_choice(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),  # type: ignore[arg-type]
+        price_type=_choice(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
         rising=bool(rising),
     )
     return _conditional(ConditionalKind.PLAN, inst.symbol, await conn.place_plan(creds, req))
@@ -301,13 +302,13 @@ async def place_trail(
         )
     req = TrailRequest(
         inst.symbol,
-        _choice(str(ticket.get("side") or ""), "side", SIDES),  # type: ignore[arg-type]
+        _choice(str(ticket.get("side") or ""), "side", SIDES),
         _required(ticket, "size", "size (contracts)"),
         _on_tick(inst, "activation_price", _required(ticket, "activation_price", "activation price")),
         rate,
         _required(ticket, "leverage", "leverage"),
-        _choice(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),  # type: ignore[arg-type]
-        _choice(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),  # type: ignore[arg-type]
+        _choice(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
+        _choice(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
     )
     return _conditional(ConditionalKind.TRAILING, inst.symbol, await conn.place_trail(creds, req))
 
@@ -467,7 +468,7 @@ async def close_percent(
         side=OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT,
         size=size,
         client_order_id=trading.new_client_order_id(),
-        type=otype,  # type: ignore[arg-type]
+        type=otype,
         price=limit_price,
         margin_mode=pos.margin_mode,
     )

@@ -52,7 +52,8 @@
   function notice(kind, text, next) {
     const box = $("notice");
     box.className = "alert " + kind;
-    box.replaceChildren(el("span", { "data-part": "message", text }), next ? el("span", { "data-part": "next", text: " " + next }) : null);
+    box.replaceChildren(el("span", { "data-part": "message", text }));
+    if (next) box.append(el("span", { "data-part": "next", text: " " + next }));
     box.hidden = false;
   }
   function failed(e) { notice("error", e.info ? e.info.message : String(e.message || e), e.info ? e.info.next_step : ""); }
@@ -74,7 +75,20 @@
       autoSize: true, layout: { background: { color: "#ffffff" }, textColor: "#1b1f24" },
       timeScale: { timeVisible: true, secondsVisible: false },
     });
-    series = chart.addCandlestickSeries({ priceFormat: { type: "price", precision: decimals, minMove: tick } });
+    series = chart.addCandlestickSeries({
+      priceFormat: { type: "price", precision: decimals, minMove: tick },
+      // keep orders, TP/SL and liquidation in view, not only the candles
+      autoscaleInfoProvider: (original) => {
+        const res = original();
+        if (!res || !res.priceRange) return res;
+        for (const l of state.lines) {
+          const p = l.line.options().price;
+          res.priceRange.minValue = Math.min(res.priceRange.minValue, p);
+          res.priceRange.maxValue = Math.max(res.priceRange.maxValue, p);
+        }
+        return res;
+      },
+    });
   }
   const bar = (c) => ({ time: c.time_s, open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close) });
 

@@ -29,7 +29,9 @@ class PlanIn(BaseModel):
     """A trigger (plan) order. Decimal numbers as strings."""
 
     symbol: str
-    side: str = Field(..., description="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long")
+    side: str = Field(
+        ..., description="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long"
+    )
     size: str = Field(..., description="Contracts.")
     trigger_price: str
     price: str | None = Field(None, description="Limit price once triggered; none: a market order.")
@@ -85,14 +87,29 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     bad = next((p for p in placements if p.status == "rejected"), None)
     if bad is not None:
         err = bad.error or {}
-        return JSONResponse({**error_body(err.get("code", "rejected"), err.get("message", "Refused."),
-                                          next_step=err.get("next_step") or "Change the order and send it again."),
-                             **body}, status_code=400)
+        return JSONResponse(
+            {
+                **error_body(
+                    err.get("code", "rejected"),
+                    err.get("message", "Refused."),
+                    next_step=err.get("next_step") or "Change the order and send it again.",
+                ),
+                **body,
+            },
+            status_code=400,
+        )
     if any(p.status == "unknown" for p in placements):
-        return JSONResponse({**error_body(
-            "unknown_outcome", "The exchange did not confirm the order; it is not sent again.",
-            next_step="Look at the waiting orders (GET conditional-orders) before placing it again."),
-            **body}, status_code=202)
+        return JSONResponse(
+            {
+                **error_body(
+                    "unknown_outcome",
+                    "The exchange did not confirm the order; it is not sent again.",
+                    next_step="Look at the waiting orders (GET conditional-orders) before placing it again.",
+                ),
+                **body,
+            },
+            status_code=202,
+        )
     return JSONResponse(body, status_code=201)
 
 
@@ -103,7 +120,10 @@ async def ticker(account_id: str, symbol: str, user: CurrentUserDep, deps: DepsD
 
 @router.get(BASE + "/market/{symbol}/candles")
 async def candles(
-    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep,
+    account_id: str,
+    symbol: str,
+    user: CurrentUserDep,
+    deps: DepsDep,
     interval: str = Query("1m", description="1m | 5m | 15m | 30m | 1H | 4H | 1D | 1W"),
     mark: bool = Query(False, description="Mark-price candles instead of last-price ones."),
     limit: int = Query(300, ge=1, le=terminal.MAX_CANDLES),
@@ -138,39 +158,60 @@ async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps
 
 @router.post(BASE + "/tp-sl-orders")
 async def place_tp_sl(account_id: str, body: TpSlOrdersIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response(await terminal.place_tp_sl(
-        deps, user.id, account_id, body.symbol, body.side, take_profit=body.take_profit,
-        stop_loss=body.stop_loss))
+    return _conditional_response(
+        await terminal.place_tp_sl(
+            deps,
+            user.id,
+            account_id,
+            body.symbol,
+            body.side,
+            take_profit=body.take_profit,
+            stop_loss=body.stop_loss,
+        )
+    )
 
 
 @router.patch(BASE + "/conditional-orders/{order_id}")
-async def modify(account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep,
-                 deps: DepsDep) -> dict[str, object]:
+async def modify(
+    account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
     await terminal.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
     return {"modified": order_id, "trigger_price": body.trigger_price}
 
 
 @router.delete(BASE + "/conditional-orders/{order_id}")
-async def cancel_conditional(account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep,
-                             symbol: str = Query(...)) -> dict[str, object]:
+async def cancel_conditional(
+    account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str = Query(...)
+) -> dict[str, object]:
     kind = await terminal.cancel_conditional(deps, user.id, account_id, symbol, order_id)
     return {"cancelled": order_id, "kind": kind.value}
 
 
 @router.post(BASE + "/orders/cancel-all")
-async def cancel_all(account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    counts = await terminal.cancel_all(deps, user.id, account_id, body.symbol, include_tp_sl=body.include_tp_sl)
+async def cancel_all(
+    account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    counts = await terminal.cancel_all(
+        deps, user.id, account_id, body.symbol, include_tp_sl=body.include_tp_sl
+    )
     return {"cancelled": counts}
 
 
 @router.post(BASE + "/positions/close-percent")
-async def close_percent(account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _placement_response(await terminal.close_percent(
-        deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price))
+async def close_percent(
+    account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    return _placement_response(
+        await terminal.close_percent(
+            deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price
+        )
+    )
 
 
 @router.get(BASE + "/fills")
-async def fills(account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None) -> dict[str, object]:
+async def fills(
+    account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
+) -> dict[str, object]:
     return {"fills": jsonable(await terminal.fills(deps, user.id, account_id, symbol))}
 
 
@@ -180,6 +221,7 @@ async def get_position_mode(account_id: str, user: CurrentUserDep, deps: DepsDep
 
 
 @router.put(BASE + "/position-mode")
-async def put_position_mode(account_id: str, body: PositionModeIn, user: CurrentUserDep,
-                            deps: DepsDep) -> dict[str, object]:
+async def put_position_mode(
+    account_id: str, body: PositionModeIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
     return {"mode": (await terminal.set_position_mode(deps, user.id, account_id, body.mode)).value}

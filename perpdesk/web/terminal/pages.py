@@ -36,7 +36,16 @@ async def terminal_page(
     sym = symbol.upper()
     inst = next((i for i in instruments if i.symbol == sym), None)
     if instruments and inst is None:
-        raise NotFound(f"{sym} is not a perpetual contract of this exchange.",
-                       next_step="Choose a contract from the list on the Terminal page.")
-    return render(request, "terminal/terminal.html", account=account, symbol=sym, inst=inst,
-                  instruments=instruments, intervals=list(INTERVALS))
+        raise NotFound(
+            f"{sym} is not a perpetual contract of this exchange.",
+            next_step="Choose a contract from the list on the Terminal page.",
+        )
+    return render(
+        request,
+        "terminal/terminal.html",
+        account=account,
+        symbol=sym,
+        inst=inst,
+        instruments=instruments,
+        intervals=list(INTERVALS),
+    )

@@ -105,8 +105,13 @@ async def test_trailing_stop_fires_after_price_moves(
     await open_terminal(page, trading_platform.url, frozen)
     await ticket_order(page, "market", "10", "Buy / Long")
     await expect(page.locator('[data-position="long"]')).to_have_count(1)
-    await ticket_order(page, "trail", "10", "Place trailing stop",
-                       **{"Activation price (USDT)": "182", "Callback rate (%)": "1"})
+    await ticket_order(
+        page,
+        "trail",
+        "10",
+        "Place trailing stop",
+        **{"Activation price (USDT)": "182", "Callback rate (%)": "1"},
+    )
     await expect(page.locator("#notice")).to_contain_text("Trailing stop placed.")
     trail = page.locator('#conditional [data-kind="trailing"]')
     await expect(trail.locator('[data-col="callback"]')).to_contain_text("1 %")

@@ -38,8 +38,15 @@ def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
 
 
 async def open_long(connector: BitmartFuturesConnector, creds: object, size: str = "10") -> None:
-    req = OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(size), new_client_order_id(),
-                       type=OrderType.MARKET, leverage=Decimal(5), margin_mode=MarginMode.CROSS)
+    req = OrderRequest(
+        SYMBOL,
+        OrderSide.BUY_OPEN_LONG,
+        Decimal(size),
+        new_client_order_id(),
+        type=OrderType.MARKET,
+        leverage=Decimal(5),
+        margin_mode=MarginMode.CROSS,
+    )
     placed = await connector.place_order(creds, req)  # type: ignore[arg-type]
     assert placed.status is PlacementStatus.PLACED, placed
 
@@ -66,8 +73,9 @@ async def test_tp_sl_placed_listed_modified_cancelled(
     creds = make_creds()
     await open_long(connector, creds)
     cid = new_client_order_id()
-    placed = await connector.place_tp_sl(creds, SYMBOL, PositionSide.LONG, ConditionalKind.STOP_LOSS,
-                                         Decimal("170"), cid)
+    placed = await connector.place_tp_sl(
+        creds, SYMBOL, PositionSide.LONG, ConditionalKind.STOP_LOSS, Decimal("170"), cid
+    )
     assert placed.status is PlacementStatus.PLACED and placed.order_id
     (sl,) = await connector.conditional_orders(creds, SYMBOL)
     assert sl.kind is ConditionalKind.STOP_LOSS and sl.trigger_price == Decimal("170")
@@ -83,8 +91,16 @@ async def test_plan_order_fires_when_the_trigger_is_crossed(
     connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
 ) -> None:
     creds = make_creds()
-    req = PlanRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(4), Decimal("185"), new_client_order_id(),
-                      Decimal(5), MarginMode.CROSS, rising=True)
+    req = PlanRequest(
+        SYMBOL,
+        OrderSide.BUY_OPEN_LONG,
+        Decimal(4),
+        Decimal("185"),
+        new_client_order_id(),
+        Decimal(5),
+        MarginMode.CROSS,
+        rising=True,
+    )
     placed = await connector.place_plan(creds, req)
     assert placed.status is PlacementStatus.PLACED, placed
     (plan,) = await connector.conditional_orders(creds, SYMBOL)
@@ -98,9 +114,18 @@ async def test_plan_order_fires_when_the_trigger_is_crossed(
     assert fills and fills[0].size == Decimal(4) and fills[0].side is OrderSide.BUY_OPEN_LONG
 
 
-async def test_bad_plan_is_rejected_locally(connector: BitmartFuturesConnector, make_creds: MakeCreds) -> None:
-    req = PlanRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(0), Decimal("185"), new_client_order_id(),
-                      Decimal(5), MarginMode.CROSS)
+async def test_bad_plan_is_rejected_locally(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    req = PlanRequest(
+        SYMBOL,
+        OrderSide.BUY_OPEN_LONG,
+        Decimal(0),
+        Decimal("185"),
+        new_client_order_id(),
+        Decimal(5),
+        MarginMode.CROSS,
+    )
     result = await connector.place_plan(make_creds(), req)
     assert result.status is PlacementStatus.REJECTED and "size" in str(result.error)
 
@@ -110,8 +135,16 @@ async def test_trailing_stop_fires_after_the_callback(
 ) -> None:
     creds = make_creds()
     await open_long(connector, creds)
-    req = TrailRequest(SYMBOL, OrderSide.SELL_CLOSE_LONG, Decimal(10), Decimal("182"), Decimal(1),
-                       Decimal(5), MarginMode.CROSS, PriceType.LAST)
+    req = TrailRequest(
+        SYMBOL,
+        OrderSide.SELL_CLOSE_LONG,
+        Decimal(10),
+        Decimal("182"),
+        Decimal(1),
+        Decimal(5),
+        MarginMode.CROSS,
+        PriceType.LAST,
+    )
     placed = await connector.place_trail(creds, req)
     assert placed.status is PlacementStatus.PLACED and placed.order_id
     (trail,) = await connector.conditional_orders(creds, SYMBOL)
@@ -129,8 +162,15 @@ async def test_trailing_order_cancelled(
     connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
 ) -> None:
     creds = make_creds()
-    req = TrailRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(3), Decimal("170"), Decimal("0.5"),
-                       Decimal(5), MarginMode.ISOLATED)
+    req = TrailRequest(
+        SYMBOL,
+        OrderSide.BUY_OPEN_LONG,
+        Decimal(3),
+        Decimal("170"),
+        Decimal("0.5"),
+        Decimal(5),
+        MarginMode.ISOLATED,
+    )
     placed = await connector.place_trail(creds, req)
     assert placed.order_id
     await connector.cancel_trail(creds, SYMBOL, placed.order_id)
