@@ -32,7 +32,11 @@ def cli(platform: PlatformServer, *args: str) -> subprocess.CompletedProcess[str
     env = {**platform.env, "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "perpdesk", "trade", *args],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -53,10 +57,24 @@ async def test_trade_cli_end_to_end(
 
     sl = json.loads(ok("tp-sl", *who, "--side", "long", "--stop-loss", "170", "--json"))["orders"][0]
     assert sl["status"] == "placed" and sl["kind"] == "stop_loss"
-    assert "now triggers at 171.5" in ok("tp-sl", *who, "--order-id", sl["order_id"], "--trigger-price", "171.5")
+    assert "now triggers at 171.5" in ok(
+        "tp-sl", *who, "--order-id", sl["order_id"], "--trigger-price", "171.5"
+    )
     ok("plan", *who, "--side", "buy", "--size", "2", "--trigger-price", "190", "--leverage", "5")
-    ok("trail", *who, "--side", "sell_close_long", "--size", "10", "--activation-price", "185",
-       "--callback-rate", "1", "--leverage", "5")
+    ok(
+        "trail",
+        *who,
+        "--side",
+        "sell_close_long",
+        "--size",
+        "10",
+        "--activation-price",
+        "185",
+        "--callback-rate",
+        "1",
+        "--leverage",
+        "5",
+    )
 
     listed = json.loads(ok("orders", "--user", user.email, "--account", account_id, "--json"))
     kinds = {o["kind"]: o for o in listed["conditional_orders"]}
@@ -65,8 +83,9 @@ async def test_trade_cli_end_to_end(
     table = ok("orders", *who)
     assert "Trigger, TP/SL and trailing orders" in table and sl["order_id"] in table
 
-    refused = cli(trading_platform, "position-mode", "--user", user.email, "--account", account_id,
-                  "--set", "one_way")
+    refused = cli(
+        trading_platform, "position-mode", "--user", user.email, "--account", account_id, "--set", "one_way"
+    )
     assert refused.returncode == 1
     assert "only when the account has no open position" in refused.stderr
     assert "next step: Close the positions and cancel the orders" in refused.stderr

@@ -188,3 +188,39 @@ async def test_position_mode_switch_refused_while_a_position_is_open(
     with pytest.raises(E.ExchangeError):
         await connector.set_position_mode(creds, PositionMode.ONE_WAY)
     assert await connector.position_mode(creds) is PositionMode.HEDGE
+
+
+async def test_unanswered_tp_sl_is_settled_by_its_client_id_not_resent(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
+) -> None:
+    creds = make_creds()
+    await open_long(connector, creds)
+    frozen.admin.fault("execute_then_drop", "/contract/private/submit-tp-sl-order", times=1)
+    try:
+        cid = new_client_order_id()
+        result = await connector.place_tp_sl(
+            creds, SYMBOL, PositionSide.LONG, ConditionalKind.TAKE_PROFIT, Decimal("199"), cid
+        )
+    finally:
+        frozen.admin.clear_faults()
+    assert result.status is PlacementStatus.PLACED and result.order_id, result
+    (tp,) = await connector.conditional_orders(creds, SYMBOL)  # exactly one: never sent twice
+    assert tp.client_order_id == cid and tp.order_id == result.order_id
+
+
+async def test_unanswered_trailing_order_is_unknown_never_rejected(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
+) -> None:
+    creds = make_creds()
+    await open_long(connector, creds)
+    frozen.admin.fault("execute_then_drop", "/contract/private/submit-trail-order", times=1)
+    try:
+        req = TrailRequest(
+            SYMBOL, OrderSide.SELL_CLOSE_LONG, Decimal(10), Decimal("182"), Decimal(1), Decimal(5),
+            MarginMode.CROSS,
+        )
+        result = await connector.place_trail(creds, req)
+    finally:
+        frozen.admin.clear_faults()
+    assert result.status is PlacementStatus.UNKNOWN and isinstance(result.error, E.UnknownOutcome)
+    assert len(await connector.conditional_orders(creds, SYMBOL)) == 1  # it was placed, once
