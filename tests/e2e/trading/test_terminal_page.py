@@ -175,3 +175,23 @@ async def test_position_mode_refusal_is_explained(
     await expect(notice).to_contain_text("1 open position(s) (SOLUSDT long)")
     await expect(notice).to_contain_text("Close the positions and cancel the orders")
     await expect(page.locator("#pm-current")).to_have_text("One-way")
+
+
+async def test_terminal_fits_390px_and_draws_the_liquidation_price(
+    page: Any, trading_platform: PlatformServer, frozen: SandboxServer
+) -> None:
+    shot = Screenshots("terminal", "narrow")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await open_terminal(page, trading_platform.url, frozen)
+    await page.locator("#ticket").get_by_label("Margin mode").select_option("isolated")
+    await ticket_order(page, "market", "3", "Buy / Long")
+    liquidation = page.locator('[data-position="long"] [data-col="liquidation"]')
+    await expect(liquidation).not_to_contain_text("—")
+    liq = (await liquidation.inner_text()).removeprefix("Liq.").strip()
+    await page.wait_for_function(
+        f"window.perpdeskTerminal.lines().includes('Liquidation long') && {liq} < 180"
+    )
+    await shot(page, "390px")
+    width = await page.evaluate("document.querySelector('.terminal').scrollWidth")
+    assert width <= 390, width
+    assert await page.evaluate("window.perpdeskTerminal.candleCount()") > 0
