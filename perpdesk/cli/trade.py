@@ -132,10 +132,10 @@ def cancel(
     conditional: Annotated[bool, typer.Option(help="A trigger, TP/SL or trailing order.")] = False,
 ) -> None:
     """Cancel one order (--conditional for trigger, TP/SL and trailing orders)."""
-    from perpdesk.services import terminal, trading
+    from perpdesk.services import terminal_orders, trading
 
     if conditional:
-        _run(user, lambda deps, uid: terminal.cancel_conditional(deps, uid, account, symbol, order_id))
+        _run(user, lambda deps, uid: terminal_orders.cancel_conditional(deps, uid, account, symbol, order_id))
     else:
         _run(user, lambda deps, uid: trading.cancel_order(deps, uid, account, symbol, order_id=order_id))
     typer.echo(f"Order {order_id} cancelled.")
@@ -150,10 +150,11 @@ def cancel_all(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel every open order of the symbol and its trigger and trailing orders."""
-    from perpdesk.services import terminal
+    from perpdesk.services import terminal_orders
 
     counts = _run(
-        user, lambda deps, uid: terminal.cancel_all(deps, uid, account, symbol, include_tp_sl=include_tp_sl)
+        user,
+        lambda deps, uid: terminal_orders.cancel_all(deps, uid, account, symbol, include_tp_sl=include_tp_sl),
     )
     if as_json:
         typer.echo(json.dumps({"cancelled": counts}))
@@ -175,11 +176,11 @@ def close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close a position, or a percentage of it, by a market or limit order."""
-    from perpdesk.services import terminal
+    from perpdesk.services import terminal_orders
 
     placed = _run(
         user,
-        lambda deps, uid: terminal.close_percent(
+        lambda deps, uid: terminal_orders.close_percent(
             deps, uid, account, symbol, side, percent, type="limit" if price else "market", price=price
         ),
     )
@@ -199,12 +200,12 @@ def tp_sl(
     as_json: JsonOpt = False,
 ) -> None:
     """Set TP and/or SL on a position (--side), or change one (--order-id --trigger-price)."""
-    from perpdesk.services import terminal
+    from perpdesk.services import terminal_orders
 
     if order_id:
         _run(
             user,
-            lambda deps, uid: terminal.modify_tp_sl(
+            lambda deps, uid: terminal_orders.modify_tp_sl(
                 deps, uid, account, symbol, order_id, trigger_price or ""
             ),
         )
@@ -212,7 +213,7 @@ def tp_sl(
         return
     placed = _run(
         user,
-        lambda deps, uid: terminal.place_tp_sl(
+        lambda deps, uid: terminal_orders.place_tp_sl(
             deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss
         ),
     )
@@ -233,7 +234,7 @@ def trail(
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trailing stop."""
-    from perpdesk.services import terminal
+    from perpdesk.services import terminal_orders
 
     ticket = {
         "symbol": symbol,
@@ -244,7 +245,7 @@ def trail(
         "leverage": leverage,
         "margin_mode": margin_mode,
     }
-    placed = _run(user, lambda deps, uid: terminal.place_trail(deps, uid, account, ticket))
+    placed = _run(user, lambda deps, uid: terminal_orders.place_trail(deps, uid, account, ticket))
     _placed(placed.to_dict(), as_json)
 
 
@@ -263,7 +264,7 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trigger (plan) order."""
-    from perpdesk.services import terminal
+    from perpdesk.services import terminal_orders
 
     ticket = {
         "symbol": symbol,
@@ -275,7 +276,7 @@ def plan(
         "margin_mode": margin_mode,
         "price_type": price_type,
     }
-    placed = _run(user, lambda deps, uid: terminal.place_plan(deps, uid, account, ticket))
+    placed = _run(user, lambda deps, uid: terminal_orders.place_plan(deps, uid, account, ticket))
     _placed(placed.to_dict(), as_json)
 
 
@@ -307,7 +308,7 @@ def orders(
     )
     _table(
         "Trigger, TP/SL and trailing orders",
-        ["order_id", "symbol", "kind", "side", "trigger_price", "executive_price", "callback_rate", "size"],
+        ["order_id", "symbol", "kind", "side", "trigger_price", "execution_price", "callback_rate", "size"],
         data["conditional_orders"],
     )
 
@@ -328,7 +329,7 @@ def fills(
         return
     _table(
         "Fills",
-        ["time_ms", "symbol", "side", "price", "size", "fee", "realized_pnl", "liquidity", "order_id"],
+        ["at_ms", "symbol", "side", "price", "size", "fee", "realized_pnl", "maker", "order_id"],
         found,
     )
 

@@ -11,7 +11,14 @@ from perpdesk.core.models import MarginMode, OrderSide
 
 # The chart's intervals, in the words traders use, and their length in minutes (BitMart's `step`).
 INTERVALS: dict[str, int] = {
-    "1m": 1, "5m": 5, "15m": 15, "30m": 30, "1H": 60, "4H": 240, "1D": 1440, "1W": 10080,
+    "1m": 1,
+    "5m": 5,
+    "15m": 15,
+    "30m": 30,
+    "1H": 60,
+    "4H": 240,
+    "1D": 1440,
+    "1W": 10080,
 }
 
 
@@ -60,7 +67,7 @@ class PriceType(enum.StrEnum):
     MARK = "mark"
 
 
-class ConditionalKind(enum.StrEnum):
+class PlanKind(enum.StrEnum):
     PLAN = "plan"  # a trigger order: places a limit/market order when the trigger price is hit
     TAKE_PROFIT = "take_profit"
     STOP_LOSS = "stop_loss"
@@ -68,22 +75,19 @@ class ConditionalKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ConditionalOrder:
-    """An order the exchange holds until a price condition is met."""
+class PlanOrder:
+    """A waiting conditional order: trigger (plan), position TP/SL, or trailing stop."""
 
     symbol: str
     order_id: str
     client_order_id: str | None
-    kind: ConditionalKind
+    kind: PlanKind
     side: OrderSide
-    size: Decimal | None  # None: the whole position (position TP/SL)
-    trigger_price: Decimal  # the activation price of a trailing order
-    price_type: PriceType
-    executive_price: Decimal | None  # None: at market
+    size: Decimal  # 0: the whole position (position TP/SL)
+    trigger_price: Decimal  # the activation price of a trailing stop
+    execution_price: Decimal | None  # None: market on trigger
+    price_type: str  # "last_price" | "mark_price"
     callback_rate: Decimal | None  # trailing only, in percent (1 = 1 %)
-    leverage: Decimal | None
-    margin_mode: MarginMode | None
-    position_tp_sl: bool  # plan_category 2: follows the whole position
     created_at_ms: int
 
 
@@ -118,12 +122,12 @@ class TrailRequest:
 @dataclass(frozen=True, slots=True)
 class Fill:
     symbol: str
-    order_id: str
     trade_id: str
-    side: OrderSide
+    order_id: str
+    side: OrderSide | None
     price: Decimal
-    size: Decimal
-    liquidity: str  # "maker" | "taker"
-    realized_pnl: Decimal
+    size: Decimal  # contracts
     fee: Decimal
-    time_ms: int
+    realized_pnl: Decimal | None
+    maker: bool | None
+    at_ms: int

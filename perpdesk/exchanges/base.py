@@ -30,10 +30,10 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.terminal import (
     Candle,
-    ConditionalKind,
-    ConditionalOrder,
     Fill,
     OrderBook,
+    PlanKind,
+    PlanOrder,
     PlanRequest,
     PriceType,
     Ticker,
@@ -100,7 +100,7 @@ class TerminalConnector(FuturesConnector, Protocol):
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
     async def conditional_orders(
         self, creds: Credentials, symbol: str | None = None
-    ) -> list[ConditionalOrder]: ...
+    ) -> list[PlanOrder]: ...
     async def fills(
         self, creds: Credentials, symbol: str | None = None, start_s: int | None = None,
         end_s: int | None = None,
@@ -110,7 +110,7 @@ class TerminalConnector(FuturesConnector, Protocol):
     async def place_plan(self, creds: Credentials, req: PlanRequest) -> OrderResult: ...
     async def cancel_plan(self, creds: Credentials, symbol: str, order_id: str) -> None: ...
     async def place_tp_sl(
-        self, creds: Credentials, symbol: str, side: PositionSide, kind: ConditionalKind,
+        self, creds: Credentials, symbol: str, side: PositionSide, kind: PlanKind,
         trigger_price: Decimal, client_order_id: str, *, executive_price: Decimal | None = None,
         price_type: PriceType = PriceType.LAST,
     ) -> OrderResult: ...

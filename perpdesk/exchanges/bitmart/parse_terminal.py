@@ -5,21 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.models import MarginMode, OrderSide
+from perpdesk.core.models import OrderSide
 from perpdesk.core.terminal import (
     BookLevel,
     Candle,
-    ConditionalKind,
-    ConditionalOrder,
     Fill,
     OrderBook,
+    PlanKind,
+    PlanOrder,
     PriceType,
     Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import SIDES_BY_CODE, _int, d0, dec
 
 PRICE_TYPE_CODES = {PriceType.LAST: 1, PriceType.MARK: 2}
-_KINDS = {k.value: k for k in ConditionalKind}
+_KINDS = {k.value: k for k in PlanKind}
 
 
 def ticker(row: dict[str, Any], mark: Decimal | None) -> Ticker:
@@ -70,49 +70,49 @@ def _levels(rows: Any, depth: int) -> tuple[BookLevel, ...]:
 
 def book(data: Any, symbol: str, depth: int) -> OrderBook:
     data = data if isinstance(data, dict) else {}
-    return OrderBook(symbol, _levels(data.get("bids"), depth), _levels(data.get("asks"), depth),
-                     _int(data.get("timestamp")))
+    return OrderBook(
+        symbol,
+        _levels(data.get("bids"), depth),
+        _levels(data.get("asks"), depth),
+        _int(data.get("timestamp")),
+    )
 
 
-def _margin_mode(value: Any) -> MarginMode | None:
-    return MarginMode(value) if value in ("cross", "isolated") else None
-
-
-def conditional(row: dict[str, Any]) -> ConditionalOrder:
-    """A row of current-plan-order (plan, take_profit, stop_loss) or a get-open-orders trailing row."""
-    trailing = row.get("type") == "trailing"
-    kind = ConditionalKind.TRAILING if trailing else _KINDS.get(str(row.get("type")), ConditionalKind.PLAN)
-    price_type_code = _int(row.get("activation_price_type" if trailing else "price_type"))
-    size = dec(row.get("size"), None)
+def plan_order(row: dict[str, Any]) -> PlanOrder | None:
+    """current-plan-order rows and get-open-orders' trailing rows; None for other kinds."""
+    kind = _KINDS.get(str(row.get("type", "")))
+    if kind is None:
+        return None
+    trailing = kind is PlanKind.TRAILING
+    price_type = _int(row.get("activation_price_type" if trailing else "price_type"))
     executive = dec(row.get("executive_price"), None)
-    return ConditionalOrder(
+    return PlanOrder(
         symbol=str(row.get("symbol", "")),
         order_id=str(row.get("order_id", "")),
         client_order_id=str(row["client_order_id"]) if row.get("client_order_id") else None,
         kind=kind,
-        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.SELL_CLOSE_LONG),
-        size=size if size else None,
+        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.BUY_OPEN_LONG),
+        size=d0(row.get("size")),
         trigger_price=d0(row.get("activation_price" if trailing else "trigger_price")),
-        price_type=PriceType.MARK if price_type_code == 2 else PriceType.LAST,
-        executive_price=executive if executive else None,
+        execution_price=None if trailing or not executive else executive,
+        price_type="mark_price" if price_type == 2 else "last_price",
         callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
-        leverage=dec(row.get("leverage"), None),
-        margin_mode=_margin_mode(row.get("open_type")),
-        position_tp_sl=_int(row.get("plan_category")) == 2,
         created_at_ms=_int(row.get("create_time")),
     )
 
 
 def fill(row: dict[str, Any]) -> Fill:
+    """A /contract/private/trades row."""
+    exec_type = str(row.get("exec_type", ""))
     return Fill(
         symbol=str(row.get("symbol", "")),
-        order_id=str(row.get("order_id", "")),
         trade_id=str(row.get("trade_id", "")),
-        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.BUY_OPEN_LONG),
+        order_id=str(row.get("order_id", "")),
+        side=SIDES_BY_CODE.get(_int(row.get("side"))),
         price=d0(row.get("price")),
         size=d0(row.get("vol")),
-        liquidity=str(row.get("exec_type", "")).lower(),
-        realized_pnl=d0(row.get("realised_profit")),
         fee=d0(row.get("paid_fees")),
-        time_ms=_int(row.get("create_time")),
+        realized_pnl=dec(row.get("realised_profit"), None),
+        maker=(exec_type == "Maker") if exec_type else None,
+        at_ms=_int(row.get("create_time")),
     )

@@ -25,10 +25,10 @@ from perpdesk.core.models import (
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
     Candle,
-    ConditionalKind,
-    ConditionalOrder,
     Fill,
     OrderBook,
+    PlanKind,
+    PlanOrder,
     PlanRequest,
     PriceType,
     Ticker,
@@ -93,7 +93,7 @@ class TerminalCalls:
     # ------------------------------------------------------------------ reads (keyed)
 
     async def conditional_orders(self, creds: Credentials,
-                                 symbol: str | None = None) -> list[ConditionalOrder]:
+                                 symbol: str | None = None) -> list[PlanOrder]:
         """Waiting plan, TP/SL (current-plan-order) and trailing orders (get-open-orders, type trailing)."""
         q = {"symbol": symbol} if symbol else {}
         plans, trails = await asyncio.gather(
@@ -103,7 +103,8 @@ class TerminalCalls:
         rows = [r for r in (plans if isinstance(plans, list) else []) if isinstance(r, dict)]
         rows += [r for r in (trails if isinstance(trails, list) else [])
                  if isinstance(r, dict) and r.get("type") == "trailing"]
-        return [parse_terminal.conditional(r) for r in rows]
+        found = [parse_terminal.plan_order(r) for r in rows]
+        return [o for o in found if o is not None]
 
     async def fills(self, creds: Credentials, symbol: str | None = None,
                     start_s: int | None = None, end_s: int | None = None) -> list[Fill]:
@@ -113,7 +114,7 @@ class TerminalCalls:
         data = await self._get(P + "trades", params or None, creds)
         rows = data if isinstance(data, list) else []
         return sorted((parse_terminal.fill(r) for r in rows if isinstance(r, dict)),
-                      key=lambda f: f.time_ms, reverse=True)
+                      key=lambda f: (-f.at_ms, f.trade_id))
 
     async def position_mode(self, creds: Credentials) -> PositionMode:
         data = await self._get(P + "get-position-mode", None, creds)
@@ -149,13 +150,13 @@ class TerminalCalls:
     # ------------------------------------------------------------------ TP/SL orders
 
     async def place_tp_sl(self, creds: Credentials, symbol: str,
-                          side: PositionSide, kind: ConditionalKind, trigger_price: Decimal,
+                          side: PositionSide, kind: PlanKind, trigger_price: Decimal,
                           client_order_id: str, *, executive_price: Decimal | None = None,
                           price_type: PriceType = PriceType.LAST) -> OrderResult:
         """A position TP/SL (the whole position, closed at market unless an executive price is given)."""
         cid = client_order_id
         try:
-            if kind not in (ConditionalKind.TAKE_PROFIT, ConditionalKind.STOP_LOSS):
+            if kind not in (PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS):
                 raise invalid("kind", "a TP/SL order is take_profit or stop_loss")
             inst = await self.instrument(symbol)
             trigger = fmt(check_price(inst, trigger_price, kind.value))

@@ -123,9 +123,9 @@
       add(p.entry_price, "Entry " + p.side, "#5b6570", 0);
       if (p.liquidation_price) add(p.liquidation_price, "Liquidation " + p.side, "#b3261e", 3);
     }
-    state.markers = state.fills.filter((f) => f.time_ms).map((f) => {
-      const buy = f.side.startsWith("buy");
-      return { time: Math.floor(f.time_ms / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
+    state.markers = state.fills.filter((f) => f.at_ms).map((f) => {
+      const buy = (f.side || "").startsWith("buy");
+      return { time: Math.floor(f.at_ms / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
                color: buy ? "#1e7b34" : "#b3261e", shape: buy ? "arrowUp" : "arrowDown", text: (buy ? "B " : "S ") + f.size + " @ " + f.price };
     }).sort((a, b) => a.time - b.time);
     series.setMarkers(state.markers);
@@ -228,14 +228,14 @@
       el("div", { class: "facts" }, el("strong", { text: KIND_WORDS[o.kind] || o.kind }), fact("Side", SIDE_WORDS[o.side] || o.side, "side"),
         fact(o.kind === "trailing" ? "Activation" : "Trigger", o.trigger_price, "trigger"),
         o.callback_rate ? fact("Callback", o.callback_rate + " %", "callback") : null,
-        fact("Size", o.size || "whole position", "size"), fact("Price", o.executive_price || "market", "price"),
+        fact("Size", Number(o.size) ? o.size : "whole position", "size"), fact("Price", o.execution_price || "market", "price"),
         el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel" })));
   }
   function fillItem(f) {
     return el("article", { class: "item", "data-fill": f.trade_id },
-      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[f.side] || f.side }), fact("Price", f.price, "price"),
+      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[f.side] || f.side || "Fill" }), fact("Price", f.price, "price"),
         fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", f.realized_pnl, "pnl"),
-        fact("Time", new Date(f.time_ms).toISOString().replace("T", " ").slice(0, 19), "time")));
+        fact("Time", new Date(f.at_ms).toISOString().replace("T", " ").slice(0, 19), "time")));
   }
   function fill(id, items, render, empty) {
     const box = $(id);

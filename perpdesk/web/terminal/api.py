@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from perpdesk.services import terminal
+from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
-from perpdesk.services.terminal import ConditionalPlacement
+from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body
 from perpdesk.web.trading.api import _placement_response
@@ -148,18 +149,18 @@ async def conditional_orders(
 
 @router.post(BASE + "/plan-orders")
 async def place_plan(account_id: str, body: PlanIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response([await terminal.place_plan(deps, user.id, account_id, body.model_dump())])
+    return _conditional_response([await orders.place_plan(deps, user.id, account_id, body.model_dump())])
 
 
 @router.post(BASE + "/trail-orders")
 async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response([await terminal.place_trail(deps, user.id, account_id, body.model_dump())])
+    return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
 
 
 @router.post(BASE + "/tp-sl-orders")
 async def place_tp_sl(account_id: str, body: TpSlOrdersIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     return _conditional_response(
-        await terminal.place_tp_sl(
+        await orders.place_tp_sl(
             deps,
             user.id,
             account_id,
@@ -175,7 +176,7 @@ async def place_tp_sl(account_id: str, body: TpSlOrdersIn, user: CurrentUserDep,
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
-    await terminal.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
+    await orders.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
     return {"modified": order_id, "trigger_price": body.trigger_price}
 
 
@@ -183,7 +184,7 @@ async def modify(
 async def cancel_conditional(
     account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str = Query(...)
 ) -> dict[str, object]:
-    kind = await terminal.cancel_conditional(deps, user.id, account_id, symbol, order_id)
+    kind = await orders.cancel_conditional(deps, user.id, account_id, symbol, order_id)
     return {"cancelled": order_id, "kind": kind.value}
 
 
@@ -191,9 +192,7 @@ async def cancel_conditional(
 async def cancel_all(
     account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
-    counts = await terminal.cancel_all(
-        deps, user.id, account_id, body.symbol, include_tp_sl=body.include_tp_sl
-    )
+    counts = await orders.cancel_all(deps, user.id, account_id, body.symbol, include_tp_sl=body.include_tp_sl)
     return {"cancelled": counts}
 
 
@@ -202,7 +201,7 @@ async def close_percent(
     account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
     return _placement_response(
-        await terminal.close_percent(
+        await orders.close_percent(
             deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price
         )
     )

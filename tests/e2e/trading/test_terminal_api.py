@@ -84,7 +84,7 @@ async def test_terminal_api(
     waiting = (await http.get(f"{base}/conditional-orders", params={"symbol": SOL})).json()["orders"]
     by_kind = {o["kind"]: o for o in waiting}
     assert set(by_kind) == {"take_profit", "stop_loss", "plan"}
-    assert by_kind["plan"]["executive_price"] == "174.5"
+    assert by_kind["plan"]["execution_price"] == "174.5"
     r = await http.patch(
         f"{base}/conditional-orders/{by_kind['plan']['order_id']}",
         json={"symbol": SOL, "trigger_price": "176"},

@@ -19,7 +19,7 @@ from perpdesk.core.models import (
     PositionMode,
     PositionSide,
 )
-from perpdesk.core.terminal import ConditionalKind, PlanRequest, PriceType, TrailRequest
+from perpdesk.core.terminal import PlanKind, PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
 from tests.fixtures.sandbox import SandboxServer
 from tests.integration.connector.conftest import MakeCreds
@@ -74,12 +74,12 @@ async def test_tp_sl_placed_listed_modified_cancelled(
     await open_long(connector, creds)
     cid = new_client_order_id()
     placed = await connector.place_tp_sl(
-        creds, SYMBOL, PositionSide.LONG, ConditionalKind.STOP_LOSS, Decimal("170"), cid
+        creds, SYMBOL, PositionSide.LONG, PlanKind.STOP_LOSS, Decimal("170"), cid
     )
     assert placed.status is PlacementStatus.PLACED and placed.order_id
     (sl,) = await connector.conditional_orders(creds, SYMBOL)
-    assert sl.kind is ConditionalKind.STOP_LOSS and sl.trigger_price == Decimal("170")
-    assert sl.client_order_id == cid and sl.side is OrderSide.SELL_CLOSE_LONG and sl.position_tp_sl
+    assert sl.kind is PlanKind.STOP_LOSS and sl.trigger_price == Decimal("170")
+    assert sl.client_order_id == cid and sl.side is OrderSide.SELL_CLOSE_LONG
     await connector.modify_tp_sl(creds, SYMBOL, sl.order_id, Decimal("171.5"))
     (sl2,) = await connector.conditional_orders(creds, SYMBOL)
     assert sl2.trigger_price == Decimal("171.5")
@@ -104,8 +104,8 @@ async def test_plan_order_fires_when_the_trigger_is_crossed(
     placed = await connector.place_plan(creds, req)
     assert placed.status is PlacementStatus.PLACED, placed
     (plan,) = await connector.conditional_orders(creds, SYMBOL)
-    assert plan.kind is ConditionalKind.PLAN and plan.size == Decimal(4)
-    assert plan.client_order_id == req.client_order_id and plan.executive_price is None
+    assert plan.kind is PlanKind.PLAN and plan.size == Decimal(4)
+    assert plan.client_order_id == req.client_order_id and plan.execution_price is None
     frozen.admin.set_price(SYMBOL, "186")
     assert await connector.conditional_orders(creds, SYMBOL) == []
     (pos,) = await connector.positions(creds, SYMBOL)
@@ -148,7 +148,7 @@ async def test_trailing_stop_fires_after_the_callback(
     placed = await connector.place_trail(creds, req)
     assert placed.status is PlacementStatus.PLACED and placed.order_id
     (trail,) = await connector.conditional_orders(creds, SYMBOL)
-    assert trail.kind is ConditionalKind.TRAILING and trail.callback_rate == Decimal(1)
+    assert trail.kind is PlanKind.TRAILING and trail.callback_rate == Decimal(1)
     assert await connector.open_orders(creds, SYMBOL) == []  # not listed as a plain order
     for price in ("183", "190", "188.5"):  # activates, runs up, falls back less than 1 %
         frozen.admin.set_price(SYMBOL, price)
@@ -199,7 +199,7 @@ async def test_unanswered_tp_sl_is_settled_by_its_client_id_not_resent(
     try:
         cid = new_client_order_id()
         result = await connector.place_tp_sl(
-            creds, SYMBOL, PositionSide.LONG, ConditionalKind.TAKE_PROFIT, Decimal("199"), cid
+            creds, SYMBOL, PositionSide.LONG, PlanKind.TAKE_PROFIT, Decimal("199"), cid
         )
     finally:
         frozen.admin.clear_faults()
