@@ -1,6 +1,6 @@
 // The Terminal page: fills the frame rendered by templates/terminal/terminal.html from the JSON API
-// (/api/accounts/{id}/...) and keeps it current. Updates come from `window.perpdeskLive` when the
-// live stream is present (it calls the `on*` handlers below), else by polling the API.
+// (/api/accounts/{id}/...) and keeps it current: by the live streams (terminal_live.js) where the
+// platform serves them, else by polling the API.
 // Prices are drawn as numbers on the chart only; every value sent or shown as text stays a string.
 (function () {
   "use strict";
@@ -65,7 +65,7 @@
 
   // ---------------------------------------------------------------- chart
 
-  let chart = null, series = null;
+  let chart = null, series = null, live = null;
   function makeChart() {
     if (!window.LightweightCharts) return;
     const box = $("chart");
@@ -143,9 +143,10 @@
     const ch = $("tk-change");
     ch.textContent = pct(t.change_24h, 2);
     ch.className = Number(t.change_24h) >= 0 ? "pos" : "neg";
-    $("tk-funding").textContent = pct(t.funding_rate, 4);
-    const next = $("tk-next");
-    next.dataset.ms = t.next_funding_ms;
+  }
+  function onFunding(f) {
+    $("tk-funding").textContent = pct(f.funding_rate, 4);
+    $("tk-next").dataset.ms = f.next_funding_ms;
     showCountdown();
   }
   function showCountdown() {
@@ -177,7 +178,7 @@
 
   async function market() {
     const [t, b] = await Promise.all([api("GET", `/market/${SYMBOL}/ticker`), api("GET", `/market/${SYMBOL}/book?depth=10`)]);
-    onTicker(t.ticker); onBook(b.book);
+    onTicker(t.ticker); onFunding(t.ticker); onBook(b.book);
     await updateCandles();
   }
 
@@ -263,6 +264,14 @@
     if (f) fillsAt = Date.now();
     onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills });
   }
+  // the account's mirror (0 exchange requests) when the live runtime has one
+  async function refreshAccount() {
+    const v = await api("GET", "/live");
+    const mine = (x) => x.symbol === SYMBOL;
+    onAccount({ positions: v.positions.filter(mine), orders: v.open_orders.filter(mine),
+                conditional: v.plans.filter(mine), fills: v.fills.filter(mine) });
+  }
+
   async function positionMode() {
     const m = await api("GET", "/position-mode");
     $("pm-current").textContent = m.mode === "hedge" ? "Hedge" : "One-way";
@@ -328,6 +337,7 @@
       state.interval = iv.dataset.interval;
       for (const b of root.querySelectorAll("button[data-interval]")) b.setAttribute("aria-pressed", String(b === iv));
       loadCandles().then(drawOverlays).catch(failed);
+      if (live) live.reopenMarket();
     }
     return undefined;
   });
@@ -372,12 +382,18 @@
     } catch (e) { failed(e); }
     hook.ready = true;
     setInterval(showCountdown, 1000);
-    if (window.perpdeskLive && window.perpdeskLive.subscribe) {
-      window.perpdeskLive.subscribe({ account: ACCOUNT, symbol: SYMBOL, onTicker, onBook, onCandle, onAccount, say });
-    } else {
-      poll(market, 1500);
-      poll(() => account(false), 2500);
+    let pollingMarket = false, pollingAccount = false;
+    const pollMarket = () => { if (!pollingMarket) { pollingMarket = true; poll(market, 1500); } };
+    const pollAccount = () => { if (!pollingAccount) { pollingAccount = true; poll(() => account(false), 2500); } };
+    if (window.perpdeskTerminalLive) {
+      live = window.perpdeskTerminalLive.start({
+        exchange: root.dataset.exchange, account: ACCOUNT, symbol: SYMBOL, interval: () => state.interval,
+        onTicker, onFunding, onBook, onCandle, onAccount, refreshAccount, pollMarket, pollAccount,
+        say: (text, stale) => say(text, stale),
+      });
     }
+    hook.live = Boolean(live);
+    if (!live) { pollMarket(); pollAccount(); }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
