@@ -103,8 +103,15 @@ async def test_trailing_stop_fires_after_price_moves(
 ) -> None:
     shot = Screenshots("terminal", "trailing-stop")
     await open_terminal(page, trading_platform.url, frozen)
+    lev = page.locator("#leverage-form")
+    await lev.get_by_label("Leverage").fill("20")
+    await lev.get_by_label("Margin mode").select_option("isolated")
+    await lev.get_by_role("button", name="Set leverage").click()
+    await expect(page.locator("#notice")).to_contain_text("Leverage and margin mode set.")
+    await page.locator("#ticket").get_by_label("Leverage").fill("20")
+    await page.locator("#ticket").get_by_label("Margin mode").select_option("isolated")
     await ticket_order(page, "market", "10", "Buy / Long")
-    await expect(page.locator('[data-position="long"]')).to_have_count(1)
+    await expect(page.locator('[data-position="long"] [data-col="leverage"]')).to_contain_text("20x isolated")
     await ticket_order(
         page,
         "trail",
