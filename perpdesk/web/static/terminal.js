@@ -72,7 +72,8 @@
     const tick = Number(root.dataset.tick || "0.01");
     const decimals = Math.max(0, Math.round(-Math.log10(tick)));
     chart = window.LightweightCharts.createChart(box, {
-      autoSize: true, layout: { background: { color: "#ffffff" }, textColor: "#1b1f24" },
+      // the library's logo injects a <style> (refused by the CSP): attributed in the page instead
+      autoSize: true, layout: { background: { color: "#ffffff" }, textColor: "#1b1f24", attributionLogo: false },
       timeScale: { timeVisible: true, secondsVisible: false },
     });
     series = chart.addCandlestickSeries({
