@@ -124,9 +124,9 @@
       add(p.entry_price, "Entry " + p.side, "#5b6570", 0);
       if (p.liquidation_price) add(p.liquidation_price, "Liquidation " + p.side, "#b3261e", 3);
     }
-    state.markers = state.fills.filter((f) => f.at_ms).map((f) => {
+    state.markers = state.fills.filter((f) => fillTime(f)).map((f) => {
       const buy = (f.side || "").startsWith("buy");
-      return { time: Math.floor(f.at_ms / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
+      return { time: Math.floor(fillTime(f) / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
                color: buy ? "#1e7b34" : "#b3261e", shape: buy ? "arrowUp" : "arrowDown", text: (buy ? "B " : "S ") + f.size + " @ " + f.price };
     }).sort((a, b) => a.time - b.time);
     series.setMarkers(state.markers);
@@ -233,11 +233,14 @@
         fact("Size", Number(o.size) ? o.size : "whole position", "size"), fact("Price", o.execution_price || "market", "price"),
         el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel" })));
   }
+  // fills as the connector reports them (older shapes: time_ms, realised_pnl)
+  const fillTime = (f) => f.at_ms ?? f.time_ms;
+  const fillPnl = (f) => f.realized_pnl ?? f.realised_pnl;
   function fillItem(f) {
     return el("article", { class: "item", "data-fill": f.trade_id },
       el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[f.side] || f.side || "Fill" }), fact("Price", f.price, "price"),
-        fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", f.realized_pnl, "pnl"),
-        fact("Time", new Date(f.at_ms).toISOString().replace("T", " ").slice(0, 19), "time")));
+        fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", fillPnl(f), "pnl"),
+        fact("Time", new Date(fillTime(f)).toISOString().replace("T", " ").slice(0, 19), "time")));
   }
   function fill(id, items, render, empty) {
     const box = $(id);
