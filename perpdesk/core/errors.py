@@ -153,6 +153,15 @@ class ExchangeUnavailable(ExchangeError):
     next_step = "The exchange did not answer; try again in a minute. Nothing was changed."
 
 
+class MaybeApplied(ExchangeUnavailable):
+    """A write may have reached the exchange but no answer came back: it may have been applied.
+    `decided_after_ms` (our wall clock, epoch ms) is when the exchange can no longer act on it."""
+
+    code = "outcome_uncertain"
+    next_step = "perpdesk reads the exchange to learn whether the change was applied."
+    decided_after_ms: int | None = None
+
+
 class UnknownOutcome(ExchangeError):
     """An order was sent and the exchange could not say whether it exists. Never resend blindly."""
 

@@ -179,12 +179,18 @@ class PlacementStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderResult:
-    """Outcome of place_order: placed (with the exchange's id), rejected (why), or unknown."""
+    """Outcome of place_order: placed (with the exchange's id), rejected (why), or unknown.
+
+    `sent_timestamp_ms` is the signed timestamp the request left with (exchange time);
+    `decided_after_ms` (our wall clock) is when the exchange can no longer execute it: an unknown
+    outcome becomes "not placed" only after that, and only if a look-up then finds nothing."""
 
     status: PlacementStatus
     client_order_id: str
     order_id: str | None = None
     error: ExchangeError | None = None
+    sent_timestamp_ms: int | None = None
+    decided_after_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,9 @@ class ConnectorPool:
             source_address=s.egress_source_address,
             proxy=s.egress_proxy,
             ws_url=s.bitmart_ws_url,
+            timeout_s=s.exchange_timeout_s,
+            window_s=s.exchange_window_s,
+            settle_margin_s=s.order_settle_margin_s,
         )
 
     def fast_connect(self, exchange: str) -> FastConnectProvider | None:

@@ -44,4 +44,3 @@ def setup(app: FastAPI) -> None:
     services.on_shutdown.append(_stop)  # run in reverse: before the accounts' stop closes connectors
     app.include_router(api.router)
     app.include_router(pages.router)
-

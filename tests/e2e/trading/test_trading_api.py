@@ -119,7 +119,8 @@ async def test_unknown_outcome_over_the_api_is_202_then_settled(
         sandbox.admin.clear_faults("/contract/private/submit-order")
     assert r.status_code == 202, r.text
     body = r.json()
-    assert body["code"] == "unknown_outcome" and body["order"]["status"] == "unknown"
+    assert body["error"]["code"] == "being_confirmed" and body["order"]["status"] == "unknown"
+    assert "do not submit it again" in body["error"]["next_step"].lower()
     cid = body["order"]["client_order_id"]
     r = await alice.http.post(base + "/orders/settle")
     assert r.status_code == 200, r.text
