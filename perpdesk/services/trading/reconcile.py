@@ -93,7 +93,7 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
                 user_id=ref.user_id,
                 action=action,
                 account_id=ref.id,
-                actor="perpdesk",
+                actor="system",
                 detail={
                     "client_order_id": cid,
                     "order_id": order.order_id,

@@ -151,3 +151,21 @@ async def test_lost_cancel_and_amend_are_settled_by_reading_the_order(wctx: TCtx
     orders = await portfolio.open_orders(wctx.deps, t.user_id, t.account_id)
     assert [(o.client_order_id, o.state) for o in orders] == [(b.client_order_id, OrderState.NEW)]
     assert orders[0].price == Decimal("2905")
+
+
+async def test_lost_tp_sl_is_settled_by_reading_the_plan_orders(wctx: TCtx) -> None:
+    t = await wctx.trader()
+    wctx.sandbox.admin.set_price(ETH, "3500")
+    opened = await trading.place_order(
+        wctx.deps, t.user_id, t.account_id, {**ticket("3500", size="2"), "type": "market"}
+    )
+    assert opened.ok, opened
+    wctx.sandbox.admin.fault("execute_then_drop", "/contract/private/submit-tp-sl-order", times=1)
+    lost = await trading.set_tp_sl(wctx.deps, t.user_id, t.account_id, ETH, "long", take_profit="3900")
+    assert lost.status is ChangeStatus.UNKNOWN and "TP/SL" in lost.message
+    await trading.settle_unknown(wctx.deps, t.user_id, t.account_id)
+    (change,) = await trading.recent_changes(wctx.deps, t.user_id, t.account_id)
+    assert change.status is ChangeStatus.APPLIED, change
+    # one TP at the exchange, not two
+    triggers = await wctx.connector.tp_sl_triggers(t.creds, ETH)
+    assert [(k, p) for k, _side, p in triggers] == [("take_profit", Decimal("3900"))]
