@@ -10,7 +10,13 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.errors import ExchangeError, MaybeApplied, OrderNotFound, UnknownOutcome
+from perpdesk.core.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    MaybeApplied,
+    OrderNotFound,
+    UnknownOutcome,
+)
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -59,6 +65,7 @@ BITMART_INFO = ExchangeInfo(
 
 P = "/contract/private/"
 SUBMIT = P + "submit-order"
+OPEN_ORDERS_PAGE = 100  # get-open-orders returns at most this many (newest first)
 ASSETS = P + "assets-detail"
 _KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
 
@@ -240,8 +247,10 @@ class BitmartFuturesConnector:
         ), sent_timestamp_ms=sent.timestamp_ms, decided_after_ms=sent.decided_after_ms)
 
     async def _find_by_client_id(self, creds: Credentials, symbol: str, cid: str) -> Order | None:
+        """The order with this client id, or None when the exchange proves it has none. BitMart lists
+        at most OPEN_ORDERS_PAGE open orders: a full page without it proves nothing (raised)."""
         now_s = int(time.time())
-        open_task = self._get(P + "get-open-orders", {"symbol": symbol}, creds)
+        open_task = self._get(P + "get-open-orders", {"symbol": symbol, "limit": OPEN_ORDERS_PAGE}, creds)
         hist_task = self._get(P + "order-history", {
             "symbol": symbol, "client_order_id": cid, "start_time": now_s - 7 * 86400, "end_time": now_s + 60,
         }, creds)
@@ -250,6 +259,10 @@ class BitmartFuturesConnector:
             for row in rows if isinstance(rows, list) else []:
                 if row.get("client_order_id") == cid:
                     return parse.order(row)
+        if isinstance(open_rows, list) and len(open_rows) >= OPEN_ORDERS_PAGE:
+            raise ExchangeUnavailable(
+                f"{symbol} has {OPEN_ORDERS_PAGE} or more open orders: the look-up of {cid} cannot prove "
+                "it absent", next_step="perpdesk looks again; cancelling unneeded orders helps.")
         return None
 
     async def cancel_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,

@@ -39,6 +39,7 @@ class Fault:
     times: int | None = None  # how many requests it hits; None = until cleared
     probability: float = 1.0
     hits: int = 0
+    seen: int = 0  # requests it drew its chance for (hits / seen = the share it faulted)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +128,7 @@ class Faults:
         for fault in list(self._faults):
             if fault.path not in ("*", path) or (fault.method and fault.method != method):
                 continue
+            fault.seen += 1
             draw = rand if rand is not None else self._rng.random()
             rand = None
             if fault.probability < 1.0 and draw >= fault.probability:
