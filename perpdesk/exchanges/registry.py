@@ -59,7 +59,8 @@ def all_info() -> list[ExchangeInfo]:
 
 
 def connector(exchange_id: str, base_url: str, **kwargs: Any) -> FuturesConnector:
-    """A connector for the exchange: kwargs are source_address, proxy, ws_url, timeout_s."""
+    """A connector for the exchange: kwargs are source_address, proxy, ws_url, timeout_s, window_s,
+    settle_margin_s."""
     return entry(exchange_id).connector(base_url, **kwargs)
 
 
@@ -85,6 +86,9 @@ def connector_from_settings(exchange_id: str, settings: Any) -> FuturesConnector
         source_address=getattr(settings, "egress_source_address", None),
         proxy=getattr(settings, "egress_proxy", None),
         ws_url=getattr(settings, "bitmart_ws_url", None),
+        timeout_s=settings.exchange_timeout_s,
+        window_s=settings.exchange_window_s,
+        settle_margin_s=settings.order_settle_margin_s,
     )
 
 

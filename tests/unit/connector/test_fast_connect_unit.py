@@ -71,9 +71,12 @@ def test_registry_builds_from_platform_settings() -> None:
         bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
         bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", egress_proxy=None,
         fast_connect_client_id="cid", fast_connect_client_secret="sec",
+        exchange_timeout_s=7.0, exchange_window_s=30.0, order_settle_margin_s=1.5,
     )
     conn = connector_from_settings("bitmart", settings)
     assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
+    rest = conn.rest  # type: ignore[attr-defined]
+    assert (rest.timeout_s, rest.window_ms, rest.settle_margin_ms) == (7.0, 30_000, 1_500)
     provider = fast_connect_from_settings("bitmart", settings)
     assert provider is not None
     url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
