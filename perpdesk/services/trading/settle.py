@@ -26,7 +26,7 @@ from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
 
 log = logging.getLogger(__name__)
 
-BACKOFF_MAX = timedelta(minutes=5)
+BACKOFF_MAX = timedelta(seconds=30)  # an unknown outcome is never left unchecked longer
 
 
 def backoff(attempts: int, base_s: float = 1.0) -> timedelta:
