@@ -179,6 +179,8 @@ class BitmartRest:
             if auth is _SIGNED and sync_clock and self.clock.stale:
                 await self.sync_clock()
             if not self.limiter.try_acquire(key, group):  # the usual case takes a slot without awaiting
+                if retry_safe and not refused_retry_used:  # (a retry after our own 429 waits it out)
+                    self._refuse_long_wait(key, group, path)
                 await self.limiter.acquire(key, group)
             payload = self._serialise(method, path, params, auth, creds, sent)
             try:
@@ -218,6 +220,18 @@ class BitmartRest:
                     raise
                 transport_retries += 1
                 await asyncio.sleep(0.1 * transport_retries)
+
+    def _refuse_long_wait(self, key: str, group: str, path: str) -> None:
+        """A read does not queue behind the exchange's 429 (a page stays responsive while the
+        exchange is refusing us): it is answered RateLimited at once. Ordinary pacing waits, and
+        writes always wait their turn (signed when they leave)."""
+        wait = self.limiter.penalty_left(key, group)
+        if wait > 0:
+            raise RateLimited(
+                f"The exchange asked perpdesk to slow down on {path}; it is available again in {wait:.0f} s.",
+                retry_after=wait,
+                next_step="Reload in a few seconds.",
+            )
 
     def _record_sent(self, sent: Sent, timestamp_ms: int, params: dict[str, Any] | None) -> None:
         raw = (params or {}).get("recvWindow")

@@ -130,7 +130,7 @@ async def _trade_page(
     if account.status == "active":
         try:  # what can be decided now (bounded: the background settler does the rest)
             settled = await asyncio.wait_for(
-                trading.settle_unknown(deps, user_id, account_id), SETTLE_ON_VIEW_S
+                trading.settle_unknown(deps, user_id, account_id, respect_backoff=True), SETTLE_ON_VIEW_S
             )
         except (ExchangeError, OSError, TimeoutError):
             settled = []
