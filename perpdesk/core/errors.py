@@ -134,9 +134,16 @@ class RateLimited(ExchangeError):
 class InvalidOrder(ExchangeError):
     code = "invalid_order"
 
-    def __init__(self, message: str, *, reason: str = "", **kw: object) -> None:
+    def __init__(self, message: str, *, reason: str = "", field: str | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason or message
+        self.field = field  # the order field at fault, when one is
+
+    def to_dict(self) -> dict[str, str]:
+        data = super().to_dict()
+        if self.field:
+            data["field"] = self.field
+        return data
 
 
 class InsufficientMargin(ExchangeError):

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from perpdesk.core.errors import ExchangeError, InputError, MaybeApplied
+from perpdesk.core.instrument_rules import check_tick
 from perpdesk.core.models import Credentials, Order, OrderState, PositionSide
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account, tradable
 from perpdesk.services.trading.intents import from_ms, hhmmss
 from perpdesk.services.trading.ticket import (
-    check_tick,
     instrument_in,
     parse_decimal,
     position_side,
@@ -195,7 +195,7 @@ async def set_tp_sl(
         )
     for name, price in (("take_profit", tp), ("stop_loss", sl)):
         if price is not None:
-            check_tick(inst, name, price)
+            check_tick(inst, price, name)
     try:
         await connector.set_tp_sl(creds, inst.symbol, pside, take_profit=tp, stop_loss=sl)
     except MaybeApplied as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -182,7 +182,13 @@ async def _record_outcome(
             if result.error is not None:
                 row.error_code = result.error.code[:64]
                 row.error_message = result.error.message[:500]
-        return placement(row)
+        placed = placement(row)
+        if result.error is not None and placed.error is not None and placed.status.final:
+            # the field at fault and the next step travel to the page / API with the answer
+            detail = result.error.to_dict()
+            extra = {k: detail[k] for k in ("field", "next_step") if detail.get(k)}
+            placed = replace(placed, error={**placed.error, **extra})
+        return placed
 
 
 async def _send_and_record(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from perpdesk.core.errors import InputError
+from perpdesk.core.instrument_rules import check_leverage, check_order
 from perpdesk.core.models import Instrument, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import tradable
 from perpdesk.services.trading.intents import Placement, send
 from perpdesk.services.trading.ticket import (
     OrderTicket,
-    check_against,
-    check_leverage,
     choice,
     instrument_in,
     new_client_order_id,
@@ -42,7 +41,7 @@ async def place_order(
 async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: OrderRequest) -> Placement:
     """Place an already built OrderRequest (its client_order_id must be new for this account)."""
     ref, creds = await tradable(deps, user_id, account_id)
-    check_against(instrument_in(await instruments_for(deps, ref.exchange), req.symbol), req)
+    check_order(instrument_in(await instruments_for(deps, ref.exchange), req.symbol), req)
     return await send(deps, ref, creds, req, IntentPurpose.ORDER)
 
 

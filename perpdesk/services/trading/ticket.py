@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from perpdesk.core.errors import InputError
+from perpdesk.core.instrument_rules import check_order
 from perpdesk.core.models import (
     Instrument,
     MarginMode,
@@ -18,7 +19,6 @@ from perpdesk.core.models import (
     PositionSide,
     TimeInForce,
 )
-from perpdesk.core.money import fmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,76 +110,6 @@ def choice(
     return words[raw]
 
 
-def on_grid(value: Decimal, step: Decimal) -> bool:
-    return step <= 0 or (value / step) == (value / step).to_integral_value()
-
-
-def check_against(inst: Instrument, req: OrderRequest) -> None:
-    """The contract's rules, as InputErrors naming the field (nothing is sent for a bad ticket)."""
-    if req.size < inst.min_size:
-        raise InputError(
-            "size",
-            f"{fmt(req.size)} contracts is below {inst.symbol}'s minimum of {fmt(inst.min_size)}",
-            f"Order at least {fmt(inst.min_size)} contracts "
-            f"(1 contract = {fmt(inst.contract_size)} {inst.base}).",
-        )
-    if req.size > inst.max_size:
-        raise InputError(
-            "size",
-            f"{fmt(req.size)} contracts is above {inst.symbol}'s maximum of {fmt(inst.max_size)}",
-            "Split the order or reduce the size.",
-        )
-    if not on_grid(req.size, inst.size_step):
-        raise InputError(
-            "size",
-            f"{fmt(req.size)} is not a multiple of {inst.symbol}'s size step {fmt(inst.size_step)}",
-            f"Enter the size in steps of {fmt(inst.size_step)} contracts.",
-        )
-    for name, label, price in (
-        ("price", "price", req.price),
-        ("take_profit", "take-profit price", req.take_profit),
-        ("stop_loss", "stop-loss price", req.stop_loss),
-    ):
-        if price is not None and not on_grid(price, inst.price_tick):
-            raise InputError(
-                name,
-                f"{fmt(price)} is not on {inst.symbol}'s price tick of {fmt(inst.price_tick)}",
-                f"Enter the {label} in steps of {fmt(inst.price_tick)}.",
-            )
-    if req.leverage is not None and not (inst.min_leverage <= req.leverage <= inst.max_leverage):
-        raise InputError(
-            "leverage",
-            f"{fmt(req.leverage)}x is outside {inst.symbol}'s range "
-            f"{fmt(inst.min_leverage)}x-{fmt(inst.max_leverage)}x",
-            f"Choose a leverage between {fmt(inst.min_leverage)} and {fmt(inst.max_leverage)}.",
-        )
-    if req.type is OrderType.MARKET and req.time_in_force is TimeInForce.POST_ONLY:
-        raise InputError(
-            "time_in_force",
-            "a market order cannot be post-only",
-            "Choose GTC, IOC or FOK for a market order, or make it a limit order.",
-        )
-    # TP/SL against a limit price only: a market order's reference (the cached last price) may
-    # be stale, so there the exchange judges the trigger prices.
-    ref = req.price
-    if ref is None:
-        return
-    buying = req.side in (OrderSide.BUY_OPEN_LONG, OrderSide.BUY_CLOSE_SHORT)
-    if req.take_profit is not None and (req.take_profit <= ref if buying else req.take_profit >= ref):
-        raise InputError(
-            "take_profit",
-            f"a take-profit of {fmt(req.take_profit)} would trigger at once "
-            f"against the order price {fmt(ref)}",
-            "Set the take-profit above the price for a long, below it for a short.",
-        )
-    if req.stop_loss is not None and (req.stop_loss >= ref if buying else req.stop_loss <= ref):
-        raise InputError(
-            "stop_loss",
-            f"a stop-loss of {fmt(req.stop_loss)} would trigger at once against the order price {fmt(ref)}",
-            "Set the stop-loss below the price for a long, above it for a short.",
-        )
-
-
 def parse_ticket(
     ticket_in: OrderTicket | Mapping[str, object],
     instruments: list[Instrument],
@@ -222,7 +152,7 @@ def parse_ticket(
         take_profit=parse_decimal(ticket, "take_profit", "take-profit price", required=False),
         stop_loss=parse_decimal(ticket, "stop_loss", "stop-loss price", required=False),
     )
-    check_against(inst, req)
+    check_order(inst, req)
     return req
 
 
@@ -251,22 +181,3 @@ def instrument_in(instruments: list[Instrument], symbol: str) -> Instrument:
         f"{sym!r} is not a perpetual contract of this exchange",
         "Choose a symbol from the exchange's USDT perpetuals.",
     )
-
-
-def check_leverage(inst: Instrument, lev: Decimal) -> None:
-    if not (inst.min_leverage <= lev <= inst.max_leverage):
-        raise InputError(
-            "leverage",
-            f"{fmt(lev)}x is outside {inst.symbol}'s range "
-            f"{fmt(inst.min_leverage)}x-{fmt(inst.max_leverage)}x",
-            f"Choose a leverage between {fmt(inst.min_leverage)} and {fmt(inst.max_leverage)}.",
-        )
-
-
-def check_tick(inst: Instrument, name: str, price: Decimal) -> None:
-    if not on_grid(price, inst.price_tick):
-        raise InputError(
-            name,
-            f"{fmt(price)} is not on {inst.symbol}'s price tick of {fmt(inst.price_tick)}",
-            f"Enter the price in steps of {fmt(inst.price_tick)}.",
-        )

@@ -212,13 +212,16 @@ async def _failed(
     )
 
 
-def _refused(placed: Placement) -> ExchangeError:
-    """The exchange's reason for refusing an order, as an error the page shows."""
+def _refused(placed: Placement) -> PerpdeskError:
+    """The exchange's reason for refusing an order, as an error the page shows (naming the field
+    when one is at fault, so the ticket shows it)."""
     err = placed.error or {}
-    refused = ExchangeError(
-        err.get("message") or "The exchange refused the order.",
-        next_step=err.get("next_step") or "Change the order and submit it again.",
-    )
+    message = err.get("message") or "The exchange refused the order."
+    next_step = err.get("next_step") or "Change the order and submit it again."
+    field = err.get("field")
+    if field:
+        return InputError(field, message.split(": ", 1)[-1], next_step)
+    refused = ExchangeError(message, next_step=next_step)
     refused.code = err.get("code") or "rejected"
     return refused
 
