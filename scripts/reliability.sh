@@ -5,4 +5,4 @@
 # go to pytest; sizes can be overridden, e.g. PERPDESK_RELIABILITY_ORDERS=2000.
 source "$(dirname "$0")/_env.sh"
 export PERPDESK_RELIABILITY_FULL=1
-exec timeout 1800 python -m pytest tests/reliability -k "not postgresql" -s -q -p no:cacheprovider "$@"
+exec timeout 1800 python -m pytest tests/reliability -k "not postgresql" -s -q -p no:cacheprovider --timeout 1200 "$@"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from perpdesk.core.errors import ExchangeError, InputError, MaybeApplied
 from perpdesk.core.instrument_rules import check_tick
@@ -30,6 +30,14 @@ from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange, OrderIn
 log = logging.getLogger(__name__)
 
 OPEN_STATES = (OrderState.NEW, OrderState.PARTIALLY_FILLED)
+BACKOFF_MAX = timedelta(seconds=30)  # an unknown outcome is never left unchecked longer
+
+
+def backoff(attempts: int, base_s: float = 1.0) -> timedelta:
+    """1, 2, 4, ... seconds after each unanswered look-up, at most BACKOFF_MAX."""
+    return min(timedelta(seconds=base_s * 2 ** min(attempts, 16)), BACKOFF_MAX)
+
+
 WHAT = {ChangeKind.CANCEL: "cancel", ChangeKind.AMEND: "change of the order", ChangeKind.TP_SL: "TP/SL"}
 
 
@@ -268,8 +276,6 @@ async def settle_changes(
     creds: Credentials,
     respect_backoff: bool = True,
 ) -> list[ChangeOutcome]:
-    from perpdesk.services.trading.settle import backoff
-
     async with deps.sessions() as s:
         ids = [c.id for c in await OrderIntentRepo(s).unknown_changes(ref.user_id, ref.id)]
     out: list[ChangeOutcome] = []

@@ -13,12 +13,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from perpdesk.core.errors import ExchangeError, PerpdeskError
-from perpdesk.core.models import Order
+from perpdesk.core.models import AccountStatus, Order
 from perpdesk.services import audit_log
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.services.trading.ticket import CLIENT_ID_PREFIX
+from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
 
@@ -105,16 +108,13 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
 
 
 async def reconcile_all(deps: AccountsDeps) -> int:
-    from sqlalchemy import select
-
-    from perpdesk.store.accounts import ExchangeAccount
 
     async with deps.sessions() as s:
         pairs = list(
             (
                 await s.execute(
                     select(ExchangeAccount.user_id, ExchangeAccount.id).where(
-                        ExchangeAccount.status == "active"
+                        ExchangeAccount.status == AccountStatus.ACTIVE.value
                     )
                 )
             ).all()

@@ -10,8 +10,9 @@ that does not answer is tried again with a growing delay.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import Credentials, Order
@@ -20,18 +21,12 @@ from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
+from perpdesk.services.trading.changes import backoff
 from perpdesk.services.trading.intents import IN_FLIGHT, Placement, from_ms, placement
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
 
 log = logging.getLogger(__name__)
-
-BACKOFF_MAX = timedelta(seconds=30)  # an unknown outcome is never left unchecked longer
-
-
-def backoff(attempts: int, base_s: float = 1.0) -> timedelta:
-    """1, 2, 4, ... seconds after each unanswered look-up, at most BACKOFF_MAX."""
-    return min(timedelta(seconds=base_s * 2 ** min(attempts, 16)), BACKOFF_MAX)
 
 
 async def _decide(
@@ -114,19 +109,25 @@ async def settle_unknown(
     return out
 
 
+SETTLE_CONCURRENCY = 8  # accounts settled at once (each has its own rate-limit buckets)
+
+
 async def settle_due(deps: AccountsDeps) -> int:
     """One pass over every account with something unsettled; returns how many orders were decided."""
     async with deps.sessions() as s:
         pairs = await OrderIntentRepo(s).accounts_with_unsettled()
-    final = 0
-    for user_id, account_id in pairs:
-        try:
-            done = await settle_unknown(deps, user_id, account_id, respect_backoff=True)
-        except PerpdeskError as exc:  # e.g. the account was disconnected meanwhile
-            log.info("settling account %s skipped: %s", account_id, exc.code)
-            continue
-        final += sum(1 for p in done if p.status.final)
-    return final
+    gate = asyncio.Semaphore(SETTLE_CONCURRENCY)
+
+    async def one(user_id: str, account_id: str) -> int:
+        async with gate:
+            try:
+                done = await settle_unknown(deps, user_id, account_id, respect_backoff=True)
+            except PerpdeskError as exc:  # e.g. the account was disconnected meanwhile
+                log.info("settling account %s skipped: %s", account_id, exc.code)
+                return 0
+            return sum(1 for p in done if p.status.final)
+
+    return sum(await asyncio.gather(*(one(u, a) for u, a in pairs)))
 
 
 class IntentSettler(PeriodicTask):
