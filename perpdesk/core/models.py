@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -136,6 +137,14 @@ class OrderState(enum.StrEnum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+
+
+CLIENT_ID_PREFIX = "pd"  # every order perpdesk sends carries it (reconciliation looks for it)
+
+
+def new_client_order_id() -> str:
+    """30 letters and digits: within BitMart's 1-31 [A-Za-z0-9] and unique enough to never collide."""
+    return CLIENT_ID_PREFIX + uuid.uuid4().hex[:28]
 
 
 @dataclass(frozen=True, slots=True)

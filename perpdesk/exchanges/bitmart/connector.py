@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -33,6 +32,7 @@ from perpdesk.core.models import (
     PositionMode,
     PositionSide,
     StreamEvent,
+    new_client_order_id,
 )
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
@@ -68,11 +68,6 @@ SUBMIT = P + "submit-order"
 OPEN_ORDERS_PAGE = 100  # get-open-orders returns at most this many (newest first)
 ASSETS = P + "assets-detail"
 _KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
-
-
-def new_client_order_id() -> str:
-    """30 letters and digits: BitMart accepts up to 31 and only [A-Za-z0-9]."""
-    return "pd" + uuid.uuid4().hex[:28]
 
 
 class BitmartFuturesConnector:

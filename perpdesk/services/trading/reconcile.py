@@ -16,11 +16,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from perpdesk.core.errors import ExchangeError, PerpdeskError
-from perpdesk.core.models import AccountStatus, Order
+from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
 from perpdesk.services import audit_log
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
-from perpdesk.services.trading.ticket import CLIENT_ID_PREFIX
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo

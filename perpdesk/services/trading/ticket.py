@@ -3,7 +3,6 @@ contract's rules into an OrderRequest. A bad ticket is an InputError naming the 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -11,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from perpdesk.core.errors import InputError
 from perpdesk.core.instrument_rules import check_order
 from perpdesk.core.models import (
+    CLIENT_ID_PREFIX,
     Instrument,
     MarginMode,
     OrderRequest,
@@ -18,7 +18,10 @@ from perpdesk.core.models import (
     OrderType,
     PositionSide,
     TimeInForce,
+    new_client_order_id,
 )
+
+__all__ = ["CLIENT_ID_PREFIX", "OrderTicket", "new_client_order_id", "parse_ticket"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +46,6 @@ class OrderTicket:
 
     def fields(self) -> dict[str, object]:
         return asdict(self)
-
-
-def new_client_order_id() -> str:
-    """30 letters and digits: within BitMart's 1-31 [A-Za-z0-9] and unique enough to never collide."""
-    return CLIENT_ID_PREFIX + uuid.uuid4().hex[:28]
-
-
-CLIENT_ID_PREFIX = "pd"  # every order perpdesk sends carries it (reconciliation looks for it)
 
 
 SIDE_WORDS: dict[str, OrderSide] = {
