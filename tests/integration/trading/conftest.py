@@ -70,7 +70,7 @@ async def tctx(db_sessionmaker: async_sessionmaker[AsyncSession], sandbox: Any) 
 # BitMart's timings scaled down 10-15x, the semantics kept: the exchange refuses a request whose
 # X-BM-TIMESTAMP is older than WINDOW_S (BitMart: 60 s), perpdesk gives up waiting after
 # TIMEOUT_S (10 s) and knows the window (Settings.exchange_window_s).
-WINDOW_S = 4.0
+WINDOW_S = 5.0
 TIMEOUT_S = 1.0
 MARGIN_S = 0.5
 

@@ -2,7 +2,7 @@
 it is decided only by a look-up made after its timestamp window closed at the exchange.
 
 The real scenario (BitMart answering submit-order after ~25 s; perpdesk waiting 10 s; BitMart's
-window 60 s) runs here scaled down with the same ordering: timeout 1 s < answer 2.5 s < window 4 s.
+window 60 s) runs here scaled down with the same ordering: timeout 1 s < answer 3.5 s < window 5 s.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def exchange_orders(ctx: TCtx, user_id: str, account_id: str) -> list[str]
 async def test_late_answer_is_being_confirmed_then_placed_never_rejected_nor_doubled(wctx: TCtx) -> None:
     t = await wctx.trader()
     wctx.sandbox.admin.set_price(ETH, "3500")
-    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=2500, times=6)
+    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=3500, times=6)
     placed = await asyncio.gather(
         *(trading.place_order(wctx.deps, t.user_id, t.account_id, ticket(str(3000 + i))) for i in range(6))
     )
@@ -77,13 +77,13 @@ async def test_late_answer_is_being_confirmed_then_placed_never_rejected_nor_dou
     settler.start()
     try:
         deadline = max(p.decided_after for p in placed if p.decided_after)
-        for _ in range(80):
+        for _ in range(150):
             now = await statuses(wctx, t.user_id, t.account_id)
             if all(now[c] in ("placed", "not_placed", "rejected") for c in cids):
                 break
             assert all(now[c] != "not_placed" for c in cids)  # never decided absent early
             await asyncio.sleep(0.1)
-        assert utcnow() < deadline + timedelta(seconds=1.5)  # woke at the deadline, not 30 s later
+        assert utcnow() < deadline + timedelta(seconds=5)  # woke at the deadline, not 30 s later
     finally:
         await settler.stop()
     final = await statuses(wctx, t.user_id, t.account_id)
@@ -96,7 +96,7 @@ async def test_late_answer_is_being_confirmed_then_placed_never_rejected_nor_dou
 async def test_request_older_than_the_window_is_not_placed_and_never_executes(wctx: TCtx) -> None:
     t = await wctx.trader()
     wctx.sandbox.admin.set_price(ETH, "3500")
-    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=6000, times=1)  # arrives after the window
+    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=7000, times=1)  # arrives after the window
     placed = await trading.place_order(wctx.deps, t.user_id, t.account_id, ticket("2990"))
     assert placed.status is IntentStatus.UNKNOWN
     assert placed.decided_after is not None
