@@ -192,3 +192,17 @@ async def test_filled_market_order_behind_a_lost_answer_is_found_in_history(
     assert await connector.open_orders(creds) == []  # filled at once: only the history knows it
     (pos,) = await connector.positions(creds, SYMBOL)
     assert pos.size == Decimal(2)  # executed exactly once
+
+
+async def test_a_write_queued_by_the_rate_limiter_is_signed_when_it_leaves(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    await connector.instruments()
+    await connector.balances(creds)  # the clock is measured
+    connector.limiter.penalise(creds.api_key, SUBMIT, 1.0)  # the next submit waits ~1 s for a slot
+    queued_at = connector.clock.now_ms()
+    result = await connector.place_order(creds, order())
+    assert result.status is PlacementStatus.PLACED, result
+    # its X-BM-TIMESTAMP is from when it left, not from when it was queued
+    assert result.sent_timestamp_ms is not None and result.sent_timestamp_ms >= queued_at + 900
