@@ -165,7 +165,7 @@ class MaybeApplied(ExchangeUnavailable):
     `decided_after_ms` (our wall clock, epoch ms) is when the exchange can no longer act on it."""
 
     code = "outcome_uncertain"
-    next_step = "perpdesk reads the exchange to learn whether the change was applied."
+    next_step = "The exchange may or may not have applied it: check before repeating it."
     decided_after_ms: int | None = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from perpdesk.core.errors import InputError
+from perpdesk.core.errors import ExchangeUnavailable, InputError, MaybeApplied
 from perpdesk.core.instrument_rules import check_leverage, check_order
 from perpdesk.core.models import Instrument, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
 from perpdesk.services.deps import AccountsDeps
@@ -59,8 +59,18 @@ async def set_leverage(
     if not isinstance(mode, MarginMode):
         raise InputError("margin_mode", "no margin mode chosen", "Choose cross or isolated.")
     check_leverage(inst, lev)
-    # setting leverage is idempotent: a lost answer is settled by setting it again
-    await connector.set_leverage(creds, inst.symbol, lev, mode)
+    try:
+        await connector.set_leverage(creds, inst.symbol, lev, mode)
+    except MaybeApplied:
+        # setting leverage is idempotent: a lost answer is settled by setting it once more
+        try:
+            await connector.set_leverage(creds, inst.symbol, lev, mode)
+        except MaybeApplied as exc:
+            raise ExchangeUnavailable(
+                f"The exchange did not answer the leverage change for {inst.symbol} (twice): "
+                "it may or may not be set.",
+                next_step="Setting leverage is safe to repeat: submit it again in a moment.",
+            ) from exc
 
 
 async def close_position(

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from perpdesk.core.errors import ExchangeUnavailable
 from perpdesk.core.models import OrderState
 from perpdesk.services import portfolio, trading
 from perpdesk.services.trading import IntentSettler, OrderBeingConfirmed
@@ -169,3 +170,14 @@ async def test_lost_tp_sl_is_settled_by_reading_the_plan_orders(wctx: TCtx) -> N
     # one TP at the exchange, not two
     triggers = await wctx.connector.tp_sl_triggers(t.creds, ETH)
     assert [(k, p) for k, _side, p in triggers] == [("take_profit", Decimal("3900"))]
+
+
+async def test_lost_leverage_answer_is_settled_by_setting_it_again(wctx: TCtx) -> None:
+    t = await wctx.trader()
+    leverage = "/contract/private/submit-leverage"
+    wctx.sandbox.admin.fault("execute_then_drop", leverage, times=1)
+    await trading.set_leverage(wctx.deps, t.user_id, t.account_id, ETH, "7", "isolated")  # set again: done
+    wctx.sandbox.admin.fault("drop", leverage, times=2)
+    with pytest.raises(ExchangeUnavailable) as lost:
+        await trading.set_leverage(wctx.deps, t.user_id, t.account_id, ETH, "8", "isolated")
+    assert "may or may not be set" in lost.value.message and "safe to repeat" in lost.value.next_step
