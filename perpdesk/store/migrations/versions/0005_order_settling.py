@@ -1,8 +1,8 @@
 """Order settling: the signed timestamp and decision time of each order intent, and the
 order_changes table (cancels, amends, TP/SL changes whose answer was lost).
 
-Revision ID: 0004_order_settling
-Revises: 0003_orders
+Revision ID: 0005_order_settling
+Revises: 0004_withdraw_opt_in
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0004_order_settling"
-down_revision = "0003_orders"
+revision = "0005_order_settling"
+down_revision = "0004_withdraw_opt_in"
 branch_labels = None
 depends_on = None
 
