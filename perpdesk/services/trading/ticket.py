@@ -4,7 +4,7 @@ contract's rules into an OrderRequest. A bad ticket is an InputError naming the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from perpdesk.core.errors import InputError
@@ -40,12 +40,10 @@ class OrderTicket:
     stop_loss: str | None = None
 
     @classmethod
-    def from_form(cls, form: Mapping[str, str]) -> OrderTicket:
+    def from_mapping(cls, values: Mapping[str, object]) -> OrderTicket:
+        """From a form or a JSON object; each value is checked when the ticket is parsed."""
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in form.items() if k in names})
-
-    def fields(self) -> dict[str, object]:
-        return asdict(self)
+        return cls(**{k: v for k, v in values.items() if k in names})  # type: ignore[arg-type]
 
 
 SIDE_WORDS: dict[str, OrderSide] = {
@@ -65,8 +63,7 @@ TIF_WORDS: dict[str, TimeInForce] = {
 }
 
 
-def _text(ticket: Mapping[str, object], name: str) -> str:
-    value = ticket.get(name)
+def text_of(name: str, value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or isinstance(value, float):
@@ -76,27 +73,25 @@ def _text(ticket: Mapping[str, object], name: str) -> str:
     return str(value).strip()
 
 
-def parse_decimal(ticket: Mapping[str, object], name: str, label: str, *, required: bool) -> Decimal | None:
-    raw = _text(ticket, name)
+def decimal_of(name: str, value: object, label: str, *, required: bool) -> Decimal | None:
+    raw = text_of(name, value)
     if not raw:
         if required:
             raise InputError(name, f"{label} is required", f"Enter the {label}.")
         return None
     try:
-        value = Decimal(raw)
+        number = Decimal(raw)
     except InvalidOperation:
         raise InputError(
             name, f"{label} is not a number", f"Enter the {label} as a number like 1.5."
         ) from None
-    if not value.is_finite() or value <= 0:
+    if not number.is_finite() or number <= 0:
         raise InputError(name, f"{label} must be greater than zero", f"Enter a positive {label}.")
-    return value
+    return number
 
 
-def choice(
-    ticket: Mapping[str, object], name: str, words: Mapping[str, object], default: object, what: str
-) -> object:
-    raw = _text(ticket, name).lower()
+def word_of(name: str, value: object, words: Mapping[str, object], default: object, what: str) -> object:
+    raw = text_of(name, value).lower()
     if not raw:
         return default
     if raw not in words:
@@ -105,47 +100,58 @@ def choice(
     return words[raw]
 
 
+def parse_decimal(values: Mapping[str, object], name: str, label: str, *, required: bool) -> Decimal | None:
+    return decimal_of(name, values.get(name), label, required=required)
+
+
+def choice(
+    values: Mapping[str, object], name: str, words: Mapping[str, object], default: object, what: str
+) -> object:
+    return word_of(name, values.get(name), words, default, what)
+
+
 def parse_ticket(
     ticket_in: OrderTicket | Mapping[str, object],
     instruments: list[Instrument],
     client_order_id: str | None = None,
 ) -> OrderRequest:
     """An order ticket (form or JSON; numbers as strings) → a checked OrderRequest."""
-    ticket = ticket_in.fields() if isinstance(ticket_in, OrderTicket) else ticket_in
-    symbol = _text(ticket, "symbol").upper()
+    t = ticket_in if isinstance(ticket_in, OrderTicket) else OrderTicket.from_mapping(ticket_in)
+    symbol = text_of("symbol", t.symbol).upper()
     if not symbol:
         raise InputError("symbol", "no contract chosen", "Choose a perpetual contract, e.g. BTCUSDT.")
-    by_symbol = {i.symbol: i for i in instruments}
-    inst = by_symbol.get(symbol)
+    inst = next((i for i in instruments if i.symbol == symbol), None)
     if inst is None:
         raise InputError(
             "symbol",
             f"{symbol!r} is not a perpetual contract of this exchange",
             "Choose a symbol from the list of the exchange's USDT perpetuals.",
         )
-    side = choice(ticket, "side", SIDE_WORDS, None, "side")
-    if side is None:
+    side = word_of("side", t.side, SIDE_WORDS, None, "side")
+    if not isinstance(side, OrderSide):
         raise InputError("side", "no side chosen", "Choose Buy/Long or Sell/Short.")
-    otype = choice(ticket, "type", {t.value: t for t in OrderType}, OrderType.LIMIT, "order type")
-    tif = choice(ticket, "time_in_force", TIF_WORDS, TimeInForce.GTC, "time in force")
-    mode = choice(ticket, "margin_mode", {m.value: m for m in MarginMode}, None, "margin mode")
-    price = parse_decimal(ticket, "price", "price", required=otype is OrderType.LIMIT)
+    otype = word_of("type", t.type, {o.value: o for o in OrderType}, OrderType.LIMIT, "order type")
+    tif = word_of("time_in_force", t.time_in_force, TIF_WORDS, TimeInForce.GTC, "time in force")
+    mode = word_of("margin_mode", t.margin_mode, {m.value: m for m in MarginMode}, None, "margin mode")
+    assert isinstance(otype, OrderType) and isinstance(tif, TimeInForce)
+    assert mode is None or isinstance(mode, MarginMode)
+    price = decimal_of("price", t.price, "price", required=otype is OrderType.LIMIT)
     if otype is OrderType.MARKET:
         price = None  # a market order has no price; a stale value from the form is ignored
-    size = parse_decimal(ticket, "size", "size (contracts)", required=True)
+    size = decimal_of("size", t.size, "size (contracts)", required=True)
     assert size is not None
     req = OrderRequest(
         symbol=symbol,
-        side=side,  # type: ignore[arg-type]
+        side=side,
         size=size,
         client_order_id=client_order_id or new_client_order_id(),
-        type=otype,  # type: ignore[arg-type]
+        type=otype,
         price=price,
-        time_in_force=tif,  # type: ignore[arg-type]
-        leverage=parse_decimal(ticket, "leverage", "leverage", required=False),
-        margin_mode=mode,  # type: ignore[arg-type]
-        take_profit=parse_decimal(ticket, "take_profit", "take-profit price", required=False),
-        stop_loss=parse_decimal(ticket, "stop_loss", "stop-loss price", required=False),
+        time_in_force=tif,
+        leverage=decimal_of("leverage", t.leverage, "leverage", required=False),
+        margin_mode=mode,
+        take_profit=decimal_of("take_profit", t.take_profit, "take-profit price", required=False),
+        stop_loss=decimal_of("stop_loss", t.stop_loss, "stop-loss price", required=False),
     )
     check_order(inst, req)
     return req

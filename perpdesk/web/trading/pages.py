@@ -231,7 +231,7 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     form = await _form(request)
     ticket = {k: form.get(k, "") for k in TICKET_FIELDS}
     try:
-        placed = await trading.place_order(deps, user.id, account_id, OrderTicket.from_form(ticket))
+        placed = await trading.place_order(deps, user.id, account_id, OrderTicket.from_mapping(ticket))
     except (InputError, AccountNotActive, OrderBeingConfirmed, ExchangeError) as exc:
         return await _failed(request, user.id, account_id, deps, exc, ticket)
     if placed.status.final and not placed.ok:
