@@ -52,17 +52,34 @@ def _placed(result: dict[str, Any], as_json: bool) -> None:
         )
     for o in orders:
         err = o.get("error") or {}
-        if o.get("status") == "rejected":
+        if o.get("status") in ("rejected", "not_placed"):
             typer.secho(f"refused: {err.get('message', '')}", fg=typer.colors.RED, err=True)
+            if err.get("next_step"):
+                typer.echo(f"  next step: {err['next_step']}", err=True)
             raise typer.Exit(1)
-        if o.get("status") == "unknown":
+        if o.get("status") in ("unknown", "pending"):
             typer.secho(
-                "The exchange did not confirm the order; it is not sent again. "
-                "Check `perpdesk trade orders` before placing it anew.",
+                err.get("message") or "The exchange did not confirm the order; it is not sent again.",
                 fg=typer.colors.YELLOW,
                 err=True,
             )
+            typer.echo(
+                "  next step: "
+                + (err.get("next_step") or "Check `perpdesk trade orders` before placing it anew."),
+                err=True,
+            )
             raise typer.Exit(3)
+
+
+def _changed(outcome: Any, done: str) -> None:
+    """A cancel / amend: applied, or being confirmed (no answer: perpdesk reads the exchange)."""
+    if outcome is None or getattr(outcome, "applied", True):
+        typer.echo(done)
+        return
+    typer.secho(outcome.message, fg=typer.colors.YELLOW, err=True)
+    if outcome.next_step:
+        typer.echo(f"  next step: {outcome.next_step}", err=True)
+    raise typer.Exit(3)
 
 
 @app.command()
@@ -114,13 +131,13 @@ def amend(
     """Change a limit order's price and/or size."""
     from perpdesk.services import trading
 
-    _run(
+    outcome = _run(
         user,
         lambda deps, uid: trading.amend_order(
             deps, uid, account, symbol, order_id=order_id, price=price, size=size
         ),
     )
-    typer.echo(f"Order {order_id} amended.")
+    _changed(outcome, f"Order {order_id} amended.")
 
 
 @app.command()
@@ -136,9 +153,12 @@ def cancel(
 
     if conditional:
         _run(user, lambda deps, uid: terminal_orders.cancel_conditional(deps, uid, account, symbol, order_id))
-    else:
-        _run(user, lambda deps, uid: trading.cancel_order(deps, uid, account, symbol, order_id=order_id))
-    typer.echo(f"Order {order_id} cancelled.")
+        typer.echo(f"Order {order_id} cancelled.")
+        return
+    outcome = _run(
+        user, lambda deps, uid: trading.cancel_order(deps, uid, account, symbol, order_id=order_id)
+    )
+    _changed(outcome, f"Order {order_id} cancelled.")
 
 
 @app.command("cancel-all")

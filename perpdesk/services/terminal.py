@@ -32,9 +32,9 @@ from perpdesk.core.terminal import (
     Ticker,
 )
 from perpdesk.exchanges.base import TerminalConnector
-from perpdesk.services import trading
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.trading import AccountRef, parse_decimal
+from perpdesk.services.trading.access import AccountRef, load_account, tradable
+from perpdesk.services.trading.ticket import parse_decimal
 
 MAX_CANDLES = 500
 
@@ -56,7 +56,7 @@ def terminal_connector(deps: AccountsDeps, exchange: str) -> TerminalConnector:
 async def account_of(
     deps: AccountsDeps, user_id: str, account_id: str, *, trade: bool = False
 ) -> tuple[AccountRef, Credentials, TerminalConnector]:
-    load = trading._tradable if trade else trading.load_account
+    load = tradable if trade else load_account
     ref, creds = await load(deps, user_id, account_id)
     return ref, creds, terminal_connector(deps, ref.exchange)
 

@@ -27,10 +27,10 @@ from perpdesk.core.models import (
 from perpdesk.core.money import fmt, quantize_down
 from perpdesk.core.terminal import PlanKind, PlanOrder, PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
-from perpdesk.services import trading
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
-from perpdesk.services.trading import Placement, parse_decimal
+from perpdesk.services.trading.intents import Placement, send
+from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
 from perpdesk.store.orders import IntentPurpose
 
 
@@ -91,7 +91,7 @@ async def place_plan(
         side,
         required(ticket, "size", "size (contracts)"),
         trigger,
-        trading.new_client_order_id(),
+        new_client_order_id(),
         required(ticket, "leverage", "leverage"),
         pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
         executive_price=on_tick(inst, "price", price) if price is not None else None,
@@ -163,7 +163,7 @@ async def place_tp_sl(
         )
     results = await asyncio.gather(
         *(
-            conn.place_tp_sl(creds, inst.symbol, pside, kind, price, trading.new_client_order_id())
+            conn.place_tp_sl(creds, inst.symbol, pside, kind, price, new_client_order_id())
             for kind, price in wanted
         )
     )
@@ -288,9 +288,9 @@ async def close_percent(
         symbol=inst.symbol,
         side=OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT,
         size=size,
-        client_order_id=trading.new_client_order_id(),
+        client_order_id=new_client_order_id(),
         type=otype,
         price=limit_price,
         margin_mode=pos.margin_mode,
     )
-    return await trading._send(deps, ref, creds, req, IntentPurpose.CLOSE)
+    return await send(deps, ref, creds, req, IntentPurpose.CLOSE)
