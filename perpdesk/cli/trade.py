@@ -220,24 +220,29 @@ def tp_sl(
     as_json: JsonOpt = False,
 ) -> None:
     """Set TP and/or SL on a position (--side), or change one (--order-id --trigger-price)."""
-    from perpdesk.services import terminal_orders
+    from perpdesk.services import terminal_orders, trading
 
     if order_id:
-        _run(
+        moved = _run(
             user,
             lambda deps, uid: terminal_orders.modify_tp_sl(
                 deps, uid, account, symbol, order_id, trigger_price or ""
             ),
         )
-        typer.echo(f"TP/SL {order_id} now triggers at {trigger_price}.")
+        _changed(moved, f"TP/SL {order_id} now triggers at {trigger_price}.")
         return
-    placed = _run(
+    outcome = _run(
         user,
-        lambda deps, uid: terminal_orders.place_tp_sl(
+        lambda deps, uid: trading.set_tp_sl(
             deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss
         ),
     )
-    _placed({"orders": [p.to_dict() for p in placed]}, as_json)
+    if as_json:
+        typer.echo(json.dumps(outcome.to_dict(), indent=2))
+        if not outcome.applied:
+            raise typer.Exit(3)
+        return
+    _changed(outcome, "Take-profit / stop-loss set for the position.")
 
 
 @app.command()

@@ -32,7 +32,6 @@ from perpdesk.core.terminal import (
     Candle,
     Fill,
     OrderBook,
-    PlanKind,
     PlanOrder,
     PlanRequest,
     PriceType,
@@ -113,11 +112,6 @@ class TerminalConnector(FuturesConnector, Protocol):
     async def cancel_all(self, creds: Credentials, symbol: str) -> None: ...
     async def place_plan(self, creds: Credentials, req: PlanRequest) -> OrderResult: ...
     async def cancel_plan(self, creds: Credentials, symbol: str, order_id: str) -> None: ...
-    async def place_tp_sl(
-        self, creds: Credentials, symbol: str, side: PositionSide, kind: PlanKind,
-        trigger_price: Decimal, client_order_id: str, *, executive_price: Decimal | None = None,
-        price_type: PriceType = PriceType.LAST,
-    ) -> OrderResult: ...
     async def modify_tp_sl(
         self, creds: Credentials, symbol: str, order_id: str, trigger_price: Decimal, *,
         price_type: PriceType = PriceType.LAST,

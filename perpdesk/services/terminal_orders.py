@@ -1,5 +1,5 @@
-"""The trading terminal's orders: trigger (plan) orders, TP/SL on a position (placed, changed,
-cancelled), trailing stops, cancel all, close by percent.
+"""The trading terminal's orders: trigger (plan) orders, TP/SL on a position (changed, cancelled;
+set through trading.set_tp_sl), trailing stops, cancel all, close by percent.
 
 Orders that close part of a position go through the trading service's intents (stored before
 sending). Conditional orders carry a client order id where BitMart takes one (plan, TP/SL); an
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from perpdesk.core.errors import InputError
+from perpdesk.core.errors import InputError, MaybeApplied
 from perpdesk.core.models import (
     Credentials,
     MarginMode,
@@ -29,9 +29,11 @@ from perpdesk.core.terminal import PlanKind, PlanOrder, PlanRequest, PriceType, 
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
+from perpdesk.services.trading.changes import ChangeOutcome
+from perpdesk.services.trading.changes import _record as record_lost_change
 from perpdesk.services.trading.intents import Placement, send
 from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
-from perpdesk.store.orders import IntentPurpose
+from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,42 +136,6 @@ def _position_side(side: str) -> PositionSide:
     return value
 
 
-async def place_tp_sl(
-    deps: AccountsDeps,
-    user_id: str,
-    account_id: str,
-    symbol: str,
-    side: str,
-    *,
-    take_profit: str | None = None,
-    stop_loss: str | None = None,
-) -> list[ConditionalPlacement]:
-    """TP and/or SL on the open position (the whole position, closed at market when triggered)."""
-    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
-    inst = await instrument_of(conn, symbol)
-    pside = _position_side(side)
-    values = {"take_profit": take_profit, "stop_loss": stop_loss}
-    wanted = []
-    for kind, label in (
-        (PlanKind.TAKE_PROFIT, "take-profit price"),
-        (PlanKind.STOP_LOSS, "stop-loss price"),
-    ):
-        price = parse_decimal(values, kind.value, label, required=False)
-        if price is not None:
-            wanted.append((kind, on_tick(inst, kind.value, price)))
-    if not wanted:
-        raise InputError(
-            "take_profit", "nothing to set", "Give a take-profit or a stop-loss price (or both)."
-        )
-    results = await asyncio.gather(
-        *(
-            conn.place_tp_sl(creds, inst.symbol, pside, kind, price, new_client_order_id())
-            for kind, price in wanted
-        )
-    )
-    return [_conditional(kind, inst.symbol, r) for (kind, _), r in zip(wanted, results, strict=True)]
-
-
 async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:
     for o in await conn.conditional_orders(creds, symbol):
         if o.order_id == order_id:
@@ -183,8 +149,10 @@ async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_
 
 async def modify_tp_sl(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str, order_id: str, trigger_price: str
-) -> None:
-    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+) -> ChangeOutcome:
+    """Move a TP/SL's trigger. A lost answer is recorded as a TP/SL change and decided by the
+    trading service's settler from the exchange's TP/SL orders (trading/changes.py)."""
+    ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, symbol)
     price = on_tick(
         inst, "trigger_price", required({"trigger_price": trigger_price}, "trigger_price", "trigger price")
@@ -196,13 +164,22 @@ async def modify_tp_sl(
             f"{order_id} is a {found.kind.value} order, not a TP/SL",
             "Cancel it and place a new one instead.",
         )
-    await conn.modify_tp_sl(
-        creds,
-        inst.symbol,
-        order_id,
-        price,
-        price_type=PriceType.MARK if found.price_type == "mark_price" else PriceType.LAST,
-    )
+    try:
+        await conn.modify_tp_sl(
+            creds,
+            inst.symbol,
+            order_id,
+            price,
+            price_type=PriceType.MARK if found.price_type == "mark_price" else PriceType.LAST,
+        )
+    except MaybeApplied as exc:
+        side = PositionSide.LONG if found.side is OrderSide.SELL_CLOSE_LONG else PositionSide.SHORT
+        tp = price if found.kind is PlanKind.TAKE_PROFIT else None
+        return await record_lost_change(
+            deps, ref, conn, exc, kind=ChangeKind.TP_SL.value, symbol=inst.symbol, side=side.value,
+            take_profit=tp, stop_loss=None if tp is not None else price,
+        )
+    return ChangeOutcome(ChangeKind.TP_SL, ChangeStatus.APPLIED, "TP/SL changed.")
 
 
 async def cancel_conditional(

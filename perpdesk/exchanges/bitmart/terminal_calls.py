@@ -1,8 +1,8 @@
 """The terminal's BitMart calls: market data (ticker, k-lines, depth), trigger (plan) orders,
-trailing orders, TP/SL orders (placed with a client id, modified, cancelled) and the account's fills.
+trailing orders, TP/SL orders (modified, cancelled) and the account's fills.
 
 Writes that may have reached the exchange without an answer are settled by reading the exchange
-(plan and TP/SL orders by their client order id), never resent. BitMart gives a trailing order no
+(plan orders by their client order id), never resent. BitMart gives a trailing order no
 client id, so its unanswered submit stays `unknown` for the user to check, never "rejected".
 """
 
@@ -20,14 +20,12 @@ from perpdesk.core.models import (
     OrderResult,
     PlacementStatus,
     PositionMode,
-    PositionSide,
 )
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
     Candle,
     Fill,
     OrderBook,
-    PlanKind,
     PlanOrder,
     PlanRequest,
     PriceType,
@@ -148,29 +146,6 @@ class TerminalCalls:
                          order_endpoint=True)
 
     # ------------------------------------------------------------------ TP/SL orders
-
-    async def place_tp_sl(self, creds: Credentials, symbol: str,
-                          side: PositionSide, kind: PlanKind, trigger_price: Decimal,
-                          client_order_id: str, *, executive_price: Decimal | None = None,
-                          price_type: PriceType = PriceType.LAST) -> OrderResult:
-        """A position TP/SL (the whole position, closed at market unless an executive price is given)."""
-        cid = client_order_id
-        try:
-            if kind not in (PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS):
-                raise invalid("kind", "a TP/SL order is take_profit or stop_loss")
-            inst = await self.instrument(symbol)
-            trigger = fmt(check_price(inst, trigger_price, kind.value))
-            params: dict[str, Any] = {
-                "symbol": inst.symbol, "type": kind.value, "client_order_id": cid,
-                "side": 3 if side is PositionSide.LONG else 2, "trigger_price": trigger,
-                "price_type": _PT[price_type], "plan_category": 2,
-                "category": "limit" if executive_price is not None else "market",
-                "executive_price": fmt(check_price(inst, executive_price, "executive_price"))
-                if executive_price is not None else trigger,
-            }
-        except ExchangeError as exc:
-            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
-        return await self._conditional_submit(creds, "submit-tp-sl-order", params, symbol, cid)
 
     async def modify_tp_sl(self, creds: Credentials, symbol: str,
                            order_id: str, trigger_price: Decimal, *,

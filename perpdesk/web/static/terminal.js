@@ -353,7 +353,7 @@
     } else if (form.classList.contains("set-tpsl")) {
       ev.preventDefault();
       const v = formValues(form);
-      act(() => api("POST", "/tp-sl-orders", { symbol: SYMBOL, side: form.dataset.side, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null }), "TP/SL set.");
+      act(() => api("POST", "/tp-sl", { symbol: SYMBOL, side: form.dataset.side, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null }), "TP/SL set.");
     } else if (form.classList.contains("close-pct")) {
       ev.preventDefault();
       const v = formValues(form);

@@ -19,7 +19,7 @@ from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body
-from perpdesk.web.trading.api import _placement_response
+from perpdesk.web.trading.api import _change_response, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["terminal"])
@@ -51,13 +51,6 @@ class TrailIn(BaseModel):
     leverage: str
     margin_mode: str = "cross"
     price_type: str = "last"
-
-
-class TpSlOrdersIn(BaseModel):
-    symbol: str
-    side: str = Field(..., description="long | short: the position the TP/SL closes.")
-    take_profit: str | None = None
-    stop_loss: str | None = None
 
 
 class ModifyIn(BaseModel):
@@ -157,27 +150,15 @@ async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps
     return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
 
 
-@router.post(BASE + "/tp-sl-orders")
-async def place_tp_sl(account_id: str, body: TpSlOrdersIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response(
-        await orders.place_tp_sl(
-            deps,
-            user.id,
-            account_id,
-            body.symbol,
-            body.side,
-            take_profit=body.take_profit,
-            stop_loss=body.stop_loss,
-        )
-    )
-
-
 @router.patch(BASE + "/conditional-orders/{order_id}")
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
-) -> dict[str, object]:
-    await orders.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
-    return {"modified": order_id, "trigger_price": body.trigger_price}
+) -> Response:
+    """A TP/SL's new trigger: 200 applied; 202 being confirmed (no answer; the settler decides)."""
+    done = await orders.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
+    if done.applied:
+        return JSONResponse({"modified": order_id, "trigger_price": body.trigger_price})
+    return _change_response(done)
 
 
 @router.delete(BASE + "/conditional-orders/{order_id}")

@@ -50,13 +50,25 @@ async def test_terminal_api(
         f"{base}/orders", json={"symbol": SOL, "side": "buy", "type": "market", "size": "10", "leverage": "5"}
     )
     assert r.status_code == 201, r.text
-    r = await http.post(f"{base}/tp-sl-orders", json={"symbol": SOL, "side": "long", "stop_loss": "170.001"})
+    r = await http.post(f"{base}/tp-sl", json={"symbol": SOL, "side": "long", "stop_loss": "170.001"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "stop_loss"
     r = await http.post(
-        f"{base}/tp-sl-orders", json={"symbol": SOL, "side": "long", "take_profit": "200", "stop_loss": "170"}
+        f"{base}/tp-sl", json={"symbol": SOL, "side": "long", "take_profit": "200", "stop_loss": "170"}
     )
-    assert r.status_code == 201, r.text
-    assert {o["kind"] for o in r.json()["orders"]} == {"take_profit", "stop_loss"}
+    assert r.status_code == 200, r.text
+    waiting = (await http.get(f"{base}/conditional-orders", params={"symbol": SOL})).json()["orders"]
+    sl_id = next(o["order_id"] for o in waiting if o["kind"] == "stop_loss")
+    frozen.admin.fault("execute_then_drop", "/contract/private/modify-tp-sl-order", times=1)
+    try:  # the answer is lost: recorded as a TP/SL change being confirmed, not repeated
+        r = await http.patch(
+            f"{base}/conditional-orders/{sl_id}", json={"symbol": SOL, "trigger_price": "171"}
+        )
+    finally:
+        frozen.admin.clear_faults()
+    assert r.status_code == 202, r.text
+    assert r.json()["change"]["kind"] == "tp_sl" and r.json()["error"]["code"] == "being_confirmed"
+    r = await http.patch(f"{base}/conditional-orders/{sl_id}", json={"symbol": SOL, "trigger_price": "170"})
+    assert r.status_code == 200 and r.json()["trigger_price"] == "170"
     r = await http.post(
         f"{base}/plan-orders",
         json={
@@ -118,7 +130,6 @@ async def test_terminal_api(
         "/conditional-orders/{order_id}",
         "/plan-orders",
         "/trail-orders",
-        "/tp-sl-orders",
         "/orders/cancel-all",
         "/positions/close-percent",
         "/fills",

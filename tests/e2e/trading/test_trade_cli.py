@@ -55,8 +55,9 @@ async def test_trade_cli_end_to_end(
     placed = json.loads(ok("place", *who, "--side", "buy", "--size", "10", "--leverage", "5", "--json"))
     assert placed["status"] == "placed" and placed["order_id"]
 
-    sl = json.loads(ok("tp-sl", *who, "--side", "long", "--stop-loss", "170", "--json"))["orders"][0]
-    assert sl["status"] == "placed" and sl["kind"] == "stop_loss"
+    assert "Take-profit / stop-loss set" in ok("tp-sl", *who, "--side", "long", "--stop-loss", "170")
+    (sl,) = json.loads(ok("orders", *who, "--json"))["conditional_orders"]
+    assert sl["kind"] == "stop_loss" and sl["trigger_price"] == "170"
     assert "now triggers at 171.5" in ok(
         "tp-sl", *who, "--order-id", sl["order_id"], "--trigger-price", "171.5"
     )

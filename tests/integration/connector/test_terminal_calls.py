@@ -72,14 +72,10 @@ async def test_tp_sl_placed_listed_modified_cancelled(
 ) -> None:
     creds = make_creds()
     await open_long(connector, creds)
-    cid = new_client_order_id()
-    placed = await connector.place_tp_sl(
-        creds, SYMBOL, PositionSide.LONG, PlanKind.STOP_LOSS, Decimal("170"), cid
-    )
-    assert placed.status is PlacementStatus.PLACED and placed.order_id
+    await connector.set_tp_sl(creds, SYMBOL, PositionSide.LONG, stop_loss=Decimal("170"))
     (sl,) = await connector.conditional_orders(creds, SYMBOL)
     assert sl.kind is PlanKind.STOP_LOSS and sl.trigger_price == Decimal("170")
-    assert sl.client_order_id == cid and sl.side is OrderSide.SELL_CLOSE_LONG
+    assert sl.side is OrderSide.SELL_CLOSE_LONG
     await connector.modify_tp_sl(creds, SYMBOL, sl.order_id, Decimal("171.5"))
     (sl2,) = await connector.conditional_orders(creds, SYMBOL)
     assert sl2.trigger_price == Decimal("171.5")
@@ -190,22 +186,27 @@ async def test_position_mode_switch_refused_while_a_position_is_open(
     assert await connector.position_mode(creds) is PositionMode.HEDGE
 
 
-async def test_unanswered_tp_sl_is_settled_by_its_client_id_not_resent(
+async def test_unanswered_plan_order_is_settled_by_its_client_id_not_resent(
     connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
 ) -> None:
     creds = make_creds()
-    await open_long(connector, creds)
-    frozen.admin.fault("execute_then_drop", "/contract/private/submit-tp-sl-order", times=1)
+    frozen.admin.fault("execute_then_drop", "/contract/private/submit-plan-order", times=1)
     try:
-        cid = new_client_order_id()
-        result = await connector.place_tp_sl(
-            creds, SYMBOL, PositionSide.LONG, PlanKind.TAKE_PROFIT, Decimal("199"), cid
+        req = PlanRequest(
+            SYMBOL,
+            OrderSide.BUY_OPEN_LONG,
+            Decimal(2),
+            Decimal("190"),
+            new_client_order_id(),
+            Decimal(5),
+            MarginMode.CROSS,
         )
+        result = await connector.place_plan(creds, req)
     finally:
         frozen.admin.clear_faults()
     assert result.status is PlacementStatus.PLACED and result.order_id, result
-    (tp,) = await connector.conditional_orders(creds, SYMBOL)  # exactly one: never sent twice
-    assert tp.client_order_id == cid and tp.order_id == result.order_id
+    (plan,) = await connector.conditional_orders(creds, SYMBOL)  # exactly one: never sent twice
+    assert plan.client_order_id == req.client_order_id and plan.order_id == result.order_id
 
 
 async def test_unanswered_trailing_order_is_unknown_never_rejected(
@@ -216,7 +217,12 @@ async def test_unanswered_trailing_order_is_unknown_never_rejected(
     frozen.admin.fault("execute_then_drop", "/contract/private/submit-trail-order", times=1)
     try:
         req = TrailRequest(
-            SYMBOL, OrderSide.SELL_CLOSE_LONG, Decimal(10), Decimal("182"), Decimal(1), Decimal(5),
+            SYMBOL,
+            OrderSide.SELL_CLOSE_LONG,
+            Decimal(10),
+            Decimal("182"),
+            Decimal(1),
+            Decimal(5),
             MarginMode.CROSS,
         )
         result = await connector.place_trail(creds, req)
