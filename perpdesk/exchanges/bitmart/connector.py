@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.errors import ExchangeError, InvalidOrder, OrderNotFound, UnknownOutcome
+from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -28,7 +29,6 @@ from perpdesk.core.models import (
     PositionSide,
     StreamEvent,
 )
-from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.exchanges.bitmart import parse, parse_ledger

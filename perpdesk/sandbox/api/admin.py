@@ -150,7 +150,8 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
     async def settle_funding(request: Request, body: dict[str, Any]) -> Any:
         symbol = str(need(body, "symbol"))
         if symbol not in ctx.engine.symbols():
-            raise AdminError(400, "symbol", f"unknown symbol {symbol!r}; known: {', '.join(ctx.engine.symbols())}")
+            known = ", ".join(ctx.engine.symbols())
+            raise AdminError(400, "symbol", f"unknown symbol {symbol!r}; known: {known}")
         rate = None
         if body.get("rate") is not None:
             try:
