@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.trading import IntentSettler
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
@@ -36,6 +37,7 @@ class Services:
     accounts: AccountsDeps  # what the account and trading use cases are given
     whitelist_watcher: WhitelistWatcher
     order_settler: IntentSettler
+    equity_snapshotter: EquitySnapshotter
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
 
@@ -43,9 +45,11 @@ class Services:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
         self.whitelist_watcher.start()
         self.order_settler.start()
+        self.equity_snapshotter.start()
 
     async def aclose(self) -> None:
         await self.order_settler.stop()  # before the connectors it uses are closed
+        await self.equity_snapshotter.stop()
         await self.whitelist_watcher.stop()
         await self.connectors.aclose()
         await self.engine.dispose()
@@ -111,6 +115,7 @@ def bootstrap(settings: Settings) -> Services:
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
         order_settler=IntentSettler(accounts, settings.order_settle_interval_s),
+        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s),
     )
 
 
