@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     order_settle_interval_s: float = Field(
         15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
     )
+    notification_check_interval_s: float = Field(
+        15.0, ge=1, le=3600,
+        description="How often new fills, liquidation distance and key problems are checked (notifications).",
+    )
     equity_snapshot_interval_s: float = Field(
         300.0, ge=10, le=86400,
         description="How often every active account's equity is stored for the equity chart (10 s to 1 day).",

@@ -26,6 +26,7 @@ from perpdesk.store.accounts import ExchangeAccount
 ZERO = Decimal(0)
 DAY_MS = 86_400_000
 MAX_RANGE_DAYS = 90  # BitMart's trades endpoint answers at most 90 days per call
+PERIODS_SHOWN = 89  # days the dashboard sums (inside the exchange's 90-day window)
 
 
 class Period(enum.StrEnum):
