@@ -129,7 +129,8 @@ async def save_prefs(
         row.liquidation_pct, row.webhook_url = pct, url
     prefs = await get_prefs(deps, user_id)
     if url and not prefs.has_secret:
-        return await get_prefs(deps, user_id), await rotate_secret(deps, user_id)
+        secret = await rotate_secret(deps, user_id)
+        return await get_prefs(deps, user_id), secret
     return prefs, None
 
 
