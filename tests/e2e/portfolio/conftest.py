@@ -36,14 +36,18 @@ async def sign_up_and_connect(
     _, headers = await sign_up_in_browser(page, base, PASSWORD)
     bm = sandbox.admin.create_user(futures_deposit={"USDT": usdt})
     key = sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
-    body = {"api_key": key["api_key"], "secret": key["secret_key"], "passphrase": key["memo"], "label": "Desk"}
+    body = {"api_key": key["api_key"], "secret": key["secret_key"], "passphrase": key["memo"],
+            "label": "Desk"}
     r = await page.request.post(base + "/api/accounts", data=body, headers=headers)
     assert r.status == 201, await r.text()
     return str((await r.json())["account"]["id"]), headers
 
 
-async def market(page: Any, base: str, headers: dict[str, str], account_id: str, side: str, size: str) -> None:
-    order = {"symbol": ETH, "side": side, "type": "market", "size": size, "leverage": "10", "margin_mode": "cross"}
+async def market(
+    page: Any, base: str, headers: dict[str, str], account_id: str, side: str, size: str
+) -> None:
+    order = {"symbol": ETH, "side": side, "type": "market", "size": size, "leverage": "10",
+             "margin_mode": "cross"}
     r = await page.request.post(f"{base}/api/accounts/{account_id}/orders", data=order, headers=headers)
     assert r.status == 201, await r.text()
     assert (await r.json())["order"]["status"] == "placed"
