@@ -12,8 +12,8 @@ from perpdesk.core.money import fmt
 from perpdesk.services import equity_history, pnl_history, portfolio
 from perpdesk.services.fills_csv import fills_csv
 from perpdesk.services.pnl_history import Range
+from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.portfolio.common import fills_query, period_of, totals
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["portfolio"])

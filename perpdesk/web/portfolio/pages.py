@@ -14,10 +14,10 @@ from perpdesk.core.errors import ExchangeError, InputError, PerpdeskError
 from perpdesk.services import equity_history, pnl_history, portfolio
 from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
 from perpdesk.services.pnl_history import Range
+from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.portfolio.api import csv_response
 from perpdesk.web.portfolio.chart import chart
-from perpdesk.web.portfolio.common import fills_query, period_of, totals
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
 

@@ -1,4 +1,5 @@
-"""Query parameters shared by the portfolio pages and API (one parser, so both validate alike)."""
+"""Parsing the portfolio queries (period, fills filters) and the totals over accounts: shared by
+the pages, the JSON API and the CLI, so all validate and sum alike."""
 
 from __future__ import annotations
 
