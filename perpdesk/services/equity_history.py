@@ -45,6 +45,9 @@ async def _one(
     except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
         log.info("equity snapshot of account %s skipped: %s", account_id, type(exc).__name__)
         return None
+    except Exception:  # one account (say, one whose secret no longer opens) must not stop the others
+        log.exception("equity snapshot of account %s failed", account_id)
+        return None
     usdt = next((b for b in balances if b.currency == "USDT"), None)
     if usdt is None:
         return None

@@ -92,6 +92,8 @@ async def run_once(deps: AccountsDeps) -> None:
                 await _liquidation(deps, row, threshold)
         except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
             log.info("notification check of account %s failed: %s", row.id, type(exc).__name__)
+        except Exception:  # one account (say, one whose secret no longer opens) must not stop the others
+            log.exception("notification check of account %s failed", row.id)
 
 
 class NotificationWatcher(PeriodicTask):
