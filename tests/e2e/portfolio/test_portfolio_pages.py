@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,15 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     await shot(page, "dashboard")
     await page.get_by_role("link", name="per month").click()
     await expect(page.locator("#pnl-history tbody tr[data-period]")).to_have_count(1)
+
+    for _ in range(100):  # the next snapshot pass (every 10 s here) draws the equity chart
+        if (await (await page.request.get(base + "/api/portfolio/equity")).json())["points"]:
+            break
+        await asyncio.sleep(0.2)
+    await page.reload()
+    await expect(page.locator("#equity-chart svg path.line-equity")).to_have_attribute("d", re.compile("^M"))
+    await expect(page.locator("#equity-chart")).to_contain_text(str(equity))
+    await shot(page, "chart")
 
 
 async def test_csv_export_downloads_the_fills(
