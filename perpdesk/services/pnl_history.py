@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.ledger import Fill, Flow, Transaction
+from perpdesk.core.models import AccountStatus
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
@@ -119,15 +120,18 @@ def _date(name: str, value: str) -> date:
         raise InputError(name, "not a date", "Give the date as YYYY-MM-DD, e.g. 2026-11-30.") from None
 
 
-async def account_refs(deps: AccountsDeps, user_id: str, account_id: str | None = None) -> list[str]:
-    """The user's account ids (one when account_id is given: checked to be theirs later)."""
+async def account_refs(
+    deps: AccountsDeps, user_id: str, account_id: str | None = None, *, active_only: bool = True
+) -> list[str]:
+    """The user's active account ids (an account awaiting whitelisting or with a broken key has no
+    history to ask for); just account_id when given (checked to be theirs when it is opened)."""
     if account_id:
         return [account_id]
+    q = select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
+    if active_only:
+        q = q.where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
     async with deps.sessions() as s:
-        return list(await s.scalars(
-            select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
-            .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
-        ))
+        return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
 
 
 async def transactions(deps: AccountsDeps, user_id: str, account_id: str, span: Range) -> list[Transaction]:

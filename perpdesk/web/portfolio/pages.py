@@ -36,7 +36,7 @@ async def _or_error(aw: Awaitable[T]) -> T | PerpdeskError:
 
 @router.get("/")
 async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, period: str = "day") -> Response:
-    ids = await pnl_history.account_refs(deps, user.id)
+    ids = await pnl_history.account_refs(deps, user.id, active_only=False)
     if not ids:
         return render(request, "home.html")
     try:
@@ -65,7 +65,7 @@ def _fill_form(request: Request) -> dict[str, str]:
 @router.get("/fills")
 async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     form = _fill_form(request)
-    snaps_ids = await pnl_history.account_refs(deps, user.id)
+    snaps_ids = await pnl_history.account_refs(deps, user.id, active_only=False)
     accounts = await _account_labels(deps, user.id, snaps_ids)
     error: PerpdeskError | None = None
     rows: list[pnl_history.FillRow] = []

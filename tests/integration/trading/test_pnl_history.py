@@ -64,6 +64,9 @@ async def test_pnl_fees_and_funding_equal_the_exchanges_transaction_history(tctx
     assert sum(f.fill.realised_pnl for f in fills) == expected["realised_pnl"]
     assert -sum(f.fill.fee for f in fills) == expected["fees"]
     assert [f.fill.size for f in fills] == [Decimal(6), Decimal(4), Decimal(10)]
+    await tctx.trader(whitelisted=False, user_id=t.user_id)  # no history to ask for: left out
+    again = pnl_history.totals(await pnl_history.pnl(tctx.deps, t.user_id, Period.MONTH, span))
+    assert again.realised_pnl == expected["realised_pnl"]
     sells = await pnl_history.fills(tctx.deps, t.user_id, pnl_history.fill_filter(span, None, None, "sell"))
     assert len(sells) == 2
     lines = "".join(fills_csv(fills)).splitlines()
