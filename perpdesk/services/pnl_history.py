@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -134,10 +135,26 @@ async def account_refs(
         return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
 
 
+# Recent ledger reads per (account, range), so reloads of the dashboard do not spend the key's
+# rate limit (transaction-history: 6 requests per 2 s) that orders need. Read after the ownership
+# check, so an account's ledger only ever reaches its owner.
+LEDGER_TTL_S = 10.0
+_ledger: dict[tuple[str, int, int], tuple[float, list[Transaction]]] = {}
+
+
 async def transactions(deps: AccountsDeps, user_id: str, account_id: str, span: Range) -> list[Transaction]:
     ref, creds = await load_account(deps, user_id, account_id)
+    key = (ref.id, span.start_ms, span.end_ms)
+    now = time.monotonic()
+    hit = _ledger.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     conn = deps.connector_for(ref.exchange)
-    return await conn.transactions(creds, start_ms=span.start_ms, end_ms=span.end_ms)
+    rows = await conn.transactions(creds, start_ms=span.start_ms, end_ms=span.end_ms)
+    if len(_ledger) > 1000:
+        _ledger.clear()
+    _ledger[key] = (now + LEDGER_TTL_S, rows)
+    return rows
 
 
 async def pnl(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from perpdesk.core.errors import InputError
+from perpdesk.core.errors import ExchangeError, InputError
 from perpdesk.exchanges.bitmart.rest import Auth
 from perpdesk.services import pnl_history, trading
 from perpdesk.services.fills_csv import fills_csv
@@ -89,3 +89,18 @@ def test_ranges_and_filters_name_the_bad_field() -> None:
     assert side.value.field == "side"
     r = Range.parse("2026-11-01", "2026-11-01")
     assert r.end_ms - r.start_ms == 86_400_000 - 1
+
+
+async def test_a_reload_within_seconds_reads_the_ledger_once(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    span = Range.parse(None, None)
+    first = await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span)
+    path = "/contract/private/transaction-history"
+    tctx.sandbox.admin.fault("http_error", path, status=503)
+    try:
+        assert await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span) == first  # not asked again
+        pnl_history._ledger.clear()
+        with pytest.raises(ExchangeError):
+            await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span)
+    finally:
+        tctx.sandbox.admin.clear_faults(path)
