@@ -1,8 +1,8 @@
 """Portfolio and notifications: equity snapshots, notifications, notification settings,
 webhook deliveries.
 
-Revision ID: 0005_portfolio
-Revises: 0004_withdraw_opt_in
+Revision ID: 0006_portfolio
+Revises: 0005_order_settling
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0005_portfolio"
-down_revision = "0004_withdraw_opt_in"
+revision = "0006_portfolio"
+down_revision = "0005_order_settling"
 branch_labels = None
 depends_on = None
 
