@@ -354,7 +354,7 @@ def fills(
         return
     _table(
         "Fills",
-        ["at_ms", "symbol", "side", "price", "size", "fee", "realized_pnl", "maker", "order_id"],
+        ["time_ms", "symbol", "side", "price", "size", "fee", "realised_pnl", "order_id"],
         found,
     )
 

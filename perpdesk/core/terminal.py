@@ -117,17 +117,3 @@ class TrailRequest:
     leverage: Decimal
     margin_mode: MarginMode
     price_type: PriceType = PriceType.LAST
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    symbol: str
-    trade_id: str
-    order_id: str
-    side: OrderSide | None
-    price: Decimal
-    size: Decimal  # contracts
-    fee: Decimal
-    realized_pnl: Decimal | None
-    maker: bool | None
-    at_ms: int

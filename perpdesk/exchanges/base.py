@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -30,7 +31,6 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.terminal import (
     Candle,
-    Fill,
     OrderBook,
     PlanOrder,
     PlanRequest,
@@ -75,6 +75,14 @@ class FuturesConnector(Protocol):
     ) -> Order | None: ...
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]: ...
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]: ...
+    async def fills(
+        self, creds: Credentials, symbol: str | None = None, *,
+        start_ms: int | None = None, end_ms: int | None = None,
+    ) -> list[Fill]: ...
+    async def transactions(
+        self, creds: Credentials, *, start_ms: int | None = None, end_ms: int | None = None,
+        max_pages: int = 20,
+    ) -> list[Transaction]: ...
     async def set_leverage(
         self, creds: Credentials, symbol: str, leverage: Decimal, margin_mode: MarginMode
     ) -> None: ...
@@ -104,10 +112,6 @@ class TerminalConnector(FuturesConnector, Protocol):
     async def conditional_orders(
         self, creds: Credentials, symbol: str | None = None
     ) -> list[PlanOrder]: ...
-    async def fills(
-        self, creds: Credentials, symbol: str | None = None, start_s: int | None = None,
-        end_s: int | None = None,
-    ) -> list[Fill]: ...
     async def position_mode(self, creds: Credentials) -> PositionMode: ...
     async def cancel_all(self, creds: Credentials, symbol: str) -> None: ...
     async def place_plan(self, creds: Credentials, req: PlanRequest) -> OrderResult: ...

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.errors import Conflict, ExchangeError, InputError
+from perpdesk.core.ledger import Fill
 from perpdesk.core.models import (
     Credentials,
     Instrument,
@@ -26,7 +27,6 @@ from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
     INTERVALS,
     Candle,
-    Fill,
     OrderBook,
     PlanOrder,
     Ticker,

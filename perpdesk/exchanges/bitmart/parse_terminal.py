@@ -9,7 +9,6 @@ from perpdesk.core.models import OrderSide
 from perpdesk.core.terminal import (
     BookLevel,
     Candle,
-    Fill,
     OrderBook,
     PlanKind,
     PlanOrder,
@@ -98,21 +97,4 @@ def plan_order(row: dict[str, Any]) -> PlanOrder | None:
         price_type="mark_price" if price_type == 2 else "last_price",
         callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
         created_at_ms=_int(row.get("create_time")),
-    )
-
-
-def fill(row: dict[str, Any]) -> Fill:
-    """A /contract/private/trades row."""
-    exec_type = str(row.get("exec_type", ""))
-    return Fill(
-        symbol=str(row.get("symbol", "")),
-        trade_id=str(row.get("trade_id", "")),
-        order_id=str(row.get("order_id", "")),
-        side=SIDES_BY_CODE.get(_int(row.get("side"))),
-        price=d0(row.get("price")),
-        size=d0(row.get("vol")),
-        fee=d0(row.get("paid_fees")),
-        realized_pnl=dec(row.get("realised_profit"), None),
-        maker=(exec_type == "Maker") if exec_type else None,
-        at_ms=_int(row.get("create_time")),
     )

@@ -24,7 +24,6 @@ from perpdesk.core.models import (
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
     Candle,
-    Fill,
     OrderBook,
     PlanOrder,
     PlanRequest,
@@ -103,16 +102,6 @@ class TerminalCalls:
                  if isinstance(r, dict) and r.get("type") == "trailing"]
         found = [parse_terminal.plan_order(r) for r in rows]
         return [o for o in found if o is not None]
-
-    async def fills(self, creds: Credentials, symbol: str | None = None,
-                    start_s: int | None = None, end_s: int | None = None) -> list[Fill]:
-        params: dict[str, Any] = {"symbol": symbol} if symbol else {}
-        if start_s is not None and end_s is not None:
-            params.update(start_time=start_s, end_time=end_s)
-        data = await self._get(P + "trades", params or None, creds)
-        rows = data if isinstance(data, list) else []
-        return sorted((parse_terminal.fill(r) for r in rows if isinstance(r, dict)),
-                      key=lambda f: (-f.at_ms, f.trade_id))
 
     async def position_mode(self, creds: Credentials) -> PositionMode:
         data = await self._get(P + "get-position-mode", None, creds)

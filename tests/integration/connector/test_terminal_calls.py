@@ -107,7 +107,7 @@ async def test_plan_order_fires_when_the_trigger_is_crossed(
     (pos,) = await connector.positions(creds, SYMBOL)
     assert pos.side is PositionSide.LONG and pos.size == Decimal(4)
     fills = await connector.fills(creds, SYMBOL)
-    assert fills and fills[0].size == Decimal(4) and fills[0].side is OrderSide.BUY_OPEN_LONG
+    assert fills and fills[0].size == Decimal(4) and fills[0].side == OrderSide.BUY_OPEN_LONG
 
 
 async def test_bad_plan_is_rejected_locally(
