@@ -8,9 +8,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perpdesk.core.errors import ExchangeError, InvalidOrder, OrderNotFound, UnknownOutcome
+from perpdesk.core.market import Fill, PlanOrder
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -46,6 +47,10 @@ from perpdesk.exchanges.bitmart.markets import (
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, MaybeApplied
 from perpdesk.exchanges.bitmart.transport import HttpClient, RequestTimeout
+
+if TYPE_CHECKING:
+    from perpdesk.exchanges.bitmart.market_stream import PublicStream
+    from perpdesk.exchanges.bitmart.stream import CredentialsOpener
 
 BITMART_INFO = ExchangeInfo(
     id="bitmart",
@@ -324,14 +329,39 @@ class BitmartFuturesConnector:
                                type=OrderType.MARKET, margin_mode=held[0].margin_mode)
         return await self.place_order(creds, request)
 
+    async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
+        """Waiting trigger, TP/SL and trailing orders (BitMart lists trailing ones with the open orders)."""
+        query = {"symbol": symbol} if symbol else {}
+        plans, trails = await asyncio.gather(
+            self._get(P + "current-plan-order", query or None, creds),
+            self._get(P + "get-open-orders", {**query, "type": "trailing"}, creds),
+        )
+        rows = [*(plans if isinstance(plans, list) else []), *(trails if isinstance(trails, list) else [])]
+        found = [parse.plan_order(r) for r in rows if isinstance(r, dict)]
+        return [p for p in found if p is not None]
+
+    async def fills(self, creds: Credentials, symbol: str | None = None) -> list[Fill]:
+        """The account's recent fills (the exchange's default window), newest first."""
+        data = await self._get(P + "trades", {"symbol": symbol} if symbol else None, creds)
+        rows = [parse.fill(r) for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+        return sorted(rows, key=lambda f: (-f.at_ms, f.trade_id))
+
     # ------------------------------------------------------------------ streams
 
-    def stream(self, creds: Credentials, symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]:
+    def stream(self, creds: Credentials | CredentialsOpener,
+               symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]:
         from perpdesk.exchanges.bitmart.stream import PrivateStream
 
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
         return PrivateStream(self, creds, symbols).events()
+
+    def market_stream(self) -> PublicStream:
+        from perpdesk.exchanges.bitmart.market_stream import PublicStream
+
+        if not self.ws_url:
+            raise ValueError("this connector has no ws_url; pass ws_url= to stream")
+        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
 
     async def aclose(self) -> None:
         await self.http.aclose()
