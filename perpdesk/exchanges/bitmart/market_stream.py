@@ -172,15 +172,16 @@ class PublicStream:
                         heartbeat.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await heartbeat
-                raise ConnectionClosed(None, None)
+                reason = "closed"  # a clean close ends the iteration without an exception
             except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake) as exc:
                 if isinstance(exc, InvalidURI):
                     raise
-                self._ws = None
-                yield StreamStatus(False, _now_ms(), type(exc).__name__)
-                failures += 1
-                delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                reason = type(exc).__name__
+            self._ws = None
+            yield StreamStatus(False, _now_ms(), reason)
+            failures += 1
+            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         while True:

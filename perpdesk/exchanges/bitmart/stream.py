@@ -113,15 +113,16 @@ class PrivateStream:
                         heartbeat.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await heartbeat
+                reason = "closed"  # a clean close ends the iteration without an exception
             except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake, ExchangeUnavailable) as exc:
                 if isinstance(exc, InvalidURI):
                     raise
-                self._ws = None
-                yield StreamEvent("disconnected", {"reason": type(exc).__name__,
-                                                   "at_ms": int(time.time() * 1000)})
-                failures += 1
-                delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                reason = type(exc).__name__
+            self._ws = None
+            yield StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
+            failures += 1
+            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
     async def _open_creds(self) -> Credentials:
         source = self._creds_source
