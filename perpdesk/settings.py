@@ -122,6 +122,21 @@ class Settings(BaseSettings):
     order_settle_interval_s: float = Field(
         15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
     )
+    live_enabled: bool = Field(
+        True, description="Run live mirrors of active accounts (pages read them: 0 exchange requests)."
+    )
+    live_reconcile_interval_s: float = Field(
+        60.0, ge=1, le=86400, description="How often each mirror re-reads the exchange and repairs drift."
+    )
+    live_scan_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often the supervisor looks for connected/disconnected accounts."
+    )
+    live_sse_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds between SSE heartbeats to open pages."
+    )
+    live_subscriber_queue: int = Field(
+        256, ge=8, le=100000, description="Events a live page may fall behind before it is dropped."
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
 

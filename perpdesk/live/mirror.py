@@ -139,7 +139,7 @@ class AccountMirror:
             st.set_positions(p["positions"])  # type: ignore[arg-type]
             st.set_orders(p["open_orders"])  # type: ignore[arg-type]
             st.snapshot_at_ms = now_ms()
-            self._ask("plans", "fills")
+            self._ask("plans", "fills", "history")
             self._set(Freshness.FRESH, "")
         elif ev.kind == "disconnected":
             self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
@@ -206,6 +206,12 @@ class AccountMirror:
             st.set_plans(got["plans"])
         if "fills" in got:
             st.set_fills(got["fills"])
+        if "history" in parts:  # finished orders of every symbol traded lately (BitMart asks per symbol)
+            creds = await self.open_creds()
+            symbols = sorted(st.traded_symbols)
+            found = await asyncio.gather(*(conn.order_history(creds, sym) for sym in symbols))
+            del creds
+            st.set_finished([o for rows in found for o in rows])
 
     # ---- reconciliation --------------------------------------------------------------------------
     async def _reconcile_loop(self) -> None:
@@ -287,6 +293,7 @@ class AccountMirror:
             open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
             plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
+            finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
         )
 
     def _publish_soon(self) -> None:

@@ -27,6 +27,8 @@ class AccountState:
     orders: dict[str, Order] = field(default_factory=dict)
     plans: dict[str, PlanOrder] = field(default_factory=dict)
     fills: deque[Fill] = field(default_factory=deque)
+    finished: dict[str, Order] = field(default_factory=dict)  # recent filled/cancelled orders
+    finished_kept: int = 50
     snapshot_at_ms: int = 0
 
     # ---- snapshots (REST) ------------------------------------------------------------------------
@@ -45,6 +47,22 @@ class AccountState:
     def set_fills(self, fills: list[Fill]) -> None:
         newest_first = sorted(fills, key=lambda f: (-f.at_ms, f.trade_id))[: self.fills_kept]
         self.fills = deque(newest_first, maxlen=self.fills_kept)
+
+    def set_finished(self, orders: list[Order]) -> None:
+        self.finished = {}
+        self._add_finished([o for o in orders if o.state in DONE])
+
+    def _add_finished(self, orders: list[Order]) -> None:
+        for o in orders:
+            self.finished.pop(o.order_id, None)
+            self.finished[o.order_id] = o
+        if len(self.finished) > self.finished_kept:
+            newest = sorted(self.finished.values(), key=lambda o: (o.updated_at_ms, o.order_id))
+            self.finished = {o.order_id: o for o in newest[-self.finished_kept:]}
+
+    @property
+    def traded_symbols(self) -> set[str]:
+        return self.symbols | {o.symbol for o in self.orders.values()} | {f.symbol for f in self.fills}
 
     # ---- pushes ----------------------------------------------------------------------------------
     def apply_assets(self, pushed: list[Balance]) -> None:
@@ -79,6 +97,7 @@ class AccountState:
                 self.orders.pop(o.order_id, None)
             else:
                 self.orders[o.order_id] = o
+        self._add_finished([o for o in orders if o.state in DONE])
         known = {f.trade_id for f in self.fills}
         for f in fills:
             if f.trade_id not in known:

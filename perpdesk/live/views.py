@@ -86,6 +86,7 @@ class AccountLive:
     plans: list[PlanOrder] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     snapshot_at_ms: int = 0
+    finished: list[Order] = field(default_factory=list)  # recent filled / cancelled orders
 
     @property
     def fresh(self) -> bool:
@@ -115,6 +116,7 @@ class AccountLive:
             out["open_orders"] = jsonable(self.open_orders)
             out["plans"] = jsonable(self.plans)
             out["fills"] = jsonable(self.fills)
+            out["order_history"] = jsonable(self.finished)
         return out
 
 

@@ -24,6 +24,7 @@ EXTENSIONS: list[str] = [
     "perpdesk.web.orders",
     "perpdesk.web.positions",
     "perpdesk.web.dashboard",
+    "perpdesk.web.live",
 ]
 
 

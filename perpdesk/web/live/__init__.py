@@ -1,0 +1,38 @@
+"""Live account state on the web: the runtime's start/stop hooks, the JSON read API and SSE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from perpdesk.web.live.api import router
+from perpdesk.web.live.common import LIVE_KEY
+
+__all__ = ["LIVE_KEY", "setup"]
+
+
+def setup(app: FastAPI) -> None:
+    services = app.state.services
+    app.include_router(router)
+    if not services.settings.live_enabled:
+        return
+
+    async def _start(app: Any) -> None:
+        from perpdesk.live.accounts_source import DbAccountSource
+        from perpdesk.live.runtime import build_live
+        from perpdesk.web.accounts.common import DEPS_KEY, POOL_KEY
+
+        extra = app.state.services.extra
+        deps = extra[DEPS_KEY]
+        runtime = build_live(app.state.services.settings, DbAccountSource(deps), extra[POOL_KEY].connector)
+        extra[LIVE_KEY] = runtime
+        runtime.start()
+
+    async def _stop(app: Any) -> None:
+        runtime = app.state.services.extra.pop(LIVE_KEY, None)
+        if runtime is not None:
+            await runtime.aclose()
+
+    services.on_startup.append(_start)
+    services.on_shutdown.insert(0, _stop)  # before the connectors close

@@ -1,0 +1,126 @@
+"""JSON reads of the live mirror and the server-sent event stream to open pages.
+
+`GET /api/accounts/{id}/live`: the account as its mirror holds it (0 exchange requests), with
+its freshness; 503 when this process has no mirror of it (the REST endpoints still answer).
+
+`GET /api/live/stream[?account=ID]`: text/event-stream of the signed-in user's accounts only.
+On every (re)connection each account's current view is sent first (`event: account`), then every
+change; `event: totals` carries the portfolio sums (Decimal, computed here, not in the browser);
+a `: heartbeat` comment keeps proxies from closing an idle stream. Events are whole account views,
+so a reconnect (EventSource sends Last-Event-ID) is answered with the current state: a resync that
+leaves nothing missed. A reader too slow for the bus is dropped; its EventSource reconnects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+
+from perpdesk.core.errors import NotFound
+from perpdesk.core.money import fmt
+from perpdesk.live.bus import account_topic
+from perpdesk.live.runtime import LiveRuntime
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.web.deps import CurrentUserDep, DbSession
+from perpdesk.web.live.common import live_runtime
+
+router = APIRouter(prefix="/api", tags=["live"])
+NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
+
+
+def _unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(status_code=503, content={
+        "code": "live_unavailable", "message": reason,
+        "next_step": "Read /api/accounts/{id}/portfolio instead (it asks the exchange)."})
+
+
+async def _user_account_ids(db: Any, user_id: str) -> list[str]:
+    rows = await db.scalars(select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
+                            .order_by(ExchangeAccount.created_at, ExchangeAccount.id))
+    return list(rows)
+
+
+@router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror")
+async def account_live(account_id: str, request: Request, user: CurrentUserDep, db: DbSession) -> Any:
+    if account_id not in await _user_account_ids(db, user.id):
+        raise NotFound("No such connected account.", next_step=NEXT_STEP)
+    runtime = live_runtime(request)
+    if runtime is None:
+        return _unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+    view = runtime.query.account(user.id, account_id)
+    if view is None:
+        return _unavailable("This account has no live mirror (it is not active, or is starting).")
+    return view.to_dict()
+
+
+def _sse(kind: str, data: dict[str, Any], seq: int | None = None) -> bytes:
+    head = f"id: {seq}\n" if seq is not None else ""
+    return f"{head}event: {kind}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+
+
+def _totals(runtime: LiveRuntime, user_id: str, ids: list[str]) -> dict[str, Any]:
+    views = [v for v in runtime.query.user_accounts(user_id) if v.account_id in ids]
+    usdt = [v.usdt for v in views if v.usdt is not None]
+    return {
+        "equity": fmt(sum((b.equity for b in usdt), Decimal(0))),
+        "available": fmt(sum((b.available for b in usdt), Decimal(0))),
+        "unrealized_pnl": fmt(sum((v.unrealized_pnl for v in views), Decimal(0))),
+        "fresh": all(v.fresh for v in views) and len(views) == len(ids),
+    }
+
+
+def _no_mirror(account_id: str) -> dict[str, Any]:
+    return {"account_id": account_id, "freshness": {
+        "state": "stopped", "since_ms": 0, "fresh": False,
+        "reason": "No live mirror: the account is not active, or is starting."}}
+
+
+async def _events(
+    request: Request, runtime: LiveRuntime, user_id: str, ids: list[str]
+) -> AsyncIterator[bytes]:
+    heartbeat_s = runtime.settings.live_sse_heartbeat_s
+    sub = runtime.bus.subscribe([account_topic(i) for i in ids])
+    try:
+        yield b"retry: 2000\n\n"
+        for account_id in ids:  # the current state first: a (re)connection is a resync
+            view = runtime.query.account(user_id, account_id)
+            yield _sse("account", view.to_dict(full=False) if view else _no_mirror(account_id))
+        yield _sse("totals", _totals(runtime, user_id, ids))
+        while not sub.dropped:
+            event = await sub.get(wait_s=heartbeat_s)
+            if await request.is_disconnected():
+                return
+            if event is None:
+                if sub.dropped:
+                    return  # too slow: the browser reconnects and resyncs
+                yield b": heartbeat\n\n"
+                continue
+            yield _sse(event.kind, event.data, event.seq)
+            if event.kind == "account":
+                yield _sse("totals", _totals(runtime, user_id, ids))
+    finally:
+        sub.close()
+
+
+@router.get("/live/stream", summary="Server-sent events: the signed-in user's accounts, live",
+            response_class=StreamingResponse)
+async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
+                      account: str | None = None) -> Any:
+    ids = await _user_account_ids(db, user.id)
+    if account is not None:
+        if account not in ids:  # someone else's account is "not found", like a missing one
+            raise NotFound("No such connected account.", next_step=NEXT_STEP)
+        ids = [account]
+    await db.close()  # a stream lives for hours: give the connection back now
+    runtime = live_runtime(request)
+    if runtime is None:
+        return _unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+    return StreamingResponse(_events(request, runtime, user.id, ids), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
