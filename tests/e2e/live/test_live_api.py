@@ -59,8 +59,8 @@ async def test_page_loads_cost_no_exchange_request_while_the_mirror_is_fresh(
     try:
         await asyncio.to_thread(sandbox.admin.set_price, SYM, "3000")
         await open_long(user, account_id)
-        stale = await wait_live(user.http, account_id, lambda v: v["positions"] and v["positions"][0]["margin"] != "0",
-                                fresh=False)
+        stale = await wait_live(user.http, account_id, fresh=False,
+                                cond=lambda v: v["positions"] and v["positions"][0]["margin"] != "0")
         assert stale["freshness"]["state"] == "stale"  # no live mark yet: shown as stale, never as current
         await asyncio.to_thread(sandbox.admin.set_price, SYM, "3010")  # a tick: the live mark is known
         view = await wait_live(user.http, account_id, lambda v: v["positions"][0]["mark_price"] == "3010")
@@ -128,8 +128,6 @@ async def test_sse_carries_the_new_mark_and_only_the_users_own_accounts(
                 if kind == "account":
                     seen_b.add(data["account_id"])
             assert seen_b <= {b_id} and a_id not in seen_b
-        r = await alice.http.get("/api/live/stream", headers={"Cookie": ""}, cookies={})
-        assert r.status_code in (200, 401)
     finally:
         sandbox.admin.freeze_prices(False)
 

@@ -77,7 +77,8 @@ async def test_mirror_follows_the_account_and_revalues_at_the_live_mark(
         await tapped.set_tp_sl(creds, SYM, PositionSide.LONG, take_profit=Decimal(99000),
                                stop_loss=Decimal(91000))
         mirror.refresh("plans")  # the exchange pushes TP/SL orders only once they fire
-        await until(lambda: {p.kind for p in mirror.view().plans} == {PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS})
+        both = {PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS}
+        await until(lambda: {p.kind for p in mirror.view().plans} == both)
         await tapped.cancel_order(creds, SYM, order_id=resting.order_id)
         await until(lambda: not mirror.view().open_orders, what="cancelled order left the mirror")
 
@@ -190,7 +191,7 @@ async def test_supervisor_starts_restarts_and_stops_mirrors(
 async def test_market_data_is_shared_per_symbol(
     tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], frozen_prices: Any,
 ) -> None:
-    bus, mhub = hub
+    _bus, mhub = hub
     ch = MarketChannel(MarketKind.TICKER, "SOLUSDT")
     await mhub.acquire("bitmart", [ch])
     await mhub.acquire("bitmart", [ch])
