@@ -54,7 +54,8 @@ async def test_trade_and_portfolio_pages_follow_the_mark_without_reload(
         await asyncio.sleep(0.5)
         await asyncio.to_thread(sandbox.admin.set_price, SYM, "3001")
         view = await _live(page, base, account_id, "3001")
-        entry, cs = Decimal(view["positions"][0]["entry_price"]), Decimal(view["positions"][0]["contract_size"])
+        held = view["positions"][0]
+        entry, cs = Decimal(held["entry_price"]), Decimal(held["contract_size"])
 
         await page.goto(f"{base}/accounts/{account_id}/trade")
         row = page.locator(f'#positions tr[data-symbol="{SYM}"][data-side="long"]')
