@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     live_enabled: bool = Field(
         True, description="Run live mirrors of active accounts (pages read them: 0 exchange requests)."
     )
+    live_ownership: Literal["process", "postgres"] = Field(
+        "process",
+        description="Who owns mirrors: this process (one server) or PostgreSQL advisory-lock leases.",
+    )
     live_reconcile_interval_s: float = Field(
         60.0, ge=1, le=86400, description="How often each mirror re-reads the exchange and repairs drift."
     )
@@ -199,6 +203,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PERPDESK_FAST_CONNECT_CLIENT_SECRET: missing; it is required when "
                 "PERPDESK_FAST_CONNECT_CLIENT_ID is set (both come from the exchange's client registration)"
+            )
+        if self.live_ownership == "postgres" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "PERPDESK_LIVE_OWNERSHIP: 'postgres' needs a PostgreSQL PERPDESK_DATABASE_URL; "
+                "use 'process' with SQLite"
             )
         return self
 

@@ -33,6 +33,9 @@ class LiveRuntime:
     async def aclose(self) -> None:
         await self.supervisor.aclose()
         await self.hub.aclose()
+        closer = getattr(self.supervisor.ownership, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 def build_live(settings: Settings, source: AccountSource, connector_for: Callable[[str], FuturesConnector],

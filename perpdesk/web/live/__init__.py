@@ -23,9 +23,15 @@ def setup(app: FastAPI) -> None:
         from perpdesk.live.runtime import build_live
         from perpdesk.web.accounts.common import DEPS_KEY, POOL_KEY
 
-        extra = app.state.services.extra
-        deps = extra[DEPS_KEY]
-        runtime = build_live(app.state.services.settings, DbAccountSource(deps), extra[POOL_KEY].connector)
+        services = app.state.services
+        extra = services.extra
+        ownership = None
+        if services.settings.live_ownership == "postgres":
+            from perpdesk.live.pg_lease import PgLeaseOwnership
+
+            ownership = PgLeaseOwnership(services.engine)
+        runtime = build_live(services.settings, DbAccountSource(extra[DEPS_KEY]), extra[POOL_KEY].connector,
+                             ownership=ownership)
         extra[LIVE_KEY] = runtime
         runtime.start()
 
