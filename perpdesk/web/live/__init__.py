@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from perpdesk.web.live.api import router
 from perpdesk.web.live.common import LIVE_KEY
+from perpdesk.web.live.writes import AfterWrite
 
 __all__ = ["LIVE_KEY", "setup"]
 
@@ -17,6 +18,7 @@ def setup(app: FastAPI) -> None:
     app.include_router(router)
     if not services.settings.live_enabled:
         return
+    app.add_middleware(AfterWrite, services=services)
 
     async def _start(app: Any) -> None:
         from perpdesk.live.accounts_source import DbAccountSource

@@ -6,7 +6,8 @@ its freshness; 503 when this process has no mirror of it (the REST endpoints sti
 `GET /api/live/stream[?account=ID]`: text/event-stream of the signed-in user's accounts only.
 On every (re)connection each account's current view is sent first (`event: account`), then every
 change; `event: totals` carries the portfolio sums (Decimal, computed here, not in the browser);
-a `: heartbeat` comment keeps proxies from closing an idle stream. Events are whole account views,
+a `: heartbeat` comment keeps proxies from closing an idle stream (the session is checked again at
+each: a stream ends with its session). Events are whole account views,
 so a reconnect (EventSource sends Last-Event-ID) is answered with the current state: a resync that
 leaves nothing missed. A reader too slow for the bus is dropped; its EventSource reconnects.
 """
@@ -27,7 +28,7 @@ from perpdesk.core.money import fmt
 from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.web.deps import CurrentUserDep, DbSession
+from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
 from perpdesk.web.live.common import live_runtime
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -99,6 +100,8 @@ async def _events(
             if event is None:
                 if sub.dropped:
                     return  # too slow: the browser reconnects and resyncs
+                if await load_session_user(request) is None:
+                    return  # signed out (or expired) meanwhile: the stream ends with the session
                 yield b": heartbeat\n\n"
                 continue
             yield _sse(event.kind, event.data, event.seq)

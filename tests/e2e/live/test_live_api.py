@@ -62,6 +62,12 @@ async def test_page_loads_cost_no_exchange_request_while_the_mirror_is_fresh(
         stale = await wait_live(user.http, account_id, fresh=False,
                                 cond=lambda v: v["positions"] and v["positions"][0]["margin"] != "0")
         assert stale["freshness"]["state"] == "stale"  # no live mark yet: shown as stale, never as current
+        # TP/SL orders are not pushed until they fire: the write itself has the mirror read them
+        r = await user.http.post(f"/api/accounts/{account_id}/tp-sl", json={
+            "symbol": SYM, "side": "long", "take_profit": "3300", "stop_loss": "2700"})
+        assert r.status_code == 200, r.text
+        await wait_live(user.http, account_id, fresh=False, cond=lambda v: sorted(
+            p["kind"] for p in v["plans"]) == ["stop_loss", "take_profit"])
         await asyncio.to_thread(sandbox.admin.set_price, SYM, "3010")  # a tick: the live mark is known
         view = await wait_live(user.http, account_id, lambda v: v["positions"][0]["mark_price"] == "3010")
         pos = view["positions"][0]
@@ -138,3 +144,18 @@ async def test_the_stream_needs_a_session(live_platform: Any) -> None:
     async with httpx.AsyncClient(base_url=live_platform.url) as anon:
         r = await anon.get("/api/live/stream")
         assert r.status_code == 401
+
+
+async def test_the_stream_ends_with_the_session(make_user: Any) -> None:
+    user = await make_user()
+    async with user.http.stream("GET", "/api/live/stream") as r:
+        sse = Sse(r)
+        kind, _ = await sse.next()
+        assert kind == "totals"  # no account yet: only the sums
+        assert (await user.http.post("/api/auth/signout")).status_code == 204
+        try:
+            await sse.until(lambda k, d: False, timeout=5)
+        except AssertionError as exc:
+            assert "ended" in str(exc)
+        else:
+            raise AssertionError("the stream outlived the session")

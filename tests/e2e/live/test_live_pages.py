@@ -78,3 +78,17 @@ async def test_trade_and_portfolio_pages_follow_the_mark_without_reload(
         await portfolio.close()
     finally:
         sandbox.admin.freeze_prices(False)
+
+
+async def test_a_dropped_stream_says_live_updates_are_paused(
+    page: Any, live_platform: PlatformServer, sandbox: SandboxServer
+) -> None:
+    base = live_platform.url
+    await sign_up_in_browser(page, base, PASSWORD)
+    await page.route("**/api/live/stream*", lambda route: route.abort())  # the stream cannot connect
+    await page.goto(f"{base}/portfolio")
+    banner = page.locator("#live-banner")
+    await expect(banner).to_be_visible()
+    await expect(banner).to_contain_text("Live updates paused, reconnecting")
+    await page.unroute("**/api/live/stream*")
+    await expect(banner).to_be_hidden(timeout=5000)  # EventSource retries (2 s) and the banner goes

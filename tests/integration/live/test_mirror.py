@@ -112,6 +112,7 @@ async def test_reconnect_shows_disconnected_then_resyncs(
     ref = source.add("a2", creds)
     mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, refresh_debounce_s=0.05,
                            reconcile_interval_s=3600)
+    sub = bus.subscribe([account_topic("a2")])
     mirror.start()
     try:
         await until(lambda: mirror.freshness.state is Freshness.FRESH)
@@ -134,7 +135,12 @@ async def test_reconnect_shows_disconnected_then_resyncs(
         assert while_away.order_id in {o.order_id for o in mirror.view().open_orders}  # the resync has it
         assert tapped.streams[0].connections == 2
         assert source.opens["a2"] > opened  # credentials opened again for the new session
+        published = []
+        while (got := await sub.get(wait_s=0.2)) is not None:
+            published.append(got.data["freshness"]["state"])
+        assert "disconnected" in published and published[-1] == "fresh"  # pages were told both
     finally:
+        sub.close()
         await mirror.stop()
 
 
