@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from perpdesk.web.live.api import router
 from perpdesk.web.live.common import LIVE_KEY
+from perpdesk.web.live.market_api import router as market_router
 from perpdesk.web.live.writes import AfterWrite
 
 __all__ = ["LIVE_KEY", "setup"]
@@ -16,6 +17,7 @@ __all__ = ["LIVE_KEY", "setup"]
 def setup(app: FastAPI) -> None:
     services = app.state.services
     app.include_router(router)
+    app.include_router(market_router)
     if not services.settings.live_enabled:
         return
     app.add_middleware(AfterWrite, services=services)

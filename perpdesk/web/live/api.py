@@ -18,9 +18,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from perpdesk.core.errors import NotFound
@@ -29,16 +28,10 @@ from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
-from perpdesk.web.live.common import live_runtime
+from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
 
 router = APIRouter(prefix="/api", tags=["live"])
 NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
-
-
-def _unavailable(reason: str) -> JSONResponse:
-    return JSONResponse(status_code=503, content={
-        "code": "live_unavailable", "message": reason,
-        "next_step": "Read /api/accounts/{id}/portfolio instead (it asks the exchange)."})
 
 
 async def _user_account_ids(db: Any, user_id: str) -> list[str]:
@@ -53,16 +46,11 @@ async def account_live(account_id: str, request: Request, user: CurrentUserDep, 
         raise NotFound("No such connected account.", next_step=NEXT_STEP)
     runtime = live_runtime(request)
     if runtime is None:
-        return _unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+        return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
     view = runtime.query.account(user.id, account_id)
     if view is None:
-        return _unavailable("This account has no live mirror (it is not active, or is starting).")
+        return unavailable("This account has no live mirror (it is not active, or is starting).")
     return view.to_dict()
-
-
-def _sse(kind: str, data: dict[str, Any], seq: int | None = None) -> bytes:
-    head = f"id: {seq}\n" if seq is not None else ""
-    return f"{head}event: {kind}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
 
 
 def _totals(runtime: LiveRuntime, user_id: str, ids: list[str]) -> dict[str, Any]:
@@ -91,8 +79,8 @@ async def _events(
         yield b"retry: 2000\n\n"
         for account_id in ids:  # the current state first: a (re)connection is a resync
             view = runtime.query.account(user_id, account_id)
-            yield _sse("account", view.to_dict(full=False) if view else _no_mirror(account_id))
-        yield _sse("totals", _totals(runtime, user_id, ids))
+            yield sse_frame("account", view.to_dict(full=False) if view else _no_mirror(account_id))
+        yield sse_frame("totals", _totals(runtime, user_id, ids))
         while not sub.dropped:
             event = await sub.get(wait_s=heartbeat_s)
             if await request.is_disconnected():
@@ -104,9 +92,9 @@ async def _events(
                     return  # signed out (or expired) meanwhile: the stream ends with the session
                 yield b": heartbeat\n\n"
                 continue
-            yield _sse(event.kind, event.data, event.seq)
+            yield sse_frame(event.kind, event.data, event.seq)
             if event.kind == "account":
-                yield _sse("totals", _totals(runtime, user_id, ids))
+                yield sse_frame("totals", _totals(runtime, user_id, ids))
     finally:
         sub.close()
 
@@ -123,7 +111,7 @@ async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
     await db.close()  # a stream lives for hours: give the connection back now
     runtime = live_runtime(request)
     if runtime is None:
-        return _unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+        return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
     return StreamingResponse(_events(request, runtime, user.id, ids), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

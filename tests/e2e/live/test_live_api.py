@@ -159,3 +159,30 @@ async def test_the_stream_ends_with_the_session(make_user: Any) -> None:
             assert "ended" in str(exc)
         else:
             raise AssertionError("the stream outlived the session")
+
+
+async def test_market_stream_carries_the_channels_asked_for(make_user: Any, sandbox: SandboxServer) -> None:
+    user = await make_user()
+    bad = await user.http.get("/api/live/market/bitmart/BTCUSDT?kline=2m")
+    assert bad.status_code == 422 and bad.json()["field"] == "kline"
+    bad = await user.http.get("/api/live/market/bitmart/NOPEUSDT")
+    assert bad.status_code == 422 and bad.json()["field"] == "symbol"
+    sandbox.admin.freeze_prices(True)
+    try:
+        url = "/api/live/market/bitmart/btcusdt?depth=true&kline=1m&funding=true"
+        async with user.http.stream("GET", url) as r:
+            assert r.status_code == 200
+            sse = Sse(r)
+            _, funding = await sse.until(lambda k, d: k == "funding")  # pushed on subscribe
+            assert funding["symbol"] == "BTCUSDT" and funding["funding_time_ms"] > 0
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(sandbox.admin.set_price, "BTCUSDT", "96543.2")
+            seen: dict[str, dict[str, Any]] = {}
+            while len(seen) < 3:
+                kind, data = await sse.until(lambda k, d: k in ("ticker", "depth", "candle"))
+                seen[kind] = data
+            assert seen["ticker"]["mark_price"] == "96543.2"
+            assert seen["depth"]["bids"] and seen["depth"]["asks"]
+            assert (seen["candle"]["interval"], seen["candle"]["mark"]) == ("1m", False)
+    finally:
+        sandbox.admin.freeze_prices(False)
