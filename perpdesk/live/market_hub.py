@@ -132,15 +132,23 @@ class MarketHub:
 
     # ---- the stream ----------------------------------------------------------------------------
     async def _run(self, exchange: str, ex: _Exchange) -> None:
-        events = ex.stream.events()
-        try:
-            async for event in events:
-                try:
-                    self._apply(exchange, ex, event)
-                except Exception:  # one bad push never stops market data for everyone
-                    log.exception("market event of %s not applied", exchange)
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
+        delay = 1.0
+        while True:  # the stream reconnects by itself; this only guards against its failure
+            events = ex.stream.events()
+            try:
+                async for event in events:
+                    try:
+                        self._apply(exchange, ex, event)
+                    except Exception:  # one bad push never stops market data for everyone
+                        log.exception("market event of %s not applied", exchange)
+                    delay = 1.0
+            except Exception:
+                log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
+                self._apply(exchange, ex, StreamStatus(False, int(time.time() * 1000), "failed"))
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
     def _apply(self, exchange: str, ex: _Exchange, event: MarketEvent) -> None:
         if isinstance(event, StreamStatus):

@@ -120,17 +120,31 @@ class AccountMirror:
 
     # ---- the private stream ----------------------------------------------------------------------
     async def _run(self) -> None:
-        events = self.connector.stream(self.open_creds)
-        try:
-            async for event in events:
-                await self._apply(event)
-        except KEY_PROBLEMS as exc:
-            self.key_problem = exc
-            log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
-                        self.ref.account_id, type(exc).__name__)
-            self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
+        """The stream reconnects by itself; anything else that ends it is logged, shown as
+        disconnected and retried with a growing delay, except a refused key (the account must
+        be fixed; the supervisor restarts the mirror once it is edited)."""
+        delay = 1.0
+        while True:
+            events = self.connector.stream(self.open_creds)
+            try:
+                async for event in events:
+                    await self._apply(event)
+                    delay = 1.0
+            except KEY_PROBLEMS as exc:
+                self.key_problem = exc
+                log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
+                            self.ref.account_id, type(exc).__name__)
+                self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+                return
+            except Exception as exc:  # a mirror must not die silently
+                log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
+                            self.ref.account_id, type(exc).__name__, delay, exc_info=True)
+                reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
+                self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload

@@ -89,7 +89,10 @@ class LiveSupervisor:
             if account_id in self.mirrors and self._versions.get(account_id) != acct.version:
                 await self._stop(account_id)  # edited: new key or label
             if account_id not in self.mirrors:
-                self._start(acct)
+                try:
+                    self._start(acct)
+                except Exception:  # say an exchange this build has no connector for
+                    log.exception("live mirror of account %s could not start", account_id)
 
     def _start(self, acct: ActiveAccount) -> None:
         audit: AuditSink = self.source.audit

@@ -210,3 +210,24 @@ async def test_market_data_is_shared_per_symbol(
     assert mhub.mark("bitmart", "SOLUSDT") == Decimal("150.5")
     await mhub.release("bitmart", [ch])
     assert mhub.refcount("bitmart", ch) == 0 and mhub.mark("bitmart", "SOLUSDT") is None
+
+
+async def test_a_refused_key_shows_disconnected_with_the_reason_and_stops(
+    tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], make_creds: Callable[[], Credentials],
+) -> None:
+    from dataclasses import replace
+
+    bus, mhub = hub
+    source = MemorySource()
+    ref = source.add("k1", replace(make_creds(), passphrase="wrong-memo"))
+    mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, reconcile_interval_s=3600)
+    mirror.start()
+    try:
+        await until(lambda: mirror.key_problem is not None, what="the refusal is kept")
+        view = mirror.view()
+        assert view.freshness.state is Freshness.DISCONNECTED and "refused the key" in view.freshness.reason
+        opened = source.opens["k1"]
+        await asyncio.sleep(0.5)
+        assert source.opens["k1"] == opened  # not retried with the same bad key
+    finally:
+        await mirror.stop()
