@@ -27,7 +27,7 @@ class DbAccountSource:
                     for r in rows]
 
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
-        from perpdesk.services.accounts import open_credentials
+        from perpdesk.services.account_access import open_credentials
 
         deps = self.deps
 

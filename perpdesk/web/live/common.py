@@ -8,21 +8,20 @@ import orjson
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
+from perpdesk.web.error_envelope import error_body
+
 if TYPE_CHECKING:
     from perpdesk.live.runtime import LiveRuntime
 
-LIVE_KEY = "live"
-
-
 def live_runtime(request: HTTPConnection) -> LiveRuntime | None:
-    runtime: LiveRuntime | None = request.app.state.services.extra.get(LIVE_KEY)
+    runtime: LiveRuntime | None = request.app.state.services.live
     return runtime
 
 
 def unavailable(reason: str) -> JSONResponse:
-    return JSONResponse(status_code=503, content={
-        "code": "live_unavailable", "message": reason,
-        "next_step": "Read /api/accounts/{id}/portfolio instead (it asks the exchange)."})
+    return JSONResponse(status_code=503, content=error_body(
+        "live_unavailable", reason,
+        next_step="Read /api/accounts/{id}/portfolio instead (it asks the exchange)."))
 
 
 def sse_frame(kind: str, data: dict[str, Any], seq: int | None = None) -> bytes:

@@ -12,8 +12,6 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perpdesk.web.live.common import LIVE_KEY
-
 _ACCOUNT_WRITE = re.compile(r"^(?:/api)?/accounts/([0-9a-f]{32})/")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -41,6 +39,6 @@ class AfterWrite:
 
         await self.app(scope, receive, send_status)
         if status < 400:
-            runtime = self.services.extra.get(LIVE_KEY)
+            runtime = self.services.live
             if runtime is not None:
                 runtime.supervisor.after_write(match.group(1), "plans")

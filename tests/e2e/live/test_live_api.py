@@ -164,9 +164,9 @@ async def test_the_stream_ends_with_the_session(make_user: Any) -> None:
 async def test_market_stream_carries_the_channels_asked_for(make_user: Any, sandbox: SandboxServer) -> None:
     user = await make_user()
     bad = await user.http.get("/api/live/market/bitmart/BTCUSDT?kline=2m")
-    assert bad.status_code == 422 and bad.json()["field"] == "kline"
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "kline"
     bad = await user.http.get("/api/live/market/bitmart/NOPEUSDT")
-    assert bad.status_code == 422 and bad.json()["field"] == "symbol"
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "symbol"
     sandbox.admin.freeze_prices(True)
     try:
         url = "/api/live/market/bitmart/btcusdt?depth=true&kline=1m&funding=true"
