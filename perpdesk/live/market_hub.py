@@ -1,7 +1,8 @@
 """Market data subscribed once per exchange, symbol and channel, shared by every user.
 
-`acquire`/`release` count references per channel; the first acquire subscribes on the
-exchange's one public connection, the last release unsubscribes. The latest ticker, book and
+`acquire`/`release` count references per channel; the first acquire subscribes on one of the
+exchange's public connections (a new one once each carries `channels_per_connection`), the last
+release unsubscribes. The latest ticker, book and
 funding rate of each symbol are kept for the read paths (no exchange request on a page load),
 every event is published on the bus (`market:<exchange>:<symbol>`), and listeners (the mirrors
 holding a position in the symbol) are called with every new mark price.
@@ -33,21 +34,33 @@ from perpdesk.live.views import jsonable
 
 log = logging.getLogger(__name__)
 MarkListener = Callable[[str, Decimal], None]  # (symbol, mark price)
+CHANNELS_PER_CONNECTION = 150  # BitMart serves at most 200 groups per connection
 
 
-@dataclass
-class _Exchange:
+@dataclass(eq=False)
+class _Conn:
+    """One public connection and the channels it carries."""
+
     stream: MarketStream
     task: asyncio.Task[None] | None = None
-    refs: dict[MarketChannel, int] = field(default_factory=dict)
+    channels: set[MarketChannel] = field(default_factory=set)
     connected: bool = False
     since_ms: int = 0
 
 
+@dataclass
+class _Exchange:
+    refs: dict[MarketChannel, int] = field(default_factory=dict)
+    conns: list[_Conn] = field(default_factory=list)
+    where: dict[MarketChannel, _Conn] = field(default_factory=dict)
+
+
 class MarketHub:
-    def __init__(self, connector_for: Callable[[str], FuturesConnector], bus: EventBus) -> None:
+    def __init__(self, connector_for: Callable[[str], FuturesConnector], bus: EventBus, *,
+                 channels_per_connection: int = CHANNELS_PER_CONNECTION) -> None:
         self.connector_for = connector_for
         self.bus = bus
+        self.channels_per_connection = channels_per_connection
         self._ex: dict[str, _Exchange] = {}
         self.tickers: dict[tuple[str, str], Ticker] = {}
         self.books: dict[tuple[str, str], Depth] = {}
@@ -59,44 +72,55 @@ class MarketHub:
     # ---- references --------------------------------------------------------------------------
     async def acquire(self, exchange: str, channels: Iterable[MarketChannel]) -> None:
         async with self._lock:
-            ex = self._exchange(exchange)
-            new = []
+            ex = self._ex.setdefault(exchange, _Exchange())
+            placed: dict[_Conn, list[MarketChannel]] = {}
             for ch in channels:
                 ex.refs[ch] = ex.refs.get(ch, 0) + 1
                 if ex.refs[ch] == 1:
-                    new.append(ch)
-            if new:
-                await ex.stream.subscribe(new)
+                    conn = self._room(exchange, ex)
+                    conn.channels.add(ch)
+                    ex.where[ch] = conn
+                    placed.setdefault(conn, []).append(ch)
+            for conn, chans in placed.items():
+                await conn.stream.subscribe(chans)
 
     async def release(self, exchange: str, channels: Iterable[MarketChannel]) -> None:
         async with self._lock:
             ex = self._ex.get(exchange)
             if ex is None:
                 return
-            gone = []
+            gone: dict[_Conn, list[MarketChannel]] = {}
             for ch in channels:
                 n = ex.refs.get(ch, 0) - 1
-                if n <= 0:
-                    ex.refs.pop(ch, None)
-                    gone.append(ch)
-                    self._forget(exchange, ch)
-                else:
+                if n > 0:
                     ex.refs[ch] = n
-            if gone:
-                await ex.stream.unsubscribe(gone)
+                    continue
+                if ex.refs.pop(ch, None) is None:
+                    continue
+                conn = ex.where.pop(ch)
+                conn.channels.discard(ch)
+                gone.setdefault(conn, []).append(ch)
+                self._forget(exchange, ch)
+            for conn, chans in gone.items():
+                await conn.stream.unsubscribe(chans)
+
+    def _room(self, exchange: str, ex: _Exchange) -> _Conn:
+        """A connection with room for one more channel (BitMart: 200 groups per connection)."""
+        for conn in ex.conns:
+            if len(conn.channels) < self.channels_per_connection:
+                return conn
+        conn = _Conn(self.connector_for(exchange).market_stream(), since_ms=int(time.time() * 1000))
+        conn.task = asyncio.create_task(self._run(exchange, conn), name=f"market:{exchange}:{len(ex.conns)}")
+        ex.conns.append(conn)
+        return conn
 
     def refcount(self, exchange: str, channel: MarketChannel) -> int:
         ex = self._ex.get(exchange)
         return ex.refs.get(channel, 0) if ex else 0
 
-    def _exchange(self, exchange: str) -> _Exchange:
+    def connections(self, exchange: str) -> int:
         ex = self._ex.get(exchange)
-        if ex is None:
-            ex = _Exchange(self.connector_for(exchange).market_stream())
-            ex.since_ms = int(time.time() * 1000)
-            ex.task = asyncio.create_task(self._run(exchange, ex), name=f"market:{exchange}")
-            self._ex[exchange] = ex
-        return ex
+        return len(ex.conns) if ex else 0
 
     def _forget(self, exchange: str, ch: MarketChannel) -> None:
         key = (exchange, ch.symbol)
@@ -121,42 +145,52 @@ class MarketHub:
                 del self._listeners[(exchange, symbol)]
 
     # ---- reads ---------------------------------------------------------------------------------
-    def connected(self, exchange: str) -> bool:
+    def connected(self, exchange: str, channel: MarketChannel | None = None) -> bool:
+        """Is the connection carrying `channel` up (without one: are all of the exchange's)?"""
         ex = self._ex.get(exchange)
-        return bool(ex and ex.connected)
+        if ex is None:
+            return False
+        if channel is not None:
+            conn = ex.where.get(channel)
+            return bool(conn and conn.connected)
+        return bool(ex.conns) and all(c.connected for c in ex.conns)
 
     def mark(self, exchange: str, symbol: str) -> Decimal | None:
-        """The latest mark price while the stream is up; None when unknown or stale."""
+        """The latest mark price while its stream is up; None when unknown or stale."""
         t = self.tickers.get((exchange, symbol))
-        return t.mark_price if t is not None and self.connected(exchange) else None
+        if t is None or not self.connected(exchange, MarketChannel(MarketKind.TICKER, symbol)):
+            return None
+        return t.mark_price
 
     # ---- the stream ----------------------------------------------------------------------------
-    async def _run(self, exchange: str, ex: _Exchange) -> None:
+    async def _run(self, exchange: str, conn: _Conn) -> None:
         delay = 1.0
         while True:  # the stream reconnects by itself; this only guards against its failure
-            events = ex.stream.events()
+            events = conn.stream.events()
             try:
                 async for event in events:
                     try:
-                        self._apply(exchange, ex, event)
+                        self._apply(exchange, conn, event)
                     except Exception:  # one bad push never stops market data for everyone
                         log.exception("market event of %s not applied", exchange)
                     delay = 1.0
             except Exception:
                 log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
-                self._apply(exchange, ex, StreamStatus(False, int(time.time() * 1000), "failed"))
+                self._apply(exchange, conn, StreamStatus(False, int(time.time() * 1000), "failed"))
             finally:
                 await events.aclose()  # type: ignore[attr-defined]
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
 
-    def _apply(self, exchange: str, ex: _Exchange, event: MarketEvent) -> None:
+    def _apply(self, exchange: str, conn: _Conn, event: MarketEvent) -> None:
         if isinstance(event, StreamStatus):
-            ex.connected, ex.since_ms = event.connected, event.at_ms
-            for (exch, symbol), fns in list(self._listeners.items()):
-                if exch == exchange:
-                    for fn in list(fns):
-                        fn(symbol, Decimal(0))  # 0: "look again", the mark may be stale now
+            conn.connected, conn.since_ms = event.connected, event.at_ms
+            symbols = {ch.symbol for ch in conn.channels}
+            for symbol in symbols:
+                for fn in list(self._listeners.get((exchange, symbol), ())):
+                    fn(symbol, Decimal(0))  # 0: "look again", the mark may be stale now
+                self.bus.publish(market_topic(exchange, symbol), "status",
+                                 {"connected": event.connected, "at_ms": event.at_ms, "reason": event.reason})
             return
         symbol = event.symbol
         key = (exchange, symbol)
@@ -180,8 +214,9 @@ class MarketHub:
 
     async def aclose(self) -> None:
         for ex in self._ex.values():
-            if ex.task is not None:
-                ex.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ex.task
+            for conn in ex.conns:
+                if conn.task is not None:
+                    conn.task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await conn.task
         self._ex.clear()

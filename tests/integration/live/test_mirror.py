@@ -231,3 +231,23 @@ async def test_a_refused_key_shows_disconnected_with_the_reason_and_stops(
         assert source.opens["k1"] == opened  # not retried with the same bad key
     finally:
         await mirror.stop()
+
+
+async def test_channels_spread_over_connections_beyond_the_per_connection_cap(
+    tapped: TappedConnector, frozen_prices: Any,
+) -> None:
+    bus = InProcessBus()
+    mhub = MarketHub(lambda _ex: tapped, bus, channels_per_connection=2)
+    chans = [MarketChannel(MarketKind.TICKER, s) for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT")]
+    try:
+        await mhub.acquire("bitmart", chans)
+        assert mhub.connections("bitmart") == 2
+        await until(lambda: mhub.connected("bitmart"))
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(frozen_prices.set_price, "SOLUSDT", "151.25")  # on the second connection
+        await until(lambda: mhub.mark("bitmart", "SOLUSDT") == Decimal("151.25"))
+        await mhub.release("bitmart", chans[:1])
+        await mhub.acquire("bitmart", [MarketChannel(MarketKind.DEPTH, "BTCUSDT")])  # the freed room
+        assert mhub.connections("bitmart") == 2
+    finally:
+        await mhub.aclose()
