@@ -15,6 +15,7 @@ from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import MirrorRef
 from perpdesk.live.supervisor import ActiveAccount
+from tests.integration.trading.conftest import tctx  # noqa: F401 (accounts in a real database)
 
 
 class TappedConnector(BitmartFuturesConnector):
