@@ -30,6 +30,7 @@ from perpdesk.core.errors import (
     IpNotAllowed,
     NotWhitelistedForFutures,
     PermissionMissing,
+    PerpdeskError,
 )
 from perpdesk.core.market import MarketChannel, MarketKind
 from perpdesk.core.models import Credentials, StreamEvent
@@ -83,12 +84,15 @@ class AccountMirror:
         self.freshness = FreshnessView(Freshness.STARTING, now_ms())
         self.key_problem: ExchangeError | None = None
         self.reconciliations = 0
+        self.reconciliations_skipped = 0
         self.drifts = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._want: set[str] = set()
         self._refresh: asyncio.Task[None] | None = None
         self._symbols: set[str] = set()
         self._publish_due = False
+        self._reread = False  # the pending refresh repeats one that overlapped a push
+        self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
 
     # ---- life ----------------------------------------------------------------------------------
@@ -148,6 +152,7 @@ class AccountMirror:
 
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
+        self.pushes += 1
         if ev.kind == "resync":
             st.set_balances(p["balances"])  # type: ignore[arg-type]
             st.set_positions(p["positions"])  # type: ignore[arg-type]
@@ -184,21 +189,28 @@ class AccountMirror:
             self._refresh = asyncio.create_task(self._refresh_later())
 
     async def _refresh_later(self) -> None:
+        await self._refresh_once()
+        if self._want:  # asked for while this read was running (not after a cancel: stopped)
+            self._refresh = asyncio.create_task(self._refresh_later())
+
+    async def _refresh_once(self) -> None:
         await asyncio.sleep(self.refresh_debounce_s)
         parts, self._want = self._want, set()
+        retried, self._reread = self._reread, False
         try:
-            await self._read(parts)
-        except ExchangeError as exc:
+            await self._read(parts, retried=retried)
+        except Exception as exc:  # the exchange, or the account's key could not be opened
             log.info("live refresh of account %s failed: %s", self.ref.account_id, type(exc).__name__)
             if self.freshness.state is Freshness.FRESH:
-                self._set(Freshness.STALE, f"A read from the exchange failed: {exc.message}")
+                reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
+                self._set(Freshness.STALE, f"A read from the exchange failed: {reason}")
             return
         if self.freshness.state is Freshness.STALE:
             self._set(Freshness.FRESH, "")
         await self._follow(self.state.symbols)
         self._publish_soon()
 
-    async def _read(self, parts: set[str]) -> None:
+    async def _read(self, parts: set[str], *, retried: bool = False) -> None:
         conn, st = self.connector, self.state
         creds = await self.open_creds()
         calls: dict[str, Awaitable[Any]] = {}
@@ -211,7 +223,12 @@ class AccountMirror:
         if "fills" in parts:
             calls["fills"] = conn.fills(creds)
         del creds
+        before = self.pushes
         got = dict(zip(calls, await asyncio.gather(*calls.values()), strict=True))
+        if self.pushes != before and not retried:  # the answer may predate a push: read again
+            self._reread = True
+            self._want.update(parts)
+            return
         if "balances" in got:
             st.set_balances(got["balances"])
         if "positions" in got:
@@ -234,18 +251,23 @@ class AccountMirror:
             if self.freshness.state in (Freshness.FRESH, Freshness.STALE):
                 try:
                     await self.reconcile()
-                except ExchangeError as exc:
+                except Exception as exc:  # the loop goes on: the next round may succeed
                     log.info("reconciliation of account %s failed: %s", self.ref.account_id,
                              type(exc).__name__)
-                    self._set(Freshness.STALE, f"Reconciliation failed: {exc.message}")
+                    reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
+                    self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""
         conn = self.connector
         creds = await self.open_creds()
+        before = self.pushes
         balances, positions, orders, plans = await asyncio.gather(
             conn.balances(creds), conn.positions(creds), conn.open_orders(creds), conn.plan_orders(creds))
         del creds
+        if self.pushes != before:  # the snapshot may predate what a push said meanwhile: next time
+            self.reconciliations_skipped += 1
+            return []
         found = drift(self.state, positions, orders, plans)
         st = self.state
         st.set_balances(balances)
