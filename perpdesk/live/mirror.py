@@ -167,9 +167,9 @@ class AccountMirror:
             st.apply_assets(p["balances"])  # type: ignore[arg-type]
             self._ask("balances")
         elif ev.kind == "position":
+            # (BitMart also pushes held positions every 10 s: no read unless one is new)
             if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
-                self._ask("positions")
-            self._ask("balances")
+                self._ask("positions", "balances")
         elif ev.kind == "order":
             st.apply_orders(p["orders"], p.get("fills", []))  # type: ignore[arg-type]
             if p.get("plans_changed"):
