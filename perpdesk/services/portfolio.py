@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
 from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
+from perpdesk.services.account_access import own
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.store.accounts import ExchangeAccount
@@ -151,14 +152,9 @@ def _from_live(ref: AccountRef, view: AccountLive) -> AccountSnapshot:
 
 async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:
     """The user's own account without opening its credentials (another user's: not found)."""
-    async with deps.sessions() as s:
-        row = await s.get(ExchangeAccount, account_id)
-    if row is None or row.user_id != user_id:
-        from perpdesk.core.errors import NotFound
-
-        raise NotFound("No such connected account.",
-                       next_step="Open Settings > Exchange Account API Keys to see your connected accounts.")
-    return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
+    async with deps.uow() as uow:
+        row = await own(uow, user_id, account_id)
+        return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
 
 
 async def account_snapshot(

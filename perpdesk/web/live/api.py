@@ -20,13 +20,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.errors import NotFound
 from perpdesk.core.money import fmt
 from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
-from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.account_repos import AccountRepo
 from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
 
@@ -34,10 +34,8 @@ router = APIRouter(prefix="/api", tags=["live"])
 NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
 
 
-async def _user_account_ids(db: Any, user_id: str) -> list[str]:
-    rows = await db.scalars(select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
-                            .order_by(ExchangeAccount.created_at, ExchangeAccount.id))
-    return list(rows)
+async def _user_account_ids(db: AsyncSession, user_id: str) -> list[str]:
+    return [row.id for row in await AccountRepo(db).of_user(user_id)]
 
 
 @router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror")
