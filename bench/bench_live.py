@@ -5,10 +5,13 @@
    platform's SSE stream (`/api/live/stream`, read like a browser) carries the new mark. Floor,
    in alternate rounds of the same run: the same trigger, timed until a client subscribed to the
    sandbox's own `futures/ticker` WebSocket has the new mark (the event path without the platform).
-2. Mirrors. N accounts (default 1,000) with their own sandbox keys; in one fresh process N
+2. Page loads. Ten parallel loads of one account's trade page (a position held) while its
+   mirror is fresh, beside the same on a platform with live mirrors off (every load asks the
+   exchange, within the key's rate limits).
+3. Mirrors. N accounts (default 1,000) with their own sandbox keys; in one fresh process N
    AccountMirrors (private stream logged in and subscribed, REST snapshot taken), then the process
    sits idle for a window. Floor, in another fresh process: N bare asyncio tasks each holding a
-   WebSocket to the same endpoint with the same heartbeat. Prints RSS per account and CPU seconds
+   WebSocket to the same endpoint with the same heartbeat. Prints RSS per account and CPU time
    per idle account per minute for both. The sandbox allows 500 connections per address, so both
    spread their connections over 127.0.0.1-127.0.0.4 (keys have no IP whitelist).
 
@@ -127,7 +130,52 @@ async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, lis
     return out
 
 
-# ---- 2. mirrors ---------------------------------------------------------------------------------
+# ---- 2. page loads ------------------------------------------------------------------------------
+async def page_loads(sandbox: Any, platform_url: str, live: bool, batches: int = 5) -> list[float]:
+    """Seconds for 10 parallel loads of one account's trade page (a position held), per batch."""
+    import httpx
+
+    from tests.e2e.trading.conftest import api_user
+
+    class _P:
+        url = platform_url
+
+    user = await api_user(_P())  # type: ignore[arg-type]
+    account_id, _key = await user.connect(sandbox)
+    admin = httpx.AsyncClient(
+        base_url=sandbox.base_url, headers={"Authorization": f"Bearer {sandbox.admin_token}"}
+    )
+    await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000"})
+    r = await user.http.post(
+        f"/api/accounts/{account_id}/orders",
+        json={
+            "symbol": SYM,
+            "side": "buy_open_long",
+            "type": "market",
+            "size": "10",
+            "leverage": "5",
+            "margin_mode": "cross",
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+    for _ in range(400 if live else 0):
+        await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000.5"})
+        if (await user.http.get(f"/api/accounts/{account_id}/live")).json().get("freshness", {}).get("fresh"):
+            break
+        await asyncio.sleep(0.05)
+    times = []
+    for _ in range(batches):
+        await asyncio.sleep(2.1)  # the exchange's 2-second rate-limit windows start empty
+        t0 = time.perf_counter()
+        answers = await asyncio.gather(*(user.http.get(f"/accounts/{account_id}/trade") for _ in range(10)))
+        times.append(time.perf_counter() - t0)
+        assert all(a.status_code == 200 for a in answers)
+    await admin.aclose()
+    await user.http.aclose()
+    return times
+
+
+# ---- 3. mirrors ---------------------------------------------------------------------------------
 def _keys(sandbox: Any, n: int) -> list[tuple[str, str, str]]:
     keys = []
     for i in range(n):
@@ -257,8 +305,17 @@ def main() -> int:
             order_settle_interval_s=3600,
         )
         lat = asyncio.run(latency(sandbox, platform.url, args.rounds))
+        loads_live = asyncio.run(page_loads(sandbox, platform.url, live=True))
+        platform.stop()
+        platform = launch_platform(
+            sandbox, egress_ips="127.0.0.1", live_enabled=False, order_settle_interval_s=3600
+        )
+        loads_rest = asyncio.run(page_loads(sandbox, platform.url, live=False))
         platform.stop()
         platform = None
+        print("10 parallel loads of one account's trade page (median of 5 batches)")
+        print(f"     mirror: {statistics.median(loads_live) * 1000:7.1f} ms")
+        print(f"  exchange : {statistics.median(loads_rest) * 1000:7.1f} ms (PERPDESK_LIVE_ENABLED=false)")
         print(
             f"exchange event -> browser, {args.rounds} rounds each (set-price through the admin API included)"
         )
@@ -288,6 +345,10 @@ def main() -> int:
         print(
             json.dumps(
                 {
+                    "page_loads_ms": {
+                        "mirror": round(statistics.median(loads_live) * 1000, 1),
+                        "exchange": round(statistics.median(loads_rest) * 1000, 1),
+                    },
                     "latency_ms": {
                         k: {
                             "p50": round(statistics.median(v) * 1000, 1),
