@@ -134,6 +134,11 @@ async def test_sse_carries_the_new_mark_and_only_the_users_own_accounts(
                 if kind == "account":
                     seen_b.add(data["account_id"])
             assert seen_b <= {b_id} and a_id not in seen_b
+        # a browser reconnecting sends the last id it saw: it gets the current state first
+        headers = {"Last-Event-ID": "1"}
+        async with alice.http.stream("GET", f"/api/live/stream?account={a_id}", headers=headers) as again:
+            kind, now = await Sse(again).next()
+            assert kind == "account" and now["positions"][0]["mark_price"] == "3123.45"
     finally:
         sandbox.admin.freeze_prices(False)
 
