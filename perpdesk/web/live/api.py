@@ -28,7 +28,9 @@ from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.store.account_repos import AccountRepo
 from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
+from perpdesk.web.error_envelope import ErrorEnvelope
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.schemas import LiveAccountOut
 
 router = APIRouter(prefix="/api", tags=["live"])
 NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
@@ -38,7 +40,9 @@ async def _user_account_ids(db: AsyncSession, user_id: str) -> list[str]:
     return [row.id for row in await AccountRepo(db).of_user(user_id)]
 
 
-@router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror")
+@router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror",
+            response_model=LiveAccountOut, responses={503: {"model": ErrorEnvelope,
+                                                            "description": "No live mirror of it here."}})
 async def account_live(account_id: str, request: Request, user: CurrentUserDep, db: DbSession) -> Any:
     if account_id not in await _user_account_ids(db, user.id):
         raise NotFound("No such connected account.", next_step=NEXT_STEP)
