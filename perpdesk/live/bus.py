@@ -4,6 +4,7 @@
 PostgreSQL LISTEN/NOTIFY, NATS) can replace it once mirrors run in worker processes: events are
 plain JSON-able dicts on string topics, and nothing relies on sharing objects.
 
+A subscription names topics, or `<prefix>:*` for every topic of a prefix (`ALL_ACCOUNTS`).
 Subscribers get a bounded queue. Publishing never waits: a subscriber whose queue is full is
 dropped (its `dropped` flag set, its iterator ends) so one slow browser never delays the others;
 it reconnects and resyncs from the mirror's current state.
@@ -24,6 +25,13 @@ def account_topic(account_id: str) -> str:
 
 def market_topic(exchange: str, symbol: str) -> str:
     return f"market:{exchange}:{symbol}"
+
+
+ALL_ACCOUNTS = "account:*"  # every account's events (notifications, equity snapshots)
+
+
+def _wildcard(topic: str) -> str:
+    return topic.split(":", 1)[0] + ":*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +110,11 @@ class InProcessBus:
 
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int:
         seq = next(self._seq)
-        subs = self._subs.get(topic)
+        subs = self._subs.get(topic, set()) | self._subs.get(_wildcard(topic), set())
         if not subs:
             return seq
         event = LiveEvent(topic, kind, data, seq)
-        for sub in list(subs):
+        for sub in subs:
             try:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
@@ -130,6 +138,7 @@ class InProcessBus:
                     del self._subs[t]
 
     def subscriber_count(self, topic: str | None = None) -> int:
+        """Subscribers that get `topic`'s events (wildcard ones included), or all subscribers."""
         if topic is not None:
-            return len(self._subs.get(topic, ()))
+            return len(self._subs.get(topic, ())) + len(self._subs.get(_wildcard(topic), ()))
         return len({s for subs in self._subs.values() for s in subs})

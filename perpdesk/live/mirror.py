@@ -38,7 +38,7 @@ from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, drift
-from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, live_balances
+from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
@@ -171,9 +171,16 @@ class AccountMirror:
             if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
                 self._ask("positions", "balances")
         elif ev.kind == "order":
+            known = {f.trade_id for f in st.fills}
             st.apply_orders(p["orders"], p.get("fills", []))  # type: ignore[arg-type]
             if p.get("plans_changed"):
                 self._ask("plans")
+            if self.bus.subscriber_count(self.topic):  # discrete events for notifications
+                for order in p["orders"]:  # type: ignore[attr-defined]
+                    self.bus.publish(self.topic, "order", self._tagged(order))
+                for fill in p.get("fills", []):  # type: ignore[attr-defined]
+                    if fill.trade_id not in known:
+                        self.bus.publish(self.topic, "fill", self._tagged(fill))
         await self._follow(st.symbols)
         self._publish_soon()
 
@@ -331,6 +338,12 @@ class AccountMirror:
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
         )
+
+    def _tagged(self, value: Any) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(value)
+        data["account_id"] = self.ref.account_id
+        data["user_id"] = self.ref.user_id
+        return data
 
     def _publish_soon(self) -> None:
         """Coalesce a burst (many ticks, many pushes) into one publish on the next loop turn."""

@@ -19,7 +19,7 @@ from perpdesk.core.models import (
     PositionSide,
 )
 from perpdesk.exchanges.bitmart import new_client_order_id
-from perpdesk.live.bus import InProcessBus, account_topic
+from perpdesk.live.bus import ALL_ACCOUNTS, InProcessBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror
 from perpdesk.live.ownership import InProcessOwnership
@@ -59,7 +59,7 @@ async def test_mirror_follows_the_account_and_revalues_at_the_live_mark(
     await asyncio.to_thread(frozen_prices.set_price, SYM, "95000")
     mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, refresh_debounce_s=0.05,
                            reconcile_interval_s=3600)
-    sub = bus.subscribe([account_topic("a1")])
+    sub = bus.subscribe([ALL_ACCOUNTS])  # every account: as notifications would
     mirror.start()
     try:
         await until(lambda: mirror.freshness.state is Freshness.FRESH, what="fresh after the snapshot")
@@ -93,10 +93,17 @@ async def test_mirror_follows_the_account_and_revalues_at_the_live_mark(
         usdt = mirror.view().usdt
         assert usdt is not None and usdt.unrealized_pnl == pos.unrealized_pnl
         got = None
-        while got is None or [p["mark_price"] for p in got.data["positions"]] != ["96000"]:
+        kinds: dict[str, list[dict[str, Any]]] = {}
+        while got is None or got.kind != "account" or [
+                p["mark_price"] for p in got.data["positions"]] != ["96000"]:
             got = await sub.get(wait_s=3)
             assert got is not None, "the account view was published on the bus"
+            kinds.setdefault(got.kind, []).append(got.data)
         assert got.data["freshness"]["state"] == "fresh"
+        # discrete events for notifications: the market order's fill, with whose it is
+        assert [(f["order_id"], f["account_id"], f["user_id"]) for f in kinds["fill"]] == [
+            (filled.order_id, "a1", "u1")]
+        assert {o["order_id"] for o in kinds["order"]} >= {resting.order_id, filled.order_id}
     finally:
         sub.close()
         await mirror.stop()

@@ -32,3 +32,15 @@ async def test_a_full_subscriber_is_dropped_and_the_others_keep_receiving() -> N
     assert slow.dropped and bus.dropped_total == 1 and bus.subscriber_count("t") == 1
     drained = [e.data["i"] async for e in slow]  # what it had, then the end
     assert len(drained) <= 3
+
+
+async def test_a_wildcard_subscription_gets_every_topic_of_its_prefix() -> None:
+    bus = InProcessBus()
+    every = bus.subscribe(["account:*"])
+    assert bus.subscriber_count("account:7") == 1 and bus.subscriber_count("market:bitmart:X") == 0
+    bus.publish("account:7", "fill", {"n": 1})
+    bus.publish("market:bitmart:BTCUSDT", "ticker", {"n": 2})
+    bus.publish("account:8", "order", {"n": 3})
+    got = [await every.get(wait_s=1), await every.get(wait_s=1), await every.get(wait_s=0.05)]
+    seen = [(e.topic, e.kind) if e else None for e in got]
+    assert seen == [("account:7", "fill"), ("account:8", "order"), None]
