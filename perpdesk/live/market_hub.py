@@ -2,10 +2,11 @@
 
 `acquire`/`release` count references per channel; the first acquire subscribes on one of the
 exchange's public connections (a new one once each carries `channels_per_connection`), the last
-release unsubscribes. The latest ticker, book and
-funding rate of each symbol are kept for the read paths (no exchange request on a page load),
-every event is published on the bus (`market:<exchange>:<symbol>`), and listeners (the mirrors
-holding a position in the symbol) are called with every new mark price.
+release unsubscribes. The latest ticker, book, candles and funding rate of each symbol are kept
+for the read paths (no exchange request on a page load) and dropped when their connection drops
+(after a reconnection only new pushes count as current); every event is published on the bus
+(`market:<exchange>:<symbol>`), and listeners (the mirrors holding a position in the symbol) are
+called with every new mark price.
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ class MarketHub:
     def _apply(self, exchange: str, conn: _Conn, event: MarketEvent) -> None:
         if isinstance(event, StreamStatus):
             conn.connected, conn.since_ms = event.connected, event.at_ms
+            if not event.connected:
+                for ch in conn.channels:
+                    self._forget(exchange, ch)
             symbols = {ch.symbol for ch in conn.channels}
             for symbol in symbols:
                 for fn in list(self._listeners.get((exchange, symbol), ())):
