@@ -101,6 +101,7 @@ class LiveSupervisor:
                                self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s)
         mirror.start()
         self.mirrors[acct.ref.account_id] = mirror
+        log.info("live mirror started", extra={"account_id": ref.account_id, "owner": self.ownership.owner_id})
         self._versions[acct.ref.account_id] = acct.version
 
     async def _stop(self, account_id: str) -> None:
@@ -108,6 +109,7 @@ class LiveSupervisor:
         self._versions.pop(account_id, None)
         if mirror is not None:
             await mirror.stop()
+            log.info("live mirror stopped", extra={"account_id": account_id})
         await self.ownership.release([account_id])
 
     async def aclose(self) -> None:
