@@ -101,7 +101,8 @@ class LiveSupervisor:
                                self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s)
         mirror.start()
         self.mirrors[acct.ref.account_id] = mirror
-        log.info("live mirror started", extra={"account_id": ref.account_id, "owner": self.ownership.owner_id})
+        log.info("live mirror started", extra={"account_id": ref.account_id,
+                                               "owner": self.ownership.owner_id})
         self._versions[acct.ref.account_id] = acct.version
 
     async def _stop(self, account_id: str) -> None:
