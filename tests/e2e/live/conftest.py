@@ -54,3 +54,19 @@ async def wait_live(http: httpx.AsyncClient, account_id: str, cond: Any = None, 
                 return last
         await asyncio.sleep(0.05)
     raise AssertionError(f"the mirror of {account_id} did not get there: {last}")
+
+
+async def tick_until_live(sandbox: Any, http: httpx.AsyncClient, account_id: str, symbol: str, price: str,
+                          timeout: float = 15) -> Any:
+    """Set `price` again and again (as an exchange ticks) until the mirror is fresh at that mark:
+    the first ticks may come before the market stream has subscribed to the symbol."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await asyncio.to_thread(sandbox.admin.set_price, symbol, price)
+        r = await http.get(f"/api/accounts/{account_id}/live")
+        if r.status_code == 200:
+            view = r.json()
+            if view["freshness"]["fresh"] and [p["mark_price"] for p in view["positions"]] == [price]:
+                return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the mirror of {account_id} did not follow {symbol} at {price}")

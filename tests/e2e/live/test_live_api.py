@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from tests.e2e.live.conftest import wait_live
+from tests.e2e.live.conftest import tick_until_live, wait_live
 from tests.fixtures.sandbox import SandboxServer
 
 SYM = "ETHUSDT"
@@ -68,8 +68,7 @@ async def test_page_loads_cost_no_exchange_request_while_the_mirror_is_fresh(
         assert r.status_code == 200, r.text
         await wait_live(user.http, account_id, fresh=False, cond=lambda v: sorted(
             p["kind"] for p in v["plans"]) == ["stop_loss", "take_profit"])
-        await asyncio.to_thread(sandbox.admin.set_price, SYM, "3010")  # a tick: the live mark is known
-        view = await wait_live(user.http, account_id, lambda v: v["positions"][0]["mark_price"] == "3010")
+        view = await tick_until_live(sandbox, user.http, account_id, SYM, "3010")  # the live mark
         pos = view["positions"][0]
         assert Decimal(pos["unrealized_pnl"]) == (Decimal(3010) - Decimal(pos["entry_price"])) * 10 * Decimal(
             pos["contract_size"])
@@ -103,6 +102,8 @@ async def test_sse_carries_the_new_mark_and_only_the_users_own_accounts(
         await open_long(bob, b_id)
         await wait_live(alice.http, a_id, lambda v: v["positions"], fresh=False)
         await wait_live(bob.http, b_id, lambda v: v["positions"], fresh=False)
+        await tick_until_live(sandbox, alice.http, a_id, SYM, "3100.5")
+        await tick_until_live(sandbox, bob.http, b_id, SYM, "3100.5")
 
         # someone else's account is not found, on the JSON read and on the stream
         assert (await bob.http.get(f"/api/accounts/{a_id}/live")).status_code == 404

@@ -21,14 +21,15 @@ pytestmark = pytest.mark.e2e
 SYM = "ETHUSDT"
 
 
-async def _live(page: Any, base: str, account_id: str, mark: str) -> dict[str, Any]:
-    for _ in range(200):
+async def _live(page: Any, base: str, account_id: str, mark: str, sandbox: SandboxServer) -> dict[str, Any]:
+    for _ in range(150):  # ticking until the market stream follows the symbol
+        await asyncio.to_thread(sandbox.admin.set_price, SYM, mark)
         r = await page.request.get(f"{base}/api/accounts/{account_id}/live")
         if r.status == 200:
             view = await r.json()
             if view["freshness"]["fresh"] and [p["mark_price"] for p in view["positions"]] == [mark]:
                 return dict(view)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     raise AssertionError("the mirror did not become fresh")
 
 
@@ -51,9 +52,7 @@ async def test_trade_and_portfolio_pages_follow_the_mark_without_reload(
             "symbol": SYM, "side": "buy_open_long", "type": "market", "size": "10", "leverage": "5",
             "margin_mode": "cross"})
         assert r.status in (200, 201), await r.text()
-        await asyncio.sleep(0.5)
-        await asyncio.to_thread(sandbox.admin.set_price, SYM, "3001")
-        view = await _live(page, base, account_id, "3001")
+        view = await _live(page, base, account_id, "3001", sandbox)
         held = view["positions"][0]
         entry, cs = Decimal(held["entry_price"]), Decimal(held["contract_size"])
 

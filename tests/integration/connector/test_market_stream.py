@@ -70,9 +70,11 @@ async def test_channels_are_typed_and_resubscribed_after_a_drop(
         assert isinstance(down, StreamStatus) and not down.connected
         up = await _until(events, lambda e: isinstance(e, StreamStatus), timeout=10)
         assert isinstance(up, StreamStatus) and up.connected and stream.connections == 2
-        await asyncio.sleep(0.2)
-        await asyncio.to_thread(sandbox.admin.set_price, SYM, "2350.1")
-        again = await _until(events, lambda e: isinstance(e, Ticker))
+        waiting = asyncio.create_task(_until(events, lambda e: isinstance(e, Ticker), timeout=10))
+        while not waiting.done():  # ticks, until the resubscription has reached the exchange
+            await asyncio.to_thread(sandbox.admin.set_price, SYM, "2350.1")
+            await asyncio.sleep(0.2)
+        again = waiting.result()
         assert isinstance(again, Ticker) and again.mark_price == Decimal("2350.1")
         assert MarketChannel(MarketKind.DEPTH, SYM) not in stream.channels
     finally:

@@ -84,10 +84,12 @@ async def test_mirror_follows_the_account_and_revalues_at_the_live_mark(
 
         # the mark moves at the exchange: the position is re-valued without a REST call
         await until(lambda: mhub.refcount("bitmart", MarketChannel(MarketKind.TICKER, SYM)) == 1)
-        await asyncio.sleep(0.3)
-        await asyncio.to_thread(frozen_prices.set_price, SYM, "96000")
-        await asyncio.sleep(0.5)
-        await until(lambda: mirror.view().positions[0].mark_price == Decimal(96000), what="live mark")
+        for _ in range(100):  # ticks, until the market stream has subscribed
+            await asyncio.to_thread(frozen_prices.set_price, SYM, "96000")
+            if mirror.view().positions[0].mark_price == Decimal(96000):
+                break
+            await asyncio.sleep(0.1)
+        assert mirror.view().positions[0].mark_price == Decimal(96000), "live mark"
         pos = mirror.view().positions[0]
         assert pos.unrealized_pnl == (Decimal(96000) - pos.entry_price) * 2 * pos.contract_size
         usdt = mirror.view().usdt
@@ -209,10 +211,12 @@ async def test_market_data_is_shared_per_symbol(
     await mhub.acquire("bitmart", [ch])
     await mhub.acquire("bitmart", [ch])
     assert mhub.refcount("bitmart", ch) == 2 and len(tapped.streams) == 0
-    await until(lambda: mhub.connected("bitmart"))
-    await asyncio.sleep(0.2)
-    await asyncio.to_thread(frozen_prices.set_price, "SOLUSDT", "150.5")
-    await until(lambda: mhub.mark("bitmart", "SOLUSDT") == Decimal("150.5"))
+    for _ in range(100):  # ticks, until the market stream has subscribed
+        await asyncio.to_thread(frozen_prices.set_price, "SOLUSDT", "150.5")
+        if mhub.mark("bitmart", "SOLUSDT") == Decimal("150.5"):
+            break
+        await asyncio.sleep(0.1)
+    assert mhub.mark("bitmart", "SOLUSDT") == Decimal("150.5")
     await mhub.release("bitmart", [ch])
     assert mhub.mark("bitmart", "SOLUSDT") == Decimal("150.5")
     await mhub.release("bitmart", [ch])
@@ -249,10 +253,12 @@ async def test_channels_spread_over_connections_beyond_the_per_connection_cap(
     try:
         await mhub.acquire("bitmart", chans)
         assert mhub.connections("bitmart") == 2
-        await until(lambda: mhub.connected("bitmart"))
-        await asyncio.sleep(0.2)
-        await asyncio.to_thread(frozen_prices.set_price, "SOLUSDT", "151.25")  # on the second connection
-        await until(lambda: mhub.mark("bitmart", "SOLUSDT") == Decimal("151.25"))
+        for _ in range(100):  # on the second connection
+            await asyncio.to_thread(frozen_prices.set_price, "SOLUSDT", "151.25")
+            if mhub.mark("bitmart", "SOLUSDT") == Decimal("151.25"):
+                break
+            await asyncio.sleep(0.1)
+        assert mhub.mark("bitmart", "SOLUSDT") == Decimal("151.25")
         await mhub.release("bitmart", chans[:1])
         await mhub.acquire("bitmart", [MarketChannel(MarketKind.DEPTH, "BTCUSDT")])  # the freed room
         assert mhub.connections("bitmart") == 2
