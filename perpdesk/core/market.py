@@ -127,17 +127,3 @@ class PlanOrder:
     price_type: str  # "last_price" | "mark_price"
     callback_rate: Decimal | None
     created_at_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    symbol: str
-    trade_id: str
-    order_id: str
-    side: OrderSide | None
-    price: Decimal
-    size: Decimal  # contracts
-    fee: Decimal
-    realized_pnl: Decimal | None
-    maker: bool | None
-    at_ms: int

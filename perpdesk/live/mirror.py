@@ -91,6 +91,7 @@ class AccountMirror:
         self._refresh: asyncio.Task[None] | None = None
         self._symbols: set[str] = set()
         self._publish_due = False
+        self.fills_loaded = False  # the first read is history, not new fills
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
@@ -171,16 +172,14 @@ class AccountMirror:
             if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
                 self._ask("positions", "balances")
         elif ev.kind == "order":
-            known = {f.trade_id for f in st.fills}
-            st.apply_orders(p["orders"], p.get("fills", []))  # type: ignore[arg-type]
+            st.apply_orders(p["orders"])  # type: ignore[arg-type]
             if p.get("plans_changed"):
                 self._ask("plans")
+            if p.get("filled"):  # the fill's realised PnL and fee come with the trades read
+                self._ask("fills")
             if self.bus.subscriber_count(self.topic):  # discrete events for notifications
                 for order in p["orders"]:  # type: ignore[attr-defined]
                     self.bus.publish(self.topic, "order", self._tagged(order))
-                for fill in p.get("fills", []):  # type: ignore[attr-defined]
-                    if fill.trade_id not in known:
-                        self.bus.publish(self.topic, "fill", self._tagged(fill))
         await self._follow(st.symbols)
         self._publish_soon()
 
@@ -243,7 +242,13 @@ class AccountMirror:
         if "plans" in got:
             st.set_plans(got["plans"])
         if "fills" in got:
+            known = {f.trade_id for f in st.fills}
             st.set_fills(got["fills"])
+            if self.fills_loaded and self.bus.subscriber_count(self.topic):  # new since the last read
+                for fill in st.fills:
+                    if fill.trade_id not in known:
+                        self.bus.publish(self.topic, "fill", self._tagged(fill))
+            self.fills_loaded = True
         if "history" in parts:  # finished orders of every symbol traded lately (BitMart asks per symbol)
             creds = await self.open_creds()
             symbols = sorted(st.traded_symbols)

@@ -12,7 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from perpdesk.core.market import Fill, PlanOrder
+from perpdesk.core.ledger import Fill
+from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import Balance, Order, OrderState, Position, PositionSide
 
 PosKey = tuple[str, PositionSide]
@@ -45,7 +46,7 @@ class AccountState:
         self.plans = {p.order_id: p for p in plans}
 
     def set_fills(self, fills: list[Fill]) -> None:
-        newest_first = sorted(fills, key=lambda f: (-f.at_ms, f.trade_id))[: self.fills_kept]
+        newest_first = sorted(fills, key=lambda f: (-f.time_ms, f.trade_id))[: self.fills_kept]
         self.fills = deque(newest_first, maxlen=self.fills_kept)
 
     def set_finished(self, orders: list[Order]) -> None:
@@ -91,17 +92,13 @@ class AccountState:
                                               margin_mode=p.margin_mode)
         return unknown
 
-    def apply_orders(self, orders: list[Order], fills: list[Fill]) -> None:
+    def apply_orders(self, orders: list[Order]) -> None:
         for o in orders:
             if o.state in DONE:
                 self.orders.pop(o.order_id, None)
             else:
                 self.orders[o.order_id] = o
         self._add_finished([o for o in orders if o.state in DONE])
-        known = {f.trade_id for f in self.fills}
-        for f in fills:
-            if f.trade_id not in known:
-                self.fills.appendleft(f)
 
     @property
     def symbols(self) -> set[str]:

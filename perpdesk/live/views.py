@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.market import Fill, PlanOrder
+from perpdesk.core.ledger import Fill
+from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import Balance, Order, Position, PositionSide
 from perpdesk.core.money import fmt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from perpdesk.core.market import Fill, PlanKind, PlanOrder
+from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Balance,
     Instrument,
@@ -197,40 +197,4 @@ def plan_order(row: dict[str, Any]) -> PlanOrder | None:
         price_type="mark_price" if price_type == 2 else "last_price",
         callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
         created_at_ms=_int(row.get("create_time")),
-    )
-
-
-def fill(row: dict[str, Any]) -> Fill:
-    """A /contract/private/trades row."""
-    exec_type = str(row.get("exec_type", ""))
-    return Fill(
-        symbol=str(row.get("symbol", "")),
-        trade_id=str(row.get("trade_id", "")),
-        order_id=str(row.get("order_id", "")),
-        side=SIDES_BY_CODE.get(_int(row.get("side"))),
-        price=d0(row.get("price")),
-        size=d0(row.get("vol")),
-        fee=d0(row.get("paid_fees")),
-        realized_pnl=dec(row.get("realised_profit"), None),
-        maker=(exec_type == "Maker") if exec_type else None,
-        at_ms=_int(row.get("create_time")),
-    )
-
-
-def pushed_fill(order_row: dict[str, Any]) -> Fill | None:
-    """The fill a futures/order push reports in `last_trade` (None when the push is no fill)."""
-    trade = order_row.get("last_trade")
-    if not isinstance(trade, dict):
-        return None
-    return Fill(
-        symbol=str(order_row.get("symbol", "")),
-        trade_id=str(trade.get("lastTradeID", "")),
-        order_id=str(order_row.get("order_id", "")),
-        side=SIDES_BY_CODE.get(_int(order_row.get("side"))),
-        price=d0(trade.get("fillPrice")),
-        size=d0(trade.get("fillQty")),
-        fee=d0(trade.get("fee")),
-        realized_pnl=None,
-        maker=None,
-        at_ms=_int(order_row.get("update_time")),
     )

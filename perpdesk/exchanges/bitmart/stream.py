@@ -213,7 +213,7 @@ class PrivateStream:
                 "raw": data,
             })
         rows = data if isinstance(data, list) else [data]
-        orders, fills, plans_changed = [], [], False
+        orders, filled, plans_changed = [], False, False
         for row in rows:
             if isinstance(row, dict):
                 inner = row.get("order", row)
@@ -221,12 +221,10 @@ class PrivateStream:
                     if self.symbols and inner.get("symbol") not in self.symbols:
                         continue
                     orders.append(parse.order(inner))
-                    pushed = parse.pushed_fill(inner)
-                    if pushed is not None:
-                        fills.append(pushed)
+                    filled = filled or isinstance(inner.get("last_trade"), dict)
                     # sent by a plan / TP-SL / trailing order, or is one
                     plans_changed = plans_changed or _triggered(inner)
-        return StreamEvent("order", {"orders": orders, "fills": fills, "plans_changed": plans_changed,
+        return StreamEvent("order", {"orders": orders, "filled": filled, "plans_changed": plans_changed,
                                      "raw": data})
 
     def _contract_size(self, row: dict[str, Any]) -> Decimal:

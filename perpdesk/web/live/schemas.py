@@ -73,16 +73,15 @@ class PlanOut(BaseModel):
 
 
 class FillOut(BaseModel):
-    symbol: str
     trade_id: str
     order_id: str
-    side: str | None
+    symbol: str
+    side: str
     price: Dec
     size: Dec
+    realised_pnl: Dec
     fee: Dec
-    realized_pnl: Dec | None
-    maker: bool | None
-    at_ms: int
+    time_ms: int
 
 
 class LiveAccountOut(BaseModel):

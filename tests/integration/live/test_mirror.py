@@ -66,6 +66,7 @@ async def test_mirror_follows_the_account_and_revalues_at_the_live_mark(
         assert mirror.view().usdt is not None and mirror.view().usdt.equity == Decimal(10000)  # type: ignore[union-attr]
         assert tapped.streams[0].creds is None  # plaintext dropped once the session is up
 
+        await until(lambda: mirror.fills_loaded)  # fills from now on are new ones
         resting = await tapped.place_order(creds, limit("90000"))
         await until(lambda: resting.order_id in {o.order_id for o in mirror.view().open_orders})
         filled = await tapped.place_order(creds, market("2"))
