@@ -67,30 +67,6 @@ class PriceType(enum.StrEnum):
     MARK = "mark"
 
 
-class PlanKind(enum.StrEnum):
-    PLAN = "plan"  # a trigger order: places a limit/market order when the trigger price is hit
-    TAKE_PROFIT = "take_profit"
-    STOP_LOSS = "stop_loss"
-    TRAILING = "trailing"
-
-
-@dataclass(frozen=True, slots=True)
-class PlanOrder:
-    """A waiting conditional order: trigger (plan), position TP/SL, or trailing stop."""
-
-    symbol: str
-    order_id: str
-    client_order_id: str | None
-    kind: PlanKind
-    side: OrderSide
-    size: Decimal  # 0: the whole position (position TP/SL)
-    trigger_price: Decimal  # the activation price of a trailing stop
-    execution_price: Decimal | None  # None: market on trigger
-    price_type: str  # "last_price" | "mark_price"
-    callback_rate: Decimal | None  # trailing only, in percent (1 = 1 %)
-    created_at_ms: int
-
-
 @dataclass(frozen=True, slots=True)
 class PlanRequest:
     """A trigger (plan) order: when `trigger_price` is crossed, place a limit or market order."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from perpdesk.core.errors import Conflict, ExchangeError, InputError
 from perpdesk.core.ledger import Fill
+from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import (
     Credentials,
     Instrument,
@@ -28,7 +29,6 @@ from perpdesk.core.terminal import (
     INTERVALS,
     Candle,
     OrderBook,
-    PlanOrder,
     Ticker,
 )
 from perpdesk.exchanges.base import TerminalConnector

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from perpdesk.core.errors import InputError, MaybeApplied
+from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
     MarginMode,
@@ -25,7 +26,7 @@ from perpdesk.core.models import (
     PositionSide,
 )
 from perpdesk.core.money import fmt, quantize_down
-from perpdesk.core.terminal import PlanKind, PlanOrder, PlanRequest, PriceType, TrailRequest
+from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import OrderSide
 from perpdesk.core.terminal import (
     BookLevel,
     Candle,
     OrderBook,
-    PlanKind,
-    PlanOrder,
     PriceType,
     Ticker,
 )

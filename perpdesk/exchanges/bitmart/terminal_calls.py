@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpdesk.core.errors import ExchangeError, UnknownOutcome
+from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import (
     Credentials,
     Instrument,
@@ -25,7 +26,6 @@ from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
     Candle,
     OrderBook,
-    PlanOrder,
     PlanRequest,
     PriceType,
     Ticker,

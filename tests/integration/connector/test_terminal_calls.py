@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from perpdesk.core import errors as E
+from perpdesk.core.market import PlanKind
 from perpdesk.core.models import (
     MarginMode,
     OrderRequest,
@@ -19,7 +20,7 @@ from perpdesk.core.models import (
     PositionMode,
     PositionSide,
 )
-from perpdesk.core.terminal import PlanKind, PlanRequest, PriceType, TrailRequest
+from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
 from tests.fixtures.sandbox import SandboxServer
 from tests.integration.connector.conftest import MakeCreds
