@@ -30,6 +30,14 @@ from perpdesk.core.models import (
     PositionSide,
     StreamEvent,
 )
+from perpdesk.core.terminal import (
+    Candle,
+    OrderBook,
+    PlanRequest,
+    PriceType,
+    Ticker,
+    TrailRequest,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +120,31 @@ class FuturesConnector(Protocol):
         ...
     def market_stream(self) -> MarketStream: ...
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TerminalConnector(FuturesConnector, Protocol):
+    """What the trading terminal needs beyond FuturesConnector: market data, conditional orders
+    (plan, TP/SL, trailing), fills, cancel-all and the account's position mode."""
+
+    async def ticker(self, symbol: str) -> Ticker: ...
+    async def candles(
+        self, symbol: str, step_min: int, start_s: int, end_s: int, *, mark: bool = False
+    ) -> list[Candle]: ...
+    async def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
+    async def conditional_orders(
+        self, creds: Credentials, symbol: str | None = None
+    ) -> list[PlanOrder]: ...
+    async def position_mode(self, creds: Credentials) -> PositionMode: ...
+    async def cancel_all(self, creds: Credentials, symbol: str) -> None: ...
+    async def place_plan(self, creds: Credentials, req: PlanRequest) -> OrderResult: ...
+    async def cancel_plan(self, creds: Credentials, symbol: str, order_id: str) -> None: ...
+    async def modify_tp_sl(
+        self, creds: Credentials, symbol: str, order_id: str, trigger_price: Decimal, *,
+        price_type: PriceType = PriceType.LAST,
+    ) -> None: ...
+    async def place_trail(self, creds: Credentials, req: TrailRequest) -> OrderResult: ...
+    async def cancel_trail(self, creds: Credentials, symbol: str, order_id: str) -> None: ...
 
 
 @runtime_checkable

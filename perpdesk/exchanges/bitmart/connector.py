@@ -53,6 +53,7 @@ from perpdesk.exchanges.bitmart.markets import (
 )
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent
+from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.bitmart.transport import HttpClient
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ ASSETS = P + "assets-detail"
 _KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
 
 
-class BitmartFuturesConnector:
+class BitmartFuturesConnector(TerminalCalls):
     info = BITMART_INFO
 
     def __init__(
@@ -193,11 +194,6 @@ class BitmartFuturesConnector:
         wire = "hedge_mode" if mode is PositionMode.HEDGE else "one_way_mode"
         await self._post(P + "set-position-mode", {"position_mode": wire}, creds)
 
-    async def position_mode(self, creds: Credentials) -> PositionMode:
-        data = await self._get(P + "get-position-mode", None, creds)
-        raw = data.get("position_mode") if isinstance(data, dict) else None
-        return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
-
     # ------------------------------------------------------------------ orders
 
     def decided_after_ms(self) -> int:
@@ -303,7 +299,9 @@ class BitmartFuturesConnector:
 
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
         data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
-        return [parse.order(r) for r in data] if isinstance(data, list) else []
+        rows = data if isinstance(data, list) else []
+        # trailing orders are listed here too; they are conditional_orders()
+        return [parse.order(r) for r in rows if r.get("type") != "trailing"]
 
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
         data = await self._get(P + "order-history", {"symbol": symbol}, creds)

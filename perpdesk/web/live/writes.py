@@ -17,7 +17,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ACCOUNT = re.compile(r"^(?:/api)?/accounts/([0-9a-f]{32})(/.*)?$")
-_TRADING = ("/orders", "/positions", "/tp-sl", "/leverage", "/trade")
+_TRADING = ("/orders", "/positions", "/tp-sl", "/leverage", "/trade", "/plan-orders", "/trail-orders",
+            "/conditional-orders", "/position-mode")
 _ACCOUNT_PAGES = ("/api/accounts", "/settings/exchange-accounts", "/accounts/")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -1,0 +1,99 @@
+"""BitMart's market-data, plan/TP-SL/trailing and trade payloads → the terminal's value types."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.market import PlanKind, PlanOrder
+from perpdesk.core.models import OrderSide
+from perpdesk.core.terminal import (
+    BookLevel,
+    Candle,
+    OrderBook,
+    PriceType,
+    Ticker,
+)
+from perpdesk.exchanges.bitmart.parse import SIDES_BY_CODE, _int, d0, dec
+
+PRICE_TYPE_CODES = {PriceType.LAST: 1, PriceType.MARK: 2}
+_KINDS = {k.value: k for k in PlanKind}
+
+
+def ticker(row: dict[str, Any], mark: Decimal | None) -> Ticker:
+    last = d0(row.get("last_price"))
+    return Ticker(
+        symbol=str(row.get("symbol", "")),
+        last_price=last,
+        mark_price=mark if mark is not None else d0(row.get("index_price")) or last,
+        change_24h=d0(row.get("change_24h")),
+        high_24h=d0(row.get("high_24h")),
+        low_24h=d0(row.get("low_24h")),
+        volume_24h=d0(row.get("volume_24h")),
+        funding_rate=d0(row.get("funding_rate")),
+        next_funding_ms=_int(row.get("funding_time")),
+    )
+
+
+def candles(data: Any) -> list[Candle]:
+    rows = data if isinstance(data, list) else []
+    out = [
+        Candle(
+            time_s=_int(r.get("timestamp")),
+            open=d0(r.get("open_price")),
+            high=d0(r.get("high_price")),
+            low=d0(r.get("low_price")),
+            close=d0(r.get("close_price")),
+            volume=d0(r.get("volume")),
+        )
+        for r in rows
+        if isinstance(r, dict)
+    ]
+    return sorted(out, key=lambda c: c.time_s)
+
+
+def _levels(rows: Any, depth: int) -> tuple[BookLevel, ...]:
+    out: list[BookLevel] = []
+    total = Decimal(0)
+    for r in rows if isinstance(rows, list) else []:
+        if not isinstance(r, list | tuple) or len(r) < 2:
+            continue
+        size = d0(r[1])
+        total += size
+        out.append(BookLevel(d0(r[0]), size, total))
+        if len(out) >= depth:
+            break
+    return tuple(out)
+
+
+def book(data: Any, symbol: str, depth: int) -> OrderBook:
+    data = data if isinstance(data, dict) else {}
+    return OrderBook(
+        symbol,
+        _levels(data.get("bids"), depth),
+        _levels(data.get("asks"), depth),
+        _int(data.get("timestamp")),
+    )
+
+
+def plan_order(row: dict[str, Any]) -> PlanOrder | None:
+    """current-plan-order rows and get-open-orders' trailing rows; None for other kinds."""
+    kind = _KINDS.get(str(row.get("type", "")))
+    if kind is None:
+        return None
+    trailing = kind is PlanKind.TRAILING
+    price_type = _int(row.get("activation_price_type" if trailing else "price_type"))
+    executive = dec(row.get("executive_price"), None)
+    return PlanOrder(
+        symbol=str(row.get("symbol", "")),
+        order_id=str(row.get("order_id", "")),
+        client_order_id=str(row["client_order_id"]) if row.get("client_order_id") else None,
+        kind=kind,
+        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.BUY_OPEN_LONG),
+        size=d0(row.get("size")),
+        trigger_price=d0(row.get("activation_price" if trailing else "trigger_price")),
+        execution_price=None if trailing or not executive else executive,
+        price_type="mark_price" if price_type == 2 else "last_price",
+        callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
+        created_at_ms=_int(row.get("create_time")),
+    )

@@ -1,0 +1,210 @@
+"""The terminal's BitMart calls: market data (ticker, k-lines, depth), trigger (plan) orders,
+trailing orders, TP/SL orders (modified, cancelled) and the account's fills.
+
+Writes that may have reached the exchange without an answer are settled by reading the exchange
+(plan orders by their client order id), never resent. BitMart gives a trailing order no
+client id, so its unanswered submit stays `unknown` for the user to check, never "rejected".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from perpdesk.core.errors import ExchangeError, UnknownOutcome
+from perpdesk.core.market import PlanOrder
+from perpdesk.core.models import (
+    Credentials,
+    Instrument,
+    OrderResult,
+    PlacementStatus,
+    PositionMode,
+)
+from perpdesk.core.money import fmt
+from perpdesk.core.terminal import (
+    Candle,
+    OrderBook,
+    PlanRequest,
+    PriceType,
+    Ticker,
+    TrailRequest,
+)
+from perpdesk.exchanges.bitmart import parse_terminal
+from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, check_size, invalid, wire_size
+from perpdesk.exchanges.bitmart.parse import SIDE_CODES
+from perpdesk.exchanges.bitmart.rest import MaybeApplied
+
+P = "/contract/private/"
+F = "/contract/public/"
+_PT = parse_terminal.PRICE_TYPE_CODES
+
+
+def _order_id(data: Any) -> str | None:
+    return str(data["order_id"]) if isinstance(data, dict) and data.get("order_id") else None
+
+
+class TerminalCalls:
+    """Mixed into BitmartFuturesConnector, which provides these:"""
+
+    if TYPE_CHECKING:
+        settle_attempts: int
+        settle_delay_s: float
+
+        async def _get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
+                       **kw: Any) -> Any: ...
+        async def _post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any: ...
+        async def instrument(self, symbol: str) -> Instrument: ...
+
+    # ------------------------------------------------------------------ market data (public)
+
+    async def ticker(self, symbol: str) -> Ticker:
+        now = int(time.time())
+        answers: tuple[Any, ...] = await asyncio.gather(
+            self._get(F + "details", {"symbol": symbol}, None),
+            self._get(F + "markprice-kline", {"symbol": symbol, "step": 1,
+                                               "start_time": now - 180, "end_time": now}, None),
+            return_exceptions=True,
+        )
+        details, marks = answers
+        if isinstance(details, BaseException):
+            raise details
+        rows = details.get("symbols", []) if isinstance(details, dict) else []
+        if not rows:
+            raise invalid("symbol", f"{symbol!r} is not a BitMart USDT perpetual")
+        mark_candles = [] if isinstance(marks, BaseException) else parse_terminal.candles(marks)
+        mark = mark_candles[-1].close if mark_candles else None
+        return parse_terminal.ticker(rows[0], mark)
+
+    async def candles(self, symbol: str, step_min: int, start_s: int,
+                      end_s: int, *, mark: bool = False) -> list[Candle]:
+        path = F + ("markprice-kline" if mark else "kline")
+        data = await self._get(path, {"symbol": symbol, "step": step_min, "start_time": start_s,
+                                      "end_time": end_s}, None)
+        return parse_terminal.candles(data)
+
+    async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        return parse_terminal.book(await self._get(F + "depth", {"symbol": symbol}, None), symbol, depth)
+
+    # ------------------------------------------------------------------ reads (keyed)
+
+    async def conditional_orders(self, creds: Credentials,
+                                 symbol: str | None = None) -> list[PlanOrder]:
+        """Waiting plan, TP/SL (current-plan-order) and trailing orders (get-open-orders, type trailing)."""
+        q = {"symbol": symbol} if symbol else {}
+        plans, trails = await asyncio.gather(
+            self._get(P + "current-plan-order", q or None, creds),
+            self._get(P + "get-open-orders", {**q, "type": "trailing"}, creds),
+        )
+        rows = [r for r in (plans if isinstance(plans, list) else []) if isinstance(r, dict)]
+        rows += [r for r in (trails if isinstance(trails, list) else [])
+                 if isinstance(r, dict) and r.get("type") == "trailing"]
+        found = [parse_terminal.plan_order(r) for r in rows]
+        return [o for o in found if o is not None]
+
+    async def position_mode(self, creds: Credentials) -> PositionMode:
+        data = await self._get(P + "get-position-mode", None, creds)
+        raw = data.get("position_mode") if isinstance(data, dict) else None
+        return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
+
+    # ------------------------------------------------------------------ plan (trigger) orders
+
+    async def place_plan(self, creds: Credentials,
+                         req: PlanRequest) -> OrderResult:
+        cid = req.client_order_id
+        try:
+            inst = await self.instrument(req.symbol)
+            params: dict[str, Any] = {
+                "symbol": inst.symbol, "client_order_id": cid, "side": SIDE_CODES[req.side],
+                "type": "limit" if req.executive_price is not None else "market",
+                "leverage": fmt(check_leverage(inst, req.leverage)), "open_type": req.margin_mode.value,
+                "size": wire_size(check_size(inst, req.size)), "mode": 1,
+                "trigger_price": fmt(check_price(inst, req.trigger_price, "trigger_price")),
+                "price_way": 1 if req.rising else 2, "price_type": _PT[req.price_type],
+            }
+            if req.executive_price is not None:
+                params["executive_price"] = fmt(check_price(inst, req.executive_price, "executive_price"))
+        except ExchangeError as exc:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+        return await self._conditional_submit(creds, "submit-plan-order", params, req.symbol, cid)
+
+    async def cancel_plan(self, creds: Credentials, symbol: str,
+                          order_id: str) -> None:
+        await self._post(P + "cancel-plan-order", {"symbol": symbol, "order_id": order_id}, creds,
+                         order_endpoint=True)
+
+    # ------------------------------------------------------------------ TP/SL orders
+
+    async def modify_tp_sl(self, creds: Credentials, symbol: str,
+                           order_id: str, trigger_price: Decimal, *,
+                           price_type: PriceType = PriceType.LAST) -> None:
+        inst = await self.instrument(symbol)
+        trigger = fmt(check_price(inst, trigger_price, "trigger_price"))
+        await self._post(P + "modify-tp-sl-order", {
+            "symbol": inst.symbol, "order_id": order_id, "trigger_price": trigger,
+            "executive_price": trigger, "price_type": _PT[price_type], "plan_category": 2,
+            "category": "market",
+        }, creds, order_endpoint=True)
+
+    # ------------------------------------------------------------------ trailing orders
+
+    async def place_trail(self, creds: Credentials,
+                          req: TrailRequest) -> OrderResult:
+        marker = f"trail:{req.symbol}:{req.side.value}"  # BitMart gives trailing orders no client id
+        try:
+            inst = await self.instrument(req.symbol)
+            if not Decimal("0.1") <= req.callback_rate <= Decimal(5):
+                raise invalid("callback_rate", f"{fmt(req.callback_rate)} % is outside 0.1-5 %")
+            params = {
+                "symbol": inst.symbol, "side": SIDE_CODES[req.side],
+                "leverage": fmt(check_leverage(inst, req.leverage)), "open_type": req.margin_mode.value,
+                "size": wire_size(check_size(inst, req.size)),
+                "activation_price": fmt(check_price(inst, req.activation_price, "activation_price")),
+                "callback_rate": fmt(req.callback_rate), "activation_price_type": _PT[req.price_type],
+            }
+            data = await self._post(P + "submit-trail-order", params, creds, order_endpoint=True)
+        except MaybeApplied as exc:
+            return OrderResult(PlacementStatus.UNKNOWN, marker, error=UnknownOutcome(
+                f"The exchange did not answer the trailing order ({exc}); it may have been placed.",
+                client_order_id=marker,
+            ))
+        except ExchangeError as exc:
+            return OrderResult(PlacementStatus.REJECTED, marker, error=exc)
+        return OrderResult(PlacementStatus.PLACED, marker, order_id=_order_id(data))
+
+    async def cancel_trail(self, creds: Credentials, symbol: str,
+                           order_id: str) -> None:
+        await self._post(P + "cancel-trail-order", {"symbol": symbol, "order_id": order_id}, creds,
+                         order_endpoint=True)
+
+    # ------------------------------------------------------------------ settling
+
+    async def _conditional_submit(self, creds: Credentials, endpoint: str,
+                                  params: dict[str, Any], symbol: str, cid: str) -> OrderResult:
+        try:
+            data = await self._post(P + endpoint, params, creds, order_endpoint=True)
+        except MaybeApplied as exc:
+            return await self._settle_conditional(creds, symbol, cid, exc)
+        except ExchangeError as exc:
+            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+        return OrderResult(PlacementStatus.PLACED, cid, order_id=_order_id(data))
+
+    async def _settle_conditional(self, creds: Credentials, symbol: str,
+                                  cid: str, cause: Exception) -> OrderResult:
+        """Look the client id up among the waiting plan/TP-SL orders. Not found is not proof of
+        "never placed" (it may have fired already), so the outcome then stays unknown."""
+        for attempt in range(self.settle_attempts):
+            if attempt:
+                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
+            try:
+                found = await self.conditional_orders(creds, symbol)
+            except ExchangeError:
+                continue
+            for o in found:
+                if o.client_order_id == cid:
+                    return OrderResult(PlacementStatus.PLACED, cid, order_id=o.order_id)
+        return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
+            f"The exchange did not answer the order {cid} ({cause}) and does not list it as waiting.",
+            client_order_id=cid,
+        ))

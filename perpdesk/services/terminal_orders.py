@@ -1,0 +1,274 @@
+"""The trading terminal's orders: trigger (plan) orders, TP/SL on a position (changed, cancelled;
+set through trading.set_tp_sl), trailing stops, cancel all, close by percent.
+
+Orders that close part of a position go through the trading service's intents (stored before
+sending). Conditional orders carry a client order id where BitMart takes one (plan, TP/SL); an
+unanswered submit is settled by the connector reading the exchange, and is otherwise reported
+`unknown`, never resent and never called rejected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from perpdesk.core.errors import InputError, MaybeApplied
+from perpdesk.core.market import PlanKind, PlanOrder
+from perpdesk.core.models import (
+    Credentials,
+    MarginMode,
+    OrderRequest,
+    OrderResult,
+    OrderSide,
+    OrderType,
+    PositionSide,
+)
+from perpdesk.core.money import fmt, quantize_down
+from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
+from perpdesk.exchanges.base import TerminalConnector
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
+from perpdesk.services.trading.changes import ChangeOutcome
+from perpdesk.services.trading.changes import _record as record_lost_change
+from perpdesk.services.trading.intents import Placement, send
+from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
+from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalPlacement:
+    """What became of one conditional order: placed (with the exchange's id), rejected, or unknown."""
+
+    kind: str
+    symbol: str
+    status: str
+    client_order_id: str | None
+    order_id: str | None
+    error: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "symbol": self.symbol,
+            "status": self.status,
+            "client_order_id": self.client_order_id,
+            "order_id": self.order_id,
+            "error": self.error,
+        }
+
+
+def _conditional(kind: PlanKind, symbol: str, result: OrderResult) -> ConditionalPlacement:
+    error = result.error.to_dict() if result.error is not None else None
+    cid = result.client_order_id if kind is not PlanKind.TRAILING else None
+    return ConditionalPlacement(kind.value, symbol, result.status.value, cid, result.order_id, error)
+
+
+# --- conditional orders -------------------------------------------------------------------------
+
+SIDES = {"buy": OrderSide.BUY_OPEN_LONG, "sell": OrderSide.SELL_OPEN_SHORT, **{s.value: s for s in OrderSide}}
+MODES = {m.value: m for m in MarginMode}
+PRICE_TYPES = {p.value: p for p in PriceType}
+TRIGGER_DIRECTION = {"rises": True, "up": True, "falls": False, "down": False}
+
+
+async def place_plan(
+    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object]
+) -> ConditionalPlacement:
+    """A trigger order: when the price rises/falls to `trigger_price`, a limit (with `price`) or a
+    market order is placed. `trigger_direction` defaults to the side of the last price it is on."""
+    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
+    side = pick(str(ticket.get("side") or ""), "side", SIDES)
+    trigger = on_tick(inst, "trigger_price", required(ticket, "trigger_price", "trigger price"))
+    price = parse_decimal(ticket, "price", "price", required=False)
+    direction = str(ticket.get("trigger_direction") or "").strip().lower()
+    if direction:
+        rising = pick(direction, "trigger_direction", TRIGGER_DIRECTION)
+    else:
+        last = (await conn.ticker(inst.symbol)).last_price
+        rising = trigger > last
+    req = PlanRequest(
+        inst.symbol,
+        side,
+        required(ticket, "size", "size (contracts)"),
+        trigger,
+        new_client_order_id(),
+        required(ticket, "leverage", "leverage"),
+        pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
+        executive_price=on_tick(inst, "price", price) if price is not None else None,
+        price_type=pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
+        rising=bool(rising),
+    )
+    return _conditional(PlanKind.PLAN, inst.symbol, await conn.place_plan(creds, req))
+
+
+async def place_trail(
+    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object]
+) -> ConditionalPlacement:
+    """A trailing stop: activates at `activation_price`, then fires `callback_rate` % off the best
+    price since. Closing a position: side sell_close_long / buy_close_short."""
+    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
+    rate = required(ticket, "callback_rate", "callback rate (%)")
+    if not Decimal("0.1") <= rate <= Decimal(5):
+        raise InputError(
+            "callback_rate",
+            f"{fmt(rate)} % is outside BitMart's 0.1-5 %",
+            "Enter a callback rate between 0.1 and 5 (1 means 1 %).",
+        )
+    req = TrailRequest(
+        inst.symbol,
+        pick(str(ticket.get("side") or ""), "side", SIDES),
+        required(ticket, "size", "size (contracts)"),
+        on_tick(inst, "activation_price", required(ticket, "activation_price", "activation price")),
+        rate,
+        required(ticket, "leverage", "leverage"),
+        pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
+        pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
+    )
+    return _conditional(PlanKind.TRAILING, inst.symbol, await conn.place_trail(creds, req))
+
+
+def _position_side(side: str) -> PositionSide:
+    value = pick(side, "side", {"long": PositionSide.LONG, "short": PositionSide.SHORT})
+    assert isinstance(value, PositionSide)
+    return value
+
+
+async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:
+    for o in await conn.conditional_orders(creds, symbol):
+        if o.order_id == order_id:
+            return o
+    raise InputError(
+        "order_id",
+        f"no waiting trigger, TP/SL or trailing order {order_id} in {symbol}",
+        "Reload: it may have fired or been cancelled already.",
+    )
+
+
+async def modify_tp_sl(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str, order_id: str, trigger_price: str
+) -> ChangeOutcome:
+    """Move a TP/SL's trigger. A lost answer is recorded as a TP/SL change and decided by the
+    trading service's settler from the exchange's TP/SL orders (trading/changes.py)."""
+    ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, symbol)
+    price = on_tick(
+        inst, "trigger_price", required({"trigger_price": trigger_price}, "trigger_price", "trigger price")
+    )
+    found = await _find(conn, creds, inst.symbol, order_id)
+    if found.kind not in (PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS):
+        raise InputError(
+            "order_id",
+            f"{order_id} is a {found.kind.value} order, not a TP/SL",
+            "Cancel it and place a new one instead.",
+        )
+    try:
+        await conn.modify_tp_sl(
+            creds,
+            inst.symbol,
+            order_id,
+            price,
+            price_type=PriceType.MARK if found.price_type == "mark_price" else PriceType.LAST,
+        )
+    except MaybeApplied as exc:
+        side = PositionSide.LONG if found.side is OrderSide.SELL_CLOSE_LONG else PositionSide.SHORT
+        tp = price if found.kind is PlanKind.TAKE_PROFIT else None
+        return await record_lost_change(
+            deps, ref, conn, exc, kind=ChangeKind.TP_SL.value, symbol=inst.symbol, side=side.value,
+            take_profit=tp, stop_loss=None if tp is not None else price,
+        )
+    return ChangeOutcome(ChangeKind.TP_SL, ChangeStatus.APPLIED, "TP/SL changed.")
+
+
+async def cancel_conditional(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str, order_id: str
+) -> PlanKind:
+    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, symbol)
+    found = await _find(conn, creds, inst.symbol, order_id)
+    if found.kind is PlanKind.TRAILING:
+        await conn.cancel_trail(creds, inst.symbol, order_id)
+    else:
+        await conn.cancel_plan(creds, inst.symbol, order_id)
+    return found.kind
+
+
+async def cancel_all(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str, *, include_tp_sl: bool = False
+) -> dict[str, int]:
+    """Every open order of the symbol, its trigger and trailing orders, and (if asked) its TP/SL."""
+    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, symbol)
+    orders, waiting = await asyncio.gather(
+        conn.open_orders(creds, inst.symbol), conn.conditional_orders(creds, inst.symbol)
+    )
+    if orders:
+        await conn.cancel_all(creds, inst.symbol)
+    done = 0
+    for o in waiting:
+        if o.kind in (PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS) and not include_tp_sl:
+            continue
+        if o.kind is PlanKind.TRAILING:
+            await conn.cancel_trail(creds, inst.symbol, o.order_id)
+        else:
+            await conn.cancel_plan(creds, inst.symbol, o.order_id)
+        done += 1
+    return {"orders": len(orders), "conditional": done}
+
+
+# --- close by percent ---------------------------------------------------------------------------
+
+
+async def close_percent(
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    symbol: str,
+    side: str,
+    percent: str,
+    *,
+    type: str = "market",
+    price: str | None = None,
+) -> Placement:
+    """Close `percent` of the position (rounded down to the size step) by a market or limit order,
+    sent through an intent like any order."""
+    ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    inst = await instrument_of(conn, symbol)
+    pside = _position_side(side)
+    pct = required({"percent": percent}, "percent", "percent")
+    if pct > 100:
+        raise InputError("percent", f"{fmt(pct)} % is more than the whole position", "Enter 1 to 100.")
+    otype = pick(type, "type", {"market": OrderType.MARKET, "limit": OrderType.LIMIT}, OrderType.MARKET)
+    limit_price = None
+    if otype is OrderType.LIMIT:
+        limit_price = on_tick(inst, "price", required({"price": price}, "price", "limit price"))
+    held = [
+        p for p in await conn.positions(creds, inst.symbol) if p.side is pside and p.symbol == inst.symbol
+    ]
+    if not held:
+        raise InputError(
+            "side",
+            f"there is no open {pside.value} position in {inst.symbol}",
+            "Reload: the position may be closed already.",
+        )
+    pos = held[0]
+    size = pos.size if pct == 100 else quantize_down(pos.size * pct / 100, inst.size_step)
+    if size < inst.min_size:
+        raise InputError(
+            "percent",
+            f"{fmt(pct)} % of {fmt(pos.size)} contracts is below the minimum order of {fmt(inst.min_size)}",
+            "Close a larger share of the position.",
+        )
+    req = OrderRequest(
+        symbol=inst.symbol,
+        side=OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT,
+        size=size,
+        client_order_id=new_client_order_id(),
+        type=otype,
+        price=limit_price,
+        margin_mode=pos.margin_mode,
+    )
+    return await send(deps, ref, creds, req, IntentPurpose.CLOSE)

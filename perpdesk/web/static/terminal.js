@@ -1,0 +1,403 @@
+// The Terminal page: fills the frame rendered by templates/terminal/terminal.html from the JSON API
+// (/api/accounts/{id}/...) and keeps it current: by the live streams (terminal_live.js) where the
+// platform serves them, else by polling the API.
+// Prices are drawn as numbers on the chart only; every value sent or shown as text stays a string.
+(function () {
+  "use strict";
+  const root = document.getElementById("terminal");
+  if (!root) return;
+  const ACCOUNT = root.dataset.account;
+  const SYMBOL = root.dataset.symbol;
+  const BASE = "/api/accounts/" + encodeURIComponent(ACCOUNT);
+  const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const $ = (id) => document.getElementById(id);
+  const SIDE_WORDS = {
+    buy_open_long: "Buy / Long", sell_open_short: "Sell / Short",
+    sell_close_long: "Sell (close long)", buy_close_short: "Buy (close short)",
+  };
+  const KIND_WORDS = { plan: "Trigger", take_profit: "Take profit", stop_loss: "Stop loss", trailing: "Trailing stop" };
+  const state = { interval: "15m", candles: [], lines: [], markers: [], positions: [], orders: [], conditional: [], fills: [] };
+  const hook = { ready: false, candleCount: () => state.candles.length, lines: () => state.lines.map((l) => l.title),
+                 markerCount: () => state.markers.length, refresh: () => Promise.all([market(), account(true)]) };
+  window.perpdeskTerminal = hook;
+
+  // ---------------------------------------------------------------- helpers
+
+  function el(tag, attrs, ...kids) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k.startsWith("data-") || k.startsWith("aria-") || ["type", "name", "value", "for", "id", "class", "role", "inputmode", "placeholder"].includes(k)) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const kid of kids) if (kid !== null && kid !== undefined) node.append(kid);
+    return node;
+  }
+  const fact = (label, value, col) => el("span", { "data-col": col }, el("b", { text: label }), String(value ?? "—"));
+
+  async function api(method, path, body) {
+    const opts = { method, headers: { Accept: "application/json", "X-CSRF-Token": CSRF }, credentials: "same-origin" };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    const r = await fetch(BASE + path, opts);
+    let data = {};
+    try { data = await r.json(); } catch (e) { data = {}; }
+    if (!r.ok || r.status === 202) {
+      const err = data.error || { message: "The request failed (" + r.status + ")." };
+      const e = new Error(err.message); e.info = err; e.status = r.status; e.data = data; throw e;
+    }
+    return data;
+  }
+
+  function notice(kind, text, next) {
+    const box = $("notice");
+    box.className = "alert " + kind;
+    box.replaceChildren(el("span", { "data-part": "message", text }));
+    if (next) box.append(el("span", { "data-part": "next", text: " " + next }));
+    box.hidden = false;
+  }
+  function failed(e) { notice("error", e.info ? e.info.message : String(e.message || e), e.info ? e.info.next_step : ""); }
+
+  function pct(ratio, places) {
+    const n = Number(ratio) * 100;
+    return (n > 0 ? "+" : "") + n.toFixed(places) + " %";
+  }
+
+  // ---------------------------------------------------------------- chart
+
+  let chart = null, series = null, live = null;
+  function makeChart() {
+    if (!window.LightweightCharts) return;
+    const box = $("chart");
+    const tick = Number(root.dataset.tick || "0.01");
+    const decimals = Math.max(0, Math.round(-Math.log10(tick)));
+    chart = window.LightweightCharts.createChart(box, {
+      // the library's logo injects a <style> (refused by the CSP): attributed in the page instead
+      autoSize: true, layout: { background: { color: "#ffffff" }, textColor: "#1b1f24", attributionLogo: false },
+      timeScale: { timeVisible: true, secondsVisible: false },
+    });
+    series = chart.addCandlestickSeries({
+      priceFormat: { type: "price", precision: decimals, minMove: tick },
+      // keep orders, TP/SL and liquidation in view, not only the candles
+      autoscaleInfoProvider: (original) => {
+        const res = original();
+        if (!res || !res.priceRange) return res;
+        for (const l of state.lines) {
+          const p = l.line.options().price;
+          res.priceRange.minValue = Math.min(res.priceRange.minValue, p);
+          res.priceRange.maxValue = Math.max(res.priceRange.maxValue, p);
+        }
+        return res;
+      },
+    });
+  }
+  const bar = (c) => ({ time: c.time_s, open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close) });
+
+  async function loadCandles() {
+    const data = await api("GET", `/market/${SYMBOL}/candles?interval=${encodeURIComponent(state.interval)}&limit=300`);
+    state.candles = data.candles.map(bar);
+    if (series) { series.setData(state.candles); chart.timeScale().fitContent(); }
+  }
+  async function updateCandles() {
+    const data = await api("GET", `/market/${SYMBOL}/candles?interval=${encodeURIComponent(state.interval)}&limit=2`);
+    for (const c of data.candles.map(bar)) onCandle(c);
+  }
+  function onCandle(c) {
+    const last = state.candles[state.candles.length - 1];
+    if (last && c.time < last.time) return;
+    if (last && c.time === last.time) state.candles[state.candles.length - 1] = c; else state.candles.push(c);
+    if (series) series.update(c);
+  }
+
+  function drawOverlays() {
+    if (!series) return;
+    for (const l of state.lines) series.removePriceLine(l.line);
+    state.lines = [];
+    const add = (price, title, color, style) => {
+      if (!price) return;
+      const line = series.createPriceLine({ price: Number(price), color, lineWidth: 1, lineStyle: style, axisLabelVisible: true, title });
+      state.lines.push({ line, title });
+    };
+    for (const o of state.orders) add(o.price, "Order " + (SIDE_WORDS[o.side] || o.side) + " " + o.size, "#1769e0", 2);
+    for (const o of state.conditional) add(o.trigger_price, (KIND_WORDS[o.kind] || o.kind) + " " + o.trigger_price, o.kind === "take_profit" ? "#1e7b34" : o.kind === "stop_loss" ? "#b3261e" : "#7a5200", 1);
+    for (const p of state.positions) {
+      add(p.entry_price, "Entry " + p.side, "#5b6570", 0);
+      if (p.liquidation_price) add(p.liquidation_price, "Liquidation " + p.side, "#b3261e", 3);
+    }
+    state.markers = state.fills.filter((f) => fillTime(f)).map((f) => {
+      const buy = (f.side || "").startsWith("buy");
+      return { time: Math.floor(fillTime(f) / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
+               color: buy ? "#1e7b34" : "#b3261e", shape: buy ? "arrowUp" : "arrowDown", text: (buy ? "B " : "S ") + f.size + " @ " + f.price };
+    }).sort((a, b) => a.time - b.time);
+    series.setMarkers(state.markers);
+  }
+  function intervalSeconds() {
+    const m = { "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1H": 3600, "4H": 14400, "1D": 86400, "1W": 604800 };
+    return m[state.interval] || 60;
+  }
+
+  // ---------------------------------------------------------------- market: ticker and book
+
+  function onTicker(t) {
+    $("tk-last").textContent = t.last_price;
+    $("tk-mark").textContent = t.mark_price;
+    const ch = $("tk-change");
+    ch.textContent = pct(t.change_24h, 2);
+    ch.className = Number(t.change_24h) >= 0 ? "pos" : "neg";
+  }
+  function onFunding(f) {
+    $("tk-funding").textContent = pct(f.funding_rate, 4);
+    $("tk-next").dataset.ms = f.next_funding_ms;
+    showCountdown();
+  }
+  function showCountdown() {
+    const next = $("tk-next");
+    const ms = Number(next.dataset.ms || 0);
+    if (!ms) return;
+    const left = Math.max(0, Math.floor((ms - Date.now()) / 1000));
+    const hh = String(Math.floor(left / 3600)).padStart(2, "0"), mm = String(Math.floor(left / 60) % 60).padStart(2, "0"), ss = String(left % 60).padStart(2, "0");
+    next.textContent = `${hh}:${mm}:${ss} (${new Date(ms).toISOString().slice(11, 16)} UTC)`;
+  }
+  function levelRow(level, side) {
+    return el("tr", { "data-price": level.price },
+      el("td", {}, el("button", { type: "button", class: "level", "data-price": level.price, "aria-label": side + " " + level.price, text: level.price })),
+      el("td", { class: "num", text: level.size }), el("td", { class: "num", text: level.total }));
+  }
+  function onBook(b) {
+    $("book-asks").replaceChildren(...b.asks.slice(0, 10).reverse().map((l) => levelRow(l, "Ask")));
+    $("book-bids").replaceChildren(...b.bids.slice(0, 10).map((l) => levelRow(l, "Bid")));
+    if (b.asks.length && b.bids.length) $("book-spread").textContent = "Spread " + (Number(b.asks[0].price) - Number(b.bids[0].price)).toFixed(6).replace(/\.?0+$/, "");
+  }
+  $("book").addEventListener("click", (ev) => {
+    const btn = ev.target.closest("button.level");
+    if (!btn) return;
+    const kind = $("o-kind");
+    if (kind.value === "market") { kind.value = "limit"; showKind(); }
+    $(kind.value === "trail" ? "o-activation" : "o-price").value = btn.dataset.price;
+    $("o-price").focus();
+  });
+
+  async function market() {
+    const [t, b] = await Promise.all([api("GET", `/market/${SYMBOL}/ticker`), api("GET", `/market/${SYMBOL}/book?depth=10`)]);
+    onTicker(t.ticker); onFunding(t.ticker); onBook(b.book);
+    await updateCandles();
+  }
+
+  // ---------------------------------------------------------------- account: positions, orders, fills
+
+  function tpSlOf(p) {
+    const closeSide = p.side === "long" ? "sell_close_long" : "buy_close_short";
+    return state.conditional.filter((o) => (o.kind === "take_profit" || o.kind === "stop_loss") && o.side === closeSide);
+  }
+  function tpSlItem(o) {
+    const word = KIND_WORDS[o.kind];
+    return el("form", { class: "tpsl", "data-order": o.order_id, "data-kind": o.kind, "aria-label": word },
+      el("span", { "data-col": "trigger", text: word + " " + o.trigger_price }),
+      el("label", { for: "e-" + o.order_id, text: "New " + word.toLowerCase() }),
+      el("input", { id: "e-" + o.order_id, name: "trigger_price", value: o.trigger_price, inputmode: "decimal" }),
+      el("button", { type: "submit", text: "Save " + word.toLowerCase() }),
+      el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel " + word.toLowerCase() }));
+  }
+  function positionItem(p) {
+    const pnl = Number(p.unrealized_pnl);
+    const id = p.symbol + "-" + p.side;
+    return el("article", { class: "item", "data-position": p.side, "aria-label": "Position " + p.side },
+      el("div", { class: "facts" },
+        el("strong", { text: p.symbol + " " + p.side }), fact("Size", p.size, "size"), fact("Entry", p.entry_price, "entry"),
+        fact("Mark", p.mark_price, "mark"), fact("Liq.", p.liquidation_price, "liquidation"),
+        el("span", { "data-col": "upnl", class: pnl >= 0 ? "pos" : "neg" }, el("b", { text: "uPnL" }), p.unrealized_pnl + (p.pnl_percent ? " (" + p.pnl_percent + " %)" : "")),
+        fact("Leverage", p.leverage + "x " + p.margin_mode, "leverage")),
+      el("div", { class: "cards", "data-part": "tpsl" }, ...tpSlOf(p).map(tpSlItem)),
+      el("form", { class: "set-tpsl", "data-side": p.side, "aria-label": "Set TP/SL " + p.side },
+        el("label", { for: "tp-" + id, text: "Take profit" }), el("input", { id: "tp-" + id, name: "take_profit", inputmode: "decimal" }),
+        el("label", { for: "sl-" + id, text: "Stop loss" }), el("input", { id: "sl-" + id, name: "stop_loss", inputmode: "decimal" }),
+        el("button", { type: "submit", text: "Set TP/SL" })),
+      el("form", { class: "close-pct", "data-side": p.side, "aria-label": "Close " + p.side },
+        el("label", { for: "cp-" + id, text: "Close %" }), el("input", { id: "cp-" + id, name: "percent", value: "100", inputmode: "decimal" }),
+        el("label", { for: "ct-" + id, text: "Close by" }),
+        el("select", { id: "ct-" + id, name: "type" }, el("option", { value: "market", text: "Market" }), el("option", { value: "limit", text: "Limit" })),
+        el("label", { for: "cl-" + id, text: "Limit price" }), el("input", { id: "cl-" + id, name: "price", inputmode: "decimal" }),
+        el("button", { type: "submit", text: "Close" })));
+  }
+  function orderItem(o) {
+    return el("article", { class: "item", "data-order": o.order_id },
+      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[o.side] || o.side }), fact("Type", o.type, "type"),
+        fact("Price", o.price, "price"), fact("Size", o.size, "size"), fact("Filled", o.filled_size, "filled"),
+        el("button", { type: "button", "data-cancel-order": o.order_id, text: "Cancel" })));
+  }
+  function conditionalItem(o) {
+    return el("article", { class: "item", "data-conditional": o.order_id, "data-kind": o.kind },
+      el("div", { class: "facts" }, el("strong", { text: KIND_WORDS[o.kind] || o.kind }), fact("Side", SIDE_WORDS[o.side] || o.side, "side"),
+        fact(o.kind === "trailing" ? "Activation" : "Trigger", o.trigger_price, "trigger"),
+        o.callback_rate ? fact("Callback", o.callback_rate + " %", "callback") : null,
+        fact("Size", Number(o.size) ? o.size : "whole position", "size"), fact("Price", o.execution_price || "market", "price"),
+        el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel" })));
+  }
+  // fills as the connector reports them (older shapes: time_ms, realised_pnl)
+  const fillTime = (f) => f.at_ms ?? f.time_ms;
+  const fillPnl = (f) => f.realized_pnl ?? f.realised_pnl;
+  function fillItem(f) {
+    return el("article", { class: "item", "data-fill": f.trade_id },
+      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[f.side] || f.side || "Fill" }), fact("Price", f.price, "price"),
+        fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", fillPnl(f), "pnl"),
+        fact("Time", new Date(fillTime(f)).toISOString().replace("T", " ").slice(0, 19), "time")));
+  }
+  function fill(id, items, render, empty) {
+    const box = $(id);
+    // keep a form the user is typing in: only redraw when nothing inside has focus
+    if (box.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+    box.replaceChildren(...(items.length ? items.map(render) : [el("p", { class: "hint", text: empty })]));
+  }
+  function onAccount(parts) {
+    Object.assign(state, parts);
+    fill("positions", state.positions, positionItem, "No open position.");
+    fill("orders", state.orders, orderItem, "No open order.");
+    fill("conditional", state.conditional, conditionalItem, "None waiting.");
+    fill("fills", state.fills.slice(0, 30), fillItem, "No fill yet.");
+    drawOverlays();
+  }
+
+  let fillsAt = 0;
+  async function account(withFills) {
+    const q = "symbol=" + SYMBOL;
+    const wantFills = withFills || Date.now() - fillsAt > 6000;
+    const [p, o, c, f] = await Promise.all([
+      api("GET", "/positions?" + q), api("GET", "/orders?state=open&" + q), api("GET", "/conditional-orders?" + q),
+      wantFills ? api("GET", "/fills?" + q) : Promise.resolve(null),
+    ]);
+    if (f) fillsAt = Date.now();
+    onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills });
+  }
+  // the account's mirror (0 exchange requests) when the live runtime has one
+  async function refreshAccount() {
+    const v = await api("GET", "/live");
+    const mine = (x) => x.symbol === SYMBOL;
+    onAccount({ positions: v.positions.filter(mine), orders: v.open_orders.filter(mine),
+                conditional: v.plans.filter(mine), fills: v.fills.filter(mine) });
+  }
+
+  async function positionMode() {
+    const m = await api("GET", "/position-mode");
+    $("pm-current").textContent = m.mode === "hedge" ? "Hedge" : "One-way";
+    $("pm-mode").value = m.mode === "hedge" ? "one_way" : "hedge";
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  async function act(fn, ok) {
+    try { await fn(); notice("ok", ok); } catch (e) { failed(e); }
+    try { await account(true); } catch (e) { /* shown on the next poll */ }
+  }
+  const formValues = (form) => Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v !== ""));
+
+  function showKind() {
+    const kind = $("o-kind").value;
+    for (const part of root.querySelectorAll("#ticket [data-for]")) part.hidden = !part.dataset.for.split(" ").includes(kind);
+  }
+  $("o-kind").addEventListener("change", showKind);
+
+  $("ticket").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = formValues(ev.target);
+    const side = ev.submitter ? ev.submitter.dataset.side : "buy";
+    const kind = v.kind; delete v.kind;
+    if (kind === "trail") {
+      const body = { symbol: SYMBOL, side: v.trail_side, size: v.size, activation_price: v.activation_price, callback_rate: v.callback_rate,
+                     leverage: v.leverage, margin_mode: v.margin_mode, price_type: "last" };
+      return act(() => api("POST", "/trail-orders", body), "Trailing stop placed.");
+    }
+    if (kind === "plan") {
+      const body = { symbol: SYMBOL, side, size: v.size, trigger_price: v.trigger_price, price: v.price || null,
+                     leverage: v.leverage, margin_mode: v.margin_mode, price_type: v.price_type };
+      return act(() => api("POST", "/plan-orders", body), "Trigger order placed.");
+    }
+    const body = { symbol: SYMBOL, side, type: kind, size: v.size, price: kind === "limit" ? v.price : null, leverage: v.leverage,
+                   margin_mode: v.margin_mode, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null };
+    return act(() => api("POST", "/orders", body), "Order placed.");
+  });
+
+  $("leverage-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = formValues(ev.target);
+    act(() => api("POST", "/leverage", { symbol: SYMBOL, leverage: v.leverage, margin_mode: v.margin_mode }), "Leverage and margin mode set.");
+  });
+  $("position-mode-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(async () => { await api("PUT", "/position-mode", { mode: $("pm-mode").value }); await positionMode(); }, "Position mode switched.");
+  });
+  $("cancel-all").addEventListener("click", () =>
+    act(async () => {
+      const r = await api("POST", "/orders/cancel-all", { symbol: SYMBOL, include_tp_sl: false });
+      return r;
+    }, "All open and trigger orders of " + SYMBOL + " cancelled."));
+
+  root.addEventListener("click", (ev) => {
+    const c = ev.target.closest("button[data-cancel]");
+    if (c) return act(() => api("DELETE", `/conditional-orders/${encodeURIComponent(c.dataset.cancel)}?symbol=${SYMBOL}`), "Cancelled.");
+    const o = ev.target.closest("button[data-cancel-order]");
+    if (o) return act(() => api("DELETE", `/orders/${encodeURIComponent(o.dataset.cancelOrder)}?symbol=${SYMBOL}`), "Order cancelled.");
+    const iv = ev.target.closest("button[data-interval]");
+    if (iv) {
+      state.interval = iv.dataset.interval;
+      for (const b of root.querySelectorAll("button[data-interval]")) b.setAttribute("aria-pressed", String(b === iv));
+      loadCandles().then(drawOverlays).catch(failed);
+      if (live) live.reopenMarket();
+    }
+    return undefined;
+  });
+  root.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (form.classList.contains("tpsl")) {
+      ev.preventDefault();
+      act(() => api("PATCH", `/conditional-orders/${encodeURIComponent(form.dataset.order)}`, { symbol: SYMBOL, trigger_price: formValues(form).trigger_price }), "TP/SL changed.");
+    } else if (form.classList.contains("set-tpsl")) {
+      ev.preventDefault();
+      const v = formValues(form);
+      act(() => api("POST", "/tp-sl", { symbol: SYMBOL, side: form.dataset.side, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null }), "TP/SL set.");
+    } else if (form.classList.contains("close-pct")) {
+      ev.preventDefault();
+      const v = formValues(form);
+      act(() => api("POST", "/positions/close-percent", { symbol: SYMBOL, side: form.dataset.side, percent: v.percent, type: v.type, price: v.type === "limit" ? v.price : null }),
+        "Close order placed.");
+    }
+  });
+  $("t-symbol").addEventListener("change", (ev) => { window.location.href = "/trade/" + encodeURIComponent(ACCOUNT) + "/" + encodeURIComponent(ev.target.value); });
+
+  // ---------------------------------------------------------------- updates: the live stream, else polling
+
+  function say(text, stale) { $("live-state").textContent = text; root.classList.toggle("stale", Boolean(stale)); }
+  function poll(fn, everyMs) {
+    let busy = false;
+    setInterval(async () => {
+      if (busy || document.hidden) return;
+      busy = true;
+      try { await fn(); say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false); }
+      catch (e) { say("Not updating: " + (e.info ? e.info.message : "the platform does not answer") + " — retrying.", true); }
+      finally { busy = false; }
+    }, everyMs);
+  }
+
+  async function start() {
+    makeChart();
+    showKind();
+    try {
+      await Promise.all([loadCandles(), market(), account(true), positionMode()]);
+      say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
+    } catch (e) { failed(e); }
+    hook.ready = true;
+    setInterval(showCountdown, 1000);
+    let pollingMarket = false, pollingAccount = false;
+    const pollMarket = () => { if (!pollingMarket) { pollingMarket = true; poll(market, 1500); } };
+    const pollAccount = () => { if (!pollingAccount) { pollingAccount = true; poll(() => account(false), 2500); } };
+    if (window.perpdeskTerminalLive) {
+      live = window.perpdeskTerminalLive.start({
+        exchange: root.dataset.exchange, account: ACCOUNT, symbol: SYMBOL, interval: () => state.interval,
+        onTicker, onFunding, onBook, onCandle, onAccount, refreshAccount, pollMarket, pollAccount,
+        say: (text, stale) => say(text, stale),
+      });
+    }
+    hook.live = Boolean(live);
+    if (!live) { pollMarket(); pollAccount(); }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();

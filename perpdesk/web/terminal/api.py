@@ -1,0 +1,207 @@
+"""JSON API of the trading terminal: market data, trigger/TP-SL/trailing orders, cancel all, close by
+percent, position mode and fills, under /api/accounts/{account_id}/...
+
+Numbers travel as exact decimal strings. Errors use the envelope of web/error_envelope.py; an order
+that was refused or whose outcome is unknown answers with the order beside the error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from perpdesk.services import terminal
+from perpdesk.services import terminal_orders as orders
+from perpdesk.services.portfolio import jsonable
+from perpdesk.services.terminal_orders import ConditionalPlacement
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.error_envelope import error_body
+from perpdesk.web.trading.api import _change_response, _placement_response
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(tags=["terminal"])
+BASE = "/api/accounts/{account_id}"
+
+
+class PlanIn(BaseModel):
+    """A trigger (plan) order. Decimal numbers as strings."""
+
+    symbol: str
+    side: str = Field(
+        ..., description="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long"
+    )
+    size: str = Field(..., description="Contracts.")
+    trigger_price: str
+    price: str | None = Field(None, description="Limit price once triggered; none: a market order.")
+    leverage: str
+    margin_mode: str = Field("cross", description="cross | isolated")
+    price_type: str = Field("last", description="What the trigger watches: last | mark")
+    trigger_direction: str | None = Field(None, description="rises | falls; default: from the last price")
+
+
+class TrailIn(BaseModel):
+    symbol: str
+    side: str = Field(..., description="sell_close_long / buy_close_short to protect a position")
+    size: str
+    activation_price: str
+    callback_rate: str = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
+    leverage: str
+    margin_mode: str = "cross"
+    price_type: str = "last"
+
+
+class ModifyIn(BaseModel):
+    symbol: str
+    trigger_price: str
+
+
+class CancelAllIn(BaseModel):
+    symbol: str
+    include_tp_sl: bool = Field(False, description="Also cancel the position's TP/SL orders.")
+
+
+class ClosePercentIn(BaseModel):
+    symbol: str
+    side: str = Field(..., description="long | short")
+    percent: str = Field(..., description='Share of the position, e.g. "50".')
+    type: str = Field("market", description="market | limit")
+    price: str | None = Field(None, description="Limit price (limit only).")
+
+
+class PositionModeIn(BaseModel):
+    mode: str = Field(..., description="one_way | hedge")
+
+
+def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
+    """All placed: 201. Any refused: 400; any unknown: 202 — each with the orders beside."""
+    body: dict[str, Any] = {"orders": [p.to_dict() for p in placements]}
+    bad = next((p for p in placements if p.status == "rejected"), None)
+    if bad is not None:
+        err = bad.error or {}
+        return JSONResponse(
+            {
+                **error_body(
+                    err.get("code", "rejected"),
+                    err.get("message", "Refused."),
+                    next_step=err.get("next_step") or "Change the order and send it again.",
+                ),
+                **body,
+            },
+            status_code=400,
+        )
+    if any(p.status == "unknown" for p in placements):
+        return JSONResponse(
+            {
+                **error_body(
+                    "unknown_outcome",
+                    "The exchange did not confirm the order; it is not sent again.",
+                    next_step="Look at the waiting orders (GET conditional-orders) before placing it again.",
+                ),
+                **body,
+            },
+            status_code=202,
+        )
+    return JSONResponse(body, status_code=201)
+
+
+@router.get(BASE + "/market/{symbol}/ticker")
+async def ticker(account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"ticker": jsonable(await terminal.ticker(deps, user.id, account_id, symbol))}
+
+
+@router.get(BASE + "/market/{symbol}/candles")
+async def candles(
+    account_id: str,
+    symbol: str,
+    user: CurrentUserDep,
+    deps: DepsDep,
+    interval: str = Query("1m", description="1m | 5m | 15m | 30m | 1H | 4H | 1D | 1W"),
+    mark: bool = Query(False, description="Mark-price candles instead of last-price ones."),
+    limit: int = Query(300, ge=1, le=terminal.MAX_CANDLES),
+) -> dict[str, object]:
+    found = await terminal.candles(deps, user.id, account_id, symbol, interval, mark=mark, limit=limit)
+    return {"interval": interval, "candles": jsonable(found)}
+
+
+@router.get(BASE + "/market/{symbol}/book")
+async def book(
+    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep, depth: int = Query(20, ge=1, le=50)
+) -> dict[str, object]:
+    return {"book": jsonable(await terminal.order_book(deps, user.id, account_id, symbol, depth))}
+
+
+@router.get(BASE + "/conditional-orders")
+async def conditional_orders(
+    account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
+) -> dict[str, object]:
+    return {"orders": jsonable(await terminal.conditional_orders(deps, user.id, account_id, symbol))}
+
+
+@router.post(BASE + "/plan-orders")
+async def place_plan(account_id: str, body: PlanIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    return _conditional_response([await orders.place_plan(deps, user.id, account_id, body.model_dump())])
+
+
+@router.post(BASE + "/trail-orders")
+async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
+
+
+@router.patch(BASE + "/conditional-orders/{order_id}")
+async def modify(
+    account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    """A TP/SL's new trigger: 200 applied; 202 being confirmed (no answer; the settler decides)."""
+    done = await orders.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
+    if done.applied:
+        return JSONResponse({"modified": order_id, "trigger_price": body.trigger_price})
+    return _change_response(done)
+
+
+@router.delete(BASE + "/conditional-orders/{order_id}")
+async def cancel_conditional(
+    account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str = Query(...)
+) -> dict[str, object]:
+    kind = await orders.cancel_conditional(deps, user.id, account_id, symbol, order_id)
+    return {"cancelled": order_id, "kind": kind.value}
+
+
+@router.post(BASE + "/orders/cancel-all")
+async def cancel_all(
+    account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    counts = await orders.cancel_all(deps, user.id, account_id, body.symbol, include_tp_sl=body.include_tp_sl)
+    return {"cancelled": counts}
+
+
+@router.post(BASE + "/positions/close-percent")
+async def close_percent(
+    account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    return _placement_response(
+        await orders.close_percent(
+            deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price
+        )
+    )
+
+
+@router.get(BASE + "/fills")
+async def fills(
+    account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
+) -> dict[str, object]:
+    return {"fills": jsonable(await terminal.fills(deps, user.id, account_id, symbol))}
+
+
+@router.get(BASE + "/position-mode")
+async def get_position_mode(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    return {"mode": (await terminal.position_mode(deps, user.id, account_id)).value}
+
+
+@router.put(BASE + "/position-mode")
+async def put_position_mode(
+    account_id: str, body: PositionModeIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    return {"mode": (await terminal.set_position_mode(deps, user.id, account_id, body.mode)).value}

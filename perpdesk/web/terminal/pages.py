@@ -1,0 +1,51 @@
+"""The Terminal page: one account and one symbol. The server renders the frame and the contract's
+rules; static/terminal.js fills it from the JSON API (web/terminal/api.py) and keeps it live."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from perpdesk.core.errors import ExchangeError, NotFound
+from perpdesk.core.terminal import INTERVALS
+from perpdesk.services import trading
+from perpdesk.services.accounts import get_account
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.templating import render
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_SYMBOL = "BTCUSDT"
+
+
+@router.get("/trade/{account_id}")
+async def terminal_default(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Response:
+    await get_account(deps, user.id, account_id)  # 404 for someone else's account
+    return RedirectResponse(f"/trade/{account_id}/{DEFAULT_SYMBOL}", status_code=303)
+
+
+@router.get("/trade/{account_id}/{symbol}")
+async def terminal_page(
+    request: Request, account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    account = await get_account(deps, user.id, account_id)
+    try:
+        instruments = await trading.instruments_for(deps, account.exchange)
+    except (ExchangeError, OSError, TimeoutError):
+        instruments = []
+    sym = symbol.upper()
+    inst = next((i for i in instruments if i.symbol == sym), None)
+    if instruments and inst is None:
+        raise NotFound(
+            f"{sym} is not a perpetual contract of this exchange.",
+            next_step="Choose a contract from the list on the Terminal page.",
+        )
+    return render(
+        request,
+        "terminal/terminal.html",
+        account=account,
+        symbol=sym,
+        inst=inst,
+        instruments=instruments,
+        intervals=list(INTERVALS),
+    )
