@@ -67,6 +67,7 @@ class User:
     futures_whitelisted: bool = False
     whitelist_request: WhitelistRequest = field(default_factory=WhitelistRequest)
     created_at: int = 0
+    parent_uid: str = ""  # set on a sub-account: the uid of its main account
 
     def to_doc(self) -> dict[str, Any]:
         return asdict(self)
@@ -256,6 +257,21 @@ class Identity:
 
     async def acreate_user(self, email: str, password: str) -> User:
         return await asyncio.to_thread(self.create_user, email, password)
+
+    async def acreate_sub_account(self, parent_uid: str, email: str, password: str) -> User:
+        """A sub-account of `parent_uid` (a main account): it signs in and holds keys like any
+        user, inherits the parent's futures whitelisting, and its username is its email."""
+        parent = self._require_user(parent_uid)
+        if parent.parent_uid:
+            raise IdentityError("email", f"{parent.email} is itself a sub-account; give its main account")
+        user = await self.acreate_user(email, password)
+        user.parent_uid = parent.uid
+        user.futures_whitelisted = parent.futures_whitelisted
+        self._save_user(user)
+        return user
+
+    def sub_accounts(self, parent_uid: str) -> list[User]:
+        return sorted((u for u in self._users.values() if u.parent_uid == parent_uid), key=lambda u: u.email)
 
     def _save_user(self, user: User) -> None:
         self.persist.put("user", user.uid, user.to_doc())

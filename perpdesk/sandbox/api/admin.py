@@ -127,6 +127,20 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         )
         return {**key.public_view(), "secret_key": key.secret_key}
 
+    async def create_sub_account(request: Request, body: dict[str, Any]) -> Any:
+        parent = user_of(str(need(body, "email")))
+        sub = await ctx.identity.acreate_sub_account(
+            parent.uid, str(need(body, "sub_email")), str(need(body, "password"))
+        )
+        ctx.engine.ensure_account(sub.uid)
+        return {
+            "uid": sub.uid,
+            "email": sub.email,
+            "parent_uid": parent.uid,
+            "totp_secret": sub.totp_secret,
+            "futures_whitelisted": sub.futures_whitelisted,
+        }
+
     async def whitelist(request: Request, body: dict[str, Any]) -> Any:
         user = user_of(str(need(body, "email")))
         ctx.identity.approve_whitelist(user.uid)
@@ -146,6 +160,15 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         price = amount(need(body, "price"), "price")
         ctx.engine.set_price(symbol, price)
         return {"symbol": symbol, "price": str(ctx.engine.mark_price(symbol))}
+
+    async def settle_funding(request: Request, body: dict[str, Any]) -> Any:
+        symbol = str(need(body, "symbol"))
+        if symbol not in ctx.engine.symbols():
+            raise AdminError(
+                400, "symbol", f"unknown symbol {symbol!r}; known: {', '.join(ctx.engine.symbols())}"
+            )
+        ctx.engine.settle_funding(symbol)
+        return {"symbol": symbol}
 
     async def tick(request: Request, body: dict[str, Any]) -> Any:
         ctx.engine.tick()
@@ -236,6 +259,8 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
             "uid": user.uid,
             "email": user.email,
             "futures_whitelisted": ctx.identity.is_futures_whitelisted(user.uid),
+            "parent_uid": user.parent_uid,
+            "sub_accounts": [u.email for u in ctx.identity.sub_accounts(user.uid)],
             "whitelist_request": user.whitelist_request.__dict__,
             "keys": [k.public_view() for k in ctx.identity.keys_of(user.uid)],
         }
@@ -247,10 +272,12 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/users", create_user, ["POST"]),
         route("/user", user_info, ["GET"]),
         route("/keys", create_key, ["POST"]),
+        route("/sub-accounts", create_sub_account, ["POST"]),
         route("/whitelist", whitelist, ["POST"]),
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),
         route("/tick", tick, ["POST"]),
+        route("/settle-funding", settle_funding, ["POST"]),
         route("/freeze-prices", freeze_prices, ["POST"]),
         route("/replay-prices", replay_prices, ["POST"]),
         route("/market", market, ["GET"]),

@@ -14,6 +14,7 @@ import hmac
 import itertools
 import logging
 import random
+import re
 import secrets
 import time
 import uuid
@@ -43,6 +44,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REST_PREFIXES = ("/contract/", "/account/", "/spot/", "/system/", "/uapi-key/")
 TRANSPORT_KEY = "perpdesk.transport"  # set by server.py's protocol, so that faults can drop a connection
+# a ms timestamp or window: ASCII digits of bounded length (the header comes as bytes)
+_MS_RE = re.compile(r"^[0-9]{1,15}$")
+_MS_RE_B = re.compile(rb"^[0-9]{1,15}$")
 _JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
 
 
@@ -226,15 +230,16 @@ class RestApi:
             raise E.err(E.SIGN_EMPTY)
         if not raw_ts:
             raise E.err(E.TIMESTAMP_EMPTY)
-        if not raw_ts.isdigit():
-            raise E.err(E.TIMESTAMP_NOT_LONG)
+        if not _MS_RE_B.match(raw_ts):
+            raise E.err(E.TIMESTAMP_FORMAT)
         ts = int(raw_ts)
         now = int(time.time() * 1000)
         recv_window = self._recv_window(scope, endpoint, body)
         if recv_window is None:
-            if abs(now - ts) > self.window_ms:
-                raise E.err(E.TIMESTAMP_RANGE)
-        elif now - ts > recv_window or ts - now > self.window_ms:
+            recv_window = endpoint.recv_window  # the endpoint's documented default, if it has one
+        if abs(now - ts) > self.window_ms:
+            raise E.err(E.TIMESTAMP_RANGE)
+        if recv_window is not None and now - ts > recv_window:
             raise E.err(E.TIMESTAMP_RECV_WINDOW)
         payload = body if endpoint.method == "POST" else scope["query_string"]
         message = raw_ts + b"#" + key.memo.encode() + b"#" + payload
@@ -255,7 +260,9 @@ class RestApi:
             raw = dict(parse_qsl(scope["query_string"].decode("latin-1"))).get("recvWindow")
         if raw is None:
             return None
-        if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
+        if isinstance(raw, bool) or not (
+            isinstance(raw, int) or (isinstance(raw, str) and _MS_RE.match(raw))
+        ):
             raise E.err(E.RECV_WINDOW_NOT_LONG)
         window = int(raw)
         if not 0 < window <= 60_000:

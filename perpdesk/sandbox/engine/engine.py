@@ -135,6 +135,11 @@ class Engine(PublicMixin):
         self._push_market(symbol, now)
 
     # ---- funding -----------------------------------------------------------------------------
+    def settle_funding(self, symbol: str) -> None:
+        """Admin: settle the symbol's funding now, as the schedule would."""
+        self.spec(symbol)
+        self._apply_funding(symbol, self.now())
+
     def _apply_funding(self, symbol: str, now: int) -> None:
         """Settle the current rate: longs pay shorts when it is positive, shorts pay longs when not."""
         sim = self.markets[symbol]

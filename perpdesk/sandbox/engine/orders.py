@@ -12,7 +12,13 @@ from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import s
 from perpdesk.sandbox.engine.state import Order
 from perpdesk.sandbox.engine.trading import TradingMixin
-from perpdesk.sandbox.engine.views import fill_view, order_push, order_view
+from perpdesk.sandbox.engine.views import (
+    fill_view,
+    history_order_view,
+    open_order_view,
+    order_push,
+    order_view,
+)
 
 Json = dict[str, Any]
 
@@ -185,7 +191,7 @@ class OrdersMixin(TradingMixin):
                 continue
             if order_state == "partially_filled" and o.deal_size == 0:
                 continue
-            out.append(order_view(o))
+            out.append(open_order_view(o))
             if len(out) >= max(1, min(limit, 100)):
                 break
         return out
@@ -214,7 +220,7 @@ class OrdersMixin(TradingMixin):
                 and (not want_order or o.order_id == want_order)
                 and (not client_order_id or o.client_order_id == client_order_id)
             ),
-            order_view,
+            history_order_view,
         )
 
     def trades(

@@ -146,8 +146,10 @@ class TradingMixin(EngineCore):
         if position_mode not in POSITION_MODES:
             raise errors.INVALID_REQUEST(f"position_mode {position_mode!r}: hedge_mode or one_way_mode")
         if position_mode != acct.position_mode:
-            if self._user_positions(uid) or self.open_by_uid.get(uid) or any(
-                p.state == 1 for p in self.plans_by_uid.get(uid, {}).values()
+            if (
+                self._user_positions(uid)
+                or self.open_by_uid.get(uid)
+                or any(p.state == 1 for p in self.plans_by_uid.get(uid, {}).values())
             ):
                 raise errors.INVALID_REQUEST(
                     "close all positions and cancel all orders before switching position mode"
@@ -216,8 +218,9 @@ class TradingMixin(EngineCore):
         acct = self._account(uid)
         sim = self.markets[symbol]
         if side not in (1, 2, 3, 4):
-            raise errors.SIDE_INVALID(f"side {side!r}: 1 buy_open_long, 2 buy_close_short, "
-                                      "3 sell_close_long, 4 sell_open_short")
+            raise errors.SIDE_INVALID(
+                f"side {side!r}: 1 buy_open_long, 2 buy_close_short, 3 sell_close_long, 4 sell_open_short"
+            )
         if type not in ("limit", "market"):
             raise errors.TYPE_INVALID(f"type {type!r}: limit or market")
         if mode not in (1, 2, 3, 4):
@@ -594,8 +597,11 @@ class TradingMixin(EngineCore):
         if pos is None:
             return
         existing = {
-            p.kind for p in self.plans_by_uid.get(o.uid, {}).values()
-            if p.state == 1 and p.symbol == o.symbol and p.plan_category == 2
+            p.kind
+            for p in self.plans_by_uid.get(o.uid, {}).values()
+            if p.state == 1
+            and p.symbol == o.symbol
+            and p.plan_category == 2
             and p.side == (3 if side == "long" else 2)
         }
         presets = (("take_profit", o.tp_price, o.tp_type), ("stop_loss", o.sl_price, o.sl_type))

@@ -225,8 +225,11 @@ class Backend:
         self.engine.ensure_account(uid)
         wallet = self.engine.spot_wallet(uid).get("wallet", [])
         return [
-            {"currency": str(w.get("id") or w.get("currency")), "available": str(w.get("available")),
-             "frozen": str(w.get("frozen", "0"))}
+            {
+                "currency": str(w.get("id") or w.get("currency")),
+                "available": str(w.get("available")),
+                "frozen": str(w.get("frozen", "0")),
+            }
             for w in wallet
         ]
 
@@ -278,7 +281,14 @@ _DUMMY_HASHER = _DummyHasher()
 
 
 def _input_error(exc: IdentityError) -> InputError:
-    labels = {"email": "Email", "password": "Password", "memo": "Memo", "ip_whitelist": "IP whitelist",
-              "cid_or_email": "Bitmart CID or email", "contact": "Where the confirmation should be sent",
-              "api_key": "API key", "permissions": "Permissions"}
+    labels = {
+        "email": "Email",
+        "password": "Password",
+        "memo": "Memo",
+        "ip_whitelist": "IP whitelist",
+        "cid_or_email": "Bitmart CID or email",
+        "contact": "Where the confirmation should be sent",
+        "api_key": "API key",
+        "permissions": "Permissions",
+    }
     return InputError(labels.get(exc.field, exc.field), exc.message, "Correct the field and submit again.")

@@ -85,7 +85,7 @@ def test_signed_request_header_errors(sandbox: SandboxServer) -> None:
     r = httpx.post(
         url, content=body, headers={"X-BM-KEY": key["api_key"], "X-BM-SIGN": "ab", "X-BM-TIMESTAMP": "soon"}
     )
-    assert (r.status_code, r.json()["code"]) == (401, 30006)
+    assert (r.status_code, r.json()["code"]) == (401, 30008)  # "Header X-BM-TIMESTAMP invalid format"
 
 
 def test_expired_and_future_timestamp(sandbox: SandboxServer) -> None:

@@ -19,8 +19,9 @@ def asset(engine: Engine, uid: str) -> dict[str, str]:
 
 
 def test_long_cross_market_open_move_close(engine: Engine, alice: str) -> None:
-    out = engine.submit_order(alice, "BTCUSDT", side=1, size=100, type="market", leverage=D(10),
-                              open_type="cross")
+    out = engine.submit_order(
+        alice, "BTCUSDT", side=1, size=100, type="market", leverage=D(10), open_type="cross"
+    )
     assert isinstance(out["order_id"], int)
     # 100 contracts = 0.1 BTC at 95000.5: notional 9500.05, fee 0.06% = 5.70003, margin /10 = 950.005
     pos = engine.position(alice, "BTCUSDT")[0]
@@ -119,8 +120,14 @@ def test_leverage_bounds_and_brackets(engine: Engine, alice: str) -> None:
 
 def test_maintenance_margin_and_bracket_table(engine: Engine, alice: str) -> None:
     rules = engine.leverage_bracket("BTCUSDT")["rules"][0]["brackets"]
-    assert rules[0] == {"bracket": 1, "initial_leverage": 100, "notional_cap": "50000",
-                        "notional_floor": "0", "maint_margin_ratio": "0.005", "cum": "0"}
+    assert rules[0] == {
+        "bracket": 1,
+        "initial_leverage": 100,
+        "notional_cap": "50000",
+        "notional_floor": "0",
+        "maint_margin_ratio": "0.005",
+        "cum": "0",
+    }
     # cum keeps tiers continuous: 50000 * (0.01 - 0.005) = 250
     assert rules[1]["cum"] == "250"
     engine.submit_order(alice, "BTCUSDT", side=1, size=100, type="market", leverage=D(10))

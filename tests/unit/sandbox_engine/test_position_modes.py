@@ -91,4 +91,7 @@ def test_isolated_leverage_change_moves_margin(engine: Engine, alice: str) -> No
     engine.submit_leverage(alice, "BTCUSDT", "isolated", D(5))
     risk = engine.position_risk(alice, "BTCUSDT")[0]
     assert (risk["isolated_margin"], risk["margin_type"], risk["position_side"]) == (
-        "1899.99", "Isolated", "Short")
+        "1899.99",
+        "Isolated",
+        "Short",
+    )
