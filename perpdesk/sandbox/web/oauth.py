@@ -33,7 +33,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import PerpdeskError
 from perpdesk.sandbox.web.backend import ClientView, KeyView
 from perpdesk.sandbox.web.common import (
     WebState,
@@ -42,6 +41,7 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
+from perpdesk.sandbox.web.errors import PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.oauth_grants import CODE_TTL_S, Grant, GrantStore
 
@@ -78,23 +78,20 @@ class _Validator(RequestValidator):
         request.client = client
         return True
 
-    def validate_redirect_uri(
-        self, client_id: str, redirect_uri: str, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> bool:
+    def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: OAuthRequest,
+                              *a: Any, **kw: Any) -> bool:
         client = self._client(client_id)
         return client is not None and redirect_uri in client.redirect_uris  # exact match only
 
     def get_default_redirect_uri(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> None:
         return None  # redirect_uri is always required
 
-    def validate_response_type(
-        self, client_id: str, response_type: str, client: Any, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> bool:
+    def validate_response_type(self, client_id: str, response_type: str, client: Any,
+                               request: OAuthRequest, *a: Any, **kw: Any) -> bool:
         return response_type == "code"
 
-    def validate_scopes(
-        self, client_id: str, scopes: list[str], client: Any, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> bool:
+    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: OAuthRequest,
+                        *a: Any, **kw: Any) -> bool:
         return bool(scopes) and all(s in SCOPES for s in scopes)
 
     def get_default_scopes(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> list[str]:
@@ -103,9 +100,8 @@ class _Validator(RequestValidator):
     def is_pkce_required(self, client_id: str, request: OAuthRequest) -> bool:
         return True
 
-    def save_authorization_code(
-        self, client_id: str, code: dict[str, str], request: OAuthRequest, *a: Any, **kw: Any
-    ) -> None:
+    def save_authorization_code(self, client_id: str, code: dict[str, str], request: OAuthRequest,
+                                *a: Any, **kw: Any) -> None:
         self.grants.add(
             code["code"],
             client_id=client_id,
@@ -134,14 +130,12 @@ class _Validator(RequestValidator):
     def authenticate_client_id(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> bool:
         return False  # no public clients
 
-    def validate_grant_type(
-        self, client_id: str, grant_type: str, client: Any, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> bool:
+    def validate_grant_type(self, client_id: str, grant_type: str, client: Any, request: OAuthRequest,
+                            *a: Any, **kw: Any) -> bool:
         return grant_type == "authorization_code"
 
-    def validate_code(
-        self, client_id: str, code: str, client: Any, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> bool:
+    def validate_code(self, client_id: str, code: str, client: Any, request: OAuthRequest,
+                      *a: Any, **kw: Any) -> bool:
         grant = self.grants.get(code)
         if grant is None or grant.client_id != client_id:
             return False
@@ -166,16 +160,8 @@ class _Validator(RequestValidator):
         grant = self.grants.get(code)
         return grant.code_challenge_method if grant else None
 
-    def confirm_redirect_uri(
-        self,
-        client_id: str,
-        code: str,
-        redirect_uri: str,
-        client: Any,
-        request: OAuthRequest,
-        *a: Any,
-        **kw: Any,
-    ) -> bool:
+    def confirm_redirect_uri(self, client_id: str, code: str, redirect_uri: str, client: Any,
+                             request: OAuthRequest, *a: Any, **kw: Any) -> bool:
         grant = self.grants.get(code)
         return grant is not None and grant.redirect_uri == redirect_uri
 
@@ -197,9 +183,8 @@ class _Validator(RequestValidator):
         )
         self.grants.add_token(token["access_token"], grant.client_id, key.api_key)
 
-    def invalidate_authorization_code(
-        self, client_id: str, code: str, request: OAuthRequest, *a: Any, **kw: Any
-    ) -> None:
+    def invalidate_authorization_code(self, client_id: str, code: str, request: OAuthRequest,
+                                      *a: Any, **kw: Any) -> None:
         grant = self.grants.get(code)
         if grant is not None:
             grant.used = True
@@ -234,9 +219,8 @@ def _error(error: str, description: str, status: int = 400) -> JSONResponse:
     headers = dict(_NO_STORE)
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="bitmart-sandbox"'
-    return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status, headers=headers
-    )
+    return JSONResponse({"error": error, "error_description": description}, status_code=status,
+                        headers=headers)
 
 
 def routes(state: WebState) -> list[BaseRoute]:
@@ -266,16 +250,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         try:
             scopes, info = _validate(uri)
         except FatalClientError as exc:  # bad client or redirect URI: shown here, never redirected
-            return render(
-                state,
-                request,
-                "oauth_error.html",
-                session=session,
-                user=user,
-                status_code=400,
-                error=exc.error,
-                description=exc.description,
-            )
+            return render(state, request, "oauth_error.html", session=session, user=user,
+                          status_code=400, error=exc.error, description=exc.description)
         except OAuth2Error as exc:
             redirect_uri = request.query_params.get("redirect_uri", "")
             return RedirectResponse(add_params_to_uri(redirect_uri, exc.twotuples), status_code=303)
@@ -284,7 +260,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         redirect_uri = info["redirect_uri"]
         try:
             ips = parse_ip_list(request.query_params.get("ip_whitelist", ""), field="ip_whitelist")
-        except PerpdeskError as exc:
+        except PageError as exc:
             ips, problem = [], exc.message
         else:
             outside = [ip for ip in ips if ip not in client.ip_whitelist]
@@ -298,73 +274,40 @@ def routes(state: WebState) -> list[BaseRoute]:
             return sign_in_required(state, request, session)
         consent_id = secrets.token_urlsafe(16)
         label = (request.query_params.get("label") or f"Fast Connect {client.name}")[:64]
-        session.drafts[f"consent:{consent_id}"] = {"uri": uri, "ips": ips, "label": label, "at": time.time()}
+        session.drafts[f"consent:{consent_id}"] = {"uri": uri, "ips": ips, "label": label,
+                                                    "at": time.time()}
         # A user may open several consents; keep only the latest few.
         consent_keys = [k for k in session.drafts if k.startswith("consent:")]
         for old in consent_keys[:-5]:
             session.drafts.pop(old, None)
         state.sessions.save(session)
-        return render(
-            state,
-            request,
-            "oauth_consent.html",
-            session=session,
-            user=user,
-            client=client,
-            scopes=scopes,
-            ips=ips,
-            label=label,
-            consent_id=consent_id,
-        )
+        return render(state, request, "oauth_consent.html", session=session, user=user, client=client,
+                      scopes=scopes, ips=ips, label=label, consent_id=consent_id)
 
     async def decide(request: Request) -> Response:
         session, user = await current_user(state, request)
         form = await form_data(request)
         if session is None or user is None:
-            return render(
-                state,
-                request,
-                "oauth_error.html",
-                session=session,
-                status_code=400,
-                error="login_required",
-                description="Sign In again and restart from the platform.",
-            )
+            return render(state, request, "oauth_error.html", session=session, status_code=400,
+                          error="login_required", description="Sign In again and restart from the platform.")
         draft = session.drafts.pop(f"consent:{form.get('consent_id', '')}", None)
         state.sessions.save(session)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")) or draft is None:
-            return render(
-                state,
-                request,
-                "oauth_error.html",
-                session=session,
-                user=user,
-                status_code=400,
-                error="invalid_request",
-                description="This authorisation expired or was already answered. "
-                "Start Fast Connect again from the platform.",
-            )
+            return render(state, request, "oauth_error.html", session=session, user=user, status_code=400,
+                          error="invalid_request",
+                          description="This authorisation expired or was already answered. "
+                                      "Start Fast Connect again from the platform.")
         try:
             _scopes, info = _validate(draft["uri"])
         except OAuth2Error as exc:
-            return render(
-                state,
-                request,
-                "oauth_error.html",
-                session=session,
-                user=user,
-                status_code=400,
-                error=exc.error,
-                description=exc.description,
-            )
+            return render(state, request, "oauth_error.html", session=session, user=user,
+                          status_code=400, error=exc.error, description=exc.description)
         client = state.backend.oauth_client(info["client_id"])
         assert client is not None
         redirect_uri, oauth_state = info["redirect_uri"], info.get("state")
         if form.get("decision") != "confirm":
-            params = [
-                ("error", "access_denied"),
-                ("error_description", "The user cancelled the authorisation."),
-            ]
+            params = [("error", "access_denied"),
+                      ("error_description", "The user cancelled the authorisation.")]
             if oauth_state:
                 params.append(("state", oauth_state))
             return RedirectResponse(add_params_to_uri(redirect_uri, params), status_code=303)
@@ -376,43 +319,19 @@ def routes(state: WebState) -> list[BaseRoute]:
         memo = f"fastconnect{secrets.token_hex(6)}"
         try:
             key, _secret = await state.backend.create_key(
-                user.uid,
-                memo,
-                {"read", *granted},
-                list(draft["ips"]),
-                label=draft["label"],
+                user.uid, memo, {"read", *granted}, list(draft["ips"]), label=draft["label"],
                 oauth_client_id=client.client_id,
             )
-        except PerpdeskError as exc:
-            return render(
-                state,
-                request,
-                "oauth_error.html",
-                session=session,
-                user=user,
-                status_code=400,
-                error="server_error",
-                description=exc.message,
-            )
+        except PageError as exc:
+            return render(state, request, "oauth_error.html", session=session, user=user, status_code=400,
+                          error="server_error", description=exc.message)
         headers, _body, _status = authorization.create_authorization_response(
-            draft["uri"],
-            "GET",
-            None,
-            {},
-            scopes=granted,
+            draft["uri"], "GET", None, {}, scopes=granted,
             credentials={"uid": user.uid, "api_key": key.api_key, "key_label": draft["label"]},
         )
         await state.ctx.persist.flush()  # the code must outlive a restart within its 5 minutes
-        return render(
-            state,
-            request,
-            "oauth_done.html",
-            session=session,
-            user=user,
-            client=client,
-            location=headers["Location"],
-            key=key,
-        )
+        return render(state, request, "oauth_done.html", session=session, user=user, client=client,
+                      location=headers["Location"], key=key)
 
     async def token(request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")

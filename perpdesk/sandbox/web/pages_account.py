@@ -48,15 +48,8 @@ def routes(state: WebState) -> list[BaseRoute]:
             "currencies": CURRENCIES,
         }
         context.update(extra)
-        return render(
-            state,
-            request,
-            "assets.html",
-            session=session,
-            user=user,
-            status_code=400 if context["errors"] else 200,
-            **context,
-        )
+        return render(state, request, "assets.html", session=session, user=user,
+                      status_code=400 if context["errors"] else 200, **context)
 
     @signed_in(state)
     async def assets(request: Request, session: BrowserSession, user: UserView) -> Response:
@@ -90,9 +83,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         try:
             await state.backend.transfer(user.uid, "USDT", amount, direction)
         except EngineError as exc:
-            return await _assets(
-                request, session, user, form=form, errors={"transfer": f"Transfer amount: {exc.message}"}
-            )
+            return await _assets(request, session, user, form=form,
+                                 errors={"transfer": f"Transfer amount: {exc.message}"})
         return redirect(state, "/assets?done=transfer", session)
 
     @signed_in(state)
@@ -113,26 +105,16 @@ def routes(state: WebState) -> list[BaseRoute]:
                     f"Enter this account's CID ({user.uid}) or its email address."
                 )
             if not contact:
-                errors["contact"] = (
-                    "Where the confirmation should be sent: required, e.g. an email "
-                    "address or a Telegram username."
-                )
+                errors["contact"] = ("Where the confirmation should be sent: required, e.g. an email "
+                                     "address or a Telegram username.")
             elif len(contact) > 200:
                 errors["contact"] = "Where the confirmation should be sent: at most 200 characters."
             if not errors:
                 await state.backend.request_whitelist(user.uid, who, contact)
                 return redirect(state, "/api-whitelist-request", session)
         fresh = await state.backend.user_by_uid(user.uid)
-        return render(
-            state,
-            request,
-            "whitelist_request.html",
-            session=session,
-            user=fresh or user,
-            errors=errors,
-            form=form,
-            status_code=400 if errors else 200,
-        )
+        return render(state, request, "whitelist_request.html", session=session, user=fresh or user,
+                      errors=errors, form=form, status_code=400 if errors else 200)
 
     return [
         Route("/assets", assets, methods=["GET"]),

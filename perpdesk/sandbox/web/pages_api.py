@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import InputError, PerpdeskError
 from perpdesk.sandbox.identity import IdentityError, validate_memo
 from perpdesk.sandbox.web.backend import KeyView, UserView
 from perpdesk.sandbox.web.common import (
@@ -18,6 +17,7 @@ from perpdesk.sandbox.web.common import (
     signed_in,
     totp_ok,
 )
+from perpdesk.sandbox.web.errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.sessions import BrowserSession
 
@@ -53,9 +53,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         context: dict[str, object] = {"form": {}, "errors": {}, "toggles": TOGGLES, "keys": keys}
         context.update(extra)
         status = 400 if context.get("errors") else 200
-        return render(
-            state, request, "api_management.html", session=session, user=user, status_code=status, **context
-        )
+        return render(state, request, "api_management.html", session=session, user=user,
+                      status_code=status, **context)
 
     @signed_in(state)
     async def management(request: Request, session: BrowserSession, user: UserView) -> Response:
@@ -66,33 +65,15 @@ def routes(state: WebState) -> list[BaseRoute]:
         """First Submit: validate the form, then ask for the email and authenticator codes."""
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
-            return render(
-                state,
-                request,
-                "error.html",
-                session=session,
-                user=user,
-                status_code=403,
-                message="The form expired. Reload the page and try again.",
-            )
+            return render(state, request, "error.html", session=session, user=user, status_code=403,
+                          message="The form expired. Reload the page and try again.")
         draft, errors = _validate_create(form)
         if errors:
             return await _page(request, session, user, form=draft, errors=errors)
         session.drafts["create_key"] = draft
         state.sessions.save(session)
-        return render(
-            state,
-            request,
-            "api_verify.html",
-            session=session,
-            user=user,
-            draft=draft,
-            toggles=TOGGLES,
-            email=mask_email(user.email),
-            errors={},
-            notice="",
-            form={},
-        )
+        return render(state, request, "api_verify.html", session=session, user=user, draft=draft,
+                      toggles=TOGGLES, email=mask_email(user.email), errors={}, notice="", form={})
 
     @signed_in(state)
     async def create_verify(request: Request, session: BrowserSession, user: UserView) -> Response:
@@ -106,8 +87,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         if form.get("action") == "send":
             code = state.codes.issue(user.uid, "create-key")
             await state.backend.send_email(
-                user.email,
-                "BitMart Sandbox API key verification code",
+                user.email, "BitMart Sandbox API key verification code",
                 f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
             )
             notice = f"A verification code was sent to {mask_email(user.email)}."
@@ -117,9 +97,8 @@ def routes(state: WebState) -> list[BaseRoute]:
             if not email_code:
                 errors["email_code"] = "Email verification code: required. Press Send, then enter the code."
             elif not state.codes.check(user.uid, "create-key", email_code):
-                errors["email_code"] = (
-                    "Email verification code: not correct or expired. Press Send for a new code."
-                )
+                errors["email_code"] = ("Email verification code: not correct or expired. "
+                                        "Press Send for a new code.")
             if not totp_ok(user.totp_secret, totp_code):
                 errors["totp_code"] = _TOTP_WRONG
             if not errors:
@@ -128,39 +107,20 @@ def routes(state: WebState) -> list[BaseRoute]:
                     key, secret = await state.backend.create_key(
                         user.uid, draft["memo"], _permissions(draft), ips, label=draft["memo"]
                     )
-                except PerpdeskError as exc:
+                except PageError as exc:
                     field = getattr(exc, "field", "memo")
-                    return await _page(
-                        request,
-                        session,
-                        user,
-                        form=draft,
-                        errors={
-                            "memo"
-                            if field.lower() == "memo"
-                            else "ip_whitelist": f"{exc.message}. {exc.next_step}".strip()
-                        },
-                    )
+                    return await _page(request, session, user, form=draft,
+                                       errors={"memo" if field.lower() == "memo" else "ip_whitelist":
+                                               f"{exc.message}. {exc.next_step}".strip()})
                 session.drafts.pop("create_key", None)
                 state.sessions.save(session)
                 # Rendered straight from the POST (never a GET page): the secret is shown this once.
-                return render(
-                    state, request, "api_created.html", session=session, user=user, key=key, secret=secret
-                )
-        return render(
-            state,
-            request,
-            "api_verify.html",
-            session=session,
-            user=user,
-            draft=draft,
-            toggles=TOGGLES,
-            email=mask_email(user.email),
-            errors=errors,
-            notice=notice,
-            form={"email_code": form.get("email_code", "")},
-            status_code=400 if errors else 200,
-        )
+                return render(state, request, "api_created.html", session=session, user=user,
+                              key=key, secret=secret)
+        return render(state, request, "api_verify.html", session=session, user=user, draft=draft,
+                      toggles=TOGGLES, email=mask_email(user.email), errors=errors, notice=notice,
+                      form={"email_code": form.get("email_code", "")},
+                      status_code=400 if errors else 200)
 
     async def _own_key(request: Request, user: UserView) -> KeyView | None:
         key = await state.backend.key(request.path_params["api_key"])
@@ -170,29 +130,13 @@ def routes(state: WebState) -> list[BaseRoute]:
     async def edit(request: Request, session: BrowserSession, user: UserView) -> Response:
         key = await _own_key(request, user)
         if key is None:
-            return render(
-                state,
-                request,
-                "error.html",
-                session=session,
-                user=user,
-                status_code=404,
-                message="This API key does not exist or was deleted.",
-            )
+            return render(state, request, "error.html", session=session, user=user, status_code=404,
+                          message="This API key does not exist or was deleted.")
         if request.method == "GET":
             form = {name: "on" if name in key.permissions else "" for name, _ in TOGGLES}
             form["ip_whitelist"] = "\n".join(key.ip_whitelist)
-            return render(
-                state,
-                request,
-                "api_edit.html",
-                session=session,
-                user=user,
-                key=key,
-                toggles=TOGGLES,
-                form=form,
-                errors={},
-            )
+            return render(state, request, "api_edit.html", session=session, user=user, key=key,
+                          toggles=TOGGLES, form=form, errors={})
         data = await form_data(request)
         if not state.sessions.csrf_ok(session, data.get("csrf_token")):
             return redirect(state, "/api-config", session)
@@ -209,21 +153,11 @@ def routes(state: WebState) -> list[BaseRoute]:
         if not errors:
             try:
                 await state.backend.update_key(key.api_key, _permissions(form), ips)
-            except PerpdeskError as exc:
+            except PageError as exc:
                 errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}".strip()
         if errors:
-            return render(
-                state,
-                request,
-                "api_edit.html",
-                session=session,
-                user=user,
-                key=key,
-                toggles=TOGGLES,
-                form=form,
-                errors=errors,
-                status_code=400,
-            )
+            return render(state, request, "api_edit.html", session=session, user=user, key=key,
+                          toggles=TOGGLES, form=form, errors=errors, status_code=400)
         return redirect(state, "/api-config?updated=" + key.api_key[-6:], session)
 
     @signed_in(state)

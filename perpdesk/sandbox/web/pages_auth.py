@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import PerpdeskError
 from perpdesk.sandbox.web.common import (
     WebState,
     current_user,
@@ -21,6 +20,7 @@ from perpdesk.sandbox.web.common import (
     render,
     totp_ok,
 )
+from perpdesk.sandbox.web.errors import PageError
 from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S, BrowserSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,14 +60,8 @@ def routes(state: WebState) -> list[BaseRoute]:
             return render(state, request, "sign_up.html", session=session, form={}, errors={})
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
-            return render(
-                state,
-                request,
-                "error.html",
-                session=session,
-                status_code=403,
-                message="The form expired. Reload the page and try again.",
-            )
+            return render(state, request, "error.html", session=session, status_code=403,
+                          message="The form expired. Reload the page and try again.")
         email = form.get("email", "").strip().lower()
         password = form.get("password", "")
         errors: dict[str, str] = {}
@@ -80,18 +74,11 @@ def routes(state: WebState) -> list[BaseRoute]:
         if not errors:
             try:
                 user = await state.backend.create_user(email, password)
-            except PerpdeskError as exc:
+            except PageError as exc:
                 errors["email"] = exc.message
         if errors:
-            return render(
-                state,
-                request,
-                "sign_up.html",
-                session=session,
-                status_code=400,
-                form={"email": email},
-                errors=errors,
-            )
+            return render(state, request, "sign_up.html", session=session, status_code=400,
+                          form={"email": email}, errors=errors)
         state.enrolment_pending.add(user.uid)
         state.ctx.persist.put(ENROLMENT_KIND, user.uid, {})
         session.pending_uid, session.pending_since = user.uid, time.time()
@@ -115,21 +102,11 @@ def routes(state: WebState) -> list[BaseRoute]:
                 state.ctx.persist.delete(ENROLMENT_KIND, user.uid)
                 return await _signed_in_now(session, user.uid)
             else:
-                error = (
-                    "Google Authenticator code: the code is not correct. Enter the 6-digit code "
-                    "your app shows now for this account."
-                )
+                error = ("Google Authenticator code: the code is not correct. Enter the 6-digit code "
+                         "your app shows now for this account.")
         uri = f"otpauth://totp/BitMart%20Sandbox:{user.email}?secret={user.totp_secret}&issuer=BitMart%20Sandbox"
-        return render(
-            state,
-            request,
-            "enrol_totp.html",
-            session=session,
-            secret=user.totp_secret,
-            qr_svg=_qr_svg(uri),
-            error=error,
-            status_code=400 if error else 200,
-        )
+        return render(state, request, "enrol_totp.html", session=session, secret=user.totp_secret,
+                      qr_svg=_qr_svg(uri), error=error, status_code=400 if error else 200)
 
     # -- Sign In ------------------------------------------------------------------------------
     async def sign_in(request: Request) -> Response:
@@ -140,28 +117,14 @@ def routes(state: WebState) -> list[BaseRoute]:
             return render(state, request, "sign_in.html", session=session, form={}, error="")
         form = await form_data(request)
         if not state.sessions.csrf_ok(session, form.get("csrf_token")):
-            return render(
-                state,
-                request,
-                "sign_in.html",
-                session=session,
-                status_code=403,
-                form={},
-                error="The form expired. Reload the page and try again.",
-            )
+            return render(state, request, "sign_in.html", session=session, status_code=403, form={},
+                          error="The form expired. Reload the page and try again.")
         email = form.get("email", "").strip().lower()
         user = await state.backend.verify_password(email, form.get("password", ""))
         if user is None:
             # One message for both: do not reveal which addresses have accounts.
-            return render(
-                state,
-                request,
-                "sign_in.html",
-                session=session,
-                status_code=400,
-                form={"email": email},
-                error="Incorrect email or password.",
-            )
+            return render(state, request, "sign_in.html", session=session, status_code=400,
+                          form={"email": email}, error="Incorrect email or password.")
         session.pending_uid, session.pending_since = user.uid, time.time()
         session.second_factor_failures = 0
         state.sessions.save(session)
@@ -171,11 +134,8 @@ def routes(state: WebState) -> list[BaseRoute]:
 
     async def verify(request: Request) -> Response:
         session = state.sessions.get(request)
-        if (
-            session is None
-            or session.pending_uid is None
-            or time.time() - session.pending_since > PENDING_2FA_TIMEOUT_S
-        ):
+        if (session is None or session.pending_uid is None
+                or time.time() - session.pending_since > PENDING_2FA_TIMEOUT_S):
             return redirect(state, "/sign-in")
         user = await state.backend.user_by_uid(session.pending_uid)
         if user is None:
@@ -192,50 +152,30 @@ def routes(state: WebState) -> list[BaseRoute]:
             elif form.get("action") == "send":
                 code = state.codes.issue(user.uid, "sign-in")
                 await state.backend.send_email(
-                    user.email,
-                    "BitMart Sandbox sign-in verification code",
+                    user.email, "BitMart Sandbox sign-in verification code",
                     f"Your sign-in verification code is {code}. It expires in 10 minutes.",
                 )
                 method = "email"
                 notice = f"A verification code was sent to {mask_email(user.email)}."
             else:
                 code = form.get("code", "")
-                ok = (
-                    totp_ok(user.totp_secret, code)
-                    if method == "authenticator"
-                    else state.codes.check(user.uid, "sign-in", code)
-                )
+                ok = (totp_ok(user.totp_secret, code) if method == "authenticator"
+                      else state.codes.check(user.uid, "sign-in", code))
                 if ok:
                     return await _signed_in_now(session, user.uid)
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
                     session.pending_uid = None
                     state.sessions.save(session)
-                    return render(
-                        state,
-                        request,
-                        "sign_in.html",
-                        session=session,
-                        status_code=400,
-                        form={"email": user.email},
-                        error="Too many wrong codes. Sign In again.",
-                    )
+                    return render(state, request, "sign_in.html", session=session, status_code=400,
+                                  form={"email": user.email},
+                                  error="Too many wrong codes. Sign In again.")
                 state.sessions.save(session)
-                field = (
-                    "Google Authenticator code" if method == "authenticator" else "Email verification code"
-                )
+                field = ("Google Authenticator code" if method == "authenticator"
+                         else "Email verification code")
                 error = f"{field}: the code is not correct or has expired. Try again."
-        return render(
-            state,
-            request,
-            "verify_2fa.html",
-            session=session,
-            method=method,
-            error=error,
-            notice=notice,
-            email=mask_email(user.email),
-            status_code=400 if error else 200,
-        )
+        return render(state, request, "verify_2fa.html", session=session, method=method, error=error,
+                      notice=notice, email=mask_email(user.email), status_code=400 if error else 200)
 
     async def sign_out(request: Request) -> Response:
         session = state.sessions.get(request)
@@ -251,15 +191,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         session, user = await current_user(state, request)
         email = request.query_params.get("email") or None
         messages = await state.backend.outbox(email)
-        return render(
-            state,
-            request,
-            "outbox.html",
-            session=session,
-            user=user,
-            messages=list(reversed(messages)),
-            email=email or "",
-        )
+        return render(state, request, "outbox.html", session=session, user=user,
+                      messages=list(reversed(messages)), email=email or "")
 
     return [
         Route("/", home, methods=["GET"]),

@@ -146,16 +146,14 @@ class WsServer:
     def _access(self, conn: Connection, args: list[Any]) -> str | None:
         """Check a login; returns an error text, or None and sets conn.uid."""
         if len(args) < 3 or not all(isinstance(a, str) for a in args[:3]):
-            return 'access failed: args must be [api_key, timestamp, sign, "web"]'
+            return "access failed: args must be [api_key, timestamp, sign, \"web\"]"
         api_key, timestamp, sign = args[0], args[1], args[2]
         key = self.ctx.identity.key_by_api_key(api_key)
         if key is None:
             return "access failed: api key not found"
         if not timestamp.isdigit() or abs(_now_ms() - int(timestamp)) > self.ctx.config.timestamp_window_ms:
-            return (
-                f"access failed: timestamp out of range, must be within "
-                f"{self.ctx.config.timestamp_window_ms}ms of server time"
-            )
+            return (f"access failed: timestamp out of range, must be within "
+                    f"{self.ctx.config.timestamp_window_ms}ms of server time")
         expected = hmac.new(
             key.secret_key.encode(), f"{timestamp}#{key.memo}#bitmart.WebSocket".encode(), hashlib.sha256
         ).hexdigest()
@@ -188,42 +186,22 @@ class WsServer:
             conn.send(PONG)
         elif action == "access":
             if not conn.private:
-                conn.send(
-                    {
-                        "action": "access",
-                        "success": False,
-                        "error": "access failed: log in on the private path /user",
-                    }
-                )
+                conn.send({"action": "access", "success": False,
+                           "error": "access failed: log in on the private path /user"})
                 return
             error = self._access(conn, args if isinstance(args, list) else [])
-            conn.send(
-                {"action": "access", "success": True}
-                if error is None
-                else {"action": "access", "success": False, "error": error}
-            )
+            conn.send({"action": "access", "success": True} if error is None
+                      else {"action": "access", "success": False, "error": error})
         elif action in ("subscribe", "unsubscribe"):
             if not isinstance(args, list) or not args or len(args) > MAX_ARGS:
-                conn.send(
-                    {
-                        "action": action,
-                        "success": False,
-                        "request": msg,
-                        "error": f"args must be a list of 1 to {MAX_ARGS} channel names",
-                    }
-                )
+                conn.send({"action": action, "success": False, "request": msg,
+                           "error": f"args must be a list of 1 to {MAX_ARGS} channel names"})
                 return
             for group in args:
                 conn.send(self._subscription(conn, action, str(group), msg))
         else:
-            conn.send(
-                {
-                    "action": action,
-                    "success": False,
-                    "request": msg,
-                    "error": "unknown action; use ping, access, subscribe or unsubscribe",
-                }
-            )
+            conn.send({"action": action, "success": False, "request": msg,
+                       "error": "unknown action; use ping, access, subscribe or unsubscribe"})
 
     def _subscription(self, conn: Connection, action: str, group: str, msg: dict[str, Any]) -> dict[str, Any]:
         reply: dict[str, Any] = {"action": action, "group": group, "request": msg}

@@ -36,9 +36,8 @@ class _Platform(BaseHTTPRequestHandler):
             type(self).callbacks.append(parse_qs(parts.query))
             body = b"<h1>Connected</h1>"
         else:
-            body = (
-                f'<h1>Platform</h1><a id="connect" target="_blank" href="{self.authorize_url}">Connect</a>'
-            ).encode()
+            body = (f'<h1>Platform</h1><a id="connect" target="_blank" href="{self.authorize_url}">'
+                    f"Connect</a>").encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.end_headers()
@@ -71,13 +70,8 @@ async def test_fast_connect_consent_in_second_tab(
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(24)
     handler.authorize_url = sandbox.base_url + authorize_params(
-        client["client_id"],
-        redirect_uri,
-        challenge,
-        state,
-        ip_whitelist="127.0.0.1,127.0.0.2",
-        label="Fast Connect Futures",
-    )
+        client["client_id"], redirect_uri, challenge, state, ip_whitelist="127.0.0.1,127.0.0.2",
+        label="Fast Connect Futures")
 
     tab1 = await browser_context.new_page()
     await tab1.goto(platform_url + "/")
@@ -107,12 +101,8 @@ async def test_fast_connect_consent_in_second_tab(
 
     query = parse_qs(urlsplit(tab2.url).query)
     assert query["state"] == [state] and handler.callbacks[-1] == query
-    form = {
-        "grant_type": "authorization_code",
-        "code": query["code"][0],
-        "redirect_uri": redirect_uri,
-        "code_verifier": verifier,
-    }
+    form = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": redirect_uri,
+            "code_verifier": verifier}
     auth = (client["client_id"], client["client_secret"])
     first = httpx.post(sandbox.base_url + "/oauth/token", data=form, auth=auth)
     assert first.status_code == 200, first.text

@@ -133,9 +133,8 @@ def auto_sandbox() -> Iterator[SandboxServer]:
 async def test_whitelist_auto_approval_and_email_fallback(
     auto_sandbox: SandboxServer, browser_context: BrowserContext, shot: Shots
 ) -> None:
-    user = auto_sandbox.admin.create_user(
-        password=PASSWORD, whitelisted=False, deposit={}, futures_deposit={}
-    )
+    user = auto_sandbox.admin.create_user(password=PASSWORD, whitelisted=False, deposit={},
+                                          futures_deposit={})
     page = await browser_context.new_page()
     await page.goto(auto_sandbox.base_url + "/sign-in")
     await page.get_by_label("Email").fill(user["email"])

@@ -37,9 +37,8 @@ async def read_request(reader: asyncio.StreamReader, peer: str) -> Request | Non
 
 
 def response(status: int, body: bytes, extra: str = "") -> bytes:
-    return (
-        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
-    ).encode() + body
+    return (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}\r\n").encode() + body
 
 
 @dataclass

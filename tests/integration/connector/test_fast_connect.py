@@ -25,29 +25,18 @@ from tests.integration.sandbox_oauth.flow import consent, signed_in_client
 @pytest.fixture
 def provider(sandbox: Any) -> tuple[BitmartFastConnect, str]:
     redirect_uri = f"http://127.0.0.1:{free_port()}/fast-connect/callback"
-    client = sandbox.admin.create_oauth_client(
-        f"perpdesk {secrets.token_hex(3)}", [redirect_uri], ["127.0.0.1"]
-    )
+    client = sandbox.admin.create_oauth_client(f"perpdesk {secrets.token_hex(3)}", [redirect_uri],
+                                               ["127.0.0.1"])
     base = sandbox.base_url
-    fc = BitmartFastConnect(
-        base + "/oauth/authorize",
-        base + "/oauth/token",
-        base + "/oauth/revoke",
-        client["client_id"],
-        client["client_secret"],
-    )
+    fc = BitmartFastConnect(base + "/oauth/authorize", base + "/oauth/token", base + "/oauth/revoke",
+                            client["client_id"], client["client_secret"])
     return fc, redirect_uri
 
 
 def _code(sandbox: Any, fc: BitmartFastConnect, redirect_uri: str, verifier: str) -> str:
     state = new_state()
-    url = fc.authorize_url(
-        state=state,
-        code_challenge=pkce_challenge(verifier),
-        redirect_uri=redirect_uri,
-        ip_whitelist=["127.0.0.1"],
-        label="perpdesk test",
-    )
+    url = fc.authorize_url(state=state, code_challenge=pkce_challenge(verifier), redirect_uri=redirect_uri,
+                           ip_whitelist=["127.0.0.1"], label="perpdesk test")
     browser = signed_in_client(sandbox.base_url, sandbox.admin.create_user())
     try:
         query = consent(browser, url.removeprefix(sandbox.base_url))
@@ -62,9 +51,8 @@ async def test_redeem_gives_a_working_key_and_revoke_deletes_it(
 ) -> None:
     fc, redirect_uri = provider
     verifier = pkce_verifier()
-    issued = await fc.redeem(
-        code=_code(sandbox, fc, redirect_uri, verifier), code_verifier=verifier, redirect_uri=redirect_uri
-    )
+    issued = await fc.redeem(code=_code(sandbox, fc, redirect_uri, verifier), code_verifier=verifier,
+                             redirect_uri=redirect_uri)
     assert Permission.FUTURE_TRADE in issued.permissions and Permission.SPOT_TRADE not in issued.permissions
     assert issued.ip_whitelist == ("127.0.0.1",)
     report = await connector.inspect_key(issued.credentials)

@@ -95,11 +95,8 @@ async def test_inspection_costs_one_round_trip_of_three_calls_once_the_clock_is_
     await connector.inspect_key(creds)
     after = {k: len(b.sent) for k, b in connector.limiter._buckets.items()}
     grown = {k[1] for k in after if after[k] > before.get(k, 0)}
-    assert grown == {
-        "/contract/private/assets-detail",
-        "/contract/private/cancel-order",
-        "/uapi-key/v1/account/info",
-    }
+    assert grown == {"/contract/private/assets-detail", "/contract/private/cancel-order",
+                     "/uapi-key/v1/account/info"}
 
 
 async def test_exchange_down_is_reported_not_guessed() -> None:

@@ -29,20 +29,12 @@ def faults(sandbox: Any) -> Iterator[Any]:
 
 
 def order(cid: str | None = None) -> OrderRequest:
-    return OrderRequest(
-        SYMBOL,
-        OrderSide.BUY_OPEN_LONG,
-        Decimal(1),
-        cid or new_client_order_id(),
-        price=Decimal(1000),
-        leverage=Decimal(5),
-        margin_mode=MarginMode.CROSS,
-    )
+    return OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(1), cid or new_client_order_id(),
+                        price=Decimal(1000), leverage=Decimal(5), margin_mode=MarginMode.CROSS)
 
 
-async def test_skewed_clock_is_resynchronised_and_the_request_retried(
-    sandbox: Any, make_creds: MakeCreds
-) -> None:
+async def test_skewed_clock_is_resynchronised_and_the_request_retried(sandbox: Any,
+                                                                      make_creds: MakeCreds) -> None:
     skew = [0]
     clock = ExchangeClock(wall_ms=lambda: time.time_ns() // 1_000_000 + skew[0])
     conn = BitmartFuturesConnector(sandbox.base_url, clock=clock, timeout_s=5)
@@ -57,14 +49,8 @@ async def test_skewed_clock_is_resynchronised_and_the_request_retried(
         # without the resynchronisation the exchange's refusal is the typed error
         skew[0] = 0
         with pytest.raises(E.TimestampOutOfWindow) as refused:
-            await conn.rest.call(
-                "POST",
-                "/contract/private/cancel-orders",
-                {"symbol": SYMBOL},
-                Auth.SIGNED,
-                creds,
-                sync_clock=False,
-            )
+            await conn.rest.call("POST", "/contract/private/cancel-orders", {"symbol": SYMBOL},
+                                 Auth.SIGNED, creds, sync_clock=False)
         assert refused.value.exchange_code == 30007
     finally:
         await conn.aclose()
@@ -193,15 +179,8 @@ async def test_filled_market_order_behind_a_lost_answer_is_found_in_history(
 ) -> None:
     creds = make_creds()
     faults.fault("execute_then_drop", SUBMIT, times=1)
-    request = OrderRequest(
-        SYMBOL,
-        OrderSide.BUY_OPEN_LONG,
-        Decimal(2),
-        new_client_order_id(),
-        type=OrderType.MARKET,
-        leverage=Decimal(5),
-        margin_mode=MarginMode.CROSS,
-    )
+    request = OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(2), new_client_order_id(),
+                           type=OrderType.MARKET, leverage=Decimal(5), margin_mode=MarginMode.CROSS)
     result = await connector.place_order(creds, request)
     assert result.status is PlacementStatus.PLACED and result.order_id, result
     assert await connector.open_orders(creds) == []  # filled at once: only the history knows it

@@ -17,15 +17,8 @@ from tests.integration.connector.conftest import MakeCreds
 
 
 def order() -> OrderRequest:
-    return OrderRequest(
-        "BTCUSDT",
-        OrderSide.BUY_OPEN_LONG,
-        Decimal(1),
-        new_client_order_id(),
-        price=Decimal(1000),
-        leverage=Decimal(5),
-        margin_mode=MarginMode.CROSS,
-    )
+    return OrderRequest("BTCUSDT", OrderSide.BUY_OPEN_LONG, Decimal(1), new_client_order_id(),
+                        price=Decimal(1000), leverage=Decimal(5), margin_mode=MarginMode.CROSS)
 
 
 async def _next(events: Any, kind: str, timeout: float = 5.0) -> StreamEvent:
@@ -59,9 +52,7 @@ async def test_stream_resyncs_follows_orders_and_reconnects(
         second = await _next(events, "resync")
         assert stream.connections == 2
         assert {o.order_id for o in second.payload["open_orders"]} == {  # type: ignore[attr-defined]
-            placed.order_id,
-            while_away.order_id,
-        }
+            placed.order_id, while_away.order_id}
         await connector.cancel_order(creds, "BTCUSDT", order_id=while_away.order_id)
         live = await _next(events, "order")  # resubscribed: updates flow again
         assert [o.order_id for o in live.payload["orders"]] == [while_away.order_id]  # type: ignore[attr-defined]

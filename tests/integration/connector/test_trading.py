@@ -26,16 +26,8 @@ SYMBOL = "BTCUSDT"
 
 
 def limit(price: str, size: str = "2", side: OrderSide = OrderSide.BUY_OPEN_LONG, **kw: Any) -> OrderRequest:
-    return OrderRequest(
-        SYMBOL,
-        side,
-        Decimal(size),
-        kw.pop("cid", None) or new_client_order_id(),
-        price=Decimal(price),
-        leverage=Decimal(5),
-        margin_mode=MarginMode.CROSS,
-        **kw,
-    )
+    return OrderRequest(SYMBOL, side, Decimal(size), kw.pop("cid", None) or new_client_order_id(),
+                        price=Decimal(price), leverage=Decimal(5), margin_mode=MarginMode.CROSS, **kw)
 
 
 def market(size: str, side: OrderSide, **kw: Any) -> OrderRequest:
@@ -85,15 +77,8 @@ async def test_cancel_all_cancels_only_that_symbols_orders(
     creds = make_creds()
     for price in ("1000", "1001"):
         assert (await connector.place_order(creds, limit(price))).status is PlacementStatus.PLACED
-    eth = OrderRequest(
-        "ETHUSDT",
-        OrderSide.BUY_OPEN_LONG,
-        Decimal(1),
-        new_client_order_id(),
-        price=Decimal("100"),
-        leverage=Decimal(5),
-        margin_mode=MarginMode.CROSS,
-    )
+    eth = OrderRequest("ETHUSDT", OrderSide.BUY_OPEN_LONG, Decimal(1), new_client_order_id(),
+                       price=Decimal("100"), leverage=Decimal(5), margin_mode=MarginMode.CROSS)
     assert (await connector.place_order(creds, eth)).status is PlacementStatus.PLACED
     await connector.cancel_all(creds, SYMBOL)
     assert await connector.open_orders(creds, SYMBOL) == []
@@ -101,25 +86,22 @@ async def test_cancel_all_cancels_only_that_symbols_orders(
     assert left.client_order_id == eth.client_order_id
 
 
-async def test_positions_leverage_tp_sl_and_close(
-    sandbox: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
-) -> None:
+async def test_positions_leverage_tp_sl_and_close(sandbox: Any, connector: BitmartFuturesConnector,
+                                                  make_creds: MakeCreds) -> None:
     creds = make_creds()
     await connector.set_position_mode(creds, PositionMode.HEDGE)
     assert await connector.position_mode(creds) is PositionMode.HEDGE
     await connector.set_leverage(creds, SYMBOL, Decimal(10), MarginMode.ISOLATED)
-    opened = await connector.place_order(
-        creds, market("5", OrderSide.BUY_OPEN_LONG, leverage=Decimal(10), margin_mode=MarginMode.ISOLATED)
-    )
+    opened = await connector.place_order(creds, market("5", OrderSide.BUY_OPEN_LONG, leverage=Decimal(10),
+                                                         margin_mode=MarginMode.ISOLATED))
     assert opened.status is PlacementStatus.PLACED, opened
     (pos,) = await connector.positions(creds, SYMBOL)
     assert pos.side is PositionSide.LONG and pos.size == Decimal(5)
     assert pos.margin_mode is MarginMode.ISOLATED and pos.leverage == Decimal(10)
     assert pos.contract_size == (await connector.instrument(SYMBOL)).contract_size
     mark = pos.mark_price
-    await connector.set_tp_sl(
-        creds, SYMBOL, PositionSide.LONG, take_profit=mark * Decimal("1.1"), stop_loss=mark * Decimal("0.9")
-    )
+    await connector.set_tp_sl(creds, SYMBOL, PositionSide.LONG, take_profit=mark * Decimal("1.1"),
+                              stop_loss=mark * Decimal("0.9"))
     (balance,) = await connector.balances(creds)
     assert balance.position_margin > 0
     closed = await connector.close_position(creds, SYMBOL, PositionSide.LONG)
@@ -134,17 +116,8 @@ async def test_positions_leverage_tp_sl_and_close(
     [
         (limit("1000", size="0.2"), "size"),
         (limit("1000", cid="not-alnum!"), "client_order_id"),
-        (
-            OrderRequest(
-                SYMBOL,
-                OrderSide.BUY_OPEN_LONG,
-                Decimal(1),
-                "abc1",
-                price=Decimal(1000),
-                leverage=Decimal(1000),
-            ),
-            "leverage",
-        ),
+        (OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(1), "abc1", price=Decimal(1000),
+                      leverage=Decimal(1000)), "leverage"),
         (OrderRequest("NOPEUSDT", OrderSide.BUY_OPEN_LONG, Decimal(1), "abc2", price=Decimal(1)), "symbol"),
     ],
 )
@@ -159,9 +132,8 @@ async def test_invalid_orders_are_rejected_before_sending(
     assert len(bucket.sent) == 0  # nothing was sent
 
 
-async def test_exchange_rejections_are_typed(
-    connector: BitmartFuturesConnector, make_creds: MakeCreds
-) -> None:
+async def test_exchange_rejections_are_typed(connector: BitmartFuturesConnector,
+                                             make_creds: MakeCreds) -> None:
     creds = make_creds(futures_usdt="10")
     poor = await connector.place_order(creds, limit("90000", size="1000"))
     assert poor.status is PlacementStatus.REJECTED and isinstance(poor.error, E.InsufficientMargin)
@@ -193,9 +165,8 @@ async def test_registry_builds_a_working_connector(sandbox: Any, make_creds: Mak
         await conn.aclose()
 
 
-async def test_leverage_brackets_come_with_the_markets(
-    connector: BitmartFuturesConnector, make_creds: MakeCreds
-) -> None:
+async def test_leverage_brackets_come_with_the_markets(connector: BitmartFuturesConnector,
+                                                      make_creds: MakeCreds) -> None:
     await connector.instruments()
     tiers = connector.markets.brackets[SYMBOL]
     assert tiers and tiers[0].max_leverage >= tiers[-1].max_leverage
@@ -205,17 +176,8 @@ async def test_leverage_brackets_come_with_the_markets(
     second = tiers[1]
     assert second.max_leverage < tiers[0].max_leverage
     contracts = (second.notional_floor / (inst.contract_size * inst.last_price)).to_integral_value() + 1
-    result = await connector.place_order(
-        make_creds(),
-        OrderRequest(
-            SYMBOL,
-            OrderSide.BUY_OPEN_LONG,
-            contracts,
-            new_client_order_id(),
-            price=inst.last_price,
-            leverage=tiers[0].max_leverage,
-            margin_mode=MarginMode.CROSS,
-        ),
-    )
+    result = await connector.place_order(make_creds(), OrderRequest(
+        SYMBOL, OrderSide.BUY_OPEN_LONG, contracts, new_client_order_id(), price=inst.last_price,
+        leverage=tiers[0].max_leverage, margin_mode=MarginMode.CROSS))
     assert result.status is PlacementStatus.REJECTED
     assert isinstance(result.error, E.InvalidOrder) and result.error.reason.startswith("leverage"), result

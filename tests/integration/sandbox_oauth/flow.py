@@ -26,19 +26,11 @@ def csrf_of(html: str) -> str:
 def signed_in_client(base_url: str, user: dict[str, Any]) -> httpx.Client:
     client = httpx.Client(base_url=base_url, follow_redirects=True, timeout=10)
     page = client.get("/sign-in")
-    page = client.post(
-        "/sign-in",
-        data={"csrf_token": csrf_of(page.text), "email": user["email"], "password": user["password"]},
-    )
+    page = client.post("/sign-in", data={"csrf_token": csrf_of(page.text), "email": user["email"],
+                                         "password": user["password"]})
     assert page.url.path == "/sign-in/verify", page.text[:500]
-    page = client.post(
-        "/sign-in/verify",
-        data={
-            "csrf_token": csrf_of(page.text),
-            "method": "authenticator",
-            "code": pyotp.TOTP(user["totp_secret"]).now(),
-        },
-    )
+    page = client.post("/sign-in/verify", data={"csrf_token": csrf_of(page.text), "method": "authenticator",
+                                                "code": pyotp.TOTP(user["totp_secret"]).now()})
     assert page.url.path == "/api-config", page.text[:500]
     return client
 
@@ -50,35 +42,19 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorize_params(client_id: str, redirect_uri: str, challenge: str, state: str, **extra: str) -> str:
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": "future_trade",
-        "state": state,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "ip_whitelist": "127.0.0.1",
-        **extra,
-    }
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+              "scope": "future_trade", "state": state, "code_challenge": challenge,
+              "code_challenge_method": "S256", "ip_whitelist": "127.0.0.1", **extra}
     return "/oauth/authorize?" + urlencode(params)
 
 
-def consent(
-    browser: httpx.Client,
-    authorize_path: str,
-    decision: str = "confirm",
-    spot: bool = False,
-    future: bool = True,
-) -> dict[str, list[str]]:
+def consent(browser: httpx.Client, authorize_path: str, decision: str = "confirm",
+            spot: bool = False, future: bool = True) -> dict[str, list[str]]:
     """Open the consent page, answer it, return the query the exchange sends to the redirect URI."""
     page = browser.get(authorize_path)
     assert page.status_code == 200, page.text[:1000]
-    form = {
-        "csrf_token": csrf_of(page.text),
-        "consent_id": _CONSENT.search(page.text).group(1),  # type: ignore[union-attr]
-        "decision": decision,
-    }
+    form = {"csrf_token": csrf_of(page.text), "consent_id": _CONSENT.search(page.text).group(1),  # type: ignore[union-attr]
+            "decision": decision}
     if spot:
         form["spot_trade"] = "on"
     if future:

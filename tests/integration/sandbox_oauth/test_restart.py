@@ -21,12 +21,8 @@ def test_session_and_code_survive_restart() -> None:
         user = new_user(first)
         browser = signed_in_client(first.base_url, user)
         verifier, challenge = pkce_pair()
-        query = consent(
-            browser,
-            authorize_params(
-                client["client_id"], client["redirect_uris"][0], challenge, secrets.token_urlsafe(16)
-            ),
-        )
+        query = consent(browser, authorize_params(client["client_id"], client["redirect_uris"][0],
+                                                  challenge, secrets.token_urlsafe(16)))
         cookies = dict(browser.cookies)
     finally:
         first.stop()
@@ -34,16 +30,10 @@ def test_session_and_code_survive_restart() -> None:
     try:
         with httpx.Client(base_url=second.base_url, cookies=cookies, follow_redirects=True) as again:
             assert again.get("/api-config").url.path == "/api-config"  # still signed in
-        token = httpx.post(
-            second.base_url + "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": client["redirect_uris"][0],
-                "code_verifier": verifier,
-            },
-            auth=(client["client_id"], client["client_secret"]),
-        )
+        token = httpx.post(second.base_url + "/oauth/token",
+                           data={"grant_type": "authorization_code", "code": query["code"][0],
+                                 "redirect_uri": client["redirect_uris"][0], "code_verifier": verifier},
+                           auth=(client["client_id"], client["client_secret"]))
         assert token.status_code == 200, token.text
         assert token.json()["permissions"] == ["read", "future_trade"]
     finally:

@@ -27,15 +27,9 @@ def test_sdk_socket_client_gets_order_event(sandbox: SandboxServer) -> None:
         ):
             arrived.set()
 
-    ws = FuturesSocketClient(
-        stream_url=sandbox.ws_url + "/user?protocol=1.1",
-        on_message=on_message,
-        api_key=key["api_key"],
-        api_secret_key=key["secret_key"],
-        api_memo=key["memo"],
-        reconnection=False,
-        ping_interval=3600,
-    )
+    ws = FuturesSocketClient(stream_url=sandbox.ws_url + "/user?protocol=1.1", on_message=on_message,
+                             api_key=key["api_key"], api_secret_key=key["secret_key"], api_memo=key["memo"],
+                             reconnection=False, ping_interval=3600)
     try:
         ws.login(timeout=0.5)
         assert {"action": "access", "success": True} in received
@@ -44,17 +38,8 @@ def test_sdk_socket_client_gets_order_event(sandbox: SandboxServer) -> None:
         while not any(m.get("action") == "subscribe" for m in received) and time.monotonic() < deadline:
             time.sleep(0.05)
         api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
-        api.post_submit_order(
-            contract_symbol="BTCUSDT",
-            client_order_id=client_order_id,
-            type="limit",
-            side=1,
-            leverage="5",
-            open_type="isolated",
-            mode=1,
-            price="1000",
-            size=1,
-        )
+        api.post_submit_order(contract_symbol="BTCUSDT", client_order_id=client_order_id, type="limit",
+                              side=1, leverage="5", open_type="isolated", mode=1, price="1000", size=1)
         assert arrived.wait(5), received
     finally:
         ws.stop()

@@ -19,9 +19,8 @@ from tests.fixtures.sandbox import SandboxServer
 
 def _sign(key: dict[str, Any], timestamp: str | None = None) -> list[str]:
     timestamp = timestamp or str(int(time.time() * 1000))
-    sign = hmac.new(
-        key["secret_key"].encode(), f"{timestamp}#{key['memo']}#bitmart.WebSocket".encode(), hashlib.sha256
-    ).hexdigest()
+    sign = hmac.new(key["secret_key"].encode(), f"{timestamp}#{key['memo']}#bitmart.WebSocket".encode(),
+                    hashlib.sha256).hexdigest()
     return [key["api_key"], timestamp, sign, "web"]
 
 
@@ -63,31 +62,19 @@ async def test_private_order_and_position_events(sandbox: SandboxServer) -> None
         client_order_id = "ws" + secrets.token_hex(6)
         api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
         placed = await asyncio.to_thread(
-            api.post_submit_order,
-            contract_symbol="BTCUSDT",
-            client_order_id=client_order_id,
-            type="market",
-            side=1,
-            leverage="10",
-            open_type="cross",
-            size=2,
-        )
+            api.post_submit_order, contract_symbol="BTCUSDT", client_order_id=client_order_id,
+            type="market", side=1, leverage="10", open_type="cross", size=2)
         order_id = str(placed[0]["data"]["order_id"])
 
         def is_our_order(m: dict[str, Any]) -> bool:
             return m.get("group") == "futures/order" and any(
-                item["order"]["client_order_id"] == client_order_id for item in m["data"]
-            )
+                item["order"]["client_order_id"] == client_order_id for item in m["data"])
 
         order = await _recv(ws, is_our_order)
         pushed = next(i["order"] for i in order["data"] if i["order"]["client_order_id"] == client_order_id)
         assert str(pushed["order_id"]) == order_id and pushed["symbol"] == "BTCUSDT"
-        position = await _recv(
-            ws,
-            lambda m: (
-                m.get("group") == "futures/position" and any(p["symbol"] == "BTCUSDT" for p in m["data"])
-            ),
-        )
+        position = await _recv(ws, lambda m: m.get("group") == "futures/position"
+                               and any(p["symbol"] == "BTCUSDT" for p in m["data"]))
         held = next(p for p in position["data"] if p["symbol"] == "BTCUSDT")
         assert held["hold_volume"] == "2"
         asset = await _recv(ws, lambda m: m.get("group") == "futures/asset:USDT" and "data" in m)
@@ -96,15 +83,8 @@ async def test_private_order_and_position_events(sandbox: SandboxServer) -> None
         # Unsubscribed groups stop: after unsubscribing orders, a new order pushes no order event.
         await ws.send(json.dumps({"action": "unsubscribe", "args": ["futures/order"]}))
         await _recv(ws, lambda m: m.get("action") == "unsubscribe")
-        await asyncio.to_thread(
-            api.post_submit_order,
-            contract_symbol="BTCUSDT",
-            type="market",
-            side=1,
-            leverage="10",
-            open_type="cross",
-            size=1,
-        )
+        await asyncio.to_thread(api.post_submit_order, contract_symbol="BTCUSDT", type="market", side=1,
+                                leverage="10", open_type="cross", size=1)
         await _recv(ws, lambda m: m.get("group") == "futures/position" and "data" in m)
         with pytest.raises((AssertionError, TimeoutError)):
             await _recv(ws, lambda m: m.get("group") == "futures/order", timeout=0.5)
@@ -130,13 +110,9 @@ async def test_login_refusals(sandbox: SandboxServer) -> None:
         # Private channels need a login first.
         await ws.send(json.dumps({"action": "subscribe", "args": ["futures/order"]}))
         refused = await _recv(ws, lambda m: m.get("group") == "futures/order")
-        assert refused == {
-            "action": "subscribe",
-            "group": "futures/order",
-            "success": False,
-            "request": {"action": "subscribe", "args": ["futures/order"]},
-            "error": "futures/order need authentication: send access first",
-        }
+        assert refused == {"action": "subscribe", "group": "futures/order", "success": False,
+                           "request": {"action": "subscribe", "args": ["futures/order"]},
+                           "error": "futures/order need authentication: send access first"}
         for args, expected in cases:
             await ws.send(json.dumps({"action": "access", "args": args}))
             reply = await _recv(ws, lambda m: m.get("action") == "access")
@@ -149,12 +125,8 @@ async def test_login_refusals(sandbox: SandboxServer) -> None:
 
 async def test_public_ticker_and_depth(sandbox: SandboxServer) -> None:
     async with websockets.connect(sandbox.ws_url + "/api?protocol=1.1") as ws:
-        groups = [
-            "futures/ticker:ETHUSDT",
-            "futures/depth20:ETHUSDT@200ms",
-            "futures/nope",
-            "futures/depth20:NOPEUSDT",
-        ]
+        groups = ["futures/ticker:ETHUSDT", "futures/depth20:ETHUSDT@200ms", "futures/nope",
+                  "futures/depth20:NOPEUSDT"]
         await ws.send(json.dumps({"action": "subscribe", "args": groups}))
         for bad in groups[2:]:
             refused = await _recv(ws, lambda m, g=bad: m.get("group") == g)

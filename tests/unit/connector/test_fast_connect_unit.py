@@ -32,42 +32,21 @@ def test_verifier_is_long_and_random() -> None:
 
 
 def test_authorize_url_carries_every_parameter() -> None:
-    client = BitmartFastConnect(
-        "http://127.0.0.1:9/oauth/authorize", "http://t", "http://r", "cid", "csecret"
-    )
-    url = client.authorize_url(
-        state="st",
-        code_challenge="ch",
-        redirect_uri="http://p/cb",
-        ip_whitelist=["203.0.113.10", "203.0.113.11"],
-        label="perpdesk",
-    )
+    client = BitmartFastConnect("http://127.0.0.1:9/oauth/authorize", "http://t", "http://r", "cid",
+                                "csecret")
+    url = client.authorize_url(state="st", code_challenge="ch", redirect_uri="http://p/cb",
+                               ip_whitelist=["203.0.113.10", "203.0.113.11"], label="perpdesk")
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    assert query == {
-        "response_type": "code",
-        "client_id": "cid",
-        "redirect_uri": "http://p/cb",
-        "scope": "future_trade",
-        "state": "st",
-        "code_challenge": "ch",
-        "code_challenge_method": "S256",
-        "ip_whitelist": "203.0.113.10,203.0.113.11",
-        "label": "perpdesk",
-    }
+    assert query == {"response_type": "code", "client_id": "cid", "redirect_uri": "http://p/cb",
+                     "scope": "future_trade", "state": "st", "code_challenge": "ch",
+                     "code_challenge_method": "S256", "ip_whitelist": "203.0.113.10,203.0.113.11",
+                     "label": "perpdesk"}
     assert "csecret" not in url and "csecret" not in repr(client)
 
 
 def test_token_answer_becomes_an_issued_key() -> None:
-    key = issued_key(
-        {
-            "api_key": "k",
-            "secret_key": "s",
-            "memo": "m",
-            "permissions": ["read", "future_trade"],
-            "ip_whitelist": ["1.2.3.4"],
-            "key_label": "L",
-        }
-    )
+    key = issued_key({"api_key": "k", "secret_key": "s", "memo": "m", "permissions": ["read", "future_trade"],
+                      "ip_whitelist": ["1.2.3.4"], "key_label": "L"})
     assert key.credentials.secret == "s" and key.credentials.passphrase == "m"
     assert key.permissions == {Permission.READ, Permission.FUTURE_TRADE}
     assert key.ip_whitelist == ("1.2.3.4",) and key.label == "L"
@@ -78,14 +57,8 @@ def test_token_answer_becomes_an_issued_key() -> None:
 def test_registry_knows_bitmart() -> None:
     assert "bitmart" in exchange_ids()
     assert info("bitmart").supports_fast_connect
-    provider = fast_connect(
-        "bitmart",
-        authorize_url_base="http://a",
-        token_url="http://t",
-        revoke_url="http://r",
-        client_id="c",
-        client_secret="s",
-    )
+    provider = fast_connect("bitmart", authorize_url_base="http://a", token_url="http://t", revoke_url="http://r",
+                            client_id="c", client_secret="s")
     assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
 
 
@@ -95,13 +68,9 @@ def test_registry_builds_from_platform_settings() -> None:
     from perpdesk.exchanges.registry import connector_from_settings, exchanges, fast_connect_from_settings
 
     settings = SimpleNamespace(
-        bitmart_api_url="http://127.0.0.1:1",
-        bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
-        bitmart_web_url="http://127.0.0.1:2",
-        egress_source_address="127.0.0.2",
-        egress_proxy=None,
-        fast_connect_client_id="cid",
-        fast_connect_client_secret="sec",
+        bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
+        bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", egress_proxy=None,
+        fast_connect_client_id="cid", fast_connect_client_secret="sec",
     )
     conn = connector_from_settings("bitmart", settings)
     assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
@@ -119,6 +88,5 @@ def test_private_ws_url_forms() -> None:
 
     assert private_ws_url("ws://127.0.0.1:5") == "ws://127.0.0.1:5/user?protocol=1.1"
     assert private_ws_url("wss://openapi-ws-v2.bitmart.com/api?protocol=1.1") == (
-        "wss://openapi-ws-v2.bitmart.com/user?protocol=1.1"
-    )
+        "wss://openapi-ws-v2.bitmart.com/user?protocol=1.1")
     assert private_ws_url("wss://h/user?protocol=1.1") == "wss://h/user?protocol=1.1"

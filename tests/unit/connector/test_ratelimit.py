@@ -43,12 +43,8 @@ def test_documented_limits_are_seeded() -> None:
 
 
 def _headers(count: int, limit: int, window: int) -> dict[str, str]:
-    return {
-        "x-bm-ratelimit-remaining": str(count),
-        "x-bm-ratelimit-limit": str(limit),
-        "x-bm-ratelimit-reset": str(window),
-        "x-bm-ratelimit-mode": "KEY",
-    }
+    return {"x-bm-ratelimit-remaining": str(count), "x-bm-ratelimit-limit": str(limit),
+            "x-bm-ratelimit-reset": str(window), "x-bm-ratelimit-mode": "KEY"}
 
 
 async def test_headers_in_bitmarts_used_meaning_pad_the_log() -> None:

@@ -11,27 +11,15 @@ from perpdesk.exchanges.bitmart.signing import Signer, sign, ws_login_sign
 
 # (timestamp, memo, payload, secret) -> X-BM-SIGN, computed once with the SDK and frozen here.
 VECTORS = [
-    (
-        ("1700000000000", "memo1", '{"symbol":"BTCUSDT","side":1}', "secret-abc"),
-        "2e7cd9f8b73dd674a9ccf0d7d68fb03f54c26a1e3f5367f757f64773492d5e8f",
-    ),
-    (
-        (
-            "1589793795969",
-            "test001",
-            "symbol=BTCUSDT&order_id=123",
-            "6c6c98544461bbe71db2bca4c6d7fd0021e0ba9efc215f9c6ad41852df9d9df9",
-        ),
-        "7da30d6a01b27ed4668cc2ce7fe4007a99abb4c32666d312b63ad362cc64c41d",
-    ),
-    (
-        ("1700000000001", "Ünïcödé memo", "{}", "s"),
-        "3ec2856aec87088d2fd36bde7d3f17c844649de07d1cf90683fda79178d64e11",
-    ),
-    (
-        ("1700000000002", "", "", "empty-memo"),
-        "9236a110b4b309ea404ea677b40d6a16f68773384ff34a71ef624cc554d94f0d",
-    ),
+    (("1700000000000", "memo1", '{"symbol":"BTCUSDT","side":1}', "secret-abc"),
+     "2e7cd9f8b73dd674a9ccf0d7d68fb03f54c26a1e3f5367f757f64773492d5e8f"),
+    (("1589793795969", "test001", "symbol=BTCUSDT&order_id=123",
+      "6c6c98544461bbe71db2bca4c6d7fd0021e0ba9efc215f9c6ad41852df9d9df9"),
+     "7da30d6a01b27ed4668cc2ce7fe4007a99abb4c32666d312b63ad362cc64c41d"),
+    (("1700000000001", "Ünïcödé memo", "{}", "s"),
+     "3ec2856aec87088d2fd36bde7d3f17c844649de07d1cf90683fda79178d64e11"),
+    (("1700000000002", "", "", "empty-memo"),
+     "9236a110b4b309ea404ea677b40d6a16f68773384ff34a71ef624cc554d94f0d"),
 ]
 
 
@@ -52,8 +40,7 @@ def test_ws_login_signs_the_constant_payload() -> None:
     expected = "7706c3e5207d0608dcd31abd2bfc18a4ceff3a19a1f8fd24d8ebd0775919deed"
     assert ws_login_sign("k", "1700000000003", "m") == expected
     assert ws_login_sign("k", "1700000000003", "m") == sdk_sign(
-        pre_substring("1700000000003", "m", "bitmart.WebSocket"), "k"
-    )
+        pre_substring("1700000000003", "m", "bitmart.WebSocket"), "k")
 
 
 def test_memo_and_secret_both_change_the_signature() -> None:
@@ -78,8 +65,7 @@ def test_cached_signer_matches_the_sdk_at_every_key_length(secret: str) -> None:
         signer.sign(other, "1", "m", b"{}")
     body = '{"symbol":"BTCUSDT","size":1}'
     assert signer.sign(secret, "1700000000000", "memo", body.encode()) == sdk_sign(
-        pre_substring("1700000000000", "memo", body), secret
-    )
+        pre_substring("1700000000000", "memo", body), secret)
     assert "k" * 10 not in repr(signer) and "x" * 10 not in repr(signer)
 
 

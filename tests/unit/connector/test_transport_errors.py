@@ -7,9 +7,7 @@ import pytest
 from perpdesk.exchanges.bitmart.transport import HttpClient
 
 
-@pytest.mark.parametrize(
-    "proxy", ["socks5://egress:proxy-Passw0rd@10.0.0.1:1080", "https://egress:proxy-Passw0rd@p:3128"]
-)
+@pytest.mark.parametrize("proxy", ["socks5://egress:proxy-Passw0rd@10.0.0.1:1080", "https://egress:proxy-Passw0rd@p:3128"])
 def test_bad_proxy_is_named_without_its_password(proxy: str) -> None:
     with pytest.raises(ValueError) as exc:
         HttpClient(proxy=proxy)

@@ -66,18 +66,9 @@ def test_a_failing_subscriber_does_not_break_trading(engine: Engine, alice: str)
 
 
 def test_plan_order_triggers_on_the_mark(engine: Engine, alice: str) -> None:
-    out = engine.submit_plan_order(
-        alice,
-        "BTCUSDT",
-        side=1,
-        size=20,
-        trigger_price=D("96000"),
-        price_way=1,
-        price_type=2,
-        type="market",
-        leverage=D(10),
-        client_order_id="p1",
-    )
+    out = engine.submit_plan_order(alice, "BTCUSDT", side=1, size=20, trigger_price=D("96000"),
+                                   price_way=1, price_type=2, type="market", leverage=D(10),
+                                   client_order_id="p1")
     plan = engine.current_plan_orders(alice, "BTCUSDT")[0]
     assert (plan["order_id"], plan["type"], plan["trigger_price"]) == (str(out["order_id"]), "plan", "96000")
     engine.set_price("BTCUSDT", D("95999.9"))
@@ -89,37 +80,19 @@ def test_plan_order_triggers_on_the_mark(engine: Engine, alice: str) -> None:
         engine.cancel_plan_order(alice, "BTCUSDT", client_order_id="p1")
     assert exc.value.code == 40036
     with pytest.raises(EngineError) as exc:  # trigger far from the mark
-        engine.submit_plan_order(
-            alice,
-            "BTCUSDT",
-            side=1,
-            size=1,
-            trigger_price=D("1000"),
-            price_way=2,
-            price_type=1,
-            type="market",
-        )
+        engine.submit_plan_order(alice, "BTCUSDT", side=1, size=1, trigger_price=D("1000"),
+                                 price_way=2, price_type=1, type="market")
     assert exc.value.code == 40031
 
 
 def test_stop_loss_and_preset_take_profit(engine: Engine, alice: str) -> None:
-    engine.submit_order(
-        alice, "BTCUSDT", side=1, size=30, type="market", leverage=D(10), preset_take_profit_price=D("97000")
-    )
+    engine.submit_order(alice, "BTCUSDT", side=1, size=30, type="market", leverage=D(10),
+                        preset_take_profit_price=D("97000"))
     plans = engine.current_plan_orders(alice, plan_type="profit_loss")
     assert [(p["type"], p["plan_category"], p["trigger_price"]) for p in plans] == [
-        ("take_profit", 2, "97000")
-    ]
-    out = engine.submit_tp_sl_order(
-        alice,
-        "BTCUSDT",
-        type="stop_loss",
-        side=3,
-        trigger_price=D("94000"),
-        price_type=2,
-        size=10,
-        client_order_id="sl1",
-    )
+        ("take_profit", 2, "97000")]
+    out = engine.submit_tp_sl_order(alice, "BTCUSDT", type="stop_loss", side=3, trigger_price=D("94000"),
+                                    price_type=2, size=10, client_order_id="sl1")
     assert out["client_order_id"] == "sl1"
     engine.modify_tp_sl_order(alice, "BTCUSDT", client_order_id="sl1", trigger_price=D("94500"), price_type=2)
     engine.set_price("BTCUSDT", D("94500"))  # the stop fires: 10 of 30 closed at the bid
@@ -131,9 +104,8 @@ def test_stop_loss_and_preset_take_profit(engine: Engine, alice: str) -> None:
 
 def test_tp_sl_needs_a_position(engine: Engine, alice: str) -> None:
     with pytest.raises(EngineError) as exc:
-        engine.submit_tp_sl_order(
-            alice, "BTCUSDT", type="take_profit", side=3, trigger_price=D("97000"), price_type=1
-        )
+        engine.submit_tp_sl_order(alice, "BTCUSDT", type="take_profit", side=3, trigger_price=D("97000"),
+                                  price_type=1)
     assert exc.value.code == 40021
 
 
@@ -145,14 +117,8 @@ def test_klines_from_recorded_prices(clock: Clock) -> None:
         clock.now = start + minute * 20_000  # two minutes' worth of 20 s steps
         engine.set_price("BTCUSDT", D(price))
     bars = engine.kline("BTCUSDT", 1, start // 1000, (start + 120_000) // 1000)
-    assert bars[0] == {
-        "timestamp": start // 1000,
-        "open_price": "95010",
-        "close_price": "94900",
-        "high_price": "95100",
-        "low_price": "94900",
-        "volume": "0",
-    }
+    assert bars[0] == {"timestamp": start // 1000, "open_price": "95010", "close_price": "94900",
+                       "high_price": "95100", "low_price": "94900", "volume": "0"}
     assert bars[1]["open_price"] == "95050"
     three = engine.markprice_kline("BTCUSDT", 3, start // 1000, (start + 120_000) // 1000)
     assert three[0]["high_price"] == "95100"
@@ -174,9 +140,8 @@ def test_wallets_and_transfers(engine: Engine) -> None:
         engine.deposit("w", "XYZ", D("1"))
     assert exc.value.code == 60002
     engine.deposit("w", "USDT", D("100.5"))
-    assert engine.spot_wallet("w") == {
-        "wallet": [{"id": "USDT", "name": "Tether USD", "available": "100.5", "frozen": "0"}]
-    }
+    assert engine.spot_wallet("w") == {"wallet": [{"id": "USDT", "name": "Tether USD",
+                                                   "available": "100.5", "frozen": "0"}]}
     with pytest.raises(EngineError) as exc:
         engine.transfer_contract("w", "USDT", D("200"), "spot_to_contract")
     assert exc.value.code == 60008
@@ -184,17 +149,13 @@ def test_wallets_and_transfers(engine: Engine) -> None:
         engine.transfer_contract("w", "USDT", D("0.001"), "spot_to_contract")
     assert exc.value.code == 60000
     assert engine.transfer_contract("w", "USDT", D("60"), "spot_to_contract") == {
-        "currency": "USDT",
-        "amount": "60",
-    }
+        "currency": "USDT", "amount": "60"}
     engine.transfer_contract("w", "USDT", D("10"), "contract_to_spot")
     assert engine.account_wallet("w", "USDT")["wallet"][0]["available"] == "50.5"
     assert engine.assets_detail("w")[0]["available_balance"] == "50"
     recs = engine.transfer_contract_list("w", 1, 10)["records"]
     assert [(r["type"], r["amount"], r["state"]) for r in recs] == [
-        ("contract_to_spot", "10", "FINISHED"),
-        ("spot_to_contract", "60", "FINISHED"),
-    ]
+        ("contract_to_spot", "10", "FINISHED"), ("spot_to_contract", "60", "FINISHED")]
     assert engine.transfer_contract_list("w", 2, 10)["records"] == []
 
 

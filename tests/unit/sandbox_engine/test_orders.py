@@ -13,9 +13,8 @@ from tests.unit.sandbox_engine.conftest import Clock, fund
 
 
 def test_limit_rests_freezes_margin_then_fills_as_maker(engine: Engine, alice: str) -> None:
-    out = engine.submit_order(
-        alice, "BTCUSDT", side=1, size=100, price=D("94990.2"), leverage=D(10), client_order_id="abc123"
-    )
+    out = engine.submit_order(alice, "BTCUSDT", side=1, size=100, price=D("94990.2"), leverage=D(10),
+                              client_order_id="abc123")
     assert out["price"] == "94990.2"
     oid = str(out["order_id"])
     o = engine.order(alice, "BTCUSDT", order_id=oid)
@@ -139,9 +138,8 @@ def test_unknown_orders(engine: Engine, alice: str) -> None:
 
 
 def test_modify_and_cancel_all(engine: Engine, alice: str) -> None:
-    out = engine.submit_order(
-        alice, "BTCUSDT", side=1, size=10, price=D("90000"), leverage=D(10), client_order_id="m1"
-    )
+    out = engine.submit_order(alice, "BTCUSDT", side=1, size=10, price=D("90000"), leverage=D(10),
+                              client_order_id="m1")
     oid = str(out["order_id"])
     res = engine.modify_limit_order(alice, "BTCUSDT", order_id=oid, price=D("91000"), size=20)
     assert res == {"order_id": int(oid), "client_order_id": "m1"}
@@ -191,9 +189,8 @@ def test_history_and_trades_filter_by_symbol_order_and_window(
 ) -> None:
     def market(symbol: str, coid: str) -> str:
         clock.advance(10)
-        out = engine.submit_order(
-            alice, symbol, side=1, size=10, type="market", leverage=D(10), client_order_id=coid
-        )
+        out = engine.submit_order(alice, symbol, side=1, size=10, type="market", leverage=D(10),
+                                  client_order_id=coid)
         return str(out["order_id"])
 
     first = market("BTCUSDT", "b1")

@@ -38,26 +38,15 @@ def build(engine: Engine, clock: Clock) -> None:
     engine.deposit("u1", "USDT", D("20000"))
     engine.deposit("u1", "BTC", D("0.5"))
     engine.transfer_contract("u1", "USDT", D("15000"), "spot_to_contract")
-    engine.submit_order(
-        "u1", "BTCUSDT", side=1, size=100, type="market", leverage=D(10), preset_stop_loss_price=D("90000")
-    )
+    engine.submit_order("u1", "BTCUSDT", side=1, size=100, type="market", leverage=D(10),
+                        preset_stop_loss_price=D("90000"))
     engine.submit_leverage("u1", "ETHUSDT", "isolated", D(20))
     engine.submit_order("u1", "ETHUSDT", side=4, size=50, type="market")
     engine.submit_order("u1", "BTCUSDT", side=1, size=5, price=D("94995.3"), client_order_id="rest1")
-    engine.submit_plan_order(
-        "u1",
-        "BTCUSDT",
-        side=1,
-        size=3,
-        trigger_price=D("97000"),
-        price_way=1,
-        price_type=2,
-        type="market",
-        client_order_id="plan1",
-    )
-    engine.submit_tp_sl_order(
-        "u1", "BTCUSDT", type="take_profit", side=3, trigger_price=D("99000"), price_type=1, size=50
-    )
+    engine.submit_plan_order("u1", "BTCUSDT", side=1, size=3, trigger_price=D("97000"), price_way=1,
+                             price_type=2, type="market", client_order_id="plan1")
+    engine.submit_tp_sl_order("u1", "BTCUSDT", type="take_profit", side=3, trigger_price=D("99000"),
+                              price_type=1, size=50)
     engine.set_price("BTCUSDT", D("95500"))
     clock.now = T0 + 8 * 3600_000
     engine.tick()
@@ -128,13 +117,8 @@ async def test_run_ticks_until_cancelled() -> None:
 
     engine = Engine(None, seed=9)
     marks: list[str] = []
-    engine.subscribe(
-        lambda e: (
-            marks.append(e.data["mark_price"])
-            if e.channel == "futures/ticker" and isinstance(e.data, dict) and e.data["symbol"] == "BTCUSDT"
-            else None
-        )
-    )
+    engine.subscribe(lambda e: marks.append(e.data["mark_price"]) if e.channel == "futures/ticker"
+                     and isinstance(e.data, dict) and e.data["symbol"] == "BTCUSDT" else None)
     task = asyncio.create_task(engine.run(0.01))
     await asyncio.sleep(0.15)
     task.cancel()

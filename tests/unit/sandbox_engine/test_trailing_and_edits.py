@@ -114,7 +114,6 @@ def test_trailing_validation_and_cancel(engine: Engine, alice: str) -> None:
         leverage=D(5), open_type="cross", size=5, activation_price=D("96000"),
         callback_rate=D("1"), activation_price_type=1,
     )  # fmt: skip
-
     def submit(**over: Any) -> int:
         return code_of(engine.submit_trail_order, alice, SYM, **{**kw, "side": 4, **over})
 
@@ -184,93 +183,31 @@ def test_modify_plan_order_changes_trigger_and_order_type(engine: Engine, alice:
         type="limit", executive_price=D("97100"), client_order_id="p1",
     )  # fmt: skip
     pid = str(out["order_id"])
-    res = engine.modify_plan_order(
-        alice, SYM, trigger_price=D("96500"), price_type=2, type="market", client_order_id="p1"
-    )
+    res = engine.modify_plan_order(alice, SYM, trigger_price=D("96500"), price_type=2, type="market",
+                                   client_order_id="p1")
     assert res == {"order_id": pid}
     plan = engine.current_plan_orders(alice)[0]
     assert (plan["trigger_price"], plan["price_type"], plan["executive_price"]) == ("96500", 2, "")
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            SYM,
-            trigger_price=D("96500"),
-            price_type=1,
-            type="limit",
-            order_id=pid,
-        )
-        == 40011
-    )  # limit needs executive_price
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            SYM,
-            trigger_price=D("96500"),
-            price_type=1,
-            type="stop",
-            order_id=pid,
-        )
-        == 40042
-    )
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            SYM,
-            trigger_price=D("10"),
-            price_type=1,
-            type="market",
-            order_id=pid,
-        )
-        == 40031
-    )
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            "ETHUSDT",
-            trigger_price=D("3000"),
-            price_type=1,
-            type="market",
-            order_id=pid,
-        )
-        == 40037
-    )
+    assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("96500"), price_type=1,
+                   type="limit", order_id=pid) == 40011  # limit needs executive_price
+    assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("96500"), price_type=1,
+                   type="stop", order_id=pid) == 40042
+    assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("10"), price_type=1,
+                   type="market", order_id=pid) == 40031
+    assert code_of(engine.modify_plan_order, alice, "ETHUSDT", trigger_price=D("3000"), price_type=1,
+                   type="market", order_id=pid) == 40037
     engine.set_price(SYM, D("96500"))  # fires at the new trigger as a market order
     assert engine.position(alice)[0]["current_amount"] == "4"
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            SYM,
-            trigger_price=D("96000"),
-            price_type=1,
-            type="market",
-            order_id=pid,
-        )
-        == 40036
-    )
+    assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("96000"), price_type=1,
+                   type="market", order_id=pid) == 40036
 
 
 def test_modify_plan_order_refuses_tp_sl_orders(engine: Engine, alice: str) -> None:
     engine.submit_order(alice, SYM, side=1, size=4, type="market")
-    tp = engine.submit_tp_sl_order(
-        alice, SYM, type="take_profit", side=3, trigger_price=D("99000"), price_type=1
-    )
-    assert (
-        code_of(
-            engine.modify_plan_order,
-            alice,
-            SYM,
-            trigger_price=D("98000"),
-            price_type=1,
-            type="market",
-            order_id=tp["order_id"],
-        )
-        == 40037
-    )
+    tp = engine.submit_tp_sl_order(alice, SYM, type="take_profit", side=3, trigger_price=D("99000"),
+                                   price_type=1)
+    assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("98000"), price_type=1,
+                   type="market", order_id=tp["order_id"]) == 40037
 
 
 def test_modify_preset_plan_order_on_plans_and_open_orders(engine: Engine, alice: str) -> None:
@@ -278,47 +215,26 @@ def test_modify_preset_plan_order_on_plans_and_open_orders(engine: Engine, alice
         alice, SYM, side=1, size=2, trigger_price=D("96000"), price_way=1, price_type=1, type="market",
         preset_take_profit_price=D("99000"),
     )["order_id"])  # fmt: skip
-    engine.modify_preset_plan_order(
-        alice,
-        SYM,
-        order_id=plan,
-        preset_take_profit_price=D("99500"),
-        preset_stop_loss_price=D("93000"),
-        preset_stop_loss_price_type=2,
-    )
+    engine.modify_preset_plan_order(alice, SYM, order_id=plan, preset_take_profit_price=D("99500"),
+                                    preset_stop_loss_price=D("93000"), preset_stop_loss_price_type=2)
     view = engine.current_plan_orders(alice)[0]
     assert (view["preset_take_profit_price"], view["preset_take_profit_price_type"]) == ("99500", 1)
     assert (view["preset_stop_loss_price"], view["preset_stop_loss_price_type"]) == ("93000", 2)
 
-    resting = str(
-        engine.submit_order(alice, SYM, side=1, size=3, price=D("94000"), preset_stop_loss_price=D("92000"))[
-            "order_id"
-        ]
-    )
+    resting = str(engine.submit_order(alice, SYM, side=1, size=3, price=D("94000"),
+                                      preset_stop_loss_price=D("92000"))["order_id"])
     engine.modify_preset_plan_order(alice, SYM, order_id=resting, preset_stop_loss_price=D("91000"))
     assert engine.order(alice, SYM, order_id=resting)["preset_stop_loss_price"] == "91000"
     engine.set_price(SYM, D("94000"))  # fills; the modified preset becomes the position SL
     sl = [p for p in engine.current_plan_orders(alice, plan_type="profit_loss")]
     assert [(p["type"], p["trigger_price"]) for p in sl] == [("stop_loss", "91000")]
-    assert (
-        code_of(
-            engine.modify_preset_plan_order, alice, SYM, order_id=resting, preset_stop_loss_price=D("90000")
-        )
-        == 40036
-    )
+    assert code_of(engine.modify_preset_plan_order, alice, SYM, order_id=resting,
+                   preset_stop_loss_price=D("90000")) == 40036
     assert code_of(engine.modify_preset_plan_order, alice, SYM, order_id=plan) == 40011
-    assert (
-        code_of(
-            engine.modify_preset_plan_order, alice, SYM, order_id=plan, preset_stop_loss_price=D("93000.05")
-        )
-        == 40043
-    )
-    assert (
-        code_of(
-            engine.modify_preset_plan_order, alice, SYM, order_id="999", preset_stop_loss_price=D("93000")
-        )
-        == 40037
-    )
+    assert code_of(engine.modify_preset_plan_order, alice, SYM, order_id=plan,
+                   preset_stop_loss_price=D("93000.05")) == 40043
+    assert code_of(engine.modify_preset_plan_order, alice, SYM, order_id="999",
+                   preset_stop_loss_price=D("93000")) == 40037
 
 
 # ---- modify-limit-order push ----------------------------------------------------------------------
