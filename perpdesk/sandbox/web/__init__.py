@@ -15,7 +15,7 @@ from perpdesk.sandbox.context import SandboxContext
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:
     """Routes the sandbox app mounts beside the REST API: pages, /oauth/*, WebSocket /api and /user."""
-    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, ws
+    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, pages_subaccounts, ws
     from perpdesk.sandbox.web.backend import Backend
     from perpdesk.sandbox.web.common import STATIC_DIR, WebState
     from perpdesk.sandbox.web.sessions import SessionStore
@@ -26,6 +26,7 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
         *pages_auth.routes(state),
         *pages_api.routes(state),
         *pages_account.routes(state),
+        *pages_subaccounts.routes(state),
         *oauth.routes(state),
         *ws.routes(ctx),
         Mount("/static/sandbox", app=StaticFiles(directory=str(STATIC_DIR)), name="sandbox-static"),

@@ -30,6 +30,7 @@ class UserView:
     whitelist_state: str  # none | pending | approved
     whitelist_contact: str
     whitelist_requested_at: float | None
+    parent_uid: str = ""  # a sub-account's main account
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ def _user_view(user: User) -> UserView:
         whitelist_state="approved" if user.futures_whitelisted else wl.state,
         whitelist_contact=wl.contact,
         whitelist_requested_at=wl.requested_at or None,
+        parent_uid=user.parent_uid,
     )
 
 
@@ -130,6 +132,23 @@ class Backend:
             return None
         ok = await self.identity.averify_password(user, password)
         return _user_view(user) if ok else None
+
+    async def create_sub_account(self, parent_uid: str, email: str, password: str) -> UserView:
+        try:
+            user = await self.identity.acreate_sub_account(parent_uid, email, password)
+        except IdentityError as exc:
+            raise _input_error(exc) from None
+        self.engine.ensure_account(user.uid)
+        await self.flush()
+        return _user_view(user)
+
+    def sub_accounts(self, parent_uid: str) -> list[tuple[UserView, str]]:
+        """The sub-accounts of a main account, each with its futures USDT available."""
+        out = []
+        for user in self.identity.sub_accounts(parent_uid):
+            self.engine.ensure_account(user.uid)
+            out.append((_user_view(user), self.engine.assets_detail(user.uid)[0]["available_balance"]))
+        return out
 
     async def request_whitelist(self, uid: str, cid_or_email: str, contact: str) -> None:
         try:
