@@ -21,6 +21,7 @@ from perpdesk.sandbox.engine import EngineError
 from perpdesk.sandbox.identity import IdentityError
 
 PREFIX = "/sandbox-admin"
+MAX_ADMIN_AMOUNT = Decimal("1e12")
 
 
 class AdminError(Exception):
@@ -81,13 +82,37 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         return user
 
     def amount(value: Any, field: str) -> Decimal:
+        text = str(value).strip()
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or len(text) > 40:
+            raise AdminError(400, field, 'give a decimal number as a string, e.g. "1000"')
         try:
-            number = Decimal(str(value))
+            number = Decimal(text)
         except InvalidOperation:
             raise AdminError(400, field, f"{value!r} is not a decimal number") from None
-        if not number.is_finite() or number <= 0:
-            raise AdminError(400, field, "must be a positive number")
+        if not number.is_finite() or not 0 < number < MAX_ADMIN_AMOUNT:
+            raise AdminError(400, field, f"must be a number above 0 and below {MAX_ADMIN_AMOUNT:f}")
         return number
+
+    def text(body: dict[str, Any], name: str, default: str | None = None) -> str:
+        value = body.get(name, default)
+        if value is None or value == "":
+            raise AdminError(400, name, f"'{name}' is required")
+        if not isinstance(value, str):
+            raise AdminError(400, name, f"'{name}' must be a string")
+        return value
+
+    def str_list(body: dict[str, Any], *names: str) -> list[str] | None:
+        """A list of strings, or one comma-separated string; None when absent."""
+        for name in names:
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return value
+            raise AdminError(400, name, f"'{name}' must be a list of strings or one comma-separated string")
+        return None
 
     async def create_user(request: Request, body: dict[str, Any]) -> Any:
         email = str(need(body, "email"))
@@ -117,13 +142,15 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         }
 
     async def create_key(request: Request, body: dict[str, Any]) -> Any:
-        user = user_of(str(need(body, "email")))
-        perms = body["permissions"] if body.get("permissions") is not None else ["future_trade"]
-        if isinstance(perms, str):
-            perms = [p for p in perms.split(",") if p.strip()]
-        ips = body.get("ip", body.get("ip_whitelist"))
+        user = user_of(text(body, "email"))
+        perms = str_list(body, "permissions")
+        ips = str_list(body, "ip", "ip_whitelist")
         key = ctx.identity.create_key(
-            user.uid, str(need(body, "memo")), set(perms), ips, str(body.get("label") or "")
+            user.uid,
+            text(body, "memo"),
+            set(["future_trade"] if perms is None else perms),
+            ips,
+            text(body, "label", "-") if body.get("label") else "",
         )
         return {**key.public_view(), "secret_key": key.secret_key}
 
@@ -227,10 +254,12 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
 
     async def rate_limits(request: Request, body: dict[str, Any]) -> Any:
         if "factor" in body:
-            try:
-                limiter.factor = float(body["factor"])
-            except (TypeError, ValueError):
-                raise AdminError(400, "factor", "must be a number (1 = BitMart's limits, 0 = off)") from None
+            factor = body["factor"]
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 <= factor <= 1000:
+                raise AdminError(
+                    400, "factor", "must be a number from 0 to 1000 (1 = BitMart's limits, 0 = off)"
+                )
+            limiter.factor = float(factor)
         if body.get("reset"):
             limiter.reset()
         return {"factor": limiter.factor}

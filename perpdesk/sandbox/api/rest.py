@@ -50,6 +50,7 @@ _MS_RE_B = re.compile(rb"^[0-9]{1,15}$")
 _JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
 
 
+MAX_BODY = 1024 * 1024
 _TRACE_PREFIX = str(uuid.uuid4())[:24]  # per process; the counter makes each trace unique
 _trace_counter = itertools.count(secrets.randbelow(1 << 40))
 
@@ -85,13 +86,19 @@ async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1008})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it is over MAX_BODY (BitMart's bodies are a few hundred bytes)."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
     return b"".join(chunks)
@@ -126,6 +133,10 @@ class RestApi:
             await send_error(send, E.err(E.METHOD_NOT_ALLOWED))
             return
         body = await _read_body(receive)
+        if body is None:
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
+            await send_error(send, E.err(spec, f"the request body is over {MAX_BODY // 1024} KiB"))
+            return
         fault = self.faults.match(endpoint.method, path, random.random()) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:
@@ -279,10 +290,10 @@ class RestApi:
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
-            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.BODY_NOT_JSON
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
             raise E.err(spec, "the request body must be a JSON object") from None
         if not isinstance(doc, dict):
-            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.BODY_NOT_JSON
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
             raise E.err(spec, "the request body must be a JSON object")
         return Params(doc, endpoint.error_spec)
 

@@ -21,6 +21,8 @@ from perpdesk.sandbox.engine.views import (
 )
 
 Json = dict[str, Any]
+MIN_CANCEL_AFTER_S = 5  # documented minimum
+MAX_CANCEL_AFTER_S = 86_400  # not documented: one day, so that a deadline always fits 64 bits
 
 
 class OrdersMixin(TradingMixin):
@@ -75,6 +77,10 @@ class OrdersMixin(TradingMixin):
         acct = self._account(uid)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
             raise errors.INVALID_REQUEST(f"timeout {timeout!r}: whole seconds, 0 to disable")
+        if 0 < timeout < MIN_CANCEL_AFTER_S or timeout > MAX_CANCEL_AFTER_S:
+            raise errors.INVALID_REQUEST(
+                f"timeout {timeout}: 0 to disable, else {MIN_CANCEL_AFTER_S} to {MAX_CANCEL_AFTER_S} seconds"
+            )
         now = self.now()
         if timeout == 0:
             acct.cancel_after.pop(symbol, None)

@@ -255,6 +255,11 @@ def routes(state: WebState) -> list[BaseRoute]:
         except OAuth2Error as exc:
             redirect_uri = request.query_params.get("redirect_uri", "")
             return RedirectResponse(add_params_to_uri(redirect_uri, exc.twotuples), status_code=303)
+        except ValueError as exc:  # a query or redirect URI that does not even parse
+            return render(state, request, "oauth_error.html", session=session, user=user,
+                          status_code=400, error="invalid_request",
+                          description=f"The authorisation link is malformed ({exc}). "
+                                      "Start Fast Connect again from the platform.")
         client = state.backend.oauth_client(info["client_id"])
         assert client is not None
         redirect_uri = info["redirect_uri"]

@@ -165,3 +165,16 @@ def _response_fields(lines: list[str]) -> list[str]:
         if row and row.group(1) not in ("Field",):
             names.append(row.group(1))
     return names
+
+
+_CODE_ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(\d{4,5})\s*\|\s*(\d{3})\s*$")
+
+
+def error_codes() -> dict[int, int]:
+    """Every REST error code error_code.md lists, with its documented HTTP status."""
+    codes: dict[int, int] = {}
+    for line in (reference_dir() / "error_code.md").read_text(encoding="utf-8").splitlines():
+        row = _CODE_ROW.match(line.strip())
+        if row:
+            codes[int(row.group(2))] = int(row.group(3))
+    return codes
