@@ -18,10 +18,16 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
     from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, pages_subaccounts, ws
     from perpdesk.sandbox.web.backend import Backend
     from perpdesk.sandbox.web.common import STATIC_DIR, WebState
+    from perpdesk.sandbox.web.guards import TotpGuard
     from perpdesk.sandbox.web.sessions import SessionStore
 
     secure = ctx.config.public_url.startswith("https://")
-    state = WebState(ctx=ctx, backend=Backend(ctx), sessions=SessionStore(ctx.persist, secure_cookie=secure))
+    state = WebState(
+        ctx=ctx,
+        backend=Backend(ctx),
+        sessions=SessionStore(ctx.persist, secure_cookie=secure),
+        totp=TotpGuard(ctx.persist),
+    )
     return [
         *pages_auth.routes(state),
         *pages_api.routes(state),

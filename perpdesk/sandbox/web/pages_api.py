@@ -15,7 +15,6 @@ from perpdesk.sandbox.web.common import (
     redirect,
     render,
     signed_in,
-    totp_ok,
 )
 from perpdesk.sandbox.web.errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
@@ -85,12 +84,16 @@ def routes(state: WebState) -> list[BaseRoute]:
         errors: dict[str, str] = {}
         notice = ""
         if form.get("action") == "send":
-            code = state.codes.issue(user.uid, "create-key")
-            await state.backend.send_email(
-                user.email, "BitMart Sandbox API key verification code",
-                f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
-            )
-            notice = f"A verification code was sent to {mask_email(user.email)}."
+            wait = state.send_code_wait_s(user.uid, "create-key")
+            if wait:
+                errors["email_code"] = f"Email verification code: wait {wait} s before sending another code."
+            else:
+                code = state.codes.issue(user.uid, "create-key")
+                await state.backend.send_email(
+                    user.email, "BitMart Sandbox API key verification code",
+                    f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
+                )
+                notice = f"A verification code was sent to {mask_email(user.email)}."
         else:
             email_code = form.get("email_code", "").strip()
             totp_code = form.get("totp_code", "").strip()
@@ -99,7 +102,8 @@ def routes(state: WebState) -> list[BaseRoute]:
             elif not state.codes.check(user.uid, "create-key", email_code):
                 errors["email_code"] = ("Email verification code: not correct or expired. "
                                         "Press Send for a new code.")
-            if not totp_ok(user.totp_secret, totp_code):
+            # the authenticator code is spent only when everything else is right
+            if not errors and not state.totp.accept(user.uid, user.totp_secret, totp_code):
                 errors["totp_code"] = _TOTP_WRONG
             if not errors:
                 ips = [ip for ip in draft["ips"].split(",") if ip]
@@ -148,7 +152,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             ips = parse_ip_list(form["ip_whitelist"])
         except InputError as exc:
             errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
-        if not totp_ok(user.totp_secret, data.get("totp_code", "")):
+        if not errors and not state.totp.accept(user.uid, user.totp_secret, data.get("totp_code", "")):
             errors["totp_code"] = _TOTP_WRONG
         if not errors:
             try:
