@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from perpdesk.sandbox.api.errors import ORDER_NOT_EXIST
 from perpdesk.sandbox.api.params import Params
 from perpdesk.sandbox.context import SandboxContext
+
+
+def _copy_trading(p: Params) -> bool:
+    """The documented `account` parameter: futures (default) or copy_trading. The sandbox has no
+    copy-trading account, so its lists are empty."""
+    return p.str_("account", choices=("futures", "copy_trading")) == "copy_trading"
 
 
 def assets_detail(ctx: SandboxContext, uid: str, p: Params) -> Any:
@@ -17,15 +24,15 @@ def trade_fee_rate(ctx: SandboxContext, uid: str, p: Params) -> Any:
 
 
 def position(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.position(uid, p.str_("symbol"))
+    return [] if _copy_trading(p) else ctx.engine.position(uid, p.str_("symbol"))
 
 
 def position_v2(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.position_v2(uid, p.str_("symbol"))
+    return [] if _copy_trading(p) else ctx.engine.position_v2(uid, p.str_("symbol"))
 
 
 def position_risk(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.position_risk(uid, p.str_("symbol"))
+    return [] if _copy_trading(p) else ctx.engine.position_risk(uid, p.str_("symbol"))
 
 
 def get_position_mode(ctx: SandboxContext, uid: str, p: Params) -> Any:
@@ -38,6 +45,8 @@ def order_detail(ctx: SandboxContext, uid: str, p: Params) -> Any:
     client_order_id = p.client_order_id()
     if order_id is None and client_order_id is None:
         raise p.error("parameter 'order_id' is required")
+    if _copy_trading(p):
+        raise p.error("account 'copy_trading': the sandbox has no copy-trading orders", ORDER_NOT_EXIST)
     return ctx.engine.order(uid, symbol, order_id=order_id, client_order_id=client_order_id)
 
 
@@ -64,16 +73,21 @@ def _history_filters(p: Params) -> dict[str, Any]:
 
 
 def order_history(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.order_history(uid, **_history_filters(p))
+    p.req_str("symbol")  # documented as required here (optional on trades)
+    filters = _history_filters(p)
+    return [] if _copy_trading(p) else ctx.engine.order_history(uid, **filters)
 
 
 def trades(ctx: SandboxContext, uid: str, p: Params) -> Any:
-    return ctx.engine.trades(uid, **_history_filters(p))
+    filters = _history_filters(p)
+    return [] if _copy_trading(p) else ctx.engine.trades(uid, **filters)
 
 
 def transaction_history(ctx: SandboxContext, uid: str, p: Params) -> Any:
     flow_type = p.int_("flow_type", choices=(0, 1, 2, 3, 4, 5))
     page_size = p.int_("page_size", min_value=1, max_value=1000)
+    if _copy_trading(p):
+        return []
     return ctx.engine.transaction_history(
         uid,
         symbol=p.str_("symbol"),

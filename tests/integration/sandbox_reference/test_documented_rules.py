@@ -182,3 +182,33 @@ def test_sub_account_transfers_move_futures_balances(sandbox: SandboxServer) -> 
     finally:
         main.close()
         sub.close()
+
+
+def test_account_parameter(sandbox: SandboxServer) -> None:
+    _, key = new_trader(sandbox)
+    c = _client(sandbox, key)
+    try:
+        c.ok(
+            "POST",
+            "/contract/private/submit-order",
+            {
+                "symbol": "BTCUSDT",
+                "side": 1,
+                "type": "market",
+                "size": 1,
+                "leverage": "5",
+                "open_type": "cross",
+            },
+        )
+        assert c.ok("GET", "/contract/private/position", {"symbol": "BTCUSDT", "account": "futures"})
+        assert (
+            c.ok("GET", "/contract/private/position", {"symbol": "BTCUSDT", "account": "copy_trading"}) == []
+        )
+        assert (
+            c.ok("GET", "/contract/private/order-history", {"symbol": "BTCUSDT", "account": "copy_trading"})
+            == []
+        )
+        status, doc = c.call("GET", "/contract/private/trades", {"symbol": "BTCUSDT", "account": "spot"})
+        assert status == 400 and doc["code"] == 40011 and "'account'" in doc["message"]
+    finally:
+        c.close()

@@ -411,3 +411,30 @@ def test_position_v2_zero_row_and_directions(world: World) -> None:
     assert set(by_side) == {"long", "short"}
     assert (by_side["long"]["position_type"], by_side["long"]["current_amount"]) == (1, "2")
     assert (by_side["short"]["position_type"], by_side["short"]["current_amount"]) == (2, "0")
+
+
+# Documented as required but with a documented condition or default that makes them optional.
+CONDITIONALLY_REQUIRED = {
+    ("/contract/private/submit-order", "price"),  # "required at limit order"
+    ("/contract/private/order", "order_id"),  # or client_order_id (as the SDK sends it)
+}
+
+
+def test_every_documented_required_parameter_is_required(world: World) -> None:
+    """Omitting a parameter the reference marks required is refused (never a 1000)."""
+    accepted = []
+    checked = 0
+    for endpoint in ENDPOINTS:
+        for name, (_, required) in endpoint.params.items():
+            if not required or (endpoint.path, name) in CONDITIONALLY_REQUIRED:
+                continue
+            client, params = RECIPES[endpoint.path](world)
+            if name not in params:
+                continue
+            params.pop(name)
+            status, doc = client.call(endpoint.method, endpoint.path, params)
+            checked += 1
+            if doc.get("code") == 1000 or status >= 500:
+                accepted.append(f"{endpoint.method} {endpoint.path} without {name}: HTTP {status} {doc}")
+    assert checked > 60
+    assert accepted == [], "\n".join(accepted)
