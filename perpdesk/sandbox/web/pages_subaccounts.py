@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 from perpdesk.sandbox.web.backend import UserView
 from perpdesk.sandbox.web.common import WebState, form_data, redirect, render, signed_in
 from perpdesk.sandbox.web.errors import InputError
+from perpdesk.sandbox.web.pages_auth import ENROLMENT_KIND
 from perpdesk.sandbox.web.sessions import BrowserSession
 
 MAX_SUB_ACCOUNTS = 20
@@ -31,13 +32,17 @@ def routes(state: WebState) -> list[BaseRoute]:
                 errors["email"] = f"Email: at most {MAX_SUB_ACCOUNTS} sub-accounts per main account."
             else:
                 try:
-                    await state.backend.create_sub_account(
+                    sub = await state.backend.create_sub_account(
                         user.uid, form.get("email", ""), form.get("password", "")
                     )
                 except InputError as exc:
                     name = "email" if exc.field == "Email" else "password"
                     errors[name] = f"{exc.message}. {exc.next_step}"
                 else:
+                    # its first sign-in enrols its own authenticator, as after Sign Up
+                    state.enrolment_pending.add(sub.uid)
+                    state.ctx.persist.put(ENROLMENT_KIND, sub.uid, {})
+                    await state.ctx.persist.flush()
                     return redirect(state, "/sub-accounts?done=created", session)
         return render(
             state,
