@@ -15,9 +15,12 @@ from perpdesk.sandbox.api.errors import (
     FUTURES_INVALID,
 )
 from perpdesk.sandbox.api.handlers_account import (
+    account_transfer,
     account_wallet,
     affiliate_rebate_list,
     affiliate_trade_list,
+    auto_repayment,
+    cross_collateral_interest_log,
     key_account_info,
     main_main_to_sub,
     main_sub_to_main,
@@ -245,8 +248,21 @@ ENDPOINTS += [
     Endpoint(
         "GET", _SUB + "v1/transfer-history", KEYED, sub_transfer_history, _key(8), error_spec=ACCOUNT_INVALID
     ),
-    Endpoint("GET", _P + "affiliate/rebate-list", KEYED, affiliate_rebate_list, _key(12)),
-    Endpoint("GET", _P + "affiliate/trade-list", KEYED, affiliate_trade_list, _key(12)),
+    Endpoint("GET", _P + "affiliate/rebate-list", KEYED, affiliate_rebate_list, _key(12), futures=True),
+    Endpoint("GET", _P + "affiliate/trade-list", KEYED, affiliate_trade_list, _key(12), futures=True),
+    # in the official SDK, not in the reference: limits of the nearest listed group
+    Endpoint(
+        "POST", _P + "account/v1/transfer", SIGNED, account_transfer, _key(1), "future_trade", True, True
+    ),
+    Endpoint("GET", _P + "auto_repayment", KEYED, auto_repayment, _key(12), futures=True),
+    Endpoint(
+        "GET",
+        _P + "cross_collateral/interest_log",
+        KEYED,
+        cross_collateral_interest_log,
+        _key(12),
+        futures=True,
+    ),
 ]
 
 BY_PATH: dict[str, Endpoint] = {e.path: e for e in ENDPOINTS}

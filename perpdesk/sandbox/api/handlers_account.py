@@ -137,3 +137,33 @@ def affiliate_trade_list(ctx: SandboxContext, uid: str, p: Params) -> Any:
     p.int_("start_time", min_value=0)
     p.int_("end_time", min_value=0)
     return {"total": 0, "size": size, "page": page, "list": []}
+
+
+# ---- in the official SDK (2.8.0), not in the reference snapshot ----------------------------------------
+def account_transfer(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    """POST /contract/private/account/v1/transfer: fund (the sandbox's spot wallet) <-> contract."""
+    currency = p.req_str("currency")
+    if currency != "USDT":
+        raise p.error("parameter 'currency' only supports USDT")
+    direction = p.req_str("type", choices=("fund_to_contract", "contract_to_fund"))
+    kind = "spot_to_contract" if direction == "fund_to_contract" else "contract_to_spot"
+    return ctx.engine.transfer_contract(uid, currency, p.req_dec("amount"), kind)
+
+
+def _empty_page(p: Params, currency_param: str) -> Any:
+    # USDT is the only collateral in the sandbox: nothing is ever borrowed, accrued or repaid
+    p.int_("start_time", min_value=0)
+    p.int_("end_time", min_value=0)
+    p.str_(currency_param)
+    page = p.int_("page", min_value=1) or 1
+    size = p.int_("size", min_value=1, max_value=1000) or 10
+    return {"total": 0, "page": page, "size": size, "list": []}
+
+
+def auto_repayment(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    p.str_("type")
+    return _empty_page(p, "from_coin_code")
+
+
+def cross_collateral_interest_log(ctx: SandboxContext, uid: str, p: Params) -> Any:
+    return _empty_page(p, "coin_code")

@@ -35,9 +35,15 @@ BASE_VALUES: dict[str, Any] = {
     "amount": "1", "page": 1, "limit": 10, "step": 1, "start_time": 1, "end_time": 2,
     "activation_price": "99000", "callback_rate": "1", "activation_price_type": 1,
     "requestNo": "fuzz", "subAccount": "nobody@example.com", "recvWindow": 5000, "user_id": 1,
-    "flow_type": 0, "page_size": 10, "time_start": 1, "time_end": 2, "size_": 1,
+    "flow_type": 0, "page_size": 10, "time_start": 1, "time_end": 2, "coin_code": "USDT",
+    "from_coin_code": "USDT",
 }  # fmt: skip
-EXTRA_PARAMS = {"/contract/private/close-all-position": ["symbol", "position_side", "contractType"]}
+EXTRA_PARAMS = {
+    "/contract/private/close-all-position": ["symbol", "position_side", "contractType"],
+    "/contract/private/account/v1/transfer": ["currency", "amount", "type"],
+    "/contract/private/auto_repayment": ["start_time", "end_time", "page", "size", "from_coin_code", "type"],
+    "/contract/private/cross_collateral/interest_log": ["start_time", "end_time", "page", "coin_code"],
+}
 
 
 def _params_by_path() -> dict[str, list[str]]:
