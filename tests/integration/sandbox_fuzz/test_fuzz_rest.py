@@ -90,6 +90,28 @@ class Fuzzer:
             self.problems.append(f"{path} {sent!r}: HTTP {r.status_code} code {code} {doc.get('message')!r}")
 
 
+def _leave_nothing_behind(fuzz: Fuzzer) -> None:
+    """The session's sandbox is shared: cancel what the fuzzer left resting or waiting."""
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        body = json.dumps({"symbol": symbol}).encode()
+        fuzz.http.post("/contract/private/cancel-orders", content=body, headers=fuzz._headers(body))
+        query = "symbol=" + symbol
+        plans = fuzz.http.get(
+            "/contract/private/current-plan-order?" + query, headers=fuzz._headers(query.encode())
+        )
+        for plan in plans.json().get("data") or []:
+            body = json.dumps({"symbol": symbol, "order_id": str(plan["order_id"])}).encode()
+            fuzz.http.post("/contract/private/cancel-plan-order", content=body, headers=fuzz._headers(body))
+        trails = fuzz.http.get(
+            "/contract/private/get-open-orders?" + query, headers=fuzz._headers(query.encode())
+        )
+        for order in trails.json().get("data") or []:
+            body = json.dumps({"symbol": symbol, "order_id": str(order["order_id"])}).encode()
+            fuzz.http.post("/contract/private/cancel-trail-order", content=body, headers=fuzz._headers(body))
+        body = json.dumps({"symbol": symbol}).encode()
+        fuzz.http.post("/contract/private/close-all-position", content=body, headers=fuzz._headers(body))
+
+
 def test_fuzz_every_endpoint_never_answers_5xx(sandbox: SandboxServer) -> None:
     sandbox.admin.rate_limits(factor=0, reset=True)
     _, key = new_trader(sandbox)
@@ -130,9 +152,15 @@ def test_fuzz_every_endpoint_never_answers_5xx(sandbox: SandboxServer) -> None:
         r = fuzz.http.post("/contract/private/submit-leverage", content=body, headers=fuzz._headers(body))
         assert r.json()["code"] == 1000, r.text
     finally:
+        _leave_nothing_behind(fuzz)
         fuzz.http.close()
         sandbox.admin.rate_limits(factor=1, reset=True)
     print(f"\nfuzzed {sent} requests over {len(ENDPOINTS)} endpoints in {time.monotonic() - started:.1f} s; "
           f"answers (code, HTTP): {sorted(fuzz.seen.items())}")  # fmt: skip
     assert sent > 2000
+    # nothing of the fuzzer's stays open on the shared sandbox
+    left = httpx.get(
+        sandbox.base_url + "/contract/private/get-open-orders", headers={"X-BM-KEY": key["api_key"]}
+    ).json()["data"]
+    assert left == []
     assert fuzz.problems == [], "\n".join(fuzz.problems[:60]) + f"\n... {len(fuzz.problems)} in all"

@@ -115,6 +115,7 @@ class World:
 def world(sandbox: SandboxServer) -> Iterator[World]:
     admin = sandbox.admin
     admin.freeze_prices(True)
+    admin.replay_prices([], clear=True)  # prices another test queued must not play here
     admin.set_price("BTCUSDT", MARK)
     admin.set_price("ETHUSDT", "3500")
     admin.rate_limits(factor=0, reset=True)
@@ -176,10 +177,32 @@ def world(sandbox: SandboxServer) -> Iterator[World]:
         admin.tick()
         yield w
     finally:
-        for c in clients:
+        for c in clients:  # the session's sandbox is shared: leave no order or position behind
+            if c.key is not None:
+                _clean_up(c)
             c.close()
         admin.rate_limits(factor=1, reset=True)
         admin.freeze_prices(False)
+
+
+def _clean_up(c: RawClient) -> None:
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        c.call("POST", "/contract/private/cancel-orders", {"symbol": symbol})
+        for plan in (
+            c.call("GET", "/contract/private/current-plan-order", {"symbol": symbol})[1]["data"] or []
+        ):
+            c.call(
+                "POST",
+                "/contract/private/cancel-plan-order",
+                {"symbol": symbol, "order_id": plan["order_id"]},
+            )
+        for order in c.call("GET", "/contract/private/get-open-orders", {"symbol": symbol})[1]["data"] or []:
+            c.call(
+                "POST",
+                "/contract/private/cancel-trail-order",
+                {"symbol": symbol, "order_id": order["order_id"]},
+            )
+        c.call("POST", "/contract/private/close-all-position", {"symbol": symbol})
 
 
 def _now_s() -> int:
