@@ -164,3 +164,41 @@ def test_fuzz_every_endpoint_never_answers_5xx(sandbox: SandboxServer) -> None:
     ).json()["data"]
     assert left == []
     assert fuzz.problems == [], "\n".join(fuzz.problems[:60]) + f"\n... {len(fuzz.problems)} in all"
+
+
+def test_fuzz_auth_headers_and_methods(sandbox: SandboxServer) -> None:
+    """Hostile X-BM-* headers and wrong methods on every signed endpoint: documented refusals only."""
+    _, key = new_trader(sandbox)
+    fuzz = Fuzzer(sandbox, key)
+    body = b'{"symbol":"BTCUSDT"}'
+    good = fuzz._headers(body)
+    variants: list[dict[str, str | bytes]] = [
+        {},
+        {"X-BM-KEY": "x" * 10_000},
+        {"X-BM-KEY": b"\xff\xfe"},
+        {**good, "X-BM-SIGN": "zz" * 32},
+        {**good, "X-BM-SIGN": "a" * 100_000},
+        {**good, "X-BM-TIMESTAMP": "-1"},
+        {**good, "X-BM-TIMESTAMP": "1e12"},
+        {**good, "X-BM-TIMESTAMP": "9" * 5000},
+        {**good, "X-BM-TIMESTAMP": b"\xd9\xa1\xd9\xa2"},
+        {**good, "Content-Type": "text/plain"},
+    ]
+    try:
+        sandbox.admin.rate_limits(factor=0, reset=True)
+        for ep in ENDPOINTS:
+            if ep.auth == NONE:
+                continue
+            for headers in variants:
+                raw = {k: v if isinstance(v, bytes) else v.encode() for k, v in headers.items()}
+                r = fuzz.http.request(
+                    ep.method, ep.path, content=body if ep.method == "POST" else None, headers=raw
+                )
+                fuzz._check(ep.path, sorted(headers)[:3], r)
+            other = "GET" if ep.method == "POST" else "POST"
+            fuzz._check(ep.path, other, fuzz.http.request(other, ep.path, headers=good))
+    finally:
+        fuzz.http.close()
+        sandbox.admin.rate_limits(factor=1, reset=True)
+    assert sum(fuzz.seen.values()) > 300
+    assert fuzz.problems == [], "\n".join(fuzz.problems[:40])
