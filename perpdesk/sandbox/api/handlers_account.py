@@ -9,13 +9,17 @@ from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.identity import User
 
 
-def transfer_contract(ctx: SandboxContext, uid: str, p: Params) -> Any:
+def _usdt(p: Params) -> str:
     currency = p.req_str("currency")
     if currency != "USDT":
         raise p.error("parameter 'currency' only supports USDT")
+    return currency
+
+
+def transfer_contract(ctx: SandboxContext, uid: str, p: Params) -> Any:
     return ctx.engine.transfer_contract(
         uid,
-        currency,
+        _usdt(p),
         p.req_dec("amount"),
         p.req_str("type", choices=("spot_to_contract", "contract_to_spot")),
     )
@@ -142,9 +146,7 @@ def affiliate_trade_list(ctx: SandboxContext, uid: str, p: Params) -> Any:
 # ---- in the official SDK (2.8.0), not in the reference snapshot ----------------------------------------
 def account_transfer(ctx: SandboxContext, uid: str, p: Params) -> Any:
     """POST /contract/private/account/v1/transfer: fund (the sandbox's spot wallet) <-> contract."""
-    currency = p.req_str("currency")
-    if currency != "USDT":
-        raise p.error("parameter 'currency' only supports USDT")
+    currency = _usdt(p)
     direction = p.req_str("type", choices=("fund_to_contract", "contract_to_fund"))
     kind = "spot_to_contract" if direction == "fund_to_contract" else "contract_to_spot"
     return ctx.engine.transfer_contract(uid, currency, p.req_dec("amount"), kind)

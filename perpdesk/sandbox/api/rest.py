@@ -300,6 +300,7 @@ class RestApi:
     def _key_info(self, key: ApiKey) -> dict[str, Any]:
         # BitMart does not document this payload; the sandbox answers what the key is bound to,
         # never its secret or memo.
+        user = self.ctx.identity.user_by_uid(key.uid)
         return {
             "uid": key.uid,
             "api_key": key.api_key,
@@ -307,5 +308,5 @@ class RestApi:
             "permissions": sorted(key.permissions),
             "ip_whitelist": list(key.ip_whitelist),
             "create_time": key.created_at,
-            "account_type": "main",
+            "account_type": "sub" if user is not None and user.parent_uid else "main",
         }

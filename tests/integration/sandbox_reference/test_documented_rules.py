@@ -179,6 +179,8 @@ def test_sub_account_transfers_move_futures_balances(sandbox: SandboxServer) -> 
         )
         assert status == 400 and "main account" in doc["message"]
         assert usdt(sub) == "15"
+        assert sub.ok("GET", "/uapi-key/v1/account/info")["account_type"] == "sub"
+        assert main.ok("GET", "/uapi-key/v1/account/info")["account_type"] == "main"
     finally:
         main.close()
         sub.close()
