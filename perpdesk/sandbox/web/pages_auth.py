@@ -134,7 +134,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             # One message for both: do not reveal which addresses have accounts.
             return render(state, request, "sign_in.html", session=session, status_code=400,
                           form={"email": email}, error="Incorrect email or password.")
-        state.sign_in_by_email.clear(by_email)
+
         session.pending_uid, session.pending_since = user.uid, time.time()
         session.second_factor_failures = 0
         state.sessions.save(session)
@@ -176,7 +176,11 @@ def routes(state: WebState) -> list[BaseRoute]:
                 ok = (state.totp.accept(user.uid, user.totp_secret, code) if method == "authenticator"
                       else state.codes.check(user.uid, "sign-in", code))
                 if ok:
+                    state.sign_in_by_email.clear("email:" + user.email.lower())
                     return await _signed_in_now(session, user.uid)
+                # a wrong second factor counts like a wrong password: knowing the password
+                # must not buy unlimited guesses at the code
+                state.sign_in_by_email.fail("email:" + user.email.lower())
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
                     session.pending_uid = None

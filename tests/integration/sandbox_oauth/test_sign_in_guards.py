@@ -85,3 +85,20 @@ def test_email_code_send_has_a_cooldown(sandbox: SandboxServer) -> None:
     finally:
         client.close()
     assert len([m for m in sandbox.admin.outbox(user["email"]) if "sign-in" in m["subject"]]) == 1
+
+
+def test_wrong_authenticator_codes_count_toward_the_throttle(sandbox: SandboxServer) -> None:
+    user = new_user(sandbox)
+    client, token = _password_step(sandbox.base_url, user)
+    try:
+        for _ in range(5):
+            page = client.post(
+                "/sign-in/verify", data={"csrf_token": token, "method": "authenticator", "code": "000000"}
+            )
+        assert "Too many wrong codes" in page.text
+        page = client.post(
+            "/sign-in", data={"csrf_token": token, "email": user["email"], "password": user["password"]}
+        )
+        assert page.status_code == 429 and "Too many sign-in attempts" in page.text
+    finally:
+        client.close()
