@@ -157,9 +157,6 @@ class Identity:
     async def averify_password(self, user: User, password: str) -> bool:
         return await asyncio.to_thread(self.verify_password, user, password)
 
-    def verify_totp(self, user: User, code: str) -> bool:
-        return pyotp.TOTP(user.totp_secret).verify(str(code).strip(), valid_window=1)
-
     # ---- futures API whitelisting --------------------------------------------------------------
     def request_whitelist(self, uid: str, cid_or_email: str, contact: str) -> User:
         user = self._require_user(uid)
