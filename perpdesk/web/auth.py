@@ -15,14 +15,14 @@ import pyotp
 from fastapi import Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from perpdesk.bootstrap import Services
 from perpdesk.core.errors import Conflict, InputError, PerpdeskError
 from perpdesk.store.base import utcnow
 from perpdesk.store.repos import SessionRepo, UserRepo, normalize_email
+from perpdesk.store.sealed import get_secret, put_secret
 from perpdesk.store.users import User
-from perpdesk.vault.secrets import get_secret, put_secret
 from perpdesk.web.deps import CurrentUser, session_cookie_name
 from perpdesk.web.security import hash_password, new_session_token, token_hash, verify_password
-from perpdesk.web.services import Services
 
 log = logging.getLogger("perpdesk.auth")
 

@@ -8,10 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from perpdesk.bootstrap import Services
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, OptionalUserDep, ServicesDep
-from perpdesk.web.services import Services
 from perpdesk.web.templating import render
 
 router = APIRouter(include_in_schema=False)
