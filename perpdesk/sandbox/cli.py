@@ -235,6 +235,18 @@ def set_price(
     _run("POST", "/price", {"symbol": symbol, "price": price}, as_json, (url, token))
 
 
+@admin_app.command("settle-funding")
+def settle_funding(
+    symbol: str = typer.Option(...),
+    rate: str = typer.Option("", help="Settle at this rate (e.g. 0.0001); default: the current rate."),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
+) -> None:
+    """Settle a contract's funding now: longs pay shorts at a positive rate, shorts pay longs else."""
+    _run("POST", "/funding", {"symbol": symbol, "rate": rate or None}, as_json, (url, token))
+
+
 @admin_app.command("freeze-prices")
 def freeze_prices(
     unfreeze: bool = typer.Option(False, "--unfreeze", help="Resume the seeded random walk instead."),
@@ -313,17 +325,6 @@ def create_sub_account(
     """Create a futures sub-account of a main account; prints uid, email and TOTP secret."""
     body = {"email": email, "sub_email": sub_email, "password": password}
     _run("POST", "/sub-accounts", body, as_json, (url, token))
-
-
-@admin_app.command("settle-funding")
-def settle_funding(
-    symbol: str = typer.Option(...),
-    as_json: bool = JSON_OPT,
-    url: str | None = URL_OPT,
-    token: str | None = TOKEN_OPT,
-) -> None:
-    """Settle a contract's funding now (positions pay or receive; a funding-history row)."""
-    _run("POST", "/settle-funding", {"symbol": symbol}, as_json, (url, token))
 
 
 @admin_app.command("create-oauth-client")

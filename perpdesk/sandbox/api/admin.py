@@ -191,11 +191,18 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
     async def settle_funding(request: Request, body: dict[str, Any]) -> Any:
         symbol = str(need(body, "symbol"))
         if symbol not in ctx.engine.symbols():
-            raise AdminError(
-                400, "symbol", f"unknown symbol {symbol!r}; known: {', '.join(ctx.engine.symbols())}"
-            )
-        ctx.engine.settle_funding(symbol)
-        return {"symbol": symbol}
+            known = ", ".join(ctx.engine.symbols())
+            raise AdminError(400, "symbol", f"unknown symbol {symbol!r}; known: {known}")
+        rate = None
+        if body.get("rate") is not None:
+            try:
+                rate = Decimal(str(body["rate"]))
+            except InvalidOperation:
+                raise AdminError(400, "rate", f"{body['rate']!r} is not a decimal number") from None
+            if not rate.is_finite() or abs(rate) >= 1:
+                raise AdminError(400, "rate", "must be a decimal fraction between -1 and 1, e.g. 0.0001")
+        settled = ctx.engine.settle_funding(symbol, rate)
+        return {"symbol": symbol, "rate": str(settled)}
 
     async def tick(request: Request, body: dict[str, Any]) -> Any:
         ctx.engine.tick()
@@ -306,7 +313,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),
         route("/tick", tick, ["POST"]),
-        route("/settle-funding", settle_funding, ["POST"]),
+        route("/funding", settle_funding, ["POST"]),
         route("/freeze-prices", freeze_prices, ["POST"]),
         route("/replay-prices", replay_prices, ["POST"]),
         route("/market", market, ["GET"]),

@@ -66,7 +66,7 @@ def test_admin_api_refuses_hostile_values(sandbox: SandboxServer) -> None:
             ("/keys", {"email": user["email"], "memo": value, "permissions": value, "ip": value}),
             ("/faults", {"kind": "latency", "path": value, "latency_ms": value, "times": value}),
             ("/sub-accounts", {"email": user["email"], "sub_email": value, "password": value}),
-            ("/settle-funding", {"symbol": value}),
+            ("/funding", {"symbol": value}),
         ]
     problems: list[str] = []
     before = sandbox.admin.market()  # some values are valid prices: put the market back after
