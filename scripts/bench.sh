@@ -7,3 +7,4 @@ echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
 echo "== bench/bench_sandbox_orders.py"; python bench/bench_sandbox_orders.py
 echo "== bench/bench_startup.py"; python bench/bench_startup.py
 echo "== bench/bench_ws_fanout.py"; python bench/bench_ws_fanout.py
+echo "== bench/bench_live.py"; python bench/bench_live.py

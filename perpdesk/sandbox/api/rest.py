@@ -136,6 +136,9 @@ class RestApi:
             spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
             await send_error(send, E.err(spec, f"the request body is over {MAX_BODY // 1024} KiB"))
             return
+        counts = self.ctx.request_counts
+        who = _bm_headers(scope).get(b"x-bm-key", b"").decode("latin-1")
+        counts[who] = counts.get(who, 0) + 1
         fault = self.faults.match(endpoint.method, path) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:
