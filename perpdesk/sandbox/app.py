@@ -18,6 +18,7 @@ from starlette.routing import Router
 
 from perpdesk.sandbox.api import Faults, RateLimiter, RestApi, admin_routes, not_found
 from perpdesk.sandbox.api.rest import Receive, Scope, Send
+from perpdesk.sandbox.bodylimit import BodyLimit
 from perpdesk.sandbox.context import SandboxConfig, SandboxContext
 from perpdesk.sandbox.engine import Engine
 from perpdesk.sandbox.identity import Identity
@@ -55,7 +56,7 @@ class SandboxApp:
             routes=[*admin_routes(ctx, self.limiter, self.faults), *web.routes(ctx)], default=not_found
         )
         self.ctx = ctx
-        self._rest = RestApi(ctx, router, self.limiter, self.faults)
+        self._rest = RestApi(ctx, BodyLimit(router), self.limiter, self.faults)
         self._engine_task = asyncio.create_task(engine.run(config.price_interval_s), name="sandbox-engine")
         if config.auto_whitelist_after is not None:
             self._whitelist_task = asyncio.create_task(

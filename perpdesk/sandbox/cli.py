@@ -98,21 +98,44 @@ class AdminCallError(RuntimeError):
         self.message = message
 
 
+DEFAULT_URL = "http://127.0.0.1:8810"
 _state: dict[str, Any] = {}
+# --url/--token go before the sub-command or after it (or come from the environment).
+URL_OPT = typer.Option(
+    None, "--url", envvar="PERPDESK_SANDBOX_URL", help=f"Sandbox base URL [{DEFAULT_URL}]."
+)
+TOKEN_OPT = typer.Option(None, "--token", envvar="PERPDESK_SANDBOX_ADMIN_TOKEN", help="Admin token.")
 
 
 @admin_app.callback()
-def admin(
-    url: str = typer.Option("http://127.0.0.1:8810", envvar="PERPDESK_SANDBOX_URL", help="Sandbox base URL."),
-    token: str = typer.Option(..., envvar="PERPDESK_SANDBOX_ADMIN_TOKEN", help="Admin token."),
+def admin(url: str | None = URL_OPT, token: str | None = TOKEN_OPT) -> None:
+    _state["url"], _state["token"] = url, token
+
+
+def _client(url: str | None, token: str | None) -> AdminClient:
+    url = url or _state.get("url") or DEFAULT_URL
+    token = token or _state.get("token")
+    if not token:
+        typer.echo(
+            "error: no admin token: give --token T (before or after the command) "
+            "or set PERPDESK_SANDBOX_ADMIN_TOKEN",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return AdminClient(url, token)
+
+
+def _run(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    as_json: bool,
+    conn: tuple[str | None, str | None] = (None, None),
+    **query: Any,
 ) -> None:
-    _state["client"] = AdminClient(url, token)
+    import httpx  # here, not at the top (see AdminClient)
 
-
-def _run(method: str, path: str, body: dict[str, Any] | None, as_json: bool, **query: Any) -> None:
-    import httpx  # already loaded by AdminClient
-
-    client: AdminClient = _state["client"]
+    client = _client(*conn)
     try:
         result = client.call(method, path, body, **query)
     except AdminCallError as exc:
@@ -152,10 +175,12 @@ def create_user(
     whitelisted: bool = typer.Option(False, "--whitelisted", help="Whitelist the account for futures API."),
     deposit: list[str] = typer.Option([], help="CURRENCY=AMOUNT credited to the spot wallet; repeatable."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Register a user; prints uid, email and TOTP secret."""
     body = {"email": email, "password": password, "whitelisted": whitelisted, "deposit": _deposits(deposit)}
-    _run("POST", "/users", body, as_json)
+    _run("POST", "/users", body, as_json, (url, token))
 
 
 @admin_app.command("create-key")
@@ -166,16 +191,23 @@ def create_key(
     ip: str = typer.Option("", help="Comma list of IPv4 addresses the key may be used from."),
     label: str = typer.Option(""),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Create an API key; prints api_key, secret_key and memo."""
     body = {"email": email, "memo": memo, "permissions": _csv(permissions), "ip": _csv(ip), "label": label}
-    _run("POST", "/keys", body, as_json)
+    _run("POST", "/keys", body, as_json, (url, token))
 
 
 @admin_app.command("whitelist")
-def whitelist(email: str = typer.Option(...), as_json: bool = JSON_OPT) -> None:
+def whitelist(
+    email: str = typer.Option(...),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
+) -> None:
     """Whitelist an account for futures API trading."""
-    _run("POST", "/whitelist", {"email": email}, as_json)
+    _run("POST", "/whitelist", {"email": email}, as_json, (url, token))
 
 
 @admin_app.command("deposit")
@@ -184,17 +216,23 @@ def deposit_cmd(
     amount: str = typer.Option(...),
     currency: str = typer.Option("USDT"),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Credit a user's spot wallet."""
-    _run("POST", "/deposit", {"email": email, "amount": amount, "currency": currency}, as_json)
+    _run("POST", "/deposit", {"email": email, "amount": amount, "currency": currency}, as_json, (url, token))
 
 
 @admin_app.command("set-price")
 def set_price(
-    symbol: str = typer.Option(...), price: str = typer.Option(...), as_json: bool = JSON_OPT
+    symbol: str = typer.Option(...),
+    price: str = typer.Option(...),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Set a contract's mark and last price (orders fill and trigger accordingly)."""
-    _run("POST", "/price", {"symbol": symbol, "price": price}, as_json)
+    _run("POST", "/price", {"symbol": symbol, "price": price}, as_json, (url, token))
 
 
 @admin_app.command("settle-funding")
@@ -202,18 +240,22 @@ def settle_funding(
     symbol: str = typer.Option(...),
     rate: str = typer.Option("", help="Settle at this rate (e.g. 0.0001); default: the current rate."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Settle a contract's funding now: longs pay shorts at a positive rate, shorts pay longs else."""
-    _run("POST", "/funding", {"symbol": symbol, "rate": rate or None}, as_json)
+    _run("POST", "/funding", {"symbol": symbol, "rate": rate or None}, as_json, (url, token))
 
 
 @admin_app.command("freeze-prices")
 def freeze_prices(
     unfreeze: bool = typer.Option(False, "--unfreeze", help="Resume the seeded random walk instead."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Stop (or --unfreeze) the random price walk; set-price and replays still move prices."""
-    _run("POST", "/freeze-prices", {"frozen": not unfreeze}, as_json)
+    _run("POST", "/freeze-prices", {"frozen": not unfreeze}, as_json, (url, token))
 
 
 @admin_app.command("replay-prices")
@@ -223,16 +265,18 @@ def replay_prices(
     ),
     clear: bool = typer.Option(False, "--clear", help="Drop prices still queued before adding these."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Queue marks that the next ticks play back, one per tick per symbol."""
     text = file.read_text(encoding="utf-8")
-    _run("POST", "/replay-prices", {"text": text, "clear": clear}, as_json)
+    _run("POST", "/replay-prices", {"text": text, "clear": clear}, as_json, (url, token))
 
 
 @admin_app.command("market")
-def market(as_json: bool = JSON_OPT) -> None:
+def market(as_json: bool = JSON_OPT, url: str | None = URL_OPT, token: str | None = TOKEN_OPT) -> None:
     """Marks, whether the random walk runs, and the replay prices still queued."""
-    _run("GET", "/market", None, as_json)
+    _run("GET", "/market", None, as_json, (url, token))
 
 
 @admin_app.command("fault")
@@ -246,10 +290,12 @@ def fault(
     probability: float = typer.Option(1.0),
     clear: bool = typer.Option(False, "--clear", help="Remove faults (of --path if given) instead."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Inject (or --clear) a fault on an endpoint."""
     if clear:
-        _run("POST", "/faults/clear", {"path": None if path == "*" else path}, as_json)
+        _run("POST", "/faults/clear", {"path": None if path == "*" else path}, as_json, (url, token))
         return
     if not kind:
         raise typer.BadParameter(
@@ -264,7 +310,21 @@ def fault(
         "times": times,
         "probability": probability,
     }
-    _run("POST", "/faults", body, as_json)
+    _run("POST", "/faults", body, as_json, (url, token))
+
+
+@admin_app.command("create-sub-account")
+def create_sub_account(
+    email: str = typer.Option(..., help="The main account's email."),
+    sub_email: str = typer.Option(..., help="The sub-account's email (its username)."),
+    password: str = typer.Option(..., help="At least 8 characters."),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
+) -> None:
+    """Create a futures sub-account of a main account; prints uid, email and TOTP secret."""
+    body = {"email": email, "sub_email": sub_email, "password": password}
+    _run("POST", "/sub-accounts", body, as_json, (url, token))
 
 
 @admin_app.command("create-oauth-client")
@@ -273,22 +333,34 @@ def create_oauth_client(
     redirect_uri: list[str] = typer.Option(..., help="Exact redirect URI; repeatable."),
     ip: str = typer.Option("", help="Comma list of IPv4 addresses the client's keys are bound to."),
     as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
 ) -> None:
     """Register a Fast Connect (OAuth) client; prints client_id and client_secret."""
     body = {"name": name, "redirect_uris": redirect_uri, "ip_whitelist": _csv(ip)}
-    _run("POST", "/oauth-clients", body, as_json)
+    _run("POST", "/oauth-clients", body, as_json, (url, token))
 
 
 @admin_app.command("outbox")
-def outbox(email: str | None = typer.Option(None), as_json: bool = JSON_OPT) -> None:
+def outbox(
+    email: str | None = typer.Option(None),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
+) -> None:
     """Emails the sandbox has sent (to one address if given)."""
-    _run("GET", "/outbox", None, as_json, email=email)
+    _run("GET", "/outbox", None, as_json, (url, token), email=email)
 
 
 @admin_app.command("user")
-def user(email: str = typer.Option(...), as_json: bool = JSON_OPT) -> None:
+def user(
+    email: str = typer.Option(...),
+    as_json: bool = JSON_OPT,
+    url: str | None = URL_OPT,
+    token: str | None = TOKEN_OPT,
+) -> None:
     """A user's state: whitelisting, whitelist request, keys (never secrets)."""
-    _run("GET", "/user", None, as_json, email=email)
+    _run("GET", "/user", None, as_json, (url, token), email=email)
 
 
 def env_token() -> str:

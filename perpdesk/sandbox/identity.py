@@ -11,191 +11,50 @@ Hashing is slow by design: from async code call the `a*` variants (or wrap the s
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import secrets
-import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from perpdesk.sandbox.identity_records import (
+    EMAIL_RE,
+    MAX_IPS_PER_KEY,
+    MAX_KEYS_PER_USER,
+    MAX_MEMO_LEN,
+    PERMISSIONS,
+    WHITELIST_STATES,
+    ApiKey,
+    Email,
+    IdentityError,
+    OAuthClient,
+    User,
+    WhitelistRequest,
+    now_ms,
+    validate_ip_list,
+    validate_memo,
+    validate_permissions,
+)
 from perpdesk.sandbox.persist import Persist
 
-PERMISSIONS = frozenset({"read", "spot_trade", "future_trade", "withdraw"})
-# BitMart's API Management page binds at most this many IPv4 addresses to one key (assumption:
-# BitMart's docs do not state the number; 20 matches what its page accepts as of 2025).
-MAX_IPS_PER_KEY = 20
-MAX_MEMO_LEN = 64
-MAX_KEYS_PER_USER = 20
-WHITELIST_STATES = ("none", "pending", "approved")
-
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MEMO_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")  # printable ASCII, no edge blanks
-
-
-class IdentityError(ValueError):
-    """Bad input to an identity operation; `field` names what is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass
-class WhitelistRequest:
-    state: str = "none"  # none | pending | approved
-    cid_or_email: str = ""
-    contact: str = ""
-    requested_at: int = 0  # ms
-    approved_at: int = 0  # ms
-
-
-@dataclass
-class User:
-    uid: str
-    email: str
-    password_hash: str = field(repr=False)
-    totp_secret: str = field(repr=False)
-    futures_whitelisted: bool = False
-    whitelist_request: WhitelistRequest = field(default_factory=WhitelistRequest)
-    created_at: int = 0
-
-    def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> User:
-        doc = dict(doc)
-        doc["whitelist_request"] = WhitelistRequest(**doc.get("whitelist_request") or {})
-        return cls(**doc)
-
-
-@dataclass
-class ApiKey:
-    api_key: str
-    uid: str
-    secret_key: str = field(repr=False)
-    memo: str = field(repr=False)
-    permissions: frozenset[str] = frozenset({"read"})
-    ip_whitelist: list[str] = field(default_factory=list)  # empty = any address
-    label: str = ""
-    oauth_client_id: str | None = None
-    created_at: int = 0
-
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["permissions"] = sorted(self.permissions)
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> ApiKey:
-        doc = dict(doc)
-        doc["permissions"] = frozenset(doc.get("permissions") or ["read"])
-        return cls(**doc)
-
-    def public_view(self) -> dict[str, Any]:
-        """What the exchange shows about a key after creation: never the secret."""
-        return {
-            "api_key": self.api_key,
-            "uid": self.uid,
-            "memo": self.memo,
-            "permissions": sorted(self.permissions),
-            "ip_whitelist": list(self.ip_whitelist),
-            "label": self.label,
-            "oauth_client_id": self.oauth_client_id,
-            "created_at": self.created_at,
-        }
-
-
-@dataclass
-class OAuthClient:
-    client_id: str
-    name: str
-    secret_hash: str = field(repr=False)
-    redirect_uris: list[str] = field(default_factory=list)
-    ip_whitelist: list[str] = field(default_factory=list)
-    created_at: int = 0
-
-    def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> OAuthClient:
-        return cls(**doc)
-
-
-@dataclass
-class Email:
-    id: str
-    to: str
-    subject: str
-    body: str
-    sent_at: int
-
-    def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def validate_ip_list(
-    ips: list[str] | tuple[str, ...] | str | None, field_name: str = "ip_whitelist"
-) -> list[str]:
-    """Parse and check an IP whitelist: IPv4 only, at most MAX_IPS_PER_KEY, duplicates dropped."""
-    if ips is None:
-        return []
-    if isinstance(ips, str):
-        ips = [p for p in re.split(r"[,\s]+", ips) if p]
-    out: list[str] = []
-    for raw in ips:
-        ip = str(raw).strip()
-        if not ip:
-            continue
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            raise IdentityError(
-                field_name, f"{ip!r} is not a valid IPv4 address (e.g. 203.0.113.10)"
-            ) from None
-        if addr.version != 4:
-            raise IdentityError(field_name, f"{ip!r} is IPv6; only IPv4 addresses can be bound to a key")
-        if str(addr) not in out:
-            out.append(str(addr))
-    if len(out) > MAX_IPS_PER_KEY:
-        raise IdentityError(
-            field_name, f"{len(out)} addresses given; at most {MAX_IPS_PER_KEY} can be bound to one key"
-        )
-    return out
-
-
-def validate_memo(memo: str) -> str:
-    if not isinstance(memo, str) or not memo:
-        raise IdentityError("memo", "is required: choose a memo (the key's passphrase)")
-    if len(memo) > MAX_MEMO_LEN:
-        raise IdentityError("memo", f"is {len(memo)} characters long; at most {MAX_MEMO_LEN} are allowed")
-    if not _MEMO_RE.match(memo) or "#" in memo:
-        raise IdentityError(
-            "memo", "may hold printable ASCII characters except '#', with no leading or trailing blank"
-        )
-    return memo
-
-
-def validate_permissions(
-    permissions: set[str] | frozenset[str] | list[str] | tuple[str, ...],
-) -> frozenset[str]:
-    perms = {str(p).strip().lower().replace("-", "_") for p in permissions if str(p).strip()}
-    unknown = perms - PERMISSIONS
-    if unknown:
-        raise IdentityError(
-            "permissions", f"unknown permission(s) {sorted(unknown)}; allowed: {sorted(PERMISSIONS)}"
-        )
-    return frozenset(perms | {"read"})
+__all__ = [
+    "MAX_IPS_PER_KEY",
+    "MAX_KEYS_PER_USER",
+    "MAX_MEMO_LEN",
+    "PERMISSIONS",
+    "WHITELIST_STATES",
+    "ApiKey",
+    "Email",
+    "Identity",
+    "IdentityError",
+    "OAuthClient",
+    "User",
+    "WhitelistRequest",
+    "validate_ip_list",
+    "validate_memo",
+    "validate_permissions",
+]
 
 
 class Identity:
@@ -234,7 +93,7 @@ class Identity:
     def create_user(self, email: str, password: str) -> User:
         """Register a user (blocking: hashes the password; use `acreate_user` from async code)."""
         email = (email or "").strip()
-        if not _EMAIL_RE.match(email):
+        if not EMAIL_RE.match(email):
             raise IdentityError("email", f"{email!r} is not an email address (name@example.com)")
         if email.lower() in self._by_email:
             raise IdentityError("email", f"{email} is already registered; sign in instead")
@@ -245,7 +104,7 @@ class Identity:
             email=email,
             password_hash=self._hasher.hash(password),
             totp_secret=pyotp.random_base32(),
-            created_at=_now_ms(),
+            created_at=now_ms(),
         )
         if email.lower() in self._by_email:  # raced with another thread while hashing
             raise IdentityError("email", f"{email} is already registered; sign in instead")
@@ -256,6 +115,21 @@ class Identity:
 
     async def acreate_user(self, email: str, password: str) -> User:
         return await asyncio.to_thread(self.create_user, email, password)
+
+    async def acreate_sub_account(self, parent_uid: str, email: str, password: str) -> User:
+        """A sub-account of `parent_uid` (a main account): it signs in and holds keys like any
+        user, inherits the parent's futures whitelisting, and its username is its email."""
+        parent = self._require_user(parent_uid)
+        if parent.parent_uid:
+            raise IdentityError("email", f"{parent.email} is itself a sub-account; give its main account")
+        user = await self.acreate_user(email, password)
+        user.parent_uid = parent.uid
+        user.futures_whitelisted = parent.futures_whitelisted
+        self._save_user(user)
+        return user
+
+    def sub_accounts(self, parent_uid: str) -> list[User]:
+        return sorted((u for u in self._users.values() if u.parent_uid == parent_uid), key=lambda u: u.email)
 
     def _save_user(self, user: User) -> None:
         self.persist.put("user", user.uid, user.to_doc())
@@ -283,9 +157,6 @@ class Identity:
     async def averify_password(self, user: User, password: str) -> bool:
         return await asyncio.to_thread(self.verify_password, user, password)
 
-    def verify_totp(self, user: User, code: str) -> bool:
-        return pyotp.TOTP(user.totp_secret).verify(str(code).strip(), valid_window=1)
-
     # ---- futures API whitelisting --------------------------------------------------------------
     def request_whitelist(self, uid: str, cid_or_email: str, contact: str) -> User:
         user = self._require_user(uid)
@@ -299,7 +170,7 @@ class Identity:
             state="pending",
             cid_or_email=cid_or_email.strip(),
             contact=contact.strip(),
-            requested_at=_now_ms(),
+            requested_at=now_ms(),
         )
         self._save_user(user)
         return user
@@ -309,7 +180,7 @@ class Identity:
         user.futures_whitelisted = True
         req = user.whitelist_request
         req.state = "approved"
-        req.approved_at = _now_ms()
+        req.approved_at = now_ms()
         self._save_user(user)
         self.send_email(
             user.email,
@@ -338,7 +209,7 @@ class Identity:
         req = user.whitelist_request
         if user.futures_whitelisted or after is None or req.state != "pending":
             return
-        if _now_ms() - req.requested_at >= after * 1000:
+        if now_ms() - req.requested_at >= after * 1000:
             self.approve_whitelist(user.uid)
 
     def _require_user(self, uid: str) -> User:
@@ -372,7 +243,7 @@ class Identity:
             ip_whitelist=ips,
             label=(label or memo)[:64],
             oauth_client_id=oauth_client_id,
-            created_at=_now_ms(),
+            created_at=now_ms(),
         )
         self._keys[key.api_key] = key
         self.persist.put("api_key", key.api_key, key.to_doc())
@@ -433,7 +304,7 @@ class Identity:
             secret_hash=self._hasher.hash(secret),
             redirect_uris=uris,
             ip_whitelist=ips,
-            created_at=_now_ms(),
+            created_at=now_ms(),
         )
         self._clients[client.client_id] = client
         self.persist.put("oauth_client", client.client_id, client.to_doc())
@@ -454,7 +325,7 @@ class Identity:
 
     # ---- email outbox ---------------------------------------------------------------------------
     def send_email(self, to: str, subject: str, body: str) -> Email:
-        email = Email(id=secrets.token_hex(8), to=to, subject=subject, body=body, sent_at=_now_ms())
+        email = Email(id=secrets.token_hex(8), to=to, subject=subject, body=body, sent_at=now_ms())
         self._outbox.append(email)
         self.persist.put("email", email.id, email.to_doc())
         return email

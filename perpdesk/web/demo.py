@@ -197,6 +197,9 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             f"    futures balance: {DEMO_USDT} USDT test money; futures API whitelisted",
             "    a fresh 2FA code: .venv/bin/python -c "
             f"\"import pyotp;print(pyotp.TOTP('{sx['totp_secret']}').now())\"",
+            f"    admin token  {state['sandbox_admin_token']}  (sandbox admin API and CLI), e.g.:",
+            "      .venv/bin/perpdesk sandbox admin set-price --symbol BTCUSDT --price 95000"
+            f" --url {sandbox_url} --token {state['sandbox_admin_token']}",
             "",
             f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
             f"  Data: {settings.data_dir.resolve()}",

@@ -48,7 +48,13 @@ def d0(value: Any) -> Decimal:
 
 
 def balances(data: Any) -> list[Balance]:
-    rows = data if isinstance(data, list) else []
+    # assets-detail lists the coin-margined assets (BTC, ETH) beside USDT even when they are
+    # empty; an empty one is not a balance worth showing
+    rows = [
+        row
+        for row in (data if isinstance(data, list) else [])
+        if row.get("currency") == "USDT" or d0(row.get("equity")) or d0(row.get("available_balance"))
+    ]
     return [
         Balance(
             currency=str(row.get("currency", "")),

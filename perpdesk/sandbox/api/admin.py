@@ -21,6 +21,7 @@ from perpdesk.sandbox.engine import EngineError
 from perpdesk.sandbox.identity import IdentityError
 
 PREFIX = "/sandbox-admin"
+MAX_ADMIN_AMOUNT = Decimal("1e12")
 
 
 class AdminError(Exception):
@@ -81,13 +82,37 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         return user
 
     def amount(value: Any, field: str) -> Decimal:
+        text = str(value).strip()
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or len(text) > 40:
+            raise AdminError(400, field, 'give a decimal number as a string, e.g. "1000"')
         try:
-            number = Decimal(str(value))
+            number = Decimal(text)
         except InvalidOperation:
             raise AdminError(400, field, f"{value!r} is not a decimal number") from None
-        if not number.is_finite() or number <= 0:
-            raise AdminError(400, field, "must be a positive number")
+        if not number.is_finite() or not 0 < number < MAX_ADMIN_AMOUNT:
+            raise AdminError(400, field, f"must be a number above 0 and below {MAX_ADMIN_AMOUNT:f}")
         return number
+
+    def text(body: dict[str, Any], name: str, default: str | None = None) -> str:
+        value = body.get(name, default)
+        if value is None or value == "":
+            raise AdminError(400, name, f"'{name}' is required")
+        if not isinstance(value, str):
+            raise AdminError(400, name, f"'{name}' must be a string")
+        return value
+
+    def str_list(body: dict[str, Any], *names: str) -> list[str] | None:
+        """A list of strings, or one comma-separated string; None when absent."""
+        for name in names:
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return value
+            raise AdminError(400, name, f"'{name}' must be a list of strings or one comma-separated string")
+        return None
 
     async def create_user(request: Request, body: dict[str, Any]) -> Any:
         email = str(need(body, "email"))
@@ -117,15 +142,31 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         }
 
     async def create_key(request: Request, body: dict[str, Any]) -> Any:
-        user = user_of(str(need(body, "email")))
-        perms = body["permissions"] if body.get("permissions") is not None else ["future_trade"]
-        if isinstance(perms, str):
-            perms = [p for p in perms.split(",") if p.strip()]
-        ips = body.get("ip", body.get("ip_whitelist"))
+        user = user_of(text(body, "email"))
+        perms = str_list(body, "permissions")
+        ips = str_list(body, "ip", "ip_whitelist")
         key = ctx.identity.create_key(
-            user.uid, str(need(body, "memo")), set(perms), ips, str(body.get("label") or "")
+            user.uid,
+            text(body, "memo"),
+            set(["future_trade"] if perms is None else perms),
+            ips,
+            text(body, "label", "-") if body.get("label") else "",
         )
         return {**key.public_view(), "secret_key": key.secret_key}
+
+    async def create_sub_account(request: Request, body: dict[str, Any]) -> Any:
+        parent = user_of(str(need(body, "email")))
+        sub = await ctx.identity.acreate_sub_account(
+            parent.uid, str(need(body, "sub_email")), str(need(body, "password"))
+        )
+        ctx.engine.ensure_account(sub.uid)
+        return {
+            "uid": sub.uid,
+            "email": sub.email,
+            "parent_uid": parent.uid,
+            "totp_secret": sub.totp_secret,
+            "futures_whitelisted": sub.futures_whitelisted,
+        }
 
     async def whitelist(request: Request, body: dict[str, Any]) -> Any:
         user = user_of(str(need(body, "email")))
@@ -229,10 +270,12 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
 
     async def rate_limits(request: Request, body: dict[str, Any]) -> Any:
         if "factor" in body:
-            try:
-                limiter.factor = float(body["factor"])
-            except (TypeError, ValueError):
-                raise AdminError(400, "factor", "must be a number (1 = BitMart's limits, 0 = off)") from None
+            factor = body["factor"]
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 <= factor <= 1000:
+                raise AdminError(
+                    400, "factor", "must be a number from 0 to 1000 (1 = BitMart's limits, 0 = off)"
+                )
+            limiter.factor = float(factor)
         if body.get("reset"):
             limiter.reset()
         return {"factor": limiter.factor}
@@ -261,6 +304,8 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
             "uid": user.uid,
             "email": user.email,
             "futures_whitelisted": ctx.identity.is_futures_whitelisted(user.uid),
+            "parent_uid": user.parent_uid,
+            "sub_accounts": [u.email for u in ctx.identity.sub_accounts(user.uid)],
             "whitelist_request": user.whitelist_request.__dict__,
             "keys": [k.public_view() for k in ctx.identity.keys_of(user.uid)],
         }
@@ -272,6 +317,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/users", create_user, ["POST"]),
         route("/user", user_info, ["GET"]),
         route("/keys", create_key, ["POST"]),
+        route("/sub-accounts", create_sub_account, ["POST"]),
         route("/whitelist", whitelist, ["POST"]),
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),

@@ -20,7 +20,6 @@ KEY_NOT_FOUND = (30002, "Header X-BM-KEY not found", 401)
 SIGN_EMPTY = (30004, "Header X-BM-SIGN is empty", 401)
 SIGN_WRONG = (30005, "Header X-BM-SIGN is wrong", 401)
 TIMESTAMP_EMPTY = (30006, "Header X-BM-TIMESTAMP is empty", 401)
-TIMESTAMP_NOT_LONG = (30006, "Header X-BM-TIMESTAMP must be long type", 401)
 TIMESTAMP_RANGE = (30007, "Header X-BM-TIMESTAMP range. Within a minute", 401)
 TIMESTAMP_RECV_WINDOW = (
     30007,
@@ -38,7 +37,6 @@ IP_FORBIDDEN = (
 KEY_FORBIDDEN = (30012, "Header X-BM-KEY is forbidden to request it", 403)
 TOO_MANY = (30013, "Request too many requests", 429)
 UNAVAILABLE = (30014, "Service unavailable", 503)
-BODY_NOT_JSON = (30018, "Request Body requires JSON format", 503)
 # BitMart does not document the answer for an account that has not been whitelisted for futures
 # API trading; 30019 ("contact customer service or BD") is its code for an operation the account
 # is not allowed to perform, which is what whitelisting unlocks. Assumption, see docs/sandbox.md.
@@ -56,6 +54,7 @@ FUTURES_SYSTEM = (40012, "System error", 500)
 SIDE_INVALID = (40041, "The order side is invalid", 400)
 TYPE_INVALID = (40042, "The order type is invalid", 400)
 OPEN_TYPE_INVALID = (40045, "The order open type is invalid", 400)
+ORDER_NOT_EXIST = (40035, "The order is not exist", 400)
 KLINE_STEP_INVALID = (40038, "The k-line step is invalid", 400)
 CLIENT_ID_FORMAT = (40048, "ClientOrderId only allows a combination of numbers and letters", 403)
 CLIENT_ID_LENGTH = (40049, "The maximum length of clientOrderId cannot exceed 32", 403)

@@ -9,7 +9,14 @@ from typing import Any
 
 from perpdesk.sandbox.api.errors import CLIENT_ID_FORMAT, CLIENT_ID_LENGTH, ApiError
 
-_INT_RE = re.compile(r"^-?\d+$")
+# ASCII digits only, and few enough of them: int() of thousands of digits is refused by Python
+# (and slow before that); no BitMart integer parameter needs more than 19.
+_INT_RE = re.compile(r"^-?[0-9]{1,19}$")
+_ORDER_ID_RE = re.compile(r"^[0-9]{1,20}$")
+MAX_INT = 2**63 - 1
+# Prices, sizes and amounts: at most this many characters, and below 1e18 in magnitude.
+MAX_DECIMAL_CHARS = 40
+MAX_DECIMAL = Decimal("1e18")
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
@@ -79,6 +86,8 @@ class Params:
             raise self.error(f"parameter '{name}' must be an integer")
         if isinstance(value, int):
             number = value
+            if abs(number) > MAX_INT:
+                raise self.error(f"parameter '{name}' is out of range (at most {MAX_INT})", invalid)
         elif isinstance(value, str) and _INT_RE.match(value.strip()):
             number = int(value.strip())
         elif isinstance(value, float) and value.is_integer():
@@ -109,12 +118,17 @@ class Params:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(f"parameter '{name}' must be a decimal number as a string, e.g. \"65000.5\"")
+        text = str(value).strip()
+        if len(text) > MAX_DECIMAL_CHARS:
+            raise self.error(f"parameter '{name}' has {len(text)} characters; at most {MAX_DECIMAL_CHARS}")
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text)
         except InvalidOperation:
             raise self.error(f"parameter '{name}' must be a decimal number (got {value!r})") from None
         if not number.is_finite():
             raise self.error(f"parameter '{name}' must be a finite number (got {value!r})")
+        if abs(number) >= MAX_DECIMAL:
+            raise self.error(f"parameter '{name}' must be below {MAX_DECIMAL:f} (got {value!r})")
         if allow_zero and number == 0:
             return number
         if positive and number <= 0:
@@ -141,7 +155,8 @@ class Params:
         if value is None or value == "":
             return None
         if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+            (isinstance(value, int) and 0 <= value <= MAX_INT)
+            or (isinstance(value, str) and _ORDER_ID_RE.match(value))
         ):
             raise self.error(f"parameter '{name}' must be a numeric order id (got {value!r})")
         return str(value)

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import itertools
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -42,9 +43,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REST_PREFIXES = ("/contract/", "/account/", "/spot/", "/system/", "/uapi-key/")
 TRANSPORT_KEY = "perpdesk.transport"  # set by server.py's protocol, so that faults can drop a connection
+# a ms timestamp or window: ASCII digits of bounded length (the header comes as bytes)
+_MS_RE = re.compile(r"^[0-9]{1,15}$")
+_MS_RE_B = re.compile(rb"^[0-9]{1,15}$")
 _JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
 
 
+MAX_BODY = 1024 * 1024
 _TRACE_PREFIX = str(uuid.uuid4())[:24]  # per process; the counter makes each trace unique
 _trace_counter = itertools.count(secrets.randbelow(1 << 40))
 
@@ -80,13 +85,19 @@ async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1008})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it is over MAX_BODY (BitMart's bodies are a few hundred bytes)."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
     return b"".join(chunks)
@@ -121,6 +132,10 @@ class RestApi:
             await send_error(send, E.err(E.METHOD_NOT_ALLOWED))
             return
         body = await _read_body(receive)
+        if body is None:
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
+            await send_error(send, E.err(spec, f"the request body is over {MAX_BODY // 1024} KiB"))
+            return
         counts = self.ctx.request_counts
         who = _bm_headers(scope).get(b"x-bm-key", b"").decode("latin-1")
         counts[who] = counts.get(who, 0) + 1
@@ -220,15 +235,16 @@ class RestApi:
             raise E.err(E.SIGN_EMPTY)
         if not raw_ts:
             raise E.err(E.TIMESTAMP_EMPTY)
-        if not raw_ts.isdigit():
-            raise E.err(E.TIMESTAMP_NOT_LONG)
+        if not _MS_RE_B.match(raw_ts):
+            raise E.err(E.TIMESTAMP_FORMAT)
         ts = int(raw_ts)
         now = int(time.time() * 1000)
         recv_window = self._recv_window(scope, endpoint, body)
         if recv_window is None:
-            if abs(now - ts) > self.window_ms:
-                raise E.err(E.TIMESTAMP_RANGE)
-        elif now - ts > recv_window or ts - now > self.window_ms:
+            recv_window = endpoint.recv_window  # the endpoint's documented default, if it has one
+        if abs(now - ts) > self.window_ms:
+            raise E.err(E.TIMESTAMP_RANGE)
+        if recv_window is not None and now - ts > recv_window:
             raise E.err(E.TIMESTAMP_RECV_WINDOW)
         payload = body if endpoint.method == "POST" else scope["query_string"]
         message = raw_ts + b"#" + key.memo.encode() + b"#" + payload
@@ -249,7 +265,9 @@ class RestApi:
             raw = dict(parse_qsl(scope["query_string"].decode("latin-1"))).get("recvWindow")
         if raw is None:
             return None
-        if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
+        if isinstance(raw, bool) or not (
+            isinstance(raw, int) or (isinstance(raw, str) and _MS_RE.match(raw))
+        ):
             raise E.err(E.RECV_WINDOW_NOT_LONG)
         window = int(raw)
         if not 0 < window <= 60_000:
@@ -266,16 +284,17 @@ class RestApi:
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
-            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.BODY_NOT_JSON
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
             raise E.err(spec, "the request body must be a JSON object") from None
         if not isinstance(doc, dict):
-            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.BODY_NOT_JSON
+            spec = E.FUTURES_PARSE if endpoint.error_spec == E.FUTURES_INVALID else E.ACCOUNT_INVALID
             raise E.err(spec, "the request body must be a JSON object")
         return Params(doc, endpoint.error_spec)
 
     def _key_info(self, key: ApiKey) -> dict[str, Any]:
         # BitMart does not document this payload; the sandbox answers what the key is bound to,
         # never its secret or memo.
+        user = self.ctx.identity.user_by_uid(key.uid)
         return {
             "uid": key.uid,
             "api_key": key.api_key,
@@ -283,5 +302,5 @@ class RestApi:
             "permissions": sorted(key.permissions),
             "ip_whitelist": list(key.ip_whitelist),
             "create_time": key.created_at,
-            "account_type": "main",
+            "account_type": "sub" if user is not None and user.parent_uid else "main",
         }

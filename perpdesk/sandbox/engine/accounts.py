@@ -10,20 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
-from perpdesk.sandbox.engine.amend import AmendMixin
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
-from perpdesk.sandbox.engine.margin import initial_margin, maintenance, qty, upnl
-from perpdesk.sandbox.engine.state import ZERO, Position, Transfer
+from perpdesk.sandbox.engine.state import ZERO, Transfer
+from perpdesk.sandbox.engine.subaccounts import SubAccountsMixin
 from perpdesk.sandbox.engine.views import transfer_view, txn_view
 
 Json = dict[str, Any]
 CURRENCY_NAMES = {"USDT": "Tether USD", "BTC": "Bitcoin", "ETH": "Ethereum", "SOL": "Solana"}
+COIN_ASSETS = ("BTC", "ETH")
 MIN_TRANSFER = Decimal("0.01")
 MAX_TRANSFER = Decimal("10000000000")
 MAX_DEPOSIT = Decimal("1000000000")
 
 
-class AccountsMixin(AmendMixin):
+class AccountsMixin(SubAccountsMixin):
     # ---- spot wallet -------------------------------------------------------------------------
     def deposit(self, uid: str, currency: str, amount: Decimal) -> Json:
         """Faucet: credit the spot wallet. Returns {"currency","amount","available"}."""
@@ -136,9 +136,10 @@ class AccountsMixin(AmendMixin):
 
     # ---- futures account reads ---------------------------------------------------------------
     def assets_detail(self, uid: str) -> list[Json]:
-        """GET /contract/private/assets-detail (the futures USDT asset)."""
+        """GET /contract/private/assets-detail: the USDT asset, then the coin-margined assets
+        BitMart lists beside it (BTC, ETH; always empty here: USDT perpetuals only)."""
         fig = self.figures(uid)
-        return [
+        rows = [
             {
                 "currency": "USDT",
                 "position_deposit": s(fig.position_deposit),
@@ -148,125 +149,24 @@ class AccountsMixin(AmendMixin):
                 "unrealized": s(fig.unrealized),
             }
         ]
+        for coin in COIN_ASSETS:
+            rows.append(
+                {
+                    "currency": coin,
+                    "position_deposit": "0",
+                    "frozen_balance": "0",
+                    "available_balance": "0",
+                    "equity": "0",
+                    "unrealized": "0",
+                }
+            )
+        return rows
 
     def trade_fee_rate(self, uid: str, symbol: str) -> Json:
         """GET /contract/private/trade-fee-rate -> {"symbol","taker_fee_rate","maker_fee_rate"}."""
         self.spec(symbol)
         self._account(uid)
         return {"symbol": symbol, "taker_fee_rate": s(self.TAKER_FEE), "maker_fee_rate": s(self.MAKER_FEE)}
-
-    def _positions_of(self, uid: str, symbol: str | None) -> list[Position]:
-        if symbol:
-            self.spec(symbol)
-        out = [p for (sym, _), p in self._user_positions(uid).items() if not symbol or sym == symbol]
-        return sorted(out, key=lambda p: (p.symbol, p.side))
-
-    def position(self, uid: str, symbol: str | None = None) -> list[Json]:
-        """GET /contract/private/position (open positions; both sides in hedge mode)."""
-        acct = self._account(uid)
-        now = self.now()
-        out = []
-        for p in self._positions_of(uid, symbol):
-            spec = CONTRACTS[p.symbol]
-            mark = self.markets[p.symbol].state.mark
-            out.append(
-                {
-                    "timestamp": now,
-                    "symbol": p.symbol,
-                    "leverage": s(p.leverage),
-                    "current_fee": s(p.fee),
-                    "open_timestamp": p.open_time,
-                    "current_value": s(money(qty(spec, p.size) * mark)),
-                    "mark_price": s(mark),
-                    "position_value": s(money(qty(spec, p.size) * p.entry)),
-                    "position_cross": s(money(initial_margin(spec, p))),
-                    "maintenance_margin": s(money(maintenance(spec, p, mark))),
-                    "margin_type": "Isolated" if p.open_type == "isolated" else "Cross",
-                    "close_vol": str(p.close_vol),
-                    "close_avg_price": s(p.close_value / p.close_vol) if p.close_vol else "0",
-                    "open_avg_price": s(p.entry),
-                    "entry_price": s(p.entry),
-                    "current_amount": str(p.size),
-                    "unrealized_value": s(money(upnl(spec, p, mark))),
-                    "realized_value": s(p.realized),
-                    "position_type": 1 if p.side == "long" else 2,
-                    "account": "futures",
-                    "position_mode": acct.position_mode,
-                }
-            )
-        return out
-
-    def position_v2(self, uid: str, symbol: str | None = None) -> list[Json]:
-        """GET /contract/private/position-v2."""
-        now = self.now()
-        out = []
-        for p in self._positions_of(uid, symbol):
-            spec = CONTRACTS[p.symbol]
-            mark = self.markets[p.symbol].state.mark
-            mark_value = money(qty(spec, p.size) * mark)
-            out.append(
-                {
-                    "symbol": p.symbol,
-                    "leverage": s(p.leverage),
-                    "timestamp": now,
-                    "current_fee": s(p.fee),
-                    "open_timestamp": p.open_time,
-                    "current_value": s(mark_value),
-                    "mark_price": s(mark),
-                    "mark_value": s(mark_value),
-                    "position_value": s(money(qty(spec, p.size) * p.entry)),
-                    "position_cross": s(money(initial_margin(spec, p))),
-                    "maintenance_margin": s(money(maintenance(spec, p, mark))),
-                    "close_vol": str(p.close_vol),
-                    "close_avg_price": s(p.close_value / p.close_vol) if p.close_vol else "0",
-                    "open_avg_price": s(p.entry),
-                    "entry_price": s(p.entry),
-                    "current_amount": str(p.size),
-                    "realized_value": s(p.realized),
-                    "unrealized_pnl": s(money(upnl(spec, p, mark))),
-                    "liquidation_price": s(self.liq_price(p)),
-                    "max_notional_value": s(self._max_notional(p)),
-                    "initial_margin": s(money(initial_margin(spec, p))),
-                    "open_type": p.open_type,
-                    "position_side": p.side,
-                    "account": "futures",
-                }
-            )
-        return out
-
-    def _max_notional(self, p: Position) -> Decimal:
-        """Largest notional the position's leverage allows (top of the last bracket that permits it)."""
-        spec = CONTRACTS[p.symbol]
-        cap = ZERO
-        for b in spec.brackets:
-            if b.initial_leverage >= p.leverage:
-                cap = b.notional_cap
-        return cap
-
-    def position_risk(self, uid: str, symbol: str | None = None) -> list[Json]:
-        """GET /contract/private/position-risk."""
-        out = []
-        for p in self._positions_of(uid, symbol):
-            spec = CONTRACTS[p.symbol]
-            mark = self.markets[p.symbol].state.mark
-            out.append(
-                {
-                    "symbol": p.symbol,
-                    "position_amt": str(p.size),
-                    "mark_price": s(mark),
-                    "unrealized_profit": s(money(upnl(spec, p, mark))),
-                    "liquidation_price": s(self.liq_price(p)),
-                    "leverage": s(p.leverage),
-                    "max_notional_value": s(self._max_notional(p)),
-                    "margin_type": "Isolated" if p.open_type == "isolated" else "Cross",
-                    "isolated_margin": s(p.margin) if p.open_type == "isolated" else "0",
-                    "position_side": "Long" if p.side == "long" else "Short",
-                    "notional": s(money(qty(spec, p.size) * mark)),
-                    "update_time": p.update_time,
-                    "account": "futures",
-                }
-            )
-        return out
 
     def transaction_history(
         self,

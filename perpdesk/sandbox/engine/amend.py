@@ -126,7 +126,7 @@ class AmendMixin(PlansMixin):
         if order_id:
             p = self.plans.get(str(order_id))
             if p is not None and p.uid == uid and p.kind == "trailing" and p.symbol == symbol:
-                return trail_view(p)
+                return trail_view(p, detail=True)
         return super().order(uid, symbol, order_id=order_id, client_order_id=client_order_id)
 
     # ---- plan order edits ----------------------------------------------------------------------

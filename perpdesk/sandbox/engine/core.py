@@ -87,7 +87,7 @@ class EngineCore:
         self.seed = seed
         self.funding_interval_ms = max(1, int(funding_interval_s * 1000))
         self._clock = now_ms or (lambda: int(time.time() * 1000))
-        self.price_walk = True  # admin/tests may freeze the random walk; set_price still works
+        self._price_walk = True  # admin/tests may freeze the random walk; set_price still works
         self.replay_queues: dict[str, deque[Decimal]] = {sym: deque() for sym in CONTRACTS}
         self._subs: list[Callable[[EngineEvent], None]] = []
         self.accounts: dict[str, Account] = {}
@@ -127,6 +127,17 @@ class EngineCore:
             sim.record(now)
 
     # ---- infrastructure ----------------------------------------------------------------------
+    @property
+    def price_walk(self) -> bool:
+        return self._price_walk
+
+    @price_walk.setter
+    def price_walk(self, on: bool) -> None:
+        """Run (True) or freeze (False) the random walk; saved, so a freeze survives a restart."""
+        self._price_walk = on
+        if self._persist is not None:
+            self._persist.put("flags", "flags", {"price_walk": on})
+
     def now(self) -> int:
         return self._clock()
 
@@ -151,6 +162,8 @@ class EngineCore:
         p = self._persist
         if p is None:
             return
+        for _, doc in p.load("flags"):
+            self._price_walk = bool(doc.get("price_walk", True))
         for _, doc in p.load("seq"):
             self.seq.update({k: int(v) for k, v in doc.items()})
         for _, doc in p.load("account"):

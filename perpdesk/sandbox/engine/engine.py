@@ -18,6 +18,7 @@ from perpdesk.sandbox.engine.state import ZERO, Fill, FundingRecord, Order, Posi
 from perpdesk.sandbox.engine.views import order_push
 
 log = logging.getLogger(__name__)
+MAX_MARK = Decimal("1e12")  # far above any listed contract's price; keeps Decimal arithmetic exact
 
 
 class Engine(PublicMixin):
@@ -53,8 +54,8 @@ class Engine(PublicMixin):
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Admin: set the mark (and last) price, then match/trigger/liquidate like tick()."""
         spec = self.spec(symbol)
-        if not price.is_finite() or price <= 0:
-            raise errors.RANGE_INVALID(f"price {price} must be positive")
+        if not price.is_finite() or not 0 < price <= MAX_MARK:
+            raise errors.RANGE_INVALID(f"price {price} must be above 0 and at most {MAX_MARK:f}")
         price = spec.round_price(price)
         if price <= 0:
             raise errors.PRECISION_INVALID(f"price rounds to 0 on the {spec.tick} grid")
@@ -104,8 +105,10 @@ class Engine(PublicMixin):
                 price = Decimal(parts[1])
             except InvalidOperation:
                 raise ValueError(f"{source}:{lineno}: {parts[1]!r} is not a price") from None
-            if not price.is_finite() or price <= 0 or self.spec(parts[0]).round_price(price) <= 0:
-                raise ValueError(f"{source}:{lineno}: price {parts[1]!r} must be positive")
+            fits = price.is_finite() and 0 < price <= MAX_MARK
+            if not fits or self.spec(parts[0]).round_price(price) <= 0:
+                at_most = f"{MAX_MARK:f}"
+                raise ValueError(f"{source}:{lineno}: price {parts[1]!r} must be positive, at most {at_most}")
             rows.append((parts[0], price))
         return rows
 

@@ -12,9 +12,17 @@ from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import s
 from perpdesk.sandbox.engine.state import Order
 from perpdesk.sandbox.engine.trading import TradingMixin
-from perpdesk.sandbox.engine.views import fill_view, order_push, order_view
+from perpdesk.sandbox.engine.views import (
+    fill_view,
+    history_order_view,
+    open_order_view,
+    order_push,
+    order_view,
+)
 
 Json = dict[str, Any]
+MIN_CANCEL_AFTER_S = 5  # documented minimum
+MAX_CANCEL_AFTER_S = 86_400  # not documented: one day, so that a deadline always fits 64 bits
 
 
 class OrdersMixin(TradingMixin):
@@ -69,6 +77,10 @@ class OrdersMixin(TradingMixin):
         acct = self._account(uid)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
             raise errors.INVALID_REQUEST(f"timeout {timeout!r}: whole seconds, 0 to disable")
+        if 0 < timeout < MIN_CANCEL_AFTER_S or timeout > MAX_CANCEL_AFTER_S:
+            raise errors.INVALID_REQUEST(
+                f"timeout {timeout}: 0 to disable, else {MIN_CANCEL_AFTER_S} to {MAX_CANCEL_AFTER_S} seconds"
+            )
         now = self.now()
         if timeout == 0:
             acct.cancel_after.pop(symbol, None)
@@ -185,7 +197,7 @@ class OrdersMixin(TradingMixin):
                 continue
             if order_state == "partially_filled" and o.deal_size == 0:
                 continue
-            out.append(order_view(o))
+            out.append(open_order_view(o))
             if len(out) >= max(1, min(limit, 100)):
                 break
         return out
@@ -214,7 +226,7 @@ class OrdersMixin(TradingMixin):
                 and (not want_order or o.order_id == want_order)
                 and (not client_order_id or o.client_order_id == client_order_id)
             ),
-            order_view,
+            history_order_view,
         )
 
     def trades(

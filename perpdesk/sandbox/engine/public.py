@@ -56,7 +56,6 @@ class PublicMixin(AccountsMixin):
                     "high_24h": s(high),
                     "low_24h": s(low),
                     "change_24h": s(change.quantize(Decimal("0.000001"))),
-                    "funding_time": st.next_funding_ms,
                     "funding_interval_hours": max(1, self.funding_interval_ms // 3_600_000),
                     "status": "Trading",
                     "delist_time": 0,

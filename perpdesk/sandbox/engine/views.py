@@ -70,11 +70,42 @@ def _put_presets(out: Json, x: Order | PlanOrder) -> None:
         out["preset_stop_loss_price"] = s(x.sl_price)
 
 
+def _put_preset_defaults(out: Json, x: Order | PlanOrder) -> None:
+    """Order listings carry the preset fields always: type 0 and "" when unset (captured live)."""
+    out["preset_take_profit_price_type"] = (x.tp_type or 1) if x.tp_price is not None else 0
+    out["preset_stop_loss_price_type"] = (x.sl_type or 1) if x.sl_price is not None else 0
+    out["preset_take_profit_price"] = _opt(x.tp_price)
+    out["preset_stop_loss_price"] = _opt(x.sl_price)
+
+
 def order_view(o: Order) -> Json:
+    """GET order (detail)."""
     out = _order_fields(o)
     out["account"] = "futures"
     out["position_mode"] = o.position_mode
-    _put_presets(out, o)
+    _put_preset_defaults(out, o)
+    return out
+
+
+def open_order_view(o: Order) -> Json:
+    """A get-open-orders row (BitMart lists no `account` there)."""
+    out = _order_fields(o)
+    out["position_mode"] = o.position_mode
+    _put_preset_defaults(out, o)
+    return out
+
+
+def history_order_view(o: Order) -> Json:
+    """An order-history row: the detail fields plus the plan and trailing fields BitMart fills
+    with defaults for every order ("0", activation_price_type 1)."""
+    out = order_view(o)
+    out.update(
+        trigger_price="0",
+        execution_price="0",
+        activation_price_type=1,
+        activation_price="0",
+        callback_rate="0",
+    )
     return out
 
 
@@ -109,7 +140,6 @@ def plan_view(p: PlanOrder) -> Json:
         "create_time": p.create_time,
         "update_time": p.update_time,
         "position_mode": p.position_mode,
-        "category": p.category,
     }
     _put_presets(out, p)
     if p.executive_order_id:
@@ -117,9 +147,9 @@ def plan_view(p: PlanOrder) -> Json:
     return out
 
 
-def trail_view(p: PlanOrder) -> Json:
-    """A trailing order as get-open-orders / order list it (type "trailing")."""
-    return {
+def trail_view(p: PlanOrder, *, detail: bool = False) -> Json:
+    """A trailing order as get-open-orders (or, with `detail`, GET order) lists it."""
+    out = {
         "order_id": p.order_id,
         "client_order_id": p.client_order_id,
         "price": "0",
@@ -137,10 +167,13 @@ def trail_view(p: PlanOrder) -> Json:
         "activation_price": s(p.trigger_price),
         "activation_price_type": p.price_type,
         "callback_rate": s(p.callback_rate) if p.callback_rate is not None else "",
-        "executive_order_id": p.executive_order_id,
-        "account": "futures",
         "position_mode": p.position_mode,
     }
+    _put_preset_defaults(out, p)
+    if detail:  # as order-history lists it: the order the trailing order sent, once it fired
+        out["account"] = "futures"
+        out["executive_order_id"] = p.executive_order_id
+    return out
 
 
 def fill_view(f: Fill) -> Json:
@@ -193,9 +226,7 @@ def transfer_view(t: Transfer) -> Json:
     }
 
 
-def position_push(
-    spec: ContractSpec, p: Position, liq: Decimal, position_mode: str, now_ms: int
-) -> Json:
+def position_push(spec: ContractSpec, p: Position, liq: Decimal, position_mode: str, now_ms: int) -> Json:
     """futures/position item."""
     return {
         "symbol": p.symbol,

@@ -15,17 +15,24 @@ from perpdesk.sandbox.context import SandboxContext
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:
     """Routes the sandbox app mounts beside the REST API: pages, /oauth/*, WebSocket /api and /user."""
-    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, ws
+    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, pages_subaccounts, ws
     from perpdesk.sandbox.web.backend import Backend
     from perpdesk.sandbox.web.common import STATIC_DIR, WebState
+    from perpdesk.sandbox.web.guards import TotpGuard
     from perpdesk.sandbox.web.sessions import SessionStore
 
     secure = ctx.config.public_url.startswith("https://")
-    state = WebState(ctx=ctx, backend=Backend(ctx), sessions=SessionStore(ctx.persist, secure_cookie=secure))
+    state = WebState(
+        ctx=ctx,
+        backend=Backend(ctx),
+        sessions=SessionStore(ctx.persist, secure_cookie=secure),
+        totp=TotpGuard(ctx.persist),
+    )
     return [
         *pages_auth.routes(state),
         *pages_api.routes(state),
         *pages_account.routes(state),
+        *pages_subaccounts.routes(state),
         *oauth.routes(state),
         *ws.routes(ctx),
         Mount("/static/sandbox", app=StaticFiles(directory=str(STATIC_DIR)), name="sandbox-static"),

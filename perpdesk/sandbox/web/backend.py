@@ -1,8 +1,8 @@
 """The one place the pages, OAuth server and WebSocket call the sandbox's identity and engine.
 
 Identity (users, keys, OAuth clients, outbox) and Engine (wallets) belong to other parts of the
-sandbox; funnelling every call through here keeps the web layer independent of their exact
-return types (objects or dicts, sync or async).
+sandbox; the web layer sees only the frozen views below (never a secret it did not ask for) and
+awaits every call, so that persistence is flushed before a page answers.
 """
 
 from __future__ import annotations
@@ -15,18 +15,10 @@ from typing import Any
 
 from argon2 import PasswordHasher, extract_parameters
 
-from perpdesk.core.errors import InputError
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.engine import Engine
-from perpdesk.sandbox.identity import Identity, IdentityError
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+from perpdesk.sandbox.identity import ApiKey, Identity, IdentityError, OAuthClient, User
+from perpdesk.sandbox.web.errors import InputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +30,7 @@ class UserView:
     whitelist_state: str  # none | pending | approved
     whitelist_contact: str
     whitelist_requested_at: float | None
+    parent_uid: str = ""  # a sub-account's main account
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,46 +58,40 @@ class ClientView:
 PERMISSION_ORDER = ("read", "spot_trade", "future_trade", "withdraw")
 
 
-def _user_view(user: Any) -> UserView:
-    wl = _get(user, "whitelist_request")
-    state = _get(wl, "state") if wl is not None else None
-    if state is None:
-        state = _get(user, "whitelist_state", "none")
-    whitelisted = bool(_get(user, "futures_whitelisted", False))
-    if whitelisted:
-        state = "approved"
+def _user_view(user: User) -> UserView:
+    wl = user.whitelist_request
     return UserView(
-        uid=str(_get(user, "uid")),
-        email=str(_get(user, "email")),
-        totp_secret=str(_get(user, "totp_secret")),
-        futures_whitelisted=whitelisted,
-        whitelist_state=str(getattr(state, "value", state) or "none"),
-        whitelist_contact=str(_get(wl, "contact", "") or ""),
-        whitelist_requested_at=_get(wl, "requested_at"),
+        uid=user.uid,
+        email=user.email,
+        totp_secret=user.totp_secret,
+        futures_whitelisted=user.futures_whitelisted,
+        whitelist_state="approved" if user.futures_whitelisted else wl.state,
+        whitelist_contact=wl.contact,
+        whitelist_requested_at=wl.requested_at or None,
+        parent_uid=user.parent_uid,
     )
 
 
-def _key_view(key: Any) -> KeyView:
-    perms = {str(getattr(p, "value", p)) for p in (_get(key, "permissions") or ())}
-    perms.add("read")
+def _key_view(key: ApiKey) -> KeyView:
+    perms = set(key.permissions) | {"read"}
     return KeyView(
-        api_key=str(_get(key, "api_key")),
-        uid=str(_get(key, "uid")),
-        memo=str(_get(key, "memo", "")),
+        api_key=key.api_key,
+        uid=key.uid,
+        memo=key.memo,
         permissions=tuple(p for p in PERMISSION_ORDER if p in perms),
-        ip_whitelist=tuple(_get(key, "ip_whitelist") or ()),
-        label=str(_get(key, "label") or ""),
-        oauth_client_id=_get(key, "oauth_client_id"),
-        created_at=int(_get(key, "created_at", 0) or 0),
+        ip_whitelist=tuple(key.ip_whitelist),
+        label=key.label,
+        oauth_client_id=key.oauth_client_id,
+        created_at=key.created_at,
     )
 
 
-def _client_view(client: Any) -> ClientView:
+def _client_view(client: OAuthClient) -> ClientView:
     return ClientView(
-        client_id=str(_get(client, "client_id")),
-        name=str(_get(client, "name")),
-        redirect_uris=tuple(_get(client, "redirect_uris") or ()),
-        ip_whitelist=tuple(_get(client, "ip_whitelist") or ()),
+        client_id=client.client_id,
+        name=client.name,
+        redirect_uris=tuple(client.redirect_uris),
+        ip_whitelist=tuple(client.ip_whitelist),
     )
 
 
@@ -145,6 +132,23 @@ class Backend:
             return None
         ok = await self.identity.averify_password(user, password)
         return _user_view(user) if ok else None
+
+    async def create_sub_account(self, parent_uid: str, email: str, password: str) -> UserView:
+        try:
+            user = await self.identity.acreate_sub_account(parent_uid, email, password)
+        except IdentityError as exc:
+            raise _input_error(exc) from None
+        self.engine.ensure_account(user.uid)
+        await self.flush()
+        return _user_view(user)
+
+    def sub_accounts(self, parent_uid: str) -> list[tuple[UserView, str]]:
+        """The sub-accounts of a main account, each with its futures USDT available."""
+        out = []
+        for user in self.identity.sub_accounts(parent_uid):
+            self.engine.ensure_account(user.uid)
+            out.append((_user_view(user), self.engine.assets_detail(user.uid)[0]["available_balance"]))
+        return out
 
     async def request_whitelist(self, uid: str, cid_or_email: str, contact: str) -> None:
         try:
@@ -223,23 +227,21 @@ class Backend:
     # -- wallets ------------------------------------------------------------------------------
     def spot_balances(self, uid: str) -> list[dict[str, str]]:
         self.engine.ensure_account(uid)
-        wallet = self.engine.spot_wallet(uid).get("wallet", [])
         return [
-            {"currency": str(w.get("id") or w.get("currency")), "available": str(w.get("available")),
-             "frozen": str(w.get("frozen", "0"))}
-            for w in wallet
+            {"currency": w["id"], "available": w["available"], "frozen": w["frozen"]}
+            for w in self.engine.spot_wallet(uid)["wallet"]
         ]
 
     def futures_balances(self, uid: str) -> list[dict[str, str]]:
         self.engine.ensure_account(uid)
         return [
             {
-                "currency": str(a.get("currency")),
-                "equity": str(a.get("equity", "0")),
-                "available": str(a.get("available_balance", "0")),
-                "position_margin": str(a.get("position_deposit", "0")),
-                "frozen": str(a.get("frozen_balance", "0")),
-                "unrealized": str(a.get("unrealized", "0")),
+                "currency": a["currency"],
+                "equity": a["equity"],
+                "available": a["available_balance"],
+                "position_margin": a["position_deposit"],
+                "frozen": a["frozen_balance"],
+                "unrealized": a["unrealized"],
             }
             for a in self.engine.assets_detail(uid)
         ]
@@ -278,7 +280,14 @@ _DUMMY_HASHER = _DummyHasher()
 
 
 def _input_error(exc: IdentityError) -> InputError:
-    labels = {"email": "Email", "password": "Password", "memo": "Memo", "ip_whitelist": "IP whitelist",
-              "cid_or_email": "Bitmart CID or email", "contact": "Where the confirmation should be sent",
-              "api_key": "API key", "permissions": "Permissions"}
+    labels = {
+        "email": "Email",
+        "password": "Password",
+        "memo": "Memo",
+        "ip_whitelist": "IP whitelist",
+        "cid_or_email": "Bitmart CID or email",
+        "contact": "Where the confirmation should be sent",
+        "api_key": "API key",
+        "permissions": "Permissions",
+    }
     return InputError(labels.get(exc.field, exc.field), exc.message, "Correct the field and submit again.")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pyotp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.web.backend import Backend, UserView
+from perpdesk.sandbox.web.guards import Cooldown, Throttle, TotpGuard
 from perpdesk.sandbox.web.sessions import BrowserSession, EmailCodes, SessionStore
 
 SANDBOX_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +50,19 @@ class WebState:
     )
     # Users who signed up on the pages and have not yet confirmed their authenticator.
     enrolment_pending: set[str] = field(default_factory=set)
+    totp: TotpGuard = field(default_factory=TotpGuard)
+    # password failures: 5 per account in 15 minutes, 30 per address in 5 minutes
+    sign_in_by_email: Throttle = field(default_factory=lambda: Throttle(5, 900.0))
+    sign_in_by_ip: Throttle = field(default_factory=lambda: Throttle(30, 300.0))
+    code_sends: Cooldown = field(default_factory=lambda: Cooldown(60.0))
+
+    def send_code_wait_s(self, uid: str, purpose: str) -> int:
+        """Seconds before another emailed code may be sent (0: send now, and the clock restarts)."""
+        key = f"{uid}:{purpose}"
+        wait = self.code_sends.wait_s(key)
+        if wait <= 0:
+            self.code_sends.mark(key)
+        return int(wait + 0.999)
 
 
 def render(
@@ -89,14 +101,6 @@ def safe_next(url: str | None) -> str | None:
     if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
         return None
     return url
-
-
-def totp_ok(secret: str, code: str) -> bool:
-    code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
-        return False
-    # One step of drift either way, as authenticator apps on phones run a little off.
-    return pyotp.TOTP(secret).verify(code, for_time=time.time(), valid_window=1)
 
 
 async def current_user(state: WebState, request: Request) -> tuple[BrowserSession | None, UserView | None]:

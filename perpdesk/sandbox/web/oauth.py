@@ -33,7 +33,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import PerpdeskError
 from perpdesk.sandbox.web.backend import ClientView, KeyView
 from perpdesk.sandbox.web.common import (
     WebState,
@@ -42,6 +41,7 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
+from perpdesk.sandbox.web.errors import PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.oauth_grants import CODE_TTL_S, Grant, GrantStore
 
@@ -255,12 +255,17 @@ def routes(state: WebState) -> list[BaseRoute]:
         except OAuth2Error as exc:
             redirect_uri = request.query_params.get("redirect_uri", "")
             return RedirectResponse(add_params_to_uri(redirect_uri, exc.twotuples), status_code=303)
+        except ValueError as exc:  # a query or redirect URI that does not even parse
+            return render(state, request, "oauth_error.html", session=session, user=user,
+                          status_code=400, error="invalid_request",
+                          description=f"The authorisation link is malformed ({exc}). "
+                                      "Start Fast Connect again from the platform.")
         client = state.backend.oauth_client(info["client_id"])
         assert client is not None
         redirect_uri = info["redirect_uri"]
         try:
             ips = parse_ip_list(request.query_params.get("ip_whitelist", ""), field="ip_whitelist")
-        except PerpdeskError as exc:
+        except PageError as exc:
             ips, problem = [], exc.message
         else:
             outside = [ip for ip in ips if ip not in client.ip_whitelist]
@@ -322,7 +327,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                 user.uid, memo, {"read", *granted}, list(draft["ips"]), label=draft["label"],
                 oauth_client_id=client.client_id,
             )
-        except PerpdeskError as exc:
+        except PageError as exc:
             return render(state, request, "oauth_error.html", session=session, user=user, status_code=400,
                           error="server_error", description=exc.message)
         headers, _body, _status = authorization.create_authorization_response(

@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import InputError, PerpdeskError
 from perpdesk.sandbox.identity import IdentityError, validate_memo
 from perpdesk.sandbox.web.backend import KeyView, UserView
 from perpdesk.sandbox.web.common import (
@@ -16,8 +15,8 @@ from perpdesk.sandbox.web.common import (
     redirect,
     render,
     signed_in,
-    totp_ok,
 )
+from perpdesk.sandbox.web.errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.sessions import BrowserSession
 
@@ -85,12 +84,16 @@ def routes(state: WebState) -> list[BaseRoute]:
         errors: dict[str, str] = {}
         notice = ""
         if form.get("action") == "send":
-            code = state.codes.issue(user.uid, "create-key")
-            await state.backend.send_email(
-                user.email, "BitMart Sandbox API key verification code",
-                f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
-            )
-            notice = f"A verification code was sent to {mask_email(user.email)}."
+            wait = state.send_code_wait_s(user.uid, "create-key")
+            if wait:
+                errors["email_code"] = f"Email verification code: wait {wait} s before sending another code."
+            else:
+                code = state.codes.issue(user.uid, "create-key")
+                await state.backend.send_email(
+                    user.email, "BitMart Sandbox API key verification code",
+                    f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
+                )
+                notice = f"A verification code was sent to {mask_email(user.email)}."
         else:
             email_code = form.get("email_code", "").strip()
             totp_code = form.get("totp_code", "").strip()
@@ -99,7 +102,8 @@ def routes(state: WebState) -> list[BaseRoute]:
             elif not state.codes.check(user.uid, "create-key", email_code):
                 errors["email_code"] = ("Email verification code: not correct or expired. "
                                         "Press Send for a new code.")
-            if not totp_ok(user.totp_secret, totp_code):
+            # the authenticator code is spent only when everything else is right
+            if not errors and not state.totp.accept(user.uid, user.totp_secret, totp_code):
                 errors["totp_code"] = _TOTP_WRONG
             if not errors:
                 ips = [ip for ip in draft["ips"].split(",") if ip]
@@ -107,7 +111,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                     key, secret = await state.backend.create_key(
                         user.uid, draft["memo"], _permissions(draft), ips, label=draft["memo"]
                     )
-                except PerpdeskError as exc:
+                except PageError as exc:
                     field = getattr(exc, "field", "memo")
                     return await _page(request, session, user, form=draft,
                                        errors={"memo" if field.lower() == "memo" else "ip_whitelist":
@@ -148,12 +152,12 @@ def routes(state: WebState) -> list[BaseRoute]:
             ips = parse_ip_list(form["ip_whitelist"])
         except InputError as exc:
             errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
-        if not totp_ok(user.totp_secret, data.get("totp_code", "")):
+        if not errors and not state.totp.accept(user.uid, user.totp_secret, data.get("totp_code", "")):
             errors["totp_code"] = _TOTP_WRONG
         if not errors:
             try:
                 await state.backend.update_key(key.api_key, _permissions(form), ips)
-            except PerpdeskError as exc:
+            except PageError as exc:
                 errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}".strip()
         if errors:
             return render(state, request, "api_edit.html", session=session, user=user, key=key,

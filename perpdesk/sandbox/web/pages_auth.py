@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.core.errors import PerpdeskError
 from perpdesk.sandbox.web.common import (
     WebState,
     current_user,
@@ -19,8 +18,9 @@ from perpdesk.sandbox.web.common import (
     mask_email,
     redirect,
     render,
-    totp_ok,
+    sign_in_required,
 )
+from perpdesk.sandbox.web.errors import PageError
 from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S, BrowserSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -74,7 +74,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         if not errors:
             try:
                 user = await state.backend.create_user(email, password)
-            except PerpdeskError as exc:
+            except PageError as exc:
                 errors["email"] = exc.message
         if errors:
             return render(state, request, "sign_up.html", session=session, status_code=400,
@@ -97,7 +97,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             form = await form_data(request)
             if not state.sessions.csrf_ok(session, form.get("csrf_token")):
                 error = "The form expired. Reload the page and try again."
-            elif totp_ok(user.totp_secret, form.get("code", "")):
+            elif state.totp.accept(user.uid, user.totp_secret, form.get("code", "")):
                 state.enrolment_pending.discard(user.uid)
                 state.ctx.persist.delete(ENROLMENT_KIND, user.uid)
                 return await _signed_in_now(session, user.uid)
@@ -120,11 +120,21 @@ def routes(state: WebState) -> list[BaseRoute]:
             return render(state, request, "sign_in.html", session=session, status_code=403, form={},
                           error="The form expired. Reload the page and try again.")
         email = form.get("email", "").strip().lower()
+        by_email, by_ip = "email:" + email, "ip:" + (request.client.host if request.client else "?")
+        wait = max(state.sign_in_by_email.wait_s(by_email), state.sign_in_by_ip.wait_s(by_ip))
+        if wait > 0:
+            minutes = int(wait // 60) + 1
+            return render(state, request, "sign_in.html", session=session, status_code=429,
+                          form={"email": email},
+                          error=f"Too many sign-in attempts. Try again in {minutes} minute(s).")
         user = await state.backend.verify_password(email, form.get("password", ""))
         if user is None:
+            state.sign_in_by_email.fail(by_email)
+            state.sign_in_by_ip.fail(by_ip)
             # One message for both: do not reveal which addresses have accounts.
             return render(state, request, "sign_in.html", session=session, status_code=400,
                           form={"email": email}, error="Incorrect email or password.")
+
         session.pending_uid, session.pending_since = user.uid, time.time()
         session.second_factor_failures = 0
         state.sessions.save(session)
@@ -150,19 +160,27 @@ def routes(state: WebState) -> list[BaseRoute]:
             if not state.sessions.csrf_ok(session, form.get("csrf_token")):
                 error = "The form expired. Reload the page and try again."
             elif form.get("action") == "send":
-                code = state.codes.issue(user.uid, "sign-in")
-                await state.backend.send_email(
-                    user.email, "BitMart Sandbox sign-in verification code",
-                    f"Your sign-in verification code is {code}. It expires in 10 minutes.",
-                )
                 method = "email"
-                notice = f"A verification code was sent to {mask_email(user.email)}."
+                wait = state.send_code_wait_s(user.uid, "sign-in")
+                if wait:
+                    error = f"Email verification code: wait {wait} s before sending another code."
+                else:
+                    code = state.codes.issue(user.uid, "sign-in")
+                    await state.backend.send_email(
+                        user.email, "BitMart Sandbox sign-in verification code",
+                        f"Your sign-in verification code is {code}. It expires in 10 minutes.",
+                    )
+                    notice = f"A verification code was sent to {mask_email(user.email)}."
             else:
                 code = form.get("code", "")
-                ok = (totp_ok(user.totp_secret, code) if method == "authenticator"
+                ok = (state.totp.accept(user.uid, user.totp_secret, code) if method == "authenticator"
                       else state.codes.check(user.uid, "sign-in", code))
                 if ok:
+                    state.sign_in_by_email.clear("email:" + user.email.lower())
                     return await _signed_in_now(session, user.uid)
+                # a wrong second factor counts like a wrong password: knowing the password
+                # must not buy unlimited guesses at the code
+                state.sign_in_by_email.fail("email:" + user.email.lower())
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
                     session.pending_uid = None
@@ -188,11 +206,14 @@ def routes(state: WebState) -> list[BaseRoute]:
 
     # -- the sandbox's mail catcher --------------------------------------------------------------
     async def outbox(request: Request) -> Response:
+        # The sandbox's stand-in for a mailbox: only its owner, signed in, reads it. (Operators
+        # read any with the admin API.) Codes for a sign-in in progress are not shown here.
         session, user = await current_user(state, request)
-        email = request.query_params.get("email") or None
-        messages = await state.backend.outbox(email)
+        if session is None or user is None:
+            return sign_in_required(state, request, session)
+        messages = await state.backend.outbox(user.email)
         return render(state, request, "outbox.html", session=session, user=user,
-                      messages=list(reversed(messages)), email=email or "")
+                      messages=list(reversed(messages)), email=user.email)
 
     return [
         Route("/", home, methods=["GET"]),

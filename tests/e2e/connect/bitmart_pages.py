@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from typing import Any
 
-import pyotp
 from playwright.async_api import expect
+
+from tests.fixtures.sandbox import fresh_totp
 
 
 async def fresh_code(secret: str) -> str:
-    """A TOTP code with at least 3 seconds left, so it does not roll over before Submit."""
-    left = 30 - time.time() % 30
-    if left < 3:
-        await asyncio.sleep(left + 0.1)
-    return pyotp.TOTP(secret).now()
+    """A TOTP code not used before (the sandbox accepts each once), with time left to Submit."""
+    return await asyncio.to_thread(fresh_totp, secret)
 
 
 async def sign_in(page: Any, user: dict[str, Any]) -> None:

@@ -13,12 +13,11 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pyotp
 import pytest
 from playwright.async_api import BrowserContext, expect
 
 from tests.e2e.sandbox.conftest import Shots
-from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxServer, fresh_totp
 from tests.integration.sandbox_oauth.flow import authorize_params, pkce_pair
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +82,7 @@ async def test_fast_connect_consent_in_second_tab(
     await tab2.get_by_label("Email").fill(user["email"])
     await tab2.get_by_label("Password").fill(user["password"])
     await tab2.get_by_role("button", name="Sign In").click()
-    await tab2.get_by_label("Google Authenticator code").fill(pyotp.TOTP(user["totp_secret"]).now())
+    await tab2.get_by_label("Google Authenticator code").fill(fresh_totp(user["totp_secret"]))
     await tab2.get_by_role("button", name="Submit").click()
 
     await expect(tab2.get_by_role("heading", name="Altrady Test requests access")).to_be_visible()

@@ -15,7 +15,7 @@ from bitmart.api_contract import APIContract
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.e2e.sandbox.conftest import Shots
-from tests.fixtures.sandbox import SandboxServer, start_sandbox
+from tests.fixtures.sandbox import SandboxServer, fresh_totp, start_sandbox
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct-horse-42"
@@ -33,7 +33,7 @@ async def _sign_in(page: Page, base: str, email: str, totp: pyotp.TOTP, shot: Sh
     await page.get_by_role("button", name="Sign In").click()
     await expect(page.get_by_label("Google Authenticator code")).to_be_visible()
     await shot(page, "2fa")
-    await page.get_by_label("Google Authenticator code").fill(totp.now())
+    await page.get_by_label("Google Authenticator code").fill(fresh_totp(totp.secret))
     await page.get_by_role("button", name="Submit").click()
 
 
@@ -57,7 +57,7 @@ async def test_sign_up_to_working_key(
     await page.get_by_label("Google Authenticator code").fill(wrong)
     await page.get_by_role("button", name="Confirm").click()
     await expect(page.get_by_role("alert")).to_contain_text("not correct")
-    await page.get_by_label("Google Authenticator code").fill(totp.now())
+    await page.get_by_label("Google Authenticator code").fill(fresh_totp(totp.secret))
     await page.get_by_role("button", name="Confirm").click()
     await expect(page.get_by_role("heading", name="API Management")).to_be_visible()
 
@@ -85,7 +85,7 @@ async def test_sign_up_to_working_key(
     mails = [m for m in sandbox.admin.outbox(email) if "API key" in m["subject"]]
     code = re.search(r"\b(\d{6})\b", mails[-1]["body"]).group(1)  # type: ignore[union-attr]
     await page.get_by_label("Email verification code").fill(code)
-    await page.get_by_label("Google Authenticator code").fill(totp.now())
+    await page.get_by_label("Google Authenticator code").fill(fresh_totp(totp.secret))
     await shot(page, "verification")
     await page.get_by_role("button", name="Submit").click()
 

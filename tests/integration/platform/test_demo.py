@@ -67,6 +67,12 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
 
         totp = re.search(r"2FA secret\s+([A-Z2-7]+)", banner)
         assert totp and len(pyotp.TOTP(totp.group(1)).now()) == 6
+        # the banner gives the sandbox admin token and a command that uses it
+        admin = re.search(r"admin token\s+(\S+)", banner)
+        assert admin and f"--token {admin.group(1)}" in banner and "sandbox admin set-price" in banner
+        auth = {"Authorization": f"Bearer {admin.group(1)}"}
+        market = httpx.get(sandbox + "/sandbox-admin/market", headers=auth)
+        assert market.status_code == 200 and "marks" in market.json()
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -123,7 +123,7 @@ def test_modify_plan_and_preset_orders(market: SandboxServer) -> None:
                                          preset_stop_loss_price_type=2))  # fmt: skip
     view = {p["order_id"]: p for p in ok(sdk.get_current_plan_order(SYMBOL))}[pid]
     trigger = px(m * Decimal("1.05"))
-    assert (view["trigger_price"], view["price_type"], view["category"]) == (trigger, 2, "market")
+    assert (view["trigger_price"], view["price_type"], view["executive_price"]) == (trigger, 2, "")
     assert view["preset_stop_loss_price"] == px(m * Decimal("0.9"))
     assert view["preset_take_profit_price"] == px(m * Decimal("1.3"))
     _, err = sdk_error(sdk.post_modify_preset_plan_order, SYMBOL, pid)

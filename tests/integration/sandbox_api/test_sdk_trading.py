@@ -224,5 +224,5 @@ def test_bad_order_parameters_name_the_parameter(trader: dict[str, Any]) -> None
     assert body["code"] == 40049
     status, body = sdk_error(sdk.post_submit_order, contract_symbol=SYMBOL, side=1, type="market", size="1.5")
     assert body["code"] == 40011 and "'size'" in body["message"]
-    status, body = sdk_error(sdk.post_cancel_order, SYMBOL)
+    status, body = sdk_error(sdk.post_cancel_order, SYMBOL, order_id="12x")
     assert body["code"] == 40011 and "order_id" in body["message"]

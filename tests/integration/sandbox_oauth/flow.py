@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import pyotp
+
+from tests.fixtures.sandbox import fresh_totp
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CONSENT = re.compile(r'name="consent_id" value="([^"]+)"')
@@ -30,7 +31,7 @@ def signed_in_client(base_url: str, user: dict[str, Any]) -> httpx.Client:
                                          "password": user["password"]})
     assert page.url.path == "/sign-in/verify", page.text[:500]
     page = client.post("/sign-in/verify", data={"csrf_token": csrf_of(page.text), "method": "authenticator",
-                                                "code": pyotp.TOTP(user["totp_secret"]).now()})
+                                                "code": fresh_totp(user["totp_secret"])})
     assert page.url.path == "/api-config", page.text[:500]
     return client
 

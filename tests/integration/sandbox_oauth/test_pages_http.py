@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import httpx
-import pyotp
 
-from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxServer, fresh_totp
 from tests.integration.sandbox_oauth.conftest import new_user
 from tests.integration.sandbox_oauth.flow import csrf_of, signed_in_client
 
@@ -47,7 +46,7 @@ def test_sign_in_refusals(sandbox: SandboxServer) -> None:
         assert "Too many wrong codes" in page.text
         # The pending sign-in is gone: the right code no longer signs in.
         page = client.post("/sign-in/verify", data={"csrf_token": token, "method": "authenticator",
-                                                    "code": pyotp.TOTP(user["totp_secret"]).now()})
+                                                    "code": fresh_totp(user["totp_secret"])})
         assert page.url.path == "/sign-in"
         assert client.get("/api-config").url.path == "/sign-in"
 
@@ -60,7 +59,7 @@ def test_sign_in_returns_to_the_page_asked_for(sandbox: SandboxServer) -> None:
         client.post("/sign-in",
                     data={"csrf_token": token, "email": user["email"], "password": user["password"]})
         page = client.post("/sign-in/verify", data={"csrf_token": token, "method": "authenticator",
-                                                    "code": pyotp.TOTP(user["totp_secret"]).now()})
+                                                    "code": fresh_totp(user["totp_secret"])})
         assert page.url.path == "/assets"
 
 
@@ -78,9 +77,8 @@ def test_create_edit_delete_key(sandbox: SandboxServer) -> None:
                                                     "ip_whitelist": "127.0.0.1\n127.0.0.2"})
     assert "Security verification" in page.text
     # Submit without the email code, and with a wrong one: refused, nothing created.
-    totp = pyotp.TOTP(user["totp_secret"])
     page = browser.post("/api-config/create/verify",
-                        data={"csrf_token": token, "action": "submit", "totp_code": totp.now()})
+                        data={"csrf_token": token, "action": "submit", "totp_code": "123456"})
     assert page.status_code == 400 and "Email verification code: required" in page.text
     browser.post("/api-config/create/verify", data={"csrf_token": token, "action": "send"})
     outbox = browser.get("/outbox", params={"email": user["email"]})
@@ -92,7 +90,7 @@ def test_create_edit_delete_key(sandbox: SandboxServer) -> None:
     assert page.status_code == 400 and "not correct" in page.text
     page = browser.post("/api-config/create/verify", data={
         "csrf_token": token, "action": "submit", "email_code": code,
-        "totp_code": pyotp.TOTP(user["totp_secret"]).now()})
+        "totp_code": fresh_totp(user["totp_secret"])})
     assert page.status_code == 200 and "API key created" in page.text
     assert page.headers["cache-control"] == "no-store"
     api_key = re.search(r'id="access-key" readonly value="([0-9a-f]{40})"', page.text).group(1)  # type: ignore[union-attr]
@@ -108,7 +106,7 @@ def test_create_edit_delete_key(sandbox: SandboxServer) -> None:
     assert page.status_code == 400 and "Google Authenticator code" in page.text
     page = browser.post(f"/api-config/{api_key}/edit", data={
         "csrf_token": token, "ip_whitelist": "127.0.0.9", "spot_trade": "on",
-        "totp_code": pyotp.TOTP(user["totp_secret"]).now()})
+        "totp_code": fresh_totp(user["totp_secret"])})
     row = page.text[page.text.index(f'data-api-key="{api_key}"'):]
     assert "127.0.0.9" in row[:600] and "spot_trade" in row[:600] and "future_trade" not in row[:600]
 

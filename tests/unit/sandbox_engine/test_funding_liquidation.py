@@ -8,6 +8,7 @@ import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError, EngineEvent
 from tests.unit.sandbox_engine.conftest import T0, Clock, fund
+from tests.unit.sandbox_engine.held import held
 
 
 def balance(engine: Engine, uid: str) -> D:
@@ -51,7 +52,7 @@ def test_short_funding_interval_and_negative_rate(clock: Clock) -> None:
 def test_isolated_liquidation_at_maintenance(engine: Engine, alice: str, events: list[EngineEvent]) -> None:
     engine.submit_leverage(alice, "BTCUSDT", "isolated", D(20))
     engine.submit_order(alice, "BTCUSDT", side=1, size=100, type="market")
-    pos = engine.position_v2(alice, "BTCUSDT")[0]
+    pos = held(engine.position_v2(alice, "BTCUSDT"))[0]
     assert pos["initial_margin"] == "475.0025"  # 9500.05 / 20
     # margin + (P - E) q = q P 0.5%  ->  P = (9500.05 - 475.0025) / (0.1 * 0.995) = 90703.99...
     assert pos["liquidation_price"] == "90704"
@@ -83,7 +84,7 @@ def test_cross_liquidation_uses_the_whole_account(engine: Engine) -> None:
     engine.submit_order("bob", "BTCUSDT", side=1, size=1, price=D("80000"))  # freezes some margin
     # balance 1000 - 22.80012 fee = 977.19988; 0.4 BTC at 95000.5; mm 0.5% of the mark value
     # 977.19988 + (P - 95000.5) * 0.4 = 0.4 * P * 0.005  ->  P = 93022.6...
-    assert engine.position_v2("bob", "BTCUSDT")[0]["liquidation_price"] == "93022.6"
+    assert held(engine.position_v2("bob", "BTCUSDT"))[0]["liquidation_price"] == "93022.6"
     engine.set_price("BTCUSDT", D("93022.7"))
     assert engine.position("bob") != []
     engine.set_price("BTCUSDT", D("93000"))

@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError
+from tests.unit.sandbox_engine.held import held
 
 
 def asset(engine: Engine, uid: str) -> dict[str, str]:
@@ -57,7 +58,7 @@ def test_short_isolated_profit_and_margin(engine: Engine, alice: str) -> None:
     engine.submit_leverage(alice, "ETHUSDT", "isolated", D(20))
     engine.submit_order(alice, "ETHUSDT", side=4, size=200, type="market")
     # 200 contracts = 2 ETH sold at 3499.9: notional 6999.8, isolated margin /20 = 349.99
-    pos = engine.position_v2(alice, "ETHUSDT")[0]
+    pos = held(engine.position_v2(alice, "ETHUSDT"))[0]
     assert (pos["position_side"], pos["open_type"], pos["leverage"]) == ("short", "isolated", "20")
     assert pos["initial_margin"] == "349.99"
     assert pos["current_fee"] == "4.19988"
@@ -65,12 +66,12 @@ def test_short_isolated_profit_and_margin(engine: Engine, alice: str) -> None:
     balance = D("10000") - D("4.19988")
     assert D(a["available_balance"]) == balance - D("349.99") + D("0")  # isolated PnL not usable
     engine.set_price("ETHUSDT", D("3400"))
-    assert engine.position_v2(alice, "ETHUSDT")[0]["unrealized_pnl"] == "199.8"  # (3499.9-3400)*2
+    assert held(engine.position_v2(alice, "ETHUSDT"))[0]["unrealized_pnl"] == "199.8"  # (3499.9-3400)*2
     # isolated PnL is not available to other trades until realised
     assert D(asset(engine, alice)["available_balance"]) == balance - D("349.99")
     # a crossing limit close takes the best ask 3400.1: PnL (3499.9 - 3400.1) * 2 = 199.6
     engine.submit_order(alice, "ETHUSDT", side=2, size=200, price=D("3450"))
-    assert engine.position_v2(alice, "ETHUSDT") == []
+    assert held(engine.position_v2(alice, "ETHUSDT")) == []
     fee_close = D("6800.2") * D("0.0006")
     assert D(asset(engine, alice)["equity"]) == balance + D("199.6") - fee_close
 

@@ -7,10 +7,11 @@ from decimal import Decimal as D
 import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError
+from tests.unit.sandbox_engine.held import direction, held
 
 
 def sides(engine: Engine, uid: str) -> dict[str, str]:
-    return {p["position_side"]: p["current_amount"] for p in engine.position_v2(uid, "BTCUSDT")}
+    return {direction(p): p["current_amount"] for p in held(engine.position_v2(uid, "BTCUSDT"))}
 
 
 def test_hedge_mode_keeps_both_sides(engine: Engine, alice: str) -> None:
@@ -44,7 +45,7 @@ def test_one_way_nets_and_flips(engine: Engine, alice: str) -> None:
     fill = engine.trades(alice, "BTCUSDT")[0]
     assert fill["vol"] == "150"
     assert fill["realised_profit"] == "-0.1"  # (94999.5 - 95000.5) * 0.1 on the closed 100
-    short = engine.position_v2(alice, "BTCUSDT")[0]
+    short = held(engine.position_v2(alice, "BTCUSDT"))[0]
     assert short["entry_price"] == "94999.5"
     assert engine.position(alice, "BTCUSDT")[0]["position_mode"] == "one_way_mode"
     # reduce-only sides refuse to open

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError, EngineEvent
+from tests.unit.sandbox_engine.held import held
 
 
 def test_average_entry_and_partial_close(engine: Engine, alice: str) -> None:
@@ -15,13 +16,13 @@ def test_average_entry_and_partial_close(engine: Engine, alice: str) -> None:
     engine.submit_order(alice, "BTCUSDT", side=1, size=100, type="market")  # @ 95000.5
     engine.set_price("BTCUSDT", D("96000"))
     engine.submit_order(alice, "BTCUSDT", side=1, size=300, type="market")  # @ 96000.5
-    pos = engine.position_v2(alice, "BTCUSDT")[0]
+    pos = held(engine.position_v2(alice, "BTCUSDT"))[0]
     # (95000.5 * 100 + 96000.5 * 300) / 400 = 95750.5
     assert pos["entry_price"] == "95750.5"
     assert pos["initial_margin"] == "3830.02"  # 950.005 + 2880.015
     engine.set_price("BTCUSDT", D("97000"))
     engine.submit_order(alice, "BTCUSDT", side=3, size=100, type="market")  # @ 96999.5
-    pos = engine.position_v2(alice, "BTCUSDT")[0]
+    pos = held(engine.position_v2(alice, "BTCUSDT"))[0]
     assert (pos["current_amount"], pos["close_vol"], pos["close_avg_price"]) == ("300", "100", "96999.5")
     assert pos["realized_value"] == "124.9"  # (96999.5 - 95750.5) * 0.1
     assert pos["initial_margin"] == "2872.515"  # a quarter of the isolated margin is released
@@ -32,10 +33,10 @@ def test_short_loses_when_the_price_rises(engine: Engine, alice: str) -> None:
     engine.submit_order(alice, "SOLUSDT", side=4, size=1000, type="market", leverage=D(5))
     # SOLUSDT: 0.1 SOL per contract, levels 0.02 apart holding 800, 1200, ...: the sale walks
     # two levels, 800 at 179.98 and 200 at 179.96 -> average 179.976 (slippage grows with size)
-    pos = engine.position_v2(alice, "SOLUSDT")[0]
+    pos = held(engine.position_v2(alice, "SOLUSDT"))[0]
     assert (pos["entry_price"], pos["current_amount"]) == ("179.976", "1000")
     engine.set_price("SOLUSDT", D("190"))
-    assert engine.position_v2(alice, "SOLUSDT")[0]["unrealized_pnl"] == "-1002.4"  # (179.976-190)*100
+    assert held(engine.position_v2(alice, "SOLUSDT"))[0]["unrealized_pnl"] == "-1002.4"  # (179.976-190)*100
 
 
 def test_close_order_is_cancelled_when_its_position_is_liquidated(engine: Engine, alice: str) -> None:

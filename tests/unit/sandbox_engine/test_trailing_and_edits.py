@@ -187,9 +187,7 @@ def test_modify_plan_order_changes_trigger_and_order_type(engine: Engine, alice:
                                    client_order_id="p1")
     assert res == {"order_id": pid}
     plan = engine.current_plan_orders(alice)[0]
-    assert (plan["trigger_price"], plan["price_type"], plan["category"], plan["executive_price"]) == (
-        "96500", 2, "market", "",
-    )  # fmt: skip
+    assert (plan["trigger_price"], plan["price_type"], plan["executive_price"]) == ("96500", 2, "")
     assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("96500"), price_type=1,
                    type="limit", order_id=pid) == 40011  # limit needs executive_price
     assert code_of(engine.modify_plan_order, alice, SYM, trigger_price=D("96500"), price_type=1,
