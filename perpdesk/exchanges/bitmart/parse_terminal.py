@@ -20,7 +20,7 @@ PRICE_TYPE_CODES = {PriceType.LAST: 1, PriceType.MARK: 2}
 _KINDS = {k.value: k for k in PlanKind}
 
 
-def ticker(row: dict[str, Any], mark: Decimal | None) -> Ticker:
+def ticker(row: dict[str, Any], mark: Decimal | None, next_funding: Any = None) -> Ticker:
     last = d0(row.get("last_price"))
     return Ticker(
         symbol=str(row.get("symbol", "")),
@@ -31,7 +31,7 @@ def ticker(row: dict[str, Any], mark: Decimal | None) -> Ticker:
         low_24h=d0(row.get("low_24h")),
         volume_24h=d0(row.get("volume_24h")),
         funding_rate=d0(row.get("funding_rate")),
-        next_funding_ms=_int(row.get("funding_time")),
+        next_funding_ms=_int(next_funding if next_funding is not None else row.get("funding_time")),
     )
 
 

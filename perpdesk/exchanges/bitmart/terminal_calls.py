@@ -65,9 +65,11 @@ class TerminalCalls:
             self._get(F + "details", {"symbol": symbol}, None),
             self._get(F + "markprice-kline", {"symbol": symbol, "step": 1,
                                                "start_time": now - 180, "end_time": now}, None),
+            # details carries no funding time; the documented source is funding-rate
+            self._get(F + "funding-rate", {"symbol": symbol}, None),
             return_exceptions=True,
         )
-        details, marks = answers
+        details, marks, funding = answers
         if isinstance(details, BaseException):
             raise details
         rows = details.get("symbols", []) if isinstance(details, dict) else []
@@ -75,7 +77,8 @@ class TerminalCalls:
             raise invalid("symbol", f"{symbol!r} is not a BitMart USDT perpetual")
         mark_candles = [] if isinstance(marks, BaseException) else parse_terminal.candles(marks)
         mark = mark_candles[-1].close if mark_candles else None
-        return parse_terminal.ticker(rows[0], mark)
+        next_funding = funding.get("funding_time") if isinstance(funding, dict) else None
+        return parse_terminal.ticker(rows[0], mark, next_funding)
 
     async def candles(self, symbol: str, step_min: int, start_s: int,
                       end_s: int, *, mark: bool = False) -> list[Candle]:
