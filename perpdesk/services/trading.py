@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -43,6 +43,7 @@ from perpdesk.core.models import (
     TimeInForce,
 )
 from perpdesk.core.money import fmt
+from perpdesk.core.numbers import parse_number
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.accounts import open_credentials
 from perpdesk.services.background import PeriodicTask
@@ -152,15 +153,7 @@ def parse_decimal(ticket: Mapping[str, object], name: str, label: str, *, requir
         if required:
             raise InputError(name, f"{label} is required", f"Enter the {label}.")
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InputError(
-            name, f"{label} is not a number", f"Enter the {label} as a number like 1.5."
-        ) from None
-    if not value.is_finite() or value <= 0:
-        raise InputError(name, f"{label} must be greater than zero", f"Enter a positive {label}.")
-    return value
+    return parse_number(raw, name, label, positive=True)
 
 
 def _choice(
