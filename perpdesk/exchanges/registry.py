@@ -44,7 +44,7 @@ def entry(exchange_id: str) -> ExchangeEntry:
     if found is None:
         factory = _FACTORIES.get(exchange_id)
         if factory is None:
-            raise InputError("exchange", f"{exchange_id!r} is not supported",
+            raise InputError("exchange", "is not supported",
                              f"Choose one of: {', '.join(exchange_ids())}.")
         found = _LOADED[exchange_id] = factory()
     return found
@@ -67,7 +67,7 @@ def fast_connect(exchange_id: str, **kwargs: Any) -> FastConnectProvider:
     """A Fast Connect provider: kwargs as BitmartFastConnect (authorize_url_base, token_url, ...)."""
     factory = entry(exchange_id).fast_connect
     if factory is None:
-        raise InputError("exchange", f"{exchange_id!r} has no Fast Connect", "Connect the account manually.")
+        raise InputError("exchange", "has no Fast Connect", "Connect the account manually.")
     return factory(**kwargs)
 
 

@@ -164,7 +164,7 @@ def _choice(
         return default
     if raw not in words:
         allowed = ", ".join(sorted({str(k) for k in words}))
-        raise InputError(name, f"{raw!r} is not a valid {what}", f"Choose one of: {allowed}.")
+        raise InputError(name, f"is not a valid {what}", f"Choose one of: {allowed}.")
     return words[raw]
 
 
@@ -250,7 +250,7 @@ def parse_ticket(
     if inst is None:
         raise InputError(
             "symbol",
-            f"{symbol!r} is not a perpetual contract of this exchange",
+            "is not a perpetual contract of this exchange",
             "Choose a symbol from the list of the exchange's USDT perpetuals.",
         )
     side = _choice(ticket, "side", SIDE_WORDS, None, "side")
@@ -423,7 +423,7 @@ async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: 
     if inst is None:
         raise InputError(
             "symbol",
-            f"{req.symbol!r} is not a perpetual contract of this exchange",
+            "is not a perpetual contract of this exchange",
             "Choose a symbol from the exchange's USDT perpetuals.",
         )
     check_against(inst, req)
@@ -585,7 +585,7 @@ async def _instrument(connector: FuturesConnector, symbol: str) -> Instrument:
             return inst
     raise InputError(
         "symbol",
-        f"{sym!r} is not a perpetual contract of this exchange",
+        "is not a perpetual contract of this exchange",
         "Choose a symbol from the exchange's USDT perpetuals.",
     )
 
@@ -618,7 +618,7 @@ def _position_side(side: str) -> PositionSide:
     try:
         return PositionSide(raw)
     except ValueError:
-        raise InputError("side", f"{raw!r} is not a position side", "Choose long or short.") from None
+        raise InputError("side", "is not a position side", "Choose long or short.") from None
 
 
 async def set_tp_sl(

@@ -96,7 +96,7 @@ class ConnectorPool:
             from perpdesk.core.errors import InputError
 
             raise InputError(
-                "exchange", f"{exchange!r} is not supported", "Choose Bitmart under Futures only."
+                "exchange", "is not supported", "Choose Bitmart under Futures only."
             )
         from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 

@@ -75,7 +75,7 @@ def _exchange(value: str) -> str:
     if value not in ids:
         raise InputError(
             "exchange",
-            f"{value!r} is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
+            f"is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
             "Choose Bitmart under Futures only.",
         )
     return value

@@ -135,7 +135,7 @@ async def orders(
             {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
         )
     raise InputError(
-        "state", f"{state!r} is not one of open, history, intents", "Use state=open, history or intents."
+        "state", "is not one of open, history, intents", "Use state=open, history or intents."
     )
 
 
