@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -19,7 +19,7 @@ from perpdesk.logging import hide_url_password
 ENV_PREFIX = "PERPDESK_"
 
 # Settings whose values are never echoed in error messages.
-SECRET_FIELDS = frozenset({"master_key", "fast_connect_client_secret", "session_secret"})
+SECRET_FIELDS = frozenset({"master_key", "fast_connect_client_secret", "session_secret", "smtp_password"})
 
 
 class SettingsError(Exception):
@@ -122,6 +122,24 @@ class Settings(BaseSettings):
     order_settle_interval_s: float = Field(
         15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
     )
+    rate_limit_factor: float = Field(
+        1.0, gt=0, description="Multiplies every sign-in, sign-up, 2FA and key-inspection rate limit."
+    )
+    password_reset_ttl_minutes: float = Field(
+        30.0, gt=0, le=24 * 60, description="How long a password reset link works (once)."
+    )
+
+    # --- email (password reset links) ---------------------------------------------------------
+    smtp_host: str = Field("", description="SMTP server for outgoing email; empty: no email is sent.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (upgrade after connecting), tls (implicit, port 465) or none."
+    )
+    smtp_username: str = Field("", description="SMTP user name, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("perpdesk <perpdesk@localhost>", description="The From: of outgoing email.")
+    smtp_timeout_s: float = Field(15.0, gt=0, description="Seconds to wait for the SMTP server.")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
 

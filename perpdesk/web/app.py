@@ -18,12 +18,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
 from perpdesk.store.repos import SessionRepo
 from perpdesk.vault import vault_from_settings
 from perpdesk.web import api_auth, pages_auth
-from perpdesk.web.auth import SignInThrottle
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.errors import install_error_handlers
 from perpdesk.web.routers import install_extensions
@@ -124,7 +124,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.signin_throttle = SignInThrottle()
+    app.state.auth_limits = Limits(settings.rate_limit_factor)
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
     app.state.nav_links = []  # (label, href) pairs other parts add in setup(app): top-nav entries
     app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users

@@ -116,7 +116,7 @@ async def _seed_sandbox(
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         if "sandbox_user" not in state:
-            password = "Demo-" + secrets.token_urlsafe(9)
+            password = "Demo-" + secrets.token_urlsafe(12)
             r = await http.post(
                 "/sandbox-admin/users",
                 json={
@@ -152,9 +152,9 @@ async def _seed_sandbox(
 
 
 async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
+    from perpdesk.services.users.signin import sign_up
     from perpdesk.store.db import migrate
     from perpdesk.store.repos import UserRepo
-    from perpdesk.web.auth import sign_up
 
     services = app.state.services
     await migrate(services.settings.database_url)
@@ -162,7 +162,7 @@ async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
     async with services.sessionmaker() as s:
         exists = user is not None and await UserRepo(s).by_email(user["email"]) is not None
     if not exists:
-        password = "Demo-" + secrets.token_urlsafe(9)
+        password = "Demo-" + secrets.token_urlsafe(12)
         async with services.sessionmaker() as s:
             old = await UserRepo(s).by_email(PLATFORM_USER_EMAIL)
             if old is not None:  # demo.json was lost: start the demo user afresh

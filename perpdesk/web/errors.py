@@ -76,9 +76,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PerpdeskError)
     async def _perpdesk(request: Request, exc: PerpdeskError) -> Response:
         status = _status_for(exc)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(int(retry_after))} if retry_after else None
         if _is_api(request):
-            return JSONResponse(exc.to_dict(), status_code=status)
-        return _page(request, status, exc.message, exc.next_step)
+            return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+        page = _page(request, status, exc.message, exc.next_step)
+        page.headers.update(headers or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
