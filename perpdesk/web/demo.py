@@ -25,6 +25,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from perpdesk.settings import Settings, load_settings
+from perpdesk.web.mail_catcher import start_mail_catcher
 
 SANDBOX_USER_EMAIL = "demo@sandbox.local"
 PLATFORM_USER_EMAIL = "demo@perpdesk.local"
@@ -199,6 +200,8 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             f"\"import pyotp;print(pyotp.TOTP('{sx['totp_secret']}').now())\"",
             "",
             f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
+            f"  Email (password reset links) is caught, one .eml file each, in "
+            f"{(settings.data_dir / 'mail').resolve()}",
             f"  Data: {settings.data_dir.resolve()}",
             "",
         ]
@@ -252,6 +255,8 @@ async def run_demo(
 
     sandbox_task = asyncio.create_task(sandbox_server.serve(), name="sandbox")
     platform_task: asyncio.Task[None] | None = None
+    mail_dir = data_dir / "mail"
+    catcher = await start_mail_catcher(mail_dir, host)  # the demo's outbox: reset links land here
     try:
         await _wait_started(sandbox_server, sandbox_task, "the sandbox")
         to_sandbox: dict[str, Any] = {
@@ -262,6 +267,9 @@ async def run_demo(
             "bitmart_web_url": sandbox_url,
             "bitmart_ws_url": f"ws://{host}:{sandbox_port}/user?protocol=1.1",
             "egress_ips": ["127.0.0.1"],
+            "smtp_host": host,
+            "smtp_port": catcher.sockets[0].getsockname()[1],
+            "smtp_security": "none",
         }
         settings = load_settings(**to_sandbox)
         await _seed_sandbox(
@@ -290,6 +298,7 @@ async def run_demo(
         await asyncio.gather(sandbox_task, platform_task)
     finally:
         stop()
+        catcher.close()
         for task in (sandbox_task, platform_task):
             if task is not None and not task.done():
                 with contextlib.suppress(Exception, asyncio.CancelledError):
