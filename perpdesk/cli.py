@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from perpdesk.sandbox.cli import app as sandbox_app
@@ -22,4 +24,7 @@ app.add_typer(vault_app, name="vault")
 
 
 def main() -> None:
+    # Everything perpdesk writes (databases with their -wal/-shm files, keys, the sandbox's state,
+    # caught mail) holds secrets or personal data: readable by the owning account only.
+    os.umask(0o077)
     app()

@@ -36,3 +36,16 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
+
+
+def private_sqlite(path: str | Path) -> None:
+    """Before SQLite opens `path`: the file exists 0600, so the -wal, -shm and -journal files SQLite
+    makes beside it copy that mode; existing ones (from an older install) are made 0600 too."""
+    text = str(path)
+    if not text or text == ":memory:" or text.startswith("file:"):
+        return
+    db = Path(text)
+    if not db.parent.exists():
+        private_dir(db.parent)
+    private_file(db)
+    chmod_private(*(Path(text + suffix) for suffix in ("-wal", "-shm", "-journal")))

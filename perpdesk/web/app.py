@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from perpdesk.core.files import private_dir
 from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
@@ -72,7 +73,7 @@ def load_session_secret(settings: Settings) -> bytes:
         return value.encode()
     path = settings.data_dir / "session_secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))
     return path.read_text().strip().encode()

@@ -24,6 +24,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from perpdesk.core.files import private_dir
 from perpdesk.settings import Settings, load_settings
 from perpdesk.web.mail_catcher import start_mail_catcher
 
@@ -65,7 +66,7 @@ def _check_free(host: str, port: int, option: str) -> None:
 
 
 def _prepare(data_dir: Path, state_path: Path) -> dict[str, Any]:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     return _load_state(state_path)
 
 
