@@ -158,6 +158,8 @@ async def test_reset_by_email_over_real_smtp(mailing_platform: PlatformServer, o
             await anon.post("/api/auth/signin", json={"email": email, "password": NEW_PASSWORD})
         ).status_code == 200
         assert outbox.to(nobody) == []
+        log = mailing_platform.log_tail(1_000_000)
+        assert "/password/reset" in log and token not in log  # the access log hides the token
     finally:
         for c in (a, other, anon):
             await c.aclose()
