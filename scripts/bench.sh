@@ -5,3 +5,4 @@ echo "== bench/bench_connector.py (asyncio)"; python bench/bench_connector.py
 echo "== bench/bench_connector.py (uvloop, as the platform runs)"; python bench/bench_connector.py --uvloop
 echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
 echo "== bench/bench_startup.py"; python bench/bench_startup.py
+echo "== bench/bench_ws_fanout.py"; python bench/bench_ws_fanout.py

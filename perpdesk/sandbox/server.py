@@ -33,6 +33,7 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
         server_header=False,
         # The IP whitelist is checked against the TCP peer: never let X-Forwarded-For rewrite it.
         proxy_headers=False,
+        ws_max_size=1 << 20,  # WebSocket frames over 1 MiB close the connection (1009)
         log_level=kw.pop("log_level", "warning"),
         timeout_keep_alive=kw.pop("timeout_keep_alive", 30),
         **kw,

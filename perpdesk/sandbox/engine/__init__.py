@@ -8,8 +8,9 @@ Contract with the other sandbox layers:
   BitMart's code. After a mutating call, await `persist.flush()` before answering.
 - The WebSocket layer calls `engine.subscribe(callback)` and receives `EngineEvent`s whose
   `channel` is BitMart's channel name (`futures/order`, `futures/position`, `futures/asset:USDT`
-  with uid set; `futures/ticker`, `futures/depth20:SYM`, `futures/trade:SYM`,
-  `futures/klineBin1m:SYM` with uid None) and whose `data` is BitMart's push `data`.
+  with uid set; `futures/ticker` (one per symbol and tick: the WS layer builds the depth, k-line,
+  bookticker and funding pushes from `feeds.MarketFeeds` then), `futures/trade:SYM` with uid
+  None) and whose `data` is BitMart's push `data`.
 - `await engine.run(interval_s)` drives the market (ticks); `set_price` is the admin's lever.
 
 Endpoint -> method:

@@ -45,10 +45,10 @@ ID_BASE = 200_000_000_000_000  # ids look like BitMart's: 15 digits
 
 @dataclass(frozen=True, slots=True)
 class EngineEvent:
-    """One WebSocket push. `uid` is None for public channels (ticker, depth20, trade, kline).
+    """One WebSocket push. `uid` is None for public channels (ticker, trade).
     `data` is BitMart's `data` for that channel; the WS layer adds `"group": channel`."""
 
-    channel: str  # e.g. "futures/order", "futures/depth20:BTCUSDT", "futures/ticker"
+    channel: str  # e.g. "futures/order", "futures/trade:BTCUSDT", "futures/ticker"
     uid: str | None
     data: Json | list[Any] = field(default_factory=dict)
 
@@ -110,7 +110,6 @@ class EngineCore:
         }
         self._shown: dict[str, tuple[Decimal, int]] = {}  # order id -> (price, contracts) in depth
         # symbol -> (mark, bids, asks): the merged book, rebuilt when the mark or resting orders change
-        self._depth_versions: dict[str, int] = {}
         self._book_cache: dict[str, tuple[Decimal, list[tuple[Decimal, int]], list[tuple[Decimal, int]]]] = {}
         self.cancel_timers: dict[tuple[str, str], int] = {}
         self.funding_history: dict[str, deque[FundingRecord]] = {sym: deque(maxlen=1000) for sym in CONTRACTS}

@@ -209,17 +209,19 @@ class MarketSim:
                 break
         return fills
 
-    def depth_side(self, buy_side: bool, extra: dict[Decimal, int]) -> list[tuple[Decimal, int]]:
-        """20 levels of one side of the book (bids if buy_side) with users' resting orders added."""
+    def depth_side(
+        self, buy_side: bool, extra: dict[Decimal, int], depth: int = BOOK_LEVELS
+    ) -> list[tuple[Decimal, int]]:
+        """`depth` levels of one side of the book (bids if buy_side), users' resting orders added."""
         merged: dict[Decimal, int] = {}
         for i, (price, size) in enumerate(self.levels(not buy_side)):
-            if i >= BOOK_LEVELS:
+            if i >= depth:
                 break
             merged[price] = size
         for price, size in extra.items():
             merged[price] = merged.get(price, 0) + size
         ordered = sorted(merged.items(), key=lambda kv: kv[0], reverse=buy_side)
-        return ordered[:BOOK_LEVELS]
+        return ordered[:depth]
 
     # ---- public trades -----------------------------------------------------------------------
     def add_trade(self, price: Decimal, qty: int, buyer_maker: bool, now_ms: int) -> dict[str, object]:

@@ -8,7 +8,7 @@ from typing import Any
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.accounts import AccountsMixin
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
-from perpdesk.sandbox.engine.market import BOOK_LEVELS, MAX_FUNDING
+from perpdesk.sandbox.engine.market import MAX_FUNDING
 
 Json = dict[str, Any]
 KLINE_STEPS = (1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 4320, 10080)
@@ -190,11 +190,9 @@ class PublicMixin(AccountsMixin):
         return {"rules": rules}
 
     # ---- public pushes -----------------------------------------------------------------------
-    def _next_depth_version(self, symbol: str) -> int:
-        self._depth_versions[symbol] = self._depth_versions.get(symbol, 0) + 1
-        return self._depth_versions[symbol]
-
     def _push_market(self, symbol: str, now: int) -> None:
+        """The symbol's ticker; it also tells the WebSocket layer to push the symbol's other
+        market-data channels (built by `feeds.MarketFeeds`)."""
         if not self._subs:
             return
         sim = self.markets[symbol]
@@ -217,33 +215,3 @@ class PublicMixin(AccountsMixin):
                 "bid_vol": str(bids[0][1]) if bids else "0",
             },
         )
-        self._emit(
-            f"futures/depth20:{symbol}",
-            None,
-            {
-                "symbol": symbol,
-                "asks": [{"price": s(p), "vol": str(v)} for p, v in asks[:BOOK_LEVELS]],
-                "bids": [{"price": s(p), "vol": str(v)} for p, v in bids[:BOOK_LEVELS]],
-                "ms_t": now,
-                "version": self._next_depth_version(symbol),
-            },
-        )
-        candle = sim.candles["last"].get(now - now % 60_000)
-        if candle is not None:
-            self._emit(
-                f"futures/klineBin1m:{symbol}",
-                None,
-                {
-                    "symbol": symbol,
-                    "items": [
-                        {
-                            "o": s(candle.open),
-                            "h": s(candle.high),
-                            "l": s(candle.low),
-                            "c": s(candle.close),
-                            "v": s(candle.volume),
-                            "ts": candle.minute // 1000,
-                        }
-                    ],
-                },
-            )

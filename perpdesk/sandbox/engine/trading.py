@@ -21,6 +21,7 @@ from perpdesk.sandbox.engine.contracts import CONTRACTS, ContractSpec, money, s
 from perpdesk.sandbox.engine.core import EngineCore
 from perpdesk.sandbox.engine.margin import qty
 from perpdesk.sandbox.engine.state import ZERO, Account, Fill, Order, PlanOrder, Position, Txn
+from perpdesk.sandbox.engine.user_pushes import trade_way
 from perpdesk.sandbox.engine.views import iso_ms, last_trade_view, order_push
 
 Json = dict[str, Any]
@@ -480,6 +481,7 @@ class TradingMixin(EngineCore):
                     "deal_price": trade["price"],
                     "deal_vol": trade["qty"],
                     "m": trade["is_buyer_maker"],
+                    "way": trade_way(o.side, maker),
                     "created_at": iso_ms(now),
                 }
             ],

@@ -15,6 +15,13 @@ from perpdesk.sandbox.engine.state import Fill, Order, PlanOrder, Position, Tran
 
 Json = dict[str, Any]
 
+# futures/order push fields of TP/SL, plan and trailing orders; "-" when the order has none
+TRIGGER_DEFAULTS = dict.fromkeys(
+    ("trigger_price", "trigger_price_type", "execution_price", "activation_price_type",
+     "activation_price", "callback_rate"),
+    "-",
+)
+
 FLOW_NAMES = {
     1: "Transfer",
     2: "Realized PNL",
@@ -76,9 +83,9 @@ def order_push(o: Order, action: int, last_trade: Json | None = None) -> Json:
     6 part liquidate, 7 bankruptcy order (BitMart's numbering)."""
     order = _order_fields(o)
     order["plan_order_id"] = o.plan_order_id
+    order["last_trade"] = last_trade  # null unless the push is about a fill, as documented
+    order.update(TRIGGER_DEFAULTS)  # the WebSocket layer fills them for orders a plan sent
     order["position_mode"] = o.position_mode
-    if last_trade is not None:
-        order["last_trade"] = last_trade
     return {"action": action, "order": order}
 
 

@@ -1,140 +1,54 @@
 """BitMart Futures V2 WebSocket: public `/api` and private `/user` (`?protocol=1.1`).
 
-Client actions: `ping`, `access` (private login, signed like REST over
-`{timestamp}#{memo}#bitmart.WebSocket`), `subscribe` / `unsubscribe` with `args` of group names.
-Engine events are fanned out to the connections subscribed to their group and pushed as
-`{"group": ..., "data": ...}`, the engine having shaped `data` as BitMart does.
+Client actions: `ping` (or the bare text `ping`), `access` (private login; `login` is taken as
+a synonym), `subscribe` / `unsubscribe` / `request` with `args` of topics. The protocol lives in
+`ws_protocol`, connections and fan-out in `ws_connection`, the channels in `ws_public` and
+`ws_private`; this module dispatches client frames and runs the connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import ipaddress
 import logging
-import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.engine import EngineEvent
+from perpdesk.sandbox.web.ws_connection import Connection, Registry
+from perpdesk.sandbox.web.ws_private import PrivateChannels
+from perpdesk.sandbox.web.ws_protocol import (
+    MAX_GROUPS,
+    PONG,
+    REQUESTABLE,
+    Topic,
+    args_problem,
+    decode,
+    parse_topic,
+    reply,
+)
+from perpdesk.sandbox.web.ws_public import PublicChannels
 
 log = logging.getLogger(__name__)
 
-PRIVATE_CHANNELS = ("futures/asset", "futures/position", "futures/order")
-PUBLIC_CHANNELS = ("futures/ticker", "futures/depth20", "futures/trade", "futures/klineBin1m")
-ASSET_CURRENCIES = ("USDT",)
-PONG = {"group": "System", "data": "pong"}  # BitMart futures' answer to {"action":"ping"}
-QUEUE_LIMIT = 2000  # a client this far behind is disconnected rather than buffered without bound
-MAX_ARGS = 100
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _is_private(group: str) -> bool:
-    return group.split(":", 1)[0] in PRIVATE_CHANNELS
-
-
-def _problem(group: str, symbols: list[str]) -> str | None:
-    """Why the sandbox cannot serve this group (BitMart's wording where it has one), or None."""
-    base, _, rest = group.partition(":")
-    if base in PRIVATE_CHANNELS:
-        if base == "futures/asset" and rest not in ASSET_CURRENCIES:
-            return f"group [{group}] not exist (use futures/asset:USDT)"
-        if base != "futures/asset" and rest:
-            return f"group [{group}] not exist"
-        return None
-    if base not in PUBLIC_CHANNELS:
-        return f"group [{group}] not exist (the sandbox serves {', '.join(PUBLIC_CHANNELS)})"
-    symbol, _, speed = rest.partition("@")
-    if not symbol and base != "futures/ticker":
-        return f"group [{group}] not exist: name a symbol, e.g. {base}:BTCUSDT"
-    if symbol and symbol not in symbols:
-        return f"group [{group}] not exist: unknown symbol {symbol}"
-    if speed and (base != "futures/depth20" or speed not in ("100ms", "200ms")):
-        return f"group [{group}] not exist: only depth channels take @100ms or @200ms"
-    return None
-
-
-class Connection:
-    def __init__(self, ws: WebSocket, private: bool) -> None:
-        self.ws = ws
-        self.private = private
-        self.uid: str | None = None
-        self.groups: set[str] = set()
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_LIMIT)
-
-    def send(self, message: dict[str, Any]) -> None:
-        self._put(orjson.dumps(message, default=str))
-
-    def send_text(self, text: str) -> None:
-        self._put(text.encode())
-
-    def _put(self, data: bytes) -> None:
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
-            self.overflow()
-
-    def overflow(self) -> None:
-        # Drop what is queued and tell the writer to close: better a reconnect than stale data.
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
-
-    def offer(self, event: EngineEvent) -> None:
-        if event.uid is not None:
-            if event.uid == self.uid and event.channel in self.groups:
-                self.send({"group": event.channel, "data": event.data})
-            return
-        # Public: "futures/ticker" events go to "futures/ticker:SYMBOL" subscribers; depth groups
-        # may carry BitMart's speed suffix ("futures/depth20:BTCUSDT@200ms").
-        channel = event.channel
-        if ":" not in channel and isinstance(event.data, dict) and event.data.get("symbol"):
-            channel = f"{channel}:{event.data['symbol']}"
-        for group in self.groups:
-            if group == channel or group == event.channel or group.split("@", 1)[0] == channel:
-                self.send({"group": group, "data": event.data})
-
-
-class Hub:
-    """One engine subscription, shared by every open connection."""
-
-    def __init__(self, subscribe: Callable[[Callable[[EngineEvent], None]], Callable[[], None]]) -> None:
-        self._subscribe = subscribe
-        self._unsubscribe: Callable[[], None] | None = None
-        self.connections: set[Connection] = set()
-
-    def add(self, conn: Connection) -> None:
-        if self._unsubscribe is None:
-            self._unsubscribe = self._subscribe(self._on_event)
-        self.connections.add(conn)
-
-    def remove(self, conn: Connection) -> None:
-        self.connections.discard(conn)
-        if not self.connections and self._unsubscribe is not None:
-            # Nobody listens: let the engine skip building market pushes.
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    def _on_event(self, event: EngineEvent) -> None:
-        for conn in list(self.connections):
-            if conn.groups:
-                conn.offer(event)
+MAX_CONNECTIONS_PER_IP = 500  # documented connection limit
+CLOCK_S = 1.0
 
 
 class WsServer:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.hub = Hub(ctx.engine.subscribe)
+        self.registry = Registry(self._group_empty)
+        self.public = PublicChannels(ctx.engine, self.registry)
+        self.private = PrivateChannels(ctx, self.registry)
+        self._unsubscribe_engine: Callable[[], None] | None = None
+        self._clock: asyncio.Task[None] | None = None
+        self._per_ip: Counter[str] = Counter()
         self._symbols: list[str] | None = None
 
     def symbols(self) -> list[str]:
@@ -142,128 +56,159 @@ class WsServer:
             self._symbols = list(self.ctx.engine.symbols())
         return self._symbols
 
-    # -- login -------------------------------------------------------------------------------
-    def _access(self, conn: Connection, args: list[Any]) -> str | None:
-        """Check a login; returns an error text, or None and sets conn.uid."""
-        if len(args) < 3 or not all(isinstance(a, str) for a in args[:3]):
-            return "access failed: args must be [api_key, timestamp, sign, \"web\"]"
-        api_key, timestamp, sign = args[0], args[1], args[2]
-        key = self.ctx.identity.key_by_api_key(api_key)
-        if key is None:
-            return "access failed: api key not found"
-        if not timestamp.isdigit() or abs(_now_ms() - int(timestamp)) > self.ctx.config.timestamp_window_ms:
-            return (f"access failed: timestamp out of range, must be within "
-                    f"{self.ctx.config.timestamp_window_ms}ms of server time")
-        expected = hmac.new(
-            key.secret_key.encode(), f"{timestamp}#{key.memo}#bitmart.WebSocket".encode(), hashlib.sha256
-        ).hexdigest()
-        if not hmac.compare_digest(expected, sign.lower()):
-            return "access failed: sign is wrong"
-        peer = conn.ws.client.host if conn.ws.client else ""
-        if key.ip_whitelist and not _ip_in(peer, key.ip_whitelist):
-            return f"access failed: IP {peer} is forbidden for this api key"
-        if not self.ctx.identity.is_futures_whitelisted(key.uid):
-            return "access failed: account is not whitelisted for futures API trading (API Whitelist Request)"
-        conn.uid = key.uid
-        return None
+    # ---- engine events and the clock -------------------------------------------------------------
+    def _on_event(self, event: EngineEvent) -> None:
+        if event.uid is not None:
+            self.private.on_event(event.uid, event.channel, event.data)
+        else:
+            self.public.on_event(event.channel, event.data)
 
-    # -- one client message --------------------------------------------------------------------
-    def _handle(self, conn: Connection, raw: str) -> None:
+    def _group_empty(self, topic: Topic) -> None:
+        if not topic.private:
+            self.public.on_group_empty(topic)
+
+    async def _run_clock(self) -> None:
+        while True:
+            await asyncio.sleep(CLOCK_S)
+            now = self.ctx.engine.now()
+            try:
+                self.public.on_clock(now)
+                self.private.on_clock(now)
+            except Exception:  # a failing timed push must not stop the others
+                log.exception("WebSocket timed push failed")
+
+    def _open(self, conn: Connection) -> None:
+        self.registry.add(conn)
+        self._per_ip[conn.peer] += 1
+        if self._unsubscribe_engine is None:
+            self._unsubscribe_engine = self.ctx.engine.subscribe(self._on_event)
+            self._clock = asyncio.create_task(self._run_clock(), name="sandbox-ws-clock")
+
+    def _closed(self, conn: Connection) -> None:
+        self.registry.remove(conn)
+        self.private.forget(conn)
+        self._per_ip[conn.peer] -= 1
+        if self._per_ip[conn.peer] <= 0:
+            del self._per_ip[conn.peer]
+        if not self.registry.connections and self._unsubscribe_engine is not None:
+            # Nobody listens: let the engine skip building market pushes.
+            self._unsubscribe_engine()
+            self._unsubscribe_engine = None
+            if self._clock is not None:
+                self._clock.cancel()
+                self._clock = None
+
+    # ---- one client frame ----------------------------------------------------------------------
+    def handle(self, conn: Connection, raw: str) -> None:
         if raw.strip().lower() == "ping":
-            conn.send_text("pong")  # BitMart: the string 'ping' is answered by the string 'pong'
+            conn.put("pong")  # documented: the text 'ping' is answered by the text 'pong'
             return
-        try:
-            msg = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            conn.send({"action": "unknown", "success": False, "error": "message is not valid JSON"})
+        msg = decode(raw)
+        if isinstance(msg, str):
+            conn.send({"action": "unknown", "success": False, "error": msg})
             return
-        if not isinstance(msg, dict):
-            conn.send({"action": "unknown", "success": False, "error": "message must be a JSON object"})
-            return
-        action = msg.get("action")
-        args = msg.get("args") or []
+        action, args = msg.get("action"), msg.get("args")
+        msg = {k: msg[k] for k in ("action", "args") if k in msg}  # what replies echo as "request"
         if action == "ping":
             conn.send(PONG)
-        elif action == "access":
-            if not conn.private:
-                conn.send({"action": "access", "success": False,
-                           "error": "access failed: log in on the private path /user"})
-                return
-            error = self._access(conn, args if isinstance(args, list) else [])
-            conn.send({"action": "access", "success": True} if error is None
-                      else {"action": "access", "success": False, "error": error})
-        elif action in ("subscribe", "unsubscribe"):
-            if not isinstance(args, list) or not args or len(args) > MAX_ARGS:
-                conn.send({"action": action, "success": False, "request": msg,
-                           "error": f"args must be a list of 1 to {MAX_ARGS} channel names"})
+        elif action in ("access", "login"):
+            self._access(conn, str(action), msg, args)
+        elif action in ("subscribe", "unsubscribe", "request"):
+            problem = args_problem(str(action), args)
+            if problem is not None or not isinstance(args, list):
+                conn.send(reply(str(action), None, msg, problem or "args must be a list"))
                 return
             for group in args:
-                conn.send(self._subscription(conn, action, str(group), msg))
+                self._topic_action(conn, str(action), group, msg)
         else:
-            conn.send({"action": action, "success": False, "request": msg,
-                       "error": "unknown action; use ping, access, subscribe or unsubscribe"})
+            conn.send(reply(str(action)[:50], None, msg,
+                            "unknown action; use ping, access, subscribe, unsubscribe or request"))
 
-    def _subscription(self, conn: Connection, action: str, group: str, msg: dict[str, Any]) -> dict[str, Any]:
-        reply: dict[str, Any] = {"action": action, "group": group, "request": msg}
+    def _access(self, conn: Connection, action: str, msg: dict[str, Any], args: Any) -> None:
+        if not conn.private:
+            conn.send({"action": action, "success": False,
+                       "error": "access failed: log in on the private path /user?protocol=1.1"})
+            return
+        error = self.private.login_problem(conn, args)
+        if error is None:
+            conn.send({"action": action, "success": True})
+            return
+        conn.send({"action": action, "success": False, "error": error})
+        conn.close(1008, "login failed")  # documented: a failed login disconnects
+
+    def _topic_action(self, conn: Connection, action: str, group: str, msg: dict[str, Any]) -> None:
         if action == "unsubscribe":
-            conn.groups.discard(group)
-            return {**reply, "success": True}
-        error = _problem(group, self.symbols())
-        if error is None and _is_private(group) and not conn.private:
-            error = f"{group} need authentication: connect to /user and send access first"
-        elif error is None and _is_private(group) and conn.uid is None:
-            error = f"{group} need authentication: send access first"
-        if error:
-            return {**reply, "success": False, "error": error}
-        conn.groups.add(group)
-        return {**reply, "success": True}
+            self.registry.unfollow(conn, group)
+            conn.send(reply(action, group, msg))
+            return
+        topic = parse_topic(group, self.symbols())
+        if isinstance(topic, str):
+            conn.send(reply(action, group, msg, topic))
+            return
+        if topic.private:
+            problem = self.private.auth_problem(conn, group)
+            if problem is not None:
+                conn.send(reply(action, group, msg, problem))
+                return
+        if action == "request":
+            if topic.kind not in REQUESTABLE:
+                conn.send(reply(action, group, msg, "request serves futures/fundingRate and "
+                                "futures/depthIncrease5/20/50 only; subscribe to the others"))
+            else:
+                self.public.request(conn, topic)
+            return
+        if group not in conn.groups and len(conn.groups) >= MAX_GROUPS:
+            conn.send(reply(action, group, msg, f"too many subscriptions on one connection (at most "
+                                                f"{MAX_GROUPS}); unsubscribe some or open another"))
+            return
+        self.registry.follow(conn, topic)
+        conn.send(reply(action, group, msg))
+        if topic.private:
+            self.private.on_subscribe(conn, topic.kind)
+        else:
+            self.public.on_subscribe(conn, topic)
 
-    # -- the connection ------------------------------------------------------------------------
+    # ---- the connection ------------------------------------------------------------------------
     async def serve(self, ws: WebSocket, private: bool) -> None:
         await ws.accept()
         conn = Connection(ws, private)
-        self.hub.add(conn)
-        writer = asyncio.create_task(self._writer(conn))
+        if self._per_ip[conn.peer] >= MAX_CONNECTIONS_PER_IP:
+            await ws.close(code=1008, reason=f"at most {MAX_CONNECTIONS_PER_IP} connections per IP")
+            return
+        self._open(conn)
+        writer = conn.writer = asyncio.create_task(conn.write())
+        receiving: asyncio.Future[Any] | None = None
         try:
-            while True:
-                message = await ws.receive()
+            # Wait on the writer too: when it ends (closed, or cut off as too slow), so does this.
+            while not writer.done():
+                receiving = receiving or asyncio.ensure_future(ws.receive())
+                await asyncio.wait((receiving, writer), return_when=asyncio.FIRST_COMPLETED)
+                if not receiving.done():
+                    break
+                message, receiving = receiving.result(), None
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
                 if text is None and message.get("bytes") is not None:
                     text = message["bytes"].decode("utf-8", "replace")
-                if text is not None:
-                    self._handle(conn, text[:65536])
-                if writer.done():
-                    break
+                if text is not None and not conn.closing:
+                    self.handle(conn, text)
         except WebSocketDisconnect:
             pass
+        except Exception:  # one connection's failure must never reach the others
+            log.exception("WebSocket connection failed")
         finally:
-            self.hub.remove(conn)
+            self._closed(conn)
+            if receiving is not None:
+                receiving.cancel()
+            if not writer.done():
+                conn.close(1000, "bye")
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(writer, 1.0)
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
-            if ws.application_state != WebSocketState.DISCONNECTED:
+            if conn.dropped:
                 with contextlib.suppress(Exception):
-                    await ws.close()
-
-    async def _writer(self, conn: Connection) -> None:
-        while True:
-            data = await conn.queue.get()
-            if data is None:
-                await conn.ws.close(code=1013, reason="client too slow")
-                return
-            await conn.ws.send_text(data.decode())
-
-
-def _ip_in(peer: str, allowed: list[str]) -> bool:
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return str(address) in allowed
+                    await asyncio.wait_for(ws.close(code=1013, reason="client too slow"), 1.0)
 
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:

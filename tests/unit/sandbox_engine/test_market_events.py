@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from perpdesk.sandbox.engine import Engine, EngineError, EngineEvent
+from perpdesk.sandbox.engine.feeds import MarketFeeds
 from tests.unit.sandbox_engine.conftest import T0, Clock
 
 
@@ -45,13 +46,11 @@ def test_events_for_an_order_and_a_tick(engine: Engine, alice: str, events: list
 
     events.clear()
     engine.tick()
-    public = {e.channel for e in events if e.uid is None}
-    for sym in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
-        assert {f"futures/depth20:{sym}", f"futures/klineBin1m:{sym}"} <= public
     tickers = [payload(e) for e in events if e.channel == "futures/ticker"]
+    assert {t["symbol"] for t in tickers} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}  # one per symbol and tick
     btc = next(t for t in tickers if t["symbol"] == "BTCUSDT")
     assert (btc["mark_price"], btc["ask_price"], btc["bid_price"]) == ("95000", "95000.5", "94999.5")
-    depth = next(payload(e) for e in events if e.channel == "futures/depth20:BTCUSDT")
+    depth = MarketFeeds(engine).depth_all("BTCUSDT", 20, engine.now())
     assert len(depth["asks"]) == 20 and depth["bids"][0] == {"price": "94999.5", "vol": "2000"}
 
 
