@@ -34,7 +34,7 @@ NEW_PASSWORD = "violet-kettle-under-moon-42"
         ("qwerty123456789", "common or breached"),
         ("password1234567!", "common or breached"),
         ("qwertyuiopasdfgh", "too easy to guess"),
-        ("x" * (MAX_PASSWORD + 1), "longer than 128"),
+        ("x" * (MAX_PASSWORD + 1), "longer than 256"),
     ],
 )
 async def test_weak_passwords_are_refused_with_the_reason(password: str, why: str) -> None:
