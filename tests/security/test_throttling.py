@@ -154,3 +154,20 @@ async def test_key_inspections_are_limited_per_user(client_at: Any) -> None:
     assert codes == [422] * 10 + [429]
     r = await c.post("/api/accounts", json={**bad_key, "label": "x"})  # Add inspects too
     assert r.status_code == 429
+
+
+async def test_waits_grow_from_a_minute_to_an_hour_to_a_day() -> None:
+    from perpdesk.services.users.throttle import Limits, TooManyAttempts
+
+    limits = Limits()
+    key = ("signin_account_client", "a@x.io", "10.0.0.1")
+    waits, fails = [], 0
+    for tier_full in (5, 20, 100):  # a patient guesser fills each tier as the shorter windows pass
+        while fails < tier_full:
+            await limits.fail(key)
+            fails += 1
+        with pytest.raises(TooManyAttempts) as refused:
+            await limits.check("failed sign-in attempts", key)
+        waits.append(refused.value.retry_after)
+    assert 0 < waits[0] <= 60 < waits[1] <= 3600 < waits[2] <= 86400
+    await limits.check("other client", ("signin_account_client", "a@x.io", "10.0.0.2"))  # not locked
