@@ -63,6 +63,11 @@ class PasswordResetRepo:
         self.s.add(row)
         await self.s.flush()
 
+    async def peek(self, token_hash: str) -> str | None:
+        """The user id of a live token, leaving it in place."""
+        row = await self.s.get(PasswordReset, token_hash)
+        return row.user_id if row is not None and row.expires_at > utcnow() else None
+
     async def take(self, token_hash: str) -> str | None:
         """The user id of a live token, deleting it (single use); None if unknown or expired."""
         row = await self.s.get(PasswordReset, token_hash)

@@ -19,9 +19,8 @@ from perpdesk.services.users.passwords import check_new_password, hash_password,
 from perpdesk.services.users.sessions import close_other_sessions, new_token, token_hash
 from perpdesk.services.users.signin import validate_email
 from perpdesk.services.users.throttle import Limits, TooManyAttempts
-from perpdesk.store.base import utcnow
 from perpdesk.store.repos import UserRepo
-from perpdesk.store.users import PasswordReset, PasswordResetRepo
+from perpdesk.store.users import PasswordResetRepo
 
 log = logging.getLogger("perpdesk.auth")
 
@@ -70,7 +69,7 @@ async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client
         raise InputError(
             "email",
             "cannot receive a reset link: this platform sends no email",
-            "Ask the platform's operator to set PERPDESK_SMTP_HOST, or to reset the password.",
+            "Ask the platform's operator to configure email (PERPDESK_SMTP_HOST).",
         )
     email = validate_email(email)
     await limits.spend("password reset requests", "reset_client", client)
@@ -113,11 +112,11 @@ async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
 
 async def reset_user(ctx: UsersContext, token: str) -> str | None:
     """The email of the account a live reset token belongs to, without using the token up."""
+    if not token:
+        return None
     async with ctx.sessionmaker() as s:
-        row = await s.get(PasswordReset, token_hash(token)) if token else None
-        if row is None or row.expires_at <= utcnow():
-            return None
-        user = await UserRepo(s).by_id(row.user_id)
+        user_id = await PasswordResetRepo(s).peek(token_hash(token))
+        user = await UserRepo(s).by_id(user_id) if user_id else None
         return user.email if user else None
 
 
