@@ -106,7 +106,8 @@ async def api_signin_2fa(
     user_id = await auth.pending_mfa_user_id(services, request)
     if user_id is None:
         raise InputError("session", "no sign-in is waiting for a code", "POST /api/auth/signin first.")
-    await totp.check_code(services, auth.limits(request), user_id, body.code)
+    rules = auth.signin_code_rules(services, request, user_id)
+    await totp.check_code(services, auth.limits(request), user_id, body.code, rules=rules)
     await auth.start_session(services, request, response, user_id, mfa_pending=False)
     async with services.sessionmaker() as s:
         user = await UserRepo(s).by_id(user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from perpdesk.services.users import sessions
+from perpdesk.services.users import sessions, throttle
 from perpdesk.services.users.throttle import DEVICE_COOKIE, Limits, device_for, device_token
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, session_cookie_name
 from perpdesk.web.services import Services
@@ -73,6 +73,11 @@ async def end_session(services: Services, request: Request, response: Response) 
 
 async def pending_mfa_user_id(services: Services, request: Request) -> str | None:
     return await sessions.pending_mfa_user_id(services, request.cookies.get(session_cookie_name(services)))
+
+
+def signin_code_rules(services: Services, request: Request, user_id: str) -> tuple[tuple[str, ...], ...]:
+    device = device_for(services.session_secret, user_id, device_cookie(request))
+    return throttle.signin_code_rules(user_id, client=client(request), device=device)
 
 
 async def throttle_key_inspection(request: Request, user: CurrentUserDep) -> CurrentUser:

@@ -126,7 +126,8 @@ async def signin_2fa_submit(
     if user_id is None:
         return _see_other("/signin")
     try:
-        await totp.check_code(services, auth.limits(request), user_id, code)
+        rules = auth.signin_code_rules(services, request, user_id)
+        await totp.check_code(services, auth.limits(request), user_id, code, rules=rules)
     except PerpdeskError as exc:
         return render(request, "signin_2fa.html", _status(exc), next=target, **_error_ctx(exc))
     return await _start_session_to(services, request, target, user_id)

@@ -117,19 +117,24 @@ async def test_wrong_codes_to_turn_2fa_off_are_throttled(client_at: Any) -> None
     assert (await c.get("/api/me")).json()["totp_enabled"] is True
 
 
-async def test_wrong_codes_at_sign_in_are_throttled(client_at: Any) -> None:
-    c = await client_at("127.0.0.6")
-    seed = await _enrol_totp(c)
-    email = (await c.get("/api/me")).json()["email"]
-    await c.post("/api/auth/signout")
-    assert (await _sign_in(c, email, PASSWORD)).json()["mfa_required"] is True
+async def test_wrong_codes_at_sign_in_are_throttled_but_spare_the_owners_browser(client_at: Any) -> None:
+    owner = await client_at("127.0.0.6")
+    seed = await _enrol_totp(owner)  # signed up here: this browser is a known device
+    email = (await owner.get("/api/me")).json()["email"]
+    thief = await client_at("127.0.0.10")  # has the password, not the phone
+    assert (await _sign_in(thief, email, PASSWORD)).json()["mfa_required"] is True
     codes = [
-        (await c.post("/api/auth/signin/2fa", json={"code": _wrong(seed)})).status_code for _ in range(6)
+        (await thief.post("/api/auth/signin/2fa", json={"code": _wrong(seed)})).status_code for _ in range(6)
     ]
     assert codes == [422] * 5 + [429]
-    r = await c.post("/api/auth/signin/2fa", json={"code": pyotp.TOTP(seed).now()})
+    r = await thief.post("/api/auth/signin/2fa", json={"code": pyotp.TOTP(seed).now()})
     assert r.status_code == 429
-    assert (await c.get("/api/me")).status_code == 401
+    assert (await thief.get("/api/me")).status_code == 401
+
+    await owner.post("/api/auth/signout")
+    assert (await _sign_in(owner, email, PASSWORD)).json()["mfa_required"] is True
+    r = await owner.post("/api/auth/signin/2fa", json={"code": pyotp.TOTP(seed).now()})
+    assert r.status_code == 200, r.text  # the owner's usual browser finishes its sign-in
 
 
 async def test_sign_ups_are_limited_per_client(client_at: Any) -> None:

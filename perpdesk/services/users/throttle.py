@@ -1,11 +1,11 @@
 """Rate limits on guessing (sign-in, 2FA codes, current passwords) and on costly calls (sign-up,
 key inspection, reset mails), on the `limits` library's moving windows in memory.
 
-Sign-in cannot be used to lock an owner out: failures count per (account, client address) and
-per client address, each with tiers whose waits grow (a minute, an hour, a day); a browser that
-signed in to the account before carries a signed "known device" cookie and is counted only
-against itself, so neither a flood from one address nor guesses from many addresses at one
-email lock the owner's usual browser.
+Sign-in (password and 2FA code alike) cannot be used to lock an owner out: failures count per
+(account, client address) and per client address, each with tiers whose waits grow (a minute, an
+hour, a day); a browser that signed in to the account before carries a signed "known device"
+cookie and is counted only against itself, so neither a flood from one address nor guesses from
+many addresses at one email lock the owner's usual browser.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ RULES: dict[str, str] = {
     "signin_client": "30/minute;300/hour;1000/day",  # failures from one client, all emails
     "signin_account": "50/hour;200/day",  # failures for one email from unknown clients, all addresses
     "signin_device": "10/minute;50/hour",  # failures from a known device of the account
-    "code": "5/minute;20/hour",  # wrong 2FA codes or current passwords, per user
+    "code": "5/minute;20/hour",  # wrong 2FA codes or current passwords, per (user, client or session)
+    "code_user": "30/hour;100/day",  # wrong sign-in 2FA codes for one user from unknown clients
+    "code_device": "10/minute;30/hour",  # wrong sign-in 2FA codes from a known device of the user
     "signup_client": "10/minute;50/hour",  # every sign-up attempt, per client
     "inspect_user": "10/minute;100/hour",  # every key inspection (inspect, Manual connect Save)
     "reset_client": "10/hour",  # reset mails asked for from one client
@@ -99,6 +101,14 @@ class Limits:
     async def clear(self, rule: str, *key: str) -> None:
         for item in self._rules[rule]:
             await self._limiter.clear(item, rule, *key)
+
+
+def signin_code_rules(user_id: str, *, client: str, device: str | None) -> tuple[tuple[str, ...], ...]:
+    """Rules for wrong 2FA codes at sign-in: someone who has the password cannot, by guessing
+    codes from elsewhere, keep the owner's known browser from finishing its own sign-in."""
+    if device:
+        return (("code_device", user_id, device),)
+    return (("code", user_id, client), ("code_user", user_id))
 
 
 # --- known devices ----------------------------------------------------------------------------

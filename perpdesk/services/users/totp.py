@@ -59,13 +59,22 @@ async def _matches(ctx: UsersContext, user_id: str, code: str, purpose: str) -> 
 
 
 async def check_code(
-    ctx: UsersContext, limits: Limits, user_id: str, code: str, *, purpose: str = "totp", fix: str = ""
+    ctx: UsersContext,
+    limits: Limits,
+    user_id: str,
+    code: str,
+    *,
+    purpose: str = "totp",
+    fix: str = "",
+    rules: tuple[tuple[str, ...], ...] = (),
 ) -> None:
-    """Accept the code or raise InputError; wrong codes are throttled per user."""
+    """Accept the code or raise InputError; wrong codes count against `rules` (default: the
+    signed-in user's own budget)."""
     code = _check_code_format(code)
-    await limits.check("wrong codes", ("code", user_id))
+    rules = rules or (("code", user_id, "signed-in"),)
+    await limits.check("wrong codes", *rules)
     if not await _matches(ctx, user_id, code, purpose):
-        await limits.fail(("code", user_id))
+        await limits.fail(*rules)
         raise InputError("code", "does not match", fix or "Enter the code your authenticator app shows now.")
 
 
