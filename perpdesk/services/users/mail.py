@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 
-import aiosmtplib
-
 from perpdesk.settings import Settings
 
 log = logging.getLogger("perpdesk.mail")
@@ -18,6 +16,8 @@ def mail_configured(settings: Settings) -> bool:
 
 
 async def send_mail(settings: Settings, to: str, subject: str, text: str) -> None:
+    import aiosmtplib  # only password resets send mail: kept off the start-up path
+
     msg = EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = to
