@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from perpdesk.logging import hide_url_password
+from perpdesk.log_config import hide_url_password
 
 ENV_PREFIX = "PERPDESK_"
 
@@ -214,10 +214,13 @@ class Settings(BaseSettings):
 
     @property
     def fast_connect_redirect_uri(self) -> str:
-        return f"{self.public_url}/settings/exchange-accounts/fast-connect/callback"
+        return self.public_url + FAST_CONNECT_CALLBACK_PATH
 
     def default_master_key_file(self) -> Path:
         return self.data_dir / "master.key"
+
+
+FAST_CONNECT_CALLBACK_PATH = "/settings/exchange-accounts/fast-connect/callback"
 
 
 def env_name(field: str) -> str:

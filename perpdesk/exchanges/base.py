@@ -2,7 +2,7 @@
 
 Connectors hold no secrets: credentials are passed per call, opened by the service from the vault
 and dropped after. Per-key state (rate-limit buckets, clock offset) is keyed by the API key id.
-Adding an exchange's perpetuals means implementing these Protocols and registering a factory in
+Adding an exchange's perpetuals means implementing these Protocols and adding an entry to
 exchanges/registry.py.
 """
 
@@ -87,3 +87,4 @@ class FastConnectProvider(Protocol):
     ) -> str: ...
     async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> IssuedKey: ...
     async def revoke(self, api_key: str) -> None: ...
+    async def aclose(self) -> None: ...

@@ -1,7 +1,7 @@
-"""The per-user audit log of account changes and the notices shown to the user.
-
-Entries say who, what, when and which account, with labels, masks and message codes only:
-callers pass `detail` dicts that never contain a secret (checked here as a last line of defence).
+"""The per-user audit log of account changes and the notices shown to the user: what the pages
+and the API show. Entries are written through the unit of work (`uow.audit.record`), or with
+`record(session, …)` by callers that hold a plain session; store/account_repos.AuditRepo refuses
+a `detail` that names a secret.
 """
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from perpdesk.store.accounts import AccountAuditEntry, AccountNotice
-
-_FORBIDDEN_DETAIL_KEYS = frozenset({"secret", "secret_key", "passphrase", "memo", "api_key", "password"})
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.store.account_repos import AuditRepo
 
 
 async def record(
@@ -26,14 +24,8 @@ async def record(
     actor: str | None = None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    detail = dict(detail or {})
-    bad = _FORBIDDEN_DETAIL_KEYS & set(detail)
-    if bad:
-        raise ValueError(f"audit detail must not carry secrets: {sorted(bad)}")
-    session.add(
-        AccountAuditEntry(
-            user_id=user_id, actor=actor or user_id, action=action, account_id=account_id, detail=detail
-        )
+    await AuditRepo(session).record(
+        user_id=user_id, action=action, account_id=account_id, actor=actor, detail=detail
     )
 
 
@@ -55,20 +47,10 @@ class AuditView:
         }
 
 
-async def entries(session: AsyncSession, user_id: str, limit: int = 200) -> list[AuditView]:
-    rows = await session.scalars(
-        select(AccountAuditEntry)
-        .where(AccountAuditEntry.user_id == user_id)
-        .order_by(AccountAuditEntry.at.desc(), AccountAuditEntry.id)
-        .limit(limit)
-    )
+async def entries(deps: AccountsDeps, user_id: str, limit: int = 200) -> list[AuditView]:
+    async with deps.uow() as uow:
+        rows = await uow.audit.entries(user_id, limit)
     return [AuditView(r.at, r.actor, r.action, r.account_id, dict(r.detail or {})) for r in rows]
-
-
-async def notify(
-    session: AsyncSession, *, user_id: str, account_id: str | None, kind: str, message: str
-) -> None:
-    session.add(AccountNotice(user_id=user_id, account_id=account_id, kind=kind, message=message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +71,13 @@ class NoticeView:
         }
 
 
-async def unread_notices(session: AsyncSession, user_id: str) -> list[NoticeView]:
-    rows = await session.scalars(
-        select(AccountNotice)
-        .where(AccountNotice.user_id == user_id, AccountNotice.read.is_(False))
-        .order_by(AccountNotice.at)
-    )
+async def unread_notices(deps: AccountsDeps, user_id: str) -> list[NoticeView]:
+    async with deps.uow() as uow:
+        rows = await uow.audit.unread_notices(user_id)
     return [NoticeView(r.id, r.at, r.kind, r.message, r.account_id) for r in rows]
 
 
-async def mark_read(session: AsyncSession, user_id: str, notice_id: str | None = None) -> None:
-    stmt = update(AccountNotice).where(AccountNotice.user_id == user_id).values(read=True)
-    if notice_id is not None:
-        stmt = stmt.where(AccountNotice.id == notice_id)
-    await session.execute(stmt)
+async def mark_read(deps: AccountsDeps, user_id: str, notice_id: str | None = None) -> None:
+    async with deps.uow() as uow:
+        await uow.audit.mark_read(user_id, notice_id)
+        await uow.commit()

@@ -3,14 +3,18 @@
 Nothing is stored before Add. Add does not trust the browser: it inspects the key again and
 stores only what the exchange confirms now (the form keeps the fields between the two clicks,
 so no credential ever sits in a cookie, hidden field or server-side pending row).
+
+The secret's path: form → account_inputs.clean_credentials → here → account_access (exchange
+check, then seal and store through the unit of work) → the vault.
 """
 
 from __future__ import annotations
 
 from perpdesk.core.models import ConnectMethod, Credentials
-from perpdesk.services import accounts
 from perpdesk.services import errors_text as T
-from perpdesk.services.accounts import AccountView
+from perpdesk.services.account_access import inspect_credentials, refuse_if_duplicate, store_new_account
+from perpdesk.services.account_inputs import clean_label
+from perpdesk.services.account_views import AccountView
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit, Verdict
@@ -18,15 +22,27 @@ from perpdesk.services.key_audit import Audit, Verdict
 DEFAULT_LABEL = "Bitmart Futures"
 
 
-async def inspect(deps: AccountsDeps, user_id: str, creds: Credentials, exchange: str = "bitmart") -> Audit:
-    """Save: check the key at the exchange and judge it. Refuses duplicates before asking the exchange."""
-    async with deps.sessions() as s:
-        await accounts.refuse_if_duplicate(s, deps, exchange, api_key=creds.api_key, account_id=None)
-    result = await accounts.inspect_credentials(deps, exchange, creds)
-    if result.account_id:
-        async with deps.sessions() as s:
-            await accounts.refuse_if_duplicate(s, deps, exchange, api_key=None, account_id=result.account_id)
+async def inspect(
+    deps: AccountsDeps,
+    user_id: str,
+    creds: Credentials,
+    exchange: str = "bitmart",
+    *,
+    allow_withdraw: bool = False,
+) -> Audit:
+    """Save: check the key at the exchange and judge it. Whether the key (or its exchange account)
+    is connected already is told only once the exchange has verified the key's signature: the
+    answer would otherwise tell anyone holding a bare API key whether it is in use here.
+    A key that can withdraw is refused unless the user ticked that they accept it."""
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    if result.storable:
+        await _refuse_if_connected(deps, exchange, creds, result)
     return result
+
+
+async def _refuse_if_connected(deps: AccountsDeps, exchange: str, creds: Credentials, result: Audit) -> None:
+    async with deps.uow() as uow:
+        await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
 
 
 async def add(
@@ -36,23 +52,29 @@ async def add(
     *,
     label: str | None = None,
     accept_awaiting_whitelist: bool = False,
+    allow_withdraw: bool = False,
     exchange: str = "bitmart",
 ) -> tuple[AccountView, Audit]:
     """Add: inspect again, then seal and store. A key awaiting whitelisting is stored only when the
     user chose "Save as awaiting whitelisting"."""
-    name = accounts.clean_label(label, DEFAULT_LABEL)
-    result = await inspect(deps, user_id, creds, exchange)
+    name = clean_label(label, DEFAULT_LABEL)
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
     if result.verdict is Verdict.REFUSED:
         raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
     if result.verdict is Verdict.AWAITING_WHITELIST and not accept_awaiting_whitelist:
+        await _refuse_if_connected(deps, exchange, creds, result)  # the first thing to fix
         raise ConnectRefused(T.NOT_WHITELISTED, status=409)
-    account = await accounts.store_new_account(
-        deps,
-        user_id=user_id,
-        exchange=exchange,
-        creds=creds,
-        result=result,
-        method=ConnectMethod.MANUAL,
-        label=name,
-    )
+    async with deps.uow() as uow:
+        account = await store_new_account(
+            deps,
+            uow,
+            user_id=user_id,
+            exchange=exchange,
+            creds=creds,
+            result=result,
+            method=ConnectMethod.MANUAL,
+            label=name,
+            allow_withdraw=allow_withdraw,
+        )
+        await uow.commit()
     return account, result

@@ -190,6 +190,22 @@ WITHDRAW_ENABLED = UserMessage(
 )
 
 
+WITHDRAW_REFUSED = UserMessage(
+    code="withdraw_refused",
+    title="This key can withdraw funds",
+    message=(
+        "The key has the Withdraw permission. perpdesk never withdraws, so a key that can is only a "
+        "risk: whoever obtained it could move your funds out."
+    ),
+    next_step=(
+        "On BitMart's API Management page, edit the key and disable Withdraw (or create a new key "
+        "without it), then save again. If you must use this key, tick “I accept that this key can "
+        "withdraw funds” and save again."
+    ),
+    field="api_key",
+)
+
+
 def ip_list_missing(missing: tuple[str, ...]) -> UserMessage:
     return UserMessage(
         code="ip_whitelist_incomplete",
@@ -316,10 +332,6 @@ class ConnectRefused(E.PerpdeskError):
         self.user_message = user_message
         self.code = user_message.code
         self.status = status
-        self.http_status_for_api = status  # read by the web app's error handler
 
     def to_dict(self) -> dict[str, str]:
         return {k: v for k, v in self.user_message.to_dict().items() if isinstance(v, str)}
-
-    def to_json(self) -> dict[str, object]:
-        return {k: v for k, v in self.user_message.to_dict().items() if v is not None}

@@ -12,24 +12,30 @@ recover → revokes keys left on grants by a crash and expires stale grants.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
-from perpdesk.services import accounts, audit_log
+from perpdesk.core.pkce import pkce_challenge, pkce_verifier
 from perpdesk.services import errors_text as T
-from perpdesk.services.deps import AccountsDeps, sha256_hex
+from perpdesk.services.account_access import inspect_credentials, revoke_key, store_new_account
+from perpdesk.services.account_views import view
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
+from perpdesk.services.fast_connect_outcome import (
+    SUCCESS,
+    SUCCESS_AWAITING,
+    Outcome,
+    message_for,
+    warning_for,
+)
 from perpdesk.services.key_audit import Verdict
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import FastConnectGrant, new_id
 from perpdesk.store.base import utcnow
+from perpdesk.vault.key_hash import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +49,7 @@ PENDING, REDEEMING, CONNECTED, FAILED, DENIED, EXPIRED = (
 )
 FINAL = frozenset({CONNECTED, FAILED, DENIED, EXPIRED})
 KEY_LABEL = "perpdesk"  # the label the exchange shows for keys it creates for us
-
-
-def new_verifier() -> str:
-    """RFC 7636 code_verifier: 43–128 unreserved characters; 64 random bytes → 86 characters."""
-    return secrets.token_urlsafe(64)
-
-
-def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+ACCOUNT_LABEL = "Fast Connect Futures"  # the new account's label until the user renames it
 
 
 def _grant_ref(grant_id: str) -> str:
@@ -79,7 +77,7 @@ async def start(
     if provider is None:
         raise ConnectRefused(T.FAST_CONNECT_NOT_CONFIGURED, status=503)
     state = secrets.token_urlsafe(32)
-    verifier = new_verifier()
+    verifier = pkce_verifier()
     grant_id = new_id()
     now = utcnow()
     grant = FastConnectGrant(
@@ -98,84 +96,22 @@ async def start(
     )
     url = provider.authorize_url(
         state=state,
-        code_challenge=s256(verifier),
+        code_challenge=pkce_challenge(verifier),
         redirect_uri=deps.redirect_uri,
         ip_whitelist=list(deps.egress_ips),
         label=KEY_LABEL,
     )
-    async with deps.sessions() as s, s.begin():
-        s.add(grant)
-        await audit_log.record(
-            s, user_id=user_id, action="fast_connect.started", account_id=None, detail={"exchange": exchange}
+    async with deps.uow() as uow:
+        await uow.grants.add(grant)
+        await uow.audit.record(
+            user_id=user_id, action="fast_connect.started", account_id=None, detail={"exchange": exchange}
         )
+        await uow.commit()
     return Started(state=state, authorize_url=url, expires_at=grant.expires_at)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status: str  # pending | connected | failed | denied | expired
-    message: UserMessage | None = None
-    account: accounts.AccountView | None = None
-    warnings: tuple[UserMessage, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "message": self.message.to_dict() if self.message else None,
-            "account": self.account.to_dict() if self.account else None,
-            "warnings": [w.to_dict() for w in self.warnings],
-        }
-
-
-SUCCESS = UserMessage(
-    code="connected",
-    title="API key connected successfully",
-    message="The BitMart Futures account was connected as “Fast Connect Futures”.",
-    next_step="You can rename it at any time with Edit.",
-    severity="info",
-)
-SUCCESS_AWAITING = UserMessage(
-    code="connected_awaiting_whitelist",
-    title="API key connected successfully — awaiting whitelisting",
-    message=T.NOT_WHITELISTED.message,
-    next_step=T.NOT_WHITELISTED.next_step,
-    severity="warning",
-    steps=T.WHITELIST_STEPS,
-)
-
-_BY_CODE = {
-    m.code: m
-    for m in (
-        T.WRONG_KEY,
-        T.WRONG_SECRET_OR_PASSPHRASE,
-        T.WRONG_PASSPHRASE,
-        T.NOT_WHITELISTED,
-        T.NO_FUTURE_TRADE,
-        T.EXCHANGE_UNAVAILABLE,
-        T.RATE_LIMITED,
-        T.CLOCK,
-        T.DUPLICATE_KEY,
-        T.DUPLICATE_ACCOUNT,
-        T.FAST_CONNECT_DENIED,
-        T.FAST_CONNECT_EXPIRED,
-        T.FAST_CONNECT_BAD_STATE,
-        T.FAST_CONNECT_REDEEM_FAILED,
-        SUCCESS,
-        SUCCESS_AWAITING,
-    )
-}
-
-
-def message_for(code: str | None, deps: AccountsDeps) -> UserMessage | None:
-    if code is None:
-        return None
-    if code == "ip_not_allowed":
-        return T.ip_not_allowed(deps.egress_ips)
-    return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
-
-
-async def _grant(s: AsyncSession, state: str) -> FastConnectGrant | None:
-    return await s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == sha256_hex(state)))
+async def _grant(uow: UnitOfWork, state: str) -> FastConnectGrant | None:
+    return await uow.grants.by_state_hash(sha256_hex(state))
 
 
 async def _close(
@@ -187,21 +123,28 @@ async def _close(
     account_id: str | None = None,
     only_from: tuple[str, ...] | None = None,
 ) -> None:
-    async with deps.sessions() as s, s.begin():
-        g = await s.get(FastConnectGrant, grant_id)
+    async with deps.uow() as uow:
+        g = await uow.grants.get(grant_id)
         if g is None or (only_from is not None and g.status not in only_from):
             return
         g.status, g.outcome_code, g.finished_at = status, code, utcnow()
         g.sealed_issued_key = None
         g.account_id = account_id
-        await audit_log.record(
-            s,
+        await uow.audit.record(
             user_id=g.user_id,
             actor=g.user_id,
             action=f"fast_connect.{status}",
             account_id=account_id,
             detail={"reason": code, "exchange": g.exchange},
         )
+        await uow.commit()
+
+
+async def _claim(deps: AccountsDeps, grant_id: str, from_statuses: tuple[str, ...]) -> bool:
+    async with deps.uow() as uow:
+        won = await uow.grants.claim(grant_id, from_statuses, REDEEMING)
+        await uow.commit()
+    return won
 
 
 async def finish(
@@ -215,8 +158,8 @@ async def finish(
     """The exchange sent the browser back. Never raises for the user's flow: returns an Outcome."""
     if not state:
         return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
-    async with deps.sessions() as s:
-        g = await _grant(s, state)
+    async with deps.uow() as uow:
+        g = await _grant(uow, state)
         if g is None or session_hash is None or g.session_hash != session_hash:
             # Unknown state, or a state from another browser session: touch nothing.
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
@@ -242,14 +185,8 @@ async def finish(
         return Outcome(FAILED, T.FAST_CONNECT_REDEEM_FAILED)
 
     # Single use: only one callback may move the grant from pending to redeeming.
-    async with deps.sessions() as s, s.begin():
-        res = await s.execute(
-            update(FastConnectGrant)
-            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status == PENDING)
-            .values(status=REDEEMING)
-        )
-        if (getattr(res, "rowcount", 0) or 0) != 1:
-            return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+    if not await _claim(deps, grant_id, (PENDING,)):
+        return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
 
     provider = deps.fast_connect_for(exchange)
     if provider is None:
@@ -281,14 +218,8 @@ async def _discard_late_key(
     redirect_uri: str,
     code: str,
 ) -> None:
-    async with deps.sessions() as s, s.begin():
-        res = await s.execute(
-            update(FastConnectGrant)
-            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status.in_((PENDING, EXPIRED)))
-            .values(status=REDEEMING)
-        )
-        if (getattr(res, "rowcount", 0) or 0) != 1:
-            return
+    if not await _claim(deps, grant_id, (PENDING, EXPIRED)):
+        return
     provider = deps.fast_connect_for(exchange)
     if provider is None:
         return
@@ -306,32 +237,34 @@ async def _store_issued(
 ) -> Outcome:
     creds = issued.credentials
     # Keep the issued key sealed on the grant first: if we crash from here on, recovery revokes it.
-    async with deps.sessions() as s, s.begin():
-        g = await s.get(FastConnectGrant, grant_id)
+    async with deps.uow() as uow:
+        g = await uow.grants.get(grant_id)
         if g is not None:
             g.sealed_issued_key = deps.vault.seal_credentials(
                 creds, user_id=user_id, account_id=_grant_ref(grant_id)
             ).to_bytes()
+            await uow.commit()
     try:
-        result = await accounts.inspect_credentials(deps, exchange, creds)
+        result = await inspect_credentials(deps, exchange, creds)
         if result.verdict is Verdict.REFUSED:
             raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
-        async with deps.sessions() as s, s.begin():
-            account = await accounts.store_new_account(
+        async with deps.uow() as uow:
+            account = await store_new_account(
                 deps,
+                uow,
                 user_id=user_id,
                 exchange=exchange,
                 creds=creds,
                 result=result,
                 method=ConnectMethod.FAST_CONNECT,
-                label=accounts.FAST_CONNECT_LABEL,
-                session=s,
+                label=ACCOUNT_LABEL,
             )
-            g = await s.get(FastConnectGrant, grant_id)
+            g = await uow.grants.get(grant_id)
             if g is not None:
                 g.status, g.finished_at, g.account_id = CONNECTED, utcnow(), account.id
                 g.sealed_issued_key = None
                 g.outcome_code = (SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING).code
+            await uow.commit()
     except ConnectRefused as refused:
         await _revoke(deps, exchange, creds)
         await _close(deps, grant_id, FAILED, refused.user_message.code)
@@ -346,21 +279,13 @@ async def _store_issued(
 
 
 async def _revoke(deps: AccountsDeps, exchange: str, creds: Credentials) -> bool:
-    provider = deps.fast_connect_for(exchange)
-    if provider is None:
-        return False
-    try:
-        await provider.revoke(creds.api_key)
-        return True
-    except Exception as exc:
-        log.warning("fast connect: revoking an unstored key failed: %s", type(exc).__name__)
-        return False
+    return await revoke_key(deps, exchange, creds.api_key)
 
 
 async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, state: str) -> Outcome:
     """What the waiting window polls. Expires a pending grant past its time (the timeout message)."""
-    async with deps.sessions() as s:
-        g = await _grant(s, state)
+    async with deps.uow() as uow:
+        g = await _grant(uow, state)
         if g is None or g.user_id != user_id or g.session_hash != session_hash:
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
         st, code, account_id, expires_at, grant_id = (
@@ -372,10 +297,8 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         )
         account = None
         if st == CONNECTED and account_id:
-            try:
-                account = await accounts.get_account(deps, user_id, account_id)
-            except Exception:
-                account = None
+            found = await uow.accounts.owned(user_id, account_id)
+            account = view(found) if found is not None else None
     if st == PENDING and expires_at <= utcnow():
         await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code)
         return Outcome(EXPIRED, T.FAST_CONNECT_EXPIRED)
@@ -383,15 +306,8 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         return Outcome(PENDING)
     warnings: tuple[UserMessage, ...] = ()
     if account is not None:
-        warnings = tuple(w for c in account.warnings if (w := _warning_for(c)) is not None)
-    return Outcome(st, message_for(code, deps), account, warnings)
-
-
-def _warning_for(code: str) -> UserMessage | None:
-    for w in (T.SPOT_TRADE_ENABLED, T.WITHDRAW_ENABLED, T.IP_UNRESTRICTED, T.IP_LIST_UNKNOWN):
-        if w.code == code:
-            return w
-    return None
+        warnings = tuple(w for c in account.warnings if (w := warning_for(c)) is not None)
+    return Outcome(st, message_for(code, deps.egress_ips), account, warnings)
 
 
 REDEEM_GRACE = timedelta(minutes=2)  # a live callback may still be storing a key this long after expiry
@@ -407,24 +323,11 @@ async def recover(deps: AccountsDeps) -> int:
     """
     now = utcnow()
     revoked = 0
-    async with deps.sessions() as s, s.begin():
-        rows = list(
-            await s.scalars(
-                select(FastConnectGrant).where(
-                    or_(
-                        (FastConnectGrant.status == PENDING) & (FastConnectGrant.expires_at <= now),
-                        (FastConnectGrant.status == REDEEMING)
-                        & (FastConnectGrant.expires_at <= now - REDEEM_GRACE),
-                    )
-                )
-            )
-        )
+    async with deps.uow() as uow:
+        rows = await uow.grants.stale(PENDING, now, REDEEMING, now - REDEEM_GRACE)
         todo = [(g.id, g.user_id, g.exchange, g.status, g.sealed_issued_key) for g in rows]
-        await s.execute(
-            delete(FastConnectGrant).where(
-                FastConnectGrant.status.in_(tuple(FINAL)), FastConnectGrant.finished_at <= now - KEEP_FINISHED
-            )
-        )
+        await uow.grants.purge_finished(tuple(FINAL), now - KEEP_FINISHED)
+        await uow.commit()
     for grant_id, user_id, exchange, st, sealed in todo:
         if st == PENDING:
             await _close(deps, grant_id, EXPIRED, T.FAST_CONNECT_EXPIRED.code, only_from=(PENDING,))

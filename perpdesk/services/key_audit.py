@@ -1,11 +1,13 @@
 """Key audit: turn the exchange's KeyReport into a verdict the user can act on. Pure, no I/O.
 
 Verdicts:
-- ``ok``: the key can trade futures; it may still carry loud warnings (Spot-Trade, Withdraw, IPs).
+- ``ok``: the key can trade futures; it may still carry loud warnings (Spot-Trade, IPs, and
+  Withdraw when the user accepted it explicitly).
 - ``awaiting_whitelist``: the key is right but BitMart has not whitelisted the account for futures
   API trading; the user may save it as *awaiting whitelisting*.
 - ``refused``: something the user must fix first (wrong key, wrong secret/passphrase, IP not
-  allowed, no Future-Trade, exchange unavailable).
+  allowed, no Future-Trade, Withdraw enabled without the user's explicit acceptance, exchange
+  unavailable).
 """
 
 from __future__ import annotations
@@ -88,8 +90,9 @@ def _is_whitelist_problem(report: KeyReport) -> bool:
     )
 
 
-def audit(report: KeyReport, egress_ips: Sequence[str]) -> Audit:
-    """Judge a key from its report. Order matters: the first thing the user must fix comes first."""
+def audit(report: KeyReport, egress_ips: Sequence[str], *, allow_withdraw: bool = False) -> Audit:
+    """Judge a key from its report. Order matters: the first thing the user must fix comes first.
+    A key that can withdraw is refused unless the user accepted it (`allow_withdraw`)."""
     egress = tuple(egress_ips)
     perms = report.permissions or frozenset()
     common = {
@@ -118,6 +121,8 @@ def audit(report: KeyReport, egress_ips: Sequence[str]) -> Audit:
     # A known permission set without Future-Trade is refused even when not whitelisted yet.
     if report.permissions is not None and Permission.FUTURE_TRADE not in perms:
         return refused(T.NO_FUTURE_TRADE)
+    if Permission.WITHDRAW in perms and not allow_withdraw:
+        return refused(T.WITHDRAW_REFUSED)
     warnings = tuple(_warnings(report, egress))
     if _is_whitelist_problem(report):
         return Audit(Verdict.AWAITING_WHITELIST, T.NOT_WHITELISTED, warnings, **common)  # type: ignore[arg-type]

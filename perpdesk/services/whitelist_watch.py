@@ -1,7 +1,7 @@
 """Background re-check of accounts awaiting whitelisting, with backoff.
 
 Started in the web app's lifespan (`WhitelistWatcher.start()` / `await stop()`). Each pass
-re-inspects the accounts whose `next_check_at` is due; `accounts.check` doubles the delay after
+re-inspects the accounts whose `next_check_at` is due; `account_checks.check` doubles the delay after
 every miss (recheck_base … recheck_max) and turns the account active with a notice once the
 exchange lets it trade. The same pass also runs Fast Connect recovery (revoking orphaned keys).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from perpdesk.services import accounts, fast_connect
+from perpdesk.services import account_checks, fast_connect
 from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.base import utcnow
@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 
 async def run_once(deps: AccountsDeps) -> int:
     """One pass; returns how many accounts were re-checked."""
-    due = await accounts.due_for_recheck(deps, utcnow())
+    due = await account_checks.due_for_recheck(deps, utcnow())
     for user_id, account_id in due:
         try:
-            await accounts.check(deps, user_id, account_id, actor="system")
+            await account_checks.check(deps, user_id, account_id, actor="system")
         except Exception:  # one bad account must not stop the others
             log.exception("whitelist re-check failed for account %s", account_id)
     try:

@@ -24,8 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime
 
-CREDENTIALS_PURPOSE = "credentials"  # sealed_secrets.purpose used by vault.secrets.put_credentials
-
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -59,7 +57,7 @@ class ExchangeAccount(Base):
     api_key_mask: Mapped[str] = mapped_column(String(16), nullable=False)
     # HMAC of the exchange's account id (BitMart uid); NULL when the exchange did not reveal it.
     exchange_account_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # Credentials are sealed in sealed_secrets (ref = this id, purpose CREDENTIALS_PURPOSE).
+    # Credentials are sealed in sealed_secrets (ref = this id; perpdesk/store/sealed.py).
     permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     ip_whitelist: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)  # warning codes
@@ -68,6 +66,8 @@ class ExchangeAccount(Base):
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a message code
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     check_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The user accepted, explicitly, that this account's key can withdraw (refused otherwise).
+    withdraw_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -131,7 +131,6 @@ class AccountNotice(Base):
 
 
 __all__ = [
-    "CREDENTIALS_PURPOSE",
     "AccountAuditEntry",
     "AccountNotice",
     "ExchangeAccount",

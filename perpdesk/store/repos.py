@@ -1,4 +1,5 @@
-"""Repositories for the foundation's tables. Each takes an AsyncSession; callers own the transaction.
+"""Repositories of users, sessions and sealed secrets. Each takes an AsyncSession; callers own
+the transaction.
 
 Every lookup of a user's data takes the signed-in user's id, so one user can never read another's.
 """

@@ -2,7 +2,7 @@
 
 Each row holds one vault blob (`SealedBlob.to_bytes()`), bound by the vault to (user_id, ref).
 Other tables may hold vault blobs in their own LargeBinary columns; `perpdesk vault rotate`
-re-wraps blobs wherever they are (see perpdesk/vault/rotate.py).
+re-wraps blobs wherever they are (see perpdesk/store/vault_rotation.py).
 """
 
 from __future__ import annotations

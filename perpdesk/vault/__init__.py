@@ -8,7 +8,7 @@ Use:
     vault.seal_credentials(creds, ...) / vault.open_credentials(blob, ...)
 
 Store blobs as `SealedBlob.to_bytes()` in a LargeBinary column (any table) or in the
-`sealed_secrets` table (perpdesk.vault.secrets.put_secret / put_credentials): `perpdesk vault
+`sealed_secrets` table (perpdesk.store.sealed.put_secret / put_credentials): `perpdesk vault
 rotate` finds and re-wraps vault blobs in every LargeBinary column of every model.
 """
 

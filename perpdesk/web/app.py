@@ -1,15 +1,14 @@
 """The platform's FastAPI application: `create_app(settings)`.
 
-Layout: JSON API under /api (OpenAPI at /api/openapi.json), HTML pages at
-the root, static files at /static. Shared services on `app.state.services`
-(perpdesk.web.services.Services). Other parts add routes through perpdesk/web/routers.py.
-Migrations run in the lifespan, before the first request is served.
+Layout: JSON API under /api (OpenAPI at /api/openapi.json), HTML pages at the root, static files
+at /static. The services built by perpdesk/bootstrap.py are on `app.state.services`.
+Migrations run in the lifespan, before the first request is served; the background tasks start
+after them and stop before the database closes.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,17 +17,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perpdesk.core.files import private_dir
+from perpdesk.bootstrap import Services, bootstrap
 from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
-from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
-from perpdesk.vault import vault_from_settings
-from perpdesk.web import api_auth, pages_auth
+from perpdesk.web import accounts, api_auth, pages_auth, trading
 from perpdesk.web.csrf import CSRFMiddleware
-from perpdesk.web.errors import install_error_handlers
-from perpdesk.web.routers import install_extensions
-from perpdesk.web.services import Services
+from perpdesk.web.error_envelope import ERROR_RESPONSES
+from perpdesk.web.error_responses import install_error_handlers
 from perpdesk.web.templating import STATIC_DIR
 
 log = logging.getLogger("perpdesk.web")
@@ -78,38 +75,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_headers)
 
 
-def load_session_secret(settings: Settings) -> bytes:
-    """PERPDESK_SESSION_SECRET, else a random one kept in data_dir/session_secret (0600)."""
-    if settings.session_secret is not None:
-        value = settings.session_secret.get_secret_value()
-        if len(value) < 32:
-            from perpdesk.settings import SettingsError
-
-            raise SettingsError(["PERPDESK_SESSION_SECRET: must be at least 32 characters of random text"])
-        return value.encode()
-    path = settings.data_dir / "session_secret"
-    if not path.exists():
-        private_dir(path.parent)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
-
-
-def build_services(settings: Settings) -> Services:
-    engine = make_engine(settings.database_url)
-    return Services(
-        settings=settings,
-        engine=engine,
-        sessionmaker=make_sessionmaker(engine),
-        vault=vault_from_settings(settings),
-        session_secret=load_session_secret(settings),
-    )
-
-
 def create_app(
     settings: Settings, *, services: Services | None = None, run_migrations: bool = True
 ) -> FastAPI:
-    services = services or build_services(settings)
+    services = services or bootstrap(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,18 +87,12 @@ def create_app(
         async with services.sessionmaker() as s:  # sessions that expired while we were down
             await SessionRepo(s).purge_expired()
             await s.commit()
-        for hook in services.on_startup:
-            await hook(app)
+        services.start_background()
         log.info("platform ready", extra={"public_url": settings.public_url})
         try:
             yield
         finally:
-            for hook in reversed(services.on_shutdown):
-                try:
-                    await hook(app)
-                except Exception:
-                    log.exception("shutdown hook failed")
-            await services.engine.dispose()
+            await services.aclose()
 
     app = FastAPI(
         title="perpdesk",
@@ -143,14 +106,16 @@ def create_app(
     app.state.services = services
     app.state.auth_limits = Limits(settings.rate_limit_factor)
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
-    app.state.nav_links = []  # (label, href) pairs other parts add in setup(app): top-nav entries
     app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users
 
     install_error_handlers(app)
-    app.include_router(api_auth.router)
+    app.include_router(api_auth.router, responses=ERROR_RESPONSES)
     app.include_router(pages_auth.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    app.state.extensions = install_extensions(app)
+    app.include_router(accounts.api.router)
+    app.include_router(accounts.pages.router)
+    app.include_router(trading.api.router, responses=ERROR_RESPONSES)
+    app.include_router(trading.pages.router)
 
     app.add_middleware(
         CSRFMiddleware,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from perpdesk.bootstrap import Services
 from perpdesk.services.users import sessions, throttle
 from perpdesk.services.users.throttle import DEVICE_COOKIE, Limits, device_for, device_token
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, session_cookie_name
-from perpdesk.web.services import Services
 
 DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 

@@ -21,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from perpdesk.web.error_envelope import error_body
 from perpdesk.web.security import csrf_valid
 
 CSRF_COOKIE = "perpdesk_csrf"
@@ -124,12 +125,11 @@ class CSRFMiddleware:
         body: bytes
         if scope["path"].startswith("/api") or _wants_json(scope):
             body = json.dumps(
-                {
-                    "code": "csrf_failed",
-                    "message": problem,
-                    "next_step": "Fetch a token from GET /api/auth/csrf "
-                    "and send it in the X-CSRF-Token header.",
-                }
+                error_body(
+                    "csrf_failed",
+                    problem,
+                    next_step="Fetch a token from GET /api/auth/csrf and send it in the X-CSRF-Token header.",
+                )
             ).encode()
             ctype = b"application/json"
         else:

@@ -212,7 +212,7 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
 async def run_demo(
     *, data_dir: Path, host: str = "127.0.0.1", port: int = 8800, sandbox_port: int = 8810
 ) -> None:
-    from perpdesk.logging import configure_logging
+    from perpdesk.log_config import configure_logging
     from perpdesk.sandbox.context import SandboxConfig
     from perpdesk.sandbox.server import uvicorn_config as sandbox_uvicorn_config
     from perpdesk.vault import ensure_keyring_file

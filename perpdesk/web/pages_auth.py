@@ -8,12 +8,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from perpdesk.bootstrap import Services
 from perpdesk.core.errors import InputError, PerpdeskError
 from perpdesk.services.users import passwords_change, sessions, signin, totp
 from perpdesk.services.users.throttle import TooManyAttempts
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, OptionalUserDep, ServicesDep
-from perpdesk.web.services import Services
 from perpdesk.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -18,7 +18,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, **kw: Any) -> uvicorn.Confi
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        log_config=None,  # our redacting handler (perpdesk.logging) formats uvicorn's logs too
+        log_config=None,  # our redacting handler (perpdesk.log_config) formats uvicorn's logs too
         access_log=kw.pop("access_log", True),
         proxy_headers=False,
         server_header=False,

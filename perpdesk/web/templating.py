@@ -1,8 +1,7 @@
 """The shared Jinja2 `templates` object and `render()`, which every page uses.
 
 `render(request, "name.html", **context)` adds `csrf_token`, `user` (when signed in) and
-`settings` (non-secret fields only). Other packages may add template folders with
-`add_template_dir(path)`; perpdesk/web/templates is searched last, so `base.html` is shared.
+`public_url` and the top-nav links.
 """
 
 from __future__ import annotations
@@ -12,22 +11,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.responses import HTMLResponse
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
+# Top-nav entries between "Dashboard" and "Settings" for signed-in users.
+NAV_LINKS = (("Portfolio", "/portfolio"),)
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-_loaders: list[FileSystemLoader] = [FileSystemLoader(str(TEMPLATE_DIR))]
-
-
-def add_template_dir(path: str | Path) -> None:
-    """Let another package's templates be found (before the shared ones)."""
-    loader = FileSystemLoader(str(path))
-    if all(str(path) not in ldr.searchpath for ldr in _loaders):
-        _loaders.insert(0, loader)
-        templates.env.loader = ChoiceLoader(list(_loaders))
 
 
 def csrf_token(request: Request) -> str:
@@ -43,7 +35,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "user", None),
         "public_url": request.app.state.services.settings.public_url,
-        "nav_links": getattr(request.app.state, "nav_links", []),
+        "nav_links": NAV_LINKS,
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -75,7 +75,7 @@ async def test_pages_set_csrf_cookie_and_security_headers(client: httpx.AsyncCli
 async def test_state_changing_calls_need_a_csrf_token(client: httpx.AsyncClient) -> None:
     body = {"email": _email(), "password": PASSWORD}
     r = await client.post("/api/auth/signup", json=body)
-    assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
     token = await csrf(client)
     r = await client.post(
         "/api/auth/signup",
@@ -86,7 +86,7 @@ async def test_state_changing_calls_need_a_csrf_token(client: httpx.AsyncClient)
     r = await client.post(
         "/api/auth/signup", json=body, headers={"X-CSRF-Token": token, "Origin": "http://evil.example"}
     )
-    assert r.status_code == 403 and "another site" in r.json()["message"]
+    assert r.status_code == 403 and "another site" in r.json()["error"]["message"]
     r = await client.post("/api/auth/signup", json=body, headers={"X-CSRF-Token": token})
     assert r.status_code == 201
     # a form post without the hidden field is refused too
@@ -124,7 +124,7 @@ async def test_signup_signin_me_signout_via_api(client: httpx.AsyncClient, platf
     assert r.status_code == 204
     async with httpx.AsyncClient(base_url=platform.url, cookies={"perpdesk_session": cookie}) as replay:
         r = await replay.get("/api/me")  # replaying the old cookie does not work
-    assert r.status_code == 401 and r.json()["code"] == "not_signed_in"
+    assert r.status_code == 401 and r.json()["error"]["code"] == "not_signed_in"
 
     r = await client.post("/api/auth/signin", json={"email": email, "password": PASSWORD}, headers=h)
     assert r.status_code == 200 and r.json()["mfa_required"] is False
@@ -136,16 +136,16 @@ async def test_bad_input_names_the_field_and_echoes_no_secret(client: httpx.Asyn
     h = {"X-CSRF-Token": await csrf(client)}
     r = await client.post("/api/auth/signup", json={"email": _email(), "password": "short-pw1"}, headers=h)
     assert r.status_code == 422
-    assert r.json()["field"] == "password" and "shorter than 15" in r.json()["message"]
+    assert r.json()["error"]["field"] == "password" and "shorter than 15" in r.json()["error"]["message"]
     assert "short-pw1" not in r.text
     r = await client.post("/api/auth/signup", json={"email": "nope", "password": PASSWORD}, headers=h)
-    assert r.status_code == 422 and r.json()["field"] == "email" and PASSWORD not in r.text
+    assert r.status_code == 422 and r.json()["error"]["field"] == "email" and PASSWORD not in r.text
     long_pw = "P" * 300
     r = await client.post("/api/auth/signup", json={"email": _email(), "password": long_pw}, headers=h)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "password"
     assert long_pw not in r.text
     r = await client.post("/api/auth/signin", json={"email": "x@example.com"}, headers=h)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "password"
 
 
 async def test_duplicate_email_and_wrong_password(client: httpx.AsyncClient) -> None:
@@ -155,12 +155,12 @@ async def test_duplicate_email_and_wrong_password(client: httpx.AsyncClient) -> 
         await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD}, headers=h)
     ).status_code == 201
     r = await client.post("/api/auth/signup", json={"email": email, "password": PASSWORD}, headers=h)
-    assert r.status_code == 409 and "already exists" in r.json()["message"]
+    assert r.status_code == 409 and "already exists" in r.json()["error"]["message"]
     r = await client.post(
         "/api/auth/signin", json={"email": email, "password": "wrong-password-1"}, headers=h
     )
     assert r.status_code == 422 and "wrong-password-1" not in r.text
-    assert r.json()["message"] == "password: is wrong, or the email is not registered"
+    assert r.json()["error"]["message"] == "is wrong, or the email is not registered"
 
 
 async def test_pages_redirect_to_sign_in_and_errors_echo_nothing(client: httpx.AsyncClient) -> None:

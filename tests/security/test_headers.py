@@ -49,7 +49,7 @@ def test_origin_must_be_this_site_scheme_included(
         r = c.post("/api/auth/signout", headers=headers)
         assert (r.status_code == 204) is allowed, (origin, r.status_code, r.text)
         if not allowed:
-            assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+            assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ async def test_sign_up_refuses_the_examples_of_the_issue(platform: PlatformServe
             r = await c.post(
                 "/api/auth/signup", json={"email": f"w{secrets.token_hex(4)}@ex.com", "password": weak}
             )
-            assert r.status_code == 422 and r.json()["field"] == "password", r.text
+            assert r.status_code == 422 and r.json()["error"]["field"] == "password", r.text
             assert weak not in r.text
 
 
@@ -94,11 +94,11 @@ async def test_change_password_needs_the_current_one_and_ends_other_sessions(
         r = await a.post(
             "/api/auth/password", json={"current_password": "wrong-one-xyz", "new_password": NEW_PASSWORD}
         )
-        assert r.status_code == 422 and r.json()["field"] == "current_password"
+        assert r.status_code == 422 and r.json()["error"]["field"] == "current_password"
         r = await a.post(
             "/api/auth/password", json={"current_password": PASSWORD, "new_password": "password12"}
         )
-        assert r.status_code == 422 and r.json()["field"] == "new_password"
+        assert r.status_code == 422 and r.json()["error"]["field"] == "new_password"
         assert (await b.get("/api/me")).status_code == 200  # nothing changed yet
         r = await a.post(
             "/api/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
@@ -146,14 +146,14 @@ async def test_reset_by_email_over_real_smtp(mailing_platform: PlatformServer, o
         page = await anon.get(urlsplit(link).path + "?" + urlsplit(link).query)
         assert page.status_code == 200 and 'name="new_password"' in page.text
         r = await anon.post("/api/auth/password/reset", json={"token": token, "new_password": "aaaaaaaaaa"})
-        assert r.status_code == 422 and r.json()["field"] == "new_password"  # the token survives that
+        assert r.status_code == 422 and r.json()["error"]["field"] == "new_password"  # the token survives
         r = await anon.post("/api/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD})
         assert r.status_code == 204, r.text
         assert (await a.get("/api/me")).status_code == 401 and (await other.get("/api/me")).status_code == 401
         again = await anon.post(
             "/api/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD + "x"}
         )
-        assert again.status_code == 422 and again.json()["field"] == "token"  # single use
+        assert again.status_code == 422 and again.json()["error"]["field"] == "token"  # single use
         assert (
             await anon.post("/api/auth/signin", json={"email": email, "password": NEW_PASSWORD})
         ).status_code == 200
@@ -184,7 +184,7 @@ async def test_reset_links_expire(outbox: Outbox) -> None:
         token = parse_qs(urlsplit(reset_link(await outbox.wait_for(email))).query)["token"][0]
         await asyncio.sleep(1.5)
         r = await a.post("/api/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD})
-        assert r.status_code == 422 and r.json()["field"] == "token"
+        assert r.status_code == 422 and r.json()["error"]["field"] == "token"
         await a.aclose()
     finally:
         p.stop()
@@ -194,4 +194,4 @@ async def test_reset_without_a_mail_server_says_so(platform: PlatformServer) -> 
     async with httpx.AsyncClient(base_url=platform.url) as c:
         c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
         r = await c.post("/api/auth/password/forgot", json={"email": "x@example.com"})
-        assert r.status_code == 422 and "PERPDESK_SMTP_HOST" in r.json()["next_step"]
+        assert r.status_code == 422 and "PERPDESK_SMTP_HOST" in r.json()["error"]["next_step"]

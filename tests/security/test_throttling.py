@@ -63,7 +63,7 @@ async def test_guesses_from_one_client_do_not_lock_the_owner_out(client_at: Any)
     assert codes == [422] * 5 + [429]
     refused = await _sign_in(attacker, email, PASSWORD)  # the right password too: nothing learnt
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
-    assert "Wait" in refused.json()["next_step"] and PASSWORD not in refused.text
+    assert "Wait" in refused.json()["error"]["next_step"] and PASSWORD not in refused.text
     await owner.post("/api/auth/signout")
     assert (await _sign_in(owner, email, PASSWORD)).status_code == 200  # the owner's usual browser
     elsewhere = await client_at("127.0.0.3")  # a new browser elsewhere is not locked either

@@ -32,7 +32,7 @@ from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
-from perpdesk.exchanges.bitmart.inspect import inspect_key
+from perpdesk.exchanges.bitmart.key_inspection import inspect_key
 from perpdesk.exchanges.bitmart.markets import (
     MarketCache,
     check_leverage,

@@ -1,37 +1,25 @@
 """Fast Connect, client side: OAuth 2.0 authorisation code + PKCE S256 (see spec/fast-connect.md).
 
-Code redemption goes through Authlib's AsyncOAuth2Client (client_secret_basic); the token answer
+The code is redeemed at the token endpoint (client_secret_basic, form-encoded); the token answer
 carries the issued key (api_key, secret_key, memo), its permissions and its IP whitelist.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import json
 import secrets
-import warnings
+import ssl
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
-
-import httpx
-from authlib.common.errors import AuthlibBaseError
+from urllib.parse import quote, urlencode
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable
 from perpdesk.core.models import Credentials, IssuedKey, Permission
+from perpdesk.exchanges.bitmart.rest import USER_AGENT
+from perpdesk.exchanges.bitmart.transport import HttpClient, HttpResponse, TransportError
 
 _PERMISSIONS = {p.value: p for p in Permission}
-
-
-def pkce_verifier() -> str:
-    """RFC 7636 code verifier: 86 characters of URL-safe randomness (512 bits)."""
-    return secrets.token_urlsafe(64)
-
-
-def pkce_challenge(verifier: str) -> str:
-    """BASE64URL(SHA256(verifier)) without padding (method S256)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def new_state() -> str:
@@ -44,6 +32,9 @@ class FastConnectFailed(ExchangeError):
 
 
 class BitmartFastConnect:
+    """The exchange's OAuth endpoints over the connector's own HTTP client (same egress: source
+    address or proxy). The client authenticates with HTTP Basic (client_secret_basic)."""
+
     def __init__(
         self,
         authorize_url_base: str,
@@ -56,16 +47,21 @@ class BitmartFastConnect:
         source_address: str | None = None,
         proxy: str | None = None,
         timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.authorize_url_base = authorize_url_base
         self.token_url = token_url
         self.revoke_url = revoke_url
         self.client_id = client_id
-        self._client_secret = client_secret
         self.scope = scope
-        self._source_address = source_address
-        self._proxy = proxy
         self._timeout_s = timeout_s
+        self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
+        # RFC 6749 2.3.1: id and secret are form-encoded before Basic encoding
+        basic = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode()
+        self._auth_header = "Basic " + base64.b64encode(basic).decode()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
     def __repr__(self) -> str:
         return f"BitmartFastConnect(client_id={self.client_id!r}, token_url={self.token_url!r})"
@@ -87,46 +83,47 @@ class BitmartFastConnect:
         sep = "&" if "?" in self.authorize_url_base else "?"
         return f"{self.authorize_url_base}{sep}{urlencode(query)}"
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        transport = httpx.AsyncHTTPTransport(local_address=self._source_address, proxy=self._proxy)
-        return {"transport": transport, "timeout": self._timeout_s, "trust_env": False}
+    async def _post_form(self, url: str, form: dict[str, str], what: str) -> HttpResponse:
+        headers = {
+            "Authorization": self._auth_header,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        try:
+            return await self.http.send(
+                "POST", url, headers=headers, body=urlencode(form).encode(), timeout_s=self._timeout_s
+            )
+        except TransportError as exc:
+            raise ExchangeUnavailable(f"The exchange's {what} endpoint did not answer: {exc}") from None
 
     async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> IssuedKey:
-        with warnings.catch_warnings():  # Authlib nags about httpx2, which it falls back from
-            warnings.simplefilter("ignore")
-            from authlib.integrations.httpx_client import AsyncOAuth2Client
-        async with AsyncOAuth2Client(
-            client_id=self.client_id, client_secret=self._client_secret,
-            token_endpoint_auth_method="client_secret_basic",  # noqa: S106 redirect_uri=redirect_uri,
-            **self._client_kwargs(),
-        ) as client:
-            try:
-                token = await client.fetch_token(
-                    self.token_url, grant_type="authorization_code", code=code,
-                    code_verifier=code_verifier, redirect_uri=redirect_uri,
-                )
-            except AuthlibBaseError as exc:
-                raise FastConnectFailed(
-                    f"The exchange refused the Fast Connect code: {exc.error}"
-                    + (f" ({exc.description})" if exc.description else "")
-                ) from None
-            except httpx.HTTPError as exc:
-                raise ExchangeUnavailable(f"The exchange's token endpoint did not answer: {exc}") from None
-        return issued_key(dict(token))
+        response = await self._post_form(
+            self.token_url,
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+             "code_verifier": code_verifier},
+            "token",
+        )
+        try:
+            token = json.loads(response.body)
+        except ValueError:
+            token = None
+        if not isinstance(token, dict):
+            raise FastConnectFailed(f"The token endpoint answered HTTP {response.status} without JSON.")
+        if response.status != 200 or "error" in token:
+            error = token.get("error", f"http_{response.status}")
+            description = token.get("error_description")
+            detail = f" ({description})" if description else ""
+            raise FastConnectFailed(f"The exchange refused the Fast Connect code: {error}{detail}")
+        return issued_key(token)
 
     async def revoke(self, api_key: str) -> None:
-        async with httpx.AsyncClient(auth=httpx.BasicAuth(self.client_id, self._client_secret),
-                                     **self._client_kwargs()) as client:
-            try:
-                response = await client.post(self.revoke_url, data={"api_key": api_key})
-            except httpx.HTTPError as exc:
-                raise ExchangeUnavailable(
-                    f"The exchange's revocation endpoint did not answer: {exc}") from None
-        if response.status_code != 200:
+        response = await self._post_form(self.revoke_url, {"api_key": api_key}, "revocation")
+        if response.status != 200:
             raise FastConnectFailed(
-                f"The exchange refused to revoke the key (HTTP {response.status_code}): "
-                f"{response.text[:200]}",
-                http_status=response.status_code,
+                f"The exchange refused to revoke the key (HTTP {response.status}): "
+                f"{response.body[:200].decode('utf-8', 'replace')}",
+                http_status=response.status,
                 next_step="Delete the key by hand on the exchange's API Management page.",
             )
 

@@ -3,8 +3,10 @@
 Why not aiohttp/httpx: per signed order over one keep-alive loopback connection a bare asyncio
 exchange costs ~100-135 µs of client CPU, aiohttp ~300 µs and httpx ~1,000 µs (measured on this
 machine; bench/bench_connector.py keeps the figure honest). The connector needs only: a pool of
-keep-alive connections per (origin, source address), Content-Length and chunked bodies, timeouts,
-TLS, a bound source address and an HTTP(S) proxy (absolute URI for http, CONNECT for https).
+keep-alive connections per (origin, source address), Content-Length, chunked and close-delimited
+bodies (gzip/deflate decoded when a server compresses), `Connection: close`, timeouts, TLS, a bound
+source address and an HTTP(S) proxy (absolute URI for http, CONNECT for https). `send()` builds
+a request for occasional callers (Fast Connect); the REST client serialises its own on the hot path.
 
 Errors say whether the request may have reached the server (`maybe_sent`), so callers know
 whether a retry is safe and when an order's outcome must be settled by looking it up.
@@ -17,196 +19,31 @@ import base64
 import math
 import ssl
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-import httptools
+from perpdesk.exchanges.bitmart.http_connection import Connection, TunnelProtocol
+from perpdesk.exchanges.bitmart.http_message import (
+    ConnectFailed,
+    ConnectionLost,
+    HttpResponse,
+    Origin,
+    RequestTimeout,
+    TransportError,
+)
+from perpdesk.log_config import hide_url_password
 
-from perpdesk.logging import hide_url_password
+__all__ = [
+    "ConnectFailed",
+    "ConnectionLost",
+    "HttpClient",
+    "HttpResponse",
+    "Origin",
+    "RequestTimeout",
+    "TransportError",
+]
 
 _TIMER_SLACK_S = 0.001
-
-
-class TransportError(Exception):
-    """The exchange could not be reached or did not answer. `maybe_sent`: it may have acted."""
-
-    def __init__(self, message: str, *, maybe_sent: bool) -> None:
-        super().__init__(message)
-        self.maybe_sent = maybe_sent
-
-
-class ConnectFailed(TransportError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, maybe_sent=False)
-
-
-class RequestTimeout(TransportError):
-    pass
-
-
-class ConnectionLost(TransportError):
-    pass
-
-
-@dataclass(slots=True)
-class HttpResponse:
-    status: int
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    scheme: str
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, url: str) -> Origin:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"base URL must be http(s)://host[:port], got {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return cls(parts.scheme, parts.hostname, port)
-
-    @property
-    def host_header(self) -> str:
-        default = 443 if self.scheme == "https" else 80
-        return self.host if self.port == default else f"{self.host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://{self.host_header}"
-
-
-class _Conn(asyncio.Protocol):
-    """One HTTP/1.1 connection; one request in flight at a time."""
-
-    __slots__ = (
-        "_body",
-        "_headers",
-        "_headers_done",
-        "_lost",
-        "_parser",
-        "_waiter",
-        "keep_alive",
-        "loop",
-        "sent",
-        "transport",
-    )
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        # the loop it lives on (made inside it): saves a get_running_loop (a getpid) per request
-        self.loop = asyncio.get_running_loop()
-        self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[HttpResponse] | None = None
-        self._headers: dict[str, str] = {}
-        self._body: list[bytes] = []
-        self._headers_done = False  # this message's status line and headers have arrived
-        self._lost = False
-        self.keep_alive = True
-        self.sent = False
-
-    # asyncio.Protocol
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:  # pragma: no cover - never asked for
-            pass
-        except httptools.HttpParserError as exc:
-            self._fail(ConnectionLost(f"malformed HTTP response: {exc}", maybe_sent=True))
-            self.close()
-
-    def eof_received(self) -> bool | None:
-        self.keep_alive = False
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._lost = True
-        self.keep_alive = False
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            if self._headers_done and not self._has_framing():
-                # close-delimited body: the end of the connection is the end of the message
-                self._finish()
-            else:
-                waiter.set_exception(ConnectionLost(
-                    f"connection closed before the response ({exc or 'EOF'})", maybe_sent=self.sent
-                ))
-
-    # httptools callbacks
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # httptools hands over whole names and values (it joins split packets itself)
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
-
-    def on_headers_complete(self) -> None:
-        self._headers_done = True
-
-    def on_body(self, body: bytes) -> None:
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        if not self._parser.should_keep_alive():
-            self.keep_alive = False
-        self._finish()
-
-    # internals
-    def _has_framing(self) -> bool:
-        return "content-length" in self._headers or "transfer-encoding" in self._headers
-
-    def _finish(self) -> None:
-        waiter = self._waiter
-        if waiter is None or waiter.done():
-            return
-        response = HttpResponse(self._parser.get_status_code(), self._headers, b"".join(self._body))
-        waiter.set_result(response)
-
-    def _fail(self, exc: Exception) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(exc)
-
-    @property
-    def usable(self) -> bool:
-        return (
-            self.keep_alive and not self._lost and self.transport is not None
-            and not self.transport.is_closing()
-        )
-
-    def start(self, payload: bytes) -> asyncio.Future[HttpResponse]:
-        self._headers = {}
-        self._body = []
-        self._headers_done = False
-        self._waiter = self.loop.create_future()
-        self.sent = True
-        assert self.transport is not None
-        self.transport.write(payload)
-        return self._waiter
-
-    def close(self) -> None:
-        self.keep_alive = False
-        if self.transport is not None:
-            self.transport.close()
-
-
-class _TunnelProtocol(asyncio.Protocol):
-    """Reads the proxy's answer to CONNECT, then hands the socket over to TLS + _Conn."""
-
-    def __init__(self) -> None:
-        self.buffer = b""
-        self.done: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if b"\r\n\r\n" in self.buffer and not self.done.done():
-            self.done.set_result(self.buffer)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            self.done.set_exception(ConnectFailed(f"proxy closed the tunnel ({exc or 'EOF'})"))
 
 
 class _Pool:
@@ -216,7 +53,7 @@ class _Pool:
 
     def __init__(self) -> None:
         self.busy = 0
-        self.idle: deque[_Conn] = deque()
+        self.idle: deque[Connection] = deque()
         self.waiters: deque[asyncio.Future[None]] = deque()
 
 
@@ -240,7 +77,7 @@ class HttpClient:
         self._max_idle = max_idle_per_origin
         self._max_conns = max_connections_per_origin
         self._pools: dict[Origin, _Pool] = {}
-        self._all: set[_Conn] = set()
+        self._all: set[Connection] = set()
         # One timer watches every request's deadline: a timer per request costs uvloop an allocation
         # and an extra turn of its loop (closing the handle), which is most of a request's overhead.
         self._deadlines: dict[asyncio.Future[HttpResponse], tuple[float, float]] = {}
@@ -273,19 +110,41 @@ class HttpClient:
             return f"Proxy-Authorization: {self._proxy_auth}\r\n"
         return ""
 
-    async def _connect(self, origin: Origin) -> _Conn:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        timeout_s: float = 10.0,
+    ) -> HttpResponse:
+        """Build an HTTP/1.1 request for `url` (through the proxy if any) and send it."""
+        parts = urlsplit(url)
+        origin = Origin.parse(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if self.uses_absolute_uri(origin):
+            target = origin.url + target
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if body or method not in ("GET", "HEAD"):
+            lines.append(f"Content-Length: {len(body)}")
+        head = "\r\n".join(lines) + "\r\n" + self.proxy_header_lines(origin) + "\r\n"
+        return await self.request(origin, head.encode("latin-1") + body, timeout_s)
+
+    async def _connect(self, origin: Origin) -> Connection:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._connect_timeout):
                 if self._proxy is None:
                     _, conn = await loop.create_connection(
-                        _Conn, origin.host, origin.port, local_addr=self._local_addr,
+                        Connection, origin.host, origin.port, local_addr=self._local_addr,
                         ssl=self.ssl_context() if origin.scheme == "https" else None,
                         server_hostname=origin.host if origin.scheme == "https" else None,
                     )
                 elif origin.scheme == "http":
                     _, conn = await loop.create_connection(
-                        _Conn, self._proxy.host, self._proxy.port, local_addr=self._local_addr
+                        Connection, self._proxy.host, self._proxy.port, local_addr=self._local_addr
                     )
                 else:
                     conn = await self._tunnel(origin)
@@ -296,11 +155,11 @@ class HttpClient:
         self._all.add(conn)
         return conn
 
-    async def _tunnel(self, origin: Origin) -> _Conn:
+    async def _tunnel(self, origin: Origin) -> Connection:
         assert self._proxy is not None
         loop = asyncio.get_running_loop()
         transport, tunnel = await loop.create_connection(
-            _TunnelProtocol, self._proxy.host, self._proxy.port, local_addr=self._local_addr
+            TunnelProtocol, self._proxy.host, self._proxy.port, local_addr=self._local_addr
         )
         auth = f"Proxy-Authorization: {self._proxy_auth}\r\n" if self._proxy_auth else ""
         target = f"{origin.host}:{origin.port}"
@@ -311,7 +170,7 @@ class HttpClient:
         if len(parts) < 2 or parts[1] != "200":
             transport.close()
             raise ConnectFailed(f"proxy refused CONNECT {target}: {status_line}")
-        conn = _Conn()
+        conn = Connection()
         tls = await loop.start_tls(transport, conn, self.ssl_context(), server_hostname=origin.host)
         if tls is None:  # pragma: no cover - only when the transport is closing
             raise ConnectFailed("TLS through the proxy tunnel failed")
@@ -330,7 +189,7 @@ class HttpClient:
         pool.busy += 1
         try:
             idle = pool.idle
-            conn: _Conn | None = None
+            conn: Connection | None = None
             while idle:
                 candidate = idle.pop()
                 if candidate.usable:

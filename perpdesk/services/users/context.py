@@ -1,4 +1,4 @@
-"""What the user use cases need from the running platform (web.services.Services provides it)."""
+"""What the user use cases need from the running platform (perpdesk.bootstrap.Services provides it)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from perpdesk.core.errors import InputError
 from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.throttle import Limits
 from perpdesk.store.repos import SealedSecretRepo, UserRepo
-from perpdesk.vault.secrets import get_secret, put_secret
+from perpdesk.store.sealed import get_secret, put_secret
 
 TOTP_REF = "user:totp"  # vault binding (account_id) for a user's TOTP seed
 TOTP_ISSUER = "perpdesk"

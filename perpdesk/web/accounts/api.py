@@ -11,23 +11,28 @@ from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Credentials
-from perpdesk.services import accounts, audit_log, connect_manual, fast_connect
-from perpdesk.services.accounts import AccountView
-from perpdesk.services.errors_text import ConnectRefused
+from perpdesk.services import account_checks, accounts, audit_log, connect_manual, fast_connect
+from perpdesk.services.account_inputs import clean_credentials
+from perpdesk.services.account_views import AccountView, choices
 from perpdesk.services.key_audit import Audit
-from perpdesk.services.wiring import choices
 from perpdesk.web.accounts.common import DepsDep, wake_watcher
 from perpdesk.web.auth import throttle_key_inspection
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.error_envelope import ERROR_RESPONSES
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 class KeyIn(BaseModel):
-    exchange: str = Field("bitmart", description="Exchange id; only 'bitmart' (Futures) for now.")
+    exchange: str = Field("bitmart", description="Exchange id: 'bitmart' (BitMart Futures).")
     api_key: str = Field("", description="The key's Access Key.")
     secret: str = Field("", description="The key's Secret Key.")
     passphrase: str = Field("", description="The key's Memo on BitMart.")
+    allow_withdraw: bool = Field(
+        False,
+        description="The user accepts, explicitly, that the key can withdraw funds. Without it a key with "
+        "the Withdraw permission is refused (perpdesk never withdraws). Recorded in the audit log.",
+    )
 
 
 class AddIn(KeyIn):
@@ -46,37 +51,12 @@ class FastConnectIn(BaseModel):
     enable_futures: bool = True
 
 
-def _refused(exc: ConnectRefused) -> JSONResponse:
-    return JSONResponse({"error": exc.to_json()}, status_code=exc.status)
-
-
-FIELD_LABELS = {
-    "api_key": "API key",
-    "secret": "Secret",
-    "passphrase": "Passphrase",
-    "label": "Label",
-    "exchange": "Exchange",
-}
-
-
-def _input(exc: InputError) -> JSONResponse:
-    """The field's label as the page shows it, the problem, and the fix; never the value."""
-    data = exc.to_dict()
-    data["title"] = f"Check the {FIELD_LABELS.get(exc.field, exc.field)} field"
-    data["message"] = exc.message.split(": ", 1)[-1]
-    return JSONResponse({"error": data}, status_code=422)
-
-
-def _error(exc: InputError | ConnectRefused) -> JSONResponse:
-    return _input(exc) if isinstance(exc, InputError) else _refused(exc)
-
-
 def _exchange(value: str) -> str:
     ids = {c.id for c in choices() if c.supported}
     if value not in ids:
         raise InputError(
             "exchange",
-            f"is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
+            f"this exchange is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
             "Choose Bitmart under Futures only.",
         )
     return value
@@ -84,7 +64,7 @@ def _exchange(value: str) -> str:
 
 def _key(body: KeyIn) -> tuple[str, Credentials]:
     """The exchange and the cleaned key of a manual connect form (Save and Add read the same)."""
-    return _exchange(body.exchange), accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
+    return _exchange(body.exchange), clean_credentials(body.api_key, body.secret, body.passphrase)
 
 
 def _connected(
@@ -114,11 +94,11 @@ async def exchanges(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
                 "name": c.name,
                 "market": c.market,
                 "supported": c.supported,
-                "fast_connect": c.supports_fast_connect and deps.fast_connect_for(c.id) is not None,
+                "fast_connect": c.fast_connect,
                 "passphrase_hint": c.passphrase_hint,
                 "note": c.note,
             }
-            for c in choices()
+            for c in choices(deps.fast_connect_for)
         ]
     }
 
@@ -131,50 +111,42 @@ async def ip_whitelist(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]
 @router.post("/api/accounts/inspect", dependencies=[Depends(throttle_key_inspection)])
 async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Save: check the key and return balances and warnings. Stores nothing."""
-    try:
-        exchange, creds = _key(body)
-        result = await connect_manual.inspect(deps, user.id, creds, exchange)
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange, creds = _key(body)
+    result = await connect_manual.inspect(deps, user.id, creds, exchange, allow_withdraw=body.allow_withdraw)
     return JSONResponse(result.to_dict(), status_code=200)
 
 
 @router.post("/api/accounts", status_code=201, dependencies=[Depends(throttle_key_inspection)])
 async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Add: inspect again, seal and store."""
-    try:
-        exchange, creds = _key(body)
-        account, result = await connect_manual.add(
-            deps,
-            user.id,
-            creds,
-            label=body.label,
-            accept_awaiting_whitelist=body.accept_awaiting_whitelist,
-            exchange=exchange,
-        )
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange, creds = _key(body)
+    account, result = await connect_manual.add(
+        deps,
+        user.id,
+        creds,
+        label=body.label,
+        accept_awaiting_whitelist=body.accept_awaiting_whitelist,
+        allow_withdraw=body.allow_withdraw,
+        exchange=exchange,
+    )
     return _connected(request, account, result, 201, message="API key successfully connected")
 
 
 @router.get("/api/accounts/audit-log")
 async def audit(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    async with deps.sessions() as s:
-        rows = await audit_log.entries(s, user.id)
+    rows = await audit_log.entries(deps, user.id)
     return {"entries": [r.to_dict() for r in rows]}
 
 
 @router.get("/api/accounts/notices")
 async def notices(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    async with deps.sessions() as s:
-        rows = await audit_log.unread_notices(s, user.id)
+    rows = await audit_log.unread_notices(deps, user.id)
     return {"notices": [n.to_dict() for n in rows]}
 
 
 @router.post("/api/accounts/notices/read")
 async def notices_read(user: CurrentUserDep, deps: DepsDep, notice_id: str | None = None) -> dict[str, bool]:
-    async with deps.sessions() as s, s.begin():
-        await audit_log.mark_read(s, user.id, notice_id)
+    await audit_log.mark_read(deps, user.id, notice_id)
     return {"ok": True}
 
 
@@ -185,10 +157,7 @@ async def get_one(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[
 
 @router.patch("/api/accounts/{account_id}")
 async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    try:
-        acc = await accounts.rename(deps, user.id, account_id, body.label)
-    except InputError as exc:
-        return _input(exc)
+    acc = await accounts.rename(deps, user.id, account_id, body.label)
     return JSONResponse(acc.to_dict())
 
 
@@ -196,17 +165,16 @@ async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps:
 async def replace(
     account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
-    try:
-        creds = accounts.clean_credentials(body.api_key, body.secret, body.passphrase)
-        acc, result = await accounts.replace_credentials(deps, user.id, account_id, creds)
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    creds = clean_credentials(body.api_key, body.secret, body.passphrase)
+    acc, result = await accounts.replace_credentials(
+        deps, user.id, account_id, creds, allow_withdraw=body.allow_withdraw
+    )
     return _connected(request, acc, result)
 
 
 @router.post("/api/accounts/{account_id}/check")
 async def check(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Response:
-    acc, result = await accounts.check(deps, user.id, account_id)
+    acc, result = await account_checks.check(deps, user.id, account_id)
     return JSONResponse({"account": acc.to_dict(), "inspection": result.to_dict()})
 
 
@@ -218,17 +186,14 @@ async def disconnect(account_id: str, user: CurrentUserDep, deps: DepsDep) -> Re
 
 @router.post("/api/fast-connect/start")
 async def fc_start(body: FastConnectIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    try:
-        exchange = _exchange(body.exchange)
-        started = await fast_connect.start(
-            deps,
-            user_id=user.id,
-            session_hash=user.session_hash,
-            enable_futures=body.enable_futures,
-            exchange=exchange,
-        )
-    except (InputError, ConnectRefused) as exc:
-        return _error(exc)
+    exchange = _exchange(body.exchange)
+    started = await fast_connect.start(
+        deps,
+        user_id=user.id,
+        session_hash=user.session_hash,
+        enable_futures=body.enable_futures,
+        exchange=exchange,
+    )
     return JSONResponse(
         {
             "state": started.state,

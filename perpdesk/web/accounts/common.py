@@ -1,4 +1,4 @@
-"""Shared bits of the accounts routers: how to reach the services, error responses."""
+"""Shared bits of the accounts routers: how a route reaches the account services."""
 
 from __future__ import annotations
 
@@ -7,22 +7,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.whitelist_watch import WhitelistWatcher
-
-DEPS_KEY = "accounts_deps"
-POOL_KEY = "accounts_pool"
-WATCHER_KEY = "accounts_watcher"
 
 
 def get_deps(request: Request) -> AccountsDeps:
-    deps: AccountsDeps = request.app.state.services.extra[DEPS_KEY]
+    deps: AccountsDeps = request.app.state.services.accounts
     return deps
 
 
 def wake_watcher(request: Request) -> None:
-    watcher: WhitelistWatcher | None = request.app.state.services.extra.get(WATCHER_KEY)
-    if watcher is not None:
-        watcher.wake()
+    request.app.state.services.whitelist_watcher.wake()
 
 
 DepsDep = Annotated[AccountsDeps, Depends(get_deps)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from perpdesk.services import accounts, audit_log, fast_connect
-from perpdesk.services.wiring import CALLBACK_PATH, choices
+from perpdesk.services.account_views import choices
+from perpdesk.settings import FAST_CONNECT_CALLBACK_PATH
 from perpdesk.web.accounts.common import DepsDep
 from perpdesk.web.deps import CurrentUserDep, OptionalUserDep
 from perpdesk.web.templating import render
@@ -18,25 +19,21 @@ BASE = "/settings/exchange-accounts"
 @router.get(BASE)
 async def list_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     rows = await accounts.list_accounts(deps, user.id)
-    async with deps.sessions() as s:
-        notices = await audit_log.unread_notices(s, user.id)
-    chooser = choices()
-    fast = {c.id: c.supports_fast_connect and deps.fast_connect_for(c.id) is not None for c in chooser}
+    notices = await audit_log.unread_notices(deps, user.id)
+    chooser = choices(deps.fast_connect_for)
     return render(
         request,
         "accounts/list.html",
         accounts=rows,
         notices=notices,
         choices=chooser,
-        fast_connect=fast,
         egress_ips=list(deps.egress_ips),
     )
 
 
 @router.get(BASE + "/audit-log")
 async def audit_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
-    async with deps.sessions() as s:
-        entries = await audit_log.entries(s, user.id)
+    entries = await audit_log.entries(deps, user.id)
     return render(request, "accounts/audit.html", entries=entries)
 
 
@@ -46,7 +43,8 @@ async def edit_page(account_id: str, request: Request, user: CurrentUserDep, dep
     return render(request, "accounts/edit.html", account=account, egress_ips=list(deps.egress_ips))
 
 
-async def _callback(
+@router.get(FAST_CONNECT_CALLBACK_PATH)
+async def fast_connect_callback(
     request: Request,
     user: OptionalUserDep,
     deps: DepsDep,
@@ -63,8 +61,3 @@ async def _callback(
     )
     status = 200 if outcome.status == fast_connect.CONNECTED else 400
     return render(request, "accounts/callback.html", status, outcome=outcome)
-
-
-# The redirect URI registered at the exchange; the foundation's setting may name the short path.
-router.add_api_route(CALLBACK_PATH, _callback, methods=["GET"])
-router.add_api_route("/accounts/fast-connect/callback", _callback, methods=["GET"])

@@ -41,7 +41,8 @@
     e.preventDefault();
     show({title: "Checking the new key at Bitmart…", severity: "info"});
     const body = {api_key: document.getElementById("api-key").value, secret: document.getElementById("secret").value,
-                  passphrase: document.getElementById("passphrase").value};
+                  passphrase: document.getElementById("passphrase").value,
+                  allow_withdraw: document.getElementById("allow-withdraw").checked};
     const r = await api("PUT", "/api/accounts/" + id + "/credentials", body);
     if (!r.ok) return show(err(r));
     for (const f of ["api-key", "secret", "passphrase"]) document.getElementById(f).value = "";

@@ -180,7 +180,7 @@
   });
   function form() {
     return {exchange, api_key: $("api-key").value, secret: $("secret").value, passphrase: $("passphrase").value,
-            label: $("label").value || null};
+            label: $("label").value || null, allow_withdraw: $("allow-withdraw").checked};
   }
   function markField(field) {
     for (const id of ["api-key", "secret", "passphrase", "label"]) $(id).removeAttribute("aria-invalid");
@@ -223,6 +223,7 @@
     if (!r.ok) { const e = errorOf(r); showMessage(box, e); markField(e.field); return; }
     $("manual-add").hidden = true; $("manual-await").hidden = true;
     for (const id of ["api-key", "secret", "passphrase", "label"]) $(id).value = "";
+    $("allow-withdraw").checked = false;
     showMessage(box, {title: "API key successfully connected", message: r.data.account.status === "awaiting_whitelist" ? "The account is awaiting whitelisting by Bitmart; perpdesk turns it active once Bitmart lets it trade." : "The account now appears in your list of connected Trading Accounts.", severity: "info"}, "ok");
     await refreshList();
   }

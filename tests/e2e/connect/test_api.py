@@ -93,10 +93,11 @@ def test_unsupported_exchange_and_not_signed_in(connect_env: ConnectEnv, alice: 
     a, ah = alice
     r = a.post(
         "/api/accounts/inspect",
-        json={"exchange": "bitmart_spot", "api_key": "k", "secret": "s", "passphrase": "p"},
+        json={"exchange": "<b>bitmart_spot-x</b>", "api_key": "k", "secret": "s", "passphrase": "p"},
         headers=ah,
     )
     assert r.status_code == 422 and r.json()["error"]["field"] == "exchange"
+    assert "bitmart_spot-x" not in r.text  # the submitted value is never echoed
     anon = httpx.get(connect_env.platform.url + "/api/accounts")
     assert anon.status_code == 401
     page = httpx.get(connect_env.platform.url + "/settings/exchange-accounts", follow_redirects=False)

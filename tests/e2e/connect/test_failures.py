@@ -107,7 +107,7 @@ async def test_bad_input_names_the_field_and_keeps_the_rest(
     await steps(page, "empty-api-key")
 
 
-async def test_spot_and_withdraw_warn_loudly(watched, connect_env: ConnectEnv, steps: Steps) -> None:  # type: ignore[no-untyped-def]
+async def test_withdraw_needs_acceptance_then_warns(watched, connect_env: ConnectEnv, steps: Steps) -> None:  # type: ignore[no-untyped-def]
     page, base = watched, connect_env.platform.url
     await platform_sign_up(page, base)
     user = connect_env.bitmart_user()
@@ -117,6 +117,12 @@ async def test_spot_and_withdraw_warn_loudly(watched, connect_env: ConnectEnv, s
     window = await open_manual(page, base)
     await fill_and_save(window, key["api_key"], key["secret_key"], key["memo"])
     msg = window.locator("#manual-msg")
+    # refused by default: perpdesk never withdraws
+    await expect(msg.locator("[data-code=withdraw_refused]")).to_contain_text("disable Withdraw")
+    await expect(window.get_by_role("button", name="Add", exact=True)).to_be_hidden()
+    await steps(page, "withdraw-refused")
+    await window.get_by_label("I accept that this key can withdraw funds").check()
+    await window.get_by_role("button", name="Save", exact=True).click()
     await expect(msg.locator("[data-code=spot_trade_enabled]")).to_contain_text("disable Spot-Trade")
     await expect(msg.locator("[data-code=withdraw_enabled]")).to_contain_text("disable Withdraw")
     await expect(msg.locator("[data-code=ip_whitelist_incomplete]")).to_contain_text("127.0.0.2")
@@ -127,6 +133,10 @@ async def test_spot_and_withdraw_warn_loudly(watched, connect_env: ConnectEnv, s
     ).to_be_visible()
     accounts = await platform_accounts(page, base)
     assert accounts[0]["warnings"] == ["spot_trade_enabled", "withdraw_enabled", "ip_whitelist_incomplete"]
+    assert accounts[0]["withdraw_allowed"] is True
+    r = await page.request.get(base + "/api/accounts/audit-log")
+    actions = [(e["action"], e["account_id"]) for e in (await r.json())["entries"]]
+    assert ("account.withdraw_accepted", accounts[0]["id"]) in actions
 
 
 async def test_not_whitelisted_then_awaiting_then_active(

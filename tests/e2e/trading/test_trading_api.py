@@ -66,9 +66,10 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
 
     # a bad ticket names the field; a float is refused
     r = await alice.http.post(base + "/orders", json={**ticket, "size": "0.5"})
-    assert r.status_code == 422 and r.json()["field"] == "size" and "minimum" in r.json()["message"], r.text
+    err = r.json()["error"]
+    assert r.status_code == 422 and err["field"] == "size" and "minimum" in err["message"], r.text
     r = await alice.http.post(base + "/orders", json={**ticket, "price": 3000.5})
-    assert r.status_code == 422 and "price" in r.json()["message"], r.text
+    assert r.status_code == 422 and "price" in r.json()["error"]["message"], r.text
 
     r = await alice.http.delete(base + f"/orders/{placed['order_id']}", params={"symbol": ETH})
     assert r.status_code == 204, r.text
@@ -97,7 +98,7 @@ async def test_orders_balances_positions_over_the_api(make_api_user: Any, sandbo
     r = await alice.http.post(
         base + "/leverage", json={"symbol": ETH, "leverage": "250", "margin_mode": "cross"}
     )
-    assert r.status_code == 422 and r.json()["field"] == "leverage"
+    assert r.status_code == 422 and r.json()["error"]["field"] == "leverage"
     r = await alice.http.get("/api/portfolio")
     assert [a["account"]["id"] for a in r.json()["accounts"]] == [account_id]
 

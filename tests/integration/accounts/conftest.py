@@ -69,4 +69,5 @@ async def ctx(
     try:
         yield Ctx(deps, sandbox, oauth_client)
     finally:
+        await fc.aclose()
         await connector.aclose()

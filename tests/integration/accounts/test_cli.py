@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from perpdesk.services.accounts_cli import app
+from perpdesk.cli.accounts import app
 from perpdesk.store.db import migrate
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from perpdesk.core.errors import NotFound
 from perpdesk.core.models import Credentials
-from perpdesk.services import accounts, audit_log, connect_manual, whitelist_watch
+from perpdesk.services import account_checks, accounts, audit_log, connect_manual, whitelist_watch
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Verdict
 from perpdesk.store.accounts import ExchangeAccount
@@ -54,7 +54,7 @@ async def test_save_then_add_stores_sealed_and_audits(ctx: Ctx) -> None:
             assert secret.encode() not in blobs[0]
         opened = await accounts.open_credentials(ctx.deps, s, row)
         assert opened == creds
-        log = await audit_log.entries(s, uid)
+        log = await audit_log.entries(ctx.deps, uid)
     assert [e.action for e in log] == ["account.connected"]
     assert key["secret_key"] not in str(log[0].detail) and key["memo"] not in str(log[0].detail)
 
@@ -68,6 +68,9 @@ async def test_duplicate_key_and_account_refused_without_saying_whose(ctx: Ctx) 
             await connect_manual.inspect(ctx.deps, who, creds_of(key))
         assert info.value.user_message.code == "duplicate_key"
         assert alice not in str(info.value.to_dict())
+    # whoever holds only the API key learns nothing: the signature is checked at the exchange first
+    probe = await connect_manual.inspect(ctx.deps, bob, creds_of(key, secret="guessed-" + key["api_key"]))
+    assert probe.problem is not None and probe.problem.code == "invalid_signature"
     # a second key of the same BitMart account
     key2 = ctx.sandbox.admin.create_key(user["email"], memo="second")
     with pytest.raises(ConnectRefused) as info2:
@@ -136,8 +139,7 @@ async def test_awaiting_whitelist_then_watcher_activates_with_notice(ctx: Ctx) -
     finally:
         await watcher.stop()
     assert (await accounts.get_account(ctx.deps, uid, account.id)).status == "active"
-    async with ctx.deps.sessions() as s:
-        notes = await audit_log.unread_notices(s, uid)
+    notes = await audit_log.unread_notices(ctx.deps, uid)
     assert len(notes) == 1 and "whitelisted" in notes[0].message
 
 
@@ -169,14 +171,14 @@ async def test_rename_replace_check_disconnect(ctx: Ctx) -> None:
         assert row is not None
         assert await accounts.open_credentials(ctx.deps, s, row) == creds_of(key2)
 
-    checked, result = await accounts.check(ctx.deps, uid, account.id)
+    checked, result = await account_checks.check(ctx.deps, uid, account.id)
     assert result.verdict is Verdict.OK and checked.last_check_at is not None
 
     warnings = await accounts.disconnect(ctx.deps, uid, account.id)
     assert warnings == []
     assert await accounts.list_accounts(ctx.deps, uid) == []
     async with ctx.deps.sessions() as s:
-        actions = [e.action for e in await audit_log.entries(s, uid)]
+        actions = [e.action for e in await audit_log.entries(ctx.deps, uid)]
         secrets_left = await s.scalar(
             text("select count(*) from sealed_secrets where ref = :r"), {"r": account.id}
         )

@@ -1,11 +1,22 @@
-"""Tiny raw-asyncio HTTP/1.1 servers and proxies on loopback, to test the transport's edges."""
+"""Tiny raw-asyncio HTTP/1.1 servers (plain and TLS, with a certificate made on the spot) and a
+forward proxy (absolute URI and CONNECT) on loopback, to test the transport's edges."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import ipaddress
+import ssl
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass
@@ -136,3 +147,34 @@ class LoopProxy:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+async def start_tls_server(handler: Handler) -> tuple[LoopServer, ssl.SSLContext]:
+    """A LoopServer speaking TLS as `localhost` (127.0.0.1), and a client context trusting it."""
+    cert, key = _self_signed(Path(tempfile.mkdtemp()))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    server = LoopServer(handler, host="127.0.0.1")
+    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+    server.port = server.server.sockets[0].getsockname()[1]
+    return server, ssl.create_default_context(cafile=str(cert))

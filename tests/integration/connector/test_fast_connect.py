@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,14 +24,15 @@ from tests.integration.sandbox_oauth.flow import consent, signed_in_client
 
 
 @pytest.fixture
-def provider(sandbox: Any) -> tuple[BitmartFastConnect, str]:
+async def provider(sandbox: Any) -> AsyncIterator[tuple[BitmartFastConnect, str]]:
     redirect_uri = f"http://127.0.0.1:{free_port()}/fast-connect/callback"
     client = sandbox.admin.create_oauth_client(f"perpdesk {secrets.token_hex(3)}", [redirect_uri],
                                                ["127.0.0.1"])
     base = sandbox.base_url
     fc = BitmartFastConnect(base + "/oauth/authorize", base + "/oauth/token", base + "/oauth/revoke",
                             client["client_id"], client["client_secret"])
-    return fc, redirect_uri
+    yield fc, redirect_uri
+    await fc.aclose()
 
 
 def _code(sandbox: Any, fc: BitmartFastConnect, redirect_uri: str, verifier: str) -> str:

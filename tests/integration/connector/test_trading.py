@@ -19,7 +19,7 @@ from perpdesk.core.models import (
     PositionSide,
 )
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
-from perpdesk.exchanges.registry import connector as make_connector
+from perpdesk.exchanges.registry import Egress, Endpoints, entry
 from tests.integration.connector.conftest import MakeCreds
 
 SYMBOL = "BTCUSDT"
@@ -157,7 +157,7 @@ async def test_missing_permission_and_whitelisting_refuse_orders(
 
 
 async def test_registry_builds_a_working_connector(sandbox: Any, make_creds: MakeCreds) -> None:
-    conn = make_connector("bitmart", sandbox.base_url, source_address="127.0.0.1", timeout_s=5)
+    conn = entry("bitmart").connector(Endpoints(sandbox.base_url, sandbox.base_url), Egress("127.0.0.1"))
     try:
         assert conn.info.id == "bitmart"
         assert (await conn.balances(make_creds()))[0].currency == "USDT"

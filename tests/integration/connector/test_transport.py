@@ -5,18 +5,9 @@ a TLS origin."""
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
-import ssl
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from perpdesk.exchanges.bitmart.transport import (
     ConnectFailed,
@@ -25,7 +16,7 @@ from perpdesk.exchanges.bitmart.transport import (
     Origin,
     RequestTimeout,
 )
-from tests.integration.connector.httpservers import LoopProxy, LoopServer, Request, response
+from tests.integration.connector.httpservers import LoopProxy, LoopServer, Request, response, start_tls_server
 
 
 def _get(origin: Origin, path: str = "/x", absolute: bool = False) -> bytes:
@@ -157,34 +148,8 @@ async def test_http_proxy_uses_absolute_uri_and_its_egress(echo: LoopServer) -> 
     await proxy.stop()
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 async def test_https_direct_and_through_a_connect_tunnel() -> None:
-    cert, key = _self_signed(Path(tempfile.mkdtemp()))
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    client_ctx = ssl.create_default_context(cafile=str(cert))
-    server = LoopServer(_echo, host="127.0.0.1")
-    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
-    server.port = server.server.sockets[0].getsockname()[1]
+    server, client_ctx = await start_tls_server(_echo)
     origin = Origin("https", "localhost", server.port)
 
     direct = HttpClient(ssl_context=client_ctx)

@@ -13,9 +13,9 @@ from perpdesk.core.models import Credentials
 from perpdesk.store.base import utcnow
 from perpdesk.store.db import make_engine, migrate
 from perpdesk.store.repos import SealedSecretRepo, SessionRepo, UserRepo
+from perpdesk.store.sealed import get_credentials, get_secret, put_credentials, put_secret
 from perpdesk.store.users import UserSession
 from perpdesk.vault import Keyring, StaticMasterKey, Vault, VaultError
-from perpdesk.vault.secrets import get_credentials, get_secret, put_credentials, put_secret
 
 SM = async_sessionmaker[AsyncSession]
 

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from perpdesk.core.models import Credentials
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
 from perpdesk.store.repos import UserRepo
+from perpdesk.store.sealed import get_credentials, put_credentials
 from perpdesk.store.secrets import SealedSecret
+from perpdesk.store.vault_rotation import count_versions, rotate, sealed_columns
 from perpdesk.vault import FileMasterKey, SealedBlob, Vault, ensure_keyring_file
-from perpdesk.vault.rotate import count_versions, rotate, sealed_columns
-from perpdesk.vault.secrets import get_credentials, put_credentials
 
 SM = async_sessionmaker[AsyncSession]
 

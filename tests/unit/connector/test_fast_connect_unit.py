@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from perpdesk.core.errors import InputError
 from perpdesk.core.models import Permission
-from perpdesk.exchanges.bitmart.fast_connect import (
-    BitmartFastConnect,
-    FastConnectFailed,
-    issued_key,
-    pkce_challenge,
-    pkce_verifier,
-)
-from perpdesk.exchanges.registry import exchange_ids, fast_connect, info
+from perpdesk.core.pkce import pkce_challenge, pkce_verifier
+from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect, FastConnectFailed, issued_key
+from perpdesk.exchanges.registry import Egress, Endpoints, all_info, entry, exchange_ids
 
 
 def test_pkce_rfc7636_appendix_b_vector() -> None:
@@ -56,31 +54,42 @@ def test_token_answer_becomes_an_issued_key() -> None:
 
 def test_registry_knows_bitmart() -> None:
     assert "bitmart" in exchange_ids()
-    assert info("bitmart").supports_fast_connect
-    provider = fast_connect("bitmart", authorize_url_base="http://a", token_url="http://t", revoke_url="http://r",
-                            client_id="c", client_secret="s")
+    bitmart = entry("bitmart")
+    assert bitmart.info.supports_fast_connect and bitmart.fast_connect is not None
+    where = Endpoints("http://t", "http://a", client_id="c", client_secret="s")
+    provider = bitmart.fast_connect(where, Egress())
     assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
+    with pytest.raises(InputError, match="not supported") as refused:
+        entry("binance-spot")
+    assert "binance" not in str(refused.value.to_dict())  # the submitted value is never echoed
 
 
-def test_registry_builds_from_platform_settings() -> None:
-    from types import SimpleNamespace
+async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
+    from perpdesk.bootstrap import bootstrap
+    from perpdesk.settings import Settings
 
-    from perpdesk.exchanges.registry import connector_from_settings, exchanges, fast_connect_from_settings
+    def services(**kw: Any) -> Any:
+        return bootstrap(Settings(
+            data_dir=tmp_path, master_key=base64.b64encode(bytes(32)).decode(),
+            bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
+            bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", **kw))
 
-    settings = SimpleNamespace(
-        bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
-        bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", egress_proxy=None,
-        fast_connect_client_id="cid", fast_connect_client_secret="sec",
-    )
-    conn = connector_from_settings("bitmart", settings)
-    assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
-    provider = fast_connect_from_settings("bitmart", settings)
-    assert provider is not None
-    url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
-    assert url.startswith("http://127.0.0.1:2/oauth/authorize?")
-    assert [i.id for i in exchanges()] == ["bitmart"]
-    settings.fast_connect_client_id = ""
-    assert fast_connect_from_settings("bitmart", settings) is None
+    s = services(fast_connect_client_id="cid", fast_connect_client_secret="sec")
+    try:
+        conn = s.connectors.connector("bitmart")
+        assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
+        provider = s.accounts.fast_connect_for("bitmart")
+        assert provider is not None
+        url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
+        assert url.startswith("http://127.0.0.1:2/oauth/authorize?")
+        assert [i.id for i in all_info()] == ["bitmart"]
+    finally:
+        await s.aclose()
+    unregistered = services()
+    try:
+        assert unregistered.accounts.fast_connect_for("bitmart") is None
+    finally:
+        await unregistered.aclose()
 
 
 def test_private_ws_url_forms() -> None:

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from perpdesk.core.errors import InputError
-from perpdesk.services.accounts import backoff, clean_credentials, clean_label
-from perpdesk.services.deps import KeyHasher
-from perpdesk.services.fast_connect import new_verifier, s256
+from perpdesk.core.pkce import pkce_challenge as s256
+from perpdesk.core.pkce import pkce_verifier as new_verifier
+from perpdesk.services.account_checks import backoff
+from perpdesk.services.account_inputs import clean_credentials, clean_label
+from perpdesk.vault.key_hash import KeyHasher
 
 
 def test_credentials_are_trimmed_and_repr_hides_secrets() -> None:

@@ -102,11 +102,18 @@ def test_not_whitelisted_but_no_future_trade_is_refused() -> None:
     assert a.verdict is Verdict.REFUSED and a.problem is not None and a.problem.code == "permission_missing"
 
 
-def test_spot_and_withdraw_warn_loudly_but_do_not_block() -> None:
-    a = audit(report(permissions=FT | {Permission.SPOT_TRADE, Permission.WITHDRAW}), EGRESS)
+def test_withdraw_is_refused_unless_accepted_then_warns_loudly() -> None:
+    perms = FT | {Permission.SPOT_TRADE, Permission.WITHDRAW}
+    refused = audit(report(permissions=perms), EGRESS)
+    assert refused.verdict is Verdict.REFUSED and refused.problem is not None
+    assert refused.problem.code == "withdraw_refused" and refused.problem.field == "api_key"
+    assert "I accept that this key can withdraw funds" in refused.problem.next_step
+    a = audit(report(permissions=perms), EGRESS, allow_withdraw=True)
     assert a.verdict is Verdict.OK
     assert [w.code for w in a.warnings] == ["spot_trade_enabled", "withdraw_enabled"]
     assert all(w.severity == "warning" for w in a.warnings)
+    # the acceptance changes nothing for a key without Withdraw
+    assert audit(report(permissions=FT), EGRESS, allow_withdraw=True).warnings == ()
 
 
 def test_ip_whitelist_checks() -> None:

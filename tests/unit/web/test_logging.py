@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from perpdesk.logging import configure_logging, redact_text
+from perpdesk.log_config import configure_logging, redact_text
 
 
 def test_redact_text_masks_secret_pairs_and_oauth_query_parameters() -> None:

@@ -10,8 +10,8 @@ import typer
 
 if TYPE_CHECKING:
     from perpdesk.settings import Settings
+    from perpdesk.store.vault_rotation import RotationReport
     from perpdesk.vault.keys import MasterKeyProvider
-    from perpdesk.vault.rotate import RotationReport
 
 app = typer.Typer(
     help="The credential vault: master key creation, status and rotation.", no_args_is_help=True
@@ -77,19 +77,15 @@ def init(
 @app.command()
 def status() -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
-    from perpdesk.store.db import make_engine, make_sessionmaker, migrate
-    from perpdesk.vault.rotate import count_versions
+    from perpdesk.bootstrap import database
+    from perpdesk.store.vault_rotation import count_versions
 
     settings = _settings()
     keyring = _provider(settings).keyring()
 
     async def run() -> dict[int, int]:
-        await migrate(settings.database_url)  # a database the platform never opened has no tables yet
-        engine = make_engine(settings.database_url)
-        try:
-            return dict(await count_versions(make_sessionmaker(engine)))
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions:  # migrates: a new database has no tables yet
+            return dict(await count_versions(sessions))
 
     counts = asyncio.run(run())
     typer.echo(f"current master key version: {keyring.current}")
@@ -110,20 +106,16 @@ def rotate(
     Ciphertexts are not touched and no plaintext is written: only the wrapped data keys change.
     Old keys leave the keyring once no sealed secret uses them (unless --keep-old).
     """
-    from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+    from perpdesk.bootstrap import database
+    from perpdesk.store.vault_rotation import rotate as do_rotate
     from perpdesk.vault import MasterKeyError
-    from perpdesk.vault.rotate import rotate as do_rotate
 
     settings = _settings()
     provider = _provider(settings)
 
     async def run() -> RotationReport:
-        await migrate(settings.database_url)
-        engine = make_engine(settings.database_url)
-        try:
-            return await do_rotate(make_sessionmaker(engine), provider, prune=not keep_old)
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions:
+            return await do_rotate(sessions, provider, prune=not keep_old)
 
     try:
         report = asyncio.run(run())

@@ -1,4 +1,4 @@
-"""The `perpdesk` command. Each part registers its own sub-commands from its own package."""
+"""The `perpdesk` command: `serve | demo | sandbox | accounts | vault`, one module per group."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import os
 
 import typer
 
+from perpdesk.cli.accounts import app as accounts_app
+from perpdesk.cli.platform import register_platform_commands
+from perpdesk.cli.vault import app as vault_app
 from perpdesk.sandbox.cli import app as sandbox_app
-from perpdesk.services.accounts_cli import app as accounts_app
-from perpdesk.vault.cli import app as vault_app
-from perpdesk.web.cli import register_platform_commands
 
 app = typer.Typer(
     name="perpdesk",

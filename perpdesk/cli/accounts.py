@@ -18,6 +18,7 @@ import typer
 
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.models import Credentials
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
 
 app = typer.Typer(
@@ -31,6 +32,10 @@ PASSPHRASE_ENV = "PERPDESK_API_PASSPHRASE"  # noqa: S105
 
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="The perpdesk user's email.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+WithdrawOpt = Annotated[
+    bool,
+    typer.Option(help="Accept that the key can withdraw funds (refused otherwise; kept in the audit log)."),
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -43,30 +48,21 @@ def _say(msg: UserMessage) -> None:
     typer.secho(msg.plain(), fg=color, err=True)
 
 
-async def _with_deps(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:
-    """Open the platform's database and services, find the user, run fn(deps, user_id)."""
-    from perpdesk.services.wiring import build_accounts_deps
+async def _with_deps(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
+    """Open the platform's services (perpdesk/bootstrap.py), find the user, run fn(deps, user_id)."""
+    from perpdesk.bootstrap import running
     from perpdesk.settings import load_settings
-    from perpdesk.store.db import make_engine, make_sessionmaker, migrate
     from perpdesk.store.repos import UserRepo
-    from perpdesk.vault import vault_from_settings
 
-    settings = load_settings()
-    await migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    deps, pool = build_accounts_deps(settings, make_sessionmaker(engine), vault_from_settings(settings))
-    try:
-        async with deps.sessions() as s:
+    async with running(load_settings()) as services:
+        async with services.sessionmaker() as s:
             user = await UserRepo(s).by_email(email)
         if user is None:
             raise _fail(f"--user: no perpdesk user with email {email!r}; sign up first.", 2)
-        return await fn(deps, user.id)
-    finally:
-        await pool.aclose()
-        await engine.dispose()
+        return await fn(services.accounts, user.id)
 
 
-def _run(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:
+def _run(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
     from perpdesk.settings import SettingsError
 
     try:
@@ -84,7 +80,7 @@ def _run(email: str, fn: Callable[[Any, str], Awaitable[T]]) -> T:
 
 
 def _read_credentials(api_key: str) -> Credentials:
-    from perpdesk.services.accounts import clean_credentials
+    from perpdesk.services.account_inputs import clean_credentials
 
     secret = os.environ.get(SECRET_ENV) or typer.prompt("Secret", hide_input=True)
     passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
@@ -126,6 +122,7 @@ def connect(
         bool, typer.Option(help="Save a key whose account BitMart has not whitelisted yet.")
     ] = False,
     check_only: Annotated[bool, typer.Option(help="Only inspect the key (Save); store nothing.")] = False,
+    allow_withdraw: WithdrawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Connect a BitMart Futures key (Manual connect): inspect it, then seal and store it."""
@@ -136,14 +133,19 @@ def connect(
     except PerpdeskError as exc:
         raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: Any, uid: str) -> dict[str, Any]:
+    async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
         if check_only:
-            result = await connect_manual.inspect(deps, uid, creds)
+            result = await connect_manual.inspect(deps, uid, creds, allow_withdraw=allow_withdraw)
             if result.problem and result.verdict.value == "refused":
                 raise ConnectRefused(result.problem)
             return {"inspection": result.to_dict()}
         account, result = await connect_manual.add(
-            deps, uid, creds, label=label, accept_awaiting_whitelist=await_whitelist
+            deps,
+            uid,
+            creds,
+            label=label,
+            accept_awaiting_whitelist=await_whitelist,
+            allow_withdraw=allow_withdraw,
         )
         return {"account": account.to_dict(), "inspection": result.to_dict()}
 
@@ -174,6 +176,7 @@ def edit(
     api_key: Annotated[
         str | None, typer.Option(help="Replace the credentials with this key (Secret/Passphrase prompted).")
     ] = None,
+    allow_withdraw: WithdrawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Change an account's label and/or replace its credentials (the new key is inspected first)."""
@@ -188,10 +191,12 @@ def edit(
         except PerpdeskError as exc:
             raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: Any, uid: str) -> Any:
+    async def op(deps: AccountsDeps, uid: str) -> Any:
         acc = None
         if creds is not None:
-            acc, _ = await accounts.replace_credentials(deps, uid, account_id, creds)
+            acc, _ = await accounts.replace_credentials(
+                deps, uid, account_id, creds, allow_withdraw=allow_withdraw
+            )
         if label is not None:
             acc = await accounts.rename(deps, uid, account_id, label)
         return acc
@@ -227,9 +232,9 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Inspect an account's key at the exchange again and update its status and balance."""
-    from perpdesk.services import accounts
+    from perpdesk.services import account_checks
 
-    acc, result = _run(user, lambda deps, uid: accounts.check(deps, uid, account_id))
+    acc, result = _run(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
     if as_json:
         typer.echo(json.dumps({"account": acc.to_dict(), "inspection": result.to_dict()}, indent=2))
         return

@@ -1,5 +1,7 @@
 """Error responses: JSON for /api, an HTML page otherwise. Never echo submitted values (they may be
-secrets): validation errors name the field and the problem only."""
+secrets): validation errors name the field and the problem only.
+The JSON shape is in error_envelope.py.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from perpdesk.core.errors import Conflict, InputError, NotFound, PerpdeskError
+from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.web.deps import SignInRequired
+from perpdesk.web.error_envelope import error_body
 
 log = logging.getLogger("perpdesk.web")
 
@@ -28,6 +32,31 @@ TITLES = {
     429: "Too many attempts",
     500: "Something went wrong",
 }
+
+
+def error_json(status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+FIELD_LABELS = {"api_key": "API key"}
+
+
+def perpdesk_error_body(exc: PerpdeskError, **extra: Any) -> dict[str, object]:
+    """The envelope of a raised error: an input error names its field in a headline; a refused
+    connection carries its headline and steps."""
+    if isinstance(exc, ConnectRefused):
+        m = exc.user_message
+        return error_body(
+            m.code, m.message, field=m.field, next_step=m.next_step or None, title=m.title,
+            steps=list(m.steps) or None, **extra,
+        )
+    if isinstance(exc, InputError):
+        label = FIELD_LABELS.get(exc.field, exc.field.replace("_", " ").capitalize())
+        return error_body(
+            exc.code, exc.message.split(": ", 1)[-1], field=exc.field, next_step=exc.next_step or None,
+            title=f"Check the {label} field", **extra,
+        )
+    return error_body(exc.code, exc.message, next_step=exc.next_step or None, **extra)
 
 
 def _is_api(request: Request) -> bool:
@@ -60,7 +89,9 @@ def _status_for(exc: PerpdeskError) -> int:
         return 404
     if isinstance(exc, Conflict):
         return 409
-    return int(getattr(exc, "http_status_for_api", 0) or (429 if exc.code == "too_many_attempts" else 400))
+    if isinstance(exc, ConnectRefused):
+        return exc.status
+    return 429 if exc.code == "too_many_attempts" else 400
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -79,7 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
         retry_after = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(int(retry_after))} if retry_after else None
         if _is_api(request):
-            return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
+            return error_json(status, perpdesk_error_body(exc), headers)
         page = _page(request, status, exc.message, exc.next_step)
         page.headers.update(headers or {})
         return page
@@ -91,14 +122,14 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         if _is_api(request):
-            return JSONResponse(
-                {
-                    "code": "invalid_input",
-                    "message": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                    "next_step": "Correct the named fields and send again.",
-                    "errors": errors,
-                },
-                status_code=422,
+            return error_json(
+                422,
+                error_body(
+                    "invalid_input",
+                    "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                    field=errors[0]["field"] if errors else None,
+                    next_step="Correct the named fields and send again.",
+                ),
             )
         return _page(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
@@ -106,16 +137,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers or {})
         if _is_api(request) or headers.get("HX-Redirect"):
-            detail = (
-                exc.detail
-                if isinstance(exc.detail, dict)
-                else {
-                    "code": f"http_{exc.status_code}",
-                    "message": str(exc.detail),
-                    "next_step": "",
-                }
+            detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
+            body = error_body(
+                str(detail.get("code") or f"http_{exc.status_code}"),
+                str(detail.get("message") or exc.detail),
+                field=detail.get("field"),
+                next_step=detail.get("next_step"),
             )
-            return JSONResponse(detail, status_code=exc.status_code, headers=headers)
+            return error_json(exc.status_code, body, headers)
         message = exc.detail["message"] if isinstance(exc.detail, dict) else str(exc.detail)
         if exc.status_code == 404:
             message = "There is no page at this address."
@@ -129,12 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled error ref=%s on %s %s", ref, request.method, request.url.path, exc_info=exc)
         message = f"An unexpected error occurred (reference {ref}). It has been logged."
         if _is_api(request):
-            return JSONResponse(
-                {
-                    "code": "internal_error",
-                    "message": message,
-                    "next_step": "Try again; report the reference.",
-                },
-                status_code=500,
+            return error_json(
+                500, error_body("internal_error", message, next_step="Try again; report the reference.")
             )
         return _page(request, 500, message, "Try again; if it keeps happening, report the reference.")

@@ -1,7 +1,7 @@
 """Password resets: hashes of single-use reset tokens.
 
-Revision ID: 0004_password_resets
-Revises: 0003_orders
+Revision ID: 0005_password_resets
+Revises: 0004_withdraw_opt_in
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0004_password_resets"
-down_revision = "0003_orders"
+revision = "0005_password_resets"
+down_revision = "0004_withdraw_opt_in"
 branch_labels = None
 depends_on = None
 

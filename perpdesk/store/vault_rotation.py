@@ -4,7 +4,7 @@
    existing blob still opens; running servers re-read the file within FileMasterKey.RECHECK_S).
 2. Re-wrap every blob's data key under the new key, in small committed batches, wherever blobs
    live: every LargeBinary column of every table whose value is a vault blob (sealed_secrets and
-   other parts' tables alike). Each update is a compare-and-swap on the old bytes, so a row that
+   every other table alike). Each update is a compare-and-swap on the old bytes, so a row that
    changed meanwhile is left to the next sweep. Ciphertexts are never re-encrypted.
 3. Sweep again (servers that sealed just before noticing the new key), then drop the old keys
    from the file once no blob uses them. If a late blob with an old version shows up after the

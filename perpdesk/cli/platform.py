@@ -47,7 +47,7 @@ def register_platform_commands(app: typer.Typer) -> None:
             settings = load_settings(**overrides)
         except SettingsError as exc:
             raise _fail(str(exc)) from None
-        from perpdesk.logging import configure_logging
+        from perpdesk.log_config import configure_logging
         from perpdesk.vault import MasterKeyError, ensure_keyring_file
 
         configure_logging(settings.log_level, json_lines=settings.log_json)

@@ -1,0 +1,137 @@
+"""The composition root: every running piece of the platform is built here, once, from `Settings`.
+
+`bootstrap(settings)` gives the typed `Services` the web app (`app.state.services`), every CLI
+and the demo use. Nothing else reads Settings to build a connector, a vault or a database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from perpdesk.core.files import private_dir
+from perpdesk.exchanges.pool import ConnectorPool
+from perpdesk.exchanges.registry import Egress, Endpoints
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading import IntentSettler
+from perpdesk.services.whitelist_watch import WhitelistWatcher
+from perpdesk.settings import Settings, SettingsError
+from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.vault import Vault, vault_from_settings
+from perpdesk.vault.key_hash import KeyHasher
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    vault: Vault
+    session_secret: bytes  # keys CSRF tokens; never rendered
+    connectors: ConnectorPool
+    accounts: AccountsDeps  # what the account and trading use cases are given
+    whitelist_watcher: WhitelistWatcher
+    order_settler: IntentSettler
+    # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
+    used_totp_steps: dict[str, int] = field(default_factory=dict)
+
+    def start_background(self) -> None:
+        """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
+        self.whitelist_watcher.start()
+        self.order_settler.start()
+
+    async def aclose(self) -> None:
+        await self.order_settler.stop()  # before the connectors it uses are closed
+        await self.whitelist_watcher.stop()
+        await self.connectors.aclose()
+        await self.engine.dispose()
+
+
+def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
+    secret = settings.fast_connect_client_secret
+    return {
+        "bitmart": Endpoints(
+            api_url=settings.bitmart_api_url,
+            web_url=settings.bitmart_web_url,
+            ws_url=settings.bitmart_ws_url,
+            client_id=settings.fast_connect_client_id,
+            client_secret=secret.get_secret_value() if secret is not None else "",
+        )
+    }
+
+
+def load_session_secret(settings: Settings) -> bytes:
+    """PERPDESK_SESSION_SECRET, else a random one kept in data_dir/session_secret (0600)."""
+    if settings.session_secret is not None:
+        value = settings.session_secret.get_secret_value()
+        if len(value) < 32:
+            raise SettingsError(["PERPDESK_SESSION_SECRET: must be at least 32 characters of random text"])
+        return value.encode()
+    path = settings.data_dir / "session_secret"
+    if not path.exists():
+        private_dir(path.parent)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def bootstrap(settings: Settings) -> Services:
+    """Build everything; open nothing yet (connections open on first use, tasks on start)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    vault = vault_from_settings(settings)
+    pool = ConnectorPool(
+        exchange_endpoints(settings),
+        Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy),
+    )
+    accounts = AccountsDeps(
+        sessions=sessions,
+        vault=vault,
+        hasher=KeyHasher.from_file(settings.data_dir / "key_hash.secret"),
+        egress_ips=tuple(settings.egress_ips),
+        connector_for=pool.connector,
+        fast_connect_for=pool.fast_connect,
+        redirect_uri=settings.fast_connect_redirect_uri,
+        grant_ttl=timedelta(seconds=settings.fast_connect_ttl_s),
+        recheck_base=timedelta(seconds=settings.whitelist_recheck_base_s),
+        recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
+        watch_interval_s=settings.whitelist_watch_interval_s,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessions,
+        vault=vault,
+        session_secret=load_session_secret(settings),
+        connectors=pool,
+        accounts=accounts,
+        whitelist_watcher=WhitelistWatcher(accounts),
+        order_settler=IntentSettler(accounts, settings.order_settle_interval_s),
+    )
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """For commands that need only the database (vault status, rotation): migrated, closed after."""
+    await migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Services]:
+    """For commands: migrate the database, build the services, close them after."""
+    await migrate(settings.database_url)
+    services = bootstrap(settings)
+    try:
+        yield services
+    finally:
+        await services.aclose()

@@ -1,0 +1,210 @@
+"""Account access: a user's own account row, its sealed credentials, asking the exchange about a
+key, and storing a newly inspected key as an account. The connect flows (manual, Fast Connect)
+and the account use cases build on these; none of them calls back into its callers.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perpdesk.core.errors import ExchangeError, NotFound
+from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
+from perpdesk.services import errors_text as T
+from perpdesk.services.account_views import AccountView, view
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.errors_text import ConnectRefused
+from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
+from perpdesk.services.ports import UnitOfWork
+from perpdesk.store.accounts import ExchangeAccount, new_id
+from perpdesk.store.base import utcnow
+from perpdesk.store.sealed import SealedCredentials
+from perpdesk.store.uow import DuplicateRow
+
+log = logging.getLogger(__name__)
+
+NO_SUCH_ACCOUNT = "Open Settings > Exchange Account API Keys to see your connected accounts."
+
+
+async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount:
+    """The user's account, or NotFound (also for another user's account: never say whose)."""
+    row = await uow.accounts.owned(user_id, account_id)
+    if row is None:
+        raise NotFound("No such connected account.", next_step=NO_SUCH_ACCOUNT)
+    return row
+
+
+def _missing() -> NotFound:
+    return NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
+
+
+async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
+    creds = await uow.credentials.get(user_id=row.user_id, account_id=row.id)
+    if creds is None:
+        raise _missing()
+    return creds
+
+
+async def open_credentials(deps: AccountsDeps, s: AsyncSession, row: ExchangeAccount) -> Credentials:
+    """The same for callers that hold a plain session (the trading services)."""
+    creds = await SealedCredentials(s, deps.vault).get(user_id=row.user_id, account_id=row.id)
+    if creds is None:
+        raise _missing()
+    return creds
+
+
+async def inspect_credentials(
+    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+) -> Audit:
+    """Ask the exchange about the key and judge it. Connector failures become a refused audit.
+    `allow_withdraw`: the user accepted explicitly that the key can withdraw."""
+    connector = deps.connector_for(exchange)
+    try:
+        report = await connector.inspect_key(creds)
+    except ExchangeError as exc:
+        return Audit(Verdict.REFUSED, T.from_error(exc, deps.egress_ips))
+    except (OSError, TimeoutError) as exc:
+        log.warning("inspect_key failed: %s", type(exc).__name__)
+        return Audit(Verdict.REFUSED, T.EXCHANGE_UNAVAILABLE)
+    return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
+
+
+async def revoke_key(deps: AccountsDeps, exchange: str, api_key: str) -> bool:
+    """Ask the exchange to delete a key it created for us (Fast Connect). False when it did not
+    confirm (or there is no Fast Connect): the caller tells the user or tries again later."""
+    provider = deps.fast_connect_for(exchange)
+    if provider is None:
+        return False
+    try:
+        await provider.revoke(api_key)
+    except Exception as exc:  # any failure: the key may still exist at the exchange
+        log.warning("revoking a Fast Connect key failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
+async def refuse_if_duplicate(
+    uow: UnitOfWork,
+    deps: AccountsDeps,
+    exchange: str,
+    *,
+    api_key: str | None,
+    account_id: str | None,
+    except_id: str | None = None,
+) -> None:
+    """Refuse a key or exchange account that is connected already, by anyone; never say whose.
+    Call it only for a key the exchange has verified: the answer tells whether a key is in use."""
+    if api_key is not None and await uow.accounts.key_taken(
+        deps.hasher.api_key(exchange, api_key), except_id=except_id
+    ):
+        raise ConnectRefused(T.DUPLICATE_KEY, status=409)
+    if account_id and await uow.accounts.exchange_account_taken(
+        exchange, deps.hasher.exchange_account(exchange, account_id), except_id=except_id
+    ):
+        raise ConnectRefused(T.DUPLICATE_ACCOUNT, status=409)
+
+
+def status_for(result: Audit) -> str:
+    return (
+        AccountStatus.ACTIVE.value if result.verdict is Verdict.OK else AccountStatus.AWAITING_WHITELIST.value
+    )
+
+
+def apply_audit(row: ExchangeAccount, result: Audit, now: datetime) -> None:
+    """What the exchange told about the key, onto the account row."""
+    row.permissions = sorted(p.value for p in result.permissions)
+    row.ip_whitelist = list(result.ip_whitelist) if result.ip_whitelist is not None else None
+    row.warnings = [w.code for w in result.warnings]
+    if result.balances:
+        row.balances = [balance_dict(b) for b in result.balances]
+    row.last_check_at = now
+    row.updated_at = now
+
+
+def set_key(
+    row: ExchangeAccount, deps: AccountsDeps, creds: Credentials, result: Audit, *, allow_withdraw: bool
+) -> None:
+    """The key's keyed hashes and mask, the status its inspection gives, and whether the user
+    accepted that it can withdraw."""
+    now = utcnow()
+    row.withdraw_allowed = allow_withdraw
+    row.api_key_hash = deps.hasher.api_key(row.exchange, creds.api_key)
+    row.api_key_mask = mask(creds.api_key)
+    if result.account_id:
+        row.exchange_account_hash = deps.hasher.exchange_account(row.exchange, result.account_id)
+    row.status = status_for(result)
+    row.check_attempts = 0
+    waiting = result.verdict is not Verdict.OK
+    row.last_error = T.NOT_WHITELISTED.code if waiting else None
+    row.next_check_at = now + deps.recheck_base if waiting else None
+    apply_audit(row, result, now)
+
+
+async def store_new_account(
+    deps: AccountsDeps,
+    uow: UnitOfWork,
+    *,
+    user_id: str,
+    exchange: str,
+    creds: Credentials,
+    result: Audit,
+    method: ConnectMethod,
+    label: str,
+    actor: str | None = None,
+    allow_withdraw: bool = False,
+) -> AccountView:
+    """Seal and store an inspected key as a new account with its audit entry, in the caller's unit
+    of work (the caller commits: Fast Connect closes its grant in the same transaction)."""
+    if not result.storable:
+        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+    await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
+    row = ExchangeAccount(
+        id=new_id(),
+        user_id=user_id,
+        exchange=exchange,
+        market="futures",
+        label=label,
+        method=method.value,
+        balances=[],
+        exchange_account_hash=None,
+        created_at=utcnow(),
+    )
+    set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
+    await uow.accounts.add(row)
+    try:
+        await uow.flush()
+    except DuplicateRow:  # a concurrent connection of the same key or account won the race
+        raise ConnectRefused(T.DUPLICATE_KEY, status=409) from None
+    await uow.credentials.put(creds, user_id=user_id, account_id=row.id)
+    await uow.audit.record(
+        user_id=user_id,
+        actor=actor,
+        action="account.connected",
+        account_id=row.id,
+        detail={
+            "label": label,
+            "exchange": exchange,
+            "method": method.value,
+            "status": row.status,
+            "key": row.api_key_mask,
+            "warnings": list(row.warnings),
+        },
+    )
+    await record_withdraw_acceptance(uow, row, creds, actor=actor)
+    return view(row)
+
+
+async def record_withdraw_acceptance(
+    uow: UnitOfWork, row: ExchangeAccount, creds: Credentials, *, actor: str | None = None
+) -> None:
+    """In the account's audit log: the user accepted a key that can withdraw (and which key)."""
+    if row.withdraw_allowed and Permission.WITHDRAW.value in row.permissions:
+        await uow.audit.record(
+            user_id=row.user_id,
+            actor=actor,
+            action="account.withdraw_accepted",
+            account_id=row.id,
+            detail={"key": mask(creds.api_key), "exchange": row.exchange},
+        )

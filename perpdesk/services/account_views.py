@@ -1,0 +1,116 @@
+"""What the pages, the API and the CLI show of connected accounts, and the + Connect Account
+chooser. Masks, labels and codes only: never a secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from perpdesk.core.models import AccountStatus, ConnectMethod
+from perpdesk.exchanges.registry import all_info
+from perpdesk.store.accounts import ExchangeAccount
+
+METHOD_NAMES = {ConnectMethod.MANUAL.value: "Manual", ConnectMethod.FAST_CONNECT.value: "Fast Connect"}
+STATUS_NAMES = {
+    AccountStatus.ACTIVE.value: "Active",
+    AccountStatus.AWAITING_WHITELIST.value: "Awaiting whitelisting",
+    AccountStatus.ERROR.value: "Needs attention",
+}
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: str
+    label: str
+    exchange: str
+    market: str
+    method: str
+    status: str
+    api_key_mask: str
+    permissions: tuple[str, ...]
+    ip_whitelist: tuple[str, ...] | None
+    warnings: tuple[str, ...]
+    balances: tuple[dict[str, str], ...]
+    last_check_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    withdraw_allowed: bool = False
+
+    @property
+    def method_name(self) -> str:
+        return METHOD_NAMES.get(self.method, self.method)
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, self.status)
+
+    @property
+    def market_name(self) -> str:
+        return self.market.capitalize()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "exchange": self.exchange,
+            "market": self.market_name,
+            "method": self.method,
+            "status": self.status,
+            "api_key": self.api_key_mask,
+            "permissions": list(self.permissions),
+            "ip_whitelist": list(self.ip_whitelist) if self.ip_whitelist is not None else None,
+            "warnings": list(self.warnings),
+            "balances": list(self.balances),
+            "last_check_at": self.last_check_at.isoformat() if self.last_check_at else None,
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "withdraw_allowed": self.withdraw_allowed,
+        }
+
+
+def view(row: ExchangeAccount) -> AccountView:
+    return AccountView(
+        id=row.id,
+        label=row.label,
+        exchange=row.exchange,
+        market=row.market,
+        method=row.method,
+        status=row.status,
+        api_key_mask=row.api_key_mask,
+        permissions=tuple(row.permissions or ()),
+        ip_whitelist=tuple(row.ip_whitelist) if row.ip_whitelist is not None else None,
+        warnings=tuple(row.warnings or ()),
+        balances=tuple(row.balances or ()),
+        last_check_at=row.last_check_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        withdraw_allowed=bool(row.withdraw_allowed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeChoice:
+    """One entry of the + Connect Account chooser."""
+
+    id: str
+    name: str
+    market: str  # "futures" | "spot"
+    supported: bool
+    fast_connect: bool  # the exchange offers it and the platform is registered with it
+    passphrase_hint: str
+    note: str = ""
+
+
+def choices(fast_connect_for: Callable[[str], object | None] | None = None) -> list[ExchangeChoice]:
+    """The chooser: supported futures exchanges, then unsupported markets with the reason.
+    `fast_connect_for` (AccountsDeps') tells whether Fast Connect is configured for an exchange."""
+    out: list[ExchangeChoice] = []
+    for info in all_info():
+        if "futures" in info.markets:
+            configured = fast_connect_for is not None and fast_connect_for(info.id) is not None
+            fast = info.supports_fast_connect and configured
+            out.append(ExchangeChoice(info.id, info.name, "futures", True, fast, info.passphrase_hint))
+        if "spot" not in info.markets:
+            note = info.unsupported_note or f"{info.name} Spot trading is not supported."
+            out.append(ExchangeChoice(info.id + "_spot", f"{info.name} Spot", "spot", False, False, "", note))
+    return out

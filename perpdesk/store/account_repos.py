@@ -1,0 +1,167 @@
+"""Repositories of connected accounts, Fast Connect grants and the audit log (with notices).
+
+Each takes the unit of work's session; the unit of work owns the transaction. Every lookup of a
+user's account takes the user id: another user's account is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
+
+FORBIDDEN_DETAIL_KEYS = frozenset({"secret", "secret_key", "passphrase", "memo", "api_key", "password"})
+
+
+class AccountRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, row: ExchangeAccount) -> None:
+        self.s.add(row)
+
+    async def owned(self, user_id: str, account_id: str) -> ExchangeAccount | None:
+        a = ExchangeAccount
+        return await self.s.scalar(select(a).where(a.id == account_id, a.user_id == user_id))
+
+    async def of_user(self, user_id: str) -> list[ExchangeAccount]:
+        rows = await self.s.scalars(
+            select(ExchangeAccount)
+            .where(ExchangeAccount.user_id == user_id)
+            .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
+        )
+        return list(rows)
+
+    async def remove(self, row: ExchangeAccount) -> None:
+        await self.s.delete(row)
+
+    async def _taken(self, except_id: str | None, *where: ColumnElement[bool]) -> bool:
+        q = select(ExchangeAccount.id).where(*where)
+        if except_id:
+            q = q.where(ExchangeAccount.id != except_id)
+        return await self.s.scalar(q) is not None
+
+    async def key_taken(self, api_key_hash: str, *, except_id: str | None = None) -> bool:
+        """Whether any user has connected this key (by its keyed hash)."""
+        return await self._taken(except_id, ExchangeAccount.api_key_hash == api_key_hash)
+
+    async def exchange_account_taken(
+        self, exchange: str, account_hash: str, *, except_id: str | None = None
+    ) -> bool:
+        return await self._taken(
+            except_id,
+            ExchangeAccount.exchange == exchange,
+            ExchangeAccount.exchange_account_hash == account_hash,
+        )
+
+    async def due_for_recheck(self, status: str, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(user_id, account_id) of accounts in `status` whose next check is due, oldest first."""
+        rows = await self.s.execute(
+            select(ExchangeAccount.user_id, ExchangeAccount.id)
+            .where(ExchangeAccount.status == status, ExchangeAccount.next_check_at <= now)
+            .order_by(ExchangeAccount.next_check_at)
+            .limit(limit)
+        )
+        return [(u, a) for u, a in rows.all()]
+
+
+class GrantRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, grant: FastConnectGrant) -> None:
+        self.s.add(grant)
+
+    async def get(self, grant_id: str) -> FastConnectGrant | None:
+        return await self.s.get(FastConnectGrant, grant_id)
+
+    async def by_state_hash(self, state_hash: str) -> FastConnectGrant | None:
+        return await self.s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == state_hash))
+
+    async def claim(self, grant_id: str, from_statuses: Sequence[str], to_status: str) -> bool:
+        """Move the grant to `to_status` only if it is in one of `from_statuses`: one caller wins."""
+        res = await self.s.execute(
+            update(FastConnectGrant)
+            .where(FastConnectGrant.id == grant_id, FastConnectGrant.status.in_(tuple(from_statuses)))
+            .values(status=to_status)
+        )
+        return (getattr(res, "rowcount", 0) or 0) == 1
+
+    async def stale(
+        self, pending: str, pending_before: datetime, redeeming: str, redeeming_before: datetime
+    ) -> list[FastConnectGrant]:
+        """Grants still `pending` past `pending_before`, or `redeeming` past `redeeming_before`."""
+        g = FastConnectGrant
+        rows = await self.s.scalars(
+            select(g).where(
+                or_(
+                    (g.status == pending) & (g.expires_at <= pending_before),
+                    (g.status == redeeming) & (g.expires_at <= redeeming_before),
+                )
+            )
+        )
+        return list(rows)
+
+    async def purge_finished(self, final: Sequence[str], before: datetime) -> None:
+        await self.s.execute(
+            delete(FastConnectGrant).where(
+                FastConnectGrant.status.in_(tuple(final)), FastConnectGrant.finished_at <= before
+            )
+        )
+
+
+class AuditRepo:
+    """The per-user audit log and notices. `detail` never carries a secret (refused here as a last
+    line of defence: callers pass labels, masks and message codes only)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def record(
+        self,
+        *,
+        user_id: str,
+        action: str,
+        account_id: str | None,
+        actor: str | None = None,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        detail = dict(detail or {})
+        bad = FORBIDDEN_DETAIL_KEYS & set(detail)
+        if bad:
+            raise ValueError(f"audit detail must not carry secrets: {sorted(bad)}")
+        self.s.add(
+            AccountAuditEntry(
+                user_id=user_id, actor=actor or user_id, action=action, account_id=account_id, detail=detail
+            )
+        )
+
+    async def entries(self, user_id: str, limit: int) -> list[AccountAuditEntry]:
+        rows = await self.s.scalars(
+            select(AccountAuditEntry)
+            .where(AccountAuditEntry.user_id == user_id)
+            .order_by(AccountAuditEntry.at.desc(), AccountAuditEntry.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def notify(self, *, user_id: str, account_id: str | None, kind: str, message: str) -> None:
+        self.s.add(AccountNotice(user_id=user_id, account_id=account_id, kind=kind, message=message))
+
+    async def unread_notices(self, user_id: str) -> list[AccountNotice]:
+        rows = await self.s.scalars(
+            select(AccountNotice)
+            .where(AccountNotice.user_id == user_id, AccountNotice.read.is_(False))
+            .order_by(AccountNotice.at)
+        )
+        return list(rows)
+
+    async def mark_read(self, user_id: str, notice_id: str | None = None) -> None:
+        stmt = update(AccountNotice).where(AccountNotice.user_id == user_id).values(read=True)
+        if notice_id is not None:
+            stmt = stmt.where(AccountNotice.id == notice_id)
+        await self.s.execute(stmt)
