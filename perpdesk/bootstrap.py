@@ -61,6 +61,9 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
             ws_url=settings.bitmart_ws_url,
             client_id=settings.fast_connect_client_id,
             client_secret=secret.get_secret_value() if secret is not None else "",
+            timeout_s=settings.exchange_timeout_s,
+            window_s=settings.exchange_window_s,
+            settle_margin_s=settings.order_settle_margin_s,
         )
     }
 

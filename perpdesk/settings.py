@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     order_settle_interval_s: float = Field(
         15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
     )
+    exchange_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds perpdesk waits for one exchange answer before it gives up on it."
+    )
+    exchange_window_s: float = Field(
+        60.0,
+        gt=0,
+        le=60.0,
+        description="The exchange's X-BM-TIMESTAMP window (BitMart: 60 s). A write's outcome stays "
+        "unknown until it has passed; lower it only for an exchange (a test sandbox) that enforces less.",
+    )
+    order_settle_margin_s: float = Field(
+        2.0, ge=0, description="Added to the window for the clock offset's error and exchange processing."
+    )
     rate_limit_factor: float = Field(
         1.0, gt=0, description="Multiplies every sign-in, sign-up, 2FA and key-inspection rate limit."
     )

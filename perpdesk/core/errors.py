@@ -134,9 +134,16 @@ class RateLimited(ExchangeError):
 class InvalidOrder(ExchangeError):
     code = "invalid_order"
 
-    def __init__(self, message: str, *, reason: str = "", **kw: object) -> None:
+    def __init__(self, message: str, *, reason: str = "", field: str | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason or message
+        self.field = field  # the order field at fault, when one is
+
+    def to_dict(self) -> dict[str, str]:
+        data = super().to_dict()
+        if self.field:
+            data["field"] = self.field
+        return data
 
 
 class InsufficientMargin(ExchangeError):
@@ -151,6 +158,15 @@ class OrderNotFound(ExchangeError):
 class ExchangeUnavailable(ExchangeError):
     code = "exchange_unavailable"
     next_step = "The exchange did not answer; try again in a minute. Nothing was changed."
+
+
+class MaybeApplied(ExchangeUnavailable):
+    """A write may have reached the exchange but no answer came back: it may have been applied.
+    `decided_after_ms` (our wall clock, epoch ms) is when the exchange can no longer act on it."""
+
+    code = "outcome_uncertain"
+    next_step = "The exchange may or may not have applied it: check before repeating it."
+    decided_after_ms: int | None = None
 
 
 class UnknownOutcome(ExchangeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -138,6 +139,14 @@ class OrderState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+CLIENT_ID_PREFIX = "pd"  # every order perpdesk sends carries it (reconciliation looks for it)
+
+
+def new_client_order_id() -> str:
+    """30 letters and digits: within BitMart's 1-31 [A-Za-z0-9] and unique enough to never collide."""
+    return CLIENT_ID_PREFIX + uuid.uuid4().hex[:28]
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     symbol: str
@@ -179,12 +188,18 @@ class PlacementStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderResult:
-    """Outcome of place_order: placed (with the exchange's id), rejected (why), or unknown."""
+    """Outcome of place_order: placed (with the exchange's id), rejected (why), or unknown.
+
+    `sent_timestamp_ms` is the signed timestamp the request left with (exchange time);
+    `decided_after_ms` (our wall clock) is when the exchange can no longer execute it: an unknown
+    outcome becomes "not placed" only after that, and only if a look-up then finds nothing."""
 
     status: PlacementStatus
     client_order_id: str
     order_id: str | None = None
     error: ExchangeError | None = None
+    sent_timestamp_ms: int | None = None
+    decided_after_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

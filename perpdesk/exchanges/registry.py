@@ -33,6 +33,11 @@ class Endpoints:
     ws_url: str | None = None
     client_id: str = ""
     client_secret: str = ""
+    # how long one answer is awaited, the exchange's X-BM-TIMESTAMP window, and the margin added to
+    # it before an unanswered write is known not to have acted (Settings.exchange_*, order_settle_*)
+    timeout_s: float = 10.0
+    window_s: float = 60.0
+    settle_margin_s: float = 2.0
 
     @property
     def fast_connect_registered(self) -> bool:
@@ -52,7 +57,13 @@ class ExchangeEntry:
 
 def _bitmart_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
     return BitmartFuturesConnector(
-        ep.api_url, source_address=egress.source_address, proxy=egress.proxy, ws_url=ep.ws_url
+        ep.api_url,
+        source_address=egress.source_address,
+        proxy=egress.proxy,
+        ws_url=ep.ws_url,
+        timeout_s=ep.timeout_s,
+        window_s=ep.window_s,
+        settle_margin_s=ep.settle_margin_s,
     )
 
 

@@ -33,6 +33,9 @@ def sandbox(
         1.0, help="Scale BitMart's rate limits (0 = off; for benchmarks)."
     ),
     public_url: str = typer.Option("", help="URL browsers use to reach the sandbox pages."),
+    timestamp_window_ms: int = typer.Option(
+        60_000, min=1, max=60_000, help="X-BM-TIMESTAMP window (BitMart: 60000); tests shorten it."
+    ),
 ) -> None:
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
@@ -50,6 +53,7 @@ def sandbox(
         price_interval_s=price_interval,
         funding_interval_s=funding_interval,
         public_url=public_url or f"http://{host}:{port}",
+        timestamp_window_ms=timestamp_window_ms,
         extra={"rate_limit_factor": str(rate_limit_factor)},
     )
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)

@@ -229,6 +229,7 @@ class IntentView:
     error_code: str | None
     error_message: str | None
     created_at: str
+    decided_after: str | None = None  # an unknown outcome is known by then (ISO, UTC)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = jsonable(self)
@@ -249,6 +250,7 @@ def _intent_view(r: OrderIntent) -> IntentView:
         r.error_code,
         r.error_message,
         r.created_at.isoformat(),
+        r.decided_after.isoformat() if r.decided_after else None,
     )
 
 

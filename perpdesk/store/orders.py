@@ -3,7 +3,12 @@
 The client order id is chosen first and stored with the order as `pending`; the exchange's answer
 then moves the intent to `placed` (with the exchange's order id), `rejected` (with why) or
 `unknown` (the exchange did not say). An `unknown` intent is settled later by looking the client
-order id up at the exchange, never by sending the order again.
+order id up at the exchange, never by sending the order again: found is `placed`; not found is
+`not_placed` only once `decided_after` (the signed timestamp plus the exchange's window, on our
+clock) has passed, since until then the exchange may still execute it.
+
+Cancels, amends and TP/SL changes whose answer was lost are `OrderChange` rows, settled the same
+way by reading the exchange.
 
 Prices and sizes are stored as exact decimal strings (never float), on SQLite and PostgreSQL alike.
 """
@@ -17,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,13 +35,34 @@ from perpdesk.store.base import Base, UTCDateTime, utcnow
 class IntentStatus(enum.StrEnum):
     PENDING = "pending"  # written, about to be sent (a crash here leaves it pending: settle it)
     PLACED = "placed"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
+    REJECTED = "rejected"  # the exchange answered no
+    UNKNOWN = "unknown"  # being confirmed: may still be executed until `decided_after`
+    NOT_PLACED = "not_placed"  # no answer, and absent at the exchange after its window closed
+
+    @property
+    def final(self) -> bool:
+        return self not in (IntentStatus.PENDING, IntentStatus.UNKNOWN)
+
+
+UNSETTLED = (IntentStatus.UNKNOWN.value, IntentStatus.PENDING.value)
+
+
+class ChangeKind(enum.StrEnum):
+    CANCEL = "cancel"
+    AMEND = "amend"
+    TP_SL = "tp_sl"
+
+
+class ChangeStatus(enum.StrEnum):
+    UNKNOWN = "unknown"  # sent, no answer: being confirmed by reading the exchange
+    APPLIED = "applied"
+    NOT_APPLIED = "not_applied"
 
 
 class IntentPurpose(enum.StrEnum):
     ORDER = "order"  # an order from the ticket or the API
     CLOSE = "close"  # a market order closing a whole position
+    ADOPTED = "adopted"  # found at the exchange with our client-id prefix but no record: repaired
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -96,6 +122,46 @@ class OrderIntent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the X-BM-TIMESTAMP the order was signed with (exchange time, ms)
+    sent_timestamp_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # past this (our clock) the exchange can no longer execute it: absent then = not placed
+    decided_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OrderChange(Base):
+    """A cancel, amend or TP/SL change whose answer was lost: settled by reading the exchange."""
+
+    __tablename__ = "order_changes"
+    __table_args__ = (
+        Index("ix_order_changes_status", "status"),
+        Index("ix_order_changes_account_created", "account_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("exchange_accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # ChangeKind
+    symbol: Mapped[str] = mapped_column(String(32), nullable=False)
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    side: Mapped[str | None] = mapped_column(String(16), nullable=True)  # TP/SL: the position side
+    price: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    size: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    take_profit: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    stop_loss: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ChangeStatus.UNKNOWN.value)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    settle_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    decided_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OrderIntentRepo:
@@ -135,24 +201,131 @@ class OrderIntentRepo:
         )
         return sorted(rows)
 
-    async def accounts_with_unsettled(self, older_than: datetime, limit: int = 100) -> list[tuple[str, str]]:
-        """(user_id, account_id) pairs holding unknown/pending intents written before `older_than`."""
-        rows = await self.s.execute(
+    async def accounts_with_unsettled(self, limit: int = 500) -> list[tuple[str, str]]:
+        """(user_id, account_id) pairs holding unknown/pending intents or unknown changes."""
+        intents = await self.s.execute(
             select(OrderIntent.user_id, OrderIntent.account_id)
-            .where(
-                OrderIntent.status.in_((IntentStatus.UNKNOWN.value, IntentStatus.PENDING.value)),
-                OrderIntent.created_at <= older_than,
-            )
+            .where(OrderIntent.status.in_(UNSETTLED))
             .distinct()
             .limit(limit)
         )
-        return [(u, a) for u, a in rows.all()]
+        changes = await self.s.execute(
+            select(OrderChange.user_id, OrderChange.account_id)
+            .where(OrderChange.status == ChangeStatus.UNKNOWN.value)
+            .distinct()
+            .limit(limit)
+        )
+        return sorted({(u, a) for u, a in intents.all()} | {(u, a) for u, a in changes.all()})
 
     async def unsettled(self, user_id: str, account_id: str) -> list[OrderIntent]:
-        """Intents whose outcome is not known: `unknown`, and `pending` ones left by a crash."""
-        return await self.for_account(
-            user_id, account_id, statuses=(IntentStatus.UNKNOWN.value, IntentStatus.PENDING.value), limit=500
+        """Intents whose outcome is not known: `unknown`, and `pending` ones (sending, or left by a crash)."""
+        return await self.for_account(user_id, account_id, statuses=UNSETTLED, limit=500)
+
+    async def unsettled_like(self, user_id: str, account_id: str, intent: OrderIntent) -> OrderIntent | None:
+        """An unsettled intent for the same ticket (symbol, side, type, size, price), if any."""
+        for row in await self.unsettled(user_id, account_id):
+            if (row.symbol, row.side, row.type, row.size, row.price) == (
+                intent.symbol,
+                intent.side,
+                intent.type,
+                intent.size,
+                intent.price,
+            ):
+                return row
+        return None
+
+    async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[OrderIntent]:
+        """Intents settled as not placed since `since` (the reconciler double-checks them)."""
+        rows = await self.s.scalars(
+            select(OrderIntent)
+            .where(
+                OrderIntent.user_id == user_id,
+                OrderIntent.account_id == account_id,
+                OrderIntent.status == IntentStatus.NOT_PLACED.value,
+                OrderIntent.settled_at >= since,
+            )
+            .limit(50)
+        )
+        return list(rows)
+
+    async def known_client_ids(
+        self, account_id: str, client_order_ids: Sequence[str]
+    ) -> dict[str, OrderIntent]:
+        if not client_order_ids:
+            return {}
+        rows = await self.s.scalars(
+            select(OrderIntent).where(
+                OrderIntent.account_id == account_id, OrderIntent.client_order_id.in_(list(client_order_ids))
+            )
+        )
+        return {r.client_order_id: r for r in rows}
+
+    async def earliest_due(self) -> datetime | None:
+        """When the next unknown outcome can be decided (the settler sleeps until then)."""
+        times = [
+            t
+            for t in (
+                await self.s.scalar(
+                    select(OrderIntent.decided_after)
+                    .where(OrderIntent.status.in_(UNSETTLED), OrderIntent.decided_after.is_not(None))
+                    .order_by(OrderIntent.decided_after)
+                    .limit(1)
+                ),
+                await self.s.scalar(
+                    select(OrderChange.decided_after)
+                    .where(
+                        OrderChange.status == ChangeStatus.UNKNOWN.value,
+                        OrderChange.decided_after.is_not(None),
+                    )
+                    .order_by(OrderChange.decided_after)
+                    .limit(1)
+                ),
+            )
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    async def add_change(self, change: OrderChange) -> OrderChange:
+        self.s.add(change)
+        await self.s.flush()
+        return change
+
+    async def unknown_changes(self, user_id: str, account_id: str) -> list[OrderChange]:
+        rows = await self.s.scalars(
+            select(OrderChange)
+            .where(
+                OrderChange.user_id == user_id,
+                OrderChange.account_id == account_id,
+                OrderChange.status == ChangeStatus.UNKNOWN.value,
+            )
+            .order_by(OrderChange.created_at)
+            .limit(500)
+        )
+        return list(rows)
+
+    async def changes_for(self, user_id: str, account_id: str, limit: int = 50) -> list[OrderChange]:
+        rows = await self.s.scalars(
+            select(OrderChange)
+            .where(OrderChange.user_id == user_id, OrderChange.account_id == account_id)
+            .order_by(OrderChange.created_at.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def change(self, user_id: str, change_id: str) -> OrderChange | None:
+        return await self.s.scalar(
+            select(OrderChange).where(OrderChange.user_id == user_id, OrderChange.id == change_id)
         )
 
 
-__all__ = ["DecimalText", "IntentPurpose", "IntentStatus", "OrderIntent", "OrderIntentRepo"]
+__all__ = [
+    "UNSETTLED",
+    "ChangeKind",
+    "ChangeStatus",
+    "DecimalText",
+    "IntentPurpose",
+    "IntentStatus",
+    "OrderChange",
+    "OrderIntent",
+    "OrderIntentRepo",
+]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.errors import ExchangeError, InvalidOrder, OrderNotFound, UnknownOutcome
+from perpdesk.core.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    MaybeApplied,
+    OrderNotFound,
+    UnknownOutcome,
+)
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -27,6 +32,7 @@ from perpdesk.core.models import (
     PositionMode,
     PositionSide,
     StreamEvent,
+    new_client_order_id,
 )
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
@@ -44,8 +50,8 @@ from perpdesk.exchanges.bitmart.markets import (
     wire_size,
 )
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
-from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, MaybeApplied
-from perpdesk.exchanges.bitmart.transport import HttpClient, RequestTimeout
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent
+from perpdesk.exchanges.bitmart.transport import HttpClient
 
 BITMART_INFO = ExchangeInfo(
     id="bitmart",
@@ -59,13 +65,9 @@ BITMART_INFO = ExchangeInfo(
 
 P = "/contract/private/"
 SUBMIT = P + "submit-order"
+OPEN_ORDERS_PAGE = 100  # get-open-orders returns at most this many (newest first)
 ASSETS = P + "assets-detail"
 _KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
-
-
-def new_client_order_id() -> str:
-    """30 letters and digits: BitMart accepts up to 31 and only [A-Za-z0-9]."""
-    return "pd" + uuid.uuid4().hex[:28]
 
 
 class BitmartFuturesConnector:
@@ -85,13 +87,18 @@ class BitmartFuturesConnector:
         settle_attempts: int = 4,
         settle_delay_s: float = 0.25,
         markets_ttl_s: float = 300.0,
+        window_s: float = 60.0,
+        settle_margin_s: float = 2.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
         self.proxy = proxy
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
-        self.rest = BitmartRest(self.base_url, self.http, timeout_s=timeout_s, clock=clock, limiter=limiter)
+        self.rest = BitmartRest(
+            self.base_url, self.http, timeout_s=timeout_s, clock=clock, limiter=limiter,
+            window_ms=int(window_s * 1000), settle_margin_ms=int(settle_margin_s * 1000),
+        )
         self.markets = MarketCache(markets_ttl_s)
         self._markets_lock = asyncio.Lock()
         self.settle_attempts = settle_attempts
@@ -186,8 +193,14 @@ class BitmartFuturesConnector:
 
     # ------------------------------------------------------------------ orders
 
+    def decided_after_ms(self) -> int:
+        """Our wall-clock time after which no write signed up to now can be acted on any more."""
+        return self.rest.decided_after_ms(self.clock.now_ms())
+
     async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
-        """Placed, rejected (why) or unknown: a timeout is settled by looking the client id up."""
+        """Placed, rejected (why) or unknown. After no answer, a few look-ups by client order id may
+        find it placed; not finding it proves nothing until its window has closed (the caller's
+        settler looks again after `decided_after_ms`), so that is `unknown`, never rejected."""
         cid = order.client_order_id
         markets = self.markets
         try:
@@ -197,51 +210,42 @@ class BitmartFuturesConnector:
             params = submit_params(inst, order, markets.brackets.get(inst.symbol))
         except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+        sent = Sent()
         try:
-            data = await self.rest.call("POST", SUBMIT, params, _SIGNED, creds, order_endpoint=True)
+            data = await self.rest.call("POST", SUBMIT, params, _SIGNED, creds, order_endpoint=True,
+                                        sent=sent)
         except MaybeApplied as exc:
-            return await self._settle(creds, order.symbol, cid, exc)
+            return await self._look_up_after(creds, order.symbol, cid, exc, sent)
         except ExchangeError as exc:
-            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
+            return OrderResult(PlacementStatus.REJECTED, cid, error=exc,
+                               sent_timestamp_ms=sent.timestamp_ms)
         order_id = str(data.get("order_id")) if isinstance(data, dict) and data.get("order_id") else None
-        return OrderResult(PlacementStatus.PLACED, cid, order_id=order_id)
+        return OrderResult(PlacementStatus.PLACED, cid, order_id=order_id,
+                           sent_timestamp_ms=sent.timestamp_ms)
 
-    async def _settle(self, creds: Credentials, symbol: str, cid: str, cause: Exception) -> OrderResult:
-        """The submit may or may not have executed: ask the exchange for the client order id.
-
-        After a dropped connection the exchange is done with the request, so a few quick look-ups
-        settle it. After a timeout it may still be working on it: the look-ups go on for as long
-        again as the request was given (`timeout_s`) before "not found" is taken as "not placed".
-        """
-        timed_out = isinstance(cause.__cause__, RequestTimeout)
-        deadline = time.monotonic() + (self.rest.timeout_s if timed_out else 0.0)
-        answered = False
-        attempt = 0
-        while attempt < self.settle_attempts or (answered and time.monotonic() < deadline):
+    async def _look_up_after(self, creds: Credentials, symbol: str, cid: str, cause: MaybeApplied,
+                             sent: Sent) -> OrderResult:
+        """The submit may or may not have executed: a few quick look-ups by client order id."""
+        for attempt in range(self.settle_attempts):
             if attempt:
                 await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
-            attempt += 1
             try:
                 found = await self._find_by_client_id(creds, symbol, cid)
             except ExchangeError:
                 continue
-            answered = True
             if found is not None:
-                return OrderResult(PlacementStatus.PLACED, cid, order_id=found.order_id)
-        if answered:
-            return OrderResult(PlacementStatus.REJECTED, cid, error=InvalidOrder(
-                f"The exchange did not answer the order and has no order {cid}: it was not placed.",
-                reason="not received by the exchange",
-                next_step="Submit the order again if it is still wanted (with a new client order id).",
-            ))
+                return OrderResult(PlacementStatus.PLACED, cid, order_id=found.order_id,
+                                   sent_timestamp_ms=sent.timestamp_ms)
         return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
-            f"The exchange did not answer the order {cid} nor the look-ups for it ({cause}).",
+            f"The exchange did not answer the order {cid} ({cause}); it may still execute it.",
             client_order_id=cid,
-        ))
+        ), sent_timestamp_ms=sent.timestamp_ms, decided_after_ms=sent.decided_after_ms)
 
     async def _find_by_client_id(self, creds: Credentials, symbol: str, cid: str) -> Order | None:
+        """The order with this client id, or None when the exchange proves it has none. BitMart lists
+        at most OPEN_ORDERS_PAGE open orders: a full page without it proves nothing (raised)."""
         now_s = int(time.time())
-        open_task = self._get(P + "get-open-orders", {"symbol": symbol}, creds)
+        open_task = self._get(P + "get-open-orders", {"symbol": symbol, "limit": OPEN_ORDERS_PAGE}, creds)
         hist_task = self._get(P + "order-history", {
             "symbol": symbol, "client_order_id": cid, "start_time": now_s - 7 * 86400, "end_time": now_s + 60,
         }, creds)
@@ -250,6 +254,10 @@ class BitmartFuturesConnector:
             for row in rows if isinstance(rows, list) else []:
                 if row.get("client_order_id") == cid:
                     return parse.order(row)
+        if isinstance(open_rows, list) and len(open_rows) >= OPEN_ORDERS_PAGE:
+            raise ExchangeUnavailable(
+                f"{symbol} has {OPEN_ORDERS_PAGE} or more open orders: the look-up of {cid} cannot prove "
+                "it absent", next_step="perpdesk looks again; cancelling unneeded orders helps.")
         return None
 
     async def cancel_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
@@ -312,6 +320,20 @@ class BitmartFuturesConnector:
             }, creds, order_endpoint=True))
         await asyncio.gather(*calls)
 
+    async def tp_sl_triggers(self, creds: Credentials,
+                             symbol: str) -> list[tuple[str, PositionSide, Decimal]]:
+        """The position TP/SL plan orders standing on `symbol`: (take_profit|stop_loss, side, trigger)."""
+        data = await self._get(P + "current-plan-order",
+                               {"symbol": symbol, "plan_type": "profit_loss"}, creds)
+        out = []
+        for row in data if isinstance(data, list) else []:
+            kind = str(row.get("type") or "")
+            side = PositionSide.LONG if _int(row.get("side")) == 3 else PositionSide.SHORT
+            trigger = row.get("trigger_price")
+            if kind in ("take_profit", "stop_loss") and trigger not in (None, ""):
+                out.append((kind, side, Decimal(str(trigger))))
+        return out
+
     async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult:
         """A market order for the whole position, with its own client order id (settled like any)."""
         cid = new_client_order_id()
@@ -335,6 +357,13 @@ class BitmartFuturesConnector:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def _id_params(symbol: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:

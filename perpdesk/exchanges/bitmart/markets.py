@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.errors import InvalidOrder
+from perpdesk.core import instrument_rules as rules
+from perpdesk.core.errors import InputError, InvalidOrder
 from perpdesk.core.models import Instrument, OrderRequest, OrderType, TimeInForce
 from perpdesk.core.money import fmt, quantize_down, quantize_nearest
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES
@@ -29,9 +31,17 @@ _POST_ONLY = TimeInForce.POST_ONLY
 _FOK_IOC = (TimeInForce.FOK._value_, TimeInForce.IOC._value_)
 
 
-def invalid(field: str, problem: str) -> InvalidOrder:
-    return InvalidOrder(f"{field}: {problem}", reason=f"{field}: {problem}",
-                        next_step=f"Change the {field.replace('_', ' ')} and submit the order again.")
+def invalid(field: str, problem: str, next_step: str | None = None) -> InvalidOrder:
+    fix = next_step or f"Change the {field.replace('_', ' ')} and submit the order again."
+    return InvalidOrder(f"{field}: {problem}", reason=f"{field}: {problem}", field=field, next_step=fix)
+
+
+def _rule(check: Callable[..., None], *args: Any) -> None:
+    """A domain rule (perpdesk.core.instrument_rules), its InputError as the exchange's InvalidOrder."""
+    try:
+        check(*args)
+    except InputError as exc:
+        raise invalid(exc.field, exc.message.split(": ", 1)[-1], exc.next_step) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +120,7 @@ def check_size(inst: Instrument, size: Decimal, field: str = "size") -> Decimal:
     if not size.is_finite() or size <= 0:
         raise invalid(field, "must be a positive number of contracts")
     rounded = quantize_down(size, inst.size_step)
-    if rounded < inst.min_size:
-        raise invalid(field, f"is below {inst.symbol}'s minimum of "
-                      f"{fmt(inst.min_size)} (step {fmt(inst.size_step)}, 1 contract = "
-                      f"{fmt(inst.contract_size)} {inst.base})")
-    if rounded > inst.max_size:
-        raise invalid(field, f"is above {inst.symbol}'s maximum of "
-                      f"{fmt(inst.max_size)}")
+    _rule(rules.check_size_limits, inst, rounded, field)
     return rounded
 
 
@@ -132,9 +136,7 @@ def check_price(inst: Instrument, price: Decimal | None, field: str = "price") -
 
 
 def check_leverage(inst: Instrument, leverage: Decimal) -> Decimal:
-    if not (inst.min_leverage <= leverage <= inst.max_leverage):
-        raise invalid("leverage", f"{fmt(leverage)}x is outside {inst.symbol}'s range "
-                      f"{fmt(inst.min_leverage)}x-{fmt(inst.max_leverage)}x")
+    _rule(rules.check_leverage, inst, leverage)
     return leverage
 
 
@@ -159,8 +161,8 @@ def submit_params(inst: Instrument, order: OrderRequest,
         params["mode"] = _MODE_BY_VALUE[tif._value_]
     elif tif._value_ in _FOK_IOC:
         params["mode"] = _MODE_BY_VALUE[tif._value_]
-    elif tif is _POST_ONLY:
-        raise invalid("time_in_force", "a market order cannot be post-only")
+    else:
+        _rule(rules.check_shape, order)
     size = check_size(inst, order.size)
     params["size"] = wire_size(size)
     leverage = order.leverage

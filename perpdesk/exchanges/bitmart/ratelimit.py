@@ -90,6 +90,7 @@ class RateLimiter:
         self.safety = safety  # requests kept in reserve per window (for clock jitter at the edge)
         self.waited_s = 0.0
         self._last_sweep = time.monotonic()
+        self._penalised_until: dict[tuple[str, str], float] = {}
 
     def bucket(self, key: str, group: str) -> Bucket:
         bucket = self._buckets.get((key, group))
@@ -166,6 +167,19 @@ class RateLimiter:
     def penalise(self, key: str, group: str, retry_after_s: float) -> None:
         """After a 429: fill the bucket so the next request waits out the window."""
         bucket = self.bucket(key, group)
-        stamp = time.monotonic() + retry_after_s - bucket.window
+        now = time.monotonic()
+        stamp = now + retry_after_s - bucket.window
         bucket.sent.clear()
         bucket.sent.extend([stamp] * bucket.limit)
+        self._penalised_until[(key, group)] = now + retry_after_s
+
+    def penalty_left(self, key: str, group: str) -> float:
+        """Seconds until the exchange's last 429 on this bucket has been waited out (0 if none)."""
+        until = self._penalised_until.get((key, group))
+        if until is None:
+            return 0.0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._penalised_until[(key, group)]
+            return 0.0
+        return left

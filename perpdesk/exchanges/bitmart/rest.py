@@ -7,18 +7,31 @@ Retry policy (the only places a request is sent twice):
 - reads (GET) after a timeout, a lost connection or a 5xx: up to `read_retries` times.
 Writes that may have reached the exchange are never repeated here: the caller settles them
 (orders are looked up by their client order id).
+
+The write window: BitMart refuses a signed request whose X-BM-TIMESTAMP is more than
+`window_ms` (60 s) off its clock, or older than `recvWindow` where the endpoint takes one. Each
+request is signed when it actually leaves (after any rate-limiter wait), and a `Sent` record
+given to `call` keeps that timestamp, so the caller knows the exact moment after which the
+exchange can no longer act on it (`Sent.decided_after_ms`, on our own clock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 
-from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, RateLimited, TimestampOutOfWindow
+from perpdesk.core.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    MaybeApplied,
+    RateLimited,
+    TimestampOutOfWindow,
+)
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
@@ -39,11 +52,14 @@ class Auth(enum.Enum):
 _NONE, _SIGNED = Auth.NONE, Auth.SIGNED
 
 
-class MaybeApplied(ExchangeUnavailable):
-    """A write reached the exchange (perhaps) but no answer came back: it may have been applied."""
+@dataclass(slots=True)
+class Sent:
+    """What a signed call actually sent: its X-BM-TIMESTAMP (exchange time, ms) and the window
+    the exchange gives it. Filled in by `BitmartRest.call` each time the request leaves."""
 
-    code = "outcome_uncertain"
-    next_step = "The exchange may have applied the change; perpdesk re-reads the state before retrying."
+    timestamp_ms: int | None = None
+    window_ms: int = 60_000
+    decided_after_ms: int | None = None  # our wall clock: past this the exchange cannot act on it
 
 
 def query_string(params: dict[str, Any] | None) -> str:
@@ -63,6 +79,8 @@ class BitmartRest:
         clock: ExchangeClock | None = None,
         limiter: RateLimiter | None = None,
         read_retries: int = 2,
+        window_ms: int = 60_000,
+        settle_margin_ms: int = 2_000,
     ) -> None:
         self.origin = Origin.parse(base_url)
         self.http = http
@@ -70,6 +88,8 @@ class BitmartRest:
         self.clock = clock or ExchangeClock()
         self.limiter = limiter or RateLimiter()
         self.read_retries = read_retries
+        self.window_ms = window_ms
+        self.settle_margin_ms = settle_margin_ms
         self._clock_lock = asyncio.Lock()
         self._signer = Signer()
         self._prefix = self.origin.url if http.uses_absolute_uri(self.origin) else ""
@@ -92,8 +112,21 @@ class BitmartRest:
 
     # ---------------------------------------------------------------- requests
 
+    def decided_after_ms(self, timestamp_ms: int, window_ms: int | None = None) -> int:
+        """Our wall-clock time (ms) after which a request signed with `timestamp_ms` (exchange time)
+        can no longer be acted on: its window closed on the exchange's clock, converted with the
+        measured offset, plus a margin for the offset's own error and the exchange's processing."""
+        window = self.window_ms if window_ms is None else window_ms
+        return timestamp_ms + window - self.clock.offset_ms + self.settle_margin_ms
+
     def _serialise(
-        self, method: str, path: str, params: dict[str, Any] | None, auth: Auth, creds: Credentials | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        auth: Auth,
+        creds: Credentials | None,
+        sent: Sent | None = None,
     ) -> bytes:
         if method == "GET":
             qs = query_string(params)
@@ -110,6 +143,8 @@ class BitmartRest:
             head += f"X-BM-KEY: {creds.api_key}\r\n"
             if auth is _SIGNED:
                 ts = self.clock.timestamp()
+                if sent is not None:
+                    self._record_sent(sent, int(ts), params)
                 signature = self._signer.sign(creds.secret, ts, creds.passphrase, payload)
                 head += f"X-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {signature}\r\n"
         if method == "GET":
@@ -128,10 +163,14 @@ class BitmartRest:
         order_endpoint: bool = False,
         sync_clock: bool = True,
         retry_safe: bool | None = None,
+        sent: Sent | None = None,
     ) -> Any:
-        """One BitMart call; returns the envelope's `data` or raises a typed ExchangeError."""
+        """One BitMart call; returns the envelope's `data` or raises a typed ExchangeError.
+        A signed call records what it sent in `sent` (and MaybeApplied carries its deadline)."""
         if retry_safe is None:
             retry_safe = method == "GET"
+        if sent is None and auth is _SIGNED and not retry_safe:
+            sent = Sent()  # so that MaybeApplied carries the deadline
         key = creds.api_key if (creds is not None and auth is not _NONE) else self._public_key
         group = group_of(path)
         refused_retry_used = False
@@ -140,8 +179,10 @@ class BitmartRest:
             if auth is _SIGNED and sync_clock and self.clock.stale:
                 await self.sync_clock()
             if not self.limiter.try_acquire(key, group):  # the usual case takes a slot without awaiting
+                if retry_safe and not refused_retry_used:  # (a retry after our own 429 waits it out)
+                    self._refuse_long_wait(key, group, path)
                 await self.limiter.acquire(key, group)
-            payload = self._serialise(method, path, params, auth, creds)
+            payload = self._serialise(method, path, params, auth, creds, sent)
             try:
                 response = await self.http.request(self.origin, payload, self.timeout_s)
             except TransportError as exc:
@@ -150,7 +191,9 @@ class BitmartRest:
                     await asyncio.sleep(0.05 * transport_retries)
                     continue
                 if exc.maybe_sent and not retry_safe:
-                    raise MaybeApplied(f"No answer from the exchange for {path}: {exc}") from exc
+                    raise self._maybe_applied(
+                        f"No answer from the exchange for {path}: {exc}", sent
+                    ) from exc
                 raise ExchangeUnavailable(f"The exchange did not answer {path}: {exc}") from exc
             try:
                 return self._unwrap(response, key, group, order_endpoint)
@@ -169,13 +212,38 @@ class BitmartRest:
                 if not retry_safe:
                     if exc.http_status is not None and exc.http_status >= 500 and exc.exchange_code != 30014:
                         # a server fault after the write reached it: it may have been applied
-                        raise MaybeApplied(exc.message, exchange_code=exc.exchange_code,
-                                           http_status=exc.http_status) from exc
+                        raise self._maybe_applied(
+                            exc.message, sent, exchange_code=exc.exchange_code, http_status=exc.http_status
+                        ) from exc
                     raise
                 if transport_retries >= self.read_retries:
                     raise
                 transport_retries += 1
                 await asyncio.sleep(0.1 * transport_retries)
+
+    def _refuse_long_wait(self, key: str, group: str, path: str) -> None:
+        """A read does not queue behind the exchange's 429 (a page stays responsive while the
+        exchange is refusing us): it is answered RateLimited at once. Ordinary pacing waits, and
+        writes always wait their turn (signed when they leave)."""
+        wait = self.limiter.penalty_left(key, group)
+        if wait > 0:
+            raise RateLimited(
+                f"The exchange asked perpdesk to slow down on {path}; it is available again in {wait:.0f} s.",
+                retry_after=wait,
+                next_step="Reload in a few seconds.",
+            )
+
+    def _record_sent(self, sent: Sent, timestamp_ms: int, params: dict[str, Any] | None) -> None:
+        raw = (params or {}).get("recvWindow")
+        window = int(raw) if raw is not None else self.window_ms
+        sent.timestamp_ms, sent.window_ms = timestamp_ms, window
+        sent.decided_after_ms = self.decided_after_ms(timestamp_ms, window)
+
+    def _maybe_applied(self, message: str, sent: Sent | None, **kw: Any) -> MaybeApplied:
+        error = MaybeApplied(message, **kw)
+        if sent is not None:
+            error.decided_after_ms = sent.decided_after_ms
+        return error
 
     def _unwrap(self, response: HttpResponse, key: str, group: str, order_endpoint: bool) -> Any:
         headers = response.headers

@@ -1,11 +1,22 @@
 """Injected faults, per endpoint, for reliability tests: latency, 5xx, 429, dropped connection,
-and "execute then drop the response" (the request takes effect but the client never hears)."""
+and "execute then drop the response" (the request takes effect but the client never hears).
+
+Faults compose: every fault matching a request draws its own chance, and all that hit apply
+together. Their latencies add up; of the outcomes, the one acting earliest wins (a drop before the
+request is read, then 429, then 5xx, then execute-then-drop). A connection dropped on purpose is
+logged as such (WARNING), never as a server error.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from dataclasses import asdict, dataclass
+import logging
+import random
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+log = logging.getLogger("perpdesk.sandbox.faults")
 
 KINDS = ("latency", "http_error", "rate_limit", "drop", "execute_then_drop")
 
@@ -28,15 +39,38 @@ class Fault:
     times: int | None = None  # how many requests it hits; None = until cleared
     probability: float = 1.0
     hits: int = 0
+    seen: int = 0  # requests it drew its chance for (hits / seen = the share it faulted)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+# the outcome acting earliest wins when several faults hit one request
+_PRECEDENCE = {"drop": 0, "rate_limit": 1, "http_error": 2, "execute_then_drop": 3, "latency": 4}
+
+
+@dataclass
+class FaultPlan:
+    """What the faults hitting one request do to it, combined: `latency_ms` first, then `kind`
+    ("latency" = answer normally after the delay)."""
+
+    latency_ms: int = 0
+    kind: str = "latency"
+    status: int = 503
+    faults: list[int] = field(default_factory=list)  # ids of the faults that hit
+
+    def add(self, fault: Fault) -> None:
+        self.latency_ms += fault.latency_ms
+        self.faults.append(fault.id)
+        if _PRECEDENCE[fault.kind] < _PRECEDENCE[self.kind]:
+            self.kind, self.status = fault.kind, fault.status
+
+
 class Faults:
-    def __init__(self) -> None:
+    def __init__(self, rng: random.Random | None = None) -> None:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
+        self._rng = rng or random.Random()
 
     @property
     def active(self) -> bool:
@@ -85,19 +119,39 @@ class Faults:
     def list(self) -> list[Fault]:
         return list(self._faults)
 
-    def match(self, method: str, path: str, rand: float) -> Fault | None:
-        """The first fault that applies to this request (and count it)."""
+    def match(self, method: str, path: str, rand: float | None = None) -> FaultPlan | None:
+        """Every fault that applies to this request, each after its own draw (counted), combined.
+        `rand` is the first draw (tests pin it); the others come from this object's generator."""
         if not self._faults:
             return None
-        for fault in self._faults:
+        plan: FaultPlan | None = None
+        for fault in list(self._faults):
             if fault.path not in ("*", path) or (fault.method and fault.method != method):
                 continue
-            if fault.probability < 1.0 and rand >= fault.probability:
+            fault.seen += 1
+            draw = rand if rand is not None else self._rng.random()
+            rand = None
+            if fault.probability < 1.0 and draw >= fault.probability:
                 continue
             fault.hits += 1
             if fault.times is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
-            return fault
-        return None
+            plan = plan or FaultPlan()
+            plan.add(fault)
+        return plan
+
+
+async def drop_connection(transport: Any, send: Any, plan: FaultPlan, path: str) -> None:
+    """Abort the connection on purpose (logged as the fault it is), and let the server see the
+    disconnect before the handler returns, so it does not report an unanswered request as an error."""
+    log.warning(
+        "fault injection: %s on %s (faults %s): connection dropped on purpose", plan.kind, path, plan.faults
+    )
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0)  # the server's connection_lost runs: the request is known disconnected
+        return
+    # without the transport (another server): start a response and never finish it
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})

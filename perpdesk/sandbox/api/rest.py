@@ -13,7 +13,6 @@ import asyncio
 import hmac
 import itertools
 import logging
-import random
 import secrets
 import time
 import uuid
@@ -26,7 +25,7 @@ import orjson
 from perpdesk.sandbox.api import errors as E
 from perpdesk.sandbox.api.endpoints import BY_PATH, NONE, SIGNED, Endpoint, key_account_info
 from perpdesk.sandbox.api.errors import ApiError
-from perpdesk.sandbox.api.faults import Faults
+from perpdesk.sandbox.api.faults import Faults, drop_connection
 from perpdesk.sandbox.api.params import Params
 from perpdesk.sandbox.api.ratelimit import RateLimiter, Verdict
 from perpdesk.sandbox.context import SandboxContext
@@ -122,12 +121,12 @@ class RestApi:
             await send_error(send, E.err(E.METHOD_NOT_ALLOWED))
             return
         body = await _read_body(receive)
-        fault = self.faults.match(endpoint.method, path, random.random()) if self.faults.active else None
+        fault = self.faults.match(endpoint.method, path) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)
             if fault.kind == "drop":
-                await self._drop(scope, send)
+                await drop_connection(scope.get(TRANSPORT_KEY), send, fault, path)
                 return
             if fault.kind == "http_error":
                 spec = E.UNAVAILABLE if fault.status == 503 else E.FUTURES_SYSTEM
@@ -144,17 +143,9 @@ class RestApi:
                 return
         status, payload, extra = await self._handle(scope, endpoint, body)
         if fault is not None and fault.kind == "execute_then_drop":
-            await self._drop(scope, send)
+            await drop_connection(scope.get(TRANSPORT_KEY), send, fault, path)
             return
         await send_json(send, status, payload, extra)
-
-    async def _drop(self, scope: Scope, send: Send) -> None:
-        transport = scope.get(TRANSPORT_KEY)
-        if transport is not None:
-            transport.abort()
-            return
-        # Without the transport (another server): start a response and never finish it.
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
 
     async def _handle(
         self, scope: Scope, endpoint: Endpoint, body: bytes

@@ -16,7 +16,8 @@ from perpdesk.core.errors import InputError
 from perpdesk.core.numbers import DecimalText
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
-from perpdesk.services.trading import Placement
+from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
+from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.trading.common import DepsDep
 
@@ -67,22 +68,39 @@ class TpSlIn(BaseModel):
     stop_loss: DecimalText | None = None
 
 
+def _envelope(
+    error: dict[str, str] | None, default_code: str, default_message: str, default_next: str | None
+) -> dict[str, Any]:
+    error = error or {}
+    return {
+        "code": error.get("code") or default_code,
+        "message": error.get("message") or default_message,
+        "field": error.get("field"),
+        "next_step": error.get("next_step") or default_next,
+    }
+
+
 def _placement_response(p: Placement) -> Response:
-    """placed: 201; unknown: 202 (perpdesk settles it by client id); rejected: 400 with why."""
+    """placed: 201; being confirmed: 202 (the settler decides it; GET ...?state=intents shows
+    it); rejected / not placed: 400 with why. The order is beside the error envelope."""
     body: dict[str, Any] = {"order": p.to_dict()}
-    if p.status == "placed":
+    if p.status is IntentStatus.PLACED:
         return JSONResponse(body, status_code=201)
-    if p.status == "rejected":
-        error = dict(p.error or {"code": "rejected", "message": "The exchange refused the order."})
-        error.setdefault("next_step", "Change the order and submit it again.")
-        return JSONResponse({**body, **error}, status_code=400)
+    if p.being_confirmed:
+        body["error"] = _envelope(p.error, "being_confirmed", "The order is being confirmed.", None)
+        return JSONResponse(body, status_code=202)
+    body["error"] = _envelope(
+        p.error, "rejected", "The exchange refused the order.", "Change the order and submit it again."
+    )
+    return JSONResponse(body, status_code=400)
+
+
+def _change_response(c: ChangeOutcome) -> Response:
+    """applied: 204; being confirmed (no answer; perpdesk reads the exchange): 202 with the change."""
+    if c.applied:
+        return Response(status_code=204)
     return JSONResponse(
-        {
-            **body,
-            "code": "unknown_outcome",
-            "message": "The exchange did not confirm the order; perpdesk looks it up by its client order id.",
-            "next_step": f"POST {BASE.format(account_id='{id}')}/orders/settle, or reload the orders later.",
-        },
+        {"change": c.to_dict(), "error": _envelope(None, "being_confirmed", c.message, c.next_step)},
         status_code=202,
     )
 
@@ -141,14 +159,21 @@ async def orders(
 
 @router.post(BASE + "/orders")
 async def place(account_id: str, body: OrderIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    placement = await trading.place_order(deps, user.id, account_id, body.model_dump())
+    placement = await trading.place_order(deps, user.id, account_id, OrderTicket(**body.model_dump()))
     return _placement_response(placement)
 
 
 @router.post(BASE + "/orders/settle")
 async def settle(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    """Settle now what can be settled (the background settler does it anyway)."""
     done = await trading.settle_unknown(deps, user.id, account_id)
     return {"orders": [p.to_dict() for p in done]}
+
+
+@router.get(BASE + "/changes")
+async def changes(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    """Cancels, amends and TP/SL changes whose answer was lost, and what became of them."""
+    return {"changes": [c.to_dict() for c in await trading.recent_changes(deps, user.id, account_id)]}
 
 
 @router.delete(BASE + "/orders/{order_id}", status_code=204)
@@ -159,8 +184,7 @@ async def cancel(
     deps: DepsDep,
     symbol: str = Query(..., description="The order's symbol, e.g. BTCUSDT."),
 ) -> Response:
-    await trading.cancel_order(deps, user.id, account_id, symbol, order_id=order_id)
-    return Response(status_code=204)
+    return _change_response(await trading.cancel_order(deps, user.id, account_id, symbol, order_id=order_id))
 
 
 @router.delete(BASE + "/orders", status_code=204)
@@ -171,18 +195,21 @@ async def cancel_by_client_id(
     symbol: str = Query(...),
     client_order_id: str = Query(...),
 ) -> Response:
-    await trading.cancel_order(deps, user.id, account_id, symbol, client_order_id=client_order_id)
-    return Response(status_code=204)
+    return _change_response(
+        await trading.cancel_order(deps, user.id, account_id, symbol, client_order_id=client_order_id)
+    )
 
 
 @router.patch(BASE + "/orders/{order_id}")
 async def amend(
     account_id: str, order_id: str, body: AmendIn, user: CurrentUserDep, deps: DepsDep
-) -> dict[str, object]:
-    await trading.amend_order(
+) -> Response:
+    done = await trading.amend_order(
         deps, user.id, account_id, body.symbol, order_id=order_id, price=body.price, size=body.size
     )
-    return {"amended": order_id}
+    if done.applied:
+        return JSONResponse({"amended": order_id})
+    return _change_response(done)
 
 
 @router.post(BASE + "/leverage")
@@ -201,8 +228,8 @@ async def close(account_id: str, body: CloseIn, user: CurrentUserDep, deps: Deps
 
 
 @router.post(BASE + "/tp-sl")
-async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    await trading.set_tp_sl(
+async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsDep) -> Response:
+    done = await trading.set_tp_sl(
         deps,
         user.id,
         account_id,
@@ -211,4 +238,6 @@ async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsD
         take_profit=body.take_profit,
         stop_loss=body.stop_loss,
     )
-    return {"symbol": body.symbol.upper(), "side": body.side}
+    if done.applied:
+        return JSONResponse({"symbol": body.symbol.upper(), "side": body.side})
+    return _change_response(done)

@@ -15,16 +15,23 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from perpdesk.core.errors import ExchangeError, InputError, PerpdeskError
+from perpdesk.core.errors import Conflict, ExchangeError, InputError, PerpdeskError
 from perpdesk.core.models import TimeInForce
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
-from perpdesk.services.trading import AccountNotActive, Placement
+from perpdesk.services.trading import (
+    AccountNotActive,
+    ChangeOutcome,
+    OrderBeingConfirmed,
+    OrderTicket,
+    Placement,
+)
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(include_in_schema=False)
+SETTLE_ON_VIEW_S = 2.0  # a page never waits longer on the exchange for settling
 T = TypeVar("T")
 
 TRADE = "/accounts/{account_id}/trade"
@@ -51,8 +58,24 @@ MESSAGES = {  # ?msg=<code>: fixed texts, so nothing user-supplied is reflected
     "placed": ("ok", "Order placed."),
     "unknown": (
         "warn",
-        "The exchange did not confirm the order. perpdesk looks it up by its client order id "
-        "and never sends it twice; reload in a moment.",
+        "The order is being confirmed: the exchange did not answer in time and may still execute it. "
+        "It is shown greyed below until perpdesk has read the exchange (within about a minute), "
+        "then as placed or not placed. Do not submit it again.",
+    ),
+    "cancelled_unknown": (
+        "warn",
+        "The exchange did not answer the cancel: it may have been applied. perpdesk is reading the "
+        "order at the exchange and shows below whether it was cancelled. Do not repeat it.",
+    ),
+    "amended_unknown": (
+        "warn",
+        "The exchange did not answer the change: it may have been applied. perpdesk is reading the "
+        "order at the exchange and shows below whether it changed. Do not repeat it.",
+    ),
+    "tpsl_unknown": (
+        "warn",
+        "The exchange did not answer the TP/SL: it may have been set. perpdesk is reading the "
+        "position's TP/SL orders and shows below whether it was. Do not repeat it.",
     ),
     "cancelled": ("ok", "Order cancelled."),
     "amended": ("ok", "Order amended."),
@@ -105,16 +128,20 @@ async def _trade_page(
     account = await get_account(deps, user_id, account_id)  # 404 for someone else's account
     settled: list[Placement] = []
     if account.status == "active":
-        try:  # unknown outcomes are looked up by client order id (never resent)
-            settled = await trading.settle_unknown(deps, user_id, account_id)
+        try:  # what can be decided now (bounded: the background settler does the rest)
+            settled = await asyncio.wait_for(
+                trading.settle_unknown(deps, user_id, account_id, respect_backoff=True), SETTLE_ON_VIEW_S
+            )
         except (ExchangeError, OSError, TimeoutError):
             settled = []
+        settled = [p for p in settled if p.status.final]
     # the exchange's parts and our own log, all at once
-    snap, instruments, history, intents = await asyncio.gather(
+    snap, instruments, history, intents, changes = await asyncio.gather(
         portfolio.account_snapshot(deps, user_id, account_id),
         _or_empty(trading.instruments_for(deps, account.exchange)),
         _or_empty(portfolio.order_history(deps, user_id, account_id)),
         portfolio.intents(deps, user_id, account_id, limit=20),
+        trading.recent_changes(deps, user_id, account_id),
     )
     for part, got in (("instruments", instruments), ("order_history", history)):
         if isinstance(got, BaseException):
@@ -139,6 +166,7 @@ async def _trade_page(
         intents=intents,
         history=history,
         settled=settled,
+        changes=changes[:5],
         form=values,
         error=error,
         error_field=error_field,
@@ -177,20 +205,23 @@ async def _failed(
     exc: PerpdeskError,
     form: dict[str, str] | None = None,
 ) -> Response:
-    status = 422 if isinstance(exc, InputError) else 409 if isinstance(exc, AccountNotActive) else 400
+    status = 422 if isinstance(exc, InputError) else 409 if isinstance(exc, Conflict) else 400
     field = exc.field if isinstance(exc, InputError) else None
     return await _trade_page(
         request, user_id, account_id, deps, status=status, form=form, error=exc, error_field=field
     )
 
 
-def _refused(placed: Placement) -> ExchangeError:
-    """The exchange's reason for refusing an order, as an error the page shows."""
+def _refused(placed: Placement) -> PerpdeskError:
+    """The exchange's reason for refusing an order, as an error the page shows (naming the field
+    when one is at fault, so the ticket shows it)."""
     err = placed.error or {}
-    refused = ExchangeError(
-        err.get("message") or "The exchange refused the order.",
-        next_step=err.get("next_step") or "Change the order and submit it again.",
-    )
+    message = err.get("message") or "The exchange refused the order."
+    next_step = err.get("next_step") or "Change the order and submit it again."
+    field = err.get("field")
+    if field:
+        return InputError(field, message.split(": ", 1)[-1], next_step)
+    refused = ExchangeError(message, next_step=next_step)
     refused.code = err.get("code") or "rejected"
     return refused
 
@@ -200,12 +231,12 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     form = await _form(request)
     ticket = {k: form.get(k, "") for k in TICKET_FIELDS}
     try:
-        placed = await trading.place_order(deps, user.id, account_id, ticket)
-    except (InputError, AccountNotActive, ExchangeError) as exc:
+        placed = await trading.place_order(deps, user.id, account_id, OrderTicket.from_mapping(ticket))
+    except (InputError, AccountNotActive, OrderBeingConfirmed, ExchangeError) as exc:
         return await _failed(request, user.id, account_id, deps, exc, ticket)
-    if placed.status == "rejected":
+    if placed.status.final and not placed.ok:
         return await _failed(request, user.id, account_id, deps, _refused(placed), ticket)
-    code = "placed" if placed.status == "placed" else "unknown"
+    code = "placed" if placed.ok else "unknown"
     sticky = {k: ticket[k] for k in STICKY_FIELDS if ticket.get(k)}
     return RedirectResponse(
         _trade_url(account_id, msg=code, ref=placed.client_order_id, **sticky), status_code=303
@@ -220,8 +251,12 @@ async def _act(
         result = await action
     except (InputError, AccountNotActive, ExchangeError) as exc:
         return await _failed(request, user_id, account_id, deps, exc)
-    if isinstance(result, Placement) and result.status == "rejected":
+    if isinstance(result, Placement) and result.status.final and not result.ok:
         return await _failed(request, user_id, account_id, deps, _refused(result))
+    if isinstance(result, Placement) and not result.ok:
+        done = "unknown"
+    if isinstance(result, ChangeOutcome) and not result.applied:
+        done += "_unknown"
     sticky = {"symbol": form["symbol"]} if form.get("symbol") else {}
     return RedirectResponse(_trade_url(account_id, msg=done, **sticky), status_code=303)
 

@@ -120,8 +120,14 @@ async def test_unknown_outcome_over_the_api_is_202_then_settled(
         sandbox.admin.clear_faults("/contract/private/submit-order")
     assert r.status_code == 202, r.text
     body = r.json()
-    assert body["code"] == "unknown_outcome" and body["order"]["status"] == "unknown"
+    assert body["error"]["code"] == "being_confirmed" and body["order"]["status"] == "unknown"
+    assert "do not submit it again" in body["error"]["next_step"].lower()
     cid = body["order"]["client_order_id"]
+    # the same ticket while that one is being confirmed: refused, nothing sent
+    r = await alice.http.post(base + "/orders", json=ticket)
+    assert r.status_code == 409, r.text
+    refused = r.json().get("error", r.json())  # the one JSON error envelope
+    assert refused["code"] == "order_being_confirmed" and "being confirmed" in refused["message"]
     r = await alice.http.post(base + "/orders/settle")
     assert r.status_code == 200, r.text
     assert [(o["client_order_id"], o["status"]) for o in r.json()["orders"]] == [(cid, "placed")]

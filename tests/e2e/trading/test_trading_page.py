@@ -74,7 +74,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await expect(order_row).to_contain_text("Buy / Long")
     await expect(order_row).to_contain_text("Isolated")
     await expect(page.locator("#intents tbody tr").first.locator('[data-col="status"]')).to_have_text(
-        "placed"
+        "Placed"
     )
     await shot(page, "order-placed")
 

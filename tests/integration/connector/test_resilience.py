@@ -95,14 +95,18 @@ async def test_timeout_after_execution_is_settled_by_client_id_not_resent(
     assert len(submits.sent) == 1  # sent once
 
 
-async def test_lost_request_is_reported_rejected_after_lookup(
+async def test_lost_request_is_unknown_until_its_window_closes(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
     faults.fault("drop", SUBMIT, times=1)
     result = await connector.place_order(creds, order())
-    assert result.status is PlacementStatus.REJECTED, result
-    assert isinstance(result.error, E.InvalidOrder) and "not placed" in result.error.message
+    # not found yet proves nothing: the exchange may still act on it within its window
+    assert result.status is PlacementStatus.UNKNOWN, result
+    assert isinstance(result.error, E.UnknownOutcome) and "may still execute" in result.error.message
+    assert result.sent_timestamp_ms and result.decided_after_ms
+    window_ms = connector.rest.window_ms + connector.rest.settle_margin_ms
+    assert result.decided_after_ms == result.sent_timestamp_ms + window_ms - connector.clock.offset_ms
     assert await connector.open_orders(creds) == []
 
 
@@ -167,7 +171,9 @@ async def test_order_executed_after_our_timeout_is_found_not_declared_lost(
         faults.fault("latency", SUBMIT, latency_ms=800, times=1)  # the exchange acts after we gave up
         request = order()
         result = await conn.place_order(creds, request)
-        assert result.status is PlacementStatus.PLACED and result.order_id, result
+        # found by the quick look-ups, or left unknown for the settler: never declared lost
+        assert result.status in (PlacementStatus.PLACED, PlacementStatus.UNKNOWN), result
+        await asyncio.sleep(0.5)
         orders = await conn.open_orders(creds, SYMBOL)
         assert [o.client_order_id for o in orders] == [request.client_order_id]
     finally:
@@ -186,3 +192,17 @@ async def test_filled_market_order_behind_a_lost_answer_is_found_in_history(
     assert await connector.open_orders(creds) == []  # filled at once: only the history knows it
     (pos,) = await connector.positions(creds, SYMBOL)
     assert pos.size == Decimal(2)  # executed exactly once
+
+
+async def test_a_write_queued_by_the_rate_limiter_is_signed_when_it_leaves(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds
+) -> None:
+    creds = make_creds()
+    await connector.instruments()
+    await connector.balances(creds)  # the clock is measured
+    connector.limiter.penalise(creds.api_key, SUBMIT, 1.0)  # the next submit waits ~1 s for a slot
+    queued_at = connector.clock.now_ms()
+    result = await connector.place_order(creds, order())
+    assert result.status is PlacementStatus.PLACED, result
+    # its X-BM-TIMESTAMP is from when it left, not from when it was queued
+    assert result.sent_timestamp_ms is not None and result.sent_timestamp_ms >= queued_at + 900

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.repos import UserRepo
+from tests.fixtures.sandbox import SandboxServer, start_sandbox
 from tests.fixtures.services import accounts_deps
 
 FAULT_PATHS = ("/contract/private/submit-order", "/contract/private/get-open-orders")
@@ -63,4 +64,42 @@ async def tctx(db_sessionmaker: async_sessionmaker[AsyncSession], sandbox: Any) 
     finally:
         for path in FAULT_PATHS:  # only the faults these tests set
             sandbox.admin.clear_faults(path)
+        await connector.aclose()
+
+
+# BitMart's timings scaled down 10-15x, the semantics kept: the exchange refuses a request whose
+# X-BM-TIMESTAMP is older than WINDOW_S (BitMart: 60 s), perpdesk gives up waiting after
+# TIMEOUT_S (10 s) and knows the window (Settings.exchange_window_s).
+WINDOW_S = 5.0
+TIMEOUT_S = 1.0
+MARGIN_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def short_window_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox of its own whose timestamp window is WINDOW_S (its faults do not leak)."""
+    server = start_sandbox(extra_args=["--timestamp-window-ms", str(int(WINDOW_S * 1000))])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def wctx(
+    db_sessionmaker: async_sessionmaker[AsyncSession], short_window_sandbox: SandboxServer
+) -> AsyncIterator[TCtx]:
+    connector = BitmartFuturesConnector(
+        short_window_sandbox.base_url,
+        timeout_s=TIMEOUT_S,
+        window_s=WINDOW_S,
+        settle_margin_s=MARGIN_S,
+        settle_attempts=2,
+        settle_delay_s=0.1,
+    )
+    deps = accounts_deps(db_sessionmaker, connector)
+    try:
+        yield TCtx(deps, short_window_sandbox, connector)
+    finally:
+        short_window_sandbox.admin.clear_faults()
         await connector.aclose()

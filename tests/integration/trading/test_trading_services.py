@@ -187,12 +187,14 @@ async def test_unknown_outcome_is_settled_by_client_id_never_resent(tctx: TCtx) 
         result = await trading.place_order(tctx.deps, t.user_id, t.account_id, ticket(price="3001"))
         assert result.status == "unknown" and result.order_id is None, result
         assert (await intent(tctx, t.user_id, t.account_id, result.client_order_id)).status == "unknown"
-        still = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id, grace=timedelta(0))
+        still = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
         assert [(p.client_order_id, p.status) for p in still] == [(result.client_order_id, "unknown")]
+        # the background pass backs off after an unanswered look-up
+        assert await trading.settle_due(tctx.deps) == 0
     finally:
         admin.clear_faults("/contract/private/get-open-orders")
-    # the background settler's pass finds the account and settles it
-    assert await trading.settle_due(tctx.deps, min_age=timedelta(0)) >= 1
+    # a trader's own request does not wait for the back-off
+    await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
     row = await intent(tctx, t.user_id, t.account_id, result.client_order_id)
     assert row.status == "placed" and row.order_id and row.settle_attempts == 2 and row.settled_at
     # exactly one order at the exchange: it was looked up, not sent again
@@ -201,7 +203,7 @@ async def test_unknown_outcome_is_settled_by_client_id_never_resent(tctx: TCtx) 
     assert await trading.settle_unknown(tctx.deps, t.user_id, t.account_id) == []
 
 
-async def test_lost_intent_is_rejected_after_grace(tctx: TCtx) -> None:
+async def test_intent_left_pending_by_a_stopped_process_is_decided_after_its_window(tctx: TCtx) -> None:
     t = await tctx.trader()
     cid = trading.new_client_order_id()
     async with tctx.deps.sessions() as s, s.begin():
@@ -224,10 +226,17 @@ async def test_lost_intent_is_rejected_after_grace(tctx: TCtx) -> None:
                 updated_at=utcnow(),
             )
         )
-    young = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id, grace=timedelta(minutes=1))
-    assert [p.status for p in young] == ["pending"]  # too young to judge: it may still arrive
-    old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id, grace=timedelta(seconds=1))
-    assert [(p.status, (p.error or {}).get("code")) for p in old] == [("rejected", "not_received")]
+    # not sent by this process: anything the stopped one sent was signed before now, so the
+    # exchange may act on it for one more window; until then it is being confirmed
+    first = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
+    assert [p.status for p in first] == ["unknown"]
+    assert first[0].decided_after is not None and first[0].decided_after > utcnow() + timedelta(seconds=55)
+    async with tctx.deps.sessions() as s, s.begin():  # as if that window had passed
+        row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, cid)
+        assert row is not None
+        row.decided_after = utcnow() - timedelta(seconds=1)
+    old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
+    assert [(p.status, (p.error or {}).get("code")) for p in old] == [("not_placed", "not_received")]
 
 
 async def test_accounts_are_scoped_to_their_owner(tctx: TCtx) -> None:

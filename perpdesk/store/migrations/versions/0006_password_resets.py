@@ -1,7 +1,7 @@
 """Password resets: hashes of single-use reset tokens.
 
-Revision ID: 0005_password_resets
-Revises: 0004_withdraw_opt_in
+Revision ID: 0006_password_resets
+Revises: 0005_order_settling
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0005_password_resets"
-down_revision = "0004_withdraw_opt_in"
+revision = "0006_password_resets"
+down_revision = "0005_order_settling"
 branch_labels = None
 depends_on = None
 

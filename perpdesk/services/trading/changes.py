@@ -1,0 +1,316 @@
+"""Cancels, amends and TP/SL changes. An answer that never came back (the change may have been
+applied) is written down as an OrderChange and decided by reading the exchange: the order's
+state and price, or the position's TP/SL plan orders. Until the request's window has closed a
+change not seen yet may still land, so it stays "being confirmed"; after it, what the exchange
+shows is final. Nothing is ever sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from perpdesk.core.errors import ExchangeError, InputError, MaybeApplied
+from perpdesk.core.instrument_rules import check_tick
+from perpdesk.core.models import Credentials, Order, OrderState, PositionSide
+from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.access import AccountRef, load_account, tradable
+from perpdesk.services.trading.intents import from_ms, hhmmss
+from perpdesk.services.trading.ticket import (
+    instrument_in,
+    parse_decimal,
+    position_side,
+    symbol_of,
+)
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange, OrderIntentRepo
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = (OrderState.NEW, OrderState.PARTIALLY_FILLED)
+BACKOFF_MAX = timedelta(seconds=30)  # an unknown outcome is never left unchecked longer
+
+
+def backoff(attempts: int, base_s: float = 1.0) -> timedelta:
+    """1, 2, 4, ... seconds after each unanswered look-up, at most BACKOFF_MAX."""
+    return min(timedelta(seconds=base_s * 2 ** min(attempts, 16)), BACKOFF_MAX)
+
+
+WHAT = {ChangeKind.CANCEL: "cancel", ChangeKind.AMEND: "change of the order", ChangeKind.TP_SL: "TP/SL"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOutcome:
+    """What became of a cancel / amend / TP-SL change: applied, or being confirmed (with why)."""
+
+    kind: ChangeKind
+    status: ChangeStatus
+    message: str
+    next_step: str | None = None
+    change_id: str | None = None
+    decided_after: datetime | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.status is ChangeStatus.APPLIED
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.change_id,
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "message": self.message,
+            "next_step": self.next_step,
+            "decided_after": self.decided_after.isoformat() if self.decided_after else None,
+        }
+
+
+def outcome(row: OrderChange) -> ChangeOutcome:
+    kind, status = ChangeKind(row.kind), ChangeStatus(row.status)
+    next_step = None
+    if status is ChangeStatus.UNKNOWN:
+        next_step = (
+            f"Do not repeat it: perpdesk reads the exchange until {hhmmss(row.decided_after)} "
+            "and shows whether it was applied."
+        )
+    elif status is ChangeStatus.NOT_APPLIED:
+        next_step = "Repeat it if it is still wanted."
+    return ChangeOutcome(kind, status, row.message or "", next_step, row.id, row.decided_after)
+
+
+async def _record(
+    deps: AccountsDeps, ref: AccountRef, connector: FuturesConnector, exc: MaybeApplied, **fields: object
+) -> ChangeOutcome:
+    kind = ChangeKind(str(fields["kind"]))
+    now = utcnow()
+    decided = from_ms(exc.decided_after_ms or connector.decided_after_ms())
+    row = OrderChange(
+        user_id=ref.user_id,
+        account_id=ref.id,
+        status=ChangeStatus.UNKNOWN.value,
+        settle_attempts=0,
+        decided_after=decided,
+        created_at=now,
+        updated_at=now,
+        message=f"The exchange did not answer the {WHAT[kind]}: it may have been applied. perpdesk "
+        f"is reading the exchange to confirm it (final by {hhmmss(decided)}).",
+        **fields,
+    )
+    async with deps.sessions() as s, s.begin():
+        await OrderIntentRepo(s).add_change(row)
+        log.info("%s on account %s: no answer, being confirmed (%s)", kind.value, ref.id, row.id)
+        return outcome(row)
+
+
+def _ids(order_id: str | None, client_order_id: str | None) -> None:
+    if not (order_id or client_order_id):
+        raise InputError("order_id", "no order given", "Give the order id or the client order id.")
+
+
+async def cancel_order(
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    symbol: str,
+    *,
+    order_id: str | None = None,
+    client_order_id: str | None = None,
+) -> ChangeOutcome:
+    _ids(order_id, client_order_id)
+    sym = symbol_of(symbol)
+    ref, creds = await tradable(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    try:
+        await connector.cancel_order(
+            creds, sym, order_id=order_id or None, client_order_id=client_order_id or None
+        )
+    except MaybeApplied as exc:
+        return await _record(
+            deps,
+            ref,
+            connector,
+            exc,
+            kind=ChangeKind.CANCEL.value,
+            symbol=sym,
+            order_id=order_id or None,
+            client_order_id=client_order_id or None,
+        )
+    return ChangeOutcome(ChangeKind.CANCEL, ChangeStatus.APPLIED, "Order cancelled.")
+
+
+async def amend_order(
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    symbol: str,
+    *,
+    order_id: str | None = None,
+    client_order_id: str | None = None,
+    price: str | None = None,
+    size: str | None = None,
+) -> ChangeOutcome:
+    _ids(order_id, client_order_id)
+    sym = symbol_of(symbol)
+    new = {"price": price, "size": size}
+    p = parse_decimal(new, "price", "price", required=False)
+    z = parse_decimal(new, "size", "size (contracts)", required=False)
+    if p is None and z is None:
+        raise InputError("price", "nothing to change", "Give a new price or a new size (or both).")
+    ref, creds = await tradable(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    try:
+        await connector.amend_order(
+            creds, sym, order_id=order_id or None, client_order_id=client_order_id or None, price=p, size=z
+        )
+    except MaybeApplied as exc:
+        return await _record(
+            deps,
+            ref,
+            connector,
+            exc,
+            kind=ChangeKind.AMEND.value,
+            symbol=sym,
+            order_id=order_id or None,
+            client_order_id=client_order_id or None,
+            price=p,
+            size=z,
+        )
+    return ChangeOutcome(ChangeKind.AMEND, ChangeStatus.APPLIED, "Order amended.")
+
+
+async def set_tp_sl(
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    symbol: str,
+    side: str,
+    *,
+    take_profit: str | None = None,
+    stop_loss: str | None = None,
+) -> ChangeOutcome:
+    ref, creds = await tradable(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    inst = instrument_in(await connector.instruments(), symbol)
+    pside = position_side(side)
+    values = {"take_profit": take_profit, "stop_loss": stop_loss}
+    tp = parse_decimal(values, "take_profit", "take-profit price", required=False)
+    sl = parse_decimal(values, "stop_loss", "stop-loss price", required=False)
+    if tp is None and sl is None:
+        raise InputError(
+            "take_profit", "nothing to set", "Give a take-profit or a stop-loss price (or both)."
+        )
+    for name, price in (("take_profit", tp), ("stop_loss", sl)):
+        if price is not None:
+            check_tick(inst, price, name)
+    try:
+        await connector.set_tp_sl(creds, inst.symbol, pside, take_profit=tp, stop_loss=sl)
+    except MaybeApplied as exc:
+        return await _record(
+            deps,
+            ref,
+            connector,
+            exc,
+            kind=ChangeKind.TP_SL.value,
+            symbol=inst.symbol,
+            side=pside.value,
+            take_profit=tp,
+            stop_loss=sl,
+        )
+    return ChangeOutcome(
+        ChangeKind.TP_SL, ChangeStatus.APPLIED, "Take-profit / stop-loss set for the position."
+    )
+
+
+async def recent_changes(deps: AccountsDeps, user_id: str, account_id: str) -> list[ChangeOutcome]:
+    """Changes whose answer was lost on this account, newest first, with what became of them."""
+    ref, _ = await load_account(deps, user_id, account_id)  # ownership: another user's is 404
+    async with deps.sessions() as s:
+        return [outcome(r) for r in await OrderIntentRepo(s).changes_for(user_id, ref.id)]
+
+
+# --- settling -------------------------------------------------------------------------------------
+
+
+async def _read(connector: FuturesConnector, creds: Credentials, row: OrderChange) -> tuple[str | None, str]:
+    """(verdict, why) from the exchange's state now: "applied", "not_applied", or None (not yet)."""
+    kind = ChangeKind(row.kind)
+    if kind is ChangeKind.TP_SL:
+        have = await connector.tp_sl_triggers(creds, row.symbol)
+        side = PositionSide(row.side or "long")
+        wanted = [(k, p) for k, p in (("take_profit", row.take_profit), ("stop_loss", row.stop_loss)) if p]
+        if all((k, side, p) in have for k, p in wanted):
+            return "applied", "Take-profit / stop-loss confirmed at the exchange."
+        return None, "The exchange does not show the TP/SL."
+    order: Order | None = await connector.get_order(
+        creds,
+        row.symbol,
+        order_id=row.order_id,
+        client_order_id=None if row.order_id else row.client_order_id,
+    )
+    ref = row.order_id or row.client_order_id
+    if order is None:
+        return "not_applied", f"The exchange has no order {ref}."
+    if kind is ChangeKind.CANCEL:
+        if order.state is OrderState.CANCELLED:
+            return "applied", f"Order {ref} is cancelled."
+        if order.state is OrderState.FILLED:
+            return "not_applied", f"Order {ref} filled before the cancel reached it."
+        return None, f"Order {ref} is still open."
+    if order.state not in OPEN_STATES:
+        return "not_applied", f"Order {ref} is no longer open ({order.state.value}): it was not changed."
+    if (row.price is None or order.price == row.price) and (row.size is None or order.size == row.size):
+        return "applied", f"Order {ref} now shows the new {_what_amended(row)}."
+    return None, f"Order {ref} still shows its old {_what_amended(row)}."
+
+
+def _what_amended(row: OrderChange) -> str:
+    return " and ".join(w for w, v in (("price", row.price), ("size", row.size)) if v is not None)
+
+
+async def settle_changes(
+    deps: AccountsDeps,
+    ref: AccountRef,
+    connector: FuturesConnector,
+    creds: Credentials,
+    respect_backoff: bool = True,
+) -> list[ChangeOutcome]:
+    async with deps.sessions() as s:
+        ids = [c.id for c in await OrderIntentRepo(s).unknown_changes(ref.user_id, ref.id)]
+    out: list[ChangeOutcome] = []
+    for change_id in ids:
+        async with deps.sessions() as s:
+            row = await OrderIntentRepo(s).change(ref.user_id, change_id)
+            waiting = row is not None and row.next_check_at is not None and row.next_check_at > utcnow()
+            if row is None or (respect_backoff and waiting):
+                continue
+        looked_at = utcnow()
+        try:
+            verdict, why = await _read(connector, creds, row)
+        except (ExchangeError, OSError, TimeoutError) as exc:
+            verdict, why = "no_answer", type(exc).__name__
+        async with deps.sessions() as s, s.begin():
+            row = await OrderIntentRepo(s).change(ref.user_id, change_id)
+            if row is None or row.status != ChangeStatus.UNKNOWN.value:
+                continue
+            now = utcnow()
+            row.settle_attempts += 1
+            row.updated_at = now
+            past_window = row.decided_after is not None and looked_at >= row.decided_after
+            if verdict == "no_answer":
+                row.next_check_at = now + backoff(row.settle_attempts)
+            elif verdict == "applied" or (
+                verdict == "not_applied" and ChangeKind(row.kind) is not ChangeKind.TP_SL
+            ):
+                row.status, row.settled_at, row.message = verdict, now, why
+            elif past_window:
+                row.status, row.settled_at = ChangeStatus.NOT_APPLIED.value, now
+                row.message = f"{why} The exchange's window has closed: the change was not applied."
+            if row.status != ChangeStatus.UNKNOWN.value:
+                log.info("%s %s settled: %s", row.kind, row.id, row.status)
+            out.append(outcome(row))
+    return out
+
+
+__all__ = ["ChangeOutcome", "amend_order", "cancel_order", "recent_changes", "set_tp_sl", "settle_changes"]

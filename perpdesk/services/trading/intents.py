@@ -1,0 +1,224 @@
+"""Order intents: every order is written down BEFORE it is sent, then its outcome recorded.
+
+The exchange's answer settles an intent placed or rejected. No answer leaves it `unknown` ("being
+confirmed") until `decided_after`: the signed X-BM-TIMESTAMP plus the exchange's window (on our
+clock, with a margin), after which the exchange can no longer execute it. The settler
+(`settle.py`) then looks the client order id up; only an absence seen after that is "not placed".
+An order is never sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound
+from perpdesk.core.models import Credentials, OrderRequest, OrderResult, PlacementStatus
+from perpdesk.core.money import fmt
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.access import AccountRef
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+
+log = logging.getLogger(__name__)
+
+# (account id, client order id) of the orders this process is sending right now: a `pending`
+# intent not in here was left by a stopped process (its request, if any, left before we started).
+IN_FLIGHT: set[tuple[str, str]] = set()
+_ticket_locks: dict[str, asyncio.Lock] = {}
+
+
+class OrderBeingConfirmed(Conflict):
+    code = "order_being_confirmed"
+
+
+def from_ms(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC)
+
+
+def hhmmss(when: datetime | None) -> str:
+    return when.strftime("%H:%M:%S UTC") if when else "shortly"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What became of one order: the intent's status, the exchange's id, or why it failed."""
+
+    client_order_id: str
+    status: IntentStatus
+    symbol: str
+    side: str
+    type: str
+    size: Decimal
+    price: Decimal | None
+    order_id: str | None = None
+    error: dict[str, str] | None = None
+    decided_after: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is IntentStatus.PLACED
+
+    @property
+    def being_confirmed(self) -> bool:
+        return not self.status.final
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "client_order_id": self.client_order_id,
+            "status": self.status.value,
+            "symbol": self.symbol,
+            "side": self.side,
+            "type": self.type,
+            "size": fmt(self.size),
+            "price": fmt(self.price) if self.price is not None else None,
+            "order_id": self.order_id,
+            "error": self.error,
+            "decided_after": self.decided_after.isoformat() if self.decided_after else None,
+        }
+
+
+def unknown_text(row: OrderIntent) -> dict[str, str]:
+    return {
+        "code": "being_confirmed",
+        "message": f"Order {row.client_order_id} is being confirmed: the exchange did not answer in "
+        f"time and may still execute it until {hhmmss(row.decided_after)}.",
+        "next_step": "Do not submit it again: perpdesk reads the exchange and shows it as placed or "
+        "not placed by then.",
+    }
+
+
+def placement(row: OrderIntent) -> Placement:
+    status = IntentStatus(row.status)
+    error = None
+    if not status.final:
+        error = unknown_text(row)
+    elif row.error_code or row.error_message:
+        error = {"code": row.error_code or "error", "message": row.error_message or ""}
+        if status is IntentStatus.NOT_PLACED:
+            error["next_step"] = "It is safe to submit the order again if it is still wanted."
+    return Placement(
+        row.client_order_id,
+        status,
+        row.symbol,
+        row.side,
+        row.type,
+        row.size,
+        row.price,
+        row.order_id,
+        error,
+        row.decided_after,
+    )
+
+
+def _intent(ref: AccountRef, req: OrderRequest, purpose: IntentPurpose) -> OrderIntent:
+    now = utcnow()
+    return OrderIntent(
+        user_id=ref.user_id,
+        account_id=ref.id,
+        exchange=ref.exchange,
+        client_order_id=req.client_order_id,
+        purpose=purpose.value,
+        symbol=req.symbol,
+        side=req.side.value,
+        type=req.type.value,
+        time_in_force=req.time_in_force.value,
+        size=req.size,
+        price=req.price,
+        leverage=req.leverage,
+        margin_mode=req.margin_mode.value if req.margin_mode else None,
+        take_profit=req.take_profit,
+        stop_loss=req.stop_loss,
+        status=IntentStatus.PENDING.value,
+        settle_attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _record_intent(
+    deps: AccountsDeps, ref: AccountRef, req: OrderRequest, purpose: IntentPurpose
+) -> None:
+    """Write the intent, refusing the same ticket while an earlier one is still being confirmed."""
+    intent = _intent(ref, req, purpose)
+    lock = _ticket_locks.setdefault(ref.id, asyncio.Lock())
+    async with lock, deps.sessions() as s, s.begin():
+        repo = OrderIntentRepo(s)
+        if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
+            raise Conflict(
+                f"An order with client order id {req.client_order_id} was already sent.",
+                next_step="Never resend: look the order up with its client order id instead.",
+            )
+        twin = await repo.unsettled_like(ref.user_id, ref.id, intent)
+        if twin is not None and (ref.id, twin.client_order_id) not in IN_FLIGHT:
+            raise OrderBeingConfirmed(
+                f"The same order ({twin.client_order_id}) is still being confirmed: the exchange may "
+                f"have executed it, and will know by {hhmmss(twin.decided_after)}.",
+                next_step="Wait until it shows as placed or not placed; submit again only if not placed.",
+            )
+        await repo.add(intent)
+        IN_FLIGHT.add((ref.id, req.client_order_id))
+
+
+async def _record_outcome(
+    deps: AccountsDeps, ref: AccountRef, cid: str, result: OrderResult, fallback_decided_ms: int
+) -> Placement:
+    async with deps.sessions() as s, s.begin():
+        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+        if row is None:  # the account was disconnected meanwhile (cascade): nothing left to record
+            raise NotFound("The account was disconnected while the order was sent.")
+        now = utcnow()
+        row.status = IntentStatus(result.status.value).value
+        row.order_id = result.order_id
+        row.updated_at = now
+        row.sent_timestamp_ms = result.sent_timestamp_ms
+        if result.status is PlacementStatus.UNKNOWN:
+            row.decided_after = from_ms(result.decided_after_ms or fallback_decided_ms)
+        else:
+            row.settled_at = now
+            if result.error is not None:
+                row.error_code = result.error.code[:64]
+                row.error_message = result.error.message[:500]
+        placed = placement(row)
+        if result.error is not None and placed.error is not None and placed.status.final:
+            # the field at fault and the next step travel to the page / API with the answer
+            detail = result.error.to_dict()
+            extra = {k: detail[k] for k in ("field", "next_step") if detail.get(k)}
+            placed = replace(placed, error={**placed.error, **extra})
+        return placed
+
+
+async def _send_and_record(
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest
+) -> Placement:
+    connector = deps.connector_for(ref.exchange)
+    try:
+        try:
+            result = await connector.place_order(creds, req)
+        except (ExchangeError, OSError, TimeoutError) as exc:
+            # anything escaping the connector leaves the outcome open
+            err = (
+                exc
+                if isinstance(exc, ExchangeError)
+                else ExchangeUnavailable(f"The exchange did not answer ({type(exc).__name__}).")
+            )
+            result = OrderResult(PlacementStatus.UNKNOWN, req.client_order_id, error=err)
+        # a request leaves no later than now: the fallback deadline when the connector gave none
+        return await _record_outcome(deps, ref, req.client_order_id, result, connector.decided_after_ms())
+    finally:
+        IN_FLIGHT.discard((ref.id, req.client_order_id))
+
+
+async def send(
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, purpose: IntentPurpose
+) -> Placement:
+    """Intent first, then the exchange; the intent records whatever came back. The sending runs
+    shielded: a caller that goes away (a closed browser tab) does not stop the recording."""
+    await _record_intent(deps, ref, req, purpose)
+    task = asyncio.ensure_future(_send_and_record(deps, ref, creds, req))
+    placed = await asyncio.shield(task)
+    log.info("order %s on account %s: %s", req.client_order_id, ref.id, placed.status.value)
+    return placed

@@ -1,0 +1,127 @@
+"""Reconciliation: perpdesk's order log against the exchange, repaired and audited, never ignored.
+
+- An open order at the exchange carrying perpdesk's client-id prefix with no record (e.g. sent by
+  a process that stopped before writing its outcome, on a database restored from a backup) gets a
+  record (`adopted`).
+- A record the exchange contradicts (an order perpdesk settled as not placed or rejected that the
+  exchange shows) is corrected to placed.
+Each repair is an entry in the account's audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from perpdesk.core.errors import ExchangeError, PerpdeskError
+from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
+from perpdesk.services import audit_log
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.access import AccountRef, load_account
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+
+log = logging.getLogger(__name__)
+
+RECHECK_REFUSED = timedelta(hours=1)
+
+
+def _adopted(ref: AccountRef, o: Order) -> OrderIntent:
+    now = utcnow()
+    return OrderIntent(
+        user_id=ref.user_id,
+        account_id=ref.id,
+        exchange=ref.exchange,
+        client_order_id=o.client_order_id,
+        purpose=IntentPurpose.ADOPTED.value,
+        symbol=o.symbol,
+        side=o.side.value,
+        type=o.type.value,
+        time_in_force="gtc",
+        size=o.size,
+        price=o.price,
+        leverage=o.leverage,
+        margin_mode=o.margin_mode.value if o.margin_mode else None,
+        status=IntentStatus.PLACED.value,
+        order_id=o.order_id,
+        settle_attempts=0,
+        created_at=now,
+        updated_at=now,
+        settled_at=now,
+    )
+
+
+async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -> int:
+    """Repair one account's records from the exchange; returns the number of repairs."""
+    ref, creds = await load_account(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    open_orders = [
+        o
+        for o in await connector.open_orders(creds)
+        if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
+    ]
+    async with deps.sessions() as s:
+        refused = await OrderIntentRepo(s).recently_refused(user_id, account_id, utcnow() - RECHECK_REFUSED)
+        to_check = [(r.symbol, r.client_order_id) for r in refused]
+    seen = {o.client_order_id: o for o in open_orders if o.client_order_id}
+    for symbol, cid in to_check:
+        if cid not in seen:
+            found = await connector.get_order(creds, symbol, client_order_id=cid)
+            if found is not None:
+                seen[cid] = found
+    repairs = 0
+    async with deps.sessions() as s, s.begin():
+        repo = OrderIntentRepo(s)
+        known = await repo.known_client_ids(ref.id, list(seen))
+        for cid, order in seen.items():
+            row = known.get(cid)
+            if row is None:
+                await repo.add(_adopted(ref, order))
+                action, before = "order.adopted", None
+            elif row.status in (IntentStatus.NOT_PLACED.value, IntentStatus.REJECTED.value):
+                before = row.status
+                row.status, row.order_id, row.updated_at = IntentStatus.PLACED.value, order.order_id, utcnow()
+                row.error_code, row.error_message = "repaired", f"The exchange shows it (was {before})."
+                action = "order.repaired"
+            else:
+                continue
+            repairs += 1
+            log.warning("reconcile: %s %s on account %s", action, cid, ref.id)
+            await audit_log.record(
+                s,
+                user_id=ref.user_id,
+                action=action,
+                account_id=ref.id,
+                actor="system",
+                detail={
+                    "client_order_id": cid,
+                    "order_id": order.order_id,
+                    "symbol": order.symbol,
+                    "was": before,
+                },
+            )
+    return repairs
+
+
+async def reconcile_all(deps: AccountsDeps) -> int:
+
+    async with deps.sessions() as s:
+        pairs = list(
+            (
+                await s.execute(
+                    select(ExchangeAccount.user_id, ExchangeAccount.id).where(
+                        ExchangeAccount.status == AccountStatus.ACTIVE.value
+                    )
+                )
+            ).all()
+        )
+    total = 0
+    for user_id, account_id in pairs:
+        try:
+            total += await reconcile_account(deps, user_id, account_id)
+        except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
+            log.info("reconcile of account %s skipped: %s", account_id, type(exc).__name__)
+    return total

@@ -1,0 +1,160 @@
+"""The settler: decides every unknown outcome by reading the exchange, in the background.
+
+An unknown order (or a `pending` one a stopped process left) is looked up by its client order id:
+found is placed; not found is "not placed" only when the look-up was sent after `decided_after`,
+the moment the exchange could no longer execute it. Lost cancels, amends and TP/SL changes are
+decided by reading the order or the position's plan orders the same way (`changes.py`). All
+state is in the database, so a restart picks up where the last process stopped; an exchange
+that does not answer is tried again with a growing delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from perpdesk.core.errors import ExchangeError, PerpdeskError
+from perpdesk.core.models import Credentials, Order
+from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.services.background import PeriodicTask
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading import changes, reconcile
+from perpdesk.services.trading.access import AccountRef, load_account
+from perpdesk.services.trading.changes import backoff
+from perpdesk.services.trading.intents import IN_FLIGHT, Placement, from_ms, placement
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+
+log = logging.getLogger(__name__)
+
+
+async def _decide(
+    deps: AccountsDeps,
+    ref: AccountRef,
+    connector: FuturesConnector,
+    creds: Credentials,
+    cid: str,
+    respect_backoff: bool,
+) -> Placement | None:
+    """One unsettled intent: look it up (never resend) and record what that proves."""
+    async with deps.sessions() as s, s.begin():
+        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+        if row is None or IntentStatus(row.status).final or (ref.id, cid) in IN_FLIGHT:
+            return None
+        now = utcnow()
+        if respect_backoff and row.next_check_at is not None and row.next_check_at > now:
+            return placement(row)
+        if row.status == IntentStatus.PENDING.value:
+            # left by a stopped process: anything it sent was signed before now
+            row.status = IntentStatus.UNKNOWN.value
+            row.decided_after = from_ms(connector.decided_after_ms())
+            row.updated_at = now
+            log.warning("order %s was left pending by a stopped process: being confirmed", cid)
+        symbol, decided_after = row.symbol, row.decided_after
+    looked_at = utcnow()  # taken before the look-up leaves: its answer is at least this fresh
+    found: Order | None = None
+    answered = True
+    try:
+        found = await connector.get_order(creds, symbol, client_order_id=cid)
+    except (ExchangeError, OSError, TimeoutError) as exc:
+        log.info("settling %s: the exchange did not answer (%s)", cid, type(exc).__name__)
+        answered = False
+    async with deps.sessions() as s, s.begin():
+        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+        if row is None or IntentStatus(row.status).final:
+            return None
+        return _apply(row, found, answered, looked_at, decided_after)
+
+
+def _apply(
+    row: OrderIntent, found: Order | None, answered: bool, looked_at: datetime, decided_after: datetime | None
+) -> Placement:
+    now = utcnow()
+    row.settle_attempts += 1
+    row.updated_at = now
+    if found is not None:
+        row.status, row.order_id, row.settled_at = IntentStatus.PLACED.value, found.order_id, now
+        row.error_code = row.error_message = None
+        row.next_check_at = None
+        log.info("order %s settled: placed (%s)", row.client_order_id, found.order_id)
+    elif answered and decided_after is not None and looked_at >= decided_after:
+        row.status, row.settled_at = IntentStatus.NOT_PLACED.value, now
+        row.error_code = "not_received"
+        row.error_message = (
+            f"The exchange has no order {row.client_order_id} after its window closed: it was not placed."
+        )
+        row.next_check_at = None
+        log.info("order %s settled: not placed", row.client_order_id)
+    elif not answered:
+        row.next_check_at = now + backoff(row.settle_attempts)
+    return placement(row)
+
+
+async def settle_unknown(
+    deps: AccountsDeps, user_id: str, account_id: str, *, respect_backoff: bool = False
+) -> list[Placement]:
+    """Settle what can be settled now on one account: unknown orders and lost changes. The
+    background settler respects the back-off after unanswered look-ups; a trader's request does not."""
+    ref, creds = await load_account(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    async with deps.sessions() as s:
+        cids = [r.client_order_id for r in await OrderIntentRepo(s).unsettled(user_id, account_id)]
+    out: list[Placement] = []
+    for cid in cids:
+        done = await _decide(deps, ref, connector, creds, cid, respect_backoff)
+        if done is not None:
+            out.append(done)
+    await changes.settle_changes(deps, ref, connector, creds, respect_backoff)
+    return out
+
+
+SETTLE_CONCURRENCY = 8  # accounts settled at once (each has its own rate-limit buckets)
+
+
+async def settle_due(deps: AccountsDeps) -> int:
+    """One pass over every account with something unsettled; returns how many orders were decided."""
+    async with deps.sessions() as s:
+        pairs = await OrderIntentRepo(s).accounts_with_unsettled()
+    gate = asyncio.Semaphore(SETTLE_CONCURRENCY)
+
+    async def one(user_id: str, account_id: str) -> int:
+        async with gate:
+            try:
+                done = await settle_unknown(deps, user_id, account_id, respect_backoff=True)
+            except PerpdeskError as exc:  # e.g. the account was disconnected meanwhile
+                log.info("settling account %s skipped: %s", account_id, exc.code)
+                return 0
+            return sum(1 for p in done if p.status.final)
+
+    return sum(await asyncio.gather(*(one(u, a) for u, a in pairs)))
+
+
+class IntentSettler(PeriodicTask):
+    """Background task: settles unknown outcomes every `interval_s`, and wakes when the next
+    one's window closes; every `reconcile_every` passes it reconciles the accounts too."""
+
+    name = "perpdesk-intent-settler"
+
+    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = 20) -> None:
+        super().__init__()
+        self.deps = deps
+        self._interval_s = interval_s
+        self._next_due: datetime | None = None
+        self._reconcile_every = reconcile_every
+        self._passes = 0
+
+    async def run_pass(self) -> int:
+        decided = await settle_due(self.deps)
+        self._passes += 1
+        if self._reconcile_every and self._passes % self._reconcile_every == 1:
+            await reconcile.reconcile_all(self.deps)
+        async with self.deps.sessions() as s:
+            self._next_due = await OrderIntentRepo(s).earliest_due()
+        return decided
+
+    def interval_s(self) -> float:
+        if self._next_due is None:
+            return self._interval_s
+        until = (self._next_due - utcnow()).total_seconds() + 0.05
+        return max(0.05, min(self._interval_s, until)) if until > 0 else self._interval_s

@@ -1,0 +1,89 @@
+"""Reconciliation: orders at the exchange with perpdesk's client-id prefix and no record, and records
+the exchange contradicts, are repaired and written to the account's audit log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, PlacementStatus
+from perpdesk.services import trading
+from perpdesk.store.accounts import AccountAuditEntry
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+from tests.integration.trading.conftest import TCtx
+
+ETH = "ETHUSDT"
+
+
+def request(cid: str, price: str) -> OrderRequest:
+    return OrderRequest(
+        ETH,
+        OrderSide.BUY_OPEN_LONG,
+        Decimal(1),
+        cid,
+        price=Decimal(price),
+        leverage=Decimal(5),
+        margin_mode=MarginMode.CROSS,
+    )
+
+
+async def test_unrecorded_and_contradicted_orders_are_repaired_and_audited(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    tctx.sandbox.admin.set_price(ETH, "3500")
+    # an order with our prefix that perpdesk has no record of (a process lost it)
+    orphan = trading.new_client_order_id()
+    assert (
+        await tctx.connector.place_order(t.creds, request(orphan, "2800"))
+    ).status is PlacementStatus.PLACED
+    # a record perpdesk settled "not placed" that the exchange in fact has
+    wrong = trading.new_client_order_id()
+    now = utcnow()
+    async with tctx.deps.sessions() as s, s.begin():
+        await OrderIntentRepo(s).add(
+            OrderIntent(
+                user_id=t.user_id,
+                account_id=t.account_id,
+                exchange="bitmart",
+                client_order_id=wrong,
+                purpose="order",
+                symbol=ETH,
+                side="buy_open_long",
+                type="limit",
+                time_in_force="gtc",
+                size=Decimal(1),
+                price=Decimal("2810"),
+                status=IntentStatus.NOT_PLACED.value,
+                error_code="not_received",
+                settle_attempts=1,
+                created_at=now,
+                updated_at=now,
+                settled_at=now,
+            )
+        )
+    assert (
+        await tctx.connector.place_order(t.creds, request(wrong, "2810"))
+    ).status is PlacementStatus.PLACED
+    # another client's order (no prefix) is not ours: left alone
+    foreign = "other" + trading.new_client_order_id()[2:20]
+    foreign_result = await tctx.connector.place_order(t.creds, request(foreign, "2820"))
+    assert foreign_result.status is PlacementStatus.PLACED
+
+    assert await trading.reconcile_account(tctx.deps, t.user_id, t.account_id) == 2
+    async with tctx.deps.sessions() as s:
+        repo = OrderIntentRepo(s)
+        adopted = await repo.by_client_id(t.user_id, t.account_id, orphan)
+        repaired = await repo.by_client_id(t.user_id, t.account_id, wrong)
+        assert await repo.by_client_id(t.user_id, t.account_id, foreign) is None
+        audit = list(
+            await s.scalars(select(AccountAuditEntry).where(AccountAuditEntry.account_id == t.account_id))
+        )
+    assert adopted is not None and adopted.status == "placed" and adopted.purpose == "adopted"
+    assert adopted.order_id and adopted.price == Decimal("2800")
+    assert repaired is not None and repaired.status == "placed" and repaired.order_id
+    entries = {(e.action, e.detail.get("client_order_id"), e.detail.get("was")) for e in audit}
+    assert ("order.adopted", orphan, None) in entries
+    assert ("order.repaired", wrong, "not_placed") in entries
+    # nothing left to repair: a second pass changes nothing
+    assert await trading.reconcile_account(tctx.deps, t.user_id, t.account_id) == 0

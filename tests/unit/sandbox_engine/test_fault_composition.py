@@ -1,0 +1,52 @@
+"""Sandbox fault injection composes: each matching fault draws its own chance; hits combine."""
+
+from __future__ import annotations
+
+import random
+
+from perpdesk.sandbox.api.faults import Faults
+
+SUBMIT = "/contract/private/submit-order"
+
+
+def test_latencies_add_up_and_the_earliest_outcome_wins() -> None:
+    faults = Faults(random.Random(1))
+    faults.add({"kind": "latency", "path": SUBMIT, "latency_ms": 300})
+    faults.add({"kind": "execute_then_drop", "path": SUBMIT, "latency_ms": 200})
+    plan = faults.match("POST", SUBMIT)
+    assert plan is not None and (plan.latency_ms, plan.kind) == (500, "execute_then_drop")
+    faults.add({"kind": "http_error", "path": "*", "status": 502})
+    plan = faults.match("POST", SUBMIT)
+    assert plan is not None and (plan.latency_ms, plan.kind, plan.status) == (500, "http_error", 502)
+    faults.add({"kind": "drop", "path": SUBMIT, "method": "POST"})
+    plan = faults.match("POST", SUBMIT)
+    assert plan is not None and plan.kind == "drop" and len(plan.faults) == 4
+    # another path or method: only the wildcard applies
+    other = faults.match("GET", "/contract/private/order")
+    assert other is not None and (other.kind, other.latency_ms) == ("http_error", 0)
+
+
+def test_each_fault_draws_its_own_chance() -> None:
+    faults = Faults(random.Random(7))
+    faults.add({"kind": "latency", "path": SUBMIT, "latency_ms": 10, "probability": 0.5})
+    faults.add({"kind": "drop", "path": SUBMIT, "probability": 0.5})
+    seen = {"none": 0, "latency": 0, "drop_only": 0, "both": 0}
+    for _ in range(4000):
+        plan = faults.match("POST", SUBMIT)
+        if plan is None:
+            seen["none"] += 1
+        elif plan.kind == "latency":
+            seen["latency"] += 1
+        elif plan.latency_ms:
+            seen["both"] += 1
+        else:
+            seen["drop_only"] += 1
+    # independent draws: all four combinations, each about a quarter (one shared draw gives two)
+    assert all(800 < n < 1200 for n in seen.values()), seen
+
+
+def test_times_counts_only_the_hits() -> None:
+    faults = Faults(random.Random(3))
+    faults.add({"kind": "drop", "path": SUBMIT, "times": 2, "probability": 0.5})
+    hits = sum(faults.match("POST", SUBMIT) is not None for _ in range(200))
+    assert hits == 2 and faults.list() == []
