@@ -18,7 +18,10 @@ from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.equity_history import EquitySnapshotter
+from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.trading import IntentSettler
+from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
@@ -37,6 +40,9 @@ class Services:
     accounts: AccountsDeps  # what the account and trading use cases are given
     whitelist_watcher: WhitelistWatcher
     order_settler: IntentSettler
+    equity_snapshotter: EquitySnapshotter
+    notification_watcher: NotificationWatcher
+    webhook_sender: WebhookSender
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
 
@@ -44,9 +50,15 @@ class Services:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
         self.whitelist_watcher.start()
         self.order_settler.start()
+        self.equity_snapshotter.start()
+        self.notification_watcher.start()
+        self.webhook_sender.start()
 
     async def aclose(self) -> None:
         await self.order_settler.stop()  # before the connectors it uses are closed
+        await self.equity_snapshotter.stop()
+        await self.notification_watcher.stop()
+        await self.webhook_sender.stop()
         await self.whitelist_watcher.stop()
         await self.connectors.aclose()
         await self.engine.dispose()
@@ -105,6 +117,7 @@ def bootstrap(settings: Settings) -> Services:
         recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
         watch_interval_s=settings.whitelist_watch_interval_s,
     )
+    webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
     return Services(
         settings=settings,
         engine=engine,
@@ -115,6 +128,11 @@ def bootstrap(settings: Settings) -> Services:
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
         order_settler=IntentSettler(accounts, settings.order_settle_interval_s),
+        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s),
+        notification_watcher=NotificationWatcher(
+            accounts, settings.notification_check_interval_s, on_new=webhooks
+        ),
+        webhook_sender=webhooks,
     )
 
 

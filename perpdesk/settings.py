@@ -122,6 +122,21 @@ class Settings(BaseSettings):
     order_settle_interval_s: float = Field(
         15.0, gt=0, description="How often orders with an unknown outcome are looked up by client id."
     )
+    notification_check_interval_s: float = Field(
+        15.0, ge=1, le=3600,
+        description="How often new fills, liquidation distance and key problems are checked (notifications).",
+    )
+    equity_snapshot_interval_s: float = Field(
+        300.0, ge=10, le=86400,
+        description="How often every active account's equity is stored for the equity chart (10 s to 1 day).",
+    )
+    webhook_retry_base_s: float = Field(
+        2.0, gt=0, le=3600,
+        description="First wait before a failed webhook delivery is retried (doubles each try).",
+    )
+    webhook_max_attempts: int = Field(
+        6, ge=1, le=20, description="Webhook delivery attempts before giving up."
+    )
     exchange_timeout_s: float = Field(
         10.0, gt=0, description="Seconds perpdesk waits for one exchange answer before it gives up on it."
     )

@@ -1,4 +1,4 @@
-"""The `perpdesk` command: `serve | demo | sandbox | accounts | vault`, one module per group."""
+"""The `perpdesk` command: `serve | demo | sandbox | accounts | portfolio | vault`, one module per group."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 
 from perpdesk.cli.accounts import app as accounts_app
 from perpdesk.cli.platform import register_platform_commands
+from perpdesk.cli.portfolio import app as portfolio_app
 from perpdesk.cli.vault import app as vault_app
 from perpdesk.sandbox.cli import app as sandbox_app
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 register_platform_commands(app)  # serve, demo
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(portfolio_app, name="portfolio")
 app.add_typer(vault_app, name="vault")
 
 

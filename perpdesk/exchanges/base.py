@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -65,6 +66,14 @@ class FuturesConnector(Protocol):
     ) -> Order | None: ...
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]: ...
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]: ...
+    async def fills(
+        self, creds: Credentials, symbol: str | None = None, *,
+        start_ms: int | None = None, end_ms: int | None = None,
+    ) -> list[Fill]: ...
+    async def transactions(
+        self, creds: Credentials, *, start_ms: int | None = None, end_ms: int | None = None,
+        max_pages: int = 20,
+    ) -> list[Transaction]: ...
     async def set_leverage(
         self, creds: Credentials, symbol: str, leverage: Decimal, margin_mode: MarginMode
     ) -> None: ...

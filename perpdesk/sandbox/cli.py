@@ -197,6 +197,16 @@ def set_price(
     _run("POST", "/price", {"symbol": symbol, "price": price}, as_json)
 
 
+@admin_app.command("settle-funding")
+def settle_funding(
+    symbol: str = typer.Option(...),
+    rate: str = typer.Option("", help="Settle at this rate (e.g. 0.0001); default: the current rate."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Settle a contract's funding now: longs pay shorts at a positive rate, shorts pay longs else."""
+    _run("POST", "/funding", {"symbol": symbol, "rate": rate or None}, as_json)
+
+
 @admin_app.command("freeze-prices")
 def freeze_prices(
     unfreeze: bool = typer.Option(False, "--unfreeze", help="Resume the seeded random walk instead."),

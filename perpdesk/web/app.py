@@ -22,7 +22,7 @@ from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
-from perpdesk.web import accounts, api_auth, pages_auth, trading
+from perpdesk.web import accounts, api_auth, pages_auth, portfolio, trading
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
@@ -110,12 +110,16 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(api_auth.router, responses=ERROR_RESPONSES)
+    app.include_router(portfolio.pages.router)  # before pages_auth: "/" is the portfolio once connected
     app.include_router(pages_auth.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(accounts.api.router)
     app.include_router(accounts.pages.router)
     app.include_router(trading.api.router, responses=ERROR_RESPONSES)
     app.include_router(trading.pages.router)
+    app.include_router(portfolio.api.router, responses=ERROR_RESPONSES)
+    app.include_router(portfolio.notifications_api.router, responses=ERROR_RESPONSES)
+    app.include_router(portfolio.notifications_pages.router)
 
     app.add_middleware(
         CSRFMiddleware,

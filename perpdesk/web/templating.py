@@ -17,7 +17,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Top-nav entries between "Dashboard" and "Settings" for signed-in users.
-NAV_LINKS = (("Portfolio", "/portfolio"),)
+NAV_LINKS = (("Portfolio", "/portfolio"), ("Fills", "/fills"))
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 

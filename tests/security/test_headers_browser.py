@@ -68,7 +68,15 @@ async def test_every_page_runs_under_the_csp(
     _, headers = await sign_up_in_browser(page, base, PASSWORD)
     bm = sandbox.admin.create_user(futures_deposit={"USDT": "700"})
     key = sandbox.admin.create_key(bm["email"], memo="memo-" + secrets.token_hex(3))
-    for path in ("/", "/portfolio", "/settings/exchange-accounts/audit-log", "/profile"):
+    for path in (
+        "/",
+        "/portfolio",
+        "/fills",
+        "/notifications",
+        "/settings/notifications",
+        "/settings/exchange-accounts/audit-log",
+        "/profile",
+    ):
         await v.visit(base + path)
     await page.get_by_role("button", name="Set up 2FA").click()
     await expect(page.get_by_test_id("totp-qr")).to_be_visible()  # a data: image

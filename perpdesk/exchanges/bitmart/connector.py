@@ -16,6 +16,7 @@ from perpdesk.core.errors import (
     OrderNotFound,
     UnknownOutcome,
 )
+from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -36,7 +37,7 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
-from perpdesk.exchanges.bitmart import parse
+from perpdesk.exchanges.bitmart import parse, parse_ledger
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.key_inspection import inspect_key
 from perpdesk.exchanges.bitmart.markets import (
@@ -64,6 +65,7 @@ BITMART_INFO = ExchangeInfo(
 )
 
 P = "/contract/private/"
+TXN_PAGE = 1000  # transaction-history's largest page
 SUBMIT = P + "submit-order"
 OPEN_ORDERS_PAGE = 100  # get-open-orders returns at most this many (newest first)
 ASSETS = P + "assets-detail"
@@ -301,6 +303,37 @@ class BitmartFuturesConnector:
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
         data = await self._get(P + "order-history", {"symbol": symbol}, creds)
         return [parse.order(r) for r in data] if isinstance(data, list) else []
+
+    async def fills(self, creds: Credentials, symbol: str | None = None, *,
+                    start_ms: int | None = None, end_ms: int | None = None) -> list[Fill]:
+        """Trades, newest first (BitMart: last 7 days by default, at most 90 days per call)."""
+        params: dict[str, Any] = {"symbol": symbol} if symbol else {}
+        if start_ms is not None:
+            params["start_time"] = start_ms // 1000
+        if end_ms is not None:
+            params["end_time"] = end_ms // 1000
+        data = await self._get(P + "trades", params or None, creds)
+        return [parse_ledger.fill(r) for r in data] if isinstance(data, list) else []
+
+    async def transactions(self, creds: Credentials, *, start_ms: int | None = None,
+                           end_ms: int | None = None, max_pages: int = 20) -> list[Transaction]:
+        """Ledger entries (PnL, fees, funding, transfers), newest first, paged back by end time."""
+        out: list[Transaction] = []
+        end = end_ms
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"page_size": TXN_PAGE}
+            if start_ms is not None:
+                params["start_time"] = start_ms
+            if end is not None:
+                params["end_time"] = end
+            data = await self._get(P + "transaction-history", params, creds)
+            page = [parse_ledger.transaction(r) for r in data] if isinstance(data, list) else []
+            out.extend(page)
+            if len(page) < TXN_PAGE:
+                break
+            end = min(t.time_ms for t in page)  # inclusive: entries sharing that ms are not lost
+        unique = {(t.tran_id, t.flow, t.time_ms, t.amount): t for t in out}  # pages overlap at `end`
+        return sorted(unique.values(), key=lambda t: -t.time_ms)
 
     async def set_tp_sl(self, creds: Credentials, symbol: str, side: PositionSide, *,
                         take_profit: Decimal | None = None, stop_loss: Decimal | None = None) -> None:

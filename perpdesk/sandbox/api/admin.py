@@ -147,6 +147,22 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         ctx.engine.set_price(symbol, price)
         return {"symbol": symbol, "price": str(ctx.engine.mark_price(symbol))}
 
+    async def settle_funding(request: Request, body: dict[str, Any]) -> Any:
+        symbol = str(need(body, "symbol"))
+        if symbol not in ctx.engine.symbols():
+            known = ", ".join(ctx.engine.symbols())
+            raise AdminError(400, "symbol", f"unknown symbol {symbol!r}; known: {known}")
+        rate = None
+        if body.get("rate") is not None:
+            try:
+                rate = Decimal(str(body["rate"]))
+            except InvalidOperation:
+                raise AdminError(400, "rate", f"{body['rate']!r} is not a decimal number") from None
+            if not rate.is_finite() or abs(rate) >= 1:
+                raise AdminError(400, "rate", "must be a decimal fraction between -1 and 1, e.g. 0.0001")
+        settled = ctx.engine.settle_funding(symbol, rate)
+        return {"symbol": symbol, "rate": str(settled)}
+
     async def tick(request: Request, body: dict[str, Any]) -> Any:
         ctx.engine.tick()
         return {"ok": True}
@@ -251,6 +267,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),
         route("/tick", tick, ["POST"]),
+        route("/funding", settle_funding, ["POST"]),
         route("/freeze-prices", freeze_prices, ["POST"]),
         route("/replay-prices", replay_prices, ["POST"]),
         route("/market", market, ["GET"]),

@@ -135,6 +135,15 @@ class Engine(PublicMixin):
         self._push_market(symbol, now)
 
     # ---- funding -----------------------------------------------------------------------------
+    def settle_funding(self, symbol: str, rate: Decimal | None = None) -> Decimal:
+        """Settle funding now (admin): at `rate` when given, else at the current rate -> the rate."""
+        self.spec(symbol)
+        if rate is not None:
+            self.markets[symbol].state.funding_rate = rate
+        settled = self.markets[symbol].state.funding_rate
+        self._apply_funding(symbol, self.now())
+        return settled
+
     def _apply_funding(self, symbol: str, now: int) -> None:
         """Settle the current rate: longs pay shorts when it is positive, shorts pay longs when not."""
         sim = self.markets[symbol]

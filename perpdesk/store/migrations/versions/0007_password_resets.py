@@ -1,7 +1,7 @@
 """Password resets: hashes of single-use reset tokens.
 
-Revision ID: 0006_password_resets
-Revises: 0005_order_settling
+Revision ID: 0007_password_resets
+Revises: 0006_portfolio
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0006_password_resets"
-down_revision = "0005_order_settling"
+revision = "0007_password_resets"
+down_revision = "0006_portfolio"
 branch_labels = None
 depends_on = None
 

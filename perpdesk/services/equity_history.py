@@ -1,0 +1,123 @@
+"""Periodic equity snapshots of every active account (for the equity and PnL chart), and the
+history read back per user: one point per pass, the user's accounts summed.
+
+Balances come from the exchange through the connector; a pass asks each account once, a few at a
+time, and one failing account is skipped (logged) without stopping the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from perpdesk.core.errors import ExchangeError, PerpdeskError
+from perpdesk.core.models import AccountStatus, Balance
+from perpdesk.core.money import fmt
+from perpdesk.services.background import PeriodicTask
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading import load_account
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.base import utcnow
+from perpdesk.store.portfolio import EquitySnapshot, SnapshotRepo
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+KEEP = timedelta(days=400)
+PARALLEL = 8  # accounts asked at once in a pass
+
+
+def margin_in_use(b: Balance) -> Decimal:
+    return b.position_margin + b.frozen
+
+
+async def _one(
+    deps: AccountsDeps, user_id: str, account_id: str, taken_at: datetime
+) -> EquitySnapshot | None:
+    try:
+        ref, creds = await load_account(deps, user_id, account_id)
+        balances = await deps.connector_for(ref.exchange).balances(creds)
+    except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
+        log.info("equity snapshot of account %s skipped: %s", account_id, type(exc).__name__)
+        return None
+    except Exception:  # one account (say, one whose secret no longer opens) must not stop the others
+        log.exception("equity snapshot of account %s failed", account_id)
+        return None
+    usdt = next((b for b in balances if b.currency == "USDT"), None)
+    if usdt is None:
+        return None
+    return EquitySnapshot(
+        user_id=user_id, account_id=account_id, taken_at=taken_at, equity=usdt.equity,
+        available=usdt.available, margin=margin_in_use(usdt), unrealized_pnl=usdt.unrealized_pnl,
+    )
+
+
+async def take_snapshots(deps: AccountsDeps) -> int:
+    """One pass over every active account; returns how many snapshots were stored."""
+    async with deps.sessions() as s:
+        rows = (await s.execute(
+            select(ExchangeAccount.user_id, ExchangeAccount.id)
+            .where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
+        )).all()
+    taken_at = utcnow()
+    gate = asyncio.Semaphore(PARALLEL)
+
+    async def bounded(user_id: str, account_id: str) -> EquitySnapshot | None:
+        async with gate:
+            return await _one(deps, user_id, account_id, taken_at)
+
+    found = await asyncio.gather(*(bounded(u, a) for u, a in rows))
+    snaps = [f for f in found if f is not None]
+    async with deps.sessions() as s, s.begin():
+        repo = SnapshotRepo(s)
+        await repo.add(snaps)
+        await repo.purge_before(taken_at - KEEP)
+    return len(snaps)
+
+
+@dataclass(frozen=True)
+class EquityPoint:
+    taken_at: datetime
+    equity: Decimal
+    unrealized_pnl: Decimal
+
+    def to_dict(self) -> dict[str, str]:
+        return {"taken_at": self.taken_at.isoformat(), "equity": fmt(self.equity),
+                "unrealized_pnl": fmt(self.unrealized_pnl)}
+
+
+def points(rows: Sequence[EquitySnapshot]) -> list[EquityPoint]:
+    """One point per pass (its accounts summed), oldest first."""
+    sums: dict[datetime, tuple[Decimal, Decimal]] = {}
+    for r in rows:
+        eq, pnl = sums.get(r.taken_at, (ZERO, ZERO))
+        sums[r.taken_at] = (eq + r.equity, pnl + r.unrealized_pnl)
+    return [EquityPoint(t, eq, pnl) for t, (eq, pnl) in sorted(sums.items())]
+
+
+async def history(
+    deps: AccountsDeps, user_id: str, days: int = 30, account_id: str | None = None
+) -> list[EquityPoint]:
+    async with deps.sessions() as s:
+        rows = await SnapshotRepo(s).since(user_id, utcnow() - timedelta(days=days), account_id)
+    return points(rows)
+
+
+class EquitySnapshotter(PeriodicTask):
+    name = "perpdesk-equity-snapshots"
+
+    def __init__(self, deps: AccountsDeps, interval_s: float) -> None:
+        super().__init__()
+        self.deps = deps
+        self._interval_s = interval_s
+
+    async def run_pass(self) -> int:
+        return await take_snapshots(self.deps)
+
+    def interval_s(self) -> float:
+        return self._interval_s

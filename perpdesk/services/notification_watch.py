@@ -1,0 +1,112 @@
+"""Where notifications come from, checked each pass for every active account: new fills (since
+the account was connected, at most a day back), positions nearer liquidation than the user's
+threshold (at most once an hour per position), and key problems found by the key audit (the
+account's status and warnings). Each event is notified once (its dedupe key)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from perpdesk.core.errors import ExchangeError, PerpdeskError
+from perpdesk.core.models import AccountStatus, Position
+from perpdesk.core.money import fmt
+from perpdesk.services import errors_text as T
+from perpdesk.services.background import PeriodicTask
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.notifications import notify
+from perpdesk.services.trading import load_account
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.base import utcnow
+from perpdesk.store.notifications import NotificationSettings
+
+log = logging.getLogger(__name__)
+HUNDRED = Decimal(100)
+MESSAGES = {m.code: m for m in vars(T).values() if isinstance(m, T.UserMessage)}
+
+
+def liquidation_distance_pct(p: Position) -> Decimal | None:
+    """How far the mark is from the liquidation price, in percent of the mark."""
+    if p.liquidation_price is None or p.liquidation_price <= 0 or p.mark_price <= 0:
+        return None
+    return (abs(p.mark_price - p.liquidation_price) / p.mark_price * HUNDRED).quantize(Decimal("0.01"))
+
+
+async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
+    ref, creds = await load_account(deps, row.user_id, row.id)
+    since = max(row.created_at, utcnow() - timedelta(days=1))
+    fills = await deps.connector_for(ref.exchange).fills(creds, start_ms=int(since.timestamp() * 1000))
+    for f in sorted(fills, key=lambda f: f.time_ms):
+        if f.time_ms < since.timestamp() * 1000:
+            continue
+        side = f.side.replace("_", " ")
+        await notify(
+            deps, row.user_id, "fill", f"{ref.label}: {side} {fmt(f.size)} {f.symbol} at {fmt(f.price)}",
+            f"Realised PnL {fmt(f.realised_pnl)} USDT, fee {fmt(f.fee)} USDT.",
+            f"fill:{row.id}:{f.trade_id}", row.id,
+        )
+
+
+async def _liquidation(deps: AccountsDeps, row: ExchangeAccount, threshold: Decimal) -> None:
+    ref, creds = await load_account(deps, row.user_id, row.id)
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    for p in await deps.connector_for(ref.exchange).positions(creds):
+        dist = liquidation_distance_pct(p)
+        if dist is None or dist >= threshold:
+            continue
+        await notify(
+            deps, row.user_id, "liquidation",
+            f"{ref.label}: {p.symbol} {p.side.value} is {fmt(dist)}% from liquidation",
+            f"Mark {fmt(p.mark_price)}, liquidation price {fmt(p.liquidation_price or Decimal(0))}; "
+            f"your threshold is {fmt(threshold)}%. Add margin or reduce the position.",
+            f"liq:{row.id}:{p.symbol}:{p.side.value}:{hour}", row.id,
+        )
+
+
+async def _key_problems(deps: AccountsDeps, row: ExchangeAccount) -> None:
+    codes = list(row.warnings or [])
+    if row.status == AccountStatus.ERROR.value and row.last_error:
+        codes.insert(0, row.last_error)
+    for code in codes:
+        msg = MESSAGES.get(code)
+        title = msg.title if msg else code.replace("_", " ")
+        body = f"{msg.message} {msg.next_step}" if msg else "Open Settings > Exchange Account API Keys."
+        await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, f"key:{row.id}:{code}", row.id)
+
+
+async def run_once(deps: AccountsDeps) -> None:
+    async with deps.sessions() as s:
+        rows = list(await s.scalars(select(ExchangeAccount)))
+        thresholds = {n.user_id: n.liquidation_pct for n in await s.scalars(select(NotificationSettings))}
+    for row in rows:
+        try:
+            await _key_problems(deps, row)
+            if row.status != AccountStatus.ACTIVE.value:
+                continue
+            await _fills(deps, row)
+            threshold = thresholds.get(row.user_id)
+            if threshold is not None:
+                await _liquidation(deps, row, threshold)
+        except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
+            log.info("notification check of account %s failed: %s", row.id, type(exc).__name__)
+        except Exception:  # one account (say, one whose secret no longer opens) must not stop the others
+            log.exception("notification check of account %s failed", row.id)
+
+
+class NotificationWatcher(PeriodicTask):
+    name = "perpdesk-notification-watch"
+
+    def __init__(self, deps: AccountsDeps, interval_s: float, on_new: PeriodicTask | None = None) -> None:
+        super().__init__()
+        self.deps, self._interval_s, self.on_new = deps, interval_s, on_new
+
+    async def run_pass(self) -> None:
+        await run_once(self.deps)
+        if self.on_new is not None:
+            self.on_new.wake()  # deliver webhooks of what this pass found now
+
+    def interval_s(self) -> float:
+        return self._interval_s

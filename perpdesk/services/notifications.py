@@ -1,0 +1,149 @@
+"""In-app notifications per user (read/unread) and each user's notification settings: the
+liquidation-distance threshold and the optional webhook (URL, and a signing secret sealed in the
+vault and shown once when made). A notification is stored once per event (its dedupe key) and,
+when the user has a webhook, queued for delivery in the same transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from perpdesk.core.errors import InputError
+from perpdesk.core.money import fmt
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.store.notifications import Notification, NotificationRepo, WebhookDelivery
+from perpdesk.store.repos import SealedSecretRepo
+from perpdesk.store.sealed import get_secret, put_secret
+
+WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
+KINDS = ("fill", "trigger", "liquidation", "key")
+
+
+def view(n: Notification) -> dict[str, Any]:
+    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "account_id": n.account_id,
+            "created_at": n.created_at.isoformat(), "read": n.read_at is not None}
+
+
+async def notify(
+    deps: AccountsDeps, user_id: str, kind: str, title: str, body: str, dedupe_key: str,
+    account_id: str | None = None,
+) -> Notification | None:
+    """Store the notification unless this event was notified already; queue its webhook."""
+    async with deps.sessions() as s, s.begin():
+        repo = NotificationRepo(s)
+        if await repo.exists(user_id, dedupe_key):
+            return None
+        n = Notification(user_id=user_id, account_id=account_id, kind=kind, title=title[:200],
+                         body=body[:1000], dedupe_key=dedupe_key[:200])
+        s.add(n)
+        await s.flush()
+        prefs = await repo.settings(user_id)
+        if prefs.webhook_url:
+            payload = {"id": n.id, "type": kind, "title": n.title, "body": n.body,
+                       "account_id": account_id, "created_at": n.created_at.isoformat()}
+            s.add(WebhookDelivery(user_id=user_id, notification_id=n.id, url=prefs.webhook_url,
+                                  payload=json.dumps(payload, separators=(",", ":"))))
+        return n
+
+
+async def listing(
+    deps: AccountsDeps, user_id: str, *, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
+    async with deps.sessions() as s:
+        return await NotificationRepo(s).recent(user_id, unread_only=unread_only, limit=limit)
+
+
+async def unread_count(deps: AccountsDeps, user_id: str) -> int:
+    async with deps.sessions() as s:
+        return await NotificationRepo(s).unread_count(user_id)
+
+
+async def mark_read(deps: AccountsDeps, user_id: str, ids: list[str] | None = None) -> int:
+    async with deps.sessions() as s, s.begin():
+        return await NotificationRepo(s).mark_read(user_id, ids)
+
+
+@dataclass(frozen=True)
+class Prefs:
+    liquidation_pct: Decimal | None
+    webhook_url: str | None
+    has_secret: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"liquidation_pct": fmt(self.liquidation_pct) if self.liquidation_pct is not None else None,
+                "webhook_url": self.webhook_url, "webhook_secret_set": self.has_secret}
+
+
+async def get_prefs(deps: AccountsDeps, user_id: str) -> Prefs:
+    async with deps.sessions() as s, s.begin():
+        row = await NotificationRepo(s).settings(user_id)
+        sealed = await SealedSecretRepo(s).get(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
+        return Prefs(row.liquidation_pct, row.webhook_url, sealed is not None)
+
+
+def parse_pct(value: str | None) -> Decimal | None:
+    if value is None or not str(value).strip():
+        return None
+    try:
+        pct = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InputError(
+            "liquidation_pct", "not a number", "Give a percentage such as 10, or leave it empty."
+        ) from None
+    if not pct.is_finite() or pct <= 0 or pct >= 100:
+        raise InputError("liquidation_pct", "must be more than 0 and less than 100",
+                         "Give the distance to liquidation, in percent of the mark price, e.g. 10.")
+    return pct
+
+
+def parse_webhook_url(value: str | None) -> str | None:
+    url = (value or "").strip()
+    if not url:
+        return None
+    fix = "Give an http(s) URL such as https://example.com/hooks/perpdesk (no user name or password)."
+    if len(url) > 500:
+        raise InputError("webhook_url", "is longer than 500 characters", fix)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("webhook_url", "is not an http(s) URL with a host", fix)
+    if parts.username or parts.password or parts.fragment:
+        raise InputError("webhook_url", "must not carry a user name, password or #fragment", fix)
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise InputError("webhook_url", "has a malformed port", fix) from None
+    return url
+
+
+async def save_prefs(
+    deps: AccountsDeps, user_id: str, *, liquidation_pct: str | None, webhook_url: str | None
+) -> tuple[Prefs, str | None]:
+    """Validate everything first, then save; a first webhook URL gets a new secret (returned once)."""
+    pct, url = parse_pct(liquidation_pct), parse_webhook_url(webhook_url)
+    async with deps.sessions() as s, s.begin():
+        row = await NotificationRepo(s).settings(user_id)
+        row.liquidation_pct, row.webhook_url = pct, url
+    prefs = await get_prefs(deps, user_id)
+    if url and not prefs.has_secret:
+        secret = await rotate_secret(deps, user_id)
+        return await get_prefs(deps, user_id), secret
+    return prefs, None
+
+
+async def rotate_secret(deps: AccountsDeps, user_id: str) -> str:
+    """A new webhook signing secret: sealed in the vault; this return is the only time it is seen."""
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    async with deps.sessions() as s, s.begin():
+        await put_secret(
+            s, deps.vault, user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE, plaintext=secret
+        )
+    return secret
+
+
+async def webhook_secret(deps: AccountsDeps, user_id: str) -> bytes | None:
+    async with deps.sessions() as s:
+        return await get_secret(s, deps.vault, user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)

@@ -1,0 +1,148 @@
+"""Outgoing webhooks: each queued delivery is POSTed as JSON, signed with the user's secret, and
+retried with exponential backoff until it is accepted (2xx) or the attempts run out; every
+attempt's outcome is kept in the delivery log.
+
+Signature: ``X-Perpdesk-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` with
+``X-Perpdesk-Timestamp: <unix seconds>``; a receiver recomputes it over the raw body and refuses a
+timestamp older than a few minutes (replay). ``X-Perpdesk-Delivery`` is the same on every retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from perpdesk.services import notifications
+from perpdesk.services.background import PeriodicTask
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.store.base import utcnow
+from perpdesk.store.notifications import WebhookDelivery
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 5.0
+BATCH = 50
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def verify(secret: bytes, timestamp: str, body: bytes, signature: str, *, now: float | None = None,
+           tolerance_s: int = 300) -> bool:
+    """What a receiver does (used by the tests' receiver; documented in docs/platform.md)."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        return False
+    if abs((now if now is not None else time.time()) - ts) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), signature)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_s: float
+    max_attempts: int
+
+    def after(self, attempts: int) -> timedelta:
+        return timedelta(seconds=self.base_s * 2 ** max(attempts - 1, 0))
+
+
+def delivery_view(d: WebhookDelivery) -> dict[str, Any]:
+    return {"id": d.id, "notification_id": d.notification_id, "url": d.url, "attempts": d.attempts,
+            "delivered": d.delivered, "gave_up": d.gave_up, "last_status": d.last_status,
+            "last_error": d.last_error, "created_at": d.created_at.isoformat(),
+            "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None}
+
+
+async def deliveries(deps: AccountsDeps, user_id: str, limit: int = 50) -> list[WebhookDelivery]:
+    async with deps.sessions() as s:
+        return list(await s.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.user_id == user_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
+        ))
+
+
+async def _attempt(
+    client: httpx.AsyncClient, d: WebhookDelivery, secret: bytes | None
+) -> tuple[int | None, str | None]:
+    if secret is None:
+        return None, "no webhook secret: make one in Settings > Notifications"
+    body = d.payload.encode()
+    ts = int(time.time())
+    headers = {"content-type": "application/json", "user-agent": "perpdesk-webhook/1",
+               "x-perpdesk-timestamp": str(ts), "x-perpdesk-signature": sign(secret, ts, body),
+               "x-perpdesk-delivery": d.id}
+    try:
+        response = await client.post(d.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return None, type(exc).__name__
+    return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+
+
+async def deliver_due(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient) -> int:
+    """One pass over the due deliveries; returns how many were accepted."""
+    now = utcnow()
+    async with deps.sessions() as s:
+        due = list(await s.scalars(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.delivered.is_(False), WebhookDelivery.gave_up.is_(False),
+                WebhookDelivery.next_attempt_at <= now,
+            ).order_by(WebhookDelivery.next_attempt_at).limit(BATCH)
+        ))
+    accepted = 0
+    for delivery_id in due:
+        async with deps.sessions() as s:
+            d = await s.get(WebhookDelivery, delivery_id)
+            if d is None:
+                continue
+            user_id = d.user_id
+        secret = await notifications.webhook_secret(deps, user_id)
+        status, error = await _attempt(client, d, secret)
+        async with deps.sessions() as s, s.begin():
+            row = await s.get(WebhookDelivery, delivery_id)
+            if row is None:
+                continue
+            row.attempts += 1
+            row.last_status, row.last_error = status, error
+            if error is None:
+                row.delivered, row.next_attempt_at = True, None
+                accepted += 1
+            elif row.attempts >= backoff.max_attempts:
+                row.gave_up, row.next_attempt_at = True, None
+                log.info("webhook delivery %s given up after %d attempts", row.id, row.attempts)
+            else:
+                row.next_attempt_at = utcnow() + backoff.after(row.attempts)
+    return accepted
+
+
+class WebhookSender(PeriodicTask):
+    name = "perpdesk-webhooks"
+
+    def __init__(self, deps: AccountsDeps, backoff: Backoff, poll_s: float = 1.0) -> None:
+        super().__init__()
+        self.deps, self.backoff, self.poll_s = deps, backoff, poll_s
+        self._client: httpx.AsyncClient | None = None
+
+    async def run_pass(self) -> int:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False)
+        return await deliver_due(self.deps, self.backoff, self._client)
+
+    def interval_s(self) -> float:
+        return self.poll_s
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,105 @@
+"""JSON API of the portfolio: totals over every account, realised PnL / fees / funding per period,
+the equity history, and the fills history (JSON or streamed CSV). Exact decimal strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from perpdesk.core.money import fmt
+from perpdesk.services import equity_history, pnl_history, portfolio
+from perpdesk.services.fills_csv import fills_csv
+from perpdesk.services.pnl_history import Range
+from perpdesk.services.portfolio_query import fills_query, period_of, totals
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(tags=["portfolio"])
+
+START = Query(None, description="First day, YYYY-MM-DD (UTC).")
+END = Query(None, description="Last day, YYYY-MM-DD (UTC), inclusive.")
+ACCOUNT = Query(None, description="One account's id; all the user's accounts when omitted.")
+
+
+@router.get("/api/portfolio/summary")
+async def summary(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    """Every account and the total: equity, available, margin in use, unrealised PnL (USDT)."""
+    snaps = await portfolio.overview(deps, user.id)
+    return {
+        "accounts": [s.to_dict() for s in snaps],
+        "total": {k: fmt(v) for k, v in totals(snaps).items()},
+    }
+
+
+@router.get("/api/portfolio/pnl")
+async def pnl(
+    user: CurrentUserDep,
+    deps: DepsDep,
+    period: str = Query("day", description="day | week | month"),
+    start: str | None = START,
+    end: str | None = END,
+    account_id: str | None = ACCOUNT,
+) -> dict[str, Any]:
+    """Realised PnL, fees and funding per period, from the exchange's transaction history
+    (fees and funding paid are negative). At most 90 days per request."""
+    rows = await pnl_history.pnl(deps, user.id, period_of(period), Range.parse(start, end), account_id)
+    total = pnl_history.totals(rows).to_dict()
+    total.pop("period")
+    return {"period": period_of(period).value, "rows": [r.to_dict() for r in rows], "total": total}
+
+
+@router.get("/api/portfolio/equity")
+async def equity(
+    user: CurrentUserDep,
+    deps: DepsDep,
+    days: int = Query(30, ge=1, le=400, description="How many days back."),
+    account_id: str | None = ACCOUNT,
+) -> dict[str, Any]:
+    """The stored equity snapshots, one point per snapshot pass with the accounts summed."""
+    points = await equity_history.history(deps, user.id, days, account_id)
+    return {"points": [p.to_dict() for p in points]}
+
+
+@router.get("/api/fills")
+async def fills(
+    user: CurrentUserDep,
+    deps: DepsDep,
+    start: str | None = START,
+    end: str | None = END,
+    account_id: str | None = ACCOUNT,
+    symbol: str | None = Query(None, description="e.g. BTCUSDT"),
+    side: str | None = Query(None, description="buy | sell | buy_open_long | sell_close_long | ..."),
+) -> dict[str, Any]:
+    """Fills (trades) newest first; the last 7 days when no dates are given, at most 90 days."""
+    rows = await pnl_history.fills(deps, user.id, fills_query(start, end, account_id, symbol, side))
+    return {"fills": [r.to_dict() for r in rows]}
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The fills as CSV."}
+}
+
+
+@router.get("/api/fills.csv", response_class=StreamingResponse, responses=CSV_RESPONSE)
+async def fills_export(
+    user: CurrentUserDep,
+    deps: DepsDep,
+    start: str | None = START,
+    end: str | None = END,
+    account_id: str | None = ACCOUNT,
+    symbol: str | None = Query(None),
+    side: str | None = Query(None),
+) -> StreamingResponse:
+    """The same fills as CSV (exact decimals; text cells that look like formulas are quoted)."""
+    rows = await pnl_history.fills(deps, user.id, fills_query(start, end, account_id, symbol, side))
+    return csv_response(rows)
+
+
+def csv_response(rows: list[pnl_history.FillRow]) -> StreamingResponse:
+    return StreamingResponse(
+        fills_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="perpdesk-fills.csv"'},
+    )

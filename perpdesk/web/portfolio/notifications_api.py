@@ -1,0 +1,73 @@
+"""JSON API of notifications (list, mark read) and their settings (liquidation threshold, webhook
+URL, webhook secret shown once, delivery log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from perpdesk.services import notifications, webhooks
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(tags=["notifications"])
+
+
+class ReadIn(BaseModel):
+    ids: list[str] | None = Field(None, description="Notification ids; all unread ones when omitted.")
+
+
+class SettingsIn(BaseModel):
+    liquidation_pct: str | None = Field(
+        None, description='Notify when a position is nearer than this to liquidation, in percent of the '
+        'mark price (e.g. "10"); null turns it off.'
+    )
+    webhook_url: str | None = Field(
+        None, description="http(s) URL that receives signed JSON; null turns it off."
+    )
+
+
+@router.get("/api/notifications")
+async def list_notifications(
+    user: CurrentUserDep, deps: DepsDep,
+    unread: bool = Query(False, description="Only unread ones."),
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    rows = await notifications.listing(deps, user.id, unread_only=unread, limit=limit)
+    return {"notifications": [notifications.view(n) for n in rows],
+            "unread": await notifications.unread_count(deps, user.id)}
+
+
+@router.post("/api/notifications/read")
+async def mark_read(body: ReadIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, int]:
+    return {"marked": await notifications.mark_read(deps, user.id, body.ids)}
+
+
+@router.get("/api/notifications/settings")
+async def get_settings(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    return (await notifications.get_prefs(deps, user.id)).to_dict()
+
+
+@router.put("/api/notifications/settings")
+async def put_settings(body: SettingsIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    """Save both settings; a first webhook URL returns `webhook_secret` once (store it now)."""
+    prefs, secret = await notifications.save_prefs(
+        deps, user.id, liquidation_pct=body.liquidation_pct, webhook_url=body.webhook_url
+    )
+    out = prefs.to_dict()
+    if secret:
+        out["webhook_secret"] = secret
+    return out
+
+
+@router.post("/api/notifications/webhook/secret")
+async def new_secret(user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
+    """A new signing secret replaces the old one; this answer is the only time it is shown."""
+    return {"webhook_secret": await notifications.rotate_secret(deps, user.id)}
+
+
+@router.get("/api/notifications/webhook/deliveries")
+async def deliveries(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    return {"deliveries": [webhooks.delivery_view(d) for d in await webhooks.deliveries(deps, user.id)]}

@@ -1,0 +1,101 @@
+"""The dashboard at / (the portfolio once an account is connected; the welcome before) and the
+fills history page with its CSV export. Parts the exchange cannot serve are shown as such."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from perpdesk.core.errors import ExchangeError, InputError, PerpdeskError
+from perpdesk.services import equity_history, pnl_history, portfolio
+from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
+from perpdesk.services.pnl_history import Range
+from perpdesk.services.portfolio_query import fills_query, period_of, totals
+from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.portfolio.api import csv_response
+from perpdesk.web.portfolio.chart import chart
+from perpdesk.web.templating import render
+from perpdesk.web.trading.common import DepsDep
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+
+async def _or_error(aw: Awaitable[T]) -> T | PerpdeskError:
+    try:
+        return await aw
+    except PerpdeskError as exc:
+        return exc
+    except (OSError, TimeoutError):
+        return ExchangeError("The exchange did not answer.")
+
+
+@router.get("/")
+async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, period: str = "day") -> Response:
+    ids = await pnl_history.account_refs(deps, user.id, active_only=False)
+    if not ids:
+        return render(request, "home.html")
+    try:
+        chosen = period_of(period)
+    except InputError:
+        chosen = period_of("day")
+    snaps, pnl, points = await asyncio.gather(
+        portfolio.overview(deps, user.id),
+        _or_error(pnl_history.pnl(deps, user.id, chosen, Range.parse(None, None, default_days=SHOWN))),
+        equity_history.history(deps, user.id, 30),
+    )
+    ctx: dict[str, Any] = {"snapshots": snaps, "total": totals(snaps), "period": chosen.value,
+                           "chart": chart(points)}
+    if isinstance(pnl, PerpdeskError):
+        ctx.update(pnl_rows=[], pnl_total=None, pnl_error=pnl)
+    else:
+        ctx.update(pnl_rows=pnl, pnl_total=pnl_history.totals(pnl), pnl_error=None)
+    return render(request, "portfolio/dashboard.html", **ctx)
+
+
+def _fill_form(request: Request) -> dict[str, str]:
+    q = request.query_params
+    return {k: q.get(k, "") for k in ("account_id", "symbol", "side", "start", "end")}
+
+
+@router.get("/fills")
+async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    form = _fill_form(request)
+    snaps_ids = await pnl_history.account_refs(deps, user.id, active_only=False)
+    accounts = await _account_labels(deps, user.id, snaps_ids)
+    error: PerpdeskError | None = None
+    rows: list[pnl_history.FillRow] = []
+    try:
+        flt = fills_query(form["start"], form["end"], form["account_id"], form["symbol"], form["side"])
+        got = await _or_error(pnl_history.fills(deps, user.id, flt))
+        if isinstance(got, PerpdeskError):
+            error = got
+        else:
+            rows = got
+    except InputError as exc:
+        error = exc
+    query = urlencode({k: v for k, v in form.items() if v})
+    return render(
+        request, "portfolio/fills.html", 422 if isinstance(error, InputError) else 200,
+        fills=rows, form=form, accounts=accounts, error=error, sides=pnl_history.SIDES,
+        export_url="/fills.csv" + ("?" + query if query else ""),
+    )
+
+
+@router.get("/fills.csv")
+async def fills_csv_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    form = _fill_form(request)
+    flt = fills_query(form["start"], form["end"], form["account_id"], form["symbol"], form["side"])
+    return csv_response(await pnl_history.fills(deps, user.id, flt))
+
+
+async def _account_labels(deps: Any, user_id: str, ids: list[str]) -> list[tuple[str, str]]:
+    from perpdesk.store.accounts import ExchangeAccount
+
+    async with deps.sessions() as s:
+        rows = [await s.get(ExchangeAccount, i) for i in ids]
+    return [(r.id, r.label) for r in rows if r is not None and r.user_id == user_id]

@@ -1,0 +1,114 @@
+"""The dashboard is the portfolio once an account is connected; the fills page exports the fills
+as CSV (the download's content checked); a fill shows up as a notification. Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.helpers import Screenshots, sign_up_in_browser
+from tests.e2e.portfolio.conftest import ETH, PASSWORD, market, sign_up_and_connect
+from tests.fixtures.platform import PlatformServer
+from tests.fixtures.sandbox import SandboxServer
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_dashboard_is_the_portfolio_after_connecting(
+    page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer
+) -> None:
+    shot = Screenshots("portfolio", "dashboard")
+    base = portfolio_platform.url
+    await sign_up_in_browser(page, base, PASSWORD)
+    await page.goto(base + "/")
+    await expect(page.get_by_text("Connect a BitMart Futures account")).to_be_visible()
+    account_id, headers = await sign_up_and_connect(page, base, sandbox, usdt="5000")  # a new user
+    sandbox.admin.set_price(ETH, "3500")
+    await market(page, base, headers, account_id, "buy", "2")
+    sandbox.admin.set_price(ETH, "3600")
+    await market(page, base, headers, account_id, "sell_close_long", "2")
+
+    await page.goto(base + "/")
+    await expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
+    await expect(page.get_by_text("Connect a BitMart Futures account")).to_have_count(0)
+    row = page.locator(f'#dashboard-accounts tr[data-account="{account_id}"]')
+    await expect(row).to_contain_text("Desk")
+    equity = Decimal(await page.locator('[data-total="equity"]').inner_text())
+    assert equity == Decimal(await row.locator('[data-field="equity"]').inner_text()) and equity > 5000
+    today = page.locator("#pnl-history tbody tr[data-period]")
+    await expect(today).to_have_count(1)
+    body = await (await page.request.get(base + "/api/portfolio/pnl")).json()
+    assert await today.locator('[data-field="realised_pnl"]').inner_text() == body["rows"][0]["realised_pnl"]
+    assert await today.locator('[data-field="fees"]').inner_text() == body["rows"][0]["fees"]
+    await shot(page, "dashboard")
+    await page.get_by_role("link", name="per month").click()
+    await expect(page.locator("#pnl-history tbody tr[data-period]")).to_have_count(1)
+
+    for _ in range(100):  # the next snapshot pass (every 10 s here) draws the equity chart
+        if (await (await page.request.get(base + "/api/portfolio/equity")).json())["points"]:
+            break
+        await asyncio.sleep(0.2)
+    await page.reload()
+    await expect(page.locator("#equity-chart svg path.line-equity")).to_have_attribute("d", re.compile("^M"))
+    await expect(page.locator("#equity-chart")).to_contain_text(str(equity))
+    await shot(page, "chart")
+
+
+async def test_csv_export_downloads_the_fills(
+    page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    base = portfolio_platform.url
+    account_id, headers = await sign_up_and_connect(page, base, sandbox)
+    sandbox.admin.set_price(ETH, "3500")
+    await market(page, base, headers, account_id, "buy", "3")
+    await market(page, base, headers, account_id, "sell_close_long", "1")
+    await page.goto(base + "/fills")
+    await expect(page.locator("#fills tbody tr[data-trade]")).to_have_count(2)
+    await page.get_by_label("Side").select_option("sell")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.locator("#fills tbody tr[data-trade]")).to_have_count(1)
+    await page.get_by_label("Side").select_option("")
+    await page.get_by_role("button", name="Show").click()
+    async with page.expect_download() as info:
+        await page.get_by_test_id("export-csv").click()
+    download = await info.value
+    path = tmp_path / "fills.csv"
+    await download.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    api = (await (await page.request.get(base + "/api/fills")).json())["fills"]
+    assert [(r["side"], r["size"], r["price"], r["fee"]) for r in rows] == [
+        (f["side"], f["size"], f["price"], f["fee"]) for f in api
+    ]
+    assert [r["side"] for r in rows] == ["sell_close_long", "buy_open_long"]
+    assert {r["account"] for r in rows} == {"Desk"} and rows[1]["size"] == "3"
+
+
+async def test_a_fill_appears_as_a_notification(
+    page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer
+) -> None:
+    shot = Screenshots("portfolio", "notification")
+    base = portfolio_platform.url
+    account_id, headers = await sign_up_and_connect(page, base, sandbox)
+    sandbox.admin.set_price(ETH, "3500")
+    await market(page, base, headers, account_id, "buy", "1")
+    for _ in range(60):  # the watcher passes every second
+        if (await (await page.request.get(base + "/api/notifications")).json())["unread"]:
+            break
+        await asyncio.sleep(0.25)
+    await page.goto(base + "/")
+    await expect(page.get_by_test_id("bell").locator(".badge")).to_have_text("1")
+    await page.get_by_test_id("bell").click()
+    item = page.locator('#notifications li[data-kind="fill"]')
+    await expect(item).to_contain_text("Desk: buy open long 1 ETHUSDT")
+    await expect(item).to_contain_text("unread")
+    await shot(page, "notifications")
+    await page.get_by_role("button", name="Mark all read").click()
+    await expect(page.locator("#notifications li.unread")).to_have_count(0)
