@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
+from perpdesk.live.runtime import LiveRuntime
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.notification_watch import NotificationWatcher
@@ -43,6 +44,7 @@ class Services:
     equity_snapshotter: EquitySnapshotter
     notification_watcher: NotificationWatcher
     webhook_sender: WebhookSender
+    live: LiveRuntime | None  # live mirrors, market hub and bus (None: PERPDESK_LIVE_ENABLED=false)
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
 
@@ -53,8 +55,12 @@ class Services:
         self.equity_snapshotter.start()
         self.notification_watcher.start()
         self.webhook_sender.start()
+        if self.live is not None:
+            self.live.start()
 
     async def aclose(self) -> None:
+        if self.live is not None:
+            await self.live.aclose()  # mirrors and market streams before the connectors
         await self.order_settler.stop()  # before the connectors it uses are closed
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
@@ -133,7 +139,26 @@ def bootstrap(settings: Settings) -> Services:
             accounts, settings.notification_check_interval_s, on_new=webhooks
         ),
         webhook_sender=webhooks,
+        live=build_live_runtime(settings, engine, accounts, pool),
     )
+
+
+def build_live_runtime(
+    settings: Settings, engine: AsyncEngine, accounts: AccountsDeps, pool: ConnectorPool
+) -> LiveRuntime | None:
+    """One mirror per active account this process owns, the shared market hub and the bus."""
+    if not settings.live_enabled:
+        return None
+    from perpdesk.live.accounts_source import DbAccountSource
+    from perpdesk.live.ownership import InProcessOwnership, Ownership
+    from perpdesk.live.runtime import build_live
+
+    ownership: Ownership = InProcessOwnership()
+    if settings.live_ownership == "postgres":
+        from perpdesk.live.pg_lease import PgLeaseOwnership
+
+        ownership = PgLeaseOwnership(engine)
+    return build_live(settings, DbAccountSource(accounts), pool.connector, ownership=ownership)
 
 
 @asynccontextmanager

@@ -150,6 +150,25 @@ class Settings(BaseSettings):
     order_settle_margin_s: float = Field(
         2.0, ge=0, description="Added to the window for the clock offset's error and exchange processing."
     )
+    live_enabled: bool = Field(
+        True, description="Run live mirrors of active accounts (pages read them: 0 exchange requests)."
+    )
+    live_ownership: Literal["process", "postgres"] = Field(
+        "process",
+        description="Who owns mirrors: this process (one server) or PostgreSQL advisory-lock leases.",
+    )
+    live_reconcile_interval_s: float = Field(
+        60.0, ge=1, le=86400, description="How often each mirror re-reads the exchange and repairs drift."
+    )
+    live_scan_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often the supervisor looks for connected/disconnected accounts."
+    )
+    live_sse_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds between SSE heartbeats to open pages."
+    )
+    live_subscriber_queue: int = Field(
+        256, ge=8, le=100000, description="Events a live page may fall behind before it is dropped."
+    )
     rate_limit_factor: float = Field(
         1.0, gt=0, description="Multiplies every sign-in, sign-up, 2FA and key-inspection rate limit."
     )
@@ -230,6 +249,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PERPDESK_FAST_CONNECT_CLIENT_SECRET: missing; it is required when "
                 "PERPDESK_FAST_CONNECT_CLIENT_ID is set (both come from the exchange's client registration)"
+            )
+        if self.live_ownership == "postgres" and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "PERPDESK_LIVE_OWNERSHIP: 'postgres' needs a PostgreSQL PERPDESK_DATABASE_URL; "
+                "use 'process' with SQLite"
             )
         return self
 

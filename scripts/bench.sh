@@ -6,3 +6,4 @@ echo "== bench/bench_connector.py (uvloop, as the platform runs)"; python bench/
 echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
 echo "== bench/bench_startup.py"; python bench/bench_startup.py
 echo "== bench/bench_ws_fanout.py"; python bench/bench_ws_fanout.py
+echo "== bench/bench_live.py"; python bench/bench_live.py

@@ -8,12 +8,13 @@ exchanges/registry.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from perpdesk.core.ledger import Fill, Transaction
+from perpdesk.core.market import MarketChannel, MarketEvent, PlanOrder
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -40,6 +41,21 @@ class ExchangeInfo:
     passphrase_hint: str  # "The Memo you gave the key on BitMart's API Management page"
     supports_fast_connect: bool
     unsupported_note: str = ""  # e.g. "BitMart Spot is not supported"
+
+
+CredentialsOpener = Callable[[], Awaitable[Credentials]]
+
+
+class MarketStream(Protocol):
+    """One reconnecting public connection: channels added and removed while `events()` runs.
+    `events()` yields typed market events and a StreamStatus on every drop and reconnection."""
+
+    @property
+    def channels(self) -> set[MarketChannel]: ...
+    async def subscribe(self, channels: Iterable[MarketChannel]) -> None: ...
+    async def unsubscribe(self, channels: Iterable[MarketChannel]) -> None: ...
+    def events(self) -> AsyncIterator[MarketEvent]: ...
+    async def close(self) -> None: ...
 
 
 @runtime_checkable
@@ -86,7 +102,15 @@ class FuturesConnector(Protocol):
         self, creds: Credentials, symbol: str
     ) -> list[tuple[str, PositionSide, Decimal]]: ...
     async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult: ...
-    def stream(self, creds: Credentials, symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]: ...
+    async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]: ...
+    def stream(
+        self, creds: Credentials | CredentialsOpener, symbols: Sequence[str] = ()
+    ) -> AsyncIterator[StreamEvent]:
+        """The private stream: 'resync' snapshots after every (re)connection, then 'asset',
+        'position', 'order' updates, and 'disconnected' on every drop. With an opener, the
+        credentials are opened per (re)connection and not kept."""
+        ...
+    def market_stream(self) -> MarketStream: ...
     async def aclose(self) -> None: ...
 
 

@@ -32,3 +32,5 @@ class SandboxContext:
     persist: Persist
     engine: Engine
     identity: Identity
+    # REST requests served, per X-BM-KEY ("" for unsigned public ones): GET /sandbox-admin/requests
+    request_counts: dict[str, int] = field(default_factory=dict)

@@ -11,15 +11,20 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
 from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
+from perpdesk.services.account_access import own
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.orders import OrderIntent, OrderIntentRepo
+
+if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
+    from perpdesk.live.views import AccountLive
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +83,12 @@ class AccountSnapshot:
     positions: list[PositionView] = field(default_factory=list)
     open_orders: list[Order] = field(default_factory=list)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # part -> error
+    live: AccountLive | None = None  # set when read from the account's live mirror
+
+    @property
+    def live_state(self) -> str:
+        """"fresh" when read from the live mirror; "read from the exchange" otherwise."""
+        return self.live.freshness.state.value if self.live is not None else "read from the exchange"
 
     @property
     def usdt(self) -> Balance | None:
@@ -100,6 +111,7 @@ class AccountSnapshot:
             "open_orders": jsonable(self.open_orders),
             "unrealized_pnl": fmt(self.unrealized_pnl),
             "errors": self.errors,
+            "source": "live" if self.live is not None else "exchange",
         }
 
 
@@ -132,13 +144,32 @@ async def _snapshot(deps: AccountsDeps, ref: AccountRef, creds: Credentials) -> 
     return snap
 
 
-async def account_snapshot(deps: AccountsDeps, user_id: str, account_id: str) -> AccountSnapshot:
-    """Balances, positions and open orders of one of the user's accounts, fetched concurrently."""
+def _from_live(ref: AccountRef, view: AccountLive) -> AccountSnapshot:
+    positions = [PositionView(p) for p in view.positions]
+    return AccountSnapshot(ref, balances=list(view.balances), positions=positions,
+                           open_orders=list(view.open_orders), live=view)
+
+
+async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:
+    """The user's own account without opening its credentials (another user's: not found)."""
+    async with deps.uow() as uow:
+        row = await own(uow, user_id, account_id)
+        return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
+
+
+async def account_snapshot(
+    deps: AccountsDeps, user_id: str, account_id: str, live: LiveQuery | None = None
+) -> AccountSnapshot:
+    """Balances, positions and open orders of one of the user's accounts: from its live mirror
+    while that is fresh (no exchange request), else fetched from the exchange concurrently."""
+    view = live.fresh(user_id, account_id) if live is not None else None
+    if view is not None:
+        return _from_live(await account_ref(deps, user_id, account_id), view)
     ref, creds = await load_account(deps, user_id, account_id)
     return await _snapshot(deps, ref, creds)
 
 
-async def overview(deps: AccountsDeps, user_id: str) -> list[AccountSnapshot]:
+async def overview(deps: AccountsDeps, user_id: str, live: LiveQuery | None = None) -> list[AccountSnapshot]:
     """Every account of the user, each fetched concurrently with the others."""
     from sqlalchemy import select
 
@@ -150,13 +181,15 @@ async def overview(deps: AccountsDeps, user_id: str) -> list[AccountSnapshot]:
                 .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
             )
         )
-    return list(await asyncio.gather(*(_safe_snapshot(deps, user_id, i) for i in ids)))
+    return list(await asyncio.gather(*(_safe_snapshot(deps, user_id, i, live) for i in ids)))
 
 
-async def _safe_snapshot(deps: AccountsDeps, user_id: str, account_id: str) -> AccountSnapshot:
+async def _safe_snapshot(
+    deps: AccountsDeps, user_id: str, account_id: str, live: LiveQuery | None = None
+) -> AccountSnapshot:
     """One account's snapshot; an account that cannot even be opened is shown with the reason."""
     try:
-        return await account_snapshot(deps, user_id, account_id)
+        return await account_snapshot(deps, user_id, account_id, live)
     except PerpdeskError as exc:
         async with deps.sessions() as s:
             row = await s.get(ExchangeAccount, account_id)
@@ -197,10 +230,15 @@ async def instruments(deps: AccountsDeps, user_id: str, account_id: str) -> list
 
 
 async def order_history(
-    deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None,
+    live: LiveQuery | None = None,
 ) -> list[Order]:
     """Finished orders. BitMart asks for a symbol per call: without one, the symbols this account
-    traded through perpdesk or holds positions in are asked concurrently and merged, newest first."""
+    traded through perpdesk or holds positions in are asked concurrently and merged, newest first.
+    Without a symbol and with a fresh live mirror, the mirror's recent finished orders."""
+    view = live.fresh(user_id, account_id) if live is not None and not symbol else None
+    if view is not None:
+        return list(view.finished)
     ref, creds = await load_account(deps, user_id, account_id)
     conn = deps.connector_for(ref.exchange)
     if symbol:

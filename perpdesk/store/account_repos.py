@@ -36,6 +36,13 @@ class AccountRepo:
         )
         return list(rows)
 
+    async def with_status(self, status: str) -> list[ExchangeAccount]:
+        """Every user's accounts in `status` (the live supervisor mirrors the active ones)."""
+        rows = await self.s.scalars(
+            select(ExchangeAccount).where(ExchangeAccount.status == status).order_by(ExchangeAccount.id)
+        )
+        return list(rows)
+
     async def remove(self, row: ExchangeAccount) -> None:
         await self.s.delete(row)
 

@@ -22,7 +22,7 @@ from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
-from perpdesk.web import accounts, api_auth, pages_auth, portfolio, trading
+from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, trading
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
@@ -120,6 +120,10 @@ def create_app(
     app.include_router(portfolio.api.router, responses=ERROR_RESPONSES)
     app.include_router(portfolio.notifications_api.router, responses=ERROR_RESPONSES)
     app.include_router(portfolio.notifications_pages.router)
+    app.include_router(live.api.router, responses=ERROR_RESPONSES)
+    app.include_router(live.market_api.router, responses=ERROR_RESPONSES)
+    if services.live is not None:
+        app.add_middleware(live.AfterWrite, services=services)
 
     app.add_middleware(
         CSRFMiddleware,

@@ -7,7 +7,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perpdesk.core.errors import (
     ExchangeError,
@@ -17,6 +17,7 @@ from perpdesk.core.errors import (
     UnknownOutcome,
 )
 from perpdesk.core.ledger import Fill, Transaction
+from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import (
     Balance,
     Credentials,
@@ -53,6 +54,10 @@ from perpdesk.exchanges.bitmart.markets import (
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent
 from perpdesk.exchanges.bitmart.transport import HttpClient
+
+if TYPE_CHECKING:
+    from perpdesk.exchanges.bitmart.market_stream import PublicStream
+    from perpdesk.exchanges.bitmart.stream import CredentialsOpener
 
 BITMART_INFO = ExchangeInfo(
     id="bitmart",
@@ -379,14 +384,33 @@ class BitmartFuturesConnector:
                                type=OrderType.MARKET, margin_mode=held[0].margin_mode)
         return await self.place_order(creds, request)
 
+    async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
+        """Waiting trigger, TP/SL and trailing orders (BitMart lists trailing ones with the open orders)."""
+        query = {"symbol": symbol} if symbol else {}
+        plans, trails = await asyncio.gather(
+            self._get(P + "current-plan-order", query or None, creds),
+            self._get(P + "get-open-orders", {**query, "type": "trailing"}, creds),
+        )
+        rows = [*(plans if isinstance(plans, list) else []), *(trails if isinstance(trails, list) else [])]
+        found = [parse.plan_order(r) for r in rows if isinstance(r, dict)]
+        return [p for p in found if p is not None]
+
     # ------------------------------------------------------------------ streams
 
-    def stream(self, creds: Credentials, symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]:
+    def stream(self, creds: Credentials | CredentialsOpener,
+               symbols: Sequence[str] = ()) -> AsyncIterator[StreamEvent]:
         from perpdesk.exchanges.bitmart.stream import PrivateStream
 
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
         return PrivateStream(self, creds, symbols).events()
+
+    def market_stream(self) -> PublicStream:
+        from perpdesk.exchanges.bitmart.market_stream import PublicStream
+
+        if not self.ws_url:
+            raise ValueError("this connector has no ws_url; pass ws_url= to stream")
+        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
 
     async def aclose(self) -> None:
         await self.http.aclose()

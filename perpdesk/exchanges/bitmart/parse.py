@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Balance,
     Instrument,
@@ -148,3 +149,52 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def position_push(
+    row: dict[str, Any], contract_size: Decimal = Decimal(1)
+) -> tuple[str, PositionSide, Position | None]:
+    """A futures/position push item: (symbol, side, the position or None once closed).
+
+    The push carries size, entry, liquidation price and margin mode, not the mark, leverage or
+    margin: those stay as the last snapshot had them (the mirror merges)."""
+    symbol = str(row.get("symbol", ""))
+    side = PositionSide.SHORT if row.get("position_type") in (2, "2") else PositionSide.LONG
+    size = d0(row.get("hold_volume"))
+    if size == 0:
+        return symbol, side, None
+    liq = dec(row.get("liquidate_price"), None)
+    mode = MarginMode.ISOLATED if row.get("open_type") in (1, "1", "isolated") else MarginMode.CROSS
+    return symbol, side, Position(
+        symbol=symbol, side=side, size=size,
+        entry_price=d0(row.get("hold_avg_price") or row.get("open_avg_price")),
+        mark_price=_ZERO, leverage=_ZERO, margin_mode=mode, unrealized_pnl=_ZERO,
+        realized_pnl=_ZERO, margin=_ZERO, liquidation_price=liq if liq else None,
+        contract_size=contract_size,
+    )
+
+
+_PLAN_KINDS = {"plan": PlanKind.PLAN, "take_profit": PlanKind.TAKE_PROFIT,
+               "stop_loss": PlanKind.STOP_LOSS, "trailing": PlanKind.TRAILING}
+
+
+def plan_order(row: dict[str, Any]) -> PlanOrder | None:
+    """current-plan-order rows and get-open-orders' trailing rows; None for other kinds."""
+    kind = _PLAN_KINDS.get(str(row.get("type", "")))
+    if kind is None:
+        return None
+    trailing = kind is PlanKind.TRAILING
+    price_type = _int(row.get("activation_price_type" if trailing else "price_type"))
+    return PlanOrder(
+        symbol=str(row.get("symbol", "")),
+        order_id=str(row.get("order_id", "")),
+        client_order_id=str(row["client_order_id"]) if row.get("client_order_id") else None,
+        kind=kind,
+        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.BUY_OPEN_LONG),
+        size=d0(row.get("size")),
+        trigger_price=d0(row.get("activation_price" if trailing else "trigger_price")),
+        execution_price=None if trailing else _positive(row.get("executive_price")),
+        price_type="mark_price" if price_type == 2 else "last_price",
+        callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
+        created_at_ms=_int(row.get("create_time")),
+    )

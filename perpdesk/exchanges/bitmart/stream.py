@@ -3,6 +3,10 @@
 After every (re)connection the stream subscribes first and then reads balances, positions and
 open orders over REST, emitted as one synthetic 'resync' event: anything that changed while the
 socket was down is in that snapshot, and anything after it arrives on the subscribed channels.
+A drop is reported at once as a 'disconnected' event (payload: reason), before the backoff.
+
+`creds` may be an async opener instead of Credentials: it is called for every (re)connection
+(login and the REST resync) and the plaintext is dropped once the session is up.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +32,7 @@ from perpdesk.exchanges.bitmart.signing import ws_login_sign
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 
+CredentialsOpener = Callable[[], Awaitable[Credentials]]
 CHANNELS = ("futures/asset:USDT", "futures/position", "futures/order")
 _KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/order": "order"}
 
@@ -48,7 +55,7 @@ class PrivateStream:
     def __init__(
         self,
         conn: BitmartFuturesConnector,
-        creds: Credentials,
+        creds: Credentials | CredentialsOpener,
         symbols: Sequence[str] = (),
         *,
         ping_interval_s: float = 15.0,
@@ -58,7 +65,8 @@ class PrivateStream:
     ) -> None:
         assert conn.ws_url
         self.conn = conn
-        self.creds = creds
+        self._creds_source = creds
+        self.creds: Credentials | None = None  # only while logging in and resyncing
         self.symbols = set(symbols)
         self.url = private_ws_url(conn.ws_url)
         self.ping_interval_s = ping_interval_s
@@ -82,11 +90,17 @@ class PrivateStream:
             try:
                 async with self._connect() as ws:
                     self._ws = ws
-                    await self._login(ws)
-                    early = await self._subscribe(ws)
+                    self.creds = await self._open_creds()
+                    try:
+                        await self._login(ws)
+                        early = await self._subscribe(ws)
+                        snapshot = await self._resync()
+                    finally:
+                        if not isinstance(self._creds_source, Credentials):
+                            self.creds = None
                     self.connections += 1
                     failures = 0
-                    yield await self._resync()
+                    yield snapshot
                     for pushed in early:  # pushed between the subscription and the snapshot
                         yield pushed
                     heartbeat = asyncio.create_task(self._heartbeat(ws))
@@ -99,14 +113,23 @@ class PrivateStream:
                         heartbeat.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await heartbeat
+                reason = "closed"  # a clean close ends the iteration without an exception
             except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake, ExchangeUnavailable) as exc:
                 if isinstance(exc, InvalidURI):
                     raise
-                failures += 1
-                delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                reason = type(exc).__name__
+            self._ws = None
+            yield StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
+            failures += 1
+            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _open_creds(self) -> Credentials:
+        source = self._creds_source
+        return source if isinstance(source, Credentials) else await source()
 
     async def _login(self, ws: ClientConnection) -> None:
+        assert self.creds is not None
         ts = self.conn.clock.timestamp() if not self.conn.clock.stale else None
         if ts is None:
             await self.conn.rest.sync_clock()
@@ -156,6 +179,7 @@ class PrivateStream:
 
     async def _resync(self) -> StreamEvent:
         conn, creds = self.conn, self.creds
+        assert creds is not None
         try:
             balances, positions, orders = await asyncio.gather(
                 conn.balances(creds), conn.positions(creds), conn.open_orders(creds))
@@ -180,20 +204,38 @@ class PrivateStream:
             return StreamEvent("asset", {"balances": parse.balances(rows), "raw": data})
         if kind == "position":
             rows = data if isinstance(data, list) else [data]
-            positions = [p for p in (parse.position(r) for r in rows if isinstance(r, dict)) if p is not None]
+            items = [parse.position_push(r, self._contract_size(r)) for r in rows if isinstance(r, dict)]
             if self.symbols:
-                positions = [p for p in positions if p.symbol in self.symbols]
-            return StreamEvent("position", {"positions": positions, "raw": data})
+                items = [i for i in items if i[0] in self.symbols]
+            return StreamEvent("position", {
+                "positions": [p for _s, _side, p in items if p is not None],
+                "closed": [(sym, side) for sym, side, p in items if p is None],
+                "raw": data,
+            })
         rows = data if isinstance(data, list) else [data]
-        orders = []
+        orders, filled, plans_changed = [], False, False
         for row in rows:
             if isinstance(row, dict):
                 inner = row.get("order", row)
                 if isinstance(inner, dict):
+                    if self.symbols and inner.get("symbol") not in self.symbols:
+                        continue
                     orders.append(parse.order(inner))
-        if self.symbols:
-            orders = [o for o in orders if o.symbol in self.symbols]
-        return StreamEvent("order", {"orders": orders, "raw": data})
+                    filled = filled or isinstance(inner.get("last_trade"), dict)
+                    # sent by a plan / TP-SL / trailing order, or is one
+                    plans_changed = plans_changed or _triggered(inner)
+        return StreamEvent("order", {"orders": orders, "filled": filled, "plans_changed": plans_changed,
+                                     "raw": data})
+
+    def _contract_size(self, row: dict[str, Any]) -> Decimal:
+        inst = self.conn.markets.get(str(row.get("symbol", "")))
+        return inst.contract_size if inst is not None else Decimal(1)
+
+
+def _triggered(order_row: dict[str, Any]) -> bool:
+    if str(order_row.get("type", "")) in ("plan", "take_profit", "stop_loss", "trailing"):
+        return True
+    return any(order_row.get(k) not in (None, "", "-") for k in ("trigger_price", "activation_price"))
 
 
 def _loads(raw: str | bytes) -> dict[str, Any]:

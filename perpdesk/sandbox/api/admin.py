@@ -209,6 +209,15 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
             "marks": {sym: str(ctx.engine.mark_price(sym)) for sym in ctx.engine.symbols()},
         }
 
+    async def requests(request: Request, body: dict[str, Any]) -> Any:
+        """REST requests served: in all, and with the key `api_key` when given."""
+        counts = ctx.request_counts
+        out: dict[str, Any] = {"total": sum(counts.values()), "public": counts.get("", 0)}
+        api_key = request.query_params.get("api_key")
+        if api_key:
+            out["api_key"] = counts.get(api_key, 0)
+        return out
+
     async def add_fault(request: Request, body: dict[str, Any]) -> Any:
         return faults.add(body).to_dict()
 
@@ -271,6 +280,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         route("/freeze-prices", freeze_prices, ["POST"]),
         route("/replay-prices", replay_prices, ["POST"]),
         route("/market", market, ["GET"]),
+        route("/requests", requests, ["GET"]),
         route("/faults", add_fault, ["POST"]),
         route("/faults", list_faults, ["GET"]),
         route("/faults/clear", clear_faults, ["POST"]),

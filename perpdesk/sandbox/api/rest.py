@@ -121,6 +121,9 @@ class RestApi:
             await send_error(send, E.err(E.METHOD_NOT_ALLOWED))
             return
         body = await _read_body(receive)
+        counts = self.ctx.request_counts
+        who = _bm_headers(scope).get(b"x-bm-key", b"").decode("latin-1")
+        counts[who] = counts.get(who, 0) + 1
         fault = self.faults.match(endpoint.method, path) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:

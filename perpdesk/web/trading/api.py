@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.numbers import DecimalText
+from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
 from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.live.common import live_runtime
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["trading"])
@@ -105,14 +107,22 @@ def _change_response(c: ChangeOutcome) -> Response:
     )
 
 
+def _live(request: Request) -> LiveQuery | None:
+    runtime = live_runtime(request)
+    return runtime.query if runtime is not None else None
+
+
 @router.get("/api/portfolio")
-async def overview(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    return {"accounts": [s.to_dict() for s in await portfolio.overview(deps, user.id)]}
+async def overview(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
+    """Every account: from its live mirror while fresh (`source: live`), else from the exchange."""
+    return {"accounts": [s.to_dict() for s in await portfolio.overview(deps, user.id, _live(request))]}
 
 
 @router.get(BASE + "/portfolio")
-async def snapshot(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
-    return (await portfolio.account_snapshot(deps, user.id, account_id)).to_dict()
+async def snapshot(
+    account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, object]:
+    return (await portfolio.account_snapshot(deps, user.id, account_id, _live(request))).to_dict()
 
 
 @router.get(BASE + "/balances")

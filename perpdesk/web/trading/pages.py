@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from perpdesk.core.errors import Conflict, ExchangeError, InputError, PerpdeskError
 from perpdesk.core.models import TimeInForce
+from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
 from perpdesk.services.trading import (
@@ -27,6 +28,7 @@ from perpdesk.services.trading import (
     Placement,
 )
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.live.common import live_runtime
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
 
@@ -90,9 +92,14 @@ def _trade_url(account_id: str, **query: str) -> str:
     return url + ("?" + urlencode(query) if query else "")
 
 
+def _live(request: Request) -> LiveQuery | None:
+    runtime = live_runtime(request)
+    return runtime.query if runtime is not None else None
+
+
 @router.get("/portfolio")
 async def portfolio_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
-    snapshots = await portfolio.overview(deps, user.id)
+    snapshots = await portfolio.overview(deps, user.id, _live(request))
     usdt = [s.usdt for s in snapshots if s.usdt is not None]
     return render(
         request,
@@ -136,10 +143,12 @@ async def _trade_page(
             settled = []
         settled = [p for p in settled if p.status.final]
     # the exchange's parts and our own log, all at once
+    # right after a write the exchange's answer may not have reached the mirror yet: read it there
+    live = _live(request) if notice is None and error is None else None
     snap, instruments, history, intents, changes = await asyncio.gather(
-        portfolio.account_snapshot(deps, user_id, account_id),
+        portfolio.account_snapshot(deps, user_id, account_id, live),
         _or_empty(trading.instruments_for(deps, account.exchange)),
-        _or_empty(portfolio.order_history(deps, user_id, account_id)),
+        _or_empty(portfolio.order_history(deps, user_id, account_id, live=live)),
         portfolio.intents(deps, user_id, account_id, limit=20),
         trading.recent_changes(deps, user_id, account_id),
     )
@@ -162,6 +171,7 @@ async def _trade_page(
         status,
         account=account,
         snap=snap,
+        live_state=snap.live_state,
         instruments=instruments,
         intents=intents,
         history=history,

@@ -56,6 +56,9 @@ class _Accounts:
             (r for r in self.t.accounts.values() if r.user_id == user_id), key=lambda r: r.created_at
         )
 
+    async def with_status(self, status: str) -> list[ExchangeAccount]:
+        return sorted((r for r in self.t.accounts.values() if r.status == status), key=lambda r: r.id)
+
     async def remove(self, row: ExchangeAccount) -> None:
         self.uow.staged.append(("remove", row))
 

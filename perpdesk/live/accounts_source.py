@@ -1,0 +1,39 @@
+"""The active accounts the supervisor mirrors, and their credentials opener, read through the
+unit of work (the vault opens a key only when the opener is called)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from perpdesk.core.models import AccountStatus, Credentials
+from perpdesk.live.mirror import MirrorRef
+from perpdesk.live.supervisor import ActiveAccount
+from perpdesk.services.account_access import credentials_of, own
+from perpdesk.services.deps import AccountsDeps
+
+
+class DbAccountSource:
+    def __init__(self, deps: AccountsDeps) -> None:
+        self.deps = deps
+
+    async def active(self) -> list[ActiveAccount]:
+        async with self.deps.uow() as uow:
+            rows = await uow.accounts.with_status(AccountStatus.ACTIVE.value)
+            return [ActiveAccount(MirrorRef(r.id, r.user_id, r.exchange, r.label), r.updated_at.isoformat())
+                    for r in rows]
+
+    def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
+        deps = self.deps
+
+        async def open_creds() -> Credentials:
+            """NotFound once the account was disconnected."""
+            async with deps.uow() as uow:
+                return await credentials_of(uow, await own(uow, ref.user_id, ref.account_id))
+
+        return open_creds
+
+    async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
+        async with self.deps.uow() as uow:
+            await uow.audit.record(user_id=user_id, action=action, account_id=account_id, actor="perpdesk",
+                                   detail=detail)
+            await uow.commit()

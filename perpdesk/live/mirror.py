@@ -1,0 +1,362 @@
+"""AccountMirror: one account's balances, positions, open orders, plan/TP/SL/trailing orders and
+recent fills, kept current from the exchange's private stream.
+
+- The stream takes a REST snapshot at start and after every reconnection ('resync'); the mirror
+  adds plan orders and fills to it. Pushes update the state; the parts a push cannot carry whole
+  are refreshed by REST, debounced so a burst costs one request per part.
+- Every `reconcile_interval_s` the mirror reads the exchange again, logs any drift in the
+  account's audit log and replaces its state with the exchange's.
+- Credentials are opened by `open_creds` (the account-access service) only for a (re)connection,
+  a refresh or a reconciliation, and dropped after.
+- Positions are re-valued at the shared live mark price (MarketHub); every change is published
+  on the bus as the account's whole view (`account:<id>`), when someone listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.errors import (
+    AuthenticationFailed,
+    ExchangeError,
+    InvalidSignature,
+    IpNotAllowed,
+    NotWhitelistedForFutures,
+    PermissionMissing,
+    PerpdeskError,
+)
+from perpdesk.core.market import MarketChannel, MarketKind
+from perpdesk.core.models import Credentials, StreamEvent
+from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.live.bus import EventBus, account_topic
+from perpdesk.live.market_hub import MarketHub
+from perpdesk.live.state import AccountState, drift
+from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
+
+log = logging.getLogger(__name__)
+KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
+                PermissionMissing)
+AuditSink = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]  # user, account, action, detail
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorRef:
+    account_id: str
+    user_id: str
+    exchange: str
+    label: str
+
+
+class AccountMirror:
+    def __init__(
+        self,
+        ref: MirrorRef,
+        connector: FuturesConnector,
+        open_creds: Callable[[], Awaitable[Credentials]],
+        bus: EventBus,
+        hub: MarketHub,
+        *,
+        audit: AuditSink | None = None,
+        reconcile_interval_s: float = 60.0,
+        refresh_debounce_s: float = 0.3,
+        fills_kept: int = 100,
+    ) -> None:
+        self.ref = ref
+        self.connector = connector
+        self.open_creds = open_creds
+        self.bus = bus
+        self.hub = hub
+        self.audit = audit
+        self.reconcile_interval_s = reconcile_interval_s
+        self.refresh_debounce_s = refresh_debounce_s
+        self.state = AccountState(fills_kept=fills_kept)
+        self.freshness = FreshnessView(Freshness.STARTING, now_ms())
+        self.key_problem: ExchangeError | None = None
+        self.reconciliations = 0
+        self.reconciliations_skipped = 0
+        self.drifts = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._want: set[str] = set()
+        self._refresh: asyncio.Task[None] | None = None
+        self._symbols: set[str] = set()
+        self._publish_due = False
+        self.fills_loaded = False  # the first read is history, not new fills
+        self._reread = False  # the pending refresh repeats one that overlapped a push
+        self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
+        self.topic = account_topic(ref.account_id)
+
+    # ---- life ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        name = f"mirror:{self.ref.account_id}"
+        self._tasks = [asyncio.create_task(self._run(), name=name),
+                       asyncio.create_task(self._reconcile_loop(), name=name + ":reconcile")]
+
+    @property
+    def running(self) -> bool:
+        return any(not t.done() for t in self._tasks)
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._refresh] if self._refresh else [])]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks = []
+        await self._follow(set())
+        self._set(Freshness.STOPPED, "")
+
+    # ---- freshness -------------------------------------------------------------------------------
+    def _set(self, state: Freshness, reason: str, at: int | None = None) -> None:
+        if self.freshness.state is not state or self.freshness.reason != reason:
+            self.freshness = FreshnessView(state, at or now_ms(), reason)
+        self._publish_soon()
+
+    # ---- the private stream ----------------------------------------------------------------------
+    async def _run(self) -> None:
+        """The stream reconnects by itself; anything else that ends it is logged, shown as
+        disconnected and retried with a growing delay, except a refused key (the account must
+        be fixed; the supervisor restarts the mirror once it is edited)."""
+        delay = 1.0
+        while True:
+            events = self.connector.stream(self.open_creds)
+            try:
+                async for event in events:
+                    await self._apply(event)
+                    delay = 1.0
+            except KEY_PROBLEMS as exc:
+                self.key_problem = exc
+                log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
+                            self.ref.account_id, type(exc).__name__)
+                self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+                return
+            except Exception as exc:  # a mirror must not die silently
+                log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
+                            self.ref.account_id, type(exc).__name__, delay, exc_info=True)
+                reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
+                self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def _apply(self, ev: StreamEvent) -> None:
+        st, p = self.state, ev.payload
+        self.pushes += 1
+        if ev.kind == "resync":
+            st.set_balances(p["balances"])  # type: ignore[arg-type]
+            st.set_positions(p["positions"])  # type: ignore[arg-type]
+            st.set_orders(p["open_orders"])  # type: ignore[arg-type]
+            st.snapshot_at_ms = now_ms()
+            self._ask("plans", "fills", "history")
+            self._set(Freshness.FRESH, "")
+        elif ev.kind == "disconnected":
+            self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
+                      int(p.get("at_ms") or now_ms()))  # type: ignore[call-overload]
+        elif ev.kind == "asset":
+            st.apply_assets(p["balances"])  # type: ignore[arg-type]
+            self._ask("balances")
+        elif ev.kind == "position":
+            # (BitMart also pushes held positions every 10 s: no read unless one is new)
+            if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
+                self._ask("positions", "balances")
+        elif ev.kind == "order":
+            st.apply_orders(p["orders"])  # type: ignore[arg-type]
+            if p.get("plans_changed"):
+                self._ask("plans")
+            if p.get("filled"):  # the fill's realised PnL and fee come with the trades read
+                self._ask("fills")
+            if self.bus.subscriber_count(self.topic):  # discrete events for notifications
+                for order in p["orders"]:  # type: ignore[attr-defined]
+                    self.bus.publish(self.topic, "order", self._tagged(order))
+        await self._follow(st.symbols)
+        self._publish_soon()
+
+    # ---- REST refreshes (debounced) --------------------------------------------------------------
+    def refresh(self, *parts: str) -> None:
+        """Read parts again soon ("balances", "positions", "plans", "fills"): for writes the
+        exchange does not push, e.g. a new TP/SL or trigger order (BitMart pushes it once it fires)."""
+        self._ask(*parts)
+
+    def _ask(self, *parts: str) -> None:
+        self._want.update(parts)
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._refresh_later())
+
+    async def _refresh_later(self) -> None:
+        await self._refresh_once()
+        if self._want:  # asked for while this read was running (not after a cancel: stopped)
+            self._refresh = asyncio.create_task(self._refresh_later())
+
+    async def _refresh_once(self) -> None:
+        await asyncio.sleep(self.refresh_debounce_s)
+        parts, self._want = self._want, set()
+        retried, self._reread = self._reread, False
+        try:
+            await self._read(parts, retried=retried)
+        except Exception as exc:  # the exchange, or the account's key could not be opened
+            log.info("live refresh of account %s failed: %s", self.ref.account_id, type(exc).__name__)
+            if self.freshness.state is Freshness.FRESH:
+                reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
+                self._set(Freshness.STALE, f"A read from the exchange failed: {reason}")
+            return
+        if self.freshness.state is Freshness.STALE:
+            self._set(Freshness.FRESH, "")
+        await self._follow(self.state.symbols)
+        self._publish_soon()
+
+    async def _read(self, parts: set[str], *, retried: bool = False) -> None:
+        conn, st = self.connector, self.state
+        creds = await self.open_creds()
+        calls: dict[str, Awaitable[Any]] = {}
+        if "balances" in parts:
+            calls["balances"] = conn.balances(creds)
+        if "positions" in parts:
+            calls["positions"] = conn.positions(creds)
+        if "plans" in parts:
+            calls["plans"] = conn.plan_orders(creds)
+        if "fills" in parts:
+            calls["fills"] = conn.fills(creds)
+        del creds
+        before = self.pushes
+        got = dict(zip(calls, await asyncio.gather(*calls.values()), strict=True))
+        if self.pushes != before and not retried:  # the answer may predate a push: read again
+            self._reread = True
+            self._want.update(parts)
+            return
+        if "balances" in got:
+            st.set_balances(got["balances"])
+        if "positions" in got:
+            st.set_positions(got["positions"])
+        if "plans" in got:
+            st.set_plans(got["plans"])
+        if "fills" in got:
+            known = {f.trade_id for f in st.fills}
+            st.set_fills(got["fills"])
+            if self.fills_loaded and self.bus.subscriber_count(self.topic):  # new since the last read
+                for fill in st.fills:
+                    if fill.trade_id not in known:
+                        self.bus.publish(self.topic, "fill", self._tagged(fill))
+            self.fills_loaded = True
+        if "history" in parts:  # finished orders of every symbol traded lately (BitMart asks per symbol)
+            creds = await self.open_creds()
+            symbols = sorted(st.traded_symbols)
+            found = await asyncio.gather(*(conn.order_history(creds, sym) for sym in symbols))
+            del creds
+            st.set_finished([o for rows in found for o in rows])
+
+    # ---- reconciliation --------------------------------------------------------------------------
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reconcile_interval_s)
+            if self.freshness.state in (Freshness.FRESH, Freshness.STALE):
+                try:
+                    await self.reconcile()
+                except Exception as exc:  # the loop goes on: the next round may succeed
+                    log.info("reconciliation of account %s failed: %s", self.ref.account_id,
+                             type(exc).__name__)
+                    reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
+                    self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
+
+    async def reconcile(self) -> list[dict[str, Any]]:
+        """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""
+        conn = self.connector
+        creds = await self.open_creds()
+        before = self.pushes
+        balances, positions, orders, plans = await asyncio.gather(
+            conn.balances(creds), conn.positions(creds), conn.open_orders(creds), conn.plan_orders(creds))
+        del creds
+        if self.pushes != before:  # the snapshot may predate what a push said meanwhile: next time
+            self.reconciliations_skipped += 1
+            return []
+        found = drift(self.state, positions, orders, plans)
+        st = self.state
+        st.set_balances(balances)
+        st.set_positions(positions)
+        st.set_orders(orders)
+        st.set_plans(plans)
+        st.snapshot_at_ms = now_ms()
+        self.reconciliations += 1
+        if found:
+            self.drifts += 1
+            log.warning("live mirror of account %s drifted from the exchange; repaired: %s",
+                        self.ref.account_id, [d["part"] for d in found])
+            if self.audit is not None:
+                await self.audit(self.ref.user_id, self.ref.account_id, "live.drift_repaired",
+                                 {"drift": found})
+        if self.freshness.state is Freshness.STALE:
+            self._set(Freshness.FRESH, "")
+        await self._follow(st.symbols)
+        self._publish_soon()
+        return found
+
+    # ---- market data -----------------------------------------------------------------------------
+    async def _follow(self, symbols: set[str]) -> None:
+        """Hold the ticker of every symbol the account has a position in, and only those."""
+        if symbols == self._symbols:
+            return
+        ex = self.ref.exchange
+        added, gone = symbols - self._symbols, self._symbols - symbols
+        self._symbols = set(symbols)
+        for sym in gone:
+            self.hub.unlisten(ex, sym, self._on_mark)
+        for sym in added:
+            self.hub.listen(ex, sym, self._on_mark)
+        if gone:
+            await self.hub.release(ex, [MarketChannel(MarketKind.TICKER, s) for s in gone])
+        if added:
+            await self.hub.acquire(ex, [MarketChannel(MarketKind.TICKER, s) for s in added])
+
+    def _on_mark(self, symbol: str, mark: Decimal) -> None:
+        self._publish_soon()
+
+    # ---- reads and publishing --------------------------------------------------------------------
+    def view(self) -> AccountLive:
+        st, ex = self.state, self.ref.exchange
+        marks = {sym: self.hub.mark(ex, sym) for sym in st.symbols}
+        positions = sorted((at_mark(p, marks.get(p.symbol)) for p in st.positions.values()),
+                           key=lambda p: (p.symbol, p.side.value))
+        live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
+        balances = sorted(st.balances.values(), key=lambda b: (b.currency != "USDT", b.currency))
+        freshness = self.freshness
+        missing = [s for s, m in marks.items() if m is None]
+        if freshness.fresh and missing:
+            freshness = FreshnessView(Freshness.STALE, freshness.since_ms,
+                                      f"No live mark price for {', '.join(sorted(missing))} yet.")
+        return AccountLive(
+            self.ref.account_id, self.ref.label, ex, freshness,
+            balances=live_balances(balances, live_upnl) if positions else balances,
+            positions=positions, live_marks={s for s, m in marks.items() if m is not None},
+            open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
+            plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
+            fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
+            finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
+        )
+
+    def _tagged(self, value: Any) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(value)
+        data["account_id"] = self.ref.account_id
+        data["user_id"] = self.ref.user_id
+        return data
+
+    def _publish_soon(self) -> None:
+        """Coalesce a burst (many ticks, many pushes) into one publish on the next loop turn."""
+        if self._publish_due or not self.bus.subscriber_count(self.topic):
+            return
+        self._publish_due = True
+        asyncio.get_running_loop().call_soon(self._publish)
+
+    def _publish(self) -> None:
+        self._publish_due = False
+        self.bus.publish(self.topic, "account", self.view().to_dict(full=False))

@@ -1,0 +1,35 @@
+"""Who runs an account's mirror. One owner per account: today the one process owns every active
+account; with mirrors spread across worker processes each claims accounts through a lease
+(`PgLeaseOwnership`, perpdesk/live/pg_lease.py) and web processes only subscribe to the bus.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Ownership(Protocol):
+    owner_id: str
+
+    async def claim(self, account_ids: Sequence[str]) -> set[str]:
+        """Claim or renew the accounts; returns those this owner holds now."""
+        ...
+
+    async def release(self, account_ids: Sequence[str]) -> None: ...
+
+
+class InProcessOwnership:
+    """The single process owns every account it is asked about."""
+
+    def __init__(self, owner_id: str | None = None) -> None:
+        self.owner_id = owner_id or f"proc-{uuid.uuid4().hex[:12]}"
+        self.held: set[str] = set()
+
+    async def claim(self, account_ids: Sequence[str]) -> set[str]:
+        self.held = set(account_ids)
+        return set(self.held)
+
+    async def release(self, account_ids: Sequence[str]) -> None:
+        self.held.difference_update(account_ids)

@@ -1,0 +1,28 @@
+"""The read side for pages, the JSON API and the CLI: an account as its mirror holds it, scoped
+to the user, or None when this process has no mirror of it (then the caller reads the exchange)."""
+
+from __future__ import annotations
+
+from perpdesk.live.supervisor import LiveSupervisor
+from perpdesk.live.views import AccountLive
+
+
+class LiveQuery:
+    def __init__(self, supervisor: LiveSupervisor) -> None:
+        self.supervisor = supervisor
+
+    def account(self, user_id: str, account_id: str) -> AccountLive | None:
+        """The account's live view, whatever its freshness (pages show stale as stale)."""
+        mirror = self.supervisor.mirror(account_id)
+        if mirror is None or mirror.ref.user_id != user_id or not mirror.running:
+            return None
+        return mirror.view()
+
+    def fresh(self, user_id: str, account_id: str) -> AccountLive | None:
+        """The live view only while it is current: else None, and the caller reads the exchange."""
+        view = self.account(user_id, account_id)
+        return view if view is not None and view.fresh else None
+
+    def user_accounts(self, user_id: str) -> list[AccountLive]:
+        return [m.view() for m in list(self.supervisor.mirrors.values())
+                if m.ref.user_id == user_id and m.running]

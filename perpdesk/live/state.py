@@ -1,0 +1,144 @@
+"""An account's mirrored state and how each stream event changes it. No I/O.
+
+Position pushes carry size, entry and liquidation price but not leverage or margin, so a push
+keeps those from the snapshot; a position the snapshot did not have asks for a REST refresh.
+Asset pushes carry available, margin and frozen but not equity: equity stays as read and is
+moved by the live uPnL on read (views.live_balances), and a refresh is asked for.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from perpdesk.core.ledger import Fill
+from perpdesk.core.market import PlanOrder
+from perpdesk.core.models import Balance, Order, OrderState, Position, PositionSide
+
+PosKey = tuple[str, PositionSide]
+DONE = (OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED)
+
+
+@dataclass
+class AccountState:
+    fills_kept: int = 100
+    balances: dict[str, Balance] = field(default_factory=dict)
+    positions: dict[PosKey, Position] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    plans: dict[str, PlanOrder] = field(default_factory=dict)
+    fills: deque[Fill] = field(default_factory=deque)
+    finished: dict[str, Order] = field(default_factory=dict)  # recent filled/cancelled orders
+    finished_kept: int = 50
+    snapshot_at_ms: int = 0
+
+    # ---- snapshots (REST) ------------------------------------------------------------------------
+    def set_balances(self, balances: list[Balance]) -> None:
+        self.balances = {b.currency: b for b in balances}
+
+    def set_positions(self, positions: list[Position]) -> None:
+        self.positions = {(p.symbol, p.side): p for p in positions}
+
+    def set_orders(self, orders: list[Order]) -> None:
+        self.orders = {o.order_id: o for o in orders if o.state not in DONE}
+
+    def set_plans(self, plans: list[PlanOrder]) -> None:
+        self.plans = {p.order_id: p for p in plans}
+
+    def set_fills(self, fills: list[Fill]) -> None:
+        newest_first = sorted(fills, key=lambda f: (-f.time_ms, f.trade_id))[: self.fills_kept]
+        self.fills = deque(newest_first, maxlen=self.fills_kept)
+
+    def set_finished(self, orders: list[Order]) -> None:
+        self.finished = {}
+        self._add_finished([o for o in orders if o.state in DONE])
+
+    def _add_finished(self, orders: list[Order]) -> None:
+        for o in orders:
+            self.finished.pop(o.order_id, None)
+            self.finished[o.order_id] = o
+        if len(self.finished) > self.finished_kept:
+            newest = sorted(self.finished.values(), key=lambda o: (o.updated_at_ms, o.order_id))
+            self.finished = {o.order_id: o for o in newest[-self.finished_kept:]}
+
+    @property
+    def traded_symbols(self) -> set[str]:
+        return self.symbols | {o.symbol for o in self.orders.values()} | {f.symbol for f in self.fills}
+
+    # ---- pushes ----------------------------------------------------------------------------------
+    def apply_assets(self, pushed: list[Balance]) -> None:
+        for b in pushed:
+            old = self.balances.get(b.currency)
+            if old is None:
+                self.balances[b.currency] = b
+            else:
+                self.balances[b.currency] = replace(old, available=b.available,
+                                                    position_margin=b.position_margin, frozen=b.frozen)
+
+    def apply_positions(self, pushed: list[Position], closed: list[PosKey]) -> bool:
+        """Merge a position push; True if a position appeared that the snapshot did not have."""
+        unknown = False
+        for key in closed:
+            self.positions.pop(key, None)
+        for p in pushed:
+            key = (p.symbol, p.side)
+            old = self.positions.get(key)
+            if old is None:
+                unknown = True
+                self.positions[key] = p
+            else:
+                self.positions[key] = replace(old, size=p.size, entry_price=p.entry_price,
+                                              liquidation_price=p.liquidation_price,
+                                              margin_mode=p.margin_mode)
+        return unknown
+
+    def apply_orders(self, orders: list[Order]) -> None:
+        for o in orders:
+            if o.state in DONE:
+                self.orders.pop(o.order_id, None)
+            else:
+                self.orders[o.order_id] = o
+        self._add_finished([o for o in orders if o.state in DONE])
+
+    @property
+    def symbols(self) -> set[str]:
+        return {sym for sym, _side in self.positions}
+
+
+# ---- drift ---------------------------------------------------------------------------------------
+def _positions_key(ps: dict[PosKey, Position]) -> dict[str, Any]:
+    return {f"{s}:{side.value}": (str(p.size), str(p.entry_price)) for (s, side), p in ps.items()}
+
+
+def _orders_key(os: dict[str, Order]) -> dict[str, Any]:
+    return {i: (o.state.value, str(o.size), str(o.filled_size), str(o.price)) for i, o in os.items()}
+
+
+def _plans_key(ps: dict[str, PlanOrder]) -> dict[str, Any]:
+    return {i: (p.kind.value, str(p.size), str(p.trigger_price)) for i, p in ps.items()}
+
+
+def _diff(name: str, mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any] | None:
+    missing = sorted(set(theirs) - set(mine))
+    extra = sorted(set(mine) - set(theirs))
+    changed = sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+    if not (missing or extra or changed):
+        return None
+    return {"part": name, "missing": missing[:20], "extra": extra[:20], "changed": changed[:20]}
+
+
+def drift(state: AccountState, positions: list[Position], orders: list[Order],
+          plans: list[PlanOrder]) -> list[dict[str, Any]]:
+    """What the exchange's snapshot says that the mirror does not (ids and keys only, no money).
+
+    Balances are not compared: available and equity move with the mark between pushes."""
+    other = AccountState()
+    other.set_positions(positions)
+    other.set_orders(orders)
+    other.set_plans(plans)
+    found = [
+        _diff("positions", _positions_key(state.positions), _positions_key(other.positions)),
+        _diff("open_orders", _orders_key(state.orders), _orders_key(other.orders)),
+        _diff("plans", _plans_key(state.plans), _plans_key(other.plans)),
+    ]
+    return [d for d in found if d is not None]

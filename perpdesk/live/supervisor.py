@@ -1,0 +1,122 @@
+"""Starts and stops the mirrors: one per active account this process owns.
+
+Every `scan_interval_s` (or at once after `kick()`, e.g. when an account was connected or
+disconnected) it reads the active accounts, claims them through the ownership, starts a mirror
+for each new one, restarts one whose account changed (say a replaced key after a key problem)
+and stops those disconnected, no longer active or owned elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from perpdesk.core.models import Credentials
+from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.live.bus import EventBus
+from perpdesk.live.market_hub import MarketHub
+from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
+from perpdesk.live.ownership import Ownership
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAccount:
+    ref: MirrorRef
+    version: str  # changes when the account is edited (new key, re-checked): restart its mirror
+
+
+class AccountSource(Protocol):
+    async def active(self) -> list[ActiveAccount]: ...
+    def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]: ...
+    async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None: ...
+
+
+class LiveSupervisor:
+    def __init__(self, source: AccountSource, connector_for: Callable[[str], FuturesConnector],
+                 bus: EventBus, hub: MarketHub, ownership: Ownership, *, scan_interval_s: float = 5.0,
+                 reconcile_interval_s: float = 60.0) -> None:
+        self.source = source
+        self.connector_for = connector_for
+        self.bus = bus
+        self.hub = hub
+        self.ownership = ownership
+        self.scan_interval_s = scan_interval_s
+        self.reconcile_interval_s = reconcile_interval_s
+        self.mirrors: dict[str, AccountMirror] = {}
+        self._versions: dict[str, str] = {}
+        self._kick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="live-supervisor")
+
+    def kick(self) -> None:
+        """Look at the accounts now (an account was connected, edited or disconnected)."""
+        self._kick.set()
+
+    def after_write(self, account_id: str, *parts: str) -> None:
+        """The order service wrote something the exchange does not push (plan, TP/SL orders)."""
+        mirror = self.mirrors.get(account_id)
+        if mirror is not None:
+            mirror.refresh(*parts)
+
+    def mirror(self, account_id: str) -> AccountMirror | None:
+        return self.mirrors.get(account_id)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.scan()
+            except Exception:  # a failed scan (database busy) is retried at the next
+                log.exception("live supervisor scan failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self.scan_interval_s)
+            self._kick.clear()
+
+    async def scan(self) -> None:
+        active = {a.ref.account_id: a for a in await self.source.active()}
+        owned = await self.ownership.claim(sorted(active))
+        for account_id in [i for i in self.mirrors if i not in owned]:
+            await self._stop(account_id)
+        for account_id in sorted(owned):
+            acct = active[account_id]
+            if account_id in self.mirrors and self._versions.get(account_id) != acct.version:
+                await self._stop(account_id)  # edited: new key or label
+            if account_id not in self.mirrors:
+                try:
+                    self._start(acct)
+                except Exception:  # say an exchange this build has no connector for
+                    log.exception("live mirror of account %s could not start", account_id)
+
+    def _start(self, acct: ActiveAccount) -> None:
+        audit: AuditSink = self.source.audit
+        ref = acct.ref
+        mirror = AccountMirror(ref, self.connector_for(ref.exchange), self.source.opener(ref), self.bus,
+                               self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s)
+        mirror.start()
+        self.mirrors[acct.ref.account_id] = mirror
+        log.info("live mirror started", extra={"account_id": ref.account_id,
+                                               "owner": self.ownership.owner_id})
+        self._versions[acct.ref.account_id] = acct.version
+
+    async def _stop(self, account_id: str) -> None:
+        mirror = self.mirrors.pop(account_id, None)
+        self._versions.pop(account_id, None)
+        if mirror is not None:
+            await mirror.stop()
+            log.info("live mirror stopped", extra={"account_id": account_id})
+        await self.ownership.release([account_id])
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for account_id in list(self.mirrors):
+            await self._stop(account_id)

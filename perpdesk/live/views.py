@@ -1,0 +1,127 @@
+"""What the mirror's state looks like to a reader: positions with uPnL at the live mark price,
+balances with live equity, and the freshness every page shows beside them. Pure functions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.ledger import Fill
+from perpdesk.core.market import PlanOrder
+from perpdesk.core.models import Balance, Order, Position, PositionSide
+from perpdesk.core.money import fmt
+
+HUNDRED = Decimal(100)
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as exact strings, enums as their values, dataclasses as dicts."""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: jsonable(getattr(value, name)) for name in fields}
+    return value
+
+
+class Freshness(enum.StrEnum):
+    STARTING = "starting"  # no snapshot yet
+    FRESH = "fresh"  # stream up, snapshot taken, updates flowing
+    STALE = "stale"  # stream up but a read failed, or the mark price is not live
+    DISCONNECTED = "disconnected"  # stream down (reconnecting), or the key was refused
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessView:
+    state: Freshness
+    since_ms: int
+    reason: str = ""
+
+    @property
+    def fresh(self) -> bool:
+        return self.state is Freshness.FRESH
+
+
+def upnl(p: Position, mark: Decimal) -> Decimal:
+    diff = mark - p.entry_price if p.side is PositionSide.LONG else p.entry_price - mark
+    return diff * p.size * p.contract_size
+
+
+def at_mark(p: Position, mark: Decimal | None) -> Position:
+    """The position re-valued at `mark` (unchanged when the live mark is unknown)."""
+    if mark is None or mark <= 0:
+        return p
+    return replace(p, mark_price=mark, unrealized_pnl=upnl(p, mark))
+
+
+def position_dict(p: Position, *, live_mark: bool) -> dict[str, Any]:
+    data: dict[str, Any] = jsonable(p)
+    data["notional"] = fmt(p.size * p.contract_size * p.mark_price)
+    data["pnl_percent"] = (fmt((p.unrealized_pnl / p.margin * HUNDRED).quantize(Decimal("0.01")))
+                           if p.margin > 0 else None)
+    data["live_mark"] = live_mark
+    return data
+
+
+@dataclass
+class AccountLive:
+    """One account as its mirror holds it, re-valued at the live marks."""
+
+    account_id: str
+    label: str
+    exchange: str
+    freshness: FreshnessView
+    balances: list[Balance] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    live_marks: set[str] = field(default_factory=set)  # symbols whose mark is live
+    open_orders: list[Order] = field(default_factory=list)
+    plans: list[PlanOrder] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    snapshot_at_ms: int = 0
+    finished: list[Order] = field(default_factory=list)  # recent filled / cancelled orders
+
+    @property
+    def fresh(self) -> bool:
+        return self.freshness.fresh
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.unrealized_pnl for p in self.positions), Decimal(0))
+
+    @property
+    def usdt(self) -> Balance | None:
+        return next((b for b in self.balances if b.currency == "USDT"), None)
+
+    def to_dict(self, *, full: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "account_id": self.account_id,
+            "label": self.label,
+            "exchange": self.exchange,
+            "freshness": {"state": self.freshness.state.value, "since_ms": self.freshness.since_ms,
+                          "reason": self.freshness.reason, "fresh": self.fresh},
+            "balances": jsonable(self.balances),
+            "positions": [position_dict(p, live_mark=p.symbol in self.live_marks) for p in self.positions],
+            "unrealized_pnl": fmt(self.unrealized_pnl),
+            "snapshot_at_ms": self.snapshot_at_ms,
+        }
+        if full:
+            out["open_orders"] = jsonable(self.open_orders)
+            out["plans"] = jsonable(self.plans)
+            out["fills"] = jsonable(self.fills)
+            out["order_history"] = jsonable(self.finished)
+        return out
+
+
+def live_balances(balances: list[Balance], live_upnl: Decimal) -> list[Balance]:
+    """USDT equity moved by the change of uPnL since the exchange computed the balance."""
+    return [replace(b, equity=b.equity - b.unrealized_pnl + live_upnl, unrealized_pnl=live_upnl)
+            if b.currency == "USDT" and b.unrealized_pnl != live_upnl else b for b in balances]

@@ -1,0 +1,119 @@
+"""JSON reads of the live mirror and the server-sent event stream to open pages.
+
+`GET /api/accounts/{id}/live`: the account as its mirror holds it (0 exchange requests), with
+its freshness; 503 when this process has no mirror of it (the REST endpoints still answer).
+
+`GET /api/live/stream[?account=ID]`: text/event-stream of the signed-in user's accounts only.
+On every (re)connection each account's current view is sent first (`event: account`), then every
+change; `event: totals` carries the portfolio sums (Decimal, computed here, not in the browser);
+a `: heartbeat` comment keeps proxies from closing an idle stream (the session is checked again at
+each: a stream ends with its session). Events are whole account views,
+so a reconnect (EventSource sends Last-Event-ID) is answered with the current state: a resync that
+leaves nothing missed. A reader too slow for the bus is dropped; its EventSource reconnects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from perpdesk.core.errors import NotFound
+from perpdesk.core.money import fmt
+from perpdesk.live.bus import account_topic
+from perpdesk.live.runtime import LiveRuntime
+from perpdesk.store.account_repos import AccountRepo
+from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
+from perpdesk.web.error_envelope import ErrorEnvelope
+from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.schemas import LiveAccountOut
+
+router = APIRouter(prefix="/api", tags=["live"])
+NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
+
+
+async def _user_account_ids(db: AsyncSession, user_id: str) -> list[str]:
+    return [row.id for row in await AccountRepo(db).of_user(user_id)]
+
+
+@router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror",
+            response_model=LiveAccountOut, responses={503: {"model": ErrorEnvelope,
+                                                            "description": "No live mirror of it here."}})
+async def account_live(account_id: str, request: Request, user: CurrentUserDep, db: DbSession) -> Any:
+    if account_id not in await _user_account_ids(db, user.id):
+        raise NotFound("No such connected account.", next_step=NEXT_STEP)
+    runtime = live_runtime(request)
+    if runtime is None:
+        return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+    view = runtime.query.account(user.id, account_id)
+    if view is None:
+        return unavailable("This account has no live mirror (it is not active, or is starting).")
+    return view.to_dict()
+
+
+def _totals(runtime: LiveRuntime, user_id: str, ids: list[str]) -> dict[str, Any]:
+    views = [v for v in runtime.query.user_accounts(user_id) if v.account_id in ids]
+    usdt = [v.usdt for v in views if v.usdt is not None]
+    return {
+        "equity": fmt(sum((b.equity for b in usdt), Decimal(0))),
+        "available": fmt(sum((b.available for b in usdt), Decimal(0))),
+        "unrealized_pnl": fmt(sum((v.unrealized_pnl for v in views), Decimal(0))),
+        "fresh": all(v.fresh for v in views) and len(views) == len(ids),
+    }
+
+
+def _no_mirror(account_id: str) -> dict[str, Any]:
+    return {"account_id": account_id, "freshness": {
+        "state": "stopped", "since_ms": 0, "fresh": False,
+        "reason": "No live mirror: the account is not active, or is starting."}}
+
+
+async def _events(
+    request: Request, runtime: LiveRuntime, user_id: str, ids: list[str]
+) -> AsyncIterator[bytes]:
+    heartbeat_s = runtime.settings.live_sse_heartbeat_s
+    sub = runtime.bus.subscribe([account_topic(i) for i in ids])
+    try:
+        yield b"retry: 2000\n\n"
+        for account_id in ids:  # the current state first: a (re)connection is a resync
+            view = runtime.query.account(user_id, account_id)
+            yield sse_frame("account", view.to_dict(full=False) if view else _no_mirror(account_id))
+        yield sse_frame("totals", _totals(runtime, user_id, ids))
+        while not sub.dropped:
+            event = await sub.get(wait_s=heartbeat_s)
+            if await request.is_disconnected():
+                return
+            if event is None:
+                if sub.dropped:
+                    return  # too slow: the browser reconnects and resyncs
+                if await load_session_user(request) is None:
+                    return  # signed out (or expired) meanwhile: the stream ends with the session
+                yield b": heartbeat\n\n"
+                continue
+            yield sse_frame(event.kind, event.data, event.seq)
+            if event.kind == "account":
+                yield sse_frame("totals", _totals(runtime, user_id, ids))
+    finally:
+        sub.close()
+
+
+@router.get("/live/stream", summary="Server-sent events: the signed-in user's accounts, live",
+            response_class=StreamingResponse)
+async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
+                      account: str | None = None) -> Any:
+    ids = await _user_account_ids(db, user.id)
+    if account is not None:
+        if account not in ids:  # someone else's account is "not found", like a missing one
+            raise NotFound("No such connected account.", next_step=NEXT_STEP)
+        ids = [account]
+    await db.close()  # a stream lives for hours: give the connection back now
+    runtime = live_runtime(request)
+    if runtime is None:
+        return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
+    return StreamingResponse(_events(request, runtime, user.id, ids), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+

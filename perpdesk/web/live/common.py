@@ -1,0 +1,30 @@
+"""How web code reaches the live runtime (None when live mirrors are off)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
+
+from perpdesk.web.error_envelope import error_body
+
+if TYPE_CHECKING:
+    from perpdesk.live.runtime import LiveRuntime
+
+def live_runtime(request: HTTPConnection) -> LiveRuntime | None:
+    runtime: LiveRuntime | None = request.app.state.services.live
+    return runtime
+
+
+def unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(status_code=503, content=error_body(
+        "live_unavailable", reason,
+        next_step="Read /api/accounts/{id}/portfolio instead (it asks the exchange)."))
+
+
+def sse_frame(kind: str, data: dict[str, Any], seq: int | None = None) -> bytes:
+    """One server-sent event; `seq` (the bus's sequence number) becomes its id."""
+    head = f"id: {seq}\n" if seq is not None else ""
+    return f"{head}event: {kind}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"

@@ -1,0 +1,92 @@
+"""A REST read that overlapped a push may be older than the push: the mirror reads again rather
+than going back in time; a reconciliation that overlapped one is skipped until the next round."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from perpdesk.core.models import Balance, Credentials, StreamEvent
+from perpdesk.live.bus import InProcessBus
+from perpdesk.live.market_hub import MarketHub
+from perpdesk.live.mirror import AccountMirror, MirrorRef
+
+CREDS = Credentials("k", "s", "m")
+
+
+class SlowExchange:
+    """Answers balances with the values queued, the first answer held until `release` is set."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+        self.calls = 0
+        self.release = asyncio.Event()
+
+    async def balances(self, creds: Credentials) -> list[Balance]:
+        self.calls += 1
+        if self.calls == 1:
+            await self.release.wait()
+        value = Decimal(self.answers[min(self.calls, len(self.answers)) - 1])
+        return [Balance("USDT", value, value)]
+
+    async def positions(self, creds: Credentials) -> list[Any]:
+        return []
+
+    async def open_orders(self, creds: Credentials) -> list[Any]:
+        return []
+
+    async def plan_orders(self, creds: Credentials) -> list[Any]:
+        await self.release.wait()
+        return []
+
+
+def mirror(exchange: Any) -> AccountMirror:
+    async def opener() -> Credentials:
+        return CREDS
+
+    bus = InProcessBus()
+    return AccountMirror(MirrorRef("a", "u", "bitmart", "x"), exchange, opener, bus,
+                         MarketHub(lambda _ex: exchange, bus), refresh_debounce_s=0)
+
+
+def push(available: str) -> StreamEvent:
+    v = Decimal(available)
+    return StreamEvent("asset", {"balances": [Balance("USDT", v, v)]})
+
+
+async def test_a_read_overlapping_a_push_is_read_again() -> None:
+    ex = SlowExchange(["100", "120"])
+    m = mirror(ex)
+    applied: list[Decimal] = []
+    set_balances = m.state.set_balances
+
+    def spy(balances: list[Balance]) -> None:
+        applied.append(balances[0].equity)
+        set_balances(balances)
+
+    m.state.set_balances = spy  # type: ignore[method-assign]
+    m.refresh("balances")
+    await asyncio.sleep(0.01)
+    assert ex.calls == 1  # the first read is on its way
+    await m._apply(push("110"))  # meanwhile the exchange pushes (and asks for a refresh itself)
+    ex.release.set()
+    async with asyncio.timeout(2):
+        while ex.calls < 2 or m._refresh is None or not m._refresh.done():
+            await asyncio.sleep(0.01)
+    assert applied == [Decimal(120)]  # the answer that predates the push was never applied
+    assert m.state.balances["USDT"].equity == Decimal(120)
+
+
+async def test_a_reconciliation_overlapping_a_push_is_skipped() -> None:
+    ex = SlowExchange(["100"])
+    ex.calls = 1  # balances answer at once
+    m = mirror(ex)
+    task = asyncio.create_task(m.reconcile())
+    await asyncio.sleep(0.01)
+    await m._apply(push("110"))
+    ex.release.set()
+    assert await task == [] and m.reconciliations_skipped == 1 and m.reconciliations == 0
+    assert m.state.balances["USDT"].available == Decimal(110)  # the push stands
+    if m._refresh is not None:
+        m._refresh.cancel()
