@@ -19,7 +19,7 @@ from perpdesk.log_config import hide_url_password
 ENV_PREFIX = "PERPDESK_"
 
 # Settings whose values are never echoed in error messages.
-SECRET_FIELDS = frozenset({"master_key", "fast_connect_client_secret", "session_secret"})
+SECRET_FIELDS = frozenset({"master_key", "fast_connect_client_secret", "session_secret", "smtp_password"})
 
 
 class SettingsError(Exception):
@@ -169,6 +169,24 @@ class Settings(BaseSettings):
     live_subscriber_queue: int = Field(
         256, ge=8, le=100000, description="Events a live page may fall behind before it is dropped."
     )
+    rate_limit_factor: float = Field(
+        1.0, gt=0, description="Multiplies every sign-in, sign-up, 2FA and key-inspection rate limit."
+    )
+    password_reset_ttl_minutes: float = Field(
+        30.0, gt=0, le=24 * 60, description="How long a password reset link works (once)."
+    )
+
+    # --- email (password reset links) ---------------------------------------------------------
+    smtp_host: str = Field("", description="SMTP server for outgoing email; empty: no email is sent.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (upgrade after connecting), tls (implicit, port 465) or none."
+    )
+    smtp_username: str = Field("", description="SMTP user name, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("perpdesk <perpdesk@localhost>", description="The From: of outgoing email.")
+    smtp_timeout_s: float = Field(15.0, gt=0, description="Seconds to wait for the SMTP server.")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
 

@@ -3,6 +3,8 @@ per group."""
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from perpdesk.cli.accounts import app as accounts_app
@@ -27,4 +29,7 @@ app.add_typer(vault_app, name="vault")
 
 
 def main() -> None:
+    # Everything perpdesk writes (databases with their -wal/-shm files, keys, the sandbox's state,
+    # caught mail) holds secrets or personal data: readable by the owning account only.
+    os.umask(0o077)
     app()

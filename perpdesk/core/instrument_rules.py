@@ -22,14 +22,14 @@ def check_size_limits(inst: Instrument, size: Decimal, field: str = "size") -> N
     if size < inst.min_size:
         raise InputError(
             field,
-            f"{fmt(size)} contracts is below {inst.symbol}'s minimum of {fmt(inst.min_size)}",
+            f"is below {inst.symbol}'s minimum of {fmt(inst.min_size)}",
             f"Order at least {fmt(inst.min_size)} contracts "
             f"(1 contract = {fmt(inst.contract_size)} {inst.base}).",
         )
     if size > inst.max_size:
         raise InputError(
             field,
-            f"{fmt(size)} contracts is above {inst.symbol}'s maximum of {fmt(inst.max_size)}",
+            f"is above {inst.symbol}'s maximum of {fmt(inst.max_size)}",
             "Split the order or reduce the size.",
         )
 
@@ -38,7 +38,7 @@ def check_size_step(inst: Instrument, size: Decimal, field: str = "size") -> Non
     if not on_grid(size, inst.size_step):
         raise InputError(
             field,
-            f"{fmt(size)} is not a multiple of {inst.symbol}'s size step {fmt(inst.size_step)}",
+            f"is not a multiple of {inst.symbol}'s size step {fmt(inst.size_step)}",
             f"Enter the size in steps of {fmt(inst.size_step)} contracts.",
         )
 
@@ -47,7 +47,7 @@ def check_tick(inst: Instrument, price: Decimal, field: str = "price", label: st
     if not on_grid(price, inst.price_tick):
         raise InputError(
             field,
-            f"{fmt(price)} is not on {inst.symbol}'s price tick of {fmt(inst.price_tick)}",
+            f"is not on {inst.symbol}'s price tick of {fmt(inst.price_tick)}",
             f"Enter the {label} in steps of {fmt(inst.price_tick)}.",
         )
 
@@ -56,7 +56,7 @@ def check_leverage(inst: Instrument, leverage: Decimal) -> None:
     if not (inst.min_leverage <= leverage <= inst.max_leverage):
         raise InputError(
             "leverage",
-            f"{fmt(leverage)}x is outside {inst.symbol}'s range "
+            f"is outside {inst.symbol}'s range "
             f"{fmt(inst.min_leverage)}x-{fmt(inst.max_leverage)}x",
             f"Choose a leverage between {fmt(inst.min_leverage)} and {fmt(inst.max_leverage)}.",
         )

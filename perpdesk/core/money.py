@@ -19,11 +19,11 @@ def to_decimal(value: object, field: str = "value") -> Decimal:
         try:
             result = Decimal(value.strip())
         except InvalidOperation:
-            raise ValueError(f"{field}: {value!r} is not a number") from None
+            raise ValueError(f"{field}: is not a number") from None
     else:
         raise TypeError(f"{field}: expected a decimal string, got {type(value).__name__}")
     if not result.is_finite():
-        raise ValueError(f"{field}: {value!r} is not a finite number")
+        raise ValueError(f"{field}: is not a finite number")
     return result
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from perpdesk.core.files import private_sqlite
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 __all__ = ["AsyncSession", "async_sessionmaker", "make_engine", "make_sessionmaker", "migrate"]
@@ -28,7 +30,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(parsed.database)  # sessions, hashes, sealed keys: the owner's alone
         kwargs.setdefault("connect_args", {"timeout": 10})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -7,20 +7,39 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
+from perpdesk.services.users import passwords_change, signin, totp
+from perpdesk.services.users.passwords import MAX_PASSWORD
+from perpdesk.store.repos import UserRepo
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUserDep, ServicesDep
 from perpdesk.web.templating import csrf_token
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
+Password = Field(max_length=MAX_PASSWORD, json_schema_extra={"format": "password"})
+
 
 class Credentials(BaseModel):
     email: str = Field(max_length=254, examples=["trader@example.com"])
-    password: str = Field(max_length=auth.MAX_PASSWORD, json_schema_extra={"format": "password"})
+    password: str = Password
 
 
 class TotpCode(BaseModel):
     code: str = Field(max_length=12, examples=["123456"])
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Password
+    new_password: str = Password
+
+
+class ResetRequest(BaseModel):
+    email: str = Field(max_length=254, examples=["trader@example.com"])
+
+
+class ResetIn(BaseModel):
+    token: str = Field(max_length=128, description="From the emailed link.")
+    new_password: str = Password
 
 
 class UserOut(BaseModel):
@@ -38,6 +57,10 @@ class CsrfOut(BaseModel):
     csrf_token: str
 
 
+class ResetRequested(BaseModel):
+    message: str
+
+
 @router.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -52,7 +75,8 @@ async def get_csrf(request: Request) -> CsrfOut:
 async def api_signup(
     body: Credentials, request: Request, response: Response, services: ServicesDep
 ) -> UserOut:
-    user = await auth.sign_up(services, body.email, body.password)
+    await auth.limits(request).spend("sign-ups", "signup_client", auth.client(request))
+    user = await signin.sign_up(services, body.email, body.password)
     await auth.start_session(services, request, response, user.id, mfa_pending=False)
     return UserOut(id=user.id, email=user.email, totp_enabled=False)
 
@@ -61,9 +85,13 @@ async def api_signup(
 async def api_signin(
     body: Credentials, request: Request, response: Response, services: ServicesDep
 ) -> SignInOut:
-    client = request.client.host if request.client else "?"
-    user = await auth.authenticate(
-        services, request.app.state.signin_throttle, body.email, body.password, client
+    user = await signin.authenticate(
+        services,
+        auth.limits(request),
+        body.email,
+        body.password,
+        client=auth.client(request),
+        device=auth.device_cookie(request),
     )
     await auth.start_session(services, request, response, user.id, mfa_pending=user.totp_enabled)
     if user.totp_enabled:
@@ -78,18 +106,49 @@ async def api_signin_2fa(
     user_id = await auth.pending_mfa_user_id(services, request)
     if user_id is None:
         raise InputError("session", "no sign-in is waiting for a code", "POST /api/auth/signin first.")
-    throttle = request.app.state.signin_throttle
-    throttle.check(f"mfa:{user_id}")
-    if not await auth.verify_totp(services, user_id, body.code):
-        throttle.fail(f"mfa:{user_id}")
-        raise InputError("code", "does not match", "Enter the code your authenticator app shows now.")
+    rules = auth.signin_code_rules(services, request, user_id)
+    await totp.check_code(services, auth.limits(request), user_id, body.code, rules=rules)
     await auth.start_session(services, request, response, user_id, mfa_pending=False)
-    from perpdesk.store.repos import UserRepo
-
     async with services.sessionmaker() as s:
         user = await UserRepo(s).by_id(user_id)
     assert user is not None
     return UserOut(id=user.id, email=user.email, totp_enabled=user.totp_enabled)
+
+
+@router.post("/auth/password", status_code=204)
+async def api_change_password(
+    body: PasswordChange, request: Request, user: CurrentUserDep, services: ServicesDep
+) -> Response:
+    """Change the password; every other session of the user ends."""
+    await passwords_change.change_password(
+        services,
+        auth.limits(request),
+        user.id,
+        user.email,
+        body.current_password,
+        body.new_password,
+        keep_session_hash=user.session_hash,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/auth/password/forgot", status_code=202, response_model=ResetRequested)
+async def api_forgot_password(body: ResetRequest, request: Request, services: ServicesDep) -> ResetRequested:
+    """Email a reset link if the address has an account (the answer is the same either way)."""
+    await passwords_change.request_reset(
+        services, auth.limits(request), body.email, client=auth.client(request)
+    )
+    return ResetRequested(message=FORGOT_SENT)
+
+
+@router.post("/auth/password/reset", status_code=204)
+async def api_reset_password(body: ResetIn, services: ServicesDep) -> Response:
+    """Set a new password with the emailed token; every session of the user ends."""
+    await passwords_change.reset_password(services, body.token, body.new_password)
+    return Response(status_code=204)
+
+
+FORGOT_SENT = "If an account uses this email, a reset link is on its way; it works once, for a short while."
 
 
 @router.post("/auth/signout", status_code=204)

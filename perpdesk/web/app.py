@@ -18,11 +18,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from perpdesk.bootstrap import Services, bootstrap
+from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
-from perpdesk.web.auth import SignInThrottle
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
@@ -30,17 +30,33 @@ from perpdesk.web.templating import STATIC_DIR
 
 log = logging.getLogger("perpdesk.web")
 
+# Scripts and styles come only from /static (no inline <script>, <style> or style="..."); images
+# also from data: URIs (the 2FA QR code).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'self'",
+    ]
+)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
-    "content-security-policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+    "content-security-policy": CONTENT_SECURITY_POLICY,
 }
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **({"strict-transport-security": HSTS} if https else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +66,7 @@ class SecurityHeaders:
         async def send_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for key, value in SECURITY_HEADERS.items():
+                for key, value in self.headers.items():
                     headers.setdefault(key, value)
                 if not scope["path"].startswith("/static"):
                     headers.setdefault("cache-control", "no-store")
@@ -88,7 +104,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.signin_throttle = SignInThrottle()
+    app.state.auth_limits = Limits(settings.rate_limit_factor)
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
     app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users
 
@@ -118,5 +134,5 @@ def create_app(
         exempt=app.state.csrf_exempt,
         public_url=settings.public_url,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     return app

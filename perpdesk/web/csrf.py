@@ -3,7 +3,9 @@
 A random `perpdesk_csrf` cookie seeds the token; the token is HMAC(session_secret, seed). Forms
 carry it as the `csrf_token` field, htmx and fetch() send it as the `X-CSRF-Token` header (the
 base layout sets `hx-headers` on <body> and a <meta name="csrf-token">). A cross-site page can
-neither read the cookie nor compute the HMAC. The Origin header, when sent, must match Host.
+neither read the cookie nor compute the HMAC. The Origin header, when sent, must be this site's
+own origin, scheme included (the configured public URL, or the scheme and Host of the request);
+`Origin: null` (sandboxed frames, data: pages, some redirects) is refused.
 
 Paths in `app.state.csrf_exempt` (prefixes) skip the check, e.g. server-to-server webhooks.
 """
@@ -46,7 +48,8 @@ class CSRFMiddleware:
     ) -> None:
         self.app = app
         # Behind a reverse proxy Host may be rewritten: the configured public origin is accepted too.
-        self.public_netloc = urlsplit(public_url).netloc
+        public = urlsplit(public_url)
+        self.public_origin = f"{public.scheme}://{public.netloc}".lower() if public.netloc else ""
         self.secret = secret
         self.secure_cookie = secure_cookie
         self.exempt = exempt  # the same list object as app.state.csrf_exempt: others may append
@@ -83,11 +86,7 @@ class CSRFMiddleware:
     async def _check(self, scope: Scope, receive: Receive, seed: str | None) -> tuple[str | None, Receive]:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         origin = headers.get("origin")
-        if (
-            origin
-            and origin != "null"
-            and urlsplit(origin).netloc not in (headers.get("host", ""), self.public_netloc)
-        ):
+        if origin is not None and not self._own_origin(scope, origin, headers.get("host", "")):
             return "the request came from another site (Origin does not match); reload the page", receive
         if seed is None:
             return "your browser sent no CSRF cookie; reload the page (cookies must be enabled)", receive
@@ -114,6 +113,13 @@ class CSRFMiddleware:
         if not csrf_valid(self.secret, seed, token):
             return "missing or wrong CSRF token; reload the page and submit again", receive
         return None, receive
+
+    def _own_origin(self, scope: Scope, origin: str, host: str) -> bool:
+        origin = origin.strip().lower()
+        if origin == "null" or not origin:
+            return False
+        request_origin = f"{scope.get('scheme', 'http')}://{host}".lower()
+        return origin in (request_origin, self.public_origin)
 
     async def _reject(self, scope: Scope, send: Send, problem: str) -> None:
         body: bytes

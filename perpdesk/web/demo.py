@@ -24,7 +24,9 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from perpdesk.core.files import private_dir
 from perpdesk.settings import Settings, load_settings
+from perpdesk.web.mail_catcher import start_mail_catcher
 
 SANDBOX_USER_EMAIL = "demo@sandbox.local"
 PLATFORM_USER_EMAIL = "demo@perpdesk.local"
@@ -64,7 +66,7 @@ def _check_free(host: str, port: int, option: str) -> None:
 
 
 def _prepare(data_dir: Path, state_path: Path) -> dict[str, Any]:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     return _load_state(state_path)
 
 
@@ -116,7 +118,7 @@ async def _seed_sandbox(
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         if "sandbox_user" not in state:
-            password = "Demo-" + secrets.token_urlsafe(9)
+            password = "Demo-" + secrets.token_urlsafe(12)
             r = await http.post(
                 "/sandbox-admin/users",
                 json={
@@ -152,9 +154,9 @@ async def _seed_sandbox(
 
 
 async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
+    from perpdesk.services.users.signin import sign_up
     from perpdesk.store.db import migrate
     from perpdesk.store.repos import UserRepo
-    from perpdesk.web.auth import sign_up
 
     services = app.state.services
     await migrate(services.settings.database_url)
@@ -162,7 +164,7 @@ async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
     async with services.sessionmaker() as s:
         exists = user is not None and await UserRepo(s).by_email(user["email"]) is not None
     if not exists:
-        password = "Demo-" + secrets.token_urlsafe(9)
+        password = "Demo-" + secrets.token_urlsafe(12)
         async with services.sessionmaker() as s:
             old = await UserRepo(s).by_email(PLATFORM_USER_EMAIL)
             if old is not None:  # demo.json was lost: start the demo user afresh
@@ -202,6 +204,8 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             f" --url {sandbox_url} --token {state['sandbox_admin_token']}",
             "",
             f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
+            f"  Email (password reset links) is caught, one .eml file each, in "
+            f"{(settings.data_dir / 'mail').resolve()}",
             f"  Data: {settings.data_dir.resolve()}",
             "",
         ]
@@ -255,6 +259,8 @@ async def run_demo(
 
     sandbox_task = asyncio.create_task(sandbox_server.serve(), name="sandbox")
     platform_task: asyncio.Task[None] | None = None
+    mail_dir = data_dir / "mail"
+    catcher = await start_mail_catcher(mail_dir, host)  # the demo's outbox: reset links land here
     try:
         await _wait_started(sandbox_server, sandbox_task, "the sandbox")
         to_sandbox: dict[str, Any] = {
@@ -265,6 +271,9 @@ async def run_demo(
             "bitmart_web_url": sandbox_url,
             "bitmart_ws_url": f"ws://{host}:{sandbox_port}/user?protocol=1.1",
             "egress_ips": ["127.0.0.1"],
+            "smtp_host": host,
+            "smtp_port": catcher.sockets[0].getsockname()[1],
+            "smtp_security": "none",
         }
         settings = load_settings(**to_sandbox)
         await _seed_sandbox(
@@ -293,6 +302,7 @@ async def run_demo(
         await asyncio.gather(sandbox_task, platform_task)
     finally:
         stop()
+        catcher.close()
         for task in (sandbox_task, platform_task):
             if task is not None and not task.done():
                 with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -16,9 +16,9 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.bootstrap import Services
+from perpdesk.services.users.sessions import token_hash
 from perpdesk.store.base import utcnow
 from perpdesk.store.repos import SessionRepo, UserRepo
-from perpdesk.web.security import token_hash
 
 SESSION_COOKIE = "perpdesk_session"
 TOUCH_EVERY = timedelta(minutes=1)

@@ -107,9 +107,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PerpdeskError)
     async def _perpdesk(request: Request, exc: PerpdeskError) -> Response:
         status = _status_for(exc)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(int(retry_after))} if retry_after else None
         if _is_api(request):
-            return error_json(status, perpdesk_error_body(exc))
-        return _page(request, status, exc.message, exc.next_step)
+            return error_json(status, perpdesk_error_body(exc), headers)
+        page = _page(request, status, exc.message, exc.next_step)
+        page.headers.update(headers or {})
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

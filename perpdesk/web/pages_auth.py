@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from perpdesk.bootstrap import Services
-from perpdesk.core.errors import PerpdeskError
+from perpdesk.core.errors import InputError, PerpdeskError
+from perpdesk.services.users import passwords_change, sessions, signin, totp
+from perpdesk.services.users.throttle import TooManyAttempts
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, OptionalUserDep, ServicesDep
 from perpdesk.web.templating import render
@@ -25,10 +27,6 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return default
     return value
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "?"
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -56,6 +54,10 @@ FIELD_LABELS = {
     "code": "The code",
     "email": "Email",
     "password": "Password",
+    "current_password": "Current password",
+    "new_password": "New password",
+    "new_password_confirm": "Repeated new password",
+    "token": "The reset link",
 }
 
 
@@ -67,6 +69,10 @@ def _error_ctx(exc: PerpdeskError) -> dict[str, Any]:
         problem = message.removeprefix(f"{field}: ")
         message = f"{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())} {problem}."
     return {"errors": {field: message}, "error_message": message, "error_next": exc.next_step}
+
+
+def _status(exc: PerpdeskError) -> int:
+    return 429 if isinstance(exc, TooManyAttempts) else 400
 
 
 @router.get("/")
@@ -88,12 +94,16 @@ async def signin_submit(
 ) -> Response:
     target = safe_next(next)
     try:
-        user = await auth.authenticate(
-            services, request.app.state.signin_throttle, email, password, _client(request)
+        user = await signin.authenticate(
+            services,
+            auth.limits(request),
+            email,
+            password,
+            client=auth.client(request),
+            device=auth.device_cookie(request),
         )
     except PerpdeskError as exc:
-        status = 429 if isinstance(exc, auth.TooManyAttempts) else 400
-        return render(request, "signin.html", status, next=target, email=email, **_error_ctx(exc))
+        return render(request, "signin.html", _status(exc), next=target, email=email, **_error_ctx(exc))
     if user.totp_enabled:
         mfa_url = f"/signin/2fa?next={quote(target, safe='/')}"
         return await _start_session_to(services, request, mfa_url, user.id, mfa_pending=True)
@@ -115,17 +125,11 @@ async def signin_2fa_submit(
     user_id = await auth.pending_mfa_user_id(services, request)
     if user_id is None:
         return _see_other("/signin")
-    throttle = request.app.state.signin_throttle
     try:
-        throttle.check(f"mfa:{user_id}")
-        if not await auth.verify_totp(services, user_id, code):
-            throttle.fail(f"mfa:{user_id}")
-            raise auth.InputError(
-                "code", "does not match", "Enter the code your authenticator app shows now."
-            )
+        rules = auth.signin_code_rules(services, request, user_id)
+        await totp.check_code(services, auth.limits(request), user_id, code, rules=rules)
     except PerpdeskError as exc:
-        return render(request, "signin_2fa.html", 400, next=target, **_error_ctx(exc))
-    throttle.clear(f"mfa:{user_id}")
+        return render(request, "signin_2fa.html", _status(exc), next=target, **_error_ctx(exc))
     return await _start_session_to(services, request, target, user_id)
 
 
@@ -146,23 +150,20 @@ async def signup_submit(
     target = safe_next(next)
     try:
         if password != password_confirm:
-            raise auth.InputError(
+            raise InputError(
                 "password_confirm", "does not match the password", "Type the same password twice."
             )
-        user = await auth.sign_up(services, email, password)
+        await auth.limits(request).spend("sign-ups", "signup_client", auth.client(request))
+        user = await signin.sign_up(services, email, password)
     except PerpdeskError as exc:
-        return render(request, "signup.html", 400, next=target, email=email, **_error_ctx(exc))
+        return render(request, "signup.html", _status(exc), next=target, email=email, **_error_ctx(exc))
     return await _start_session_to(services, request, target, user.id)
 
 
 @router.post("/profile/signout-others")
 async def signout_others(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
     """End every other session of this user (other browsers, other devices)."""
-    from perpdesk.store.repos import SessionRepo
-
-    async with services.sessionmaker() as s:
-        count = await SessionRepo(s).delete_for_user(user.id, except_hash=user.session_hash)
-        await s.commit()
+    count = await sessions.close_other_sessions(services, user.id, keep_hash=user.session_hash)
     return _see_other(f"/profile?signed_out_others={count}")
 
 
@@ -184,7 +185,7 @@ def _qr(uri: str) -> str:
 
 async def _pending_totp_ctx(services: Services, user: CurrentUser) -> dict[str, Any]:
     """The enrolment in progress (seed and QR code), if there is one."""
-    pending = await auth.pending_totp_uri(services, user)
+    pending = await totp.pending_enrolment(services, user.id, user.email)
     return {"totp_seed": pending[0], "totp_qr": _qr(pending[1])} if pending else {}
 
 
@@ -198,7 +199,7 @@ async def profile(request: Request, user: CurrentUserDep, services: ServicesDep)
 async def totp_start(request: Request, user: CurrentUserDep, services: ServicesDep) -> Response:
     if user.totp_enabled:
         return _see_other("/profile")
-    seed, uri = await auth.begin_totp_enrolment(services, user)
+    seed, uri = await totp.begin_enrolment(services, user.id, user.email)
     return render(request, "profile.html", totp_seed=seed, totp_qr=_qr(uri))
 
 
@@ -207,10 +208,10 @@ async def totp_confirm(
     request: Request, user: CurrentUserDep, services: ServicesDep, code: FormStr = ""
 ) -> Response:
     try:
-        await auth.confirm_totp(services, user, code)
+        await totp.confirm_enrolment(services, auth.limits(request), user.id, code)
     except PerpdeskError as exc:
         extra = await _pending_totp_ctx(services, user)
-        return render(request, "profile.html", 400, **extra, **_error_ctx(exc))
+        return render(request, "profile.html", _status(exc), **extra, **_error_ctx(exc))
     return _see_other("/profile?totp=enabled")
 
 
@@ -219,7 +220,85 @@ async def totp_disable(
     request: Request, user: CurrentUserDep, services: ServicesDep, code: FormStr = ""
 ) -> Response:
     try:
-        await auth.disable_totp(services, user, code)
+        await totp.disable(services, auth.limits(request), user.id, code)
     except PerpdeskError as exc:
-        return render(request, "profile.html", 400, **_error_ctx(exc))
+        return render(request, "profile.html", _status(exc), **_error_ctx(exc))
     return _see_other("/profile?totp=disabled")
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+@router.post("/profile/password")
+async def password_change(
+    request: Request,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    current_password: FormStr = "",
+    new_password: FormStr = "",
+    new_password_confirm: FormStr = "",
+) -> Response:
+    try:
+        if new_password != new_password_confirm:
+            raise InputError(
+                "new_password_confirm", "does not match the new password", "Type the same password twice."
+            )
+        await passwords_change.change_password(
+            services,
+            auth.limits(request),
+            user.id,
+            user.email,
+            current_password,
+            new_password,
+            keep_session_hash=user.session_hash,
+        )
+    except PerpdeskError as exc:
+        ctx = {} if user.totp_enabled else await _pending_totp_ctx(services, user)
+        return render(request, "profile.html", _status(exc), **ctx, **_error_ctx(exc))
+    return _see_other("/profile?password=changed")
+
+
+@router.get("/password/forgot")
+async def forgot_page(request: Request) -> Response:
+    return render(request, "password_forgot.html", email="")
+
+
+@router.post("/password/forgot")
+async def forgot_submit(request: Request, services: ServicesDep, email: FormStr = "") -> Response:
+    try:
+        await passwords_change.request_reset(
+            services, auth.limits(request), email, client=auth.client(request)
+        )
+    except PerpdeskError as exc:
+        return render(request, "password_forgot.html", _status(exc), email=email, **_error_ctx(exc))
+    return render(request, "password_forgot.html", email="", sent=True)
+
+
+@router.get(passwords_change.RESET_PATH)
+async def reset_page(request: Request, services: ServicesDep, token: str = "") -> Response:
+    valid = await passwords_change.reset_user(services, token[:128]) is not None
+    return render(request, "password_reset.html", 200 if valid else 400, token=token[:128], valid=valid)
+
+
+@router.post(passwords_change.RESET_PATH)
+async def reset_submit(
+    request: Request,
+    services: ServicesDep,
+    token: FormStr = "",
+    new_password: FormStr = "",
+    new_password_confirm: FormStr = "",
+) -> Response:
+    try:
+        if new_password != new_password_confirm:
+            raise InputError(
+                "new_password_confirm", "does not match the new password", "Type the same password twice."
+            )
+        await passwords_change.reset_password(services, token[:128], new_password)
+    except PerpdeskError as exc:
+        valid = await passwords_change.reset_user(services, token[:128]) is not None
+        return render(
+            request, "password_reset.html", _status(exc), token=token[:128], valid=valid, **_error_ctx(exc)
+        )
+    response = _see_other("/signin?reset=1")
+    await auth.end_session(services, request, response)
+    return response

@@ -158,7 +158,7 @@ class BitmartFuturesConnector(TerminalCalls):
             await self._load_markets(force=True)
             inst = self.markets.get(symbol)
         if inst is None:
-            raise invalid("symbol", f"{symbol!r} is not a BitMart USDT perpetual")
+            raise invalid("symbol", "is not a BitMart USDT perpetual")
         return inst
 
     # ------------------------------------------------------------------ account

@@ -118,7 +118,7 @@ def wire_size(size: Decimal) -> int | str:
 
 def check_size(inst: Instrument, size: Decimal, field: str = "size") -> Decimal:
     if not size.is_finite() or size <= 0:
-        raise invalid(field, f"must be a positive number of contracts, got {size}")
+        raise invalid(field, "must be a positive number of contracts")
     rounded = quantize_down(size, inst.size_step)
     _rule(rules.check_size_limits, inst, rounded, field)
     return rounded
@@ -128,10 +128,10 @@ def check_price(inst: Instrument, price: Decimal | None, field: str = "price") -
     if price is None:
         raise invalid(field, "a limit order needs a price")
     if not price.is_finite() or price <= 0:
-        raise invalid(field, f"must be positive, got {price}")
+        raise invalid(field, "must be positive")
     rounded = quantize_nearest(price, inst.price_tick)
     if rounded <= 0:
-        raise invalid(field, f"{fmt(price)} rounds to zero on the tick of {fmt(inst.price_tick)}")
+        raise invalid(field, f"rounds to zero on the tick of {fmt(inst.price_tick)}")
     return rounded
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.instrument_rules import check_order
@@ -20,6 +20,7 @@ from perpdesk.core.models import (
     TimeInForce,
     new_client_order_id,
 )
+from perpdesk.core.numbers import parse_number
 
 __all__ = ["CLIENT_ID_PREFIX", "OrderTicket", "new_client_order_id", "parse_ticket"]
 
@@ -79,15 +80,7 @@ def decimal_of(name: str, value: object, label: str, *, required: bool) -> Decim
         if required:
             raise InputError(name, f"{label} is required", f"Enter the {label}.")
         return None
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        raise InputError(
-            name, f"{label} is not a number", f"Enter the {label} as a number like 1.5."
-        ) from None
-    if not number.is_finite() or number <= 0:
-        raise InputError(name, f"{label} must be greater than zero", f"Enter a positive {label}.")
-    return number
+    return parse_number(raw, name, label, positive=True)
 
 
 def word_of(name: str, value: object, words: Mapping[str, object], default: object, what: str) -> object:
@@ -96,7 +89,7 @@ def word_of(name: str, value: object, words: Mapping[str, object], default: obje
         return default
     if raw not in words:
         allowed = ", ".join(sorted({str(k) for k in words}))
-        raise InputError(name, f"{raw!r} is not a valid {what}", f"Choose one of: {allowed}.")
+        raise InputError(name, f"is not a valid {what}", f"Choose one of: {allowed}.")
     return words[raw]
 
 
@@ -124,7 +117,7 @@ def parse_ticket(
     if inst is None:
         raise InputError(
             "symbol",
-            f"{symbol!r} is not a perpetual contract of this exchange",
+            "is not a perpetual contract of this exchange",
             "Choose a symbol from the list of the exchange's USDT perpetuals.",
         )
     side = word_of("side", t.side, SIDE_WORDS, None, "side")
@@ -169,7 +162,7 @@ def position_side(side: str) -> PositionSide:
     try:
         return PositionSide(raw)
     except ValueError:
-        raise InputError("side", f"{raw!r} is not a position side", "Choose long or short.") from None
+        raise InputError("side", "is not a position side", "Choose long or short.") from None
 
 
 def instrument_in(instruments: list[Instrument], symbol: str) -> Instrument:
@@ -179,6 +172,6 @@ def instrument_in(instruments: list[Instrument], symbol: str) -> Instrument:
             return inst
     raise InputError(
         "symbol",
-        f"{sym!r} is not a perpetual contract of this exchange",
+        "is not a perpetual contract of this exchange",
         "Choose a symbol from the exchange's USDT perpetuals.",
     )

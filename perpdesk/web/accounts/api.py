@@ -5,7 +5,7 @@ Responses carry masks and ids only; a submitted secret or passphrase is never ec
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -16,6 +16,7 @@ from perpdesk.services.account_inputs import clean_credentials
 from perpdesk.services.account_views import AccountView, choices
 from perpdesk.services.key_audit import Audit
 from perpdesk.web.accounts.common import DepsDep, wake_watcher
+from perpdesk.web.auth import throttle_key_inspection
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 
@@ -107,7 +108,7 @@ async def ip_whitelist(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]
     return {"ips": list(deps.egress_ips), "copy_text": ",".join(deps.egress_ips)}
 
 
-@router.post("/api/accounts/inspect")
+@router.post("/api/accounts/inspect", dependencies=[Depends(throttle_key_inspection)])
 async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Save: check the key and return balances and warnings. Stores nothing."""
     exchange, creds = _key(body)
@@ -115,7 +116,7 @@ async def inspect(body: KeyIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     return JSONResponse(result.to_dict(), status_code=200)
 
 
-@router.post("/api/accounts", status_code=201)
+@router.post("/api/accounts", status_code=201, dependencies=[Depends(throttle_key_inspection)])
 async def add(body: AddIn, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     """Manual connect, Add: inspect again, seal and store."""
     exchange, creds = _key(body)
@@ -160,7 +161,7 @@ async def edit_label(account_id: str, body: LabelIn, user: CurrentUserDep, deps:
     return JSONResponse(acc.to_dict())
 
 
-@router.put("/api/accounts/{account_id}/credentials")
+@router.put("/api/accounts/{account_id}/credentials", dependencies=[Depends(throttle_key_inspection)])
 async def replace(
     account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:

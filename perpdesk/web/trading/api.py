@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
+from perpdesk.core.numbers import DecimalText
 from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
@@ -36,24 +37,24 @@ class OrderIn(BaseModel):
         "sell_open_short | buy_close_short | sell_close_long",
     )
     type: str = Field("limit", description="limit | market")
-    size: str = Field(..., description="Contracts, a decimal string.")
-    price: str | None = Field(None, description="Limit price (required for limit orders).")
+    size: DecimalText = Field(..., description="Contracts, a decimal string.")
+    price: DecimalText | None = Field(None, description="Limit price (required for limit orders).")
     time_in_force: str = Field("gtc", description="gtc | ioc | fok | post_only")
-    leverage: str | None = Field(None, description='e.g. "10"; within the contract\'s range.')
+    leverage: DecimalText | None = Field(None, description='e.g. "10"; within the contract\'s range.')
     margin_mode: str | None = Field(None, description="cross | isolated")
-    take_profit: str | None = Field(None, description="Preset take-profit trigger price.")
-    stop_loss: str | None = Field(None, description="Preset stop-loss trigger price.")
+    take_profit: DecimalText | None = Field(None, description="Preset take-profit trigger price.")
+    stop_loss: DecimalText | None = Field(None, description="Preset stop-loss trigger price.")
 
 
 class AmendIn(BaseModel):
     symbol: str
-    price: str | None = None
-    size: str | None = None
+    price: DecimalText | None = None
+    size: DecimalText | None = None
 
 
 class LeverageIn(BaseModel):
     symbol: str
-    leverage: str
+    leverage: DecimalText
     margin_mode: str = Field(..., description="cross | isolated")
 
 
@@ -65,8 +66,8 @@ class CloseIn(BaseModel):
 class TpSlIn(BaseModel):
     symbol: str
     side: str = Field(..., description="long | short: the position the TP/SL closes.")
-    take_profit: str | None = None
-    stop_loss: str | None = None
+    take_profit: DecimalText | None = None
+    stop_loss: DecimalText | None = None
 
 
 def _envelope(
@@ -162,7 +163,7 @@ async def orders(
             {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
         )
     raise InputError(
-        "state", f"{state!r} is not one of open, history, intents", "Use state=open, history or intents."
+        "state", "is not one of open, history, intents", "Use state=open, history or intents."
     )
 
 

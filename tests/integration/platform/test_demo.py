@@ -64,6 +64,18 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
                 headers={"X-CSRF-Token": token},
             )
             assert r.status_code == 200, r.text
+            # the demo's mail catcher receives the reset link where the banner says
+            mail_dir = re.search(r"Email \(password reset links\) is caught.* in (\S+)", banner)
+            assert mail_dir
+            forgot = {"email": password.group(1)}
+            r = c.post("/api/auth/password/forgot", json=forgot, headers={"X-CSRF-Token": token})
+            assert r.status_code == 202, r.text
+            for _ in range(100):
+                caught = list(Path(mail_dir.group(1)).glob("*.eml"))
+                if caught:
+                    break
+                time.sleep(0.1)
+            assert caught and "/password/reset?token=" in caught[0].read_text()
 
         totp = re.search(r"2FA secret\s+([A-Z2-7]+)", banner)
         assert totp and len(pyotp.TOTP(totp.group(1)).now()) == 6

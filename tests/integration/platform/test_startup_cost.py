@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from perpdesk.web import security
+from perpdesk.services.users import passwords as security
 from tests.fixtures.procs import ROOT
 
 COUNT_HASHES = """

@@ -1,0 +1,28 @@
+"""What the user use cases need from the running platform (perpdesk.bootstrap.Services provides it)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from perpdesk.settings import Settings
+from perpdesk.vault import Vault
+
+
+class UsersContext(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def vault(self) -> Vault: ...
+
+    @property
+    def session_secret(self) -> bytes: ...
+
+    # last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two
+    @property
+    def used_totp_steps(self) -> dict[str, int]: ...

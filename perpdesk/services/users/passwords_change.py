@@ -1,0 +1,138 @@
+"""Changing a password (knowing the current one) and resetting it by an emailed link.
+
+A reset link carries a random token; the database keeps only its sha256, for at most
+PERPDESK_PASSWORD_RESET_TTL_MINUTES, and a token works once. Asking for a link answers the same
+whether or not the email has an account (the mail goes out in the background). Either change
+ends every other session of the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from perpdesk.core.errors import InputError
+from perpdesk.services.users.context import UsersContext
+from perpdesk.services.users.mail import mail_configured, send_mail
+from perpdesk.services.users.passwords import check_new_password, hash_password, verify_password
+from perpdesk.services.users.sessions import close_other_sessions, new_token, token_hash
+from perpdesk.services.users.signin import validate_email
+from perpdesk.services.users.throttle import Limits, TooManyAttempts
+from perpdesk.store.repos import UserRepo
+from perpdesk.store.users import PasswordResetRepo
+
+log = logging.getLogger("perpdesk.auth")
+
+RESET_PATH = "/password/reset"
+_sending: set[asyncio.Task[None]] = set()  # keeps background mails referenced until sent
+
+
+async def _set_password(ctx: UsersContext, user_id: str, new: str, *, keep_session_hash: str | None) -> None:
+    new_hash = await hash_password(new)
+    async with ctx.sessionmaker() as s:
+        user = await UserRepo(s).by_id(user_id)
+        if user is None:
+            raise InputError("token", "is not valid any more", "Ask for a new reset link.")
+        user.password_hash = new_hash
+        await PasswordResetRepo(s).delete_for_user(user_id)
+        await s.commit()
+    ended = await close_other_sessions(ctx, user_id, keep_hash=keep_session_hash)
+    log.info("password changed", extra={"user_id": user_id, "sessions_ended": ended})
+
+
+async def change_password(
+    ctx: UsersContext,
+    limits: Limits,
+    user_id: str,
+    email: str,
+    current: str,
+    new: str,
+    *,
+    keep_session_hash: str,
+) -> None:
+    await limits.check("wrong passwords", ("code", user_id, "signed-in"))
+    async with ctx.sessionmaker() as s:
+        user = await UserRepo(s).by_id(user_id)
+    if user is None or not await verify_password(user.password_hash, current):
+        await limits.fail(("code", user_id, "signed-in"))
+        raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
+    if new == current:
+        raise InputError("new_password", "is the current password", "Choose a new password.")
+    await check_new_password(new, email, "new_password")
+    await _set_password(ctx, user_id, new, keep_session_hash=keep_session_hash)
+
+
+async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client: str) -> None:
+    """Email a reset link when the address has an account; the same answer either way."""
+    if not mail_configured(ctx.settings):
+        raise InputError(
+            "email",
+            "cannot receive a reset link: this platform sends no email",
+            "Ask the platform's operator to configure email (PERPDESK_SMTP_HOST).",
+        )
+    email = validate_email(email)
+    await limits.spend("password reset requests", "reset_client", client)
+    task = asyncio.create_task(_send_reset(ctx, limits, email))
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+
+
+async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
+    try:
+        async with ctx.sessionmaker() as s:
+            user = await UserRepo(s).by_email(email)
+            if user is None:
+                return
+            try:
+                await limits.spend("reset mails", "reset_account", email)
+            except TooManyAttempts:
+                log.warning("reset mail not sent: too many for this address", extra={"user_id": user.id})
+                return
+            token = new_token()
+            ttl = timedelta(minutes=ctx.settings.password_reset_ttl_minutes)
+            await PasswordResetRepo(s).create(token_hash=token_hash(token), user_id=user.id, ttl=ttl)
+            await s.commit()
+            user_id = user.id
+        link = f"{ctx.settings.public_url}{RESET_PATH}?token={token}"
+        minutes = int(ctx.settings.password_reset_ttl_minutes)
+        await send_mail(
+            ctx.settings,
+            email,
+            "Reset your perpdesk password",
+            "Someone (we hope you) asked to reset the password of your perpdesk account.\n\n"
+            f"Open this link within {minutes} minutes to choose a new password:\n{link}\n\n"
+            "The link works once. If you did not ask for it, ignore this email: your password "
+            "stays as it is.\n",
+        )
+        log.info("password reset mail sent", extra={"user_id": user_id})
+    except Exception:
+        log.exception("password reset mail failed")
+
+
+async def reset_user(ctx: UsersContext, token: str) -> str | None:
+    """The email of the account a live reset token belongs to, without using the token up."""
+    if not token:
+        return None
+    async with ctx.sessionmaker() as s:
+        user_id = await PasswordResetRepo(s).peek(token_hash(token))
+        user = await UserRepo(s).by_id(user_id) if user_id else None
+        return user.email if user else None
+
+
+async def reset_password(ctx: UsersContext, token: str, new: str) -> None:
+    """Set a new password with a live token (used up on success); ends every session."""
+    email = await reset_user(ctx, token)
+    if email is None:
+        raise InputError(
+            "token", "is not valid any more (used, expired or unknown)", "Ask for a new reset link."
+        )
+    await check_new_password(new, email, "new_password")
+    async with ctx.sessionmaker() as s:
+        user_id = await PasswordResetRepo(s).take(token_hash(token))
+        await s.commit()
+    if user_id is None:  # another request used it in the meantime
+        raise InputError(
+            "token", "is not valid any more (used, expired or unknown)", "Ask for a new reset link."
+        )
+    await _set_password(ctx, user_id, new, keep_session_hash=None)

@@ -1,0 +1,81 @@
+"""Server-side sign-in sessions: a random id the browser keeps in a cookie, only its sha256 in the
+database. A session waiting for its 2FA code is `mfa_pending` for at most 10 minutes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from perpdesk.services.users.context import UsersContext
+from perpdesk.store.base import utcnow
+from perpdesk.store.repos import SessionRepo, UserRepo
+
+MFA_PENDING_TTL = timedelta(minutes=10)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a session id or reset token: a stolen row cannot be replayed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(
+    ctx: UsersContext, user_id: str, *, mfa_pending: bool, user_agent: str | None, replaces: str | None
+) -> str:
+    """A new session for `user_id`; the one the browser had (`replaces`) ends, so a fixated id never
+    gains privileges. Returns the cookie value."""
+    token = new_token()
+    async with ctx.sessionmaker() as s:
+        repo = SessionRepo(s)
+        if replaces:
+            await repo.delete(token_hash(replaces))
+        await repo.create(
+            id_hash=token_hash(token),
+            user_id=user_id,
+            ttl=session_ttl(ctx),
+            mfa_pending=mfa_pending,
+            user_agent=user_agent,
+        )
+        if not mfa_pending:
+            user = await UserRepo(s).by_id(user_id)
+            if user is not None:
+                user.last_sign_in_at = utcnow()
+        await s.commit()
+    return token
+
+
+def session_ttl(ctx: UsersContext) -> timedelta:
+    return timedelta(hours=ctx.settings.session_ttl_hours)
+
+
+async def close_session(ctx: UsersContext, token: str) -> None:
+    async with ctx.sessionmaker() as s:
+        await SessionRepo(s).delete(token_hash(token))
+        await s.commit()
+
+
+async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: str | None) -> int:
+    """End every session of the user but the one whose hash is `keep_hash`; how many ended."""
+    async with ctx.sessionmaker() as s:
+        count = await SessionRepo(s).delete_for_user(user_id, except_hash=keep_hash)
+        await s.commit()
+    return count
+
+
+async def pending_mfa_user_id(ctx: UsersContext, token: str | None) -> str | None:
+    """The user whose password was accepted in this session within 10 minutes, awaiting a code."""
+    if not token:
+        return None
+    idle = timedelta(hours=ctx.settings.session_idle_hours)
+    async with ctx.sessionmaker() as s:
+        sess = await SessionRepo(s).get_live(token_hash(token), idle=idle)
+        await s.commit()
+    if sess is None or not sess.mfa_pending:
+        return None
+    if utcnow() - sess.created_at > MFA_PENDING_TTL:
+        return None
+    return sess.user_id

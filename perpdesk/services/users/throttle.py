@@ -1,0 +1,136 @@
+"""Rate limits on guessing (sign-in, 2FA codes, current passwords) and on costly calls (sign-up,
+key inspection, reset mails), on the `limits` library's moving windows in memory.
+
+Sign-in (password and 2FA code alike) cannot be used to lock an owner out: failures count per
+(account, client address) and per client address, each with tiers whose waits grow (a minute, an
+hour, a day); a browser that signed in to the account before carries a signed "known device"
+cookie and is counted only against itself, so neither a flood from one address nor guesses from
+many addresses at one email lock the owner's usual browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from perpdesk.core.errors import PerpdeskError
+
+# Each rule is "N/period" tiers (the `limits` notation), multiplied by the platform's factor.
+RULES: dict[str, str] = {
+    "signin_account_client": "5/minute;20/hour;100/day",  # failures for one email from one client
+    "signin_client": "30/minute;300/hour;1000/day",  # failures from one client, all emails
+    "signin_account": "50/hour;200/day",  # failures for one email from unknown clients, all addresses
+    "signin_device": "10/minute;50/hour",  # failures from a known device of the account
+    "code": "5/minute;20/hour",  # wrong 2FA codes or current passwords, per (user, client or session)
+    "code_user": "30/hour;100/day",  # wrong sign-in 2FA codes for one user from unknown clients
+    "code_device": "10/minute;30/hour",  # wrong sign-in 2FA codes from a known device of the user
+    "signup_client": "10/minute;50/hour",  # every sign-up attempt, per client
+    "inspect_user": "10/minute;100/hour",  # every key inspection (inspect, Manual connect Save)
+    "reset_client": "10/hour",  # reset mails asked for from one client
+    "reset_account": "3/hour",  # reset mails sent to one email
+}
+
+
+class TooManyAttempts(PerpdeskError):
+    code = "too_many_attempts"
+    http_status_for_api = 429
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            f"Too many {what}.",
+            next_step=f"Wait {minutes} minute(s) and try again.",
+        )
+        self.retry_after = retry_after
+
+
+def _scaled(rule: str, factor: float) -> list[RateLimitItem]:
+    items = parse_many(rule)
+    for item in items:
+        item.amount = max(1, int(item.amount * factor))
+    return items
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+
+
+class Limits:
+    def __init__(self, factor: float = 1.0) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._rules = {name: _scaled(rule, factor) for name, rule in RULES.items()}
+
+    async def _retry_after(self, rule: str, *key: str) -> int | None:
+        """Seconds until the rule's tightest exhausted tier frees a slot; None while none is."""
+        wait: int | None = None
+        for item in self._rules[rule]:
+            if not await self._limiter.test(item, rule, *key):
+                stats = await self._limiter.get_window_stats(item, rule, *key)
+                seconds = max(1, math.ceil(stats.reset_time - time.time()))
+                wait = max(wait or 0, seconds)
+        return wait
+
+    async def check(self, what: str, *rules: tuple[str, ...]) -> None:
+        """Refuse when any (rule, *key) is exhausted, without counting this attempt."""
+        for rule, *key in rules:
+            wait = await self._retry_after(rule, *key)
+            if wait is not None:
+                raise TooManyAttempts(what, wait)
+
+    async def fail(self, *rules: tuple[str, ...]) -> None:
+        """Count one failed attempt against each (rule, *key)."""
+        for rule, *key in rules:
+            for item in self._rules[rule]:
+                await self._limiter.hit(item, rule, *key)
+
+    async def spend(self, what: str, rule: str, *key: str) -> None:
+        """Count this attempt, refused when the rule is exhausted (sign-ups, inspections, mails)."""
+        await self.check(what, (rule, *key))
+        await self.fail((rule, *key))
+
+    async def clear(self, rule: str, *key: str) -> None:
+        for item in self._rules[rule]:
+            await self._limiter.clear(item, rule, *key)
+
+
+def signin_code_rules(user_id: str, *, client: str, device: str | None) -> tuple[tuple[str, ...], ...]:
+    """Rules for wrong 2FA codes at sign-in: someone who has the password cannot, by guessing
+    codes from elsewhere, keep the owner's known browser from finishing its own sign-in."""
+    if device:
+        return (("code_device", user_id, device),)
+    return (("code", user_id, client), ("code_user", user_id))
+
+
+# --- known devices ----------------------------------------------------------------------------
+
+DEVICE_COOKIE = "perpdesk_device"
+
+
+def device_token(secret: bytes, user_id: str) -> str:
+    """A random device id bound to one user by an HMAC: set on a successful sign-in."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(secret, user_id, nonce)}"
+
+
+def device_for(secret: bytes, user_id: str, cookie: str | None) -> str | None:
+    """The device id when `cookie` is a known device of `user_id`, else None."""
+    if not cookie or cookie.count(".") != 1:
+        return None
+    nonce, mac = cookie.split(".")
+    if hmac.compare_digest(_device_mac(secret, user_id, nonce), mac):
+        return nonce
+    return None
+
+
+def _device_mac(secret: bytes, user_id: str, nonce: str) -> str:
+    return hmac.new(secret, f"device|{user_id}|{nonce}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,63 @@
+"""A real SMTP server (perpdesk's aiosmtpd mail catcher) on loopback and a platform that mails
+through it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perpdesk.web.mail_catcher import read_messages, start_mail_catcher
+from tests.fixtures.platform import PlatformServer, launch_platform
+
+
+@dataclass
+class Outbox:
+    folder: Path
+    port: int
+
+    async def wait_for(self, to: str, count: int = 1, timeout: float = 20.0) -> Any:
+        """The `count`-th message sent to `to` (waits for it)."""
+        for _ in range(int(timeout / 0.1)):
+            found = [m for m in read_messages(self.folder) if m["To"] == to]
+            if len(found) >= count:
+                return found[count - 1]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no message {count} to {to} within {timeout}s")
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in read_messages(self.folder) if m["To"] == address]
+
+
+def reset_link(message: Any) -> str:
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    m = re.search(r"(http://\S+/password/reset\?token=\S+)", body)
+    assert m, body
+    return m.group(1)
+
+
+@pytest.fixture(scope="module")
+async def outbox() -> AsyncIterator[Outbox]:
+    folder = Path(tempfile.mkdtemp(prefix="perpdesk-mail-"))
+    server = await start_mail_catcher(folder)
+    try:
+        yield Outbox(folder, server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+async def mailing_platform(outbox: Outbox) -> AsyncIterator[PlatformServer]:
+    server = await asyncio.to_thread(
+        launch_platform, smtp_host="127.0.0.1", smtp_port=outbox.port, smtp_security="none"
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
