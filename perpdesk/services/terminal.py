@@ -149,7 +149,7 @@ async def conditional_orders(
 ) -> list[PlanOrder]:
     _, creds, conn = await account_of(deps, user_id, account_id)
     sym = (await instrument_of(conn, symbol)).symbol if symbol else None
-    return await conn.conditional_orders(creds, sym)
+    return await conn.plan_orders(creds, sym)
 
 
 async def fills(deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None) -> list[Fill]:
@@ -184,7 +184,7 @@ async def set_position_mode(deps: AccountsDeps, user_id: str, account_id: str, m
         positions, orders, waiting = await asyncio.gather(
             conn.positions(creds),
             conn.open_orders(creds),
-            conn.conditional_orders(creds),
+            conn.plan_orders(creds),
             return_exceptions=True,
         )
         open_parts = []

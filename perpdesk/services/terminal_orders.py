@@ -138,7 +138,7 @@ def _position_side(side: str) -> PositionSide:
 
 
 async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:
-    for o in await conn.conditional_orders(creds, symbol):
+    for o in await conn.plan_orders(creds, symbol):
         if o.order_id == order_id:
             return o
     raise InputError(
@@ -203,7 +203,7 @@ async def cancel_all(
     _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, symbol)
     orders, waiting = await asyncio.gather(
-        conn.open_orders(creds, inst.symbol), conn.conditional_orders(creds, inst.symbol)
+        conn.open_orders(creds, inst.symbol), conn.plan_orders(creds, inst.symbol)
     )
     if orders:
         await conn.cancel_all(creds, inst.symbol)

@@ -75,6 +75,11 @@ def _status(exc: PerpdeskError) -> int:
     return 429 if isinstance(exc, TooManyAttempts) else 400
 
 
+def _same_twice(password: str, repeated: str, field: str, what: str) -> None:
+    if password != repeated:
+        raise InputError(field, f"does not match the {what}", "Type the same password twice.")
+
+
 @router.get("/")
 async def home(request: Request, user: CurrentUserDep) -> Response:
     target = getattr(request.app.state, "home_redirect", None)  # another part may own the dashboard
@@ -149,10 +154,7 @@ async def signup_submit(
 ) -> Response:
     target = safe_next(next)
     try:
-        if password != password_confirm:
-            raise InputError(
-                "password_confirm", "does not match the password", "Type the same password twice."
-            )
+        _same_twice(password, password_confirm, "password_confirm", "password")
         await auth.limits(request).spend("sign-ups", "signup_client", auth.client(request))
         user = await signin.sign_up(services, email, password)
     except PerpdeskError as exc:
@@ -239,10 +241,7 @@ async def password_change(
     new_password_confirm: FormStr = "",
 ) -> Response:
     try:
-        if new_password != new_password_confirm:
-            raise InputError(
-                "new_password_confirm", "does not match the new password", "Type the same password twice."
-            )
+        _same_twice(new_password, new_password_confirm, "new_password_confirm", "new password")
         await passwords_change.change_password(
             services,
             auth.limits(request),
@@ -289,10 +288,7 @@ async def reset_submit(
     new_password_confirm: FormStr = "",
 ) -> Response:
     try:
-        if new_password != new_password_confirm:
-            raise InputError(
-                "new_password_confirm", "does not match the new password", "Type the same password twice."
-            )
+        _same_twice(new_password, new_password_confirm, "new_password_confirm", "new password")
         await passwords_change.reset_password(services, token[:128], new_password)
     except PerpdeskError as exc:
         valid = await passwords_change.reset_user(services, token[:128]) is not None

@@ -300,7 +300,7 @@ class BitmartFuturesConnector(TerminalCalls):
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
         data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
         rows = data if isinstance(data, list) else []
-        # trailing orders are listed here too; they are conditional_orders()
+        # trailing orders are listed here too; they are plan_orders()
         return [parse.order(r) for r in rows if r.get("type") != "trailing"]
 
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
@@ -389,8 +389,10 @@ class BitmartFuturesConnector(TerminalCalls):
             self._get(P + "current-plan-order", query or None, creds),
             self._get(P + "get-open-orders", {**query, "type": "trailing"}, creds),
         )
-        rows = [*(plans if isinstance(plans, list) else []), *(trails if isinstance(trails, list) else [])]
-        found = [parse.plan_order(r) for r in rows if isinstance(r, dict)]
+        rows = [r for r in (plans if isinstance(plans, list) else []) if isinstance(r, dict)]
+        rows += [r for r in (trails if isinstance(trails, list) else [])
+                 if isinstance(r, dict) and r.get("type") == "trailing"]
+        found = [parse.plan_order(r) for r in rows]
         return [p for p in found if p is not None]
 
     # ------------------------------------------------------------------ streams

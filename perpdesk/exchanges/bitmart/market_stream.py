@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
@@ -18,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidURI
 
 from perpdesk.core.market import (
     Candle,
@@ -32,6 +31,7 @@ from perpdesk.core.market import (
     Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0, dec
+from perpdesk.exchanges.bitmart.ws_link import DROPS, back_off, open_ws
 
 DEPTH_LEVELS = 20
 MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 bytes
@@ -145,11 +145,8 @@ class PublicStream:
                 await ws.send(orjson.dumps({"action": action, "args": batch}).decode())
 
     def _connect(self) -> Any:
-        kwargs: dict[str, Any] = {"ping_interval": None, "open_timeout": self.open_timeout_s,
-                                  "max_size": 2**22, "proxy": self.proxy}
-        if self.source_address:
-            kwargs["local_addr"] = (self.source_address, 0)
-        return connect(self.url, **kwargs)
+        return open_ws(self.url, open_timeout_s=self.open_timeout_s, proxy=self.proxy,
+                       source_address=self.source_address)
 
     async def events(self) -> AsyncIterator[MarketEvent]:
         failures = 0
@@ -173,15 +170,14 @@ class PublicStream:
                         with contextlib.suppress(asyncio.CancelledError):
                             await heartbeat
                 reason = "closed"  # a clean close ends the iteration without an exception
-            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake) as exc:
+            except DROPS as exc:
                 if isinstance(exc, InvalidURI):
                     raise
                 reason = type(exc).__name__
             self._ws = None
             yield StreamStatus(False, _now_ms(), reason)
             failures += 1
-            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            await back_off(failures, self.backoff_initial_s, self.backoff_max_s)
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         while True:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.market import PlanKind, PlanOrder
-from perpdesk.core.models import OrderSide
 from perpdesk.core.terminal import (
     BookLevel,
     Candle,
@@ -14,10 +12,9 @@ from perpdesk.core.terminal import (
     PriceType,
     Ticker,
 )
-from perpdesk.exchanges.bitmart.parse import SIDES_BY_CODE, _int, d0, dec
+from perpdesk.exchanges.bitmart.parse import _int, d0
 
 PRICE_TYPE_CODES = {PriceType.LAST: 1, PriceType.MARK: 2}
-_KINDS = {k.value: k for k in PlanKind}
 
 
 def ticker(row: dict[str, Any], mark: Decimal | None, next_funding: Any = None) -> Ticker:
@@ -73,27 +70,4 @@ def book(data: Any, symbol: str, depth: int) -> OrderBook:
         _levels(data.get("bids"), depth),
         _levels(data.get("asks"), depth),
         _int(data.get("timestamp")),
-    )
-
-
-def plan_order(row: dict[str, Any]) -> PlanOrder | None:
-    """current-plan-order rows and get-open-orders' trailing rows; None for other kinds."""
-    kind = _KINDS.get(str(row.get("type", "")))
-    if kind is None:
-        return None
-    trailing = kind is PlanKind.TRAILING
-    price_type = _int(row.get("activation_price_type" if trailing else "price_type"))
-    executive = dec(row.get("executive_price"), None)
-    return PlanOrder(
-        symbol=str(row.get("symbol", "")),
-        order_id=str(row.get("order_id", "")),
-        client_order_id=str(row["client_order_id"]) if row.get("client_order_id") else None,
-        kind=kind,
-        side=SIDES_BY_CODE.get(_int(row.get("side")), OrderSide.BUY_OPEN_LONG),
-        size=d0(row.get("size")),
-        trigger_price=d0(row.get("activation_price" if trailing else "trigger_price")),
-        execution_price=None if trailing or not executive else executive,
-        price_type="mark_price" if price_type == 2 else "last_price",
-        callback_rate=dec(row.get("callback_rate"), None) if trailing else None,
-        created_at_ms=_int(row.get("create_time")),
     )

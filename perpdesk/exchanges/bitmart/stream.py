@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -21,18 +20,21 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidURI
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature, RateLimited
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
+from perpdesk.exchanges.bitmart.ws_link import DROPS, back_off, open_ws
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 
 CredentialsOpener = Callable[[], Awaitable[Credentials]]
+# a failed resync (ExchangeUnavailable) reconnects too
+_DROPS: tuple[type[BaseException], ...] = (*DROPS, ExchangeUnavailable)
 CHANNELS = ("futures/asset:USDT", "futures/position", "futures/order")
 _KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/order": "order"}
 
@@ -78,11 +80,8 @@ class PrivateStream:
         self.pings_sent = 0
 
     def _connect(self) -> Any:
-        kwargs: dict[str, Any] = {"ping_interval": None, "open_timeout": self.login_timeout_s,
-                                  "max_size": 2**22, "proxy": self.conn.proxy}
-        if self.conn.source_address:
-            kwargs["local_addr"] = (self.conn.source_address, 0)
-        return connect(self.url, **kwargs)
+        return open_ws(self.url, open_timeout_s=self.login_timeout_s, proxy=self.conn.proxy,
+                       source_address=self.conn.source_address)
 
     async def events(self) -> AsyncIterator[StreamEvent]:
         failures = 0
@@ -114,15 +113,14 @@ class PrivateStream:
                         with contextlib.suppress(asyncio.CancelledError):
                             await heartbeat
                 reason = "closed"  # a clean close ends the iteration without an exception
-            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake, ExchangeUnavailable) as exc:
+            except _DROPS as exc:
                 if isinstance(exc, InvalidURI):
                     raise
                 reason = type(exc).__name__
             self._ws = None
             yield StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
             failures += 1
-            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (failures - 1))
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            await back_off(failures, self.backoff_initial_s, self.backoff_max_s)
 
     async def _open_creds(self) -> Credentials:
         source = self._creds_source

@@ -56,6 +56,7 @@ class TerminalCalls:
                        **kw: Any) -> Any: ...
         async def _post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any: ...
         async def instrument(self, symbol: str) -> Instrument: ...
+        async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]: ...
 
     # ------------------------------------------------------------------ market data (public)
 
@@ -91,20 +92,6 @@ class TerminalCalls:
         return parse_terminal.book(await self._get(F + "depth", {"symbol": symbol}, None), symbol, depth)
 
     # ------------------------------------------------------------------ reads (keyed)
-
-    async def conditional_orders(self, creds: Credentials,
-                                 symbol: str | None = None) -> list[PlanOrder]:
-        """Waiting plan, TP/SL (current-plan-order) and trailing orders (get-open-orders, type trailing)."""
-        q = {"symbol": symbol} if symbol else {}
-        plans, trails = await asyncio.gather(
-            self._get(P + "current-plan-order", q or None, creds),
-            self._get(P + "get-open-orders", {**q, "type": "trailing"}, creds),
-        )
-        rows = [r for r in (plans if isinstance(plans, list) else []) if isinstance(r, dict)]
-        rows += [r for r in (trails if isinstance(trails, list) else [])
-                 if isinstance(r, dict) and r.get("type") == "trailing"]
-        found = [parse_terminal.plan_order(r) for r in rows]
-        return [o for o in found if o is not None]
 
     async def position_mode(self, creds: Credentials) -> PositionMode:
         data = await self._get(P + "get-position-mode", None, creds)
@@ -201,7 +188,7 @@ class TerminalCalls:
             if attempt:
                 await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
             try:
-                found = await self.conditional_orders(creds, symbol)
+                found = await self.plan_orders(creds, symbol)
             except ExchangeError:
                 continue
             for o in found:

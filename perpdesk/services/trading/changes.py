@@ -8,6 +8,7 @@ shows is final. Nothing is ever sent twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,9 +105,29 @@ async def _record(
         return outcome(row)
 
 
-def _ids(order_id: str | None, client_order_id: str | None) -> None:
+def _ids(order_id: str | None, client_order_id: str | None) -> dict[str, str | None]:
     if not (order_id or client_order_id):
         raise InputError("order_id", "no order given", "Give the order id or the client order id.")
+    return {"order_id": order_id or None, "client_order_id": client_order_id or None}
+
+
+async def _change(
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    kind: ChangeKind,
+    done: str,
+    send: Callable[[FuturesConnector, Credentials], Awaitable[None]],
+    **fields: object,
+) -> ChangeOutcome:
+    """Send a change; no answer: write it down (with `fields`) to be settled by reading the exchange."""
+    ref, creds = await tradable(deps, user_id, account_id)
+    connector = deps.connector_for(ref.exchange)
+    try:
+        await send(connector, creds)
+    except MaybeApplied as exc:
+        return await _record(deps, ref, connector, exc, kind=kind.value, **fields)
+    return ChangeOutcome(kind, ChangeStatus.APPLIED, done)
 
 
 async def cancel_order(
@@ -118,26 +139,12 @@ async def cancel_order(
     order_id: str | None = None,
     client_order_id: str | None = None,
 ) -> ChangeOutcome:
-    _ids(order_id, client_order_id)
+    ids = _ids(order_id, client_order_id)
     sym = symbol_of(symbol)
-    ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
-    try:
-        await connector.cancel_order(
-            creds, sym, order_id=order_id or None, client_order_id=client_order_id or None
-        )
-    except MaybeApplied as exc:
-        return await _record(
-            deps,
-            ref,
-            connector,
-            exc,
-            kind=ChangeKind.CANCEL.value,
-            symbol=sym,
-            order_id=order_id or None,
-            client_order_id=client_order_id or None,
-        )
-    return ChangeOutcome(ChangeKind.CANCEL, ChangeStatus.APPLIED, "Order cancelled.")
+    return await _change(
+        deps, user_id, account_id, ChangeKind.CANCEL, "Order cancelled.",
+        lambda conn, creds: conn.cancel_order(creds, sym, **ids), symbol=sym, **ids,
+    )
 
 
 async def amend_order(
@@ -151,33 +158,18 @@ async def amend_order(
     price: str | None = None,
     size: str | None = None,
 ) -> ChangeOutcome:
-    _ids(order_id, client_order_id)
+    ids = _ids(order_id, client_order_id)
     sym = symbol_of(symbol)
     new = {"price": price, "size": size}
     p = parse_decimal(new, "price", "price", required=False)
     z = parse_decimal(new, "size", "size (contracts)", required=False)
     if p is None and z is None:
         raise InputError("price", "nothing to change", "Give a new price or a new size (or both).")
-    ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
-    try:
-        await connector.amend_order(
-            creds, sym, order_id=order_id or None, client_order_id=client_order_id or None, price=p, size=z
-        )
-    except MaybeApplied as exc:
-        return await _record(
-            deps,
-            ref,
-            connector,
-            exc,
-            kind=ChangeKind.AMEND.value,
-            symbol=sym,
-            order_id=order_id or None,
-            client_order_id=client_order_id or None,
-            price=p,
-            size=z,
-        )
-    return ChangeOutcome(ChangeKind.AMEND, ChangeStatus.APPLIED, "Order amended.")
+    return await _change(
+        deps, user_id, account_id, ChangeKind.AMEND, "Order amended.",
+        lambda conn, creds: conn.amend_order(creds, sym, **ids, price=p, size=z),
+        symbol=sym, price=p, size=z, **ids,
+    )
 
 
 async def set_tp_sl(

@@ -74,14 +74,14 @@ async def test_tp_sl_placed_listed_modified_cancelled(
     creds = make_creds()
     await open_long(connector, creds)
     await connector.set_tp_sl(creds, SYMBOL, PositionSide.LONG, stop_loss=Decimal("170"))
-    (sl,) = await connector.conditional_orders(creds, SYMBOL)
+    (sl,) = await connector.plan_orders(creds, SYMBOL)
     assert sl.kind is PlanKind.STOP_LOSS and sl.trigger_price == Decimal("170")
     assert sl.side is OrderSide.SELL_CLOSE_LONG
     await connector.modify_tp_sl(creds, SYMBOL, sl.order_id, Decimal("171.5"))
-    (sl2,) = await connector.conditional_orders(creds, SYMBOL)
+    (sl2,) = await connector.plan_orders(creds, SYMBOL)
     assert sl2.trigger_price == Decimal("171.5")
     await connector.cancel_plan(creds, SYMBOL, sl.order_id)
-    assert await connector.conditional_orders(creds, SYMBOL) == []
+    assert await connector.plan_orders(creds, SYMBOL) == []
 
 
 async def test_plan_order_fires_when_the_trigger_is_crossed(
@@ -100,11 +100,11 @@ async def test_plan_order_fires_when_the_trigger_is_crossed(
     )
     placed = await connector.place_plan(creds, req)
     assert placed.status is PlacementStatus.PLACED, placed
-    (plan,) = await connector.conditional_orders(creds, SYMBOL)
+    (plan,) = await connector.plan_orders(creds, SYMBOL)
     assert plan.kind is PlanKind.PLAN and plan.size == Decimal(4)
     assert plan.client_order_id == req.client_order_id and plan.execution_price is None
     frozen.admin.set_price(SYMBOL, "186")
-    assert await connector.conditional_orders(creds, SYMBOL) == []
+    assert await connector.plan_orders(creds, SYMBOL) == []
     (pos,) = await connector.positions(creds, SYMBOL)
     assert pos.side is PositionSide.LONG and pos.size == Decimal(4)
     fills = await connector.fills(creds, SYMBOL)
@@ -144,14 +144,14 @@ async def test_trailing_stop_fires_after_the_callback(
     )
     placed = await connector.place_trail(creds, req)
     assert placed.status is PlacementStatus.PLACED and placed.order_id
-    (trail,) = await connector.conditional_orders(creds, SYMBOL)
+    (trail,) = await connector.plan_orders(creds, SYMBOL)
     assert trail.kind is PlanKind.TRAILING and trail.callback_rate == Decimal(1)
     assert await connector.open_orders(creds, SYMBOL) == []  # not listed as a plain order
     for price in ("183", "190", "188.5"):  # activates, runs up, falls back less than 1 %
         frozen.admin.set_price(SYMBOL, price)
-    assert len(await connector.conditional_orders(creds, SYMBOL)) == 1
+    assert len(await connector.plan_orders(creds, SYMBOL)) == 1
     frozen.admin.set_price(SYMBOL, "188")  # 1.05 % below the high of 190: fires
-    assert await connector.conditional_orders(creds, SYMBOL) == []
+    assert await connector.plan_orders(creds, SYMBOL) == []
     assert await connector.positions(creds, SYMBOL) == []
 
 
@@ -171,7 +171,7 @@ async def test_trailing_order_cancelled(
     placed = await connector.place_trail(creds, req)
     assert placed.order_id
     await connector.cancel_trail(creds, SYMBOL, placed.order_id)
-    assert await connector.conditional_orders(creds, SYMBOL) == []
+    assert await connector.plan_orders(creds, SYMBOL) == []
 
 
 async def test_position_mode_switch_refused_while_a_position_is_open(
@@ -206,7 +206,7 @@ async def test_unanswered_plan_order_is_settled_by_its_client_id_not_resent(
     finally:
         frozen.admin.clear_faults()
     assert result.status is PlacementStatus.PLACED and result.order_id, result
-    (plan,) = await connector.conditional_orders(creds, SYMBOL)  # exactly one: never sent twice
+    (plan,) = await connector.plan_orders(creds, SYMBOL)  # exactly one: never sent twice
     assert plan.client_order_id == req.client_order_id and plan.order_id == result.order_id
 
 
@@ -230,4 +230,4 @@ async def test_unanswered_trailing_order_is_unknown_never_rejected(
     finally:
         frozen.admin.clear_faults()
     assert result.status is PlacementStatus.UNKNOWN and isinstance(result.error, E.UnknownOutcome)
-    assert len(await connector.conditional_orders(creds, SYMBOL)) == 1  # it was placed, once
+    assert len(await connector.plan_orders(creds, SYMBOL)) == 1  # it was placed, once
