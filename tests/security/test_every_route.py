@@ -73,7 +73,8 @@ def routes() -> list[tuple[str, str]]:
 
 
 def _url(path: str, account_id: str) -> str:
-    return path.format(account_id=account_id, order_id="1") + "?symbol=BTCUSDT&client_order_id=x1"
+    filled = path.format(account_id=account_id, order_id="1", symbol="BTCUSDT", exchange="bitmart", count="1")
+    return filled + "?symbol=BTCUSDT&client_order_id=x1"
 
 
 def _send(http: Any, method: str, path: str, account_id: str, **kw: Any) -> Any:
