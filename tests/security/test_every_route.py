@@ -44,6 +44,21 @@ BODIES = {  # a valid body per route, so a refusal is the owner check and not in
         "margin_mode": "cross",
     },
     ("POST", "/accounts/{account_id}/trade/tp-sl"): {"symbol": "BTCUSDT", "side": "long", "stop_loss": "90"},
+    ("POST", "/api/accounts/{account_id}/plan-orders"): {
+        "symbol": "BTCUSDT", "side": "buy", "size": "1", "trigger_price": "90", "leverage": "5",
+    },
+    ("POST", "/api/accounts/{account_id}/trail-orders"): {
+        "symbol": "BTCUSDT", "side": "sell_close_long", "size": "1", "activation_price": "110",
+        "callback_rate": "1", "leverage": "5",
+    },
+    ("PATCH", "/api/accounts/{account_id}/conditional-orders/{order_id}"): {
+        "symbol": "BTCUSDT", "trigger_price": "95",
+    },
+    ("POST", "/api/accounts/{account_id}/orders/cancel-all"): {"symbol": "BTCUSDT"},
+    ("POST", "/api/accounts/{account_id}/positions/close-percent"): {
+        "symbol": "BTCUSDT", "side": "long", "percent": "50",
+    },
+    ("PUT", "/api/accounts/{account_id}/position-mode"): {"mode": "hedge"},
 }
 
 
