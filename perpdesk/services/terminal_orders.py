@@ -30,8 +30,7 @@ from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
-from perpdesk.services.trading.changes import ChangeOutcome
-from perpdesk.services.trading.changes import _record as record_lost_change
+from perpdesk.services.trading.changes import ChangeOutcome, record_lost_change
 from perpdesk.services.trading.intents import Placement, send
 from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
 from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose

@@ -81,7 +81,7 @@ def outcome(row: OrderChange) -> ChangeOutcome:
     return ChangeOutcome(kind, status, row.message or "", next_step, row.id, row.decided_after)
 
 
-async def _record(
+async def record_lost_change(
     deps: AccountsDeps, ref: AccountRef, connector: FuturesConnector, exc: MaybeApplied, **fields: object
 ) -> ChangeOutcome:
     kind = ChangeKind(str(fields["kind"]))
@@ -126,7 +126,7 @@ async def _change(
     try:
         await send(connector, creds)
     except MaybeApplied as exc:
-        return await _record(deps, ref, connector, exc, kind=kind.value, **fields)
+        return await record_lost_change(deps, ref, connector, exc, kind=kind.value, **fields)
     return ChangeOutcome(kind, ChangeStatus.APPLIED, done)
 
 
@@ -199,7 +199,7 @@ async def set_tp_sl(
     try:
         await connector.set_tp_sl(creds, inst.symbol, pside, take_profit=tp, stop_loss=sl)
     except MaybeApplied as exc:
-        return await _record(
+        return await record_lost_change(
             deps,
             ref,
             connector,
