@@ -288,6 +288,7 @@ def fault(
     status: int = typer.Option(503, help="HTTP status for http_error."),
     times: int | None = typer.Option(None, help="Hit this many requests, then disappear."),
     probability: float = typer.Option(1.0),
+    api_key: str | None = typer.Option(None, help="Hit only requests signed with this API key."),
     clear: bool = typer.Option(False, "--clear", help="Remove faults (of --path if given) instead."),
     as_json: bool = JSON_OPT,
     url: str | None = URL_OPT,
@@ -309,6 +310,7 @@ def fault(
         "status": status,
         "times": times,
         "probability": probability,
+        "api_key": api_key,
     }
     _run("POST", "/faults", body, as_json, (url, token))
 

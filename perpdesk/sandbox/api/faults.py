@@ -38,6 +38,7 @@ class Fault:
     status: int = 503  # for "http_error"
     times: int | None = None  # how many requests it hits; None = until cleared
     probability: float = 1.0
+    api_key: str | None = None  # only requests signed with this key (None = every caller)
     hits: int = 0
     seen: int = 0  # requests it drew its chance for (hits / seen = the share it faulted)
 
@@ -107,7 +108,12 @@ class Faults:
             raise FaultError("times", "must be at least 1 (omit it for no limit)")
         if not 0 < probability <= 1:
             raise FaultError("probability", "must be in (0, 1]")
-        fault = Fault(next(self._ids), path, kind, method, latency_ms, status, times, probability)
+        api_key = spec.get("api_key")
+        if api_key is not None and (not isinstance(api_key, str) or not api_key):
+            raise FaultError("api_key", "give the API key whose requests the fault hits, or omit it")
+        fault = Fault(
+            next(self._ids), path, kind, method, latency_ms, status, times, probability, api_key
+        )
         self._faults.append(fault)
         return fault
 
@@ -119,7 +125,9 @@ class Faults:
     def list(self) -> list[Fault]:
         return list(self._faults)
 
-    def match(self, method: str, path: str, rand: float | None = None) -> FaultPlan | None:
+    def match(
+        self, method: str, path: str, rand: float | None = None, api_key: str = ""
+    ) -> FaultPlan | None:
         """Every fault that applies to this request, each after its own draw (counted), combined.
         `rand` is the first draw (tests pin it); the others come from this object's generator."""
         if not self._faults:
@@ -127,6 +135,8 @@ class Faults:
         plan: FaultPlan | None = None
         for fault in list(self._faults):
             if fault.path not in ("*", path) or (fault.method and fault.method != method):
+                continue
+            if fault.api_key is not None and fault.api_key != api_key:
                 continue
             fault.seen += 1
             draw = rand if rand is not None else self._rng.random()

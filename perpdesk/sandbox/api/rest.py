@@ -139,7 +139,7 @@ class RestApi:
         counts = self.ctx.request_counts
         who = _bm_headers(scope).get(b"x-bm-key", b"").decode("latin-1")
         counts[who] = counts.get(who, 0) + 1
-        fault = self.faults.match(endpoint.method, path) if self.faults.active else None
+        fault = self.faults.match(endpoint.method, path, api_key=who) if self.faults.active else None
         if fault is not None:
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)

@@ -72,9 +72,9 @@ async def test_rate_limit_refusal_is_retried_once_then_typed(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
-    faults.fault("rate_limit", "/contract/private/get-open-orders", times=1)
+    faults.fault("rate_limit", "/contract/private/get-open-orders", times=1, api_key=creds.api_key)
     assert await connector.open_orders(creds) == []  # one 429, waited out, retried
-    faults.fault("rate_limit", "/contract/private/get-open-orders", times=2)
+    faults.fault("rate_limit", "/contract/private/get-open-orders", times=2, api_key=creds.api_key)
     with pytest.raises(E.RateLimited) as limited:
         await connector.open_orders(creds)
     assert limited.value.exchange_code == 30013 and limited.value.retry_after
@@ -84,7 +84,7 @@ async def test_timeout_after_execution_is_settled_by_client_id_not_resent(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
-    faults.fault("execute_then_drop", SUBMIT, times=1)
+    faults.fault("execute_then_drop", SUBMIT, times=1, api_key=creds.api_key)
     request = order()
     result = await connector.place_order(creds, request)
     assert result.status is PlacementStatus.PLACED and result.order_id, result
@@ -99,7 +99,7 @@ async def test_lost_request_is_unknown_until_its_window_closes(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
-    faults.fault("drop", SUBMIT, times=1)
+    faults.fault("drop", SUBMIT, times=1, api_key=creds.api_key)
     result = await connector.place_order(creds, order())
     # not found yet proves nothing: the exchange may still act on it within its window
     assert result.status is PlacementStatus.UNKNOWN, result
@@ -117,9 +117,9 @@ async def test_unknown_only_when_the_exchange_cannot_answer(
     conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=1, settle_attempts=2, settle_delay_s=0.05)
     try:
         await conn.instruments()
-        faults.fault("execute_then_drop", SUBMIT, times=1)
-        faults.fault("drop", "/contract/private/get-open-orders")
-        faults.fault("drop", "/contract/private/order-history")
+        faults.fault("execute_then_drop", SUBMIT, times=1, api_key=creds.api_key)
+        faults.fault("drop", "/contract/private/get-open-orders", api_key=creds.api_key)
+        faults.fault("drop", "/contract/private/order-history", api_key=creds.api_key)
         request = order()
         result = await conn.place_order(creds, request)
         assert result.status is PlacementStatus.UNKNOWN, result
@@ -136,12 +136,13 @@ async def test_reads_are_retried_after_a_server_fault_but_writes_are_not(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
-    faults.fault("http_error", "/contract/private/assets-detail", status=503, times=1)
+    key = creds.api_key
+    faults.fault("http_error", "/contract/private/assets-detail", status=503, times=1, api_key=key)
     assert (await connector.balances(creds))[0].currency == "USDT"
-    faults.fault("http_error", "/contract/private/submit-leverage", status=500, times=1)
+    faults.fault("http_error", "/contract/private/submit-leverage", status=500, times=1, api_key=key)
     with pytest.raises(E.ExchangeUnavailable):
         await connector.set_leverage(creds, SYMBOL, Decimal(3), MarginMode.CROSS)
-    faults.fault("http_error", "/contract/private/assets-detail", status=503)
+    faults.fault("http_error", "/contract/private/assets-detail", status=503, api_key=creds.api_key)
     with pytest.raises(E.ExchangeUnavailable):
         await connector.balances(creds)
 
@@ -168,7 +169,8 @@ async def test_order_executed_after_our_timeout_is_found_not_declared_lost(
     conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=0.5, settle_attempts=2, settle_delay_s=0.05)
     try:
         await conn.instruments()
-        faults.fault("latency", SUBMIT, latency_ms=800, times=1)  # the exchange acts after we gave up
+        # the exchange acts after we gave up
+        faults.fault("latency", SUBMIT, latency_ms=800, times=1, api_key=creds.api_key)
         request = order()
         result = await conn.place_order(creds, request)
         # found by the quick look-ups, or left unknown for the settler: never declared lost
@@ -184,7 +186,7 @@ async def test_filled_market_order_behind_a_lost_answer_is_found_in_history(
     faults: Any, connector: BitmartFuturesConnector, make_creds: MakeCreds
 ) -> None:
     creds = make_creds()
-    faults.fault("execute_then_drop", SUBMIT, times=1)
+    faults.fault("execute_then_drop", SUBMIT, times=1, api_key=creds.api_key)
     request = OrderRequest(SYMBOL, OrderSide.BUY_OPEN_LONG, Decimal(2), new_client_order_id(),
                            type=OrderType.MARKET, leverage=Decimal(5), margin_mode=MarginMode.CROSS)
     result = await connector.place_order(creds, request)

@@ -191,7 +191,9 @@ async def test_unanswered_plan_order_is_settled_by_its_client_id_not_resent(
     connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
 ) -> None:
     creds = make_creds()
-    frozen.admin.fault("execute_then_drop", "/contract/private/submit-plan-order", times=1)
+    frozen.admin.fault(
+        "execute_then_drop", "/contract/private/submit-plan-order", times=1, api_key=creds.api_key
+    )
     try:
         req = PlanRequest(
             SYMBOL,
@@ -215,7 +217,9 @@ async def test_unanswered_trailing_order_is_unknown_never_rejected(
 ) -> None:
     creds = make_creds()
     await open_long(connector, creds)
-    frozen.admin.fault("execute_then_drop", "/contract/private/submit-trail-order", times=1)
+    frozen.admin.fault(
+        "execute_then_drop", "/contract/private/submit-trail-order", times=1, api_key=creds.api_key
+    )
     try:
         req = TrailRequest(
             SYMBOL,

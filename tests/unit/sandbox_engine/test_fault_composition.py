@@ -50,3 +50,18 @@ def test_times_counts_only_the_hits() -> None:
     faults.add({"kind": "drop", "path": SUBMIT, "times": 2, "probability": 0.5})
     hits = sum(faults.match("POST", SUBMIT) is not None for _ in range(200))
     assert hits == 2 and faults.list() == []
+
+
+def test_a_fault_confined_to_one_key_leaves_other_callers_alone() -> None:
+    faults = Faults(random.Random(5))
+    faults.add({"kind": "rate_limit", "path": SUBMIT, "times": 1, "api_key": "mine"})
+    assert faults.match("POST", SUBMIT, api_key="another") is None  # not used up by someone else
+    assert faults.match("POST", SUBMIT) is None
+    plan = faults.match("POST", SUBMIT, api_key="mine")
+    assert plan is not None and plan.kind == "rate_limit" and faults.list() == []
+    try:
+        faults.add({"kind": "drop", "api_key": 7})
+    except ValueError as exc:
+        assert "api_key" in str(exc)
+    else:
+        raise AssertionError("a non-string api_key was accepted")
