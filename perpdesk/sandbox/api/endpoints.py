@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from perpdesk.sandbox.api.errors import (
+from perpdesk.sandbox.api.error_codes import (
     ACCOUNT_INVALID,
     FUTURES_INVALID,
 )

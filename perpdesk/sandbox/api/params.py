@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from perpdesk.sandbox.api.errors import CLIENT_ID_FORMAT, CLIENT_ID_LENGTH, ApiError
+from perpdesk.sandbox.api.error_codes import CLIENT_ID_FORMAT, CLIENT_ID_LENGTH, ApiError
 
 # ASCII digits only, and few enough of them: int() of thousands of digits is refused by Python
 # (and slow before that); no BitMart integer parameter needs more than 19.

@@ -1,8 +1,8 @@
 """The one place the pages, OAuth server and WebSocket call the sandbox's identity and engine.
 
-Identity (users, keys, OAuth clients, outbox) and Engine (wallets) belong to other parts of the
-sandbox; the web layer sees only the frozen views below (never a secret it did not ask for) and
-awaits every call, so that persistence is flushed before a page answers.
+It wraps Identity (users, keys, OAuth clients, outbox) and the Engine (wallets): the web layer
+sees only the frozen views below (never a secret it did not ask for) and awaits every call, so
+that persistence is flushed before a page answers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from argon2 import PasswordHasher, extract_parameters
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.engine import Engine
 from perpdesk.sandbox.identity import ApiKey, Identity, IdentityError, OAuthClient, User
-from perpdesk.sandbox.web.errors import InputError
+from perpdesk.sandbox.web.input_errors import InputError
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
-from perpdesk.sandbox.web.errors import PageError
+from perpdesk.sandbox.web.input_errors import PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.oauth_grants import CODE_TTL_S, Grant, GrantStore
 

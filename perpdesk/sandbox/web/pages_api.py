@@ -16,7 +16,7 @@ from perpdesk.sandbox.web.common import (
     render,
     signed_in,
 )
-from perpdesk.sandbox.web.errors import InputError, PageError
+from perpdesk.sandbox.web.input_errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.sessions import BrowserSession
 

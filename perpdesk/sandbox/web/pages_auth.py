@@ -20,7 +20,7 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
-from perpdesk.sandbox.web.errors import PageError
+from perpdesk.sandbox.web.input_errors import PageError
 from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S, BrowserSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

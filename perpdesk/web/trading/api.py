@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from perpdesk.core.decimal_input import DecimalText
 from perpdesk.core.errors import InputError
-from perpdesk.core.numbers import DecimalText
 from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable

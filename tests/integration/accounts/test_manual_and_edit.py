@@ -13,7 +13,7 @@ from perpdesk.services import account_checks, accounts, audit_log, connect_manua
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Verdict
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.secrets import SealedSecret
+from perpdesk.store.sealed_secrets import SealedSecret
 from tests.integration.accounts.conftest import Ctx
 
 
