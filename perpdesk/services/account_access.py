@@ -71,6 +71,22 @@ async def inspect_credentials(
     return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
 
 
+def refuse_unless_storable(result: Audit) -> None:
+    """A key the exchange refused (or could not check) is never stored."""
+    if not result.storable:
+        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+
+
+async def inspect_storable(
+    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+) -> Audit:
+    """The key's audit, or ConnectRefused when the exchange refused it: the connect flows' check
+    right before storing."""
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    refuse_unless_storable(result)
+    return result
+
+
 async def revoke_key(deps: AccountsDeps, exchange: str, api_key: str) -> bool:
     """Ask the exchange to delete a key it created for us (Fast Connect). False when it did not
     confirm (or there is no Fast Connect): the caller tells the user or tries again later."""
@@ -157,8 +173,7 @@ async def store_new_account(
 ) -> AccountView:
     """Seal and store an inspected key as a new account with its audit entry, in the caller's unit
     of work (the caller commits: Fast Connect closes its grant in the same transaction)."""
-    if not result.storable:
-        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+    refuse_unless_storable(result)
     await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
     row = ExchangeAccount(
         id=new_id(),

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
 from perpdesk.core.pkce import pkce_challenge, pkce_verifier
 from perpdesk.services import errors_text as T
-from perpdesk.services.account_access import inspect_credentials, revoke_key, store_new_account
+from perpdesk.services.account_access import inspect_storable, revoke_key, store_new_account
 from perpdesk.services.account_views import view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
@@ -245,9 +245,7 @@ async def _store_issued(
             ).to_bytes()
             await uow.commit()
     try:
-        result = await inspect_credentials(deps, exchange, creds)
-        if result.verdict is Verdict.REFUSED:
-            raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+        result = await inspect_storable(deps, exchange, creds)
         async with deps.uow() as uow:
             account = await store_new_account(
                 deps,

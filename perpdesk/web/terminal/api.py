@@ -80,14 +80,12 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     body: dict[str, Any] = {"orders": [p.to_dict() for p in placements]}
     bad = next((p for p in placements if p.status == "rejected"), None)
     if bad is not None:
-        err = bad.error or {}
+        err = bad.error
+        code, message, next_step = ("rejected", "Refused.", "") if err is None else (
+            err.code, err.message, err.next_step)
         return JSONResponse(
             {
-                **error_body(
-                    err.get("code", "rejected"),
-                    err.get("message", "Refused."),
-                    next_step=err.get("next_step") or "Change the order and send it again.",
-                ),
+                **error_body(code, message, next_step=next_step or "Change the order and send it again."),
                 **body,
             },
             status_code=400,

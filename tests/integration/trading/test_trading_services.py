@@ -171,7 +171,7 @@ async def test_exchange_rejection_is_recorded_with_its_reason(tctx: TCtx) -> Non
     tctx.sandbox.admin.set_price(ETH, "3500")
     result = await trading.place_order(tctx.deps, t.user_id, t.account_id, ticket(size="100", leverage="1"))
     assert result.status == "rejected" and result.error is not None, result
-    assert result.error["code"] == "insufficient_margin"
+    assert result.error.code == "insufficient_margin"
     row = await intent(tctx, t.user_id, t.account_id, result.client_order_id)
     assert row.status == "rejected" and row.error_code == "insufficient_margin" and row.order_id is None
 
@@ -236,7 +236,7 @@ async def test_intent_left_pending_by_a_stopped_process_is_decided_after_its_win
         assert row is not None
         row.decided_after = utcnow() - timedelta(seconds=1)
     old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
-    assert [(p.status, (p.error or {}).get("code")) for p in old] == [("not_placed", "not_received")]
+    assert [(p.status, p.error and p.error.code) for p in old] == [("not_placed", "not_received")]
 
 
 async def test_accounts_are_scoped_to_their_owner(tctx: TCtx) -> None:
