@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection
@@ -30,7 +29,7 @@ from perpdesk.core.market import (
     Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0, dec
-from perpdesk.exchanges.bitmart.ws_link import DROPS, open_ws, pinging, reconnecting
+from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
 
 DEPTH_LEVELS = 20
 MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 bytes
@@ -38,14 +37,7 @@ MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 b
 
 def public_ws_url(ws_url: str) -> str:
     """The public endpoint from the configured URL (.../user or .../api, with or without query)."""
-    parts = urlsplit(ws_url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/user"):
-        path = path[: -len("/user")]
-    if not path.endswith("/api"):
-        path += "/api"
-    query = parts.query if "protocol=" in parts.query else "protocol=1.1"
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return endpoint_url(ws_url, "/api")
 
 
 def group_of(ch: MarketChannel) -> str:

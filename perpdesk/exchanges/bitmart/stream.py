@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection
@@ -26,7 +25,7 @@ from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSign
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
-from perpdesk.exchanges.bitmart.ws_link import DROPS, open_ws, pinging, reconnecting
+from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
@@ -40,16 +39,7 @@ _KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/ord
 
 def private_ws_url(ws_url: str) -> str:
     """The private endpoint from ws://host:port, .../user, .../api or either with ?protocol=1.1."""
-    parts = urlsplit(ws_url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/api"):
-        path = path[: -len("/api")]
-    if not path.endswith("/user"):
-        path += "/user"
-    query = parts.query
-    if "protocol=" not in query:
-        query = f"{query}&protocol=1.1" if query else "protocol=1.1"
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return endpoint_url(ws_url, "/user")
 
 
 class PrivateStream:

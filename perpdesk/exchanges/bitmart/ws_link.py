@@ -9,6 +9,7 @@ import contextlib
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -18,6 +19,21 @@ T = TypeVar("T")
 MAX_MESSAGE_BYTES = 2**22
 # what ends a connection and calls for a reconnection (InvalidURI, a handshake error too, does not)
 DROPS: tuple[type[BaseException], ...] = (ConnectionClosed, OSError, TimeoutError, InvalidHandshake)
+
+
+def endpoint_url(ws_url: str, path: str) -> str:
+    """BitMart's WebSocket endpoint `path` ("/user" private, "/api" public) on the host of the
+    configured URL, whichever of the two it names, with ?protocol=1.1 unless it gives one."""
+    parts = urlsplit(ws_url)
+    base = parts.path.rstrip("/")
+    for known in ("/user", "/api"):
+        if base.endswith(known):
+            base = base[: -len(known)]
+            break
+    query = parts.query
+    if "protocol=" not in query:
+        query = f"{query}&protocol=1.1" if query else "protocol=1.1"
+    return urlunsplit((parts.scheme, parts.netloc, base + path, query, ""))
 
 
 def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_address: str | None) -> Any:
