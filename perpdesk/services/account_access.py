@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.core.errors import ExchangeError, NotFound
 from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
 from perpdesk.services import errors_text as T
@@ -20,7 +18,6 @@ from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import ExchangeAccount, new_id
 from perpdesk.store.base import utcnow
-from perpdesk.store.sealed import SealedCredentials
 from perpdesk.store.uow import DuplicateRow
 
 log = logging.getLogger(__name__)
@@ -36,22 +33,11 @@ async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount
     return row
 
 
-def _missing() -> NotFound:
-    return NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
-
-
 async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
+    """The account's credentials, opened from the vault."""
     creds = await uow.credentials.get(user_id=row.user_id, account_id=row.id)
     if creds is None:
-        raise _missing()
-    return creds
-
-
-async def open_credentials(deps: AccountsDeps, s: AsyncSession, row: ExchangeAccount) -> Credentials:
-    """The same for callers that hold a plain session (the trading services)."""
-    creds = await SealedCredentials(s, deps.vault).get(user_id=row.user_id, account_id=row.id)
-    if creds is None:
-        raise _missing()
+        raise NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
     return creds
 
 

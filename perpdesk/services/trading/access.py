@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from perpdesk.core.errors import Conflict, NotFound
+from perpdesk.core.errors import Conflict
 from perpdesk.core.models import AccountStatus, Credentials
-from perpdesk.services.accounts import open_credentials
+from perpdesk.services.account_access import credentials_of, own
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import ExchangeAccount
 
 
 class AccountNotActive(Conflict):
@@ -31,21 +28,12 @@ class AccountRef:
 
 
 async def load_account(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[AccountRef, Credentials]:
-    """The user's own account and its credentials, opened through the accounts service's vault
-    helper. Another user's account id is "not found", exactly like a missing one."""
-    async with deps.sessions() as s:
-        row = await s.scalar(
-            select(ExchangeAccount).where(
-                ExchangeAccount.id == account_id, ExchangeAccount.user_id == user_id
-            )
-        )
-        if row is None:
-            raise NotFound(
-                "No such connected account.",
-                next_step="Open Settings > Exchange Account API Keys to see your connected accounts.",
-            )
+    """The user's own account and its credentials, opened from the vault (account access).
+    Another user's account id is "not found", exactly like a missing one."""
+    async with deps.uow() as uow:
+        row = await own(uow, user_id, account_id)
         ref = AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
-        creds = await open_credentials(deps, s, row)
+        creds = await credentials_of(uow, row)
     return ref, creds
 
 
