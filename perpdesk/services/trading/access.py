@@ -8,6 +8,7 @@ from perpdesk.core.errors import Conflict
 from perpdesk.core.models import AccountStatus, Credentials
 from perpdesk.services.account_access import credentials_of, own
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.store.accounts import ExchangeAccount
 
 
 class AccountNotActive(Conflict):
@@ -27,14 +28,22 @@ class AccountRef:
         return self.status == AccountStatus.ACTIVE.value
 
 
+def _ref(row: ExchangeAccount) -> AccountRef:
+    return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
+
+
+async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:
+    """The user's own account without opening its credentials (ownership checks, reads of our
+    own records). Another user's account id is "not found", exactly like a missing one."""
+    async with deps.uow() as uow:
+        return _ref(await own(uow, user_id, account_id))
+
+
 async def load_account(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[AccountRef, Credentials]:
-    """The user's own account and its credentials, opened from the vault (account access).
-    Another user's account id is "not found", exactly like a missing one."""
+    """The user's own account and its credentials, opened from the vault (account access)."""
     async with deps.uow() as uow:
         row = await own(uow, user_id, account_id)
-        ref = AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
-        creds = await credentials_of(uow, row)
-    return ref, creds
+        return _ref(row), await credentials_of(uow, row)
 
 
 async def tradable(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[AccountRef, Credentials]:
