@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -106,8 +107,13 @@ class Backend:
 
     # -- users ------------------------------------------------------------------------------
     async def create_user(self, email: str, password: str) -> UserView:
+        return await self._registered(self.identity.acreate_user(email, password))
+
+    async def _registered(self, created: Awaitable[User]) -> UserView:
+        """A new user (or sub-account) with its exchange account, persisted; identity's refusal
+        as the form's input error."""
         try:
-            user = await self.identity.acreate_user(email, password)
+            user = await created
         except IdentityError as exc:
             raise _input_error(exc) from None
         self.engine.ensure_account(user.uid)
@@ -134,13 +140,7 @@ class Backend:
         return _user_view(user) if ok else None
 
     async def create_sub_account(self, parent_uid: str, email: str, password: str) -> UserView:
-        try:
-            user = await self.identity.acreate_sub_account(parent_uid, email, password)
-        except IdentityError as exc:
-            raise _input_error(exc) from None
-        self.engine.ensure_account(user.uid)
-        await self.flush()
-        return _user_view(user)
+        return await self._registered(self.identity.acreate_sub_account(parent_uid, email, password))
 
     def sub_accounts(self, parent_uid: str) -> list[tuple[UserView, str]]:
         """The sub-accounts of a main account, each with its futures USDT available."""
