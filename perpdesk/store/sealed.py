@@ -46,6 +46,20 @@ async def get_secret(
     return vault.open(blob, user_id=user_id, account_id=ref) if blob is not None else None
 
 
+async def put_credentials(
+    session: AsyncSession, vault: Vault, creds: Credentials, *, user_id: str, account_id: str
+) -> int:
+    blob = vault.seal_credentials(creds, user_id=user_id, account_id=account_id)
+    return await _put_blob(session, blob, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
+
+
+async def get_credentials(
+    session: AsyncSession, vault: Vault, *, user_id: str, account_id: str
+) -> Credentials | None:
+    blob = await _get_blob(session, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
+    return vault.open_credentials(blob, user_id=user_id, account_id=account_id) if blob is not None else None
+
+
 class SealedCredentials:
     """An account's credentials, sealed in `sealed_secrets` (ref = the account id)."""
 
@@ -54,14 +68,10 @@ class SealedCredentials:
         self.vault = vault
 
     async def put(self, creds: Credentials, *, user_id: str, account_id: str) -> None:
-        blob = self.vault.seal_credentials(creds, user_id=user_id, account_id=account_id)
-        await _put_blob(self.s, blob, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
+        await put_credentials(self.s, self.vault, creds, user_id=user_id, account_id=account_id)
 
     async def get(self, *, user_id: str, account_id: str) -> Credentials | None:
-        blob = await _get_blob(self.s, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
-        if blob is None:
-            return None
-        return self.vault.open_credentials(blob, user_id=user_id, account_id=account_id)
+        return await get_credentials(self.s, self.vault, user_id=user_id, account_id=account_id)
 
     async def delete(self, *, user_id: str, account_id: str) -> None:
         await SealedSecretRepo(self.s).delete(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
