@@ -43,8 +43,9 @@ Endpoint -> method:
 
 from __future__ import annotations
 
-from perpdesk.sandbox.engine.core import EngineEvent, Figures
 from perpdesk.sandbox.engine.engine import Engine
+from perpdesk.sandbox.engine.engine_state import EngineEvent
 from perpdesk.sandbox.engine.errors import EngineError
+from perpdesk.sandbox.engine.wallets import Figures
 
 __all__ = ["Engine", "EngineError", "EngineEvent", "Figures"]
