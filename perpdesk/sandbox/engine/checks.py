@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TypedDict
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import ContractSpec
@@ -65,12 +66,28 @@ def check_price(spec: ContractSpec, price: Decimal | None, what: str = "price") 
     return price
 
 
-def check_presets(
-    spec: ContractSpec,
-    tp: tuple[Decimal | None, int | None],
-    sl: tuple[Decimal | None, int | None],
-) -> None:
-    """Preset take-profit / stop-loss (price, price type): each optional, on the tick grid."""
+class PresetPrices(TypedDict, total=False):
+    """BitMart's preset TP/SL parameters of submit-order, submit-plan-order and
+    modify-preset-plan-order (price type 1 last price, 2 fair price)."""
+
+    preset_take_profit_price: Decimal | None
+    preset_take_profit_price_type: int | None
+    preset_stop_loss_price: Decimal | None
+    preset_stop_loss_price_type: int | None
+
+
+Preset = tuple[Decimal | None, int | None]  # (price, price type)
+
+
+def preset_pairs(presets: PresetPrices) -> tuple[Preset, Preset]:
+    """(take profit, stop loss), each (price, price type)."""
+    tp = (presets.get("preset_take_profit_price"), presets.get("preset_take_profit_price_type"))
+    sl = (presets.get("preset_stop_loss_price"), presets.get("preset_stop_loss_price_type"))
+    return tp, sl
+
+
+def check_presets(spec: ContractSpec, tp: Preset, sl: Preset) -> None:
+    """Preset take-profit / stop-loss: each optional, its price on the tick grid."""
     for label, (price, ptype) in (("preset_take_profit_price", tp), ("preset_stop_loss_price", sl)):
         if ptype is not None:
             check_price_type(ptype, f"{label}_type")

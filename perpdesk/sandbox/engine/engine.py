@@ -39,7 +39,7 @@ class Engine:
         funding_interval_s: float = 28800.0,
         now_ms: Callable[[], int] | None = None,
     ) -> None:
-        state = EngineState(persist, seed=seed, funding_interval_s=funding_interval_s, now_ms=now_ms)
+        state = EngineState(persist, seed, funding_interval_s, now_ms)
         self.state = state
         self.wallets = Wallets(state)
         self.sub_accounts = SubAccounts(state, self.wallets)

@@ -59,12 +59,7 @@ class EngineEvent:
 
 class EngineState:
     def __init__(
-        self,
-        persist: Persist | None,
-        *,
-        seed: int = 1,
-        funding_interval_s: float = 28800.0,
-        now_ms: Callable[[], int] | None = None,
+        self, persist: Persist | None, seed: int, funding_interval_s: float, now_ms: Callable[[], int] | None
     ) -> None:
         self.persist = persist
         self.seed = seed

@@ -14,10 +14,11 @@ Semantics (BitMart Futures V2):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.checks import (
+    PresetPrices,
     check_coid,
     check_leverage,
     check_open_type,
@@ -26,6 +27,7 @@ from perpdesk.sandbox.engine.checks import (
     check_price,
     check_side,
     check_size,
+    preset_pairs,
 )
 from perpdesk.sandbox.engine.contracts import CONTRACTS, ContractSpec, money, s
 from perpdesk.sandbox.engine.engine_state import TAKER_FEE, EngineState
@@ -71,17 +73,13 @@ class OrderEntry:
         leverage: Decimal | None = None,
         open_type: str | None = None,
         mode: int = 1,
-        preset_take_profit_price: Decimal | None = None,
-        preset_take_profit_price_type: int | None = None,
-        preset_stop_loss_price: Decimal | None = None,
-        preset_stop_loss_price_type: int | None = None,
         stp_mode: int | None = None,
         plan_order_id: str = "",
+        **presets: Unpack[PresetPrices],
     ) -> Json:
         """POST /contract/private/submit-order -> {"order_id": int, "price": str}.
         `plan_order_id` is set when a plan, TP/SL or trailing order sends the order."""
-        tp = (preset_take_profit_price, preset_take_profit_price_type)
-        sl = (preset_stop_loss_price, preset_stop_loss_price_type)
+        tp, sl = preset_pairs(presets)
         st = self.state
         spec = st.spec(symbol)
         acct = st.account(uid)

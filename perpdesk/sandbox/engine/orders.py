@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.checks import check_price, check_size
@@ -30,6 +30,15 @@ Json = dict[str, Any]
 MIN_CANCEL_AFTER_S = 5  # documented minimum
 MAX_CANCEL_AFTER_S = 86_400  # not documented: one day, so that a deadline always fits 64 bits
 MAX_LISTED = 200  # order history and trades list at most this many
+
+
+class HistoryFilters(TypedDict, total=False):
+    """The filters order-history and trades share besides the symbol."""
+
+    start_time: int | None  # seconds
+    end_time: int | None
+    order_id: str | None
+    client_order_id: str | None
 
 
 class Orders:
@@ -232,21 +241,15 @@ class Orders:
         return sorted(out + trails, key=lambda v: int(v["order_id"]), reverse=True)[:cap]
 
     def order_history(
-        self,
-        uid: str,
-        symbol: str | None = None,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        order_id: str | None = None,
-        client_order_id: str | None = None,
+        self, uid: str, symbol: str | None = None, **filters: Unpack[HistoryFilters]
     ) -> list[Json]:
         """GET /contract/private/order-history: finished orders (start/end seconds, default 7 days)."""
+        order_id, client_order_id = filters.get("order_id"), filters.get("client_order_id")
         want_order = str(order_id) if order_id else None
         return self._newest_in_window(
             list(self.state.orders_by_uid.get(uid, {}).values()),
             symbol,
-            start_time,
-            end_time,
+            filters,
             lambda o: (
                 o.state == 4
                 and (not want_order or o.order_id == want_order)
@@ -255,24 +258,16 @@ class Orders:
             history_order_view,
         )
 
-    def trades(
-        self,
-        uid: str,
-        symbol: str | None = None,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        order_id: str | None = None,
-        client_order_id: str | None = None,
-    ) -> list[Json]:
+    def trades(self, uid: str, symbol: str | None = None, **filters: Unpack[HistoryFilters]) -> list[Json]:
         """GET /contract/private/trades (start/end seconds, default last 7 days; newest first)."""
+        order_id, client_order_id = filters.get("order_id"), filters.get("client_order_id")
         want_order = str(order_id) if order_id else None
         if client_order_id:
             want_order = self.state.order_coid.get(uid, {}).get(client_order_id, "-")
         return self._newest_in_window(
             self.state.fills.get(uid, []),
             symbol,
-            start_time,
-            end_time,
+            filters,
             lambda f: not want_order or f.order_id == want_order,
             fill_view,
         )
@@ -281,14 +276,14 @@ class Orders:
         self,
         items: Sequence[Any],
         symbol: str | None,
-        start_s: int | None,
-        end_s: int | None,
+        filters: HistoryFilters,
         keep: Callable[[Any], bool],
         view: Callable[[Any], Json],
     ) -> list[Json]:
-        """The views of the newest (at most 200) `items` of symbol (any when None) created between
-        start_s and end_s (seconds; default: the 7 days before now) that `keep` accepts; `items`
-        is oldest first. Shared by order history and trades."""
+        """The views of the newest (at most 200) `items` of symbol (any when None)
+        created between start_time and end_time (seconds; default: the 7 days before now) that
+        `keep` accepts; `items` is oldest first. Shared by order history and trades."""
+        start_s, end_s = filters.get("start_time"), filters.get("end_time")
         if symbol:
             self.state.spec(symbol)
         now = self.state.now()

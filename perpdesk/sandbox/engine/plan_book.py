@@ -95,25 +95,40 @@ class PlanBook:
         }
         presets = (("take_profit", o.tp_price, o.tp_type), ("stop_loss", o.sl_price, o.sl_type))
         for kind, price, ptype in presets:
-            if price is None or kind in existing:
-                continue
-            self.new_plan(
-                o.uid,
-                o.symbol,
-                kind=kind,
-                side=close_side,
-                size=0,
-                trigger_price=price,
-                price_type=ptype or 1,
-                price_way=tpsl_way(kind, side),
-                category="market",
-                executive_price=None,
-                leverage=pos.leverage,
-                open_type=pos.open_type,
-                mode=1,
-                plan_category=2,
-                client_order_id="",
-            )
+            if price is not None and kind not in existing:
+                self.new_tpsl(pos, kind, price, ptype or 1, size=0, plan_category=2)
+
+    def new_tpsl(
+        self,
+        pos: Position,
+        kind: str,
+        trigger_price: Decimal,
+        price_type: int,
+        *,
+        size: int,
+        plan_category: int,
+        category: str = "market",
+        executive_price: Decimal | None = None,
+        client_order_id: str = "",
+    ) -> PlanOrder:
+        """A take_profit / stop_loss order that closes `size` contracts of pos (0: all it holds)."""
+        return self.new_plan(
+            pos.uid,
+            pos.symbol,
+            client_order_id=client_order_id,
+            kind=kind,
+            side=3 if pos.side == "long" else 2,
+            size=size,
+            trigger_price=trigger_price,
+            price_type=price_type,
+            price_way=tpsl_way(kind, pos.side),
+            category=category,
+            executive_price=executive_price,
+            leverage=pos.leverage,
+            open_type=pos.open_type,
+            mode=1,
+            plan_category=plan_category,
+        )
 
     def drop_position_tpsl(self, pos: Position) -> None:
         """A closed position takes its TP/SL (and closing trailing) orders with it."""

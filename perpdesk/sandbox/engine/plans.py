@@ -11,10 +11,11 @@ is in `triggers`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.checks import (
+    PresetPrices,
     check_coid,
     check_leverage,
     check_open_type,
@@ -23,9 +24,10 @@ from perpdesk.sandbox.engine.checks import (
     check_price,
     check_price_type,
     check_size,
+    preset_pairs,
 )
 from perpdesk.sandbox.engine.engine_state import EngineState
-from perpdesk.sandbox.engine.plan_book import PlanBook, tpsl_way
+from perpdesk.sandbox.engine.plan_book import PlanBook
 from perpdesk.sandbox.engine.state import Order, PlanOrder
 from perpdesk.sandbox.engine.views import plan_view
 
@@ -55,10 +57,7 @@ class Plans:
         mode: int = 1,
         plan_category: int | None = None,
         client_order_id: str | None = None,
-        preset_take_profit_price: Decimal | None = None,
-        preset_take_profit_price_type: int | None = None,
-        preset_stop_loss_price: Decimal | None = None,
-        preset_stop_loss_price_type: int | None = None,
+        **presets: Unpack[PresetPrices],
     ) -> Json:
         """POST /contract/private/submit-plan-order -> {"order_id": int}."""
         spec = self.state.spec(symbol)
@@ -86,6 +85,7 @@ class Plans:
         lev = check_leverage(spec, leverage) if leverage is not None else cur_lev
         coid = check_coid(self.state, uid, client_order_id)
         self.plan_book.check_plan_room(uid, symbol)
+        tp, sl = preset_pairs(presets)
         p = self.plan_book.new_plan(
             uid,
             symbol,
@@ -102,10 +102,10 @@ class Plans:
             open_type=open_type or cur_type,
             mode=mode,
             plan_category=plan_category or 1,
-            tp_price=preset_take_profit_price,
-            tp_type=preset_take_profit_price_type if preset_take_profit_price is not None else None,
-            sl_price=preset_stop_loss_price,
-            sl_type=preset_stop_loss_price_type if preset_stop_loss_price is not None else None,
+            tp_price=tp[0],
+            tp_type=tp[1] if tp[0] is not None else None,
+            sl_price=sl[0],
+            sl_type=sl[1] if sl[0] is not None else None,
         )
         return {"order_id": int(p.order_id)}
 
@@ -150,22 +150,16 @@ class Plans:
                 raise errors.POSITION_NOT_ENOUGH(f"size {n} exceeds the position's {pos.size} contracts")
         coid = check_coid(self.state, uid, client_order_id)
         self.plan_book.check_plan_room(uid, symbol)
-        p = self.plan_book.new_plan(
-            uid,
-            symbol,
-            client_order_id=coid,
-            kind=type,
-            side=side,
+        p = self.plan_book.new_tpsl(
+            pos,
+            type,
+            trigger_price,
+            price_type,
             size=n,
-            trigger_price=trigger_price,
-            price_type=price_type,
-            price_way=tpsl_way(type, pos_side),
+            plan_category=plan_category,
             category=category,
             executive_price=exec_price,
-            leverage=pos.leverage,
-            open_type=pos.open_type,
-            mode=1,
-            plan_category=plan_category,
+            client_order_id=coid,
         )
         return {"order_id": p.order_id, "client_order_id": p.client_order_id}
 
@@ -265,17 +259,13 @@ class Plans:
         symbol: str,
         *,
         order_id: str,
-        preset_take_profit_price: Decimal | None = None,
-        preset_take_profit_price_type: int | None = None,
-        preset_stop_loss_price: Decimal | None = None,
-        preset_stop_loss_price_type: int | None = None,
+        **presets: Unpack[PresetPrices],
     ) -> Json:
         """POST /contract/private/modify-preset-plan-order -> {"order_id": str}: change the preset
         TP/SL of a waiting plan order, or of an open order that has not filled yet (its presets
         become position TP/SL orders on the first fill)."""
         spec = self.state.spec(symbol)
-        tp = (preset_take_profit_price, preset_take_profit_price_type)
-        sl = (preset_stop_loss_price, preset_stop_loss_price_type)
+        tp, sl = preset_pairs(presets)
         if tp == (None, None) and sl == (None, None):
             raise errors.INVALID_REQUEST("give preset_take_profit_price and/or preset_stop_loss_price")
         check_presets(spec, tp, sl)
@@ -295,14 +285,14 @@ class Plans:
             target = order
         else:
             raise errors.ORDER_ID_NOT_EXIST(f"no plan or open order {order_id} with presets on {symbol}")
-        if preset_take_profit_price is not None:
-            target.tp_price = preset_take_profit_price
+        if tp[0] is not None:
+            target.tp_price = tp[0]
         if target.tp_price is not None:
-            target.tp_type = preset_take_profit_price_type or target.tp_type or 1
-        if preset_stop_loss_price is not None:
-            target.sl_price = preset_stop_loss_price
+            target.tp_type = tp[1] or target.tp_type or 1
+        if sl[0] is not None:
+            target.sl_price = sl[0]
         if target.sl_price is not None:
-            target.sl_type = preset_stop_loss_price_type or target.sl_type or 1
+            target.sl_type = sl[1] or target.sl_type or 1
         target.update_time = self.state.now()
         if isinstance(target, PlanOrder):
             self.state.save_plan(target)
