@@ -1,5 +1,9 @@
 """The sandbox's trading engine: wallets, contracts, orders, positions, mark price, funding, liquidation.
 
+`Engine` (engine.py) is a facade over one `EngineState` and the collaborators that hold the rules
+(wallets, positions, fills, orders, order entry, plans, trailing, triggers, funding, liquidation,
+public data, market clock); docs/sandbox.md lists what each module holds.
+
 Contract with the other sandbox layers:
 - The HTTP layer validates presence/format of parameters, checks auth, then calls one `Engine`
   method per BitMart endpoint (typed args: uid first for private ones; sizes int contracts;
