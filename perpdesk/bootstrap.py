@@ -122,6 +122,7 @@ def bootstrap(settings: Settings) -> Services:
         recheck_base=timedelta(seconds=settings.whitelist_recheck_base_s),
         recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
         watch_interval_s=settings.whitelist_watch_interval_s,
+        webhook_allow_private=settings.webhook_allow_private,
     )
     webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
     return Services(

@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(
         6, ge=1, le=20, description="Webhook delivery attempts before giving up."
     )
+    webhook_allow_private: bool = Field(
+        False, description="Let webhooks reach loopback, private, link-local and multicast addresses "
+        "(off: refused when saved and on every delivery, against server-side request forgery).",
+    )
     exchange_timeout_s: float = Field(
         10.0, gt=0, description="Seconds perpdesk waits for one exchange answer before it gives up on it."
     )
