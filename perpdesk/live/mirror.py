@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,11 +34,12 @@ from perpdesk.core.errors import (
     PerpdeskError,
 )
 from perpdesk.core.market import MarketChannel, MarketKind
-from perpdesk.core.models import Credentials, StreamEvent
+from perpdesk.core.models import Credentials, Order, OrderSide, OrderType, PositionSide, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.state import AccountState, drift
+from perpdesk.live.state import DONE, AccountState, PosKey, drift
+from perpdesk.live.triggers import trigger_event
 from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,8 @@ class AccountMirror:
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
+        self._told: deque[str] = deque(maxlen=200)  # plan orders whose firing was published
+        self._entries: dict[PosKey, Decimal] = {}  # last entry price per position, kept after it closes
 
     # ---- life ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,6 +144,9 @@ class AccountMirror:
                 log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
                             self.ref.account_id, type(exc).__name__)
                 self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+                if self.bus.subscriber_count(self.topic):  # notifications
+                    self.bus.publish(self.topic, "key_problem",
+                                     self._tagged({"code": exc.code, "message": exc.message}))
                 return
             except Exception as exc:  # a mirror must not die silently
                 log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
@@ -154,6 +161,7 @@ class AccountMirror:
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
         self.pushes += 1
+        self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
             st.set_balances(p["balances"])  # type: ignore[arg-type]
             st.set_positions(p["positions"])  # type: ignore[arg-type]
@@ -180,6 +188,7 @@ class AccountMirror:
             if self.bus.subscriber_count(self.topic):  # discrete events for notifications
                 for order in p["orders"]:  # type: ignore[attr-defined]
                     self.bus.publish(self.topic, "order", self._tagged(order))
+                self._tell_triggers(p.get("triggered") or [], p["orders"])  # type: ignore[arg-type]
         await self._follow(st.symbols)
         self._publish_soon()
 
@@ -348,7 +357,28 @@ class AccountMirror:
         data: dict[str, Any] = jsonable(value)
         data["account_id"] = self.ref.account_id
         data["user_id"] = self.ref.user_id
+        data["label"] = self.ref.label
         return data
+
+    def _tell_triggers(self, origins: list[dict[str, str]], orders: list[Order]) -> None:
+        """A TP/SL, trailing or trigger order fired: once per plan order, with what it was (the
+        plan as last read, before the refresh its firing asks for drops it) and, for a market
+        order, its fill price (the push after the submit one carries it)."""
+        by_id = {o.order_id: o for o in orders}
+        for origin in origins:
+            order, plan_id = by_id.get(origin["order_id"]), origin["plan_order_id"]
+            if order is None or plan_id in self._told:
+                continue
+            if order.type is OrderType.MARKET and order.avg_fill_price is None and order.state not in DONE:
+                continue
+            self._told.append(plan_id)
+            long = order.side in (OrderSide.BUY_OPEN_LONG, OrderSide.SELL_CLOSE_LONG)
+            key = (order.symbol, PositionSide.LONG if long else PositionSide.SHORT)
+            pos = self.state.positions.get(key)
+            entry = pos.entry_price if pos is not None else self._entries.get(key)
+            event = trigger_event(origin, self.state.plans.get(plan_id), order, entry,
+                                  self.hub.mark(self.ref.exchange, order.symbol))
+            self.bus.publish(self.topic, "trigger", self._tagged(event))
 
     def _publish_soon(self) -> None:
         """Coalesce a burst (many ticks, many pushes) into one publish on the next loop turn."""
@@ -359,4 +389,6 @@ class AccountMirror:
 
     def _publish(self) -> None:
         self._publish_due = False
-        self.bus.publish(self.topic, "account", self.view().to_dict(full=False))
+        data = self.view().to_dict(full=False)
+        data["user_id"] = self.ref.user_id  # whose it is (notifications); pages see their own only
+        self.bus.publish(self.topic, "account", data)
