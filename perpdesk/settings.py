@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     )
     notification_check_interval_s: float = Field(
         15.0, ge=1, le=3600,
-        description="How often new fills, liquidation distance and key problems are checked (notifications).",
+        description="How often key problems (with live mirrors off: also fills and liquidation distance) "
+        "are checked for notifications.",
     )
     equity_snapshot_interval_s: float = Field(
         300.0, ge=10, le=86400,

@@ -34,12 +34,12 @@ from perpdesk.core.errors import (
     PerpdeskError,
 )
 from perpdesk.core.market import MarketChannel, MarketKind
-from perpdesk.core.models import Credentials, Order, OrderSide, OrderType, PositionSide, StreamEvent
+from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.state import DONE, AccountState, PosKey, drift
-from perpdesk.live.triggers import trigger_event
+from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.triggers import fired
 from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class AccountMirror:
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
+        self.ledger_version = 0
         self._told: deque[str] = deque(maxlen=200)  # plan orders whose firing was published
         self._entries: dict[PosKey, Decimal] = {}  # last entry price per position, kept after it closes
 
@@ -161,6 +162,8 @@ class AccountMirror:
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
         self.pushes += 1
+        if ev.kind in ("resync", "asset") or (ev.kind == "order" and p.get("filled")):
+            self.ledger_version += 1  # the exchange's ledger may have new rows (fees, PnL, funding)
         self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
             st.set_balances(p["balances"])  # type: ignore[arg-type]
@@ -253,10 +256,13 @@ class AccountMirror:
         if "fills" in got:
             known = {f.trade_id for f in st.fills}
             st.set_fills(got["fills"])
-            if self.fills_loaded and self.bus.subscriber_count(self.topic):  # new since the last read
+            if self.bus.subscriber_count(self.topic):  # new since the last read; the first read's
+                day_ago = now_ms() - 86_400_000  # last day as "initial" (notified once, if not yet)
                 for fill in st.fills:
-                    if fill.trade_id not in known:
-                        self.bus.publish(self.topic, "fill", self._tagged(fill))
+                    if fill.trade_id not in known and (self.fills_loaded or fill.time_ms >= day_ago):
+                        data = self._tagged(fill)
+                        data["initial"] = not self.fills_loaded
+                        self.bus.publish(self.topic, "fill", data)
             self.fills_loaded = True
         if "history" in parts:  # finished orders of every symbol traded lately (BitMart asks per symbol)
             creds = await self.open_creds()
@@ -351,6 +357,7 @@ class AccountMirror:
             plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
+            ledger_version=f"{id(self):x}:{self.ledger_version}",
         )
 
     def _tagged(self, value: Any) -> dict[str, Any]:
@@ -361,23 +368,8 @@ class AccountMirror:
         return data
 
     def _tell_triggers(self, origins: list[dict[str, str]], orders: list[Order]) -> None:
-        """A TP/SL, trailing or trigger order fired: once per plan order, with what it was (the
-        plan as last read, before the refresh its firing asks for drops it) and, for a market
-        order, its fill price (the push after the submit one carries it)."""
-        by_id = {o.order_id: o for o in orders}
-        for origin in origins:
-            order, plan_id = by_id.get(origin["order_id"]), origin["plan_order_id"]
-            if order is None or plan_id in self._told:
-                continue
-            if order.type is OrderType.MARKET and order.avg_fill_price is None and order.state not in DONE:
-                continue
-            self._told.append(plan_id)
-            long = order.side in (OrderSide.BUY_OPEN_LONG, OrderSide.SELL_CLOSE_LONG)
-            key = (order.symbol, PositionSide.LONG if long else PositionSide.SHORT)
-            pos = self.state.positions.get(key)
-            entry = pos.entry_price if pos is not None else self._entries.get(key)
-            event = trigger_event(origin, self.state.plans.get(plan_id), order, entry,
-                                  self.hub.mark(self.ref.exchange, order.symbol))
+        for event in fired(origins, orders, self.state, self._entries, self._told,
+                           lambda sym: self.hub.mark(self.ref.exchange, sym)):
             self.bus.publish(self.topic, "trigger", self._tagged(event))
 
     def _publish_soon(self) -> None:

@@ -10,12 +10,15 @@ position's favour is a take profit, otherwise a stop loss.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from perpdesk.core.market import PlanKind, PlanOrder
-from perpdesk.core.models import Order, OrderSide
+from perpdesk.core.models import Order, OrderSide, OrderType, PositionSide
 from perpdesk.core.money import fmt
+from perpdesk.live.state import DONE, AccountState, PosKey
 
 KINDS = {PlanKind.TAKE_PROFIT: "take_profit", PlanKind.STOP_LOSS: "stop_loss",
          PlanKind.TRAILING: "trailing_stop", PlanKind.PLAN: "trigger"}
@@ -96,3 +99,25 @@ def describe(event: dict[str, Any]) -> tuple[str, str]:
     if event.get("avg_fill_price"):
         parts.append(f"Filled {event['filled_size']} at {event['avg_fill_price']}.")
     return title, " ".join(parts)
+
+
+def fired(origins: list[dict[str, str]], orders: list[Order], state: AccountState,
+          entries: dict[PosKey, Decimal], told: deque[str],
+          mark: Callable[[str], Decimal | None]) -> list[dict[str, Any]]:
+    """The trigger events of an order push: once per plan order (`told`), with the plan as the
+    mirror last read it (before the refresh its firing asks for drops it) and, for a market
+    order, its fill price (the push after the submit one carries it)."""
+    by_id = {o.order_id: o for o in orders}
+    out = []
+    for origin in origins:
+        order, plan_id = by_id.get(origin["order_id"]), origin["plan_order_id"]
+        if order is None or plan_id in told:
+            continue
+        if order.type is OrderType.MARKET and order.avg_fill_price is None and order.state not in DONE:
+            continue
+        told.append(plan_id)
+        key = (order.symbol, PositionSide.LONG if order.side in _LONG_SIDES else PositionSide.SHORT)
+        pos = state.positions.get(key)
+        entry = pos.entry_price if pos is not None else entries.get(key)
+        out.append(trigger_event(origin, state.plans.get(plan_id), order, entry, mark(order.symbol)))
+    return out

@@ -1,6 +1,8 @@
 """Notifications driven by the live mirrors' events on the bus, without asking the exchange:
 
-- `fill`: each new fill of an account (with its realised PnL and fee);
+- `fill`: each new fill of an account (with its realised PnL and fee); the mirror's first read
+  gives the last day's fills as `initial`: those since the account was connected are notified
+  unless they were already (made while the platform was down, or just before the mirror started);
 - `trigger`: a take profit, stop loss, trailing stop or trigger order fired, each its own kind
   (`take_profit`, `stop_loss`, `trailing_stop`, `trigger`): "Take profit triggered on SOLUSDT long
   at 200";
@@ -21,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,6 +36,7 @@ from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_watch import distance_pct
 from perpdesk.services.notifications import notify
+from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
 from perpdesk.store.notifications import NotificationSettings
 
@@ -55,6 +59,7 @@ class LiveNotifier:
         self._thresholds: dict[str, Decimal] = {}
         self._thresholds_at = float("-inf")
         self._told: dict[str, None] = {}
+        self._connected: dict[str, int] = {}  # account id -> when it was connected (ms)
         self._sub: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self.created = 0
@@ -125,11 +130,21 @@ class LiveNotifier:
         return created is not None
 
     async def _fill(self, f: dict[str, Any]) -> bool:
+        if f.get("initial") and int(f["time_ms"]) < await self._connected_ms(f["account_id"]):
+            return False
         side = str(f["side"]).replace("_", " ")
         return await self._notify(
             f, "fill", f"{f['label']}: {side} {f['size']} {f['symbol']} at {f['price']}",
             f"Realised PnL {f['realised_pnl']} USDT, fee {f['fee']} USDT.",
             f"fill:{f['account_id']}:{f['trade_id']}")
+
+    async def _connected_ms(self, account_id: str) -> int:
+        if account_id not in self._connected:
+            async with self.deps.sessions() as s:
+                row = await s.get(ExchangeAccount, account_id)
+            when = row.created_at if row is not None else utcnow()
+            self._connected[account_id] = int(when.replace(tzinfo=when.tzinfo or UTC).timestamp() * 1000)
+        return self._connected[account_id]
 
     async def _threshold(self, user_id: str) -> Decimal | None:
         now = time.monotonic()
