@@ -21,7 +21,9 @@ from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.store.sealed import get_secret, put_secret
 
 WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
-KINDS = ("fill", "trigger", "liquidation", "key")
+# a fill; a take profit, stop loss, trailing stop or trigger (plan) order fired; near liquidation;
+# a key problem
+KINDS = ("fill", "take_profit", "stop_loss", "trailing_stop", "trigger", "liquidation", "key")
 
 
 def view(n: Notification) -> dict[str, Any]:

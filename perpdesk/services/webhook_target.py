@@ -93,7 +93,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                           ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await checked_addresses(host, port, resolver=self._resolver, refuse=self._refuse)
-        except (OSError, TimeoutError, UnicodeError) as exc:  # httpx reports it as a ConnectError
+        except (OSError, TimeoutError, UnicodeError, ValueError) as exc:  # httpx: a ConnectError
             raise httpcore.ConnectError(f"{host} did not resolve ({type(exc).__name__})") from exc
         last: Exception | None = None
         for address in addresses:
@@ -147,6 +147,6 @@ async def check_saved_url(host: str, port: int, *, allow_private: bool,
         await checked_addresses(host, port, resolver=resolver)
     except TargetRefused as exc:
         return exc
-    except (OSError, TimeoutError, UnicodeError):
+    except (OSError, TimeoutError, UnicodeError, ValueError):  # no such host (yet), or not a host name
         return None
     return None
