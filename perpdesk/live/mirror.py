@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import deque
@@ -45,6 +46,7 @@ from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
                 PermissionMissing)
+_EPOCHS = itertools.count(1)  # tells one mirror's ledger versions from a restarted one's
 AuditSink = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]  # user, account, action, detail
 
 
@@ -97,7 +99,7 @@ class AccountMirror:
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
-        self.ledger_version = 0
+        self.ledger_version, self.ledger_changed_ms, self._epoch = 0, now_ms(), next(_EPOCHS)
         self._told: deque[str] = deque(maxlen=200)  # plan orders whose firing was published
         self._entries: dict[PosKey, Decimal] = {}  # last entry price per position, kept after it closes
 
@@ -164,6 +166,7 @@ class AccountMirror:
         self.pushes += 1
         if ev.kind in ("resync", "asset") or (ev.kind == "order" and p.get("filled")):
             self.ledger_version += 1  # the exchange's ledger may have new rows (fees, PnL, funding)
+            self.ledger_changed_ms = now_ms()
         self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
             st.set_balances(p["balances"])  # type: ignore[arg-type]
@@ -357,7 +360,7 @@ class AccountMirror:
             plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
-            ledger_version=f"{id(self):x}:{self.ledger_version}",
+            ledger_version=f"{self._epoch}:{self.ledger_version}", ledger_changed_ms=self.ledger_changed_ms,
         )
 
     def _tagged(self, value: Any) -> dict[str, Any]:

@@ -89,6 +89,7 @@ class AccountLive:
     snapshot_at_ms: int = 0
     finished: list[Order] = field(default_factory=list)  # recent filled / cancelled orders
     ledger_version: str = ""  # changes whenever the exchange's ledger may have new rows
+    ledger_changed_ms: int = 0  # when it last changed
 
     @property
     def fresh(self) -> bool:

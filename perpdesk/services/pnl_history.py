@@ -138,26 +138,30 @@ async def account_refs(
         return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
 
 
-# Ledger reads per (account, range), so reloads of the dashboard do not spend the key's rate limit
+# Ledger reads per account, so reloads of the dashboard do not spend the key's rate limit
 # (transaction-history: 6 requests per 2 s) that orders need. With a fresh live mirror a read is
 # kept until the mirror's ledger version changes (a fill, a balance push such as funding, a
-# reconnection): a reload of an idle account asks the exchange nothing. Without one, 10 s.
-# Read after the ownership check (the mirror's, or the database's), so a ledger reaches its owner only.
+# reconnection): a reload of an idle account asks the exchange nothing. A read within
+# LEDGER_SETTLE_S of such a change may miss rows the exchange books late: kept LEDGER_TTL_S only,
+# as every read without a mirror. A narrower range is cut from a wider read. Read after the
+# ownership check (the mirror's, or the database's), so a ledger reaches its owner only.
 LEDGER_TTL_S = 10.0
+LEDGER_SETTLE_S = 5.0
 
 
 @dataclass(frozen=True)
 class _Read:
     span: Range
     rows: list[Transaction]
-    expires: float  # monotonic seconds (reads without a live mirror)
+    expires: float  # monotonic seconds (reads without a live mirror, or soon after a change)
     version: str  # the mirror's ledger version when read; "" without one
+    settled: bool  # read long enough after the version's change to keep until the next
 
     def serves(self, span: Range, version: str | None, now: float) -> bool:
-        """Covers `span` and is still current (a narrower range is cut from a wider read)."""
+        """Covers `span` and is still current."""
         if not (self.span.start_ms <= span.start_ms and span.end_ms <= self.span.end_ms):
             return False
-        return self.version == version if version else not self.version and self.expires > now
+        return self.version == (version or "") and ((bool(version) and self.settled) or self.expires > now)
 
 
 _ledger: dict[str, list[_Read]] = {}  # account id -> its recent reads (a few ranges)
@@ -168,6 +172,7 @@ async def transactions(
 ) -> list[Transaction]:
     view = live.fresh(user_id, account_id) if live is not None else None
     version = view.ledger_version if view is not None else None  # taken before a read: conservative
+    settled = view is not None and time.time() * 1000 - view.ledger_changed_ms > LEDGER_SETTLE_S * 1000
     if version is None:
         ref, creds = await load_account(deps, user_id, account_id)  # the owner check, without a mirror
     now = time.monotonic()
@@ -181,7 +186,7 @@ async def transactions(
     if len(_ledger) > 1000:
         _ledger.clear()
     kept = [r for r in _ledger.get(account_id, []) if r.span != span and r.version == (version or "")]
-    _ledger[account_id] = [*kept[-3:], _Read(span, rows, now + LEDGER_TTL_S, version or "")]
+    _ledger[account_id] = [*kept[-3:], _Read(span, rows, now + LEDGER_TTL_S, version or "", settled)]
     return rows
 
 
