@@ -20,6 +20,7 @@ from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
+from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.trading import IntentSettler
 from perpdesk.services.webhooks import Backoff, WebhookSender
@@ -45,6 +46,7 @@ class Services:
     notification_watcher: NotificationWatcher
     webhook_sender: WebhookSender
     live: LiveRuntime | None  # live mirrors, market hub and bus (None: PERPDESK_LIVE_ENABLED=false)
+    live_notifier: LiveNotifier | None  # notifications from the mirrors' events (with `live`)
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
 
@@ -55,12 +57,16 @@ class Services:
         self.equity_snapshotter.start()
         self.notification_watcher.start()
         self.webhook_sender.start()
+        if self.live_notifier is not None:
+            self.live_notifier.start()  # subscribed before the first mirror publishes
         if self.live is not None:
             self.live.start()
 
     async def aclose(self) -> None:
         if self.live is not None:
             await self.live.aclose()  # mirrors and market streams before the connectors
+        if self.live_notifier is not None:
+            await self.live_notifier.stop()
         await self.order_settler.stop()  # before the connectors it uses are closed
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
@@ -122,8 +128,10 @@ def bootstrap(settings: Settings) -> Services:
         recheck_base=timedelta(seconds=settings.whitelist_recheck_base_s),
         recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
         watch_interval_s=settings.whitelist_watch_interval_s,
+        webhook_allow_private=settings.webhook_allow_private,
     )
     webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
+    live = build_live_runtime(settings, engine, accounts, pool)
     return Services(
         settings=settings,
         engine=engine,
@@ -135,11 +143,13 @@ def bootstrap(settings: Settings) -> Services:
         whitelist_watcher=WhitelistWatcher(accounts),
         order_settler=IntentSettler(accounts, settings.order_settle_interval_s),
         equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s),
+        # with live mirrors, fills, triggers and liquidation distance come from their events
         notification_watcher=NotificationWatcher(
-            accounts, settings.notification_check_interval_s, on_new=webhooks
+            accounts, settings.notification_check_interval_s, on_new=webhooks, rest=live is None
         ),
         webhook_sender=webhooks,
-        live=build_live_runtime(settings, engine, accounts, pool),
+        live=live,
+        live_notifier=LiveNotifier(accounts, live.bus, on_new=webhooks) if live is not None else None,
     )
 
 

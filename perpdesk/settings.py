@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     )
     notification_check_interval_s: float = Field(
         15.0, ge=1, le=3600,
-        description="How often new fills, liquidation distance and key problems are checked (notifications).",
+        description="How often key problems (with live mirrors off: also fills and liquidation distance) "
+        "are checked for notifications.",
     )
     equity_snapshot_interval_s: float = Field(
         300.0, ge=10, le=86400,
@@ -136,6 +137,10 @@ class Settings(BaseSettings):
     )
     webhook_max_attempts: int = Field(
         6, ge=1, le=20, description="Webhook delivery attempts before giving up."
+    )
+    webhook_allow_private: bool = Field(
+        False, description="Let webhooks reach loopback, private, link-local and multicast addresses "
+        "(off: refused when saved and on every delivery, against server-side request forgery).",
     )
     exchange_timeout_s: float = Field(
         10.0, gt=0, description="Seconds perpdesk waits for one exchange answer before it gives up on it."

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,16 +35,18 @@ from perpdesk.core.errors import (
     PerpdeskError,
 )
 from perpdesk.core.market import MarketChannel, MarketKind
-from perpdesk.core.models import Credentials, StreamEvent
+from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.state import AccountState, drift
+from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.triggers import fired
 from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
                 PermissionMissing)
+_EPOCHS = itertools.count(1)  # tells one mirror's ledger versions from a restarted one's
 AuditSink = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]  # user, account, action, detail
 
 
@@ -95,6 +99,9 @@ class AccountMirror:
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
+        self.ledger_version, self.ledger_changed_ms, self._epoch = 0, now_ms(), next(_EPOCHS)
+        self._told: deque[str] = deque(maxlen=200)  # plan orders whose firing was published
+        self._entries: dict[PosKey, Decimal] = {}  # last entry price per position, kept after it closes
 
     # ---- life ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,6 +147,9 @@ class AccountMirror:
                 log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
                             self.ref.account_id, type(exc).__name__)
                 self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+                if self.bus.subscriber_count(self.topic):  # notifications
+                    self.bus.publish(self.topic, "key_problem",
+                                     self._tagged({"code": exc.code, "message": exc.message}))
                 return
             except Exception as exc:  # a mirror must not die silently
                 log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
@@ -154,6 +164,10 @@ class AccountMirror:
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
         self.pushes += 1
+        if ev.kind in ("resync", "asset") or (ev.kind == "order" and p.get("filled")):
+            self.ledger_version += 1  # the exchange's ledger may have new rows (fees, PnL, funding)
+            self.ledger_changed_ms = now_ms()
+        self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
             st.set_balances(p["balances"])  # type: ignore[arg-type]
             st.set_positions(p["positions"])  # type: ignore[arg-type]
@@ -180,6 +194,7 @@ class AccountMirror:
             if self.bus.subscriber_count(self.topic):  # discrete events for notifications
                 for order in p["orders"]:  # type: ignore[attr-defined]
                     self.bus.publish(self.topic, "order", self._tagged(order))
+                self._tell_triggers(p.get("triggered") or [], p["orders"])  # type: ignore[arg-type]
         await self._follow(st.symbols)
         self._publish_soon()
 
@@ -244,10 +259,13 @@ class AccountMirror:
         if "fills" in got:
             known = {f.trade_id for f in st.fills}
             st.set_fills(got["fills"])
-            if self.fills_loaded and self.bus.subscriber_count(self.topic):  # new since the last read
+            if self.bus.subscriber_count(self.topic):  # new since the last read; the first read's
+                day_ago = now_ms() - 86_400_000  # last day as "initial" (notified once, if not yet)
                 for fill in st.fills:
-                    if fill.trade_id not in known:
-                        self.bus.publish(self.topic, "fill", self._tagged(fill))
+                    if fill.trade_id not in known and (self.fills_loaded or fill.time_ms >= day_ago):
+                        data = self._tagged(fill)
+                        data["initial"] = not self.fills_loaded
+                        self.bus.publish(self.topic, "fill", data)
             self.fills_loaded = True
         if "history" in parts:  # finished orders of every symbol traded lately (BitMart asks per symbol)
             creds = await self.open_creds()
@@ -342,13 +360,20 @@ class AccountMirror:
             plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
+            ledger_version=f"{self._epoch}:{self.ledger_version}", ledger_changed_ms=self.ledger_changed_ms,
         )
 
     def _tagged(self, value: Any) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(value)
         data["account_id"] = self.ref.account_id
         data["user_id"] = self.ref.user_id
+        data["label"] = self.ref.label
         return data
+
+    def _tell_triggers(self, origins: list[dict[str, str]], orders: list[Order]) -> None:
+        for event in fired(origins, orders, self.state, self._entries, self._told,
+                           lambda sym: self.hub.mark(self.ref.exchange, sym)):
+            self.bus.publish(self.topic, "trigger", self._tagged(event))
 
     def _publish_soon(self) -> None:
         """Coalesce a burst (many ticks, many pushes) into one publish on the next loop turn."""
@@ -359,4 +384,6 @@ class AccountMirror:
 
     def _publish(self) -> None:
         self._publish_due = False
-        self.bus.publish(self.topic, "account", self.view().to_dict(full=False))
+        data = self.view().to_dict(full=False)
+        data["user_id"] = self.ref.user_id  # whose it is (notifications); pages see their own only
+        self.bus.publish(self.topic, "account", data)

@@ -88,6 +88,8 @@ class AccountLive:
     fills: list[Fill] = field(default_factory=list)
     snapshot_at_ms: int = 0
     finished: list[Order] = field(default_factory=list)  # recent filled / cancelled orders
+    ledger_version: str = ""  # changes whenever the exchange's ledger may have new rows
+    ledger_changed_ms: int = 0  # when it last changed
 
     @property
     def fresh(self) -> bool:
@@ -111,6 +113,7 @@ class AccountLive:
             "balances": jsonable(self.balances),
             "positions": [position_dict(p, live_mark=p.symbol in self.live_marks) for p in self.positions],
             "unrealized_pnl": fmt(self.unrealized_pnl),
+            "margin_in_use": fmt(self.usdt.position_margin + self.usdt.frozen) if self.usdt else None,
             "snapshot_at_ms": self.snapshot_at_ms,
         }
         if full:

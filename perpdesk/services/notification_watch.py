@@ -1,7 +1,9 @@
-"""Where notifications come from, checked each pass for every active account: new fills (since
-the account was connected, at most a day back), positions nearer liquidation than the user's
-threshold (at most once an hour per position), and key problems found by the key audit (the
-account's status and warnings). Each event is notified once (its dedupe key)."""
+"""Notifications checked each pass for every account: key problems found by the key audit (the
+account's status and warnings, read from the database) and, only when live mirrors are off
+(`rest=True`), new fills (since the account was connected, at most a day back) and positions
+nearer liquidation than the user's threshold (at most once an hour per position), read from the
+exchange. With live mirrors on, fills, TP/SL/trailing triggers and the liquidation distance come
+from the mirrors' events (`live_notifications`). Each event is notified once (its dedupe key)."""
 
 from __future__ import annotations
 
@@ -28,11 +30,15 @@ HUNDRED = Decimal(100)
 MESSAGES = {m.code: m for m in vars(T).values() if isinstance(m, T.UserMessage)}
 
 
-def liquidation_distance_pct(p: Position) -> Decimal | None:
+def distance_pct(mark: Decimal | None, liquidation: Decimal | None) -> Decimal | None:
     """How far the mark is from the liquidation price, in percent of the mark."""
-    if p.liquidation_price is None or p.liquidation_price <= 0 or p.mark_price <= 0:
+    if liquidation is None or liquidation <= 0 or mark is None or mark <= 0:
         return None
-    return (abs(p.mark_price - p.liquidation_price) / p.mark_price * HUNDRED).quantize(Decimal("0.01"))
+    return (abs(mark - liquidation) / mark * HUNDRED).quantize(Decimal("0.01"))
+
+
+def liquidation_distance_pct(p: Position) -> Decimal | None:
+    return distance_pct(p.mark_price, p.liquidation_price)
 
 
 async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
@@ -77,14 +83,14 @@ async def _key_problems(deps: AccountsDeps, row: ExchangeAccount) -> None:
         await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, f"key:{row.id}:{code}", row.id)
 
 
-async def run_once(deps: AccountsDeps) -> None:
+async def run_once(deps: AccountsDeps, *, rest: bool = True) -> None:
     async with deps.sessions() as s:
         rows = list(await s.scalars(select(ExchangeAccount)))
         thresholds = {n.user_id: n.liquidation_pct for n in await s.scalars(select(NotificationSettings))}
     for row in rows:
         try:
             await _key_problems(deps, row)
-            if row.status != AccountStatus.ACTIVE.value:
+            if not rest or row.status != AccountStatus.ACTIVE.value:
                 continue
             await _fills(deps, row)
             threshold = thresholds.get(row.user_id)
@@ -99,12 +105,13 @@ async def run_once(deps: AccountsDeps) -> None:
 class NotificationWatcher(PeriodicTask):
     name = "perpdesk-notification-watch"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float, on_new: PeriodicTask | None = None) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float, on_new: PeriodicTask | None = None,
+                 *, rest: bool = True) -> None:
         super().__init__()
-        self.deps, self._interval_s, self.on_new = deps, interval_s, on_new
+        self.deps, self._interval_s, self.on_new, self.rest = deps, interval_s, on_new, rest
 
     async def run_pass(self) -> None:
-        await run_once(self.deps)
+        await run_once(self.deps, rest=self.rest)
         if self.on_new is not None:
             self.on_new.wake()  # deliver webhooks of what this pass found now
 

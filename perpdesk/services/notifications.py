@@ -15,12 +15,15 @@ from urllib.parse import urlsplit
 from perpdesk.core.errors import InputError
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.webhook_target import ALLOW_SETTING, check_saved_url
 from perpdesk.store.notifications import Notification, NotificationRepo, WebhookDelivery
 from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.store.sealed import get_secret, put_secret
 
 WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
-KINDS = ("fill", "trigger", "liquidation", "key")
+# a fill; a take profit, stop loss, trailing stop or trigger (plan) order fired; near liquidation;
+# a key problem
+KINDS = ("fill", "take_profit", "stop_loss", "trailing_stop", "trigger", "liquidation", "key")
 
 
 def view(n: Notification) -> dict[str, Any]:
@@ -119,11 +122,30 @@ def parse_webhook_url(value: str | None) -> str | None:
     return url
 
 
+async def check_webhook_target(deps: AccountsDeps, url: str | None) -> None:
+    """Refuse a URL whose host is or resolves to this machine or a private network (unless the
+    operator allows it); deliveries check again on every connection."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    refused = await check_saved_url(parts.hostname or "", port, allow_private=deps.webhook_allow_private)
+    if refused is not None:
+        raise InputError(
+            "webhook_url",
+            f"points at {refused.address}, {refused.why}: webhooks may not reach this machine or "
+            "private networks",
+            "Give the public address of your bridge (Telegram, Discord, Slack...). An operator who "
+            f"runs the receiver on a private network can allow it with {ALLOW_SETTING}=true.",
+        )
+
+
 async def save_prefs(
     deps: AccountsDeps, user_id: str, *, liquidation_pct: str | None, webhook_url: str | None
 ) -> tuple[Prefs, str | None]:
     """Validate everything first, then save; a first webhook URL gets a new secret (returned once)."""
     pct, url = parse_pct(liquidation_pct), parse_webhook_url(webhook_url)
+    await check_webhook_target(deps, url)
     async with deps.sessions() as s, s.begin():
         row = await NotificationRepo(s).settings(user_id)
         row.liquidation_pct, row.webhook_url = pct, url

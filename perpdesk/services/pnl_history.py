@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -24,6 +24,9 @@ from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.store.accounts import ExchangeAccount
+
+if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
 
 ZERO = Decimal(0)
 DAY_MS = 86_400_000
@@ -135,34 +138,65 @@ async def account_refs(
         return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
 
 
-# Recent ledger reads per (account, range), so reloads of the dashboard do not spend the key's
-# rate limit (transaction-history: 6 requests per 2 s) that orders need. Read after the ownership
-# check, so an account's ledger only ever reaches its owner.
+# Ledger reads per account, so reloads of the dashboard do not spend the key's rate limit
+# (transaction-history: 6 requests per 2 s) that orders need. With a fresh live mirror a read is
+# kept until the mirror's ledger version changes (a fill, a balance push such as funding, a
+# reconnection): a reload of an idle account asks the exchange nothing. A read within
+# LEDGER_SETTLE_S of such a change may miss rows the exchange books late: kept LEDGER_TTL_S only,
+# as every read without a mirror. A narrower range is cut from a wider read. Read after the
+# ownership check (the mirror's, or the database's), so a ledger reaches its owner only.
 LEDGER_TTL_S = 10.0
-_ledger: dict[tuple[str, int, int], tuple[float, list[Transaction]]] = {}
+LEDGER_SETTLE_S = 5.0
 
 
-async def transactions(deps: AccountsDeps, user_id: str, account_id: str, span: Range) -> list[Transaction]:
-    ref, creds = await load_account(deps, user_id, account_id)
-    key = (ref.id, span.start_ms, span.end_ms)
+@dataclass(frozen=True)
+class _Read:
+    span: Range
+    rows: list[Transaction]
+    expires: float  # monotonic seconds (reads without a live mirror, or soon after a change)
+    version: str  # the mirror's ledger version when read; "" without one
+    settled: bool  # read long enough after the version's change to keep until the next
+
+    def serves(self, span: Range, version: str | None, now: float) -> bool:
+        """Covers `span` and is still current."""
+        if not (self.span.start_ms <= span.start_ms and span.end_ms <= self.span.end_ms):
+            return False
+        return self.version == (version or "") and ((bool(version) and self.settled) or self.expires > now)
+
+
+_ledger: dict[str, list[_Read]] = {}  # account id -> its recent reads (a few ranges)
+
+
+async def transactions(
+    deps: AccountsDeps, user_id: str, account_id: str, span: Range, live: LiveQuery | None = None
+) -> list[Transaction]:
+    view = live.fresh(user_id, account_id) if live is not None else None
+    version = view.ledger_version if view is not None else None  # taken before a read: conservative
+    settled = view is not None and time.time() * 1000 - view.ledger_changed_ms > LEDGER_SETTLE_S * 1000
+    if version is None:
+        ref, creds = await load_account(deps, user_id, account_id)  # the owner check, without a mirror
     now = time.monotonic()
-    hit = _ledger.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    conn = deps.connector_for(ref.exchange)
-    rows = await conn.transactions(creds, start_ms=span.start_ms, end_ms=span.end_ms)
+    hit = next((r for r in _ledger.get(account_id, []) if r.serves(span, version, now)), None)
+    if hit is not None:
+        return [t for t in hit.rows if span.start_ms <= t.time_ms <= span.end_ms]
+    if version is not None:
+        ref, creds = await load_account(deps, user_id, account_id)
+    rows = await deps.connector_for(ref.exchange).transactions(creds, start_ms=span.start_ms,
+                                                               end_ms=span.end_ms)
     if len(_ledger) > 1000:
         _ledger.clear()
-    _ledger[key] = (now + LEDGER_TTL_S, rows)
+    kept = [r for r in _ledger.get(account_id, []) if r.span != span and r.version == (version or "")]
+    _ledger[account_id] = [*kept[-3:], _Read(span, rows, now + LEDGER_TTL_S, version or "", settled)]
     return rows
 
 
 async def pnl(
-    deps: AccountsDeps, user_id: str, period: Period, span: Range, account_id: str | None = None
+    deps: AccountsDeps, user_id: str, period: Period, span: Range, account_id: str | None = None,
+    live: LiveQuery | None = None,
 ) -> list[PnlRow]:
     """Realised PnL, fees and funding per period over the user's accounts (or one of them)."""
     ids = await account_refs(deps, user_id, account_id)
-    found = await asyncio.gather(*(transactions(deps, user_id, i, span) for i in ids))
+    found = await asyncio.gather(*(transactions(deps, user_id, i, span, live) for i in ids))
     return bucket([t for rows in found for t in rows], period)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +25,7 @@ from perpdesk.store.orders import OrderIntent, OrderIntentRepo
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
-    from perpdesk.live.views import AccountLive
+    from perpdesk.live.views import AccountLive, FreshnessView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,11 +85,27 @@ class AccountSnapshot:
     open_orders: list[Order] = field(default_factory=list)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # part -> error
     live: AccountLive | None = None  # set when read from the account's live mirror
+    mirror: FreshnessView | None = None  # the mirror's state when it was not fresh
 
     @property
     def live_state(self) -> str:
-        """"fresh" when read from the live mirror; "read from the exchange" otherwise."""
+        """"fresh" when read from the live mirror (or its state when showing its last known
+        values because the exchange answered nothing); "read from the exchange" otherwise."""
         return self.live.freshness.state.value if self.live is not None else "read from the exchange"
+
+    @property
+    def freshness_text(self) -> str:
+        """What a page shows beside the values: live, or how old they may be and why."""
+        f = self.live.freshness if self.live is not None else self.mirror
+        if f is None:
+            return "read from the exchange"
+        if f.fresh:
+            return "live"
+        since = time.strftime("%H:%M:%S UTC", time.gmtime(f.since_ms / 1000)) if f.since_ms else ""
+        state = f"{f.state.value}{' since ' + since if since else ''}{': ' + f.reason if f.reason else ''}"
+        if self.live is not None:
+            return f"{state} (last known values; the exchange did not answer)"
+        return f"read from the exchange (live updates {state})"
 
     @property
     def usdt(self) -> Balance | None:
@@ -111,7 +128,8 @@ class AccountSnapshot:
             "open_orders": jsonable(self.open_orders),
             "unrealized_pnl": fmt(self.unrealized_pnl),
             "errors": self.errors,
-            "source": "live" if self.live is not None else "exchange",
+            "source": ("exchange" if self.live is None else "live" if self.live.fresh else "live_last_known"),
+            "freshness": self.freshness_text,
         }
 
 
@@ -154,12 +172,22 @@ async def account_snapshot(
     deps: AccountsDeps, user_id: str, account_id: str, live: LiveQuery | None = None
 ) -> AccountSnapshot:
     """Balances, positions and open orders of one of the user's accounts: from its live mirror
-    while that is fresh (no exchange request), else fetched from the exchange concurrently."""
-    view = live.fresh(user_id, account_id) if live is not None else None
-    if view is not None:
+    while that is fresh (no exchange request), else fetched from the exchange concurrently. A
+    mirror that is not fresh is named beside the exchange's values; if the exchange answers
+    nothing either, its last known values are shown, marked stale or disconnected."""
+    view = live.account(user_id, account_id) if live is not None else None
+    if view is not None and view.fresh:
         return _from_live(await account_ref(deps, user_id, account_id), view)
     ref, creds = await load_account(deps, user_id, account_id)
-    return await _snapshot(deps, ref, creds)
+    snap = await _snapshot(deps, ref, creds)
+    if view is None:
+        return snap
+    if len(snap.errors) == 3 and view.snapshot_at_ms:
+        last = _from_live(ref, view)
+        last.errors = snap.errors
+        return last
+    snap.mirror = view.freshness
+    return snap
 
 
 async def overview(deps: AccountsDeps, user_id: str, live: LiveQuery | None = None) -> list[AccountSnapshot]:

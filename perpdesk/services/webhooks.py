@@ -23,6 +23,7 @@ from sqlalchemy import select
 from perpdesk.services import notifications
 from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.webhook_target import ALLOW_SETTING, TargetRefused, webhook_client
 from perpdesk.store.base import utcnow
 from perpdesk.store.notifications import WebhookDelivery
 
@@ -84,6 +85,11 @@ async def _attempt(
                "x-perpdesk-delivery": d.id}
     try:
         response = await client.post(d.url, content=body, headers=headers)
+    except TargetRefused as exc:
+        log.info("webhook delivery %s refused: %s", d.id, exc)
+        return None, f"refused: {exc}; webhooks may not reach it (see {ALLOW_SETTING})"[:300]
+    except httpx.TooManyRedirects:
+        return None, "too many redirects"
     except httpx.HTTPError as exc:
         return None, type(exc).__name__
     return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
@@ -135,7 +141,7 @@ class WebhookSender(PeriodicTask):
 
     async def run_pass(self) -> int:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False)
+            self._client = webhook_client(allow_private=self.deps.webhook_allow_private, timeout_s=TIMEOUT_S)
         return await deliver_due(self.deps, self.backoff, self._client)
 
     def interval_s(self) -> float:

@@ -274,6 +274,7 @@ async def run_demo(
             "smtp_host": host,
             "smtp_port": catcher.sockets[0].getsockname()[1],
             "smtp_security": "none",
+            "webhook_allow_private": True,  # the demo runs on loopback: a receiver there is fine
         }
         settings = load_settings(**to_sandbox)
         await _seed_sandbox(

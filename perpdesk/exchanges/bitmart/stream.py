@@ -188,7 +188,7 @@ class PrivateStream:
                 "raw": data,
             })
         rows = data if isinstance(data, list) else [data]
-        orders, filled, plans_changed = [], False, False
+        orders, filled, plans_changed, triggered = [], False, False, []
         for row in rows:
             if isinstance(row, dict):
                 inner = row.get("order", row)
@@ -199,8 +199,11 @@ class PrivateStream:
                     filled = filled or isinstance(inner.get("last_trade"), dict)
                     # sent by a plan / TP-SL / trailing order, or is one
                     plans_changed = plans_changed or _triggered(inner)
+                    origin = _origin(inner)
+                    if origin is not None:
+                        triggered.append(origin)
         return StreamEvent("order", {"orders": orders, "filled": filled, "plans_changed": plans_changed,
-                                     "raw": data})
+                                     "triggered": triggered, "raw": data})
 
     def _contract_size(self, row: dict[str, Any]) -> Decimal:
         inst = self.conn.markets.get(str(row.get("symbol", "")))
@@ -211,6 +214,21 @@ def _triggered(order_row: dict[str, Any]) -> bool:
     if str(order_row.get("type", "")) in ("plan", "take_profit", "stop_loss", "trailing"):
         return True
     return any(order_row.get(k) not in (None, "", "-") for k in ("trigger_price", "activation_price"))
+
+
+_ORIGIN_FIELDS = ("trigger_price", "activation_price", "callback_rate", "execution_price")
+
+
+def _origin(order_row: dict[str, Any]) -> dict[str, str] | None:
+    """The plan / TP-SL / trailing order that sent this order, as the push names it (None for an
+    order nothing triggered, and for a push about a plan order itself)."""
+    plan_id = str(order_row.get("plan_order_id") or "")
+    order_id = str(order_row.get("order_id") or "")
+    if not plan_id or plan_id == order_id:
+        return None
+    out = {"order_id": order_id, "plan_order_id": plan_id, "type": str(order_row.get("type") or "")}
+    out.update({k: str(order_row[k]) for k in _ORIGIN_FIELDS if order_row.get(k) not in (None, "", "-")})
+    return out
 
 
 def _loads(raw: str | bytes) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def _totals(runtime: LiveRuntime, user_id: str, ids: list[str]) -> dict[str, Any
     return {
         "equity": fmt(sum((b.equity for b in usdt), Decimal(0))),
         "available": fmt(sum((b.available for b in usdt), Decimal(0))),
+        "margin": fmt(sum((b.position_margin + b.frozen for b in usdt), Decimal(0))),
         "unrealized_pnl": fmt(sum((v.unrealized_pnl for v in views), Decimal(0))),
         "fresh": all(v.fresh for v in views) and len(views) == len(ids),
     }

@@ -11,11 +11,18 @@ from starlette.requests import HTTPConnection
 from perpdesk.web.error_envelope import error_body
 
 if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
     from perpdesk.live.runtime import LiveRuntime
 
 def live_runtime(request: HTTPConnection) -> LiveRuntime | None:
     runtime: LiveRuntime | None = request.app.state.services.live
     return runtime
+
+
+def live_query(request: HTTPConnection) -> LiveQuery | None:
+    """The read side of the live mirrors (None when they are off)."""
+    runtime = live_runtime(request)
+    return runtime.query if runtime is not None else None
 
 
 def unavailable(reason: str) -> JSONResponse:

@@ -92,6 +92,7 @@ class LiveAccountOut(BaseModel):
     balances: list[BalanceOut]
     positions: list[PositionOut]
     unrealized_pnl: Dec
+    margin_in_use: Dec | None = Field(None, description="USDT position margin + order margin.")
     snapshot_at_ms: int = Field(description="When the exchange was last read in full.")
     open_orders: list[OrderOut]
     plans: list[PlanOut]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from perpdesk.core.money import fmt
@@ -14,6 +14,7 @@ from perpdesk.services.fills_csv import fills_csv
 from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.live.common import live_query
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["portfolio"])
@@ -24,9 +25,10 @@ ACCOUNT = Query(None, description="One account's id; all the user's accounts whe
 
 
 @router.get("/api/portfolio/summary")
-async def summary(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
-    """Every account and the total: equity, available, margin in use, unrealised PnL (USDT)."""
-    snaps = await portfolio.overview(deps, user.id)
+async def summary(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    """Every account and the total: equity, available, margin in use, unrealised PnL (USDT); from
+    the live mirrors while fresh (`source: live`, no exchange request), else from the exchange."""
+    snaps = await portfolio.overview(deps, user.id, live_query(request))
     return {
         "accounts": [s.to_dict() for s in snaps],
         "total": {k: fmt(v) for k, v in totals(snaps).items()},
@@ -35,6 +37,7 @@ async def summary(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
 
 @router.get("/api/portfolio/pnl")
 async def pnl(
+    request: Request,
     user: CurrentUserDep,
     deps: DepsDep,
     period: str = Query("day", description="day | week | month"),
@@ -43,8 +46,10 @@ async def pnl(
     account_id: str | None = ACCOUNT,
 ) -> dict[str, Any]:
     """Realised PnL, fees and funding per period, from the exchange's transaction history
-    (fees and funding paid are negative). At most 90 days per request."""
-    rows = await pnl_history.pnl(deps, user.id, period_of(period), Range.parse(start, end), account_id)
+    (fees and funding paid are negative). At most 90 days per request. Kept while the live
+    mirrors see nothing new (a fill, a balance change): a repeated read asks the exchange nothing."""
+    rows = await pnl_history.pnl(deps, user.id, period_of(period), Range.parse(start, end), account_id,
+                                 live=live_query(request))
     total = pnl_history.totals(rows).to_dict()
     total.pop("period")
     return {"period": period_of(period).value, "rows": [r.to_dict() for r in rows], "total": total}

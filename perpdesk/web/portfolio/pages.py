@@ -1,5 +1,9 @@
 """The dashboard at / (the portfolio once an account is connected; the welcome before) and the
-fills history page with its CSV export. Parts the exchange cannot serve are shown as such."""
+fills history page with its CSV export. Parts the exchange cannot serve are shown as such.
+
+The dashboard reads the live mirrors while they are fresh and the ledger as last read while the
+mirrors saw nothing new: a reload asks the exchange nothing; the page then follows the mirrors
+over server-sent events (live.js)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
 from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.live.common import live_query
 from perpdesk.web.portfolio.api import csv_response
 from perpdesk.web.portfolio.chart import chart
 from perpdesk.web.templating import render
@@ -43,9 +48,11 @@ async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, perio
         chosen = period_of(period)
     except InputError:
         chosen = period_of("day")
+    live = live_query(request)
+    span = Range.parse(None, None, default_days=SHOWN)
     snaps, pnl, points = await asyncio.gather(
-        portfolio.overview(deps, user.id),
-        _or_error(pnl_history.pnl(deps, user.id, chosen, Range.parse(None, None, default_days=SHOWN))),
+        portfolio.overview(deps, user.id, live),
+        _or_error(pnl_history.pnl(deps, user.id, chosen, span, live=live)),
         equity_history.history(deps, user.id, 30),
     )
     ctx: dict[str, Any] = {"snapshots": snaps, "total": totals(snaps), "period": chosen.value,

@@ -7,7 +7,8 @@
  *     [data-live="equity|available|unrealized_pnl|position_margin|frozen"][data-currency="USDT"]
  *     tr[data-symbol][data-side] [data-col="mark|pnl|size|entry|liq"]
  *     [data-live-freshness]              "live" / "stale since …" / "disconnected since …"
- *   [data-live-total="equity|available|unrealized_pnl"]   portfolio sums
+ *     [data-live="margin_in_use"]        position margin + order margin (USDT)
+ *   [data-live-total="equity|available|margin|unrealized_pnl"]   portfolio sums
  *   #live-banner                          shown while the stream itself is down
  * Values arrive as exact decimal strings and are shown as they are (no float arithmetic here).
  */
@@ -55,6 +56,8 @@
           });
         });
       });
+      var margin = scope.querySelector('[data-live="margin_in_use"]');
+      if (margin && data.margin_in_use != null) { setText(margin, data.margin_in_use); }
       var upnl = scope.querySelector('[data-live="account_pnl"]');
       if (upnl && data.unrealized_pnl != null) { setText(upnl, data.unrealized_pnl); sign(upnl, data.unrealized_pnl); }
       (data.positions || []).forEach(function (p) {
@@ -72,7 +75,8 @@
   }
 
   function totals(data) {
-    ["equity", "available", "unrealized_pnl"].forEach(function (key) {
+    if (data.fresh === false) { return; }  // a sum over stale or missing accounts is not current
+    ["equity", "available", "margin", "unrealized_pnl"].forEach(function (key) {
       document.querySelectorAll('[data-live-total="' + key + '"]').forEach(function (el) {
         var span = el.querySelector("span") || el;
         setText(span, data[key]);

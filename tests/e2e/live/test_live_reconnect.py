@@ -1,5 +1,6 @@
 """In Chromium: the exchange goes away under an open trade page. The page says the data is
-disconnected (and dims it) instead of showing it as current; once the exchange is back, the
+disconnected (and dims it) instead of showing it as current, and so does the dashboard loaded
+meanwhile (the mirror's last values, marked); once the exchange is back, the
 mirror resyncs by itself, the page says stale until a new price arrives, then live again. Own sandbox and
 platform, since the exchange is stopped and restarted (same state file, port and admin token)."""
 
@@ -62,6 +63,19 @@ async def test_a_lost_exchange_shows_as_disconnected_then_live_again(page: Any) 
         await expect(freshness).to_contain_text("disconnected since", timeout=10000)
         await expect(page.locator('#account[data-live-state="disconnected"]')).to_have_count(1)
         await shot(page, "disconnected")
+        # the dashboard, loaded now: the exchange answers nothing, so the mirror's last values,
+        # said to be disconnected (not current), and dimmed
+        served = await (await page.request.get(base + "/")).text()
+        assert "(last known values; the exchange did not answer)" in served
+        assert 'data-live-state="disconnected"' in served
+        dash = await page.context.new_page()
+        await dash.goto(base + "/")
+        row = dash.locator(f'#dashboard-accounts tr[data-account="{account_id}"]')
+        await expect(row.locator("[data-live-freshness]")).to_contain_text("disconnected since")
+        await expect(row).to_have_attribute("data-live-state", "disconnected")
+        await expect(row.locator('[data-field="equity"]')).not_to_have_text("—")
+        await shot(dash, "dashboard-disconnected")
+        await dash.close()
 
         sandbox = start_sandbox(state, port=port, admin_token=token)  # back, same state
         # resynced, but the price from before the outage is not taken as current: stale until a tick

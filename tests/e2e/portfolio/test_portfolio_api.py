@@ -81,6 +81,9 @@ async def test_notification_settings_and_webhook_secret_over_the_api(
         http = user.http
         error_of(await http.put("/api/notifications/settings", json={"webhook_url": "javascript:alert(1)"}),
                  422, "webhook_url")
+        inside = await http.put("/api/notifications/settings", json={"webhook_url": "http://127.0.0.1:9/h"})
+        error_of(inside, 422, "webhook_url")  # this machine: refused (PERPDESK_WEBHOOK_ALLOW_PRIVATE)
+        assert "loopback" in inside.json()["error"]["message"], inside.text
         bad_pct = await http.put("/api/notifications/settings", json={"liquidation_pct": "-1"})
         error_of(bad_pct, 422, "liquidation_pct")
         r = await http.put("/api/notifications/settings",

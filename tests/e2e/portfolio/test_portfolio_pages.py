@@ -1,5 +1,6 @@
 """The dashboard is the portfolio once an account is connected; the fills page exports the fills
-as CSV (the download's content checked); a fill shows up as a notification. Chromium."""
+as CSV (the download's content checked); a fill and a take profit firing show up as
+notifications. Chromium."""
 
 from __future__ import annotations
 
@@ -41,8 +42,12 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     await expect(page.get_by_text("Connect a BitMart Futures account")).to_have_count(0)
     row = page.locator(f'#dashboard-accounts tr[data-account="{account_id}"]')
     await expect(row).to_contain_text("Desk")
+    # the live mirror's equity: the realised profit lands with its balance read right after the
+    # fill (the exchange's asset push carries no equity); the page follows it over SSE
+    await expect(page.locator('[data-total="equity"]')).not_to_have_text("5000")
     equity = Decimal(await page.locator('[data-total="equity"]').inner_text())
-    assert equity == Decimal(await row.locator('[data-field="equity"]').inner_text()) and equity > 5000
+    await expect(row.locator('[data-field="equity"]')).to_have_text(str(equity))
+    assert equity > 5000
     today = page.locator("#pnl-history tbody tr[data-period]")
     await expect(today).to_have_count(1)
     body = await (await page.request.get(base + "/api/portfolio/pnl")).json()
@@ -91,24 +96,55 @@ async def test_csv_export_downloads_the_fills(
     assert {r["account"] for r in rows} == {"Desk"} and rows[1]["size"] == "3"
 
 
-async def test_a_fill_appears_as_a_notification(
+async def test_a_fill_and_a_take_profit_appear_as_notifications(
     page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer
 ) -> None:
+    """From the live mirror's events: the fill, then the take profit firing, told apart."""
     shot = Screenshots("portfolio", "notification")
     base = portfolio_platform.url
     account_id, headers = await sign_up_and_connect(page, base, sandbox)
     sandbox.admin.set_price(ETH, "3500")
     await market(page, base, headers, account_id, "buy", "1")
-    for _ in range(60):  # the watcher passes every second
-        if (await (await page.request.get(base + "/api/notifications")).json())["unread"]:
+    r = await page.request.post(f"{base}/api/accounts/{account_id}/tp-sl", headers=headers, data={
+        "symbol": ETH, "side": "long", "take_profit": "3600", "stop_loss": "3000"})
+    assert r.status == 200, await r.text()
+
+    async def kinds() -> list[str]:
+        body = await (await page.request.get(base + "/api/notifications")).json()
+        return sorted(n["kind"] for n in body["notifications"])
+    for _ in range(80):  # the price reaches the take profit (again, until the mirror has read it)
+        await asyncio.to_thread(sandbox.admin.set_price, ETH, "3600")
+        if await kinds() == ["fill", "fill", "take_profit"]:  # the entry, the TP's close, the TP
             break
         await asyncio.sleep(0.25)
+    assert await kinds() == ["fill", "fill", "take_profit"]
     await page.goto(base + "/")
-    await expect(page.get_by_test_id("bell").locator(".badge")).to_have_text("1")
+    await expect(page.get_by_test_id("bell").locator(".badge")).to_have_text("3")
     await page.get_by_test_id("bell").click()
-    item = page.locator('#notifications li[data-kind="fill"]')
-    await expect(item).to_contain_text("Desk: buy open long 1 ETHUSDT")
+    item = page.locator('#notifications li[data-kind="fill"]', has_text="Desk: buy open long 1 ETHUSDT")
     await expect(item).to_contain_text("unread")
+    tp = page.locator('#notifications li[data-kind="take_profit"]')
+    await expect(tp).to_contain_text("Desk: Take profit triggered on ETHUSDT long at 3600")
+    await expect(tp).to_contain_text("sell close long 1 at market")
     await shot(page, "notifications")
     await page.get_by_role("button", name="Mark all read").click()
     await expect(page.locator("#notifications li.unread")).to_have_count(0)
+
+
+async def test_settings_form_refuses_a_webhook_to_this_machine_on_the_field(
+    page: Any, portfolio_platform: PlatformServer
+) -> None:
+    base = portfolio_platform.url
+    await sign_up_in_browser(page, base, PASSWORD)
+    await page.goto(base + "/settings/notifications")
+    await page.get_by_label("Notify me when a position is nearer").fill("8")
+    await page.get_by_label("Webhook URL (optional)").fill("http://169.254.169.254/latest/meta-data/")
+    await page.get_by_role("button", name="Save").click()
+    field = page.get_by_label("Webhook URL (optional)")
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#webhook_url-error")
+    await expect(error).to_contain_text("link-local address")
+    await expect(error).to_contain_text("PERPDESK_WEBHOOK_ALLOW_PRIVATE")
+    await expect(field).to_have_value("http://169.254.169.254/latest/meta-data/")  # kept to fix
+    got = await (await page.request.get(base + "/api/notifications/settings")).json()
+    assert got["webhook_url"] is None and got["liquidation_pct"] is None  # nothing saved

@@ -25,18 +25,25 @@ from tests.fixtures.services import accounts_deps
 
 
 class Receiver:
-    """A loopback HTTP server answering with the queued statuses (then 200), keeping every request."""
+    """A loopback HTTP server answering with the queued statuses (then 200) and `headers` (with the
+    first queued status only), keeping every request and its path."""
 
     def __init__(self) -> None:
         self.statuses: list[int] = []
+        self.headers: dict[str, str] = {}
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.paths: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(outer.statuses.pop(0) if outer.statuses else 200)
+                outer.paths.append(self.path)
+                queued = bool(outer.statuses)
+                self.send_response(outer.statuses.pop(0) if queued else 200)
+                for name, value in (outer.headers.items() if queued else ()):
+                    self.send_header(name, value)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -64,7 +71,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def deps(db_sessionmaker: async_sessionmaker[AsyncSession]) -> AccountsDeps:
-    return accounts_deps(db_sessionmaker, connector=None)  # type: ignore[arg-type]
+    # the receiver is on loopback: private targets allowed (tests/.../test_webhook_targets.py: refused)
+    return accounts_deps(db_sessionmaker, connector=None, webhook_allow_private=True)  # type: ignore[arg-type]
 
 
 async def new_user(deps: AccountsDeps) -> str:

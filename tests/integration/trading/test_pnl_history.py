@@ -96,7 +96,7 @@ async def test_a_reload_within_seconds_reads_the_ledger_once(tctx: TCtx) -> None
     span = Range.parse(None, None)
     first = await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span)
     path = "/contract/private/transaction-history"
-    tctx.sandbox.admin.fault("http_error", path, status=503)
+    tctx.sandbox.admin.fault("http_error", path, status=503, api_key=t.creds.api_key)
     try:
         assert await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span) == first  # not asked again
         pnl_history._ledger.clear()
