@@ -31,6 +31,7 @@ from perpdesk.core.market import (
 )
 from perpdesk.exchanges.base import FuturesConnector, MarketStream
 from perpdesk.live.bus import EventBus, market_topic
+from perpdesk.live.stream_guard import consume
 from perpdesk.live.views import jsonable
 
 log = logging.getLogger(__name__)
@@ -165,23 +166,18 @@ class MarketHub:
 
     # ---- the stream ----------------------------------------------------------------------------
     async def _run(self, exchange: str, conn: _Conn) -> None:
-        delay = 1.0
-        while True:  # the stream reconnects by itself; this only guards against its failure
-            events = conn.stream.events()
+        async def apply(event: MarketEvent) -> None:
             try:
-                async for event in events:
-                    try:
-                        self._apply(exchange, conn, event)
-                    except Exception:  # one bad push never stops market data for everyone
-                        log.exception("market event of %s not applied", exchange)
-                    delay = 1.0
-            except Exception:
-                log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
-                self._apply(exchange, conn, StreamStatus(False, int(time.time() * 1000), "failed"))
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+                self._apply(exchange, conn, event)
+            except Exception:  # one bad push never stops market data for everyone
+                log.exception("market event of %s not applied", exchange)
+
+        def failed(exc: Exception, delay: float) -> bool:
+            log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
+            self._apply(exchange, conn, StreamStatus(False, int(time.time() * 1000), "failed"))
+            return True
+
+        await consume(conn.stream.events, apply, failed)
 
     def _apply(self, exchange: str, conn: _Conn, event: MarketEvent) -> None:
         if isinstance(event, StreamStatus):

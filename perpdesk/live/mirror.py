@@ -40,6 +40,7 @@ from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.stream_guard import consume
 from perpdesk.live.triggers import fired
 from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
 
@@ -132,34 +133,26 @@ class AccountMirror:
 
     # ---- the private stream ----------------------------------------------------------------------
     async def _run(self) -> None:
+        await consume(lambda: self.connector.stream(self.open_creds), self._apply, self._stream_failed)
+
+    def _stream_failed(self, exc: Exception, delay: float) -> bool:
         """The stream reconnects by itself; anything else that ends it is logged, shown as
         disconnected and retried with a growing delay, except a refused key (the account must
         be fixed; the supervisor restarts the mirror once it is edited)."""
-        delay = 1.0
-        while True:
-            events = self.connector.stream(self.open_creds)
-            try:
-                async for event in events:
-                    await self._apply(event)
-                    delay = 1.0
-            except KEY_PROBLEMS as exc:
-                self.key_problem = exc
-                log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
-                            self.ref.account_id, type(exc).__name__)
-                self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
-                if self.bus.subscriber_count(self.topic):  # notifications
-                    self.bus.publish(self.topic, "key_problem",
-                                     self._tagged({"code": exc.code, "message": exc.message}))
-                return
-            except Exception as exc:  # a mirror must not die silently
-                log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
-                            self.ref.account_id, type(exc).__name__, delay, exc_info=True)
-                reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
-                self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+        if isinstance(exc, KEY_PROBLEMS):
+            self.key_problem = exc
+            log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
+                        self.ref.account_id, type(exc).__name__)
+            self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+            if self.bus.subscriber_count(self.topic):  # notifications
+                self.bus.publish(self.topic, "key_problem",
+                                 self._tagged({"code": exc.code, "message": exc.message}))
+            return False
+        log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
+                    self.ref.account_id, type(exc).__name__, delay, exc_info=True)
+        reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
+        self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
+        return True
 
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
