@@ -12,7 +12,6 @@ called with every new mark price.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -33,6 +32,7 @@ from perpdesk.exchanges.base import FuturesConnector, MarketStream
 from perpdesk.live.bus import EventBus, market_topic
 from perpdesk.live.stream_guard import consume
 from perpdesk.live.views import jsonable
+from perpdesk.services.background import stop_task
 
 log = logging.getLogger(__name__)
 MarkListener = Callable[[str, Decimal], None]  # (symbol, mark price)
@@ -215,8 +215,5 @@ class MarketHub:
     async def aclose(self) -> None:
         for ex in self._ex.values():
             for conn in ex.conns:
-                if conn.task is not None:
-                    conn.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await conn.task
+                await stop_task(conn.task)
         self._ex.clear()
