@@ -37,6 +37,10 @@ def sandbox(
     timestamp_window_ms: int = typer.Option(
         60_000, min=1, max=60_000, help="X-BM-TIMESTAMP window (BitMart: 60000); tests shorten it."
     ),
+    oauth_code_ttl: float | None = typer.Option(
+        None, envvar="PERPDESK_SANDBOX_OAUTH_CODE_TTL", min=0.1,
+        help="Seconds a Fast Connect authorisation code stays valid (BitMart: 300); tests shorten it.",
+    ),
 ) -> None:
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
@@ -55,7 +59,8 @@ def sandbox(
         funding_interval_s=funding_interval,
         public_url=public_url or f"http://{host}:{port}",
         timestamp_window_ms=timestamp_window_ms,
-        extra={"rate_limit_factor": str(rate_limit_factor)},
+        rate_limit_factor=rate_limit_factor,
+        oauth_code_ttl_s=oauth_code_ttl,
     )
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
     run_sandbox(config)

@@ -9,7 +9,6 @@ done before it runs and handed over in context variables.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import time
 from typing import Any
@@ -75,10 +74,7 @@ def _error(error: str, description: str, status: int = 400) -> JSONResponse:
 
 
 def routes(state: WebState) -> list[BaseRoute]:
-    ttl_text = os.environ.get("PERPDESK_SANDBOX_OAUTH_CODE_TTL") or state.ctx.config.extra.get(
-        "oauth_code_ttl_s", ""
-    )
-    grants = GrantStore(state.ctx.persist, code_ttl_s=float(ttl_text) if ttl_text else CODE_TTL_S)
+    grants = GrantStore(state.ctx.persist, code_ttl_s=state.ctx.config.oauth_code_ttl_s or CODE_TTL_S)
     validator = Validator(state, grants)
     grant_type = AuthorizationCodeGrant(validator, refresh_token=False, pre_auth=[s256_only])
     bearer = BearerToken(validator, expires_in=TOKEN_TTL_S)
