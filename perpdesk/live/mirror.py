@@ -69,6 +69,7 @@ class AccountMirror:
         *,
         audit: AuditSink | None = None,
         reconcile_interval_s: float = 60.0,
+        watched_plans_s: float = 0.0,
         refresh_debounce_s: float = 0.3,
         fills_kept: int = 100,
     ) -> None:
@@ -79,6 +80,7 @@ class AccountMirror:
         self.hub = hub
         self.audit = audit
         self.reconcile_interval_s = reconcile_interval_s
+        self.watched_plans_s = watched_plans_s
         self.refresh_debounce_s = refresh_debounce_s
         self.state = AccountState(fills_kept=fills_kept)
         self.freshness = FreshnessView(Freshness.STARTING, now_ms())
@@ -101,6 +103,8 @@ class AccountMirror:
         name = f"mirror:{self.ref.account_id}"
         self._tasks = [asyncio.create_task(self._run(), name=name),
                        asyncio.create_task(self._reconcile_loop(), name=name + ":reconcile")]
+        if self.watched_plans_s > 0:
+            self._tasks.append(asyncio.create_task(self._watched_plans_loop(), name=name + ":plans"))
 
     @property
     def running(self) -> bool:
@@ -268,6 +272,14 @@ class AccountMirror:
                              type(exc).__name__)
                     reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
                     self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
+
+    async def _watched_plans_loop(self) -> None:
+        """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
+        (another client, the exchange's site) reaches an open page of the account by this re-read."""
+        while True:
+            await asyncio.sleep(self.watched_plans_s)
+            if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):
+                self._ask("plans")
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""

@@ -1,6 +1,6 @@
-// The Terminal page: fills the frame rendered by templates/terminal/terminal.html from the JSON API
-// (/api/accounts/{id}/...) and keeps it current: by the live streams (terminal_live.js) where the
-// platform serves them, else by polling the API.
+// The Terminal page: fills the frame rendered by templates/terminal/terminal.html and keeps it
+// current: by the live streams (terminal_live.js; the account's state from its mirror) where the
+// platform serves them, else by polling the JSON API (/api/accounts/{id}/...).
 // Prices are drawn as numbers on the chart only; every value sent or shown as text stays a string.
 (function () {
   "use strict";
@@ -242,15 +242,20 @@
         fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", fillPnl(f), "pnl"),
         fact("Time", new Date(fillTime(f)).toISOString().replace("T", " ").slice(0, 19), "time")));
   }
+  const drawn = {};  // what each list shows: redrawn only when it changes
   function fill(id, items, render, empty) {
     const box = $(id);
     // keep a form the user is typing in: only redraw when nothing inside has focus
     if (box.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+    const key = JSON.stringify(items);
+    if (drawn[id] === key) return;
+    drawn[id] = key;
     box.replaceChildren(...(items.length ? items.map(render) : [el("p", { class: "hint", text: empty })]));
   }
   function onAccount(parts) {
     Object.assign(state, parts);
-    fill("positions", state.positions, positionItem, "No open position.");
+    // a position's TP/SL cards come from the conditional orders
+    fill("positions", state.positions.map((p) => ({ ...p, tpsl: tpSlOf(p) })), positionItem, "No open position.");
     fill("orders", state.orders, orderItem, "No open order.");
     fill("conditional", state.conditional, conditionalItem, "None waiting.");
     fill("fills", state.fills.slice(0, 30), fillItem, "No fill yet.");
@@ -268,12 +273,9 @@
     if (f) fillsAt = Date.now();
     onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills });
   }
-  // the account's mirror (0 exchange requests) when the live runtime has one
-  async function refreshAccount() {
-    const v = await api("GET", "/live");
-    const mine = (x) => x.symbol === SYMBOL;
-    onAccount({ positions: v.positions.filter(mine), orders: v.open_orders.filter(mine),
-                conditional: v.plans.filter(mine), fills: v.fills.filter(mine) });
+  // the symbol's view from the account's mirror, as the live stream sends it
+  function onLive(v) {
+    onAccount({ positions: v.positions, orders: v.open_orders, conditional: v.plans, fills: v.fills });
   }
 
   async function positionMode() {
@@ -286,6 +288,7 @@
 
   async function act(fn, ok) {
     try { await fn(); notice("ok", ok); } catch (e) { failed(e); }
+    if (live && live.account() && !accountPoll) return;  // the mirror sends what changed
     try { await account(true); } catch (e) { /* shown on the next poll */ }
   }
   const formValues = (form) => Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v !== ""));
@@ -368,7 +371,7 @@
   function say(text, stale) { $("live-state").textContent = text; root.classList.toggle("stale", Boolean(stale)); }
   function poll(fn, everyMs) {
     let busy = false;
-    setInterval(async () => {
+    return setInterval(async () => {
       if (busy || document.hidden) return;
       busy = true;
       try { await fn(); say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false); }
@@ -377,26 +380,33 @@
     }, everyMs);
   }
 
+  let accountPoll = null;
   async function start() {
     makeChart();
     showKind();
-    try {
-      await Promise.all([loadCandles(), market(), account(true), positionMode()]);
-      say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
-    } catch (e) { failed(e); }
-    hook.ready = true;
-    setInterval(showCountdown, 1000);
-    let pollingMarket = false, pollingAccount = false;
+    let pollingMarket = false;
     const pollMarket = () => { if (!pollingMarket) { pollingMarket = true; poll(market, 1500); } };
-    const pollAccount = () => { if (!pollingAccount) { pollingAccount = true; poll(() => account(false), 2500); } };
+    // the REST API while the account has no live view: read now, then every 2.5 s
+    const pollAccount = () => {
+      if (accountPoll) return;
+      accountPoll = poll(() => account(false), 2500);
+      account(true).catch(failed);
+    };
+    const stopPollingAccount = () => { if (accountPoll) { clearInterval(accountPoll); accountPoll = null; } };
     if (window.perpdeskTerminalLive) {
       live = window.perpdeskTerminalLive.start({
         exchange: root.dataset.exchange, account: ACCOUNT, symbol: SYMBOL, interval: () => state.interval,
-        onTicker, onFunding, onBook, onCandle, onAccount, refreshAccount, pollMarket, pollAccount,
+        onTicker, onFunding, onBook, onCandle, onLive, pollMarket, pollAccount, stopPollingAccount,
         say: (text, stale) => say(text, stale),
       });
     }
     hook.live = Boolean(live);
+    try {
+      await Promise.all([loadCandles(), market(), positionMode(), live ? null : account(true)]);
+      if (!live) say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
+    } catch (e) { failed(e); }
+    hook.ready = true;
+    setInterval(showCountdown, 1000);
     if (!live) { pollMarket(); pollAccount(); }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

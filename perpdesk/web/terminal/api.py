@@ -1,7 +1,8 @@
 """JSON API of the trading terminal: market data, trigger/TP-SL/trailing orders, cancel all, close by
 percent, position mode and fills, under /api/accounts/{account_id}/...
 
-Numbers travel as exact decimal strings. Errors use the envelope of web/error_envelope.py; an order
+Numbers travel as exact decimal strings (`DecimalText`: a JSON number or a malformed string is refused
+with a 422 naming the field). Errors use the envelope of web/error_envelope.py; an order
 that was refused or whose outcome is unknown answers with the order beside the error.
 """
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from perpdesk.core.numbers import DecimalText
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
@@ -33,10 +35,10 @@ class PlanIn(BaseModel):
     side: str = Field(
         ..., description="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long"
     )
-    size: str = Field(..., description="Contracts.")
-    trigger_price: str
-    price: str | None = Field(None, description="Limit price once triggered; none: a market order.")
-    leverage: str
+    size: DecimalText = Field(..., description="Contracts.")
+    trigger_price: DecimalText
+    price: DecimalText | None = Field(None, description="Limit price once triggered; none: a market order.")
+    leverage: DecimalText
     margin_mode: str = Field("cross", description="cross | isolated")
     price_type: str = Field("last", description="What the trigger watches: last | mark")
     trigger_direction: str | None = Field(None, description="rises | falls; default: from the last price")
@@ -45,17 +47,17 @@ class PlanIn(BaseModel):
 class TrailIn(BaseModel):
     symbol: str
     side: str = Field(..., description="sell_close_long / buy_close_short to protect a position")
-    size: str
-    activation_price: str
-    callback_rate: str = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
-    leverage: str
+    size: DecimalText
+    activation_price: DecimalText
+    callback_rate: DecimalText = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
+    leverage: DecimalText
     margin_mode: str = "cross"
     price_type: str = "last"
 
 
 class ModifyIn(BaseModel):
     symbol: str
-    trigger_price: str
+    trigger_price: DecimalText
 
 
 class CancelAllIn(BaseModel):
@@ -66,9 +68,9 @@ class CancelAllIn(BaseModel):
 class ClosePercentIn(BaseModel):
     symbol: str
     side: str = Field(..., description="long | short")
-    percent: str = Field(..., description='Share of the position, e.g. "50".')
+    percent: DecimalText = Field(..., description='Share of the position, e.g. "50".')
     type: str = Field("market", description="market | limit")
-    price: str | None = Field(None, description="Limit price (limit only).")
+    price: DecimalText | None = Field(None, description="Limit price (limit only).")
 
 
 class PositionModeIn(BaseModel):
