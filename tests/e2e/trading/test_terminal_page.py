@@ -18,7 +18,7 @@ from playwright.async_api import expect
 
 from tests.e2e.helpers import Screenshots
 from tests.e2e.trading.test_trading_page import sign_up_and_connect
-from tests.fixtures.platform import PlatformServer
+from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.sandbox import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +33,17 @@ def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
         yield sandbox
     finally:
         sandbox.admin.freeze_prices(False)
+
+
+@pytest.fixture(scope="module")
+def polling_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
+    """Live state off (PERPDESK_LIVE_ENABLED=false): the terminal's fallback is polling the API."""
+    platform = launch_platform(sandbox, egress_ips="127.0.0.1", order_settle_interval_s=3600,
+                               live_enabled=False, timeout=120)
+    try:
+        yield platform
+    finally:
+        platform.stop()
 
 
 async def open_terminal(page: Any, base: str, sandbox: SandboxServer) -> tuple[str, dict[str, Any]]:
@@ -267,3 +278,20 @@ async def test_terminal_fits_390px_and_draws_the_liquidation_price(
     # streams answer 404 where the platform serves none (the page polls then)
     allowed = ("htmx.min.js", "404 (Not Found)")
     assert [p for p in problems if not any(a in p for a in allowed)] == [], problems
+
+
+async def test_without_live_state_the_terminal_polls_the_api(
+    page: Any, polling_platform: PlatformServer, frozen: SandboxServer
+) -> None:
+    streams: list[int] = []
+    page.on("response", lambda r: streams.append(r.status) if "/api/live/" in r.url else None)
+    _, key = await open_terminal(page, polling_platform.url, frozen)
+    await ticket_order(page, "market", "4", "Buy / Long")
+    await expect(page.locator('[data-position="long"] [data-col="size"]')).to_have_text("Size4")
+    sdk = APIContract(key["api_key"], key["secret_key"], key["memo"], url=frozen.base_url)
+    placed, _ = await asyncio.to_thread(sdk.post_submit_order, contract_symbol=SOL, type="limit", side=1,
+                                        leverage="5", open_type="cross", price="150", size=2)
+    order_id = placed["data"]["order_id"]  # placed elsewhere: found by the next poll
+    await expect(page.locator(f'#orders [data-order="{order_id}"]')).to_be_visible(timeout=6000)
+    await expect(page.locator("#live-state")).to_contain_text("Updated")
+    assert streams and set(streams) == {503}, streams  # the streams were asked for and refused
