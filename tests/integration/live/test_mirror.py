@@ -283,9 +283,10 @@ async def test_a_watched_mirror_finds_plan_orders_the_exchange_does_not_push(
     mirror.start()
     try:
         await until(lambda: mirror.freshness.state is Freshness.FRESH and mirror.fills_loaded)
-        req = PlanRequest(SYM, OrderSide.BUY_OPEN_LONG, Decimal(1), Decimal(200000), new_client_order_id(),
+        req = PlanRequest(SYM, OrderSide.BUY_OPEN_LONG, Decimal(1), Decimal(99000), new_client_order_id(),
                           Decimal(5), MarginMode.CROSS)
         placed = await tapped.place_plan(creds, req)
+        assert placed.order_id, placed
         await asyncio.sleep(0.8)
         assert mirror.view().plans == []  # nobody watches this account: no reads spent on it
         page = bus.subscribe([account_topic("a5")])
