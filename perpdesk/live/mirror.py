@@ -34,7 +34,7 @@ from perpdesk.core.errors import (
 )
 from perpdesk.core.market import MarketChannel, MarketKind
 from perpdesk.core.models import Credentials, StreamEvent
-from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, drift
@@ -163,7 +163,7 @@ class AccountMirror:
             st.set_positions(p["positions"])  # type: ignore[arg-type]
             st.set_orders(p["open_orders"])  # type: ignore[arg-type]
             st.snapshot_at_ms = now_ms()
-            self._ask("plans", "fills", "history")
+            self._ask("plans", "fills", "history", "mode")
             self._set(Freshness.FRESH, "")
         elif ev.kind == "disconnected":
             self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
@@ -189,7 +189,7 @@ class AccountMirror:
 
     # ---- REST refreshes (debounced) --------------------------------------------------------------
     def refresh(self, *parts: str) -> None:
-        """Read parts again soon ("balances", "positions", "plans", "fills"): for writes the
+        """Read parts again soon ("balances", "positions", "plans", "fills", "mode"): for writes the
         exchange does not push, e.g. a new TP/SL or trigger order (BitMart pushes it once it fires)."""
         self._ask(*parts)
 
@@ -232,6 +232,8 @@ class AccountMirror:
             calls["plans"] = conn.plan_orders(creds)
         if "fills" in parts:
             calls["fills"] = conn.fills(creds)
+        if "mode" in parts and isinstance(conn, TerminalConnector):
+            calls["mode"] = conn.position_mode(creds)
         del creds
         before = self.pushes
         got = dict(zip(calls, await asyncio.gather(*calls.values()), strict=True))
@@ -245,6 +247,8 @@ class AccountMirror:
             st.set_positions(got["positions"])
         if "plans" in got:
             st.set_plans(got["plans"])
+        if "mode" in got:
+            st.position_mode = got["mode"]
         if "fills" in got:
             known = {f.trade_id for f in st.fills}
             st.set_fills(got["fills"])
@@ -354,6 +358,7 @@ class AccountMirror:
             plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
+            position_mode=st.position_mode,
         )
 
     def _tagged(self, value: Any) -> dict[str, Any]:

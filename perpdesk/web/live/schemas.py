@@ -97,3 +97,4 @@ class LiveAccountOut(BaseModel):
     plans: list[PlanOut]
     fills: list[FillOut] = Field(description="Recent fills, newest first.")
     order_history: list[OrderOut] = Field(description="Recent filled and cancelled orders, newest first.")
+    position_mode: str | None = Field(description="one_way | hedge; null until read.")

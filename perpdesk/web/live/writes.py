@@ -3,7 +3,7 @@
 - a write to an account's trading (an order, TP/SL, leverage...): its mirror reads the plan
   orders again (BitMart pushes trigger and TP/SL orders only once they fire; orders, positions and
   balances come back by the private stream's pushes), and after a leverage or position-mode change
-  its positions too (a position push carries neither);
+  its positions (a position push carries neither) and the position mode;
 - any other write to accounts (connect, edit, replace the key, disconnect): the supervisor scans
   now instead of at its next interval, so the mirror starts or stops at once.
 
@@ -50,7 +50,11 @@ class AfterWrite:
         match = _ACCOUNT.match(path)
         rest = (match.group(2) or "") if match else ""
         if match and rest.startswith(_TRADING):
-            parts = ("plans", "positions") if rest.endswith(_POSITION_SETTINGS) else ("plans",)
+            parts = ["plans"]
+            if rest.endswith(_POSITION_SETTINGS):
+                parts.append("positions")
+            if rest.endswith("/position-mode"):
+                parts.append("mode")
             runtime.supervisor.after_write(match.group(1), *parts)
         else:
             runtime.supervisor.kick()

@@ -207,13 +207,16 @@
   // the symbol's view from the account's mirror, as the live stream sends it
   function onLive(v) {
     onAccount({ positions: v.positions, orders: v.open_orders, conditional: v.plans, fills: v.fills });
+    // after a switch here, the mirror's mode counts again once it has read the new one
+    if (v.position_mode && (!modeSet || v.position_mode === modeSet)) { modeSet = null; showMode(v.position_mode); }
   }
 
-  async function positionMode() {
-    const m = await api("GET", "/position-mode");
-    $("pm-current").textContent = m.mode === "hedge" ? "Hedge" : "One-way";
-    $("pm-mode").value = m.mode === "hedge" ? "one_way" : "hedge";
+  let modeSet = null;
+  function showMode(mode) {
+    $("pm-current").textContent = mode === "hedge" ? "Hedge" : "One-way";
+    $("pm-mode").value = mode === "hedge" ? "one_way" : "hedge";
   }
+  async function positionMode() { showMode((await api("GET", "/position-mode")).mode); }
 
   // ---------------------------------------------------------------- actions
 
@@ -257,7 +260,8 @@
   });
   $("position-mode-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    act(async () => { await api("PUT", "/position-mode", { mode: $("pm-mode").value }); await positionMode(); }, "Position mode switched.");
+    act(async () => { modeSet = (await api("PUT", "/position-mode", { mode: $("pm-mode").value })).mode; showMode(modeSet); },
+      "Position mode switched.");
   });
   $("cancel-all").addEventListener("click", () =>
     act(async () => {
@@ -321,7 +325,7 @@
     const pollAccount = () => {
       if (accountPoll) return;
       accountPoll = poll(() => account(false), 2500);
-      account(true).catch(failed);
+      Promise.all([account(true), positionMode()]).catch(failed);
     };
     const stopPollingAccount = () => { if (accountPoll) { clearInterval(accountPoll); accountPoll = null; } };
     if (window.perpdeskTerminalLive) {
@@ -333,7 +337,7 @@
     }
     hook.live = Boolean(live);
     try {
-      await Promise.all([loadCandles(), market(), positionMode(), live ? null : account(true)]);
+      await Promise.all([loadCandles(), market(), live ? null : Promise.all([account(true), positionMode()])]);
       if (!live) say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
     } catch (e) { failed(e); }
     hook.ready = true;

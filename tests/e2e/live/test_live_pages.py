@@ -98,7 +98,7 @@ async def test_terminal_follows_the_mark_without_reload(
     account_id, entry, cs = await _long_at_3001(page, base, frozen)
     reads = []  # the page's own reads of account state (none while live)
     page.on("request", lambda req: reads.append(req.url) if re.search(
-        r"/(positions|orders|conditional-orders|fills|balances|live)(\?|$)", req.url) else None)
+        r"/(positions|orders|conditional-orders|fills|balances|live|position-mode)(\?|$)", req.url) else None)
     await page.goto(f"{base}/trade/{account_id}/{SYM}")
     await page.wait_for_function("() => window.perpdeskTerminal && window.perpdeskTerminal.ready")
     position = page.locator('[data-position="long"]')
