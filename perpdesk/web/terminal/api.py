@@ -21,6 +21,17 @@ from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body
+from perpdesk.web.terminal.schemas import (
+    BookAnswer,
+    CancelAllAnswer,
+    CancelledAnswer,
+    CandlesAnswer,
+    ConditionalOrdersAnswer,
+    FillsAnswer,
+    ModifiedAnswer,
+    PositionModeAnswer,
+    TickerAnswer,
+)
 from perpdesk.web.trading.api import _change_response, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
@@ -109,12 +120,12 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     return JSONResponse(body, status_code=201)
 
 
-@router.get(BASE + "/market/{symbol}/ticker")
+@router.get(BASE + "/market/{symbol}/ticker", response_model=TickerAnswer)
 async def ticker(account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"ticker": jsonable(await terminal.ticker(deps, user.id, account_id, symbol))}
 
 
-@router.get(BASE + "/market/{symbol}/candles")
+@router.get(BASE + "/market/{symbol}/candles", response_model=CandlesAnswer)
 async def candles(
     account_id: str,
     symbol: str,
@@ -128,14 +139,14 @@ async def candles(
     return {"interval": interval, "candles": jsonable(found)}
 
 
-@router.get(BASE + "/market/{symbol}/book")
+@router.get(BASE + "/market/{symbol}/book", response_model=BookAnswer)
 async def book(
     account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep, depth: int = Query(20, ge=1, le=50)
 ) -> dict[str, object]:
     return {"book": jsonable(await terminal.order_book(deps, user.id, account_id, symbol, depth))}
 
 
-@router.get(BASE + "/conditional-orders")
+@router.get(BASE + "/conditional-orders", response_model=ConditionalOrdersAnswer)
 async def conditional_orders(
     account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
 ) -> dict[str, object]:
@@ -152,7 +163,7 @@ async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps
     return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
 
 
-@router.patch(BASE + "/conditional-orders/{order_id}")
+@router.patch(BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}})
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -163,7 +174,7 @@ async def modify(
     return _change_response(done)
 
 
-@router.delete(BASE + "/conditional-orders/{order_id}")
+@router.delete(BASE + "/conditional-orders/{order_id}", response_model=CancelledAnswer)
 async def cancel_conditional(
     account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str = Query(...)
 ) -> dict[str, object]:
@@ -171,7 +182,7 @@ async def cancel_conditional(
     return {"cancelled": order_id, "kind": kind.value}
 
 
-@router.post(BASE + "/orders/cancel-all")
+@router.post(BASE + "/orders/cancel-all", response_model=CancelAllAnswer)
 async def cancel_all(
     account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
@@ -190,19 +201,19 @@ async def close_percent(
     )
 
 
-@router.get(BASE + "/fills")
+@router.get(BASE + "/fills", response_model=FillsAnswer)
 async def fills(
     account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
 ) -> dict[str, object]:
     return {"fills": jsonable(await terminal.fills(deps, user.id, account_id, symbol))}
 
 
-@router.get(BASE + "/position-mode")
+@router.get(BASE + "/position-mode", response_model=PositionModeAnswer)
 async def get_position_mode(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"mode": (await terminal.position_mode(deps, user.id, account_id)).value}
 
 
-@router.put(BASE + "/position-mode")
+@router.put(BASE + "/position-mode", response_model=PositionModeAnswer)
 async def put_position_mode(
     account_id: str, body: PositionModeIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:

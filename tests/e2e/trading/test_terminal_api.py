@@ -136,6 +136,12 @@ async def test_terminal_api(
         "/position-mode",
     ):
         assert "/api/accounts/{account_id}" + path in paths, path
+    # answers are documented too: prices, sizes and money as decimal strings
+    schemas = (await http.get("/api/openapi.json")).json()["components"]["schemas"]
+    for model, field in (("FillOut", "fee"), ("TickerOut", "mark_price"), ("BookLevelOut", "price"),
+                         ("PlanOut", "trigger_price"), ("CandleOut", "close")):
+        spec = schemas[model]["properties"][field]
+        assert (spec["type"], spec["format"]) == ("string", "decimal") and "pattern" in spec, (model, spec)
 
 
 @pytest.mark.parametrize(
