@@ -1,5 +1,9 @@
 """The sandbox's trading engine: wallets, contracts, orders, positions, mark price, funding, liquidation.
 
+`Engine` (engine.py) is a facade over one `EngineState` and the collaborators that hold the rules
+(wallets, positions, fills, orders, order entry, plans, trailing, triggers, funding, liquidation,
+public data, market clock); docs/sandbox.md lists what each module holds.
+
 Contract with the other sandbox layers:
 - The HTTP layer validates presence/format of parameters, checks auth, then calls one `Engine`
   method per BitMart endpoint (typed args: uid first for private ones; sizes int contracts;
@@ -43,8 +47,9 @@ Endpoint -> method:
 
 from __future__ import annotations
 
-from perpdesk.sandbox.engine.core import EngineEvent, Figures
 from perpdesk.sandbox.engine.engine import Engine
+from perpdesk.sandbox.engine.engine_state import EngineEvent
 from perpdesk.sandbox.engine.errors import EngineError
+from perpdesk.sandbox.engine.wallets import Figures
 
 __all__ = ["Engine", "EngineError", "EngineEvent", "Figures"]

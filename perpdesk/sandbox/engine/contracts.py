@@ -81,88 +81,62 @@ def _brackets(tiers: list[tuple[int, int, str]]) -> tuple[Bracket, ...]:
     return tuple(out)
 
 
+def _listed(
+    symbol: str,
+    *,
+    size: str,
+    tick: str,
+    volumes: tuple[int, int],
+    max_leverage: int,
+    start: str,
+    walk_vol: float,
+    book: tuple[int, int],
+    opened: int,
+    tiers: list[tuple[int, int, str]],
+) -> ContractSpec:
+    """A USDT perpetual traded in whole contracts from 1 at 1x up: `volumes` is (max volume,
+    market-order max volume), `book` the synthetic book's (step in ticks, first-level lot)."""
+    return ContractSpec(
+        symbol=symbol,
+        base=symbol.removesuffix("USDT"),
+        contract_size=Decimal(size),
+        tick=Decimal(tick),
+        vol_precision=Decimal(1),
+        min_volume=1,
+        max_volume=volumes[0],
+        market_max_volume=volumes[1],
+        min_leverage=1,
+        max_leverage=max_leverage,
+        start_price=Decimal(start),
+        annual_vol=walk_vol,
+        book_step_ticks=book[0],
+        book_lot=book[1],
+        open_timestamp=opened,
+        brackets=_brackets(tiers),
+    )
+
+
+# tiers: (notional cap, initial leverage, maintenance margin ratio)
 CONTRACTS: dict[str, ContractSpec] = {
     spec.symbol: spec
     for spec in (
-        ContractSpec(
-            symbol="BTCUSDT",
-            base="BTC",
-            contract_size=Decimal("0.001"),
-            tick=Decimal("0.1"),
-            vol_precision=Decimal("1"),
-            min_volume=1,
-            max_volume=500000,
-            market_max_volume=100000,
-            min_leverage=1,
-            max_leverage=100,
-            start_price=Decimal("95000.0"),
-            annual_vol=0.6,
-            book_step_ticks=5,
-            book_lot=2000,
-            open_timestamp=1594080000123,
-            brackets=_brackets(
-                [
-                    (50_000, 100, "0.005"),
-                    (250_000, 50, "0.01"),
-                    (1_000_000, 20, "0.025"),
-                    (5_000_000, 10, "0.05"),
-                    (20_000_000, 5, "0.1"),
-                    (100_000_000, 2, "0.25"),
-                ]
-            ),
+        _listed(
+            "BTCUSDT", size="0.001", tick="0.1", volumes=(500000, 100000), max_leverage=100,
+            start="95000.0", walk_vol=0.6, book=(5, 2000), opened=1594080000123,
+            tiers=[(50_000, 100, "0.005"), (250_000, 50, "0.01"), (1_000_000, 20, "0.025"),
+                   (5_000_000, 10, "0.05"), (20_000_000, 5, "0.1"), (100_000_000, 2, "0.25")],
         ),
-        ContractSpec(
-            symbol="ETHUSDT",
-            base="ETH",
-            contract_size=Decimal("0.01"),
-            tick=Decimal("0.01"),
-            vol_precision=Decimal("1"),
-            min_volume=1,
-            max_volume=500000,
-            market_max_volume=100000,
-            min_leverage=1,
-            max_leverage=100,
-            start_price=Decimal("3500.00"),
-            annual_vol=0.7,
-            book_step_ticks=10,
-            book_lot=1500,
-            open_timestamp=1594080000456,
-            brackets=_brackets(
-                [
-                    (25_000, 100, "0.005"),
-                    (100_000, 50, "0.01"),
-                    (500_000, 20, "0.025"),
-                    (2_000_000, 10, "0.05"),
-                    (10_000_000, 5, "0.1"),
-                    (50_000_000, 2, "0.25"),
-                ]
-            ),
+        _listed(
+            "ETHUSDT", size="0.01", tick="0.01", volumes=(500000, 100000), max_leverage=100,
+            start="3500.00", walk_vol=0.7, book=(10, 1500), opened=1594080000456,
+            tiers=[(25_000, 100, "0.005"), (100_000, 50, "0.01"), (500_000, 20, "0.025"),
+                   (2_000_000, 10, "0.05"), (10_000_000, 5, "0.1"), (50_000_000, 2, "0.25")],
         ),
-        ContractSpec(
-            symbol="SOLUSDT",
-            base="SOL",
-            contract_size=Decimal("0.1"),
-            tick=Decimal("0.01"),
-            vol_precision=Decimal("1"),
-            min_volume=1,
-            max_volume=300000,
-            market_max_volume=50000,
-            min_leverage=1,
-            max_leverage=50,
-            start_price=Decimal("180.00"),
-            annual_vol=0.9,
-            book_step_ticks=2,
-            book_lot=800,
-            open_timestamp=1626940800789,
-            brackets=_brackets(
-                [
-                    (10_000, 50, "0.01"),
-                    (50_000, 25, "0.02"),
-                    (250_000, 10, "0.05"),
-                    (1_000_000, 5, "0.1"),
-                    (5_000_000, 2, "0.25"),
-                ]
-            ),
+        _listed(
+            "SOLUSDT", size="0.1", tick="0.01", volumes=(300000, 50000), max_leverage=50,
+            start="180.00", walk_vol=0.9, book=(2, 800), opened=1626940800789,
+            tiers=[(10_000, 50, "0.01"), (50_000, 25, "0.02"), (250_000, 10, "0.05"),
+                   (1_000_000, 5, "0.1"), (5_000_000, 2, "0.25")],
         ),
     )
 }

@@ -52,8 +52,8 @@ class MarketFeeds:
     # ---- order book ----------------------------------------------------------------------------
     def book(self, symbol: str, levels: int) -> tuple[Levels, Levels]:
         """(bids best first, asks best first), `levels` deep, users' resting orders included."""
-        sim = self.engine.markets[symbol]
-        resting = self.engine.resting[symbol]
+        sim = self.engine.state.markets[symbol]
+        resting = self.engine.state.resting[symbol]
         return sim.depth_side(True, resting["bids"], levels), sim.depth_side(False, resting["asks"], levels)
 
     def depth(self, symbol: str, levels: int, way: int, now: int) -> Json:
@@ -115,7 +115,7 @@ class MarketFeeds:
     # ---- k-lines, funding ------------------------------------------------------------------------
     def kline(self, symbol: str, kind: str, minutes: int, now: int) -> Json | None:
         """futures/klineBin* ("last") or futures/markPriceKlineBin* ("mark"): the forming candle."""
-        c = self.klines.current(self.engine.markets[symbol], kind, minutes, now)
+        c = self.klines.current(self.engine.state.markets[symbol], kind, minutes, now)
         if c is None:
             return None
         return {"symbol": symbol, "o": s(c.open), "h": s(c.high), "l": s(c.low), "c": s(c.close),
@@ -128,7 +128,7 @@ class MarketFeeds:
             "fundingRate": rest["rate_value"],
             "fundingTime": rest["funding_time"],
             "nextFundingRate": rest["expected_rate"],
-            "nextFundingTime": rest["funding_time"] + self.engine.funding_interval_ms,
+            "nextFundingTime": rest["funding_time"] + self.engine.state.funding_interval_ms,
             "funding_upper_limit": rest["funding_upper_limit"],
             "funding_lower_limit": rest["funding_lower_limit"],
             "ts": now,

@@ -1,4 +1,5 @@
-"""Public market-data endpoints (`/contract/public/*`) and the public WebSocket pushes."""
+"""Public market data: the `/contract/public/*` endpoints, the merged order book (synthetic
+levels plus users' resting orders) and the public ticker push."""
 
 from __future__ import annotations
 
@@ -6,23 +7,37 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
-from perpdesk.sandbox.engine.accounts import AccountsMixin
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
+from perpdesk.sandbox.engine.engine_state import EngineState
 from perpdesk.sandbox.engine.market import MAX_FUNDING
 
 Json = dict[str, Any]
 KLINE_STEPS = (1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 4320, 10080)
 
 
-class PublicMixin(AccountsMixin):
+class PublicData:
+    def __init__(self, state: EngineState) -> None:
+        self.state = state
+
+    def symbols(self) -> list[str]:
+        return list(CONTRACTS)
+
+    def mark_price(self, symbol: str) -> Decimal:
+        self.state.spec(symbol)
+        return self.state.markets[symbol].state.mark
+
+    def last_price(self, symbol: str) -> Decimal:
+        self.state.spec(symbol)
+        return self.state.markets[symbol].state.last
+
     def contract_details(self, symbol: str | None = None) -> Json:
         """GET /contract/public/details -> {"symbols":[...]}."""
         symbols = [symbol] if symbol else list(CONTRACTS)
-        now = self.now()
+        now = self.state.now()
         rows = []
         for sym in symbols:
-            spec = self.spec(sym)
-            sim = self.markets[sym]
+            spec = self.state.spec(sym)
+            sim = self.state.markets[sym]
             st = sim.state
             open_24h, high, low, vol = sim.day_stats(now)
             change = (st.last - open_24h) / open_24h if open_24h else Decimal(0)
@@ -56,7 +71,7 @@ class PublicMixin(AccountsMixin):
                     "high_24h": s(high),
                     "low_24h": s(low),
                     "change_24h": s(change.quantize(Decimal("0.000001"))),
-                    "funding_interval_hours": max(1, self.funding_interval_ms // 3_600_000),
+                    "funding_interval_hours": max(1, self.state.funding_interval_ms // 3_600_000),
                     "status": "Trading",
                     "delist_time": 0,
                 }
@@ -66,8 +81,8 @@ class PublicMixin(AccountsMixin):
     def depth(self, symbol: str) -> Json:
         """GET /contract/public/depth -> {"asks":[[price,size,cum]...],"bids":...,"timestamp","symbol"}.
         Synthetic levels around the mark plus users' resting limit orders."""
-        self.spec(symbol)
-        bids, asks = self._book(symbol)
+        self.state.spec(symbol)
+        bids, asks = self.book(symbol)
 
         def rows(levels: list[tuple[Decimal, int]]) -> list[list[str]]:
             cum = 0
@@ -77,25 +92,25 @@ class PublicMixin(AccountsMixin):
                 out.append([s(price), str(size), str(cum)])
             return out
 
-        return {"asks": rows(asks), "bids": rows(bids), "timestamp": self.now(), "symbol": symbol}
+        return {"asks": rows(asks), "bids": rows(bids), "timestamp": self.state.now(), "symbol": symbol}
 
-    def _book(self, symbol: str) -> tuple[list[tuple[Decimal, int]], list[tuple[Decimal, int]]]:
-        sim = self.markets[symbol]
-        cached = self._book_cache.get(symbol)
+    def book(self, symbol: str) -> tuple[list[tuple[Decimal, int]], list[tuple[Decimal, int]]]:
+        sim = self.state.markets[symbol]
+        cached = self.state.book_cache.get(symbol)
         if cached is not None and cached[0] == sim.state.mark:
             return cached[1], cached[2]
-        resting = self.resting[symbol]
+        resting = self.state.resting[symbol]
         bids, asks = sim.depth_side(True, resting["bids"]), sim.depth_side(False, resting["asks"])
-        self._book_cache[symbol] = (sim.state.mark, bids, asks)
+        self.state.book_cache[symbol] = (sim.state.mark, bids, asks)
         return bids, asks
 
     def market_trades(self, symbol: str, limit: int = 50) -> list[Json]:
         """GET /contract/public/market-trade
         -> [{"symbol","price","qty","quote_qty","time","is_buyer_maker"}] (newest first)."""
-        self.spec(symbol)
+        self.state.spec(symbol)
         n = max(1, min(limit, 100))
         out = []
-        for t in reversed(self.markets[symbol].trades):
+        for t in reversed(self.state.markets[symbol].trades):
             out.append({k: v for k, v in t.items() if k != "trade_id"})
             if len(out) >= n:
                 break
@@ -103,10 +118,10 @@ class PublicMixin(AccountsMixin):
 
     def funding_rate(self, symbol: str) -> Json:
         """GET /contract/public/funding-rate."""
-        self.spec(symbol)
-        sim = self.markets[symbol]
+        self.state.spec(symbol)
+        sim = self.state.markets[symbol]
         return {
-            "timestamp": self.now(),
+            "timestamp": self.state.now(),
             "symbol": symbol,
             "rate_value": s(sim.state.funding_rate),
             "expected_rate": s(sim.premium_rate()),
@@ -118,10 +133,10 @@ class PublicMixin(AccountsMixin):
     def funding_rate_history(self, symbol: str, limit: int = 100) -> Json:
         """GET /contract/public/funding-rate-history
         -> {"list":[{"symbol","funding_rate","funding_time"}]} (newest first, limit <= 100)."""
-        self.spec(symbol)
+        self.state.spec(symbol)
         n = max(1, min(limit, 100))
         rows = []
-        for rec in reversed(self.funding_history[symbol]):
+        for rec in reversed(self.state.funding_history[symbol]):
             rows.append({"symbol": symbol, "funding_rate": s(rec.rate), "funding_time": str(rec.time)})
             if len(rows) >= n:
                 break
@@ -135,14 +150,14 @@ class PublicMixin(AccountsMixin):
         return [self.funding_rate(sym) for sym in CONTRACTS]
 
     def _klines(self, kind: str, symbol: str, step: int, start_time: int, end_time: int) -> list[Json]:
-        self.spec(symbol)
+        self.state.spec(symbol)
         if step not in KLINE_STEPS:
             raise errors.KLINE_STEP_INVALID(f"step {step}: one of {', '.join(map(str, KLINE_STEPS))} minutes")
         if start_time > end_time:
             raise errors.TIMESTAMP_INVALID("start_time is after end_time (both in seconds)")
         if end_time > 10**11:
             raise errors.TIMESTAMP_INVALID("start_time and end_time are seconds, not milliseconds")
-        return self.markets[symbol].klines(kind, step, start_time, end_time)
+        return self.state.markets[symbol].klines(kind, step, start_time, end_time)
 
     def kline(self, symbol: str, step: int, start_time: int, end_time: int) -> list[Json]:
         """GET /contract/public/kline (last price; step minutes; start/end seconds)."""
@@ -154,11 +169,11 @@ class PublicMixin(AccountsMixin):
 
     def open_interest(self, symbol: str) -> Json:
         """GET /contract/public/open-interest."""
-        spec = self.spec(symbol)
-        st = self.markets[symbol].state
+        spec = self.state.spec(symbol)
+        st = self.state.markets[symbol].state
         oi = Decimal(st.open_interest)
         return {
-            "timestamp": self.now(),
+            "timestamp": self.state.now(),
             "symbol": symbol,
             "open_interest": s(oi),
             "open_interest_value": s(money(oi * spec.contract_size * st.mark)),
@@ -169,7 +184,7 @@ class PublicMixin(AccountsMixin):
         symbols = [symbol] if symbol else list(CONTRACTS)
         rules = []
         for sym in symbols:
-            spec = self.spec(sym)
+            spec = self.state.spec(sym)
             rules.append(
                 {
                     "symbol": sym,
@@ -189,16 +204,16 @@ class PublicMixin(AccountsMixin):
         return {"rules": rules}
 
     # ---- public pushes -----------------------------------------------------------------------
-    def _push_market(self, symbol: str, now: int) -> None:
+    def push_market(self, symbol: str, now: int) -> None:
         """The symbol's ticker; it also tells the WebSocket layer to push the symbol's other
         market-data channels (built by `feeds.MarketFeeds`)."""
-        if not self._subs:
+        if not self.state.subscribers:
             return
-        sim = self.markets[symbol]
+        sim = self.state.markets[symbol]
         st = sim.state
-        bids, asks = self._book(symbol)
+        bids, asks = self.book(symbol)
         open_24h, _high, _low, vol = sim.day_stats(now)
-        self._emit(
+        self.state.emit(
             "futures/ticker",
             None,
             {

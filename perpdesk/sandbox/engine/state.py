@@ -222,3 +222,17 @@ class FundingRecord:
     symbol: str
     rate: Decimal
     time: int
+
+
+@dataclass(slots=True)
+class SubTransfer:
+    """A futures USDT move between a main account and one of its sub-accounts."""
+
+    request_no: str
+    from_uid: str
+    to_uid: str
+    from_account: str  # usernames (emails), as BitMart lists them
+    to_account: str
+    currency: str
+    amount: Decimal
+    submission_time: int  # seconds

@@ -6,14 +6,14 @@ uids and call these methods with both."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import money, s
-from perpdesk.sandbox.engine.positions import PositionReadsMixin
-from perpdesk.sandbox.engine.state import ZERO, from_doc
+from perpdesk.sandbox.engine.engine_state import EngineState
+from perpdesk.sandbox.engine.state import ZERO, SubTransfer
+from perpdesk.sandbox.engine.wallets import Wallets
 
 Json = dict[str, Any]
 MIN_SUB_TRANSFER = Decimal("0.01")
@@ -21,28 +21,10 @@ MAX_SUB_TRANSFER = Decimal("10000000000")
 MAX_REQUEST_NO = 64
 
 
-@dataclass(slots=True)
-class SubTransfer:
-    request_no: str
-    from_uid: str
-    to_uid: str
-    from_account: str  # usernames (emails), as BitMart lists them
-    to_account: str
-    currency: str
-    amount: Decimal
-    submission_time: int  # seconds
-
-
-class SubAccountsMixin(PositionReadsMixin):
-    _sub_transfers: list[SubTransfer] | None = None
-
-    def _sub_ledger(self) -> list[SubTransfer]:
-        if self._sub_transfers is None:
-            loaded = []
-            if self._persist is not None:
-                loaded = [from_doc(SubTransfer, doc) for _, doc in self._persist.load("sub_transfer")]
-            self._sub_transfers = sorted(loaded, key=lambda t: (t.submission_time, t.request_no))
-        return self._sub_transfers
+class SubAccounts:
+    def __init__(self, state: EngineState, wallets: Wallets) -> None:
+        self.state = state
+        self.wallets = wallets
 
     def sub_account_transfer(
         self,
@@ -60,7 +42,7 @@ class SubAccountsMixin(PositionReadsMixin):
             raise errors.CURRENCY_NOT_EXIST(f"currency {currency!r}: only USDT is supported")
         if not request_no or len(request_no) > MAX_REQUEST_NO:
             raise errors.ACCOUNT_INVALID_REQUEST(f"requestNo: 1 to {MAX_REQUEST_NO} characters")
-        ledger = self._sub_ledger()
+        ledger = self.state.sub_transfers
         if any(t.request_no == request_no for t in ledger):
             raise errors.ACCOUNT_INVALID_REQUEST(f"requestNo {request_no!r} was already used")
         if not amount.is_finite() or not MIN_SUB_TRANSFER <= amount <= MAX_SUB_TRANSFER:
@@ -68,28 +50,28 @@ class SubAccountsMixin(PositionReadsMixin):
                 f"amount {amount}: allowed [{MIN_SUB_TRANSFER}, {MAX_SUB_TRANSFER}]"
             )
         amount = money(amount)
-        free = self.figures(from_uid).withdrawable
+        free = self.wallets.figures(from_uid).withdrawable
         if amount > free:
             raise errors.BALANCE_NOT_ENOUGH(f"transferable {s(free)} USDT")
-        source, target = self._account(from_uid), self._account(to_uid)
+        source, target = self.state.account(from_uid), self.state.account(to_uid)
         source.balance -= amount
         target.balance += amount
         record = SubTransfer(
-            request_no, from_uid, to_uid, from_account, to_account, currency, amount, self.now() // 1000
+            request_no, from_uid, to_uid, from_account, to_account, currency, amount, self.state.now() // 1000
         )
         ledger.append(record)
-        self._put("sub_transfer", request_no, record)
-        self._txn(from_uid, "", 1, -amount)
-        self._txn(to_uid, "", 1, amount)
-        self._save_account(source)
-        self._save_account(target)
-        self._push_asset(from_uid)
-        self._push_asset(to_uid)
+        self.state.put("sub_transfer", request_no, record)
+        self.wallets.txn(from_uid, "", 1, -amount)
+        self.wallets.txn(to_uid, "", 1, amount)
+        self.state.save_account(source)
+        self.state.save_account(target)
+        self.wallets.push_asset(from_uid)
+        self.wallets.push_asset(to_uid)
         return {}
 
     def sub_account_wallet(self, uid: str, currency: str | None = None) -> Json:
         """The futures wallet of `uid` as the sub-account wallet endpoint lists it (balances > 0)."""
-        fig = self.figures(uid)
+        fig = self.wallets.figures(uid)
         rows = []
         if fig.available > ZERO or fig.frozen > ZERO:
             rows.append(
@@ -101,7 +83,7 @@ class SubAccountsMixin(PositionReadsMixin):
         """The newest `limit` sub-account transfers `uid` took part in (with `counterpart`, only
         those between the two)."""
         out = []
-        for t in reversed(self._sub_ledger()):
+        for t in reversed(self.state.sub_transfers):
             if uid not in (t.from_uid, t.to_uid):
                 continue
             if counterpart is not None and counterpart not in (t.from_uid, t.to_uid):

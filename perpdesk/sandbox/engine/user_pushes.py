@@ -54,12 +54,13 @@ def plan_fields(plan: PlanOrder | None) -> Json:
 
 def position_items(engine: Engine, uid: str) -> list[Json]:
     """futures/position items of every open position of uid (symbol order, long before short)."""
-    positions = engine.positions.get(uid, {})
-    if not positions:
+    held = engine.state.user_positions(uid)
+    if not held:
         return []
-    mode = engine._account(uid).position_mode
+    mode = engine.state.account(uid).position_mode
     now = engine.now()
+    liq_price = engine.positions.liq_price
     items = []
-    for (symbol, _side), pos in sorted(positions.items()):
-        items.append(position_push(CONTRACTS[symbol], pos, engine.liq_price(pos), mode, now))
+    for (symbol, _side), pos in sorted(held.items()):
+        items.append(position_push(CONTRACTS[symbol], pos, liq_price(pos), mode, now))
     return items

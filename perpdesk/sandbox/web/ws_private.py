@@ -82,7 +82,7 @@ class PrivateChannels:
         order = item.get("order") if isinstance(item, dict) else None
         if not isinstance(order, dict) or not order.get("plan_order_id"):
             return item
-        plan = self.ctx.engine.plans.get(str(order["plan_order_id"]))
+        plan = self.ctx.engine.state.plans.get(str(order["plan_order_id"]))
         return {**item, "order": {**order, **plan_fields(plan)}}
 
     def on_subscribe(self, conn: Connection, kind: str) -> None:

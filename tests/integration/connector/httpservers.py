@@ -60,6 +60,7 @@ class LoopServer:
     requests: list[Request] = field(default_factory=list)
     server: asyncio.Server | None = None
     port: int = 0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> LoopServer:
         self.server = await asyncio.start_server(self._serve, self.host, 0)
@@ -71,6 +72,10 @@ class LoopServer:
         return f"http://{self.host}:{self.port}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:  # stop() ends handlers that never answer (the timeout tests' servers)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self.connections += 1
         peer = writer.get_extra_info("peername")[0]
         try:
@@ -90,6 +95,8 @@ class LoopServer:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+            for task in list(self._tasks):
+                task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.server.wait_closed(), 1)
 

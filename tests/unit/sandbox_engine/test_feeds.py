@@ -12,7 +12,7 @@ from tests.unit.sandbox_engine.conftest import Clock
 
 def test_forming_kline_of_every_interval_equals_the_rest_aggregate(engine: Engine, clock: Clock) -> None:
     feeds = MarketFeeds(engine)
-    sim = engine.markets["ETHUSDT"]
+    sim = engine.state.markets["ETHUSDT"]
     for i in range(40):  # 40 prices over 20 minutes; the cached closed part must stay right
         engine.set_price("ETHUSDT", D("3000") + (i * 7) % 13)
         for minutes in (1, 5, 15, 30, 60, 1440, 10080):

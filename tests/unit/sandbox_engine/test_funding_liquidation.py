@@ -42,7 +42,7 @@ def test_short_funding_interval_and_negative_rate(clock: Clock) -> None:
     engine.price_walk = False
     fund(engine, "u")
     engine.submit_order("u", "ETHUSDT", side=1, size=100, type="market", leverage=D(10))
-    engine.markets["ETHUSDT"].state.funding_rate = D("-0.0005")  # shorts pay longs
+    engine.state.markets["ETHUSDT"].state.funding_rate = D("-0.0005")  # shorts pay longs
     b0 = balance(engine, "u")
     engine.tick(clock.advance(60))
     # 1 ETH * 3500 * 0.0005 = 1.75 received by the long

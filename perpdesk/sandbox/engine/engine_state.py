@@ -1,8 +1,10 @@
-"""Engine state, loading, persistence, events and the shared account arithmetic.
+"""The state every part of the engine shares: records and their indexes, market simulators,
+id sequences, the clock, persistence and event subscribers.
 
-`EngineCore` holds every index the request path needs so that each read is O(records of that
-user) and each tick is O(records of the moving symbol). The endpoint methods live in mixins
-(`market_api`, `account_api`, `trading`, `risk`) that all build on this class.
+`EngineState` keeps every index the request path needs so that each read is O(records of that
+user) and each tick is O(records of the moving symbol). It changes only its own indexes; the
+rules live in the collaborators (`wallets`, `positions`, `fills`, `orders`, `plans`, ...) that
+hold a reference to it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
-from perpdesk.sandbox.engine.contracts import CONTRACTS, ContractSpec, money
-from perpdesk.sandbox.engine.margin import initial_margin, liquidation_price, maintenance, upnl
+from perpdesk.sandbox.engine.contracts import CONTRACTS, ContractSpec
 from perpdesk.sandbox.engine.market import MarketSim
 from perpdesk.sandbox.engine.state import (
     ZERO,
@@ -29,18 +30,21 @@ from perpdesk.sandbox.engine.state import (
     Order,
     PlanOrder,
     Position,
+    SubTransfer,
     Transfer,
     Txn,
     from_doc,
     to_doc,
 )
-from perpdesk.sandbox.engine.views import position_push
 from perpdesk.sandbox.persist import Persist
 
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 ID_BASE = 200_000_000_000_000  # ids look like BitMart's: 15 digits
+DEFAULT_LEVERAGE = Decimal(10)
+MAKER_FEE = Decimal("0.0002")
+TAKER_FEE = Decimal("0.0006")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,43 +57,17 @@ class EngineEvent:
     data: Json | list[Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Figures:
-    """A user's futures USDT account at the current marks."""
-
-    balance: Decimal
-    unrealized: Decimal
-    cross_unrealized: Decimal
-    position_deposit: Decimal
-    frozen: Decimal
-    available: Decimal
-    withdrawable: Decimal
-
-    @property
-    def equity(self) -> Decimal:
-        return self.balance + self.unrealized
-
-
-class EngineCore:
-    DEFAULT_LEVERAGE = Decimal(10)
-    MAKER_FEE = Decimal("0.0002")
-    TAKER_FEE = Decimal("0.0006")
-
+class EngineState:
     def __init__(
-        self,
-        persist: Persist | None,
-        *,
-        seed: int = 1,
-        funding_interval_s: float = 28800.0,
-        now_ms: Callable[[], int] | None = None,
+        self, persist: Persist | None, seed: int, funding_interval_s: float, now_ms: Callable[[], int] | None
     ) -> None:
-        self._persist = persist
+        self.persist = persist
         self.seed = seed
         self.funding_interval_ms = max(1, int(funding_interval_s * 1000))
         self._clock = now_ms or (lambda: int(time.time() * 1000))
         self._price_walk = True  # admin/tests may freeze the random walk; set_price still works
         self.replay_queues: dict[str, deque[Decimal]] = {sym: deque() for sym in CONTRACTS}
-        self._subs: list[Callable[[EngineEvent], None]] = []
+        self.subscribers: list[Callable[[EngineEvent], None]] = []
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
         self.orders_by_uid: dict[str, dict[str, Order]] = {}
@@ -105,28 +83,29 @@ class EngineCore:
         self.fills: dict[str, list[Fill]] = {}
         self.txns: dict[str, list[Txn]] = {}
         self.transfers: dict[str, list[Transfer]] = {}
+        self.sub_transfers: list[SubTransfer] = []
         self.resting: dict[str, dict[str, dict[Decimal, int]]] = {
             sym: {"bids": {}, "asks": {}} for sym in CONTRACTS
         }
         self._shown: dict[str, tuple[Decimal, int]] = {}  # order id -> (price, contracts) in depth
         # symbol -> (mark, bids, asks): the merged book, rebuilt when the mark or resting orders change
-        self._book_cache: dict[str, tuple[Decimal, list[tuple[Decimal, int]], list[tuple[Decimal, int]]]] = {}
+        self.book_cache: dict[str, tuple[Decimal, list[tuple[Decimal, int]], list[tuple[Decimal, int]]]] = {}
         self.cancel_timers: dict[tuple[str, str], int] = {}
         self.funding_history: dict[str, deque[FundingRecord]] = {sym: deque(maxlen=1000) for sym in CONTRACTS}
         self.seq: dict[str, int] = {"order": 0, "trade": 0, "txn": 0, "transfer": 0}
-        now = self._clock()
+        now = self.now()
         self.markets: dict[str, MarketSim] = {}
         for sym, spec in CONTRACTS.items():
-            state = MarketState(sym, spec.start_price, spec.start_price, now)
-            state.next_funding_ms = self._next_funding_boundary(now)
-            self.markets[sym] = MarketSim(spec, state, seed)
+            market = MarketState(sym, spec.start_price, spec.start_price, now)
+            market.next_funding_ms = self.next_funding_boundary(now)
+            self.markets[sym] = MarketSim(spec, market, seed)
         self._load()
         for sim in self.markets.values():
             if not sim.state.funding_rate:
                 sim.state.funding_rate = sim.premium_rate()
             sim.record(now)
 
-    # ---- infrastructure ----------------------------------------------------------------------
+    # ---- clock, ids, persistence -------------------------------------------------------------
     @property
     def price_walk(self) -> bool:
         return self._price_walk
@@ -135,31 +114,31 @@ class EngineCore:
     def price_walk(self, on: bool) -> None:
         """Run (True) or freeze (False) the random walk; saved, so a freeze survives a restart."""
         self._price_walk = on
-        if self._persist is not None:
-            self._persist.put("flags", "flags", {"price_walk": on})
+        if self.persist is not None:
+            self.persist.put("flags", "flags", {"price_walk": on})
 
     def now(self) -> int:
         return self._clock()
 
-    def _next_funding_boundary(self, now: int) -> int:
+    def next_funding_boundary(self, now: int) -> int:
         return (now // self.funding_interval_ms + 1) * self.funding_interval_ms
 
-    def _put(self, kind: str, doc_id: str, obj: Any) -> None:
-        if self._persist is not None:
-            self._persist.put(kind, doc_id, to_doc(obj))
+    def put(self, kind: str, doc_id: str, obj: Any) -> None:
+        if self.persist is not None:
+            self.persist.put(kind, doc_id, to_doc(obj))
 
-    def _delete(self, kind: str, doc_id: str) -> None:
-        if self._persist is not None:
-            self._persist.delete(kind, doc_id)
+    def delete(self, kind: str, doc_id: str) -> None:
+        if self.persist is not None:
+            self.persist.delete(kind, doc_id)
 
-    def _next_id(self, kind: str) -> str:
+    def next_id(self, kind: str) -> str:
         self.seq[kind] += 1
-        if self._persist is not None:
-            self._persist.put("seq", "seq", dict(self.seq))
+        if self.persist is not None:
+            self.persist.put("seq", "seq", dict(self.seq))
         return str(ID_BASE + self.seq[kind])
 
     def _load(self) -> None:
-        p = self._persist
+        p = self.persist
         if p is None:
             return
         for _, doc in p.load("flags"):
@@ -185,9 +164,9 @@ class EngineCore:
             if sym in self.markets:
                 self.markets[sym].restore_rng(doc, self.seed)
         for _, doc in sorted(p.load("order"), key=lambda kv: kv[0]):
-            self._index_order(from_doc(Order, doc))
+            self.index_order(from_doc(Order, doc))
         for _, doc in sorted(p.load("plan"), key=lambda kv: kv[0]):
-            self._index_plan(from_doc(PlanOrder, doc))
+            self.index_plan(from_doc(PlanOrder, doc))
         for _, doc in p.load("position"):
             pos = from_doc(Position, doc)
             self.positions.setdefault(pos.uid, {})[(pos.symbol, pos.side)] = pos
@@ -205,33 +184,41 @@ class EngineCore:
             fr = from_doc(FundingRecord, doc)
             if fr.symbol in self.funding_history:
                 self.funding_history[fr.symbol].append(fr)
+        subs = [from_doc(SubTransfer, doc) for _, doc in p.load("sub_transfer")]
+        self.sub_transfers = sorted(subs, key=lambda t: (t.submission_time, t.request_no))
 
-    def _index_order(self, o: Order, *, rest: bool = True) -> None:
+    # ---- indexes -----------------------------------------------------------------------------
+    def index_order(self, o: Order, *, rest: bool = True) -> None:
         self.orders[o.order_id] = o
         self.orders_by_uid.setdefault(o.uid, {})[o.order_id] = o
         if o.client_order_id:
             self.order_coid.setdefault(o.uid, {})[o.client_order_id] = o.order_id
         if o.state != 4 and rest:
-            self._rest(o)
+            self.rest(o)
 
-    def _rest(self, o: Order) -> None:
+    def rest(self, o: Order) -> None:
         """Put a live order on the book: open indexes and the depth shown to everyone."""
         self.open_by_uid.setdefault(o.uid, {})[o.order_id] = o
         self.open_by_symbol[o.symbol][o.order_id] = o
-        self._show(o)
+        self.show(o)
 
-    def _show(self, o: Order) -> None:
+    def show(self, o: Order) -> None:
         if o.order_id in self._shown or o.state == 4 or o.remaining <= 0:
             return
         self._shown[o.order_id] = (o.price, o.remaining)
         self._rest_level(o.symbol, o.side, o.price, o.remaining)
 
-    def _hide(self, o: Order) -> None:
+    def hide(self, o: Order) -> None:
         shown = self._shown.pop(o.order_id, None)
         if shown is not None:
             self._rest_level(o.symbol, o.side, shown[0], -shown[1])
 
-    def _index_plan(self, p: PlanOrder) -> None:
+    def unrest(self, o: Order) -> None:
+        """Take a finished order out of the open indexes."""
+        self.open_by_symbol[o.symbol].pop(o.order_id, None)
+        self.open_by_uid.get(o.uid, {}).pop(o.order_id, None)
+
+    def index_plan(self, p: PlanOrder) -> None:
         self.plans[p.order_id] = p
         self.plans_by_uid.setdefault(p.uid, {})[p.order_id] = p
         if p.client_order_id:
@@ -240,7 +227,7 @@ class EngineCore:
             self.live_plans[p.symbol][p.order_id] = p
 
     def _rest_level(self, symbol: str, side: int, price: Decimal, delta: int) -> None:
-        self._book_cache.pop(symbol, None)
+        self.book_cache.pop(symbol, None)
         book = self.resting[symbol]["bids" if side in (1, 2) else "asks"]
         left = book.get(price, 0) + delta
         if left > 0:
@@ -251,19 +238,19 @@ class EngineCore:
     # ---- events ------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """Register a sync callback for every event; returns the unsubscribe function."""
-        self._subs.append(callback)
+        self.subscribers.append(callback)
 
         def unsubscribe() -> None:
-            if callback in self._subs:
-                self._subs.remove(callback)
+            if callback in self.subscribers:
+                self.subscribers.remove(callback)
 
         return unsubscribe
 
-    def _emit(self, channel: str, uid: str | None, data: Json | list[Any]) -> None:
-        if not self._subs:
+    def emit(self, channel: str, uid: str | None, data: Json | list[Any]) -> None:
+        if not self.subscribers:
             return
         event = EngineEvent(channel, uid, data)
-        for cb in list(self._subs):
+        for cb in list(self.subscribers):
             try:
                 cb(event)
             except Exception:  # a broken subscriber must not break trading
@@ -276,120 +263,33 @@ class EngineCore:
             raise errors.SYMBOL_NOT_EXIST(f"symbol {symbol!r}; listed: {', '.join(CONTRACTS)}")
         return spec
 
-    def symbols(self) -> list[str]:
-        return list(CONTRACTS)
-
-    def mark_price(self, symbol: str) -> Decimal:
-        self.spec(symbol)
-        return self.markets[symbol].state.mark
-
-    def last_price(self, symbol: str) -> Decimal:
-        self.spec(symbol)
-        return self.markets[symbol].state.last
-
-    def ensure_account(self, uid: str) -> None:
-        """Create empty spot and futures wallets for uid (idempotent)."""
-        self._account(uid)
-
-    def _account(self, uid: str) -> Account:
+    def account(self, uid: str) -> Account:
+        """uid's wallets, created empty on first use."""
         acct = self.accounts.get(uid)
         if acct is None:
             acct = Account(uid=uid, spot={"USDT": ZERO})
             self.accounts[uid] = acct
-            self._put("account", uid, acct)
+            self.put("account", uid, acct)
         return acct
 
-    def _save_account(self, acct: Account) -> None:
-        self._put("account", acct.uid, acct)
+    def save_account(self, acct: Account) -> None:
+        self.put("account", acct.uid, acct)
 
-    def _user_positions(self, uid: str) -> dict[tuple[str, str], Position]:
+    def user_positions(self, uid: str) -> dict[tuple[str, str], Position]:
         return self.positions.get(uid, {})
 
-    def _setting(self, acct: Account, symbol: str) -> tuple[Decimal, str]:
+    def setting(self, acct: Account, symbol: str) -> tuple[Decimal, str]:
+        """The symbol's (leverage, open_type) for acct: cross at 10x until set."""
         st = acct.settings.get(symbol)
         if st is None:
-            return self.DEFAULT_LEVERAGE, "cross"
+            return DEFAULT_LEVERAGE, "cross"
         return Decimal(st["leverage"]), st["open_type"]
 
-    # ---- account arithmetic ------------------------------------------------------------------
-    def figures(self, uid: str) -> Figures:
-        acct = self._account(uid)
-        unreal = cross_unreal = deposit = ZERO
-        for (sym, _side), pos in self._user_positions(uid).items():
-            spec = CONTRACTS[sym]
-            u = upnl(spec, pos, self.markets[sym].state.mark)
-            unreal += u
-            if pos.open_type == "cross":
-                cross_unreal += u
-            deposit += initial_margin(spec, pos)
-        frozen = sum((o.frozen for o in self.open_by_uid.get(uid, {}).values()), ZERO)
-        free = acct.balance - deposit - frozen
-        available = max(ZERO, free + cross_unreal)
-        withdrawable = max(ZERO, free + min(ZERO, cross_unreal))
-        return Figures(
-            balance=acct.balance,
-            unrealized=money(unreal),
-            cross_unrealized=money(cross_unreal),
-            position_deposit=money(deposit),
-            frozen=money(frozen),
-            available=money(available),
-            withdrawable=money(withdrawable),
-        )
+    def save_order(self, o: Order) -> None:
+        self.put("order", o.order_id, o)
 
-    def _cross_collateral(self, uid: str, exclude: Position | None) -> Decimal:
-        """Cross pool left to carry `exclude`: balance minus isolated margins, plus the other cross
-        positions' PnL minus their maintenance margins. Margin frozen by open orders counts as
-        collateral, as in the liquidation check (which cancels those orders first)."""
-        acct = self._account(uid)
-        pool = acct.balance
-        for (sym, _side), pos in self._user_positions(uid).items():
-            spec = CONTRACTS[sym]
-            if pos.open_type == "isolated":
-                pool -= pos.margin
-            elif pos is not exclude:
-                mark = self.markets[sym].state.mark
-                pool += upnl(spec, pos, mark) - maintenance(spec, pos, mark)
-        return pool
+    def save_plan(self, p: PlanOrder) -> None:
+        self.put("plan", p.order_id, p)
 
-    def liq_price(self, pos: Position) -> Decimal:
-        spec = CONTRACTS[pos.symbol]
-        mark = self.markets[pos.symbol].state.mark
-        if pos.open_type == "isolated":
-            collateral = pos.margin
-        else:
-            collateral = self._cross_collateral(pos.uid, pos)
-        return liquidation_price(spec, pos, mark, collateral)
-
-    # ---- private pushes ----------------------------------------------------------------------
-    def _push_asset(self, uid: str) -> None:
-        if not self._subs:
-            return
-        fig = self.figures(uid)
-        from perpdesk.sandbox.engine.contracts import s
-
-        self._emit(
-            "futures/asset:USDT",
-            uid,
-            {
-                "currency": "USDT",
-                "available_balance": s(fig.available),
-                "position_deposit": s(fig.position_deposit),
-                "frozen_balance": s(fig.frozen),
-            },
-        )
-
-    def _push_position(self, uid: str, symbol: str, closed: Position | None = None) -> None:
-        if not self._subs:
-            return
-        acct = self._account(uid)
-        now = self.now()
-        spec = CONTRACTS[symbol]
-        items = []
-        for side in ("long", "short"):
-            pos = self._user_positions(uid).get((symbol, side))
-            if pos is not None:
-                items.append(position_push(spec, pos, self.liq_price(pos), acct.position_mode, now))
-        if closed is not None and closed.size == 0:
-            items.append(position_push(spec, closed, ZERO, acct.position_mode, now))
-        if items:
-            self._emit("futures/position", uid, items)
+    def save_position(self, pos: Position) -> None:
+        self.put("position", pos.key, pos)

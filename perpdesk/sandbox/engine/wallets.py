@@ -1,4 +1,5 @@
-"""Wallets (spot and futures), transfers between them, and the private read endpoints.
+"""Wallets (spot and futures), transfers between them, the account figures at the current marks,
+the transaction log and the futures account reads.
 
 The spot wallet only holds money for the sandbox (deposits by the faucet, transfers to and from
 futures); trading happens in the futures USDT wallet.
@@ -6,13 +7,15 @@ futures); trading happens in the futures USDT wallet.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.contracts import CONTRACTS, money, s
-from perpdesk.sandbox.engine.state import ZERO, Transfer
-from perpdesk.sandbox.engine.subaccounts import SubAccountsMixin
+from perpdesk.sandbox.engine.engine_state import MAKER_FEE, TAKER_FEE, EngineState
+from perpdesk.sandbox.engine.margin import initial_margin, upnl
+from perpdesk.sandbox.engine.state import ZERO, Transfer, Txn
 from perpdesk.sandbox.engine.views import transfer_view, txn_view
 
 Json = dict[str, Any]
@@ -23,8 +26,79 @@ MAX_TRANSFER = Decimal("10000000000")
 MAX_DEPOSIT = Decimal("1000000000")
 
 
-class AccountsMixin(SubAccountsMixin):
+@dataclass(slots=True)
+class Figures:
+    """A user's futures USDT account at the current marks."""
+
+    balance: Decimal
+    unrealized: Decimal
+    cross_unrealized: Decimal
+    position_deposit: Decimal
+    frozen: Decimal
+    available: Decimal
+    withdrawable: Decimal
+
+    @property
+    def equity(self) -> Decimal:
+        return self.balance + self.unrealized
+
+
+class Wallets:
+    def __init__(self, state: EngineState) -> None:
+        self.state = state
+
+    # ---- account arithmetic, ledger and pushes -----------------------------------------------
+    def figures(self, uid: str) -> Figures:
+        st = self.state
+        acct = st.account(uid)
+        unreal = cross_unreal = deposit = ZERO
+        for (sym, _side), pos in st.user_positions(uid).items():
+            spec = CONTRACTS[sym]
+            u = upnl(spec, pos, st.markets[sym].state.mark)
+            unreal += u
+            if pos.open_type == "cross":
+                cross_unreal += u
+            deposit += initial_margin(spec, pos)
+        frozen = sum((o.frozen for o in st.open_by_uid.get(uid, {}).values()), ZERO)
+        free = acct.balance - deposit - frozen
+        available = max(ZERO, free + cross_unreal)
+        withdrawable = max(ZERO, free + min(ZERO, cross_unreal))
+        return Figures(
+            balance=acct.balance,
+            unrealized=money(unreal),
+            cross_unrealized=money(cross_unreal),
+            position_deposit=money(deposit),
+            frozen=money(frozen),
+            available=money(available),
+            withdrawable=money(withdrawable),
+        )
+
+    def txn(self, uid: str, symbol: str, flow: int, amount: Decimal) -> None:
+        """Record a change of the futures balance (flow: see views.FLOW_NAMES)."""
+        t = Txn(self.state.next_id("txn"), uid, symbol, flow, amount, self.state.now())
+        self.state.txns.setdefault(uid, []).append(t)
+        self.state.put("txn", t.tran_id, t)
+
+    def push_asset(self, uid: str) -> None:
+        if not self.state.subscribers:
+            return
+        fig = self.figures(uid)
+        self.state.emit(
+            "futures/asset:USDT",
+            uid,
+            {
+                "currency": "USDT",
+                "available_balance": s(fig.available),
+                "position_deposit": s(fig.position_deposit),
+                "frozen_balance": s(fig.frozen),
+            },
+        )
+
     # ---- spot wallet -------------------------------------------------------------------------
+    def ensure_account(self, uid: str) -> None:
+        """Create empty spot and futures wallets for uid (idempotent)."""
+        self.state.account(uid)
+
     def deposit(self, uid: str, currency: str, amount: Decimal) -> Json:
         """Faucet: credit the spot wallet. Returns {"currency","amount","available"}."""
         if currency not in CURRENCY_NAMES:
@@ -34,14 +108,14 @@ class AccountsMixin(SubAccountsMixin):
         amount = money(amount)
         if amount <= 0:
             raise errors.ACCOUNT_INVALID_REQUEST("amount rounds to 0 at 8 decimals")
-        acct = self._account(uid)
+        acct = self.state.account(uid)
         acct.spot[currency] = acct.spot.get(currency, ZERO) + amount
-        self._save_account(acct)
+        self.state.save_account(acct)
         return {"currency": currency, "amount": s(amount), "available": s(acct.spot[currency])}
 
     def spot_wallet(self, uid: str) -> Json:
         """GET /spot/v1/wallet -> {"wallet":[{"id","name","available","frozen"}]}."""
-        acct = self._account(uid)
+        acct = self.state.account(uid)
         return {
             "wallet": [
                 {"id": cur, "name": CURRENCY_NAMES.get(cur, cur), "available": s(bal), "frozen": "0"}
@@ -52,7 +126,7 @@ class AccountsMixin(SubAccountsMixin):
     def account_wallet(self, uid: str, currency: str | None = None) -> Json:
         """GET /account/v1/wallet -> {"wallet":[{"currency","name","available","frozen",
         "available_usd_valuation"}]} (USDT valued 1:1, others at the contract's mark)."""
-        acct = self._account(uid)
+        acct = self.state.account(uid)
         rows = []
         for cur, bal in sorted(acct.spot.items()):
             if currency and cur != currency:
@@ -71,7 +145,7 @@ class AccountsMixin(SubAccountsMixin):
         return {"wallet": rows}
 
     def _usd_price(self, currency: str) -> Decimal:
-        sim = self.markets.get(f"{currency}USDT")
+        sim = self.state.markets.get(f"{currency}USDT")
         return sim.state.mark if sim is not None else ZERO
 
     # ---- transfers ---------------------------------------------------------------------------
@@ -85,7 +159,7 @@ class AccountsMixin(SubAccountsMixin):
         if not amount.is_finite() or not MIN_TRANSFER <= amount <= MAX_TRANSFER:
             raise errors.ACCOUNT_INVALID_REQUEST(f"amount {amount}: allowed [{MIN_TRANSFER}, {MAX_TRANSFER}]")
         amount = money(amount)
-        acct = self._account(uid)
+        acct = self.state.account(uid)
         if type == "spot_to_contract":
             have = acct.spot.get("USDT", ZERO)
             if amount > have:
@@ -100,13 +174,12 @@ class AccountsMixin(SubAccountsMixin):
             acct.balance -= amount
             acct.spot["USDT"] = acct.spot.get("USDT", ZERO) + amount
             signed = -amount
-        now = self.now()
-        tr = Transfer(self._next_id("transfer"), uid, currency, amount, type, now)
-        self.transfers.setdefault(uid, []).append(tr)
-        self._put("transfer", tr.transfer_id, tr)
-        self._txn(uid, "", 1, signed)
-        self._save_account(acct)
-        self._push_asset(uid)
+        tr = Transfer(self.state.next_id("transfer"), uid, currency, amount, type, self.state.now())
+        self.state.transfers.setdefault(uid, []).append(tr)
+        self.state.put("transfer", tr.transfer_id, tr)
+        self.txn(uid, "", 1, signed)
+        self.state.save_account(acct)
+        self.push_asset(uid)
         return {"currency": currency, "amount": s(amount)}
 
     def transfer_contract_list(
@@ -126,7 +199,7 @@ class AccountsMixin(SubAccountsMixin):
             raise errors.ACCOUNT_INVALID_REQUEST(f"limit {limit}: allowed [10, 100]")
         rows = [
             t
-            for t in reversed(self.transfers.get(uid, []))
+            for t in reversed(self.state.transfers.get(uid, []))
             if (not currency or t.currency == currency)
             and (time_start is None or t.timestamp >= time_start)
             and (time_end is None or t.timestamp <= time_end)
@@ -164,9 +237,9 @@ class AccountsMixin(SubAccountsMixin):
 
     def trade_fee_rate(self, uid: str, symbol: str) -> Json:
         """GET /contract/private/trade-fee-rate -> {"symbol","taker_fee_rate","maker_fee_rate"}."""
-        self.spec(symbol)
-        self._account(uid)
-        return {"symbol": symbol, "taker_fee_rate": s(self.TAKER_FEE), "maker_fee_rate": s(self.MAKER_FEE)}
+        self.state.spec(symbol)
+        self.state.account(uid)
+        return {"symbol": symbol, "taker_fee_rate": s(TAKER_FEE), "maker_fee_rate": s(MAKER_FEE)}
 
     def transaction_history(
         self,
@@ -179,14 +252,14 @@ class AccountsMixin(SubAccountsMixin):
     ) -> list[Json]:
         """GET /contract/private/transaction-history (times in ms; newest first)."""
         if symbol:
-            self.spec(symbol)
+            self.state.spec(symbol)
         if flow_type not in (0, 1, 2, 3, 4, 5):
             raise errors.INVALID_REQUEST(f"flow_type {flow_type!r}: 0..5")
         if start_time and end_time and start_time > end_time:
             raise errors.TIMESTAMP_INVALID("start_time is after end_time")
         cap = max(1, min(page_size, 1000))
         out = []
-        for t in reversed(self.txns.get(uid, [])):
+        for t in reversed(self.state.txns.get(uid, [])):
             if symbol and t.symbol != symbol:
                 continue
             if flow_type and t.flow_type != flow_type:
@@ -197,49 +270,3 @@ class AccountsMixin(SubAccountsMixin):
             if len(out) >= cap:
                 break
         return out
-
-    def close_all_position(
-        self, uid: str, symbol: str | None = None, position_side: str | None = None
-    ) -> Json:
-        """POST /contract/private/close-all-position: market-close the positions of symbol (or of
-        every symbol), of one side when position_side is long/short, else both -> {}.
-
-        With both sides, the symbol's open orders are cancelled first (nothing may reopen the
-        position). With one side, only orders that would close that side are cancelled (they
-        hold its volume); orders on the other side stay."""
-        if position_side not in (None, "long", "short"):
-            raise errors.INVALID_REQUEST(f"position_side {position_side!r}: long or short")
-        if symbol:
-            self.spec(symbol)
-        sides = (position_side,) if position_side else ("long", "short")
-        held = self._user_positions(uid)
-        symbols = [symbol] if symbol else sorted({sym for (sym, side) in held if side in sides})
-        for sym in symbols:
-            if position_side is None:
-                self._cancel_all(uid, sym)
-            else:
-                self._cancel_closing(uid, sym, position_side)
-            cap = CONTRACTS[sym].market_max_volume
-            for side in sides:
-                # market orders are capped at market_max_volume: close in as many slices as needed
-                while (pos := self._user_positions(uid).get((sym, side))) is not None and pos.size:
-                    n = min(pos.size - pos.frozen_close, cap)
-                    if n <= 0:
-                        break
-                    self._place(uid, sym, side=3 if side == "long" else 2, size=n, type="market")
-        self._push_asset(uid)
-        return {}
-
-    def _cancel_closing(self, uid: str, symbol: str, position_side: str) -> None:
-        """Cancel the open orders that hold volume of the symbol's long or short position."""
-        # a sell (3, or a one-way 4 that reduces first) holds long volume; a buy holds short volume
-        closing = (3, 4) if position_side == "long" else (2, 1)
-        todo = [
-            o
-            for o in self.open_by_uid.get(uid, {}).values()
-            if o.symbol == symbol and (o.side == closing[0] or (o.side == closing[1] and o.close_frozen))
-        ]
-        for o in todo:
-            self._finish(o, action=3)
-        if todo:
-            self._push_position(uid, symbol)
