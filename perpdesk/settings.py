@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     live_reconcile_interval_s: float = Field(
         60.0, ge=1, le=86400, description="How often each mirror re-reads the exchange and repairs drift."
     )
+    live_watched_plans_s: float = Field(
+        5.0, ge=0, le=3600,
+        description="While a page of an account is open, re-read its trigger/TP-SL/trailing orders this "
+        "often (the exchange does not push new ones); 0: never.",
+    )
     live_scan_interval_s: float = Field(
         5.0, gt=0, le=3600, description="How often the supervisor looks for connected/disconnected accounts."
     )

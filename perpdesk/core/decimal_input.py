@@ -80,6 +80,10 @@ def _checked(value: str) -> str:
     return value.strip(" \t\r\n")
 
 
+# A decimal string in a JSON answer: documented as such in the OpenAPI (written by money.fmt).
+DecimalOut = Annotated[str, Field(json_schema_extra={"format": "decimal", "pattern": f"^{_NUMBER.pattern}$"},
+                                  examples=["95000.5"])]
+
 # A JSON API field holding a decimal string: checked by parse_number at the edge, passed on as text.
 DecimalText = Annotated[
     str,

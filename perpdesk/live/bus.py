@@ -55,6 +55,7 @@ class EventBus(Protocol):
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int: ...
     def subscribe(self, topics: Iterable[str], *, maxsize: int | None = None) -> Subscription: ...
     def subscriber_count(self, topic: str | None = None) -> int: ...
+    def watchers(self, topic: str) -> int: ...
 
 
 _END = LiveEvent("", "end", {})
@@ -142,3 +143,7 @@ class InProcessBus:
         if topic is not None:
             return len(self._subs.get(topic, ())) + len(self._subs.get(_wildcard(topic), ()))
         return len({s for subs in self._subs.values() for s in subs})
+
+    def watchers(self, topic: str) -> int:
+        """Subscribers of `topic` itself (open pages of that account), not the wildcard ones."""
+        return len(self._subs.get(topic, ()))

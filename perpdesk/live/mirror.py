@@ -36,7 +36,7 @@ from perpdesk.core.errors import (
 )
 from perpdesk.core.market import MarketChannel, MarketKind
 from perpdesk.core.models import Credentials, Order, StreamEvent
-from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, PosKey, drift
@@ -74,6 +74,7 @@ class AccountMirror:
         *,
         audit: AuditSink | None = None,
         reconcile_interval_s: float = 60.0,
+        watched_plans_s: float = 0.0,
         refresh_debounce_s: float = 0.3,
         fills_kept: int = 100,
     ) -> None:
@@ -84,6 +85,7 @@ class AccountMirror:
         self.hub = hub
         self.audit = audit
         self.reconcile_interval_s = reconcile_interval_s
+        self.watched_plans_s = watched_plans_s
         self.refresh_debounce_s = refresh_debounce_s
         self.state = AccountState(fills_kept=fills_kept)
         self.freshness = FreshnessView(Freshness.STARTING, now_ms())
@@ -109,6 +111,8 @@ class AccountMirror:
         name = f"mirror:{self.ref.account_id}"
         self._tasks = [asyncio.create_task(self._run(), name=name),
                        asyncio.create_task(self._reconcile_loop(), name=name + ":reconcile")]
+        if self.watched_plans_s > 0:
+            self._tasks.append(asyncio.create_task(self._watched_plans_loop(), name=name + ":plans"))
 
     @property
     def running(self) -> bool:
@@ -166,7 +170,7 @@ class AccountMirror:
             st.set_positions(p["positions"])  # type: ignore[arg-type]
             st.set_orders(p["open_orders"])  # type: ignore[arg-type]
             st.snapshot_at_ms = now_ms()
-            self._ask("plans", "fills", "history")
+            self._ask("plans", "fills", "history", "mode")
             self._set(Freshness.FRESH, "")
         elif ev.kind == "disconnected":
             self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
@@ -193,7 +197,7 @@ class AccountMirror:
 
     # ---- REST refreshes (debounced) --------------------------------------------------------------
     def refresh(self, *parts: str) -> None:
-        """Read parts again soon ("balances", "positions", "plans", "fills"): for writes the
+        """Read parts again soon ("balances", "positions", "plans", "fills", "mode"): for writes the
         exchange does not push, e.g. a new TP/SL or trigger order (BitMart pushes it once it fires)."""
         self._ask(*parts)
 
@@ -236,6 +240,8 @@ class AccountMirror:
             calls["plans"] = conn.plan_orders(creds)
         if "fills" in parts:
             calls["fills"] = conn.fills(creds)
+        if "mode" in parts and isinstance(conn, TerminalConnector):
+            calls["mode"] = conn.position_mode(creds)
         del creds
         before = self.pushes
         got = dict(zip(calls, await asyncio.gather(*calls.values()), strict=True))
@@ -249,6 +255,8 @@ class AccountMirror:
             st.set_positions(got["positions"])
         if "plans" in got:
             st.set_plans(got["plans"])
+        if "mode" in got:
+            st.position_mode = got["mode"]
         if "fills" in got:
             known = {f.trade_id for f in st.fills}
             st.set_fills(got["fills"])
@@ -279,6 +287,14 @@ class AccountMirror:
                              type(exc).__name__)
                     reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
                     self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
+
+    async def _watched_plans_loop(self) -> None:
+        """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
+        (another client, the exchange's site) reaches an open page of the account by this re-read."""
+        while True:
+            await asyncio.sleep(self.watched_plans_s)
+            if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):
+                self._ask("plans")
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""
@@ -354,6 +370,7 @@ class AccountMirror:
             fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
             finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
             ledger_version=f"{self._epoch}:{self.ledger_version}", ledger_changed_ms=self.ledger_changed_ms,
+            position_mode=st.position_mode,
         )
 
     def _tagged(self, value: Any) -> dict[str, Any]:

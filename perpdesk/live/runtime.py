@@ -44,5 +44,6 @@ def build_live(settings: Settings, source: AccountSource, connector_for: Callabl
     hub = MarketHub(connector_for, bus)
     supervisor = LiveSupervisor(source, connector_for, bus, hub, ownership or InProcessOwnership(),
                                 scan_interval_s=settings.live_scan_interval_s,
-                                reconcile_interval_s=settings.live_reconcile_interval_s)
+                                reconcile_interval_s=settings.live_reconcile_interval_s,
+                                watched_plans_s=settings.live_watched_plans_s)
     return LiveRuntime(bus, hub, supervisor, LiveQuery(supervisor), settings)

@@ -14,7 +14,7 @@ from typing import Any
 
 from perpdesk.core.ledger import Fill
 from perpdesk.core.market import PlanOrder
-from perpdesk.core.models import Balance, Order, OrderState, Position, PositionSide
+from perpdesk.core.models import Balance, Order, OrderState, Position, PositionMode, PositionSide
 
 PosKey = tuple[str, PositionSide]
 DONE = (OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED)
@@ -31,6 +31,7 @@ class AccountState:
     finished: dict[str, Order] = field(default_factory=dict)  # recent filled/cancelled orders
     finished_kept: int = 50
     snapshot_at_ms: int = 0
+    position_mode: PositionMode | None = None  # read at each snapshot and after a switch
 
     # ---- snapshots (REST) ------------------------------------------------------------------------
     def set_balances(self, balances: list[Balance]) -> None:

@@ -41,7 +41,7 @@ class LiveSupervisor(PeriodicTask):
 
     def __init__(self, source: AccountSource, connector_for: Callable[[str], FuturesConnector],
                  bus: EventBus, hub: MarketHub, ownership: Ownership, *, scan_interval_s: float = 5.0,
-                 reconcile_interval_s: float = 60.0) -> None:
+                 reconcile_interval_s: float = 60.0, watched_plans_s: float = 0.0) -> None:
         self.source = source
         self.connector_for = connector_for
         self.bus = bus
@@ -49,6 +49,7 @@ class LiveSupervisor(PeriodicTask):
         self.ownership = ownership
         self.scan_interval_s = scan_interval_s
         self.reconcile_interval_s = reconcile_interval_s
+        self.watched_plans_s = watched_plans_s
         self.mirrors: dict[str, AccountMirror] = {}
         self._versions: dict[str, str] = {}
         super().__init__()
@@ -91,7 +92,8 @@ class LiveSupervisor(PeriodicTask):
         audit: AuditSink = self.source.audit
         ref = acct.ref
         mirror = AccountMirror(ref, self.connector_for(ref.exchange), self.source.opener(ref), self.bus,
-                               self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s)
+                               self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s,
+                               watched_plans_s=self.watched_plans_s)
         mirror.start()
         self.mirrors[acct.ref.account_id] = mirror
         log.info("live mirror started", extra={"account_id": ref.account_id,

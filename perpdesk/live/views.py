@@ -10,7 +10,7 @@ from typing import Any
 
 from perpdesk.core.ledger import Fill
 from perpdesk.core.market import PlanOrder
-from perpdesk.core.models import Balance, Order, Position, PositionSide
+from perpdesk.core.models import Balance, Order, Position, PositionMode, PositionSide
 from perpdesk.core.money import fmt
 
 HUNDRED = Decimal(100)
@@ -90,6 +90,7 @@ class AccountLive:
     finished: list[Order] = field(default_factory=list)  # recent filled / cancelled orders
     ledger_version: str = ""  # changes whenever the exchange's ledger may have new rows
     ledger_changed_ms: int = 0  # when it last changed
+    position_mode: PositionMode | None = None
 
     @property
     def fresh(self) -> bool:
@@ -121,6 +122,7 @@ class AccountLive:
             out["plans"] = jsonable(self.plans)
             out["fills"] = jsonable(self.fills)
             out["order_history"] = jsonable(self.finished)
+            out["position_mode"] = self.position_mode.value if self.position_mode else None
         return out
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,10 +18,11 @@ from sqlalchemy import select
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.ledger import Fill, Flow, Transaction
-from perpdesk.core.models import AccountStatus
+from perpdesk.core.models import AccountStatus, Credentials
 from perpdesk.core.money import fmt
+from perpdesk.services import ledger_cache
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.trading import AccountRef, load_account
+from perpdesk.services.trading import AccountRef
 from perpdesk.store.accounts import ExchangeAccount
 
 if TYPE_CHECKING:
@@ -138,56 +138,15 @@ async def account_refs(
         return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
 
 
-# Ledger reads per account, so reloads of the dashboard do not spend the key's rate limit
-# (transaction-history: 6 requests per 2 s) that orders need. With a fresh live mirror a read is
-# kept until the mirror's ledger version changes (a fill, a balance push such as funding, a
-# reconnection): a reload of an idle account asks the exchange nothing. A read within
-# LEDGER_SETTLE_S of such a change may miss rows the exchange books late: kept LEDGER_TTL_S only,
-# as every read without a mirror. A narrower range is cut from a wider read. Read after the
-# ownership check (the mirror's, or the database's), so a ledger reaches its owner only.
-LEDGER_TTL_S = 10.0
-LEDGER_SETTLE_S = 5.0
-
-
-@dataclass(frozen=True)
-class _Read:
-    span: Range
-    rows: list[Transaction]
-    expires: float  # monotonic seconds (reads without a live mirror, or soon after a change)
-    version: str  # the mirror's ledger version when read; "" without one
-    settled: bool  # read long enough after the version's change to keep until the next
-
-    def serves(self, span: Range, version: str | None, now: float) -> bool:
-        """Covers `span` and is still current."""
-        if not (self.span.start_ms <= span.start_ms and span.end_ms <= self.span.end_ms):
-            return False
-        return self.version == (version or "") and ((bool(version) and self.settled) or self.expires > now)
-
-
-_ledger: dict[str, list[_Read]] = {}  # account id -> its recent reads (a few ranges)
-
-
 async def transactions(
     deps: AccountsDeps, user_id: str, account_id: str, span: Range, live: LiveQuery | None = None
 ) -> list[Transaction]:
-    view = live.fresh(user_id, account_id) if live is not None else None
-    version = view.ledger_version if view is not None else None  # taken before a read: conservative
-    settled = view is not None and time.time() * 1000 - view.ledger_changed_ms > LEDGER_SETTLE_S * 1000
-    if version is None:
-        ref, creds = await load_account(deps, user_id, account_id)  # the owner check, without a mirror
-    now = time.monotonic()
-    hit = next((r for r in _ledger.get(account_id, []) if r.serves(span, version, now)), None)
-    if hit is not None:
-        return [t for t in hit.rows if span.start_ms <= t.time_ms <= span.end_ms]
-    if version is not None:
-        ref, creds = await load_account(deps, user_id, account_id)
-    rows = await deps.connector_for(ref.exchange).transactions(creds, start_ms=span.start_ms,
-                                                               end_ms=span.end_ms)
-    if len(_ledger) > 1000:
-        _ledger.clear()
-    kept = [r for r in _ledger.get(account_id, []) if r.span != span and r.version == (version or "")]
-    _ledger[account_id] = [*kept[-3:], _Read(span, rows, now + LEDGER_TTL_S, version or "", settled)]
-    return rows
+    async def fetch(ref: AccountRef, creds: Credentials) -> list[Transaction]:
+        return await deps.connector_for(ref.exchange).transactions(
+            creds, start_ms=span.start_ms, end_ms=span.end_ms
+        )
+
+    return await ledger_cache.read(deps, user_id, account_id, "transactions", span, fetch, live)
 
 
 async def pnl(
@@ -204,6 +163,10 @@ async def pnl(
 class FillRow:
     account: AccountRef
     fill: Fill
+
+    @property
+    def time_ms(self) -> int:
+        return self.fill.time_ms
 
     def to_dict(self) -> dict[str, Any]:
         f = self.fill
@@ -247,17 +210,25 @@ def fill_filter(span: Range, account_id: str | None, symbol: str | None, side: s
     return FillFilter(span, account_id or None, (symbol or "").strip().upper() or None, side)
 
 
-async def _account_fills(deps: AccountsDeps, user_id: str, account_id: str, flt: FillFilter) -> list[FillRow]:
-    ref, creds = await load_account(deps, user_id, account_id)
-    got = await deps.connector_for(ref.exchange).fills(
-        creds, flt.symbol, start_ms=flt.span.start_ms, end_ms=flt.span.end_ms
-    )
-    return [FillRow(ref, f) for f in got if flt.keeps(f)]
+async def _account_fills(
+    deps: AccountsDeps, user_id: str, account_id: str, flt: FillFilter, live: LiveQuery | None
+) -> list[FillRow]:
+    async def fetch(ref: AccountRef, creds: Credentials) -> list[FillRow]:
+        got = await deps.connector_for(ref.exchange).fills(
+            creds, flt.symbol, start_ms=flt.span.start_ms, end_ms=flt.span.end_ms
+        )
+        return [FillRow(ref, f) for f in got]
+
+    what = f"fills:{flt.symbol or ''}"
+    rows = await ledger_cache.read(deps, user_id, account_id, what, flt.span, fetch, live)
+    return [r for r in rows if flt.keeps(r.fill)]
 
 
-async def fills(deps: AccountsDeps, user_id: str, flt: FillFilter) -> list[FillRow]:
+async def fills(
+    deps: AccountsDeps, user_id: str, flt: FillFilter, live: LiveQuery | None = None
+) -> list[FillRow]:
     """The user's fills matching the filter, newest first."""
     ids = await account_refs(deps, user_id, flt.account_id)
-    found = await asyncio.gather(*(_account_fills(deps, user_id, i, flt) for i in ids))
+    found = await asyncio.gather(*(_account_fills(deps, user_id, i, flt, live) for i in ids))
     rows = [r for part in found for r in part]
     return sorted(rows, key=lambda r: (-r.fill.time_ms, r.fill.trade_id))

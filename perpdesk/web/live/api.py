@@ -10,6 +10,9 @@ a `: heartbeat` comment keeps proxies from closing an idle stream (the session i
 each: a stream ends with its session). Events are whole account views,
 so a reconnect (EventSource sends Last-Event-ID) is answered with the current state: a resync that
 leaves nothing missed. A reader too slow for the bus is dropped; its EventSource reconnects.
+With `&symbol=SYM` (one account only: the Terminal) each `account` event is the whole view of
+that symbol: positions, open orders, plan/TP/SL/trailing orders and fills, besides the balances,
+so the page needs no other read.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from perpdesk.core.errors import NotFound
+from perpdesk.core.errors import InputError, NotFound
 from perpdesk.core.money import fmt
 from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
@@ -73,16 +76,34 @@ def _no_mirror(account_id: str) -> dict[str, Any]:
         "reason": "No live mirror: the account is not active, or is starting."}}
 
 
+def _symbol_view(runtime: LiveRuntime, user_id: str, account_id: str, symbol: str) -> dict[str, Any]:
+    view = runtime.query.account(user_id, account_id)
+    if view is None:
+        return _no_mirror(account_id)
+    data = view.to_dict()
+    del data["order_history"]
+    for part in ("positions", "open_orders", "plans", "fills"):
+        data[part] = [row for row in data[part] if row["symbol"] == symbol]
+    data["symbol"] = symbol
+    return data
+
+
+def _account_frame(runtime: LiveRuntime, user_id: str, account_id: str, symbol: str | None) -> bytes:
+    if symbol is not None:
+        return sse_frame("account", _symbol_view(runtime, user_id, account_id, symbol))
+    view = runtime.query.account(user_id, account_id)
+    return sse_frame("account", view.to_dict(full=False) if view else _no_mirror(account_id))
+
+
 async def _events(
-    request: Request, runtime: LiveRuntime, user_id: str, ids: list[str]
+    request: Request, runtime: LiveRuntime, user_id: str, ids: list[str], symbol: str | None = None
 ) -> AsyncIterator[bytes]:
     heartbeat_s = runtime.settings.live_sse_heartbeat_s
     sub = runtime.bus.subscribe([account_topic(i) for i in ids])
     try:
         yield b"retry: 2000\n\n"
         for account_id in ids:  # the current state first: a (re)connection is a resync
-            view = runtime.query.account(user_id, account_id)
-            yield sse_frame("account", view.to_dict(full=False) if view else _no_mirror(account_id))
+            yield _account_frame(runtime, user_id, account_id, symbol)
         yield sse_frame("totals", _totals(runtime, user_id, ids))
         while not sub.dropped:
             event = await sub.get(wait_s=heartbeat_s)
@@ -95,7 +116,11 @@ async def _events(
                     return  # signed out (or expired) meanwhile: the stream ends with the session
                 yield b": heartbeat\n\n"
                 continue
-            yield sse_frame(event.kind, event.data, event.seq)
+            if event.kind == "account" and symbol is not None:
+                view = _symbol_view(runtime, user_id, str(event.data["account_id"]), symbol)
+                yield sse_frame("account", view, event.seq)
+            else:
+                yield sse_frame(event.kind, event.data, event.seq)
             if event.kind == "account":
                 yield sse_frame("totals", _totals(runtime, user_id, ids))
     finally:
@@ -105,7 +130,11 @@ async def _events(
 @router.get("/live/stream", summary="Server-sent events: the signed-in user's accounts, live",
             response_class=StreamingResponse)
 async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
-                      account: str | None = None) -> Any:
+                      account: str | None = None, symbol: str | None = None) -> Any:
+    if symbol is not None:
+        symbol = symbol.strip().upper()
+        if account is None or not symbol:
+            raise InputError("symbol", "goes with one account", "Add account=ID, or leave symbol out.")
     ids = await _user_account_ids(db, user.id)
     if account is not None:
         if account not in ids:  # someone else's account is "not found", like a missing one
@@ -115,6 +144,6 @@ async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
     runtime = live_runtime(request)
     if runtime is None:
         return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
-    return StreamingResponse(_events(request, runtime, user.id, ids), media_type="text/event-stream",
+    return StreamingResponse(_events(request, runtime, user.id, ids, symbol), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

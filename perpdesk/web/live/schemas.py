@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-Dec = str  # an exact decimal string, e.g. "95000.5"
+from perpdesk.core.numbers import DecimalOut as Dec  # an exact decimal string, e.g. "95000.5"
 
 
 class FreshnessOut(BaseModel):
@@ -98,3 +98,4 @@ class LiveAccountOut(BaseModel):
     plans: list[PlanOut]
     fills: list[FillOut] = Field(description="Recent fills, newest first.")
     order_history: list[OrderOut] = Field(description="Recent filled and cancelled orders, newest first.")
+    position_mode: str | None = Field(description="one_way | hedge; null until read.")

@@ -78,7 +78,7 @@ async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
     rows: list[pnl_history.FillRow] = []
     try:
         flt = fills_query(form["start"], form["end"], form["account_id"], form["symbol"], form["side"])
-        got = await _or_error(pnl_history.fills(deps, user.id, flt))
+        got = await _or_error(pnl_history.fills(deps, user.id, flt, live_query(request)))
         if isinstance(got, PerpdeskError):
             error = got
         else:
@@ -97,7 +97,7 @@ async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
 async def fills_csv_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     form = _fill_form(request)
     flt = fills_query(form["start"], form["end"], form["account_id"], form["symbol"], form["side"])
-    return csv_response(await pnl_history.fills(deps, user.id, flt))
+    return csv_response(await pnl_history.fills(deps, user.id, flt, live_query(request)))
 
 
 async def _account_labels(deps: Any, user_id: str, ids: list[str]) -> list[tuple[str, str]]:

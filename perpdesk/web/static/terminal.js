@@ -1,6 +1,6 @@
-// The Terminal page: fills the frame rendered by templates/terminal/terminal.html from the JSON API
-// (/api/accounts/{id}/...) and keeps it current: by the live streams (terminal_live.js) where the
-// platform serves them, else by polling the API.
+// The Terminal page: fills the frame rendered by templates/terminal/terminal.html and keeps it
+// current: by the live streams (terminal_live.js; the account's state from its mirror) where the
+// platform serves them, else by polling the JSON API (/api/accounts/{id}/...).
 // Prices are drawn as numbers on the chart only; every value sent or shown as text stays a string.
 (function () {
   "use strict";
@@ -11,11 +11,6 @@
   const BASE = "/api/accounts/" + encodeURIComponent(ACCOUNT);
   const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const $ = (id) => document.getElementById(id);
-  const SIDE_WORDS = {
-    buy_open_long: "Buy / Long", sell_open_short: "Sell / Short",
-    sell_close_long: "Sell (close long)", buy_close_short: "Buy (close short)",
-  };
-  const KIND_WORDS = { plan: "Trigger", take_profit: "Take profit", stop_loss: "Stop loss", trailing: "Trailing stop" };
   const state = { interval: "15m", candles: [], lines: [], markers: [], positions: [], orders: [], conditional: [], fills: [] };
   const hook = { ready: false, candleCount: () => state.candles.length, lines: () => state.lines.map((l) => l.title),
                  markerCount: () => state.markers.length, refresh: () => Promise.all([market(), account(true)]) };
@@ -23,18 +18,7 @@
 
   // ---------------------------------------------------------------- helpers
 
-  function el(tag, attrs, ...kids) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === "text") node.textContent = v;
-      else if (k.startsWith("data-") || k.startsWith("aria-") || ["type", "name", "value", "for", "id", "class", "role", "inputmode", "placeholder"].includes(k)) node.setAttribute(k, v);
-      else node[k] = v;
-    }
-    for (const kid of kids) if (kid !== null && kid !== undefined) node.append(kid);
-    return node;
-  }
-  const fact = (label, value, col) => el("span", { "data-col": col }, el("b", { text: label }), String(value ?? "—"));
+  const { el, fact, SIDE_WORDS, KIND_WORDS, positionItem, orderItem, conditionalItem, fillItem, fillTime } = window.perpdeskTerminalItems;
 
   async function api(method, path, body) {
     const opts = { method, headers: { Accept: "application/json", "X-CSRF-Token": CSRF }, credentials: "same-origin" };
@@ -189,68 +173,20 @@
     const closeSide = p.side === "long" ? "sell_close_long" : "buy_close_short";
     return state.conditional.filter((o) => (o.kind === "take_profit" || o.kind === "stop_loss") && o.side === closeSide);
   }
-  function tpSlItem(o) {
-    const word = KIND_WORDS[o.kind];
-    return el("form", { class: "tpsl", "data-order": o.order_id, "data-kind": o.kind, "aria-label": word },
-      el("span", { "data-col": "trigger", text: word + " " + o.trigger_price }),
-      el("label", { for: "e-" + o.order_id, text: "New " + word.toLowerCase() }),
-      el("input", { id: "e-" + o.order_id, name: "trigger_price", value: o.trigger_price, inputmode: "decimal" }),
-      el("button", { type: "submit", text: "Save " + word.toLowerCase() }),
-      el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel " + word.toLowerCase() }));
-  }
-  function positionItem(p) {
-    const pnl = Number(p.unrealized_pnl);
-    const id = p.symbol + "-" + p.side;
-    return el("article", { class: "item", "data-position": p.side, "aria-label": "Position " + p.side },
-      el("div", { class: "facts" },
-        el("strong", { text: p.symbol + " " + p.side }), fact("Size", p.size, "size"), fact("Entry", p.entry_price, "entry"),
-        fact("Mark", p.mark_price, "mark"), fact("Liq.", p.liquidation_price, "liquidation"),
-        el("span", { "data-col": "upnl", class: pnl >= 0 ? "pos" : "neg" }, el("b", { text: "uPnL" }), p.unrealized_pnl + (p.pnl_percent ? " (" + p.pnl_percent + " %)" : "")),
-        fact("Leverage", p.leverage + "x " + p.margin_mode, "leverage")),
-      el("div", { class: "cards", "data-part": "tpsl" }, ...tpSlOf(p).map(tpSlItem)),
-      el("form", { class: "set-tpsl", "data-side": p.side, "aria-label": "Set TP/SL " + p.side },
-        el("label", { for: "tp-" + id, text: "Take profit" }), el("input", { id: "tp-" + id, name: "take_profit", inputmode: "decimal" }),
-        el("label", { for: "sl-" + id, text: "Stop loss" }), el("input", { id: "sl-" + id, name: "stop_loss", inputmode: "decimal" }),
-        el("button", { type: "submit", text: "Set TP/SL" })),
-      el("form", { class: "close-pct", "data-side": p.side, "aria-label": "Close " + p.side },
-        el("label", { for: "cp-" + id, text: "Close %" }), el("input", { id: "cp-" + id, name: "percent", value: "100", inputmode: "decimal" }),
-        el("label", { for: "ct-" + id, text: "Close by" }),
-        el("select", { id: "ct-" + id, name: "type" }, el("option", { value: "market", text: "Market" }), el("option", { value: "limit", text: "Limit" })),
-        el("label", { for: "cl-" + id, text: "Limit price" }), el("input", { id: "cl-" + id, name: "price", inputmode: "decimal" }),
-        el("button", { type: "submit", text: "Close" })));
-  }
-  function orderItem(o) {
-    return el("article", { class: "item", "data-order": o.order_id },
-      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[o.side] || o.side }), fact("Type", o.type, "type"),
-        fact("Price", o.price, "price"), fact("Size", o.size, "size"), fact("Filled", o.filled_size, "filled"),
-        el("button", { type: "button", "data-cancel-order": o.order_id, text: "Cancel" })));
-  }
-  function conditionalItem(o) {
-    return el("article", { class: "item", "data-conditional": o.order_id, "data-kind": o.kind },
-      el("div", { class: "facts" }, el("strong", { text: KIND_WORDS[o.kind] || o.kind }), fact("Side", SIDE_WORDS[o.side] || o.side, "side"),
-        fact(o.kind === "trailing" ? "Activation" : "Trigger", o.trigger_price, "trigger"),
-        o.callback_rate ? fact("Callback", o.callback_rate + " %", "callback") : null,
-        fact("Size", Number(o.size) ? o.size : "whole position", "size"), fact("Price", o.execution_price || "market", "price"),
-        el("button", { type: "button", "data-cancel": o.order_id, text: "Cancel" })));
-  }
-  // fills as the connector reports them (older shapes: time_ms, realised_pnl)
-  const fillTime = (f) => f.at_ms ?? f.time_ms;
-  const fillPnl = (f) => f.realized_pnl ?? f.realised_pnl;
-  function fillItem(f) {
-    return el("article", { class: "item", "data-fill": f.trade_id },
-      el("div", { class: "facts" }, el("strong", { text: SIDE_WORDS[f.side] || f.side || "Fill" }), fact("Price", f.price, "price"),
-        fact("Size", f.size, "size"), fact("Fee", f.fee, "fee"), fact("Realised PnL", fillPnl(f), "pnl"),
-        fact("Time", new Date(fillTime(f)).toISOString().replace("T", " ").slice(0, 19), "time")));
-  }
+  const drawn = {};  // what each list shows: redrawn only when it changes
   function fill(id, items, render, empty) {
     const box = $(id);
     // keep a form the user is typing in: only redraw when nothing inside has focus
     if (box.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+    const key = JSON.stringify(items);
+    if (drawn[id] === key) return;
+    drawn[id] = key;
     box.replaceChildren(...(items.length ? items.map(render) : [el("p", { class: "hint", text: empty })]));
   }
   function onAccount(parts) {
     Object.assign(state, parts);
-    fill("positions", state.positions, positionItem, "No open position.");
+    // a position's TP/SL cards come from the conditional orders
+    fill("positions", state.positions.map((p) => ({ ...p, tpsl: tpSlOf(p) })), positionItem, "No open position.");
     fill("orders", state.orders, orderItem, "No open order.");
     fill("conditional", state.conditional, conditionalItem, "None waiting.");
     fill("fills", state.fills.slice(0, 30), fillItem, "No fill yet.");
@@ -268,24 +204,25 @@
     if (f) fillsAt = Date.now();
     onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills });
   }
-  // the account's mirror (0 exchange requests) when the live runtime has one
-  async function refreshAccount() {
-    const v = await api("GET", "/live");
-    const mine = (x) => x.symbol === SYMBOL;
-    onAccount({ positions: v.positions.filter(mine), orders: v.open_orders.filter(mine),
-                conditional: v.plans.filter(mine), fills: v.fills.filter(mine) });
+  // the symbol's view from the account's mirror, as the live stream sends it
+  function onLive(v) {
+    onAccount({ positions: v.positions, orders: v.open_orders, conditional: v.plans, fills: v.fills });
+    // after a switch here, the mirror's mode counts again once it has read the new one
+    if (v.position_mode && (!modeSet || v.position_mode === modeSet)) { modeSet = null; showMode(v.position_mode); }
   }
 
-  async function positionMode() {
-    const m = await api("GET", "/position-mode");
-    $("pm-current").textContent = m.mode === "hedge" ? "Hedge" : "One-way";
-    $("pm-mode").value = m.mode === "hedge" ? "one_way" : "hedge";
+  let modeSet = null;
+  function showMode(mode) {
+    $("pm-current").textContent = mode === "hedge" ? "Hedge" : "One-way";
+    $("pm-mode").value = mode === "hedge" ? "one_way" : "hedge";
   }
+  async function positionMode() { showMode((await api("GET", "/position-mode")).mode); }
 
   // ---------------------------------------------------------------- actions
 
   async function act(fn, ok) {
     try { await fn(); notice("ok", ok); } catch (e) { failed(e); }
+    if (live && live.account() && !accountPoll) return;  // the mirror sends what changed
     try { await account(true); } catch (e) { /* shown on the next poll */ }
   }
   const formValues = (form) => Object.fromEntries([...new FormData(form).entries()].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v !== ""));
@@ -323,7 +260,8 @@
   });
   $("position-mode-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    act(async () => { await api("PUT", "/position-mode", { mode: $("pm-mode").value }); await positionMode(); }, "Position mode switched.");
+    act(async () => { modeSet = (await api("PUT", "/position-mode", { mode: $("pm-mode").value })).mode; showMode(modeSet); },
+      "Position mode switched.");
   });
   $("cancel-all").addEventListener("click", () =>
     act(async () => {
@@ -368,7 +306,7 @@
   function say(text, stale) { $("live-state").textContent = text; root.classList.toggle("stale", Boolean(stale)); }
   function poll(fn, everyMs) {
     let busy = false;
-    setInterval(async () => {
+    return setInterval(async () => {
       if (busy || document.hidden) return;
       busy = true;
       try { await fn(); say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false); }
@@ -377,26 +315,33 @@
     }, everyMs);
   }
 
+  let accountPoll = null;
   async function start() {
     makeChart();
     showKind();
-    try {
-      await Promise.all([loadCandles(), market(), account(true), positionMode()]);
-      say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
-    } catch (e) { failed(e); }
-    hook.ready = true;
-    setInterval(showCountdown, 1000);
-    let pollingMarket = false, pollingAccount = false;
+    let pollingMarket = false;
     const pollMarket = () => { if (!pollingMarket) { pollingMarket = true; poll(market, 1500); } };
-    const pollAccount = () => { if (!pollingAccount) { pollingAccount = true; poll(() => account(false), 2500); } };
+    // the REST API while the account has no live view: read now, then every 2.5 s
+    const pollAccount = () => {
+      if (accountPoll) return;
+      accountPoll = poll(() => account(false), 2500);
+      Promise.all([account(true), positionMode()]).catch(failed);
+    };
+    const stopPollingAccount = () => { if (accountPoll) { clearInterval(accountPoll); accountPoll = null; } };
     if (window.perpdeskTerminalLive) {
       live = window.perpdeskTerminalLive.start({
         exchange: root.dataset.exchange, account: ACCOUNT, symbol: SYMBOL, interval: () => state.interval,
-        onTicker, onFunding, onBook, onCandle, onAccount, refreshAccount, pollMarket, pollAccount,
+        onTicker, onFunding, onBook, onCandle, onLive, pollMarket, pollAccount, stopPollingAccount,
         say: (text, stale) => say(text, stale),
       });
     }
     hook.live = Boolean(live);
+    try {
+      await Promise.all([loadCandles(), market(), live ? null : Promise.all([account(true), positionMode()])]);
+      if (!live) say("Updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
+    } catch (e) { failed(e); }
+    hook.ready = true;
+    setInterval(showCountdown, 1000);
     if (!live) { pollMarket(); pollAccount(); }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

@@ -1,9 +1,11 @@
 // The Terminal's live source: server-sent events from the platform's live runtime.
 //   market:  GET /api/live/market/{exchange}/{symbol}?depth=true&kline=<interval>&funding=true
-//   account: GET /api/live/stream?account=ID (a change) -> GET /api/accounts/{id}/live (the mirror,
-//            0 exchange requests) for positions, open orders, plans and fills.
-// A stream the platform does not serve (404/503: live off) ends at once: terminal.js then polls the
-// REST API instead. A dropped stream reconnects by itself and is said to be down meanwhile.
+//   account: GET /api/live/stream?account=ID&symbol=SYM: every change of the account's mirror as the
+//            symbol's whole view (positions, open orders, plan/TP/SL/trailing orders, fills); no
+//            other read (0 exchange requests).
+// A stream the platform does not serve (404/503: live off) ends at once, and an account without a
+// mirror (not active, starting) says so: terminal.js then polls the REST API instead, until the
+// mirror's views arrive. A dropped stream reconnects by itself and is said to be down meanwhile.
 (function () {
   "use strict";
 
@@ -37,8 +39,8 @@
   }
 
   window.perpdeskTerminalLive = {
-    // h: {exchange, account, symbol, interval(), onTicker, onFunding, onBook, onCandle, onAccount,
-    //     refreshAccount(), say(text|null, stale), pollMarket(), pollAccount()}
+    // h: {exchange, account, symbol, interval(), onTicker, onFunding, onBook, onCandle, onLive(view),
+    //     say(text|null, stale), pollMarket(), pollAccount(), stopPollingAccount()}
     start(h) {
       if (!window.EventSource) return false;
       const sayDown = (text) => h.say(text || "Live", Boolean(text));
@@ -55,14 +57,17 @@
         }, () => { market = null; h.pollMarket(); }, sayDown);
       };
       openMarket();
-      stream(`/api/live/stream?account=${encodeURIComponent(h.account)}`, {
+      const account = stream(`/api/live/stream?account=${encodeURIComponent(h.account)}&symbol=${encodeURIComponent(h.symbol)}`, {
         account: (a) => {
-          const fresh = !a.freshness || a.freshness.fresh;
-          if (!fresh) sayDown("Account " + a.freshness.state + (a.freshness.reason ? ": " + a.freshness.reason : ""));
-          h.refreshAccount().catch(() => h.pollAccount());
+          const f = a.freshness || { fresh: true };
+          sayDown(f.fresh ? null : "Account " + f.state + (f.reason ? ": " + f.reason : ""));
+          // no mirror yet (or none): the REST API meanwhile; a "starting" mirror has no snapshot
+          if (!a.open_orders || f.state === "starting") { h.pollAccount(); return; }
+          h.stopPollingAccount();
+          h.onLive(a);
         },
       }, () => h.pollAccount(), sayDown);
-      return { reopenMarket: openMarket };
+      return { reopenMarket: openMarket, account: () => account.readyState !== EventSource.CLOSED };
     },
   };
 })();

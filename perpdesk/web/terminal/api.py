@@ -1,7 +1,8 @@
 """JSON API of the trading terminal: market data, trigger/TP-SL/trailing orders, cancel all, close by
 percent, position mode and fills, under /api/accounts/{account_id}/...
 
-Numbers travel as exact decimal strings. Errors use the envelope of web/error_envelope.py; an order
+Numbers travel as exact decimal strings (`DecimalText`: a JSON number or a malformed string is refused
+with a 422 naming the field). Errors use the envelope of web/error_envelope.py; an order
 that was refused or whose outcome is unknown answers with the order beside the error.
 """
 
@@ -13,12 +14,24 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from perpdesk.core.numbers import DecimalText
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body
+from perpdesk.web.terminal.schemas import (
+    BookAnswer,
+    CancelAllAnswer,
+    CancelledAnswer,
+    CandlesAnswer,
+    ConditionalOrdersAnswer,
+    FillsAnswer,
+    ModifiedAnswer,
+    PositionModeAnswer,
+    TickerAnswer,
+)
 from perpdesk.web.trading.api import _change_response, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
@@ -33,10 +46,10 @@ class PlanIn(BaseModel):
     side: str = Field(
         ..., description="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long"
     )
-    size: str = Field(..., description="Contracts.")
-    trigger_price: str
-    price: str | None = Field(None, description="Limit price once triggered; none: a market order.")
-    leverage: str
+    size: DecimalText = Field(..., description="Contracts.")
+    trigger_price: DecimalText
+    price: DecimalText | None = Field(None, description="Limit price once triggered; none: a market order.")
+    leverage: DecimalText
     margin_mode: str = Field("cross", description="cross | isolated")
     price_type: str = Field("last", description="What the trigger watches: last | mark")
     trigger_direction: str | None = Field(None, description="rises | falls; default: from the last price")
@@ -45,17 +58,17 @@ class PlanIn(BaseModel):
 class TrailIn(BaseModel):
     symbol: str
     side: str = Field(..., description="sell_close_long / buy_close_short to protect a position")
-    size: str
-    activation_price: str
-    callback_rate: str = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
-    leverage: str
+    size: DecimalText
+    activation_price: DecimalText
+    callback_rate: DecimalText = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
+    leverage: DecimalText
     margin_mode: str = "cross"
     price_type: str = "last"
 
 
 class ModifyIn(BaseModel):
     symbol: str
-    trigger_price: str
+    trigger_price: DecimalText
 
 
 class CancelAllIn(BaseModel):
@@ -66,9 +79,9 @@ class CancelAllIn(BaseModel):
 class ClosePercentIn(BaseModel):
     symbol: str
     side: str = Field(..., description="long | short")
-    percent: str = Field(..., description='Share of the position, e.g. "50".')
+    percent: DecimalText = Field(..., description='Share of the position, e.g. "50".')
     type: str = Field("market", description="market | limit")
-    price: str | None = Field(None, description="Limit price (limit only).")
+    price: DecimalText | None = Field(None, description="Limit price (limit only).")
 
 
 class PositionModeIn(BaseModel):
@@ -105,12 +118,12 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     return JSONResponse(body, status_code=201)
 
 
-@router.get(BASE + "/market/{symbol}/ticker")
+@router.get(BASE + "/market/{symbol}/ticker", response_model=TickerAnswer)
 async def ticker(account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"ticker": jsonable(await terminal.ticker(deps, user.id, account_id, symbol))}
 
 
-@router.get(BASE + "/market/{symbol}/candles")
+@router.get(BASE + "/market/{symbol}/candles", response_model=CandlesAnswer)
 async def candles(
     account_id: str,
     symbol: str,
@@ -124,14 +137,14 @@ async def candles(
     return {"interval": interval, "candles": jsonable(found)}
 
 
-@router.get(BASE + "/market/{symbol}/book")
+@router.get(BASE + "/market/{symbol}/book", response_model=BookAnswer)
 async def book(
     account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep, depth: int = Query(20, ge=1, le=50)
 ) -> dict[str, object]:
     return {"book": jsonable(await terminal.order_book(deps, user.id, account_id, symbol, depth))}
 
 
-@router.get(BASE + "/conditional-orders")
+@router.get(BASE + "/conditional-orders", response_model=ConditionalOrdersAnswer)
 async def conditional_orders(
     account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
 ) -> dict[str, object]:
@@ -148,7 +161,7 @@ async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps
     return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
 
 
-@router.patch(BASE + "/conditional-orders/{order_id}")
+@router.patch(BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}})
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -159,7 +172,7 @@ async def modify(
     return _change_response(done)
 
 
-@router.delete(BASE + "/conditional-orders/{order_id}")
+@router.delete(BASE + "/conditional-orders/{order_id}", response_model=CancelledAnswer)
 async def cancel_conditional(
     account_id: str, order_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str = Query(...)
 ) -> dict[str, object]:
@@ -167,7 +180,7 @@ async def cancel_conditional(
     return {"cancelled": order_id, "kind": kind.value}
 
 
-@router.post(BASE + "/orders/cancel-all")
+@router.post(BASE + "/orders/cancel-all", response_model=CancelAllAnswer)
 async def cancel_all(
     account_id: str, body: CancelAllIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
@@ -186,19 +199,19 @@ async def close_percent(
     )
 
 
-@router.get(BASE + "/fills")
+@router.get(BASE + "/fills", response_model=FillsAnswer)
 async def fills(
     account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
 ) -> dict[str, object]:
     return {"fills": jsonable(await terminal.fills(deps, user.id, account_id, symbol))}
 
 
-@router.get(BASE + "/position-mode")
+@router.get(BASE + "/position-mode", response_model=PositionModeAnswer)
 async def get_position_mode(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"mode": (await terminal.position_mode(deps, user.id, account_id)).value}
 
 
-@router.put(BASE + "/position-mode")
+@router.put(BASE + "/position-mode", response_model=PositionModeAnswer)
 async def put_position_mode(
     account_id: str, body: PositionModeIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:

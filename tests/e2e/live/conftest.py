@@ -20,7 +20,7 @@ from tests.fixtures.sandbox import SandboxServer
 def live_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
     platform = launch_platform(sandbox, egress_ips="127.0.0.1", order_settle_interval_s=3600,
                                live_reconcile_interval_s=3600, live_scan_interval_s=0.2,
-                               live_sse_heartbeat_s=1, timeout=120)
+                               live_sse_heartbeat_s=1, live_watched_plans_s=1, timeout=120)
     try:
         yield platform
     finally:

@@ -135,6 +135,18 @@ async def test_sse_carries_the_new_mark_and_only_the_users_own_accounts(
                 if kind == "account":
                     seen_b.add(data["account_id"])
             assert seen_b <= {b_id} and a_id not in seen_b
+        # the Terminal's stream: one symbol's whole view, orders and fills included
+        assert (await alice.http.post(f"/api/accounts/{a_id}/orders", json={
+            "symbol": "BTCUSDT", "side": "buy_open_long", "type": "limit", "size": "1", "price": "1000",
+            "leverage": "5", "margin_mode": "cross"})).status_code == 201
+        await wait_live(alice.http, a_id, lambda v: v["open_orders"])
+        async with alice.http.stream("GET", f"/api/live/stream?account={a_id}&symbol={SYM.lower()}") as rs:
+            kind, view = await Sse(rs).next()
+            assert (kind, view["symbol"], view["open_orders"]) == ("account", SYM, [])  # BTCUSDT's left out
+            assert [p["symbol"] for p in view["positions"]] == [f["symbol"] for f in view["fills"]] == [SYM]
+            assert view["balances"] and view["plans"] == [] and "order_history" not in view
+        r = await alice.http.get(f"/api/live/stream?symbol={SYM}")
+        assert r.status_code == 422 and r.json()["error"]["field"] == "symbol"
         # a browser reconnecting sends the last id it saw: it gets the current state first
         headers = {"Last-Event-ID": "1"}
         async with alice.http.stream("GET", f"/api/live/stream?account={a_id}", headers=headers) as again:

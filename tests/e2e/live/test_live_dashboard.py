@@ -1,4 +1,4 @@
-"""The dashboard (the portfolio at /) and its JSON API read the live mirror while it is fresh and
+"""The dashboard (the portfolio at /), the fills history and their JSON API read the live mirror while it is fresh and
 the exchange's ledger as last read while the mirror saw nothing new: reloads cost no exchange
 request (counted at the sandbox). A fill makes the next load read the ledger once, with the new
 fee in the PnL; then reloads cost nothing again (a read right after a change is kept 10 s only,
@@ -10,13 +10,14 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.services.pnl_history import LEDGER_SETTLE_S
+from perpdesk.services.ledger_cache import SETTLE_S as LEDGER_SETTLE_S
 from tests.e2e.live.conftest import tick_until_live, wait_live
 from tests.e2e.live.test_live_api import SYM, open_long
 from tests.fixtures.sandbox import SandboxServer
 
 SETTLE_S = LEDGER_SETTLE_S + 0.5  # a read this long after a fill is kept until the next change
 PAGES = ("/", "/?period=week", "/api/portfolio/summary", "/api/portfolio/pnl?period=day")
+FILLS = ("/fills", "/api/fills", "/fills.csv", "/api/fills.csv", "/api/fills?side=buy")
 
 
 async def spent(sandbox: SandboxServer, api_key: str, user: Any, paths: tuple[str, ...]) -> dict[str, int]:
@@ -44,6 +45,11 @@ async def test_dashboard_loads_cost_no_exchange_request_while_the_mirror_is_fres
         await user.http.get("/")  # the ledger, read once since the fill (every range is cut from it)
 
         assert await spent(sandbox, key["api_key"], user, PAGES * 3) == {"api_key": 0, "public": 0}
+        # the fills history: read once (every filter of the same dates is cut from it), then kept
+        assert await spent(sandbox, key["api_key"], user, FILLS) == {"api_key": 1, "public": 0}
+        assert await spent(sandbox, key["api_key"], user, FILLS * 2) == {"api_key": 0, "public": 0}
+        (fill,) = (await user.http.get("/api/fills")).json()["fills"]
+        assert fill["symbol"] == SYM and Decimal(fill["size"]) == 10
         page = (await user.http.get("/")).text
         assert "data-live-freshness>live<" in page and 'data-live-state="fresh"' in page
         summary = (await user.http.get("/api/portfolio/summary")).json()

@@ -136,3 +136,46 @@ async def test_terminal_api(
         "/position-mode",
     ):
         assert "/api/accounts/{account_id}" + path in paths, path
+    # answers are documented too: prices, sizes and money as decimal strings
+    schemas = (await http.get("/api/openapi.json")).json()["components"]["schemas"]
+    for model, field in (("FillOut", "fee"), ("TickerOut", "mark_price"), ("BookLevelOut", "price"),
+                         ("PlanOut", "trigger_price"), ("CandleOut", "close")):
+        spec = schemas[model]["properties"][field]
+        assert (spec["type"], spec["format"]) == ("string", "decimal") and "pattern" in spec, (model, spec)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/plan-orders", {"size": 2.5}, "size"),
+        ("post", "/plan-orders", {"trigger_price": "1,5"}, "trigger_price"),
+        ("post", "/plan-orders", {"price": "NaN"}, "price"),
+        ("post", "/trail-orders", {"callback_rate": "１"}, "callback_rate"),
+        ("post", "/trail-orders", {"activation_price": "1e999"}, "activation_price"),
+        ("patch", "/conditional-orders/1", {"trigger_price": ""}, "trigger_price"),
+        ("post", "/positions/close-percent", {"percent": "fifty"}, "percent"),
+        ("post", "/positions/close-percent", {"type": "limit", "price": "9" * 70}, "price"),
+    ],
+)
+async def test_malformed_numbers_are_refused_by_field(
+    trading_platform: PlatformServer, make_api_user: Any, method: str, path: str, body: dict[str, Any],
+    field: str,
+) -> None:
+    """Every money/price/size field is an exact decimal string (in the OpenAPI too): a JSON number
+    or a malformed string is a 422 naming that field, in the one error envelope."""
+    user = await make_api_user()
+    valid = {"symbol": SOL, "side": "sell_close_long", "size": "2", "trigger_price": "175", "leverage": "5",
+             "activation_price": "185", "callback_rate": "1", "percent": "50"}
+    r = await getattr(user.http, method)(f"/api/accounts/{'0' * 32}{path}", json={**valid, **body})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert set(error) == {"code", "message", "field", "next_step"}
+    assert (error["code"], error["field"]) == ("invalid_input", field), error
+    assert error["message"].startswith(field + ": ") and error["next_step"]
+
+    schemas = (await user.http.get("/api/openapi.json")).json()["components"]["schemas"]
+    model = {"/plan-orders": "PlanIn", "/trail-orders": "TrailIn", "/conditional-orders/1": "ModifyIn",
+             "/positions/close-percent": "ClosePercentIn"}
+    spec = schemas[model[path]]["properties"][field]
+    decimal = spec if "pattern" in spec else next(s for s in spec["anyOf"] if "pattern" in s)
+    assert decimal["type"] == "string" and decimal["maxLength"] == 64

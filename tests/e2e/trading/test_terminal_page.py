@@ -1,21 +1,24 @@
 """The Terminal page in headless Chromium against the real platform and sandbox: the chart has
 candles, a book level fills the ticket's price, TP/SL set at entry is shown on the position and
 the chart, edited and cancelled; a trailing stop fires after scripted prices; close 50 % by limit
-then the rest by market; cancel all; the position-mode refusal in plain words.
+then the rest by market, realised PnL and fees as the exchange reports them; cancel all; the
+position-mode refusal in plain words.
 Screenshots: test-artifacts/terminal/."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from bitmart.api_contract import APIContract
 from playwright.async_api import expect
 
 from tests.e2e.helpers import Screenshots
 from tests.e2e.trading.test_trading_page import sign_up_and_connect
-from tests.fixtures.platform import PlatformServer
+from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.sandbox import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -32,11 +35,23 @@ def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
         sandbox.admin.freeze_prices(False)
 
 
-async def open_terminal(page: Any, base: str, sandbox: SandboxServer) -> str:
-    account_id, _ = await sign_up_and_connect(page, base, sandbox)
+@pytest.fixture(scope="module")
+def polling_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
+    """Live state off (PERPDESK_LIVE_ENABLED=false): the terminal's fallback is polling the API."""
+    platform = launch_platform(sandbox, egress_ips="127.0.0.1", order_settle_interval_s=3600,
+                               live_enabled=False, timeout=120)
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+async def open_terminal(page: Any, base: str, sandbox: SandboxServer) -> tuple[str, dict[str, Any]]:
+    """The Terminal on SOLUSDT of a new user's new account: the account and its key."""
+    account_id, key = await sign_up_and_connect(page, base, sandbox)
     await page.goto(f"{base}/trade/{account_id}/{SOL}")
     await page.wait_for_function("() => window.perpdeskTerminal && window.perpdeskTerminal.ready")
-    return account_id
+    return account_id, key
 
 
 async def ticket_order(page: Any, kind: str, size: str, side: str, **fields: str) -> None:
@@ -139,7 +154,8 @@ async def test_close_half_by_limit_then_rest_by_market_and_cancel_all(
     page: Any, trading_platform: PlatformServer, frozen: SandboxServer
 ) -> None:
     shot = Screenshots("terminal", "close-percent")
-    await open_terminal(page, trading_platform.url, frozen)
+    base = trading_platform.url
+    account_id, key = await open_terminal(page, base, frozen)
     await ticket_order(page, "market", "10", "Buy / Long")
     position = page.locator('[data-position="long"]')
     await expect(position.locator('[data-col="size"]')).to_contain_text("10")
@@ -155,6 +171,9 @@ async def test_close_half_by_limit_then_rest_by_market_and_cancel_all(
     await close.get_by_label("Close %").fill("100")
     await close.get_by_role("button", name="Close").click()
     await expect(page.locator('[data-position="long"]')).to_have_count(0, timeout=10_000)
+    await expect(page.locator("#fills [data-fill]")).to_have_count(3, timeout=10_000)
+    await shot(page, "closed")
+    await pnl_and_fees_are_the_exchanges(page, base, account_id, key, frozen)
 
     await ticket_order(page, "limit", "2", "Buy / Long", **{"Price (USDT)": "150"})
     await ticket_order(page, "plan", "2", "Buy / Long", **{"Trigger price (USDT)": "190"})
@@ -165,10 +184,43 @@ async def test_close_half_by_limit_then_rest_by_market_and_cancel_all(
     await expect(page.locator("#orders [data-order]")).to_have_count(0)
     await expect(page.locator("#conditional [data-conditional]")).to_have_count(0)
     await shot(page, "cancelled-all")
-    fills = await page.evaluate("window.perpdeskTerminal.markerCount()")
-    assert fills == 3, fills
+    assert await page.evaluate("window.perpdeskTerminal.markerCount()") == 3
     sizes = await page.locator('#fills [data-fill] [data-col="size"]').all_inner_texts()
     assert sorted(Decimal(s.removeprefix("Size")) for s in sizes) == [5, 5, 10], sizes
+
+
+async def pnl_and_fees_are_the_exchanges(
+    page: Any, base: str, account_id: str, key: dict[str, Any], sandbox: SandboxServer
+) -> None:
+    """Realised PnL and fees as the terminal's fills and the PnL history show them are the
+    exchange's own, to the last digit: its trades (per fill) and its transaction history (sums),
+    read with BitMart's official SDK."""
+    sdk = APIContract(key["api_key"], key["secret_key"], key["memo"], url=sandbox.base_url)
+    trades, _ = await asyncio.to_thread(sdk.get_trades, contract_symbol=SOL)
+    ledger, _ = await asyncio.to_thread(sdk.get_transaction_history, contract_symbol=SOL)
+    theirs = {t["trade_id"]: (Decimal(t["realised_profit"]), Decimal(t["paid_fees"])) for t in trades["data"]}
+
+    def figure(text: str, label: str) -> Decimal:
+        return Decimal(text.removeprefix(label))
+
+    shown = {}
+    for row in await page.locator("#fills [data-fill]").all():
+        shown[await row.get_attribute("data-fill")] = (
+            figure(await row.locator('[data-col="pnl"]').inner_text(), "Realised PnL"),
+            figure(await row.locator('[data-col="fee"]').inner_text(), "Fee"))
+    assert shown == theirs
+    closes = [pnl for pnl, _ in theirs.values() if pnl]
+    assert len(closes) == 2, theirs  # each close realised something (the test would prove little else)
+
+    def flow(kind: str) -> Decimal:
+        return sum((Decimal(t["amount"]) for t in ledger["data"] if t["type"] == kind), Decimal(0))
+
+    pnl = f"{base}/api/portfolio/pnl"
+    r = await page.request.get(pnl, params={"period": "day", "account_id": account_id})
+    assert r.status == 200, await r.text()
+    total = (await r.json())["total"]
+    assert Decimal(total["realised_pnl"]) == flow("Realized PNL") == sum(closes)
+    assert Decimal(total["fees"]) == flow("Commission Fee") != 0
 
 
 async def test_position_mode_refusal_is_explained(
@@ -226,3 +278,20 @@ async def test_terminal_fits_390px_and_draws_the_liquidation_price(
     # streams answer 404 where the platform serves none (the page polls then)
     allowed = ("htmx.min.js", "404 (Not Found)")
     assert [p for p in problems if not any(a in p for a in allowed)] == [], problems
+
+
+async def test_without_live_state_the_terminal_polls_the_api(
+    page: Any, polling_platform: PlatformServer, frozen: SandboxServer
+) -> None:
+    streams: list[int] = []
+    page.on("response", lambda r: streams.append(r.status) if "/api/live/" in r.url else None)
+    _, key = await open_terminal(page, polling_platform.url, frozen)
+    await ticket_order(page, "market", "4", "Buy / Long")
+    await expect(page.locator('[data-position="long"] [data-col="size"]')).to_have_text("Size4")
+    sdk = APIContract(key["api_key"], key["secret_key"], key["memo"], url=frozen.base_url)
+    placed, _ = await asyncio.to_thread(sdk.post_submit_order, contract_symbol=SOL, type="limit", side=1,
+                                        leverage="5", open_type="cross", price="150", size=2)
+    order_id = placed["data"]["order_id"]  # placed elsewhere: found by the next poll
+    await expect(page.locator(f'#orders [data-order="{order_id}"]')).to_be_visible(timeout=6000)
+    await expect(page.locator("#live-state")).to_contain_text("Updated")
+    assert streams and set(streams) == {503}, streams  # the streams were asked for and refused

@@ -18,6 +18,7 @@ from perpdesk.core.models import (
     OrderType,
     PositionSide,
 )
+from perpdesk.core.terminal import PlanRequest
 from perpdesk.exchanges.bitmart import new_client_order_id
 from perpdesk.live.bus import ALL_ACCOUNTS, InProcessBus, account_topic
 from perpdesk.live.market_hub import MarketHub
@@ -265,3 +266,34 @@ async def test_channels_spread_over_connections_beyond_the_per_connection_cap(
         assert mhub.connections("bitmart") == 2
     finally:
         await mhub.aclose()
+
+
+async def test_a_watched_mirror_finds_plan_orders_the_exchange_does_not_push(
+    tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], make_creds: Callable[[], Credentials],
+) -> None:
+    """A trigger order placed elsewhere is never pushed until it fires: while a page of the account
+    is open (a subscriber of its own topic, not a wildcard one) the mirror re-reads the plans."""
+    bus, mhub = hub
+    creds = make_creds()
+    source = MemorySource()
+    ref = source.add("a5", creds)
+    mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, refresh_debounce_s=0.05,
+                           reconcile_interval_s=3600, watched_plans_s=0.2)
+    everyone = bus.subscribe([ALL_ACCOUNTS])
+    mirror.start()
+    try:
+        await until(lambda: mirror.freshness.state is Freshness.FRESH and mirror.fills_loaded)
+        req = PlanRequest(SYM, OrderSide.BUY_OPEN_LONG, Decimal(1), Decimal(99000), new_client_order_id(),
+                          Decimal(5), MarginMode.CROSS)
+        placed = await tapped.place_plan(creds, req)
+        assert placed.order_id, placed
+        await asyncio.sleep(0.8)
+        assert mirror.view().plans == []  # nobody watches this account: no reads spent on it
+        page = bus.subscribe([account_topic("a5")])
+        try:
+            await until(lambda: [p.order_id for p in mirror.view().plans] == [placed.order_id], timeout=3)
+        finally:
+            page.close()
+    finally:
+        everyone.close()
+        await mirror.stop()

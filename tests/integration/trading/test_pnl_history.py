@@ -10,7 +10,7 @@ import pytest
 
 from perpdesk.core.errors import ExchangeError, InputError
 from perpdesk.exchanges.bitmart.rest import Auth
-from perpdesk.services import pnl_history, trading
+from perpdesk.services import ledger_cache, pnl_history, trading
 from perpdesk.services.fills_csv import fills_csv
 from perpdesk.services.pnl_history import Period, Range
 from tests.integration.trading.conftest import TCtx
@@ -99,7 +99,7 @@ async def test_a_reload_within_seconds_reads_the_ledger_once(tctx: TCtx) -> None
     tctx.sandbox.admin.fault("http_error", path, status=503, api_key=t.creds.api_key)
     try:
         assert await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span) == first  # not asked again
-        pnl_history._ledger.clear()
+        ledger_cache.forget()
         with pytest.raises(ExchangeError):
             await pnl_history.pnl(tctx.deps, t.user_id, Period.DAY, span)
     finally:

@@ -38,6 +38,10 @@ async def test_a_wildcard_subscription_gets_every_topic_of_its_prefix() -> None:
     bus = InProcessBus()
     every = bus.subscribe(["account:*"])
     assert bus.subscriber_count("account:7") == 1 and bus.subscriber_count("market:bitmart:X") == 0
+    assert bus.watchers("account:7") == 0  # a wildcard is not a page of that account
+    page = bus.subscribe(["account:7"])
+    assert bus.watchers("account:7") == 1 and bus.subscriber_count("account:7") == 2
+    page.close()
     bus.publish("account:7", "fill", {"n": 1})
     bus.publish("market:bitmart:BTCUSDT", "ticker", {"n": 2})
     bus.publish("account:8", "order", {"n": 3})

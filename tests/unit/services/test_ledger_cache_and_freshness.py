@@ -4,31 +4,38 @@ account's values are (live, stale mirror beside the exchange's values, last know
 from __future__ import annotations
 
 from perpdesk.live.views import AccountLive, Freshness, FreshnessView
-from perpdesk.services.pnl_history import Range, _Read
+from perpdesk.services.ledger_cache import _Read
+from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio import AccountSnapshot
 from perpdesk.services.trading import AccountRef
 
 WIDE = Range(1_000, 9_000)
+TX = "transactions"
 
 
 def read(version: str, settled: bool, expires: float = 100.0) -> _Read:
-    return _Read(WIDE, [], expires, version, settled)
+    return _Read(TX, WIDE.start_ms, WIDE.end_ms, [], expires, version, settled)
 
 
 def test_a_settled_read_serves_until_the_mirror_sees_a_change() -> None:
     r = read("1:4", settled=True, expires=0.0)
-    assert r.serves(Range(2_000, 9_000), "1:4", now=1e9)  # narrower range, long after: kept
-    assert not r.serves(WIDE, "1:5", now=0.0)  # a fill or a balance push since
-    assert not r.serves(WIDE, "2:4", now=0.0)  # another mirror (restarted)
-    assert not r.serves(Range(500, 9_000), "1:4", now=0.0)  # wider than what was read
+    assert r.serves(TX, Range(2_000, 9_000), "1:4", now=1e9)  # narrower range, long after: kept
+    assert not r.serves(TX, WIDE, "1:5", now=0.0)  # a fill or a balance push since
+    assert not r.serves(TX, WIDE, "2:4", now=0.0)  # another mirror (restarted)
+    assert not r.serves(TX, Range(500, 9_000), "1:4", now=0.0)  # wider than what was read
+
+
+def test_a_read_serves_only_its_own_kind_of_history() -> None:
+    r = read("1:4", settled=True)
+    assert not r.serves("fills:", WIDE, "1:4", now=0.0)
 
 
 def test_a_read_soon_after_a_change_or_without_a_mirror_is_kept_briefly() -> None:
     soon = read("1:4", settled=False, expires=10.0)
-    assert soon.serves(WIDE, "1:4", now=9.0) and not soon.serves(WIDE, "1:4", now=11.0)
+    assert soon.serves(TX, WIDE, "1:4", now=9.0) and not soon.serves(TX, WIDE, "1:4", now=11.0)
     plain = read("", settled=False, expires=10.0)
-    assert plain.serves(WIDE, None, now=9.0) and not plain.serves(WIDE, None, now=11.0)
-    assert not plain.serves(WIDE, "1:4", now=0.0)  # a mirror is fresh now: its version decides
+    assert plain.serves(TX, WIDE, "", now=9.0) and not plain.serves(TX, WIDE, "", now=11.0)
+    assert not plain.serves(TX, WIDE, "1:4", now=0.0)  # a mirror is fresh now: its version decides
 
 
 REF = AccountRef("a1", "u1", "bitmart", "Desk", "active")

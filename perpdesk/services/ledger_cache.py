@@ -1,0 +1,97 @@
+"""Reads of an account's exchange history (transactions, fills), kept so that reloads of the
+dashboard and the fills page do not spend the key's rate limit (6 requests per 2 s) that orders
+need.
+
+With a fresh live mirror a read is kept until the mirror's ledger version changes (a fill, a
+balance push such as funding, a reconnection): a reload of an idle account asks the exchange
+nothing. A read within SETTLE_S of such a change may miss rows the exchange books late, so it is
+kept TTL_S only, as is every read without a mirror. A narrower range is cut from a wider read.
+Served only after the ownership check (the mirror's, or the database's), so history reaches its
+owner only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from perpdesk.core.models import Credentials
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading import AccountRef, load_account
+
+if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
+
+TTL_S = 10.0
+SETTLE_S = 5.0
+MAX_ACCOUNTS = 1000  # bounds the memory; past it the cache starts over
+
+
+class Span(Protocol):
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+
+
+class Timed(Protocol):
+    @property
+    def time_ms(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class _Read:
+    what: str  # the kind of history and its filter, e.g. "transactions" or "fills:BTCUSDT"
+    start_ms: int
+    end_ms: int
+    rows: list[Any]
+    expires: float  # monotonic seconds (reads without a live mirror, or soon after a change)
+    version: str  # the mirror's ledger version when read; "" without one
+    settled: bool  # read long enough after the version's change to keep until the next
+
+    def serves(self, what: str, span: Span, version: str, now: float) -> bool:
+        if self.what != what or not (self.start_ms <= span.start_ms and span.end_ms <= self.end_ms):
+            return False
+        return self.version == version and ((bool(version) and self.settled) or self.expires > now)
+
+
+_reads: dict[str, list[_Read]] = {}  # account id -> its recent reads (a few kinds and ranges)
+
+Fetch = Callable[[AccountRef, Credentials], Awaitable[list[Any]]]
+
+
+async def read(
+    deps: AccountsDeps, user_id: str, account_id: str, what: str, span: Span, fetch: Fetch,
+    live: LiveQuery | None = None,
+) -> list[Any]:
+    """`fetch`'s rows for `span` (objects with `time_ms`), from a kept read when it is current."""
+    view = live.fresh(user_id, account_id) if live is not None else None
+    version = view.ledger_version if view is not None else ""  # taken before a read: conservative
+    settled = view is not None and time.time() * 1000 - view.ledger_changed_ms > SETTLE_S * 1000
+    opened = None if view is not None else await load_account(deps, user_id, account_id)
+    now = time.monotonic()
+    hit = next((r for r in _reads.get(account_id, []) if r.serves(what, span, version, now)), None)
+    if hit is not None:
+        return [t for t in hit.rows if span.start_ms <= t.time_ms <= span.end_ms]
+    ref, creds = opened or await load_account(deps, user_id, account_id)
+    rows = await fetch(ref, creds)
+    if len(_reads) > MAX_ACCOUNTS:
+        _reads.clear()
+    new = _Read(what, span.start_ms, span.end_ms, rows, now + TTL_S, version, settled)
+    kept = [r for r in _reads.get(account_id, []) if r.version == version and not _same(r, new)]
+    _reads[account_id] = [*kept[-5:], new]
+    return rows
+
+
+def _same(a: _Read, b: _Read) -> bool:
+    return (a.what, a.start_ms, a.end_ms) == (b.what, b.start_ms, b.end_ms)
+
+
+def forget(account_id: str | None = None) -> None:
+    """Drop kept reads (of one account), e.g. after it is disconnected."""
+    if account_id is None:
+        _reads.clear()
+    else:
+        _reads.pop(account_id, None)
