@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.core.numbers import DecimalText
+from perpdesk.core.decimal_input import DecimalText
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable

@@ -1,0 +1,1 @@
+from perpdesk.core.numbers import X
