@@ -1,1 +1,0 @@
-from perpdesk.core.numbers import X
