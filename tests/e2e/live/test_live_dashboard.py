@@ -1,8 +1,8 @@
-"""The dashboard (the portfolio at /), the fills history and their JSON API read the live mirror while
-it is fresh and the exchange's ledger as last read while the mirror saw nothing new: reloads cost no
-exchange request (counted at the sandbox). A fill makes the next load read the ledger once, with the
-new fee in the PnL; then reloads cost nothing again (a read right after a change is kept 10 s only,
-in case the exchange books late: the test reads once that has settled)."""
+"""The dashboard (the portfolio at /), the fills history and their JSON API read the live mirror
+while it is fresh and the exchange's ledger as last read while the mirror saw nothing new:
+reloads cost no exchange request (counted at the sandbox). A fill makes the next load read the
+ledger once, with the new fee in the PnL; then reloads cost nothing again (a read right after a
+change is kept 10 s only, in case the exchange books late: the test reads once that has settled)."""
 
 from __future__ import annotations
 
