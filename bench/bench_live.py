@@ -48,11 +48,13 @@ def _rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-# ---- 1. latency ---------------------------------------------------------------------------------
-async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, list[float]]:
+# ---- a user holding a position ------------------------------------------------------------------
+async def _holding_user(
+    sandbox: Any, platform_url: str, *, freeze: bool, wait_fresh: bool
+) -> tuple[Any, str, Any]:
+    """A signed-up platform user whose connected account holds 10 SYM long at 3000; with
+    `wait_fresh`, once its mirror is fresh. Returns (user, account id, sandbox admin client)."""
     import httpx
-    import orjson
-    from websockets.asyncio.client import connect
 
     from tests.e2e.trading.conftest import api_user
 
@@ -64,7 +66,8 @@ async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, lis
     admin = httpx.AsyncClient(
         base_url=sandbox.base_url, headers={"Authorization": f"Bearer {sandbox.admin_token}"}
     )
-    await admin.post("/sandbox-admin/freeze-prices", json={"frozen": True})
+    if freeze:
+        await admin.post("/sandbox-admin/freeze-prices", json={"frozen": True})
     await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000"})
     r = await user.http.post(
         f"/api/accounts/{account_id}/orders",
@@ -78,15 +81,25 @@ async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, lis
         },
     )
     assert r.status_code in (200, 201), r.text
-    for _ in range(400):  # the mirror holds the position and follows the ticker
+    view: dict[str, Any] = {}
+    for _ in range(400 if wait_fresh else 0):  # the mirror holds the position and follows the ticker
         await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000.5"})
         view = (await user.http.get(f"/api/accounts/{account_id}/live")).json()
         if view.get("freshness", {}).get("fresh"):
             break
         await asyncio.sleep(0.05)
     else:
-        raise RuntimeError(f"the mirror did not become fresh: {view}")
+        if wait_fresh:
+            raise RuntimeError(f"the mirror did not become fresh: {view}")
+    return user, account_id, admin
 
+
+# ---- 1. latency ---------------------------------------------------------------------------------
+async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, list[float]]:
+    import orjson
+    from websockets.asyncio.client import connect
+
+    user, account_id, admin = await _holding_user(sandbox, platform_url, freeze=True, wait_fresh=True)
     out: dict[str, list[float]] = {"floor": [], "platform": []}
     async with (
         connect(sandbox.ws_url + "/api?protocol=1.1") as ws,
@@ -133,36 +146,8 @@ async def latency(sandbox: Any, platform_url: str, rounds: int) -> dict[str, lis
 # ---- 2. page loads ------------------------------------------------------------------------------
 async def page_loads(sandbox: Any, platform_url: str, live: bool, batches: int = 5) -> list[float]:
     """Seconds for 10 parallel loads of one account's trade page (a position held), per batch."""
-    import httpx
 
-    from tests.e2e.trading.conftest import api_user
-
-    class _P:
-        url = platform_url
-
-    user = await api_user(_P())  # type: ignore[arg-type]
-    account_id, _key = await user.connect(sandbox)
-    admin = httpx.AsyncClient(
-        base_url=sandbox.base_url, headers={"Authorization": f"Bearer {sandbox.admin_token}"}
-    )
-    await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000"})
-    r = await user.http.post(
-        f"/api/accounts/{account_id}/orders",
-        json={
-            "symbol": SYM,
-            "side": "buy_open_long",
-            "type": "market",
-            "size": "10",
-            "leverage": "5",
-            "margin_mode": "cross",
-        },
-    )
-    assert r.status_code in (200, 201), r.text
-    for _ in range(400 if live else 0):
-        await admin.post("/sandbox-admin/price", json={"symbol": SYM, "price": "3000.5"})
-        if (await user.http.get(f"/api/accounts/{account_id}/live")).json().get("freshness", {}).get("fresh"):
-            break
-        await asyncio.sleep(0.05)
+    user, account_id, admin = await _holding_user(sandbox, platform_url, freeze=False, wait_fresh=live)
     times = []
     for _ in range(batches):
         await asyncio.sleep(2.1)  # the exchange's 2-second rate-limit windows start empty

@@ -23,7 +23,9 @@ import json
 import multiprocessing as mp
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,18 +33,44 @@ sys.path.insert(0, str(ROOT))
 TARGET_SIGNED_RPS = 3000
 
 
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 answer with a Content-Length: (status, body)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return int(head[9:12]), await reader.readexactly(length)
+
+
+def signed_post(host: str, port: int, key: dict, path: str, body: bytes) -> bytes:
+    """A SIGNED BitMart POST (X-BM-KEY, X-BM-TIMESTAMP, HMAC-SHA256 X-BM-SIGN) as raw bytes."""
+    ts = str(int(time.time() * 1000))
+    sign = hmac.new(key["secret_key"].encode(), f"{ts}#{key['memo']}#".encode() + body, hashlib.sha256)
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"X-BM-KEY: {key['api_key']}\r\nX-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {sign.hexdigest()}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def in_process(target: Callable[..., None], args: tuple[Any, ...], seconds: float) -> tuple[int, int, float]:
+    """Run a client in a fresh process (it must put (ok, bad, elapsed) on the queue passed last)."""
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get(timeout=seconds + 60)
+    proc.join()
+    return result
+
+
 async def _connection(host: str, port: int, make_request, deadline: float, counts: list[int]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline:
             writer.write(make_request())
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
+            status, body = await read_answer(reader)
             if status == 200 and b'"code":1000' in body:
                 counts[0] += 1
             else:
@@ -66,15 +94,8 @@ def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: i
     def system_time() -> bytes:
         return b"GET /system/time HTTP/1.1\r\n" + host_hdr + b"\r\n"
 
-    def signed_post() -> bytes:
-        body = b'{"page": 1, "limit": 10}'
-        ts = str(int(time.time() * 1000))
-        sign = hmac.new(secret, f"{ts}#{memo}#".encode() + body, hashlib.sha256).hexdigest()
-        return (
-            f"POST /account/v1/transfer-contract-list HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Content-Type: application/json\r\nX-BM-KEY: {api_key}\r\nX-BM-TIMESTAMP: {ts}\r\n"
-            f"X-BM-SIGN: {sign}\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
+    def transfer_list() -> bytes:
+        return signed_post(host, port, key, "/account/v1/transfer-contract-list", b'{"page": 1, "limit": 10}')
 
     def keyed_get() -> bytes:
         ts = str(int(time.time() * 1000))
@@ -84,7 +105,7 @@ def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: i
             f"X-BM-KEY: {api_key}\r\nX-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {sign}\r\n\r\n"
         ).encode()
 
-    make = {"floor": system_time, "signed": signed_post, "keyed": keyed_get}[kind]
+    make = {"floor": system_time, "signed": transfer_list, "keyed": keyed_get}[kind]
 
     async def main() -> tuple[int, int, float]:
         counts = [0, 0]
@@ -101,12 +122,7 @@ def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: i
 
 
 def measure(host: str, port: int, kind: str, key: dict, seconds: float, conns: int) -> tuple[float, int]:
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_client, args=(host, port, kind, key, seconds, conns, queue))
-    proc.start()
-    ok, bad, elapsed = queue.get(timeout=seconds + 60)
-    proc.join()
+    ok, bad, elapsed = in_process(_client, (host, port, kind, key, seconds, conns), seconds)
     return ok / elapsed, bad
 
 

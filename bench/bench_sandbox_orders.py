@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import multiprocessing as mp
 import sys
@@ -25,16 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_sandbox import in_process, read_answer, signed_post  # noqa: E402
 from bench.bench_sandbox import measure as measure_floor  # noqa: E402
-
-
-async def _read(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    return int(head[9:12]), await reader.readexactly(length)
 
 
 def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp.Queue) -> None:
@@ -44,16 +34,9 @@ def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp
         uvloop.install()
     except ImportError:
         pass
-    api_key, secret, memo = key["api_key"], key["secret_key"].encode(), key["memo"]
 
     def post(path: str, body: bytes) -> bytes:
-        ts = str(int(time.time() * 1000))
-        sign = hmac.new(secret, f"{ts}#{memo}#".encode() + body, hashlib.sha256).hexdigest()
-        return (
-            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-            f"X-BM-KEY: {api_key}\r\nX-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {sign}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        return signed_post(host, port, key, path, body)
 
     submit = (
         b'{"symbol":"BTCUSDT","side":1,"type":"limit","price":"50000","size":1,'
@@ -65,7 +48,7 @@ def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp
         try:
             while time.perf_counter() < deadline:
                 writer.write(post("/contract/private/submit-order", submit))
-                status, body = await _read(reader)
+                status, body = await read_answer(reader)
                 doc = json.loads(body)
                 if status != 200 or doc["code"] != 1000:
                     counts[1] += 1
@@ -74,7 +57,7 @@ def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp
                     continue
                 cancel = json.dumps({"symbol": "BTCUSDT", "order_id": str(doc["data"]["order_id"])}).encode()
                 writer.write(post("/contract/private/cancel-order", cancel))
-                status, body = await _read(reader)
+                status, body = await read_answer(reader)
                 if status == 200 and b'"code":1000' in body:
                     counts[0] += 1
                 else:
@@ -93,12 +76,7 @@ def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp
 
 
 def measure_orders(host: str, port: int, key: dict, seconds: float, conns: int) -> tuple[float, int]:
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_client, args=(host, port, key, seconds, conns, queue))
-    proc.start()
-    ok, bad, elapsed = queue.get(timeout=seconds + 60)
-    proc.join()
+    ok, bad, elapsed = in_process(_client, (host, port, key, seconds, conns), seconds)
     return ok / elapsed, bad
 
 

@@ -8,11 +8,11 @@ import os
 import typer
 
 from perpdesk.cli.accounts import app as accounts_app
-from perpdesk.cli.platform import register_platform_commands
 from perpdesk.cli.portfolio import app as portfolio_app
+from perpdesk.cli.serve import register_platform_commands
 from perpdesk.cli.trade import app as trade_app
 from perpdesk.cli.vault import app as vault_app
-from perpdesk.sandbox.cli import app as sandbox_app
+from perpdesk.sandbox.commands import app as sandbox_app
 
 app = typer.Typer(
     name="perpdesk",

@@ -27,6 +27,10 @@ AccountOpt = Annotated[
     str, typer.Option("--account", "-a", help="The connected account's id (perpdesk accounts list).")
 ]
 SymbolOpt = Annotated[str, typer.Option("--symbol", "-s", help="A USDT perpetual, e.g. BTCUSDT.")]
+AnySymbolOpt = Annotated[str | None, typer.Option("--symbol", "-s")]
+OrderIdOpt = Annotated[str, typer.Option("--order-id")]
+SizeOpt = Annotated[str, typer.Option(help="Contracts.")]
+NumberOpt = Annotated[str | None, typer.Option()]
 console = Console(soft_wrap=True)
 
 
@@ -71,6 +75,12 @@ def _placed(result: dict[str, Any], as_json: bool) -> None:
             raise typer.Exit(3)
 
 
+def _place(user: str, account: str, service: Any, ticket: dict[str, Any], as_json: bool) -> None:
+    """Send a ticket through a placing service (order, trigger, trailing) and report the outcome."""
+    placed = _run(user, lambda deps, uid: service(deps, uid, account, ticket))
+    _placed(placed.to_dict(), as_json)
+
+
 def _changed(outcome: Any, done: str) -> None:
     """A cancel / amend: applied, or being confirmed (no answer: perpdesk reads the exchange)."""
     if outcome is None or getattr(outcome, "applied", True):
@@ -91,13 +101,13 @@ def place(
         str,
         typer.Option(help="buy | sell | buy_open_long | sell_open_short | buy_close_short | sell_close_long"),
     ],
-    size: Annotated[str, typer.Option(help="Contracts.")],
+    size: SizeOpt,
     price: Annotated[str | None, typer.Option(help="Limit price; none: a market order.")] = None,
-    leverage: Annotated[str | None, typer.Option()] = None,
+    leverage: NumberOpt = None,
     margin_mode: Annotated[str | None, typer.Option(help="cross | isolated")] = None,
     time_in_force: Annotated[str, typer.Option(help="gtc | ioc | fok | post_only")] = "gtc",
-    take_profit: Annotated[str | None, typer.Option()] = None,
-    stop_loss: Annotated[str | None, typer.Option()] = None,
+    take_profit: NumberOpt = None,
+    stop_loss: NumberOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a limit (with --price) or market order."""
@@ -115,8 +125,7 @@ def place(
         "take_profit": take_profit,
         "stop_loss": stop_loss,
     }
-    placed = _run(user, lambda deps, uid: trading.place_order(deps, uid, account, ticket))
-    _placed(placed.to_dict(), as_json)
+    _place(user, account, trading.place_order, ticket, as_json)
 
 
 @app.command()
@@ -124,9 +133,9 @@ def amend(
     user: UserOpt,
     account: AccountOpt,
     symbol: SymbolOpt,
-    order_id: Annotated[str, typer.Option("--order-id")],
-    price: Annotated[str | None, typer.Option()] = None,
-    size: Annotated[str | None, typer.Option()] = None,
+    order_id: OrderIdOpt,
+    price: NumberOpt = None,
+    size: NumberOpt = None,
 ) -> None:
     """Change a limit order's price and/or size."""
     from perpdesk.services import trading
@@ -145,7 +154,7 @@ def cancel(
     user: UserOpt,
     account: AccountOpt,
     symbol: SymbolOpt,
-    order_id: Annotated[str, typer.Option("--order-id")],
+    order_id: OrderIdOpt,
     conditional: Annotated[bool, typer.Option(help="A trigger, TP/SL or trailing order.")] = False,
 ) -> None:
     """Cancel one order (--conditional for trigger, TP/SL and trailing orders)."""
@@ -213,8 +222,8 @@ def tp_sl(
     account: AccountOpt,
     symbol: SymbolOpt,
     side: Annotated[str | None, typer.Option(help="long | short: the position (to set).")] = None,
-    take_profit: Annotated[str | None, typer.Option()] = None,
-    stop_loss: Annotated[str | None, typer.Option()] = None,
+    take_profit: NumberOpt = None,
+    stop_loss: NumberOpt = None,
     order_id: Annotated[str | None, typer.Option("--order-id", help="Change this TP/SL order ...")] = None,
     trigger_price: Annotated[str | None, typer.Option(help="... to this trigger price.")] = None,
     as_json: JsonOpt = False,
@@ -251,7 +260,7 @@ def trail(
     account: AccountOpt,
     symbol: SymbolOpt,
     side: Annotated[str, typer.Option(help="sell_close_long | buy_close_short | buy | sell")],
-    size: Annotated[str, typer.Option()],
+    size: SizeOpt,
     activation_price: Annotated[str, typer.Option()],
     callback_rate: Annotated[str, typer.Option(help="Percent, 0.1-5.")],
     leverage: Annotated[str, typer.Option()],
@@ -270,8 +279,7 @@ def trail(
         "leverage": leverage,
         "margin_mode": margin_mode,
     }
-    placed = _run(user, lambda deps, uid: terminal_orders.place_trail(deps, uid, account, ticket))
-    _placed(placed.to_dict(), as_json)
+    _place(user, account, terminal_orders.place_trail, ticket, as_json)
 
 
 @app.command()
@@ -280,7 +288,7 @@ def plan(
     account: AccountOpt,
     symbol: SymbolOpt,
     side: Annotated[str, typer.Option()],
-    size: Annotated[str, typer.Option()],
+    size: SizeOpt,
     trigger_price: Annotated[str, typer.Option()],
     leverage: Annotated[str, typer.Option()],
     price: Annotated[str | None, typer.Option(help="Limit price once triggered; none: market.")] = None,
@@ -301,15 +309,14 @@ def plan(
         "margin_mode": margin_mode,
         "price_type": price_type,
     }
-    placed = _run(user, lambda deps, uid: terminal_orders.place_plan(deps, uid, account, ticket))
-    _placed(placed.to_dict(), as_json)
+    _place(user, account, terminal_orders.place_plan, ticket, as_json)
 
 
 @app.command()
 def orders(
     user: UserOpt,
     account: AccountOpt,
-    symbol: Annotated[str | None, typer.Option("--symbol", "-s")] = None,
+    symbol: AnySymbolOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open orders and waiting trigger, TP/SL and trailing orders."""
@@ -342,7 +349,7 @@ def orders(
 def fills(
     user: UserOpt,
     account: AccountOpt,
-    symbol: Annotated[str | None, typer.Option("--symbol", "-s")] = None,
+    symbol: AnySymbolOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The account's recent fills (the exchange's last 7 days)."""

@@ -12,7 +12,6 @@ called with every new mark price.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +30,9 @@ from perpdesk.core.market import (
 )
 from perpdesk.exchanges.base import FuturesConnector, MarketStream
 from perpdesk.live.bus import EventBus, market_topic
+from perpdesk.live.stream_guard import consume
 from perpdesk.live.views import jsonable
+from perpdesk.services.background import stop_task
 
 log = logging.getLogger(__name__)
 MarkListener = Callable[[str, Decimal], None]  # (symbol, mark price)
@@ -165,23 +166,18 @@ class MarketHub:
 
     # ---- the stream ----------------------------------------------------------------------------
     async def _run(self, exchange: str, conn: _Conn) -> None:
-        delay = 1.0
-        while True:  # the stream reconnects by itself; this only guards against its failure
-            events = conn.stream.events()
+        async def apply(event: MarketEvent) -> None:
             try:
-                async for event in events:
-                    try:
-                        self._apply(exchange, conn, event)
-                    except Exception:  # one bad push never stops market data for everyone
-                        log.exception("market event of %s not applied", exchange)
-                    delay = 1.0
-            except Exception:
-                log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
-                self._apply(exchange, conn, StreamStatus(False, int(time.time() * 1000), "failed"))
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+                self._apply(exchange, conn, event)
+            except Exception:  # one bad push never stops market data for everyone
+                log.exception("market event of %s not applied", exchange)
+
+        def failed(exc: Exception, delay: float) -> bool:
+            log.exception("market stream of %s failed; restarting in %.0f s", exchange, delay)
+            self._apply(exchange, conn, StreamStatus(False, int(time.time() * 1000), "failed"))
+            return True
+
+        await consume(conn.stream.events, apply, failed)
 
     def _apply(self, exchange: str, conn: _Conn, event: MarketEvent) -> None:
         if isinstance(event, StreamStatus):
@@ -219,8 +215,5 @@ class MarketHub:
     async def aclose(self) -> None:
         for ex in self._ex.values():
             for conn in ex.conns:
-                if conn.task is not None:
-                    conn.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await conn.task
+                await stop_task(conn.task)
         self._ex.clear()

@@ -40,8 +40,9 @@ from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.stream_guard import consume
 from perpdesk.live.triggers import fired
-from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_balances
+from perpdesk.live.views import AccountLive, Freshness, FreshnessView, jsonable, live_view
 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
@@ -136,34 +137,26 @@ class AccountMirror:
 
     # ---- the private stream ----------------------------------------------------------------------
     async def _run(self) -> None:
+        await consume(lambda: self.connector.stream(self.open_creds), self._apply, self._stream_failed)
+
+    def _stream_failed(self, exc: Exception, delay: float) -> bool:
         """The stream reconnects by itself; anything else that ends it is logged, shown as
         disconnected and retried with a growing delay, except a refused key (the account must
         be fixed; the supervisor restarts the mirror once it is edited)."""
-        delay = 1.0
-        while True:
-            events = self.connector.stream(self.open_creds)
-            try:
-                async for event in events:
-                    await self._apply(event)
-                    delay = 1.0
-            except KEY_PROBLEMS as exc:
-                self.key_problem = exc
-                log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
-                            self.ref.account_id, type(exc).__name__)
-                self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
-                if self.bus.subscriber_count(self.topic):  # notifications
-                    self.bus.publish(self.topic, "key_problem",
-                                     self._tagged({"code": exc.code, "message": exc.message}))
-                return
-            except Exception as exc:  # a mirror must not die silently
-                log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
-                            self.ref.account_id, type(exc).__name__, delay, exc_info=True)
-                reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
-                self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+        if isinstance(exc, KEY_PROBLEMS):
+            self.key_problem = exc
+            log.warning("live mirror of account %s stopped: the exchange refused the key (%s)",
+                        self.ref.account_id, type(exc).__name__)
+            self._set(Freshness.DISCONNECTED, f"The exchange refused the key: {exc.message}")
+            if self.bus.subscriber_count(self.topic):  # notifications
+                self.bus.publish(self.topic, "key_problem",
+                                 self._tagged({"code": exc.code, "message": exc.message}))
+            return False
+        log.warning("live mirror of account %s: stream failed (%s); retrying in %.0f s",
+                    self.ref.account_id, type(exc).__name__, delay, exc_info=True)
+        reason = exc.message if isinstance(exc, ExchangeError) else type(exc).__name__
+        self._set(Freshness.DISCONNECTED, f"The exchange's stream failed: {reason}; retrying.")
+        return True
 
     async def _apply(self, ev: StreamEvent) -> None:
         st, p = self.state, ev.payload
@@ -357,28 +350,11 @@ class AccountMirror:
 
     # ---- reads and publishing --------------------------------------------------------------------
     def view(self) -> AccountLive:
-        st, ex = self.state, self.ref.exchange
-        marks = {sym: self.hub.mark(ex, sym) for sym in st.symbols}
-        positions = sorted((at_mark(p, marks.get(p.symbol)) for p in st.positions.values()),
-                           key=lambda p: (p.symbol, p.side.value))
-        live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
-        balances = sorted(st.balances.values(), key=lambda b: (b.currency != "USDT", b.currency))
-        freshness = self.freshness
-        missing = [s for s, m in marks.items() if m is None]
-        if freshness.fresh and missing:
-            freshness = FreshnessView(Freshness.STALE, freshness.since_ms,
-                                      f"No live mark price for {', '.join(sorted(missing))} yet.")
-        return AccountLive(
-            self.ref.account_id, self.ref.label, ex, freshness,
-            balances=live_balances(balances, live_upnl) if positions else balances,
-            positions=positions, live_marks={s for s, m in marks.items() if m is not None},
-            open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
-            plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
-            fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
-            finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
-            ledger_version=f"{self._epoch}:{self.ledger_version}", ledger_changed_ms=self.ledger_changed_ms,
-            position_mode=st.position_mode,
-        )
+        ex = self.ref.exchange
+        marks = {sym: self.hub.mark(ex, sym) for sym in self.state.symbols}
+        return live_view(self.ref.account_id, self.ref.label, ex, self.state, self.freshness, marks,
+                         ledger_version=f"{self._epoch}:{self.ledger_version}",
+                         ledger_changed_ms=self.ledger_changed_ms)
 
     def _tagged(self, value: Any) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(value)

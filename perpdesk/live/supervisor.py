@@ -8,8 +8,6 @@ and stops those disconnected, no longer active or owned elsewhere.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from perpdesk.live.bus import EventBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
 from perpdesk.live.ownership import Ownership
+from perpdesk.services.background import PeriodicTask
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,9 @@ class AccountSource(Protocol):
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None: ...
 
 
-class LiveSupervisor:
+class LiveSupervisor(PeriodicTask):
+    name = "live-supervisor"
+
     def __init__(self, source: AccountSource, connector_for: Callable[[str], FuturesConnector],
                  bus: EventBus, hub: MarketHub, ownership: Ownership, *, scan_interval_s: float = 5.0,
                  reconcile_interval_s: float = 60.0, watched_plans_s: float = 0.0) -> None:
@@ -51,15 +52,17 @@ class LiveSupervisor:
         self.watched_plans_s = watched_plans_s
         self.mirrors: dict[str, AccountMirror] = {}
         self._versions: dict[str, str] = {}
-        self._kick = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="live-supervisor")
+    def interval_s(self) -> float:
+        return self.scan_interval_s
+
+    async def run_pass(self) -> None:
+        await self.scan()
 
     def kick(self) -> None:
         """Look at the accounts now (an account was connected, edited or disconnected)."""
-        self._kick.set()
+        self.wake()
 
     def after_write(self, account_id: str, *parts: str) -> None:
         """The order service wrote something the exchange does not push (plan, TP/SL orders)."""
@@ -69,16 +72,6 @@ class LiveSupervisor:
 
     def mirror(self, account_id: str) -> AccountMirror | None:
         return self.mirrors.get(account_id)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.scan()
-            except Exception:  # a failed scan (database busy) is retried at the next
-                log.exception("live supervisor scan failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self.scan_interval_s)
-            self._kick.clear()
 
     async def scan(self) -> None:
         active = {a.ref.account_id: a for a in await self.source.active()}
@@ -116,9 +109,6 @@ class LiveSupervisor:
         await self.ownership.release([account_id])
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.stop()
         for account_id in list(self.mirrors):
             await self._stop(account_id)

@@ -12,6 +12,7 @@ from perpdesk.core.ledger import Fill
 from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import Balance, Order, Position, PositionMode, PositionSide
 from perpdesk.core.money import fmt
+from perpdesk.live.state import AccountState
 
 HUNDRED = Decimal(100)
 
@@ -130,3 +131,30 @@ def live_balances(balances: list[Balance], live_upnl: Decimal) -> list[Balance]:
     """USDT equity moved by the change of uPnL since the exchange computed the balance."""
     return [replace(b, equity=b.equity - b.unrealized_pnl + live_upnl, unrealized_pnl=live_upnl)
             if b.currency == "USDT" and b.unrealized_pnl != live_upnl else b for b in balances]
+
+
+def live_view(
+    account_id: str, label: str, exchange: str, st: AccountState, freshness: FreshnessView,
+    marks: dict[str, Decimal | None], *, ledger_version: str, ledger_changed_ms: int,
+) -> AccountLive:
+    """A mirror's state as its view: positions valued at the live mark (uPnL, and USDT equity moved
+    by it), newest orders first; stale while a held symbol has no live mark price yet."""
+    positions = sorted((at_mark(p, marks.get(p.symbol)) for p in st.positions.values()),
+                       key=lambda p: (p.symbol, p.side.value))
+    live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
+    balances = sorted(st.balances.values(), key=lambda b: (b.currency != "USDT", b.currency))
+    missing = [s for s, m in marks.items() if m is None]
+    if freshness.fresh and missing:
+        freshness = FreshnessView(Freshness.STALE, freshness.since_ms,
+                                  f"No live mark price for {', '.join(sorted(missing))} yet.")
+    return AccountLive(
+        account_id, label, exchange, freshness,
+        balances=live_balances(balances, live_upnl) if positions else balances,
+        positions=positions, live_marks={s for s, m in marks.items() if m is not None},
+        open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
+        plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),
+        fills=list(st.fills), snapshot_at_ms=st.snapshot_at_ms,
+        finished=sorted(st.finished.values(), key=lambda o: (-o.updated_at_ms, o.order_id)),
+        ledger_version=ledger_version, ledger_changed_ms=ledger_changed_ms,
+        position_mode=st.position_mode,
+    )

@@ -36,7 +36,7 @@ class SandboxApp:
             print(f"sandbox admin token: {config.admin_token}", file=sys.stderr, flush=True)
         self.config = config
         self.faults = Faults()
-        self.limiter = RateLimiter(float(config.extra.get("rate_limit_factor", "1")))
+        self.limiter = RateLimiter(config.rate_limit_factor)
         self.ctx: SandboxContext | None = None
         self._rest: RestApi | None = None
         self._engine_task: asyncio.Task[None] | None = None

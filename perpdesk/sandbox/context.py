@@ -23,7 +23,8 @@ class SandboxConfig:
     funding_interval_s: float = 8 * 3600.0
     timestamp_window_ms: int = 60_000  # BitMart's X-BM-TIMESTAMP window (recvWindow default)
     public_url: str = ""  # how browsers reach the sandbox pages, e.g. http://127.0.0.1:8810
-    extra: dict[str, str] = field(default_factory=dict)
+    rate_limit_factor: float = 1.0  # scales BitMart's rate limits; 0 = off (benchmarks)
+    oauth_code_ttl_s: float | None = None  # authorisation codes' life; None: BitMart's 5 minutes
 
 
 @dataclass

@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.core.errors import ExchangeError, NotFound
 from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
 from perpdesk.services import errors_text as T
@@ -20,7 +18,6 @@ from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import ExchangeAccount, new_id
 from perpdesk.store.base import utcnow
-from perpdesk.store.sealed import SealedCredentials
 from perpdesk.store.uow import DuplicateRow
 
 log = logging.getLogger(__name__)
@@ -36,22 +33,11 @@ async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount
     return row
 
 
-def _missing() -> NotFound:
-    return NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
-
-
 async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
+    """The account's credentials, opened from the vault."""
     creds = await uow.credentials.get(user_id=row.user_id, account_id=row.id)
     if creds is None:
-        raise _missing()
-    return creds
-
-
-async def open_credentials(deps: AccountsDeps, s: AsyncSession, row: ExchangeAccount) -> Credentials:
-    """The same for callers that hold a plain session (the trading services)."""
-    creds = await SealedCredentials(s, deps.vault).get(user_id=row.user_id, account_id=row.id)
-    if creds is None:
-        raise _missing()
+        raise NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
     return creds
 
 
@@ -69,6 +55,22 @@ async def inspect_credentials(
         log.warning("inspect_key failed: %s", type(exc).__name__)
         return Audit(Verdict.REFUSED, T.EXCHANGE_UNAVAILABLE)
     return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
+
+
+def refuse_unless_storable(result: Audit) -> None:
+    """A key the exchange refused (or could not check) is never stored."""
+    if not result.storable:
+        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+
+
+async def inspect_storable(
+    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+) -> Audit:
+    """The key's audit, or ConnectRefused when the exchange refused it: the connect flows' check
+    right before storing."""
+    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    refuse_unless_storable(result)
+    return result
 
 
 async def revoke_key(deps: AccountsDeps, exchange: str, api_key: str) -> bool:
@@ -157,8 +159,7 @@ async def store_new_account(
 ) -> AccountView:
     """Seal and store an inspected key as a new account with its audit entry, in the caller's unit
     of work (the caller commits: Fast Connect closes its grant in the same transaction)."""
-    if not result.storable:
-        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+    refuse_unless_storable(result)
     await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
     row = ExchangeAccount(
         id=new_id(),

@@ -11,7 +11,6 @@ from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
     credentials_of,
     inspect_credentials,
-    open_credentials,
     own,
     record_withdraw_acceptance,
     refuse_if_duplicate,
@@ -30,7 +29,6 @@ __all__ = [
     "disconnect",
     "get_account",
     "list_accounts",
-    "open_credentials",
     "rename",
     "replace_credentials",
 ]

@@ -9,6 +9,14 @@ import logging
 log = logging.getLogger(__name__)
 
 
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class PeriodicTask:
     """Subclasses give `name`, `run_pass()` and `interval_s()`. A failing pass is logged and the
     loop goes on (the next pass may well succeed); `wake()` runs the next pass now."""
@@ -33,11 +41,8 @@ class PeriodicTask:
         self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from perpdesk.core.models import ConnectMethod, Credentials
 from perpdesk.services import errors_text as T
-from perpdesk.services.account_access import inspect_credentials, refuse_if_duplicate, store_new_account
+from perpdesk.services.account_access import (
+    inspect_credentials,
+    inspect_storable,
+    refuse_if_duplicate,
+    store_new_account,
+)
 from perpdesk.services.account_inputs import clean_label
 from perpdesk.services.account_views import AccountView
 from perpdesk.services.deps import AccountsDeps
@@ -58,9 +63,7 @@ async def add(
     """Add: inspect again, then seal and store. A key awaiting whitelisting is stored only when the
     user chose "Save as awaiting whitelisting"."""
     name = clean_label(label, DEFAULT_LABEL)
-    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
-    if result.verdict is Verdict.REFUSED:
-        raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+    result = await inspect_storable(deps, exchange, creds, allow_withdraw=allow_withdraw)
     if result.verdict is Verdict.AWAITING_WHITELIST and not accept_awaiting_whitelist:
         await _refuse_if_connected(deps, exchange, creds, result)  # the first thing to fix
         raise ConnectRefused(T.NOT_WHITELISTED, status=409)

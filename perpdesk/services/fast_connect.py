@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
 from perpdesk.core.pkce import pkce_challenge, pkce_verifier
+from perpdesk.exchanges.base import FastConnectProvider
 from perpdesk.services import errors_text as T
-from perpdesk.services.account_access import inspect_credentials, revoke_key, store_new_account
+from perpdesk.services.account_access import inspect_storable, revoke_key, store_new_account
 from perpdesk.services.account_views import view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused, UserMessage
@@ -192,9 +193,8 @@ async def finish(
     if provider is None:
         await _close(deps, grant_id, FAILED, T.FAST_CONNECT_REDEEM_FAILED.code)
         return Outcome(FAILED, T.FAST_CONNECT_NOT_CONFIGURED)
-    verifier = deps.vault.open(sealed_verifier, user_id=user_id, account_id=_grant_ref(grant_id)).decode()
     try:
-        issued = await provider.redeem(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+        issued = await _redeem(deps, provider, grant_id, user_id, sealed_verifier, redirect_uri, code)
     except Exception as exc:
         log.info("fast connect redemption failed: %s", type(exc).__name__)
         msg = (
@@ -207,6 +207,20 @@ async def finish(
         await _close(deps, grant_id, FAILED, msg.code)
         return Outcome(FAILED, msg)
     return await _store_issued(deps, grant_id, user_id, exchange, issued)
+
+
+async def _redeem(
+    deps: AccountsDeps,
+    provider: FastConnectProvider,
+    grant_id: str,
+    user_id: str,
+    sealed_verifier: bytes,
+    redirect_uri: str,
+    code: str,
+) -> IssuedKey:
+    """Trade the code and the grant's PKCE verifier (opened from the vault) for the issued key."""
+    verifier = deps.vault.open(sealed_verifier, user_id=user_id, account_id=_grant_ref(grant_id)).decode()
+    return await provider.redeem(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
 
 
 async def _discard_late_key(
@@ -223,9 +237,8 @@ async def _discard_late_key(
     provider = deps.fast_connect_for(exchange)
     if provider is None:
         return
-    verifier = deps.vault.open(sealed_verifier, user_id=user_id, account_id=_grant_ref(grant_id)).decode()
     try:
-        issued = await provider.redeem(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+        issued = await _redeem(deps, provider, grant_id, user_id, sealed_verifier, redirect_uri, code)
     except Exception as exc:
         log.info("fast connect: late code not redeemable: %s", type(exc).__name__)
         return
@@ -245,9 +258,7 @@ async def _store_issued(
             ).to_bytes()
             await uow.commit()
     try:
-        result = await inspect_credentials(deps, exchange, creds)
-        if result.verdict is Verdict.REFUSED:
-            raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
+        result = await inspect_storable(deps, exchange, creds)
         async with deps.uow() as uow:
             account = await store_new_account(
                 deps,

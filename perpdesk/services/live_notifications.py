@@ -20,7 +20,6 @@ on the next tick; fills and triggers missed meanwhile are logged as lost).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC
@@ -32,7 +31,7 @@ from sqlalchemy import select
 from perpdesk.core.money import fmt
 from perpdesk.live.bus import ALL_ACCOUNTS, EventBus, LiveEvent, Subscription
 from perpdesk.live.triggers import describe
-from perpdesk.services.background import PeriodicTask
+from perpdesk.services.background import PeriodicTask, stop_task
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_watch import distance_pct
 from perpdesk.services.notifications import notify
@@ -72,11 +71,8 @@ class LiveNotifier:
             self._task = asyncio.create_task(self._loop(), name="perpdesk-live-notifier")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._sub is not None:
             self._sub.close()
             self._sub = None

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
 from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
-from perpdesk.services.account_access import own
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
+from perpdesk.services.trading.access import account_ref
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.orders import OrderIntent, OrderIntentRepo
 
@@ -168,13 +168,6 @@ def _from_live(ref: AccountRef, view: AccountLive) -> AccountSnapshot:
                            open_orders=list(view.open_orders), live=view)
 
 
-async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:
-    """The user's own account without opening its credentials (another user's: not found)."""
-    async with deps.uow() as uow:
-        row = await own(uow, user_id, account_id)
-        return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
-
-
 async def account_snapshot(
     deps: AccountsDeps, user_id: str, account_id: str, live: LiveQuery | None = None
 ) -> AccountSnapshot:
@@ -252,8 +245,7 @@ async def open_orders(
 
 
 async def instruments(deps: AccountsDeps, user_id: str, account_id: str) -> list[Instrument]:
-    ref, _creds = await load_account(deps, user_id, account_id)
-    del _creds
+    ref = await account_ref(deps, user_id, account_id)
     return sorted(await deps.connector_for(ref.exchange).instruments(), key=lambda i: i.symbol)
 
 
@@ -322,8 +314,7 @@ def _intent_view(r: OrderIntent) -> IntentView:
 
 async def intents(deps: AccountsDeps, user_id: str, account_id: str, limit: int = 50) -> list[IntentView]:
     """perpdesk's own log of orders sent from this account, newest first (scoped to the user)."""
-    ref, _creds = await load_account(deps, user_id, account_id)  # ownership check
-    del _creds
+    ref = await account_ref(deps, user_id, account_id)  # ownership check
     async with deps.sessions() as s:
         rows = await OrderIntentRepo(s).for_account(user_id, ref.id, limit=limit)
         return [_intent_view(r) for r in rows]

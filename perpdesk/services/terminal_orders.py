@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from perpdesk.core.errors import InputError, MaybeApplied
+from perpdesk.core.errors import InputError, MaybeApplied, PerpdeskError
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
@@ -45,7 +45,7 @@ class ConditionalPlacement:
     status: str
     client_order_id: str | None
     order_id: str | None
-    error: dict[str, str] | None = None
+    error: PerpdeskError | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -54,14 +54,13 @@ class ConditionalPlacement:
             "status": self.status,
             "client_order_id": self.client_order_id,
             "order_id": self.order_id,
-            "error": self.error,
+            "error": self.error.to_dict() if self.error is not None else None,
         }
 
 
 def _conditional(kind: PlanKind, symbol: str, result: OrderResult) -> ConditionalPlacement:
-    error = result.error.to_dict() if result.error is not None else None
     cid = result.client_order_id if kind is not PlanKind.TRAILING else None
-    return ConditionalPlacement(kind.value, symbol, result.status.value, cid, result.order_id, error)
+    return ConditionalPlacement(kind.value, symbol, result.status.value, cid, result.order_id, result.error)
 
 
 # --- conditional orders -------------------------------------------------------------------------

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from perpdesk.store import accounts, notifications, orders, portfolio, secrets, users  # noqa: F401
+from perpdesk.store import accounts, notifications, orders, portfolio, sealed_secrets, users  # noqa: F401

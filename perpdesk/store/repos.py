@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.base import utcnow
-from perpdesk.store.secrets import SealedSecret
+from perpdesk.store.sealed_secrets import SealedSecret
 from perpdesk.store.users import User, UserSession
 
 

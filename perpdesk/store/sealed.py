@@ -10,9 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.models import Credentials
 from perpdesk.store.repos import SealedSecretRepo
+from perpdesk.vault.blob import SealedBlob
 from perpdesk.vault.core import Vault
 
 CREDENTIALS_PURPOSE = "credentials"
+
+
+async def _put_blob(session: AsyncSession, blob: SealedBlob, *, user_id: str, ref: str, purpose: str) -> int:
+    row = await SealedSecretRepo(session).put(user_id=user_id, ref=ref, purpose=purpose, blob=blob.to_bytes())
+    return row.id
+
+
+async def _get_blob(session: AsyncSession, *, user_id: str, ref: str, purpose: str) -> bytes | None:
+    row = await SealedSecretRepo(session).get(user_id=user_id, ref=ref, purpose=purpose)
+    return row.blob if row is not None else None
 
 
 async def put_secret(
@@ -25,36 +36,28 @@ async def put_secret(
     plaintext: bytes | str | dict[str, Any],
 ) -> int:
     blob = vault.seal(plaintext, user_id=user_id, account_id=ref)
-    row = await SealedSecretRepo(session).put(user_id=user_id, ref=ref, purpose=purpose, blob=blob.to_bytes())
-    return row.id
+    return await _put_blob(session, blob, user_id=user_id, ref=ref, purpose=purpose)
 
 
 async def get_secret(
     session: AsyncSession, vault: Vault, *, user_id: str, ref: str, purpose: str
 ) -> bytes | None:
-    row = await SealedSecretRepo(session).get(user_id=user_id, ref=ref, purpose=purpose)
-    if row is None:
-        return None
-    return vault.open(row.blob, user_id=user_id, account_id=ref)
+    blob = await _get_blob(session, user_id=user_id, ref=ref, purpose=purpose)
+    return vault.open(blob, user_id=user_id, account_id=ref) if blob is not None else None
 
 
 async def put_credentials(
     session: AsyncSession, vault: Vault, creds: Credentials, *, user_id: str, account_id: str
 ) -> int:
     blob = vault.seal_credentials(creds, user_id=user_id, account_id=account_id)
-    row = await SealedSecretRepo(session).put(
-        user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE, blob=blob.to_bytes()
-    )
-    return row.id
+    return await _put_blob(session, blob, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
 
 
 async def get_credentials(
     session: AsyncSession, vault: Vault, *, user_id: str, account_id: str
 ) -> Credentials | None:
-    row = await SealedSecretRepo(session).get(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
-    if row is None:
-        return None
-    return vault.open_credentials(row.blob, user_id=user_id, account_id=account_id)
+    blob = await _get_blob(session, user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
+    return vault.open_credentials(blob, user_id=user_id, account_id=account_id) if blob is not None else None
 
 
 class SealedCredentials:

@@ -106,11 +106,10 @@ def create_app(
     app.state.services = services
     app.state.auth_limits = Limits(settings.rate_limit_factor)
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
-    app.state.home_redirect = None  # e.g. "/portfolio": where "/" sends signed-in users
 
     install_error_handlers(app)
     app.include_router(api_auth.router, responses=ERROR_RESPONSES)
-    app.include_router(portfolio.pages.router)  # before pages_auth: "/" is the portfolio once connected
+    app.include_router(portfolio.pages.router)  # "/": the dashboard
     app.include_router(pages_auth.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(accounts.api.router)

@@ -80,14 +80,6 @@ def _same_twice(password: str, repeated: str, field: str, what: str) -> None:
         raise InputError(field, f"does not match the {what}", "Type the same password twice.")
 
 
-@router.get("/")
-async def home(request: Request, user: CurrentUserDep) -> Response:
-    target = getattr(request.app.state, "home_redirect", None)  # another part may own the dashboard
-    if target:
-        return _see_other(target)
-    return render(request, "home.html")
-
-
 @router.get("/signin")
 async def signin_page(request: Request, user: OptionalUserDep, next: str = "/") -> Response:
     return _signed_out_form(request, user, next, "signin.html")

@@ -28,6 +28,16 @@ async def csrf_headers(page: Any, base: str) -> dict[str, str]:
     return {"X-CSRF-Token": tok}
 
 
+async def sign_up_on_the_page(page: Any, base: str, email: str, password: str) -> None:
+    """Sign up through the sign-up form, as a person would (it signs in too)."""
+    await page.goto(base + "/signup")
+    await page.fill("#email", email)
+    await page.fill("#password", password)
+    await page.fill("#password_confirm", password)
+    await page.click("button:has-text('Sign up')")
+    await page.wait_for_url(base + "/")
+
+
 async def sign_up_in_browser(page: Any, base: str, password: str) -> tuple[str, dict[str, str]]:
     """A fresh platform user, signed in inside the page's browser context (sign-up also signs in).
     Returns the email and the CSRF header for further API calls from that context."""

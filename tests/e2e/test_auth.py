@@ -10,21 +10,13 @@ from typing import Any
 import pyotp
 import pytest
 
+from tests.e2e.helpers import sign_up_on_the_page
 from tests.fixtures.platform import PlatformServer
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "browser-pass-12345"
 Shot = Callable[[Any, str], Awaitable[Any]]
-
-
-async def _sign_up(page: Any, base: str, email: str) -> None:
-    await page.goto(base + "/signup")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.fill("#password_confirm", PASSWORD)
-    await page.click("button:has-text('Sign up')")
-    await page.wait_for_url(base + "/")
 
 
 async def test_sign_up_sign_out_sign_in(page: Any, platform: PlatformServer, shot: Shot) -> None:
@@ -77,7 +69,7 @@ async def test_sign_up_sign_out_sign_in(page: Any, platform: PlatformServer, sho
 async def test_two_factor_enrolment_and_sign_in(page: Any, platform: PlatformServer, shot: Shot) -> None:
     base = platform.url
     email = f"e2e-2fa-{secrets.token_hex(4)}@example.com"
-    await _sign_up(page, base, email)
+    await sign_up_on_the_page(page, base, email, PASSWORD)
     await page.click("nav a:has-text('Profile')")
     await page.click("button:has-text('Set up 2FA')")
     assert await page.is_visible("[data-testid=totp-qr]")
@@ -106,7 +98,7 @@ async def test_two_factor_enrolment_and_sign_in(page: Any, platform: PlatformSer
 async def test_htmx_requests_carry_the_csrf_token(page: Any, platform: PlatformServer) -> None:
     """base.html's hx-headers make every htmx call pass the CSRF check without per-call code."""
     base = platform.url
-    await _sign_up(page, base, f"e2e-htmx-{secrets.token_hex(4)}@example.com")
+    await sign_up_on_the_page(page, base, f"e2e-htmx-{secrets.token_hex(4)}@example.com", PASSWORD)
     await page.goto(base + "/profile")
     await page.wait_for_function("window.htmx !== undefined")  # served from /static, no CDN
     await page.evaluate("htmx.ajax('POST', '/profile/signout-others', {target: 'main', select: 'main'})")

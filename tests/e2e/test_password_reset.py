@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import sign_up_on_the_page
 from tests.fixtures.platform import PlatformServer
 from tests.security.mail import Outbox, mailing_platform, outbox, reset_link
 
@@ -27,12 +28,7 @@ async def test_reset_password_by_email_then_change_it(
 ) -> None:
     base = mailing_platform.url
     email = f"reset-{secrets.token_hex(4)}@example.com"
-    await page.goto(base + "/signup")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.fill("#password_confirm", PASSWORD)
-    await page.click("button:has-text('Sign up')")
-    await page.wait_for_url(base + "/")
+    await sign_up_on_the_page(page, base, email, PASSWORD)
     other = await browser.new_context()  # a second browser, signed in too: reset must end it
     other_page = await other.new_page()
     await other_page.goto(base + "/signin")

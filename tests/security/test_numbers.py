@@ -1,4 +1,4 @@
-"""Every number a user types or sends is parsed by perpdesk.core.numbers: ASCII decimal notation
+"""Every number a user types or sends is parsed by perpdesk.core.decimal_input: ASCII decimal notation
 only, bounded, and a bad one is a 422 naming the field without repeating the value."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from perpdesk.core.numbers import NumberError, parse_number
+from perpdesk.core.decimal_input import NumberError, parse_number
 from tests.fixtures.sandbox import SandboxServer
 
 BAD = [

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from perpdesk.core.errors import (
-    ExchangeError,
-    ExchangeUnavailable,
-    MaybeApplied,
-    OrderNotFound,
-    UnknownOutcome,
-)
 from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import (
@@ -24,17 +16,10 @@ from perpdesk.core.models import (
     Instrument,
     KeyReport,
     MarginMode,
-    Order,
-    OrderRequest,
-    OrderResult,
-    OrderSide,
-    OrderType,
-    PlacementStatus,
     Position,
     PositionMode,
     PositionSide,
     StreamEvent,
-    new_client_order_id,
 )
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import ExchangeInfo
@@ -45,14 +30,12 @@ from perpdesk.exchanges.bitmart.markets import (
     MarketCache,
     check_leverage,
     check_price,
-    check_size,
     invalid,
     parse_brackets,
-    submit_params,
-    wire_size,
 )
+from perpdesk.exchanges.bitmart.order_calls import OrderCalls
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
-from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.bitmart.transport import HttpClient
 
@@ -72,13 +55,11 @@ BITMART_INFO = ExchangeInfo(
 
 P = "/contract/private/"
 TXN_PAGE = 1000  # transaction-history's largest page
-SUBMIT = P + "submit-order"
-OPEN_ORDERS_PAGE = 100  # get-open-orders returns at most this many (newest first)
 ASSETS = P + "assets-detail"
-_KEYED, _SIGNED = Auth.KEYED, Auth.SIGNED  # Enum members through the class are slow on 3.11
+_KEYED = Auth.KEYED  # Enum members through the class are slow on 3.11
 
 
-class BitmartFuturesConnector(TerminalCalls):
+class BitmartFuturesConnector(OrderCalls, TerminalCalls):
     info = BITMART_INFO
 
     def __init__(
@@ -194,118 +175,7 @@ class BitmartFuturesConnector(TerminalCalls):
         wire = "hedge_mode" if mode is PositionMode.HEDGE else "one_way_mode"
         await self._post(P + "set-position-mode", {"position_mode": wire}, creds)
 
-    # ------------------------------------------------------------------ orders
-
-    def decided_after_ms(self) -> int:
-        """Our wall-clock time after which no write signed up to now can be acted on any more."""
-        return self.rest.decided_after_ms(self.clock.now_ms())
-
-    async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
-        """Placed, rejected (why) or unknown. After no answer, a few look-ups by client order id may
-        find it placed; not finding it proves nothing until its window has closed (the caller's
-        settler looks again after `decided_after_ms`), so that is `unknown`, never rejected."""
-        cid = order.client_order_id
-        markets = self.markets
-        try:
-            inst = markets.get(order.symbol) if markets.fresh else None
-            if inst is None:  # (the cached rules are looked up without a coroutine on the hot path)
-                inst = await self.instrument(order.symbol)
-            params = submit_params(inst, order, markets.brackets.get(inst.symbol))
-        except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
-            return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
-        sent = Sent()
-        try:
-            data = await self.rest.call("POST", SUBMIT, params, _SIGNED, creds, order_endpoint=True,
-                                        sent=sent)
-        except MaybeApplied as exc:
-            return await self._look_up_after(creds, order.symbol, cid, exc, sent)
-        except ExchangeError as exc:
-            return OrderResult(PlacementStatus.REJECTED, cid, error=exc,
-                               sent_timestamp_ms=sent.timestamp_ms)
-        order_id = str(data.get("order_id")) if isinstance(data, dict) and data.get("order_id") else None
-        return OrderResult(PlacementStatus.PLACED, cid, order_id=order_id,
-                           sent_timestamp_ms=sent.timestamp_ms)
-
-    async def _look_up_after(self, creds: Credentials, symbol: str, cid: str, cause: MaybeApplied,
-                             sent: Sent) -> OrderResult:
-        """The submit may or may not have executed: a few quick look-ups by client order id."""
-        for attempt in range(self.settle_attempts):
-            if attempt:
-                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
-            try:
-                found = await self._find_by_client_id(creds, symbol, cid)
-            except ExchangeError:
-                continue
-            if found is not None:
-                return OrderResult(PlacementStatus.PLACED, cid, order_id=found.order_id,
-                                   sent_timestamp_ms=sent.timestamp_ms)
-        return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
-            f"The exchange did not answer the order {cid} ({cause}); it may still execute it.",
-            client_order_id=cid,
-        ), sent_timestamp_ms=sent.timestamp_ms, decided_after_ms=sent.decided_after_ms)
-
-    async def _find_by_client_id(self, creds: Credentials, symbol: str, cid: str) -> Order | None:
-        """The order with this client id, or None when the exchange proves it has none. BitMart lists
-        at most OPEN_ORDERS_PAGE open orders: a full page without it proves nothing (raised)."""
-        now_s = int(time.time())
-        open_task = self._get(P + "get-open-orders", {"symbol": symbol, "limit": OPEN_ORDERS_PAGE}, creds)
-        hist_task = self._get(P + "order-history", {
-            "symbol": symbol, "client_order_id": cid, "start_time": now_s - 7 * 86400, "end_time": now_s + 60,
-        }, creds)
-        open_rows, hist_rows = await asyncio.gather(open_task, hist_task)
-        for rows in (open_rows, hist_rows):
-            for row in rows if isinstance(rows, list) else []:
-                if row.get("client_order_id") == cid:
-                    return parse.order(row)
-        if isinstance(open_rows, list) and len(open_rows) >= OPEN_ORDERS_PAGE:
-            raise ExchangeUnavailable(
-                f"{symbol} has {OPEN_ORDERS_PAGE} or more open orders: the look-up of {cid} cannot prove "
-                "it absent", next_step="perpdesk looks again; cancelling unneeded orders helps.")
-        return None
-
-    async def cancel_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
-                           client_order_id: str | None = None) -> None:
-        await self._post(P + "cancel-order", _id_params(symbol, order_id, client_order_id), creds,
-                         order_endpoint=True)
-
-    async def cancel_all(self, creds: Credentials, symbol: str) -> None:
-        await self._post(P + "cancel-orders", {"symbol": symbol}, creds, order_endpoint=True)
-
-    async def amend_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
-                          client_order_id: str | None = None, price: Decimal | None = None,
-                          size: Decimal | None = None) -> None:
-        if price is None and size is None:
-            raise invalid("price", "give a new price or a new size (or both)")
-        inst = await self.instrument(symbol)
-        params = _id_params(symbol, order_id, client_order_id)
-        if price is not None:
-            params["price"] = fmt(check_price(inst, price))
-        if size is not None:
-            params["size"] = wire_size(check_size(inst, size))
-        await self._post(P + "modify-limit-order", params, creds, order_endpoint=True)
-
-    async def get_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
-                        client_order_id: str | None = None) -> Order | None:
-        if order_id is None:
-            if client_order_id is None:
-                raise invalid("order_id", "give the order id or the client order id")
-            return await self._find_by_client_id(creds, symbol, client_order_id)
-        try:
-            data = await self._get(P + "order", {"symbol": symbol, "order_id": order_id}, creds,
-                                   order_endpoint=True)
-        except OrderNotFound:
-            return None
-        return parse.order(data) if isinstance(data, dict) and data else None
-
-    async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
-        data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
-        rows = data if isinstance(data, list) else []
-        # trailing orders are listed here too; they are plan_orders()
-        return [parse.order(r) for r in rows if r.get("type") != "trailing"]
-
-    async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
-        data = await self._get(P + "order-history", {"symbol": symbol}, creds)
-        return [parse.order(r) for r in data] if isinstance(data, list) else []
+    # ------------------------------------------------------------------ ledger
 
     async def fills(self, creds: Credentials, symbol: str | None = None, *,
                     start_ms: int | None = None, end_ms: int | None = None) -> list[Fill]:
@@ -370,18 +240,6 @@ class BitmartFuturesConnector(TerminalCalls):
                 out.append((kind, side, Decimal(str(trigger))))
         return out
 
-    async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult:
-        """A market order for the whole position, with its own client order id (settled like any)."""
-        cid = new_client_order_id()
-        held = [p for p in await self.positions(creds, symbol) if p.side is side and p.symbol == symbol]
-        if not held:
-            return OrderResult(PlacementStatus.REJECTED, cid, error=invalid(
-                "position", f"there is no open {side.value} position in {symbol}"))
-        close_side = OrderSide.SELL_CLOSE_LONG if side is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT
-        request = OrderRequest(symbol=symbol, side=close_side, size=held[0].size, client_order_id=cid,
-                               type=OrderType.MARKET, margin_mode=held[0].margin_mode)
-        return await self.place_order(creds, request)
-
     async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
         """Waiting trigger, TP/SL and trailing orders (BitMart lists trailing ones with the open orders)."""
         query = {"symbol": symbol} if symbol else {}
@@ -421,14 +279,3 @@ def _int(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
-
-
-def _id_params(symbol: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:
-    if order_id is None and client_order_id is None:
-        raise invalid("order_id", "give the order id or the client order id")
-    params: dict[str, Any] = {"symbol": symbol}
-    if order_id is not None:
-        params["order_id"] = order_id
-    if client_order_id is not None:
-        params["client_order_id"] = client_order_id
-    return params

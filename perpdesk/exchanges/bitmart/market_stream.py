@@ -8,17 +8,15 @@ so the consumer shows the data as stale rather than current.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
 from perpdesk.core.market import (
     Candle,
@@ -31,7 +29,7 @@ from perpdesk.core.market import (
     Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0, dec
-from perpdesk.exchanges.bitmart.ws_link import DROPS, back_off, open_ws
+from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
 
 DEPTH_LEVELS = 20
 MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 bytes
@@ -39,14 +37,7 @@ MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 b
 
 def public_ws_url(ws_url: str) -> str:
     """The public endpoint from the configured URL (.../user or .../api, with or without query)."""
-    parts = urlsplit(ws_url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/user"):
-        path = path[: -len("/user")]
-    if not path.endswith("/api"):
-        path += "/api"
-    query = parts.query if "protocol=" in parts.query else "protocol=1.1"
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return endpoint_url(ws_url, "/api")
 
 
 def group_of(ch: MarketChannel) -> str:
@@ -148,41 +139,26 @@ class PublicStream:
         return open_ws(self.url, open_timeout_s=self.open_timeout_s, proxy=self.proxy,
                        source_address=self.source_address)
 
-    async def events(self) -> AsyncIterator[MarketEvent]:
-        failures = 0
-        while True:
-            try:
-                async with self._connect() as ws:
-                    self._ws = ws
-                    await self._send("subscribe", list(self._by_group))
-                    self.connections += 1
-                    failures = 0
-                    yield StreamStatus(True, _now_ms())
-                    heartbeat = asyncio.create_task(self._heartbeat(ws))
-                    try:
-                        async for raw in ws:
-                            event = self._event(raw)
-                            if event is not None:
-                                yield event
-                    finally:
-                        self._ws = None
-                        heartbeat.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await heartbeat
-                reason = "closed"  # a clean close ends the iteration without an exception
-            except DROPS as exc:
-                if isinstance(exc, InvalidURI):
-                    raise
-                reason = type(exc).__name__
-            self._ws = None
-            yield StreamStatus(False, _now_ms(), reason)
-            failures += 1
-            await back_off(failures, self.backoff_initial_s, self.backoff_max_s)
+    def events(self) -> AsyncIterator[MarketEvent]:
+        return reconnecting(self._connect, self._session, self._dropped, drops=DROPS,
+                            backoff_initial_s=self.backoff_initial_s, backoff_max_s=self.backoff_max_s)
 
-    async def _heartbeat(self, ws: ClientConnection) -> None:
-        while True:
-            await asyncio.sleep(self.ping_interval_s)
-            await ws.send('{"action":"ping"}')
+    async def _session(self, ws: ClientConnection) -> AsyncGenerator[MarketEvent, None]:
+        self._ws = ws
+        try:
+            await self._send("subscribe", list(self._by_group))
+            self.connections += 1
+            yield StreamStatus(True, _now_ms())
+            async with pinging(ws, self.ping_interval_s):
+                async for raw in ws:
+                    event = self._event(raw)
+                    if event is not None:
+                        yield event
+        finally:
+            self._ws = None
+
+    def _dropped(self, reason: str) -> MarketEvent:
+        return StreamStatus(False, _now_ms(), reason)
 
     def _event(self, raw: str | bytes) -> MarketEvent | None:
         try:

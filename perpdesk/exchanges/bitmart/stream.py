@@ -14,20 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import InvalidURI
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature, RateLimited
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
-from perpdesk.exchanges.bitmart.ws_link import DROPS, back_off, open_ws
+from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
@@ -41,16 +39,7 @@ _KINDS = {"futures/asset": "asset", "futures/position": "position", "futures/ord
 
 def private_ws_url(ws_url: str) -> str:
     """The private endpoint from ws://host:port, .../user, .../api or either with ?protocol=1.1."""
-    parts = urlsplit(ws_url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/api"):
-        path = path[: -len("/api")]
-    if not path.endswith("/user"):
-        path += "/user"
-    query = parts.query
-    if "protocol=" not in query:
-        query = f"{query}&protocol=1.1" if query else "protocol=1.1"
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+    return endpoint_url(ws_url, "/user")
 
 
 class PrivateStream:
@@ -83,44 +72,38 @@ class PrivateStream:
         return open_ws(self.url, open_timeout_s=self.login_timeout_s, proxy=self.conn.proxy,
                        source_address=self.conn.source_address)
 
-    async def events(self) -> AsyncIterator[StreamEvent]:
-        failures = 0
-        while True:
+    def events(self) -> AsyncIterator[StreamEvent]:
+        return reconnecting(self._connect, self._session, self._dropped, drops=_DROPS,
+                            backoff_initial_s=self.backoff_initial_s, backoff_max_s=self.backoff_max_s)
+
+    async def _session(self, ws: ClientConnection) -> AsyncGenerator[StreamEvent, None]:
+        self._ws = ws
+        try:
+            self.creds = await self._open_creds()
             try:
-                async with self._connect() as ws:
-                    self._ws = ws
-                    self.creds = await self._open_creds()
-                    try:
-                        await self._login(ws)
-                        early = await self._subscribe(ws)
-                        snapshot = await self._resync()
-                    finally:
-                        if not isinstance(self._creds_source, Credentials):
-                            self.creds = None
-                    self.connections += 1
-                    failures = 0
-                    yield snapshot
-                    for pushed in early:  # pushed between the subscription and the snapshot
-                        yield pushed
-                    heartbeat = asyncio.create_task(self._heartbeat(ws))
-                    try:
-                        async for raw in ws:
-                            event = self._event(raw)
-                            if event is not None:
-                                yield event
-                    finally:
-                        heartbeat.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await heartbeat
-                reason = "closed"  # a clean close ends the iteration without an exception
-            except _DROPS as exc:
-                if isinstance(exc, InvalidURI):
-                    raise
-                reason = type(exc).__name__
+                await self._login(ws)
+                early = await self._subscribe(ws)
+                snapshot = await self._resync()
+            finally:
+                if not isinstance(self._creds_source, Credentials):
+                    self.creds = None
+            self.connections += 1
+            yield snapshot
+            for pushed in early:  # pushed between the subscription and the snapshot
+                yield pushed
+            async with pinging(ws, self.ping_interval_s, self._pinged):
+                async for raw in ws:
+                    event = self._event(raw)
+                    if event is not None:
+                        yield event
+        finally:
             self._ws = None
-            yield StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
-            failures += 1
-            await back_off(failures, self.backoff_initial_s, self.backoff_max_s)
+
+    def _dropped(self, reason: str) -> StreamEvent:
+        return StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
+
+    def _pinged(self) -> None:
+        self.pings_sent += 1
 
     async def _open_creds(self) -> Credentials:
         source = self._creds_source
@@ -168,12 +151,6 @@ class PrivateStream:
             event = self._event(raw)
             if event is not None:
                 early.append(event)
-
-    async def _heartbeat(self, ws: ClientConnection) -> None:
-        while True:
-            await asyncio.sleep(self.ping_interval_s)
-            await ws.send('{"action":"ping"}')
-            self.pings_sent += 1
 
     async def _resync(self) -> StreamEvent:
         conn, creds = self.conn, self.creds

@@ -1,19 +1,39 @@
 """What BitMart's public and private WebSocket streams share: opening a connection the same
-way (proxy, source address, no library pings: BitMart wants its own) and the jittered backoff
-between reconnections."""
+way (proxy, source address, no library pings: BitMart wants its own), BitMart's ping while a
+session runs, and the reconnection loop with its jittered backoff."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 2**22
 # what ends a connection and calls for a reconnection (InvalidURI, a handshake error too, does not)
 DROPS: tuple[type[BaseException], ...] = (ConnectionClosed, OSError, TimeoutError, InvalidHandshake)
+
+
+def endpoint_url(ws_url: str, path: str) -> str:
+    """BitMart's WebSocket endpoint `path` ("/user" private, "/api" public) on the host of the
+    configured URL, whichever of the two it names, with ?protocol=1.1 unless it gives one."""
+    parts = urlsplit(ws_url)
+    base = parts.path.rstrip("/")
+    for known in ("/user", "/api"):
+        if base.endswith(known):
+            base = base[: -len(known)]
+            break
+    query = parts.query
+    if "protocol=" not in query:
+        query = f"{query}&protocol=1.1" if query else "protocol=1.1"
+    return urlunsplit((parts.scheme, parts.netloc, base + path, query, ""))
 
 
 def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_address: str | None) -> Any:
@@ -28,3 +48,53 @@ async def back_off(failures: int, initial_s: float, max_s: float) -> None:
     """Sleep before reconnection `failures` (1, 2, ...): doubling, capped, with jitter."""
     delay = min(max_s, initial_s * 2 ** (failures - 1))
     await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+
+@contextlib.asynccontextmanager
+async def pinging(ws: ClientConnection, interval_s: float,
+                  on_ping: Callable[[], None] | None = None) -> AsyncIterator[None]:
+    """BitMart's application-level ping every `interval_s` while the block runs."""
+
+    async def ping() -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await ws.send('{"action":"ping"}')
+            if on_ping is not None:
+                on_ping()
+
+    task = asyncio.create_task(ping())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def reconnecting(
+    open_ws: Callable[[], Any],
+    session: Callable[[ClientConnection], AsyncGenerator[T, None]],
+    dropped: Callable[[str], T],
+    *,
+    drops: tuple[type[BaseException], ...],
+    backoff_initial_s: float,
+    backoff_max_s: float,
+) -> AsyncIterator[T]:
+    """Run `session` on a fresh connection for ever: what it yields, then `dropped(reason)` at once
+    when the connection ends (one of `drops`, or a clean close), then a backoff that grows with
+    the failures since the session last yielded. A malformed URL is raised: retrying cannot help."""
+    failures = 0
+    while True:
+        try:
+            async with open_ws() as ws, contextlib.aclosing(session(ws)) as items:
+                async for item in items:
+                    failures = 0
+                    yield item
+            reason = "closed"  # a clean close ends the iteration without an exception
+        except drops as exc:
+            if isinstance(exc, InvalidURI):
+                raise
+            reason = type(exc).__name__
+        yield dropped(reason)
+        failures += 1
+        await back_off(failures, backoff_initial_s, backoff_max_s)

@@ -36,6 +36,17 @@ def _problem(status: int, field: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"field": field, "message": message}}, status_code=status)
 
 
+def _user(user: Any, **extra: str) -> dict[str, Any]:
+    """A new user as the admin API answers: ids, 2FA secret (test tooling signs in with it)."""
+    return {
+        "uid": user.uid,
+        "email": user.email,
+        **extra,
+        "totp_secret": user.totp_secret,
+        "futures_whitelisted": user.futures_whitelisted,
+    }
+
+
 def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> list[BaseRoute]:
     token = ctx.config.admin_token
 
@@ -134,12 +145,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
             ctx.engine.transfer_contract(user.uid, currency, value, "spot_to_contract")
         if body.get("whitelisted"):
             ctx.identity.approve_whitelist(user.uid)
-        return {
-            "uid": user.uid,
-            "email": user.email,
-            "totp_secret": user.totp_secret,
-            "futures_whitelisted": user.futures_whitelisted,
-        }
+        return _user(user)
 
     async def create_key(request: Request, body: dict[str, Any]) -> Any:
         user = user_of(text(body, "email"))
@@ -160,13 +166,7 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
             parent.uid, str(need(body, "sub_email")), str(need(body, "password"))
         )
         ctx.engine.ensure_account(sub.uid)
-        return {
-            "uid": sub.uid,
-            "email": sub.email,
-            "parent_uid": parent.uid,
-            "totp_secret": sub.totp_secret,
-            "futures_whitelisted": sub.futures_whitelisted,
-        }
+        return _user(sub, parent_uid=parent.uid)
 
     async def whitelist(request: Request, body: dict[str, Any]) -> Any:
         user = user_of(str(need(body, "email")))

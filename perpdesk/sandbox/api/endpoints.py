@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from perpdesk.sandbox.api.errors import (
+from perpdesk.sandbox.api.error_codes import (
     ACCOUNT_INVALID,
     FUTURES_INVALID,
 )
@@ -125,6 +125,12 @@ def _uid(n: int, w: int = 2) -> Limit:
 _F = "/contract/public/"
 _P = "/contract/private/"
 
+
+def _write(path: str, handler: Handler, limit: Limit) -> Endpoint:
+    """A futures trading write: signed, Future-Trade permission, futures whitelisting, persisted."""
+    return Endpoint("POST", _P + path, SIGNED, handler, limit, "future_trade", True, True)
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/system/time", NONE, system_time, _ip(10, 1)),
     Endpoint("GET", "/system/service", NONE, system_service, _ip(10, 1)),
@@ -161,51 +167,22 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/account/v1/wallet", KEYED, account_wallet, _key(12), error_spec=ACCOUNT_INVALID),
     Endpoint("GET", "/spot/v1/wallet", KEYED, spot_wallet, _key(12), error_spec=ACCOUNT_INVALID),
     # SIGNED writes
-    Endpoint("POST", _P + "submit-order", SIGNED, submit_order, _key(24), "future_trade", True, True),
-    Endpoint(
-        "POST", _P + "modify-limit-order", SIGNED, modify_limit_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint("POST", _P + "cancel-order", SIGNED, cancel_order, _key(40), "future_trade", True, True),
-    Endpoint("POST", _P + "cancel-orders", SIGNED, cancel_orders, _key(2), "future_trade", True, True),
-    Endpoint("POST", _P + "cancel-all-after", SIGNED, cancel_all_after, _uid(4), "future_trade", True, True),
-    Endpoint(
-        "POST", _P + "submit-plan-order", SIGNED, submit_plan_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "cancel-plan-order", SIGNED, cancel_plan_order, _uid(40), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "submit-tp-sl-order", SIGNED, submit_tp_sl_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "modify-tp-sl-order", SIGNED, modify_tp_sl_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "modify-plan-order", SIGNED, modify_plan_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST",
-        _P + "modify-preset-plan-order",
-        SIGNED,
-        modify_preset_plan_order,
-        _uid(24),
-        "future_trade",
-        True,
-        True,
-    ),
-    Endpoint(
-        "POST", _P + "submit-trail-order", SIGNED, submit_trail_order, _uid(24), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "cancel-trail-order", SIGNED, cancel_trail_order, _uid(40), "future_trade", True, True
-    ),
-    Endpoint("POST", _P + "submit-leverage", SIGNED, submit_leverage, _key(24), "future_trade", True, True),
-    Endpoint(
-        "POST", _P + "set-position-mode", SIGNED, set_position_mode, _key(2), "future_trade", True, True
-    ),
-    Endpoint(
-        "POST", _P + "close-all-position", SIGNED, close_all_position, _uid(2), "future_trade", True, True
-    ),
+    _write("submit-order", submit_order, _key(24)),
+    _write("modify-limit-order", modify_limit_order, _uid(24)),
+    _write("cancel-order", cancel_order, _key(40)),
+    _write("cancel-orders", cancel_orders, _key(2)),
+    _write("cancel-all-after", cancel_all_after, _uid(4)),
+    _write("submit-plan-order", submit_plan_order, _uid(24)),
+    _write("cancel-plan-order", cancel_plan_order, _uid(40)),
+    _write("submit-tp-sl-order", submit_tp_sl_order, _uid(24)),
+    _write("modify-tp-sl-order", modify_tp_sl_order, _uid(24)),
+    _write("modify-plan-order", modify_plan_order, _uid(24)),
+    _write("modify-preset-plan-order", modify_preset_plan_order, _uid(24)),
+    _write("submit-trail-order", submit_trail_order, _uid(24)),
+    _write("cancel-trail-order", cancel_trail_order, _uid(40)),
+    _write("submit-leverage", submit_leverage, _key(24)),
+    _write("set-position-mode", set_position_mode, _key(2)),
+    _write("close-all-position", close_all_position, _uid(2)),
     Endpoint(
         "POST",
         "/account/v1/transfer-contract",
@@ -251,9 +228,7 @@ ENDPOINTS += [
     Endpoint("GET", _P + "affiliate/rebate-list", KEYED, affiliate_rebate_list, _key(12), futures=True),
     Endpoint("GET", _P + "affiliate/trade-list", KEYED, affiliate_trade_list, _key(12), futures=True),
     # in the official SDK, not in the reference: limits of the nearest listed group
-    Endpoint(
-        "POST", _P + "account/v1/transfer", SIGNED, account_transfer, _key(1), "future_trade", True, True
-    ),
+    _write("account/v1/transfer", account_transfer, _key(1)),
     Endpoint("GET", _P + "auto_repayment", KEYED, auto_repayment, _key(12), futures=True),
     Endpoint(
         "GET",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.sandbox.api.errors import (
+from perpdesk.sandbox.api.error_codes import (
     OPEN_TYPE_INVALID,
     SIDE_INVALID,
     TYPE_INVALID,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from perpdesk.sandbox.api.errors import (
+from perpdesk.sandbox.api.error_codes import (
     KLINE_STEP_INVALID,
 )
 from perpdesk.sandbox.api.params import Params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perpdesk.sandbox.api.errors import ORDER_NOT_EXIST
+from perpdesk.sandbox.api.error_codes import ORDER_NOT_EXIST
 from perpdesk.sandbox.api.params import Params
 from perpdesk.sandbox.context import SandboxContext
 

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from perpdesk.sandbox.api.errors import CLIENT_ID_FORMAT, CLIENT_ID_LENGTH, ApiError
+from perpdesk.sandbox.api.error_codes import CLIENT_ID_FORMAT, CLIENT_ID_LENGTH, ApiError
 
 # ASCII digits only, and few enough of them: int() of thousands of digits is refused by Python
 # (and slow before that); no BitMart integer parameter needs more than 19.
@@ -37,6 +37,14 @@ class Params:
         value = self.values.get(name)
         return value is not None and value != ""
 
+    def _given(self, name: str, required: bool) -> Any:
+        """The parameter's value, None when it is absent or empty (refused when required)."""
+        if not self.has(name):
+            if required:
+                raise self.error(f"parameter '{name}' is required")
+            return None
+        return self.values[name]
+
     def str_(
         self,
         name: str,
@@ -45,10 +53,8 @@ class Params:
         choices: tuple[str, ...] | None = None,
         invalid: tuple[int, str, int] | None = None,
     ) -> str | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            if required:
-                raise self.error(f"parameter '{name}' is required")
+        value = self._given(name, required)
+        if value is None:
             return None
         if not isinstance(value, str):
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -77,10 +83,8 @@ class Params:
         max_value: int | None = None,
         invalid: tuple[int, str, int] | None = None,
     ) -> int | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            if required:
-                raise self.error(f"parameter '{name}' is required")
+        value = self._given(name, required)
+        if value is None:
             return None
         if isinstance(value, bool):
             raise self.error(f"parameter '{name}' must be an integer")
@@ -111,10 +115,8 @@ class Params:
     def dec(
         self, name: str, *, required: bool = False, positive: bool = True, allow_zero: bool = False
     ) -> Decimal | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            if required:
-                raise self.error(f"parameter '{name}' is required")
+        value = self._given(name, required)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(f"parameter '{name}' must be a decimal number as a string, e.g. \"65000.5\"")

@@ -23,9 +23,9 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from perpdesk.sandbox.api import errors as E
+from perpdesk.sandbox.api import error_codes as E
 from perpdesk.sandbox.api.endpoints import BY_PATH, NONE, SIGNED, Endpoint, key_account_info
-from perpdesk.sandbox.api.errors import ApiError
+from perpdesk.sandbox.api.error_codes import ApiError
 from perpdesk.sandbox.api.faults import Faults, drop_connection
 from perpdesk.sandbox.api.params import Params
 from perpdesk.sandbox.api.ratelimit import RateLimiter, Verdict

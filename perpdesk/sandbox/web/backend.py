@@ -1,14 +1,15 @@
 """The one place the pages, OAuth server and WebSocket call the sandbox's identity and engine.
 
-Identity (users, keys, OAuth clients, outbox) and Engine (wallets) belong to other parts of the
-sandbox; the web layer sees only the frozen views below (never a secret it did not ask for) and
-awaits every call, so that persistence is flushed before a page answers.
+It wraps Identity (users, keys, OAuth clients, outbox) and the Engine (wallets): the web layer
+sees only the frozen views below (never a secret it did not ask for) and awaits every call, so
+that persistence is flushed before a page answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from argon2 import PasswordHasher, extract_parameters
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.engine import Engine
 from perpdesk.sandbox.identity import ApiKey, Identity, IdentityError, OAuthClient, User
-from perpdesk.sandbox.web.errors import InputError
+from perpdesk.sandbox.web.input_errors import InputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,13 @@ class Backend:
 
     # -- users ------------------------------------------------------------------------------
     async def create_user(self, email: str, password: str) -> UserView:
+        return await self._registered(self.identity.acreate_user(email, password))
+
+    async def _registered(self, created: Awaitable[User]) -> UserView:
+        """A new user (or sub-account) with its exchange account, persisted; identity's refusal
+        as the form's input error."""
         try:
-            user = await self.identity.acreate_user(email, password)
+            user = await created
         except IdentityError as exc:
             raise _input_error(exc) from None
         self.engine.ensure_account(user.uid)
@@ -134,13 +140,7 @@ class Backend:
         return _user_view(user) if ok else None
 
     async def create_sub_account(self, parent_uid: str, email: str, password: str) -> UserView:
-        try:
-            user = await self.identity.acreate_sub_account(parent_uid, email, password)
-        except IdentityError as exc:
-            raise _input_error(exc) from None
-        self.engine.ensure_account(user.uid)
-        await self.flush()
-        return _user_view(user)
+        return await self._registered(self.identity.acreate_sub_account(parent_uid, email, password))
 
     def sub_accounts(self, parent_uid: str) -> list[tuple[UserView, str]]:
         """The sub-accounts of a main account, each with its futures USDT available."""

@@ -64,6 +64,16 @@ class WebState:
             self.code_sends.mark(key)
         return int(wait + 0.999)
 
+    async def email_code(self, user: UserView, purpose: str, subject: str, text: str) -> tuple[str, str]:
+        """Email the user a verification code for `purpose` (`text` has a {code} slot), unless one
+        went out too recently: (the error for the code field, the notice)."""
+        wait = self.send_code_wait_s(user.uid, purpose)
+        if wait:
+            return f"Email verification code: wait {wait} s before sending another code.", ""
+        code = self.codes.issue(user.uid, purpose)
+        await self.backend.send_email(user.email, subject, text.format(code=code))
+        return "", f"A verification code was sent to {mask_email(user.email)}."
+
 
 def render(
     state: WebState,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from perpdesk.sandbox.web.errors import InputError
+from perpdesk.sandbox.web.input_errors import InputError
 
 # BitMart's API Management allows at most 20 IP addresses per key.
 MAX_IPS_PER_KEY = 20  # same as perpdesk.sandbox.identity.MAX_IPS_PER_KEY

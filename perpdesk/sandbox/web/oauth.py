@@ -9,31 +9,24 @@ done before it runs and handed over in context variables.
 from __future__ import annotations
 
 import base64
-import contextvars
-import os
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
-from oauthlib.common import Request as OAuthRequest
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import (
     AuthorizationEndpoint,
     BearerToken,
     FatalClientError,
     OAuth2Error,
-    RequestValidator,
     TokenEndpoint,
 )
-from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.sandbox.web.backend import ClientView, KeyView
 from perpdesk.sandbox.web.common import (
     WebState,
     current_user,
@@ -41,164 +34,13 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
-from perpdesk.sandbox.web.errors import PageError
+from perpdesk.sandbox.web.input_errors import PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.oauth_grants import CODE_TTL_S, Grant, GrantStore
+from perpdesk.sandbox.web.oauth_validator import AUTHENTICATED, PREFETCHED, REPLAYED, Validator, s256_only
 
-SCOPES = ("future_trade", "spot_trade")
 TOKEN_TTL_S = 600
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-# Handed from the async handlers to the synchronous validator, per request.
-_AUTHENTICATED: contextvars.ContextVar[str | None] = contextvars.ContextVar("oauth_client", default=None)
-_PREFETCHED: contextvars.ContextVar[tuple[KeyView, str] | None] = contextvars.ContextVar(
-    "oauth_key", default=None
-)
-_REPLAYED: contextvars.ContextVar[list[Grant]] = contextvars.ContextVar("oauth_replayed")
-
-
-@dataclass
-class _Client:
-    client_id: str
-
-
-class _Validator(RequestValidator):
-    def __init__(self, state: WebState, grants: GrantStore) -> None:
-        self.state = state
-        self.grants = grants
-
-    def _client(self, client_id: str | None) -> ClientView | None:
-        return self.state.backend.oauth_client(client_id) if client_id else None
-
-    # -- authorisation request -----------------------------------------------------------------
-    def validate_client_id(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        client = self._client(client_id)
-        if client is None:
-            return False
-        request.client = client
-        return True
-
-    def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: OAuthRequest,
-                              *a: Any, **kw: Any) -> bool:
-        client = self._client(client_id)
-        return client is not None and redirect_uri in client.redirect_uris  # exact match only
-
-    def get_default_redirect_uri(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> None:
-        return None  # redirect_uri is always required
-
-    def validate_response_type(self, client_id: str, response_type: str, client: Any,
-                               request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        return response_type == "code"
-
-    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: OAuthRequest,
-                        *a: Any, **kw: Any) -> bool:
-        return bool(scopes) and all(s in SCOPES for s in scopes)
-
-    def get_default_scopes(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> list[str]:
-        return ["future_trade"]
-
-    def is_pkce_required(self, client_id: str, request: OAuthRequest) -> bool:
-        return True
-
-    def save_authorization_code(self, client_id: str, code: dict[str, str], request: OAuthRequest,
-                                *a: Any, **kw: Any) -> None:
-        self.grants.add(
-            code["code"],
-            client_id=client_id,
-            redirect_uri=request.redirect_uri,
-            uid=request.uid,
-            api_key=request.api_key,
-            scopes=list(request.scopes or []),
-            code_challenge=request.code_challenge,
-            code_challenge_method=request.code_challenge_method,
-            label=request.key_label,
-        )
-
-    # -- token request ---------------------------------------------------------------------------
-    def client_authentication_required(self, request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        return True
-
-    def authenticate_client(self, request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        client_id = _AUTHENTICATED.get()
-        if client_id is None:
-            return False
-        if request.client_id and request.client_id != client_id:
-            return False
-        request.client = _Client(client_id)
-        return True
-
-    def authenticate_client_id(self, client_id: str, request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        return False  # no public clients
-
-    def validate_grant_type(self, client_id: str, grant_type: str, client: Any, request: OAuthRequest,
-                            *a: Any, **kw: Any) -> bool:
-        return grant_type == "authorization_code"
-
-    def validate_code(self, client_id: str, code: str, client: Any, request: OAuthRequest,
-                      *a: Any, **kw: Any) -> bool:
-        grant = self.grants.get(code)
-        if grant is None or grant.client_id != client_id:
-            return False
-        if grant.used:
-            _REPLAYED.get().append(grant)  # RFC 6749 §4.1.2: revoke what the first use issued
-            return False
-        if time.time() > grant.expires_at:
-            return False
-        prefetched = _PREFETCHED.get()
-        if prefetched is None or prefetched[0].api_key != grant.api_key:
-            return False  # the key was deleted at the exchange meanwhile
-        request.grant = grant
-        request.user = grant.uid
-        request.scopes = list(grant.scopes)
-        return True
-
-    def get_code_challenge(self, code: str, request: OAuthRequest) -> str | None:
-        grant = self.grants.get(code)
-        return grant.code_challenge if grant else None
-
-    def get_code_challenge_method(self, code: str, request: OAuthRequest) -> str | None:
-        grant = self.grants.get(code)
-        return grant.code_challenge_method if grant else None
-
-    def confirm_redirect_uri(self, client_id: str, code: str, redirect_uri: str, client: Any,
-                             request: OAuthRequest, *a: Any, **kw: Any) -> bool:
-        grant = self.grants.get(code)
-        return grant is not None and grant.redirect_uri == redirect_uri
-
-    def save_bearer_token(self, token: dict[str, Any], request: OAuthRequest, *a: Any, **kw: Any) -> None:
-        prefetched = _PREFETCHED.get()
-        assert prefetched is not None  # validate_code refused the request otherwise
-        key, secret = prefetched
-        grant: Grant = request.grant
-        token.update(
-            {
-                "api_key": key.api_key,
-                "secret_key": secret,
-                "memo": key.memo,
-                "permissions": list(key.permissions),
-                "ip_whitelist": list(key.ip_whitelist),
-                "key_label": key.label or grant.label,
-                "created_at": key.created_at,
-            }
-        )
-        self.grants.add_token(token["access_token"], grant.client_id, key.api_key)
-
-    def invalidate_authorization_code(self, client_id: str, code: str, request: OAuthRequest,
-                                      *a: Any, **kw: Any) -> None:
-        grant = self.grants.get(code)
-        if grant is not None:
-            grant.used = True
-            self.grants.save(grant)
-
-
-def _s256_only(request: OAuthRequest) -> dict[str, Any]:
-    """PKCE with S256 is mandatory; 'plain' (or no method, which means plain) is refused."""
-    if not request.code_challenge:
-        raise oauth_errors.MissingCodeChallengeError(request=request)
-    if request.code_challenge_method != "S256":
-        raise oauth_errors.UnsupportedCodeChallengeMethodError(request=request)
-    return {}
-
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
     """HTTP Basic (RFC 6749 §2.3.1, form-urlencoded parts) or client_secret_post."""
@@ -215,6 +57,14 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
     return form.get("client_id") or None, form.get("client_secret") or None
 
 
+def _refused(redirect_uri: str, error: str, description: str, state: str | None) -> Response:
+    """Back to the client with an RFC 6749 error (and its state, so it can match the answer)."""
+    params = [("error", error), ("error_description", description)]
+    if state:
+        params.append(("state", state))
+    return RedirectResponse(add_params_to_uri(redirect_uri, params), status_code=303)
+
+
 def _error(error: str, description: str, status: int = 400) -> JSONResponse:
     headers = dict(_NO_STORE)
     if status == 401:
@@ -224,12 +74,9 @@ def _error(error: str, description: str, status: int = 400) -> JSONResponse:
 
 
 def routes(state: WebState) -> list[BaseRoute]:
-    ttl_text = os.environ.get("PERPDESK_SANDBOX_OAUTH_CODE_TTL") or state.ctx.config.extra.get(
-        "oauth_code_ttl_s", ""
-    )
-    grants = GrantStore(state.ctx.persist, code_ttl_s=float(ttl_text) if ttl_text else CODE_TTL_S)
-    validator = _Validator(state, grants)
-    grant_type = AuthorizationCodeGrant(validator, refresh_token=False, pre_auth=[_s256_only])
+    grants = GrantStore(state.ctx.persist, code_ttl_s=state.ctx.config.oauth_code_ttl_s or CODE_TTL_S)
+    validator = Validator(state, grants)
+    grant_type = AuthorizationCodeGrant(validator, refresh_token=False, pre_auth=[s256_only])
     bearer = BearerToken(validator, expires_in=TOKEN_TTL_S)
     authorization = AuthorizationEndpoint("code", bearer, {"code": grant_type})
     token_endpoint = TokenEndpoint("authorization_code", bearer, {"authorization_code": grant_type})
@@ -271,10 +118,7 @@ def routes(state: WebState) -> list[BaseRoute]:
             outside = [ip for ip in ips if ip not in client.ip_whitelist]
             problem = f"ip_whitelist: {', '.join(outside)} not registered for this client" if outside else ""
         if problem:
-            params = [("error", "invalid_request"), ("error_description", problem)]
-            if info.get("state"):
-                params.append(("state", info["state"]))
-            return RedirectResponse(add_params_to_uri(redirect_uri, params), status_code=303)
+            return _refused(redirect_uri, "invalid_request", problem, info.get("state"))
         if session is None or user is None:
             return sign_in_required(state, request, session)
         consent_id = secrets.token_urlsafe(16)
@@ -311,11 +155,8 @@ def routes(state: WebState) -> list[BaseRoute]:
         assert client is not None
         redirect_uri, oauth_state = info["redirect_uri"], info.get("state")
         if form.get("decision") != "confirm":
-            params = [("error", "access_denied"),
-                      ("error_description", "The user cancelled the authorisation.")]
-            if oauth_state:
-                params.append(("state", oauth_state))
-            return RedirectResponse(add_params_to_uri(redirect_uri, params), status_code=303)
+            return _refused(redirect_uri, "access_denied", "The user cancelled the authorisation.",
+                            oauth_state)
         granted = []
         if form.get("future_trade") == "on":
             granted.append("future_trade")
@@ -350,15 +191,15 @@ def routes(state: WebState) -> list[BaseRoute]:
         if grant is not None and authenticated == grant.client_id and not grant.used:
             prefetched = await state.backend.key_secret(grant.api_key)
         replayed: list[Grant] = []
-        tokens = (_AUTHENTICATED.set(authenticated), _PREFETCHED.set(prefetched), _REPLAYED.set(replayed))
+        tokens = (AUTHENTICATED.set(authenticated), PREFETCHED.set(prefetched), REPLAYED.set(replayed))
         try:
             headers, body, status = token_endpoint.create_token_response(
                 str(request.url), "POST", raw, dict(request.headers)
             )
         finally:
-            _AUTHENTICATED.reset(tokens[0])
-            _PREFETCHED.reset(tokens[1])
-            _REPLAYED.reset(tokens[2])
+            AUTHENTICATED.reset(tokens[0])
+            PREFETCHED.reset(tokens[1])
+            REPLAYED.reset(tokens[2])
         for old in replayed:
             if not old.revoked:
                 await state.backend.delete_key(old.api_key)

@@ -16,7 +16,7 @@ from perpdesk.sandbox.web.common import (
     render,
     signed_in,
 )
-from perpdesk.sandbox.web.errors import InputError, PageError
+from perpdesk.sandbox.web.input_errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.sessions import BrowserSession
 
@@ -84,16 +84,12 @@ def routes(state: WebState) -> list[BaseRoute]:
         errors: dict[str, str] = {}
         notice = ""
         if form.get("action") == "send":
-            wait = state.send_code_wait_s(user.uid, "create-key")
-            if wait:
-                errors["email_code"] = f"Email verification code: wait {wait} s before sending another code."
-            else:
-                code = state.codes.issue(user.uid, "create-key")
-                await state.backend.send_email(
-                    user.email, "BitMart Sandbox API key verification code",
-                    f"Your verification code to create an API key is {code}. It expires in 10 minutes.",
-                )
-                notice = f"A verification code was sent to {mask_email(user.email)}."
+            error, notice = await state.email_code(
+                user, "create-key", "BitMart Sandbox API key verification code",
+                "Your verification code to create an API key is {code}. It expires in 10 minutes.",
+            )
+            if error:
+                errors["email_code"] = error
         else:
             email_code = form.get("email_code", "").strip()
             totp_code = form.get("totp_code", "").strip()

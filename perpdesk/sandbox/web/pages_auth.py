@@ -20,7 +20,7 @@ from perpdesk.sandbox.web.common import (
     render,
     sign_in_required,
 )
-from perpdesk.sandbox.web.errors import PageError
+from perpdesk.sandbox.web.input_errors import PageError
 from perpdesk.sandbox.web.sessions import MAX_2FA_FAILURES, PENDING_2FA_TIMEOUT_S, BrowserSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -161,16 +161,10 @@ def routes(state: WebState) -> list[BaseRoute]:
                 error = "The form expired. Reload the page and try again."
             elif form.get("action") == "send":
                 method = "email"
-                wait = state.send_code_wait_s(user.uid, "sign-in")
-                if wait:
-                    error = f"Email verification code: wait {wait} s before sending another code."
-                else:
-                    code = state.codes.issue(user.uid, "sign-in")
-                    await state.backend.send_email(
-                        user.email, "BitMart Sandbox sign-in verification code",
-                        f"Your sign-in verification code is {code}. It expires in 10 minutes.",
-                    )
-                    notice = f"A verification code was sent to {mask_email(user.email)}."
+                error, notice = await state.email_code(
+                    user, "sign-in", "BitMart Sandbox sign-in verification code",
+                    "Your sign-in verification code is {code}. It expires in 10 minutes.",
+                )
             else:
                 code = form.get("code", "")
                 ok = (state.totp.accept(user.uid, user.totp_secret, code) if method == "authenticator"

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from perpdesk.sandbox.web.backend import UserView
 from perpdesk.sandbox.web.common import WebState, form_data, redirect, render, signed_in
-from perpdesk.sandbox.web.errors import InputError
+from perpdesk.sandbox.web.input_errors import InputError
 from perpdesk.sandbox.web.pages_auth import ENROLMENT_KIND
 from perpdesk.sandbox.web.sessions import BrowserSession
 

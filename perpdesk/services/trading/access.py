@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from perpdesk.core.errors import Conflict, NotFound
+from perpdesk.core.errors import Conflict
 from perpdesk.core.models import AccountStatus, Credentials
-from perpdesk.services.accounts import open_credentials
+from perpdesk.services.account_access import credentials_of, own
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import ExchangeAccount
 
@@ -30,23 +28,22 @@ class AccountRef:
         return self.status == AccountStatus.ACTIVE.value
 
 
+def _ref(row: ExchangeAccount) -> AccountRef:
+    return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
+
+
+async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:
+    """The user's own account without opening its credentials (ownership checks, reads of our
+    own records). Another user's account id is "not found", exactly like a missing one."""
+    async with deps.uow() as uow:
+        return _ref(await own(uow, user_id, account_id))
+
+
 async def load_account(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[AccountRef, Credentials]:
-    """The user's own account and its credentials, opened through the accounts service's vault
-    helper. Another user's account id is "not found", exactly like a missing one."""
-    async with deps.sessions() as s:
-        row = await s.scalar(
-            select(ExchangeAccount).where(
-                ExchangeAccount.id == account_id, ExchangeAccount.user_id == user_id
-            )
-        )
-        if row is None:
-            raise NotFound(
-                "No such connected account.",
-                next_step="Open Settings > Exchange Account API Keys to see your connected accounts.",
-            )
-        ref = AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
-        creds = await open_credentials(deps, s, row)
-    return ref, creds
+    """The user's own account and its credentials, opened from the vault (account access)."""
+    async with deps.uow() as uow:
+        row = await own(uow, user_id, account_id)
+        return _ref(row), await credentials_of(uow, row)
 
 
 async def tradable(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[AccountRef, Credentials]:

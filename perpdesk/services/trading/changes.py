@@ -17,7 +17,7 @@ from perpdesk.core.instrument_rules import check_tick
 from perpdesk.core.models import Credentials, Order, OrderState, PositionSide
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.trading.access import AccountRef, load_account, tradable
+from perpdesk.services.trading.access import AccountRef, account_ref, tradable
 from perpdesk.services.trading.intents import from_ms, hhmmss
 from perpdesk.services.trading.ticket import (
     instrument_in,
@@ -217,7 +217,7 @@ async def set_tp_sl(
 
 async def recent_changes(deps: AccountsDeps, user_id: str, account_id: str) -> list[ChangeOutcome]:
     """Changes whose answer was lost on this account, newest first, with what became of them."""
-    ref, _ = await load_account(deps, user_id, account_id)  # ownership: another user's is 404
+    ref = await account_ref(deps, user_id, account_id)  # ownership: another user's is 404
     async with deps.sessions() as s:
         return [outcome(r) for r in await OrderIntentRepo(s).changes_for(user_id, ref.id)]
 

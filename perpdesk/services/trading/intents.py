@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound
+from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound, PerpdeskError
 from perpdesk.core.models import Credentials, OrderRequest, OrderResult, PlacementStatus
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
@@ -33,6 +33,26 @@ _ticket_locks: dict[str, asyncio.Lock] = {}
 
 class OrderBeingConfirmed(Conflict):
     code = "order_being_confirmed"
+
+
+class BeingConfirmed(PerpdeskError):
+    """An order the exchange did not answer: the settler decides it by its `decided_after`."""
+
+    code = "being_confirmed"
+
+
+def error_fields(err: PerpdeskError | None) -> dict[str, str] | None:
+    """An order's error as the JSON API and the CLI show it: code, message, the next step and the
+    order field at fault, when there are."""
+    if err is None:
+        return None
+    data = {"code": err.code, "message": err.message}
+    if err.next_step:
+        data["next_step"] = err.next_step
+    field = getattr(err, "field", None)
+    if field:
+        data["field"] = field
+    return data
 
 
 def from_ms(epoch_ms: int) -> datetime:
@@ -55,7 +75,7 @@ class Placement:
     size: Decimal
     price: Decimal | None
     order_id: str | None = None
-    error: dict[str, str] | None = None
+    error: PerpdeskError | None = None
     decided_after: datetime | None = None
 
     @property
@@ -76,30 +96,39 @@ class Placement:
             "size": fmt(self.size),
             "price": fmt(self.price) if self.price is not None else None,
             "order_id": self.order_id,
-            "error": self.error,
+            "error": error_fields(self.error),
             "decided_after": self.decided_after.isoformat() if self.decided_after else None,
         }
 
 
-def unknown_text(row: OrderIntent) -> dict[str, str]:
-    return {
-        "code": "being_confirmed",
-        "message": f"Order {row.client_order_id} is being confirmed: the exchange did not answer in "
+def unknown_error(row: OrderIntent) -> BeingConfirmed:
+    return BeingConfirmed(
+        f"Order {row.client_order_id} is being confirmed: the exchange did not answer in "
         f"time and may still execute it until {hhmmss(row.decided_after)}.",
-        "next_step": "Do not submit it again: perpdesk reads the exchange and shows it as placed or "
+        next_step="Do not submit it again: perpdesk reads the exchange and shows it as placed or "
         "not placed by then.",
-    }
+    )
+
+
+def stored_error(row: OrderIntent, status: IntentStatus) -> ExchangeError:
+    """A decided order's error as it was stored (code and message)."""
+    err = ExchangeError(
+        row.error_message or "",
+        next_step="It is safe to submit the order again if it is still wanted."
+        if status is IntentStatus.NOT_PLACED
+        else None,
+    )
+    err.code = row.error_code or "error"
+    return err
 
 
 def placement(row: OrderIntent) -> Placement:
     status = IntentStatus(row.status)
-    error = None
+    error: PerpdeskError | None = None
     if not status.final:
-        error = unknown_text(row)
+        error = unknown_error(row)
     elif row.error_code or row.error_message:
-        error = {"code": row.error_code or "error", "message": row.error_message or ""}
-        if status is IntentStatus.NOT_PLACED:
-            error["next_step"] = "It is safe to submit the order again if it is still wanted."
+        error = stored_error(row, status)
     return Placement(
         row.client_order_id,
         status,
@@ -183,11 +212,9 @@ async def _record_outcome(
                 row.error_code = result.error.code[:64]
                 row.error_message = result.error.message[:500]
         placed = placement(row)
-        if result.error is not None and placed.error is not None and placed.status.final:
-            # the field at fault and the next step travel to the page / API with the answer
-            detail = result.error.to_dict()
-            extra = {k: detail[k] for k in ("field", "next_step") if detail.get(k)}
-            placed = replace(placed, error={**placed.error, **extra})
+        if result.error is not None and placed.status.final:
+            # the connector's typed error (its field at fault, its next step) goes to the page / API
+            placed = replace(placed, error=result.error)
         return placed
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from perpdesk.core.decimal_input import parse_number
 from perpdesk.core.errors import InputError
 from perpdesk.core.instrument_rules import check_order
 from perpdesk.core.models import (
@@ -20,7 +21,6 @@ from perpdesk.core.models import (
     TimeInForce,
     new_client_order_id,
 )
-from perpdesk.core.numbers import parse_number
 
 __all__ = ["CLIENT_ID_PREFIX", "OrderTicket", "new_client_order_id", "parse_ticket"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from perpdesk.core.numbers import DecimalOut as Dec  # an exact decimal string, e.g. "95000.5"
+from perpdesk.core.decimal_input import DecimalOut as Dec  # an exact decimal string, e.g. "95000.5"
 
 
 class FreshnessOut(BaseModel):

@@ -3,15 +3,15 @@ the equity history, and the fills history (JSON or streamed CSV). Exact decimal 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from perpdesk.core.money import fmt
 from perpdesk.services import equity_history, pnl_history, portfolio
 from perpdesk.services.fills_csv import fills_csv
-from perpdesk.services.pnl_history import Range
+from perpdesk.services.pnl_history import FillFilter, Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.live.common import live_query
@@ -22,6 +22,20 @@ router = APIRouter(tags=["portfolio"])
 START = Query(None, description="First day, YYYY-MM-DD (UTC).")
 END = Query(None, description="Last day, YYYY-MM-DD (UTC), inclusive.")
 ACCOUNT = Query(None, description="One account's id; all the user's accounts when omitted.")
+
+
+def _fills_filter(
+    start: str | None = START,
+    end: str | None = END,
+    account_id: str | None = ACCOUNT,
+    symbol: str | None = Query(None, description="e.g. BTCUSDT"),
+    side: str | None = Query(None, description="buy | sell | buy_open_long | sell_close_long | ..."),
+) -> FillFilter:
+    """The fills query of the JSON and the CSV routes, parsed once."""
+    return fills_query(start, end, account_id, symbol, side)
+
+
+FillsQuery = Annotated[FillFilter, Depends(_fills_filter)]
 
 
 @router.get("/api/portfolio/summary")
@@ -69,18 +83,10 @@ async def equity(
 
 @router.get("/api/fills")
 async def fills(
-    request: Request,
-    user: CurrentUserDep,
-    deps: DepsDep,
-    start: str | None = START,
-    end: str | None = END,
-    account_id: str | None = ACCOUNT,
-    symbol: str | None = Query(None, description="e.g. BTCUSDT"),
-    side: str | None = Query(None, description="buy | sell | buy_open_long | sell_close_long | ..."),
+    request: Request, user: CurrentUserDep, deps: DepsDep, flt: FillsQuery
 ) -> dict[str, Any]:
     """Fills (trades) newest first; the last 7 days when no dates are given, at most 90 days. Kept
     while the live mirrors see nothing new: a repeated read asks the exchange nothing."""
-    flt = fills_query(start, end, account_id, symbol, side)
     rows = await pnl_history.fills(deps, user.id, flt, live_query(request))
     return {"fills": [r.to_dict() for r in rows]}
 
@@ -92,17 +98,9 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/api/fills.csv", response_class=StreamingResponse, responses=CSV_RESPONSE)
 async def fills_export(
-    request: Request,
-    user: CurrentUserDep,
-    deps: DepsDep,
-    start: str | None = START,
-    end: str | None = END,
-    account_id: str | None = ACCOUNT,
-    symbol: str | None = Query(None),
-    side: str | None = Query(None),
+    request: Request, user: CurrentUserDep, deps: DepsDep, flt: FillsQuery
 ) -> StreamingResponse:
     """The same fills as CSV (exact decimals; text cells that look like formulas are quoted)."""
-    flt = fills_query(start, end, account_id, symbol, side)
     rows = await pnl_history.fills(deps, user.id, flt, live_query(request))
     return csv_response(rows)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.core.numbers import DecimalText
+from perpdesk.core.decimal_input import DecimalText
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
@@ -93,14 +93,12 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     body: dict[str, Any] = {"orders": [p.to_dict() for p in placements]}
     bad = next((p for p in placements if p.status == "rejected"), None)
     if bad is not None:
-        err = bad.error or {}
+        err = bad.error
+        code, message, next_step = ("rejected", "Refused.", "") if err is None else (
+            err.code, err.message, err.next_step)
         return JSONResponse(
             {
-                **error_body(
-                    err.get("code", "rejected"),
-                    err.get("message", "Refused."),
-                    next_step=err.get("next_step") or "Change the order and send it again.",
-                ),
+                **error_body(code, message, next_step=next_step or "Change the order and send it again."),
                 **body,
             },
             status_code=400,

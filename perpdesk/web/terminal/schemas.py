@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from perpdesk.core.numbers import DecimalOut as Dec
+from perpdesk.core.decimal_input import DecimalOut as Dec
 from perpdesk.web.live.schemas import FillOut, PlanOut
 
 

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.core.errors import InputError
-from perpdesk.core.numbers import DecimalText
+from perpdesk.core.decimal_input import DecimalText
+from perpdesk.core.errors import InputError, PerpdeskError
 from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
@@ -71,14 +71,13 @@ class TpSlIn(BaseModel):
 
 
 def _envelope(
-    error: dict[str, str] | None, default_code: str, default_message: str, default_next: str | None
+    error: PerpdeskError | None, default_code: str, default_message: str, default_next: str | None
 ) -> dict[str, Any]:
-    error = error or {}
     return {
-        "code": error.get("code") or default_code,
-        "message": error.get("message") or default_message,
-        "field": error.get("field"),
-        "next_step": error.get("next_step") or default_next,
+        "code": error.code if error is not None else default_code,
+        "message": (error.message if error is not None else "") or default_message,
+        "field": getattr(error, "field", None),
+        "next_step": (error.next_step if error is not None else "") or default_next,
     }
 
 

@@ -222,18 +222,24 @@ async def _failed(
     )
 
 
-def _refused(placed: Placement) -> PerpdeskError:
-    """The exchange's reason for refusing an order, as an error the page shows (naming the field
-    when one is at fault, so the ticket shows it)."""
-    err = placed.error or {}
-    message = err.get("message") or "The exchange refused the order."
-    next_step = err.get("next_step") or "Change the order and submit it again."
-    field = err.get("field")
-    if field:
-        return InputError(field, message.split(": ", 1)[-1], next_step)
-    refused = ExchangeError(message, next_step=next_step)
-    refused.code = err.get("code") or "rejected"
-    return refused
+async def _refused(
+    request: Request,
+    user_id: str,
+    account_id: str,
+    deps: Any,
+    placed: Placement,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The exchange's refusal of an order, as the connector typed it: an order field at fault is
+    marked on the ticket."""
+    err = placed.error or ExchangeError("The exchange refused the order.")
+    if not err.next_step:
+        err.next_step = "Change the order and submit it again."
+    field = getattr(err, "field", None) or None
+    return await _trade_page(
+        request, user_id, account_id, deps, status=422 if field else 400, form=form, error=err,
+        error_field=field,
+    )
 
 
 @router.post(TRADE + "/orders")
@@ -245,7 +251,7 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     except (InputError, AccountNotActive, OrderBeingConfirmed, ExchangeError) as exc:
         return await _failed(request, user.id, account_id, deps, exc, ticket)
     if placed.status.final and not placed.ok:
-        return await _failed(request, user.id, account_id, deps, _refused(placed), ticket)
+        return await _refused(request, user.id, account_id, deps, placed, ticket)
     code = "placed" if placed.ok else "unknown"
     sticky = {k: ticket[k] for k in STICKY_FIELDS if ticket.get(k)}
     return RedirectResponse(
@@ -262,7 +268,7 @@ async def _act(
     except (InputError, AccountNotActive, ExchangeError) as exc:
         return await _failed(request, user_id, account_id, deps, exc)
     if isinstance(result, Placement) and result.status.final and not result.ok:
-        return await _failed(request, user_id, account_id, deps, _refused(result))
+        return await _refused(request, user_id, account_id, deps, result)
     if isinstance(result, Placement) and not result.ok:
         done = "unknown"
     if isinstance(result, ChangeOutcome) and not result.applied:

@@ -12,8 +12,9 @@ from perpdesk.core.models import Credentials
 from perpdesk.services import account_checks, accounts, audit_log, connect_manual, whitelist_watch
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Verdict
+from perpdesk.services.trading import load_account
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.secrets import SealedSecret
+from perpdesk.store.sealed_secrets import SealedSecret
 from tests.integration.accounts.conftest import Ctx
 
 
@@ -52,7 +53,7 @@ async def test_save_then_add_stores_sealed_and_audits(ctx: Ctx) -> None:
         assert len(blobs) == 1
         for secret in (key["secret_key"], key["api_key"], key["memo"]):
             assert secret.encode() not in blobs[0]
-        opened = await accounts.open_credentials(ctx.deps, s, row)
+        _ref, opened = await load_account(ctx.deps, uid, account.id)
         assert opened == creds
         log = await audit_log.entries(ctx.deps, uid)
     assert [e.action for e in log] == ["account.connected"]
@@ -169,7 +170,7 @@ async def test_rename_replace_check_disconnect(ctx: Ctx) -> None:
     async with ctx.deps.sessions() as s:
         row = await s.get(ExchangeAccount, account.id)
         assert row is not None
-        assert await accounts.open_credentials(ctx.deps, s, row) == creds_of(key2)
+        assert (await load_account(ctx.deps, uid, account.id))[1] == creds_of(key2)
 
     checked, result = await account_checks.check(ctx.deps, uid, account.id)
     assert result.verdict is Verdict.OK and checked.last_check_at is not None

@@ -32,7 +32,7 @@ def test_portfolio_cli(cli_env: dict[str, str], sandbox: Any) -> None:  # noqa: 
     )
     assert connect.exit_code == 0, connect.output
     from perpdesk.core.models import Credentials
-    from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector, new_client_order_id
+    from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
 
     sandbox.admin.set_price(ETH, "3500")
 

@@ -15,7 +15,7 @@ from perpdesk.core.models import Credentials
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
 from perpdesk.store.repos import UserRepo
 from perpdesk.store.sealed import get_credentials, put_credentials
-from perpdesk.store.secrets import SealedSecret
+from perpdesk.store.sealed_secrets import SealedSecret
 from perpdesk.store.vault_rotation import count_versions, rotate, sealed_columns
 from perpdesk.vault import FileMasterKey, SealedBlob, Vault, ensure_keyring_file
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from perpdesk.core.models import Credentials
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
 from perpdesk.store.repos import UserRepo
 from tests.fixtures.sandbox import SandboxServer, start_sandbox
 from tests.fixtures.services import accounts_deps
@@ -52,6 +55,22 @@ class TCtx:
             self.deps, uid, creds, label="Main", accept_awaiting_whitelist=not whitelisted
         )
         return Trader(uid, account.id, bm["email"], creds)
+
+    async def stored_intent(
+        self, t: Trader, cid: str, symbol: str, price: str, status: IntentStatus, **fields: object
+    ) -> None:
+        """A one-contract limit buy's intent written straight to the store, as a stopped process or
+        an earlier settling left it."""
+        now = utcnow()
+        values: dict[str, object] = dict(
+            user_id=t.user_id, account_id=t.account_id, exchange="bitmart", client_order_id=cid,
+            purpose="order", symbol=symbol, side="buy_open_long", type="limit", time_in_force="gtc",
+            size=Decimal(1), price=Decimal(price), status=status.value, settle_attempts=0,
+            created_at=now, updated_at=now,
+        )
+        values.update(fields)
+        async with self.deps.sessions() as s, s.begin():
+            await OrderIntentRepo(s).add(OrderIntent(**values))
 
 
 @pytest.fixture

@@ -60,8 +60,8 @@ async def test_late_answer_is_being_confirmed_then_placed_never_rejected_nor_dou
     # perpdesk gave up waiting and its quick look-ups found nothing: being confirmed, not rejected
     assert [p.status for p in placed] == [IntentStatus.UNKNOWN] * 6, placed
     for p in placed:
-        assert p.error is not None and p.error["code"] == "being_confirmed"
-        assert "do not submit it again" in p.error["next_step"].lower()
+        assert p.error is not None and p.error.code == "being_confirmed"
+        assert "do not submit it again" in p.error.next_step.lower()
         # decided after exactly: the signed timestamp + the window (+ margin), on our clock
         async with wctx.deps.sessions() as s:
             row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, p.client_order_id)
@@ -106,7 +106,7 @@ async def test_request_older_than_the_window_is_not_placed_and_never_executes(wc
     await asyncio.sleep(max(0.0, (placed.decided_after - utcnow()).total_seconds()) + 0.1)
     done = await trading.settle_unknown(wctx.deps, t.user_id, t.account_id)
     assert [p.status for p in done] == [IntentStatus.NOT_PLACED]
-    assert done[0].error and "safe to submit" in done[0].error["next_step"]
+    assert done[0].error and "safe to submit" in done[0].error.next_step
     await asyncio.sleep(2.5)  # the delayed request reaches the exchange now: refused (30007)
     assert placed.client_order_id not in await exchange_orders(wctx, t.user_id, t.account_id)
     found = await wctx.connector.get_order(t.creds, ETH, client_order_id=placed.client_order_id)

@@ -11,7 +11,7 @@ from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, PlacementS
 from perpdesk.services import trading
 from perpdesk.store.accounts import AccountAuditEntry
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import IntentStatus, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx
 
 ETH = "ETHUSDT"
@@ -39,29 +39,10 @@ async def test_unrecorded_and_contradicted_orders_are_repaired_and_audited(tctx:
     ).status is PlacementStatus.PLACED
     # a record perpdesk settled "not placed" that the exchange in fact has
     wrong = trading.new_client_order_id()
-    now = utcnow()
-    async with tctx.deps.sessions() as s, s.begin():
-        await OrderIntentRepo(s).add(
-            OrderIntent(
-                user_id=t.user_id,
-                account_id=t.account_id,
-                exchange="bitmart",
-                client_order_id=wrong,
-                purpose="order",
-                symbol=ETH,
-                side="buy_open_long",
-                type="limit",
-                time_in_force="gtc",
-                size=Decimal(1),
-                price=Decimal("2810"),
-                status=IntentStatus.NOT_PLACED.value,
-                error_code="not_received",
-                settle_attempts=1,
-                created_at=now,
-                updated_at=now,
-                settled_at=now,
-            )
-        )
+    await tctx.stored_intent(
+        t, wrong, ETH, "2810", IntentStatus.NOT_PLACED, error_code="not_received", settle_attempts=1,
+        settled_at=utcnow(),
+    )
     assert (
         await tctx.connector.place_order(t.creds, request(wrong, "2810"))
     ).status is PlacementStatus.PLACED

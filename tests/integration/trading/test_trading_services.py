@@ -171,7 +171,7 @@ async def test_exchange_rejection_is_recorded_with_its_reason(tctx: TCtx) -> Non
     tctx.sandbox.admin.set_price(ETH, "3500")
     result = await trading.place_order(tctx.deps, t.user_id, t.account_id, ticket(size="100", leverage="1"))
     assert result.status == "rejected" and result.error is not None, result
-    assert result.error["code"] == "insufficient_margin"
+    assert result.error.code == "insufficient_margin"
     row = await intent(tctx, t.user_id, t.account_id, result.client_order_id)
     assert row.status == "rejected" and row.error_code == "insufficient_margin" and row.order_id is None
 
@@ -206,26 +206,9 @@ async def test_unknown_outcome_is_settled_by_client_id_never_resent(tctx: TCtx) 
 async def test_intent_left_pending_by_a_stopped_process_is_decided_after_its_window(tctx: TCtx) -> None:
     t = await tctx.trader()
     cid = trading.new_client_order_id()
-    async with tctx.deps.sessions() as s, s.begin():
-        await OrderIntentRepo(s).add(
-            OrderIntent(
-                user_id=t.user_id,
-                account_id=t.account_id,
-                exchange="bitmart",
-                client_order_id=cid,
-                purpose="order",
-                symbol=ETH,
-                side="buy_open_long",
-                type="limit",
-                time_in_force="gtc",
-                size=Decimal(1),
-                price=Decimal("3000"),
-                status=IntentStatus.PENDING.value,
-                settle_attempts=0,
-                created_at=utcnow() - timedelta(seconds=5),
-                updated_at=utcnow(),
-            )
-        )
+    await tctx.stored_intent(
+        t, cid, ETH, "3000", IntentStatus.PENDING, created_at=utcnow() - timedelta(seconds=5)
+    )
     # not sent by this process: anything the stopped one sent was signed before now, so the
     # exchange may act on it for one more window; until then it is being confirmed
     first = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
@@ -236,7 +219,7 @@ async def test_intent_left_pending_by_a_stopped_process_is_decided_after_its_win
         assert row is not None
         row.decided_after = utcnow() - timedelta(seconds=1)
     old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
-    assert [(p.status, (p.error or {}).get("code")) for p in old] == [("not_placed", "not_received")]
+    assert [(p.status, p.error and p.error.code) for p in old] == [("not_placed", "not_received")]
 
 
 async def test_accounts_are_scoped_to_their_owner(tctx: TCtx) -> None:

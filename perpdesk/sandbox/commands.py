@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from perpdesk.sandbox.admin_client import AdminCallError, AdminClient
 
 app = typer.Typer(help="The local BitMart Futures sandbox exchange.", invoke_without_command=True)
 admin_app = typer.Typer(help="Drive a running sandbox through its admin API.", no_args_is_help=True)
@@ -36,6 +37,10 @@ def sandbox(
     timestamp_window_ms: int = typer.Option(
         60_000, min=1, max=60_000, help="X-BM-TIMESTAMP window (BitMart: 60000); tests shorten it."
     ),
+    oauth_code_ttl: float | None = typer.Option(
+        None, envvar="PERPDESK_SANDBOX_OAUTH_CODE_TTL", min=0.1,
+        help="Seconds a Fast Connect authorisation code stays valid (BitMart: 300); tests shorten it.",
+    ),
 ) -> None:
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
@@ -54,48 +59,11 @@ def sandbox(
         funding_interval_s=funding_interval,
         public_url=public_url or f"http://{host}:{port}",
         timestamp_window_ms=timestamp_window_ms,
-        extra={"rate_limit_factor": str(rate_limit_factor)},
+        rate_limit_factor=rate_limit_factor,
+        oauth_code_ttl_s=oauth_code_ttl,
     )
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
     run_sandbox(config)
-
-
-class AdminClient:
-    """Sync client of the admin API (used by the CLI and the test fixture)."""
-
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
-        import httpx  # here, not at the top: it costs every `perpdesk` command ~0.5 s of imports
-
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.url + "/sandbox-admin",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
-        response = self._http.request(method, path, json=body, params={k: v for k, v in query.items() if v})
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = {"error": {"field": "", "message": response.text}}
-        if response.status_code >= 400:
-            error = payload.get("error", {}) if isinstance(payload, dict) else {}
-            raise AdminCallError(
-                response.status_code, error.get("field", ""), error.get("message", str(payload))
-            )
-        return payload
-
-    def close(self) -> None:
-        self._http.close()
-
-
-class AdminCallError(RuntimeError):
-    def __init__(self, status: int, field: str, message: str) -> None:
-        super().__init__(f"{status} {field}: {message}" if field else f"{status} {message}")
-        self.status = status
-        self.field = field
-        self.message = message
 
 
 DEFAULT_URL = "http://127.0.0.1:8810"
@@ -363,7 +331,3 @@ def user(
 ) -> None:
     """A user's state: whitelisting, whitelist request, keys (never secrets)."""
     _run("GET", "/user", None, as_json, (url, token), email=email)
-
-
-def env_token() -> str:
-    return os.environ.get("PERPDESK_SANDBOX_ADMIN_TOKEN", "")
