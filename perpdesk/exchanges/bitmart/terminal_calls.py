@@ -24,11 +24,11 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
-    Candle,
+    ChartCandle,
+    MarketSummary,
     OrderBook,
     PlanRequest,
     PriceType,
-    Ticker,
     TrailRequest,
 )
 from perpdesk.exchanges.bitmart import parse_terminal
@@ -60,7 +60,7 @@ class TerminalCalls:
 
     # ------------------------------------------------------------------ market data (public)
 
-    async def ticker(self, symbol: str) -> Ticker:
+    async def ticker(self, symbol: str) -> MarketSummary:
         now = int(time.time())
         answers: tuple[Any, ...] = await asyncio.gather(
             self._get(F + "details", {"symbol": symbol}, None),
@@ -82,7 +82,7 @@ class TerminalCalls:
         return parse_terminal.ticker(rows[0], mark, next_funding)
 
     async def candles(self, symbol: str, step_min: int, start_s: int,
-                      end_s: int, *, mark: bool = False) -> list[Candle]:
+                      end_s: int, *, mark: bool = False) -> list[ChartCandle]:
         path = F + ("markprice-kline" if mark else "kline")
         data = await self._get(path, {"symbol": symbol, "step": step_min, "start_time": start_s,
                                       "end_time": end_s}, None)
