@@ -41,7 +41,12 @@ from perpdesk.exchanges.bitmart.rest import MaybeApplied
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.clock import ExchangeClock
+    from perpdesk.exchanges.shared_reads import SharedReads
 
+# public reads shared by every user this long (the pages then follow the live streams)
+TICKER_TTL_S = 1.0
+CANDLES_TTL_S = 1.0
+BOOK_TTL_S = 0.5
 CLOCK_SLACK_MS = 2_000  # a trailing order created this long before our send still counts as ours
 
 P = "/contract/private/"
@@ -59,6 +64,7 @@ class TerminalCalls:
     if TYPE_CHECKING:
         settle_attempts: int
         settle_delay_s: float
+        shared_reads: SharedReads
 
         @property
         def clock(self) -> ExchangeClock: ...
@@ -72,6 +78,9 @@ class TerminalCalls:
     # ------------------------------------------------------------------ market data (public)
 
     async def ticker(self, symbol: str) -> MarketSummary:
+        return await self.shared_reads.get(("ticker", symbol), TICKER_TTL_S, lambda: self._ticker(symbol))
+
+    async def _ticker(self, symbol: str) -> MarketSummary:
         now = int(time.time())
         answers: tuple[Any, ...] = await asyncio.gather(
             self._get(F + "details", {"symbol": symbol}, None),
@@ -95,12 +104,19 @@ class TerminalCalls:
     async def candles(self, symbol: str, step_min: int, start_s: int,
                       end_s: int, *, mark: bool = False) -> list[ChartCandle]:
         path = F + ("markprice-kline" if mark else "kline")
-        data = await self._get(path, {"symbol": symbol, "step": step_min, "start_time": start_s,
-                                      "end_time": end_s}, None)
-        return parse_terminal.candles(data)
+        params = {"symbol": symbol, "step": step_min, "start_time": start_s, "end_time": end_s}
+
+        async def fetch() -> list[ChartCandle]:
+            return parse_terminal.candles(await self._get(path, params, None))
+
+        return await self.shared_reads.get((path, symbol, step_min, start_s, end_s), CANDLES_TTL_S, fetch)
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
-        return parse_terminal.book(await self._get(F + "depth", {"symbol": symbol}, None), symbol, depth)
+        async def fetch() -> Any:
+            return await self._get(F + "depth", {"symbol": symbol}, None)
+
+        data = await self.shared_reads.get(("depth", symbol), BOOK_TTL_S, fetch)
+        return parse_terminal.book(data, symbol, depth)
 
     # ------------------------------------------------------------------ reads (keyed)
 

@@ -3,6 +3,7 @@ orders (placed, listed, modified, cancelled, fired), fills and the position-mode
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -66,6 +67,34 @@ async def test_market_data(connector: BitmartFuturesConnector, frozen: SandboxSe
     assert book.bids[1].total == book.bids[0].size + book.bids[1].size
     with pytest.raises(E.ExchangeError):
         await connector.ticker("NOPEUSDT")
+
+
+async def test_public_reads_are_shared_by_every_caller_for_a_moment(
+    sandbox: SandboxServer, frozen: SandboxServer
+) -> None:
+    conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=5)
+    try:
+        await conn.instruments()
+        before = sandbox.admin.requests()["public"]
+        now = int(time.time())
+        reads = await asyncio.gather(
+            *(conn.ticker(SYMBOL) for _ in range(10)),
+            *(conn.order_book(SYMBOL) for _ in range(10)),
+            *(conn.candles(SYMBOL, 1, now - 600, now) for _ in range(10)),
+        )
+        assert len({r.last_price for r in reads[:10]}) == 1  # type: ignore[union-attr]
+        # ten pages opening one symbol: the ticker's three reads, one book, one k-line read
+        assert sandbox.admin.requests()["public"] - before == 5
+        frozen.admin.set_price(SYMBOL, "181")
+        await asyncio.sleep(1.1)  # past the moment: read again, the new price
+        assert (await conn.ticker(SYMBOL)).last_price == Decimal("181")
+        with pytest.raises(E.ExchangeError):  # a failure is not kept
+            await conn.ticker("NOPEUSDT")
+        with pytest.raises(E.ExchangeError):
+            await conn.ticker("NOPEUSDT")
+        assert conn.shared_reads.requests == 3 + 1 + 2  # ticker, book, k-lines; again; both failures
+    finally:
+        await conn.aclose()
 
 
 async def test_tp_sl_placed_listed_modified_cancelled(
