@@ -27,6 +27,7 @@ class SharedReads:
         if len(self._reads) >= MAX_ENTRIES:
             self._reads = {k: v for k, v in self._reads.items() if not v[1].done()}
         task: asyncio.Future[T] = asyncio.ensure_future(fetch())
+        task.add_done_callback(_seen)  # its callers may all have gone: not an unretrieved error
         self._reads[key] = (now + ttl_s, task)
         self.requests += 1
         try:
@@ -35,3 +36,8 @@ class SharedReads:
             if self._reads.get(key, (0.0, None))[1] is task:
                 del self._reads[key]
             raise
+
+
+def _seen(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
