@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from perpdesk.core.models import MarginMode, OrderSide
 
-# The chart's intervals, in the words traders use, and their length in minutes (BitMart's `step`).
-INTERVALS: dict[str, int] = {
+# The chart's intervals (a subset of core.market.INTERVALS, the streams' names) and their length
+# in minutes (BitMart's REST `step`).
+CHART_INTERVALS: dict[str, int] = {
     "1m": 1,
     "5m": 5,
     "15m": 15,
@@ -23,7 +24,9 @@ INTERVALS: dict[str, int] = {
 
 
 @dataclass(frozen=True, slots=True)
-class Ticker:
+class MarketSummary:
+    """A symbol's REST ticker with its 24 h figures and funding (core.market.Ticker is the pushed one)."""
+
     symbol: str
     last_price: Decimal
     mark_price: Decimal
@@ -36,7 +39,9 @@ class Ticker:
 
 
 @dataclass(frozen=True, slots=True)
-class Candle:
+class ChartCandle:
+    """A k-line of the chart's history (core.market.Candle is a pushed one, with its channel)."""
+
     time_s: int  # the candle's open, seconds since the epoch (UTC)
     open: Decimal
     high: Decimal

@@ -31,11 +31,11 @@ from perpdesk.core.models import (
     StreamEvent,
 )
 from perpdesk.core.terminal import (
-    Candle,
+    ChartCandle,
+    MarketSummary,
     OrderBook,
     PlanRequest,
     PriceType,
-    Ticker,
     TrailRequest,
 )
 
@@ -127,10 +127,10 @@ class TerminalConnector(FuturesConnector, Protocol):
     """What the trading terminal needs beyond FuturesConnector: market data, conditional orders
     (plan, TP/SL, trailing), fills, cancel-all and the account's position mode."""
 
-    async def ticker(self, symbol: str) -> Ticker: ...
+    async def ticker(self, symbol: str) -> MarketSummary: ...
     async def candles(
         self, symbol: str, step_min: int, start_s: int, end_s: int, *, mark: bool = False
-    ) -> list[Candle]: ...
+    ) -> list[ChartCandle]: ...
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
     async def position_mode(self, creds: Credentials) -> PositionMode: ...
     async def cancel_all(self, creds: Credentials, symbol: str) -> None: ...

@@ -26,10 +26,10 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
-    INTERVALS,
-    Candle,
+    CHART_INTERVALS,
+    ChartCandle,
+    MarketSummary,
     OrderBook,
-    Ticker,
 )
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
@@ -107,7 +107,7 @@ def required(values: Mapping[str, object], name: str, label: str) -> Decimal:
 # --- market data --------------------------------------------------------------------------------
 
 
-async def ticker(deps: AccountsDeps, user_id: str, account_id: str, symbol: str) -> Ticker:
+async def ticker(deps: AccountsDeps, user_id: str, account_id: str, symbol: str) -> MarketSummary:
     _, _, conn = await account_of(deps, user_id, account_id)
     return await conn.ticker((await instrument_of(conn, symbol)).symbol)
 
@@ -121,14 +121,15 @@ async def candles(
     *,
     mark: bool = False,
     limit: int = 300,
-) -> list[Candle]:
-    if interval not in INTERVALS:
+) -> list[ChartCandle]:
+    if interval not in CHART_INTERVALS:
         raise InputError(
-            "interval", f"{interval!r} is not a chart interval", f"Choose one of: {', '.join(INTERVALS)}."
+            "interval", f"{interval!r} is not a chart interval",
+            f"Choose one of: {', '.join(CHART_INTERVALS)}.",
         )
     _, _, conn = await account_of(deps, user_id, account_id)
     inst = await instrument_of(conn, symbol)
-    step = INTERVALS[interval]
+    step = CHART_INTERVALS[interval]
     end = int(time.time())
     start = end - step * 60 * max(1, min(limit, MAX_CANDLES))
     return await conn.candles(inst.symbol, step, start, end, mark=mark)

@@ -38,6 +38,7 @@ from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.bitmart.transport import HttpClient
+from perpdesk.exchanges.shared_reads import SharedReads
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.market_stream import PublicStream
@@ -92,6 +93,7 @@ class BitmartFuturesConnector(OrderCalls, TerminalCalls):
         self._markets_lock = asyncio.Lock()
         self.settle_attempts = settle_attempts
         self.settle_delay_s = settle_delay_s
+        self.shared_reads = SharedReads()
 
     @property
     def clock(self) -> ExchangeClock:

@@ -7,19 +7,19 @@ from typing import Any
 
 from perpdesk.core.terminal import (
     BookLevel,
-    Candle,
+    ChartCandle,
+    MarketSummary,
     OrderBook,
     PriceType,
-    Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0
 
 PRICE_TYPE_CODES = {PriceType.LAST: 1, PriceType.MARK: 2}
 
 
-def ticker(row: dict[str, Any], mark: Decimal | None, next_funding: Any = None) -> Ticker:
+def ticker(row: dict[str, Any], mark: Decimal | None, next_funding: Any = None) -> MarketSummary:
     last = d0(row.get("last_price"))
-    return Ticker(
+    return MarketSummary(
         symbol=str(row.get("symbol", "")),
         last_price=last,
         mark_price=mark if mark is not None else d0(row.get("index_price")) or last,
@@ -32,10 +32,10 @@ def ticker(row: dict[str, Any], mark: Decimal | None, next_funding: Any = None) 
     )
 
 
-def candles(data: Any) -> list[Candle]:
+def candles(data: Any) -> list[ChartCandle]:
     rows = data if isinstance(data, list) else []
     out = [
-        Candle(
+        ChartCandle(
             time_s=_int(r.get("timestamp")),
             open=d0(r.get("open_price")),
             high=d0(r.get("high_price")),

@@ -1,20 +1,23 @@
 """The terminal's BitMart calls: market data (ticker, k-lines, depth), trigger (plan) orders,
 trailing orders, TP/SL orders (modified, cancelled) and the account's fills.
 
-Writes that may have reached the exchange without an answer are settled by reading the exchange
-(plan orders by their client order id), never resent. BitMart gives a trailing order no
-client id, so its unanswered submit stays `unknown` for the user to check, never "rejected".
+Writes that may have reached the exchange without an answer are settled by reading the exchange,
+never resent: plan orders by their client order id; trailing orders, which BitMart gives no client
+id, by their terms (symbol, side, size, activation price, callback rate) among those created since
+the request was sent, adopted only when exactly one matches. Not found stays `unknown`, never
+"rejected".
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpdesk.core.errors import ExchangeError, UnknownOutcome
-from perpdesk.core.market import PlanOrder
+from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
     Instrument,
@@ -24,17 +27,27 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import (
-    Candle,
+    ChartCandle,
+    MarketSummary,
     OrderBook,
     PlanRequest,
     PriceType,
-    Ticker,
     TrailRequest,
 )
 from perpdesk.exchanges.bitmart import parse_terminal
 from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, check_size, invalid, wire_size
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES
 from perpdesk.exchanges.bitmart.rest import MaybeApplied
+
+if TYPE_CHECKING:
+    from perpdesk.exchanges.bitmart.clock import ExchangeClock
+    from perpdesk.exchanges.shared_reads import SharedReads
+
+# public reads shared by every user this long (the pages then follow the live streams)
+TICKER_TTL_S = 1.0
+CANDLES_TTL_S = 1.0
+BOOK_TTL_S = 0.5
+CLOCK_SLACK_MS = 2_000  # a trailing order created this long before our send still counts as ours
 
 P = "/contract/private/"
 F = "/contract/public/"
@@ -51,6 +64,10 @@ class TerminalCalls:
     if TYPE_CHECKING:
         settle_attempts: int
         settle_delay_s: float
+        shared_reads: SharedReads
+
+        @property
+        def clock(self) -> ExchangeClock: ...
 
         async def _get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
                        **kw: Any) -> Any: ...
@@ -60,7 +77,10 @@ class TerminalCalls:
 
     # ------------------------------------------------------------------ market data (public)
 
-    async def ticker(self, symbol: str) -> Ticker:
+    async def ticker(self, symbol: str) -> MarketSummary:
+        return await self.shared_reads.get(("ticker", symbol), TICKER_TTL_S, lambda: self._ticker(symbol))
+
+    async def _ticker(self, symbol: str) -> MarketSummary:
         now = int(time.time())
         answers: tuple[Any, ...] = await asyncio.gather(
             self._get(F + "details", {"symbol": symbol}, None),
@@ -82,14 +102,21 @@ class TerminalCalls:
         return parse_terminal.ticker(rows[0], mark, next_funding)
 
     async def candles(self, symbol: str, step_min: int, start_s: int,
-                      end_s: int, *, mark: bool = False) -> list[Candle]:
+                      end_s: int, *, mark: bool = False) -> list[ChartCandle]:
         path = F + ("markprice-kline" if mark else "kline")
-        data = await self._get(path, {"symbol": symbol, "step": step_min, "start_time": start_s,
-                                      "end_time": end_s}, None)
-        return parse_terminal.candles(data)
+        params = {"symbol": symbol, "step": step_min, "start_time": start_s, "end_time": end_s}
+
+        async def fetch() -> list[ChartCandle]:
+            return parse_terminal.candles(await self._get(path, params, None))
+
+        return await self.shared_reads.get((path, symbol, step_min, start_s, end_s), CANDLES_TTL_S, fetch)
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
-        return parse_terminal.book(await self._get(F + "depth", {"symbol": symbol}, None), symbol, depth)
+        async def fetch() -> Any:
+            return await self._get(F + "depth", {"symbol": symbol}, None)
+
+        data = await self.shared_reads.get(("depth", symbol), BOOK_TTL_S, fetch)
+        return parse_terminal.book(data, symbol, depth)
 
     # ------------------------------------------------------------------ reads (keyed)
 
@@ -146,19 +173,25 @@ class TerminalCalls:
             inst = await self.instrument(req.symbol)
             if not Decimal("0.1") <= req.callback_rate <= Decimal(5):
                 raise invalid("callback_rate", f"{fmt(req.callback_rate)} % is outside 0.1-5 %")
+            size = check_size(inst, req.size)
+            activation = check_price(inst, req.activation_price, "activation_price")
             params = {
                 "symbol": inst.symbol, "side": SIDE_CODES[req.side],
                 "leverage": fmt(check_leverage(inst, req.leverage)), "open_type": req.margin_mode.value,
-                "size": wire_size(check_size(inst, req.size)),
-                "activation_price": fmt(check_price(inst, req.activation_price, "activation_price")),
+                "size": wire_size(size), "activation_price": fmt(activation),
                 "callback_rate": fmt(req.callback_rate), "activation_price_type": _PT[req.price_type],
             }
+            since_ms = self.clock.now_ms() - CLOCK_SLACK_MS
             data = await self._post(P + "submit-trail-order", params, creds, order_endpoint=True)
         except MaybeApplied as exc:
-            return OrderResult(PlacementStatus.UNKNOWN, marker, error=UnknownOutcome(
-                f"The exchange did not answer the trailing order ({exc}); it may have been placed.",
-                client_order_id=marker,
-            ))
+
+            def same_terms(o: PlanOrder) -> bool:
+                return (o.kind is PlanKind.TRAILING and o.side is req.side and o.size == size
+                        and o.trigger_price == activation and o.callback_rate == req.callback_rate
+                        and o.created_at_ms >= since_ms)
+
+            return await self._settle_conditional(creds, inst.symbol, marker, exc, same_terms,
+                                                  "trailing order")
         except ExchangeError as exc:
             return OrderResult(PlacementStatus.REJECTED, marker, error=exc)
         return OrderResult(PlacementStatus.PLACED, marker, order_id=_order_id(data))
@@ -175,26 +208,30 @@ class TerminalCalls:
         try:
             data = await self._post(P + endpoint, params, creds, order_endpoint=True)
         except MaybeApplied as exc:
-            return await self._settle_conditional(creds, symbol, cid, exc)
+            return await self._settle_conditional(
+                creds, symbol, cid, exc, lambda o: o.client_order_id == cid, f"order {cid}"
+            )
         except ExchangeError as exc:
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
         return OrderResult(PlacementStatus.PLACED, cid, order_id=_order_id(data))
 
-    async def _settle_conditional(self, creds: Credentials, symbol: str,
-                                  cid: str, cause: Exception) -> OrderResult:
-        """Look the client id up among the waiting plan/TP-SL orders. Not found is not proof of
-        "never placed" (it may have fired already), so the outcome then stays unknown."""
+    async def _settle_conditional(self, creds: Credentials, symbol: str, cid: str, cause: Exception,
+                                  ours: Callable[[PlanOrder], bool], what: str) -> OrderResult:
+        """Look for the order among the waiting plan/TP-SL/trailing orders. Not found is not proof
+        of "never placed" (it may have fired already), so the outcome then stays unknown; so it does
+        when more than one order could be it."""
+        matches: list[PlanOrder] = []
         for attempt in range(self.settle_attempts):
             if attempt:
                 await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
             try:
-                found = await self.plan_orders(creds, symbol)
+                matches = [o for o in await self.plan_orders(creds, symbol) if ours(o)]
             except ExchangeError:
                 continue
-            for o in found:
-                if o.client_order_id == cid:
-                    return OrderResult(PlacementStatus.PLACED, cid, order_id=o.order_id)
+            if len(matches) == 1:
+                return OrderResult(PlacementStatus.PLACED, cid, order_id=matches[0].order_id)
+        listed = "lists more than one that could be it" if matches else "does not list it as waiting"
         return OrderResult(PlacementStatus.UNKNOWN, cid, error=UnknownOutcome(
-            f"The exchange did not answer the order {cid} ({cause}) and does not list it as waiting.",
+            f"The exchange did not answer the {what} ({cause}) and {listed}; it may have been placed.",
             client_order_id=cid,
         ))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from perpdesk.core.errors import ExchangeError, NotFound
-from perpdesk.core.terminal import INTERVALS
+from perpdesk.core.terminal import CHART_INTERVALS
 from perpdesk.services import trading
 from perpdesk.services.accounts import get_account
 from perpdesk.web.deps import CurrentUserDep
@@ -47,5 +47,5 @@ async def terminal_page(
         symbol=sym,
         inst=inst,
         instruments=instruments,
-        intervals=list(INTERVALS),
+        intervals=list(CHART_INTERVALS),
     )

@@ -3,6 +3,7 @@ orders (placed, listed, modified, cancelled, fired), fills and the position-mode
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -66,6 +67,34 @@ async def test_market_data(connector: BitmartFuturesConnector, frozen: SandboxSe
     assert book.bids[1].total == book.bids[0].size + book.bids[1].size
     with pytest.raises(E.ExchangeError):
         await connector.ticker("NOPEUSDT")
+
+
+async def test_public_reads_are_shared_by_every_caller_for_a_moment(
+    sandbox: SandboxServer, frozen: SandboxServer
+) -> None:
+    conn = BitmartFuturesConnector(sandbox.base_url, timeout_s=5)
+    try:
+        await conn.instruments()
+        before = sandbox.admin.requests()["public"]
+        now = int(time.time())
+        reads = await asyncio.gather(
+            *(conn.ticker(SYMBOL) for _ in range(10)),
+            *(conn.order_book(SYMBOL) for _ in range(10)),
+            *(conn.candles(SYMBOL, 1, now - 600, now) for _ in range(10)),
+        )
+        assert len({r.last_price for r in reads[:10]}) == 1  # type: ignore[union-attr]
+        # ten pages opening one symbol: the ticker's three reads, one book, one k-line read
+        assert sandbox.admin.requests()["public"] - before == 5
+        frozen.admin.set_price(SYMBOL, "181")
+        await asyncio.sleep(1.1)  # past the moment: read again, the new price
+        assert (await conn.ticker(SYMBOL)).last_price == Decimal("181")
+        with pytest.raises(E.ExchangeError):  # a failure is not kept
+            await conn.ticker("NOPEUSDT")
+        with pytest.raises(E.ExchangeError):
+            await conn.ticker("NOPEUSDT")
+        assert conn.shared_reads.requests == 3 + 1 + 2  # ticker, book, k-lines; again; both failures
+    finally:
+        await conn.aclose()
 
 
 async def test_tp_sl_placed_listed_modified_cancelled(
@@ -212,26 +241,54 @@ async def test_unanswered_plan_order_is_settled_by_its_client_id_not_resent(
     assert plan.client_order_id == req.client_order_id and plan.order_id == result.order_id
 
 
-async def test_unanswered_trailing_order_is_unknown_never_rejected(
+def trail_request(size: str = "10") -> TrailRequest:
+    return TrailRequest(
+        SYMBOL, OrderSide.SELL_CLOSE_LONG, Decimal(size), Decimal("182"), Decimal(1), Decimal(5),
+        MarginMode.CROSS,
+    )
+
+
+async def test_unanswered_trailing_order_is_found_by_its_terms_never_resent(
     connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
 ) -> None:
     creds = make_creds()
     await open_long(connector, creds)
+    other = await connector.place_trail(creds, trail_request("4"))  # another, with other terms
+    assert other.status is PlacementStatus.PLACED, other
     frozen.admin.fault(
         "execute_then_drop", "/contract/private/submit-trail-order", times=1, api_key=creds.api_key
     )
     try:
-        req = TrailRequest(
-            SYMBOL,
-            OrderSide.SELL_CLOSE_LONG,
-            Decimal(10),
-            Decimal("182"),
-            Decimal(1),
-            Decimal(5),
-            MarginMode.CROSS,
-        )
-        result = await connector.place_trail(creds, req)
+        result = await connector.place_trail(creds, trail_request())
     finally:
         frozen.admin.clear_faults()
-    assert result.status is PlacementStatus.UNKNOWN and isinstance(result.error, E.UnknownOutcome)
-    assert len(await connector.plan_orders(creds, SYMBOL)) == 1  # it was placed, once
+    trails = await connector.plan_orders(creds, SYMBOL)
+    assert len(trails) == 2  # it was placed, once
+    (mine,) = [t for t in trails if t.size == 10]
+    assert result.status is PlacementStatus.PLACED and result.order_id == mine.order_id, result
+
+
+async def test_trailing_order_not_listed_or_ambiguous_stays_unknown_never_rejected(
+    connector: BitmartFuturesConnector, make_creds: MakeCreds, frozen: SandboxServer
+) -> None:
+    creds = make_creds()
+    await open_long(connector, creds)
+    path = "/contract/private/submit-trail-order"
+    frozen.admin.fault("drop", path, times=1, api_key=creds.api_key)  # never reached the exchange
+    try:
+        lost = await connector.place_trail(creds, trail_request())
+    finally:
+        frozen.admin.clear_faults()
+    assert lost.status is PlacementStatus.UNKNOWN and isinstance(lost.error, E.UnknownOutcome)
+    assert "does not list it" in lost.error.message
+    assert await connector.plan_orders(creds, SYMBOL) == []
+    # two with the same terms: either could be the unanswered one, so it is not guessed
+    assert (await connector.place_trail(creds, trail_request("5"))).status is PlacementStatus.PLACED
+    frozen.admin.fault("execute_then_drop", path, times=1, api_key=creds.api_key)
+    try:
+        twin = await connector.place_trail(creds, trail_request("5"))
+    finally:
+        frozen.admin.clear_faults()
+    assert twin.status is PlacementStatus.UNKNOWN and isinstance(twin.error, E.UnknownOutcome)
+    assert "more than one" in twin.error.message
+    assert len(await connector.plan_orders(creds, SYMBOL)) == 2
