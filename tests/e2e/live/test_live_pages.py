@@ -21,7 +21,7 @@ from tests.e2e.helpers import Screenshots, csrf_headers, sign_up_in_browser
 from tests.e2e.trading.conftest import PASSWORD
 from tests.e2e.trading.test_trading_page import sign_up_and_connect
 from tests.fixtures.platform import PlatformServer
-from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxServer, prices_frozen
 
 pytestmark = pytest.mark.e2e
 SYM = "ETHUSDT"
@@ -29,12 +29,8 @@ SYM = "ETHUSDT"
 
 @pytest.fixture
 def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    sandbox.admin.freeze_prices(True)
-    sandbox.admin.set_price(SYM, "3000")
-    try:
+    with prices_frozen(sandbox, SYM, "3000"):
         yield sandbox
-    finally:
-        sandbox.admin.freeze_prices(False)
 
 
 async def _live(page: Any, base: str, account_id: str, mark: str, sandbox: SandboxServer) -> dict[str, Any]:

@@ -12,9 +12,17 @@ import httpx
 import pytest
 
 from tests.fixtures.platform import PlatformServer, launch_platform
-from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxServer, prices_frozen
 
 PASSWORD = "Trader-Passw0rd-42"
+SOL = "SOLUSDT"
+
+
+@pytest.fixture
+def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """Prices that move only when a test says so: SOLUSDT at 180."""
+    with prices_frozen(sandbox, SOL, "180"):
+        yield sandbox
 
 
 @pytest.fixture(scope="session")

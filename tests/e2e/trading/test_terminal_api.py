@@ -3,7 +3,6 @@ orders, close by percent, position mode; errors in the envelope; every route in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,16 +11,6 @@ from tests.fixtures.platform import PlatformServer
 from tests.fixtures.sandbox import SandboxServer
 
 SOL = "SOLUSDT"
-
-
-@pytest.fixture
-def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    sandbox.admin.freeze_prices(True)
-    sandbox.admin.set_price(SOL, "180")
-    try:
-        yield sandbox
-    finally:
-        sandbox.admin.freeze_prices(False)
 
 
 async def test_terminal_api(

@@ -25,16 +25,6 @@ pytestmark = pytest.mark.e2e
 SOL = "SOLUSDT"
 
 
-@pytest.fixture
-def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    sandbox.admin.freeze_prices(True)
-    sandbox.admin.set_price(SOL, "180")
-    try:
-        yield sandbox
-    finally:
-        sandbox.admin.freeze_prices(False)
-
-
 @pytest.fixture(scope="module")
 def polling_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
     """Live state off (PERPDESK_LIVE_ENABLED=false): the terminal's fallback is polling the API."""

@@ -7,25 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from tests.fixtures.platform import PlatformServer
 from tests.fixtures.sandbox import SandboxServer
 
 SOL = "SOLUSDT"
-
-
-@pytest.fixture
-def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    sandbox.admin.freeze_prices(True)
-    sandbox.admin.set_price(SOL, "180")
-    try:
-        yield sandbox
-    finally:
-        sandbox.admin.freeze_prices(False)
 
 
 def cli(platform: PlatformServer, *args: str) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,7 @@ from perpdesk.core.models import (
 )
 from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
-from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox import SandboxServer, prices_frozen
 from tests.integration.connector.conftest import MakeCreds
 
 SYMBOL = "SOLUSDT"
@@ -31,12 +31,8 @@ SYMBOL = "SOLUSDT"
 
 @pytest.fixture
 def frozen(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    sandbox.admin.freeze_prices(True)
-    sandbox.admin.set_price(SYMBOL, "180")
-    try:
+    with prices_frozen(sandbox, SYMBOL, "180"):
         yield sandbox
-    finally:
-        sandbox.admin.freeze_prices(False)
 
 
 async def open_long(connector: BitmartFuturesConnector, creds: object, size: str = "10") -> None:

@@ -10,11 +10,8 @@ import asyncio
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from perpdesk.core.models import Credentials, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
 from perpdesk.core.money import fmt
@@ -31,19 +28,10 @@ from perpdesk.services.webhook_target import webhook_client
 from perpdesk.services.webhooks import Backoff
 from perpdesk.store.notifications import Notification
 from tests.integration.live.conftest import TappedConnector
-from tests.integration.notifications.test_webhooks import Receiver
+from tests.integration.notifications.receiver import Receiver
 from tests.integration.trading.conftest import TCtx, Trader
 
 SYM = "SOLUSDT"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 async def until(cond: Any, timeout: float = 10.0, what: str = "") -> Any:

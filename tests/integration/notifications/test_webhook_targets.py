@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,16 +26,8 @@ from perpdesk.services.webhook_target import (
 )
 from perpdesk.services.webhooks import Backoff
 from tests.fixtures.services import accounts_deps
-from tests.integration.notifications.test_webhooks import Receiver, new_user
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
+from tests.integration.notifications.receiver import Receiver
+from tests.integration.notifications.test_webhooks import new_user
 
 
 def make_deps(sessions: async_sessionmaker[AsyncSession], allow: bool) -> AccountsDeps:
