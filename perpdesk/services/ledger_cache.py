@@ -89,9 +89,6 @@ def _same(a: _Read, b: _Read) -> bool:
     return (a.what, a.start_ms, a.end_ms) == (b.what, b.start_ms, b.end_ms)
 
 
-def forget(account_id: str | None = None) -> None:
-    """Drop kept reads (of one account), e.g. after it is disconnected."""
-    if account_id is None:
-        _reads.clear()
-    else:
-        _reads.pop(account_id, None)
+def forget() -> None:
+    """Drop every kept read (tests: make the next read ask the exchange)."""
+    _reads.clear()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.trading.conftest import ApiUser, api_user
+from tests.e2e.trading.conftest import api_users
 from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.sandbox import SandboxServer
 
@@ -29,16 +29,8 @@ def live_platform(sandbox: SandboxServer) -> Iterator[PlatformServer]:
 
 @pytest.fixture
 async def make_user(live_platform: PlatformServer) -> AsyncIterator[Any]:
-    made: list[ApiUser] = []
-
-    async def make() -> ApiUser:
-        user = await api_user(live_platform)
-        made.append(user)
-        return user
-
-    yield make
-    for u in made:
-        await u.http.aclose()
+    async with api_users(live_platform) as make:
+        yield make
 
 
 async def wait_live(http: httpx.AsyncClient, account_id: str, cond: Any = None, timeout: float = 10,

@@ -4,7 +4,8 @@ and helpers to sign a user up and connect a BitMart account through the platform
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,15 +72,24 @@ async def api_user(platform: PlatformServer) -> ApiUser:
     return ApiUser(http, email)
 
 
-@pytest.fixture
-async def make_api_user(trading_platform: PlatformServer) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def api_users(platform: PlatformServer) -> AsyncIterator[Callable[[], Awaitable[ApiUser]]]:
+    """make() signs a new user up on `platform`; their HTTP clients are closed on exit."""
     made: list[ApiUser] = []
 
     async def make() -> ApiUser:
-        user = await api_user(trading_platform)
+        user = await api_user(platform)
         made.append(user)
         return user
 
-    yield make
-    for u in made:
-        await u.http.aclose()
+    try:
+        yield make
+    finally:
+        for u in made:
+            await u.http.aclose()
+
+
+@pytest.fixture
+async def make_api_user(trading_platform: PlatformServer) -> AsyncIterator[Any]:
+    async with api_users(trading_platform) as make:
+        yield make
