@@ -1,7 +1,8 @@
 // The Terminal page: fills the frame rendered by templates/terminal/terminal.html and keeps it
 // current: by the live streams (terminal_live.js; the account's state from its mirror) where the
 // platform serves them, else by polling the JSON API (/api/accounts/{id}/...).
-// Prices are drawn as numbers on the chart only; every value sent or shown as text stays a string.
+// Prices are drawn as numbers on the chart only (terminal_chart.js); every value sent stays an exact
+// string, and is shown as traders read it (numfmt.js: the contract's tick and volume step).
 (function () {
   "use strict";
   const root = document.getElementById("terminal");
@@ -13,12 +14,17 @@
   const $ = (id) => document.getElementById(id);
   const state = { interval: "15m", candles: [], lines: [], markers: [], positions: [], orders: [], conditional: [], fills: [] };
   const hook = { ready: false, candleCount: () => state.candles.length, lines: () => state.lines.map((l) => l.title),
-                 markerCount: () => state.markers.length, refresh: () => Promise.all([market(), account(true)]) };
+                 markerCount: () => state.markers.length, refresh: () => Promise.all([market(), account(true)]),
+                 priceRange: () => chart && chart.priceRange(), lineY: (id) => chart && chart.lineY(id),
+                 candleRange: () => ({ low: Math.min(...state.candles.map((c) => c.low)), high: Math.max(...state.candles.map((c) => c.high)) }),
+                 orders: () => state.orders, api: (...a) => api(...a), act: (...a) => act(...a), notice: (...a) => notice(...a) };
   window.perpdeskTerminal = hook;
 
   // ---------------------------------------------------------------- helpers
 
-  const { el, fact, SIDE_WORDS, KIND_WORDS, positionItem, orderItem, conditionalItem, fillItem, fillTime } = window.perpdeskTerminalItems;
+  const { el, num, shown, SIDE_WORDS, KIND_WORDS, positionItem, orderItem, conditionalItem, fillItem, fillTime } = window.perpdeskTerminalItems;
+  const TICK = root.dataset.tick || "0.01", STEP = root.dataset.step || "1";
+  const show = (id, value, kind) => window.perpdeskNum.show($(id), value, { kind, tick: kind === "size" ? STEP : TICK, currency: "USDT" });
 
   async function api(method, path, body) {
     const opts = { method, headers: { Accept: "application/json", "X-CSRF-Token": CSRF }, credentials: "same-origin" };
@@ -49,38 +55,16 @@
 
   // ---------------------------------------------------------------- chart
 
-  let chart = null, series = null, live = null;
+  let chart = null, live = null;
   function makeChart() {
-    if (!window.LightweightCharts) return;
-    const box = $("chart");
-    const tick = Number(root.dataset.tick || "0.01");
-    const decimals = Math.max(0, Math.round(-Math.log10(tick)));
-    chart = window.LightweightCharts.createChart(box, {
-      // the library's logo injects a <style> (refused by the CSP): attributed in the page instead
-      autoSize: true, layout: { background: { color: "#ffffff" }, textColor: "#1b1f24", attributionLogo: false },
-      timeScale: { timeVisible: true, secondsVisible: false },
-    });
-    series = chart.addCandlestickSeries({
-      priceFormat: { type: "price", precision: decimals, minMove: tick },
-      // keep orders, TP/SL and liquidation in view, not only the candles
-      autoscaleInfoProvider: (original) => {
-        const res = original();
-        if (!res || !res.priceRange) return res;
-        for (const l of state.lines) {
-          const p = l.line.options().price;
-          res.priceRange.minValue = Math.min(res.priceRange.minValue, p);
-          res.priceRange.maxValue = Math.max(res.priceRange.maxValue, p);
-        }
-        return res;
-      },
-    });
+    chart = window.perpdeskTerminalChart.create($("chart"), { tick: TICK, onMove: (o, price) => window.perpdeskTerminalAmend.move(o, price) });
   }
   const bar = (c) => ({ time: c.time_s, open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close) });
 
   async function loadCandles() {
     const data = await api("GET", `/market/${SYMBOL}/candles?interval=${encodeURIComponent(state.interval)}&limit=300`);
     state.candles = data.candles.map(bar);
-    if (series) { series.setData(state.candles); chart.timeScale().fitContent(); }
+    if (chart) chart.setBars(state.candles);
   }
   async function updateCandles() {
     const data = await api("GET", `/market/${SYMBOL}/candles?interval=${encodeURIComponent(state.interval)}&limit=2`);
@@ -90,30 +74,27 @@
     const last = state.candles[state.candles.length - 1];
     if (last && c.time < last.time) return;
     if (last && c.time === last.time) state.candles[state.candles.length - 1] = c; else state.candles.push(c);
-    if (series) series.update(c);
+    if (chart) chart.update(c);
   }
 
   function drawOverlays() {
-    if (!series) return;
-    for (const l of state.lines) series.removePriceLine(l.line);
-    state.lines = [];
-    const add = (price, title, color, style) => {
-      if (!price) return;
-      const line = series.createPriceLine({ price: Number(price), color, lineWidth: 1, lineStyle: style, axisLabelVisible: true, title });
-      state.lines.push({ line, title });
-    };
-    for (const o of state.orders) add(o.price, "Order " + (SIDE_WORDS[o.side] || o.side) + " " + o.size, "#1769e0", 2);
-    for (const o of state.conditional) add(o.trigger_price, (KIND_WORDS[o.kind] || o.kind) + " " + o.trigger_price, o.kind === "take_profit" ? "#1e7b34" : o.kind === "stop_loss" ? "#b3261e" : "#7a5200", 1);
+    if (!chart) return;
+    const lines = [];
+    const add = (price, title, color, style, order) => { if (price) lines.push({ price, title, color, style, order }); };
+    for (const o of state.orders) add(o.price, "Order " + (SIDE_WORDS[o.side] || o.side) + " " + shown(o.size, "size"), "#1769e0", 2, o);
+    for (const o of state.conditional) add(o.trigger_price, (KIND_WORDS[o.kind] || o.kind) + " " + shown(o.trigger_price, "price"), o.kind === "take_profit" ? "#1e7b34" : o.kind === "stop_loss" ? "#b3261e" : "#7a5200", 1);
     for (const p of state.positions) {
       add(p.entry_price, "Entry " + p.side, "#5b6570", 0);
       if (p.liquidation_price) add(p.liquidation_price, "Liquidation " + p.side, "#b3261e", 3);
     }
+    chart.setLines(lines);
+    state.lines = lines;
     state.markers = state.fills.filter((f) => fillTime(f)).map((f) => {
       const buy = (f.side || "").startsWith("buy");
       return { time: Math.floor(fillTime(f) / 1000 / intervalSeconds()) * intervalSeconds(), position: buy ? "belowBar" : "aboveBar",
-               color: buy ? "#1e7b34" : "#b3261e", shape: buy ? "arrowUp" : "arrowDown", text: (buy ? "B " : "S ") + f.size + " @ " + f.price };
+               color: buy ? "#1e7b34" : "#b3261e", shape: buy ? "arrowUp" : "arrowDown", text: (buy ? "B " : "S ") + shown(f.size, "size") + " @ " + shown(f.price, "price") };
     }).sort((a, b) => a.time - b.time);
-    series.setMarkers(state.markers);
+    chart.setMarkers(state.markers);
   }
   function intervalSeconds() {
     const m = { "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1H": 3600, "4H": 14400, "1D": 86400, "1W": 604800 };
@@ -123,8 +104,8 @@
   // ---------------------------------------------------------------- market: ticker and book
 
   function onTicker(t) {
-    $("tk-last").textContent = t.last_price;
-    $("tk-mark").textContent = t.mark_price;
+    show("tk-last", t.last_price, "price");
+    show("tk-mark", t.mark_price, "price");
     const ch = $("tk-change");
     ch.textContent = pct(t.change_24h, 2);
     ch.className = Number(t.change_24h) >= 0 ? "pos" : "neg";
@@ -144,13 +125,13 @@
   }
   function levelRow(level, side) {
     return el("tr", { "data-price": level.price },
-      el("td", {}, el("button", { type: "button", class: "level", "data-price": level.price, "aria-label": side + " " + level.price, text: level.price })),
-      el("td", { class: "num", text: level.size }), el("td", { class: "num", text: level.total }));
+      el("td", {}, el("button", { type: "button", class: "level", "data-price": level.price, "aria-label": side + " " + level.price }, num(level.price, "price"))),
+      el("td", { class: "num" }, num(level.size, "size")), el("td", { class: "num" }, num(level.total, "size")));
   }
   function onBook(b) {
     $("book-asks").replaceChildren(...b.asks.slice(0, 10).reverse().map((l) => levelRow(l, "Ask")));
     $("book-bids").replaceChildren(...b.bids.slice(0, 10).map((l) => levelRow(l, "Bid")));
-    if (b.asks.length && b.bids.length) $("book-spread").textContent = "Spread " + (Number(b.asks[0].price) - Number(b.bids[0].price)).toFixed(6).replace(/\.?0+$/, "");
+    if (b.asks.length && b.bids.length) $("book-spread").textContent = "Spread " + window.perpdeskTerminalItems.spread(b.asks[0].price, b.bids[0].price, TICK);
   }
   $("book").addEventListener("click", (ev) => {
     const btn = ev.target.closest("button.level");
@@ -190,6 +171,11 @@
     fill("orders", state.orders, orderItem, "No open order.");
     fill("conditional", state.conditional, conditionalItem, "None waiting.");
     fill("fills", state.fills.slice(0, 30), fillItem, "No fill yet.");
+    for (const [part, n] of [["positions", state.positions.length], ["orders", state.orders.length], ["conditional", state.conditional.length]]) {
+      root.querySelector(`[data-count="${part}"]`).textContent = n ? "(" + n + ")" : "";
+    }
+    const usdt = (state.balances || []).find((b) => b.currency === "USDT");
+    if (usdt) { show("tk-equity", usdt.equity, "money"); show("tk-available", usdt.available, "money"); }
     drawOverlays();
   }
 
@@ -197,16 +183,17 @@
   async function account(withFills) {
     const q = "symbol=" + SYMBOL;
     const wantFills = withFills || Date.now() - fillsAt > 6000;
-    const [p, o, c, f] = await Promise.all([
+    const [p, o, c, f, b] = await Promise.all([
       api("GET", "/positions?" + q), api("GET", "/orders?state=open&" + q), api("GET", "/conditional-orders?" + q),
-      wantFills ? api("GET", "/fills?" + q) : Promise.resolve(null),
+      wantFills ? api("GET", "/fills?" + q) : Promise.resolve(null), wantFills ? api("GET", "/balances") : Promise.resolve(null),
     ]);
     if (f) fillsAt = Date.now();
-    onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills });
+    onAccount({ positions: p.positions, orders: o.orders, conditional: c.orders, fills: f ? f.fills : state.fills,
+                balances: b ? b.balances : state.balances });
   }
   // the symbol's view from the account's mirror, as the live stream sends it
   function onLive(v) {
-    onAccount({ positions: v.positions, orders: v.open_orders, conditional: v.plans, fills: v.fills });
+    onAccount({ positions: v.positions, orders: v.open_orders, conditional: v.plans, fills: v.fills, balances: v.balances });
     // after a switch here, the mirror's mode counts again once it has read the new one
     if (v.position_mode && (!modeSet || v.position_mode === modeSet)) { modeSet = null; showMode(v.position_mode); }
   }
@@ -299,11 +286,10 @@
         "Close order placed.");
     }
   });
-  $("t-symbol").addEventListener("change", (ev) => { window.location.href = "/trade/" + encodeURIComponent(ACCOUNT) + "/" + encodeURIComponent(ev.target.value); });
 
   // ---------------------------------------------------------------- updates: the live stream, else polling
 
-  function say(text, stale) { $("live-state").textContent = text; root.classList.toggle("stale", Boolean(stale)); }
+  function say(text, stale) { $("live-state").textContent = $("live-state").title = text; root.classList.toggle("stale", Boolean(stale)); }
   function poll(fn, everyMs) {
     let busy = false;
     return setInterval(async () => {
