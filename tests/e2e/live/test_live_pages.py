@@ -98,17 +98,17 @@ async def test_terminal_follows_the_mark_without_reload(
     await page.goto(f"{base}/trade/{account_id}/{SYM}")
     await page.wait_for_function("() => window.perpdeskTerminal && window.perpdeskTerminal.ready")
     position = page.locator('[data-position="long"]')
-    await expect(page.locator("#tk-mark")).to_have_text("3001")
-    await expect(position.locator('[data-col="mark"]')).to_have_text("Mark3001")
+    await expect(page.locator("#tk-mark")).to_have_text("3,001.00")  # at the tick
+    await expect(position.locator('[data-col="mark"]')).to_have_text("Mark3,001.00")
     await shot(page, "before")
 
     upnl = fmt((Decimal(3050) - entry) * 10 * cs)
     started = time.monotonic()
     await asyncio.to_thread(frozen.admin.set_price, SYM, "3050")
-    await expect(page.locator("#tk-mark")).to_have_text("3050", timeout=1000)
-    await expect(position.locator('[data-col="mark"]')).to_have_text("Mark3050", timeout=1000)
-    await expect(position.locator('[data-col="upnl"]')).to_have_text(re.compile(f"^uPnL{re.escape(upnl)} "),
-                                                                       timeout=1000)
+    await expect(page.locator("#tk-mark")).to_have_text("3,050.00", timeout=1000)
+    await expect(position.locator('[data-col="mark"]')).to_have_text("Mark3,050.00", timeout=1000)
+    await expect(position.locator('[data-col="upnl"] [data-exact]')).to_have_attribute("data-exact", upnl,
+                                                                                     timeout=1000)
     took = time.monotonic() - started
     assert took < 1.0, took
     await expect(position.locator('[data-col="upnl"]')).to_have_class("pos")
@@ -127,6 +127,7 @@ async def test_orders_and_positions_made_elsewhere_appear_on_the_open_terminal(
     await page.goto(f"{base}/trade/{account_id}/{SYM}")
     await page.wait_for_function("() => window.perpdeskTerminal && window.perpdeskTerminal.ready")
     await expect(page.locator("#orders")).to_contain_text("No open order.")
+    await page.get_by_role("tab", name=re.compile("^Open orders")).click()
 
     async def at_exchange(call: Any, **params: Any) -> dict[str, Any]:
         answer, _ = await asyncio.to_thread(call, contract_symbol=SYM, **params)
@@ -139,7 +140,7 @@ async def test_orders_and_positions_made_elsewhere_appear_on_the_open_terminal(
     order = page.locator(f'#orders [data-order="{placed["order_id"]}"]')
     await expect(order).to_be_visible(timeout=1000)
     assert time.monotonic() - started < 1.0
-    await expect(order.locator('[data-col="price"]')).to_have_text("Price2500")
+    await expect(order.locator('[data-col="price"]')).to_have_text("Price2,500.00")
     await shot(page, "order-from-sdk")
     await at_exchange(sdk.post_cancel_order, order_id=placed["order_id"])
     await expect(order).to_have_count(0, timeout=1000)
@@ -158,7 +159,7 @@ async def test_orders_and_positions_made_elsewhere_appear_on_the_open_terminal(
                              open_type="cross", mode=1, size=2, trigger_price="3200",
                              executive_price="3199", price_way=1, price_type=1)
     row = page.locator(f'#conditional [data-conditional="{plan["order_id"]}"]')
-    await expect(row.locator('[data-col="trigger"]')).to_have_text("Trigger3200", timeout=3000)
+    await expect(row.locator('[data-col="trigger"]')).to_have_text("Trigger3,200.00", timeout=3000)
     await shot(page, "plan-from-sdk")
     await at_exchange(sdk.post_cancel_plan_order, order_id=plan["order_id"])
     await expect(row).to_have_count(0, timeout=3000)

@@ -8,6 +8,7 @@ Screenshots: test-artifacts/terminal/."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -59,7 +60,7 @@ async def test_chart_book_and_tp_sl_on_a_position(
     shot = Screenshots("terminal", "chart-book-tpsl")
     base = trading_platform.url
     await open_terminal(page, base, frozen)
-    await expect(page.locator("#tk-last")).to_have_text("180")
+    await expect(page.locator("#tk-last")).to_have_text("180.00")  # at the tick
     await expect(page.locator("#tk-next")).to_contain_text("UTC")
     assert await page.locator("#chart canvas").count() > 0
     assert await page.evaluate("window.perpdeskTerminal.candleCount()") > 0
@@ -68,7 +69,7 @@ async def test_chart_book_and_tp_sl_on_a_position(
     assert await page.evaluate("window.perpdeskTerminal.candleCount()") > 0
 
     best_bid = page.locator("#book-bids button.level").first
-    bid_price = await best_bid.text_content()
+    bid_price = await best_bid.get_attribute("data-price")  # exact, whatever the display
     await best_bid.click()
     await expect(page.locator("#o-price")).to_have_value(bid_price or "x")
     await expect(page.locator("#o-kind")).to_have_value("limit")
@@ -80,8 +81,8 @@ async def test_chart_book_and_tp_sl_on_a_position(
     await expect(position.locator('[data-col="size"]')).to_contain_text("10")
     tp = position.locator('form.tpsl[data-kind="take_profit"]')
     sl = position.locator('form.tpsl[data-kind="stop_loss"]')
-    await expect(tp.locator('[data-col="trigger"]')).to_have_text("Take profit 200")
-    await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 170")
+    await expect(tp.locator('[data-col="trigger"]')).to_have_text("Take profit 200.00")
+    await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 170.00")
     await page.wait_for_function(
         "() => window.perpdeskTerminal.lines().some(t => t.startsWith('Take profit 200'))"
         " && window.perpdeskTerminal.lines().some(t => t.startsWith('Stop loss 170'))"
@@ -91,7 +92,7 @@ async def test_chart_book_and_tp_sl_on_a_position(
     await sl.get_by_label("New stop loss").fill("172.5")
     await sl.get_by_role("button", name="Save stop loss").click()
     await expect(page.locator("#notice")).to_contain_text("TP/SL changed.")
-    await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 172.5")
+    await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 172.50")
     await page.wait_for_function(
         "() => window.perpdeskTerminal.lines().some(t => t.startsWith('Stop loss 172.5'))"
     )
@@ -190,14 +191,13 @@ async def pnl_and_fees_are_the_exchanges(
     ledger, _ = await asyncio.to_thread(sdk.get_transaction_history, contract_symbol=SOL)
     theirs = {t["trade_id"]: (Decimal(t["realised_profit"]), Decimal(t["paid_fees"])) for t in trades["data"]}
 
-    def figure(text: str, label: str) -> Decimal:
-        return Decimal(text.removeprefix(label))
+    async def figure(row: Any, col: str) -> Decimal:  # the exact value behind the shown one
+        exact = await row.locator(f'[data-col="{col}"] [data-exact]').get_attribute("data-exact")
+        return Decimal(exact or "x")
 
     shown = {}
     for row in await page.locator("#fills [data-fill]").all():
-        shown[await row.get_attribute("data-fill")] = (
-            figure(await row.locator('[data-col="pnl"]').inner_text(), "Realised PnL"),
-            figure(await row.locator('[data-col="fee"]').inner_text(), "Fee"))
+        shown[await row.get_attribute("data-fill")] = (await figure(row, "pnl"), await figure(row, "fee"))
     assert shown == theirs
     closes = [pnl for pnl, _ in theirs.values() if pnl]
     assert len(closes) == 2, theirs  # each close realised something (the test would prove little else)
@@ -256,7 +256,7 @@ async def test_terminal_fits_390px_and_draws_the_liquidation_price(
     await ticket_order(page, "market", "3", "Buy / Long")
     liquidation = page.locator('[data-position="long"] [data-col="liquidation"]')
     await expect(liquidation).not_to_contain_text("—")
-    liq = (await liquidation.inner_text()).removeprefix("Liq.").strip()
+    liq = await liquidation.locator("[data-exact]").get_attribute("data-exact")
     await page.wait_for_function(
         f"() => window.perpdeskTerminal.lines().includes('Liquidation long') && {liq} < 180"
     )
@@ -282,6 +282,7 @@ async def test_without_live_state_the_terminal_polls_the_api(
     placed, _ = await asyncio.to_thread(sdk.post_submit_order, contract_symbol=SOL, type="limit", side=1,
                                         leverage="5", open_type="cross", price="150", size=2)
     order_id = placed["data"]["order_id"]  # placed elsewhere: found by the next poll
+    await page.get_by_role("tab", name=re.compile("^Open orders")).click()
     await expect(page.locator(f'#orders [data-order="{order_id}"]')).to_be_visible(timeout=6000)
     await expect(page.locator("#live-state")).to_contain_text("Updated")
     assert streams and set(streams) == {503}, streams  # the streams were asked for and refused

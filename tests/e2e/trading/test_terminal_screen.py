@@ -87,7 +87,8 @@ async def test_one_screen_at_1440_and_a_far_liquidation_line_keeps_the_candles_r
     await page.mouse.down()
     await page.mouse.move(x, y + 80, steps=4)
     await page.mouse.up()
-    await page.wait_for_function(f"() => document.getElementById('chart').clientHeight > {canvas['height'] + 60}")
+    taller = canvas["height"] + 60
+    await page.wait_for_function(f"() => document.getElementById('chart').clientHeight > {taller}")
     assert await page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     # money and prices as traders read them; the exact value kept
     equity = page.locator("#tk-equity")
