@@ -1,7 +1,8 @@
 // The Terminal's chart (TradingView Lightweight Charts 4.2): candles that fill their grid cell and
 // follow it (autoSize), and the account's prices as price lines: open orders, TP/SL and trigger
 // orders, entry and liquidation. Only the candles take part in the price scale's autoscale, so a
-// far liquidation price never flattens them; a line outside the range is simply off the chart.
+// far liquidation price never flattens them; the lines outside the range are listed at the
+// chart's top or bottom edge instead.
 // The library has no draggable lines: an open order's line is dragged with pointer events on the
 // chart's box, its price read back with coordinateToPrice and snapped to the tick, then handed to
 // onMove (which asks for confirmation and amends); refused, the line goes back.
@@ -37,6 +38,37 @@
     let lines = [];
     let drag = null, pending = null;
 
+    // the lines above and below the visible range, named at the chart's edges
+    const edge = (where) => {
+      const d = document.createElement("div");
+      d.className = "offscale " + where;
+      d.setAttribute("data-offscale", where);
+      box.append(d);
+      return d;
+    };
+    const edges = { above: edge("above"), below: edge("below") };
+    let queued = false;
+    function markOffscale() {
+      if (queued) return;
+      queued = true;
+      window.requestAnimationFrame(() => {
+        queued = false;
+        const bottom = box.clientHeight - chart.timeScale().height();
+        const off = { above: [], below: [] };
+        for (const l of lines) {
+          const y = series.priceToCoordinate(Number(l.price));
+          if (y === null || (y >= 0 && y <= bottom)) continue;
+          const name = l.title.includes(fmt(l.price)) ? l.title : l.title + " " + fmt(l.price);
+          off[y < 0 ? "above" : "below"].push((y < 0 ? "▲ " : "▼ ") + name);
+        }
+        for (const where of ["above", "below"]) {
+          edges[where].textContent = off[where].join("   ");
+          edges[where].hidden = !off[where].length;
+        }
+      });
+    }
+    new ResizeObserver(markOffscale).observe(box);
+
     function setLines(list) {
       if (drag) { pending = list; return; }  // not under the pointer: drawn once the drag ends
       for (const l of lines) series.removePriceLine(l.line);
@@ -45,6 +77,7 @@
         line: series.createPriceLine({ price: Number(l.price), color: l.color, lineWidth: l.order ? 2 : 1,
                                        lineStyle: l.style, axisLabelVisible: true, title: l.title }),
       }));
+      markOffscale();
     }
 
     const yOf = (ev) => ev.clientY - box.getBoundingClientRect().top;
@@ -95,8 +128,8 @@
     box.addEventListener("pointercancel", () => { if (drag) { restore(drag.l); drag = null; box.classList.remove("dragging"); } });
 
     return {
-      setBars(bars) { series.setData(bars); chart.timeScale().fitContent(); },
-      update(bar) { series.update(bar); },
+      setBars(bars) { series.setData(bars); chart.timeScale().fitContent(); markOffscale(); },
+      update(bar) { series.update(bar); markOffscale(); },
       setLines,
       setMarkers(markers) { series.setMarkers(markers); },
       // for tests and the page: the visible price range and where an order's line is drawn

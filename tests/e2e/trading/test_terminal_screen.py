@@ -78,6 +78,9 @@ async def test_one_screen_at_1440_and_a_far_liquidation_line_keeps_the_candles_r
     assert rng["bottom"] > float(liq), (rng, liq)
     spread = candles["high"] - candles["low"]
     assert rng["top"] - rng["bottom"] <= 1.5 * spread + 0.05, (rng, candles)
+    below = page.locator('#chart [data-offscale="below"]')  # named at the edge instead
+    await expect(below).to_contain_text("Liquidation long " + await liquidation.inner_text())
+    await expect(page.locator('#chart [data-offscale="above"]')).to_be_hidden()
 
     # the handle between the chart and the tabs resizes the chart, and the page still fits
     handle = await page.locator("#tabs-resize").bounding_box()
@@ -96,6 +99,13 @@ async def test_one_screen_at_1440_and_a_far_liquidation_line_keeps_the_candles_r
     assert Decimal(await equity.get_attribute("data-exact") or "x") > 0
     await expect(page.locator("#tk-last")).to_have_text("180.00")
     await shot(page, "1440x900-chart-taller")
+
+    # the chart follows the window
+    wide = await page.evaluate("document.querySelector('#chart canvas').getBoundingClientRect().width")
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.wait_for_function(
+        f"() => document.querySelector('#chart canvas').getBoundingClientRect().width < {wide - 100}")
+    assert await page.evaluate("document.documentElement.scrollHeight <= innerHeight")
 
 
 async def test_stacked_on_a_phone(
