@@ -160,9 +160,6 @@ class EngineState:
                 self.markets[c.symbol].restore_candle(c)
         for sim in self.markets.values():
             sim.sort_candles()
-        for sym, doc in p.load("rng"):
-            if sym in self.markets:
-                self.markets[sym].restore_rng(doc, self.seed)
         for _, doc in sorted(p.load("order"), key=lambda kv: kv[0]):
             self.index_order(from_doc(Order, doc))
         for _, doc in sorted(p.load("plan"), key=lambda kv: kv[0]):

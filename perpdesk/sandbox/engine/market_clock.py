@@ -61,8 +61,6 @@ class MarketClock:
                 sim.set(queued.popleft(), now)
             elif self.state.price_walk:
                 sim.walk(now)
-                if self.state.persist is not None:
-                    self.state.persist.put("rng", sym, sim.rng_doc(self.state.seed))
             else:
                 sim.state.last_tick_ms = now
                 sim.record(now)
