@@ -257,7 +257,8 @@ class EngineState:
     def spec(self, symbol: str) -> ContractSpec:
         spec = CONTRACTS.get(symbol)
         if spec is None:
-            raise errors.SYMBOL_NOT_EXIST(f"symbol {symbol!r}; listed: {', '.join(CONTRACTS)}")
+            raise errors.SYMBOL_NOT_EXIST(
+                f"symbol {symbol!r} is not listed; /contract/public/details lists all {len(CONTRACTS)}")
         return spec
 
     def account(self, uid: str) -> Account:

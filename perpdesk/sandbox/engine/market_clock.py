@@ -115,8 +115,8 @@ class MarketClock:
             if len(parts) != 2:
                 raise ValueError(f"{source}:{lineno}: expected SYMBOL,PRICE, got {line!r}")
             if parts[0] not in self.state.replay_queues:
-                listed = ", ".join(self.state.replay_queues)
-                raise ValueError(f"{source}:{lineno}: unknown symbol {parts[0]!r}; listed: {listed}")
+                raise ValueError(f"{source}:{lineno}: unknown symbol {parts[0]!r}; the sandbox lists "
+                                 f"{len(self.state.replay_queues)} contracts, e.g. BTCUSDT")
             try:
                 price = Decimal(parts[1])
             except InvalidOperation:
