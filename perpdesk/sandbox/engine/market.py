@@ -39,6 +39,7 @@ class MarketSim:
         self.candles: dict[str, OrderedDict[int, Candle]] = {"last": OrderedDict(), "mark": OrderedDict()}
         self.trades: deque[dict[str, object]] = deque(maxlen=100)
         self.trade_seq = 0
+        self.evicted: list[tuple[str, int]] = []  # (kind, minute) of candles dropped, to unsave
 
     def _draw(self) -> tuple[float, int]:
         """The next step's standard normal draw (Box-Muller) and the last price's offset in ticks."""
@@ -95,8 +96,7 @@ class MarketSim:
             if c is None:
                 c = Candle(self.spec.symbol, kind, minute, price, price, price, price)
                 book[minute] = c
-                while len(book) > CANDLE_RETENTION:
-                    book.popitem(last=False)
+                self._trim(kind)
             else:
                 c.high = max(c.high, price)
                 c.low = min(c.low, price)
@@ -119,8 +119,16 @@ class MarketSim:
         self.candles[c.kind][c.minute] = c
 
     def sort_candles(self) -> None:
+        """After loading: candles in time order, those beyond the retention dropped."""
         for kind, book in self.candles.items():
             self.candles[kind] = OrderedDict(sorted(book.items()))
+            self._trim(kind)
+
+    def _trim(self, kind: str) -> None:
+        book = self.candles[kind]
+        while len(book) > CANDLE_RETENTION:
+            minute, _ = book.popitem(last=False)
+            self.evicted.append((kind, minute))
 
     def klines(self, kind: str, step_min: int, start_s: int, end_s: int) -> list[dict[str, object]]:
         step_ms = step_min * MINUTE_MS

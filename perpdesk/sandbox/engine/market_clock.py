@@ -151,4 +151,8 @@ class MarketClock:
             c = sim.candles[kind].get(now - now % 60_000)
             if c is not None:
                 self.state.put("candle", f"{symbol}:{kind}:{c.minute}", c)
+        # the state file keeps what memory keeps: 60 contracts' minutes would grow it for ever
+        for kind, minute in sim.evicted:
+            self.state.delete("candle", f"{symbol}:{kind}:{minute}")
+        sim.evicted.clear()
         self.public.push_market(symbol, now)

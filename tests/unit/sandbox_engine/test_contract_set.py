@@ -1,5 +1,6 @@
 """The sandbox's contract set: 50+ USDT perpetuals with consistent trading rules and brackets,
-the first three as the tests' numbers need them, and a price process of its own per contract."""
+the first three as the tests' numbers need them, a price process of its own per contract, and
+a state that stays bounded with that many contracts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import itertools
 import math
 import statistics
 from decimal import Decimal as D
+from pathlib import Path
 
-from perpdesk.sandbox.engine import Engine
+import pytest
+
+from perpdesk.sandbox.engine import Engine, market
 from perpdesk.sandbox.engine.contracts import CONTRACTS
 from perpdesk.sandbox.engine.market import SECONDS_PER_YEAR
+from perpdesk.sandbox.persist import Persist
 from tests.unit.sandbox_engine.conftest import Clock
 
 
@@ -83,3 +88,34 @@ def test_each_contract_walks_its_own_price_process() -> None:
     assert worst < 0.4  # no two move in lockstep
     first_hour_up = {sym for sym, rets in returns.items() if rets[0] > 0}
     assert 0 < len(first_hour_up) < len(symbols)
+
+
+def _saved_minutes(path: str, symbol: str) -> dict[str, int]:
+    persist = Persist(path)
+    try:
+        ids = [doc_id for doc_id, _ in persist.load("candle") if doc_id.startswith(symbol + ":")]
+    finally:
+        persist.close()
+    return {kind: sum(1 for i in ids if i.split(":")[1] == kind) for kind in ("last", "mark")}
+
+
+def test_candles_beyond_the_retention_leave_memory_and_the_state_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "candles.sqlite")
+    monkeypatch.setattr(market, "CANDLE_RETENTION", 10)
+    clock = Clock()
+    persist = Persist(path)
+    engine = Engine(persist, seed=3, now_ms=clock)
+    for _ in range(15):
+        engine.tick(clock.advance(60))
+    assert len(engine.state.markets["DOGEUSDT"].candles["last"]) == 10
+    persist.close()
+    assert _saved_minutes(path, "DOGEUSDT") == {"last": 10, "mark": 10}
+    # a restart with a shorter retention drops the older minutes, in memory and on disk
+    monkeypatch.setattr(market, "CANDLE_RETENTION", 4)
+    persist = Persist(path)
+    engine = Engine(persist, seed=3, now_ms=clock)
+    assert len(engine.state.markets["DOGEUSDT"].candles["mark"]) == 4
+    engine.tick(clock.advance(1))
+    persist.close()
+    assert _saved_minutes(path, "DOGEUSDT") == {"last": 4, "mark": 4}
