@@ -17,6 +17,12 @@ source "$ROOT/scripts/pg.sh"
 pg_start
 trap pg_stop EXIT
 
+# BitMart's published docs, when they are beside the checkout: the drift test compares the
+# committed reference data (tests/integration/sandbox_reference/data/) with them.
+if [ -d "$ROOT/../shared/reference/bitmart-futures-v2" ]; then
+  export PERPDESK_BITMART_REFERENCE_DIR="$(cd "$ROOT/../shared/reference/bitmart-futures-v2" && pwd)"
+fi
+
 echo "== ruff"; ruff check perpdesk tests bench
 echo "== mypy"; mypy
 echo "== pytest"

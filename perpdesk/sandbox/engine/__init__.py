@@ -42,7 +42,8 @@ Endpoint -> method:
   replay_prices / load_price_file / queue_price_lines / parse_price_lines (queued marks played
   one per tick; a file or batch is checked whole first), queued_prices, clear_replay,
   price_walk (bool: freeze the seeded random walk; set_price and replays still move prices).
-  The walk's RNG state is persisted (doc kind "rng") so a restart continues the sequence.
+  Each walk step is drawn from (seed, symbol, step number); the step number is saved with the
+  market, so a restart continues the sequence.
 """
 
 from __future__ import annotations

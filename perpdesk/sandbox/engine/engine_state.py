@@ -160,9 +160,6 @@ class EngineState:
                 self.markets[c.symbol].restore_candle(c)
         for sim in self.markets.values():
             sim.sort_candles()
-        for sym, doc in p.load("rng"):
-            if sym in self.markets:
-                self.markets[sym].restore_rng(doc, self.seed)
         for _, doc in sorted(p.load("order"), key=lambda kv: kv[0]):
             self.index_order(from_doc(Order, doc))
         for _, doc in sorted(p.load("plan"), key=lambda kv: kv[0]):
@@ -260,7 +257,8 @@ class EngineState:
     def spec(self, symbol: str) -> ContractSpec:
         spec = CONTRACTS.get(symbol)
         if spec is None:
-            raise errors.SYMBOL_NOT_EXIST(f"symbol {symbol!r}; listed: {', '.join(CONTRACTS)}")
+            raise errors.SYMBOL_NOT_EXIST(
+                f"symbol {symbol!r} is not listed; /contract/public/details lists all {len(CONTRACTS)}")
         return spec
 
     def account(self, uid: str) -> Account:

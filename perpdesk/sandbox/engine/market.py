@@ -2,19 +2,21 @@
 
 The mark price moves by a whole number of ticks per step (a Gaussian random walk scaled by the
 contract's volatility and the elapsed time), so it is exact Decimal on the tick grid and the same
-for the same seed and the same tick times. The synthetic book is a pure function of the mark:
-level i on each side sits `(i+1) * book_step_ticks` ticks away and holds `book_lot * (1 + i/2)`
-contracts, so fills are predictable (and testable) and slippage grows with size.
+for the same seed and the same tick times. Each step's draw is a hash of (seed, symbol, step
+number): every contract has its own sequence, and a restart continues it from the saved step
+number (part of the market state) with nothing else to save. The synthetic book is a pure
+function of the mark: level i on each side sits `(i+1) * book_step_ticks` ticks away and holds
+`book_lot * (1 + i/2)` contracts, so fills are predictable (and testable) and slippage grows
+with size.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import random
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from perpdesk.sandbox.engine.contracts import RATE_Q, ContractSpec
 from perpdesk.sandbox.engine.contracts import s as _s
@@ -26,29 +28,28 @@ SECONDS_PER_YEAR = 365 * 24 * 3600
 BOOK_LEVELS = 20
 MAX_FUNDING = Decimal("0.003")
 BASE_FUNDING = Decimal("0.0001")  # BitMart-style interest component per interval
+LAST_OFFSETS = (-2, -1, 0, 0, 1, 2)  # ticks between the last price and the mark after a step
 
 
 class MarketSim:
     def __init__(self, spec: ContractSpec, state: MarketState, seed: int) -> None:
         self.spec = spec
         self.state = state
-        # str seeds are hashed deterministically (sha512), unlike hash() of str
-        self.rng = random.Random(f"perpdesk-sandbox:{seed}:{spec.symbol}")
+        self.seed = seed
         self.candles: dict[str, OrderedDict[int, Candle]] = {"last": OrderedDict(), "mark": OrderedDict()}
         self.trades: deque[dict[str, object]] = deque(maxlen=100)
         self.trade_seq = 0
+        self.evicted: list[tuple[str, int]] = []  # (kind, minute) of candles dropped, to unsave
 
-    # ---- random-number state (persisted so a restart continues the same sequence) --------------
-    def rng_doc(self, seed: int) -> dict[str, object]:
-        version, internal, gauss_next = self.rng.getstate()
-        return {"seed": seed, "version": version, "internal": list(internal), "gauss_next": gauss_next}
-
-    def restore_rng(self, doc: dict[str, Any], seed: int) -> bool:
-        """Continue a saved sequence if it belongs to this seed (a new seed starts afresh)."""
-        if doc.get("seed") != seed:
-            return False
-        self.rng.setstate((int(doc["version"]), tuple(int(v) for v in doc["internal"]), doc["gauss_next"]))
-        return True
+    def _draw(self) -> tuple[float, int]:
+        """The next step's standard normal draw (Box-Muller) and the last price's offset in ticks."""
+        self.state.steps += 1
+        key = f"perpdesk-sandbox:{self.seed}:{self.spec.symbol}:{self.state.steps}".encode()
+        digest = hashlib.blake2b(key, digest_size=16).digest()
+        u1 = (int.from_bytes(digest[:7], "big") + 1) / 2.0**56  # (0, 1]: log() stays finite
+        u2 = int.from_bytes(digest[7:14], "big") / 2.0**56
+        normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        return normal, LAST_OFFSETS[digest[14] % len(LAST_OFFSETS)]
 
     # ---- price process ------------------------------------------------------------------------
     def walk(self, now_ms: int) -> bool:
@@ -60,13 +61,14 @@ class MarketSim:
         spec = self.spec
         sigma = spec.annual_vol * math.sqrt(dt / SECONDS_PER_YEAR)
         mark = self.state.mark
-        ticks = round(self.rng.gauss(0.0, 1.0) * sigma * float(mark / spec.tick))
+        normal, offset = self._draw()
+        ticks = round(normal * sigma * float(mark / spec.tick))
         new_mark = mark + ticks * spec.tick
         floor = spec.tick * 10
         if new_mark < floor:
             new_mark = floor
         # the last price wanders a tick or two around the mark: the premium that drives funding
-        last = new_mark + self.rng.choice((-2, -1, 0, 0, 1, 2)) * spec.tick
+        last = new_mark + offset * spec.tick
         self.state.last_tick_ms = now_ms
         moved = new_mark != mark
         self.set(new_mark, now_ms, last=last if last > 0 else new_mark)
@@ -94,8 +96,7 @@ class MarketSim:
             if c is None:
                 c = Candle(self.spec.symbol, kind, minute, price, price, price, price)
                 book[minute] = c
-                while len(book) > CANDLE_RETENTION:
-                    book.popitem(last=False)
+                self._trim(kind)
             else:
                 c.high = max(c.high, price)
                 c.low = min(c.low, price)
@@ -118,8 +119,16 @@ class MarketSim:
         self.candles[c.kind][c.minute] = c
 
     def sort_candles(self) -> None:
+        """After loading: candles in time order, those beyond the retention dropped."""
         for kind, book in self.candles.items():
             self.candles[kind] = OrderedDict(sorted(book.items()))
+            self._trim(kind)
+
+    def _trim(self, kind: str) -> None:
+        book = self.candles[kind]
+        while len(book) > CANDLE_RETENTION:
+            minute, _ = book.popitem(last=False)
+            self.evicted.append((kind, minute))
 
     def klines(self, kind: str, step_min: int, start_s: int, end_s: int) -> list[dict[str, object]]:
         step_ms = step_min * MINUTE_MS

@@ -61,8 +61,6 @@ class MarketClock:
                 sim.set(queued.popleft(), now)
             elif self.state.price_walk:
                 sim.walk(now)
-                if self.state.persist is not None:
-                    self.state.persist.put("rng", sym, sim.rng_doc(self.state.seed))
             else:
                 sim.state.last_tick_ms = now
                 sim.record(now)
@@ -117,8 +115,8 @@ class MarketClock:
             if len(parts) != 2:
                 raise ValueError(f"{source}:{lineno}: expected SYMBOL,PRICE, got {line!r}")
             if parts[0] not in self.state.replay_queues:
-                listed = ", ".join(self.state.replay_queues)
-                raise ValueError(f"{source}:{lineno}: unknown symbol {parts[0]!r}; listed: {listed}")
+                raise ValueError(f"{source}:{lineno}: unknown symbol {parts[0]!r}; the sandbox lists "
+                                 f"{len(self.state.replay_queues)} contracts, e.g. BTCUSDT")
             try:
                 price = Decimal(parts[1])
             except InvalidOperation:
@@ -153,4 +151,8 @@ class MarketClock:
             c = sim.candles[kind].get(now - now % 60_000)
             if c is not None:
                 self.state.put("candle", f"{symbol}:{kind}:{c.minute}", c)
+        # the state file keeps what memory keeps: 60 contracts' minutes would grow it for ever
+        for kind, minute in sim.evicted:
+            self.state.delete("candle", f"{symbol}:{kind}:{minute}")
+        sim.evicted.clear()
         self.public.push_market(symbol, now)

@@ -15,15 +15,23 @@ ZERO = Decimal(0)
 T = TypeVar("T")
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # dataclasses.fields() is slow, and the clock
+# saves every contract's market and candles each tick
+
+
 def to_doc(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(obj))
+    for name in names:
+        value = getattr(obj, name)
         if isinstance(value, Decimal):
             value = str(value)
         elif isinstance(value, dict):
             value = {k: str(v) if isinstance(v, Decimal) else v for k, v in value.items()}
-        out[f.name] = value
+        out[name] = value
     return out
 
 
@@ -203,6 +211,7 @@ class MarketState:
     funding_rate: Decimal = ZERO
     next_funding_ms: int = 0
     open_interest: int = 0  # contracts held by sandbox users (one side)
+    steps: int = 0  # random-walk steps taken: the walk's next draw follows from it
 
 
 @dataclass(slots=True)

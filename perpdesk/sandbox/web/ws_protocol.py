@@ -34,7 +34,7 @@ REQUESTABLE = ("fundingRate", "depthIncrease")  # the kinds the `request` action
 PONG = {"group": "System", "data": "pong"}  # the answer to {"action":"ping"}
 MAX_FRAME_CHARS = 65_536  # longer client frames are refused (the server caps frames at 1 MiB)
 MAX_ARGS_BYTES = 4096  # documented: the topics of one message may total 4096 bytes at most
-MAX_GROUPS = 200  # per connection; every documented topic of every listed symbol fits (148)
+MAX_GROUPS = 200  # per connection, as BitMart; a client following more opens another connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ def parse_topic(group: str, symbols: Iterable[str]) -> Topic | str:
     if not symbol:
         return f"{missing}: name a symbol, e.g. {channel}:BTCUSDT"
     if symbol not in symbols:
-        return f"{missing}: unknown symbol {symbol!r}; listed: {', '.join(symbols)}"
+        return f"{missing}: unknown symbol {symbol!r}; /contract/public/details lists the contracts"
     if at and (not levels or speed not in SPEEDS):
         return f"{missing}: only depth channels take a speed, @100ms or @200ms"
     return Topic(group, channel, kind, symbol, levels, minutes)

@@ -25,6 +25,7 @@ from tests.integration.sandbox_reference.ws_reference_docs import (
 )
 
 SYMBOL = "BTCUSDT"
+DOCUMENTED = {"public": 31, "private": 3}  # channels in the committed reference data
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +98,15 @@ def _judge(reference: WsReference, channel: str, acks: dict[str, dict[str, Any]]
     return problems
 
 
-def _report(kind: str, reference: WsReference, verdicts: dict[str, list[str]]) -> None:
+def _report(kind: str, reference: WsReference, verdicts: dict[str, list[str]],
+            capsys: pytest.CaptureFixture[str]) -> None:
     served = [c for c, p in verdicts.items() if not p]
-    print(f"\nWS reference coverage ({kind}): {len(served)}/{len(verdicts)} documented channels served")
-    for channel, problems in verdicts.items():
-        for problem in problems:
-            print(f"  {channel}: {problem}")
-    assert len(verdicts) == len(reference.channels(kind == "private"))
+    with capsys.disabled():  # the coverage line shows in every run, like the REST one
+        print(f"\nWS reference coverage ({kind}): {len(served)}/{len(verdicts)} documented channels served")
+        for channel, problems in verdicts.items():
+            for problem in problems:
+                print(f"  {channel}: {problem}")
+    assert len(verdicts) == len(reference.channels(kind == "private")) == DOCUMENTED[kind]
     assert not [c for c, p in verdicts.items() if p], "channels not served as documented"
 
 
@@ -114,7 +117,8 @@ def _place_market_order(sandbox: SandboxServer, key: dict[str, Any], size: int =
     assert placed[0]["code"] == 1000, placed
 
 
-async def test_public_channels_as_documented(sandbox: SandboxServer, reference: WsReference) -> None:
+async def test_public_channels_as_documented(sandbox: SandboxServer, reference: WsReference,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     channels = reference.channels(private=False)
     examples = [e["group"] for s in reference.sections if not s.private for e in s.examples]
     groups = list(dict.fromkeys([f"{c}:{SYMBOL}" for c in channels] + examples))
@@ -134,10 +138,11 @@ async def test_public_channels_as_documented(sandbox: SandboxServer, reference: 
 
         await _collect(ws, pushes, done, 15)
     verdicts = {c: _judge(reference, c, acks, pushes) for c in channels}
-    _report("public", reference, verdicts)
+    _report("public", reference, verdicts, capsys)
 
 
-async def test_private_channels_as_documented(sandbox: SandboxServer, reference: WsReference) -> None:
+async def test_private_channels_as_documented(sandbox: SandboxServer, reference: WsReference,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     channels = reference.channels(private=True)
     # futures/asset is documented for USDT, BTC and ETH; a common client subscribes to all three.
     groups = [f"{c}:{cur}" for c in channels if c == "futures/asset" for cur in ("USDT", "BTC", "ETH")]
@@ -153,7 +158,7 @@ async def test_private_channels_as_documented(sandbox: SandboxServer, reference:
         wanted = ["futures/asset:USDT", "futures/position", "futures/order"]
         await _collect(ws, pushes, lambda: all(pushes.get(g) for g in wanted), 10)
     verdicts = {c: _judge(reference, c, acks, pushes) for c in channels}
-    _report("private", reference, verdicts)
+    _report("private", reference, verdicts, capsys)
 
 
 async def test_acknowledgements_as_documented(sandbox: SandboxServer, reference: WsReference) -> None:

@@ -1,33 +1,17 @@
-"""The WebSocket channels, push examples and field tables of BitMart's Futures V2 reference.
-
-Reads `websocket_subscription.md`: every `## 【Public】`/`## 【Private】` section gives its channel
-names (from the channel-name tables and the request examples), its push examples (inline JSON
-with "group" and "data") and its "Return data description" fields with their documented types.
-The Overview's acknowledgement examples (JSON with "action" and "success") are kept too.
+"""The WebSocket channels, push examples and field tables of BitMart's Futures V2 reference, as
+committed data (`data/ws_channels.json`, parsed from `websocket_subscription.md` by
+reference_parser.py): every public and private channel with its push examples (JSON with "group"
+and "data") and its "Return data description" fields with their documented types; the Overview's
+acknowledgement examples (JSON with "action" and "success").
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-CANDIDATES = (
-    Path(os.environ.get("PERPDESK_REFERENCE_DIR", "/nonexistent")),
-    ROOT / "docs" / "reference" / "bitmart-futures-v2",
-    ROOT.parent / "shared" / "reference" / "bitmart-futures-v2",
-)
-WS_DOC = "websocket_subscription.md"
+from tests.integration.sandbox_reference.reference_docs import load
 
-_CODE = re.compile(r"`([^`]+)`")
-_NAME = re.compile(r"^futures/[A-Za-z0-9]+$")
-_CHANNEL_ROW = re.compile(r"^\| (futures/[A-Za-z0-9]+) \|")
-_FIELD_ROW = re.compile(
-    r"^\| \*{0,2}([A-Za-z_][A-Za-z0-9_]*)\*{0,2} \| (String|Long|Int|Bool|List|object) \|")
 # documented type -> the JSON types a push may carry for it ("object": null when there is none)
 TYPES: dict[str, tuple[type, ...]] = {
     "String": (str,), "Long": (int,), "Int": (int,), "Bool": (bool,), "List": (list,),
@@ -56,60 +40,11 @@ class WsReference:
         return next(s for s in self.sections if channel in s.channels)
 
 
-def reference_dir() -> Path:
-    for path in CANDIDATES:
-        if (path / WS_DOC).is_file():
-            return path
-    raise FileNotFoundError(
-        f"BitMart's reference ({WS_DOC}) not found; set PERPDESK_REFERENCE_DIR or place it in "
-        f"{CANDIDATES[1]}")
-
-
-def _json_spans(text: str) -> list[Any]:
-    out = []
-    for span in _CODE.findall(text):
-        try:
-            out.append(json.loads(span))
-        except ValueError:
-            continue
-    return out
-
-
-def _add(items: list[str], name: str) -> None:
-    if name not in items:
-        items.append(name)
-
-
-def load_ws_reference(path: Path | None = None) -> WsReference:
-    text = (path or reference_dir() / WS_DOC).read_text(encoding="utf-8")
-    chunks = re.split(r"^## ", text, flags=re.M)
-    sections: list[WsSection] = []
-    acks: list[dict[str, Any]] = []
-    for chunk in chunks[1:]:
-        title, _, body = chunk.partition("\n")
-        spans = _json_spans(body)
-        if "【" not in title:
-            acks += [m for m in spans if isinstance(m, dict) and "action" in m and "success" in m]
-            continue
-        if title.startswith("【Private】Login"):
-            continue
-        section = WsSection(title.strip(), private="【Private】" in title)
-        for line in body.splitlines():
-            if m := _CHANNEL_ROW.match(line):
-                _add(section.channels, m.group(1))
-            elif m := _FIELD_ROW.match(line):
-                section.fields.setdefault(m.group(1), m.group(2))
-        for msg in spans:
-            if not isinstance(msg, dict):
-                continue
-            if msg.get("action") == "subscribe":
-                for arg in msg.get("args", []):
-                    if _NAME.match(name := arg.split(":", 1)[0]):
-                        _add(section.channels, name)
-            elif "group" in msg and "data" in msg:
-                section.examples.append(msg)
-        sections.append(section)
-    return WsReference(sections, acks)
+def load_ws_reference() -> WsReference:
+    data = load("ws_channels.json")
+    sections = [WsSection(s["title"], s["private"], s["channels"], s["examples"], s["fields"])
+                for s in data["sections"]]
+    return WsReference(sections, data["acks"])
 
 
 def shape_problems(doc: Any, got: Any, path: str = "data") -> list[str]:

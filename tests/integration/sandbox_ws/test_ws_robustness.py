@@ -39,7 +39,7 @@ BAD_GROUPS = [
     ("futures/klineBin7m:BTCUSDT", "not exist"),
     ("futures/ticker:BTCUSDT@100ms", "only depth channels"),
     ("futures/trade", "name a symbol"),
-    ("futures/depth20:DOGEUSDT", "unknown symbol"),
+    ("futures/depth20:NOPEUSDT", "unknown symbol"),
     ("futures/asset:DOGE", "name a currency"),
     ("futures/order:BTCUSDT", "takes no filter"),
     ("futures/order", "need authenication"),

@@ -129,7 +129,7 @@ async def test_positions_with_pnl_after_price_move_then_close(tctx: TCtx) -> Non
 
 
 INVALID: list[tuple[dict[str, object], str, str]] = [
-    ({"symbol": "DOGEUSDT"}, "symbol", "not a perpetual"),
+    ({"symbol": "NOPEUSDT"}, "symbol", "not a perpetual"),
     ({"symbol": ""}, "symbol", "no contract"),
     ({"side": "sideways"}, "side", "not a valid side"),
     ({"price": ""}, "price", "required"),

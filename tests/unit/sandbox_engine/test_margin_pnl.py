@@ -131,7 +131,7 @@ def test_maintenance_margin_and_bracket_table(engine: Engine, alice: str) -> Non
 
 def test_unknown_symbol(engine: Engine, alice: str) -> None:
     with pytest.raises(EngineError) as exc:
-        engine.submit_order(alice, "DOGEUSDT", side=1, size=1, type="market")
+        engine.submit_order(alice, "NOPEUSDT", side=1, size=1, type="market")
     assert exc.value.code == 40034
     with pytest.raises(EngineError):
-        engine.depth("DOGEUSDT")
+        engine.depth("NOPEUSDT")
