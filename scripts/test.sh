@@ -23,6 +23,10 @@ if [ -d "$ROOT/../shared/reference/bitmart-futures-v2" ]; then
   export PERPDESK_BITMART_REFERENCE_DIR="$(cd "$ROOT/../shared/reference/bitmart-futures-v2" && pwd)"
 fi
 
+# Subprocess servers (sandbox, platform, demo) start faster from compiled files; with
+# PYTHONDONTWRITEBYTECODE set each start would compile everything again.
+python -m compileall -q -j 2 perpdesk tests .venv/lib >/dev/null 2>&1 || true
+
 echo "== ruff"; ruff check perpdesk tests bench
 echo "== mypy"; mypy
 echo "== pytest"
