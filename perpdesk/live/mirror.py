@@ -39,10 +39,10 @@ from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.state import AccountState, PosKey, cross_upnl, drift
 from perpdesk.live.stream_guard import consume
 from perpdesk.live.triggers import fired
-from perpdesk.live.views import AccountLive, Freshness, FreshnessView, jsonable, live_view
+from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_view
 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
@@ -176,7 +176,7 @@ class AccountMirror:
             self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
                       int(p.get("at_ms") or now_ms()))  # type: ignore[call-overload]
         elif ev.kind == "asset":
-            st.apply_assets(p["balances"])  # type: ignore[arg-type]
+            st.apply_assets(p["balances"], self._cross_upnl_now())  # type: ignore[arg-type]
             self._ask("balances")
         elif ev.kind == "position":
             # (BitMart also pushes held positions every 10 s: no read unless one is new)
@@ -347,6 +347,13 @@ class AccountMirror:
 
     def _on_mark(self, symbol: str, mark: Decimal) -> None:
         self._publish_soon()
+
+    def _cross_upnl_now(self) -> Decimal | None:
+        """The cross positions' uPnL at the live marks (None while a mark is unknown)."""
+        marks = {sym: self.hub.mark(self.ref.exchange, sym) for sym in self.state.symbols}
+        if any(m is None or m <= 0 for m in marks.values()):
+            return None
+        return cross_upnl([at_mark(p, marks[p.symbol]) for p in self.state.positions.values()])
 
     # ---- reads and publishing --------------------------------------------------------------------
     def view(self) -> AccountLive:
