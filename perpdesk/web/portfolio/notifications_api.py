@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from perpdesk.services import notifications, webhooks
+from perpdesk.services import notifications, webhook_test_send, webhooks
+from perpdesk.web.auth import limits
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.trading.common import DepsDep
 
@@ -71,3 +72,10 @@ async def new_secret(user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
 @router.get("/api/notifications/webhook/deliveries")
 async def deliveries(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     return {"deliveries": [webhooks.delivery_view(d) for d in await webhooks.deliveries(deps, user.id)]}
+
+
+@router.post("/api/notifications/webhook/test")
+async def send_test(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    """Deliver a signed test message to the saved webhook now: `delivered`, the receiver's `status`
+    or the `error` (why it could not be reached). 422 without a saved URL; 429 when sent too often."""
+    return (await webhook_test_send.send_test(deps, limits(request), user.id)).to_dict()
