@@ -22,6 +22,12 @@ from perpdesk.store.notifications import WebhookDelivery
 from perpdesk.store.orders import new_id
 
 RULE = "webhook_test_user"
+REASONS = {  # the delivery logs httpx's exception name; a person reads what it means
+    "ConnectError": "could not connect (the host does not resolve, or refused the connection)",
+    "ConnectTimeout": f"could not connect within {TIMEOUT_S:.0f} s",
+    "ReadTimeout": f"no answer within {TIMEOUT_S:.0f} s",
+    "RemoteProtocolError": "the server did not answer HTTP properly",
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class SendTestOutcome:
     def text(self) -> str:
         if self.delivered:
             return f"Test delivered: your webhook answered HTTP {self.status}."
-        return f"Test not delivered: {self.error}."
+        reason = REASONS.get(self.error or "", self.error)
+        return f"Test not delivered: {reason}."
 
 
 async def send_test(deps: AccountsDeps, limits: Limits, user_id: str) -> SendTestOutcome:
