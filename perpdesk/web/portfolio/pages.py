@@ -20,6 +20,7 @@ from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
 from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.instrument_ticks import ticks_of
 from perpdesk.web.live.common import live_query
 from perpdesk.web.portfolio.api import csv_response
 from perpdesk.web.portfolio.chart import chart
@@ -56,7 +57,8 @@ async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, perio
         equity_history.history(deps, user.id, 30),
     )
     ctx: dict[str, Any] = {"snapshots": snaps, "total": totals(snaps), "period": chosen.value,
-                           "chart": chart(points)}
+                           "chart": chart(points),
+                           "ticks": await ticks_of(deps, {s.account.exchange for s in snaps})}
     if isinstance(pnl, PerpdeskError):
         ctx.update(pnl_rows=[], pnl_total=None, pnl_error=pnl)
     else:
@@ -89,6 +91,7 @@ async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
     return render(
         request, "portfolio/fills.html", 422 if isinstance(error, InputError) else 200,
         fills=rows, form=form, accounts=accounts, error=error, sides=pnl_history.SIDES,
+        ticks=await ticks_of(deps, {r.account.exchange for r in rows}),
         export_url="/fills.csv" + ("?" + query if query else ""),
     )
 

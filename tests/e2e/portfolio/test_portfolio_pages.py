@@ -44,15 +44,21 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     await expect(row).to_contain_text("Desk")
     # the live mirror's equity: the realised profit lands with its balance read right after the
     # fill (the exchange's asset push carries no equity); the page follows it over SSE
-    await expect(page.locator('[data-total="equity"]')).not_to_have_text("5000")
-    equity = Decimal(await page.locator('[data-total="equity"]').inner_text())
-    await expect(row.locator('[data-field="equity"]')).to_have_text(str(equity))
+    total = page.locator('[data-total="equity"] [data-num]')
+    await expect(total).not_to_have_attribute("data-exact", "5000")
+    equity = Decimal(await total.get_attribute("data-exact"))
+    shown = await total.inner_text()
+    assert shown == f"{equity.quantize(Decimal('0.01')):,}"  # as traders read it; exact on hover
+    await expect(total).to_have_attribute("title", str(equity))
+    await expect(row.locator('[data-field="equity"] [data-num]')).to_have_attribute("data-exact", str(equity))
+    await expect(row.locator('[data-field="equity"]')).to_have_text(shown)
     assert equity > 5000
     today = page.locator("#pnl-history tbody tr[data-period]")
     await expect(today).to_have_count(1)
     body = await (await page.request.get(base + "/api/portfolio/pnl")).json()
-    assert await today.locator('[data-field="realised_pnl"]').inner_text() == body["rows"][0]["realised_pnl"]
-    assert await today.locator('[data-field="fees"]').inner_text() == body["rows"][0]["fees"]
+    for field in ("realised_pnl", "fees"):
+        exact = await today.locator(f'[data-field="{field}"] [data-num]').get_attribute("data-exact")
+        assert exact == body["rows"][0][field]
     await shot(page, "dashboard")
     await page.get_by_role("link", name="per month").click()
     await expect(page.locator("#pnl-history tbody tr[data-period]")).to_have_count(1)
