@@ -1,7 +1,7 @@
 """In Chromium: the portfolio's positions table lists every account's positions and follows the
 live mark over the stream: a price set at the exchange changes the row's mark and uPnL (exact
 values in data-exact, shown as traders read them), the total uPnL with them; a position opened
-after the page loaded gets its row without a reload. Screenshots: test-artifacts/live/."""
+after the page loaded gets its row without a reload. Screenshots: test-artifacts/portfolio/."""
 
 from __future__ import annotations
 
@@ -63,10 +63,10 @@ async def live_position(page: Any, base: str, account_id: str, symbol: str, mark
 
 
 async def test_the_positions_table_follows_the_mark_across_accounts(
-    page: Any, live_platform: PlatformServer, frozen: SandboxServer
+    page: Any, portfolio_platform: PlatformServer, frozen: SandboxServer
 ) -> None:
-    shot = Screenshots("live", "portfolio-positions")
-    base = live_platform.url
+    shot = Screenshots("portfolio", "positions-table")
+    base = portfolio_platform.url
     desk, _key = await sign_up_and_connect(page, base, frozen)
     headers = await csrf_headers(page, base)
     hedge = await connect_another(page, base, frozen, headers)

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_the_alerts_badge_counts_a_new_notification_without_reload(
-    page: Any, live_platform: PlatformServer, sandbox: SandboxServer
+    page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer
 ) -> None:
-    shot = Screenshots("live", "alerts-badge")
-    base = live_platform.url
+    shot = Screenshots("portfolio", "alerts-badge")
+    base = portfolio_platform.url
     account_id, _key = await sign_up_and_connect(page, base, sandbox)
     await page.goto(f"{base}/settings/notifications")
     badge = page.get_by_test_id("bell").locator(".badge")
@@ -45,9 +45,9 @@ async def test_the_alerts_badge_counts_a_new_notification_without_reload(
 
 
 async def test_send_test_tells_why_the_webhook_was_not_reached(
-    page: Any, live_platform: PlatformServer, sandbox: SandboxServer
+    page: Any, portfolio_platform: PlatformServer, sandbox: SandboxServer
 ) -> None:
-    base = live_platform.url
+    base = portfolio_platform.url
     await sign_up_and_connect(page, base, sandbox)
     await page.goto(f"{base}/settings/notifications")
     await expect(page.get_by_role("button", name="Send test")).to_have_count(0)  # nothing saved yet
