@@ -75,24 +75,24 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     await expect(page.locator('#equity-chart nav a[aria-current="page"]')).to_have_text("24h")
     await shot(page, "chart")
 
-    # a trader in India reads the times in their own zone, named under the chart
-    india = await page.context.browser.new_context(timezone_id="Asia/Kolkata",
+    # a trader in Japan reads the times in their own zone, named under the chart
+    japan = await page.context.browser.new_context(timezone_id="Asia/Tokyo",
                                                    storage_state=await page.context.storage_state())
     try:
-        there = await india.new_page()
+        there = await japan.new_page()
         await there.goto(base + "/?equity=24h")
         await expect(there.locator("[data-chart-zone]")).to_have_text(
-            "Times in your time zone (Asia/Kolkata, UTC+05:30).")
+            "Times in your time zone (Asia/Tokyo, UTC+09:00).")
         label = there.locator("#equity-chart svg text.x-label").first
         utc_ms = int(await label.get_attribute("data-utc-ms") or "0")
-        local = datetime.fromtimestamp(utc_ms / 1000, ZoneInfo("Asia/Kolkata")).strftime("%H:%M")
+        local = datetime.fromtimestamp(utc_ms / 1000, ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
         await expect(label).to_have_text(local)
         await there.get_by_role("link", name="7d").click()
         await expect(there.locator('#equity-chart nav a[aria-current="page"]')).to_have_text("7d")
         line = there.locator("#equity-chart svg path.line-equity")
         await expect(line).to_have_attribute("d", re.compile("^M"))
     finally:
-        await india.close()
+        await japan.close()
 
 
 async def test_csv_export_downloads_the_fills(
