@@ -45,7 +45,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
 
     await page.goto(base + "/portfolio")
     row = page.locator(f'#portfolio tr[data-account="{account_id}"]')
-    await expect(row).to_contain_text("5000")
+    await expect(row).to_contain_text("5,000.00")
     await shot(page, "portfolio")
     await row.get_by_role("link", name="Trade Desk").click()
     await expect(page).to_have_url(re.compile(f"/accounts/{account_id}/trade$"))
