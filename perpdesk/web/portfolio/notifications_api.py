@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from perpdesk.live.bus import EventBus, user_topic
 from perpdesk.services import notifications, webhook_test_send, webhooks
+from perpdesk.services.deps import AccountsDeps
 from perpdesk.web.auth import limits
 from perpdesk.web.deps import CurrentUserDep, load_session_user
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
@@ -85,7 +86,7 @@ async def send_test(request: Request, user: CurrentUserDep, deps: DepsDep) -> di
     return (await webhook_test_send.send_test(deps, limits(request), user.id)).to_dict()
 
 
-async def _unread_events(request: Request, bus: EventBus, deps: Any, user_id: str,
+async def _unread_events(request: Request, bus: EventBus, deps: AccountsDeps, user_id: str,
                          heartbeat_s: float) -> AsyncIterator[bytes]:
     sub = bus.subscribe([user_topic(user_id)], maxsize=16)
     try:
