@@ -166,8 +166,8 @@ class AccountMirror:
             self.ledger_changed_ms = now_ms()
         self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
-            st.set_balances(p["balances"])  # type: ignore[arg-type]
             st.set_positions(p["positions"])  # type: ignore[arg-type]
+            st.set_balances(p["balances"], cross_upnl(list(st.positions.values())))  # type: ignore[arg-type]
             st.set_orders(p["open_orders"])  # type: ignore[arg-type]
             st.snapshot_at_ms = now_ms()
             self._ask("plans", "fills", "history", "mode")
@@ -249,10 +249,11 @@ class AccountMirror:
             self._reread = True
             self._want.update(parts)
             return
-        if "balances" in got:
-            st.set_balances(got["balances"])
         if "positions" in got:
             st.set_positions(got["positions"])
+        if "balances" in got:  # read with the positions: their uPnL; else at the live marks
+            st.set_balances(got["balances"], cross_upnl(got["positions"]) if "positions" in got
+                            else self._cross_upnl_now())
         if "plans" in got:
             st.set_plans(got["plans"])
         if "mode" in got:
@@ -309,7 +310,7 @@ class AccountMirror:
             return []
         found = drift(self.state, positions, orders, plans)
         st = self.state
-        st.set_balances(balances)
+        st.set_balances(balances, cross_upnl(positions))
         st.set_positions(positions)
         st.set_orders(orders)
         st.set_plans(plans)

@@ -27,6 +27,7 @@ from perpdesk.core.models import (
 )
 
 PosKey = tuple[str, PositionSide]
+ROUNDING = Decimal("0.00000001")  # the exchange's balances are kept to 8 decimals (BitMart)
 DONE = (OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED)
 
 
@@ -43,11 +44,20 @@ class AccountState:
     snapshot_at_ms: int = 0
     position_mode: PositionMode | None = None  # read at each snapshot and after a switch
     wallets: dict[str, Decimal] = field(default_factory=dict)  # wallet balance (equity less uPnL)
+    # what the exchange's rounding takes off available: it rounds (wallet - margin - frozen + cross
+    # uPnL) down to its decimals with the margin's full digits, and shows the margin rounded down
+    available_rounding: dict[str, Decimal] = field(default_factory=dict)
 
     # ---- snapshots (REST) ------------------------------------------------------------------------
-    def set_balances(self, balances: list[Balance]) -> None:
+    def set_balances(self, balances: list[Balance], cross_upnl: Decimal | None = None) -> None:
+        """The exchange's balances; `cross_upnl`: the cross positions' uPnL when they were read."""
         self.balances = {b.currency: b for b in balances}
         self.wallets = {b.currency: b.equity - b.unrealized_pnl for b in balances}
+        usdt = self.balances.get("USDT")
+        if usdt is not None and cross_upnl is not None and usdt.available > 0:
+            off = usdt.available - (self.wallets["USDT"] - usdt.position_margin - usdt.frozen + cross_upnl)
+            if abs(off) <= ROUNDING:  # more is a mark that moved between the reads: keep the last
+                self.available_rounding["USDT"] = off
 
     def set_positions(self, positions: list[Position]) -> None:
         self.positions = {(p.symbol, p.side): p for p in positions}
@@ -91,7 +101,8 @@ class AccountState:
             self.balances[b.currency] = replace(old, available=b.available,
                                                 position_margin=b.position_margin, frozen=b.frozen)
             if cross_upnl is not None and b.available > 0 and b.currency == "USDT":
-                self.wallets[b.currency] = b.available + b.position_margin + b.frozen - cross_upnl
+                off = self.available_rounding.get(b.currency, Decimal(0))
+                self.wallets[b.currency] = b.available - off + b.position_margin + b.frozen - cross_upnl
 
     def apply_positions(self, pushed: list[Position], closed: list[PosKey]) -> bool:
         """Merge a position push; True if a position appeared that the snapshot did not have."""

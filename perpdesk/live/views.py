@@ -128,7 +128,8 @@ class AccountLive:
 
 
 def live_balances(
-    balances: list[Balance], wallets: dict[str, Decimal], positions: list[Position]
+    balances: list[Balance], wallets: dict[str, Decimal], positions: list[Position],
+    rounding: dict[str, Decimal] | None = None,
 ) -> list[Balance]:
     """USDT figures at the live marks, by the exchange's rule: equity is the wallet balance plus
     every position's uPnL; available is the wallet balance less position margin and order margin,
@@ -140,7 +141,8 @@ def live_balances(
             out.append(b)
             continue
         live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
-        available = max(Decimal(0), wallet - b.position_margin - b.frozen + cross_upnl(positions))
+        off = (rounding or {}).get(b.currency, Decimal(0))
+        available = max(Decimal(0), wallet - b.position_margin - b.frozen + cross_upnl(positions) + off)
         out.append(replace(b, equity=wallet + live_upnl, unrealized_pnl=live_upnl, available=available))
     return out
 
@@ -160,7 +162,7 @@ def live_view(
                                   f"No live mark price for {', '.join(sorted(missing))} yet.")
     return AccountLive(
         account_id, label, exchange, freshness,
-        balances=live_balances(balances, st.wallets, positions),
+        balances=live_balances(balances, st.wallets, positions, st.available_rounding),
         positions=positions, live_marks={s for s, m in marks.items() if m is not None},
         open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
         plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),

@@ -47,9 +47,9 @@ async def live(tctx: TCtx, sandbox: Any) -> AsyncIterator[LiveSupervisor]:
 
 
 async def open_position(tctx: TCtx, creds: Credentials, symbol: str, side: OrderSide, mode: MarginMode,
-                        leverage: str) -> None:
+                        leverage: str, size: str) -> None:
     await tctx.connector.place_order(creds, OrderRequest(
-        symbol, side, Decimal(3), new_client_order_id(), type=OrderType.MARKET,
+        symbol, side, Decimal(size), new_client_order_id(), type=OrderType.MARKET,
         leverage=Decimal(leverage), margin_mode=mode))
 
 
@@ -90,8 +90,10 @@ async def test_every_dashboard_figure_equals_the_exchanges_after_a_price_move(
         await asyncio.to_thread(sandbox.admin.set_price, ETH, "3500")
         cross = await tctx.trader()
         isolated = await tctx.trader(user_id=cross.user_id)  # the same user: the totals add both
-        await open_position(tctx, cross.creds, BTC, OrderSide.BUY_OPEN_LONG, MarginMode.CROSS, "5")
-        await open_position(tctx, isolated.creds, ETH, OrderSide.SELL_OPEN_SHORT, MarginMode.ISOLATED, "10")
+        # at 3x the exchange's margin (2 x 0.001 x entry / 3) has more decimals than it shows
+        await open_position(tctx, cross.creds, BTC, OrderSide.BUY_OPEN_LONG, MarginMode.CROSS, "3", "2")
+        await open_position(tctx, isolated.creds, ETH, OrderSide.SELL_OPEN_SHORT, MarginMode.ISOLATED,
+                            "10", "3")
         await live.scan()
         query = LiveQuery(live)
         user = cross.user_id
