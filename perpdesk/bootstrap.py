@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
+from perpdesk.live.bus import user_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
@@ -132,6 +133,9 @@ def bootstrap(settings: Settings) -> Services:
     )
     webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
     live = build_live_runtime(settings, engine, accounts, pool)
+    if live is not None:
+        bus = live.bus
+        accounts.on_notifications_changed = lambda user_id: bus.publish(user_topic(user_id), "unread", {})
     return Services(
         settings=settings,
         engine=engine,

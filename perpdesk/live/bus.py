@@ -27,6 +27,11 @@ def market_topic(exchange: str, symbol: str) -> str:
     return f"market:{exchange}:{symbol}"
 
 
+def user_topic(user_id: str) -> str:
+    """A user's own events: "unread" when their notifications changed (the nav's Alerts badge)."""
+    return f"user:{user_id}"
+
+
 ALL_ACCOUNTS = "account:*"  # every account's events (notifications, equity snapshots)
 
 

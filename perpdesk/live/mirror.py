@@ -39,10 +39,10 @@ from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.state import AccountState, PosKey, drift
+from perpdesk.live.state import AccountState, PosKey, cross_upnl, drift
 from perpdesk.live.stream_guard import consume
 from perpdesk.live.triggers import fired
-from perpdesk.live.views import AccountLive, Freshness, FreshnessView, jsonable, live_view
+from perpdesk.live.views import AccountLive, Freshness, FreshnessView, at_mark, jsonable, live_view
 
 log = logging.getLogger(__name__)
 KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhitelistedForFutures,
@@ -166,8 +166,8 @@ class AccountMirror:
             self.ledger_changed_ms = now_ms()
         self._entries.update({k: pos.entry_price for k, pos in st.positions.items()})
         if ev.kind == "resync":
-            st.set_balances(p["balances"])  # type: ignore[arg-type]
             st.set_positions(p["positions"])  # type: ignore[arg-type]
+            st.set_balances(p["balances"], cross_upnl(list(st.positions.values())))  # type: ignore[arg-type]
             st.set_orders(p["open_orders"])  # type: ignore[arg-type]
             st.snapshot_at_ms = now_ms()
             self._ask("plans", "fills", "history", "mode")
@@ -176,7 +176,7 @@ class AccountMirror:
             self._set(Freshness.DISCONNECTED, "The exchange's stream dropped; reconnecting.",
                       int(p.get("at_ms") or now_ms()))  # type: ignore[call-overload]
         elif ev.kind == "asset":
-            st.apply_assets(p["balances"])  # type: ignore[arg-type]
+            st.apply_assets(p["balances"], self._cross_upnl_now())  # type: ignore[arg-type]
             self._ask("balances")
         elif ev.kind == "position":
             # (BitMart also pushes held positions every 10 s: no read unless one is new)
@@ -249,10 +249,11 @@ class AccountMirror:
             self._reread = True
             self._want.update(parts)
             return
-        if "balances" in got:
-            st.set_balances(got["balances"])
         if "positions" in got:
             st.set_positions(got["positions"])
+        if "balances" in got:  # read with the positions: their uPnL; else at the live marks
+            st.set_balances(got["balances"], cross_upnl(got["positions"]) if "positions" in got
+                            else self._cross_upnl_now())
         if "plans" in got:
             st.set_plans(got["plans"])
         if "mode" in got:
@@ -309,7 +310,7 @@ class AccountMirror:
             return []
         found = drift(self.state, positions, orders, plans)
         st = self.state
-        st.set_balances(balances)
+        st.set_balances(balances, cross_upnl(positions))
         st.set_positions(positions)
         st.set_orders(orders)
         st.set_plans(plans)
@@ -347,6 +348,13 @@ class AccountMirror:
 
     def _on_mark(self, symbol: str, mark: Decimal) -> None:
         self._publish_soon()
+
+    def _cross_upnl_now(self) -> Decimal | None:
+        """The cross positions' uPnL at the live marks (None while a mark is unknown)."""
+        marks = {sym: self.hub.mark(self.ref.exchange, sym) for sym in self.state.symbols}
+        if any(m is None or m <= 0 for m in marks.values()):
+            return None
+        return cross_upnl([at_mark(p, marks[p.symbol]) for p in self.state.positions.values()])
 
     # ---- reads and publishing --------------------------------------------------------------------
     def view(self) -> AccountLive:

@@ -2,21 +2,32 @@
 
 Position pushes carry size, entry and liquidation price but not leverage or margin, so a push
 keeps those from the snapshot; a position the snapshot did not have asks for a REST refresh.
-Asset pushes carry available, margin and frozen but not equity: equity stays as read and is
-moved by the live uPnL on read (views.live_balances), and a refresh is asked for.
+Asset pushes carry available, margin and frozen but not equity. What stays true between reads
+is the wallet balance (equity less uPnL): equity and, in cross mode, available are recomputed from
+it at the live marks on read (views.live_balances), as the exchange computes them.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.ledger import Fill
 from perpdesk.core.market import PlanOrder
-from perpdesk.core.models import Balance, Order, OrderState, Position, PositionMode, PositionSide
+from perpdesk.core.models import (
+    Balance,
+    MarginMode,
+    Order,
+    OrderState,
+    Position,
+    PositionMode,
+    PositionSide,
+)
 
 PosKey = tuple[str, PositionSide]
+ROUNDING = Decimal("0.00000001")  # the exchange's balances are kept to 8 decimals (BitMart)
 DONE = (OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED)
 
 
@@ -32,10 +43,21 @@ class AccountState:
     finished_kept: int = 50
     snapshot_at_ms: int = 0
     position_mode: PositionMode | None = None  # read at each snapshot and after a switch
+    wallets: dict[str, Decimal] = field(default_factory=dict)  # wallet balance (equity less uPnL)
+    # what the exchange's rounding takes off available: it rounds (wallet - margin - frozen + cross
+    # uPnL) down to its decimals with the margin's full digits, and shows the margin rounded down
+    available_rounding: dict[str, Decimal] = field(default_factory=dict)
 
     # ---- snapshots (REST) ------------------------------------------------------------------------
-    def set_balances(self, balances: list[Balance]) -> None:
+    def set_balances(self, balances: list[Balance], cross_upnl: Decimal | None = None) -> None:
+        """The exchange's balances; `cross_upnl`: the cross positions' uPnL when they were read."""
         self.balances = {b.currency: b for b in balances}
+        self.wallets = {b.currency: b.equity - b.unrealized_pnl for b in balances}
+        usdt = self.balances.get("USDT")
+        if usdt is not None and cross_upnl is not None and usdt.available > 0:
+            off = usdt.available - (self.wallets["USDT"] - usdt.position_margin - usdt.frozen + cross_upnl)
+            if abs(off) <= ROUNDING:  # more is a mark that moved between the reads: keep the last
+                self.available_rounding["USDT"] = off
 
     def set_positions(self, positions: list[Position]) -> None:
         self.positions = {(p.symbol, p.side): p for p in positions}
@@ -67,14 +89,20 @@ class AccountState:
         return self.symbols | {o.symbol for o in self.orders.values()} | {f.symbol for f in self.fills}
 
     # ---- pushes ----------------------------------------------------------------------------------
-    def apply_assets(self, pushed: list[Balance]) -> None:
+    def apply_assets(self, pushed: list[Balance], cross_upnl: Decimal | None = None) -> None:
+        """Merge an asset push. `cross_upnl` is the cross positions' uPnL at the marks the push was
+        computed at, when known: a fill's fee or realised PnL moves the wallet balance, which the
+        push tells only through available (available = wallet - margin - frozen + cross uPnL)."""
         for b in pushed:
             old = self.balances.get(b.currency)
             if old is None:
                 self.balances[b.currency] = b
-            else:
-                self.balances[b.currency] = replace(old, available=b.available,
-                                                    position_margin=b.position_margin, frozen=b.frozen)
+                continue
+            self.balances[b.currency] = replace(old, available=b.available,
+                                                position_margin=b.position_margin, frozen=b.frozen)
+            if cross_upnl is not None and b.available > 0 and b.currency == "USDT":
+                off = self.available_rounding.get(b.currency, Decimal(0))
+                self.wallets[b.currency] = b.available - off + b.position_margin + b.frozen - cross_upnl
 
     def apply_positions(self, pushed: list[Position], closed: list[PosKey]) -> bool:
         """Merge a position push; True if a position appeared that the snapshot did not have."""
@@ -104,6 +132,11 @@ class AccountState:
     @property
     def symbols(self) -> set[str]:
         return {sym for sym, _side in self.positions}
+
+
+def cross_upnl(positions: list[Position]) -> Decimal:
+    """Unrealised PnL of the cross-margin positions: in cross mode it is part of what is available."""
+    return sum((p.unrealized_pnl for p in positions if p.margin_mode is MarginMode.CROSS), Decimal(0))
 
 
 # ---- drift ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from perpdesk.core.ledger import Fill
 from perpdesk.core.market import PlanOrder
 from perpdesk.core.models import Balance, Order, Position, PositionMode, PositionSide
 from perpdesk.core.money import fmt
-from perpdesk.live.state import AccountState
+from perpdesk.live.state import AccountState, cross_upnl
 
 HUNDRED = Decimal(100)
 
@@ -127,10 +127,24 @@ class AccountLive:
         return out
 
 
-def live_balances(balances: list[Balance], live_upnl: Decimal) -> list[Balance]:
-    """USDT equity moved by the change of uPnL since the exchange computed the balance."""
-    return [replace(b, equity=b.equity - b.unrealized_pnl + live_upnl, unrealized_pnl=live_upnl)
-            if b.currency == "USDT" and b.unrealized_pnl != live_upnl else b for b in balances]
+def live_balances(
+    balances: list[Balance], wallets: dict[str, Decimal], positions: list[Position],
+    rounding: dict[str, Decimal] | None = None,
+) -> list[Balance]:
+    """USDT figures at the live marks, by the exchange's rule: equity is the wallet balance plus
+    every position's uPnL; available is the wallet balance less position margin and order margin,
+    plus the cross positions' uPnL (never below 0). Isolated uPnL stays inside its position."""
+    out = []
+    for b in balances:
+        wallet = wallets.get(b.currency)
+        if b.currency != "USDT" or wallet is None:
+            out.append(b)
+            continue
+        live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
+        off = (rounding or {}).get(b.currency, Decimal(0))
+        available = max(Decimal(0), wallet - b.position_margin - b.frozen + cross_upnl(positions) + off)
+        out.append(replace(b, equity=wallet + live_upnl, unrealized_pnl=live_upnl, available=available))
+    return out
 
 
 def live_view(
@@ -141,7 +155,6 @@ def live_view(
     by it), newest orders first; stale while a held symbol has no live mark price yet."""
     positions = sorted((at_mark(p, marks.get(p.symbol)) for p in st.positions.values()),
                        key=lambda p: (p.symbol, p.side.value))
-    live_upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
     balances = sorted(st.balances.values(), key=lambda b: (b.currency != "USDT", b.currency))
     missing = [s for s, m in marks.items() if m is None]
     if freshness.fresh and missing:
@@ -149,7 +162,7 @@ def live_view(
                                   f"No live mark price for {', '.join(sorted(missing))} yet.")
     return AccountLive(
         account_id, label, exchange, freshness,
-        balances=live_balances(balances, live_upnl) if positions else balances,
+        balances=live_balances(balances, st.wallets, positions, st.available_rounding),
         positions=positions, live_marks={s for s, m in marks.items() if m is not None},
         open_orders=sorted(st.orders.values(), key=lambda o: (-o.created_at_ms, o.order_id)),
         plans=sorted(st.plans.values(), key=lambda p: (-p.created_at_ms, p.order_id)),

@@ -31,6 +31,8 @@ class AccountsDeps:
     recheck_max: timedelta = timedelta(hours=1)
     watch_interval_s: float = 5.0  # how often the background task looks for due re-checks
     webhook_allow_private: bool = False  # webhooks may reach loopback/private addresses (demo, tests)
+    # told the user id whenever their notifications change (new, read): the live Alerts badge
+    on_notifications_changed: Callable[[str], object] | None = None
     # Unit tests give an in-memory unit of work; by default one SQL transaction on `sessions`.
     uow_factory: Callable[[], UnitOfWork] | None = None
 

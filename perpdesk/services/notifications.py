@@ -36,6 +36,22 @@ async def notify(
     account_id: str | None = None,
 ) -> Notification | None:
     """Store the notification unless this event was notified already; queue its webhook."""
+    n = await _store(deps, user_id, kind, title, body, dedupe_key, account_id)
+    if n is not None:
+        changed(deps, user_id)
+    return n
+
+
+def changed(deps: AccountsDeps, user_id: str) -> None:
+    """Tell open pages the user's unread count may have changed (after the commit)."""
+    if deps.on_notifications_changed is not None:
+        deps.on_notifications_changed(user_id)
+
+
+async def _store(
+    deps: AccountsDeps, user_id: str, kind: str, title: str, body: str, dedupe_key: str,
+    account_id: str | None,
+) -> Notification | None:
     async with deps.sessions() as s, s.begin():
         repo = NotificationRepo(s)
         if await repo.exists(user_id, dedupe_key):
@@ -67,7 +83,10 @@ async def unread_count(deps: AccountsDeps, user_id: str) -> int:
 
 async def mark_read(deps: AccountsDeps, user_id: str, ids: list[str] | None = None) -> int:
     async with deps.sessions() as s, s.begin():
-        return await NotificationRepo(s).mark_read(user_id, ids)
+        marked = await NotificationRepo(s).mark_read(user_id, ids)
+    if marked:
+        changed(deps, user_id)
+    return marked
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ usual decimals (or the instrument's tick), with the exact value kept in `title` 
 hover and copy give it whole. Rounding is Decimal half-even; CSV and the API keep exact strings.
 
 Templates: `{{ value|money }}`, `{{ value|money("BTC") }}`, `{{ price|price(tick) }}`,
-`{{ size|qty(step) }}`. Each renders a <span data-num=…> that static/numfmt.js re-formats the same
-way when live values replace it.
+`{{ size|qty(step) }}`, `{{ upnl|pnl }}` (money coloured by its sign). Each renders a
+<span data-num=…> that static/numfmt.js re-formats the same way when live values replace it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def grouped(value: Decimal, places: int) -> str:
     return f"{rounded:,.{places}f}"
 
 
-def _span(value: object, kind: str, places: int | None, attrs: Markup = Markup("")) -> Markup:
+def _span(
+    value: object, kind: str, places: int | None, attrs: Markup = Markup(""), cls: str = "num"
+) -> Markup:
     number = _decimal(value)
     if number is None:
         return Markup('<span class="num">—</span>') if value in (None, "") else escape(str(value))
@@ -52,14 +54,22 @@ def _span(value: object, kind: str, places: int | None, attrs: Markup = Markup("
     if places is None:
         places = max(0, -number.normalize().as_tuple().exponent)  # type: ignore[operator]
     shown = grouped(number, places)
-    return Markup('<span class="num" data-num="{}"{} data-exact="{}" title="{}">{}</span>').format(
-        kind, attrs, exact, exact, shown
+    return Markup('<span class="{}" data-num="{}"{} data-exact="{}" title="{}">{}</span>').format(
+        cls, kind, attrs, exact, exact, shown
     )
 
 
 def money(value: object, currency: str = "USDT") -> Markup:
     places = CURRENCY_DECIMALS.get(currency, 2)
     return _span(value, "money", places, Markup(' data-currency="{}"').format(currency))
+
+
+def pnl(value: object, currency: str = "USDT") -> Markup:
+    """Money coloured by its sign (profit or loss); the live pages re-colour it as it moves."""
+    number = _decimal(value)
+    sign = "" if number is None or number.is_zero() else " pos" if number > 0 else " neg"
+    places = CURRENCY_DECIMALS.get(currency, 2)
+    return _span(value, "money", places, Markup(' data-currency="{}"').format(currency), "num" + sign)
 
 
 def _tick_attr(step: object) -> Markup:
@@ -75,4 +85,4 @@ def qty(value: object, step: object = None) -> Markup:
     return _span(value, "size", places_of(step), _tick_attr(step))
 
 
-FILTERS = {"money": money, "price": price, "qty": qty}
+FILTERS = {"money": money, "pnl": pnl, "price": price, "qty": qty}

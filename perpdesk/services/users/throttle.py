@@ -36,6 +36,7 @@ RULES: dict[str, str] = {
     "inspect_user": "10/minute;100/hour",  # every key inspection (inspect, Manual connect Save)
     "reset_client": "10/hour",  # reset mails asked for from one client
     "reset_account": "3/hour",  # reset mails sent to one email
+    "webhook_test_user": "5/minute;30/hour",  # webhook "Send test" messages, per user
 }
 
 

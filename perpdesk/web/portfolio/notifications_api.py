@@ -1,15 +1,21 @@
-"""JSON API of notifications (list, mark read) and their settings (liquidation threshold, webhook
-URL, webhook secret shown once, delivery log)."""
+"""JSON API of notifications (list, mark read, the unread count as server-sent events) and their
+settings (liquidation threshold, webhook URL, webhook secret shown once, delivery log, send test)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.services import notifications, webhooks
-from perpdesk.web.deps import CurrentUserDep
+from perpdesk.live.bus import EventBus, user_topic
+from perpdesk.services import notifications, webhook_test_send, webhooks
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.web.auth import limits
+from perpdesk.web.deps import CurrentUserDep, load_session_user
+from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["notifications"])
@@ -71,3 +77,42 @@ async def new_secret(user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
 @router.get("/api/notifications/webhook/deliveries")
 async def deliveries(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     return {"deliveries": [webhooks.delivery_view(d) for d in await webhooks.deliveries(deps, user.id)]}
+
+
+@router.post("/api/notifications/webhook/test")
+async def send_test(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
+    """Deliver a signed test message to the saved webhook now: `delivered`, the receiver's `status`
+    or the `error` (why it could not be reached). 422 without a saved URL; 429 when sent too often."""
+    return (await webhook_test_send.send_test(deps, limits(request), user.id)).to_dict()
+
+
+async def _unread_events(request: Request, bus: EventBus, deps: AccountsDeps, user_id: str,
+                         heartbeat_s: float) -> AsyncIterator[bytes]:
+    sub = bus.subscribe([user_topic(user_id)], maxsize=16)
+    try:
+        yield b"retry: 5000\n\n"
+        yield sse_frame("unread", {"unread": await notifications.unread_count(deps, user_id)})
+        while not sub.dropped:
+            event = await sub.get(wait_s=heartbeat_s)
+            if await request.is_disconnected():
+                return
+            if event is None:
+                if sub.dropped or await load_session_user(request) is None:
+                    return  # too slow (the browser reconnects), or signed out: the stream ends
+                yield b": heartbeat\n\n"
+                continue
+            yield sse_frame("unread", {"unread": await notifications.unread_count(deps, user_id)})
+    finally:
+        sub.close()
+
+
+@router.get("/api/notifications/stream", response_class=StreamingResponse)
+async def unread_stream(request: Request, user: CurrentUserDep, deps: DepsDep) -> Any:
+    """Server-sent events: `event: unread` with `{"unread": N}` at once and whenever the signed-in
+    user's notifications change (the nav's Alerts badge). 503 when live updates are off."""
+    runtime = live_runtime(request)
+    if runtime is None:
+        return unavailable("Live updates are off on this platform (PERPDESK_LIVE_ENABLED).")
+    return StreamingResponse(
+        _unread_events(request, runtime.bus, deps, user.id, runtime.settings.live_sse_heartbeat_s),
+        media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from perpdesk.core.errors import InputError
-from perpdesk.services import notifications, webhooks
+from perpdesk.core.errors import InputError, PerpdeskError
+from perpdesk.services import notifications, webhook_test_send, webhooks
+from perpdesk.web.auth import limits
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
@@ -65,3 +66,13 @@ async def save_settings(request: Request, user: CurrentUserDep, deps: DepsDep) -
 async def rotate(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     secret = await notifications.rotate_secret(deps, user.id)
     return await _settings_page(request, user.id, deps, new_secret=secret)
+
+
+@router.post(SETTINGS + "/test")
+async def send_test(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    try:
+        outcome = await webhook_test_send.send_test(deps, limits(request), user.id)
+    except PerpdeskError as exc:
+        return await _settings_page(request, user.id, deps, 429 if exc.code == "too_many_attempts" else 422,
+                                    test_error=exc)
+    return await _settings_page(request, user.id, deps, test=outcome)

@@ -19,10 +19,12 @@ from perpdesk.services import equity_history, pnl_history, portfolio
 from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
 from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
+from perpdesk.store.base import utcnow
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.instrument_ticks import ticks_of
 from perpdesk.web.live.common import live_query
 from perpdesk.web.portfolio.api import csv_response
-from perpdesk.web.portfolio.chart import chart
+from perpdesk.web.portfolio.chart import Span, chart
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
 
@@ -40,7 +42,9 @@ async def _or_error(aw: Awaitable[T]) -> T | PerpdeskError:
 
 
 @router.get("/")
-async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, period: str = "day") -> Response:
+async def dashboard(
+    request: Request, user: CurrentUserDep, deps: DepsDep, period: str = "day", equity: str = "24h"
+) -> Response:
     ids = await pnl_history.account_refs(deps, user.id, active_only=False)
     if not ids:
         return render(request, "home.html")
@@ -50,13 +54,16 @@ async def dashboard(request: Request, user: CurrentUserDep, deps: DepsDep, perio
         chosen = period_of("day")
     live = live_query(request)
     span = Range.parse(None, None, default_days=SHOWN)
+    window = Span.of(equity)
     snaps, pnl, points = await asyncio.gather(
         portfolio.overview(deps, user.id, live),
         _or_error(pnl_history.pnl(deps, user.id, chosen, span, live=live)),
-        equity_history.history(deps, user.id, 30),
+        equity_history.history(deps, user.id, window.days),
     )
     ctx: dict[str, Any] = {"snapshots": snaps, "total": totals(snaps), "period": chosen.value,
-                           "chart": chart(points)}
+                           "chart": chart(points, utcnow(), window), "window": window.value,
+                           "windows": [s.value for s in Span],
+                           "ticks": await ticks_of(deps, {s.account.exchange for s in snaps})}
     if isinstance(pnl, PerpdeskError):
         ctx.update(pnl_rows=[], pnl_total=None, pnl_error=pnl)
     else:
@@ -89,6 +96,7 @@ async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
     return render(
         request, "portfolio/fills.html", 422 if isinstance(error, InputError) else 200,
         fills=rows, form=form, accounts=accounts, error=error, sides=pnl_history.SIDES,
+        ticks=await ticks_of(deps, {r.account.exchange for r in rows}),
         export_url="/fills.csv" + ("?" + query if query else ""),
     )
 

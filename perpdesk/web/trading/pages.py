@@ -28,6 +28,7 @@ from perpdesk.services.trading import (
     Placement,
 )
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.instrument_ticks import ticks_from, ticks_of
 from perpdesk.web.live.common import live_runtime
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
@@ -109,6 +110,7 @@ async def portfolio_page(request: Request, user: CurrentUserDep, deps: DepsDep) 
         total_available=sum((b.available for b in usdt), Decimal(0)),
         total_pnl=sum((s.unrealized_pnl for s in snapshots), Decimal(0)),
         total_positions=sum(len(s.positions) for s in snapshots),
+        ticks=await ticks_of(deps, {s.account.exchange for s in snapshots}),
     )
 
 
@@ -173,6 +175,7 @@ async def _trade_page(
         snap=snap,
         live_state=snap.live_state,
         instruments=instruments,
+        ticks=ticks_from(instruments),
         intents=intents,
         history=history,
         settled=settled,

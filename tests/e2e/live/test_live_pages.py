@@ -67,7 +67,7 @@ async def test_trade_and_portfolio_pages_follow_the_mark_without_reload(
 
     await page.goto(f"{base}/accounts/{account_id}/trade")
     row = page.locator(f'#positions tr[data-symbol="{SYM}"][data-side="long"]')
-    await expect(row.locator('[data-col="mark"]')).to_have_text("3001")
+    await expect(row.locator('[data-col="mark"]')).to_have_text("3,001.00")
     await expect(page.locator("#live-freshness")).to_have_text("live")
     portfolio = await page.context.new_page()
     await portfolio.goto(f"{base}/portfolio")
@@ -77,10 +77,13 @@ async def test_trade_and_portfolio_pages_follow_the_mark_without_reload(
 
     await asyncio.to_thread(frozen.admin.set_price, SYM, "3050")
     upnl = fmt((Decimal(3050) - entry) * 10 * cs)
-    await expect(row.locator('[data-col="mark"]')).to_have_text("3050", timeout=1000)
-    await expect(row.locator('[data-col="pnl"] > span:first-child')).to_have_text(upnl, timeout=1000)
-    await expect(row.locator('[data-col="pnl"] > span:first-child')).to_have_class("pos")
-    await expect(acct.locator('[data-live="account_pnl"]')).to_have_text(upnl, timeout=1000)
+    await expect(row.locator('[data-col="mark"]')).to_have_text("3,050.00", timeout=1000)
+    await expect(row.locator('[data-col="mark"] [data-num]')).to_have_attribute("data-exact", "3050")
+    await expect(row.locator('[data-col="pnl"] > span:first-child')).to_have_attribute("data-exact", upnl,
+                                                                                      timeout=1000)
+    await expect(row.locator('[data-col="pnl"] > span:first-child')).to_have_class(re.compile(r"\bpos\b"))
+    await expect(acct.locator('[data-live="account_pnl"] [data-num]')).to_have_attribute("data-exact", upnl,
+                                                                                        timeout=1000)
     await shot(page, "trade-after")
     await shot(portfolio, "portfolio-after")
     await portfolio.close()

@@ -56,7 +56,7 @@ async def test_a_lost_exchange_shows_as_disconnected_then_live_again(page: Any) 
                 break
             await asyncio.sleep(0.1)
         await expect(freshness).to_have_text("live")
-        await expect(mark).to_have_text("3001")
+        await expect(mark).to_have_text("3,001.00")
 
         port, token = sandbox.port, sandbox.admin_token
         sandbox.stop()  # the exchange goes away
@@ -87,7 +87,7 @@ async def test_a_lost_exchange_shows_as_disconnected_then_live_again(page: Any) 
                 break
             await asyncio.sleep(0.2)
         await expect(freshness).to_have_text("live")
-        await expect(mark).to_have_text("3042", timeout=5000)
+        await expect(mark).to_have_text("3,042.00", timeout=5000)
         await shot(page, "live-again")
     finally:
         platform.stop()

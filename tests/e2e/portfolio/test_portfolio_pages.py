@@ -8,9 +8,11 @@ import asyncio
 import csv
 import io
 import re
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import expect
@@ -44,15 +46,21 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     await expect(row).to_contain_text("Desk")
     # the live mirror's equity: the realised profit lands with its balance read right after the
     # fill (the exchange's asset push carries no equity); the page follows it over SSE
-    await expect(page.locator('[data-total="equity"]')).not_to_have_text("5000")
-    equity = Decimal(await page.locator('[data-total="equity"]').inner_text())
-    await expect(row.locator('[data-field="equity"]')).to_have_text(str(equity))
+    total = page.locator('[data-total="equity"] [data-num]')
+    await expect(total).not_to_have_attribute("data-exact", "5000")
+    equity = Decimal(await total.get_attribute("data-exact"))
+    shown = await total.inner_text()
+    assert shown == f"{equity.quantize(Decimal('0.01')):,}"  # as traders read it; exact on hover
+    await expect(total).to_have_attribute("title", str(equity))
+    await expect(row.locator('[data-field="equity"] [data-num]')).to_have_attribute("data-exact", str(equity))
+    await expect(row.locator('[data-field="equity"]')).to_have_text(shown)
     assert equity > 5000
     today = page.locator("#pnl-history tbody tr[data-period]")
     await expect(today).to_have_count(1)
     body = await (await page.request.get(base + "/api/portfolio/pnl")).json()
-    assert await today.locator('[data-field="realised_pnl"]').inner_text() == body["rows"][0]["realised_pnl"]
-    assert await today.locator('[data-field="fees"]').inner_text() == body["rows"][0]["fees"]
+    for field in ("realised_pnl", "fees"):
+        exact = await today.locator(f'[data-field="{field}"] [data-num]').get_attribute("data-exact")
+        assert exact == body["rows"][0][field]
     await shot(page, "dashboard")
     await page.get_by_role("link", name="per month").click()
     await expect(page.locator("#pnl-history tbody tr[data-period]")).to_have_count(1)
@@ -63,8 +71,28 @@ async def test_dashboard_is_the_portfolio_after_connecting(
         await asyncio.sleep(0.2)
     await page.reload()
     await expect(page.locator("#equity-chart svg path.line-equity")).to_have_attribute("d", re.compile("^M"))
-    await expect(page.locator("#equity-chart")).to_contain_text(str(equity))
+    await expect(page.locator("#equity-chart svg text.y-label").first).to_be_visible()  # labelled axes
+    await expect(page.locator('#equity-chart nav a[aria-current="page"]')).to_have_text("24h")
     await shot(page, "chart")
+
+    # a trader in Japan reads the times in their own zone, named under the chart
+    japan = await page.context.browser.new_context(timezone_id="Asia/Tokyo",
+                                                   storage_state=await page.context.storage_state())
+    try:
+        there = await japan.new_page()
+        await there.goto(base + "/?equity=24h")
+        await expect(there.locator("[data-chart-zone]")).to_have_text(
+            "Times in your time zone (Asia/Tokyo, UTC+09:00).")
+        label = there.locator("#equity-chart svg text.x-label").first
+        utc_ms = int(await label.get_attribute("data-utc-ms") or "0")
+        local = datetime.fromtimestamp(utc_ms / 1000, ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
+        await expect(label).to_have_text(local)
+        await there.get_by_role("link", name="7d").click()
+        await expect(there.locator('#equity-chart nav a[aria-current="page"]')).to_have_text("7d")
+        line = there.locator("#equity-chart svg path.line-equity")
+        await expect(line).to_have_attribute("d", re.compile("^M"))
+    finally:
+        await japan.close()
 
 
 async def test_csv_export_downloads_the_fills(

@@ -65,7 +65,7 @@ async def test_late_answer_shows_being_confirmed_then_placed(
     greyed = page.locator("#open-orders tr.being-confirmed")
     await expect(greyed).to_have_count(1)
     await expect(greyed).to_contain_text("Being confirmed")
-    await expect(greyed).to_contain_text("3000")
+    await expect(greyed).to_contain_text("3,000.00")
     await shot(page, "being-confirmed")
 
     # the same ticket again while it is being confirmed: refused, nothing sent

@@ -45,12 +45,12 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
 
     await page.goto(base + "/portfolio")
     row = page.locator(f'#portfolio tr[data-account="{account_id}"]')
-    await expect(row).to_contain_text("5000")
+    await expect(row).to_contain_text("5,000.00")
     await shot(page, "portfolio")
     await row.get_by_role("link", name="Trade Desk").click()
     await expect(page).to_have_url(re.compile(f"/accounts/{account_id}/trade$"))
     await expect(page.get_by_role("heading", name="Trade · Desk")).to_be_visible()
-    await expect(page.locator('#balances [data-currency="USDT"][data-col="equity"]')).to_have_text("5000")
+    await expect(page.locator('#balances [data-currency="USDT"][data-col="equity"]')).to_have_text("5,000.00")
     await expect(page.locator("#open-orders")).to_contain_text("No open order.")
     await shot(page, "trade-page")
 
@@ -69,7 +69,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await expect(page.locator("#notice")).to_contain_text("Order placed.")
     order_row = page.locator("#open-orders tbody tr[data-order]")
     await expect(order_row).to_have_count(1)
-    await expect(order_row.locator('[data-col="price"]')).to_have_text("3000.25")
+    await expect(order_row.locator('[data-col="price"]')).to_have_text("3,000.25")
     await expect(order_row.locator('[data-col="size"]')).to_have_text("3")
     await expect(order_row).to_contain_text("Buy / Long")
     await expect(order_row).to_contain_text("Isolated")
@@ -95,7 +95,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await open_row.get_by_label(re.compile("^New price")).fill("3010.5")
     await open_row.get_by_role("button", name=re.compile("^Amend")).click()
     await expect(page.locator("#notice")).to_contain_text("Order amended.")
-    await expect(open_row.locator('[data-col="price"]')).to_have_text("3010.5")
+    await expect(open_row.locator('[data-col="price"]')).to_have_text("3,010.50")
     await shot(page, "order-amended")
 
     await open_row.get_by_role("button", name=re.compile("^Cancel")).click()
@@ -114,7 +114,7 @@ async def test_place_and_cancel_an_order_from_the_trade_page(
     await page.reload()
     pos = page.locator(f'#positions tr[data-symbol="{ETH}"][data-side="short"]')
     await expect(pos.locator('[data-col="size"]')).to_have_text("2")
-    await expect(pos.locator('[data-col="mark"]')).to_have_text("3450")
+    await expect(pos.locator('[data-col="mark"]')).to_have_text("3,450.00")
     await expect(pos.locator('[data-col="pnl"] .pos')).to_be_visible()  # a short gains as the price falls
     await shot(page, "short-position")
     await pos.get_by_role("button", name=f"Close {ETH} short").click()

@@ -61,9 +61,9 @@ async def test_a_read_overlapping_a_push_is_read_again() -> None:
     applied: list[Decimal] = []
     set_balances = m.state.set_balances
 
-    def spy(balances: list[Balance]) -> None:
+    def spy(balances: list[Balance], cross_upnl: Decimal | None = None) -> None:
         applied.append(balances[0].equity)
-        set_balances(balances)
+        set_balances(balances, cross_upnl)
 
     m.state.set_balances = spy  # type: ignore[method-assign]
     m.refresh("balances")

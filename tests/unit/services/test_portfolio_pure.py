@@ -1,5 +1,5 @@
 """Pure pieces of the portfolio: PnL buckets per day / ISO week / month, CSV cells that would run
-as formulas, liquidation distance, the webhook signature, the SVG chart's scaling."""
+as formulas, liquidation distance, the webhook signature."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from decimal import Decimal
 
 from perpdesk.core.ledger import Fill, Flow, Transaction
 from perpdesk.core.models import MarginMode, Position, PositionSide
-from perpdesk.services.equity_history import EquityPoint
 from perpdesk.services.fills_csv import fills_csv, safe_cell
 from perpdesk.services.notification_watch import liquidation_distance_pct
 from perpdesk.services.pnl_history import FillRow, Period, bucket, totals
 from perpdesk.services.trading import AccountRef
 from perpdesk.services.webhooks import sign, verify
-from perpdesk.web.portfolio.chart import chart
 
 
 def ms(y: int, m: int, d: int, h: int = 12) -> int:
@@ -82,11 +80,3 @@ def test_signature_and_replay_window() -> None:
     assert not verify(b"other", "1700000000", body, sig, now=1_700_000_000)
     assert not verify(secret, "1700000001", body, sig, now=1_700_000_000)
     assert not verify(secret, "soon", body, sig)
-
-
-def test_chart_scales_into_the_view_box() -> None:
-    t = datetime(2026, 12, 1, tzinfo=UTC)
-    c = chart([EquityPoint(t, Decimal(100), Decimal(0)), EquityPoint(t, Decimal(200), Decimal(5))])
-    assert c is not None and c.equity.path == "M8.0,172.0 L592.0,8.0" and c.count == 2
-    assert (c.equity.low, c.equity.high) == (Decimal(100), Decimal(200))
-    assert chart([]) is None

@@ -1,0 +1,70 @@
+"""Send a test message to the saved webhook now ("Send test" in Settings > Notifications), through
+the same signed delivery and target checks as every notification, and tell the outcome: the
+receiver's status code, or why it could not be reached. Kept in the delivery log; never retried.
+Throttled per user, since each one makes this server open a connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from perpdesk.core.errors import InputError
+from perpdesk.services import notifications
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.users.throttle import Limits
+from perpdesk.services.webhook_target import webhook_client
+from perpdesk.services.webhooks import TIMEOUT_S
+from perpdesk.services.webhooks import _attempt as attempt  # the one delivery code path
+from perpdesk.store.base import utcnow
+from perpdesk.store.notifications import WebhookDelivery
+from perpdesk.store.orders import new_id
+
+RULE = "webhook_test_user"
+REASONS = {  # the delivery logs httpx's exception name; a person reads what it means
+    "ConnectError": "could not connect (the host does not resolve, or refused the connection)",
+    "ConnectTimeout": f"could not connect within {TIMEOUT_S:.0f} s",
+    "ReadTimeout": f"no answer within {TIMEOUT_S:.0f} s",
+    "RemoteProtocolError": "the server did not answer HTTP properly",
+}
+
+
+@dataclass(frozen=True)
+class SendTestOutcome:
+    delivery_id: str
+    delivered: bool
+    status: int | None  # the receiver's HTTP status, when it answered
+    error: str | None  # why it was not accepted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "delivered": self.delivered, "status": self.status,
+                "error": self.error}
+
+    @property
+    def text(self) -> str:
+        if self.delivered:
+            return f"Test delivered: your webhook answered HTTP {self.status}."
+        reason = REASONS.get(self.error or "", self.error)
+        return f"Test not delivered: {reason}."
+
+
+async def send_test(deps: AccountsDeps, limits: Limits, user_id: str) -> SendTestOutcome:
+    prefs = await notifications.get_prefs(deps, user_id)
+    if not prefs.webhook_url:
+        raise InputError("webhook_url", "is not saved yet", "Save a webhook URL first, then send a test.")
+    await limits.spend("webhook tests", RULE, user_id)
+    now = utcnow()
+    payload = {"id": new_id(), "type": "test", "title": "perpdesk test message",
+               "body": "Your webhook works: perpdesk will POST your notifications here.",
+               "account_id": None, "created_at": now.isoformat()}
+    d = WebhookDelivery(id=new_id(), user_id=user_id, notification_id=None, url=prefs.webhook_url,
+                        payload=json.dumps(payload, separators=(",", ":")), created_at=now)
+    secret = await notifications.webhook_secret(deps, user_id)
+    async with webhook_client(allow_private=deps.webhook_allow_private, timeout_s=TIMEOUT_S) as client:
+        status, error = await attempt(client, d, secret)
+    d.attempts, d.last_status, d.last_error = 1, status, error
+    d.delivered, d.gave_up, d.next_attempt_at = error is None, error is not None, None
+    async with deps.sessions() as s, s.begin():
+        s.add(d)
+    return SendTestOutcome(d.id, error is None, status, error)
