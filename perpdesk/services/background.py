@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 log = logging.getLogger(__name__)
+MAX_PAUSE_S = 300.0
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:
@@ -19,7 +20,8 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
 
 class PeriodicTask:
     """Subclasses give `name`, `run_pass()` and `interval_s()`. A failing pass is logged and the
-    loop goes on (the next pass may well succeed); `wake()` runs the next pass now."""
+    loop goes on after a growing pause (the next pass may well succeed); `wake()` runs the next
+    pass now. Passes isolate their items themselves: one failing item never fails a pass."""
 
     name = "perpdesk-periodic"
 
@@ -44,14 +46,27 @@ class PeriodicTask:
         await stop_task(self._task)
         self._task = None
 
+    failures = 0  # passes failed in a row
+
+    def pause_s(self) -> float:
+        """The wait before the next pass: the interval, doubled for each pass failed in a row (up
+        to MAX_PAUSE_S), so a pass that keeps failing is retried, and logged, once per step."""
+        base = self.interval_s()
+        if not self.failures:
+            return base
+        return max(base, min(MAX_PAUSE_S, base * 2 ** self.failures))
+
     async def _loop(self) -> None:
         while True:
             try:
                 await self.run_pass()
+                self.failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("%s: pass failed", self.name)
+                self.failures += 1
+                log.exception("%s: pass failed (%d in a row; next in %.0f s)", self.name, self.failures,
+                              self.pause_s())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s())
+                await asyncio.wait_for(self._wake.wait(), timeout=self.pause_s())
             self._wake.clear()
