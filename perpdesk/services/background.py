@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable, Hashable
 
 log = logging.getLogger(__name__)
 MAX_PAUSE_S = 300.0
@@ -70,3 +72,32 @@ class PeriodicTask:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.pause_s())
             self._wake.clear()
+
+
+class ItemBackoff:
+    """The items of a background pass (accounts, deliveries) that failed, each left alone for
+    `base_s` doubled per failure in a row (up to `max_s`): a poisoned item is retried, and logged,
+    once per step, and the pass goes on with everyone else's."""
+
+    def __init__(self, what: str, base_s: float, max_s: float = MAX_PAUSE_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.base_s, self.max_s, self.clock = what, base_s, max_s, clock
+        self._failed: dict[Hashable, tuple[int, float]] = {}  # key -> (failures in a row, retry at)
+
+    def due(self, key: Hashable) -> bool:
+        failed = self._failed.get(key)
+        return failed is None or self.clock() >= failed[1]
+
+    def failures(self, key: Hashable) -> int:
+        return self._failed.get(key, (0, 0.0))[0]
+
+    def failed(self, key: Hashable, exc: BaseException) -> None:
+        """Record and log the failure; the traceback only the first time in a row."""
+        count = self.failures(key) + 1
+        wait = min(self.max_s, self.base_s * 2 ** (count - 1))
+        self._failed[key] = (count, self.clock() + wait)
+        log.warning("%s %s failed (%d in a row; next try in %.0f s): %s", self.what, key, count, wait,
+                    type(exc).__name__, exc_info=exc if count == 1 else None)
+
+    def succeeded(self, key: Hashable) -> None:
+        self._failed.pop(key, None)
