@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from perpdesk.core.errors import InputError
 
@@ -107,3 +107,16 @@ DecimalText = Annotated[
     AfterValidator(_checked),
     Field(json_schema_extra={"pattern": f"^{_NUMBER.pattern}$", "maxLength": MAX_CHARS}, examples=["1.5"]),
 ]
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, str) and not _WHOLE.fullmatch(value.strip(" ")):
+        raise ValueError("is not a whole number; send ASCII digits like 20")
+    return value
+
+
+# A whole number in a query: ASCII digits only (pydantic alone also reads "1_0" and "5.0").
+WholeNumber = Annotated[int, BeforeValidator(_whole)]

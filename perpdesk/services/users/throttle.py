@@ -36,6 +36,7 @@ RULES: dict[str, str] = {
     "inspect_user": "10/minute;100/hour",  # every key inspection (inspect, Manual connect Save)
     "reset_client": "10/hour",  # reset mails asked for from one client
     "reset_account": "3/hour",  # reset mails sent to one email
+    "settings_user": "20/minute;200/hour",  # every settings write (notification settings, new secret)
 }
 
 

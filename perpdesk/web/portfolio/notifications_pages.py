@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from perpdesk.core.errors import InputError
 from perpdesk.services import notifications, webhooks
+from perpdesk.web.auth import settings_write
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
@@ -49,6 +50,7 @@ async def settings_page(request: Request, user: CurrentUserDep, deps: DepsDep) -
 
 @router.post(SETTINGS)
 async def save_settings(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    await settings_write(request, user.id)
     form = await request.form()
     pct, url = str(form.get("liquidation_pct", "")), str(form.get("webhook_url", ""))
     try:
@@ -63,5 +65,6 @@ async def save_settings(request: Request, user: CurrentUserDep, deps: DepsDep) -
 
 @router.post(SETTINGS + "/secret")
 async def rotate(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    await settings_write(request, user.id)
     secret = await notifications.rotate_secret(deps, user.id)
     return await _settings_page(request, user.id, deps, new_secret=secret)

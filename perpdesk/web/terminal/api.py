@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.core.decimal_input import DecimalText
+from perpdesk.core.decimal_input import DecimalText, WholeNumber
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
@@ -131,7 +131,7 @@ async def candles(
     deps: DepsDep,
     interval: str = Query("1m", description="1m | 5m | 15m | 30m | 1H | 4H | 1D | 1W"),
     mark: bool = Query(False, description="Mark-price candles instead of last-price ones."),
-    limit: int = Query(300, ge=1, le=terminal.MAX_CANDLES),
+    limit: WholeNumber = Query(300, ge=1, le=terminal.MAX_CANDLES),
 ) -> dict[str, object]:
     found = await terminal.candles(deps, user.id, account_id, symbol, interval, mark=mark, limit=limit)
     return {"interval": interval, "candles": jsonable(found)}
@@ -139,7 +139,8 @@ async def candles(
 
 @router.get(BASE + "/market/{symbol}/book", response_model=BookAnswer)
 async def book(
-    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep, depth: int = Query(20, ge=1, le=50)
+    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep,
+    depth: WholeNumber = Query(20, ge=1, le=50),
 ) -> dict[str, object]:
     return {"book": jsonable(await terminal.order_book(deps, user.id, account_id, symbol, depth))}
 
