@@ -74,7 +74,7 @@ async def pnl(
 async def equity(
     user: CurrentUserDep,
     deps: DepsDep,
-    days: WholeNumber = Query(30, ge=1, le=400, description="How many days back."),
+    days: Annotated[WholeNumber, Query(ge=1, le=400, description="How many days back.")] = 30,
     account_id: str | None = ACCOUNT,
 ) -> dict[str, Any]:
     """The stored equity snapshots, one point per snapshot pass with the accounts summed."""

@@ -37,7 +37,7 @@ class SettingsIn(BaseModel):
 async def list_notifications(
     user: CurrentUserDep, deps: DepsDep,
     unread: bool = Query(False, description="Only unread ones."),
-    limit: WholeNumber = Query(50, ge=1, le=200),
+    limit: Annotated[WholeNumber, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     rows = await notifications.listing(deps, user.id, unread_only=unread, limit=limit)
     return {"notifications": [notifications.view(n) for n in rows],
