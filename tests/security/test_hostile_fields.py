@@ -99,13 +99,20 @@ def _echoes(text: str, value: str) -> bool:
     return value in text or json.dumps(value)[1:-1] in text
 
 
-async def test_every_numeric_field_refuses_hostile_numbers_by_name(
-    make_api_user: Any, sandbox: SandboxServer
-) -> None:
+async def _connected(
+    make_api_user: Any, sandbox: SandboxServer, kind: str
+) -> tuple[Any, str, Any, list[Any]]:
+    """A user with a connected account, the OpenAPI, and its fields of one kind."""
     user = await make_api_user()
     account_id, _ = await user.connect(sandbox)
     spec = (await user.http.get("/api/openapi.json")).json()
-    numeric = [f for f in fields(spec) if f[4] == "number"]
+    return user, account_id, spec, [f for f in fields(spec) if f[4] == kind]
+
+
+async def test_every_numeric_field_refuses_hostile_numbers_by_name(
+    make_api_user: Any, sandbox: SandboxServer
+) -> None:
+    user, account_id, spec, numeric = await _connected(make_api_user, sandbox, "number")
     assert len(numeric) >= 25, numeric  # prices, sizes, leverage, percent, limits, the threshold...
     for method, path, where, name, _kind in numeric:
         for value in HOSTILE_NUMBERS:
@@ -121,10 +128,7 @@ async def test_every_numeric_field_refuses_hostile_numbers_by_name(
 async def test_no_error_of_any_field_repeats_what_was_sent(
     make_api_user: Any, sandbox: SandboxServer
 ) -> None:
-    user = await make_api_user()
-    account_id, _ = await user.connect(sandbox)
-    spec = (await user.http.get("/api/openapi.json")).json()
-    text_fields = [f for f in fields(spec) if f[4] == "string"]
+    user, account_id, spec, text_fields = await _connected(make_api_user, sandbox, "string")
     assert len(text_fields) >= 40, text_fields
     refused = 0
     for method, path, where, name, _kind in text_fields:

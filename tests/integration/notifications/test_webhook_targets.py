@@ -48,6 +48,17 @@ def make_deps(sessions: async_sessionmaker[AsyncSession], allow: bool) -> Accoun
         ("https://192.168.0.10/hook", "private"),
         ("http://224.0.0.1/hook", "multicast"),
         ("http://100.64.0.1/hook", "non-public"),
+        ("http://LOCALHOST./hook", "loopback"),
+        ("http://LocalHost/hook", "loopback"),
+        ("http://api.localhost/hook", "loopback"),
+        ("http://127.1/hook", "loopback"),
+        ("http://0x7f000001/hook", "loopback"),
+        ("http://[2002:7f00:1::]/hook", "loopback"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a00:1::]/hook", "private"),  # 6to4 of 10.0.0.1
+        ("http://[64:ff9b::7f00:1]/hook", "loopback"),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b:1::a00:1]/hook", "NAT64"),
+        ("http://[::127.0.0.1]/hook", "loopback"),  # IPv4-compatible
+        ("http://[::ffff:a00:1]/hook", "private"),  # IPv4-mapped
     ],
 )
 async def test_saving_a_private_target_is_refused_on_the_field(
@@ -152,33 +163,6 @@ async def test_a_redirect_to_an_allowed_address_is_followed_with_the_body(receiv
     assert r.status_code == 200
     assert [body for _h, body in receiver.requests] == [b'{"x":1}', b'{"x":1}']
     assert receiver.paths == ["/hook", "/hook/moved"]
-
-
-@pytest.mark.parametrize(
-    ("url", "why"),
-    [
-        ("http://LOCALHOST./hook", "loopback"),
-        ("http://LocalHost/hook", "loopback"),
-        ("http://api.localhost/hook", "loopback"),
-        ("http://127.1/hook", "loopback"),
-        ("http://0x7f000001/hook", "loopback"),
-        ("http://[2002:7f00:1::]/hook", "loopback"),  # 6to4 of 127.0.0.1
-        ("http://[2002:a00:1::]/hook", "private"),  # 6to4 of 10.0.0.1
-        ("http://[64:ff9b::7f00:1]/hook", "loopback"),  # NAT64 of 127.0.0.1
-        ("http://[64:ff9b:1::a00:1]/hook", "NAT64"),
-        ("http://[::127.0.0.1]/hook", "loopback"),  # IPv4-compatible
-        ("http://[::ffff:a00:1]/hook", "private"),  # IPv4-mapped
-    ],
-)
-async def test_every_spelling_of_a_private_target_is_refused_when_saved(
-    db_sessionmaker: async_sessionmaker[AsyncSession], url: str, why: str
-) -> None:
-    deps = make_deps(db_sessionmaker, allow=False)
-    user_id = await new_user(deps)
-    with pytest.raises(InputError) as bad:
-        await notifications.save_prefs(deps, user_id, liquidation_pct=None, webhook_url=url)
-    assert bad.value.field == "webhook_url" and why in bad.value.message
-    assert (await notifications.get_prefs(deps, user_id)).webhook_url is None
 
 
 @pytest.mark.parametrize(
