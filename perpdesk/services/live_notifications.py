@@ -34,7 +34,7 @@ from perpdesk.live.triggers import describe
 from perpdesk.services.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_watch import distance_pct
-from perpdesk.services.notifications import notify
+from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
 from perpdesk.store.notifications import NotificationSettings
@@ -153,7 +153,7 @@ class LiveNotifier:
             async with self.deps.sessions() as s:
                 rows = await s.scalars(select(NotificationSettings)
                                        .where(NotificationSettings.liquidation_pct.is_not(None)))
-                self._thresholds = {r.user_id: r.liquidation_pct for r in rows if r.liquidation_pct}
+                self._thresholds = {r.user_id: pct for r in rows if (pct := stored_pct(r.liquidation_pct))}
             self._thresholds_at = now
         return self._thresholds.get(user_id)
 

@@ -18,7 +18,7 @@ from perpdesk.core.money import fmt
 from perpdesk.services import errors_text as T
 from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.notifications import notify
+from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.services.trading import load_account
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
@@ -88,7 +88,8 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
     accounts = accounts or ItemBackoff("notification check of account", 0.0)
     async with deps.sessions() as s:
         rows = list(await s.scalars(select(ExchangeAccount)))
-        thresholds = {n.user_id: n.liquidation_pct for n in await s.scalars(select(NotificationSettings))}
+        settings = await s.scalars(select(NotificationSettings))
+        thresholds = {n.user_id: stored_pct(n.liquidation_pct) for n in settings}
     for row in rows:
         if not accounts.due(row.id):
             continue

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.decimal_input import parse_number
+from perpdesk.core.decimal_input import NumberError, parse_number
 from perpdesk.core.money import fmt
 from perpdesk.services import webhook_url as webhook_url_rules
 from perpdesk.services.deps import AccountsDeps
@@ -85,7 +85,7 @@ async def get_prefs(deps: AccountsDeps, user_id: str) -> Prefs:
     async with deps.sessions() as s, s.begin():
         row = await NotificationRepo(s).settings(user_id)
         sealed = await SealedSecretRepo(s).get(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
-        return Prefs(row.liquidation_pct, row.webhook_url, sealed is not None)
+        return Prefs(stored_pct(row.liquidation_pct), row.webhook_url, sealed is not None)
 
 
 def parse_pct(value: str | None) -> Decimal | None:
@@ -94,6 +94,14 @@ def parse_pct(value: str | None) -> Decimal | None:
         return None
     return parse_number(value, "liquidation_pct", "liquidation distance", above=Decimal(0),
                         below=Decimal(100), places=PCT_PLACES)
+
+
+def stored_pct(value: Decimal | None) -> Decimal | None:
+    """A threshold saved before the bounds (say 1e-99999999, megabytes when written out) is off."""
+    try:
+        return parse_pct(str(value)) if value is not None else None
+    except NumberError:
+        return None
 
 
 async def save_prefs(
