@@ -95,9 +95,11 @@ async def test_one_users_long_queue_leaves_room_for_others(
     for i in range(8):  # older than anyone else's: first in line
         await notifications.notify(deps, busy, "fill", f"fill {i}", "", f"fill:busy:{i}")
     async with deps.sessions() as s, s.begin():
-        await s.execute(update(WebhookDelivery).values(next_attempt_at=utcnow() - timedelta(hours=1)))
+        await s.execute(update(WebhookDelivery).where(WebhookDelivery.user_id == busy)
+                        .values(next_attempt_at=utcnow() - timedelta(hours=1)))
     other = await _user_with_webhook(deps, receiver.url)
     await notifications.notify(deps, other, "fill", "theirs", "", "fill:other")
     async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
-        assert await webhooks.deliver_due(deps, BACKOFF, client) == 3
+        await webhooks.deliver_due(deps, BACKOFF, client)
     assert [d.delivered for d in await webhooks.deliveries(deps, other)] == [True]
+    assert sum(d.delivered for d in await webhooks.deliveries(deps, busy)) == 2

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.core.errors import InputError
 from perpdesk.services import notifications, webhooks
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhooks import Backoff, sign, verify
-from perpdesk.store.notifications import NotificationSettings, WebhookDelivery
+from perpdesk.store.notifications import WebhookDelivery
 from perpdesk.store.repos import UserRepo
 from tests.fixtures.services import accounts_deps
 from tests.integration.notifications.receiver import Receiver
@@ -129,9 +128,9 @@ async def test_a_threshold_stored_before_the_bounds_reads_as_off(deps: AccountsD
     """1e-99999999 was once accepted: written out it is 100 MB, so it is read as no threshold."""
     user_id = await new_user(deps)
     await notifications.save_prefs(deps, user_id, liquidation_pct="5", webhook_url=None)
-    async with deps.sessions() as s, s.begin():
-        await s.execute(update(NotificationSettings).where(NotificationSettings.user_id == user_id)
-                        .values(liquidation_pct=Decimal("1e-99999999")))
+    async with deps.sessions() as s, s.begin():  # as text: PostgreSQL refuses it written out
+        await s.execute(text("UPDATE notification_settings SET liquidation_pct = '1E-99999999' "
+                             "WHERE user_id = :u"), {"u": user_id})
     prefs = await notifications.get_prefs(deps, user_id)
     assert prefs.liquidation_pct is None and len(json.dumps(prefs.to_dict())) < 200
     for hostile in ("1e-99999999", "1e-999999999", "\u0665", "\U0001d7d3", "\uff11\uff10", "12.34567"):

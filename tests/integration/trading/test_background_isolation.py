@@ -52,8 +52,9 @@ async def _unknown_order(tctx: TCtx, t: Trader) -> str:
     return cid
 
 
-def _failures(caplog: pytest.LogCaptureFixture, what: str) -> int:
-    return sum(1 for r in caplog.records if r.getMessage().startswith(what) and "failed" in r.getMessage())
+def _failures(caplog: pytest.LogCaptureFixture, what: str, key: str) -> int:
+    """Failures logged for this item (a shared PostgreSQL database holds other tests' accounts)."""
+    return sum(1 for r in caplog.records if r.getMessage().startswith(f"{what} {key} failed"))
 
 
 async def test_settling_and_reconciling_go_on_past_a_poisoned_account(
@@ -66,16 +67,17 @@ async def test_settling_and_reconciling_go_on_past_a_poisoned_account(
     clock = Clock()
     settling = ItemBackoff("settling account", 15.0, clock=clock)
 
-    assert await trading.settle_due(tctx.deps, settling) == 1
+    assert await trading.settle_due(tctx.deps, settling) >= 1
     async with tctx.deps.sessions() as s:
         row = await OrderIntentRepo(s).by_client_id(good.user_id, good.account_id, cid)
     assert row is not None and row.status == IntentStatus.NOT_PLACED.value
-    assert settling.failures(bad.account_id) == 1 and _failures(caplog, "settling account") == 1
+    logged = lambda: _failures(caplog, "settling account", bad.account_id)  # noqa: E731
+    assert settling.failures(bad.account_id) == 1 and logged() == 1
     await trading.settle_due(tctx.deps, settling)  # within its wait: not tried, not logged
-    assert _failures(caplog, "settling account") == 1
+    assert logged() == 1
     clock.now += 15.0
     await trading.settle_due(tctx.deps, settling)  # the next step: tried and logged once more
-    assert settling.failures(bad.account_id) == 2 and _failures(caplog, "settling account") == 2
+    assert settling.failures(bad.account_id) == 2 and logged() == 2
 
     tctx.sandbox.admin.set_price(ETH, "3500")
     orphan = trading.new_client_order_id()
@@ -83,7 +85,10 @@ async def test_settling_and_reconciling_go_on_past_a_poisoned_account(
         ETH, OrderSide.BUY_OPEN_LONG, Decimal(1), orphan, price=Decimal("2800"), leverage=Decimal(5),
         margin_mode=MarginMode.CROSS))
     reconciling = ItemBackoff("reconciling account", 300.0, clock=clock)
-    assert await trading.reconcile_all(tctx.deps, reconciling) == 1
+    assert await trading.reconcile_all(tctx.deps, reconciling) >= 1
+    async with tctx.deps.sessions() as s:
+        adopted = await OrderIntentRepo(s).by_client_id(good.user_id, good.account_id, orphan)
+    assert adopted is not None and adopted.purpose == "adopted"
     assert reconciling.failures(bad.account_id) == 1
 
 
@@ -101,7 +106,7 @@ async def test_notifications_go_on_past_a_poisoned_account(
     await notification_watch.run_once(tctx.deps, accounts=checks)
     assert [n.kind for n in await notifications.listing(tctx.deps, good.user_id)] == ["key"]
     assert checks.failures(bad.account_id) == 1
-    assert _failures(caplog, "notification check of account") == 1
+    assert _failures(caplog, "notification check of account", bad.account_id) == 1
 
     bus = InProcessBus()
     notifier = LiveNotifier(tctx.deps, bus)
@@ -124,5 +129,5 @@ async def test_notifications_go_on_past_a_poisoned_account(
         kinds = list(await s.scalars(select(notifications.Notification.kind)
                                      .where(notifications.Notification.user_id == good.user_id)))
     assert sorted(kinds) == ["fill", "key"]
-    assert _failures(caplog, "live notification of") == 1
+    assert _failures(caplog, "live notification of", str((f"account:{bad.account_id}", "fill"))) == 1
 
