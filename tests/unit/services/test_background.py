@@ -63,12 +63,12 @@ class Failing(PeriodicTask):
 
     def __init__(self) -> None:
         super().__init__()
-        self.passes = 0
+        self.failed = 0
         self.healthy = False
 
     async def run_pass(self) -> None:
-        self.passes += 1
         if not self.healthy:
+            self.failed += 1
             raise RuntimeError("boom")
 
     def interval_s(self) -> float:
@@ -100,5 +100,5 @@ async def test_a_pass_failing_in_a_row_waits_twice_as_long_each_time(
         await task.stop()
     assert elapsed >= 0.002 + 0.004 + 0.008 + 0.016 + 0.032  # not once per interval
     logged = caplog.text.count("test-failing: pass failed")
-    assert logged >= 6 and logged == task.passes - 1  # one line per failed pass, the last one good
+    assert logged >= 6 and logged == task.failed  # one line per failed pass
     assert task.pause_s() == 0.001  # a good pass ends the back-off
