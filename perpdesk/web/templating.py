@@ -13,6 +13,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from perpdesk.web.error_envelope import public_message
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -20,6 +22,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 NAV_LINKS = (("Portfolio", "/portfolio"), ("Fills", "/fills"))
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.filters["public"] = public_message  # {{ error | public }}: never the exchange's raw text
 
 
 def csrf_token(request: Request) -> str:
