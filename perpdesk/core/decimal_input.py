@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from perpdesk.core.errors import InputError
 
@@ -32,8 +32,12 @@ class NumberError(InputError):
         self.problem = problem
 
 
-def parse_number(raw: object, field: str, label: str | None = None, *, positive: bool = False) -> Decimal:
-    """`raw` (str, int or Decimal; never float or bool) as a finite, bounded Decimal."""
+def parse_number(
+    raw: object, field: str, label: str | None = None, *, positive: bool = False,
+    above: Decimal | None = None, below: Decimal | None = None, places: int | None = None,
+) -> Decimal:
+    """`raw` (str, int or Decimal; never float or bool) as a finite, bounded Decimal; a field with
+    its own range gives it (`above` < value < `below`, at most `places` decimals)."""
     label = label or field.replace("_", " ")
     example = f"Enter the {label} as a plain number like 1.5 (digits 0-9, one dot)."
     if isinstance(raw, bool) or isinstance(raw, float):
@@ -66,7 +70,20 @@ def parse_number(raw: object, field: str, label: str | None = None, *, positive:
         )
     if positive and value <= 0:
         raise NumberError(field, label, "must be greater than zero", f"Enter a positive {label}.")
+    _in_range(value, field, label, above, below, places)
     return value
+
+
+def _in_range(value: Decimal, field: str, label: str, above: Decimal | None, below: Decimal | None,
+              places: int | None) -> None:
+    if (above is not None and value <= above) or (below is not None and value >= below):
+        limits = (f"more than {above}" if above is not None else "",
+                  f"less than {below}" if below is not None else "")
+        span = " and ".join(part for part in limits if part)
+        raise NumberError(field, label, f"must be {span}", f"Enter the {label}, {span}.")
+    if places is not None and value.as_tuple().exponent < -places:  # type: ignore[operator]
+        raise NumberError(field, label, f"has more than {places} decimal places",
+                          f"Enter the {label} with at most {places} decimal places.")
 
 
 def _checked(value: str) -> str:
@@ -90,3 +107,16 @@ DecimalText = Annotated[
     AfterValidator(_checked),
     Field(json_schema_extra={"pattern": f"^{_NUMBER.pattern}$", "maxLength": MAX_CHARS}, examples=["1.5"]),
 ]
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, str) and not _WHOLE.fullmatch(value.strip(" ")):
+        raise ValueError("is not a whole number; send ASCII digits like 20")
+    return value
+
+
+# A whole number in a query: ASCII digits only (pydantic alone also reads "1_0" and "5.0").
+WholeNumber = Annotated[int, BeforeValidator(_whole)]

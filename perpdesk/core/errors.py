@@ -47,6 +47,9 @@ class ExchangeError(PerpdeskError):
     """Something the exchange said or failed to say. `exchange_code` is the exchange's own code."""
 
     code = "exchange_error"
+    # our own words for what the exchange said (set by the connector); what is shown to users,
+    # since the exchange's raw text may quote back what was sent
+    headline: str | None = None
 
     def __init__(
         self,

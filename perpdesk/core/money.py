@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 ZERO = Decimal(0)
-
-
-def to_decimal(value: object, field: str = "value") -> Decimal:
-    """Parse an exact number from str/int/Decimal; floats are refused because they are not exact."""
-    if isinstance(value, bool):
-        raise TypeError(f"{field}: expected a number, got a boolean")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{field}: is not a number") from None
-    else:
-        raise TypeError(f"{field}: expected a decimal string, got {type(value).__name__}")
-    if not result.is_finite():
-        raise ValueError(f"{field}: is not a finite number")
-    return result
 
 
 def quantize_down(value: Decimal, step: Decimal) -> Decimal:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable, Hashable
 
 log = logging.getLogger(__name__)
+MAX_PAUSE_S = 300.0
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:
@@ -19,7 +22,8 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
 
 class PeriodicTask:
     """Subclasses give `name`, `run_pass()` and `interval_s()`. A failing pass is logged and the
-    loop goes on (the next pass may well succeed); `wake()` runs the next pass now."""
+    loop goes on after a growing pause (the next pass may well succeed); `wake()` runs the next
+    pass now. Passes isolate their items themselves: one failing item never fails a pass."""
 
     name = "perpdesk-periodic"
 
@@ -44,14 +48,56 @@ class PeriodicTask:
         await stop_task(self._task)
         self._task = None
 
+    failures = 0  # passes failed in a row
+
+    def pause_s(self) -> float:
+        """The wait before the next pass: the interval, doubled for each pass failed in a row (up
+        to MAX_PAUSE_S), so a pass that keeps failing is retried, and logged, once per step."""
+        base = self.interval_s()
+        if not self.failures:
+            return base
+        return max(base, min(MAX_PAUSE_S, base * 2 ** self.failures))
+
     async def _loop(self) -> None:
         while True:
             try:
                 await self.run_pass()
+                self.failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("%s: pass failed", self.name)
+                self.failures += 1
+                log.exception("%s: pass failed (%d in a row; next in %.0f s)", self.name, self.failures,
+                              self.pause_s())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s())
+                await asyncio.wait_for(self._wake.wait(), timeout=self.pause_s())
             self._wake.clear()
+
+
+class ItemBackoff:
+    """The items of a background pass (accounts, deliveries) that failed, each left alone for
+    `base_s` doubled per failure in a row (up to `max_s`): a poisoned item is retried, and logged,
+    once per step, and the pass goes on with everyone else's."""
+
+    def __init__(self, what: str, base_s: float, max_s: float = MAX_PAUSE_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.what, self.base_s, self.max_s, self.clock = what, base_s, max_s, clock
+        self._failed: dict[Hashable, tuple[int, float]] = {}  # key -> (failures in a row, retry at)
+
+    def due(self, key: Hashable) -> bool:
+        failed = self._failed.get(key)
+        return failed is None or self.clock() >= failed[1]
+
+    def failures(self, key: Hashable) -> int:
+        return self._failed.get(key, (0, 0.0))[0]
+
+    def failed(self, key: Hashable, exc: BaseException) -> None:
+        """Record and log the failure; the traceback only the first time in a row."""
+        count = self.failures(key) + 1
+        wait = min(self.max_s, self.base_s * 2 ** (count - 1))
+        self._failed[key] = (count, self.clock() + wait)
+        log.warning("%s %s failed (%d in a row; next try in %.0f s): %s", self.what, key, count, wait,
+                    type(exc).__name__, exc_info=exc if count == 1 else None)
+
+    def succeeded(self, key: Hashable) -> None:
+        self._failed.pop(key, None)

@@ -31,10 +31,10 @@ from sqlalchemy import select
 from perpdesk.core.money import fmt
 from perpdesk.live.bus import ALL_ACCOUNTS, EventBus, LiveEvent, Subscription
 from perpdesk.live.triggers import describe
-from perpdesk.services.background import PeriodicTask, stop_task
+from perpdesk.services.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_watch import distance_pct
-from perpdesk.services.notifications import notify
+from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
 from perpdesk.store.notifications import NotificationSettings
@@ -63,6 +63,7 @@ class LiveNotifier:
         self._task: asyncio.Task[None] | None = None
         self.created = 0
         self.resubscribed = 0
+        self._failing = ItemBackoff("live notification of", 1.0, max_s=60.0)
 
     def start(self) -> None:
         """Subscribes at once, so mirrors started after this publish to it from their first event."""
@@ -82,11 +83,15 @@ class LiveNotifier:
             sub = self._sub or self.bus.subscribe([ALL_ACCOUNTS], maxsize=self.queue)
             self._sub = sub
             async for event in sub:
+                key = (event.topic, event.kind)
                 try:
                     if await self.handle(event) and self.on_new is not None:
                         self.on_new.wake()  # deliver its webhook now
-                except Exception:  # one bad event (database busy) must not end the notifications
-                    log.exception("live notification of %s (%s) failed", event.topic, event.kind)
+                except Exception as exc:  # one bad event (database busy) must not end the notifications
+                    if self._failing.due(key):  # an account's events failing in a row: logged once a step
+                        self._failing.failed(key, exc)
+                    continue
+                self._failing.succeeded(key)
             if sub.dropped:
                 self.resubscribed += 1
                 log.warning("live notifications fell behind the bus and were dropped; subscribing again "
@@ -148,7 +153,7 @@ class LiveNotifier:
             async with self.deps.sessions() as s:
                 rows = await s.scalars(select(NotificationSettings)
                                        .where(NotificationSettings.liquidation_pct.is_not(None)))
-                self._thresholds = {r.user_id: r.liquidation_pct for r in rows if r.liquidation_pct}
+                self._thresholds = {r.user_id: pct for r in rows if (pct := stored_pct(r.liquidation_pct))}
             self._thresholds_at = now
         return self._thresholds.get(user_id)
 

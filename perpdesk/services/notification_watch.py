@@ -13,13 +13,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import AccountStatus, Position
 from perpdesk.core.money import fmt
 from perpdesk.services import errors_text as T
-from perpdesk.services.background import PeriodicTask
+from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.notifications import notify
+from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.services.trading import load_account
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
@@ -83,11 +82,17 @@ async def _key_problems(deps: AccountsDeps, row: ExchangeAccount) -> None:
         await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, f"key:{row.id}:{code}", row.id)
 
 
-async def run_once(deps: AccountsDeps, *, rest: bool = True) -> None:
+async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBackoff | None = None) -> None:
+    """Every account on its own: one that fails (say, one whose secret no longer opens) is left
+    alone for a growing while by `accounts` and never stops the others."""
+    accounts = accounts or ItemBackoff("notification check of account", 0.0)
     async with deps.sessions() as s:
         rows = list(await s.scalars(select(ExchangeAccount)))
-        thresholds = {n.user_id: n.liquidation_pct for n in await s.scalars(select(NotificationSettings))}
+        settings = await s.scalars(select(NotificationSettings))
+        thresholds = {n.user_id: stored_pct(n.liquidation_pct) for n in settings}
     for row in rows:
+        if not accounts.due(row.id):
+            continue
         try:
             await _key_problems(deps, row)
             if not rest or row.status != AccountStatus.ACTIVE.value:
@@ -96,10 +101,10 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True) -> None:
             threshold = thresholds.get(row.user_id)
             if threshold is not None:
                 await _liquidation(deps, row, threshold)
-        except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
-            log.info("notification check of account %s failed: %s", row.id, type(exc).__name__)
-        except Exception:  # one account (say, one whose secret no longer opens) must not stop the others
-            log.exception("notification check of account %s failed", row.id)
+        except Exception as exc:
+            accounts.failed(row.id, exc)
+            continue
+        accounts.succeeded(row.id)
 
 
 class NotificationWatcher(PeriodicTask):
@@ -109,9 +114,10 @@ class NotificationWatcher(PeriodicTask):
                  *, rest: bool = True) -> None:
         super().__init__()
         self.deps, self._interval_s, self.on_new, self.rest = deps, interval_s, on_new, rest
+        self._accounts = ItemBackoff("notification check of account", interval_s)
 
     async def run_pass(self) -> None:
-        await run_once(self.deps, rest=self.rest)
+        await run_once(self.deps, rest=self.rest, accounts=self._accounts)
         if self.on_new is not None:
             self.on_new.wake()  # deliver webhooks of what this pass found now
 

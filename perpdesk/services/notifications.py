@@ -8,18 +8,18 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-from perpdesk.core.errors import InputError
+from perpdesk.core.decimal_input import NumberError, parse_number
 from perpdesk.core.money import fmt
+from perpdesk.services import webhook_url as webhook_url_rules
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.webhook_target import ALLOW_SETTING, check_saved_url
 from perpdesk.store.notifications import Notification, NotificationRepo, WebhookDelivery
 from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.store.sealed import get_secret, put_secret
 
+PCT_PLACES = 4
 WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
 # a fill; a take profit, stop loss, trailing stop or trigger (plan) order fired; near liquidation;
 # a key problem
@@ -104,67 +104,33 @@ async def get_prefs(deps: AccountsDeps, user_id: str) -> Prefs:
     async with deps.sessions() as s, s.begin():
         row = await NotificationRepo(s).settings(user_id)
         sealed = await SealedSecretRepo(s).get(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
-        return Prefs(row.liquidation_pct, row.webhook_url, sealed is not None)
+        return Prefs(stored_pct(row.liquidation_pct), row.webhook_url, sealed is not None)
 
 
 def parse_pct(value: str | None) -> Decimal | None:
+    """The liquidation distance in percent of the mark price: more than 0, less than 100."""
     if value is None or not str(value).strip():
         return None
+    return parse_number(value, "liquidation_pct", "liquidation distance", above=Decimal(0),
+                        below=Decimal(100), places=PCT_PLACES)
+
+
+def stored_pct(value: Decimal | None) -> Decimal | None:
+    """A threshold saved before the bounds (say 1e-99999999, megabytes when written out) is off."""
     try:
-        pct = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InputError(
-            "liquidation_pct", "not a number", "Give a percentage such as 10, or leave it empty."
-        ) from None
-    if not pct.is_finite() or pct <= 0 or pct >= 100:
-        raise InputError("liquidation_pct", "must be more than 0 and less than 100",
-                         "Give the distance to liquidation, in percent of the mark price, e.g. 10.")
-    return pct
-
-
-def parse_webhook_url(value: str | None) -> str | None:
-    url = (value or "").strip()
-    if not url:
+        return parse_pct(str(value)) if value is not None else None
+    except NumberError:
         return None
-    fix = "Give an http(s) URL such as https://example.com/hooks/perpdesk (no user name or password)."
-    if len(url) > 500:
-        raise InputError("webhook_url", "is longer than 500 characters", fix)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError("webhook_url", "is not an http(s) URL with a host", fix)
-    if parts.username or parts.password or parts.fragment:
-        raise InputError("webhook_url", "must not carry a user name, password or #fragment", fix)
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        raise InputError("webhook_url", "has a malformed port", fix) from None
-    return url
-
-
-async def check_webhook_target(deps: AccountsDeps, url: str | None) -> None:
-    """Refuse a URL whose host is or resolves to this machine or a private network (unless the
-    operator allows it); deliveries check again on every connection."""
-    if not url:
-        return
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    refused = await check_saved_url(parts.hostname or "", port, allow_private=deps.webhook_allow_private)
-    if refused is not None:
-        raise InputError(
-            "webhook_url",
-            f"points at {refused.address}, {refused.why}: webhooks may not reach this machine or "
-            "private networks",
-            "Give the public address of your bridge (Telegram, Discord, Slack...). An operator who "
-            f"runs the receiver on a private network can allow it with {ALLOW_SETTING}=true.",
-        )
 
 
 async def save_prefs(
     deps: AccountsDeps, user_id: str, *, liquidation_pct: str | None, webhook_url: str | None
 ) -> tuple[Prefs, str | None]:
     """Validate everything first, then save; a first webhook URL gets a new secret (returned once)."""
-    pct, url = parse_pct(liquidation_pct), parse_webhook_url(webhook_url)
-    await check_webhook_target(deps, url)
+    pct, parsed = parse_pct(liquidation_pct), webhook_url_rules.parse(webhook_url)
+    if parsed is not None:
+        await webhook_url_rules.check_target(parsed, allow_private=deps.webhook_allow_private)
+    url = parsed.url if parsed is not None else None
     async with deps.sessions() as s, s.begin():
         row = await NotificationRepo(s).settings(user_id)
         row.liquidation_pct, row.webhook_url = pct, url

@@ -34,7 +34,7 @@ from perpdesk.core.terminal import (
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account, tradable
-from perpdesk.services.trading.ticket import parse_decimal
+from perpdesk.services.trading.ticket import instrument_in, parse_decimal, symbol_of
 
 MAX_CANDLES = 500
 
@@ -62,17 +62,8 @@ async def account_of(
 
 
 async def instrument_of(conn: TerminalConnector, symbol: str) -> Instrument:
-    sym = (symbol or "").strip().upper()
-    if not sym:
-        raise InputError("symbol", "no contract given", "Give a symbol, e.g. BTCUSDT.")
-    for inst in await conn.instruments():
-        if inst.symbol == sym:
-            return inst
-    raise InputError(
-        "symbol",
-        f"{sym!r} is not a perpetual contract of this exchange",
-        "Choose a symbol from the exchange's USDT perpetuals.",
-    )
+    symbol_of(symbol)  # "no contract given" before the instruments are read
+    return instrument_in(await conn.instruments(), symbol)
 
 
 def pick(value: str | None, field: str, allowed: Mapping[str, object], default: object = None) -> Any:
@@ -84,7 +75,7 @@ def pick(value: str | None, field: str, allowed: Mapping[str, object], default: 
             )
         return default
     if raw not in allowed:
-        raise InputError(field, f"{raw!r} is not valid", f"Choose one of: {', '.join(allowed)}.")
+        raise InputError(field, "is not one of the choices", f"Choose one of: {', '.join(allowed)}.")
     return allowed[raw]
 
 
@@ -124,7 +115,7 @@ async def candles(
 ) -> list[ChartCandle]:
     if interval not in CHART_INTERVALS:
         raise InputError(
-            "interval", f"{interval!r} is not a chart interval",
+            "interval", "is not a chart interval",
             f"Choose one of: {', '.join(CHART_INTERVALS)}.",
         )
     _, _, conn = await account_of(deps, user_id, account_id)

@@ -141,7 +141,7 @@ async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_
             return o
     raise InputError(
         "order_id",
-        f"no waiting trigger, TP/SL or trailing order {order_id} in {symbol}",
+        f"no waiting trigger, TP/SL or trailing order with this id in {symbol}",
         "Reload: it may have fired or been cancelled already.",
     )
 

@@ -9,6 +9,7 @@ timestamp older than a few minutes (replay). ``X-Perpdesk-Delivery`` is the same
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -18,9 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from perpdesk.services import notifications
+from perpdesk.core.errors import InputError
+from perpdesk.services import notifications, webhook_url
 from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhook_target import ALLOW_SETTING, TargetRefused, webhook_client
@@ -29,7 +31,9 @@ from perpdesk.store.notifications import WebhookDelivery
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
-BATCH = 50
+BATCH = 50  # users per pass (at most)
+PER_USER = 20  # deliveries per user per pass
+USERS_AT_ONCE = 8
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
@@ -78,15 +82,20 @@ async def _attempt(
 ) -> tuple[int | None, str | None]:
     if secret is None:
         return None, "no webhook secret: make one in Settings > Notifications"
+    try:  # the rules it was saved under, again: a row stored before them may not pass
+        target = webhook_url.parse(d.url)
+    except InputError as exc:
+        return None, f"the saved URL is refused: {exc.message.split(': ', 1)[-1]}"[:300]
+    if target is None:
+        return None, "no webhook URL"
     body = d.payload.encode()
     ts = int(time.time())
     headers = {"content-type": "application/json", "user-agent": "perpdesk-webhook/1",
                "x-perpdesk-timestamp": str(ts), "x-perpdesk-signature": sign(secret, ts, body),
                "x-perpdesk-delivery": d.id}
     try:
-        response = await client.post(d.url, content=body, headers=headers)
+        response = await client.post(target.url, content=body, headers=headers)
     except TargetRefused as exc:
-        log.info("webhook delivery %s refused: %s", d.id, exc)
         return None, f"refused: {exc}; webhooks may not reach it (see {ALLOW_SETTING})"[:300]
     except httpx.TooManyRedirects:
         return None, "too many redirects"
@@ -95,40 +104,70 @@ async def _attempt(
     return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
 
 
-async def deliver_due(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient) -> int:
-    """One pass over the due deliveries; returns how many were accepted."""
-    now = utcnow()
+async def _due(deps: AccountsDeps) -> dict[str, list[str]]:
+    """The due deliveries by user, oldest first, at most PER_USER each: a user with a long queue
+    (or a receiver that times out) takes no more of a pass than anyone else."""
+    d = WebhookDelivery
+    rank = func.row_number().over(partition_by=d.user_id, order_by=(d.next_attempt_at, d.id)).label("rank")
+    due = select(d.id, d.user_id, d.next_attempt_at, rank).where(
+        d.delivered.is_(False), d.gave_up.is_(False), d.next_attempt_at <= utcnow()).subquery()
     async with deps.sessions() as s:
-        due = list(await s.scalars(
-            select(WebhookDelivery.id).where(
-                WebhookDelivery.delivered.is_(False), WebhookDelivery.gave_up.is_(False),
-                WebhookDelivery.next_attempt_at <= now,
-            ).order_by(WebhookDelivery.next_attempt_at).limit(BATCH)
-        ))
-    accepted = 0
-    for delivery_id in due:
+        rows = (await s.execute(
+            select(due.c.id, due.c.user_id).where(due.c.rank <= PER_USER)
+            .order_by(due.c.next_attempt_at, due.c.id).limit(BATCH * PER_USER)
+        )).all()
+    by_user: dict[str, list[str]] = {}
+    for delivery_id, user_id in rows:
+        by_user.setdefault(user_id, []).append(delivery_id)
+    return by_user
+
+
+async def _record(deps: AccountsDeps, backoff: Backoff, delivery_id: str, status: int | None,
+                  error: str | None) -> bool:
+    async with deps.sessions() as s, s.begin():
+        row = await s.get(WebhookDelivery, delivery_id)
+        if row is None:
+            return False
+        row.attempts += 1
+        row.last_status, row.last_error = status, error
+        if error is None:
+            row.delivered, row.next_attempt_at = True, None
+            return True
+        if row.attempts >= backoff.max_attempts:
+            row.gave_up, row.next_attempt_at = True, None
+            log.info("webhook delivery %s given up after %d attempts: %s", row.id, row.attempts, error)
+        else:  # logged once per attempt, and attempts back off
+            row.next_attempt_at = utcnow() + backoff.after(row.attempts)
+            log.info("webhook delivery %s failed (attempt %d): %s", row.id, row.attempts, error)
+        return False
+
+
+async def _deliver_one(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient,
+                       delivery_id: str) -> bool:
+    try:
         async with deps.sessions() as s:
             d = await s.get(WebhookDelivery, delivery_id)
-            if d is None:
-                continue
-            user_id = d.user_id
-        secret = await notifications.webhook_secret(deps, user_id)
-        status, error = await _attempt(client, d, secret)
-        async with deps.sessions() as s, s.begin():
-            row = await s.get(WebhookDelivery, delivery_id)
-            if row is None:
-                continue
-            row.attempts += 1
-            row.last_status, row.last_error = status, error
-            if error is None:
-                row.delivered, row.next_attempt_at = True, None
-                accepted += 1
-            elif row.attempts >= backoff.max_attempts:
-                row.gave_up, row.next_attempt_at = True, None
-                log.info("webhook delivery %s given up after %d attempts", row.id, row.attempts)
-            else:
-                row.next_attempt_at = utcnow() + backoff.after(row.attempts)
-    return accepted
+        if d is None:
+            return False
+        status, error = await _attempt(client, d, await notifications.webhook_secret(deps, d.user_id))
+    except Exception as exc:  # whatever it was, it is this delivery's failure, not the sender's
+        status, error = None, f"failed: {type(exc).__name__}"
+    try:
+        return await _record(deps, backoff, delivery_id, status, error)
+    except Exception:
+        log.exception("webhook delivery %s: its outcome could not be recorded", delivery_id)
+        return False
+
+
+async def deliver_due(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient) -> int:
+    """One pass over the due deliveries, users side by side; returns how many were accepted."""
+    gate = asyncio.Semaphore(USERS_AT_ONCE)
+
+    async def one_user(ids: list[str]) -> int:
+        async with gate:
+            return sum([await _deliver_one(deps, backoff, client, i) for i in ids])
+
+    return sum(await asyncio.gather(*(one_user(ids) for ids in (await _due(deps)).values())))
 
 
 class WebhookSender(PeriodicTask):

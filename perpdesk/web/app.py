@@ -23,6 +23,7 @@ from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
+from perpdesk.web.body_limit import BodyLimit
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
@@ -133,5 +134,6 @@ def create_app(
         exempt=app.state.csrf_exempt,
         public_url=settings.public_url,
     )
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     return app

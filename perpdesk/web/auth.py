@@ -18,6 +18,11 @@ def limits(request: Request) -> Limits:
     return found
 
 
+async def settings_write(request: Request, user_id: str) -> None:
+    """Count one settings write of the user, refused (429) past the rule."""
+    await limits(request).spend("settings changes", "settings_user", user_id)
+
+
 def client(request: Request) -> str:
     return request.client.host if request.client else "?"
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from perpdesk.core.errors import ExchangeError, PerpdeskError
+
 
 class ApiError(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. invalid_input, not_found.")
@@ -41,6 +43,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _doc("Too many attempts: error.next_step says how long to wait."),
     500: _doc("Unexpected error; error.message carries a reference to report."),
 }
+
+
+def public_message(exc: PerpdeskError) -> str:
+    """What an error says to the user: its own words; for an exchange's refusal, our typed text for
+    it (the exchange's raw message may quote back a submitted value)."""
+    if isinstance(exc, ExchangeError) and exc.headline:
+        return exc.headline
+    return exc.message
 
 
 def error_body(

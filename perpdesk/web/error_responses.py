@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from perpdesk.core.errors import Conflict, InputError, NotFound, PerpdeskError
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.web.deps import SignInRequired
-from perpdesk.web.error_envelope import error_body
+from perpdesk.web.error_envelope import error_body, public_message
 
 log = logging.getLogger("perpdesk.web")
 
@@ -56,7 +56,7 @@ def perpdesk_error_body(exc: PerpdeskError, **extra: Any) -> dict[str, object]:
             exc.code, exc.message.split(": ", 1)[-1], field=exc.field, next_step=exc.next_step or None,
             title=f"Check the {label} field", **extra,
         )
-    return error_body(exc.code, exc.message, next_step=exc.next_step or None, **extra)
+    return error_body(exc.code, public_message(exc), next_step=exc.next_step or None, **extra)
 
 
 def _is_api(request: Request) -> bool:
@@ -111,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(int(retry_after))} if retry_after else None
         if _is_api(request):
             return error_json(status, perpdesk_error_body(exc), headers)
-        page = _page(request, status, exc.message, exc.next_step)
+        page = _page(request, status, public_message(exc), exc.next_step)
         page.headers.update(headers or {})
         return page
 

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from perpdesk.web.error_envelope import public_message
 from perpdesk.web.numbers_display import FILTERS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -23,6 +24,7 @@ NAV_LINKS = (("Portfolio", "/portfolio"), ("Fills", "/fills"))
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(FILTERS)
+templates.env.filters["public"] = public_message  # {{ error | public }}: never the exchange's raw text
 
 
 def csrf_token(request: Request) -> str:

@@ -1,17 +1,7 @@
 from decimal import Decimal
 
-import pytest
-
 from perpdesk.core.models import Credentials
-from perpdesk.core.money import fmt, quantize_down, quantize_nearest, to_decimal
-
-
-def test_to_decimal_refuses_float() -> None:
-    with pytest.raises(TypeError):
-        to_decimal(0.1)
-    assert to_decimal("0.10") == Decimal("0.10")
-    with pytest.raises(ValueError, match="price"):
-        to_decimal("abc", "price")
+from perpdesk.core.money import fmt, quantize_down, quantize_nearest
 
 
 def test_quantize_and_format() -> None:

@@ -93,10 +93,14 @@ def to_error(
     text = message or f"HTTP {http_status}"
     cls, headline, next_step = _classify(http_status, code, text.lower(), order_endpoint)
     said = f"{headline} BitMart said: {text}" if headline else f"BitMart said: {text}"
+    err: ExchangeError
     if cls is InvalidOrder:
-        return InvalidOrder(said, reason=text, exchange_code=code, http_status=http_status,
-                            next_step=next_step or FIX_ORDER)
-    return cls(said, exchange_code=code, http_status=http_status, next_step=next_step)
+        err = InvalidOrder(said, reason=text, exchange_code=code, http_status=http_status,
+                           next_step=next_step or FIX_ORDER)
+    else:
+        err = cls(said, exchange_code=code, http_status=http_status, next_step=next_step)
+    err.headline = headline or f"BitMart refused the request (code {code or http_status})."
+    return err
 
 
 def _classify(

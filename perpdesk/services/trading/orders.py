@@ -18,7 +18,6 @@ from perpdesk.services.trading.ticket import (
     parse_decimal,
     parse_ticket,
     position_side,
-    symbol_of,
 )
 from perpdesk.store.orders import IntentPurpose
 
@@ -79,7 +78,8 @@ async def close_position(
     """A market order for the whole position, through an intent like any order (the connector's
     own close_position would pick its client id out of our sight)."""
     ref, creds = await tradable(deps, user_id, account_id)
-    sym, pside = symbol_of(symbol), position_side(side)
+    # a listed contract before anything goes to the exchange (whose refusal could repeat the text)
+    sym, pside = instrument_in(await instruments_for(deps, ref.exchange), symbol).symbol, position_side(side)
     connector = deps.connector_for(ref.exchange)
     held = [p for p in await connector.positions(creds, sym) if p.symbol == sym and p.side is pside]
     if not held:

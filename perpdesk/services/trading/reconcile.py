@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
 from perpdesk.services import audit_log
+from perpdesk.services.background import ItemBackoff
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.store.accounts import ExchangeAccount
@@ -106,22 +106,23 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
     return repairs
 
 
-async def reconcile_all(deps: AccountsDeps) -> int:
-
+async def reconcile_all(deps: AccountsDeps, accounts: ItemBackoff | None = None) -> int:
+    """Every active account, each on its own: one that fails is left alone for a growing while by
+    `accounts` and never stops the others."""
+    accounts = accounts or ItemBackoff("reconciling account", 0.0)
     async with deps.sessions() as s:
-        pairs = list(
-            (
-                await s.execute(
-                    select(ExchangeAccount.user_id, ExchangeAccount.id).where(
-                        ExchangeAccount.status == AccountStatus.ACTIVE.value
-                    )
-                )
-            ).all()
-        )
+        pairs = list((await s.execute(
+            select(ExchangeAccount.user_id, ExchangeAccount.id)
+            .where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
+        )).all())
     total = 0
     for user_id, account_id in pairs:
+        if not accounts.due(account_id):
+            continue
         try:
             total += await reconcile_account(deps, user_id, account_id)
-        except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
-            log.info("reconcile of account %s skipped: %s", account_id, type(exc).__name__)
+        except Exception as exc:
+            accounts.failed(account_id, exc)
+            continue
+        accounts.succeeded(account_id)
     return total

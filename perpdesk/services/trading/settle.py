@@ -14,10 +14,10 @@ import asyncio
 import logging
 from datetime import datetime
 
-from perpdesk.core.errors import ExchangeError, PerpdeskError
+from perpdesk.core.errors import ExchangeError
 from perpdesk.core.models import Credentials, Order
 from perpdesk.exchanges.base import FuturesConnector
-from perpdesk.services.background import PeriodicTask
+from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
@@ -91,6 +91,18 @@ def _apply(
     return placement(row)
 
 
+async def _defer(deps: AccountsDeps, ref: AccountRef, cid: str, exc: Exception) -> None:
+    """An order whose settling failed unexpectedly is tried again after the usual growing delay."""
+    async with deps.sessions() as s, s.begin():
+        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+        if row is None or IntentStatus(row.status).final:
+            return
+        row.settle_attempts += 1
+        row.next_check_at = utcnow() + backoff(row.settle_attempts)
+        log.warning("settling %s failed (attempt %d; next at %s): %s", cid, row.settle_attempts,
+                    row.next_check_at.isoformat(), type(exc).__name__)
+
+
 async def settle_unknown(
     deps: AccountsDeps, user_id: str, account_id: str, *, respect_backoff: bool = False
 ) -> list[Placement]:
@@ -102,7 +114,13 @@ async def settle_unknown(
         cids = [r.client_order_id for r in await OrderIntentRepo(s).unsettled(user_id, account_id)]
     out: list[Placement] = []
     for cid in cids:
-        done = await _decide(deps, ref, connector, creds, cid, respect_backoff)
+        try:
+            done = await _decide(deps, ref, connector, creds, cid, respect_backoff)
+        except Exception as exc:
+            if not respect_backoff:  # a trader's request: they see the error
+                raise
+            await _defer(deps, ref, cid, exc)  # the background: this order waits, the others go on
+            continue
         if done is not None:
             out.append(done)
     await changes.settle_changes(deps, ref, connector, creds, respect_backoff)
@@ -112,19 +130,25 @@ async def settle_unknown(
 SETTLE_CONCURRENCY = 8  # accounts settled at once (each has its own rate-limit buckets)
 
 
-async def settle_due(deps: AccountsDeps) -> int:
-    """One pass over every account with something unsettled; returns how many orders were decided."""
+async def settle_due(deps: AccountsDeps, accounts: ItemBackoff | None = None) -> int:
+    """One pass over every account with something unsettled; returns how many orders were decided.
+    An account that fails (disconnected meanwhile, a secret that no longer opens, anything) is left
+    alone for a growing while by `accounts` and never stops the others."""
+    accounts = accounts or ItemBackoff("settling account", 0.0)
     async with deps.sessions() as s:
         pairs = await OrderIntentRepo(s).accounts_with_unsettled()
     gate = asyncio.Semaphore(SETTLE_CONCURRENCY)
 
     async def one(user_id: str, account_id: str) -> int:
+        if not accounts.due(account_id):
+            return 0
         async with gate:
             try:
                 done = await settle_unknown(deps, user_id, account_id, respect_backoff=True)
-            except PerpdeskError as exc:  # e.g. the account was disconnected meanwhile
-                log.info("settling account %s skipped: %s", account_id, exc.code)
+            except Exception as exc:
+                accounts.failed(account_id, exc)
                 return 0
+            accounts.succeeded(account_id)
             return sum(1 for p in done if p.status.final)
 
     return sum(await asyncio.gather(*(one(u, a) for u, a in pairs)))
@@ -143,12 +167,14 @@ class IntentSettler(PeriodicTask):
         self._next_due: datetime | None = None
         self._reconcile_every = reconcile_every
         self._passes = 0
+        self._settling = ItemBackoff("settling account", interval_s)
+        self._reconciling = ItemBackoff("reconciling account", interval_s * max(reconcile_every, 1))
 
     async def run_pass(self) -> int:
-        decided = await settle_due(self.deps)
+        decided = await settle_due(self.deps, self._settling)
         self._passes += 1
         if self._reconcile_every and self._passes % self._reconcile_every == 1:
-            await reconcile.reconcile_all(self.deps)
+            await reconcile.reconcile_all(self.deps, self._reconciling)
         async with self.deps.sessions() as s:
             self._next_due = await OrderIntentRepo(s).earliest_due()
         return decided

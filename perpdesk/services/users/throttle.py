@@ -37,6 +37,7 @@ RULES: dict[str, str] = {
     "reset_client": "10/hour",  # reset mails asked for from one client
     "reset_account": "3/hour",  # reset mails sent to one email
     "webhook_test_user": "5/minute;30/hour",  # webhook "Send test" messages, per user
+    "settings_user": "20/minute;200/hour",  # every settings write (notification settings, new secret)
 }
 
 

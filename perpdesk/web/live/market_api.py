@@ -36,7 +36,7 @@ def _channels(symbol: str, depth: bool, kline: str | None, mark_kline: str | Non
                                   ("mark_kline", MarketKind.MARK_KLINE, mark_kline)):
         if interval:
             if interval not in INTERVALS:
-                raise InputError(field, f"{interval!r} is not an interval",
+                raise InputError(field, "is not an interval",
                                  f"Use one of {', '.join(INTERVALS)}.")
             chans.append(MarketChannel(kind, symbol, interval))
     if funding:
@@ -108,9 +108,9 @@ async def market_stream(request: Request, user: CurrentUserDep, exchange: str, s
     try:
         connector = runtime.hub.connector_for(exchange)
     except Exception as exc:
-        raise InputError("exchange", f"{exchange!r} is not a supported exchange", "Use bitmart.") from exc
+        raise InputError("exchange", "is not a supported exchange", "Use bitmart.") from exc
     if symbol not in {i.symbol for i in await connector.instruments()}:
-        raise InputError("symbol", f"{symbol!r} is not listed on {exchange}",
+        raise InputError("symbol", "is not listed on this exchange",
                          "Use a symbol from /api/accounts/{id}/instruments, e.g. BTCUSDT.")
     chans = _channels(symbol, depth, kline, mark_kline, funding)
     return StreamingResponse(_events(request, runtime, exchange, chans), media_type="text/event-stream",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from perpdesk.core.decimal_input import WholeNumber
 from perpdesk.core.money import fmt
 from perpdesk.services import equity_history, pnl_history, portfolio
 from perpdesk.services.fills_csv import fills_csv
@@ -73,7 +74,7 @@ async def pnl(
 async def equity(
     user: CurrentUserDep,
     deps: DepsDep,
-    days: int = Query(30, ge=1, le=400, description="How many days back."),
+    days: Annotated[WholeNumber, Query(ge=1, le=400, description="How many days back.")] = 30,
     account_id: str | None = ACCOUNT,
 ) -> dict[str, Any]:
     """The stored equity snapshots, one point per snapshot pass with the accounts summed."""

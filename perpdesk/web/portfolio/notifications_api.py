@@ -4,16 +4,18 @@ settings (liquidation threshold, webhook URL, webhook secret shown once, deliver
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from perpdesk.core.decimal_input import DecimalText, WholeNumber
 from perpdesk.live.bus import EventBus, user_topic
 from perpdesk.services import notifications, webhook_test_send, webhooks
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.web.auth import limits
+from perpdesk.services.webhook_url import MAX_URL
+from perpdesk.web.auth import limits, settings_write
 from perpdesk.web.deps import CurrentUserDep, load_session_user
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
 from perpdesk.web.trading.common import DepsDep
@@ -22,16 +24,17 @@ router = APIRouter(tags=["notifications"])
 
 
 class ReadIn(BaseModel):
-    ids: list[str] | None = Field(None, description="Notification ids; all unread ones when omitted.")
+    ids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None, max_length=200, description="Notification ids; all unread ones when omitted.")
 
 
 class SettingsIn(BaseModel):
-    liquidation_pct: str | None = Field(
+    liquidation_pct: DecimalText | None = Field(
         None, description='Notify when a position is nearer than this to liquidation, in percent of the '
-        'mark price (e.g. "10"); null turns it off.'
+        'mark price (e.g. "10"), more than 0 and less than 100; null turns it off.'
     )
     webhook_url: str | None = Field(
-        None, description="http(s) URL that receives signed JSON; null turns it off."
+        None, max_length=MAX_URL, description="http(s) URL that receives signed JSON; null turns it off."
     )
 
 
@@ -39,7 +42,7 @@ class SettingsIn(BaseModel):
 async def list_notifications(
     user: CurrentUserDep, deps: DepsDep,
     unread: bool = Query(False, description="Only unread ones."),
-    limit: int = Query(50, ge=1, le=200),
+    limit: Annotated[WholeNumber, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     rows = await notifications.listing(deps, user.id, unread_only=unread, limit=limit)
     return {"notifications": [notifications.view(n) for n in rows],
@@ -57,8 +60,12 @@ async def get_settings(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
 
 
 @router.put("/api/notifications/settings")
-async def put_settings(body: SettingsIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
-    """Save both settings; a first webhook URL returns `webhook_secret` once (store it now)."""
+async def put_settings(
+    request: Request, body: SettingsIn, user: CurrentUserDep, deps: DepsDep
+) -> dict[str, Any]:
+    """Save both settings; a first webhook URL returns `webhook_secret` once (store it now).
+    Settings writes are throttled per user (429 with Retry-After)."""
+    await settings_write(request, user.id)
     prefs, secret = await notifications.save_prefs(
         deps, user.id, liquidation_pct=body.liquidation_pct, webhook_url=body.webhook_url
     )
@@ -69,8 +76,9 @@ async def put_settings(body: SettingsIn, user: CurrentUserDep, deps: DepsDep) ->
 
 
 @router.post("/api/notifications/webhook/secret")
-async def new_secret(user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
+async def new_secret(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
     """A new signing secret replaces the old one; this answer is the only time it is shown."""
+    await settings_write(request, user.id)
     return {"webhook_secret": await notifications.rotate_secret(deps, user.id)}
 
 

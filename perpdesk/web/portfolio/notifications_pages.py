@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from perpdesk.core.errors import InputError, PerpdeskError
 from perpdesk.services import notifications, webhook_test_send, webhooks
-from perpdesk.web.auth import limits
+from perpdesk.web.auth import limits, settings_write
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
@@ -50,6 +50,7 @@ async def settings_page(request: Request, user: CurrentUserDep, deps: DepsDep) -
 
 @router.post(SETTINGS)
 async def save_settings(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    await settings_write(request, user.id)
     form = await request.form()
     pct, url = str(form.get("liquidation_pct", "")), str(form.get("webhook_url", ""))
     try:
@@ -64,6 +65,7 @@ async def save_settings(request: Request, user: CurrentUserDep, deps: DepsDep) -
 
 @router.post(SETTINGS + "/secret")
 async def rotate(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
+    await settings_write(request, user.id)
     secret = await notifications.rotate_secret(deps, user.id)
     return await _settings_page(request, user.id, deps, new_secret=secret)
 

@@ -8,19 +8,19 @@ that was refused or whose outcome is unknown answers with the order beside the e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from perpdesk.core.decimal_input import DecimalText
+from perpdesk.core.decimal_input import DecimalText, WholeNumber
 from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.error_envelope import error_body
+from perpdesk.web.error_envelope import error_body, public_message
 from perpdesk.web.terminal.schemas import (
     BookAnswer,
     CancelAllAnswer,
@@ -95,7 +95,7 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     if bad is not None:
         err = bad.error
         code, message, next_step = ("rejected", "Refused.", "") if err is None else (
-            err.code, err.message, err.next_step)
+            err.code, public_message(err), err.next_step)
         return JSONResponse(
             {
                 **error_body(code, message, next_step=next_step or "Change the order and send it again."),
@@ -131,7 +131,7 @@ async def candles(
     deps: DepsDep,
     interval: str = Query("1m", description="1m | 5m | 15m | 30m | 1H | 4H | 1D | 1W"),
     mark: bool = Query(False, description="Mark-price candles instead of last-price ones."),
-    limit: int = Query(300, ge=1, le=terminal.MAX_CANDLES),
+    limit: Annotated[WholeNumber, Query(ge=1, le=terminal.MAX_CANDLES)] = 300,
 ) -> dict[str, object]:
     found = await terminal.candles(deps, user.id, account_id, symbol, interval, mark=mark, limit=limit)
     return {"interval": interval, "candles": jsonable(found)}
@@ -139,7 +139,8 @@ async def candles(
 
 @router.get(BASE + "/market/{symbol}/book", response_model=BookAnswer)
 async def book(
-    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep, depth: int = Query(20, ge=1, le=50)
+    account_id: str, symbol: str, user: CurrentUserDep, deps: DepsDep,
+    depth: Annotated[WholeNumber, Query(ge=1, le=50)] = 20,
 ) -> dict[str, object]:
     return {"book": jsonable(await terminal.order_book(deps, user.id, account_id, symbol, depth))}
 

@@ -20,6 +20,7 @@ from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
 from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.error_envelope import public_message
 from perpdesk.web.live.common import live_runtime
 from perpdesk.web.trading.common import DepsDep
 
@@ -75,7 +76,7 @@ def _envelope(
 ) -> dict[str, Any]:
     return {
         "code": error.code if error is not None else default_code,
-        "message": (error.message if error is not None else "") or default_message,
+        "message": (public_message(error) if error is not None else "") or default_message,
         "field": getattr(error, "field", None),
         "next_step": (error.next_step if error is not None else "") or default_next,
     }

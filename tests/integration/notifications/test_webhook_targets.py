@@ -48,6 +48,17 @@ def make_deps(sessions: async_sessionmaker[AsyncSession], allow: bool) -> Accoun
         ("https://192.168.0.10/hook", "private"),
         ("http://224.0.0.1/hook", "multicast"),
         ("http://100.64.0.1/hook", "non-public"),
+        ("http://LOCALHOST./hook", "loopback"),
+        ("http://LocalHost/hook", "loopback"),
+        ("http://api.localhost/hook", "loopback"),
+        ("http://127.1/hook", "loopback"),
+        ("http://0x7f000001/hook", "loopback"),
+        ("http://[2002:7f00:1::]/hook", "loopback"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a00:1::]/hook", "private"),  # 6to4 of 10.0.0.1
+        ("http://[64:ff9b::7f00:1]/hook", "loopback"),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b:1::a00:1]/hook", "NAT64"),
+        ("http://[::127.0.0.1]/hook", "loopback"),  # IPv4-compatible
+        ("http://[::ffff:a00:1]/hook", "private"),  # IPv4-mapped
     ],
 )
 async def test_saving_a_private_target_is_refused_on_the_field(
@@ -152,3 +163,34 @@ async def test_a_redirect_to_an_allowed_address_is_followed_with_the_body(receiv
     assert r.status_code == 200
     assert [body for _h, body in receiver.requests] == [b'{"x":1}', b'{"x":1}']
     assert receiver.paths == ["/hook", "/hook/moved"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)//zq7", "file:///zq7/passwd", "gopher://zq7.test/", "https://a@zq7.test/",
+     "https://:pw@zq7.test/", "https://zq7.test/x#frag", "https://zq7%6dx.test/",
+     "https://zq7.test/\u00e9", "https://zq7 x.test/", "https://zq7" + "a" * 500 + ".com/"],
+)
+async def test_malformed_urls_are_refused_on_the_field_without_echo(
+    db_sessionmaker: async_sessionmaker[AsyncSession], url: str
+) -> None:
+    deps = make_deps(db_sessionmaker, allow=True)  # refused by the form rules alone
+    user_id = await new_user(deps)
+    with pytest.raises(InputError) as bad:
+        await notifications.save_prefs(deps, user_id, liquidation_pct=None, webhook_url=url)
+    assert bad.value.field == "webhook_url" and bad.value.next_step
+    assert "zq7" not in bad.value.message + bad.value.next_step
+
+
+def test_a_saved_url_is_stored_normalised() -> None:
+    from perpdesk.services.webhook_url import parse
+
+    cases = {
+        "HTTPS://Hooks.Example.COM.:443/a/B?c=D": "https://hooks.example.com/a/B?c=D",
+        "http://example.com:8080": "http://example.com:8080",
+        "http://[2001:DB8::0001]:80/x": "http://[2001:db8::1]/x",
+        "http://2130706433/x": "http://127.0.0.1/x",
+    }
+    for raw, normal in cases.items():
+        parsed = parse(raw)
+        assert parsed is not None and parsed.url == normal, raw

@@ -9,6 +9,7 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.core.errors import InputError
@@ -121,3 +122,18 @@ async def test_read_and_unread(deps: AccountsDeps) -> None:
     assert await notifications.mark_read(deps, user_id) == 1
     assert await notifications.unread_count(deps, user_id) == 0
     assert await notifications.unread_count(deps, other) == 1
+
+
+async def test_a_threshold_stored_before_the_bounds_reads_as_off(deps: AccountsDeps) -> None:
+    """1e-99999999 was once accepted: written out it is 100 MB, so it is read as no threshold."""
+    user_id = await new_user(deps)
+    await notifications.save_prefs(deps, user_id, liquidation_pct="5", webhook_url=None)
+    async with deps.sessions() as s, s.begin():  # as text: PostgreSQL refuses it written out
+        await s.execute(text("UPDATE notification_settings SET liquidation_pct = '1E-99999999' "
+                             "WHERE user_id = :u"), {"u": user_id})
+    prefs = await notifications.get_prefs(deps, user_id)
+    assert prefs.liquidation_pct is None and len(json.dumps(prefs.to_dict())) < 200
+    for hostile in ("1e-99999999", "1e-999999999", "\u0665", "\U0001d7d3", "\uff11\uff10", "12.34567"):
+        with pytest.raises(InputError) as bad:
+            await notifications.save_prefs(deps, user_id, liquidation_pct=hostile, webhook_url=None)
+        assert bad.value.field == "liquidation_pct" and hostile not in str(bad.value)

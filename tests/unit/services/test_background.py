@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
-from perpdesk.services.background import PeriodicTask
+from perpdesk.services.background import MAX_PAUSE_S, PeriodicTask
 
 
 class Counting(PeriodicTask):
@@ -55,3 +56,49 @@ async def test_wake_runs_a_pass_before_the_interval() -> None:
         await task.ran.wait()
     assert task.passes == 2
     await task.stop()
+
+
+class Failing(PeriodicTask):
+    name = "test-failing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = 0
+        self.healthy = False
+
+    async def run_pass(self) -> None:
+        if not self.healthy:
+            self.failed += 1
+            raise RuntimeError("boom")
+
+    def interval_s(self) -> float:
+        return 0.001
+
+
+async def test_a_pass_failing_in_a_row_waits_twice_as_long_each_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    task = Failing()
+    pauses = []
+    for failures in (0, 1, 2, 3, 40):
+        task.failures = failures
+        pauses.append(task.pause_s())
+    assert pauses == [0.001, 0.002, 0.004, 0.008, MAX_PAUSE_S]
+    task.failures = 0
+    with caplog.at_level(logging.ERROR, logger="perpdesk.services.background"):
+        started = time.monotonic()
+        task.start()
+        async with asyncio.timeout(5):
+            while task.failures < 6:
+                await asyncio.sleep(0.005)
+        elapsed = time.monotonic() - started
+        task.healthy = True
+        task.wake()
+        async with asyncio.timeout(5):
+            while task.failures:
+                await asyncio.sleep(0.005)
+        await task.stop()
+    assert elapsed >= 0.002 + 0.004 + 0.008 + 0.016 + 0.032  # not once per interval
+    logged = caplog.text.count("test-failing: pass failed")
+    assert logged >= 6 and logged == task.failed  # one line per failed pass
+    assert task.pause_s() == 0.001  # a good pass ends the back-off

@@ -46,3 +46,17 @@ async def test_every_failure_answers_the_envelope(tmp_path: Path) -> None:
         body = r.json()
         assert set(body) == {"error"} and KEYS <= set(body["error"]), body
         assert body["error"]["code"] and body["error"]["message"]
+
+
+def test_an_exchange_refusal_is_shown_in_our_words_not_its_raw_text() -> None:
+    from perpdesk.exchanges.bitmart.codes import to_error
+    from perpdesk.web.error_envelope import public_message
+    from perpdesk.web.templating import templates
+
+    raw = "The Symbol is not exist (symbol Zq7canary<b>x</b>)"
+    for code in (40034, 49999, None):  # a known code, an unknown one, none at all
+        err = to_error(400, code, raw)
+        assert "canary" in err.message  # kept for the logs and the order's record
+        assert "canary" not in public_message(err) and public_message(err)
+        assert "canary" not in templates.env.from_string("{{ e | public }}").render(e=err)
+    assert public_message(to_error(400, 40034, raw)) == "This contract does not exist."
