@@ -151,12 +151,14 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         user = user_of(text(body, "email"))
         perms = str_list(body, "permissions")
         ips = str_list(body, "ip", "ip_whitelist")
+        dialect = text(body, "dialect", "bitmart")
         key = ctx.identity.create_key(
             user.uid,
-            text(body, "memo"),
+            "" if dialect == "binance" else text(body, "memo"),
             set(["future_trade"] if perms is None else perms),
             ips,
             text(body, "label", "-") if body.get("label") else "",
+            dialect=dialect,
         )
         return {**key.public_view(), "secret_key": key.secret_key}
 

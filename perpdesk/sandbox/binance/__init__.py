@@ -1,0 +1,26 @@
+"""The sandbox's second dialect: Binance USDⓈ-M Futures, on its own port, over the same engine
+and the same users as the BitMart dialect (a key records which dialect it signs for).
+
+`binance_app(sandbox_app)` is the ASGI app of that port; docs/sandbox-binance.md says what is
+served and what is assumed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from perpdesk.sandbox.binance.endpoints import ENDPOINTS, routes
+from perpdesk.sandbox.binance.engine_errors import binance_error
+from perpdesk.sandbox.binance.limits import BinanceLimits
+from perpdesk.sandbox.binance.rest import BinanceRest
+
+if TYPE_CHECKING:
+    from perpdesk.sandbox.app import SandboxApp
+
+
+def binance_app(sandbox: SandboxApp) -> BinanceRest:
+    limits = BinanceLimits(sandbox.config.rate_limit_factor)
+    return BinanceRest(lambda: sandbox.ctx, routes(ENDPOINTS), limits, binance_error)
+
+
+__all__ = ["BinanceRest", "binance_app"]
