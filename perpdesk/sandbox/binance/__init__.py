@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from perpdesk.sandbox.binance.endpoints import ENDPOINTS, routes
 from perpdesk.sandbox.binance.engine_errors import binance_error
-from perpdesk.sandbox.binance.limits import BinanceLimits
 from perpdesk.sandbox.binance.rest import BinanceRest
 
 if TYPE_CHECKING:
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
 
 
 def binance_app(sandbox: SandboxApp) -> BinanceRest:
-    limits = BinanceLimits(sandbox.config.rate_limit_factor)
-    return BinanceRest(lambda: sandbox.ctx, routes(ENDPOINTS), limits, binance_error)
+    return BinanceRest(lambda: sandbox.ctx, routes(ENDPOINTS), sandbox.binance_limits, binance_error)
 
 
 __all__ = ["BinanceRest", "binance_app"]

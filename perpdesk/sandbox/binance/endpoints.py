@@ -3,8 +3,10 @@ request weight (as Binance's docs give it) and handler."""
 
 from __future__ import annotations
 
+from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import market_data as M
-from perpdesk.sandbox.binance.call import NONE, Endpoint, Handler
+from perpdesk.sandbox.binance import trade as T
+from perpdesk.sandbox.binance.call import NONE, SIGNED, Endpoint, Handler
 
 _V1 = "/fapi/v1/"
 
@@ -30,6 +32,51 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "ticker/price", M.ticker_price, M.all_symbols_weight(1, 2)),
     _public("/fapi/v2/ticker/price", M.ticker_price, M.all_symbols_weight(1, 2)),
     _public(_V1 + "ticker/bookTicker", M.book_ticker, M.all_symbols_weight(2, 5)),
+]
+
+
+def _read(path: str, handler: Handler, weight: object = 5) -> Endpoint:
+    """USER_DATA: signed; any key of the account may read (Binance's "Enable Reading")."""
+    return Endpoint("GET", path, SIGNED, handler, weight, futures=False)  # type: ignore[arg-type]
+
+
+def _trade(method: str, path: str, handler: Handler, weight: int = 1, orders: int = 0) -> Endpoint:
+    """TRADE: signed, needs "Enable Futures" on the key, persisted before the answer."""
+    return Endpoint(method, path, SIGNED, handler, weight, orders, mutating=True)
+
+
+ENDPOINTS += [
+    _read("/fapi/v2/balance", A.balance_v2),
+    _read("/fapi/v3/balance", A.balance_v2),
+    _read("/fapi/v2/account", A.account_v2),
+    _read("/fapi/v3/account", A.account_v3),
+    _read("/fapi/v2/positionRisk", A.position_risk_v2),
+    _read("/fapi/v3/positionRisk", A.position_risk_v3),
+    _read(_V1 + "positionSide/dual", A.get_position_mode, 30),
+    _read(_V1 + "multiAssetsMargin", A.get_multi_assets, 30),
+    _read(_V1 + "commissionRate", A.commission_rate, 20),
+    _read(_V1 + "leverageBracket", A.leverage_bracket, 1),
+    _read(_V1 + "accountConfig", A.account_config),
+    _read(_V1 + "symbolConfig", A.symbol_config),
+    _read("/sapi/v1/account/apiRestrictions", A.api_restrictions, 1),
+    _read(_V1 + "order", T.query_order, 1),
+    _read(_V1 + "openOrder", T.open_order, 1),
+    _read(_V1 + "openOrders", T.open_orders, M.all_symbols_weight(1, 40)),
+    _read(_V1 + "allOrders", T.all_orders),
+    _read(_V1 + "userTrades", T.user_trades),
+    _read(_V1 + "income", T.income, 30),
+    _trade("POST", _V1 + "positionSide/dual", A.set_position_mode),
+    _trade("POST", _V1 + "multiAssetsMargin", A.set_multi_assets),
+    _trade("POST", _V1 + "leverage", A.change_leverage),
+    _trade("POST", _V1 + "marginType", A.change_margin_type),
+    _trade("POST", _V1 + "order", T.new_order, 0, orders=1),
+    _trade("PUT", _V1 + "order", T.modify_order, 1, orders=1),
+    _trade("DELETE", _V1 + "order", T.cancel_order),
+    _trade("POST", _V1 + "batchOrders", T.batch_new, 5, orders=-1),
+    _trade("PUT", _V1 + "batchOrders", T.batch_modify, 5, orders=-1),
+    _trade("DELETE", _V1 + "batchOrders", T.batch_cancel),
+    _trade("DELETE", _V1 + "allOpenOrders", T.cancel_all),
+    _trade("POST", _V1 + "countdownCancelAll", T.countdown_cancel_all, 10),
 ]
 
 

@@ -30,7 +30,7 @@ _BY_CODE: dict[int, tuple[E.Spec, str]] = {
 }
 
 
-def binance_error(exc: EngineError, endpoint: Endpoint) -> E.BinanceError:
+def binance_error(exc: EngineError, endpoint: Endpoint | None = None) -> E.BinanceError:
     spec, hint = _BY_CODE.get(exc.code, (E.NEW_ORDER_REJECTED, "the exchange refused the request"))
     if spec is E.INVALID_PARAMETER:
         return E.err(spec, hint, "symbol")

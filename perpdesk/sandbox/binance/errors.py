@@ -54,6 +54,7 @@ INVALID_PARAMETER = (-1130, "Data sent for parameter '{}' is not valid.", 400)
 NEW_ORDER_REJECTED = (-2010, "NEW_ORDER_REJECTED", 400)
 CANCEL_REJECTED = (-2011, "CANCEL_REJECTED", 400)
 NO_SUCH_ORDER = (-2013, "Order does not exist.", 400)
+UNKNOWN_ORDER = (-2011, "Unknown order sent.", 400)
 BAD_API_KEY_FMT = (-2014, "API-key format invalid.", 401)
 REJECTED_MBX_KEY = (-2015, "Invalid API-key, IP, or permissions for action.", 401)
 BALANCE_NOT_SUFFICIENT = (-2018, "Balance is insufficient.", 400)
@@ -73,7 +74,12 @@ NO_NEED_POSITION_SIDE = (-4059, "No need to change position side.", 400)
 INVALID_POSITION_SIDE = (-4061, "Order's position side does not match user's setting.", 400)
 POSITION_SIDE_OPEN_ORDERS = (-4067, "Position side cannot be changed if there exists open orders.", 400)
 POSITION_SIDE_POSITION = (-4068, "Position side cannot be changed if there exists position.", 400)
-NO_NEED_TO_MODIFY = (-4116, "No need to modify the order.", 400)
+PRICE_HIGHER_THAN_MAX = (-4016, "Limit price can't be higher than the maximum price.", 400)
+USE_ALGO_API = (
+    -4120,
+    "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+    400,
+)
 MIN_NOTIONAL = (-4164, "Order's notional must be no smaller than the minimum (unless reduce only).", 400)
 FOK_REJECTED = (
     -5021,

@@ -306,7 +306,7 @@ def premium_index(call: Call) -> Json | list[Json]:
 def funding_rate(call: Call) -> list[Json]:
     start, end = call.params.int_("startTime", lo=0), call.params.int_("endTime", lo=0)
     n = call.params.limit(100, 1000)
-    rows = []
+    rows: list[Json] = []
     for symbol in _symbols(call):
         spec, sim = spec_of(symbol), _sim(call, symbol)
         for rec in call.ctx.engine.state.funding_history[symbol]:
@@ -322,7 +322,7 @@ def funding_rate(call: Call) -> list[Json]:
                     "rateType": "normal",
                 }
             )
-    rows.sort(key=lambda r: int(r["fundingTime"]))
+    rows.sort(key=lambda r: r["fundingTime"])
     return rows[:n] if start is not None else rows[-n:]
 
 
