@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-COLLECTIONS = ("usds-futures-rest.postman_collection.json", "wallet-api-key-permission.postman_collection.json")
+COLLECTIONS = (
+    "usds-futures-rest.postman_collection.json",
+    "wallet-api-key-permission.postman_collection.json",
+)
 AUTO = {"timestamp", "signature", "recvWindow"}  # added by the signer, not by the caller
 
 

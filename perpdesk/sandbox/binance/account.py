@@ -349,7 +349,10 @@ def leverage_bracket(call: Call) -> Json | list[Json]:
                 "notionalCap": int(b.notional_cap),
                 "notionalFloor": int(b.notional_floor),
                 "maintMarginRatio": orjson.Fragment(str(b.maint_margin_ratio).encode()),
-                "cum": orjson.Fragment(str(b.cum).encode()),
+                # a whole number is sent as one (the one-symbol answer's model types it int)
+                "cum": int(b.cum)
+                if b.cum == b.cum.to_integral_value()
+                else orjson.Fragment(str(b.cum).encode()),
             }
             for b in spec_of(sym).brackets
         ]

@@ -72,10 +72,12 @@ def order_row(o: Order) -> Json:
 
 
 def new_order_row(o: Order) -> Json:
-    """POST /fapi/v1/order's answer (RESULT-like: the order as it stands after matching)."""
+    """The answer of new, modify and cancel: the order as it stands, with `cumQty` and without
+    `avgPrice`, `cumQuote` and `time` (as the SDK's models of those answers have it)."""
     row = order_row(o)
     row["cumQty"] = row["executedQty"]
-    del row["time"]
+    for name in ("avgPrice", "cumQuote", "time"):
+        del row[name]
     return row
 
 

@@ -147,7 +147,7 @@ def cancel(call: Call, params: Params) -> Json:
     if o.state == 4:
         raise E.err(E.UNKNOWN_ORDER, "the order is already filled, cancelled or expired")
     call.ctx.engine.cancel_order(call.uid, symbol, order_id=o.order_id)
-    return order_row(o)
+    return new_order_row(o)
 
 
 def cancel_order(call: Call) -> Json:

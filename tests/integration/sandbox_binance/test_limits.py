@@ -52,8 +52,15 @@ def test_order_count_headers_and_1015(strict: BinanceSandbox) -> None:
     strict.server.admin.rate_limits(reset=True)
     _not_at_minute_end()
     client = strict.client()
-    params = {"symbol": "SOLUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1.0",
-              "price": "100.00", "positionSide": "LONG"}  # fmt: skip
+    params = {
+        "symbol": "SOLUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "1.0",
+        "price": "100.00",
+        "positionSide": "LONG",
+    }
     counts = []
     for _ in range(3):
         r = client.signed("POST", "/fapi/v1/order", params)

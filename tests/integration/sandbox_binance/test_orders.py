@@ -8,8 +8,14 @@ import pytest
 
 from tests.fixtures.binance import BinanceClient, BinanceSandbox
 
-BUY_LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.002",
-             "price": "94000.0"}  # fmt: skip
+BUY_LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.002",
+    "price": "94000.0",
+}
 
 
 @pytest.fixture
@@ -17,16 +23,26 @@ def one_way(binance_sandbox: BinanceSandbox) -> BinanceClient:
     binance_sandbox.server.admin.set_price("BTCUSDT", "95000")  # book: bid 94999.5, ask 95000.5
     client = binance_sandbox.client()
     assert client.ok("POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": False}) == {
-        "code": 200, "msg": "success"}  # fmt: skip
+        "code": 200,
+        "msg": "success",
+    }
     return client
 
 
 def test_limit_order_query_modify_cancel(one_way: BinanceClient) -> None:
     placed = one_way.ok("POST", "/fapi/v1/order", BUY_LIMIT)
     assert (placed["status"], placed["origQty"], placed["price"], placed["executedQty"]) == (
-        "NEW", "0.002", "94000.0", "0.000")  # fmt: skip
+        "NEW",
+        "0.002",
+        "94000.0",
+        "0.000",
+    )
     assert (placed["side"], placed["positionSide"], placed["reduceOnly"], placed["timeInForce"]) == (
-        "BUY", "BOTH", False, "GTC")  # fmt: skip
+        "BUY",
+        "BOTH",
+        False,
+        "GTC",
+    )
     assert len(placed["clientOrderId"]) == 22  # made up when none is sent
     oid = placed["orderId"]
     by_client = one_way.ok(
@@ -34,8 +50,11 @@ def test_limit_order_query_modify_cancel(one_way: BinanceClient) -> None:
     )
     assert by_client["orderId"] == oid and by_client["time"] > 0
     assert [o["orderId"] for o in one_way.ok("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"})] == [oid]
-    modified = one_way.ok("PUT", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": oid, "side": "BUY",
-                                                    "quantity": "0.003", "price": "94100.0"})  # fmt: skip
+    modified = one_way.ok(
+        "PUT",
+        "/fapi/v1/order",
+        {"symbol": "BTCUSDT", "orderId": oid, "side": "BUY", "quantity": "0.003", "price": "94100.0"},
+    )
     assert (modified["price"], modified["origQty"], modified["orderId"]) == ("94100.0", "0.003", oid)
     assert (
         one_way.ok("GET", "/fapi/v1/openOrder", {"symbol": "BTCUSDT", "orderId": oid})["price"] == "94100.0"
@@ -54,17 +73,40 @@ def test_limit_order_query_modify_cancel(one_way: BinanceClient) -> None:
 
 
 def test_market_round_trip_fees_pnl_and_income(one_way: BinanceClient) -> None:
-    opened = one_way.ok("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
-                                                   "quantity": "0.002", "newClientOrderId": "open1"})  # fmt: skip
+    opened = one_way.ok(
+        "POST",
+        "/fapi/v1/order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "MARKET",
+            "quantity": "0.002",
+            "newClientOrderId": "open1",
+        },
+    )
+    assert (opened["status"], opened["cumQty"], opened["clientOrderId"]) == ("FILLED", "0.002", "open1")
+    opened = one_way.ok("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": opened["orderId"]})
     assert (opened["status"], opened["avgPrice"], opened["executedQty"], opened["cumQuote"]) == (
-        "FILLED", "95000.50000000", "0.002", "190.00100000")  # fmt: skip
+        "FILLED",
+        "95000.50000000",
+        "0.002",
+        "190.00100000",
+    )
     assert opened["clientOrderId"] == "open1"
     [pos] = one_way.ok("GET", "/fapi/v3/positionRisk", {"symbol": "BTCUSDT"})
     assert (pos["positionSide"], pos["positionAmt"], pos["entryPrice"], pos["markPrice"]) == (
-        "BOTH", "0.002", "95000.5", "95000.0")  # fmt: skip
+        "BOTH",
+        "0.002",
+        "95000.5",
+        "95000.0",
+    )
     assert pos["unRealizedProfit"] == "-0.00100000" and pos["notional"] == "190.00000000"
-    closed = one_way.ok("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET",
-                                                   "quantity": "0.002", "reduceOnly": True})  # fmt: skip
+    closed = one_way.ok(
+        "POST",
+        "/fapi/v1/order",
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "0.002", "reduceOnly": True},
+    )
+    closed = one_way.ok("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": closed["orderId"]})
     assert (closed["status"], closed["reduceOnly"], closed["avgPrice"]) == ("FILLED", True, "94999.50000000")
     assert one_way.ok("GET", "/fapi/v3/positionRisk", {"symbol": "BTCUSDT"}) == []
     trades = one_way.ok("GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"})
@@ -106,8 +148,11 @@ def test_order_rules_in_binance_codes(one_way: BinanceClient) -> None:
     assert code(quantity="1e-3") == -1102  # no exponents
     fok = one_way.ok("POST", "/fapi/v1/order", {**BUY_LIMIT, "timeInForce": "FOK"})
     assert (fok["status"], fok["executedQty"]) == ("EXPIRED", "0.000")
-    r = one_way.signed("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET",
-                                                  "quantity": "0.002", "reduceOnly": True})  # fmt: skip
+    r = one_way.signed(
+        "POST",
+        "/fapi/v1/order",
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "0.002", "reduceOnly": True},
+    )
     assert r.json()["code"] == -2022  # nothing to reduce
 
 
@@ -147,11 +192,25 @@ def test_hedge_mode_sides_and_settings(binance_sandbox: BinanceSandbox) -> None:
         == -4046
     )
     hedge.ok("POST", "/fapi/v1/leverage", {"symbol": "ETHUSDT", "leverage": 5})
-    short = hedge.ok("POST", "/fapi/v1/order", {"symbol": "ETHUSDT", "side": "SELL", "positionSide": "SHORT",
-                                                "type": "MARKET", "quantity": "0.10"})  # fmt: skip
+    short = hedge.ok(
+        "POST",
+        "/fapi/v1/order",
+        {"symbol": "ETHUSDT", "side": "SELL", "positionSide": "SHORT", "type": "MARKET", "quantity": "0.10"},
+    )
+    short = hedge.ok("GET", "/fapi/v1/order", {"symbol": "ETHUSDT", "orderId": short["orderId"]})
     assert (short["positionSide"], short["status"], short["avgPrice"]) == ("SHORT", "FILLED", "3499.90000000")
-    r = hedge.signed("POST", "/fapi/v1/order", {"symbol": "ETHUSDT", "side": "BUY", "positionSide": "SHORT",
-                                                "type": "MARKET", "quantity": "0.10", "reduceOnly": True})  # fmt: skip
+    r = hedge.signed(
+        "POST",
+        "/fapi/v1/order",
+        {
+            "symbol": "ETHUSDT",
+            "side": "BUY",
+            "positionSide": "SHORT",
+            "type": "MARKET",
+            "quantity": "0.10",
+            "reduceOnly": True,
+        },
+    )
     assert r.json()["code"] == -1106  # hedge mode: no reduceOnly
     assert (
         hedge.signed("POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": False}).json()["code"]
@@ -160,8 +219,11 @@ def test_hedge_mode_sides_and_settings(binance_sandbox: BinanceSandbox) -> None:
     rows = hedge.ok("GET", "/fapi/v2/positionRisk", {"symbol": "ETHUSDT"})
     by_side = {r["positionSide"]: r for r in rows}
     assert by_side["SHORT"]["positionAmt"] == "-0.10" and by_side["LONG"]["positionAmt"] == "0.00"
-    assert (by_side["SHORT"]["marginType"], by_side["SHORT"]["leverage"], by_side["SHORT"]["isolatedWallet"]) == (
-        "isolated", "5", "69.99800000")  # fmt: skip
+    assert (
+        by_side["SHORT"]["marginType"],
+        by_side["SHORT"]["leverage"],
+        by_side["SHORT"]["isolatedWallet"],
+    ) == ("isolated", "5", "69.99800000")
     account = hedge.ok("GET", "/fapi/v2/account")
     assert account["positions"][0]["positionAmt"] == "-0.10" and account["positions"][0]["isolated"] is True
     assert account["totalPositionInitialMargin"] == "69.99800000"

@@ -87,8 +87,10 @@ def test_keys_format_unknown_and_other_dialect(
     bitmart_key = binance_sandbox.server.admin.create_key(user["email"], memo="m1")  # a BitMart key
     assert balance(bitmart_key["api_key"]).json()["code"] in (-2014, -2015)
     # and a Binance key is unknown to the BitMart port
-    r = client.http.get(binance_sandbox.server.base_url + "/contract/private/assets-detail",
-                        headers={"X-BM-KEY": client.api_key})  # fmt: skip
+    r = client.http.get(
+        binance_sandbox.server.base_url + "/contract/private/assets-detail",
+        headers={"X-BM-KEY": client.api_key},
+    )
     assert r.json()["code"] == 30002
 
 
