@@ -4,6 +4,7 @@ request weight (as Binance's docs give it) and handler."""
 from __future__ import annotations
 
 from perpdesk.sandbox.binance import account as A
+from perpdesk.sandbox.binance import algo as G
 from perpdesk.sandbox.binance import market_data as M
 from perpdesk.sandbox.binance import trade as T
 from perpdesk.sandbox.binance.call import NONE, SIGNED, Endpoint, Handler
@@ -77,6 +78,12 @@ ENDPOINTS += [
     _trade("DELETE", _V1 + "batchOrders", T.batch_cancel),
     _trade("DELETE", _V1 + "allOpenOrders", T.cancel_all),
     _trade("POST", _V1 + "countdownCancelAll", T.countdown_cancel_all, 10),
+    _trade("POST", _V1 + "algoOrder", G.new_algo, 0, orders=1),
+    _trade("DELETE", _V1 + "algoOrder", G.cancel_algo),
+    _trade("DELETE", _V1 + "algoOpenOrders", G.cancel_all_algos),
+    _read(_V1 + "algoOrder", G.query_algo, 1),
+    _read(_V1 + "openAlgoOrders", G.open_algos, M.all_symbols_weight(1, 40)),
+    _read(_V1 + "allAlgoOrders", G.all_algos),
 ]
 
 

@@ -14,13 +14,14 @@ from perpdesk.sandbox.binance.params import Params
 from perpdesk.sandbox.binance.views import decimals, money, price, qty, rate, spec_of
 from perpdesk.sandbox.engine.contracts import CONTRACTS
 from perpdesk.sandbox.engine.market import MAX_FUNDING, MarketSim
+from perpdesk.sandbox.engine.plan_book import MAX_LIVE_PLANS
 
 Json = dict[str, Any]
 # Binance's MIN_NOTIONAL for these symbols (USDT); enforced on new orders unless reduce-only
 MIN_NOTIONAL = {"BTCUSDT": Decimal(100), "ETHUSDT": Decimal(20), "SOLUSDT": Decimal(5)}
 MAX_PRICE = Decimal(10_000_000)
 MAX_NUM_ORDERS = 200
-MAX_NUM_ALGO_ORDERS = 10
+MAX_NUM_ALGO_ORDERS = MAX_LIVE_PLANS  # the engine's limit of waiting plan orders per symbol
 ORDER_TYPES = [
     "LIMIT",
     "MARKET",
