@@ -21,6 +21,7 @@ class Call:
     params: Params
     limits: BinanceLimits
     key: ApiKey | None = None
+    listen_keys: Any = None  # listen_keys.ListenKeys of the port
 
     @property
     def uid(self) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import algo as G
+from perpdesk.sandbox.binance import listen_keys as L
 from perpdesk.sandbox.binance import market_data as M
+from perpdesk.sandbox.binance import settings as S
+from perpdesk.sandbox.binance import tickers as K
 from perpdesk.sandbox.binance import trade as T
-from perpdesk.sandbox.binance.call import NONE, SIGNED, Endpoint, Handler
+from perpdesk.sandbox.binance.call import NONE, SIGNED, USER_STREAM, Endpoint, Handler
 
 _V1 = "/fapi/v1/"
 
@@ -25,14 +28,14 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "aggTrades", M.agg_trades, 20),
     _public(_V1 + "klines", M.klines, 5),
     _public(_V1 + "markPriceKlines", M.mark_price_klines, 5),
-    _public(_V1 + "premiumIndex", M.premium_index, M.all_symbols_weight(1, 10)),
+    _public(_V1 + "premiumIndex", M.premium_index, K.all_symbols_weight(1, 10)),
     _public(_V1 + "fundingRate", M.funding_rate),
     _public(_V1 + "fundingInfo", M.funding_info),
     _public(_V1 + "openInterest", M.open_interest),
-    _public(_V1 + "ticker/24hr", M.ticker_24hr, M.all_symbols_weight(1, 40)),
-    _public(_V1 + "ticker/price", M.ticker_price, M.all_symbols_weight(1, 2)),
-    _public("/fapi/v2/ticker/price", M.ticker_price, M.all_symbols_weight(1, 2)),
-    _public(_V1 + "ticker/bookTicker", M.book_ticker, M.all_symbols_weight(2, 5)),
+    _public(_V1 + "ticker/24hr", K.ticker_24hr, K.all_symbols_weight(1, 40)),
+    _public(_V1 + "ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
+    _public("/fapi/v2/ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
+    _public(_V1 + "ticker/bookTicker", K.book_ticker, K.all_symbols_weight(2, 5)),
 ]
 
 
@@ -53,23 +56,23 @@ ENDPOINTS += [
     _read("/fapi/v3/account", A.account_v3),
     _read("/fapi/v2/positionRisk", A.position_risk_v2),
     _read("/fapi/v3/positionRisk", A.position_risk_v3),
-    _read(_V1 + "positionSide/dual", A.get_position_mode, 30),
-    _read(_V1 + "multiAssetsMargin", A.get_multi_assets, 30),
-    _read(_V1 + "commissionRate", A.commission_rate, 20),
-    _read(_V1 + "leverageBracket", A.leverage_bracket, 1),
-    _read(_V1 + "accountConfig", A.account_config),
-    _read(_V1 + "symbolConfig", A.symbol_config),
+    _read(_V1 + "positionSide/dual", S.get_position_mode, 30),
+    _read(_V1 + "multiAssetsMargin", S.get_multi_assets, 30),
+    _read(_V1 + "commissionRate", S.commission_rate, 20),
+    _read(_V1 + "leverageBracket", S.leverage_bracket, 1),
+    _read(_V1 + "accountConfig", S.account_config),
+    _read(_V1 + "symbolConfig", S.symbol_config),
     _read("/sapi/v1/account/apiRestrictions", A.api_restrictions, 1),
     _read(_V1 + "order", T.query_order, 1),
     _read(_V1 + "openOrder", T.open_order, 1),
-    _read(_V1 + "openOrders", T.open_orders, M.all_symbols_weight(1, 40)),
+    _read(_V1 + "openOrders", T.open_orders, K.all_symbols_weight(1, 40)),
     _read(_V1 + "allOrders", T.all_orders),
     _read(_V1 + "userTrades", T.user_trades),
     _read(_V1 + "income", T.income, 30),
-    _trade("POST", _V1 + "positionSide/dual", A.set_position_mode),
-    _trade("POST", _V1 + "multiAssetsMargin", A.set_multi_assets),
-    _trade("POST", _V1 + "leverage", A.change_leverage),
-    _trade("POST", _V1 + "marginType", A.change_margin_type),
+    _trade("POST", _V1 + "positionSide/dual", S.set_position_mode),
+    _trade("POST", _V1 + "multiAssetsMargin", S.set_multi_assets),
+    _trade("POST", _V1 + "leverage", S.change_leverage),
+    _trade("POST", _V1 + "marginType", S.change_margin_type),
     _trade("POST", _V1 + "order", T.new_order, 0, orders=1),
     _trade("PUT", _V1 + "order", T.modify_order, 1, orders=1),
     _trade("DELETE", _V1 + "order", T.cancel_order),
@@ -82,8 +85,12 @@ ENDPOINTS += [
     _trade("DELETE", _V1 + "algoOrder", G.cancel_algo),
     _trade("DELETE", _V1 + "algoOpenOrders", G.cancel_all_algos),
     _read(_V1 + "algoOrder", G.query_algo, 1),
-    _read(_V1 + "openAlgoOrders", G.open_algos, M.all_symbols_weight(1, 40)),
+    _read(_V1 + "openAlgoOrders", G.open_algos, K.all_symbols_weight(1, 40)),
     _read(_V1 + "allAlgoOrders", G.all_algos),
+    # USER_STREAM: the API key only, no signature; any key of the account may stream
+    Endpoint("POST", _V1 + "listenKey", USER_STREAM, L.start_stream, 1, futures=False),
+    Endpoint("PUT", _V1 + "listenKey", USER_STREAM, L.keepalive_stream, 1, futures=False),
+    Endpoint("DELETE", _V1 + "listenKey", USER_STREAM, L.close_stream, 1, futures=False),
 ]
 
 

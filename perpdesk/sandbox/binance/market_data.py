@@ -51,16 +51,16 @@ DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 FAR_FUTURE_MS = 4133404800000  # Binance's deliveryDate of a perpetual (2100-12-25)
 
 
-def _sim(call: Call, symbol: str) -> MarketSim:
+def sim_of(call: Call, symbol: str) -> MarketSim:
     return call.ctx.engine.state.markets[symbol]
 
 
-def _symbols(call: Call) -> list[str]:
+def symbols_of(call: Call) -> list[str]:
     symbol = call.params.symbol(required=False)
     return [symbol] if symbol else list(CONTRACTS)
 
 
-def _one_or_all(call: Call, rows: list[Json]) -> Json | list[Json]:
+def one_or_all(call: Call, rows: list[Json]) -> Json | list[Json]:
     return rows[0] if call.params.has("symbol") else rows
 
 
@@ -165,7 +165,7 @@ def depth_weight(params: Params) -> int:
 def depth(call: Call) -> Json:
     symbol = call.params.req_symbol()
     n = call.params.limit(500, 1000, DEPTH_LIMITS)
-    spec, sim = spec_of(symbol), _sim(call, symbol)
+    spec, sim = spec_of(symbol), sim_of(call, symbol)
     resting = call.ctx.engine.state.resting[symbol]
     now = call.ctx.engine.now()
 
@@ -179,7 +179,7 @@ def depth(call: Call) -> Json:
 
 
 def _trade_rows(call: Call, symbol: str, n: int) -> list[dict[str, object]]:
-    trades = list(_sim(call, symbol).trades)
+    trades = list(sim_of(call, symbol).trades)
     return trades[-n:]
 
 
@@ -251,7 +251,7 @@ def _klines(call: Call, kind: str) -> list[list[Any]]:
     if start > end:
         raise E.err(E.INVALID_PARAMETER, "'startTime' must not be after 'endTime'", "startTime")
     spec = spec_of(symbol)
-    rows = _sim(call, symbol).klines(kind, INTERVALS[interval], start // 1000, end // 1000)
+    rows = sim_of(call, symbol).klines(kind, INTERVALS[interval], start // 1000, end // 1000)
     out = []
     for r in rows[:n]:
         open_ms = int(str(r["timestamp"])) * 1000
@@ -287,8 +287,8 @@ def mark_price_klines(call: Call) -> list[list[Any]]:
 def premium_index(call: Call) -> Json | list[Json]:
     rows = []
     now = call.ctx.engine.now()
-    for symbol in _symbols(call):
-        spec, st = spec_of(symbol), _sim(call, symbol).state
+    for symbol in symbols_of(call):
+        spec, st = spec_of(symbol), sim_of(call, symbol).state
         rows.append(
             {
                 "symbol": symbol,
@@ -301,15 +301,15 @@ def premium_index(call: Call) -> Json | list[Json]:
                 "time": now,
             }
         )
-    return _one_or_all(call, rows)
+    return one_or_all(call, rows)
 
 
 def funding_rate(call: Call) -> list[Json]:
     start, end = call.params.int_("startTime", lo=0), call.params.int_("endTime", lo=0)
     n = call.params.limit(100, 1000)
     rows: list[Json] = []
-    for symbol in _symbols(call):
-        spec, sim = spec_of(symbol), _sim(call, symbol)
+    for symbol in symbols_of(call):
+        spec, sim = spec_of(symbol), sim_of(call, symbol)
         for rec in call.ctx.engine.state.funding_history[symbol]:
             if (start is not None and rec.time < start) or (end is not None and rec.time > end):
                 continue
@@ -343,69 +343,5 @@ def funding_info(call: Call) -> list[Json]:
 
 def open_interest(call: Call) -> Json:
     symbol = call.params.req_symbol()
-    spec, st = spec_of(symbol), _sim(call, symbol).state
+    spec, st = spec_of(symbol), sim_of(call, symbol).state
     return {"openInterest": qty(spec, st.open_interest), "symbol": symbol, "time": call.ctx.engine.now()}
-
-
-def ticker_24hr(call: Call) -> Json | list[Json]:
-    now = call.ctx.engine.now()
-    rows = []
-    for symbol in _symbols(call):
-        spec, sim = spec_of(symbol), _sim(call, symbol)
-        open_24h, high, low, vol = sim.day_stats(now)
-        last = sim.state.last
-        day = [t for t in sim.trades if int(str(t["time"])) >= now - 86_400_000]
-        change = last - open_24h
-        rows.append(
-            {
-                "symbol": symbol,
-                "priceChange": price(spec, change),
-                "priceChangePercent": f"{(change / open_24h * 100) if open_24h else Decimal(0):.3f}",
-                "weightedAvgPrice": price(spec, last),
-                "lastPrice": price(spec, last),
-                "lastQty": qty(spec, Decimal(str(day[-1]["qty"]))) if day else qty(spec, 0),
-                "openPrice": price(spec, open_24h),
-                "highPrice": price(spec, high),
-                "lowPrice": price(spec, low),
-                "volume": qty(spec, vol),
-                "quoteVolume": money(vol * spec.contract_size * last),
-                "openTime": now - 86_400_000,
-                "closeTime": now,
-                "firstId": int(str(day[0]["trade_id"])) if day else -1,
-                "lastId": int(str(day[-1]["trade_id"])) if day else -1,
-                "count": len(day),
-            }
-        )
-    return _one_or_all(call, rows)
-
-
-def ticker_price(call: Call) -> Json | list[Json]:
-    now = call.ctx.engine.now()
-    rows = [
-        {"symbol": sym, "price": price(spec_of(sym), _sim(call, sym).state.last), "time": now}
-        for sym in _symbols(call)
-    ]
-    return _one_or_all(call, rows)
-
-
-def book_ticker(call: Call) -> Json | list[Json]:
-    now = call.ctx.engine.now()
-    rows = []
-    for symbol in _symbols(call):
-        spec = spec_of(symbol)
-        bids, asks = call.ctx.engine.public.book(symbol)
-        rows.append(
-            {
-                "symbol": symbol,
-                "bidPrice": price(spec, bids[0][0]),
-                "bidQty": qty(spec, bids[0][1]),
-                "askPrice": price(spec, asks[0][0]),
-                "askQty": qty(spec, asks[0][1]),
-                "time": now,
-            }
-        )
-    return _one_or_all(call, rows)
-
-
-def all_symbols_weight(single: int, every: int) -> Any:
-    return lambda params: single if params.has("symbol") else every

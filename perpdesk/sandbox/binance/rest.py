@@ -54,6 +54,7 @@ class BinanceRest:
         limits: BinanceLimits,
         engine_errors: Callable[[EngineError, Endpoint], E.BinanceError],
         websocket: Callable[[Scope, Receive, Send], Any] | None = None,
+        listen_keys: Any = None,
     ) -> None:
         self.context = context
         self.routes = routes
@@ -61,6 +62,7 @@ class BinanceRest:
         self.limits = limits
         self.engine_errors = engine_errors
         self.websocket = websocket
+        self.listen_keys = listen_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":  # the sandbox's own server runs the lifespan
@@ -101,7 +103,7 @@ class BinanceRest:
                 self.limits.weigh(ip, weight)
             finally:
                 headers.append((b"x-mbx-used-weight-1m", str(self.limits.used_weight(ip)).encode()))
-            call = Call(ctx, params, self.limits)
+            call = Call(ctx, params, self.limits, listen_keys=self.listen_keys)
             if endpoint.security != NONE:
                 call.key = api_key(dict(scope["headers"]), ctx.identity, ip)
                 if endpoint.security == SIGNED:

@@ -104,9 +104,15 @@ def place(call: Call, params: Params) -> Json:
         raise E.err(E.NEW_ORDER_REJECTED, f"at most {MAX_NUM_ORDERS} open orders per symbol")
     client_id = params.client_id("newClientOrderId") or new_client_id()
     answer = call.ctx.engine.submit_order(
-        call.uid, symbol, side=side, size=size, type=kind.lower(), price=limit_price,
-        client_order_id=client_id, mode=mode,
-    )  # fmt: skip
+        call.uid,
+        symbol,
+        side=side,
+        size=size,
+        type=kind.lower(),
+        price=limit_price,
+        client_order_id=client_id,
+        mode=mode,
+    )
     return new_order_row(state.orders[str(answer["order_id"])])
 
 
