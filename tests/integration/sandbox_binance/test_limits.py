@@ -61,12 +61,15 @@ def test_order_count_headers_and_1015(strict: BinanceSandbox) -> None:
         "price": "100.00",
         "positionSide": "LONG",
     }
-    counts = []
-    for _ in range(3):
+    # The windows are the clock's 10 s and minute: a slow machine may cross a 10 s boundary, so
+    # send until refused (at most 12 a minute get through) and check what each answer says.
+    seen: list[tuple[int, int]] = []
+    for _ in range(14):
         r = client.signed("POST", "/fapi/v1/order", params)
-        assert r.status_code == 200, r.text
-        counts.append(r.headers["x-mbx-order-count-10s"])
-    assert counts == ["1", "2", "3"] and r.headers["x-mbx-order-count-1m"] == "3"
-    r = client.signed("POST", "/fapi/v1/order", params)
+        if r.status_code != 200:
+            break
+        seen.append((int(r.headers["x-mbx-order-count-10s"]), int(r.headers["x-mbx-order-count-1m"])))
     assert (r.status_code, r.json()["code"]) == (429, -1015)
-    assert "orders per 10s" in r.json()["msg"]
+    assert "orders per 10s" in r.json()["msg"] or "orders per 1m" in r.json()["msg"]
+    assert len(seen) >= 3 and all(ten <= 3 for ten, _ in seen)
+    assert [minute for _, minute in seen] == list(range(1, len(seen) + 1))
