@@ -42,7 +42,7 @@ def uvicorn_config(config: SandboxConfig, app: Any = None, **kw: Any) -> uvicorn
 
 def binance_uvicorn_config(config: SandboxConfig, app: SandboxApp) -> uvicorn.Config:
     """The Binance dialect's port, over `app`'s engine and users (`config.binance_port` is set)."""
-    from perpdesk.sandbox.binance import binance_app
+    from perpdesk.sandbox.binance.app import binance_app
 
     assert config.binance_port is not None
     return uvicorn_config(config, binance_app(app), port=config.binance_port)

@@ -1,34 +1,6 @@
 """The sandbox's second dialect: Binance USDⓈ-M Futures, on its own port, over the same engine
 and the same users as the BitMart dialect (a key records which dialect it signs for).
 
-`binance_app(sandbox_app)` is the ASGI app of that port; docs/sandbox-binance.md says what is
+`binance.app.binance_app(sandbox_app)` is the ASGI app of that port; docs/sandbox-binance.md says what is
 served and what is assumed.
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from perpdesk.sandbox.binance.endpoints import ENDPOINTS, routes
-from perpdesk.sandbox.binance.engine_errors import binance_error
-from perpdesk.sandbox.binance.listen_keys import ListenKeys
-from perpdesk.sandbox.binance.rest import BinanceRest
-from perpdesk.sandbox.binance.streams import BinanceStreams
-
-if TYPE_CHECKING:
-    from perpdesk.sandbox.app import SandboxApp
-    from perpdesk.sandbox.context import SandboxContext
-
-
-def binance_app(sandbox: SandboxApp) -> BinanceRest:
-    def context() -> SandboxContext | None:
-        return sandbox.ctx
-
-    listen_keys = ListenKeys()
-    streams = BinanceStreams(context, listen_keys, sandbox.binance_limits)
-    return BinanceRest(
-        context, routes(ENDPOINTS), sandbox.binance_limits, binance_error, streams, listen_keys
-    )
-
-
-__all__ = ["BinanceRest", "binance_app"]

@@ -16,7 +16,7 @@ from perpdesk.sandbox.binance import errors as E
 from perpdesk.sandbox.binance.call import Call
 from perpdesk.sandbox.binance.order_views import TIF, TIF_MODE, position_side_of, side_of
 from perpdesk.sandbox.binance.params import Params
-from perpdesk.sandbox.binance.trade import ALGO_TYPES, engine_side, new_client_id
+from perpdesk.sandbox.binance.trade import ALGO_TYPES, engine_side, new_client_id, req_price
 from perpdesk.sandbox.binance.views import contracts, on_tick, price, qty, spec_of
 from perpdesk.sandbox.engine.state import PlanOrder
 
@@ -121,12 +121,12 @@ def new_algo(call: Call) -> Json:
         )
         p = engine.state.plans[str(out["order_id"])]
         return {**algo_row(p), "activatePrice": price(spec, activate), "callbackRate": str(callback)}
-    trigger = on_tick(spec, params.dec("triggerPrice", required=True) or Decimal(0), "triggerPrice")
+    trigger = req_price(params, symbol, "triggerPrice")
     limit = not kind.endswith("_MARKET")
     mode, exec_price = 1, None
     if limit:
         mode = TIF_MODE[params.str_("timeInForce", choices=tuple(TIF_MODE), invalid=E.INVALID_TIF) or "GTC"]
-        exec_price = on_tick(spec, params.dec("price", required=True) or Decimal(0))
+        exec_price = req_price(params, symbol)
     buy = side in (1, 2)
     rises = buy == kind.startswith("STOP")  # a buy stop fires on a rise, a buy take-profit on a fall
     out = engine.submit_plan_order(
@@ -154,9 +154,8 @@ def _close_position(call: Call, params: Params, kind: str, symbol: str, price_ty
     for name in ("quantity", "reduceOnly"):
         if params.has(name):
             raise E.err(E.PARAM_NOT_REQUIRED, "closePosition closes the whole position", name)
-    spec = spec_of(symbol)
     sell = params.req("side", ("BUY", "SELL"), E.INVALID_SIDE) == "SELL"
-    trigger = on_tick(spec, params.dec("triggerPrice", required=True) or Decimal(0), "triggerPrice")
+    trigger = req_price(params, symbol, "triggerPrice")
     engine = call.ctx.engine
     out = engine.submit_tp_sl_order(
         call.uid,

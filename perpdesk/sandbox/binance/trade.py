@@ -43,6 +43,11 @@ def new_client_id() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(22))
 
 
+def req_price(params: Params, symbol: str, name: str = "price") -> Decimal:
+    """A required price on the symbol's tick."""
+    return on_tick(spec_of(symbol), params.dec(name, required=True) or Decimal(0), name)
+
+
 def engine_side(call: Call, params: Params) -> int:
     """BUY/SELL, positionSide and reduceOnly as the engine's side (1 open long, 2 close short,
     3 close long, 4 open short; in one-way mode 1 and 4 net against the other side first)."""
@@ -86,7 +91,7 @@ def place(call: Call, params: Params) -> Json:
     if kind == "LIMIT":
         tif = params.req("timeInForce", tuple(TIF_MODE), E.INVALID_TIF)
         mode = TIF_MODE[tif]
-        limit_price = on_tick(spec, params.dec("price", required=True) or Decimal(0))
+        limit_price = req_price(params, symbol)
         if limit_price > MAX_PRICE:
             raise E.err(E.PRICE_HIGHER_THAN_MAX, f"at most {MAX_PRICE}")
         buy = side in (1, 2)
@@ -168,7 +173,7 @@ def modify(call: Call, params: Params) -> Json:
         raise E.err(E.INVALID_PARAMETER, "the side must be the order's own", "side")
     spec = spec_of(symbol)
     size = contracts(spec, params.dec("quantity", required=True) or Decimal(0))
-    new_price = on_tick(spec, params.dec("price", required=True) or Decimal(0))
+    new_price = req_price(params, symbol)
     if o.state == 4:
         raise E.err(E.UNKNOWN_ORDER, "the order is already filled, cancelled or expired")
     call.ctx.engine.modify_limit_order(call.uid, symbol, order_id=o.order_id, price=new_price, size=size)
