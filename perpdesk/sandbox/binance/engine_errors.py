@@ -8,10 +8,10 @@ from perpdesk.sandbox.binance.call import Endpoint
 from perpdesk.sandbox.engine import EngineError
 
 _BY_CODE: dict[int, tuple[E.Spec, str]] = {
-    40016: (E.MARGIN_NOT_SUFFICIENT, "the order would liquidate the position"),
+    40016: (E.MARGIN_NOT_SUFFICIENT, "that would leave the position at its liquidation"),
     40020: (E.REDUCE_ONLY_REJECT, "the position's free quantity is smaller than the order"),
     40021: (E.REDUCE_ONLY_REJECT, "there is no position on that side to reduce"),
-    40022: (E.INVALID_PARAMETER, "the position is not isolated"),
+    40022: (E.INVALID_PARAMETER, "the position is not isolated: set marginType ISOLATED first"),
     40027: (E.MARGIN_NOT_SUFFICIENT, "deposit or transfer USDT to the futures wallet, or trade smaller"),
     40028: (E.NEW_ORDER_REJECTED, "too many conditional orders"),
     40029: (E.INVALID_LEVERAGE, "above the symbol's (or the position notional's) maximum leverage"),

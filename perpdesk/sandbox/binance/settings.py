@@ -150,3 +150,23 @@ def symbol_config(call: Call) -> list[Json]:
             }
         )
     return rows
+
+
+def position_margin(call: Call) -> Json:
+    """POST /fapi/v1/positionMargin: type 1 adds `amount` USDT to an isolated position, 2 removes it."""
+    symbol = call.params.req_symbol()
+    kind = call.params.int_("type", required=True, lo=1, hi=2)
+    amount = call.params.dec("amount", required=True) or Decimal(0)
+    position_side = call.params.str_("positionSide", choices=("BOTH", "LONG", "SHORT")) or "BOTH"
+    if (position_side == "BOTH") != is_one_way(call):
+        raise E.err(E.INVALID_POSITION_SIDE, "BOTH in one-way mode, LONG or SHORT in hedge mode")
+    held = [p for p in positions_of(call, symbol) if position_side in ("BOTH", p.side.upper())]
+    if not held:
+        raise E.err(E.INVALID_PARAMETER, "there is no position on that side", "positionSide")
+    call.ctx.engine.adjust_isolated_margin(call.uid, symbol, held[0].side, amount, add=kind == 1)
+    return {
+        "amount": orjson.Fragment(str(amount).encode()),  # a JSON number, as the SDK's model types it
+        "code": 200,
+        "msg": "Successfully modify position margin.",
+        "type": kind,
+    }

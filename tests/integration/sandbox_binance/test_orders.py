@@ -224,6 +224,20 @@ def test_hedge_mode_sides_and_settings(binance_sandbox: BinanceSandbox) -> None:
         by_side["SHORT"]["leverage"],
         by_side["SHORT"]["isolatedWallet"],
     ) == ("isolated", "5", "69.99800000")
+    margin = {"symbol": "ETHUSDT", "positionSide": "SHORT", "amount": "10.5", "type": 1}
+    assert hedge.ok("POST", "/fapi/v1/positionMargin", margin) == {
+        "amount": 10.5,
+        "code": 200,
+        "msg": "Successfully modify position margin.",
+        "type": 1,
+    }
+    [short_row] = hedge.ok("GET", "/fapi/v3/positionRisk", {"symbol": "ETHUSDT"})
+    assert short_row["isolatedWallet"] == "80.49800000"
+    hedge.ok("POST", "/fapi/v1/positionMargin", {**margin, "type": 2})
+    too_much = hedge.signed("POST", "/fapi/v1/positionMargin", {**margin, "amount": "69.998", "type": 2})
+    assert too_much.json()["code"] == -2019
+    wrong_side = hedge.signed("POST", "/fapi/v1/positionMargin", {**margin, "positionSide": "LONG"})
+    assert wrong_side.json()["code"] == -1130
     account = hedge.ok("GET", "/fapi/v2/account")
     assert account["positions"][0]["positionAmt"] == "-0.10" and account["positions"][0]["isolated"] is True
     assert account["totalPositionInitialMargin"] == "69.99800000"

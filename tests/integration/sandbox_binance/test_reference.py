@@ -184,6 +184,11 @@ def test_trade_answers_read_by_the_sdk(binance_sandbox: BinanceSandbox) -> None:
         sdk.ChangeMarginTypeResponse,
         c.ok("POST", "/fapi/v1/marginType", {"symbol": "SOLUSDT", "marginType": "ISOLATED"}),
     )
+    hedge_long = {"symbol": "SOLUSDT", "positionSide": "LONG", "type": "MARKET", "quantity": "1.0"}
+    c.ok("POST", "/fapi/v1/order", {**hedge_long, "side": "BUY"})
+    margin = {"symbol": "SOLUSDT", "positionSide": "LONG", "amount": "5", "type": 1}
+    conforms(sdk.ModifyIsolatedPositionMarginResponse, c.ok("POST", "/fapi/v1/positionMargin", margin))
+    c.ok("POST", "/fapi/v1/order", {**hedge_long, "side": "SELL"})  # flat again: the mode may change
     conforms(
         sdk.ChangePositionModeResponse,
         c.ok("POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": False}),
