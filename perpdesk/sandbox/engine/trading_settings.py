@@ -131,7 +131,7 @@ class TradingSettings:
             mark = self.state.markets[symbol].state.mark
             keep = max(ZERO, maintenance(spec, pos, mark) - upnl(spec, pos, mark))
             if pos.margin - amount <= keep:
-                raise errors.WOULD_LIQUIDATE(f"less than {s(money(max(ZERO, pos.margin - keep)))} USDT can go")
+                raise errors.WOULD_LIQUIDATE(f"less than {s(money(pos.margin - keep))} USDT can go")
             pos.margin -= amount
         pos.update_time = self.state.now()
         self.state.save_position(pos)
