@@ -75,6 +75,7 @@ ENDPOINTS += [
     _trade("POST", _V1 + "marginType", S.change_margin_type),
     _trade("POST", _V1 + "positionMargin", S.position_margin),
     _trade("POST", _V1 + "order", T.new_order, 0, orders=1),
+    _trade("POST", _V1 + "order/test", T.order_test, 0),
     _trade("PUT", _V1 + "order", T.modify_order, 1, orders=1),
     _trade("DELETE", _V1 + "order", T.cancel_order),
     _trade("POST", _V1 + "batchOrders", T.batch_new, 5, orders=-1),

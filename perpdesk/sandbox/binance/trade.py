@@ -73,6 +73,14 @@ def engine_side(call: Call, params: Params) -> int:
 
 def place(call: Call, params: Params) -> Json:
     """One new LIMIT or MARKET order; the answer is the order after it met the book."""
+    order = checked_order(call, params)
+    answer = call.ctx.engine.submit_order(call.uid, order.pop("symbol"), **order)
+    return new_order_row(call.ctx.engine.state.orders[str(answer["order_id"])])
+
+
+def checked_order(call: Call, params: Params) -> dict[str, Any]:
+    """A new order's parameters, checked by Binance's rules, as the engine's submit_order takes
+    them (the symbol too); nothing is placed."""
     symbol = params.req_symbol()
     kind = params.req("type", ("LIMIT", "MARKET", *ALGO_TYPES), E.INVALID_ORDER_TYPE)
     if kind in ALGO_TYPES:
@@ -108,21 +116,25 @@ def place(call: Call, params: Params) -> Json:
     if sum(o.symbol == symbol for o in state.open_by_uid.get(call.uid, {}).values()) >= MAX_NUM_ORDERS:
         raise E.err(E.NEW_ORDER_REJECTED, f"at most {MAX_NUM_ORDERS} open orders per symbol")
     client_id = params.client_id("newClientOrderId") or new_client_id()
-    answer = call.ctx.engine.submit_order(
-        call.uid,
-        symbol,
-        side=side,
-        size=size,
-        type=kind.lower(),
-        price=limit_price,
-        client_order_id=client_id,
-        mode=mode,
-    )
-    return new_order_row(state.orders[str(answer["order_id"])])
+    return {
+        "symbol": symbol,
+        "side": side,
+        "size": size,
+        "type": kind.lower(),
+        "price": limit_price,
+        "client_order_id": client_id,
+        "mode": mode,
+    }
 
 
 def new_order(call: Call) -> Json:
     return place(call, call.params)
+
+
+def order_test(call: Call) -> Json:
+    """POST /fapi/v1/order/test: the new order's checks, nothing placed."""
+    checked_order(call, call.params)
+    return {}
 
 
 def find(call: Call, params: Params, symbol: str) -> Order:

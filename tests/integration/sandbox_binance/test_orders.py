@@ -146,6 +146,12 @@ def test_order_rules_in_binance_codes(one_way: BinanceClient) -> None:
     assert code(timeInForce="GTX", price="95001.0") == -5022  # would take
     assert code(quantity="-1") == -4003
     assert code(quantity="1e-3") == -1102  # no exponents
+    assert one_way.ok("POST", "/fapi/v1/order/test", BUY_LIMIT) == {}  # checked, not placed
+    assert (
+        one_way.signed("POST", "/fapi/v1/order/test", {**BUY_LIMIT, "quantity": "0.001"}).json()["code"]
+        == -4164
+    )
+    assert one_way.ok("GET", "/fapi/v1/openOrders") == []
     fok = one_way.ok("POST", "/fapi/v1/order", {**BUY_LIMIT, "timeInForce": "FOK"})
     assert (fok["status"], fok["executedQty"]) == ("EXPIRED", "0.000")
     r = one_way.signed(
