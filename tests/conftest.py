@@ -2,6 +2,7 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.sandbox",
+    "tests.fixtures.binance",
     "tests.fixtures.db",
     "tests.fixtures.platform",
     "tests.fixtures.browser",

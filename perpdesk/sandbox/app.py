@@ -18,6 +18,7 @@ from starlette.routing import Router
 
 from perpdesk.sandbox.api import Faults, RateLimiter, RestApi, admin_routes, not_found
 from perpdesk.sandbox.api.rest import Receive, Scope, Send
+from perpdesk.sandbox.binance.limits import BinanceLimits
 from perpdesk.sandbox.bodylimit import BodyLimit
 from perpdesk.sandbox.context import SandboxConfig, SandboxContext
 from perpdesk.sandbox.engine import Engine
@@ -37,6 +38,7 @@ class SandboxApp:
         self.config = config
         self.faults = Faults()
         self.limiter = RateLimiter(config.rate_limit_factor)
+        self.binance_limits = BinanceLimits(config.rate_limit_factor)  # the Binance port's, if served
         self.ctx: SandboxContext | None = None
         self._rest: RestApi | None = None
         self._engine_task: asyncio.Task[None] | None = None
@@ -53,7 +55,8 @@ class SandboxApp:
         from perpdesk.sandbox import web  # late: the web part imports this package's pieces
 
         router = Router(
-            routes=[*admin_routes(ctx, self.limiter, self.faults), *web.routes(ctx)], default=not_found
+            routes=[*admin_routes(ctx, self.limiter, self.faults, [self.binance_limits]), *web.routes(ctx)],
+            default=not_found,
         )
         self.ctx = ctx
         self._rest = RestApi(ctx, BodyLimit(router), self.limiter, self.faults)

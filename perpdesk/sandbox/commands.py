@@ -37,6 +37,9 @@ def sandbox(
     timestamp_window_ms: int = typer.Option(
         60_000, min=1, max=60_000, help="X-BM-TIMESTAMP window (BitMart: 60000); tests shorten it."
     ),
+    binance_port: int | None = typer.Option(
+        None, help="Also serve the Binance USDⓈ-M Futures dialect on this port (off unless given)."
+    ),
     oauth_code_ttl: float | None = typer.Option(
         None, envvar="PERPDESK_SANDBOX_OAUTH_CODE_TTL", min=0.1,
         help="Seconds a Fast Connect authorisation code stays valid (BitMart: 300); tests shorten it.",
@@ -61,8 +64,11 @@ def sandbox(
         timestamp_window_ms=timestamp_window_ms,
         rate_limit_factor=rate_limit_factor,
         oauth_code_ttl_s=oauth_code_ttl,
+        binance_port=binance_port,
     )
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
+    if binance_port is not None:
+        typer.echo(f"Binance USDⓈ-M Futures sandbox on http://{host}:{binance_port}", err=True)
     run_sandbox(config)
 
 
@@ -154,16 +160,18 @@ def create_user(
 @admin_app.command("create-key")
 def create_key(
     email: str = typer.Option(...),
-    memo: str = typer.Option(..., help="The key's memo (the passphrase clients send)."),
+    memo: str = typer.Option("", help="The key's memo (the passphrase clients send); BitMart keys only."),
     permissions: str = typer.Option("future_trade", help="Comma list of spot_trade,future_trade,withdraw."),
     ip: str = typer.Option("", help="Comma list of IPv4 addresses the key may be used from."),
     label: str = typer.Option(""),
+    dialect: str = typer.Option("bitmart", help="bitmart, or binance (a key for the Binance port)."),
     as_json: bool = JSON_OPT,
     url: str | None = URL_OPT,
     token: str | None = TOKEN_OPT,
 ) -> None:
     """Create an API key; prints api_key, secret_key and memo."""
-    body = {"email": email, "memo": memo, "permissions": _csv(permissions), "ip": _csv(ip), "label": label}
+    body = {"email": email, "memo": memo, "permissions": _csv(permissions), "ip": _csv(ip), "label": label,
+            "dialect": dialect}  # fmt: skip
     _run("POST", "/keys", body, as_json, (url, token))
 
 

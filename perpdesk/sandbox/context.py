@@ -25,6 +25,7 @@ class SandboxConfig:
     public_url: str = ""  # how browsers reach the sandbox pages, e.g. http://127.0.0.1:8810
     rate_limit_factor: float = 1.0  # scales BitMart's rate limits; 0 = off (benchmarks)
     oauth_code_ttl_s: float | None = None  # authorisation codes' life; None: BitMart's 5 minutes
+    binance_port: int | None = None  # serve the Binance USDⓈ-M dialect on this port too (off: None)
 
 
 @dataclass

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import string
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from perpdesk.sandbox.identity_records import (
+    DIALECTS,
     EMAIL_RE,
     MAX_IPS_PER_KEY,
     MAX_KEYS_PER_USER,
@@ -39,6 +41,7 @@ from perpdesk.sandbox.identity_records import (
 from perpdesk.sandbox.persist import Persist
 
 __all__ = [
+    "DIALECTS",
     "MAX_IPS_PER_KEY",
     "MAX_KEYS_PER_USER",
     "MAX_MEMO_LEN",
@@ -55,6 +58,13 @@ __all__ = [
     "validate_memo",
     "validate_permissions",
 ]
+
+
+def _alnum(n: int) -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(n))
+
+
+_ALNUM = string.ascii_letters + string.digits
 
 
 class Identity:
@@ -227,30 +237,45 @@ class Identity:
         ip_whitelist: list[str] | tuple[str, ...] | str | None = None,
         label: str = "",
         oauth_client_id: str | None = None,
+        dialect: str = "bitmart",
     ) -> ApiKey:
+        """A key for `dialect`'s REST API; Binance keys have no memo (pass "")."""
         self._require_user(uid)
-        memo = validate_memo(memo)
+        if dialect not in DIALECTS:
+            raise IdentityError("dialect", f"must be one of {', '.join(DIALECTS)}")
+        if dialect == "binance":
+            if memo:
+                raise IdentityError("memo", "Binance keys have no memo: leave it empty")
+        else:
+            memo = validate_memo(memo)
         perms = validate_permissions(permissions)
         ips = validate_ip_list(ip_whitelist)
         if len(self.keys_of(uid)) >= MAX_KEYS_PER_USER:
             raise IdentityError("api_key", f"an account can hold at most {MAX_KEYS_PER_USER} API keys")
+        binance = dialect == "binance"
         key = ApiKey(
-            api_key=secrets.token_hex(20),
+            # Binance's keys and secrets are 64 letters and digits; BitMart's are hex
+            api_key=_alnum(64) if binance else secrets.token_hex(20),
             uid=uid,
-            secret_key=secrets.token_hex(32),
+            secret_key=_alnum(64) if binance else secrets.token_hex(32),
             memo=memo,
             permissions=perms,
             ip_whitelist=ips,
             label=(label or memo)[:64],
             oauth_client_id=oauth_client_id,
             created_at=now_ms(),
+            dialect=dialect,
         )
         self._keys[key.api_key] = key
         self.persist.put("api_key", key.api_key, key.to_doc())
         return key
 
-    def key_by_api_key(self, api_key: str) -> ApiKey | None:
-        return self._keys.get(api_key)
+    def key_by_api_key(self, api_key: str, dialect: str | None = None) -> ApiKey | None:
+        """The key, if it exists (and, given `dialect`, signs for that dialect)."""
+        key = self._keys.get(api_key)
+        if key is not None and dialect is not None and key.dialect != dialect:
+            return None
+        return key
 
     def keys_of(self, uid: str) -> list[ApiKey]:
         return sorted((k for k in self._keys.values() if k.uid == uid), key=lambda k: k.created_at)

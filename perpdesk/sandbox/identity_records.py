@@ -16,6 +16,10 @@ MAX_IPS_PER_KEY = 20
 MAX_MEMO_LEN = 64
 MAX_KEYS_PER_USER = 20
 WHITELIST_STATES = ("none", "pending", "approved")
+# Which REST dialect a key signs for: BitMart's (memo) or Binance USDⓈ-M's (no memo). A key works
+# with its own dialect only. On a Binance key the permissions read as Binance's key settings:
+# future_trade = "Enable Futures", withdraw = "Enable Withdrawals", an IP list = "Restrict access".
+DIALECTS = ("bitmart", "binance")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MEMO_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")  # printable ASCII, no edge blanks
@@ -75,6 +79,7 @@ class ApiKey:
     label: str = ""
     oauth_client_id: str | None = None
     created_at: int = 0
+    dialect: str = "bitmart"
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -98,6 +103,7 @@ class ApiKey:
             "label": self.label,
             "oauth_client_id": self.oauth_client_id,
             "created_at": self.created_at,
+            "dialect": self.dialect,
         }
 
 

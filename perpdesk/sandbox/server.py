@@ -21,11 +21,11 @@ class _Protocol(HttpToolsProtocol):
         self.scope[TRANSPORT_KEY] = self.transport  # type: ignore[literal-required]
 
 
-def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: Any) -> uvicorn.Config:
+def uvicorn_config(config: SandboxConfig, app: Any = None, **kw: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app or create_app(config),
         host=config.host,
-        port=config.port,
+        port=kw.pop("port", config.port),
         http=_Protocol,
         loop="uvloop",
         lifespan="on",
@@ -40,19 +40,34 @@ def uvicorn_config(config: SandboxConfig, app: SandboxApp | None = None, **kw: A
     )
 
 
+def binance_uvicorn_config(config: SandboxConfig, app: SandboxApp) -> uvicorn.Config:
+    """The Binance dialect's port, over `app`'s engine and users (`config.binance_port` is set)."""
+    from perpdesk.sandbox.binance.app import binance_app
+
+    assert config.binance_port is not None
+    return uvicorn_config(config, binance_app(app), port=config.binance_port)
+
+
 async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) -> None:
     """Serve in the running loop until cancelled; cancelling shuts down gracefully (the engine
-    stops, state is flushed to disk, the port is released) before the cancellation propagates."""
+    stops, state is flushed to disk, the port is released) before the cancellation propagates.
+    With `config.binance_port`, the Binance dialect is served there too."""
     from perpdesk.sandbox.api.transport import CoalescingProtocol  # it builds on _Protocol above
 
-    uv_config = uvicorn_config(config, app)
-    uv_config.http = CoalescingProtocol  # one socket write per answer, as `perpdesk sandbox` does
-    server = uvicorn.Server(uv_config)
-    task = asyncio.ensure_future(server.serve())
+    app = app or create_app(config)
+    configs = [uvicorn_config(config, app)]
+    if config.binance_port is not None:
+        configs.append(binance_uvicorn_config(config, app))
+    servers = []
+    for uv_config in configs:
+        uv_config.http = CoalescingProtocol  # one socket write per answer, as `perpdesk sandbox` does
+        servers.append(uvicorn.Server(uv_config))
+    task = asyncio.ensure_future(asyncio.gather(*(server.serve() for server in servers)))
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
-        server.should_exit = True
+        for server in servers:
+            server.should_exit = True
         await task
         raise
 

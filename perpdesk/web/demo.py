@@ -216,7 +216,9 @@ async def run_demo(
     *, data_dir: Path, host: str = "127.0.0.1", port: int = 8800, sandbox_port: int = 8810
 ) -> None:
     from perpdesk.log_config import configure_logging
+    from perpdesk.sandbox.app import create_app as create_sandbox_app
     from perpdesk.sandbox.context import SandboxConfig
+    from perpdesk.sandbox.server import binance_uvicorn_config
     from perpdesk.sandbox.server import uvicorn_config as sandbox_uvicorn_config
     from perpdesk.vault import ensure_keyring_file
     from perpdesk.web.app import create_app
@@ -224,6 +226,7 @@ async def run_demo(
 
     _check_free(host, port, "--port")
     _check_free(host, sandbox_port, "--sandbox-port")
+    _check_free(host, sandbox_port + 1, "--sandbox-port (+1, the Binance dialect)")
     state_path = data_dir / "demo.json"
     state = await asyncio.to_thread(_prepare, data_dir, state_path)
     state.setdefault("sandbox_admin_token", secrets.token_urlsafe(24))
@@ -243,9 +246,12 @@ async def run_demo(
         admin_token=state["sandbox_admin_token"],
         public_url=sandbox_url,
         auto_whitelist_after=30.0,  # a whitelist request made in the demo is approved after 30 s
+        binance_port=sandbox_port + 1,  # the Binance USDⓈ-M dialect (docs/sandbox-binance.md)
     )
-    sandbox_server = _Server(sandbox_uvicorn_config(sandbox_cfg))
-    servers: list[uvicorn.Server] = [sandbox_server]
+    sandbox_app = create_sandbox_app(sandbox_cfg)
+    sandbox_server = _Server(sandbox_uvicorn_config(sandbox_cfg, sandbox_app))
+    binance_server = _Server(binance_uvicorn_config(sandbox_cfg, sandbox_app))
+    servers: list[uvicorn.Server] = [sandbox_server, binance_server]
 
     loop = asyncio.get_running_loop()
 
@@ -258,6 +264,7 @@ async def run_demo(
             loop.add_signal_handler(sig, stop)
 
     sandbox_task = asyncio.create_task(sandbox_server.serve(), name="sandbox")
+    binance_task = asyncio.create_task(binance_server.serve(), name="sandbox-binance")
     platform_task: asyncio.Task[None] | None = None
     mail_dir = data_dir / "mail"
     catcher = await start_mail_catcher(mail_dir, host)  # the demo's outbox: reset links land here
@@ -300,11 +307,12 @@ async def run_demo(
         platform_task = asyncio.create_task(platform_server.serve(), name="platform")
         await _wait_started(platform_server, platform_task, "the platform")
         print(_banner(settings, sandbox_url, state), flush=True)
-        await asyncio.gather(sandbox_task, platform_task)
+        print(f"  Binance USDⓈ-M sandbox   http://{host}:{sandbox_port + 1}/fapi/v1/ping\n", flush=True)
+        await asyncio.gather(sandbox_task, binance_task, platform_task)
     finally:
         stop()
         catcher.close()
-        for task in (sandbox_task, platform_task):
+        for task in (sandbox_task, binance_task, platform_task):
             if task is not None and not task.done():
                 with contextlib.suppress(Exception, asyncio.CancelledError):
                     await asyncio.wait_for(task, 10)

@@ -7,6 +7,7 @@ injects faults and reads the email outbox. Not part of BitMart's API; never expo
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,7 +48,10 @@ def _user(user: Any, **extra: str) -> dict[str, Any]:
     }
 
 
-def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> list[BaseRoute]:
+def admin_routes(
+    ctx: SandboxContext, limiter: RateLimiter, faults: Faults, dialect_limits: Sequence[Any] = ()
+) -> list[BaseRoute]:
+    """`dialect_limits`: other dialects' limiters (`factor`, `reset()`), scaled and reset with BitMart's."""
     token = ctx.config.admin_token
 
     def guarded(handler: Any) -> Any:
@@ -151,12 +155,14 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
         user = user_of(text(body, "email"))
         perms = str_list(body, "permissions")
         ips = str_list(body, "ip", "ip_whitelist")
+        dialect = text(body, "dialect", "bitmart")
         key = ctx.identity.create_key(
             user.uid,
-            text(body, "memo"),
+            "" if dialect == "binance" else text(body, "memo"),
             set(["future_trade"] if perms is None else perms),
             ips,
             text(body, "label", "-") if body.get("label") else "",
+            dialect=dialect,
         )
         return {**key.public_view(), "secret_key": key.secret_key}
 
@@ -275,9 +281,11 @@ def admin_routes(ctx: SandboxContext, limiter: RateLimiter, faults: Faults) -> l
                 raise AdminError(
                     400, "factor", "must be a number from 0 to 1000 (1 = BitMart's limits, 0 = off)"
                 )
-            limiter.factor = float(factor)
+            for each in (limiter, *dialect_limits):
+                each.factor = float(factor)
         if body.get("reset"):
-            limiter.reset()
+            for each in (limiter, *dialect_limits):
+                each.reset()
         return {"factor": limiter.factor}
 
     async def create_oauth_client(request: Request, body: dict[str, Any]) -> Any:

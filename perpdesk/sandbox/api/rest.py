@@ -215,7 +215,7 @@ class RestApi:
         api_key = headers.get(b"x-bm-key")
         if not api_key:
             raise E.err(E.KEY_EMPTY)
-        key = self.ctx.identity.key_by_api_key(api_key.decode("latin-1"))
+        key = self.ctx.identity.key_by_api_key(api_key.decode("latin-1"), "bitmart")
         if key is None:
             raise E.err(E.KEY_NOT_FOUND)
         if key.ip_whitelist:

@@ -63,10 +63,17 @@ class CoalescingProtocol(_Protocol):
 
 
 def run_sandbox(config: SandboxConfig) -> None:
-    """`perpdesk.sandbox.server.run_sandbox` with one write per answer."""
+    """`perpdesk.sandbox.server.run_sandbox` with one write per answer (and the Binance port,
+    when configured, served from the same loop)."""
     import uvicorn
 
-    from perpdesk.sandbox.server import uvicorn_config
+    from perpdesk.sandbox.server import serve_sandbox, uvicorn_config
+
+    if config.binance_port is not None:
+        import uvloop
+
+        uvloop.run(serve_sandbox(config))
+        return
 
     uv_config = uvicorn_config(config)
     uv_config.http = CoalescingProtocol  # uvicorn resolves the protocol class in Server.run()

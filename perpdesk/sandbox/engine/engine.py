@@ -98,6 +98,7 @@ class Engine:
         self.submit_leverage = self.settings.submit_leverage
         self.get_position_mode = self.settings.get_position_mode
         self.set_position_mode = self.settings.set_position_mode
+        self.adjust_isolated_margin = self.settings.adjust_isolated_margin
         self.position = self.positions.position
         self.position_v2 = self.positions.position_v2
         self.position_risk = self.positions.position_risk

@@ -14,6 +14,9 @@ from perpdesk.sandbox.engine.engine_state import EngineState
 from perpdesk.sandbox.engine.state import Order, PlanOrder, Position
 
 MAX_LIVE_PLANS = 50  # per user and symbol
+# A plan order was placed or ended: not a BitMart channel (its WebSocket has no plan channel and
+# ignores it); the Binance dialect's user stream turns it into ALGO_UPDATE.
+PLAN_EVENT = "sandbox/plan"
 MAX_TRIGGER_DEVIATION = Decimal("0.5")
 
 
@@ -42,6 +45,7 @@ class PlanBook:
         )
         st.index_plan(p)
         st.save_plan(p)
+        st.emit(PLAN_EVENT, uid, {"order_id": p.order_id})
         return p
 
     def end_plan(self, p: PlanOrder, executive_order_id: str = "") -> None:
@@ -50,6 +54,7 @@ class PlanBook:
         p.update_time = self.state.now()
         self.state.live_plans[p.symbol].pop(p.order_id, None)
         self.state.save_plan(p)
+        self.state.emit(PLAN_EVENT, p.uid, {"order_id": p.order_id})
 
     def find_plan(self, uid: str, order_id: str | None, client_order_id: str | None) -> PlanOrder:
         st = self.state

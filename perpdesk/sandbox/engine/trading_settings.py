@@ -1,5 +1,6 @@
 """Leverage, margin mode and position mode of a user's symbols: submit-leverage,
-get-position-mode, set-position-mode; order entry re-margins through `apply_leverage` too."""
+get-position-mode, set-position-mode, an isolated position's margin; order entry re-margins
+through `apply_leverage` too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.checks import OPEN_TYPES, check_leverage
 from perpdesk.sandbox.engine.contracts import ContractSpec, money, s
 from perpdesk.sandbox.engine.engine_state import EngineState
-from perpdesk.sandbox.engine.margin import qty
+from perpdesk.sandbox.engine.margin import maintenance, qty, upnl
 from perpdesk.sandbox.engine.positions import Positions
 from perpdesk.sandbox.engine.state import ZERO, Account, Position
 from perpdesk.sandbox.engine.wallets import Wallets
@@ -108,3 +109,32 @@ class TradingSettings:
             self.state.save_account(acct)
         return {"position_mode": acct.position_mode}
 
+    def adjust_isolated_margin(self, uid: str, symbol: str, side: str, amount: Decimal, add: bool) -> Decimal:
+        """Move `amount` USDT into (add) or out of an isolated position's margin; returns the
+        position's new margin. Adding needs that much available; what is left after removing
+        must keep the position above its maintenance margin at the mark. (BitMart's V2 API has
+        no such endpoint; the Binance dialect's POST /fapi/v1/positionMargin uses it.)"""
+        spec = self.state.spec(symbol)
+        pos = self.state.user_positions(uid).get((symbol, side))
+        if pos is None:
+            raise errors.POSITION_NOT_EXIST(f"no {side} {symbol} position")
+        if pos.open_type != "isolated":
+            raise errors.POSITION_NOT_ISOLATED(f"the {side} {symbol} position is cross margined")
+        if not amount.is_finite() or amount <= 0:
+            raise errors.INVALID_REQUEST("amount must be greater than 0")
+        amount = money(amount)
+        if add:
+            if amount > self.wallets.figures(uid).available:
+                raise errors.BALANCE_NOT_ENOUGH(f"available {s(self.wallets.figures(uid).available)} USDT")
+            pos.margin += amount
+        else:
+            mark = self.state.markets[symbol].state.mark
+            keep = max(ZERO, maintenance(spec, pos, mark) - upnl(spec, pos, mark))
+            if pos.margin - amount <= keep:
+                raise errors.WOULD_LIQUIDATE(f"less than {s(money(pos.margin - keep))} USDT can go")
+            pos.margin -= amount
+        pos.update_time = self.state.now()
+        self.state.save_position(pos)
+        self.positions.push_position(uid, symbol)
+        self.wallets.push_asset(uid)
+        return pos.margin

@@ -15,6 +15,7 @@ from typing import Any
 from perpdesk.sandbox.engine import errors
 from perpdesk.sandbox.engine.checks import (
     OPEN_TYPES,
+    check_coid,
     check_leverage,
     check_price_type,
     check_side,
@@ -46,8 +47,10 @@ class TrailingOrders:
         activation_price: Decimal,
         callback_rate: Decimal,
         activation_price_type: int,
+        client_order_id: str | None = None,
     ) -> Json:
-        """POST /contract/private/submit-trail-order -> {"order_id": int}."""
+        """POST /contract/private/submit-trail-order -> {"order_id": int}. BitMart's endpoint
+        takes no client order id; the Binance dialect's `clientAlgoId` is kept here."""
         spec = self.state.spec(symbol)
         check_side(side)
         if open_type not in OPEN_TYPES:
@@ -67,11 +70,12 @@ class TrailingOrders:
                 raise errors.POSITION_NOT_EXIST(f"no {pos_side} {symbol} position for a closing trail order")
             if size > pos.size:
                 raise errors.POSITION_NOT_ENOUGH(f"size {size} exceeds the position's {pos.size} contracts")
+        coid = check_coid(self.state, uid, client_order_id)
         self.plan_book.check_plan_room(uid, symbol)
         p = self.plan_book.new_plan(
             uid,
             symbol,
-            client_order_id="",
+            client_order_id=coid,
             kind="trailing",
             side=side,
             size=size,

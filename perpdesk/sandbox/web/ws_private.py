@@ -44,7 +44,7 @@ class PrivateChannels:
         if not isinstance(args, list) or len(args) < 3 or not all(isinstance(a, str) for a in args[:3]):
             return f"access failed: {LOGIN_HELP}"
         api_key, timestamp, sign = args[0], args[1], args[2]
-        key = self.ctx.identity.key_by_api_key(api_key)
+        key = self.ctx.identity.key_by_api_key(api_key, "bitmart")
         if key is None:
             return f"access failed: openapi auth: apiKey {api_key[:10]}**** failed: api key not found"
         window = self.ctx.config.timestamp_window_ms

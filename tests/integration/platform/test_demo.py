@@ -43,6 +43,8 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
         base, sandbox = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
         assert httpx.get(base + "/signin").status_code == 200
         assert httpx.get(sandbox + "/system/time").status_code == 200
+        # the Binance dialect, one port up, on the same sandbox
+        assert httpx.get(f"http://127.0.0.1:{sandbox_port + 1}/fapi/v1/ping").json() == {}
         assert (tmp_path / "data" / "master.key").exists()  # generated on first start
 
         link = re.search(r"(http://\S+/demo/enter\?token=\S+)", banner)

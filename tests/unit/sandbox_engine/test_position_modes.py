@@ -92,4 +92,28 @@ def test_isolated_leverage_change_moves_margin(engine: Engine, alice: str) -> No
     engine.submit_leverage(alice, "BTCUSDT", "isolated", D(5))
     risk = engine.position_risk(alice, "BTCUSDT")[0]
     assert (risk["isolated_margin"], risk["margin_type"], risk["position_side"]) == (
-        "1899.99", "Isolated", "Short")
+        "1899.99",
+        "Isolated",
+        "Short",
+    )
+
+
+def test_isolated_margin_added_and_removed_within_maintenance(engine: Engine, alice: str) -> None:
+    """The Binance dialect's positionMargin: the engine moves USDT in and out of an isolated
+    position, never below what keeps it above maintenance."""
+    engine.submit_leverage(alice, "BTCUSDT", "isolated", D(10))
+    engine.submit_order(alice, "BTCUSDT", side=1, size=100, type="market")  # 0.1 BTC
+    pos = engine.state.user_positions(alice)[("BTCUSDT", "long")]
+    start = pos.margin
+    available = engine.figures(alice).available
+    assert engine.adjust_isolated_margin(alice, "BTCUSDT", "long", D("50"), add=True) == start + 50
+    assert engine.figures(alice).available == available - 50
+    liq_before = engine.position_risk(alice, "BTCUSDT")[0]["liquidation_price"]
+    assert engine.adjust_isolated_margin(alice, "BTCUSDT", "long", D("50"), add=False) == start
+    assert engine.position_risk(alice, "BTCUSDT")[0]["liquidation_price"] != liq_before
+    with pytest.raises(EngineError) as too_much:
+        engine.adjust_isolated_margin(alice, "BTCUSDT", "long", start, add=False)
+    assert too_much.value.code == 40016
+    with pytest.raises(EngineError) as none:
+        engine.adjust_isolated_margin(alice, "BTCUSDT", "short", D("1"), add=True)
+    assert none.value.code == 40021

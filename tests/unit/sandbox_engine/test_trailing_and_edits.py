@@ -292,3 +292,17 @@ def test_price_lines_are_checked_before_anything_is_queued(engine: Engine) -> No
     assert engine.queue_price_lines("BTCUSDT,95000\nBTCUSDT,95100\nETHUSDT,3500") == 3
     assert engine.queued_prices() == {"BTCUSDT": 2, "ETHUSDT": 1}
     assert engine.clear_replay() == 3 and engine.queued_prices() == {}
+
+
+def test_trailing_order_keeps_a_client_order_id(engine: Engine, alice: str) -> None:
+    """The Binance dialect's clientAlgoId: found again by it, refused while a live one holds it."""
+    kw: dict[str, Any] = dict(
+        side=1, leverage=D(4), open_type="cross", size=2, activation_price=D("94000"), callback_rate=D("1"),
+        activation_price_type=1,
+    )  # fmt: skip
+    tid = str(engine.submit_trail_order(alice, SYM, client_order_id="trail1", **kw)["order_id"])
+    assert engine.state.plan_coid[alice]["trail1"] == tid
+    assert engine.state.plans[tid].client_order_id == "trail1"
+    assert code_of(engine.submit_trail_order, alice, SYM, client_order_id="trail1", **kw) == 40050
+    plain = str(engine.submit_trail_order(alice, SYM, **kw)["order_id"])
+    assert engine.state.plans[plain].client_order_id == ""

@@ -1,0 +1,250 @@
+"""The Binance port's WebSocket: market streams and the listen-key user data stream.
+
+* `/ws/<stream>` (raw payloads), `/stream?streams=<a>/<b>` (combined: `{"stream", "data"}`),
+  `/ws` with live `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` requests
+  (`{"method", "params", "id"}` answered `{"result", "id"}`).
+* A stream is a market stream (`btcusdt@markPrice`, see market_streams.STREAM_RE) or a live
+  listen key (the user data stream of the key's account). When a listen key ends (DELETE, or
+  60 minutes without keepalive) its subscribers get `listenKeyExpired` and lose the stream.
+* Every connection has its own bounded queue and writer: a slow reader is cut off (1013)
+  rather than delaying the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from perpdesk.sandbox.api.rest import Receive, Scope, Send
+from perpdesk.sandbox.binance.call import Call
+from perpdesk.sandbox.binance.limits import BinanceLimits
+from perpdesk.sandbox.binance.listen_keys import ListenKey, ListenKeys
+from perpdesk.sandbox.binance.market_streams import agg_trades, parse, tick_payload
+from perpdesk.sandbox.binance.params import Params
+from perpdesk.sandbox.binance.user_events import user_events
+from perpdesk.sandbox.context import SandboxContext
+from perpdesk.sandbox.engine import EngineEvent
+
+QUEUE_LIMIT = 2000
+MAX_STREAMS = 200  # per connection, as Binance allows
+_CLOSE = object()
+
+
+class _Conn:
+    def __init__(self, ws: WebSocket, combined: bool) -> None:
+        self.ws = ws
+        self.combined = combined
+        self.streams: set[str] = set()
+        self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = False
+
+    def push(self, stream: str, payload: Any) -> None:
+        body = {"stream": stream, "data": payload} if self.combined else payload
+        self.put(orjson.dumps(body).decode())
+
+    def put(self, item: object) -> None:
+        if self.dropped:
+            return
+        if self.queue.full():
+            self.dropped = True  # too slow: better a reconnect than stale data
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_CLOSE)
+            return
+        self.queue.put_nowait(item)
+
+
+class BinanceStreams:
+    def __init__(
+        self, context: Callable[[], SandboxContext | None], listen_keys: ListenKeys, limits: BinanceLimits
+    ) -> None:
+        self.context = context
+        self.listen_keys = listen_keys
+        self.limits = limits
+        self.conns: set[_Conn] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._expiry: asyncio.Task[None] | None = None
+        listen_keys.on_end.append(self._listen_key_ended)
+
+    # ---- connections ---------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ws = WebSocket(scope, receive, send)
+        ctx = self.context()
+        path = scope["path"]
+        if ctx is None or (path not in ("/ws", "/stream") and not path.startswith("/ws/")):
+            await ws.close(1008)
+            return
+        if path == "/stream":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            names = [n for n in "/".join(query.get("streams", [])).split("/") if n]
+        else:
+            names = [n for n in path.removeprefix("/ws").split("/") if n]
+        conn = _Conn(ws, combined=path == "/stream")
+        if any(not self._valid(n) for n in names) or len(names) > MAX_STREAMS:
+            await ws.close(1008, "unknown stream: see docs/sandbox-binance.md")
+            return
+        await ws.accept()
+        conn.streams.update(names)
+        self._open(ctx, conn)
+        writer = asyncio.create_task(self._write(conn))
+        try:
+            while not conn.dropped:
+                self._request(conn, await ws.receive_text())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self._close(conn)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+
+    def _valid(self, name: str) -> bool:
+        return parse(name) is not None or self.listen_keys.live(name) is not None
+
+    def _open(self, ctx: SandboxContext, conn: _Conn) -> None:
+        self.conns.add(conn)
+        if self._unsubscribe is None:
+            self._unsubscribe = ctx.engine.subscribe(self._on_event)
+            self._expiry = asyncio.create_task(self._expire_listen_keys())
+
+    def _close(self, conn: _Conn) -> None:
+        self.conns.discard(conn)
+        if not self.conns and self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            if self._expiry is not None:
+                self._expiry.cancel()
+                self._expiry = None
+
+    async def _write(self, conn: _Conn) -> None:
+        while True:
+            item = await conn.queue.get()
+            if item is _CLOSE:
+                await conn.ws.close(1013 if conn.dropped else 1000)
+                return
+            await conn.ws.send_text(str(item))
+
+    async def _expire_listen_keys(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.listen_keys.expire_due()
+
+    # ---- live requests -------------------------------------------------------------------------
+    def _request(self, conn: _Conn, raw: str) -> None:
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            msg = None
+        if not isinstance(msg, dict) or msg.get("method") not in (
+            "SUBSCRIBE",
+            "UNSUBSCRIBE",
+            "LIST_SUBSCRIPTIONS",
+        ):
+            conn.put(
+                orjson.dumps(
+                    {
+                        "error": {
+                            "code": 2,
+                            "msg": 'Invalid request: send {"method": '
+                            '"SUBSCRIBE", "params": ["btcusdt@markPrice"], "id": 1}',
+                        }
+                    }
+                ).decode()
+            )
+            return
+        ident, method, params = msg.get("id"), msg["method"], msg.get("params") or []
+        if method == "LIST_SUBSCRIPTIONS":
+            conn.put(orjson.dumps({"result": sorted(conn.streams), "id": ident}).decode())
+            return
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            conn.put(
+                orjson.dumps(
+                    {
+                        "error": {"code": 2, "msg": "Invalid request: 'params' is a list of stream names"},
+                        "id": ident,
+                    }
+                ).decode()
+            )
+            return
+        if method == "SUBSCRIBE":
+            bad = [p for p in params if not self._valid(p)]
+            if bad or len(conn.streams | set(params)) > MAX_STREAMS:
+                conn.put(
+                    orjson.dumps(
+                        {
+                            "error": {
+                                "code": 2,
+                                "msg": "Invalid request: unknown stream name or too many streams",
+                            },
+                            "id": ident,
+                        }
+                    ).decode()
+                )
+                return
+            conn.streams.update(params)
+        else:
+            conn.streams.difference_update(params)
+        conn.put(orjson.dumps({"result": None, "id": ident}).decode())
+
+    # ---- engine events -------------------------------------------------------------------------
+    def _on_event(self, event: EngineEvent) -> None:
+        ctx = self.context()
+        if ctx is None or not self.conns:
+            return
+        now = ctx.engine.now()
+        if event.uid is not None:
+            self._user_event(ctx, event, now)
+        elif event.channel == "futures/ticker" and isinstance(event.data, dict):
+            self._tick(ctx, str(event.data.get("symbol", "")), now)
+        elif event.channel.startswith("futures/trade:") and isinstance(event.data, list):
+            symbol = event.channel.removeprefix("futures/trade:")
+            name = symbol.lower() + "@aggTrade"
+            pushes = agg_trades(symbol, event.data, now)
+            for conn in [c for c in self.conns if name in c.streams]:
+                for payload in pushes:
+                    conn.push(name, payload)
+
+    def _user_event(self, ctx: SandboxContext, event: EngineEvent, now: int) -> None:
+        subscribers = []
+        for conn in self.conns:
+            for name in conn.streams:
+                lk = self.listen_keys.live(name) if len(name) == 64 and "@" not in name else None
+                if lk is not None and lk.uid == event.uid:
+                    subscribers.append((conn, name))
+        if not subscribers:
+            return
+        assert event.uid is not None
+        for payload in user_events(ctx.engine.state, event.channel, event.uid, event.data, now):
+            for conn, name in subscribers:
+                conn.push(name, payload)
+
+    def _tick(self, ctx: SandboxContext, symbol: str, now: int) -> None:
+        prefix = symbol.lower() + "@"
+        built: dict[str, Any] = {}
+        call = Call(ctx, Params({}), self.limits)
+        for conn in self.conns:
+            for name in conn.streams:
+                if not name.startswith(prefix) or name.endswith("@aggTrade"):
+                    continue
+                if name not in built:
+                    parsed = parse(name)
+                    built[name] = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                if built[name] is not None:
+                    conn.push(name, built[name])
+
+    def _listen_key_ended(self, lk: ListenKey) -> None:
+        ctx = self.context()
+        now = ctx.engine.now() if ctx is not None else 0
+        for conn in self.conns:
+            if lk.key in conn.streams:
+                # the SDK's model (the authority here) names the field listen_key, not listenKey
+                conn.push(lk.key, {"e": "listenKeyExpired", "E": now, "listen_key": lk.key})
+                conn.streams.discard(lk.key)
+                if not conn.streams and not conn.combined:
+                    conn.put(_CLOSE)
