@@ -20,15 +20,21 @@ from tests.fixtures.sandbox import SandboxServer
 pytestmark = pytest.mark.e2e
 ETH = "ETHUSDT"
 SUBMIT = "/contract/private/submit-order"
-# the ticket's state, then a second click and Enter in a field (the page must send nothing more)
-SENDING_STATE = """() => {
-  const t = document.getElementById("ticket"), b = (v) => t.querySelector(`button[value="${v}"]`);
-  const state = { buy: [b("buy").textContent, b("buy").disabled],
-                  sell: [b("sell").textContent, b("sell").disabled],
-                  status: !document.getElementById("t-sending").hidden };
-  b("buy").click(); t.requestSubmit();
-  return state;
-}"""
+# Recorded in the page (a form's request is out: Playwright cannot read the page until it loads):
+# each submit of the ticket with the state it leaves the ticket in; after the first, a second click
+# and Enter in a field, which must send nothing more.
+RECORD_SUBMITS = """
+window.addEventListener("submit", (ev) => {
+  const t = ev.target;
+  if (t.id !== "ticket") return;
+  const log = JSON.parse(sessionStorage.getItem("ticketLog") || "[]");
+  const b = (v) => t.querySelector(`button[value="${v}"]`);
+  log.push({ prevented: ev.defaultPrevented, buy: [b("buy").textContent, b("buy").disabled],
+             sell: b("sell").disabled, status: !document.getElementById("t-sending").hidden });
+  sessionStorage.setItem("ticketLog", JSON.stringify(log));
+  if (log.length === 1) setTimeout(() => { b("buy").click(); t.requestSubmit(); }, 50);
+});
+"""
 
 
 async def api(page: Any, base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -45,6 +51,7 @@ async def test_trade_page_ticket_is_disabled_while_sending_and_a_second_click_se
     base = trading_platform.url
     account_id, key = await sign_up_and_connect(page, base, sandbox)
     sandbox.admin.set_price(ETH, "3500")
+    await page.add_init_script(RECORD_SUBMITS)
     await page.goto(f"{base}/accounts/{account_id}/trade")
     ticket = page.locator("#ticket")
     await ticket.get_by_label("Symbol").select_option(ETH)
@@ -52,11 +59,13 @@ async def test_trade_page_ticket_is_disabled_while_sending_and_a_second_click_se
     await ticket.get_by_label("Size (contracts)").fill("1")
     sandbox.admin.fault("latency", SUBMIT, latency_ms=2500, times=1, api_key=key["api_key"])
     buy = ticket.get_by_role("button", name="Buy / Long")
-    await buy.click(no_wait_after=True)
-    # while the form's request is out, read the page as it stands (locators wait for the navigation)
-    shown = await page.evaluate(SENDING_STATE)
-    assert shown == {"buy": ["Sending…", True], "sell": ["Sell / Short", True], "status": True}, shown
+    await buy.click()
     await expect(page.locator("#notice")).to_contain_text("Order placed.")
+    sent = await page.evaluate("JSON.parse(sessionStorage.getItem('ticketLog'))")
+    assert sent == [
+        {"prevented": False, "buy": ["Sending…", True], "sell": True, "status": True},  # the click
+        {"prevented": True, "buy": ["Sending…", True], "sell": True, "status": True},  # Enter: nothing
+    ], sent
     _, intents = await api(page, base, "GET", f"/api/accounts/{account_id}/orders?state=intents")
     assert [(i["price"], i["status"]) for i in intents["intents"]] == [("3000", "placed")]
 
