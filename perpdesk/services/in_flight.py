@@ -98,10 +98,11 @@ class Claim:
 
 class TicketDesk:
     """Claims tickets before they are sent and releases them once their outcome is known. A claim
-    whose process stopped lapses `hold` after the exchange's window for its request has closed
-    (`hold_until`; `hold` covers the wait for the answer)."""
+    whose process stopped lapses once the exchange's window for its request has closed:
+    `hold_until` (the window from when it was claimed) plus `hold` (the exchange timeout: the
+    request was signed within it)."""
 
-    def __init__(self, owner: str | None = None, hold: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(self, owner: str | None = None, hold: timedelta = timedelta(seconds=10)) -> None:
         self.owner = owner or uuid.uuid4().hex
         self.hold = hold
 
