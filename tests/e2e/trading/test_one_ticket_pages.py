@@ -105,6 +105,12 @@ async def test_terminal_starts_from_the_position_asks_before_a_leverage_change_a
     await expect(page.locator("#o-leverage")).to_have_value("20")
     await expect(page.locator("#o-margin")).to_have_value("isolated")
     await expect(page.locator("#l-leverage")).to_have_value("20")
+    # so does the Trade page's ticket, in that symbol
+    await page.goto(f"{base}/accounts/{account_id}/trade?symbol=SOLUSDT")
+    await expect(page.locator("#t-leverage")).to_have_value("20")
+    await expect(page.locator("#t-margin")).to_have_value("isolated")
+    await page.goto(f"{base}/trade/{account_id}/SOLUSDT")
+    await page.wait_for_function("() => window.perpdeskTerminal && window.perpdeskTerminal.ready")
 
     # 10x would change the live position's leverage: the page says so and asks first
     await page.locator("#o-leverage").fill("10")
