@@ -223,11 +223,10 @@ async def _record_outcome(
         return placed
 
 
-def order_terms(req: OrderRequest, purpose: IntentPurpose) -> TicketTerms:
-    """An order's terms as the ticket claim compares them (those of `unsettled_like`)."""
-    return TicketTerms(
-        purpose.value, req.symbol, req.side.value, req.size, req.price, extra=("order", req.type.value)
-    )
+def order_terms(req: OrderRequest) -> TicketTerms:
+    """An order's terms as the ticket claim compares them: those of `unsettled_like` (a close of
+    the position and the same order from a ticket are the same order)."""
+    return TicketTerms("order", req.symbol, req.side.value, req.size, req.price, extra=(req.type.value,))
 
 
 async def _send_and_record(
@@ -267,7 +266,7 @@ async def send(
     (DuplicateTicket, OrderBeingConfirmed) unless `confirm_duplicate`."""
     sending_until = from_ms(deps.connector_for(ref.exchange).decided_after_ms())
     claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, order_terms(req, purpose), req.client_order_id,
+        deps.sessions, ref.user_id, ref.id, order_terms(req), req.client_order_id,
         confirmed=confirm_duplicate, hold_until=sending_until,
     )
     try:
