@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -116,9 +117,11 @@ class TicketDesk:
         *,
         confirmed: bool = False,
         hold_until: datetime | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> Claim:
         """Claim the ticket, or raise DuplicateTicket naming the one being sent. A confirmed
-        ticket always gets a claim of its own (a third identical one is still refused)."""
+        ticket always gets a claim of its own (a third identical one is still refused). `also`
+        writes in the claim's transaction (an order's intent, which may refuse it too)."""
         now = utcnow()
         row = TicketClaim(
             id=uuid.uuid4().hex,
@@ -136,13 +139,18 @@ class TicketDesk:
             since=now,
             expires_at=(hold_until or now) + self.hold,
         )
-        holder = await try_claim(sessions, row, now)
+        holder = await try_claim(sessions, row, now, also)
         if holder is not None:
             raise refusal(holder)
         return Claim(row.id)
 
     async def release(self, sessions: async_sessionmaker[AsyncSession], claim: Claim) -> None:
-        await drop_claim(sessions, claim.id)
+        async with sessions() as s, s.begin():
+            await drop_claim(s, claim.id)
+
+    async def release_in(self, s: AsyncSession, claim: Claim) -> None:
+        """Release within the caller's transaction (with the outcome it records)."""
+        await drop_claim(s, claim.id)
 
 
 __all__ = ["Claim", "DuplicateTicket", "TicketDesk", "TicketTerms", "refusal"]

@@ -10,6 +10,7 @@ holds anything.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -49,11 +50,15 @@ class TicketClaim(Base):
 
 
 async def try_claim(
-    sessions: async_sessionmaker[AsyncSession], claim: TicketClaim, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    claim: TicketClaim,
+    now: datetime,
+    also: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> TicketClaim | None:
-    """Write the claim (committed) and return None; or return the live claim it gives way to. A
-    claim in the first slot gives way to any live claim on the ticket, and two written at once
-    collide on the unique key; a stale claim (past `expires_at`) in the way is removed first."""
+    """Write the claim and return None; or return the live claim it gives way to. A claim in the
+    first slot gives way to any live claim on the ticket, and two written at once collide on the
+    unique key; a stale claim (past `expires_at`) in the way is removed first. `also` writes in
+    the same transaction (an order's intent): committed with the claim, or not at all."""
     for _ in range(3):
         holder: TicketClaim | None = None
         try:
@@ -69,8 +74,9 @@ async def try_claim(
                     holder = await _live_holder(s, claim.account_id, claim.ticket_key, now)
                 if holder is None:
                     s.add(claim)
-            if holder is None:
-                return None
+                    await s.flush()
+                    if also is not None:
+                        await also(s)
             return holder
         except IntegrityError:
             pass
@@ -97,9 +103,9 @@ async def _live_holder(
     )
 
 
-async def drop_claim(sessions: async_sessionmaker[AsyncSession], claim_id: str) -> None:
-    async with sessions() as s, s.begin():
-        await s.execute(delete(TicketClaim).where(TicketClaim.id == claim_id))
+async def drop_claim(s: AsyncSession, claim_id: str) -> None:
+    """In the caller's transaction (an order's outcome is recorded in the same one)."""
+    await s.execute(delete(TicketClaim).where(TicketClaim.id == claim_id))
 
 
 __all__ = ["FIRST_SLOT", "TicketClaim", "drop_claim", "try_claim"]

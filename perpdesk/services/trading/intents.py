@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound, PerpdeskError
 from perpdesk.core.models import Credentials, OrderRequest, OrderResult, PlacementStatus
 from perpdesk.core.money import fmt
@@ -168,39 +170,41 @@ def _intent(
     )
 
 
-async def _record_intent(
-    deps: AccountsDeps,
+async def _write_intent(
+    s: AsyncSession,
     ref: AccountRef,
     req: OrderRequest,
     purpose: IntentPurpose,
     sending_until: datetime,
     confirm_duplicate: bool,
 ) -> None:
-    """Write the intent, refusing the same ticket while an earlier one is still being confirmed
-    (unless the trader confirmed a second one)."""
+    """Write the intent (in its claim's transaction), refusing the same ticket while an earlier
+    one is still being confirmed (unless the trader confirmed a second one)."""
     intent = _intent(ref, req, purpose, sending_until)
-    async with deps.sessions() as s, s.begin():
-        repo = OrderIntentRepo(s)
-        if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
-            raise Conflict(
-                f"An order with client order id {req.client_order_id} was already sent.",
-                next_step="Never resend: look the order up with its client order id instead.",
-            )
-        twin = None if confirm_duplicate else await repo.unsettled_like(ref.user_id, ref.id, intent)
-        if twin is not None:
-            raise OrderBeingConfirmed(
-                f"The same order ({twin.client_order_id}) is still being confirmed: the exchange may "
-                f"have executed it, and will know by {hhmmss(twin.decided_after)}.",
-                next_step="Wait until it shows as placed or not placed; submit again only if not placed "
-                "(or confirm a second identical order: Send another; API: confirm_duplicate).",
-            )
-        await repo.add(intent)
+    repo = OrderIntentRepo(s)
+    if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
+        raise Conflict(
+            f"An order with client order id {req.client_order_id} was already sent.",
+            next_step="Never resend: look the order up with its client order id instead.",
+        )
+    twin = None if confirm_duplicate else await repo.unsettled_like(ref.user_id, ref.id, intent)
+    if twin is not None:
+        raise OrderBeingConfirmed(
+            f"The same order ({twin.client_order_id}) is still being confirmed: the exchange may "
+            f"have executed it, and will know by {hhmmss(twin.decided_after)}.",
+            next_step="Wait until it shows as placed or not placed; submit again only if not placed "
+            "(or confirm a second identical order: Send another; API: confirm_duplicate).",
+        )
+    await repo.add(intent)
 
 
 async def _record_outcome(
-    deps: AccountsDeps, ref: AccountRef, cid: str, result: OrderResult, fallback_decided_ms: int
+    deps: AccountsDeps, ref: AccountRef, claim: Claim, cid: str, result: OrderResult, fallback_decided_ms: int
 ) -> Placement:
+    """The outcome, and the ticket's claim released with it: an unknown outcome is now held by
+    its intent (the same ticket is refused as being confirmed)."""
     async with deps.sessions() as s, s.begin():
+        await deps.tickets.release_in(s, claim)
         row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
         if row is None:  # the account was disconnected meanwhile (cascade): nothing left to record
             raise NotFound("The account was disconnected while the order was sent.")
@@ -233,6 +237,7 @@ async def _send_and_record(
     deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, claim: Claim
 ) -> Placement:
     connector = deps.connector_for(ref.exchange)
+    recorded = False
     try:
         try:
             result = await connector.place_order(creds, req)
@@ -245,10 +250,14 @@ async def _send_and_record(
             )
             result = OrderResult(PlacementStatus.UNKNOWN, req.client_order_id, error=err)
         # a request leaves no later than now: the fallback deadline when the connector gave none
-        return await _record_outcome(deps, ref, req.client_order_id, result, connector.decided_after_ms())
+        placed = await _record_outcome(
+            deps, ref, claim, req.client_order_id, result, connector.decided_after_ms()
+        )
+        recorded = True
+        return placed
     finally:
-        # recorded: an unknown outcome is now held by its intent (refused as being confirmed)
-        await deps.tickets.release(deps.sessions, claim)
+        if not recorded:
+            await deps.tickets.release(deps.sessions, claim)
 
 
 async def send(
@@ -268,12 +277,8 @@ async def send(
     claim = await deps.tickets.claim(
         deps.sessions, ref.user_id, ref.id, order_terms(req), req.client_order_id,
         confirmed=confirm_duplicate, hold_until=sending_until,
+        also=lambda s: _write_intent(s, ref, req, purpose, sending_until, confirm_duplicate),
     )
-    try:
-        await _record_intent(deps, ref, req, purpose, sending_until, confirm_duplicate)
-    except BaseException:
-        await deps.tickets.release(deps.sessions, claim)
-        raise
     task = asyncio.ensure_future(_send_and_record(deps, ref, creds, req, claim))
     placed = await asyncio.shield(task)
     log.info("order %s on account %s: %s", req.client_order_id, ref.id, placed.status.value)
