@@ -21,6 +21,7 @@ from perpdesk.live.bus import user_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
+from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.trading import IntentSettler
@@ -130,6 +131,8 @@ def bootstrap(settings: Settings) -> Services:
         recheck_max=timedelta(seconds=settings.whitelist_recheck_max_s),
         watch_interval_s=settings.whitelist_watch_interval_s,
         webhook_allow_private=settings.webhook_allow_private,
+        # a claim's request is answered (or given up on) within the exchange timeout
+        tickets=TicketDesk(hold=timedelta(seconds=settings.exchange_timeout_s)),
     )
     webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
     live = build_live_runtime(settings, engine, accounts, pool)

@@ -31,6 +31,8 @@ AnySymbolOpt = Annotated[str | None, typer.Option("--symbol", "-s")]
 OrderIdOpt = Annotated[str, typer.Option("--order-id")]
 SizeOpt = Annotated[str, typer.Option(help="Contracts.")]
 NumberOpt = Annotated[str | None, typer.Option()]
+ConfirmDuplicateOpt = Annotated[bool, typer.Option(
+    "--confirm-duplicate", help="Send it although the same ticket is being sent or confirmed.")]
 console = Console(soft_wrap=True)
 
 
@@ -108,6 +110,9 @@ def place(
     time_in_force: Annotated[str, typer.Option(help="gtc | ioc | fok | post_only")] = "gtc",
     take_profit: NumberOpt = None,
     stop_loss: NumberOpt = None,
+    confirm_duplicate: ConfirmDuplicateOpt = False,
+    confirm_leverage: Annotated[bool, typer.Option(
+        "--confirm-leverage", help="Change the open position's leverage to --leverage.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a limit (with --price) or market order."""
@@ -125,7 +130,9 @@ def place(
         "take_profit": take_profit,
         "stop_loss": stop_loss,
     }
-    _place(user, account, trading.place_order, ticket, as_json)
+    placed = _run(user, lambda deps, uid: trading.place_order(
+        deps, uid, account, ticket, confirm_duplicate=confirm_duplicate, confirm_leverage=confirm_leverage))
+    _placed(placed.to_dict(), as_json)
 
 
 @app.command()
@@ -202,15 +209,18 @@ def close(
     side: Annotated[str, typer.Option(help="long | short: the position.")],
     percent: Annotated[str, typer.Option(help="Share of the position to close.")] = "100",
     price: Annotated[str | None, typer.Option(help="Limit price; none: at market.")] = None,
+    confirm_duplicate: ConfirmDuplicateOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Close a position, or a percentage of it, by a market or limit order."""
+    """Close a position, or a percentage of it, by a market or limit order (100 %: its resting
+    close orders are cancelled first)."""
     from perpdesk.services import terminal_orders
 
     placed = _run(
         user,
         lambda deps, uid: terminal_orders.close_percent(
-            deps, uid, account, symbol, side, percent, type="limit" if price else "market", price=price
+            deps, uid, account, symbol, side, percent, type="limit" if price else "market", price=price,
+            confirm_duplicate=confirm_duplicate,
         ),
     )
     _placed(placed.to_dict(), as_json)
@@ -226,6 +236,7 @@ def tp_sl(
     stop_loss: NumberOpt = None,
     order_id: Annotated[str | None, typer.Option("--order-id", help="Change this TP/SL order ...")] = None,
     trigger_price: Annotated[str | None, typer.Option(help="... to this trigger price.")] = None,
+    confirm_duplicate: ConfirmDuplicateOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Set TP and/or SL on a position (--side), or change one (--order-id --trigger-price)."""
@@ -243,7 +254,8 @@ def tp_sl(
     outcome = _run(
         user,
         lambda deps, uid: trading.set_tp_sl(
-            deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss
+            deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss,
+            confirm_duplicate=confirm_duplicate,
         ),
     )
     if as_json:
@@ -265,6 +277,7 @@ def trail(
     callback_rate: Annotated[str, typer.Option(help="Percent, 0.1-5.")],
     leverage: Annotated[str, typer.Option()],
     margin_mode: Annotated[str, typer.Option()] = "cross",
+    confirm_duplicate: ConfirmDuplicateOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trailing stop."""
@@ -278,6 +291,7 @@ def trail(
         "callback_rate": callback_rate,
         "leverage": leverage,
         "margin_mode": margin_mode,
+        "confirm_duplicate": confirm_duplicate,
     }
     _place(user, account, terminal_orders.place_trail, ticket, as_json)
 
@@ -294,6 +308,7 @@ def plan(
     price: Annotated[str | None, typer.Option(help="Limit price once triggered; none: market.")] = None,
     margin_mode: Annotated[str, typer.Option()] = "cross",
     price_type: Annotated[str, typer.Option(help="last | mark")] = "last",
+    confirm_duplicate: ConfirmDuplicateOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trigger (plan) order."""
@@ -308,6 +323,7 @@ def plan(
         "leverage": leverage,
         "margin_mode": margin_mode,
         "price_type": price_type,
+        "confirm_duplicate": confirm_duplicate,
     }
     _place(user, account, terminal_orders.place_plan, ticket, as_json)
 

@@ -14,6 +14,8 @@ class PerpdeskError(Exception):
         self.message = message
         if next_step is not None:
             self.next_step = next_step
+        # machine-readable facts beside the message (the JSON error envelope carries them)
+        self.details: dict[str, object] = {}
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message, "next_step": self.next_step}

@@ -4,12 +4,13 @@ connectors, timings. perpdesk/bootstrap.py builds it from Settings; tests build 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.base import FastConnectProvider, FuturesConnector
+from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.uow import SqlUnitOfWork
 from perpdesk.vault.core import Vault
@@ -35,6 +36,8 @@ class AccountsDeps:
     on_notifications_changed: Callable[[str], object] | None = None
     # Unit tests give an in-memory unit of work; by default one SQL transaction on `sessions`.
     uow_factory: Callable[[], UnitOfWork] | None = None
+    # the tickets being sent, in the database (one order per intention across processes)
+    tickets: TicketDesk = field(default_factory=TicketDesk)
 
     def uow(self) -> UnitOfWork:
         if self.uow_factory is not None:

@@ -10,7 +10,7 @@ unanswered submit is settled by the connector reading the exchange, and is other
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,15 +23,19 @@ from perpdesk.core.models import (
     OrderResult,
     OrderSide,
     OrderType,
+    PlacementStatus,
     PositionSide,
 )
 from perpdesk.core.money import fmt, quantize_down
 from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.in_flight import TicketTerms
 from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
+from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.trading.changes import ChangeOutcome, record_lost_change
-from perpdesk.services.trading.intents import Placement, send
+from perpdesk.services.trading.intents import Placement, from_ms, send
+from perpdesk.services.trading.orders import cancel_resting_closes, close_side
 from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
 from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
 
@@ -58,6 +62,30 @@ class ConditionalPlacement:
         }
 
 
+async def claimed(
+    deps: AccountsDeps,
+    ref: AccountRef,
+    conn: TerminalConnector,
+    terms: TicketTerms,
+    cid: str | None,
+    confirm: object,
+    sending: Callable[[], Awaitable[OrderResult]],
+) -> OrderResult:
+    """Send a conditional ticket under its claim (one order per intention). An unknown outcome
+    keeps the claim until the exchange's window for it has closed."""
+    claim = await deps.tickets.claim(
+        deps.sessions, ref.user_id, ref.id, terms, cid, confirmed=bool(confirm),
+        hold_until=from_ms(conn.decided_after_ms()),
+    )
+    result: OrderResult | None = None
+    try:
+        result = await sending()
+        return result
+    finally:
+        if result is not None and result.status is not PlacementStatus.UNKNOWN:
+            await deps.tickets.release(deps.sessions, claim)
+
+
 def _conditional(kind: PlanKind, symbol: str, result: OrderResult) -> ConditionalPlacement:
     cid = result.client_order_id if kind is not PlanKind.TRAILING else None
     return ConditionalPlacement(kind.value, symbol, result.status.value, cid, result.order_id, result.error)
@@ -76,7 +104,7 @@ async def place_plan(
 ) -> ConditionalPlacement:
     """A trigger order: when the price rises/falls to `trigger_price`, a limit (with `price`) or a
     market order is placed. `trigger_direction` defaults to the side of the last price it is on."""
-    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
     side = pick(str(ticket.get("side") or ""), "side", SIDES)
     trigger = on_tick(inst, "trigger_price", required(ticket, "trigger_price", "trigger price"))
@@ -99,7 +127,11 @@ async def place_plan(
         price_type=pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
         rising=bool(rising),
     )
-    return _conditional(PlanKind.PLAN, inst.symbol, await conn.place_plan(creds, req))
+    terms = TicketTerms("plan", inst.symbol, req.side.value, req.size, req.executive_price,
+                        extra=(fmt(req.trigger_price), req.price_type.value))
+    result = await claimed(deps, ref, conn, terms, req.client_order_id, ticket.get("confirm_duplicate"),
+                           lambda: conn.place_plan(creds, req))
+    return _conditional(PlanKind.PLAN, inst.symbol, result)
 
 
 async def place_trail(
@@ -107,7 +139,7 @@ async def place_trail(
 ) -> ConditionalPlacement:
     """A trailing stop: activates at `activation_price`, then fires `callback_rate` % off the best
     price since. Closing a position: side sell_close_long / buy_close_short."""
-    _, creds, conn = await account_of(deps, user_id, account_id, trade=True)
+    ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
     rate = required(ticket, "callback_rate", "callback rate (%)")
     if not Decimal("0.1") <= rate <= Decimal(5):
@@ -126,7 +158,11 @@ async def place_trail(
         pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
         pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
     )
-    return _conditional(PlanKind.TRAILING, inst.symbol, await conn.place_trail(creds, req))
+    terms = TicketTerms("trail", inst.symbol, req.side.value, req.size, req.activation_price,
+                        extra=(fmt(req.callback_rate), req.price_type.value))
+    result = await claimed(deps, ref, conn, terms, None, ticket.get("confirm_duplicate"),
+                           lambda: conn.place_trail(creds, req))
+    return _conditional(PlanKind.TRAILING, inst.symbol, result)
 
 
 def _position_side(side: str) -> PositionSide:
@@ -230,9 +266,10 @@ async def close_percent(
     *,
     type: str = "market",
     price: str | None = None,
+    confirm_duplicate: bool = False,
 ) -> Placement:
     """Close `percent` of the position (rounded down to the size step) by a market or limit order,
-    sent through an intent like any order."""
+    sent through an intent like any order. 100 % cancels the position's resting close orders first."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, symbol)
     pside = _position_side(side)
@@ -243,6 +280,8 @@ async def close_percent(
     limit_price = None
     if otype is OrderType.LIMIT:
         limit_price = on_tick(inst, "price", required({"price": price}, "price", "limit price"))
+    if pct == 100:  # the whole position: the close orders resting on it would hold contracts back
+        await cancel_resting_closes(conn, creds, inst.symbol, pside)
     held = [
         p for p in await conn.positions(creds, inst.symbol) if p.side is pside and p.symbol == inst.symbol
     ]
@@ -262,11 +301,11 @@ async def close_percent(
         )
     req = OrderRequest(
         symbol=inst.symbol,
-        side=OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT,
+        side=close_side(pside),
         size=size,
         client_order_id=new_client_order_id(),
         type=otype,
         price=limit_price,
         margin_mode=pos.margin_mode,
     )
-    return await send(deps, ref, creds, req, IntentPurpose.CLOSE)
+    return await send(deps, ref, creds, req, IntentPurpose.CLOSE, confirm_duplicate=confirm_duplicate)

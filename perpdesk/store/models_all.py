@@ -2,4 +2,12 @@
 
 from __future__ import annotations
 
-from perpdesk.store import accounts, notifications, orders, portfolio, sealed_secrets, users  # noqa: F401
+from perpdesk.store import (  # noqa: F401
+    accounts,
+    notifications,
+    orders,
+    portfolio,
+    sealed_secrets,
+    ticket_claims,
+    users,
+)

@@ -56,7 +56,12 @@ def perpdesk_error_body(exc: PerpdeskError, **extra: Any) -> dict[str, object]:
             exc.code, exc.message.split(": ", 1)[-1], field=exc.field, next_step=exc.next_step or None,
             title=f"Check the {label} field", **extra,
         )
-    return error_body(exc.code, public_message(exc), next_step=exc.next_step or None, **extra)
+    # e.g. the pending order a duplicate ticket was refused for
+    body = error_body(exc.code, public_message(exc), next_step=exc.next_step or None, **extra)
+    inner = body["error"]
+    assert isinstance(inner, dict)
+    inner.update(getattr(exc, "details", {}))
+    return body
 
 
 def _is_api(request: Request) -> bool:

@@ -3,7 +3,8 @@ Every call is scoped to the signed-in user's own account.
 
 - access.py: the account and its credentials; ticket.py: the order ticket, parsed and checked;
 - intents.py: orders written down before they are sent, and their outcome (Placement);
-- orders.py: place, close, leverage; changes.py: cancel, amend, TP/SL (lost answers recorded);
+- orders.py: place, close, leverage; position_terms.py: the ticket against the open position;
+- changes.py: cancel, amend, TP/SL (lost answers recorded);
 - settle.py: the background settler of unknown outcomes; reconcile.py: records vs the exchange.
 """
 

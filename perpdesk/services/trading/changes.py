@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from perpdesk.core.errors import ExchangeError, InputError, MaybeApplied
 from perpdesk.core.instrument_rules import check_tick
 from perpdesk.core.models import Credentials, Order, OrderState, PositionSide
+from perpdesk.core.money import fmt
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.in_flight import TicketTerms
 from perpdesk.services.trading.access import AccountRef, account_ref, tradable
 from perpdesk.services.trading.intents import from_ms, hhmmss
 from perpdesk.services.trading.ticket import (
@@ -181,7 +183,10 @@ async def set_tp_sl(
     *,
     take_profit: str | None = None,
     stop_loss: str | None = None,
+    confirm_duplicate: bool = False,
 ) -> ChangeOutcome:
+    """Set the position's TP/SL; the same TP/SL while one is being sent (or its lost answer is
+    being confirmed) is refused unless `confirm_duplicate`."""
     ref, creds = await tradable(deps, user_id, account_id)
     connector = deps.connector_for(ref.exchange)
     inst = instrument_in(await connector.instruments(), symbol)
@@ -196,9 +201,15 @@ async def set_tp_sl(
     for name, price in (("take_profit", tp), ("stop_loss", sl)):
         if price is not None:
             check_tick(inst, price, name)
+    terms = TicketTerms("tp_sl", inst.symbol, pside.value, None, None,
+                        extra=(fmt(tp) if tp else "", fmt(sl) if sl else ""))
+    claim = await deps.tickets.claim(
+        deps.sessions, ref.user_id, ref.id, terms, None, confirmed=confirm_duplicate,
+        hold_until=from_ms(connector.decided_after_ms()),
+    )
     try:
         await connector.set_tp_sl(creds, inst.symbol, pside, take_profit=tp, stop_loss=sl)
-    except MaybeApplied as exc:
+    except MaybeApplied as exc:  # the claim stays until the exchange's window has closed
         return await record_lost_change(
             deps,
             ref,
@@ -210,6 +221,10 @@ async def set_tp_sl(
             take_profit=tp,
             stop_loss=sl,
         )
+    except BaseException:
+        await deps.tickets.release(deps.sessions, claim)
+        raise
+    await deps.tickets.release(deps.sessions, claim)
     return ChangeOutcome(
         ChangeKind.TP_SL, ChangeStatus.APPLIED, "Take-profit / stop-loss set for the position."
     )

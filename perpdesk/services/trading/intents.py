@@ -4,7 +4,8 @@ The exchange's answer settles an intent placed or rejected. No answer leaves it 
 confirmed") until `decided_after`: the signed X-BM-TIMESTAMP plus the exchange's window (on our
 clock, with a margin), after which the exchange can no longer execute it. The settler
 (`settle.py`) then looks the client order id up; only an absence seen after that is "not placed".
-An order is never sent twice.
+An order is never sent twice, and one ticket is one order: the same ticket on the account while one
+is being sent (its claim, `services/in_flight.py`) or confirmed is refused unless confirmed.
 """
 
 from __future__ import annotations
@@ -15,21 +16,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound, PerpdeskError
 from perpdesk.core.models import Credentials, OrderRequest, OrderResult, PlacementStatus
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.in_flight import Claim, TicketTerms
 from perpdesk.services.trading.access import AccountRef
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
 
 log = logging.getLogger(__name__)
-
-# (account id, client order id) of the orders this process is sending right now: a `pending`
-# intent not in here was left by a stopped process (its request, if any, left before we started).
-IN_FLIGHT: set[tuple[str, str]] = set()
-_ticket_locks: dict[str, asyncio.Lock] = {}
-
 
 class OrderBeingConfirmed(Conflict):
     code = "order_being_confirmed"
@@ -143,7 +141,9 @@ def placement(row: OrderIntent) -> Placement:
     )
 
 
-def _intent(ref: AccountRef, req: OrderRequest, purpose: IntentPurpose) -> OrderIntent:
+def _intent(
+    ref: AccountRef, req: OrderRequest, purpose: IntentPurpose, sending_until: datetime
+) -> OrderIntent:
     now = utcnow()
     return OrderIntent(
         user_id=ref.user_id,
@@ -165,37 +165,46 @@ def _intent(ref: AccountRef, req: OrderRequest, purpose: IntentPurpose) -> Order
         settle_attempts=0,
         created_at=now,
         updated_at=now,
+        # while pending: its sender may still be at it until then, so it is not judged abandoned
+        decided_after=sending_until,
     )
 
 
-async def _record_intent(
-    deps: AccountsDeps, ref: AccountRef, req: OrderRequest, purpose: IntentPurpose
+async def _write_intent(
+    s: AsyncSession,
+    ref: AccountRef,
+    req: OrderRequest,
+    purpose: IntentPurpose,
+    sending_until: datetime,
+    confirm_duplicate: bool,
 ) -> None:
-    """Write the intent, refusing the same ticket while an earlier one is still being confirmed."""
-    intent = _intent(ref, req, purpose)
-    lock = _ticket_locks.setdefault(ref.id, asyncio.Lock())
-    async with lock, deps.sessions() as s, s.begin():
-        repo = OrderIntentRepo(s)
-        if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
-            raise Conflict(
-                f"An order with client order id {req.client_order_id} was already sent.",
-                next_step="Never resend: look the order up with its client order id instead.",
-            )
-        twin = await repo.unsettled_like(ref.user_id, ref.id, intent)
-        if twin is not None and (ref.id, twin.client_order_id) not in IN_FLIGHT:
-            raise OrderBeingConfirmed(
-                f"The same order ({twin.client_order_id}) is still being confirmed: the exchange may "
-                f"have executed it, and will know by {hhmmss(twin.decided_after)}.",
-                next_step="Wait until it shows as placed or not placed; submit again only if not placed.",
-            )
-        await repo.add(intent)
-        IN_FLIGHT.add((ref.id, req.client_order_id))
+    """Write the intent (in its claim's transaction), refusing the same ticket while an earlier
+    one is still being confirmed (unless the trader confirmed a second one)."""
+    intent = _intent(ref, req, purpose, sending_until)
+    repo = OrderIntentRepo(s)
+    if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
+        raise Conflict(
+            f"An order with client order id {req.client_order_id} was already sent.",
+            next_step="Never resend: look the order up with its client order id instead.",
+        )
+    twin = None if confirm_duplicate else await repo.unsettled_like(ref.user_id, ref.id, intent)
+    if twin is not None:
+        raise OrderBeingConfirmed(
+            f"The same order ({twin.client_order_id}) is still being confirmed: the exchange may "
+            f"have executed it, and will know by {hhmmss(twin.decided_after)}.",
+            next_step="Wait until it shows as placed or not placed; submit again only if not placed "
+            "(or confirm a second identical order: Send another; API: confirm_duplicate).",
+        )
+    await repo.add(intent)
 
 
 async def _record_outcome(
-    deps: AccountsDeps, ref: AccountRef, cid: str, result: OrderResult, fallback_decided_ms: int
+    deps: AccountsDeps, ref: AccountRef, claim: Claim, cid: str, result: OrderResult, fallback_decided_ms: int
 ) -> Placement:
+    """The outcome, and the ticket's claim released with it: an unknown outcome is now held by
+    its intent (the same ticket is refused as being confirmed)."""
     async with deps.sessions() as s, s.begin():
+        await deps.tickets.release_in(s, claim)
         row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
         if row is None:  # the account was disconnected meanwhile (cascade): nothing left to record
             raise NotFound("The account was disconnected while the order was sent.")
@@ -207,7 +216,7 @@ async def _record_outcome(
         if result.status is PlacementStatus.UNKNOWN:
             row.decided_after = from_ms(result.decided_after_ms or fallback_decided_ms)
         else:
-            row.settled_at = now
+            row.settled_at, row.decided_after = now, None
             if result.error is not None:
                 row.error_code = result.error.code[:64]
                 row.error_message = result.error.message[:500]
@@ -218,10 +227,17 @@ async def _record_outcome(
         return placed
 
 
+def order_terms(req: OrderRequest) -> TicketTerms:
+    """An order's terms as the ticket claim compares them: those of `unsettled_like` (a close of
+    the position and the same order from a ticket are the same order)."""
+    return TicketTerms("order", req.symbol, req.side.value, req.size, req.price, extra=(req.type.value,))
+
+
 async def _send_and_record(
-    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, claim: Claim
 ) -> Placement:
     connector = deps.connector_for(ref.exchange)
+    recorded = False
     try:
         try:
             result = await connector.place_order(creds, req)
@@ -234,18 +250,36 @@ async def _send_and_record(
             )
             result = OrderResult(PlacementStatus.UNKNOWN, req.client_order_id, error=err)
         # a request leaves no later than now: the fallback deadline when the connector gave none
-        return await _record_outcome(deps, ref, req.client_order_id, result, connector.decided_after_ms())
+        placed = await _record_outcome(
+            deps, ref, claim, req.client_order_id, result, connector.decided_after_ms()
+        )
+        recorded = True
+        return placed
     finally:
-        IN_FLIGHT.discard((ref.id, req.client_order_id))
+        if not recorded:
+            await deps.tickets.release(deps.sessions, claim)
 
 
 async def send(
-    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, purpose: IntentPurpose
+    deps: AccountsDeps,
+    ref: AccountRef,
+    creds: Credentials,
+    req: OrderRequest,
+    purpose: IntentPurpose,
+    *,
+    confirm_duplicate: bool = False,
 ) -> Placement:
-    """Intent first, then the exchange; the intent records whatever came back. The sending runs
-    shielded: a caller that goes away (a closed browser tab) does not stop the recording."""
-    await _record_intent(deps, ref, req, purpose)
-    task = asyncio.ensure_future(_send_and_record(deps, ref, creds, req))
+    """Claim the ticket, write the intent, then the exchange; the intent records whatever came
+    back. The sending runs shielded: a caller that goes away (a closed browser tab) does not stop
+    the recording. The same ticket on the account while one is being sent or confirmed is refused
+    (DuplicateTicket, OrderBeingConfirmed) unless `confirm_duplicate`."""
+    sending_until = from_ms(deps.connector_for(ref.exchange).decided_after_ms())
+    claim = await deps.tickets.claim(
+        deps.sessions, ref.user_id, ref.id, order_terms(req), req.client_order_id,
+        confirmed=confirm_duplicate, hold_until=sending_until,
+        also=lambda s: _write_intent(s, ref, req, purpose, sending_until, confirm_duplicate),
+    )
+    task = asyncio.ensure_future(_send_and_record(deps, ref, creds, req, claim))
     placed = await asyncio.shield(task)
     log.info("order %s on account %s: %s", req.client_order_id, ref.id, placed.status.value)
     return placed

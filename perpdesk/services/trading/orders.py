@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from perpdesk.core.errors import ExchangeUnavailable, InputError, MaybeApplied
+from perpdesk.core.errors import Conflict, ExchangeUnavailable, InputError, MaybeApplied
 from perpdesk.core.instrument_rules import check_leverage, check_order
-from perpdesk.core.models import Instrument, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
+from perpdesk.core.models import (
+    Credentials,
+    Instrument,
+    MarginMode,
+    OrderRequest,
+    OrderSide,
+    OrderType,
+    PositionSide,
+)
+from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import tradable
 from perpdesk.services.trading.intents import Placement, send
+from perpdesk.services.trading.position_terms import check_position_terms
 from perpdesk.services.trading.ticket import (
     OrderTicket,
     choice,
@@ -21,20 +32,34 @@ from perpdesk.services.trading.ticket import (
 )
 from perpdesk.store.orders import IntentPurpose
 
+if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
+
 
 async def instruments_for(deps: AccountsDeps, exchange: str) -> list[Instrument]:
     return sorted(await deps.connector_for(exchange).instruments(), key=lambda i: i.symbol)
 
 
 async def place_order(
-    deps: AccountsDeps, user_id: str, account_id: str, ticket: OrderTicket | Mapping[str, object]
+    deps: AccountsDeps,
+    user_id: str,
+    account_id: str,
+    ticket: OrderTicket | Mapping[str, object],
+    *,
+    confirm_duplicate: bool = False,
+    confirm_leverage: bool = False,
+    live: LiveQuery | None = None,
 ) -> Placement:
     """Check the ticket, store the intent, send it. A rejection by the exchange is a Placement with
     status `rejected` and the exchange's reason; no answer is `unknown` (being confirmed); a bad
-    ticket raises InputError; the same ticket while one is being confirmed raises OrderBeingConfirmed."""
+    ticket raises InputError; the same ticket while one is being sent or confirmed raises
+    DuplicateTicket / OrderBeingConfirmed (unless `confirm_duplicate`); a ticket that would change
+    the open position's leverage raises LeverageChange (unless `confirm_leverage`), its margin mode
+    MarginModeChange."""
     ref, creds = await tradable(deps, user_id, account_id)
     req = parse_ticket(ticket, await instruments_for(deps, ref.exchange))
-    return await send(deps, ref, creds, req, IntentPurpose.ORDER)
+    await check_position_terms(deps, ref, creds, req, live, confirmed=confirm_leverage)
+    return await send(deps, ref, creds, req, IntentPurpose.ORDER, confirm_duplicate=confirm_duplicate)
 
 
 async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: OrderRequest) -> Placement:
@@ -72,15 +97,42 @@ async def set_leverage(
             ) from exc
 
 
+def close_side(pside: PositionSide) -> OrderSide:
+    return OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT
+
+
+async def cancel_resting_closes(
+    connector: FuturesConnector, creds: Credentials, symbol: str, pside: PositionSide
+) -> int:
+    """Cancel the open orders that close this position (they hold its contracts, so a close of the
+    whole position would be refused while one rests); returns how many."""
+    closing = close_side(pside)
+    orders = await connector.open_orders(creds, symbol)
+    resting = [o for o in orders if o.symbol == symbol and o.side is closing]
+    for o in resting:
+        try:
+            await connector.cancel_order(creds, symbol, order_id=o.order_id)
+        except MaybeApplied as exc:
+            raise Conflict(
+                f"The exchange did not answer the cancel of the resting close order {o.order_id}, so "
+                f"the whole {pside.value} position in {symbol} could not be closed yet.",
+                next_step="Cancel that order under Open orders (or wait until it shows cancelled), then "
+                "close again.",
+            ) from exc
+    return len(resting)
+
+
 async def close_position(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str, side: str
 ) -> Placement:
     """A market order for the whole position, through an intent like any order (the connector's
-    own close_position would pick its client id out of our sight)."""
+    own close_position would pick its client id out of our sight). Resting close orders of the
+    position are cancelled first."""
     ref, creds = await tradable(deps, user_id, account_id)
     # a listed contract before anything goes to the exchange (whose refusal could repeat the text)
     sym, pside = instrument_in(await instruments_for(deps, ref.exchange), symbol).symbol, position_side(side)
     connector = deps.connector_for(ref.exchange)
+    await cancel_resting_closes(connector, creds, sym, pside)
     held = [p for p in await connector.positions(creds, sym) if p.symbol == sym and p.side is pside]
     if not held:
         raise InputError(
@@ -91,7 +143,7 @@ async def close_position(
     pos = held[0]
     req = OrderRequest(
         symbol=sym,
-        side=OrderSide.SELL_CLOSE_LONG if pside is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT,
+        side=close_side(pside),
         size=pos.size,
         client_order_id=new_client_order_id(),
         type=OrderType.MARKET,

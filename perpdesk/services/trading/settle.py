@@ -1,6 +1,7 @@
 """The settler: decides every unknown outcome by reading the exchange, in the background.
 
-An unknown order (or a `pending` one a stopped process left) is looked up by its client order id:
+An unknown order (or a `pending` one a stopped process left: pending past its `decided_after`, the
+bound its sender wrote with it, whichever process that was) is looked up by its client order id:
 found is placed; not found is "not placed" only when the look-up was sent after `decided_after`,
 the moment the exchange could no longer execute it. Lost cancels, amends and TP/SL changes are
 decided by reading the order or the position's plan orders the same way (`changes.py`). All
@@ -22,7 +23,7 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.services.trading.changes import backoff
-from perpdesk.services.trading.intents import IN_FLIGHT, Placement, from_ms, placement
+from perpdesk.services.trading.intents import Placement, from_ms, placement
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
 
@@ -40,12 +41,15 @@ async def _decide(
     """One unsettled intent: look it up (never resend) and record what that proves."""
     async with deps.sessions() as s, s.begin():
         row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
-        if row is None or IntentStatus(row.status).final or (ref.id, cid) in IN_FLIGHT:
+        if row is None or IntentStatus(row.status).final:
             return None
         now = utcnow()
+        pending = row.status == IntentStatus.PENDING.value
+        if pending and row.decided_after is not None and row.decided_after > now:
+            return None  # some process (this one, or a CLI beside it) may be sending it right now
         if respect_backoff and row.next_check_at is not None and row.next_check_at > now:
             return placement(row)
-        if row.status == IntentStatus.PENDING.value:
+        if pending:
             # left by a stopped process: anything it sent was signed before now
             row.status = IntentStatus.UNKNOWN.value
             row.decided_after = from_ms(connector.decided_after_ms())

@@ -1,9 +1,10 @@
 """After a successful write through the web, tell the live side what may have changed:
 
 - a write to an account's trading (an order, TP/SL, leverage...): its mirror reads the plan
-  orders again (BitMart pushes trigger and TP/SL orders only once they fire; orders, positions and
-  balances come back by the private stream's pushes), and after a leverage or position-mode change
-  its positions (a position push carries neither) and the position mode;
+  orders again (BitMart pushes trigger and TP/SL orders only once they fire; orders and balances
+  come back by the private stream's pushes) and the positions (a position push carries neither
+  leverage nor margin mode, and an order may change the leverage), and after a position-mode
+  change the position mode;
 - any other write to accounts (connect, edit, replace the key, disconnect): the supervisor scans
   now instead of at its next interval, so the mirror starts or stops at once.
 
@@ -20,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _ACCOUNT = re.compile(r"^(?:/api)?/accounts/([0-9a-f]{32})(/.*)?$")
 _TRADING = ("/orders", "/positions", "/tp-sl", "/leverage", "/trade", "/plan-orders", "/trail-orders",
             "/conditional-orders", "/position-mode")
-_POSITION_SETTINGS = ("/leverage", "/position-mode")
 _ACCOUNT_PAGES = ("/api/accounts", "/settings/exchange-accounts", "/accounts/")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -50,9 +50,7 @@ class AfterWrite:
         match = _ACCOUNT.match(path)
         rest = (match.group(2) or "") if match else ""
         if match and rest.startswith(_TRADING):
-            parts = ["plans"]
-            if rest.endswith(_POSITION_SETTINGS):
-                parts.append("positions")
+            parts = ["plans", "positions"]
             if rest.endswith("/position-mode"):
                 parts.append("mode")
             runtime.supervisor.after_write(match.group(1), *parts)

@@ -176,6 +176,7 @@
     }
     const usdt = (state.balances || []).find((b) => b.currency === "USDT");
     if (usdt) { show("tk-equity", usdt.equity, "money"); show("tk-available", usdt.available, "money"); }
+    startFromPosition();
     drawOverlays();
   }
 
@@ -220,30 +221,79 @@
   }
   $("o-kind").addEventListener("change", showKind);
 
+  // One order per intention: the ticket is disabled while it is sent and says so; a refusal the
+  // trader may overrule (the same ticket being sent, a leverage change) offers its confirm button.
+  const CONFIRM = { duplicate_ticket: ["confirm_duplicate", "Send another"], order_being_confirmed: ["confirm_duplicate", "Send another"],
+                    leverage_change: ["confirm_leverage", "Change leverage and send"] };
+  let sending = false;
+  function ticketBusy(busy, by) {
+    sending = busy;
+    $("ticket").setAttribute("aria-busy", String(busy));
+    for (const b of $("ticket").querySelectorAll('button[type="submit"]')) {
+      if (!b.dataset.label) b.dataset.label = b.textContent;
+      b.disabled = busy;
+      b.textContent = busy && b === by ? "Sending…" : b.dataset.label;
+    }
+  }
+  async function sendTicket(path, body, ok, by) {
+    if (sending) return;
+    ticketBusy(true, by);
+    notice("warn", "Sending… the order is on its way to the exchange.");
+    try {
+      await api("POST", path, body);
+      notice("ok", ok);
+      touched.clear();  // the ticket follows the position again
+    } catch (e) {
+      failed(e);
+      const c = e.status === 409 && e.info && CONFIRM[e.info.code];
+      if (c) {
+        const again = el("button", { type: "button", id: "confirm-send", text: c[1] });
+        again.addEventListener("click", () => sendTicket(path, { ...body, [c[0]]: true }, ok, by));
+        $("notice").append(" ", again);
+      }
+    } finally { ticketBusy(false, by); }
+    if (live && live.account() && !accountPoll) return;  // the mirror sends what changed
+    try { await account(true); } catch (e) { /* shown on the next poll */ }
+  }
+
   $("ticket").addEventListener("submit", (ev) => {
     ev.preventDefault();
+    if (sending) return undefined;
     const v = formValues(ev.target);
-    const side = ev.submitter ? ev.submitter.dataset.side : "buy";
+    const by = ev.submitter || null;
+    const side = by ? by.dataset.side : "buy";
     const kind = v.kind; delete v.kind;
     if (kind === "trail") {
       const body = { symbol: SYMBOL, side: v.trail_side, size: v.size, activation_price: v.activation_price, callback_rate: v.callback_rate,
                      leverage: v.leverage, margin_mode: v.margin_mode, price_type: "last" };
-      return act(() => api("POST", "/trail-orders", body), "Trailing stop placed.");
+      return sendTicket("/trail-orders", body, "Trailing stop placed.", by);
     }
     if (kind === "plan") {
       const body = { symbol: SYMBOL, side, size: v.size, trigger_price: v.trigger_price, price: v.price || null,
                      leverage: v.leverage, margin_mode: v.margin_mode, price_type: v.price_type };
-      return act(() => api("POST", "/plan-orders", body), "Trigger order placed.");
+      return sendTicket("/plan-orders", body, "Trigger order placed.", by);
     }
     const body = { symbol: SYMBOL, side, type: kind, size: v.size, price: kind === "limit" ? v.price : null, leverage: v.leverage,
                    margin_mode: v.margin_mode, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null };
-    return act(() => api("POST", "/orders", body), "Order placed.");
+    return sendTicket("/orders", body, "Order placed.", by);
   });
+
+  // the ticket and the leverage form start from the open position's leverage and margin mode
+  // (the exchange's, by the mirror), until the trader changes them
+  const touched = new Set();
+  const TERMS = [["o-leverage", "leverage"], ["l-leverage", "leverage"], ["o-margin", "margin_mode"], ["l-margin", "margin_mode"]];
+  for (const [id] of TERMS) for (const type of ["input", "change"]) $(id).addEventListener(type, () => touched.add(id));
+  function startFromPosition() {
+    const p = state.positions.find((x) => x.symbol === SYMBOL && Number(x.size) > 0);
+    if (!p) return;
+    for (const [id, key] of TERMS) if (!touched.has(id) && document.activeElement !== $(id)) $(id).value = p[key];
+  }
 
   $("leverage-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = formValues(ev.target);
-    act(() => api("POST", "/leverage", { symbol: SYMBOL, leverage: v.leverage, margin_mode: v.margin_mode }), "Leverage and margin mode set.");
+    act(async () => { await api("POST", "/leverage", { symbol: SYMBOL, leverage: v.leverage, margin_mode: v.margin_mode }); touched.clear(); },
+      "Leverage and margin mode set.");
   });
   $("position-mode-form").addEventListener("submit", (ev) => {
     ev.preventDefault();

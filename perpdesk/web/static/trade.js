@@ -2,6 +2,7 @@
   var symbol = document.getElementById("t-symbol"), type = document.getElementById("t-type");
   var price = document.getElementById("t-price"), tif = document.getElementById("t-tif");
   var rules = document.getElementById("t-rules");
+  var leverage = document.getElementById("t-leverage"), margin = document.getElementById("t-margin");
   function sync() {
     var market = type.value === "market";
     price.disabled = market;
@@ -13,5 +14,35 @@
         " · size step " + o.dataset.step + " (min " + o.dataset.min + ") · leverage up to " + o.dataset.maxLeverage + "x";
     }
   }
-  type.addEventListener("change", sync); symbol.addEventListener("change", sync); sync();
+  // a ticket in a symbol with an open position starts from that position's leverage and margin mode
+  function fromPosition() {
+    var o = symbol.options[symbol.selectedIndex];
+    if (o && o.dataset.leverage) { leverage.value = o.dataset.leverage; margin.value = o.dataset.margin; }
+  }
+  type.addEventListener("change", sync);
+  symbol.addEventListener("change", function () { sync(); fromPosition(); });
+  sync();
+
+  // One order per intention: a ticket being sent is disabled (a second click sends nothing) and
+  // says so; the clicked side travels in a hidden field, since a disabled button is not submitted.
+  function sendingOnce(form, status) {
+    if (!form) return;
+    form.addEventListener("submit", function (ev) {
+      if (form.dataset.sending) { ev.preventDefault(); return; }
+      form.dataset.sending = "1";
+      var by = ev.submitter;
+      if (by && by.name) {
+        var keep = document.createElement("input");
+        keep.type = "hidden"; keep.name = by.name; keep.value = by.value;
+        form.appendChild(keep);
+      }
+      form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = true; });
+      if (by) { by.textContent = "Sending…"; }
+      if (status) { status.hidden = false; }
+    });
+  }
+  sendingOnce(document.getElementById("ticket"), document.getElementById("t-sending"));
+  sendingOnce(document.getElementById("confirm-ticket"), null);
+  // back to this page from the history: the ticket is a fresh one again
+  window.addEventListener("pageshow", function (ev) { if (ev.persisted) { window.location.reload(); } });
 })();

@@ -53,6 +53,7 @@ class PlanIn(BaseModel):
     margin_mode: str = Field("cross", description="cross | isolated")
     price_type: str = Field("last", description="What the trigger watches: last | mark")
     trigger_direction: str | None = Field(None, description="rises | falls; default: from the last price")
+    confirm_duplicate: bool = Field(False, description="Send it although the same ticket is being sent.")
 
 
 class TrailIn(BaseModel):
@@ -64,6 +65,7 @@ class TrailIn(BaseModel):
     leverage: DecimalText
     margin_mode: str = "cross"
     price_type: str = "last"
+    confirm_duplicate: bool = Field(False, description="Send it although the same ticket is being sent.")
 
 
 class ModifyIn(BaseModel):
@@ -82,6 +84,7 @@ class ClosePercentIn(BaseModel):
     percent: DecimalText = Field(..., description='Share of the position, e.g. "50".')
     type: str = Field("market", description="market | limit")
     price: DecimalText | None = Field(None, description="Limit price (limit only).")
+    confirm_duplicate: bool = Field(False, description="Send it although the same ticket is being sent.")
 
 
 class PositionModeIn(BaseModel):
@@ -195,7 +198,8 @@ async def close_percent(
 ) -> Response:
     return _placement_response(
         await orders.close_percent(
-            deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price
+            deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price,
+            confirm_duplicate=body.confirm_duplicate,
         )
     )
 

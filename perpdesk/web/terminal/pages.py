@@ -3,19 +3,24 @@ rules; static/terminal.js fills it from the JSON API (web/terminal/api.py) and k
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from perpdesk.core.errors import ExchangeError, NotFound
+from perpdesk.core.errors import ExchangeError, NotFound, PerpdeskError
 from perpdesk.core.terminal import CHART_INTERVALS
-from perpdesk.services import trading
+from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
 from perpdesk.web.deps import CurrentUserDep
+from perpdesk.web.live.common import live_runtime
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
+from perpdesk.web.trading.pages import ticket_terms
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_SYMBOL = "BTCUSDT"
+DEFAULT_TERMS = ("10", "cross")
 
 
 @router.get("/trade/{account_id}")
@@ -40,6 +45,7 @@ async def terminal_page(
             f"{sym} is not a perpetual contract of this exchange.",
             next_step="Choose a contract from the list on the Terminal page.",
         )
+    leverage, margin_mode = await _ticket_start(request, deps, user.id, account_id, sym)
     return render(
         request,
         "terminal/terminal.html",
@@ -48,4 +54,21 @@ async def terminal_page(
         inst=inst,
         instruments=instruments,
         intervals=list(CHART_INTERVALS),
+        ticket_leverage=leverage,
+        ticket_margin=margin_mode,
     )
+
+
+async def _ticket_start(
+    request: Request, deps: Any, user_id: str, account_id: str, symbol: str
+) -> tuple[str, str]:
+    """The ticket's leverage and margin mode: the open position's in the symbol (from the live
+    mirror while fresh, else the exchange), else 10x cross."""
+    live = live_runtime(request)
+    view = live.query.fresh(user_id, account_id) if live is not None else None
+    try:
+        held: list[Any] = list(view.positions) if view is not None else (
+            await portfolio.positions(deps, user_id, account_id, symbol))
+    except (PerpdeskError, OSError, TimeoutError):
+        return DEFAULT_TERMS
+    return ticket_terms(held).get(symbol, DEFAULT_TERMS)

@@ -45,6 +45,14 @@ class OrderIn(BaseModel):
     margin_mode: str | None = Field(None, description="cross | isolated")
     take_profit: DecimalText | None = Field(None, description="Preset take-profit trigger price.")
     stop_loss: DecimalText | None = Field(None, description="Preset stop-loss trigger price.")
+    confirm_duplicate: bool = Field(
+        False, description="Send a second identical order while the first is being sent or confirmed "
+        "(otherwise 409 duplicate_ticket / order_being_confirmed, naming it)."
+    )
+    confirm_leverage: bool = Field(
+        False, description="Change the open position's leverage to `leverage` (otherwise 409 "
+        "leverage_change, naming the current and the new value)."
+    )
 
 
 class AmendIn(BaseModel):
@@ -69,6 +77,7 @@ class TpSlIn(BaseModel):
     side: str = Field(..., description="long | short: the position the TP/SL closes.")
     take_profit: DecimalText | None = None
     stop_loss: DecimalText | None = None
+    confirm_duplicate: bool = Field(False, description="Send it although the same TP/SL is being sent.")
 
 
 def _envelope(
@@ -168,8 +177,17 @@ async def orders(
 
 
 @router.post(BASE + "/orders")
-async def place(account_id: str, body: OrderIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    placement = await trading.place_order(deps, user.id, account_id, OrderTicket(**body.model_dump()))
+async def place(
+    account_id: str, body: OrderIn, request: Request, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    """201 placed, 202 being confirmed, 400 refused; 409 `duplicate_ticket` (the same ticket is
+    being sent: `error.pending` names it), `order_being_confirmed`, `leverage_change` (the open
+    position has another leverage: `error.current` / `error.new`) or `margin_mode_change`."""
+    ticket = OrderTicket.from_mapping(body.model_dump())
+    placement = await trading.place_order(
+        deps, user.id, account_id, ticket, confirm_duplicate=body.confirm_duplicate,
+        confirm_leverage=body.confirm_leverage, live=_live(request),
+    )
     return _placement_response(placement)
 
 
@@ -247,6 +265,7 @@ async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsD
         body.side,
         take_profit=body.take_profit,
         stop_loss=body.stop_loss,
+        confirm_duplicate=body.confirm_duplicate,
     )
     if done.applied:
         return JSONResponse({"symbol": body.symbol.upper(), "side": body.side})

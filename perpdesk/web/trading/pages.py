@@ -16,17 +16,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from perpdesk.core.errors import Conflict, ExchangeError, InputError, PerpdeskError
-from perpdesk.core.models import TimeInForce
+from perpdesk.core.models import Position, TimeInForce
+from perpdesk.core.money import fmt
 from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
-from perpdesk.services.trading import (
-    AccountNotActive,
-    ChangeOutcome,
-    OrderBeingConfirmed,
-    OrderTicket,
-    Placement,
-)
+from perpdesk.services.trading import AccountNotActive, ChangeOutcome, OrderTicket, Placement
+from perpdesk.services.trading.position_terms import position_for
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.instrument_ticks import ticks_from, ticks_of
 from perpdesk.web.live.common import live_runtime
@@ -57,6 +53,7 @@ TICKET_FIELDS = (
     "stop_loss",
 )
 STICKY_FIELDS = ("symbol", "type", "leverage", "margin_mode", "time_in_force")
+CONFIRMABLE = ("duplicate_ticket", "order_being_confirmed", "leverage_change")  # a confirm button
 MESSAGES = {  # ?msg=<code>: fixed texts, so nothing user-supplied is reflected
     "placed": ("ok", "Order placed."),
     "unknown": (
@@ -167,6 +164,9 @@ async def _trade_page(
         "symbol": instruments[0].symbol if instruments else "",
     }
     values.update({k: v for k, v in (form or {}).items() if v is not None})
+    terms = ticket_terms(snap.positions)
+    if error is None and values["symbol"] in terms:  # the ticket starts from the open position
+        values["leverage"], values["margin_mode"] = terms[values["symbol"]]
     return render(
         request,
         "trading/account.html",
@@ -185,7 +185,21 @@ async def _trade_page(
         error_field=error_field,
         notice=notice,
         tif_labels=TIF_LABELS,
+        ticket_terms=terms,
+        ticket_fields=TICKET_FIELDS,
+        confirm=error.code if error is not None and error.code in CONFIRMABLE else None,
     )
+
+
+def ticket_terms(positions: list[Any]) -> dict[str, tuple[str, str]]:
+    """symbol -> (leverage, margin mode) of its open position: where a ticket in it starts."""
+    held: list[Position] = [getattr(v, "position", v) for v in positions]
+    out: dict[str, tuple[str, str]] = {}
+    for sym in sorted({p.symbol for p in held}):
+        pos = position_for(held, sym)
+        if pos is not None:
+            out[sym] = (fmt(pos.leverage), pos.margin_mode.value)
+    return out
 
 
 @router.get(TRADE)
@@ -250,8 +264,15 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     form = await _form(request)
     ticket = {k: form.get(k, "") for k in TICKET_FIELDS}
     try:
-        placed = await trading.place_order(deps, user.id, account_id, OrderTicket.from_mapping(ticket))
-    except (InputError, AccountNotActive, OrderBeingConfirmed, ExchangeError) as exc:
+        placed = await trading.place_order(
+            deps, user.id, account_id, OrderTicket.from_mapping(ticket),
+            confirm_duplicate=form.get("confirm_duplicate") == "1",
+            confirm_leverage=form.get("confirm_leverage") == "1",
+            live=_live(request),
+        )
+    except (InputError, Conflict, ExchangeError) as exc:  # Conflict: a duplicate, a leverage change
+        if form.get("confirm_leverage") == "1":
+            ticket["confirm_leverage"] = "1"  # confirmed once: a "Send another" keeps it
         return await _failed(request, user.id, account_id, deps, exc, ticket)
     if placed.status.final and not placed.ok:
         return await _refused(request, user.id, account_id, deps, placed, ticket)

@@ -46,9 +46,9 @@ async def _call(method: str, path: str, status: int) -> list[tuple[str, ...]]:
 
 
 @pytest.mark.parametrize(("method", "path", "status", "calls"), [
-    ("POST", f"/api/accounts/{ACCT}/orders", 201, [("after_write", ACCT, "plans")]),
-    ("POST", f"/accounts/{ACCT}/trade/tp-sl", 303, [("after_write", ACCT, "plans")]),
-    ("DELETE", f"/api/accounts/{ACCT}/orders/123", 204, [("after_write", ACCT, "plans")]),
+    ("POST", f"/api/accounts/{ACCT}/orders", 201, [("after_write", ACCT, "plans", "positions")]),
+    ("POST", f"/accounts/{ACCT}/trade/tp-sl", 303, [("after_write", ACCT, "plans", "positions")]),
+    ("DELETE", f"/api/accounts/{ACCT}/orders/123", 204, [("after_write", ACCT, "plans", "positions")]),
     ("POST", f"/api/accounts/{ACCT}/leverage", 200, [("after_write", ACCT, "plans", "positions")]),
     ("POST", f"/accounts/{ACCT}/trade/leverage", 303, [("after_write", ACCT, "plans", "positions")]),
     ("PUT", f"/api/accounts/{ACCT}/position-mode", 200,
