@@ -106,7 +106,7 @@ async def api_signin_2fa(
     user_id = await auth.pending_mfa_user_id(services, request)
     if user_id is None:
         raise InputError("session", "no sign-in is waiting for a code", "POST /api/auth/signin first.")
-    rules = auth.signin_code_rules(services, request, user_id)
+    rules = await auth.signin_code_rules(services, request, user_id)
     await totp.check_code(services, auth.limits(request), user_id, body.code, rules=rules)
     await auth.start_session(services, request, response, user_id, mfa_pending=False)
     async with services.sessionmaker() as s:
@@ -129,7 +129,9 @@ async def api_change_password(
         body.new_password,
         keep_session_hash=user.session_hash,
     )
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    await auth.remember_device(services, request, response, user.id)  # the old allowance ended
+    return response
 
 
 @router.post("/auth/password/forgot", status_code=202, response_model=ResetRequested)

@@ -123,7 +123,7 @@ async def signin_2fa_submit(
     if user_id is None:
         return _see_other("/signin")
     try:
-        rules = auth.signin_code_rules(services, request, user_id)
+        rules = await auth.signin_code_rules(services, request, user_id)
         await totp.check_code(services, auth.limits(request), user_id, code, rules=rules)
     except PerpdeskError as exc:
         return render(request, "signin_2fa.html", _status(exc), next=target, **_error_ctx(exc))
@@ -246,7 +246,9 @@ async def password_change(
     except PerpdeskError as exc:
         ctx = {} if user.totp_enabled else await _pending_totp_ctx(services, user)
         return render(request, "profile.html", _status(exc), **ctx, **_error_ctx(exc))
-    return _see_other("/profile?password=changed")
+    response = _see_other("/profile?password=changed")
+    await auth.remember_device(services, request, response, user.id)  # the old allowance ended
+    return response
 
 
 @router.get("/password/forgot")

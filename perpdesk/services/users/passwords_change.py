@@ -51,12 +51,13 @@ async def change_password(
     *,
     keep_session_hash: str,
 ) -> None:
-    await limits.check("wrong passwords", ("code", user_id, "signed-in"))
-    async with ctx.sessionmaker() as s:
-        user = await UserRepo(s).by_id(user_id)
-    if user is None or not await verify_password(user.password_hash, current):
-        await limits.fail(("code", user_id, "signed-in"))
-        raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
+    async with limits.attempt("wrong passwords", ("code", user_id, "signed-in")) as attempt:
+        async with ctx.sessionmaker() as s:
+            user = await UserRepo(s).by_id(user_id)
+        if user is None or not await verify_password(user.password_hash, current):
+            log.warning("current password refused", extra={"user_id": user_id})
+            raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
+        attempt.succeeded()
     if new == current:
         raise InputError("new_password", "is the current password", "Choose a new password.")
     await check_new_password(new, email, "new_password")
