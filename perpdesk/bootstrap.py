@@ -23,6 +23,7 @@ from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.trading import IntentSettler
+from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
@@ -49,6 +50,7 @@ class Services:
     live_notifier: LiveNotifier | None  # notifications from the mirrors' events (with `live`)
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
+    open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
 
     def start_background(self) -> None:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
@@ -150,6 +152,7 @@ def bootstrap(settings: Settings) -> Services:
         webhook_sender=webhooks,
         live=live,
         live_notifier=LiveNotifier(accounts, live.bus, on_new=webhooks) if live is not None else None,
+        open_streams=OpenStreams(settings.live_streams_per_session, settings.live_streams_per_user),
     )
 
 

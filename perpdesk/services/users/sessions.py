@@ -33,6 +33,7 @@ async def open_session(
         repo = SessionRepo(s)
         if replaces:
             await repo.delete(token_hash(replaces))
+            ctx.open_streams.end_session(token_hash(replaces))
         await repo.create(
             id_hash=token_hash(token),
             user_id=user_id,
@@ -56,6 +57,7 @@ async def close_session(ctx: UsersContext, token: str) -> None:
     async with ctx.sessionmaker() as s:
         await SessionRepo(s).delete(token_hash(token))
         await s.commit()
+    ctx.open_streams.end_session(token_hash(token))
 
 
 async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: str | None) -> int:
@@ -63,6 +65,7 @@ async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: st
     async with ctx.sessionmaker() as s:
         count = await SessionRepo(s).delete_for_user(user_id, except_hash=keep_hash)
         await s.commit()
+    ctx.open_streams.end_user(user_id, except_session=keep_hash)
     return count
 
 
