@@ -34,6 +34,9 @@ NEW_PASSWORD = "violet-kettle-under-moon-42"
         ("qwerty123456789", "common or breached"),
         ("password1234567!", "common or breached"),
         ("qwertyuiopasdfgh", "too easy to guess"),
+        ("correcthorsebatterystaple", "common or breached"),  # zxcvbn alone scores it 4
+        ("Correct Horse Battery-Staple 2024!", "common or breached"),
+        ("the quick brown fox jumps over the lazy dog", "common or breached"),
         ("x" * (MAX_PASSWORD + 1), "longer than 256"),
     ],
 )
