@@ -24,6 +24,7 @@ from perpdesk.store.db import migrate
 from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
 from perpdesk.web.csrf import CSRFMiddleware
+from perpdesk.web.deps import session_cookie_name
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
 from perpdesk.web.templating import STATIC_DIR
@@ -131,6 +132,7 @@ def create_app(
         secret=services.session_secret,
         secure_cookie=settings.secure_cookies,
         exempt=app.state.csrf_exempt,
+        session_cookie=session_cookie_name(services),
         public_url=settings.public_url,
     )
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))

@@ -38,6 +38,7 @@ async def start_session(
         mfa_pending=mfa_pending,
         user_agent=request.headers.get("user-agent"),
         replaces=request.cookies.get(session_cookie_name(services)),
+        browser_seed=request.scope.get("state", {}).get("csrf_seed", ""),
     )
     secure = services.settings.secure_cookies
     ttl = sessions.session_ttl(services)
