@@ -39,6 +39,7 @@ RULES: dict[str, str] = {
     "inspect_user": "10/minute;100/hour",  # every key inspection (inspect, Manual connect Save)
     "reset_client": "10/hour",  # reset mails asked for from one client
     "reset_account": "3/hour",  # reset mails sent to one email
+    "signup_email": "3/hour",  # sign-up mails (a link, or "you have an account") sent to one email
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.sandbox import SandboxServer
-from tests.security.mail import Outbox, outbox, reset_link
+from tests.security.mail import RESET_SUBJECT, Outbox, outbox, reset_link, sign_up_by_mail
 
 __all__ = ["outbox"]
 
@@ -42,11 +42,10 @@ async def _browser(platform: PlatformServer) -> httpx.AsyncClient:
     return http
 
 
-async def _signed_up(platform: PlatformServer) -> tuple[httpx.AsyncClient, str]:
+async def _signed_up(platform: PlatformServer, outbox: Outbox) -> tuple[httpx.AsyncClient, str]:
     http = await _browser(platform)
     email = f"streams-{secrets.token_hex(4)}@example.com"
-    r = await http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 201, r.text
+    await sign_up_by_mail(http, outbox, email, PASSWORD)
     return http, email
 
 
@@ -92,8 +91,10 @@ async def _both_streams(http: httpx.AsyncClient) -> AsyncIterator[list[asyncio.F
         yield [await stack.enter_async_context(_open(http, url)) for url in STREAMS]
 
 
-async def test_sign_out_ends_the_sessions_streams_within_a_second(stream_platform: PlatformServer) -> None:
-    http, _ = await _signed_up(stream_platform)
+async def test_sign_out_ends_the_sessions_streams_within_a_second(
+    stream_platform: PlatformServer, outbox: Outbox
+) -> None:
+    http, _ = await _signed_up(stream_platform, outbox)
     async with _both_streams(http) as streams:
         loop = asyncio.get_running_loop()
         assert (await http.post("/api/auth/signout")).status_code == 204
@@ -101,8 +102,10 @@ async def test_sign_out_ends_the_sessions_streams_within_a_second(stream_platfor
     await http.aclose()
 
 
-async def test_sign_out_everywhere_ends_the_other_sessions_streams(stream_platform: PlatformServer) -> None:
-    here, email = await _signed_up(stream_platform)
+async def test_sign_out_everywhere_ends_the_other_sessions_streams(
+    stream_platform: PlatformServer, outbox: Outbox
+) -> None:
+    here, email = await _signed_up(stream_platform, outbox)
     there = await _signed_in(stream_platform, email)
     async with _both_streams(there) as theirs, _open(here, STREAMS[0]) as mine:
         loop = asyncio.get_running_loop()
@@ -115,8 +118,10 @@ async def test_sign_out_everywhere_ends_the_other_sessions_streams(stream_platfo
         await http.aclose()
 
 
-async def test_a_password_change_ends_the_other_sessions_streams(stream_platform: PlatformServer) -> None:
-    here, email = await _signed_up(stream_platform)
+async def test_a_password_change_ends_the_other_sessions_streams(
+    stream_platform: PlatformServer, outbox: Outbox
+) -> None:
+    here, email = await _signed_up(stream_platform, outbox)
     there = await _signed_in(stream_platform, email)
     async with _both_streams(there) as theirs:
         loop = asyncio.get_running_loop()
@@ -130,10 +135,10 @@ async def test_a_password_change_ends_the_other_sessions_streams(stream_platform
 async def test_a_password_reset_ends_every_sessions_streams(
     stream_platform: PlatformServer, outbox: Outbox
 ) -> None:
-    http, email = await _signed_up(stream_platform)
+    http, email = await _signed_up(stream_platform, outbox)
     asker = await _browser(stream_platform)
     assert (await asker.post("/api/auth/password/forgot", json={"email": email})).status_code == 202
-    token = reset_link(await outbox.wait_for(email)).split("token=", 1)[1]
+    token = reset_link(await outbox.wait_for(email, subject=RESET_SUBJECT)).split("token=", 1)[1]
     async with _both_streams(http) as streams:
         loop = asyncio.get_running_loop()
         reset = {"token": token, "new_password": "Reset-Stream-Passphrase-71"}
@@ -144,9 +149,9 @@ async def test_a_password_reset_ends_every_sessions_streams(
 
 
 async def test_streams_are_capped_per_session_and_per_user_oldest_first(
-    stream_platform: PlatformServer,
+    stream_platform: PlatformServer, outbox: Outbox
 ) -> None:
-    first, email = await _signed_up(stream_platform)
+    first, email = await _signed_up(stream_platform, outbox)
     sessions = [first] + [await _signed_in(stream_platform, email) for _ in range(3)]
     async with AsyncExitStack() as stack:
         opened = [await stack.enter_async_context(_open(first, STREAMS[0])) for _ in range(30)]
