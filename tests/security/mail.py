@@ -40,16 +40,20 @@ RESET_SUBJECT = "Reset your perpdesk password"
 SIGNUP_SUBJECT = "Finish signing up"
 
 
+def signup_link(message: Any) -> str:
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    m = re.search(r"(http://\S+/signup/confirm\?token=\S+)", body)
+    assert m, body
+    return m.group(1)
+
+
 async def sign_up_by_mail(http: httpx.AsyncClient, outbox: Outbox, email: str, password: str) -> Any:
     """Sign up on a platform that mails (202 "check your email"), then open the emailed link:
     the answer that signs `http` in."""
     r = await http.post("/api/auth/signup", json={"email": email, "password": password})
     assert r.status_code == 202, r.text
-    link = await outbox.wait_for(email, subject=SIGNUP_SUBJECT)
-    body = link.get_body(preferencelist=("plain",)).get_content()
-    m = re.search(r"http://\S+/signup/confirm\?token=(\S+)", body)
-    assert m, body
-    r = await http.post("/api/auth/signup/confirm", json={"token": m.group(1)})
+    link = signup_link(await outbox.wait_for(email, subject=SIGNUP_SUBJECT))
+    r = await http.post("/api/auth/signup/confirm", json={"token": link.split("token=", 1)[1]})
     assert r.status_code == 201, r.text
     return r
 
