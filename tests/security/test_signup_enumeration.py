@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -28,15 +30,26 @@ def _main(html: str) -> str:
     return re.sub(r'value="[0-9a-f]{64}"', "", main.group(0))
 
 
+@asynccontextmanager
+async def _client(platform: PlatformServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.url, timeout=30) as c:
+        c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
+        yield c
+
+
+async def _owner(platform: PlatformServer, outbox: Outbox) -> str:
+    """The email of an account made (through its link) in a browser that is then closed."""
+    async with _client(platform) as c:
+        owner = _email()
+        await sign_up_by_mail(c, outbox, owner, PASSWORD)
+    return owner
+
+
 async def test_the_api_answers_the_same_for_a_new_and_a_taken_email(
     mailing_platform: PlatformServer, outbox: Outbox
 ) -> None:
-    async with httpx.AsyncClient(base_url=mailing_platform.url, timeout=30) as c:
-        c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
-        owner = _email()
-        await sign_up_by_mail(c, outbox, owner, PASSWORD)
-        await c.post("/api/auth/signout")
-        c.cookies.delete("perpdesk_session")
+    owner = await _owner(mailing_platform, outbox)
+    async with _client(mailing_platform) as c:
         taken = await c.post("/api/auth/signup", json={"email": owner, "password": PASSWORD + "-x"})
         fresh = await c.post("/api/auth/signup", json={"email": _email(), "password": PASSWORD})
         assert taken.status_code == fresh.status_code == 202
@@ -51,10 +64,7 @@ async def test_the_api_answers_the_same_for_a_new_and_a_taken_email(
 async def test_the_page_is_the_same_for_a_new_and_a_taken_email(
     mailing_platform: PlatformServer, outbox: Outbox
 ) -> None:
-    async with httpx.AsyncClient(base_url=mailing_platform.url, timeout=30) as c:
-        c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
-        owner = _email()
-        await sign_up_by_mail(c, outbox, owner, PASSWORD)
+    owner = await _owner(mailing_platform, outbox)
     pages = []
     for email in (owner, _email()):
         async with httpx.AsyncClient(base_url=mailing_platform.url, timeout=30) as browser:
@@ -76,8 +86,7 @@ async def test_a_sign_up_link_makes_the_account_once(
     mailing_platform: PlatformServer, outbox: Outbox
 ) -> None:
     email = _email()
-    async with httpx.AsyncClient(base_url=mailing_platform.url, timeout=30) as c:
-        c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
+    async with _client(mailing_platform) as c:
         r = await c.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
         assert r.status_code == 202
         body = (await outbox.wait_for(email, subject=SIGNUP_SUBJECT)).get_body(preferencelist=("plain",))

@@ -89,6 +89,11 @@ async def test_a_flood_from_one_address_spares_known_browsers_behind_it(client_a
 async def _enrol_totp(c: httpx.AsyncClient) -> str:
     email = _email()
     assert (await c.post("/api/auth/signup", json={"email": email, "password": PASSWORD})).status_code == 201
+    return await turn_on_totp(c)
+
+
+async def turn_on_totp(c: httpx.AsyncClient) -> str:
+    """Enrol the signed-in user of `c` in 2FA; the seed."""
     r = await c.post("/profile/2fa/start")
     m = re.search(r'data-testid="totp-seed">([A-Z2-7]+)<', r.text)
     assert m

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.security.mail import RESET_SUBJECT, Outbox, outbox, sign_up_by_mail
-from tests.security.test_throttling import PASSWORD, _email, _enrol_totp, _wrong
+from tests.security.test_throttling import PASSWORD, _email, _wrong, turn_on_totp
 
 __all__ = ["outbox"]
 
@@ -75,8 +75,8 @@ async def test_concurrent_wrong_passwords_are_checked_at_most_five_times(limited
 
 
 async def test_concurrent_wrong_sign_in_codes_are_checked_at_most_five_times(limited: PlatformServer) -> None:
-    owner = await _client(limited, "127.0.1.3")
-    seed = await _enrol_totp(owner)
+    owner = await _signed_up(limited, "127.0.1.3", _email())
+    seed = await turn_on_totp(owner)
     email = (await owner.get("/api/me")).json()["email"]
     thief = await _client(limited, "127.0.1.4")  # has the password, not the phone
     r = await thief.post("/api/auth/signin", json={"email": email, "password": PASSWORD})
