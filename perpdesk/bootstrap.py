@@ -6,7 +6,9 @@ and the demo use. Nothing else reads Settings to build a connector, a vault or a
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.trading import IntentSettler
+from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
@@ -51,6 +54,7 @@ class Services:
     live_notifier: LiveNotifier | None  # notifications from the mirrors' events (with `live`)
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
+    open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
 
     def start_background(self) -> None:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
@@ -94,12 +98,36 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
     }
 
 
+HOW_TO_MAKE_ONE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# estimated bits a secret must hold: a random 32-character hex key (128 bits) scores 95-120 by
+# its spread of characters (short strings look less random) and 90-106 by zxcvbn (dates in it)
+_SPREAD_BITS = _GUESS_BITS = 80
+
+
+def weak_secret(value: str) -> str | None:
+    """Why `value` is too weak for a session secret, or None. Estimated twice, from how often each
+    character recurs (32 identical characters or a two-letter alphabet hold almost nothing) and
+    by zxcvbn (words, keyboard rows, sequences and repeats), never shown."""
+    if len(value) < 32:
+        return "must be at least 32 characters of random text"
+    counts = Counter(value)
+    spread = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values()) * len(value)
+    if len(counts) < 10 or spread < _SPREAD_BITS:
+        return "is too predictable (repeated characters or a short alphabet)"
+    from zxcvbn import zxcvbn  # its dictionaries load only when a secret is configured
+
+    if float(zxcvbn(value[:100])["guesses_log10"]) * math.log2(10) < _GUESS_BITS:
+        return "is too predictable (words, a sequence or a repeated pattern)"
+    return None
+
+
 def load_session_secret(settings: Settings) -> bytes:
     """PERPDESK_SESSION_SECRET, else a random one kept in data_dir/session_secret (0600)."""
     if settings.session_secret is not None:
         value = settings.session_secret.get_secret_value()
-        if len(value) < 32:
-            raise SettingsError(["PERPDESK_SESSION_SECRET: must be at least 32 characters of random text"])
+        problem = weak_secret(value)
+        if problem:
+            raise SettingsError([f"PERPDESK_SESSION_SECRET: {problem}; {HOW_TO_MAKE_ONE}"])
         return value.encode()
     path = settings.data_dir / "session_secret"
     if not path.exists():
@@ -157,6 +185,7 @@ def bootstrap(settings: Settings) -> Services:
         webhook_sender=webhooks,
         live=live,
         live_notifier=LiveNotifier(accounts, live.bus, on_new=webhooks) if live is not None else None,
+        open_streams=OpenStreams(settings.live_streams_per_session, settings.live_streams_per_user),
     )
 
 

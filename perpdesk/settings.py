@@ -176,6 +176,15 @@ class Settings(BaseSettings):
     live_sse_heartbeat_s: float = Field(
         15.0, gt=0, le=300, description="Seconds between SSE heartbeats to open pages."
     )
+    live_streams_per_session: int = Field(
+        6, ge=1, le=1000, description="Live streams one session may hold open (a new one ends the oldest)."
+    )
+    live_streams_per_user: int = Field(
+        20, ge=1, le=10000, description="Live streams one user may hold open in all sessions (oldest ended)."
+    )
+    live_session_recheck_s: float = Field(
+        2.0, gt=0, le=300, description="How often an open live stream re-reads its session (expiry)."
+    )
     live_subscriber_queue: int = Field(
         256, ge=8, le=100000, description="Events a live page may fall behind before it is dropped."
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from perpdesk.settings import SettingsError, load_settings
+from perpdesk.settings import Settings, SettingsError, load_settings
 
 
 class DatabaseUnavailable(Exception):
@@ -21,6 +23,23 @@ class DatabaseUnavailable(Exception):
             f"{type(exc).__name__}: {detail[:300]}. Check the URL, that the server runs and accepts "
             "this user, and that the database exists."
         )
+
+
+def plain_http_warning(settings: Settings) -> str | None:
+    """Why serving on this address is unsafe (reachable from other machines without TLS), or None."""
+    host = settings.host.strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback or (settings.secure_cookies and settings.public_url.startswith("https://")):
+        return None
+    return (
+        f"WARNING: the platform listens on {settings.host}, reachable from other machines, but "
+        "PERPDESK_PUBLIC_URL is not https: cookies are not Secure and HSTS is off, so passwords "
+        "and sessions cross the network readable. Serve it behind TLS and set "
+        "PERPDESK_PUBLIC_URL=https://your-host (or listen on 127.0.0.1 only)."
+    )
 
 
 def _fail(message: str) -> typer.Exit:
@@ -51,6 +70,10 @@ def register_platform_commands(app: typer.Typer) -> None:
         from perpdesk.vault import MasterKeyError, ensure_keyring_file
 
         configure_logging(settings.log_level, json_lines=settings.log_json)
+        warning = plain_http_warning(settings)
+        if warning:
+            typer.secho(warning, fg=typer.colors.YELLOW, bold=True, err=True)
+            logging.getLogger("perpdesk.security").warning(warning)
         if init_master_key and not settings.master_key:
             ensure_keyring_file(settings.master_key_file or settings.default_master_key_file())
         try:

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
-from perpdesk.services.users import passwords_change, signin, totp
+from perpdesk.services.users import passwords_change, signin, signup_mail, totp
+from perpdesk.services.users.mail import mail_configured
 from perpdesk.services.users.passwords import MAX_PASSWORD
 from perpdesk.store.repos import UserRepo
 from perpdesk.web import auth
@@ -71,12 +72,42 @@ async def get_csrf(request: Request) -> CsrfOut:
     return CsrfOut(csrf_token=csrf_token(request))
 
 
-@router.post("/auth/signup", status_code=201, response_model=UserOut)
+class SignUpPending(BaseModel):
+    message: str
+
+
+class SignUpLink(BaseModel):
+    token: str = Field(max_length=2048, description="From the emailed sign-up link.")
+
+
+@router.post(
+    "/auth/signup",
+    status_code=201,
+    response_model=UserOut | SignUpPending,
+    responses={202: {"model": SignUpPending, "description": "Email configured: a link was mailed."}},
+)
 async def api_signup(
     body: Credentials, request: Request, response: Response, services: ServicesDep
-) -> UserOut:
-    await auth.limits(request).spend("sign-ups", "signup_client", auth.client(request))
+) -> UserOut | SignUpPending:
+    """With email configured: 202 "check your email" whether or not the address has an account
+    (a link to finish, or a note to the owner, is mailed). Without: 201, signed in."""
+    limits = auth.limits(request)
+    await limits.spend("sign-ups", "signup_client", auth.client(request))
+    if mail_configured(services.settings):
+        await signup_mail.request_sign_up(services, limits, body.email, body.password)
+        response.status_code = 202
+        return SignUpPending(message=signup_mail.CHECK_EMAIL)
     user = await signin.sign_up(services, body.email, body.password)
+    await auth.start_session(services, request, response, user.id, mfa_pending=False)
+    return UserOut(id=user.id, email=user.email, totp_enabled=False)
+
+
+@router.post("/auth/signup/confirm", status_code=201, response_model=UserOut)
+async def api_signup_confirm(
+    body: SignUpLink, request: Request, response: Response, services: ServicesDep
+) -> UserOut:
+    """Finish a sign-up with the emailed link's token: the account is made and signed in."""
+    user = await signup_mail.confirm_sign_up(services, body.token)
     await auth.start_session(services, request, response, user.id, mfa_pending=False)
     return UserOut(id=user.id, email=user.email, totp_enabled=False)
 
@@ -106,7 +137,7 @@ async def api_signin_2fa(
     user_id = await auth.pending_mfa_user_id(services, request)
     if user_id is None:
         raise InputError("session", "no sign-in is waiting for a code", "POST /api/auth/signin first.")
-    rules = auth.signin_code_rules(services, request, user_id)
+    rules = await auth.signin_code_rules(services, request, user_id)
     await totp.check_code(services, auth.limits(request), user_id, body.code, rules=rules)
     await auth.start_session(services, request, response, user_id, mfa_pending=False)
     async with services.sessionmaker() as s:
@@ -129,7 +160,9 @@ async def api_change_password(
         body.new_password,
         keep_session_hash=user.session_hash,
     )
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    await auth.remember_device(services, request, response, user.id)  # the old allowance ended
+    return response
 
 
 @router.post("/auth/password/forgot", status_code=202, response_model=ResetRequested)

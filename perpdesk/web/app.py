@@ -25,6 +25,7 @@ from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
 from perpdesk.web.body_limit import BodyLimit
 from perpdesk.web.csrf import CSRFMiddleware
+from perpdesk.web.deps import session_cookie_name
 from perpdesk.web.error_envelope import ERROR_RESPONSES
 from perpdesk.web.error_responses import install_error_handlers
 from perpdesk.web.templating import STATIC_DIR
@@ -132,6 +133,7 @@ def create_app(
         secret=services.session_secret,
         secure_cookie=settings.secure_cookies,
         exempt=app.state.csrf_exempt,
+        session_cookie=session_cookie_name(services),
         public_url=settings.public_url,
     )
     app.add_middleware(BodyLimit)

@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from perpdesk.bootstrap import Services
 from perpdesk.services.users import sessions, throttle
 from perpdesk.services.users.throttle import DEVICE_COOKIE, Limits, device_for, device_token
+from perpdesk.store.repos import UserRepo
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, session_cookie_name
 
 DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
@@ -42,6 +43,7 @@ async def start_session(
         mfa_pending=mfa_pending,
         user_agent=request.headers.get("user-agent"),
         replaces=request.cookies.get(session_cookie_name(services)),
+        browser_seed=request.scope.get("state", {}).get("csrf_seed", ""),
     )
     secure = services.settings.secure_cookies
     ttl = sessions.session_ttl(services)
@@ -54,16 +56,31 @@ async def start_session(
         secure=secure,
         samesite="lax",
     )
-    if not mfa_pending and device_for(services.session_secret, user_id, device_cookie(request)) is None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            device_token(services.session_secret, user_id),
-            max_age=DEVICE_MAX_AGE,
-            path="/",
-            httponly=True,
-            secure=secure,
-            samesite="lax",
-        )
+    if not mfa_pending:
+        await remember_device(services, request, response, user_id)
+
+
+async def _password_hash(services: Services, user_id: str) -> str:
+    async with services.sessionmaker() as s:
+        user = await UserRepo(s).by_id(user_id)
+    return user.password_hash if user is not None else ""
+
+
+async def remember_device(services: Services, request: Request, response: Response, user_id: str) -> None:
+    """Mark this browser a known device of the user under the current password (after a full
+    sign-in, or the password change it made) unless it already is one."""
+    password_hash = await _password_hash(services, user_id)
+    if device_for(services.session_secret, user_id, password_hash, device_cookie(request)) is not None:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_token(services.session_secret, user_id, password_hash),
+        max_age=DEVICE_MAX_AGE,
+        path="/",
+        httponly=True,
+        secure=services.settings.secure_cookies,
+        samesite="lax",
+    )
 
 
 async def end_session(services: Services, request: Request, response: Response) -> None:
@@ -80,8 +97,11 @@ async def pending_mfa_user_id(services: Services, request: Request) -> str | Non
     return await sessions.pending_mfa_user_id(services, request.cookies.get(session_cookie_name(services)))
 
 
-def signin_code_rules(services: Services, request: Request, user_id: str) -> tuple[tuple[str, ...], ...]:
-    device = device_for(services.session_secret, user_id, device_cookie(request))
+async def signin_code_rules(
+    services: Services, request: Request, user_id: str
+) -> tuple[tuple[str, ...], ...]:
+    password_hash = await _password_hash(services, user_id)
+    device = device_for(services.session_secret, user_id, password_hash, device_cookie(request))
     return throttle.signin_code_rules(user_id, client=client(request), device=device)
 
 

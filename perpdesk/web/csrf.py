@@ -1,6 +1,7 @@
 """CSRF protection for every state-changing request (POST, PUT, PATCH, DELETE).
 
-A random `perpdesk_csrf` cookie seeds the token; the token is HMAC(session_secret, seed). Forms
+A random `perpdesk_csrf` cookie seeds the token; the token is an HMAC of the seed and the session
+(perpdesk.web.security: a token from another session is refused). Forms
 carry it as the `csrf_token` field, htmx and fetch() send it as the `X-CSRF-Token` header (the
 base layout sets `hx-headers` on <body> and a <meta name="csrf-token">). A cross-site page can
 neither read the cookie nor compute the HMAC. The Origin header, when sent, must be this site's
@@ -44,9 +45,17 @@ def _cookies(scope: Scope) -> dict[str, str]:
 
 class CSRFMiddleware:
     def __init__(
-        self, app: ASGIApp, *, secret: bytes, secure_cookie: bool, exempt: list[str], public_url: str = ""
+        self,
+        app: ASGIApp,
+        *,
+        secret: bytes,
+        secure_cookie: bool,
+        exempt: list[str],
+        session_cookie: str,
+        public_url: str = "",
     ) -> None:
         self.app = app
+        self.session_cookie = session_cookie  # tokens are bound to the session in this cookie
         # Behind a reverse proxy Host may be rewritten: the configured public origin is accepted too.
         public = urlsplit(public_url)
         self.public_origin = f"{public.scheme}://{public.netloc}".lower() if public.netloc else ""
@@ -58,7 +67,8 @@ class CSRFMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seed = _cookies(scope).get(CSRF_COOKIE)
+        cookies = _cookies(scope)
+        seed = cookies.get(CSRF_COOKIE)
         new_seed = None
         if not seed or len(seed) < 20:
             seed = new_seed = secrets.token_urlsafe(24)
@@ -67,7 +77,8 @@ class CSRFMiddleware:
         method = scope["method"]
         path: str = scope["path"]
         if method not in SAFE_METHODS and not any(path.startswith(p) for p in self.exempt):
-            problem, receive = await self._check(scope, receive, None if new_seed else seed)
+            session = cookies.get(self.session_cookie)
+            problem, receive = await self._check(scope, receive, None if new_seed else seed, session)
             if problem:
                 await self._reject(scope, send, problem)
                 return
@@ -83,7 +94,9 @@ class CSRFMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    async def _check(self, scope: Scope, receive: Receive, seed: str | None) -> tuple[str | None, Receive]:
+    async def _check(
+        self, scope: Scope, receive: Receive, seed: str | None, session: str | None
+    ) -> tuple[str | None, Receive]:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         origin = headers.get("origin")
         if origin is not None and not self._own_origin(scope, origin, headers.get("host", "")):
@@ -110,7 +123,7 @@ class CSRFMiddleware:
                 value = form.get(CSRF_FIELD)
                 token = value if isinstance(value, str) else None
                 receive = replay
-        if not csrf_valid(self.secret, seed, token):
+        if not csrf_valid(self.secret, seed, token, session):
             return "missing or wrong CSRF token; reload the page and submit again", receive
         return None, receive
 

@@ -204,7 +204,7 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             f" --url {sandbox_url} --token {state['sandbox_admin_token']}",
             "",
             f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
-            f"  Email (password reset links) is caught, one .eml file each, in "
+            f"  Email (sign-up and password reset links) is caught, one .eml file each, in "
             f"{(settings.data_dir / 'mail').resolve()}",
             f"  Data: {settings.data_dir.resolve()}",
             "",

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from perpdesk.bootstrap import Services
 from perpdesk.core.errors import InputError, PerpdeskError
-from perpdesk.services.users import passwords_change, sessions, signin, totp
+from perpdesk.services.users import passwords_change, sessions, signin, signup_mail, totp
+from perpdesk.services.users.mail import mail_configured
 from perpdesk.services.users.throttle import TooManyAttempts
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, OptionalUserDep, ServicesDep
@@ -57,7 +58,7 @@ FIELD_LABELS = {
     "current_password": "Current password",
     "new_password": "New password",
     "new_password_confirm": "Repeated new password",
-    "token": "The reset link",
+    "token": "The link",
 }
 
 
@@ -123,7 +124,7 @@ async def signin_2fa_submit(
     if user_id is None:
         return _see_other("/signin")
     try:
-        rules = auth.signin_code_rules(services, request, user_id)
+        rules = await auth.signin_code_rules(services, request, user_id)
         await totp.check_code(services, auth.limits(request), user_id, code, rules=rules)
     except PerpdeskError as exc:
         return render(request, "signin_2fa.html", _status(exc), next=target, **_error_ctx(exc))
@@ -145,13 +146,34 @@ async def signup_submit(
     next: FormStr = "/",
 ) -> Response:
     target = safe_next(next)
+    mailed = mail_configured(services.settings)
     try:
         _same_twice(password, password_confirm, "password_confirm", "password")
-        await auth.limits(request).spend("sign-ups", "signup_client", auth.client(request))
-        user = await signin.sign_up(services, email, password)
+        limits = auth.limits(request)
+        await limits.spend("sign-ups", "signup_client", auth.client(request))
+        if mailed:  # the same page whether or not the email has an account
+            await signup_mail.request_sign_up(services, limits, email, password)
+        else:
+            user = await signin.sign_up(services, email, password)
     except PerpdeskError as exc:
         return render(request, "signup.html", _status(exc), next=target, email=email, **_error_ctx(exc))
+    if mailed:
+        return render(request, "signup.html", next="/", email="", sent=signup_mail.CHECK_EMAIL)
     return await _start_session_to(services, request, target, user.id)
+
+
+@router.get(signup_mail.CONFIRM_PATH)
+async def signup_confirm_page(request: Request, token: str = "") -> Response:
+    return render(request, "signup_confirm.html", token=token[:2048])
+
+
+@router.post(signup_mail.CONFIRM_PATH)
+async def signup_confirm_submit(request: Request, services: ServicesDep, token: FormStr = "") -> Response:
+    try:
+        user = await signup_mail.confirm_sign_up(services, token[:2048])
+    except PerpdeskError as exc:
+        return render(request, "signup_confirm.html", _status(exc), token="", **_error_ctx(exc))
+    return await _start_session_to(services, request, "/", user.id)
 
 
 @router.post("/profile/signout-others")
@@ -246,7 +268,9 @@ async def password_change(
     except PerpdeskError as exc:
         ctx = {} if user.totp_enabled else await _pending_totp_ctx(services, user)
         return render(request, "profile.html", _status(exc), **ctx, **_error_ctx(exc))
-    return _see_other("/profile?password=changed")
+    response = _see_other("/profile?password=changed")
+    await auth.remember_device(services, request, response, user.id)  # the old allowance ended
+    return response
 
 
 @router.get("/password/forgot")

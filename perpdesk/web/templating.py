@@ -28,10 +28,12 @@ templates.env.filters["public"] = public_message  # {{ error | public }}: never 
 
 
 def csrf_token(request: Request) -> str:
+    from perpdesk.web.deps import session_cookie_name
     from perpdesk.web.security import csrf_token_for
 
     services = request.app.state.services
-    return csrf_token_for(services.session_secret, request.scope.get("state", {}).get("csrf_seed", ""))
+    seed = request.scope.get("state", {}).get("csrf_seed", "")
+    return csrf_token_for(services.session_secret, seed, request.cookies.get(session_cookie_name(services)))
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

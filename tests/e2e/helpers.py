@@ -28,14 +28,15 @@ async def csrf_headers(page: Any, base: str) -> dict[str, str]:
     return {"X-CSRF-Token": tok}
 
 
-async def sign_up_on_the_page(page: Any, base: str, email: str, password: str) -> None:
-    """Sign up through the sign-up form, as a person would (it signs in too)."""
+async def sign_up_on_the_page(page: Any, base: str, email: str, password: str, then: str = "") -> None:
+    """Sign up through the sign-up form, as a person would: it signs in too (lands on `then`, the
+    home page), unless the platform mails a link to finish (it stays on the sign-up page)."""
     await page.goto(base + "/signup")
     await page.fill("#email", email)
     await page.fill("#password", password)
     await page.fill("#password_confirm", password)
     await page.click("button:has-text('Sign up')")
-    await page.wait_for_url(base + "/")
+    await page.wait_for_url(then or base + "/")
 
 
 async def sign_up_in_browser(page: Any, base: str, password: str) -> tuple[str, dict[str, str]]:

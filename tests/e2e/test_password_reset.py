@@ -1,6 +1,6 @@
-"""In headless Chromium: forgot password, the link arrives by real SMTP (the aiosmtpd catcher on
-loopback), a new password is set, the old session is gone and the new password signs in; then
-the password is changed from the profile page."""
+"""In headless Chromium: sign-up finished through the emailed link; forgot password, the link
+arrives by real SMTP (the aiosmtpd catcher on loopback), a new password is set, the old session
+is gone and the new password signs in; then the password is changed from the profile page."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import pytest
 
 from tests.e2e.helpers import sign_up_on_the_page
 from tests.fixtures.platform import PlatformServer
-from tests.security.mail import Outbox, mailing_platform, outbox, reset_link
+from tests.security.mail import (
+    RESET_SUBJECT,
+    SIGNUP_SUBJECT,
+    Outbox,
+    mailing_platform,
+    outbox,
+    reset_link,
+    signup_link,
+)
 
 pytestmark = pytest.mark.e2e
 __all__ = ["mailing_platform", "outbox"]
@@ -28,7 +36,11 @@ async def test_reset_password_by_email_then_change_it(
 ) -> None:
     base = mailing_platform.url
     email = f"reset-{secrets.token_hex(4)}@example.com"
-    await sign_up_on_the_page(page, base, email, PASSWORD)
+    await sign_up_on_the_page(page, base, email, PASSWORD, then=base + "/signup")
+    await page.locator("[data-testid=signup-sent]").wait_for()  # "check your email"
+    await page.goto(signup_link(await outbox.wait_for(email, subject=SIGNUP_SUBJECT)))
+    await page.click("button:has-text('Create my account')")
+    await page.wait_for_url(base + "/")
     other = await browser.new_context()  # a second browser, signed in too: reset must end it
     other_page = await other.new_page()
     await other_page.goto(base + "/signin")
@@ -46,7 +58,7 @@ async def test_reset_password_by_email_then_change_it(
     await page.locator("[data-testid=reset-sent]").wait_for()
     await shot(page, "01-reset-asked")
 
-    link = reset_link(await outbox.wait_for(email))
+    link = reset_link(await outbox.wait_for(email, subject=RESET_SUBJECT))
     await page.goto(link)
     await page.fill("#new_password", "aaaaaaaaaaaaaaaaaa")
     await page.fill("#new_password_confirm", "aaaaaaaaaaaaaaaaaa")

@@ -220,11 +220,15 @@ async def test_form_signup_then_totp_enrolment_and_two_step_sign_in(
 
     await client.post("/signout", data={"csrf_token": token})
     assert (await client.get("/api/me")).status_code == 401
+    stale = await client.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert stale.status_code == 403  # the token belonged to the session that ended
+    token = _form_token((await client.get("/signin")).text)
     r = await client.post(
         "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/profile"}
     )
     assert r.status_code == 303 and r.headers["location"].startswith("/signin/2fa")
     assert (await client.get("/api/me")).status_code == 401  # half signed-in is not signed in
+    token = _form_token((await client.get(r.headers["location"])).text)
     r = await client.post("/signin/2fa", data={"code": "123456", "csrf_token": token, "next": "/profile"})
     assert r.status_code == 400 and "does not match" in r.text
     r = await client.post(

@@ -16,7 +16,7 @@ import pytest
 from perpdesk.core.errors import InputError
 from perpdesk.services.users.passwords import MAX_PASSWORD, check_new_password
 from tests.fixtures.platform import PlatformServer
-from tests.security.mail import Outbox, mailing_platform, outbox, reset_link
+from tests.security.mail import RESET_SUBJECT, Outbox, mailing_platform, outbox, reset_link, sign_up_by_mail
 
 __all__ = ["mailing_platform", "outbox"]
 
@@ -34,6 +34,9 @@ NEW_PASSWORD = "violet-kettle-under-moon-42"
         ("qwerty123456789", "common or breached"),
         ("password1234567!", "common or breached"),
         ("qwertyuiopasdfgh", "too easy to guess"),
+        ("correcthorsebatterystaple", "common or breached"),  # zxcvbn alone scores it 4
+        ("Correct Horse Battery-Staple 2024!", "common or breached"),
+        ("the quick brown fox jumps over the lazy dog", "common or breached"),
         ("x" * (MAX_PASSWORD + 1), "longer than 256"),
     ],
 )
@@ -68,10 +71,14 @@ async def test_sign_up_refuses_the_examples_of_the_issue(platform: PlatformServe
             assert weak not in r.text
 
 
-async def _user(url: str, email: str | None = None) -> tuple[httpx.AsyncClient, str]:
+async def _user(url: str, outbox: Outbox | None = None) -> tuple[httpx.AsyncClient, str]:
+    """A signed-up, signed-in user (through the emailed link when the platform mails: `outbox`)."""
     c = httpx.AsyncClient(base_url=url, timeout=30)
     c.headers["X-CSRF-Token"] = (await c.get("/api/auth/csrf")).json()["csrf_token"]
-    email = email or f"p{secrets.token_hex(5)}@example.com"
+    email = f"p{secrets.token_hex(5)}@example.com"
+    if outbox is not None:
+        await sign_up_by_mail(c, outbox, email, PASSWORD)
+        return c, email
     r = await c.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
     assert r.status_code == 201, r.text
     return c, email
@@ -125,7 +132,7 @@ def _reset_rows(platform: PlatformServer) -> list[tuple[str, str]]:
 
 async def test_reset_by_email_over_real_smtp(mailing_platform: PlatformServer, outbox: Outbox) -> None:
     url = mailing_platform.url
-    a, email = await _user(url)
+    a, email = await _user(url, outbox)
     other = await _signed_in(url, email, PASSWORD)
     anon = httpx.AsyncClient(base_url=url, timeout=30)
     try:
@@ -136,7 +143,7 @@ async def test_reset_by_email_over_real_smtp(mailing_platform: PlatformServer, o
         assert known.status_code == unknown.status_code == 202
         assert known.json() == unknown.json()  # the answer never tells whether the email exists
 
-        message = await outbox.wait_for(email)
+        message = await outbox.wait_for(email, subject=RESET_SUBJECT)
         link = reset_link(message)
         token = parse_qs(urlsplit(link).query)["token"][0]
         rows = _reset_rows(mailing_platform)
@@ -178,10 +185,11 @@ async def test_reset_links_expire(outbox: Outbox) -> None:
         password_reset_ttl_minutes=0.02,  # 1.2 s
     )
     try:
-        a, email = await _user(p.url)
+        a, email = await _user(p.url, outbox)
         r = await a.post("/api/auth/password/forgot", json={"email": email})
         assert r.status_code == 202
-        token = parse_qs(urlsplit(reset_link(await outbox.wait_for(email))).query)["token"][0]
+        message = await outbox.wait_for(email, subject=RESET_SUBJECT)
+        token = parse_qs(urlsplit(reset_link(message)).query)["token"][0]
         await asyncio.sleep(1.5)
         r = await a.post("/api/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD})
         assert r.status_code == 422 and r.json()["error"]["field"] == "token"

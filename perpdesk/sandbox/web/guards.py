@@ -45,7 +45,8 @@ class TotpGuard:
 
 
 class Throttle:
-    """At most `limit` failures per key in `window_s`; then refused until the oldest ages out."""
+    """At most `limit` failures per key in `window_s`; then refused until the oldest ages out.
+    Callers count an attempt (`fail`) in the same step as they test `wait_s`, before any await."""
 
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = limit
@@ -68,10 +69,19 @@ class Throttle:
             return 0.0
         return max(0.0, self.window_s - (now - times[0]))
 
-    def fail(self, key: str, now: float | None = None) -> None:
+    def fail(self, key: str, now: float | None = None) -> float:
+        """Count a failure (or an attempt about to be checked: see `refund`); returns its time."""
         now = time.monotonic() if now is None else now
         self._recent(key, now)
         self._failures.setdefault(key, deque()).append(now)
+        return now
+
+    def refund(self, key: str, stamp: float) -> None:
+        """Take back an attempt counted before its check (`fail`), once it turned out right.
+        Counting first is what makes guesses sent at once count one each."""
+        times = self._failures.get(key)
+        if times is not None and stamp in times:
+            times.remove(stamp)
 
     def clear(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -127,14 +127,16 @@ def routes(state: WebState) -> list[BaseRoute]:
             return render(state, request, "sign_in.html", session=session, status_code=429,
                           form={"email": email},
                           error=f"Too many sign-in attempts. Try again in {minutes} minute(s).")
+        # counted before the check (refunded on success): guesses sent at once count one each
+        stamps = state.sign_in_by_email.fail(by_email), state.sign_in_by_ip.fail(by_ip)
         user = await state.backend.verify_password(email, form.get("password", ""))
         if user is None:
-            state.sign_in_by_email.fail(by_email)
-            state.sign_in_by_ip.fail(by_ip)
             # One message for both: do not reveal which addresses have accounts.
             return render(state, request, "sign_in.html", session=session, status_code=400,
                           form={"email": email}, error="Incorrect email or password.")
 
+        state.sign_in_by_email.refund(by_email, stamps[0])
+        state.sign_in_by_ip.refund(by_ip, stamps[1])
         session.pending_uid, session.pending_since = user.uid, time.time()
         session.second_factor_failures = 0
         state.sessions.save(session)
@@ -165,16 +167,18 @@ def routes(state: WebState) -> list[BaseRoute]:
                     user, "sign-in", "BitMart Sandbox sign-in verification code",
                     "Your sign-in verification code is {code}. It expires in 10 minutes.",
                 )
+            elif state.sign_in_by_email.wait_s(by_email := "email:" + user.email.lower()) > 0:
+                error = "Too many wrong codes. Wait a few minutes, then Sign In again."
             else:
                 code = form.get("code", "")
                 ok = (state.totp.accept(user.uid, user.totp_secret, code) if method == "authenticator"
                       else state.codes.check(user.uid, "sign-in", code))
                 if ok:
-                    state.sign_in_by_email.clear("email:" + user.email.lower())
+                    state.sign_in_by_email.clear(by_email)
                     return await _signed_in_now(session, user.uid)
-                # a wrong second factor counts like a wrong password: knowing the password
-                # must not buy unlimited guesses at the code
-                state.sign_in_by_email.fail("email:" + user.email.lower())
+                # a wrong second factor counts like a wrong password (per email, across sessions):
+                # knowing the password must not buy unlimited guesses at the code
+                state.sign_in_by_email.fail(by_email)
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
                     session.pending_uid = None

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.settings import Settings
 from perpdesk.vault import Vault
 
@@ -26,3 +27,7 @@ class UsersContext(Protocol):
     # last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two
     @property
     def used_totp_steps(self) -> dict[str, int]: ...
+
+    # the live streams open per session: they end when their session does
+    @property
+    def open_streams(self) -> OpenStreams: ...

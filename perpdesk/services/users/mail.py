@@ -3,12 +3,25 @@ PERPDESK_SMTP_* settings. With no PERPDESK_SMTP_HOST the platform sends no email
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from email.message import EmailMessage
+from typing import Any
 
 from perpdesk.settings import Settings
 
 log = logging.getLogger("perpdesk.mail")
+
+
+_pending: set[asyncio.Task[None]] = set()  # keeps background mails referenced until sent
+
+
+def in_background(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` (a mail) without making the request wait: the answer's timing tells nothing."""
+    task = asyncio.create_task(work)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 def mail_configured(settings: Settings) -> bool:

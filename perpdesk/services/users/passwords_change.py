@@ -8,13 +8,12 @@ ends every other session of the user.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from perpdesk.core.errors import InputError
 from perpdesk.services.users.context import UsersContext
-from perpdesk.services.users.mail import mail_configured, send_mail
+from perpdesk.services.users.mail import in_background, mail_configured, send_mail
 from perpdesk.services.users.passwords import check_new_password, hash_password, verify_password
 from perpdesk.services.users.sessions import close_other_sessions, new_token, token_hash
 from perpdesk.services.users.signin import validate_email
@@ -25,7 +24,6 @@ from perpdesk.store.users import PasswordResetRepo
 log = logging.getLogger("perpdesk.auth")
 
 RESET_PATH = "/password/reset"
-_sending: set[asyncio.Task[None]] = set()  # keeps background mails referenced until sent
 
 
 async def _set_password(ctx: UsersContext, user_id: str, new: str, *, keep_session_hash: str | None) -> None:
@@ -51,12 +49,13 @@ async def change_password(
     *,
     keep_session_hash: str,
 ) -> None:
-    await limits.check("wrong passwords", ("code", user_id, "signed-in"))
-    async with ctx.sessionmaker() as s:
-        user = await UserRepo(s).by_id(user_id)
-    if user is None or not await verify_password(user.password_hash, current):
-        await limits.fail(("code", user_id, "signed-in"))
-        raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
+    async with limits.attempt("wrong passwords", ("code", user_id, "signed-in")) as attempt:
+        async with ctx.sessionmaker() as s:
+            user = await UserRepo(s).by_id(user_id)
+        if user is None or not await verify_password(user.password_hash, current):
+            log.warning("current password refused", extra={"user_id": user_id})
+            raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
+        attempt.succeeded()
     if new == current:
         raise InputError("new_password", "is the current password", "Choose a new password.")
     await check_new_password(new, email, "new_password")
@@ -73,9 +72,7 @@ async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client
         )
     email = validate_email(email)
     await limits.spend("password reset requests", "reset_client", client)
-    task = asyncio.create_task(_send_reset(ctx, limits, email))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
+    in_background(_send_reset(ctx, limits, email))
 
 
 async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:

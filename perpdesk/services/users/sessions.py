@@ -4,6 +4,7 @@ database. A session waiting for its 2FA code is `mfa_pending` for at most 10 min
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -18,21 +19,45 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def session_token(secret: bytes, browser_seed: str) -> str:
+    """A new session id that records which browser opened it: random, then a MAC of the browser's
+    CSRF seed. The CSRF check accepts that browser's session-less token in this session only."""
+    nonce = new_token()
+    return f"{nonce}.{_opened_mac(secret, browser_seed, nonce)}"
+
+
+def opened_by(secret: bytes, browser_seed: str, token: str) -> bool:
+    """Whether the session id `token` was opened by the browser whose CSRF seed this is."""
+    nonce, _, mac = token.rpartition(".")
+    return bool(nonce and browser_seed) and hmac.compare_digest(_opened_mac(secret, browser_seed, nonce), mac)
+
+
+def _opened_mac(secret: bytes, browser_seed: str, nonce: str) -> str:
+    return hmac.new(secret, f"opened|{browser_seed}|{nonce}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def token_hash(token: str) -> str:
     """What the database keeps of a session id or reset token: a stolen row cannot be replayed."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def open_session(
-    ctx: UsersContext, user_id: str, *, mfa_pending: bool, user_agent: str | None, replaces: str | None
+    ctx: UsersContext,
+    user_id: str,
+    *,
+    mfa_pending: bool,
+    user_agent: str | None,
+    replaces: str | None,
+    browser_seed: str,
 ) -> str:
-    """A new session for `user_id`; the one the browser had (`replaces`) ends, so a fixated id never
-    gains privileges. Returns the cookie value."""
-    token = new_token()
+    """A new session for `user_id`, opened by the browser with this CSRF seed; the one the browser
+    had (`replaces`) ends, so a fixated id never gains privileges. Returns the cookie value."""
+    token = session_token(ctx.session_secret, browser_seed)
     async with ctx.sessionmaker() as s:
         repo = SessionRepo(s)
         if replaces:
             await repo.delete(token_hash(replaces))
+            ctx.open_streams.end_session(token_hash(replaces))
         await repo.create(
             id_hash=token_hash(token),
             user_id=user_id,
@@ -56,6 +81,7 @@ async def close_session(ctx: UsersContext, token: str) -> None:
     async with ctx.sessionmaker() as s:
         await SessionRepo(s).delete(token_hash(token))
         await s.commit()
+    ctx.open_streams.end_session(token_hash(token))
 
 
 async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: str | None) -> int:
@@ -63,6 +89,7 @@ async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: st
     async with ctx.sessionmaker() as s:
         count = await SessionRepo(s).delete_for_user(user_id, except_hash=keep_hash)
         await s.commit()
+    ctx.open_streams.end_user(user_id, except_session=keep_hash)
     return count
 
 

@@ -63,7 +63,7 @@ async def authenticate(
         raise InputError("password", f"is longer than {MAX_PASSWORD} characters", "Check the password.")
     async with ctx.sessionmaker() as s:
         user = await UserRepo(s).by_email(email_n) if email_n else None
-    known = device_for(ctx.session_secret, user.id, device) if user else None
+    known = device_for(ctx.session_secret, user.id, user.password_hash, device) if user else None
     if known:
         rules: tuple[tuple[str, ...], ...] = (("signin_device", email_n, known),)
     else:
@@ -72,14 +72,16 @@ async def authenticate(
             ("signin_client", client),
             ("signin_account", email_n),
         )
-    await limits.check("failed sign-in attempts", *rules)
-    ok = await verify_password(user.password_hash if user else None, password)
-    if user is None or not ok:
-        await limits.fail(*rules)
-        log.warning("sign-in refused", extra={"client": client, "known_user": user is not None})
-        raise InputError(
-            "password", "is wrong, or the email is not registered", "Check both and try again, or sign up."
-        )
+    async with limits.attempt("failed sign-in attempts", *rules) as attempt:
+        ok = await verify_password(user.password_hash if user else None, password)
+        if user is None or not ok:
+            log.warning("sign-in refused", extra={"client": client, "known_user": user is not None})
+            raise InputError(
+                "password",
+                "is wrong, or the email is not registered",
+                "Check both and try again, or sign up.",
+            )
+        attempt.succeeded()
     if not known:
         await limits.clear("signin_account_client", email_n, client)
     log.info("password accepted", extra={"user_id": user.id, "client": client, "mfa": user.totp_enabled})

@@ -10,12 +10,15 @@ many addresses at one email lock the owner's usual browser.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import math
 import secrets
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
@@ -38,6 +41,7 @@ RULES: dict[str, str] = {
     "reset_account": "3/hour",  # reset mails sent to one email
     "webhook_test_user": "5/minute;30/hour",  # webhook "Send test" messages, per user
     "settings_user": "20/minute;200/hour",  # every settings write (notification settings, new secret)
+    "signup_email": "3/hour",  # sign-up mails (a link, or "you have an account") sent to one email
 }
 
 
@@ -61,44 +65,63 @@ def _scaled(rule: str, factor: float) -> list[RateLimitItem]:
     return items
 
 
-@dataclass
-class Verdict:
-    allowed: bool
-    retry_after: int = 0
+class Attempt:
+    """One reserved attempt: it counts as a failure unless the check marks it passed."""
+
+    passed = False
+
+    def succeeded(self) -> None:
+        self.passed = True
 
 
 class Limits:
+    """Each attempt is reserved before it is checked: the reservation and the test of the budget
+    happen together under one lock, so N guesses sent at once count as N, not as one each."""
+
     def __init__(self, factor: float = 1.0) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._rules = {name: _scaled(rule, factor) for name, rule in RULES.items()}
+        self._lock = asyncio.Lock()
+        self._in_flight: Counter[tuple[str, ...]] = Counter()
 
     async def _retry_after(self, rule: str, *key: str) -> int | None:
-        """Seconds until the rule's tightest exhausted tier frees a slot; None while none is."""
+        """Seconds until a slot of the rule frees (counting attempts in flight); None while one is free."""
         wait: int | None = None
+        busy = self._in_flight[(rule, *key)]
         for item in self._rules[rule]:
-            if not await self._limiter.test(item, rule, *key):
-                stats = await self._limiter.get_window_stats(item, rule, *key)
-                seconds = max(1, math.ceil(stats.reset_time - time.time()))
-                wait = max(wait or 0, seconds)
+            stats = await self._limiter.get_window_stats(item, rule, *key)
+            if stats.remaining - busy <= 0:
+                seconds = math.ceil(stats.reset_time - time.time()) if stats.remaining <= 0 else 1
+                wait = max(wait or 0, seconds, 1)
         return wait
 
-    async def check(self, what: str, *rules: tuple[str, ...]) -> None:
-        """Refuse when any (rule, *key) is exhausted, without counting this attempt."""
-        for rule, *key in rules:
-            wait = await self._retry_after(rule, *key)
-            if wait is not None:
-                raise TooManyAttempts(what, wait)
-
-    async def fail(self, *rules: tuple[str, ...]) -> None:
-        """Count one failed attempt against each (rule, *key)."""
-        for rule, *key in rules:
-            for item in self._rules[rule]:
-                await self._limiter.hit(item, rule, *key)
+    @asynccontextmanager
+    async def attempt(self, what: str, *rules: tuple[str, ...]) -> AsyncIterator[Attempt]:
+        """Reserve one attempt against each (rule, *key), or raise TooManyAttempts. Unless the
+        body calls `succeeded()` (or when it fails or is cancelled) the attempt is counted."""
+        async with self._lock:
+            for rule, *key in rules:
+                wait = await self._retry_after(rule, *key)
+                if wait is not None:
+                    raise TooManyAttempts(what, wait)
+            self._in_flight.update(tuple(r) for r in rules)
+        outcome = Attempt()
+        try:
+            yield outcome
+        finally:
+            async with self._lock:
+                self._in_flight.subtract(tuple(r) for r in rules)
+                for rule, *key in rules:
+                    if self._in_flight[(rule, *key)] <= 0:
+                        del self._in_flight[(rule, *key)]
+                    if not outcome.passed:
+                        for item in self._rules[rule]:
+                            await self._limiter.hit(item, rule, *key)
 
     async def spend(self, what: str, rule: str, *key: str) -> None:
         """Count this attempt, refused when the rule is exhausted (sign-ups, inspections, mails)."""
-        await self.check(what, (rule, *key))
-        await self.fail((rule, *key))
+        async with self.attempt(what, (rule, *key)):
+            pass
 
     async def clear(self, rule: str, *key: str) -> None:
         for item in self._rules[rule]:
@@ -118,21 +141,25 @@ def signin_code_rules(user_id: str, *, client: str, device: str | None) -> tuple
 DEVICE_COOKIE = "perpdesk_device"
 
 
-def device_token(secret: bytes, user_id: str) -> str:
-    """A random device id bound to one user by an HMAC: set on a successful sign-in."""
+def device_token(secret: bytes, user_id: str, password_hash: str) -> str:
+    """A random device id bound to one user and to the user's current password by an HMAC: set on
+    a successful sign-in. A password change or reset (a new hash) ends every device's allowance."""
     nonce = secrets.token_urlsafe(12)
-    return f"{nonce}.{_device_mac(secret, user_id, nonce)}"
+    return f"{nonce}.{_device_mac(secret, user_id, password_hash, nonce)}"
 
 
-def device_for(secret: bytes, user_id: str, cookie: str | None) -> str | None:
-    """The device id when `cookie` is a known device of `user_id`, else None."""
+def device_for(secret: bytes, user_id: str, password_hash: str, cookie: str | None) -> str | None:
+    """The device id when `cookie` is a known device of `user_id` under this password, else None."""
     if not cookie or cookie.count(".") != 1:
         return None
     nonce, mac = cookie.split(".")
-    if hmac.compare_digest(_device_mac(secret, user_id, nonce), mac):
+    if hmac.compare_digest(_device_mac(secret, user_id, password_hash, nonce), mac):
         return nonce
     return None
 
 
-def _device_mac(secret: bytes, user_id: str, nonce: str) -> str:
-    return hmac.new(secret, f"device|{user_id}|{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+def _device_mac(secret: bytes, user_id: str, password_hash: str, nonce: str) -> str:
+    # the password's generation: a digest of its hash (a new salt on every change), never the hash
+    generation = hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+    message = f"device|{user_id}|{generation}|{nonce}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]

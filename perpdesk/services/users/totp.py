@@ -7,6 +7,7 @@ removal alike); a code once accepted never opens a second sign-in.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 
 import pyotp
@@ -16,6 +17,8 @@ from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.throttle import Limits
 from perpdesk.store.repos import SealedSecretRepo, UserRepo
 from perpdesk.store.sealed import get_secret, put_secret
+
+log = logging.getLogger("perpdesk.auth")
 
 TOTP_REF = "user:totp"  # vault binding (account_id) for a user's TOTP seed
 TOTP_ISSUER = "perpdesk"
@@ -72,10 +75,12 @@ async def check_code(
     signed-in user's own budget)."""
     code = _check_code_format(code)
     rules = rules or (("code", user_id, "signed-in"),)
-    await limits.check("wrong codes", *rules)
-    if not await _matches(ctx, user_id, code, purpose):
-        await limits.fail(*rules)
-        raise InputError("code", "does not match", fix or "Enter the code your authenticator app shows now.")
+    async with limits.attempt("wrong codes", *rules) as attempt:
+        if not await _matches(ctx, user_id, code, purpose):
+            log.warning("2FA code refused", extra={"user_id": user_id, "purpose": purpose})
+            fix = fix or "Enter the code your authenticator app shows now."
+            raise InputError("code", "does not match", fix)
+        attempt.succeeded()
 
 
 async def begin_enrolment(ctx: UsersContext, user_id: str, email: str) -> tuple[str, str]:

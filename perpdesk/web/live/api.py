@@ -6,10 +6,11 @@ its freshness; 503 when this process has no mirror of it (the REST endpoints sti
 `GET /api/live/stream[?account=ID]`: text/event-stream of the signed-in user's accounts only.
 On every (re)connection each account's current view is sent first (`event: account`), then every
 change; `event: totals` carries the portfolio sums (Decimal, computed here, not in the browser);
-a `: heartbeat` comment keeps proxies from closing an idle stream (the session is checked again at
-each: a stream ends with its session). Events are whole account views,
-so a reconnect (EventSource sends Last-Event-ID) is answered with the current state: a resync that
-leaves nothing missed. A reader too slow for the bus is dropped; its EventSource reconnects.
+a `: heartbeat` comment keeps proxies from closing an idle stream. A stream ends with its session
+(within a second of a sign-out) and a session holds only a few (see session_stream.py). Events
+are whole account views, so a reconnect (EventSource sends Last-Event-ID) is answered with the
+current state: a resync that leaves nothing missed. A reader too slow for the bus is dropped;
+its EventSource reconnects.
 With `&symbol=SYM` (one account only: the Terminal) each `account` event is the whole view of
 that symbol: positions, open orders, plan/TP/SL/trailing orders and fills, besides the balances,
 so the page needs no other read.
@@ -30,10 +31,11 @@ from perpdesk.core.money import fmt
 from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.store.account_repos import AccountRepo
-from perpdesk.web.deps import CurrentUserDep, DbSession, load_session_user
+from perpdesk.web.deps import CurrentUser, CurrentUserDep, DbSession
 from perpdesk.web.error_envelope import ErrorEnvelope
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
 from perpdesk.web.live.schemas import LiveAccountOut
+from perpdesk.web.live.session_stream import SessionStream
 
 router = APIRouter(prefix="/api", tags=["live"])
 NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
@@ -96,34 +98,27 @@ def _account_frame(runtime: LiveRuntime, user_id: str, account_id: str, symbol: 
 
 
 async def _events(
-    request: Request, runtime: LiveRuntime, user_id: str, ids: list[str], symbol: str | None = None
+    request: Request, runtime: LiveRuntime, user: CurrentUser, ids: list[str], symbol: str | None = None
 ) -> AsyncIterator[bytes]:
-    heartbeat_s = runtime.settings.live_sse_heartbeat_s
     sub = runtime.bus.subscribe([account_topic(i) for i in ids])
+    stream = SessionStream(request, runtime, user, sub)
     try:
         yield b"retry: 2000\n\n"
         for account_id in ids:  # the current state first: a (re)connection is a resync
-            yield _account_frame(runtime, user_id, account_id, symbol)
-        yield sse_frame("totals", _totals(runtime, user_id, ids))
-        while not sub.dropped:
-            event = await sub.get(wait_s=heartbeat_s)
-            if await request.is_disconnected():
-                return
+            yield _account_frame(runtime, user.id, account_id, symbol)
+        yield sse_frame("totals", _totals(runtime, user.id, ids))
+        async for event in stream.events():
             if event is None:
-                if sub.dropped:
-                    return  # too slow: the browser reconnects and resyncs
-                if await load_session_user(request) is None:
-                    return  # signed out (or expired) meanwhile: the stream ends with the session
                 yield b": heartbeat\n\n"
-                continue
-            if event.kind == "account" and symbol is not None:
-                view = _symbol_view(runtime, user_id, str(event.data["account_id"]), symbol)
+            elif event.kind == "account" and symbol is not None:
+                view = _symbol_view(runtime, user.id, str(event.data["account_id"]), symbol)
                 yield sse_frame("account", view, event.seq)
             else:
                 yield sse_frame(event.kind, event.data, event.seq)
-            if event.kind == "account":
-                yield sse_frame("totals", _totals(runtime, user_id, ids))
+            if event is not None and event.kind == "account":
+                yield sse_frame("totals", _totals(runtime, user.id, ids))
     finally:
+        stream.close()
         sub.close()
 
 
@@ -144,6 +139,6 @@ async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
     runtime = live_runtime(request)
     if runtime is None:
         return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")
-    return StreamingResponse(_events(request, runtime, user.id, ids, symbol), media_type="text/event-stream",
+    return StreamingResponse(_events(request, runtime, user, ids, symbol), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

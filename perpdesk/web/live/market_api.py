@@ -21,8 +21,9 @@ from perpdesk.core.market import INTERVALS, MarketChannel, MarketKind
 from perpdesk.live.bus import market_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.live.views import jsonable
-from perpdesk.web.deps import CurrentUserDep, load_session_user
+from perpdesk.web.deps import CurrentUser, CurrentUserDep
 from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.session_stream import SessionStream
 
 router = APIRouter(prefix="/api", tags=["live"])
 
@@ -62,23 +63,19 @@ def _current(runtime: LiveRuntime, exchange: str, chans: list[MarketChannel]) ->
     return out
 
 
-async def _events(request: Request, runtime: LiveRuntime, exchange: str,
+async def _events(request: Request, runtime: LiveRuntime, user: CurrentUser, exchange: str,
                   chans: list[MarketChannel]) -> AsyncIterator[bytes]:
     symbol = chans[0].symbol
     wanted = {(c.kind, c.interval) for c in chans}
     sub = runtime.bus.subscribe([market_topic(exchange, symbol)])
+    stream = SessionStream(request, runtime, user, sub)
     await runtime.hub.acquire(exchange, chans)
     try:
         yield b"retry: 2000\n\n"
         for kind, value in _current(runtime, exchange, chans):
             yield sse_frame(kind, jsonable(value))
-        while not sub.dropped:
-            event = await sub.get(wait_s=runtime.settings.live_sse_heartbeat_s)
-            if await request.is_disconnected():
-                return
+        async for event in stream.events():
             if event is None:
-                if sub.dropped or await load_session_user(request) is None:
-                    return
                 yield b": heartbeat\n\n"
                 continue
             if event.kind == "candle":  # only the intervals this page asked for
@@ -91,6 +88,7 @@ async def _events(request: Request, runtime: LiveRuntime, exchange: str,
                 continue
             yield sse_frame(event.kind, event.data, event.seq)
     finally:
+        stream.close()
         sub.close()
         await runtime.hub.release(exchange, chans)
 
@@ -100,7 +98,6 @@ async def _events(request: Request, runtime: LiveRuntime, exchange: str,
 async def market_stream(request: Request, user: CurrentUserDep, exchange: str, symbol: str,
                         depth: bool = False, kline: str | None = None, mark_kline: str | None = None,
                         funding: bool = False) -> Any:
-    del user  # signed-in users only; market data is the same for everyone
     runtime = live_runtime(request)
     if runtime is None:
         return unavailable("Live market data is off on this platform (PERPDESK_LIVE_ENABLED).")
@@ -113,5 +110,5 @@ async def market_stream(request: Request, user: CurrentUserDep, exchange: str, s
         raise InputError("symbol", "is not listed on this exchange",
                          "Use a symbol from /api/accounts/{id}/instruments, e.g. BTCUSDT.")
     chans = _channels(symbol, depth, kline, mark_kline, funding)
-    return StreamingResponse(_events(request, runtime, exchange, chans), media_type="text/event-stream",
+    return StreamingResponse(_events(request, runtime, user, exchange, chans), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -67,7 +67,7 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
             )
             assert r.status_code == 200, r.text
             # the demo's mail catcher receives the reset link where the banner says
-            mail_dir = re.search(r"Email \(password reset links\) is caught.* in (\S+)", banner)
+            mail_dir = re.search(r"Email \(sign-up and password reset links\) is caught.* in (\S+)", banner)
             assert mail_dir
             forgot = {"email": password.group(1)}
             r = c.post("/api/auth/password/forgot", json=forgot, headers={"X-CSRF-Token": token})

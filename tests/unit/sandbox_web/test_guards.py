@@ -35,6 +35,17 @@ def test_throttle_refuses_after_the_limit_until_the_window_passes() -> None:
     assert throttle.wait_s("k", now=171) == 0
 
 
+def test_an_attempt_counted_before_its_check_is_refunded_when_right() -> None:
+    t = Throttle(limit=2, window_s=60)
+    first = t.fail("k", now=0.0)  # counted when it starts
+    assert t.fail("k", now=1.0) == 1.0 and t.wait_s("k", now=2.0) > 0  # two in flight: full
+    t.refund("k", first)  # the first turned out right
+    assert t.wait_s("k", now=2.0) == 0
+    t.refund("k", first)  # refunding twice takes nothing more back
+    t.fail("k", now=3.0)
+    assert t.wait_s("k", now=3.0) > 0
+
+
 def test_cooldown() -> None:
     cooldown = Cooldown(60)
     assert cooldown.wait_s("a", now=0) == 0
