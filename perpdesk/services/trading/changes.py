@@ -122,7 +122,7 @@ async def _change(
 ) -> ChangeOutcome:
     """Send a change; no answer: write it down (with `fields`) to be settled by reading the exchange."""
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     try:
         await send(connector, creds)
     except MaybeApplied as exc:
@@ -183,7 +183,7 @@ async def set_tp_sl(
     stop_loss: str | None = None,
 ) -> ChangeOutcome:
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     inst = instrument_in(await connector.instruments(), symbol)
     pside = position_side(side)
     values = {"take_profit": take_profit, "stop_loss": stop_loss}

@@ -221,7 +221,7 @@ async def _record_outcome(
 async def _send_and_record(
     deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest
 ) -> Placement:
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     try:
         try:
             result = await connector.place_order(creds, req)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from perpdesk.core.errors import ExchangeUnavailable, InputError, MaybeApplied
 from perpdesk.core.instrument_rules import check_leverage, check_order
 from perpdesk.core.models import Instrument, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
+from perpdesk.exchanges.registry import Venue
+from perpdesk.services.account_access import known_venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import tradable
 from perpdesk.services.trading.intents import Placement, send
@@ -23,8 +25,9 @@ from perpdesk.services.trading.ticket import (
 from perpdesk.store.orders import IntentPurpose
 
 
-async def instruments_for(deps: AccountsDeps, exchange: str) -> list[Instrument]:
-    return sorted(await deps.connector_for(exchange).instruments(), key=lambda i: i.symbol)
+async def instruments_for(deps: AccountsDeps, venue: Venue | None) -> list[Instrument]:
+    """The contracts listed at an account's venue (`AccountRef.venue`, `AccountView.venue`)."""
+    return sorted(await deps.connector_for(known_venue(venue)).instruments(), key=lambda i: i.symbol)
 
 
 async def place_order(
@@ -34,14 +37,14 @@ async def place_order(
     status `rejected` and the exchange's reason; no answer is `unknown` (being confirmed); a bad
     ticket raises InputError; the same ticket while one is being confirmed raises OrderBeingConfirmed."""
     ref, creds = await tradable(deps, user_id, account_id)
-    req = parse_ticket(ticket, await instruments_for(deps, ref.exchange))
+    req = parse_ticket(ticket, await instruments_for(deps, ref.venue))
     return await send(deps, ref, creds, req, IntentPurpose.ORDER)
 
 
 async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: OrderRequest) -> Placement:
     """Place an already built OrderRequest (its client_order_id must be new for this account)."""
     ref, creds = await tradable(deps, user_id, account_id)
-    check_order(instrument_in(await instruments_for(deps, ref.exchange), req.symbol), req)
+    check_order(instrument_in(await instruments_for(deps, ref.venue), req.symbol), req)
     return await send(deps, ref, creds, req, IntentPurpose.ORDER)
 
 
@@ -49,7 +52,7 @@ async def set_leverage(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str, leverage: str, margin_mode: str
 ) -> None:
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     inst = instrument_in(await connector.instruments(), symbol)
     lev = parse_decimal({"leverage": leverage}, "leverage", "leverage", required=True)
     assert lev is not None
@@ -80,7 +83,7 @@ async def close_position(
     own close_position would pick its client id out of our sight)."""
     ref, creds = await tradable(deps, user_id, account_id)
     sym, pside = symbol_of(symbol), position_side(side)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     held = [p for p in await connector.positions(creds, sym) if p.symbol == sym and p.side is pside]
     if not held:
         raise InputError(

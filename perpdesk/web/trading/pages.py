@@ -147,7 +147,7 @@ async def _trade_page(
     live = _live(request) if notice is None and error is None else None
     snap, instruments, history, intents, changes = await asyncio.gather(
         portfolio.account_snapshot(deps, user_id, account_id, live),
-        _or_empty(trading.instruments_for(deps, account.exchange)),
+        _or_empty(trading.instruments_for(deps, account.venue)),
         _or_empty(portfolio.order_history(deps, user_id, account_id, live=live)),
         portfolio.intents(deps, user_id, account_id, limit=20),
         trading.recent_changes(deps, user_id, account_id),
