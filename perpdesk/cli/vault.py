@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from perpdesk.cli.output import JsonOpt, dump_json
+
 if TYPE_CHECKING:
     from perpdesk.settings import Settings
     from perpdesk.store.vault_rotation import RotationReport
@@ -75,7 +77,7 @@ def init(
 
 
 @app.command()
-def status() -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
     from perpdesk.bootstrap import database
     from perpdesk.store.vault_rotation import count_versions
@@ -88,9 +90,21 @@ def status() -> None:
             return dict(await count_versions(sessions))
 
     counts = asyncio.run(run())
+    versions = sorted(set(counts) | set(keyring.keys))
+    if as_json:
+        dump_json(
+            {
+                "current_version": keyring.current,
+                "versions": [
+                    {"version": v, "sealed_secrets": counts.get(v, 0), "in_keyring": v in keyring.keys}
+                    for v in versions
+                ],
+            }
+        )
+        return
     typer.echo(f"current master key version: {keyring.current}")
     typer.echo(f"versions in keyring: {', '.join(str(v) for v in sorted(keyring.keys))}")
-    for version in sorted(set(counts) | set(keyring.keys)):
+    for version in versions:
         missing = "" if version in keyring.keys else "  (MISSING from keyring: these do not open)"
         typer.echo(f"  v{version}: {counts.get(version, 0)} sealed secret(s){missing}")
 

@@ -62,6 +62,13 @@ def sandbox(
         rate_limit_factor=rate_limit_factor,
         oauth_code_ttl_s=oauth_code_ttl,
     )
+    from perpdesk.sandbox.persist import StateInUse, lock_state
+
+    try:
+        lock_state(state)  # held until exit: refused here, not half-way through the start-up
+    except StateInUse as exc:
+        typer.secho(f"perpdesk sandbox: {exc}; stop it or give --state another file", fg="red", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
     run_sandbox(config)
 
