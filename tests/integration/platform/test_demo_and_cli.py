@@ -3,7 +3,8 @@ the CLI from another folder through the command line the banner prints (nothing 
 write (the CLI connects an account, places orders, renames it; the demo serves orders and
 sign-ins) and the store never loses a write: the demo holds its POSIX lock on the database file
 the whole time (SQLite's "How To Corrupt", 2.2), never writes into a deleted WAL, and after both
-stop the database passes `PRAGMA integrity_check` with every write in it."""
+stop the database passes `PRAGMA integrity_check` with every write in it. A second demo on the
+same directory is refused."""
 
 from __future__ import annotations
 
@@ -102,15 +103,13 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
     key = admin.create_key(sandbox_email, memo="cli-memo")
     demo.holds_its_lock()
 
-    def run(*args: str, **env: str) -> str:
-        done = _shell(" ".join([cli, *args]), elsewhere, **env)
+    def run(*args: str, line: str = cli, **env: str) -> str:
+        done = _shell(" ".join([line, *args]), elsewhere, **env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
         demo.holds_its_lock()
         return done.stdout
 
-    # the banner's own line, pasted as it is: the demo user, no account yet
-    assert _shell(cli_line.group(0).strip(), elsewhere).returncode == 0
     connected = json.loads(run(
         "accounts", "connect", "--user", email, "--api-key", key["api_key"], "--label", "From-CLI", "--json",
         PERPDESK_API_SECRET=key["secret_key"], PERPDESK_API_PASSPHRASE="cli-memo",
@@ -122,7 +121,7 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
         web.get(demo.found(r"(http://\S+/demo/enter\?token=\S+)").group(1), follow_redirects=True)
         web.headers["X-CSRF-Token"] = web.get("/api/auth/csrf").json()["csrf_token"]
         cli_orders, web_orders = [], []
-        for i in range(3):
+        for i in range(2):
             placed = json.loads(run(
                 "trade", "place", "--user", email, "--account", account, "--symbol", SYMBOL, "--side", "buy",
                 "--size", "1", "--price", str(90000 - i), "--leverage", "5", "--json",
@@ -134,14 +133,24 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
             })  # fmt: skip
             assert r.status_code == 201, r.text
             web_orders.append(r.json()["order"]["client_order_id"])
-            run("accounts", "edit", account, "--user", email, "--label", f"Renamed-{i}")
+            renamed = run("accounts", "edit", account, "--user", email, "--label", f"Renamed-{i}")
+            assert account in renamed  # the whole id, never shortened
             demo.holds_its_lock()
-        portfolio = json.loads(run("portfolio", "--user", email, "--json"))
+        portfolio = json.loads(run("--json", line=cli_line.group(0).strip()))  # the banner's line
         (snap,) = portfolio["accounts"]
-        assert snap["account"]["label"] == "Renamed-2" and snap["errors"] == {}
+        assert snap["account"]["label"] == "Renamed-1" and snap["errors"] == {}
         assert portfolio["total"]["equity"] not in ("0", "—")
-    listed = run("accounts", "list", "--user", email)
-    assert account in listed  # the whole id, never shortened
+
+    # a second demo on this data directory would overwrite the first one's sandbox: refused
+    second = subprocess.run(
+        [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(demo.data),
+         "--port", str(free_port()), "--sandbox-port", str(free_port())],
+        capture_output=True, text=True, timeout=120, env=_clean_env(), cwd=str(ROOT), check=False,
+    )  # fmt: skip
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "another perpdesk demo is using" in second.stderr and "--data-dir" in second.stderr
+    assert "Traceback" not in second.stderr
+    demo.holds_its_lock()
 
     demo.proc.send_signal(signal.SIGINT)
     assert demo.proc.wait(timeout=30) in (0, 130, -signal.SIGINT)
@@ -149,19 +158,7 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         intents = {r[0] for r in db.execute(
             "select client_order_id from order_intents where account_id = ?", (account,))}  # fmt: skip
-        assert set(cli_orders) | set(web_orders) <= intents and len(cli_orders + web_orders) == 6
+        assert set(cli_orders) | set(web_orders) <= intents and len(cli_orders + web_orders) == 4
         (label,) = db.execute("select label from exchange_accounts where id = ?", (account,)).fetchone()
-        assert label == "Renamed-2"
+        assert label == "Renamed-1"
     assert "Traceback" not in demo.log.read_text()
-
-
-def test_a_second_demo_on_the_same_data_directory_is_refused(demo: Demo) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(demo.data),
-         "--port", str(free_port()), "--sandbox-port", str(free_port())],
-        capture_output=True, text=True, timeout=120, env=_clean_env(), cwd=str(ROOT), check=False,
-    )  # fmt: skip
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "another perpdesk demo is using" in done.stderr and "--data-dir" in done.stderr
-    assert "Traceback" not in done.stderr
-    demo.holds_its_lock()
