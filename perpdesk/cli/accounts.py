@@ -35,7 +35,7 @@ WithdrawOpt = Annotated[
 ]
 
 
-_fail, _say, _run = fail, say, run_for_user  # the names trade.py and portfolio.py import
+_run = run_for_user  # the name cli/trade.py imports
 
 
 def _read_credentials(api_key: str) -> Credentials:
@@ -65,7 +65,7 @@ def list_cmd(user: UserOpt, as_json: JsonOpt = False) -> None:
     """List the user's connected trading accounts."""
     from perpdesk.services import accounts
 
-    rows = _run(user, lambda deps, uid: accounts.list_accounts(deps, uid))
+    rows = run_for_user(user, lambda deps, uid: accounts.list_accounts(deps, uid))
     if as_json:
         dump_json({"accounts": [r.to_dict() for r in rows]})
         return
@@ -93,7 +93,7 @@ def connect(
     try:
         creds = _read_credentials(api_key)
     except PerpdeskError as exc:
-        raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
+        raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
     async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
         if check_only:
@@ -111,7 +111,7 @@ def connect(
         )
         return {"account": account.to_dict(), "inspection": result.to_dict()}
 
-    out = _run(user, op)
+    out = run_for_user(user, op)
     if as_json:
         dump_json(out)
         return
@@ -145,13 +145,13 @@ def edit(
     from perpdesk.services import accounts
 
     if label is None and api_key is None:
-        raise _fail("give --label and/or --api-key", 2)
+        raise fail("give --label and/or --api-key", 2)
     creds = None
     if api_key is not None:
         try:
             creds = _read_credentials(api_key)
         except PerpdeskError as exc:
-            raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
+            raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
     async def op(deps: AccountsDeps, uid: str) -> Any:
         acc = None
@@ -163,7 +163,7 @@ def edit(
             acc = await accounts.rename(deps, uid, account_id, label)
         return acc
 
-    acc = _run(user, op)
+    acc = run_for_user(user, op)
     if as_json:
         dump_json(acc.to_dict())
     else:
@@ -181,9 +181,9 @@ def disconnect(
 
     if not yes:
         typer.confirm(f"Disconnect account {account_id}?", abort=True)
-    warnings = _run(user, lambda deps, uid: accounts.disconnect(deps, uid, account_id))
+    warnings = run_for_user(user, lambda deps, uid: accounts.disconnect(deps, uid, account_id))
     for w in warnings:
-        _say(w)
+        say(w)
     typer.echo(f"Disconnected {account_id}.")
 
 
@@ -196,12 +196,12 @@ def check(
     """Inspect an account's key at the exchange again and update its status and balance."""
     from perpdesk.services import account_checks
 
-    acc, result = _run(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
+    acc, result = run_for_user(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
     if as_json:
         dump_json({"account": acc.to_dict(), "inspection": result.to_dict()})
         return
     _print_accounts([acc])
     if result.problem:
-        _say(result.problem)
+        say(result.problem)
     if result.verdict.value == "refused":
         raise typer.Exit(1)

@@ -9,13 +9,11 @@ same directory is refused."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.demo import clean_env, running_demo
 from tests.fixtures.file_locks import deleted_files_open, lock_holders
 from tests.fixtures.procs import ROOT, free_port
 from tests.fixtures.sandbox import SandboxAdmin
@@ -53,39 +52,16 @@ class Demo:
         assert deleted_files_open(self.proc.pid, self.data) == []
 
 
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
-
-
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     data, log = tmp_path / "data", tmp_path / "demo.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(data),
-             "--port", str(free_port()), "--sandbox-port", str(free_port())],
-            stdout=out, stderr=subprocess.STDOUT, env=_clean_env(), cwd=str(ROOT), text=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 150
-        while "perpdesk demo is running" not in log.read_text() or "Data:" not in log.read_text():
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+    with running_demo(data, log) as proc:
         yield Demo(proc, log.read_text(), data, log)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _shell(line: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """A command line pasted into a shell, in a folder that is not the repository."""
-    return subprocess.run(["bash", "-c", line], cwd=str(cwd), env={**_clean_env(), **env},
+    return subprocess.run(["bash", "-c", line], cwd=str(cwd), env={**clean_env(), **env},
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
 
@@ -145,7 +121,7 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
     second = subprocess.run(
         [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(demo.data),
          "--port", str(free_port()), "--sandbox-port", str(free_port())],
-        capture_output=True, text=True, timeout=120, env=_clean_env(), cwd=str(ROOT), check=False,
+        capture_output=True, text=True, timeout=120, env=clean_env(), cwd=str(ROOT), check=False,
     )  # fmt: skip
     assert second.returncode == 2, second.stdout + second.stderr
     assert "another perpdesk demo is using" in second.stderr and "--data-dir" in second.stderr

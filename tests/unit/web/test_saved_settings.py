@@ -10,16 +10,7 @@ from pathlib import Path
 import pytest
 
 from perpdesk.settings import SAVED_SETTINGS_FILE, SettingsError, load_settings
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("PERPDESK_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)  # no stray .env file
+from tests.unit.web.test_settings import clean_env  # noqa: F401  (autouse: no PERPDESK_*, no .env)
 
 
 def _save(data_dir: Path, doc: object) -> None:
