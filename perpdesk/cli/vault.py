@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -114,6 +115,7 @@ def rotate(
     keep_old: Annotated[
         bool, typer.Option(help="Keep old master keys in the keyring after every secret is re-wrapped.")
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Make a new master key current and re-wrap every data key under it, while the platform runs.
 
@@ -136,6 +138,9 @@ def rotate(
     except MasterKeyError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+    if as_json:
+        dump_json(dataclasses.asdict(report))
+        raise typer.Exit(1 if report.unreadable else 0)
     typer.echo(
         f"new master key version: {report.new_version} (was {', '.join(map(str, report.old_versions))})"
     )
