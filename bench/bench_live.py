@@ -178,6 +178,7 @@ def _mirrors_proc(
     async def main() -> dict[str, float]:
         from perpdesk.core.models import Credentials
         from perpdesk.exchanges.bitmart import BitmartFuturesConnector
+        from perpdesk.exchanges.registry import Venue
         from perpdesk.live.bus import InProcessBus
         from perpdesk.live.market_hub import MarketHub
         from perpdesk.live.mirror import AccountMirror, MirrorRef
@@ -202,7 +203,7 @@ def _mirrors_proc(
                     return c
 
                 mirror = AccountMirror(
-                    MirrorRef(f"a{i}", f"u{i}", "bitmart", "bench"),
+                    MirrorRef(f"a{i}", f"u{i}", Venue("bitmart", base_url, user_ws), "bench"),
                     conns[i % len(conns)],
                     opener,
                     bus,

@@ -6,6 +6,7 @@ and the demo use. Nothing else reads Settings to build a connector, a vault or a
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from collections import Counter
@@ -34,6 +35,8 @@ from perpdesk.settings import Settings, SettingsError
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
 from perpdesk.vault import Vault, vault_from_settings
 from perpdesk.vault.key_hash import KeyHasher
+
+log = logging.getLogger("perpdesk")
 
 
 @dataclass
@@ -67,6 +70,18 @@ class Services:
             self.live_notifier.start()  # subscribed before the first mirror publishes
         if self.live is not None:
             self.live.start()
+
+    async def record_venues(self) -> None:
+        """Accounts stored before venues were get their exchange's configured venue, once (at the
+        platform's start, before anything builds their connectors)."""
+        from perpdesk.store.account_repos import AccountRepo
+
+        async with self.sessionmaker() as s:
+            for exchange in self.connectors.configured():
+                venue = self.connectors.venue(exchange)
+                if await AccountRepo(s).record_missing_venue(exchange, venue.api_url, venue.ws_url):
+                    log.info("recorded the venue of older accounts", extra={"exchange": exchange})
+            await s.commit()
 
     async def aclose(self) -> None:
         if self.live is not None:
@@ -153,6 +168,7 @@ def bootstrap(settings: Settings) -> Services:
         egress_ips=tuple(settings.egress_ips),
         connector_for=pool.connector,
         fast_connect_for=pool.fast_connect,
+        venue_for=pool.venue,
         redirect_uri=settings.fast_connect_redirect_uri,
         grant_ttl=timedelta(seconds=settings.fast_connect_ttl_s),
         recheck_base=timedelta(seconds=settings.whitelist_recheck_base_s),
@@ -204,7 +220,9 @@ def build_live_runtime(
         from perpdesk.live.pg_lease import PgLeaseOwnership
 
         ownership = PgLeaseOwnership(engine)
-    return build_live(settings, DbAccountSource(accounts), pool.connector, ownership=ownership)
+    return build_live(
+        settings, DbAccountSource(accounts), pool.connector, pool.market_connector, ownership=ownership
+    )
 
 
 @asynccontextmanager

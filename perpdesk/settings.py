@@ -298,10 +298,35 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build Settings from the environment (+ overrides), or raise SettingsError naming each problem."""
+# Settings a program chose for a data directory (the demo: its sandbox's URLs), read by every
+# perpdesk command given that data directory; PERPDESK_* variables (and overrides) win over it.
+SAVED_SETTINGS_FILE = "settings.json"
+SAVABLE = frozenset({"bitmart_api_url", "bitmart_web_url", "bitmart_ws_url", "egress_ips"})
+
+
+def saved_settings(data_dir: Path) -> dict[str, Any]:
+    """data_dir/settings.json (only the SAVABLE, non-secret settings), or {} when there is none."""
+    import json
+
+    path = data_dir / SAVED_SETTINGS_FILE
     try:
-        return Settings(**overrides)
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        raise SettingsError([f"{path}: not readable as JSON; delete it (the demo writes it again)"]) from None
+    if not isinstance(doc, dict):
+        raise SettingsError([f"{path}: not a JSON object; delete it (the demo writes it again)"])
+    return {k: v for k, v in doc.items() if k in SAVABLE}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the environment (+ overrides), then data_dir/settings.json for what
+    neither sets, or raise SettingsError naming each problem."""
+    try:
+        first = Settings(**overrides)
+        saved = {k: v for k, v in saved_settings(first.data_dir).items() if k not in first.model_fields_set}
+        return Settings(**saved, **overrides) if saved else first
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -8,75 +8,34 @@ or are prompted for without echo.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
+from perpdesk.cli.output import JsonOpt, dump_json, table
+from perpdesk.cli.platform_data import fail, run_for_user, say
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.models import Credentials
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.errors_text import ConnectRefused, UserMessage
+from perpdesk.services.errors_text import ConnectRefused
 
 app = typer.Typer(
     help="Connected exchange accounts: list, connect (manual), edit, disconnect, check.",
     no_args_is_help=True,
 )
 
-T = TypeVar("T")
 SECRET_ENV = "PERPDESK_API_SECRET"  # noqa: S105  (a variable name, not a secret)
 PASSPHRASE_ENV = "PERPDESK_API_PASSPHRASE"  # noqa: S105
 
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="The perpdesk user's email.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 WithdrawOpt = Annotated[
     bool,
     typer.Option(help="Accept that the key can withdraw funds (refused otherwise; kept in the audit log)."),
 ]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def _say(msg: UserMessage) -> None:
-    color = typer.colors.RED if msg.severity == "error" else typer.colors.YELLOW
-    typer.secho(msg.plain(), fg=color, err=True)
-
-
-async def _with_deps(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
-    """Open the platform's services (perpdesk/bootstrap.py), find the user, run fn(deps, user_id)."""
-    from perpdesk.bootstrap import running
-    from perpdesk.settings import load_settings
-    from perpdesk.store.repos import UserRepo
-
-    async with running(load_settings()) as services:
-        async with services.sessionmaker() as s:
-            user = await UserRepo(s).by_email(email)
-        if user is None:
-            raise _fail(f"--user: no perpdesk user with email {email!r}; sign up first.", 2)
-        return await fn(services.accounts, user.id)
-
-
-def _run(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
-    from perpdesk.settings import SettingsError
-
-    try:
-        return asyncio.run(_with_deps(email, fn))
-    except ConnectRefused as exc:
-        _say(exc.user_message)
-        raise typer.Exit(1) from None
-    except SettingsError as exc:
-        raise _fail(str(exc), 2) from None
-    except PerpdeskError as exc:
-        typer.secho(exc.message, fg=typer.colors.RED, err=True)
-        if exc.next_step:
-            typer.echo(f"  next step: {exc.next_step}", err=True)
-        raise typer.Exit(1) from None
+_run = run_for_user  # the name cli/trade.py imports
 
 
 def _read_credentials(api_key: str) -> Credentials:
@@ -89,13 +48,16 @@ def _read_credentials(api_key: str) -> Credentials:
     return clean_credentials(api_key, secret, passphrase)
 
 
-def _print_account(a: Any) -> None:
-    bal = ", ".join(f"{b['equity']} {b['currency']}" for b in a.balances) or "-"
-    checked = a.last_check_at.strftime("%Y-%m-%d %H:%M UTC") if a.last_check_at else "-"
-    typer.echo(
-        f"{a.id}  {a.label}  Bitmart {a.market_name}  {a.method_name}  {a.status_name}  "
-        f"key {a.api_key_mask}  checked {checked}  balance {bal}"
-    )
+def _print_accounts(rows: list[Any]) -> None:
+    """One line per account, its id whole (it is what the other commands take)."""
+    cols = ["ID", "Label", "Exchange", "Venue", "Method", "Status", "Key", "Checked", "Balance"]
+    body = [
+        [a.id, a.label, f"Bitmart {a.market_name}", a.venue.api_url if a.venue else "not recorded",
+         a.method_name, a.status_name, a.api_key_mask, a.last_check_at,
+         ", ".join(f"{b['equity']} {b['currency']}" for b in a.balances)]
+        for a in rows
+    ]  # fmt: skip
+    table("Trading accounts", cols, body, ids={"ID"})
 
 
 @app.command("list")
@@ -103,14 +65,14 @@ def list_cmd(user: UserOpt, as_json: JsonOpt = False) -> None:
     """List the user's connected trading accounts."""
     from perpdesk.services import accounts
 
-    rows = _run(user, lambda deps, uid: accounts.list_accounts(deps, uid))
+    rows = run_for_user(user, lambda deps, uid: accounts.list_accounts(deps, uid))
     if as_json:
-        typer.echo(json.dumps({"accounts": [r.to_dict() for r in rows]}, indent=2))
+        dump_json({"accounts": [r.to_dict() for r in rows]})
         return
     if not rows:
         typer.echo("No trading account connected.")
-    for r in rows:
-        _print_account(r)
+        return
+    _print_accounts(rows)
 
 
 @app.command()
@@ -131,7 +93,7 @@ def connect(
     try:
         creds = _read_credentials(api_key)
     except PerpdeskError as exc:
-        raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
+        raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
     async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
         if check_only:
@@ -149,9 +111,9 @@ def connect(
         )
         return {"account": account.to_dict(), "inspection": result.to_dict()}
 
-    out = _run(user, op)
+    out = run_for_user(user, op)
     if as_json:
-        typer.echo(json.dumps(out, indent=2))
+        dump_json(out)
         return
     insp = out["inspection"]
     for b in insp["balances"]:
@@ -183,13 +145,13 @@ def edit(
     from perpdesk.services import accounts
 
     if label is None and api_key is None:
-        raise _fail("give --label and/or --api-key", 2)
+        raise fail("give --label and/or --api-key", 2)
     creds = None
     if api_key is not None:
         try:
             creds = _read_credentials(api_key)
         except PerpdeskError as exc:
-            raise _fail(f"{exc.message}. {exc.next_step}", 2) from None
+            raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
     async def op(deps: AccountsDeps, uid: str) -> Any:
         acc = None
@@ -201,11 +163,11 @@ def edit(
             acc = await accounts.rename(deps, uid, account_id, label)
         return acc
 
-    acc = _run(user, op)
+    acc = run_for_user(user, op)
     if as_json:
-        typer.echo(json.dumps(acc.to_dict(), indent=2))
+        dump_json(acc.to_dict())
     else:
-        _print_account(acc)
+        _print_accounts([acc])
 
 
 @app.command()
@@ -219,9 +181,9 @@ def disconnect(
 
     if not yes:
         typer.confirm(f"Disconnect account {account_id}?", abort=True)
-    warnings = _run(user, lambda deps, uid: accounts.disconnect(deps, uid, account_id))
+    warnings = run_for_user(user, lambda deps, uid: accounts.disconnect(deps, uid, account_id))
     for w in warnings:
-        _say(w)
+        say(w)
     typer.echo(f"Disconnected {account_id}.")
 
 
@@ -234,12 +196,12 @@ def check(
     """Inspect an account's key at the exchange again and update its status and balance."""
     from perpdesk.services import account_checks
 
-    acc, result = _run(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
+    acc, result = run_for_user(user, lambda deps, uid: account_checks.check(deps, uid, account_id))
     if as_json:
-        typer.echo(json.dumps({"account": acc.to_dict(), "inspection": result.to_dict()}, indent=2))
+        dump_json({"account": acc.to_dict(), "inspection": result.to_dict()})
         return
-    _print_account(acc)
+    _print_accounts([acc])
     if result.problem:
-        _say(result.problem)
+        say(result.problem)
     if result.verdict.value == "refused":
         raise typer.Exit(1)

@@ -4,14 +4,14 @@ notifications. Through the platform's services (perpdesk/bootstrap.py), on behal
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from perpdesk.cli.accounts import JsonOpt, UserOpt
-from perpdesk.cli.accounts import _run as run_for_user
+from perpdesk.cli.accounts import UserOpt
+from perpdesk.cli.output import JsonOpt, dict_rows, dump_json, table
+from perpdesk.cli.platform_data import run_for_user
 from perpdesk.services.deps import AccountsDeps
 
 app = typer.Typer(
@@ -23,47 +23,37 @@ StartOpt = Annotated[str | None, typer.Option("--start", help="First day, YYYY-M
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last day, YYYY-MM-DD (UTC), inclusive.")]
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]], numeric: set[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c, justify="right" if c in numeric else "left")
-    for r in rows:
-        table.add_row(*r)
-    Console().print(table)
-
-
-def _dump(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2))
-
-
 @app.callback()
 def summary(ctx: typer.Context, user: UserOpt = "", as_json: JsonOpt = False) -> None:
     """Every account and the total: equity, available, margin in use, unrealised PnL (USDT)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not user:
-        raise typer.BadParameter("give the perpdesk user's email", param_hint="--user")
     from perpdesk.services import portfolio
     from perpdesk.services.portfolio_query import totals
 
     snaps = run_for_user(user, lambda deps, uid: portfolio.overview(deps, uid))
     total = totals(snaps)
     if as_json:
-        _dump({"accounts": [s.to_dict() for s in snaps], "total": {k: str(v) for k, v in total.items()}})
-        return
-    rows = []
-    for s in snaps:
-        u = s.usdt
-        vals = [u.equity, u.available, u.position_margin + u.frozen, u.unrealized_pnl] if u else []
-        rows.append([s.account.label, s.account.status, *(str(v) for v in vals)] + ["—"] * (4 - len(vals))
-                    + [str(len(s.positions))])
-    keys = ("equity", "available", "margin", "unrealized_pnl")
-    rows.append(["Total", "", *(str(total[k]) for k in keys), ""])
-    cols = ["Account", "Status", "Equity", "Available", "Margin in use", "uPnL", "Positions"]
-    _table("Portfolio (USDT)", cols, rows, set(cols[2:]))
+        dump_json({"accounts": [s.to_dict() for s in snaps], "total": {k: str(v) for k, v in total.items()}})
+    else:
+        rows = []
+        for s in snaps:
+            u = s.usdt
+            vals = [u.equity, u.available, u.position_margin + u.frozen, u.unrealized_pnl] if u else []
+            rows.append([s.account.id, s.account.label, s.account.status, *(str(v) for v in vals)]
+                        + ["—"] * (4 - len(vals)) + [str(len(s.positions))])
+        keys = ("equity", "available", "margin", "unrealized_pnl")
+        rows.append(["", "Total", "", *(str(total[k]) for k in keys), ""])
+        cols = ["ID", "Account", "Status", "Equity", "Available", "Margin in use", "uPnL", "Positions"]
+        table("Portfolio (USDT)", cols, rows, numeric=cols[3:], ids={"ID"})
+    unread = [(s.account, part, err) for s in snaps for part, err in s.errors.items()]
+    for account, part, err in unread:  # "—" above is never silent: say why and exit 1
+        typer.secho(f"{account.label} ({account.id}): {part} not read: {err.get('message', '')}",
+                    fg=typer.colors.RED, err=True)
+        if err.get("next_step"):
+            typer.echo(f"  next step: {err['next_step']}", err=True)
+    if unread:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -82,14 +72,14 @@ def pnl(
 
     rows = run_for_user(user, op)
     if as_json:
-        _dump({"period": period, "rows": [r.to_dict() for r in rows]})
+        dump_json({"period": period, "rows": [r.to_dict() for r in rows]})
         return
     cols = [period.capitalize(), "Realised PnL", "Fees", "Funding", "Net"]
     body = [[r.period.isoformat(), *(str(v) for v in (r.realised_pnl, r.fees, r.funding, r.net))]
             for r in rows]
     t = pnl_history.totals(rows)
     body.append(["Total", *(str(v) for v in (t.realised_pnl, t.fees, t.funding, t.net))])
-    _table("Realised PnL, fees and funding (USDT)", cols, body, set(cols[1:]))
+    table("Realised PnL, fees and funding (USDT)", cols, body, numeric=cols[1:])
 
 
 @app.command()
@@ -116,12 +106,14 @@ def fills(
             sys.stdout.write(line)
         return
     if as_json:
-        _dump({"fills": [r.to_dict() for r in rows]})
+        dump_json({"fills": [r.to_dict() for r in rows]})
         return
-    cols = ["Time (UTC)", "Account", "Symbol", "Side", "Price", "Size", "Realised PnL", "Fee"]
-    body = [[d["time"][:19].replace("T", " "), d["account"], d["symbol"], d["side"], d["price"], d["size"],
-             d["realised_pnl"], d["fee"]] for d in (r.to_dict() for r in rows)]
-    _table("Fills", cols, body, {"Price", "Size", "Realised PnL", "Fee"})
+    keys = ["time", "account_id", "account", "symbol", "side", "price", "size", "realised_pnl", "fee",
+            "order_id"]
+    cols = ["Time (UTC)", "Account ID", "Account", "Symbol", "Side", "Price", "Size", "Realised PnL", "Fee",
+            "Order ID"]
+    body = dict_rows((r.to_dict() for r in rows), keys)
+    table("Fills", cols, body, numeric=cols[5:9], ids={"Account ID", "Order ID"})
 
 
 @app.command()
@@ -135,10 +127,10 @@ def equity(
 
     points = run_for_user(user, lambda deps, uid: equity_history.history(deps, uid, days, account))
     if as_json:
-        _dump({"points": [p.to_dict() for p in points]})
+        dump_json({"points": [p.to_dict() for p in points]})
         return
-    rows = [[p.taken_at.strftime("%Y-%m-%d %H:%M:%S"), str(p.equity), str(p.unrealized_pnl)] for p in points]
-    _table("Equity snapshots (USDT)", ["Taken (UTC)", "Equity", "uPnL"], rows, {"Equity", "uPnL"})
+    rows = [[p.taken_at, str(p.equity), str(p.unrealized_pnl)] for p in points]
+    table("Equity snapshots (USDT)", ["Taken (UTC)", "Equity", "uPnL"], rows, numeric={"Equity", "uPnL"})
 
 
 @app.command()
@@ -159,11 +151,10 @@ def notifications(
 
     rows = run_for_user(user, op)
     if as_json:
-        _dump({"notifications": rows})
+        dump_json({"notifications": rows})
         return
-    body = [[r["created_at"][:19].replace("T", " "), r["kind"], "" if r["read"] else "unread", r["title"]]
-            for r in rows]
-    _table("Notifications", ["Time (UTC)", "Kind", "", "Title"], body, set())
+    body = [[r["created_at"], r["kind"], "" if r["read"] else "unread", r["title"]] for r in rows]
+    table("Notifications", ["Time (UTC)", "Kind", "", "Title"], body)
 
 
 __all__ = ["app"]

@@ -111,11 +111,11 @@ def register_platform_commands(app: typer.Typer) -> None:
         """Run the platform and the BitMart Futures sandbox together, seeded with demo users."""
         import uvloop
 
-        from perpdesk.web.demo import PortInUse, run_demo
+        from perpdesk.web.demo import DataDirInUse, PortInUse, run_demo
 
         try:
             uvloop.run(run_demo(data_dir=data_dir, host=host, port=port, sandbox_port=sandbox_port))
-        except (SettingsError, PortInUse) as exc:
+        except (SettingsError, PortInUse, DataDirInUse) as exc:
             raise _fail(str(exc)) from None
         except KeyboardInterrupt:
             pass

@@ -8,14 +8,12 @@ never sent again: look at `perpdesk trade orders` before placing it anew).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from perpdesk.cli.accounts import JsonOpt, UserOpt, _run
+from perpdesk.cli.accounts import UserOpt, _run
+from perpdesk.cli.output import JsonOpt, dict_rows, dump_json, table
 from perpdesk.services.portfolio import jsonable
 
 app = typer.Typer(
@@ -33,23 +31,21 @@ SizeOpt = Annotated[str, typer.Option(help="Contracts.")]
 NumberOpt = Annotated[str | None, typer.Option()]
 ConfirmDuplicateOpt = Annotated[bool, typer.Option(
     "--confirm-duplicate", help="Send it although the same ticket is being sent or confirmed.")]
-console = Console(soft_wrap=True)
+ID_KEYS = {"order_id", "client_order_id"}
 
 
-def _table(title: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col.replace("_", " "))
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console.print(table)
+def _table(title: str, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """JSON-ready dicts as a table: one column per key, ids whole, times as ISO 8601."""
+    cols = [k.replace("_", " ") for k in keys]
+    ids = {c for k, c in zip(keys, cols, strict=True) if k in ID_KEYS}
+    table(title, cols, dict_rows(rows, keys), ids=ids)
 
 
 def _placed(result: dict[str, Any], as_json: bool) -> None:
     """One or more placements: printed, then the exit code says placed / rejected / unknown."""
     orders = result.get("orders") or [result]
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        dump_json(result)
     else:
         _table(
             "Orders",
@@ -193,7 +189,7 @@ def cancel_all(
         lambda deps, uid: terminal_orders.cancel_all(deps, uid, account, symbol, include_tp_sl=include_tp_sl),
     )
     if as_json:
-        typer.echo(json.dumps({"cancelled": counts}))
+        dump_json({"cancelled": counts})
     else:
         typer.echo(
             f"Cancelled {counts['orders']} open order(s) and "
@@ -259,7 +255,7 @@ def tp_sl(
         ),
     )
     if as_json:
-        typer.echo(json.dumps(outcome.to_dict(), indent=2))
+        dump_json(outcome.to_dict())
         if not outcome.applied:
             raise typer.Exit(3)
         return
@@ -347,7 +343,7 @@ def orders(
     open_, waiting = _run(user, both)
     data = {"orders": jsonable(open_), "conditional_orders": jsonable(waiting)}
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        dump_json(data)
         return
     _table(
         "Open orders",
@@ -373,13 +369,9 @@ def fills(
 
     found = jsonable(_run(user, lambda deps, uid: terminal.fills(deps, uid, account, symbol)))
     if as_json:
-        typer.echo(json.dumps({"fills": found}, indent=2))
+        dump_json({"fills": found})
         return
-    _table(
-        "Fills",
-        ["time_ms", "symbol", "side", "price", "size", "fee", "realised_pnl", "order_id"],
-        found,
-    )
+    _table("Fills", ["time", "symbol", "side", "price", "size", "fee", "realised_pnl", "order_id"], found)
 
 
 @app.command("position-mode")
@@ -387,6 +379,7 @@ def position_mode(
     user: UserOpt,
     account: AccountOpt,
     set_to: Annotated[str | None, typer.Option("--set", help="one_way | hedge")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the account's position mode, or switch it (--set)."""
     from perpdesk.services import terminal
@@ -395,4 +388,7 @@ def position_mode(
         mode = _run(user, lambda deps, uid: terminal.set_position_mode(deps, uid, account, set_to))
     else:
         mode = _run(user, lambda deps, uid: terminal.position_mode(deps, uid, account))
-    typer.echo(mode.value)
+    if as_json:
+        dump_json({"position_mode": mode.value})
+    else:
+        typer.echo(mode.value)

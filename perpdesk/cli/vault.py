@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from perpdesk.cli.output import JsonOpt, dump_json
 
 if TYPE_CHECKING:
     from perpdesk.settings import Settings
@@ -75,7 +78,7 @@ def init(
 
 
 @app.command()
-def status() -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Master key versions in the keyring, and how many sealed secrets use each."""
     from perpdesk.bootstrap import database
     from perpdesk.store.vault_rotation import count_versions
@@ -88,9 +91,21 @@ def status() -> None:
             return dict(await count_versions(sessions))
 
     counts = asyncio.run(run())
+    versions = sorted(set(counts) | set(keyring.keys))
+    if as_json:
+        dump_json(
+            {
+                "current_version": keyring.current,
+                "versions": [
+                    {"version": v, "sealed_secrets": counts.get(v, 0), "in_keyring": v in keyring.keys}
+                    for v in versions
+                ],
+            }
+        )
+        return
     typer.echo(f"current master key version: {keyring.current}")
     typer.echo(f"versions in keyring: {', '.join(str(v) for v in sorted(keyring.keys))}")
-    for version in sorted(set(counts) | set(keyring.keys)):
+    for version in versions:
         missing = "" if version in keyring.keys else "  (MISSING from keyring: these do not open)"
         typer.echo(f"  v{version}: {counts.get(version, 0)} sealed secret(s){missing}")
 
@@ -100,6 +115,7 @@ def rotate(
     keep_old: Annotated[
         bool, typer.Option(help="Keep old master keys in the keyring after every secret is re-wrapped.")
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Make a new master key current and re-wrap every data key under it, while the platform runs.
 
@@ -122,6 +138,9 @@ def rotate(
     except MasterKeyError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+    if as_json:
+        dump_json(dataclasses.asdict(report))
+        raise typer.Exit(1 if report.unreadable else 0)
     typer.echo(
         f"new master key version: {report.new_version} (was {', '.join(map(str, report.old_versions))})"
     )

@@ -19,10 +19,18 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> None:
-    """Create `path` empty if missing (never readable by others, even for an instant); make it 0600."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, PRIVATE_FILE)
-    os.close(fd)
-    os.chmod(path, PRIVATE_FILE)
+    """Create `path` empty if missing (never readable by others, even for an instant); make it 0600.
+
+    An existing file is never opened: closing any descriptor of a file drops every POSIX lock this
+    process holds on it, and SQLite's locks on its database are exactly such locks (SQLite's
+    "How To Corrupt", 2.2). Only a file that did not exist, which nothing here can hold, is opened."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    os.chmod(path, PRIVATE_FILE)  # by path: no descriptor, so no lock is touched
 
 
 def chmod_private(*paths: Path) -> None:

@@ -44,6 +44,16 @@ class Endpoints:
         return bool(self.client_id and self.client_secret)
 
 
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """Where one connected account lives: its exchange and the URLs it was connected against (the
+    exchange itself or a sandbox). Stored with the account; its connector is built from this."""
+
+    exchange: str
+    api_url: str
+    ws_url: str | None = None
+
+
 ConnectorFactory = Callable[[Endpoints, Egress], FuturesConnector]
 FastConnectFactory = Callable[[Endpoints, Egress], FastConnectProvider]
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from perpdesk.core.models import AccountStatus, Credentials
 from perpdesk.live.mirror import MirrorRef
 from perpdesk.live.supervisor import ActiveAccount
-from perpdesk.services.account_access import credentials_of, own
+from perpdesk.services.account_access import credentials_of, own, venue_of
 from perpdesk.services.deps import AccountsDeps
 
 
@@ -19,8 +19,9 @@ class DbAccountSource:
     async def active(self) -> list[ActiveAccount]:
         async with self.deps.uow() as uow:
             rows = await uow.accounts.with_status(AccountStatus.ACTIVE.value)
-            return [ActiveAccount(MirrorRef(r.id, r.user_id, r.exchange, r.label), r.updated_at.isoformat())
-                    for r in rows]
+            # an account whose venue is not recorded yet is mirrored once the start-up records it
+            return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), r.updated_at.isoformat())
+                    for r in rows if (venue := venue_of(r)) is not None]
 
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
         deps = self.deps

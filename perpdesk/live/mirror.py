@@ -37,6 +37,7 @@ from perpdesk.core.errors import (
 from perpdesk.core.market import MarketChannel, MarketKind
 from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import EventBus, account_topic
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.state import AccountState, PosKey, cross_upnl, drift
@@ -59,8 +60,12 @@ def now_ms() -> int:
 class MirrorRef:
     account_id: str
     user_id: str
-    exchange: str
+    venue: Venue  # the account's stored venue: its connector is built from this
     label: str
+
+    @property
+    def exchange(self) -> str:
+        return self.venue.exchange
 
 
 class AccountMirror:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import EventBus, InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.ownership import InProcessOwnership, Ownership
@@ -38,10 +39,13 @@ class LiveRuntime:
             await closer()
 
 
-def build_live(settings: Settings, source: AccountSource, connector_for: Callable[[str], FuturesConnector],
-               *, ownership: Ownership | None = None) -> LiveRuntime:
+def build_live(settings: Settings, source: AccountSource, connector_for: Callable[[Venue], FuturesConnector],
+               market_connector: Callable[[str], FuturesConnector], *,
+               ownership: Ownership | None = None) -> LiveRuntime:
+    """Mirrors use each account's own venue (`connector_for`); the shared market data comes from
+    each exchange's configured venue (`market_connector`)."""
     bus = InProcessBus(default_maxsize=settings.live_subscriber_queue)
-    hub = MarketHub(connector_for, bus)
+    hub = MarketHub(market_connector, bus)
     supervisor = LiveSupervisor(source, connector_for, bus, hub, ownership or InProcessOwnership(),
                                 scan_interval_s=settings.live_scan_interval_s,
                                 reconcile_interval_s=settings.live_reconcile_interval_s,

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import EventBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
@@ -39,7 +40,7 @@ class AccountSource(Protocol):
 class LiveSupervisor(PeriodicTask):
     name = "live-supervisor"
 
-    def __init__(self, source: AccountSource, connector_for: Callable[[str], FuturesConnector],
+    def __init__(self, source: AccountSource, connector_for: Callable[[Venue], FuturesConnector],
                  bus: EventBus, hub: MarketHub, ownership: Ownership, *, scan_interval_s: float = 5.0,
                  reconcile_interval_s: float = 60.0, watched_plans_s: float = 0.0) -> None:
         self.source = source
@@ -91,7 +92,7 @@ class LiveSupervisor(PeriodicTask):
     def _start(self, acct: ActiveAccount) -> None:
         audit: AuditSink = self.source.audit
         ref = acct.ref
-        mirror = AccountMirror(ref, self.connector_for(ref.exchange), self.source.opener(ref), self.bus,
+        mirror = AccountMirror(ref, self.connector_for(ref.venue), self.source.opener(ref), self.bus,
                                self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s,
                                watched_plans_s=self.watched_plans_s)
         mirror.start()

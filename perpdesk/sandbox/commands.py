@@ -66,6 +66,13 @@ def sandbox(
         oauth_code_ttl_s=oauth_code_ttl,
         binance_port=binance_port,
     )
+    from perpdesk.sandbox.persist import StateInUse, lock_state
+
+    try:
+        lock_state(state)  # held until exit: refused here, not half-way through the start-up
+    except StateInUse as exc:
+        typer.secho(f"perpdesk sandbox: {exc}; stop it or give --state another file", fg="red", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"BitMart Futures sandbox on http://{host}:{port} (state: {state})", err=True)
     if binance_port is not None:
         typer.echo(f"Binance USDⓈ-M Futures sandbox on http://{host}:{binance_port}", err=True)

@@ -4,11 +4,19 @@ State lives in memory (fast reads on the request path); every change is written 
 document keyed by (kind, id). Writes go to a single background thread in order, so the event
 loop never blocks on disk; `flush()` waits until everything queued so far is on disk, which a
 mutating request awaits before answering so that a restart loses nothing that was acknowledged.
+
+Each state file belongs to one process (its state is in that process's memory: a second process
+would overwrite it): `lock_state` holds an exclusive lock on a sibling `.lock` file, and a second
+process is refused with `StateInUse`. A lock file of its own: closing a descriptor of the
+database itself would drop SQLite's locks on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
@@ -27,11 +35,39 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
+class StateInUse(Exception):
+    """Another process runs a sandbox (or the demo) on this state file."""
+
+
+def lock_state(path: str) -> int | None:
+    """An exclusive lock on `path`.lock for this process (None for ':memory:'), or StateInUse.
+    POSIX locks are per process: this process may take it again (a restart in the same process)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    lock_path = path + ".lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StateInUse(
+            f"{os.path.abspath(path)} is in use by another process (a running perpdesk demo or sandbox)"
+        ) from None
+    return fd
+
+
+def unlock_state(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 class Persist:
     """Ordered, asynchronous write-through store. Use ':memory:' for throw-away state."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._lock = lock_state(path)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -75,6 +111,7 @@ class Persist:
         self._queue.put(None)
         self._thread.join()
         self._conn.close()
+        unlock_state(self._lock)
 
     def _run(self) -> None:
         while True:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from perpdesk.core.errors import ExchangeError, NotFound
+from perpdesk.core.errors import Conflict, ExchangeError, NotFound
 from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
@@ -23,6 +24,26 @@ from perpdesk.store.uow import DuplicateRow
 log = logging.getLogger(__name__)
 
 NO_SUCH_ACCOUNT = "Open Settings > Exchange Account API Keys to see your connected accounts."
+
+
+class VenueNotRecorded(Conflict):
+    code = "venue_not_recorded"
+
+
+def venue_of(row: ExchangeAccount) -> Venue | None:
+    """The venue stored with the account (None: connected before venues were stored)."""
+    return Venue(row.exchange, row.api_url, row.ws_url) if row.api_url else None
+
+
+def known_venue(venue: Venue | None) -> Venue:
+    """The account's venue, or a refusal: its connector is never built from a default."""
+    if venue is None:
+        raise VenueNotRecorded(
+            "This account's exchange address is not recorded yet (it was connected by an older perpdesk).",
+            next_step="Start the platform once (perpdesk serve, or the demo): it records the exchange "
+            "address it is configured with for such accounts.",
+        )
+    return venue
 
 
 async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount:
@@ -42,11 +63,11 @@ async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
 
 
 async def inspect_credentials(
-    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+    deps: AccountsDeps, venue: Venue, creds: Credentials, *, allow_withdraw: bool = False
 ) -> Audit:
-    """Ask the exchange about the key and judge it. Connector failures become a refused audit.
-    `allow_withdraw`: the user accepted explicitly that the key can withdraw."""
-    connector = deps.connector_for(exchange)
+    """Ask the exchange at `venue` about the key and judge it. Connector failures become a refused
+    audit. `allow_withdraw`: the user accepted explicitly that the key can withdraw."""
+    connector = deps.connector_for(venue)
     try:
         report = await connector.inspect_key(creds)
     except ExchangeError as exc:
@@ -64,11 +85,11 @@ def refuse_unless_storable(result: Audit) -> None:
 
 
 async def inspect_storable(
-    deps: AccountsDeps, exchange: str, creds: Credentials, *, allow_withdraw: bool = False
+    deps: AccountsDeps, venue: Venue, creds: Credentials, *, allow_withdraw: bool = False
 ) -> Audit:
     """The key's audit, or ConnectRefused when the exchange refused it: the connect flows' check
     right before storing."""
-    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    result = await inspect_credentials(deps, venue, creds, allow_withdraw=allow_withdraw)
     refuse_unless_storable(result)
     return result
 
@@ -149,7 +170,7 @@ async def store_new_account(
     uow: UnitOfWork,
     *,
     user_id: str,
-    exchange: str,
+    venue: Venue,
     creds: Credentials,
     result: Audit,
     method: ConnectMethod,
@@ -158,13 +179,17 @@ async def store_new_account(
     allow_withdraw: bool = False,
 ) -> AccountView:
     """Seal and store an inspected key as a new account with its audit entry, in the caller's unit
-    of work (the caller commits: Fast Connect closes its grant in the same transaction)."""
+    of work (the caller commits: Fast Connect closes its grant in the same transaction).
+    `venue`: where the key was inspected, stored with the account."""
     refuse_unless_storable(result)
+    exchange = venue.exchange
     await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
     row = ExchangeAccount(
         id=new_id(),
         user_id=user_id,
         exchange=exchange,
+        api_url=venue.api_url,
+        ws_url=venue.ws_url,
         market="futures",
         label=label,
         method=method.value,

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 
 from perpdesk.core.models import AccountStatus
 from perpdesk.services import errors_text as T
-from perpdesk.services.account_access import apply_audit, credentials_of, inspect_credentials, own
+from perpdesk.services.account_access import (
+    apply_audit,
+    credentials_of,
+    inspect_credentials,
+    known_venue,
+    own,
+    venue_of,
+)
 from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.key_audit import Audit, Verdict
@@ -30,8 +37,8 @@ async def check(
     async with deps.uow() as uow:
         row = await own(uow, user_id, account_id)
         creds = await credentials_of(uow, row)
-        exchange, allow_withdraw = row.exchange, row.withdraw_allowed
-    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+        venue, allow_withdraw = known_venue(venue_of(row)), row.withdraw_allowed
+    result = await inspect_credentials(deps, venue, creds, allow_withdraw=allow_withdraw)
     del creds
     return await _record_check(deps, user_id, account_id, result, actor=actor or user_id), result
 

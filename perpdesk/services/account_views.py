@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from perpdesk.core.models import AccountStatus, ConnectMethod
-from perpdesk.exchanges.registry import all_info
+from perpdesk.exchanges.registry import Venue, all_info
 from perpdesk.store.accounts import ExchangeAccount
 
 METHOD_NAMES = {ConnectMethod.MANUAL.value: "Manual", ConnectMethod.FAST_CONNECT.value: "Fast Connect"}
@@ -35,6 +35,7 @@ class AccountView:
     last_error: str | None
     created_at: datetime
     withdraw_allowed: bool = False
+    venue: Venue | None = None  # where the key was connected (None: not recorded yet)
 
     @property
     def method_name(self) -> str:
@@ -65,6 +66,7 @@ class AccountView:
             "last_error": self.last_error,
             "created_at": self.created_at.isoformat(),
             "withdraw_allowed": self.withdraw_allowed,
+            "api_url": self.venue.api_url if self.venue else None,
         }
 
 
@@ -85,6 +87,7 @@ def view(row: ExchangeAccount) -> AccountView:
         last_error=row.last_error,
         created_at=row.created_at,
         withdraw_allowed=bool(row.withdraw_allowed),
+        venue=Venue(row.exchange, row.api_url, row.ws_url) if row.api_url else None,
     )
 
 

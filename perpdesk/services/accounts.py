@@ -11,11 +11,13 @@ from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
     credentials_of,
     inspect_credentials,
+    known_venue,
     own,
     record_withdraw_acceptance,
     refuse_if_duplicate,
     revoke_key,
     set_key,
+    venue_of,
 )
 from perpdesk.services.account_inputs import clean_label
 from perpdesk.services.account_views import AccountView, view
@@ -77,10 +79,10 @@ async def replace_credentials(
     `allow_withdraw` is asked again for every new key: an acceptance covers the key it was given for."""
     async with deps.uow() as uow:
         row = await own(uow, user_id, account_id)
-        exchange, old_hash = row.exchange, row.exchange_account_hash
+        exchange, old_hash, venue = row.exchange, row.exchange_account_hash, known_venue(venue_of(row))
         fast_connect_key = row.method == ConnectMethod.FAST_CONNECT.value
         old_creds = await credentials_of(uow, row) if fast_connect_key else None
-    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    result = await inspect_credentials(deps, venue, creds, allow_withdraw=allow_withdraw)
     if not result.storable:
         raise ConnectRefused(result.problem or T.EXCHANGE_UNAVAILABLE)
     if (

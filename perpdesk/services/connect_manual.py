@@ -39,7 +39,7 @@ async def inspect(
     is connected already is told only once the exchange has verified the key's signature: the
     answer would otherwise tell anyone holding a bare API key whether it is in use here.
     A key that can withdraw is refused unless the user ticked that they accept it."""
-    result = await inspect_credentials(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    result = await inspect_credentials(deps, deps.venue_for(exchange), creds, allow_withdraw=allow_withdraw)
     if result.storable:
         await _refuse_if_connected(deps, exchange, creds, result)
     return result
@@ -63,7 +63,8 @@ async def add(
     """Add: inspect again, then seal and store. A key awaiting whitelisting is stored only when the
     user chose "Save as awaiting whitelisting"."""
     name = clean_label(label, DEFAULT_LABEL)
-    result = await inspect_storable(deps, exchange, creds, allow_withdraw=allow_withdraw)
+    venue = deps.venue_for(exchange)
+    result = await inspect_storable(deps, venue, creds, allow_withdraw=allow_withdraw)
     if result.verdict is Verdict.AWAITING_WHITELIST and not accept_awaiting_whitelist:
         await _refuse_if_connected(deps, exchange, creds, result)  # the first thing to fix
         raise ConnectRefused(T.NOT_WHITELISTED, status=409)
@@ -72,7 +73,7 @@ async def add(
             deps,
             uow,
             user_id=user_id,
-            exchange=exchange,
+            venue=venue,
             creds=creds,
             result=result,
             method=ConnectMethod.MANUAL,

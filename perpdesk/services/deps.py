@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.base import FastConnectProvider, FuturesConnector
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.uow import SqlUnitOfWork
@@ -23,8 +24,9 @@ class AccountsDeps:
     vault: Vault
     hasher: KeyHasher
     egress_ips: tuple[str, ...]
-    connector_for: Callable[[str], FuturesConnector]
+    connector_for: Callable[[Venue], FuturesConnector]  # an account's connector, by its stored venue
     fast_connect_for: Callable[[str], FastConnectProvider | None]
+    venue_for: Callable[[str], Venue]  # the configured venue of an exchange: where new keys connect
     redirect_uri: str  # the Fast Connect callback URL registered at the exchange
     grant_ttl: timedelta = timedelta(minutes=10)
     # whitelist re-check backoff: first re-check after `recheck_base`, doubling up to `recheck_max`

@@ -41,7 +41,7 @@ async def _one(
 ) -> EquitySnapshot | None:
     try:
         ref, creds = await load_account(deps, user_id, account_id)
-        balances = await deps.connector_for(ref.exchange).balances(creds)
+        balances = await deps.connector_for(ref.venue).balances(creds)
     except (ExchangeError, PerpdeskError, OSError, TimeoutError) as exc:
         log.info("equity snapshot of account %s skipped: %s", account_id, type(exc).__name__)
         return None

@@ -258,13 +258,14 @@ async def _store_issued(
             ).to_bytes()
             await uow.commit()
     try:
-        result = await inspect_storable(deps, exchange, creds)
+        venue = deps.venue_for(exchange)  # the key was issued by the configured exchange
+        result = await inspect_storable(deps, venue, creds)
         async with deps.uow() as uow:
             account = await store_new_account(
                 deps,
                 uow,
                 user_id=user_id,
-                exchange=exchange,
+                venue=venue,
                 creds=creds,
                 result=result,
                 method=ConnectMethod.FAST_CONNECT,

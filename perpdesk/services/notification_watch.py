@@ -43,7 +43,7 @@ def liquidation_distance_pct(p: Position) -> Decimal | None:
 async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     since = max(row.created_at, utcnow() - timedelta(days=1))
-    fills = await deps.connector_for(ref.exchange).fills(creds, start_ms=int(since.timestamp() * 1000))
+    fills = await deps.connector_for(ref.venue).fills(creds, start_ms=int(since.timestamp() * 1000))
     for f in sorted(fills, key=lambda f: f.time_ms):
         if f.time_ms < since.timestamp() * 1000:
             continue
@@ -58,7 +58,7 @@ async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
 async def _liquidation(deps: AccountsDeps, row: ExchangeAccount, threshold: Decimal) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     hour = utcnow().strftime("%Y-%m-%dT%H")
-    for p in await deps.connector_for(ref.exchange).positions(creds):
+    for p in await deps.connector_for(ref.venue).positions(creds):
         dist = liquidation_distance_pct(p)
         if dist is None or dist >= threshold:
             continue

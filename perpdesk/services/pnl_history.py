@@ -142,7 +142,7 @@ async def transactions(
     deps: AccountsDeps, user_id: str, account_id: str, span: Range, live: LiveQuery | None = None
 ) -> list[Transaction]:
     async def fetch(ref: AccountRef, creds: Credentials) -> list[Transaction]:
-        return await deps.connector_for(ref.exchange).transactions(
+        return await deps.connector_for(ref.venue).transactions(
             creds, start_ms=span.start_ms, end_ms=span.end_ms
         )
 
@@ -214,7 +214,7 @@ async def _account_fills(
     deps: AccountsDeps, user_id: str, account_id: str, flt: FillFilter, live: LiveQuery | None
 ) -> list[FillRow]:
     async def fetch(ref: AccountRef, creds: Credentials) -> list[FillRow]:
-        got = await deps.connector_for(ref.exchange).fills(
+        got = await deps.connector_for(ref.venue).fills(
             creds, flt.symbol, start_ms=flt.span.start_ms, end_ms=flt.span.end_ms
         )
         return [FillRow(ref, f) for f in got]

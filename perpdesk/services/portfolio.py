@@ -149,7 +149,7 @@ async def _part(name: str, aw: Awaitable[T], errors: dict[str, dict[str, str]], 
 
 
 async def _snapshot(deps: AccountsDeps, ref: AccountRef, creds: Credentials) -> AccountSnapshot:
-    conn = deps.connector_for(ref.exchange)
+    conn = deps.connector_for(ref.venue)
     snap = AccountSnapshot(ref)
     balances, positions, orders = await asyncio.gather(
         _part("balances", conn.balances(creds), snap.errors, []),
@@ -226,14 +226,14 @@ async def _safe_snapshot(
 
 async def balances(deps: AccountsDeps, user_id: str, account_id: str) -> list[Balance]:
     ref, creds = await load_account(deps, user_id, account_id)
-    return await deps.connector_for(ref.exchange).balances(creds)
+    return await deps.connector_for(ref.venue).balances(creds)
 
 
 async def positions(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
 ) -> list[PositionView]:
     ref, creds = await load_account(deps, user_id, account_id)
-    found = await deps.connector_for(ref.exchange).positions(creds, symbol or None)
+    found = await deps.connector_for(ref.venue).positions(creds, symbol or None)
     return [PositionView(p) for p in found]
 
 
@@ -241,12 +241,12 @@ async def open_orders(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
 ) -> list[Order]:
     ref, creds = await load_account(deps, user_id, account_id)
-    return await deps.connector_for(ref.exchange).open_orders(creds, symbol or None)
+    return await deps.connector_for(ref.venue).open_orders(creds, symbol or None)
 
 
 async def instruments(deps: AccountsDeps, user_id: str, account_id: str) -> list[Instrument]:
     ref = await account_ref(deps, user_id, account_id)
-    return sorted(await deps.connector_for(ref.exchange).instruments(), key=lambda i: i.symbol)
+    return sorted(await deps.connector_for(ref.venue).instruments(), key=lambda i: i.symbol)
 
 
 async def order_history(
@@ -260,7 +260,7 @@ async def order_history(
     if view is not None:
         return list(view.finished)
     ref, creds = await load_account(deps, user_id, account_id)
-    conn = deps.connector_for(ref.exchange)
+    conn = deps.connector_for(ref.venue)
     if symbol:
         symbols = [symbol.strip().upper()]
     else:

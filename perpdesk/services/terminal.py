@@ -32,6 +32,7 @@ from perpdesk.core.terminal import (
     OrderBook,
 )
 from perpdesk.exchanges.base import TerminalConnector
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account, tradable
 from perpdesk.services.trading.ticket import instrument_in, parse_decimal, symbol_of
@@ -43,11 +44,11 @@ class PositionModeLocked(Conflict):
     code = "position_mode_locked"
 
 
-def terminal_connector(deps: AccountsDeps, exchange: str) -> TerminalConnector:
-    conn = deps.connector_for(exchange)
+def terminal_connector(deps: AccountsDeps, venue: Venue) -> TerminalConnector:
+    conn = deps.connector_for(venue)
     if not isinstance(conn, TerminalConnector):
         raise Conflict(
-            f"The {exchange} connector has no trading terminal yet.",
+            f"The {venue.exchange} connector has no trading terminal yet.",
             next_step="Use the Trade page for this account.",
         )
     return conn
@@ -58,7 +59,7 @@ async def account_of(
 ) -> tuple[AccountRef, Credentials, TerminalConnector]:
     load = tradable if trade else load_account
     ref, creds = await load(deps, user_id, account_id)
-    return ref, creds, terminal_connector(deps, ref.exchange)
+    return ref, creds, terminal_connector(deps, ref.venue)
 
 
 async def instrument_of(conn: TerminalConnector, symbol: str) -> Instrument:

@@ -43,6 +43,14 @@ class AccountRepo:
         )
         return list(rows)
 
+    async def record_missing_venue(self, exchange: str, api_url: str, ws_url: str | None) -> int:
+        """Accounts connected before venues were stored get the venue configured now (the one
+        they were connected against, unless the configuration changed since). Returns how many."""
+        a = ExchangeAccount
+        missing = update(a).where(a.exchange == exchange, a.api_url.is_(None))
+        done = await self.s.execute(missing.values(api_url=api_url, ws_url=ws_url))
+        return int(getattr(done, "rowcount", 0) or 0)
+
     async def remove(self, row: ExchangeAccount) -> None:
         await self.s.delete(row)
 

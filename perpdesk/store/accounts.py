@@ -50,6 +50,11 @@ class ExchangeAccount(Base):
     user_id: Mapped[str] = _user_fk()
     exchange: Mapped[str] = mapped_column(String(32), nullable=False)  # "bitmart"
     market: Mapped[str] = mapped_column(String(16), nullable=False, default="futures")
+    # The venue the key was connected against (the exchange or a sandbox): every process builds the
+    # account's connector from these, never from its own settings. NULL only for rows connected
+    # before they were stored, until the platform's next start records its configured URLs.
+    api_url: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ws_url: Mapped[str | None] = mapped_column(String(300), nullable=True)
     label: Mapped[str] = mapped_column(String(100), nullable=False)
     method: Mapped[str] = mapped_column(String(16), nullable=False)  # ConnectMethod
     status: Mapped[str] = mapped_column(String(24), nullable=False)  # AccountStatus

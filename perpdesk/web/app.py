@@ -86,6 +86,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await migrate(settings.database_url)
+        await services.record_venues()
         async with services.sessionmaker() as s:  # sessions that expired while we were down
             await SessionRepo(s).purge_expired()
             await s.commit()

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import secrets
+import shlex
 import signal
 import sys
 from collections.abc import Generator
@@ -25,7 +26,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from perpdesk.core.files import private_dir
-from perpdesk.settings import Settings, load_settings
+from perpdesk.sandbox.persist import StateInUse, lock_state, unlock_state
+from perpdesk.settings import SAVABLE, SAVED_SETTINGS_FILE, Settings, load_settings
 from perpdesk.web.mail_catcher import start_mail_catcher
 
 SANDBOX_USER_EMAIL = "demo@sandbox.local"
@@ -50,6 +52,10 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 class PortInUse(Exception):
     pass
+
+
+class DataDirInUse(Exception):
+    """Another demo runs on this data directory: two would overwrite each other's sandbox."""
 
 
 def _check_free(host: str, port: int, option: str) -> None:
@@ -174,6 +180,15 @@ async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
         state["platform_user"] = {"email": PLATFORM_USER_EMAIL, "password": password}
 
 
+def cli_command_line(data_dir: Path, *args: str) -> str:
+    """A command line that works pasted into any shell, in any folder, while the demo runs: this
+    installation's `perpdesk` with the demo's data directory (settings.json there gives the rest)."""
+    script = Path(sys.executable).parent / "perpdesk"
+    program = shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m perpdesk"
+    env = f"PERPDESK_DATA_DIR={shlex.quote(str(data_dir.resolve()))}"
+    return " ".join([env, program, *(shlex.quote(a) for a in args)])
+
+
 def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
     import pyotp
 
@@ -203,6 +218,11 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             "      .venv/bin/perpdesk sandbox admin set-price --symbol BTCUSDT --price 95000"
             f" --url {sandbox_url} --token {state['sandbox_admin_token']}",
             "",
+            "  Command line (in another terminal, from any folder, while the demo runs), e.g.:",
+            f"    {cli_command_line(settings.data_dir, 'portfolio', '--user', p['email'])}",
+            f"    {cli_command_line(settings.data_dir, 'accounts', 'list', '--user', p['email'])}",
+            "    (and trade, vault: see --help; add --json for JSON)",
+            "",
             f"  Platform egress IP (whitelist this on API keys): {', '.join(settings.egress_ips)}",
             f"  Email (sign-up and password reset links) is caught, one .eml file each, in "
             f"{(settings.data_dir / 'mail').resolve()}",
@@ -229,6 +249,14 @@ async def run_demo(
     _check_free(host, sandbox_port + 1, "--sandbox-port (+1, the Binance dialect)")
     state_path = data_dir / "demo.json"
     state = await asyncio.to_thread(_prepare, data_dir, state_path)
+    sandbox_state = str(data_dir / "sandbox.sqlite3")
+    try:
+        held = lock_state(sandbox_state)  # for the demo's life; its sandbox takes it again
+    except StateInUse:
+        raise DataDirInUse(
+            f"another perpdesk demo is using {data_dir}; stop it (Ctrl+C in its terminal) "
+            "or give this one another --data-dir"
+        ) from None
     state.setdefault("sandbox_admin_token", secrets.token_urlsafe(24))
     state.setdefault("enter_token", secrets.token_urlsafe(24))
     sandbox_url = f"http://{host}:{sandbox_port}"
@@ -242,7 +270,7 @@ async def run_demo(
     sandbox_cfg = SandboxConfig(
         host=host,
         port=sandbox_port,
-        state_path=str(data_dir / "sandbox.sqlite3"),
+        state_path=sandbox_state,
         admin_token=state["sandbox_admin_token"],
         public_url=sandbox_url,
         auto_whitelist_after=30.0,  # a whitelist request made in the demo is approved after 30 s
@@ -284,6 +312,9 @@ async def run_demo(
             "webhook_allow_private": True,  # the demo runs on loopback: a receiver there is fine
         }
         settings = load_settings(**to_sandbox)
+        # the CLI, given this data directory, reaches the same sandbox (environment variables win)
+        saved = {k: v for k, v in to_sandbox.items() if k in SAVABLE}
+        await asyncio.to_thread(_save_state, data_dir / SAVED_SETTINGS_FILE, saved)
         await _seed_sandbox(
             sandbox_url,
             state["sandbox_admin_token"],
@@ -312,6 +343,7 @@ async def run_demo(
     finally:
         stop()
         catcher.close()
+        unlock_state(held)
         for task in (sandbox_task, binance_task, platform_task):
             if task is not None and not task.done():
                 with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.models import Instrument
 from perpdesk.core.money import fmt
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,12 @@ def ticks_from(instruments: Iterable[Instrument], into: Ticks | None = None) -> 
     return out
 
 
-async def ticks_of(deps: AccountsDeps, exchanges: Iterable[str]) -> Ticks:
+async def ticks_of(deps: AccountsDeps, venues: Iterable[Venue | None]) -> Ticks:
+    """The ticks of every contract at these venues (an account not yet given its venue has none)."""
     out = Ticks()
-    for exchange in sorted({e for e in exchanges if e}):
+    for venue in sorted({v for v in venues if v is not None}, key=lambda v: (v.exchange, v.api_url)):
         try:
-            ticks_from(await deps.connector_for(exchange).instruments(), out)
+            ticks_from(await deps.connector_for(venue).instruments(), out)
         except (PerpdeskError, OSError, TimeoutError) as exc:
-            log.info("instruments of %s not read: %s", exchange, type(exc).__name__)
+            log.info("instruments of %s not read: %s", venue.exchange, type(exc).__name__)
     return out

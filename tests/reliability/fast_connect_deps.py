@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps, KeyHasher
 from perpdesk.store.db import make_engine, make_sessionmaker
 from perpdesk.vault import EnvMasterKey, Vault
@@ -36,6 +37,7 @@ def deps_from_env(
         egress_ips=("127.0.0.1",),
         connector_for=lambda _ex: connector,
         fast_connect_for=lambda _ex: provider,
+        venue_for=lambda ex: Venue(ex, base),
         redirect_uri=REDIRECT,
     )
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from perpdesk.core.errors import Conflict
 from perpdesk.core.models import AccountStatus, Credentials
-from perpdesk.services.account_access import credentials_of, own
+from perpdesk.exchanges.registry import Venue
+from perpdesk.services.account_access import credentials_of, known_venue, own, venue_of
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import ExchangeAccount
 
@@ -22,14 +23,20 @@ class AccountRef:
     exchange: str
     label: str
     status: str
+    stored_venue: Venue | None = None  # None: connected before venues were stored
 
     @property
     def active(self) -> bool:
         return self.status == AccountStatus.ACTIVE.value
 
+    @property
+    def venue(self) -> Venue:
+        """Where the account lives (its connector is built from this), or VenueNotRecorded."""
+        return known_venue(self.stored_venue)
+
 
 def _ref(row: ExchangeAccount) -> AccountRef:
-    return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status)
+    return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status, venue_of(row))
 
 
 async def account_ref(deps: AccountsDeps, user_id: str, account_id: str) -> AccountRef:

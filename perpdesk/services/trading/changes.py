@@ -124,7 +124,7 @@ async def _change(
 ) -> ChangeOutcome:
     """Send a change; no answer: write it down (with `fields`) to be settled by reading the exchange."""
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     try:
         await send(connector, creds)
     except MaybeApplied as exc:
@@ -188,7 +188,7 @@ async def set_tp_sl(
     """Set the position's TP/SL; the same TP/SL while one is being sent (or its lost answer is
     being confirmed) is refused unless `confirm_duplicate`."""
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     inst = instrument_in(await connector.instruments(), symbol)
     pside = position_side(side)
     values = {"take_profit": take_profit, "stop_loss": stop_loss}

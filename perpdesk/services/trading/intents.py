@@ -236,7 +236,7 @@ def order_terms(req: OrderRequest) -> TicketTerms:
 async def _send_and_record(
     deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, claim: Claim
 ) -> Placement:
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     recorded = False
     try:
         try:
@@ -273,7 +273,7 @@ async def send(
     back. The sending runs shielded: a caller that goes away (a closed browser tab) does not stop
     the recording. The same ticket on the account while one is being sent or confirmed is refused
     (DuplicateTicket, OrderBeingConfirmed) unless `confirm_duplicate`."""
-    sending_until = from_ms(deps.connector_for(ref.exchange).decided_after_ms())
+    sending_until = from_ms(deps.connector_for(ref.venue).decided_after_ms())
     claim = await deps.tickets.claim(
         deps.sessions, ref.user_id, ref.id, order_terms(req), req.client_order_id,
         confirmed=confirm_duplicate, hold_until=sending_until,

@@ -17,6 +17,8 @@ from perpdesk.core.models import (
     PositionSide,
 )
 from perpdesk.exchanges.base import FuturesConnector
+from perpdesk.exchanges.registry import Venue
+from perpdesk.services.account_access import known_venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import tradable
 from perpdesk.services.trading.intents import Placement, send
@@ -36,8 +38,9 @@ if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
 
 
-async def instruments_for(deps: AccountsDeps, exchange: str) -> list[Instrument]:
-    return sorted(await deps.connector_for(exchange).instruments(), key=lambda i: i.symbol)
+async def instruments_for(deps: AccountsDeps, venue: Venue | None) -> list[Instrument]:
+    """The contracts listed at an account's venue (`AccountRef.venue`, `AccountView.venue`)."""
+    return sorted(await deps.connector_for(known_venue(venue)).instruments(), key=lambda i: i.symbol)
 
 
 async def place_order(
@@ -57,7 +60,7 @@ async def place_order(
     the open position's leverage raises LeverageChange (unless `confirm_leverage`), its margin mode
     MarginModeChange."""
     ref, creds = await tradable(deps, user_id, account_id)
-    req = parse_ticket(ticket, await instruments_for(deps, ref.exchange))
+    req = parse_ticket(ticket, await instruments_for(deps, ref.venue))
     await check_position_terms(deps, ref, creds, req, live, confirmed=confirm_leverage)
     return await send(deps, ref, creds, req, IntentPurpose.ORDER, confirm_duplicate=confirm_duplicate)
 
@@ -65,7 +68,7 @@ async def place_order(
 async def place_request(deps: AccountsDeps, user_id: str, account_id: str, req: OrderRequest) -> Placement:
     """Place an already built OrderRequest (its client_order_id must be new for this account)."""
     ref, creds = await tradable(deps, user_id, account_id)
-    check_order(instrument_in(await instruments_for(deps, ref.exchange), req.symbol), req)
+    check_order(instrument_in(await instruments_for(deps, ref.venue), req.symbol), req)
     return await send(deps, ref, creds, req, IntentPurpose.ORDER)
 
 
@@ -73,7 +76,7 @@ async def set_leverage(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str, leverage: str, margin_mode: str
 ) -> None:
     ref, creds = await tradable(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     inst = instrument_in(await connector.instruments(), symbol)
     lev = parse_decimal({"leverage": leverage}, "leverage", "leverage", required=True)
     assert lev is not None
@@ -130,8 +133,8 @@ async def close_position(
     position are cancelled first."""
     ref, creds = await tradable(deps, user_id, account_id)
     # a listed contract before anything goes to the exchange (whose refusal could repeat the text)
-    sym, pside = instrument_in(await instruments_for(deps, ref.exchange), symbol).symbol, position_side(side)
-    connector = deps.connector_for(ref.exchange)
+    sym, pside = instrument_in(await instruments_for(deps, ref.venue), symbol).symbol, position_side(side)
+    connector = deps.connector_for(ref.venue)
     await cancel_resting_closes(connector, creds, sym, pside)
     held = [p for p in await connector.positions(creds, sym) if p.symbol == sym and p.side is pside]
     if not held:

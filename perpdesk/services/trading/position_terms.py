@@ -82,7 +82,7 @@ async def live_positions(
     view = live.fresh(ref.user_id, ref.id) if live is not None else None
     if view is not None:
         return [p for p in view.positions if p.symbol == symbol]
-    return [p for p in await deps.connector_for(ref.exchange).positions(creds, symbol) if p.symbol == symbol]
+    return [p for p in await deps.connector_for(ref.venue).positions(creds, symbol) if p.symbol == symbol]
 
 
 async def check_position_terms(

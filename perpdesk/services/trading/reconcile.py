@@ -57,7 +57,7 @@ def _adopted(ref: AccountRef, o: Order) -> OrderIntent:
 async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -> int:
     """Repair one account's records from the exchange; returns the number of repairs."""
     ref, creds = await load_account(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     open_orders = [
         o
         for o in await connector.open_orders(creds)

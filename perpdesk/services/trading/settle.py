@@ -113,7 +113,7 @@ async def settle_unknown(
     """Settle what can be settled now on one account: unknown orders and lost changes. The
     background settler respects the back-off after unanswered look-ups; a trader's request does not."""
     ref, creds = await load_account(deps, user_id, account_id)
-    connector = deps.connector_for(ref.exchange)
+    connector = deps.connector_for(ref.venue)
     async with deps.sessions() as s:
         cids = [r.client_order_id for r in await OrderIntentRepo(s).unsettled(user_id, account_id)]
     out: list[Placement] = []

@@ -63,7 +63,7 @@ async def dashboard(
     ctx: dict[str, Any] = {"snapshots": snaps, "total": totals(snaps), "period": chosen.value,
                            "chart": chart(points, utcnow(), window), "window": window.value,
                            "windows": [s.value for s in Span],
-                           "ticks": await ticks_of(deps, {s.account.exchange for s in snaps})}
+                           "ticks": await ticks_of(deps, (s.account.venue for s in snaps))}
     if isinstance(pnl, PerpdeskError):
         ctx.update(pnl_rows=[], pnl_total=None, pnl_error=pnl)
     else:
@@ -96,7 +96,7 @@ async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
     return render(
         request, "portfolio/fills.html", 422 if isinstance(error, InputError) else 200,
         fills=rows, form=form, accounts=accounts, error=error, sides=pnl_history.SIDES,
-        ticks=await ticks_of(deps, {r.account.exchange for r in rows}),
+        ticks=await ticks_of(deps, (r.account.venue for r in rows)),
         export_url="/fills.csv" + ("?" + query if query else ""),
     )
 

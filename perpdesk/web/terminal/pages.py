@@ -35,7 +35,7 @@ async def terminal_page(
 ) -> Response:
     account = await get_account(deps, user.id, account_id)
     try:
-        instruments = await trading.instruments_for(deps, account.exchange)
+        instruments = await trading.instruments_for(deps, account.venue)
     except (ExchangeError, OSError, TimeoutError):
         instruments = []
     sym = symbol.upper()

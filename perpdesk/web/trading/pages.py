@@ -107,7 +107,7 @@ async def portfolio_page(request: Request, user: CurrentUserDep, deps: DepsDep) 
         total_available=sum((b.available for b in usdt), Decimal(0)),
         total_pnl=sum((s.unrealized_pnl for s in snapshots), Decimal(0)),
         total_positions=sum(len(s.positions) for s in snapshots),
-        ticks=await ticks_of(deps, {s.account.exchange for s in snapshots}),
+        ticks=await ticks_of(deps, (s.account.venue for s in snapshots)),
     )
 
 
@@ -146,7 +146,7 @@ async def _trade_page(
     live = _live(request) if notice is None and error is None else None
     snap, instruments, history, intents, changes = await asyncio.gather(
         portfolio.account_snapshot(deps, user_id, account_id, live),
-        _or_empty(trading.instruments_for(deps, account.exchange)),
+        _or_empty(trading.instruments_for(deps, account.venue)),
         _or_empty(portfolio.order_history(deps, user_id, account_id, live=live)),
         portfolio.intents(deps, user_id, account_id, limit=20),
         trading.recent_changes(deps, user_id, account_id),

@@ -3,12 +3,7 @@ API Keys and connects the demo BitMart account with Fast Connect, using the prin
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,35 +14,16 @@ from playwright.async_api import expect
 from tests.e2e.connect.bitmart_pages import sign_in
 from tests.e2e.connect.conftest import Steps
 from tests.e2e.helpers import open_bitmart_window, start_fast_connect
-from tests.fixtures.procs import ROOT, free_port
+from tests.fixtures.demo import running_demo
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
     log = tmp_path / "demo.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(tmp_path / "data"),
-             "--port", str(free_port()), "--sandbox-port", str(free_port())],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT), text=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while "perpdesk demo is running" not in log.read_text() or "Data:" not in log.read_text():
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+    with running_demo(tmp_path / "data", log, timeout=120):
         yield log.read_text()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def test_demo_link_then_fast_connect(demo: str, page: Any, steps: Steps) -> None:

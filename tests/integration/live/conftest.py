@@ -11,11 +11,14 @@ import pytest
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.stream import PrivateStream
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import MirrorRef
 from perpdesk.live.supervisor import ActiveAccount
 from tests.integration.trading.conftest import tctx  # noqa: F401 (accounts in a real database)
+
+TEST_VENUE = Venue("bitmart", "http://exchange.test")  # the mirrors here get their connector directly
 
 
 class TappedConnector(BitmartFuturesConnector):
@@ -38,7 +41,7 @@ class MemorySource:
         self.audited: list[tuple[str, str, str, dict[str, object]]] = []
 
     def add(self, account_id: str, creds: Credentials, user_id: str = "u1", version: str = "1") -> MirrorRef:
-        ref = MirrorRef(account_id, user_id, "bitmart", f"acct {account_id}")
+        ref = MirrorRef(account_id, user_id, TEST_VENUE, f"acct {account_id}")
         self.accounts[account_id] = (ref, creds, version)
         return ref
 

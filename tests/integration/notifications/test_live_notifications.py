@@ -17,6 +17,7 @@ from perpdesk.core.models import Credentials, MarginMode, OrderRequest, OrderSid
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import TrailRequest
 from perpdesk.exchanges.bitmart import new_client_order_id
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, MirrorRef
@@ -32,6 +33,8 @@ from tests.integration.notifications.receiver import Receiver
 from tests.integration.trading.conftest import TCtx, Trader
 
 SYM = "SOLUSDT"
+
+TEST_VENUE = Venue("bitmart", "http://exchange.test")  # the mirrors here get their connector directly
 
 
 async def until(cond: Any, timeout: float = 10.0, what: str = "") -> Any:
@@ -65,8 +68,9 @@ class Live:
         async def open_creds() -> Any:
             return creds or t.creds
         self.notifier = LiveNotifier(deps, bus, thresholds_ttl_s=0)
-        self.mirror = AccountMirror(MirrorRef(t.account_id, t.user_id, "bitmart", "Main"), tapped, open_creds,
-                                    bus, hub, refresh_debounce_s=0.05, reconcile_interval_s=3600)
+        ref = MirrorRef(t.account_id, t.user_id, TEST_VENUE, "Main")
+        self.mirror = AccountMirror(ref, tapped, open_creds, bus, hub, refresh_debounce_s=0.05,
+                                    reconcile_interval_s=3600)
 
     async def __aenter__(self) -> Live:
         self.notifier.start()  # before the mirror, as the platform starts them

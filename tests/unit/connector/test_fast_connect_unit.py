@@ -77,7 +77,8 @@ async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
     s = services(fast_connect_client_id="cid", fast_connect_client_secret="sec", exchange_timeout_s=7.0,
                  exchange_window_s=30.0, order_settle_margin_s=1.5)
     try:
-        conn = s.connectors.connector("bitmart")
+        conn = s.connectors.connector(s.accounts.venue_for("bitmart"))
+        assert conn.base_url == "http://127.0.0.1:1"  # type: ignore[attr-defined]
         assert conn.info.id == "bitmart" and conn.http.source_address == "127.0.0.2"  # type: ignore[attr-defined]
         rest = conn.rest  # type: ignore[attr-defined]
         assert (rest.timeout_s, rest.window_ms, rest.settle_margin_ms) == (7.0, 30_000, 1_500)

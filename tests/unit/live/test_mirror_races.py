@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.models import Balance, Credentials, StreamEvent
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, MirrorRef
 
 CREDS = Credentials("k", "s", "m")
+
+TEST_VENUE = Venue("bitmart", "http://exchange.test")  # the mirrors here get their connector directly
 
 
 class SlowExchange:
@@ -46,7 +49,7 @@ def mirror(exchange: Any) -> AccountMirror:
         return CREDS
 
     bus = InProcessBus()
-    return AccountMirror(MirrorRef("a", "u", "bitmart", "x"), exchange, opener, bus,
+    return AccountMirror(MirrorRef("a", "u", TEST_VENUE, "x"), exchange, opener, bus,
                          MarketHub(lambda _ex: exchange, bus), refresh_debounce_s=0)
 
 

@@ -19,6 +19,7 @@ from perpdesk.core.models import Balance, Credentials, IssuedKey, KeyReport, Per
 from perpdesk.core.pkce import pkce_challenge
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.exchanges.bitmart.fast_connect import FastConnectFailed
+from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
 from perpdesk.store.base import utcnow
@@ -321,6 +322,7 @@ def fake_deps(
         egress_ips=("127.0.0.1",),
         connector_for=lambda _ex: connector,  # type: ignore[arg-type,return-value]
         fast_connect_for=lambda _ex: fast_connect,  # type: ignore[arg-type,return-value]
+        venue_for=lambda ex: Venue(ex, "http://exchange.test"),
         redirect_uri="http://127.0.0.1:9/cb",
         uow_factory=lambda: FakeUnitOfWork(tables),
         **overrides,

@@ -1,8 +1,8 @@
 """Ticket claims: the tickets being sent, in the database so every process sees them (one order
 per intention across the web app and a CLI run beside it).
 
-Revision ID: 0008_ticket_claims
-Revises: 0007_password_resets
+Revision ID: 0009_ticket_claims
+Revises: 0008_account_venue
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from perpdesk.store.base import UTCDateTime
 
-revision = "0008_ticket_claims"
-down_revision = "0007_password_resets"
+revision = "0009_ticket_claims"
+down_revision = "0008_account_venue"
 branch_labels = None
 depends_on = None
 
