@@ -21,6 +21,7 @@ from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
     Instrument,
+    MarginMode,
     OrderResult,
     PlacementStatus,
     PositionMode,
@@ -36,7 +37,7 @@ from perpdesk.core.terminal import (
 )
 from perpdesk.exchanges.bitmart import parse_terminal
 from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, check_size, invalid, wire_size
-from perpdesk.exchanges.bitmart.parse import SIDE_CODES
+from perpdesk.exchanges.bitmart.parse import SIDE_CODES, d0
 from perpdesk.exchanges.bitmart.rest import MaybeApplied
 
 if TYPE_CHECKING:
@@ -124,6 +125,16 @@ class TerminalCalls:
         data = await self._get(P + "get-position-mode", None, creds)
         raw = data.get("position_mode") if isinstance(data, dict) else None
         return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
+
+    async def leverage_setting(self, creds: Credentials, symbol: str) -> tuple[Decimal, MarginMode] | None:
+        """The account's leverage and margin mode for `symbol`, position or not: position-v2 with a
+        symbol lists an empty side as its documented zero row, which carries the setting."""
+        data = await self._get(P + "position-v2", {"symbol": symbol}, creds)
+        for row in data if isinstance(data, list) else []:
+            leverage, open_type = d0(row.get("leverage")), row.get("open_type")
+            if row.get("symbol") == symbol and leverage > 0 and open_type in ("cross", "isolated"):
+                return leverage, MarginMode(open_type)
+        return None
 
     # ------------------------------------------------------------------ plan (trigger) orders
 

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 from perpdesk.core.errors import Conflict
 from perpdesk.core.models import Credentials, OrderRequest, OrderSide, Position
 from perpdesk.core.money import fmt
+from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.trading.access import AccountRef
+from perpdesk.services.trading.access import AccountRef, tradable
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
 
 OPENING = (OrderSide.BUY_OPEN_LONG, OrderSide.SELL_OPEN_SHORT)
+DEFAULT_TERMS = ("10", "cross")  # a ticket's start when the exchange tells nothing
 
 
 class LeverageChange(Conflict):
@@ -102,3 +104,20 @@ async def check_position_terms(
 
 
 __all__ = ["LeverageChange", "MarginModeChange", "check_against", "check_position_terms", "position_for"]
+
+
+async def ticket_start(
+    deps: AccountsDeps, user_id: str, account_id: str, symbol: str, live: LiveQuery | None
+) -> tuple[str, str]:
+    """Where a ticket in `symbol` starts (leverage, margin mode): the open position's (the live
+    mirror's while fresh, else the exchange's), else the account's setting for the symbol at the
+    exchange (what its next order opens with), else 10x cross."""
+    ref, creds = await tradable(deps, user_id, account_id)
+    pos = position_for(await live_positions(deps, ref, creds, symbol, live), symbol)
+    if pos is not None:
+        return fmt(pos.leverage), pos.margin_mode.value
+    connector = deps.connector_for(ref.venue)
+    setting = None
+    if isinstance(connector, TerminalConnector):
+        setting = await connector.leverage_setting(creds, symbol)
+    return (fmt(setting[0]), setting[1].value) if setting else DEFAULT_TERMS

@@ -10,17 +10,16 @@ from fastapi.responses import RedirectResponse
 
 from perpdesk.core.errors import ExchangeError, NotFound, PerpdeskError
 from perpdesk.core.terminal import CHART_INTERVALS
-from perpdesk.services import portfolio, trading
+from perpdesk.services import trading
 from perpdesk.services.accounts import get_account
+from perpdesk.services.trading.position_terms import DEFAULT_TERMS, ticket_start
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.live.common import live_runtime
 from perpdesk.web.templating import render
 from perpdesk.web.trading.common import DepsDep
-from perpdesk.web.trading.pages import ticket_terms
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_SYMBOL = "BTCUSDT"
-DEFAULT_TERMS = ("10", "cross")
 
 
 @router.get("/trade/{account_id}")
@@ -62,13 +61,10 @@ async def terminal_page(
 async def _ticket_start(
     request: Request, deps: Any, user_id: str, account_id: str, symbol: str
 ) -> tuple[str, str]:
-    """The ticket's leverage and margin mode: the open position's in the symbol (from the live
-    mirror while fresh, else the exchange), else 10x cross."""
+    """The ticket's leverage and margin mode (services.trading.position_terms.ticket_start); the
+    page still opens, at 10x cross, when the exchange cannot be read."""
     live = live_runtime(request)
-    view = live.query.fresh(user_id, account_id) if live is not None else None
     try:
-        held: list[Any] = list(view.positions) if view is not None else (
-            await portfolio.positions(deps, user_id, account_id, symbol))
+        return await ticket_start(deps, user_id, account_id, symbol, live.query if live is not None else None)
     except (PerpdeskError, OSError, TimeoutError):
         return DEFAULT_TERMS
-    return ticket_terms(held).get(symbol, DEFAULT_TERMS)

@@ -9,7 +9,7 @@ import pytest
 
 from perpdesk.core.models import MarginMode
 from perpdesk.services import portfolio, terminal_orders, trading
-from perpdesk.services.trading.position_terms import LeverageChange, MarginModeChange
+from perpdesk.services.trading.position_terms import LeverageChange, MarginModeChange, ticket_start
 from tests.integration.trading.conftest import TCtx, Trader
 
 ETH = "ETHUSDT"
@@ -67,3 +67,12 @@ async def test_close_100_cancels_the_resting_close_orders_first(tctx: TCtx) -> N
     assert await tctx.connector.positions(t.creds, ETH) == []
     left = await portfolio.open_orders(tctx.deps, t.user_id, t.account_id)
     assert [o.client_order_id for o in left] == [opening.client_order_id]  # the opening order stays
+
+
+async def test_without_a_position_the_ticket_starts_from_the_accounts_setting(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    start = await ticket_start(tctx.deps, t.user_id, t.account_id, ETH, None)
+    assert start == ("10", "cross")  # the sandbox's own default for a new account
+    await tctx.connector.set_leverage(t.creds, ETH, Decimal(25), MarginMode.ISOLATED)
+    assert await tctx.connector.positions(t.creds, ETH) == []  # a setting, no position
+    assert await ticket_start(tctx.deps, t.user_id, t.account_id, ETH, None) == ("25", "isolated")
