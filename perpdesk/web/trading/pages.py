@@ -7,7 +7,6 @@ the values kept and the field named, so nothing typed is lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
 from perpdesk.services.trading import AccountNotActive, ChangeOutcome, OrderTicket, Placement
-from perpdesk.services.trading.position_terms import position_for, ticket_start
+from perpdesk.services.trading.position_terms import position_for
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.instrument_ticks import ticks_from, ticks_of
 from perpdesk.web.live.common import live_runtime
@@ -168,11 +167,6 @@ async def _trade_page(
     terms = ticket_terms(snap.positions)
     if error is None and values["symbol"] in terms:  # the ticket starts from the open position
         values["leverage"], values["margin_mode"] = terms[values["symbol"]]
-    elif error is None and values["symbol"] and account.status == "active":
-        # no position: the account's setting for the symbol at the exchange
-        with contextlib.suppress(PerpdeskError, OSError, TimeoutError):
-            values["leverage"], values["margin_mode"] = await ticket_start(
-                deps, user_id, account_id, values["symbol"], live)
     return render(
         request,
         "trading/account.html",
