@@ -47,7 +47,8 @@ async def sign_up_in_browser(page: Any, base: str, password: str) -> tuple[str, 
     body = {"email": email, "password": password}
     r = await page.request.post(base + "/api/auth/signup", data=body, headers=headers)
     assert r.status == 201, await r.text()
-    return email, headers
+    # tokens are bound to the session: a browser that was signed in as someone else needs a new one
+    return email, await csrf_headers(page, base)
 
 
 async def open_bitmart_window(page: Any, base: str | None = None) -> Any:
