@@ -89,9 +89,8 @@ async def test_trigger_and_trailing_orders_ask_before_changing_the_positions_ter
             await place(tctx.deps, t.user_id, t.account_id, order)
         assert "from 20x to 10x" in asked.value.message
         with pytest.raises(MarginModeChange):
-            await place(tctx.deps, t.user_id, t.account_id, {**order, "margin_mode": "cross", "leverage": "20"})
-    # nothing sent
-    assert await terminal.conditional_orders(tctx.deps, t.user_id, t.account_id, ETH) == []
+            await place(tctx.deps, t.user_id, t.account_id, {**order, "margin_mode": "cross"})
+    assert await terminal.conditional_orders(tctx.deps, t.user_id, t.account_id, ETH) == []  # none sent
     same = await terminal_orders.place_plan(tctx.deps, t.user_id, t.account_id, {**plan, "leverage": "20"})
     confirmed = await terminal_orders.place_trail(
         tctx.deps, t.user_id, t.account_id, {**trail, "confirm_leverage": True}
