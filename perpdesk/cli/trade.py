@@ -31,6 +31,8 @@ SizeOpt = Annotated[str, typer.Option(help="Contracts.")]
 NumberOpt = Annotated[str | None, typer.Option()]
 ConfirmDuplicateOpt = Annotated[bool, typer.Option(
     "--confirm-duplicate", help="Send it although the same ticket is being sent or confirmed.")]
+ConfirmLeverageOpt = Annotated[bool, typer.Option(
+    "--confirm-leverage", help="Change the open position's leverage to --leverage.")]
 ID_KEYS = {"order_id", "client_order_id"}
 
 
@@ -107,8 +109,7 @@ def place(
     take_profit: NumberOpt = None,
     stop_loss: NumberOpt = None,
     confirm_duplicate: ConfirmDuplicateOpt = False,
-    confirm_leverage: Annotated[bool, typer.Option(
-        "--confirm-leverage", help="Change the open position's leverage to --leverage.")] = False,
+    confirm_leverage: ConfirmLeverageOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a limit (with --price) or market order."""
@@ -274,6 +275,7 @@ def trail(
     leverage: Annotated[str, typer.Option()],
     margin_mode: Annotated[str, typer.Option()] = "cross",
     confirm_duplicate: ConfirmDuplicateOpt = False,
+    confirm_leverage: ConfirmLeverageOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trailing stop."""
@@ -288,6 +290,7 @@ def trail(
         "leverage": leverage,
         "margin_mode": margin_mode,
         "confirm_duplicate": confirm_duplicate,
+        "confirm_leverage": confirm_leverage,
     }
     _place(user, account, terminal_orders.place_trail, ticket, as_json)
 
@@ -305,6 +308,7 @@ def plan(
     margin_mode: Annotated[str, typer.Option()] = "cross",
     price_type: Annotated[str, typer.Option(help="last | mark")] = "last",
     confirm_duplicate: ConfirmDuplicateOpt = False,
+    confirm_leverage: ConfirmLeverageOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Place a trigger (plan) order."""
@@ -320,6 +324,7 @@ def plan(
         "margin_mode": margin_mode,
         "price_type": price_type,
         "confirm_duplicate": confirm_duplicate,
+        "confirm_leverage": confirm_leverage,
     }
     _place(user, account, terminal_orders.place_plan, ticket, as_json)
 

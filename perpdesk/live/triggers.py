@@ -18,6 +18,7 @@ from typing import Any
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import Order, OrderSide, OrderType, PositionSide
 from perpdesk.core.money import fmt
+from perpdesk.core.number_text import price_text
 from perpdesk.live.state import DONE, AccountState, PosKey
 
 KINDS = {PlanKind.TAKE_PROFIT: "take_profit", PlanKind.STOP_LOSS: "stop_loss",
@@ -85,19 +86,23 @@ def trigger_event(origin: dict[str, str], plan: PlanOrder | None, order: Order,
     }
 
 
-def describe(event: dict[str, Any]) -> tuple[str, str]:
-    """Title and body of the notification, e.g. "Take profit triggered on SOLUSDT long at 200"."""
-    at = f" at {event['price']}" if event.get("price") else ""
+def describe(event: dict[str, Any], tick: Decimal | None = None) -> tuple[str, str]:
+    """Title and body of the notification, e.g. "Take profit triggered on SOLUSDT long at 200.00"
+    (prices at the contract's `tick` when known, with thousands separators)."""
+    def px(key: str) -> str:
+        return price_text(event[key], tick)
+
+    at = f" at {px('price')}" if event.get("price") else ""
     title = f"{event['name']} triggered on {event['symbol']} {event['position_side']}{at}"
     parts = []
     if event["kind"] == "trailing_stop" and event.get("trigger_price"):
         rate = f", callback {event['callback_rate']}%" if event.get("callback_rate") else ""
-        parts.append(f"Activation price {event['trigger_price']}{rate}.")
-    how = f"limit {event['limit_price']}" if event.get("limit_price") else "market"
+        parts.append(f"Activation price {px('trigger_price')}{rate}.")
+    how = f"limit {px('limit_price')}" if event.get("limit_price") else "market"
     parts.append(f"Order {event['order_id']}: {event['order_side'].replace('_', ' ')} "
                  f"{event['size']} at {how}.")
     if event.get("avg_fill_price"):
-        parts.append(f"Filled {event['filled_size']} at {event['avg_fill_price']}.")
+        parts.append(f"Filled {event['filled_size']} at {px('avg_fill_price')}.")
     return title, " ".join(parts)
 
 

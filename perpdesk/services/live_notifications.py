@@ -28,11 +28,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from perpdesk.core.money import fmt
 from perpdesk.live.bus import ALL_ACCOUNTS, EventBus, LiveEvent, Subscription
 from perpdesk.live.triggers import describe
+from perpdesk.services.account_access import venue_of
 from perpdesk.services.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notification_watch import distance_pct
 from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.store.accounts import ExchangeAccount
@@ -59,6 +60,7 @@ class LiveNotifier:
         self._thresholds_at = float("-inf")
         self._told: dict[str, None] = {}
         self._connected: dict[str, int] = {}  # account id -> when it was connected (ms)
+        self._ticks: dict[str, dict[str, Decimal]] = {}  # account id -> its venue's price ticks
         self._sub: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self.created = 0
@@ -105,7 +107,7 @@ class LiveNotifier:
         if event.kind == "fill":
             return await self._fill(d)
         if event.kind == "trigger":
-            title, body = describe(d)
+            title, body = describe(d, await self._tick(d["account_id"], d["symbol"]))
             return await self._notify(d, d["kind"], f"{d['label']}: {title}", body,
                                       f"trigger:{d['account_id']}:{d['plan_order_id']}")
         if event.kind == "account":
@@ -133,11 +135,20 @@ class LiveNotifier:
     async def _fill(self, f: dict[str, Any]) -> bool:
         if f.get("initial") and int(f["time_ms"]) < await self._connected_ms(f["account_id"]):
             return False
-        side = str(f["side"]).replace("_", " ")
-        return await self._notify(
-            f, "fill", f"{f['label']}: {side} {f['size']} {f['symbol']} at {f['price']}",
-            f"Realised PnL {f['realised_pnl']} USDT, fee {f['fee']} USDT.",
-            f"fill:{f['account_id']}:{f['trade_id']}")
+        title, body = fill_text(f["label"], str(f["side"]), f["size"], f["symbol"], f["price"],
+                                f["realised_pnl"], f["fee"], await self._tick(f["account_id"], f["symbol"]))
+        return await self._notify(f, "fill", title, body, f"fill:{f['account_id']}:{f['trade_id']}")
+
+    async def _tick(self, account_id: str, symbol: str) -> Decimal | None:
+        """The symbol's price tick at the account's venue; kept once read (the texts' rounding)."""
+        if account_id not in self._ticks:
+            async with self.deps.sessions() as s:
+                row = await s.get(ExchangeAccount, account_id)
+            found = await ticks(self.deps, venue_of(row) if row is not None else None)
+            if not found:  # unknown for now: asked again at the next notification
+                return None
+            self._ticks[account_id] = found
+        return self._ticks[account_id].get(symbol)
 
     async def _connected_ms(self, account_id: str) -> int:
         if account_id not in self._connected:
@@ -171,10 +182,8 @@ class LiveNotifier:
             dist = distance_pct(mark, liq) if p.get("live_mark") else None
             if dist is None or dist >= threshold or mark is None or liq is None:
                 continue
-            made |= await self._notify(
-                view, "liquidation",
-                f"{view['label']}: {p['symbol']} {p['side']} is {fmt(dist)}% from liquidation",
-                f"Mark {fmt(mark)}, liquidation price {fmt(liq)}; your threshold is {fmt(threshold)}%. "
-                "Add margin or reduce the position.",
-                f"liq:{view['account_id']}:{p['symbol']}:{p['side']}:{hour}")
+            title, body = liquidation_text(view["label"], p["symbol"], p["side"], dist, mark, liq, threshold,
+                                           await self._tick(view["account_id"], p["symbol"]))
+            made |= await self._notify(view, "liquidation", title, body,
+                                       f"liq:{view['account_id']}:{p['symbol']}:{p['side']}:{hour}")
         return made

@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from perpdesk.core.models import AccountStatus, Position
-from perpdesk.core.money import fmt
 from perpdesk.services import errors_text as T
 from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.services.trading import load_account
 from perpdesk.store.accounts import ExchangeAccount
@@ -44,31 +44,28 @@ async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     since = max(row.created_at, utcnow() - timedelta(days=1))
     fills = await deps.connector_for(ref.venue).fills(creds, start_ms=int(since.timestamp() * 1000))
+    tick = await ticks(deps, ref.venue) if fills else {}
     for f in sorted(fills, key=lambda f: f.time_ms):
         if f.time_ms < since.timestamp() * 1000:
             continue
-        side = f.side.replace("_", " ")
-        await notify(
-            deps, row.user_id, "fill", f"{ref.label}: {side} {fmt(f.size)} {f.symbol} at {fmt(f.price)}",
-            f"Realised PnL {fmt(f.realised_pnl)} USDT, fee {fmt(f.fee)} USDT.",
-            f"fill:{row.id}:{f.trade_id}", row.id,
-        )
+        title, body = fill_text(ref.label, f.side, f.size, f.symbol, f.price, f.realised_pnl, f.fee,
+                                tick.get(f.symbol))
+        await notify(deps, row.user_id, "fill", title, body, f"fill:{row.id}:{f.trade_id}", row.id)
 
 
 async def _liquidation(deps: AccountsDeps, row: ExchangeAccount, threshold: Decimal) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     hour = utcnow().strftime("%Y-%m-%dT%H")
+    tick: dict[str, Decimal] | None = None
     for p in await deps.connector_for(ref.venue).positions(creds):
         dist = liquidation_distance_pct(p)
         if dist is None or dist >= threshold:
             continue
-        await notify(
-            deps, row.user_id, "liquidation",
-            f"{ref.label}: {p.symbol} {p.side.value} is {fmt(dist)}% from liquidation",
-            f"Mark {fmt(p.mark_price)}, liquidation price {fmt(p.liquidation_price or Decimal(0))}; "
-            f"your threshold is {fmt(threshold)}%. Add margin or reduce the position.",
-            f"liq:{row.id}:{p.symbol}:{p.side.value}:{hour}", row.id,
-        )
+        tick = await ticks(deps, ref.venue) if tick is None else tick
+        title, body = liquidation_text(ref.label, p.symbol, p.side.value, dist, p.mark_price,
+                                       p.liquidation_price or Decimal(0), threshold, tick.get(p.symbol))
+        await notify(deps, row.user_id, "liquidation", title, body,
+                     f"liq:{row.id}:{p.symbol}:{p.side.value}:{hour}", row.id)
 
 
 async def _key_problems(deps: AccountsDeps, row: ExchangeAccount) -> None:

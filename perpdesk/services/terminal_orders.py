@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from perpdesk.core.errors import InputError, MaybeApplied, PerpdeskError
 from perpdesk.core.market import PlanKind, PlanOrder
@@ -36,8 +37,12 @@ from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.trading.changes import ChangeOutcome, record_lost_change
 from perpdesk.services.trading.intents import Placement, from_ms, send
 from perpdesk.services.trading.orders import cancel_resting_closes, close_side
+from perpdesk.services.trading.position_terms import check_position_terms
 from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
 from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
+
+if TYPE_CHECKING:
+    from perpdesk.live.query import LiveQuery
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +105,13 @@ TRIGGER_DIRECTION = {"rises": True, "up": True, "falls": False, "down": False}
 
 
 async def place_plan(
-    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object]
+    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object],
+    live: LiveQuery | None = None,
 ) -> ConditionalPlacement:
     """A trigger order: when the price rises/falls to `trigger_price`, a limit (with `price`) or a
-    market order is placed. `trigger_direction` defaults to the side of the last price it is on."""
+    market order is placed. `trigger_direction` defaults to the side of the last price it is on.
+    Like any opening order, one that would change the open position's leverage needs
+    `confirm_leverage`, and one that would change its margin mode is refused."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
     side = pick(str(ticket.get("side") or ""), "side", SIDES)
@@ -127,6 +135,7 @@ async def place_plan(
         price_type=pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
         rising=bool(rising),
     )
+    await check_position_terms(deps, ref, creds, req, live, confirmed=bool(ticket.get("confirm_leverage")))
     terms = TicketTerms("plan", inst.symbol, req.side.value, req.size, req.executive_price,
                         extra=(fmt(req.trigger_price), req.price_type.value))
     result = await claimed(deps, ref, conn, terms, req.client_order_id, ticket.get("confirm_duplicate"),
@@ -135,10 +144,12 @@ async def place_plan(
 
 
 async def place_trail(
-    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object]
+    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object],
+    live: LiveQuery | None = None,
 ) -> ConditionalPlacement:
     """A trailing stop: activates at `activation_price`, then fires `callback_rate` % off the best
-    price since. Closing a position: side sell_close_long / buy_close_short."""
+    price since. Closing a position: side sell_close_long / buy_close_short. Opening one is checked
+    against the open position's leverage and margin mode as place_plan is."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
     rate = required(ticket, "callback_rate", "callback rate (%)")
@@ -158,6 +169,7 @@ async def place_trail(
         pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
         pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
     )
+    await check_position_terms(deps, ref, creds, req, live, confirmed=bool(ticket.get("confirm_leverage")))
     terms = TicketTerms("trail", inst.symbol, req.side.value, req.size, req.activation_price,
                         extra=(fmt(req.callback_rate), req.price_type.value))
     result = await claimed(deps, ref, conn, terms, None, ticket.get("confirm_duplicate"),

@@ -1,6 +1,7 @@
 """Money, prices and sizes as traders read them on pages: thousands separators and the currency's
 usual decimals (or the instrument's tick), with the exact value kept in `title` and `data-exact` so
-hover and copy give it whole. Rounding is Decimal half-even; CSV and the API keep exact strings.
+hover and copy give it whole. Rounding is Decimal half-even (core/number_text.py, shared with the
+notification texts); CSV and the API keep exact strings.
 
 Templates: `{{ value|money }}`, `{{ value|money("BTC") }}`, `{{ price|price(tick) }}`,
 `{{ size|qty(step) }}`, `{{ upnl|pnl }}` (money coloured by its sign). Each renders a
@@ -9,39 +10,13 @@ Templates: `{{ value|money }}`, `{{ value|money("BTC") }}`, `{{ price|price(tick
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-
 from markupsafe import Markup, escape
 
 from perpdesk.core.money import fmt
+from perpdesk.core.number_text import CURRENCY_DECIMALS, grouped, places_of
+from perpdesk.core.number_text import to_decimal as _decimal
 
-CURRENCY_DECIMALS = {"USDT": 2, "USDC": 2, "USD": 2, "BTC": 8, "ETH": 6}
-
-
-def _decimal(value: object) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def places_of(step: object) -> int | None:
-    """Decimals of a tick or step ("0.10" → 1); None when it is not a number."""
-    number = _decimal(step)
-    if number is None:
-        return None
-    return max(0, -number.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-def grouped(value: Decimal, places: int) -> str:
-    """`value` rounded half-even to `places` decimals, with thousands separators."""
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    if rounded.is_zero():
-        rounded = abs(rounded)
-    return f"{rounded:,.{places}f}"
+__all__ = ["FILTERS", "grouped", "money", "places_of", "pnl", "price", "qty"]
 
 
 def _span(
@@ -52,7 +27,7 @@ def _span(
         return Markup('<span class="num">—</span>') if value in (None, "") else escape(str(value))
     exact = fmt(number)
     if places is None:
-        places = max(0, -number.normalize().as_tuple().exponent)  # type: ignore[operator]
+        places = places_of(number) or 0
     shown = grouped(number, places)
     return Markup('<span class="{}" data-num="{}"{} data-exact="{}" title="{}">{}</span>').format(
         cls, kind, attrs, exact, exact, shown

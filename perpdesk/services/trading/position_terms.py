@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from perpdesk.core.errors import Conflict
 from perpdesk.core.models import Credentials, OrderRequest, OrderSide, Position
 from perpdesk.core.money import fmt
+from perpdesk.core.terminal import PlanRequest, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, tradable
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 OPENING = (OrderSide.BUY_OPEN_LONG, OrderSide.SELL_OPEN_SHORT)
 DEFAULT_TERMS = ("10", "cross")  # a ticket's start when the exchange tells nothing
+
+
+# what a ticket opens with: a limit or market order, a trigger (plan) or a trailing order
+Ticket = OrderRequest | PlanRequest | TrailRequest
 
 
 class LeverageChange(Conflict):
@@ -50,7 +55,7 @@ def _terms(leverage: str, margin_mode: str) -> dict[str, str]:
     return {"leverage": leverage, "margin_mode": margin_mode}
 
 
-def check_against(req: OrderRequest, pos: Position | None, *, confirmed: bool) -> None:
+def check_against(req: Ticket, pos: Position | None, *, confirmed: bool) -> None:
     """Refuse a ticket that would change the open position's margin mode, and one that would
     change its leverage unless `confirmed`."""
     if pos is None or req.side not in OPENING:
@@ -91,7 +96,7 @@ async def check_position_terms(
     deps: AccountsDeps,
     ref: AccountRef,
     creds: Credentials,
-    req: OrderRequest,
+    req: Ticket,
     live: LiveQuery | None,
     *,
     confirmed: bool,

@@ -57,6 +57,17 @@
   // --- the list (refreshed without reloading the page) ------------------------------------
   const STATUS = {active: "Active", awaiting_whitelist: "Awaiting whitelisting", error: "Needs attention"};
   const METHOD = {manual: "Manual", fast_connect: "Fast Connect"};
+  // each equity as traders read it (numfmt.js), the exact value kept for hover and copy
+  function balancesCell(balances) {
+    const td = el("td");
+    balances.forEach((b, i) => {
+      const n = el("span", "num"); n.dataset.num = "money"; n.dataset.currency = b.currency;
+      window.perpdeskNum.show(n, b.equity, {kind: "money", currency: b.currency});
+      td.append(i ? ", " : "", n, " " + b.currency);
+    });
+    if (!balances.length) td.textContent = "—";
+    return td;
+  }
   async function refreshList() {
     const r = await api("GET", "/api/accounts");
     if (!r.ok) return;
@@ -68,7 +79,7 @@
         el("td", null, METHOD[a.method] || a.method),
         el("td", "status status-" + a.status, STATUS[a.status] || a.status),
         el("td", null, a.last_check_at ? a.last_check_at.replace("T", " ").slice(0, 16) + " UTC" : "—"),
-        el("td", null, a.balances.length ? a.balances.map(b => b.equity + " " + b.currency).join(", ") : "—"));
+        balancesCell(a.balances));
       const td = el("td"); const link = el("a", "button", "Edit");
       link.href = "/settings/exchange-accounts/" + a.id + "/edit"; link.setAttribute("aria-label", "Edit " + a.label);
       const trade = el("a", "button", "Trade");

@@ -221,40 +221,44 @@
   }
   $("o-kind").addEventListener("change", showKind);
 
-  // One order per intention: the ticket is disabled while it is sent and says so; a refusal the
-  // trader may overrule (the same ticket being sent, a leverage change) offers its confirm button.
+  // One order per intention: a form (the ticket, TP/SL, leverage) is disabled while it is sent and
+  // says so; a refusal the trader may overrule (the same ticket being sent, a leverage change)
+  // offers its confirm button.
   const CONFIRM = { duplicate_ticket: ["confirm_duplicate", "Send another"], order_being_confirmed: ["confirm_duplicate", "Send another"],
                     leverage_change: ["confirm_leverage", "Change leverage and send"] };
   let sending = false;
-  function ticketBusy(busy, by) {
+  function ticketBusy(busy, by, form = $("ticket")) {
     sending = busy;
-    $("ticket").setAttribute("aria-busy", String(busy));
-    for (const b of $("ticket").querySelectorAll('button[type="submit"]')) {
+    form.setAttribute("aria-busy", String(busy));
+    for (const b of form.querySelectorAll('button[type="submit"]')) {
       if (!b.dataset.label) b.dataset.label = b.textContent;
       b.disabled = busy;
       b.textContent = busy && b === by ? "Sending…" : b.dataset.label;
     }
   }
-  async function sendTicket(path, body, ok, by) {
+  async function sendTicket(path, body, ok, by, form = $("ticket"), method = "POST") {
     if (sending) return;
-    ticketBusy(true, by);
-    notice("warn", "Sending… the order is on its way to the exchange.");
+    ticketBusy(true, by, form);
+    notice("warn", "Sending… on its way to the exchange.");
     try {
-      await api("POST", path, body);
+      await api(method, path, body);
       notice("ok", ok);
-      touched.clear();  // the ticket follows the position again
+      if (form === $("ticket") || form === $("leverage-form")) touched.clear();  // they follow the position again
     } catch (e) {
       failed(e);
       const c = e.status === 409 && e.info && CONFIRM[e.info.code];
       if (c) {
         const again = el("button", { type: "button", id: "confirm-send", text: c[1] });
-        again.addEventListener("click", () => sendTicket(path, { ...body, [c[0]]: true }, ok, by));
+        again.addEventListener("click", () => sendTicket(path, { ...body, [c[0]]: true }, ok, by, form, method));
         $("notice").append(" ", again);
       }
-    } finally { ticketBusy(false, by); }
+    } finally { ticketBusy(false, by, form); }
     if (live && live.account() && !accountPoll) return;  // the mirror sends what changed
     try { await account(true); } catch (e) { /* shown on the next poll */ }
   }
+  // a position's TP/SL or close form, sent once: the clicked button (or its first) says "Sending…"
+  const sendForm = (ev, method, path, body, ok) =>
+    sendTicket(path, body, ok, ev.submitter || ev.target.querySelector('button[type="submit"]'), ev.target, method);
 
   $("ticket").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -292,8 +296,7 @@
   $("leverage-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = formValues(ev.target);
-    act(async () => { await api("POST", "/leverage", { symbol: SYMBOL, leverage: v.leverage, margin_mode: v.margin_mode }); touched.clear(); },
-      "Leverage and margin mode set.");
+    sendForm(ev, "POST", "/leverage", { symbol: SYMBOL, leverage: v.leverage, margin_mode: v.margin_mode }, "Leverage and margin mode set.");
   });
   $("position-mode-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -324,15 +327,15 @@
     const form = ev.target;
     if (form.classList.contains("tpsl")) {
       ev.preventDefault();
-      act(() => api("PATCH", `/conditional-orders/${encodeURIComponent(form.dataset.order)}`, { symbol: SYMBOL, trigger_price: formValues(form).trigger_price }), "TP/SL changed.");
+      sendForm(ev, "PATCH", `/conditional-orders/${encodeURIComponent(form.dataset.order)}`, { symbol: SYMBOL, trigger_price: formValues(form).trigger_price }, "TP/SL changed.");
     } else if (form.classList.contains("set-tpsl")) {
       ev.preventDefault();
       const v = formValues(form);
-      act(() => api("POST", "/tp-sl", { symbol: SYMBOL, side: form.dataset.side, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null }), "TP/SL set.");
+      sendForm(ev, "POST", "/tp-sl", { symbol: SYMBOL, side: form.dataset.side, take_profit: v.take_profit || null, stop_loss: v.stop_loss || null }, "TP/SL set.");
     } else if (form.classList.contains("close-pct")) {
       ev.preventDefault();
       const v = formValues(form);
-      act(() => api("POST", "/positions/close-percent", { symbol: SYMBOL, side: form.dataset.side, percent: v.percent, type: v.type, price: v.type === "limit" ? v.price : null }),
+      sendForm(ev, "POST", "/positions/close-percent", { symbol: SYMBOL, side: form.dataset.side, percent: v.percent, type: v.type, price: v.type === "limit" ? v.price : null },
         "Close order placed.");
     }
   });

@@ -23,7 +23,7 @@
   symbol.addEventListener("change", function () { sync(); fromPosition(); });
   sync();
 
-  // One order per intention: a ticket being sent is disabled (a second click sends nothing) and
+  // One order per intention: a ticket (or TP/SL, leverage form) being sent is disabled (a second click sends nothing) and
   // says so; the clicked side travels in a hidden field, since a disabled button is not submitted.
   function sendingOnce(form, status) {
     if (!form) return;
@@ -43,6 +43,8 @@
   }
   sendingOnce(document.getElementById("ticket"), document.getElementById("t-sending"));
   sendingOnce(document.getElementById("confirm-ticket"), null);
+  sendingOnce(document.getElementById("tpsl-form"), null);
+  sendingOnce(document.getElementById("leverage-form"), null);
   // back to this page from the history: the ticket is a fresh one again
   window.addEventListener("pageshow", function (ev) { if (ev.persisted) { window.location.reload(); } });
 })();

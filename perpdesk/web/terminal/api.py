@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -32,7 +32,7 @@ from perpdesk.web.terminal.schemas import (
     PositionModeAnswer,
     TickerAnswer,
 )
-from perpdesk.web.trading.api import _change_response, _placement_response
+from perpdesk.web.trading.api import _change_response, _live, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["terminal"])
@@ -54,6 +54,9 @@ class PlanIn(BaseModel):
     price_type: str = Field("last", description="What the trigger watches: last | mark")
     trigger_direction: str | None = Field(None, description="rises | falls; default: from the last price")
     confirm_duplicate: bool = Field(False, description="Send it although the same ticket is being sent.")
+    confirm_leverage: bool = Field(
+        False, description="Change the open position's leverage to `leverage` (else: leverage_change)."
+    )
 
 
 class TrailIn(BaseModel):
@@ -66,6 +69,9 @@ class TrailIn(BaseModel):
     margin_mode: str = "cross"
     price_type: str = "last"
     confirm_duplicate: bool = Field(False, description="Send it although the same ticket is being sent.")
+    confirm_leverage: bool = Field(
+        False, description="Change the open position's leverage to `leverage` (else: leverage_change)."
+    )
 
 
 class ModifyIn(BaseModel):
@@ -156,13 +162,19 @@ async def conditional_orders(
 
 
 @router.post(BASE + "/plan-orders")
-async def place_plan(account_id: str, body: PlanIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response([await orders.place_plan(deps, user.id, account_id, body.model_dump())])
+async def place_plan(
+    account_id: str, body: PlanIn, request: Request, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    placed = await orders.place_plan(deps, user.id, account_id, body.model_dump(), _live(request))
+    return _conditional_response([placed])
 
 
 @router.post(BASE + "/trail-orders")
-async def place_trail(account_id: str, body: TrailIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    return _conditional_response([await orders.place_trail(deps, user.id, account_id, body.model_dump())])
+async def place_trail(
+    account_id: str, body: TrailIn, request: Request, user: CurrentUserDep, deps: DepsDep
+) -> Response:
+    placed = await orders.place_trail(deps, user.id, account_id, body.model_dump(), _live(request))
+    return _conditional_response([placed])
 
 
 @router.patch(BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}})

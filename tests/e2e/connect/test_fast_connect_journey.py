@@ -77,7 +77,8 @@ async def test_fast_connect_brief_steps(watched, connect_env: ConnectEnv, steps:
     row = page.locator("#accounts-body tr", has_text="Fast Connect Futures")
     await expect(row).to_contain_text("Fast Connect")
     await expect(row).to_contain_text("Active")
-    await expect(row).to_contain_text("10000 USDT")
+    await expect(row).to_contain_text("10,000.00 USDT")  # as traders read it, exact for hover and copy
+    await expect(row.locator('[data-num="money"]')).to_have_attribute("data-exact", "10000")
     await steps(page, "account-listed")
     accounts = await platform_accounts(page, base)
     assert [(a["label"], a["method"], a["status"]) for a in accounts] == [

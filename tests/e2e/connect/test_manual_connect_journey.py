@@ -103,7 +103,8 @@ async def test_manual_connection_brief_steps(watched, connect_env: ConnectEnv, s
     row = perpdesk.locator("#accounts-body tr", has_text="Bitmart Futures")
     await expect(row).to_contain_text("Manual")
     await expect(row).to_contain_text("Active")
-    await expect(row).to_contain_text("2500.75 USDT")
+    await expect(row).to_contain_text("2,500.75 USDT")  # as traders read it, exact for hover and copy
+    await expect(row.locator('[data-num="money"]')).to_have_attribute("data-exact", "2500.75")
     await steps(perpdesk, "account-listed")
     await row.get_by_role("link", name="Edit").click()
     await perpdesk.get_by_label("Account label").fill("Manual main")

@@ -152,7 +152,7 @@ async def test_a_fill_and_a_take_profit_appear_as_notifications(
     item = page.locator('#notifications li[data-kind="fill"]', has_text="Desk: buy open long 1 ETHUSDT")
     await expect(item).to_contain_text("unread")
     tp = page.locator('#notifications li[data-kind="take_profit"]')
-    await expect(tp).to_contain_text("Desk: Take profit triggered on ETHUSDT long at 3600")
+    await expect(tp).to_contain_text("Desk: Take profit triggered on ETHUSDT long at 3,600.00")
     await expect(tp).to_contain_text("sell close long 1 at market")
     await shot(page, "notifications")
     await page.get_by_role("button", name="Mark all read").click()

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.models import Credentials, MarginMode, OrderRequest, OrderSide, OrderType, PositionSide
-from perpdesk.core.money import fmt
+from perpdesk.core.number_text import price_text
 from perpdesk.core.terminal import TrailRequest
 from perpdesk.exchanges.bitmart import new_client_order_id
 from perpdesk.exchanges.registry import Venue
@@ -119,7 +119,7 @@ async def test_fill_tp_sl_trailing_and_liquidation_notified_from_the_mirror(
         await until(plans_known)
         await ticks(frozen_prices, ["205", "210"])
         tp = await notified(deps, t.user_id, "take_profit")
-        assert tp.title == "Main: Take profit triggered on SOLUSDT long at 210"
+        assert tp.title == "Main: Take profit triggered on SOLUSDT long at 210.00"
         assert re.search(r"Order \d+: sell close long 10 at market\.", tp.body), tp.body
 
         # a stop loss preset on the entry order: the exchange made it, the mirror never read it
@@ -133,7 +133,7 @@ async def test_fill_tp_sl_trailing_and_liquidation_notified_from_the_mirror(
         await until(held)
         await ticks(frozen_prices, ["199", "195"])
         sl = await notified(deps, t.user_id, "stop_loss")
-        assert sl.title == "Main: Stop loss triggered on SOLUSDT long at 195", sl.title
+        assert sl.title == "Main: Stop loss triggered on SOLUSDT long at 195.00", sl.title
 
         # a trailing stop: activated at 200, follows the high to 202, fires 1 % below it
         await until(flat)
@@ -152,7 +152,7 @@ async def test_fill_tp_sl_trailing_and_liquidation_notified_from_the_mirror(
         m = re.fullmatch(r"Main: Trailing stop triggered on SOLUSDT long at ([\d.]+)", ts.title)
         assert m is not None, ts.title
         assert Decimal(199) <= Decimal(m.group(1)) <= Decimal("199.98")  # fired at 199.9 (a market close)
-        assert "Activation price 200, callback 1%." in ts.body
+        assert "Activation price 200.00, callback 1%." in ts.body
 
         # liquidation distance, driven by the live mark
         await until(flat)
@@ -172,7 +172,7 @@ async def test_fill_tp_sl_trailing_and_liquidation_notified_from_the_mirror(
             return next((n for n in rows if n.kind == "liquidation"), None)
         liq_n: Notification = await until(liq_notified)
         assert liq_n.title.startswith("Main: SOLUSDT long is ") and "from liquidation" in liq_n.title
-        assert f"liquidation price {fmt(liq)};" in liq_n.body, liq_n.body
+        assert f"liquidation price {price_text(liq, '0.01')};" in liq_n.body, liq_n.body
         assert "your threshold is 3%" in liq_n.body
         await tapped.close_position(creds, SYM, PositionSide.LONG)
 
@@ -184,7 +184,7 @@ async def test_fill_tp_sl_trailing_and_liquidation_notified_from_the_mirror(
         assert await webhooks.deliver_due(deps, Backoff(0.0, 1), client) == len(kinds)
     sent = {json.loads(body)["type"]: json.loads(body) for _h, body in receiver.requests}
     assert {"fill", "take_profit", "stop_loss", "trailing_stop", "liquidation"} <= set(sent)
-    assert sent["take_profit"]["title"] == "Main: Take profit triggered on SOLUSDT long at 210"
+    assert sent["take_profit"]["title"] == "Main: Take profit triggered on SOLUSDT long at 210.00"
     assert sent["take_profit"]["account_id"] == t.account_id
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from perpdesk.core.models import MarginMode
-from perpdesk.services import portfolio, terminal_orders, trading
+from perpdesk.services import portfolio, terminal, terminal_orders, trading
 from perpdesk.services.trading.position_terms import LeverageChange, MarginModeChange, ticket_start
 from tests.integration.trading.conftest import TCtx, Trader
 
@@ -76,3 +76,26 @@ async def test_without_a_position_the_ticket_starts_from_the_accounts_setting(tc
     await tctx.connector.set_leverage(t.creds, ETH, Decimal(25), MarginMode.ISOLATED)
     assert await tctx.connector.positions(t.creds, ETH) == []  # a setting, no position
     assert await ticket_start(tctx.deps, t.user_id, t.account_id, ETH, None) == ("25", "isolated")
+
+
+async def test_trigger_and_trailing_orders_ask_before_changing_the_positions_terms(tctx: TCtx) -> None:
+    t = await long_at_20x_isolated(tctx)
+    plan = {"symbol": ETH, "side": "buy", "size": "1", "trigger_price": "3600", "leverage": "10",
+            "margin_mode": "isolated"}
+    trail = {"symbol": ETH, "side": "buy", "size": "1", "activation_price": "3600", "callback_rate": "1",
+             "leverage": "10", "margin_mode": "isolated"}
+    for place, order in ((terminal_orders.place_plan, plan), (terminal_orders.place_trail, trail)):
+        with pytest.raises(LeverageChange) as asked:
+            await place(tctx.deps, t.user_id, t.account_id, order)
+        assert "from 20x to 10x" in asked.value.message
+        with pytest.raises(MarginModeChange):
+            await place(tctx.deps, t.user_id, t.account_id, {**order, "margin_mode": "cross"})
+    assert await terminal.conditional_orders(tctx.deps, t.user_id, t.account_id, ETH) == []  # none sent
+    same = await terminal_orders.place_plan(tctx.deps, t.user_id, t.account_id, {**plan, "leverage": "20"})
+    confirmed = await terminal_orders.place_trail(
+        tctx.deps, t.user_id, t.account_id, {**trail, "confirm_leverage": True}
+    )
+    assert (same.status, confirmed.status) == ("placed", "placed"), (same, confirmed)
+    # a trailing stop protecting the position closes it: no terms to ask about
+    protect = {**trail, "side": "sell_close_long", "activation_price": "3400", "leverage": "5"}
+    assert (await terminal_orders.place_trail(tctx.deps, t.user_id, t.account_id, protect)).status == "placed"
