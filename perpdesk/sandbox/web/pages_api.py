@@ -20,7 +20,7 @@ from perpdesk.sandbox.web.input_errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
 from perpdesk.sandbox.web.sessions import BrowserSession
 
-_TOTP_WRONG = "Google Authenticator code: not correct. Enter the current 6-digit code."
+TOTP_WRONG = "Google Authenticator code: not correct. Enter the current 6-digit code."
 TOGGLES = (("spot_trade", "Spot-Trade"), ("future_trade", "Future-Trade"), ("withdraw", "Withdraw"))
 
 
@@ -100,7 +100,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                                         "Press Send for a new code.")
             # the authenticator code is spent only when everything else is right
             if not errors and not state.totp.accept(user.uid, user.totp_secret, totp_code):
-                errors["totp_code"] = _TOTP_WRONG
+                errors["totp_code"] = TOTP_WRONG
             if not errors:
                 ips = [ip for ip in draft["ips"].split(",") if ip]
                 try:
@@ -149,7 +149,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         except InputError as exc:
             errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
         if not errors and not state.totp.accept(user.uid, user.totp_secret, data.get("totp_code", "")):
-            errors["totp_code"] = _TOTP_WRONG
+            errors["totp_code"] = TOTP_WRONG
         if not errors:
             try:
                 await state.backend.update_key(key.api_key, _permissions(form), ips)
