@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from perpdesk.sandbox.web.backend import KeyView, UserView
+from perpdesk.sandbox.web.backend import UserView
 from perpdesk.sandbox.web.common import WebState, form_data, redirect, render, signed_in
 from perpdesk.sandbox.web.input_errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
+from perpdesk.sandbox.web.key_pages import delete_handler, keys_page, own_key
 from perpdesk.sandbox.web.pages_api import TOTP_WRONG
 from perpdesk.sandbox.web.sessions import BrowserSession
 
@@ -59,13 +60,8 @@ def _restrictions(data: dict[str, str]) -> tuple[dict[str, str], set[str], list[
 
 def routes(state: WebState) -> list[BaseRoute]:
     async def _page(request: Request, session: BrowserSession, user: UserView, **extra: object) -> Response:
-        keys = await state.backend.keys_of(user.uid, DIALECT)
-        context: dict[str, object] = {"form": {}, "errors": {}, "keys": keys,
-                                      "updated": request.query_params.get("updated", "")}
-        context.update(extra)
-        status = 400 if context.get("errors") else 200
-        return render(state, request, "binance_api_management.html", session=session, user=user,
-                      status_code=status, **context)
+        return await keys_page(state, request, session, user, "binance_api_management.html", DIALECT,
+                               updated=request.query_params.get("updated", ""), **extra)
 
     @signed_in(state)
     async def management(request: Request, session: BrowserSession, user: UserView) -> Response:
@@ -99,14 +95,10 @@ def routes(state: WebState) -> list[BaseRoute]:
                               key=key, secret=secret)
         return await _page(request, session, user, form=form, errors=errors)
 
-    async def _own_key(request: Request, user: UserView) -> KeyView | None:
-        key = await state.backend.key(request.path_params["api_key"], DIALECT)
-        return key if key is not None and key.uid == user.uid else None
-
     @signed_in(state)
     async def edit(request: Request, session: BrowserSession, user: UserView) -> Response:
         """Edit restrictions: the key's permissions and IP access restriction."""
-        key = await _own_key(request, user)
+        key = await own_key(state, request, user, DIALECT)
         if key is None:
             return render(state, request, "error.html", session=session, user=user, status_code=404,
                           message="This API key does not exist or was deleted.")
@@ -132,17 +124,9 @@ def routes(state: WebState) -> list[BaseRoute]:
                           toggles=TOGGLES, form=form, errors=errors, status_code=400)
         return redirect(state, f"{BASE}?updated={key.api_key[-6:]}", session)
 
-    @signed_in(state)
-    async def delete(request: Request, session: BrowserSession, user: UserView) -> Response:
-        data = await form_data(request)
-        key = await _own_key(request, user)
-        if key is not None and state.sessions.csrf_ok(session, data.get("csrf_token")):
-            await state.backend.delete_key(key.api_key)
-        return redirect(state, BASE, session)
-
     return [
         Route(BASE, management, methods=["GET"]),
         Route(BASE + "/create", create, methods=["POST"]),
         Route(BASE + "/{api_key}/edit", edit, methods=["GET", "POST"]),
-        Route(BASE + "/{api_key}/delete", delete, methods=["POST"]),
+        Route(BASE + "/{api_key}/delete", delete_handler(state, DIALECT, BASE), methods=["POST"]),
     ]

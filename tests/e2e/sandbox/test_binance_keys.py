@@ -27,7 +27,7 @@ async def test_binance_key_made_on_its_page_works_as_set(
     await page.goto(server.base_url + "/sign-in")
     await sign_in(page, user)
     await page.get_by_role("button", name="Profile").hover()
-    await page.get_by_role("menuitem", name="Binance API Management").click()
+    await page.get_by_role("menuitem", name="Binance API Keys").click()
     await expect(page.get_by_role("heading", name="Binance API Management")).to_be_visible()
 
     # Create API: the label is required, named in the error, and the code is not spent on it.
