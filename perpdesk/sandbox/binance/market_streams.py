@@ -1,6 +1,7 @@
 """The market streams' payloads, built on each engine tick from the same reads as the REST
 market data: `<symbol>@markPrice`, `@kline_<interval>`, `@depth<5|10|20>`, `@bookTicker`,
-`@ticker` and (on each trade) `@aggTrade`."""
+`@ticker`, (on each trade) `@aggTrade`, and the all-market `!markPrice@arr[@1s]` and
+`!ticker@arr`, whose arrays carry the symbols that moved (one per engine tick of a symbol)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,16 @@ STREAM_RE = re.compile(
 )
 
 
+# all-market streams: the name and the kind of each item of their arrays
+ALL_MARKET = {"!markPrice@arr": "markPrice", "!markPrice@arr@1s": "markPrice@1s", "!ticker@arr": "ticker"}
+ALL_SYMBOLS = "*"
+
+
 def parse(name: str) -> tuple[str, str] | None:
-    """(SYMBOL, kind) of a market stream name, or None when it is not one the sandbox serves."""
+    """(SYMBOL, kind) of a market stream name (SYMBOL is ALL_SYMBOLS for an all-market stream),
+    or None when it is not one the sandbox serves."""
+    if name in ALL_MARKET:
+        return ALL_SYMBOLS, ALL_MARKET[name]
     m = STREAM_RE.match(name)
     if m is None or m["symbol"].upper() not in CONTRACTS:
         return None

@@ -26,7 +26,7 @@ from perpdesk.sandbox.binance.call import Call
 from perpdesk.sandbox.binance.limits import BinanceLimits
 from perpdesk.sandbox.binance.listen_keys import ListenKey, ListenKeys
 from perpdesk.sandbox.binance.margin_calls import MarginCalls
-from perpdesk.sandbox.binance.market_streams import agg_trades, parse, tick_payload
+from perpdesk.sandbox.binance.market_streams import ALL_MARKET, agg_trades, parse, tick_payload
 from perpdesk.sandbox.binance.params import Params
 from perpdesk.sandbox.binance.user_events import user_events
 from perpdesk.sandbox.context import SandboxContext
@@ -249,11 +249,13 @@ class BinanceStreams:
         call = Call(ctx, Params({}), self.limits)
         for conn in self.conns:
             for name in conn.streams:
-                if not name.startswith(prefix) or name.endswith("@aggTrade"):
+                every = name in ALL_MARKET
+                if not (every or name.startswith(prefix)) or name.endswith("@aggTrade"):
                     continue
                 if name not in built:
                     parsed = parse(name)
-                    built[name] = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                    payload = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                    built[name] = [payload] if every and payload is not None else payload
                 if built[name] is not None:
                     conn.push(name, built[name])
 
