@@ -23,10 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from perpdesk.sandbox.api.rest import Receive, Scope, Send
 from perpdesk.sandbox.binance.call import Call
+from perpdesk.sandbox.binance.depth_diffs import DepthDiffs
 from perpdesk.sandbox.binance.limits import BinanceLimits
 from perpdesk.sandbox.binance.listen_keys import ListenKey, ListenKeys
 from perpdesk.sandbox.binance.margin_calls import MarginCalls
-from perpdesk.sandbox.binance.market_streams import ALL_MARKET, agg_trades, parse, tick_payload
+from perpdesk.sandbox.binance.market_streams import ALL_MARKET, agg_trades, is_diff_depth, parse, tick_payload
 from perpdesk.sandbox.binance.params import Params
 from perpdesk.sandbox.binance.user_events import user_events
 from perpdesk.sandbox.context import SandboxContext
@@ -72,6 +73,7 @@ class BinanceStreams:
         self._unsubscribe: Callable[[], None] | None = None
         self._expiry: asyncio.Task[None] | None = None
         self.margin_calls = MarginCalls()
+        self.depth_diffs = DepthDiffs()
         listen_keys.on_end.append(self._listen_key_ended)
 
     # ---- connections ---------------------------------------------------------------------------
@@ -254,8 +256,14 @@ class BinanceStreams:
                     continue
                 if name not in built:
                     parsed = parse(name)
-                    payload = tick_payload(call, symbol, parsed[1], now) if parsed else None
-                    built[name] = [payload] if every and payload is not None else payload
+                    if parsed is not None and is_diff_depth(parsed[1]):
+                        # one diff per tick, whatever the speed: all its followers share the base
+                        if "depth" not in built:
+                            built["depth"] = self.depth_diffs.push(call, symbol, now)
+                        built[name] = built["depth"]
+                    else:
+                        payload = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                        built[name] = [payload] if every and payload is not None else payload
                 if built[name] is not None:
                     conn.push(name, built[name])
 
