@@ -10,7 +10,7 @@ from typing import Any
 import binance_sdk_derivatives_trading_usds_futures.websocket_streams.models as ws_models
 import websockets
 
-from tests.fixtures.binance import BinanceSandbox
+from tests.fixtures.binance import BinanceClient, BinanceSandbox
 from tests.integration.sandbox_binance.test_reference import conforms
 from tests.integration.sandbox_binance.test_streams import event, listen_key, without_e, ws_url
 from tests.integration.sandbox_ws.wsclient import recv_until
@@ -23,17 +23,22 @@ async def _margin_calls_until(ws: Any, done: Any) -> list[dict[str, Any]]:
     return seen
 
 
-async def test_margin_call_on_crossing_the_ratio(binance_sandbox: BinanceSandbox) -> None:
-    admin = binance_sandbox.server.admin
-    admin.set_price("SOLUSDT", "180")
-    client = binance_sandbox.client()
+def isolated_sol_long(sandbox: BinanceSandbox) -> tuple[BinanceClient, Decimal]:
+    """A new account long 1 SOL at 180, isolated at 20x; with its liquidation price."""
+    sandbox.server.admin.set_price("SOLUSDT", "180")
+    client = sandbox.client()
     client.ok("POST", "/fapi/v1/marginType", {"symbol": "SOLUSDT", "marginType": "ISOLATED"})
     client.ok("POST", "/fapi/v1/leverage", {"symbol": "SOLUSDT", "leverage": 20})
     client.ok("POST", "/fapi/v1/order", {"symbol": "SOLUSDT", "side": "BUY", "positionSide": "LONG",
                                          "type": "MARKET", "quantity": "1.0"})
     [risk] = [r for r in client.ok("GET", "/fapi/v2/positionRisk", {"symbol": "SOLUSDT"})
               if r["positionSide"] == "LONG"]
-    liq = Decimal(risk["liquidationPrice"])
+    return client, Decimal(risk["liquidationPrice"])
+
+
+async def test_margin_call_on_crossing_the_ratio(binance_sandbox: BinanceSandbox) -> None:
+    admin = binance_sandbox.server.admin
+    client, liq = isolated_sol_long(binance_sandbox)
     at_risk = str(liq + Decimal("0.05"))
     key = listen_key(client)
     mark_at = lambda px: lambda m: m.get("e") == "markPriceUpdate" and m["p"] == px  # noqa: E731

@@ -8,26 +8,20 @@ from decimal import Decimal
 import binance_sdk_derivatives_trading_usds_futures.rest_api.models as sdk
 
 from tests.fixtures.binance import BinanceSandbox
+from tests.integration.sandbox_binance.test_margin_call import isolated_sol_long
 from tests.integration.sandbox_binance.test_reference import conforms
 
 
 def test_liquidation_is_a_force_order_and_adl_quantiles(binance_sandbox: BinanceSandbox) -> None:
     admin = binance_sandbox.server.admin
-    admin.set_price("SOLUSDT", "180")
-    client = binance_sandbox.client()
-    client.ok("POST", "/fapi/v1/marginType", {"symbol": "SOLUSDT", "marginType": "ISOLATED"})
-    client.ok("POST", "/fapi/v1/leverage", {"symbol": "SOLUSDT", "leverage": 20})
-    client.ok("POST", "/fapi/v1/order", {"symbol": "SOLUSDT", "side": "BUY", "positionSide": "LONG",
-                                         "type": "MARKET", "quantity": "1.0"})
+    client, liq = isolated_sol_long(binance_sandbox)
     assert client.ok("GET", "/fapi/v1/forceOrders") == []
     quantiles = client.ok("GET", "/fapi/v1/adlQuantile")
     conforms(sdk.PositionAdlQuantileEstimationResponseInner, quantiles)
     assert quantiles == [{"symbol": "SOLUSDT", "adlQuantile": {"LONG": 0, "SHORT": 0, "HEDGE": 0}}]
 
-    [risk] = [r for r in client.ok("GET", "/fapi/v2/positionRisk", {"symbol": "SOLUSDT"})
-              if r["positionSide"] == "LONG"]
     try:
-        admin.set_price("SOLUSDT", str(Decimal(risk["liquidationPrice"]) - Decimal("0.5")))
+        admin.set_price("SOLUSDT", str(liq - Decimal("0.5")))
     finally:
         admin.set_price("SOLUSDT", "180")
     [forced] = client.ok("GET", "/fapi/v1/forceOrders", {"symbol": "SOLUSDT", "autoCloseType": "LIQUIDATION"})
