@@ -7,6 +7,7 @@ from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import algo as G
 from perpdesk.sandbox.binance import listen_keys as L
 from perpdesk.sandbox.binance import market_data as M
+from perpdesk.sandbox.binance import risk as R
 from perpdesk.sandbox.binance import settings as S
 from perpdesk.sandbox.binance import tickers as K
 from perpdesk.sandbox.binance import trade as T
@@ -69,6 +70,8 @@ ENDPOINTS += [
     _read(_V1 + "allOrders", T.all_orders),
     _read(_V1 + "userTrades", T.user_trades),
     _read(_V1 + "income", T.income, 30),
+    _read(_V1 + "forceOrders", R.force_orders, K.all_symbols_weight(20, 50)),
+    _read(_V1 + "adlQuantile", R.adl_quantile, 5),
     _trade("POST", _V1 + "positionSide/dual", S.set_position_mode),
     _trade("POST", _V1 + "multiAssetsMargin", S.set_multi_assets),
     _trade("POST", _V1 + "leverage", S.change_leverage),

@@ -17,8 +17,12 @@ from perpdesk.sandbox.engine.market import MAX_FUNDING, MarketSim
 from perpdesk.sandbox.engine.plan_book import MAX_LIVE_PLANS
 
 Json = dict[str, Any]
-# Binance's MIN_NOTIONAL for these symbols (USDT); enforced on new orders unless reduce-only
-MIN_NOTIONAL = {"BTCUSDT": Decimal(100), "ETHUSDT": Decimal(20), "SOLUSDT": Decimal(5)}
+# Binance's MIN_NOTIONAL (USDT); enforced on new orders unless reduce-only. Other symbols: 5.
+MIN_NOTIONAL = {"BTCUSDT": Decimal(100), "ETHUSDT": Decimal(20)}
+
+
+def min_notional(symbol: str) -> Decimal:
+    return MIN_NOTIONAL.get(symbol, Decimal(5))
 MAX_PRICE = Decimal(10_000_000)
 MAX_NUM_ORDERS = 200
 MAX_NUM_ALGO_ORDERS = MAX_LIVE_PLANS  # the engine's limit of waiting plan orders per symbol
@@ -96,7 +100,7 @@ def _filters(symbol: str) -> list[Json]:
         },
         {"filterType": "MAX_NUM_ORDERS", "limit": MAX_NUM_ORDERS},
         {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
-        {"filterType": "MIN_NOTIONAL", "notional": str(MIN_NOTIONAL[symbol])},
+        {"filterType": "MIN_NOTIONAL", "notional": str(min_notional(symbol))},
     ]
 
 

@@ -1,6 +1,8 @@
 """The market streams' payloads, built on each engine tick from the same reads as the REST
 market data: `<symbol>@markPrice`, `@kline_<interval>`, `@depth<5|10|20>`, `@bookTicker`,
-`@ticker` and (on each trade) `@aggTrade`."""
+`@ticker`, the diff depth `@depth[@speed]` (depth_diffs), (on each trade) `@aggTrade`, and the
+all-market `!markPrice@arr[@1s]` and `!ticker@arr`, whose arrays carry the symbols that moved
+(one per engine tick of a symbol)."""
 
 from __future__ import annotations
 
@@ -18,17 +20,30 @@ from perpdesk.sandbox.engine.contracts import CONTRACTS
 Json = dict[str, Any]
 _INTERVALS = "|".join(M.INTERVALS)
 STREAM_RE = re.compile(
-    rf"^(?P<symbol>[a-z0-9]+)@(?P<kind>markPrice(@1s)?|kline_(?:{_INTERVALS})|depth(5|10|20)(@(100|250|500)ms)?"
+    rf"^(?P<symbol>[a-z0-9]+)@(?P<kind>markPrice(@1s)?|kline_(?:{_INTERVALS})|depth(5|10|20)?(@(100|250|500)ms)?"
     r"|aggTrade|bookTicker|ticker)$"
 )
 
 
+# all-market streams: the name and the kind of each item of their arrays
+ALL_MARKET = {"!markPrice@arr": "markPrice", "!markPrice@arr@1s": "markPrice@1s", "!ticker@arr": "ticker"}
+ALL_SYMBOLS = "*"
+
+
 def parse(name: str) -> tuple[str, str] | None:
-    """(SYMBOL, kind) of a market stream name, or None when it is not one the sandbox serves."""
+    """(SYMBOL, kind) of a market stream name (SYMBOL is ALL_SYMBOLS for an all-market stream),
+    or None when it is not one the sandbox serves."""
+    if name in ALL_MARKET:
+        return ALL_SYMBOLS, ALL_MARKET[name]
     m = STREAM_RE.match(name)
     if m is None or m["symbol"].upper() not in CONTRACTS:
         return None
     return m["symbol"].upper(), m["kind"]
+
+
+def is_diff_depth(kind: str) -> bool:
+    """`depth[@speed]` without a level count: the diff depth stream (see depth_diffs)."""
+    return kind == "depth" or kind.startswith("depth@")
 
 
 def tick_payload(call: Call, symbol: str, kind: str, now: int) -> Json | None:

@@ -23,9 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from perpdesk.sandbox.api.rest import Receive, Scope, Send
 from perpdesk.sandbox.binance.call import Call
+from perpdesk.sandbox.binance.depth_diffs import DepthDiffs
 from perpdesk.sandbox.binance.limits import BinanceLimits
 from perpdesk.sandbox.binance.listen_keys import ListenKey, ListenKeys
-from perpdesk.sandbox.binance.market_streams import agg_trades, parse, tick_payload
+from perpdesk.sandbox.binance.margin_calls import MarginCalls
+from perpdesk.sandbox.binance.market_streams import ALL_MARKET, agg_trades, is_diff_depth, parse, tick_payload
 from perpdesk.sandbox.binance.params import Params
 from perpdesk.sandbox.binance.user_events import user_events
 from perpdesk.sandbox.context import SandboxContext
@@ -70,6 +72,8 @@ class BinanceStreams:
         self.conns: set[_Conn] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._expiry: asyncio.Task[None] | None = None
+        self.margin_calls = MarginCalls()
+        self.depth_diffs = DepthDiffs()
         listen_keys.on_end.append(self._listen_key_ended)
 
     # ---- connections ---------------------------------------------------------------------------
@@ -201,7 +205,9 @@ class BinanceStreams:
         if event.uid is not None:
             self._user_event(ctx, event, now)
         elif event.channel == "futures/ticker" and isinstance(event.data, dict):
-            self._tick(ctx, str(event.data.get("symbol", "")), now)
+            symbol = str(event.data.get("symbol", ""))
+            self._margin_calls(ctx, symbol, now)  # before the price's pushes: they follow it
+            self._tick(ctx, symbol, now)
         elif event.channel.startswith("futures/trade:") and isinstance(event.data, list):
             symbol = event.channel.removeprefix("futures/trade:")
             name = symbol.lower() + "@aggTrade"
@@ -210,19 +216,34 @@ class BinanceStreams:
                 for payload in pushes:
                     conn.push(name, payload)
 
-    def _user_event(self, ctx: SandboxContext, event: EngineEvent, now: int) -> None:
-        subscribers = []
+    def _subscribers(self) -> dict[str, list[tuple[_Conn, str]]]:
+        """The user data streams listened to, by the uid of their listen key."""
+        out: dict[str, list[tuple[_Conn, str]]] = {}
         for conn in self.conns:
             for name in conn.streams:
                 lk = self.listen_keys.live(name) if len(name) == 64 and "@" not in name else None
-                if lk is not None and lk.uid == event.uid:
-                    subscribers.append((conn, name))
+                if lk is not None:
+                    out.setdefault(lk.uid, []).append((conn, name))
+        return out
+
+    def _user_event(self, ctx: SandboxContext, event: EngineEvent, now: int) -> None:
+        assert event.uid is not None
+        subscribers = self._subscribers().get(event.uid)
         if not subscribers:
             return
-        assert event.uid is not None
         for payload in user_events(ctx.engine.state, event.channel, event.uid, event.data, now):
             for conn, name in subscribers:
                 conn.push(name, payload)
+
+    def _margin_calls(self, ctx: SandboxContext, symbol: str, now: int) -> None:
+        """A new mark for `symbol`: MARGIN_CALL to the listening holders it puts at risk."""
+        state = ctx.engine.state
+        for uid, subscribers in self._subscribers().items():
+            if uid not in state.holders.get(symbol, ()):
+                continue
+            for payload in self.margin_calls.check(state, uid, now):
+                for conn, name in subscribers:
+                    conn.push(name, payload)
 
     def _tick(self, ctx: SandboxContext, symbol: str, now: int) -> None:
         prefix = symbol.lower() + "@"
@@ -230,11 +251,19 @@ class BinanceStreams:
         call = Call(ctx, Params({}), self.limits)
         for conn in self.conns:
             for name in conn.streams:
-                if not name.startswith(prefix) or name.endswith("@aggTrade"):
+                every = name in ALL_MARKET
+                if not (every or name.startswith(prefix)) or name.endswith("@aggTrade"):
                     continue
                 if name not in built:
                     parsed = parse(name)
-                    built[name] = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                    if parsed is not None and is_diff_depth(parsed[1]):
+                        # one diff per tick, whatever the speed: all its followers share the base
+                        if "depth" not in built:
+                            built["depth"] = self.depth_diffs.push(call, symbol, now)
+                        built[name] = built["depth"]
+                    else:
+                        payload = tick_payload(call, symbol, parsed[1], now) if parsed else None
+                        built[name] = [payload] if every and payload is not None else payload
                 if built[name] is not None:
                     conn.push(name, built[name])
 

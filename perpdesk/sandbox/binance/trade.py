@@ -17,7 +17,7 @@ import orjson
 from perpdesk.sandbox.binance import errors as E
 from perpdesk.sandbox.binance.call import Call
 from perpdesk.sandbox.binance.engine_errors import binance_error
-from perpdesk.sandbox.binance.market_data import MAX_NUM_ORDERS, MAX_PRICE, MIN_NOTIONAL
+from perpdesk.sandbox.binance.market_data import MAX_NUM_ORDERS, MAX_PRICE, min_notional
 from perpdesk.sandbox.binance.order_views import (
     INCOME_TYPES,
     TIF_MODE,
@@ -110,8 +110,8 @@ def checked_order(call: Call, params: Params) -> dict[str, Any]:
             if params.has(name) and not (name == "timeInForce" and params.values[name] == "GTC"):
                 raise E.err(E.PARAM_NOT_REQUIRED, "a MARKET order takes no price", name)
     reference = limit_price if limit_price is not None else sim.state.mark
-    if side in (1, 4) and Decimal(size) * spec.contract_size * reference < MIN_NOTIONAL[symbol]:
-        raise E.err(E.MIN_NOTIONAL, f"{symbol}'s minimum is {MIN_NOTIONAL[symbol]} USDT")
+    if side in (1, 4) and Decimal(size) * spec.contract_size * reference < min_notional(symbol):
+        raise E.err(E.MIN_NOTIONAL, f"{symbol}'s minimum is {min_notional(symbol)} USDT")
     state = call.ctx.engine.state
     if sum(o.symbol == symbol for o in state.open_by_uid.get(call.uid, {}).values()) >= MAX_NUM_ORDERS:
         raise E.err(E.NEW_ORDER_REJECTED, f"at most {MAX_NUM_ORDERS} open orders per symbol")

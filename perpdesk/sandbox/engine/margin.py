@@ -6,6 +6,7 @@ Conventions (USDT-margined linear contracts):
 - initial margin = entry notional / leverage
 - maintenance margin = mark notional * rate(bracket) - cum(bracket), never below 0
 - liquidation when margin + unrealised PnL <= maintenance margin
+- margin ratio = maintenance margin / (margin + unrealised PnL); a margin call from MARGIN_CALL_RATIO
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from decimal import Decimal
 
 from perpdesk.sandbox.engine.contracts import ContractSpec
 from perpdesk.sandbox.engine.state import ZERO, Position
+
+# The margin call comes at a margin ratio of 80 %, a warning before liquidation at 100 %.
+MARGIN_CALL_RATIO = Decimal("0.8")
+
+
+def margin_ratio(maint: Decimal, margin_balance: Decimal) -> Decimal:
+    """Maintenance margin over what backs it; 1 and above is liquidation (nothing left: 1)."""
+    return maint / margin_balance if margin_balance > 0 else Decimal(1)
 
 
 def qty(spec: ContractSpec, contracts: int) -> Decimal:

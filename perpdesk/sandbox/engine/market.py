@@ -77,6 +77,8 @@ class MarketSim:
     def set(self, mark: Decimal, now_ms: int, last: Decimal | None = None) -> None:
         self.state.mark = mark
         self.state.last = last if last is not None else mark
+        # a set price is a tick: the Binance dialect's book update id moves with it
+        self.state.last_tick_ms = max(self.state.last_tick_ms, now_ms)
         self.record(now_ms)
 
     def premium_rate(self) -> Decimal:

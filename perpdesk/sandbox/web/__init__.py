@@ -1,8 +1,9 @@
 """The exchange's pages, Fast Connect authorisation server and WebSocket (sandbox part 2).
 
 Modules: `pages_auth` (Sign Up with Google Authenticator, Sign In, 2FA, email fallback, outbox),
-`pages_api` (API Management), `pages_account` (Assets, API Whitelist Request), `oauth` (Fast
-Connect authorisation server), `ws` (WebSocket /api and /user), `sessions` (browser login).
+`pages_api` (API Management), `pages_binance_api` (Binance keys' API Management),
+`pages_account` (Assets, API Whitelist Request), `oauth` (Fast Connect authorisation server),
+`ws` (WebSocket /api and /user), `sessions` (browser login).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from perpdesk.sandbox.context import SandboxContext
 
 def routes(ctx: SandboxContext) -> list[BaseRoute]:
     """Routes the sandbox app mounts beside the REST API: pages, /oauth/*, WebSocket /api and /user."""
-    from perpdesk.sandbox.web import oauth, pages_account, pages_api, pages_auth, pages_subaccounts, ws
+    from perpdesk.sandbox.web import (
+        oauth,
+        pages_account,
+        pages_api,
+        pages_auth,
+        pages_binance_api,
+        pages_subaccounts,
+        ws,
+    )
     from perpdesk.sandbox.web.backend import Backend
     from perpdesk.sandbox.web.common import STATIC_DIR, WebState
     from perpdesk.sandbox.web.guards import TotpGuard
@@ -31,6 +40,7 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
     return [
         *pages_auth.routes(state),
         *pages_api.routes(state),
+        *pages_binance_api.routes(state),
         *pages_account.routes(state),
         *pages_subaccounts.routes(state),
         *oauth.routes(state),

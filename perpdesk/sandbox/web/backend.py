@@ -46,6 +46,7 @@ class KeyView:
     label: str
     oauth_client_id: str | None
     created_at: int
+    dialect: str = "bitmart"  # the REST dialect the key signs for (bitmart | binance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def _key_view(key: ApiKey) -> KeyView:
         label=key.label,
         oauth_client_id=key.oauth_client_id,
         created_at=key.created_at,
+        dialect=key.dialect,
     )
 
 
@@ -166,22 +168,24 @@ class Backend:
         ip_whitelist: list[str],
         label: str = "",
         oauth_client_id: str | None = None,
+        dialect: str = "bitmart",
     ) -> tuple[KeyView, str]:
         """Create a key; returns it and its secret (shown once, never again)."""
         try:
             key = self.identity.create_key(
-                uid, memo, permissions | {"read"}, ip_whitelist, label, oauth_client_id
+                uid, memo, permissions | {"read"}, ip_whitelist, label, oauth_client_id, dialect
             )
         except IdentityError as exc:
             raise _input_error(exc) from None
         await self.flush()
         return _key_view(key), key.secret_key
 
-    async def keys_of(self, uid: str) -> list[KeyView]:
-        return [_key_view(k) for k in self.identity.keys_of(uid)]
+    async def keys_of(self, uid: str, dialect: str = "bitmart") -> list[KeyView]:
+        """The user's keys for one dialect (each dialect's API Management page lists its own)."""
+        return [_key_view(k) for k in self.identity.keys_of(uid) if k.dialect == dialect]
 
-    async def key(self, api_key: str) -> KeyView | None:
-        key = self.identity.key_by_api_key(api_key)
+    async def key(self, api_key: str, dialect: str = "bitmart") -> KeyView | None:
+        key = self.identity.key_by_api_key(api_key, dialect)
         return _key_view(key) if key is not None else None
 
     async def key_secret(self, api_key: str) -> tuple[KeyView, str] | None:

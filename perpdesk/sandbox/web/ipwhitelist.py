@@ -34,7 +34,7 @@ def parse_ip_list(text: str, *, field: str = FIELD) -> list[str]:
     if len(seen) > MAX_IPS_PER_KEY:
         raise InputError(
             field,
-            f"{len(seen)} addresses given; BitMart allows at most {MAX_IPS_PER_KEY} per API key",
+            f"{len(seen)} addresses given; at most {MAX_IPS_PER_KEY} are allowed per API key",
             f"Remove {len(seen) - MAX_IPS_PER_KEY} address(es) or use a second key.",
         )
     return list(seen)

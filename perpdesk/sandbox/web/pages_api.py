@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from perpdesk.sandbox.identity import IdentityError, validate_memo
-from perpdesk.sandbox.web.backend import KeyView, UserView
+from perpdesk.sandbox.web.backend import UserView
 from perpdesk.sandbox.web.common import (
     WebState,
     form_data,
@@ -18,9 +18,10 @@ from perpdesk.sandbox.web.common import (
 )
 from perpdesk.sandbox.web.input_errors import InputError, PageError
 from perpdesk.sandbox.web.ipwhitelist import parse_ip_list
+from perpdesk.sandbox.web.key_pages import delete_handler, keys_page, own_key
 from perpdesk.sandbox.web.sessions import BrowserSession
 
-_TOTP_WRONG = "Google Authenticator code: not correct. Enter the current 6-digit code."
+TOTP_WRONG = "Google Authenticator code: not correct. Enter the current 6-digit code."
 TOGGLES = (("spot_trade", "Spot-Trade"), ("future_trade", "Future-Trade"), ("withdraw", "Withdraw"))
 
 
@@ -48,12 +49,8 @@ def _validate_create(form: dict[str, str]) -> tuple[dict[str, str], dict[str, st
 
 def routes(state: WebState) -> list[BaseRoute]:
     async def _page(request: Request, session: BrowserSession, user: UserView, **extra: object) -> Response:
-        keys = await state.backend.keys_of(user.uid)
-        context: dict[str, object] = {"form": {}, "errors": {}, "toggles": TOGGLES, "keys": keys}
-        context.update(extra)
-        status = 400 if context.get("errors") else 200
-        return render(state, request, "api_management.html", session=session, user=user,
-                      status_code=status, **context)
+        return await keys_page(state, request, session, user, "api_management.html", "bitmart",
+                               toggles=TOGGLES, **extra)
 
     @signed_in(state)
     async def management(request: Request, session: BrowserSession, user: UserView) -> Response:
@@ -100,7 +97,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                                         "Press Send for a new code.")
             # the authenticator code is spent only when everything else is right
             if not errors and not state.totp.accept(user.uid, user.totp_secret, totp_code):
-                errors["totp_code"] = _TOTP_WRONG
+                errors["totp_code"] = TOTP_WRONG
             if not errors:
                 ips = [ip for ip in draft["ips"].split(",") if ip]
                 try:
@@ -122,13 +119,9 @@ def routes(state: WebState) -> list[BaseRoute]:
                       form={"email_code": form.get("email_code", "")},
                       status_code=400 if errors else 200)
 
-    async def _own_key(request: Request, user: UserView) -> KeyView | None:
-        key = await state.backend.key(request.path_params["api_key"])
-        return key if key is not None and key.uid == user.uid else None
-
     @signed_in(state)
     async def edit(request: Request, session: BrowserSession, user: UserView) -> Response:
-        key = await _own_key(request, user)
+        key = await own_key(state, request, user, "bitmart")
         if key is None:
             return render(state, request, "error.html", session=session, user=user, status_code=404,
                           message="This API key does not exist or was deleted.")
@@ -149,7 +142,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         except InputError as exc:
             errors["ip_whitelist"] = f"{exc.message}. {exc.next_step}"
         if not errors and not state.totp.accept(user.uid, user.totp_secret, data.get("totp_code", "")):
-            errors["totp_code"] = _TOTP_WRONG
+            errors["totp_code"] = TOTP_WRONG
         if not errors:
             try:
                 await state.backend.update_key(key.api_key, _permissions(form), ips)
@@ -160,18 +153,11 @@ def routes(state: WebState) -> list[BaseRoute]:
                           toggles=TOGGLES, form=form, errors=errors, status_code=400)
         return redirect(state, "/api-config?updated=" + key.api_key[-6:], session)
 
-    @signed_in(state)
-    async def delete(request: Request, session: BrowserSession, user: UserView) -> Response:
-        data = await form_data(request)
-        key = await _own_key(request, user)
-        if key is not None and state.sessions.csrf_ok(session, data.get("csrf_token")):
-            await state.backend.delete_key(key.api_key)
-        return redirect(state, "/api-config", session)
-
     return [
         Route("/api-config", management, methods=["GET"]),
         Route("/api-config/create", create, methods=["POST"]),
         Route("/api-config/create/verify", create_verify, methods=["POST"]),
         Route("/api-config/{api_key}/edit", edit, methods=["GET", "POST"]),
-        Route("/api-config/{api_key}/delete", delete, methods=["POST"]),
+        Route("/api-config/{api_key}/delete", delete_handler(state, "bitmart", "/api-config"),
+              methods=["POST"]),
     ]

@@ -167,3 +167,55 @@ async def test_unknown_stream_is_refused(binance_sandbox: BinanceSandbox) -> Non
         raise AssertionError("an unknown stream was accepted")
     except (websockets.InvalidStatus, websockets.ConnectionClosed) as exc:
         assert "403" in str(exc) or "1008" in str(exc)
+
+
+async def test_all_market_streams(binance_sandbox: BinanceSandbox) -> None:
+    admin = binance_sandbox.server.admin
+    admin.set_price("ETHUSDT", "3000")
+    names = "!markPrice@arr/!markPrice@arr@1s/!ticker@arr"
+    async with websockets.connect(ws_url(binance_sandbox, "/stream?streams=" + names)) as ws:
+        await asyncio.to_thread(admin.set_price, "ETHUSDT", "3001")
+        seen: dict[str, Any] = {}
+        while len(seen) < 3:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if any(item["s"] == "ETHUSDT" for item in message["data"]):
+                seen[message["stream"]] = message["data"]
+        conforms(ws_models.MarkPriceStreamForAllMarketResponseInner, seen["!markPrice@arr"])
+        conforms(ws_models.MarkPriceStreamForAllMarketResponseInner, seen["!markPrice@arr@1s"])
+        conforms(ws_models.AllMarketTickersStreamsResponseInner, seen["!ticker@arr"])
+        [mark] = seen["!markPrice@arr"]
+        [ticker] = seen["!ticker@arr"]
+        assert (mark["e"], mark["p"]) == ("markPriceUpdate", "3001.00")
+        assert (ticker["e"], ticker["c"]) == ("24hrTicker", "3001.00")
+
+
+async def test_diff_depth_keeps_a_local_book_equal_to_rest(binance_sandbox: BinanceSandbox) -> None:
+    """Binance's recipe: snapshot over REST, then apply each push with u > lastUpdateId."""
+    admin = binance_sandbox.server.admin
+    admin.set_price("ETHUSDT", "3000")
+    client = binance_sandbox.client()
+    async with websockets.connect(ws_url(binance_sandbox, "/ws/ethusdt@depth@100ms")) as ws:
+        await asyncio.to_thread(admin.set_price, "ETHUSDT", "3000.5")
+        first = await recv_until(ws, event("depthUpdate"))
+        conforms(ws_models.DiffBookDepthStreamsResponse, first)
+        snap = client.public("/fapi/v1/depth", symbol="ETHUSDT", limit=1000).json()
+        book = {"b": dict(snap["bids"]), "a": dict(snap["asks"])}
+        last = snap["lastUpdateId"]
+        for px in ("3002", "2999.5"):
+            await asyncio.to_thread(admin.set_price, "ETHUSDT", px)
+            while True:
+                push = await recv_until(ws, event("depthUpdate"))
+                if push["u"] <= last:
+                    continue
+                assert push["pu"] == last or push["U"] <= last + 1  # no gap
+                for side in ("b", "a"):
+                    for p, q in push[side]:
+                        if q == "0":
+                            book[side].pop(p, None)
+                        else:
+                            book[side][p] = q
+                last = push["u"]
+                break
+        snap = client.public("/fapi/v1/depth", symbol="ETHUSDT", limit=1000).json()
+        assert snap["lastUpdateId"] == last
+        assert book == {"b": dict(snap["bids"]), "a": dict(snap["asks"])}
