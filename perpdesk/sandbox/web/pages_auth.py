@@ -144,6 +144,14 @@ def routes(state: WebState) -> list[BaseRoute]:
             return redirect(state, "/sign-up/authenticator", session)
         return redirect(state, "/sign-in/verify", session)
 
+    def _start_again(request: Request, session: BrowserSession, email: str, error: str) -> Response:
+        """Too many wrong codes: the pending sign-in ends, so even the right code needs the
+        password again."""
+        session.pending_uid = None
+        state.sessions.save(session)
+        return render(state, request, "sign_in.html", session=session, status_code=400,
+                      form={"email": email}, error=error)
+
     async def verify(request: Request) -> Response:
         session = state.sessions.get(request)
         if (session is None or session.pending_uid is None
@@ -168,7 +176,8 @@ def routes(state: WebState) -> list[BaseRoute]:
                     "Your sign-in verification code is {code}. It expires in 10 minutes.",
                 )
             elif state.sign_in_by_email.wait_s(by_email := "email:" + user.email.lower()) > 0:
-                error = "Too many wrong codes. Wait a few minutes, then Sign In again."
+                return _start_again(request, session, user.email,
+                                    "Too many wrong codes. Wait a few minutes, then Sign In again.")
             else:
                 code = form.get("code", "")
                 ok = (state.totp.accept(user.uid, user.totp_secret, code) if method == "authenticator"
@@ -181,11 +190,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                 state.sign_in_by_email.fail(by_email)
                 session.second_factor_failures += 1
                 if session.second_factor_failures >= MAX_2FA_FAILURES:
-                    session.pending_uid = None
-                    state.sessions.save(session)
-                    return render(state, request, "sign_in.html", session=session, status_code=400,
-                                  form={"email": user.email},
-                                  error="Too many wrong codes. Sign In again.")
+                    return _start_again(request, session, user.email, "Too many wrong codes. Sign In again.")
                 state.sessions.save(session)
                 field = ("Google Authenticator code" if method == "authenticator"
                          else "Email verification code")
