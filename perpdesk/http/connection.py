@@ -7,10 +7,13 @@ import asyncio
 
 import httptools
 
-from perpdesk.exchanges.bitmart.http_message import (
+from perpdesk.http.message import (
+    BodyTooLarge,
     ConnectFailed,
     ConnectionLost,
+    Headers,
     HttpResponse,
+    TransportError,
     decode_body,
 )
 
@@ -23,7 +26,10 @@ class Connection(asyncio.Protocol):
         "_headers",
         "_headers_done",
         "_lost",
+        "_max_decoded",
+        "_max_raw",
         "_parser",
+        "_raw_size",
         "_waiter",
         "keep_alive",
         "loop",
@@ -31,13 +37,16 @@ class Connection(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_raw: int, max_decoded: int) -> None:
         self.transport: asyncio.Transport | None = None
+        self._max_raw = max_raw
+        self._max_decoded = max_decoded
+        self._raw_size = 0
         # the loop it lives on (made inside it): saves a get_running_loop (a getpid) per request
         self.loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HttpResponse] | None = None
-        self._headers: dict[str, str] = {}
+        self._headers = Headers()
         self._body: list[bytes] = []
         self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
@@ -77,12 +86,17 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         # httptools hands over whole names and values (it joins split packets itself)
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self._headers.add(name.decode("latin-1").lower(), value.decode("latin-1"))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
+        self._raw_size += len(body)
+        if self._raw_size > self._max_raw:  # counted as it arrives: a huge body is never held
+            self._fail(BodyTooLarge(f"the response body passes {self._max_raw} bytes on the wire"))
+            self.close()
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -102,7 +116,11 @@ class Connection(asyncio.Protocol):
         encoding = self._headers.get("content-encoding")
         if encoding is not None and body:
             try:
-                body = decode_body(encoding, body)
+                body = decode_body(encoding, body, self._max_decoded)
+            except TransportError as exc:
+                self.keep_alive = False
+                waiter.set_exception(exc)
+                return
             except ValueError as exc:
                 self.keep_alive = False
                 waiter.set_exception(ConnectionLost(str(exc), maybe_sent=True))
@@ -121,8 +139,9 @@ class Connection(asyncio.Protocol):
         )
 
     def start(self, payload: bytes) -> asyncio.Future[HttpResponse]:
-        self._headers = {}
+        self._headers = Headers()
         self._body = []
+        self._raw_size = 0
         self._headers_done = False
         self._waiter = self.loop.create_future()
         self.sent = True
