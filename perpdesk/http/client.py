@@ -150,9 +150,13 @@ class HttpClient:
             TunnelProtocol, self._proxy.host, self._proxy.port, local_addr=self._local_addr
         )
         auth = f"Proxy-Authorization: {self._proxy_auth}\r\n" if self._proxy_auth else ""
-        target = f"{origin.host}:{origin.port}"
+        target = origin.authority
         transport.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n".encode())
-        answer = await tunnel.done
+        try:
+            answer = await tunnel.done
+        except BaseException:  # no end to the answer, or the connect timeout
+            transport.close()
+            raise
         status_line = answer.split(b"\r\n", 1)[0].decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or parts[1] != "200":

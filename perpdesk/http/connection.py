@@ -155,6 +155,9 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
+_MAX_TUNNEL_ANSWER = 64 * 1024
+
+
 class TunnelProtocol(asyncio.Protocol):
     """Reads the proxy's answer to CONNECT, then hands the socket over to TLS + Connection."""
 
@@ -164,8 +167,12 @@ class TunnelProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if b"\r\n\r\n" in self.buffer and not self.done.done():
+        if self.done.done():
+            return
+        if b"\r\n\r\n" in self.buffer:
             self.done.set_result(self.buffer)
+        elif len(self.buffer) > _MAX_TUNNEL_ANSWER:  # a proxy that never ends its answer
+            self.done.set_exception(ConnectFailed("the proxy's answer to CONNECT has no end"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.done.done():

@@ -82,10 +82,15 @@ class Origin:
         return cls(parts.scheme, parts.hostname, port)
 
     @property
+    def authority(self) -> str:
+        """host:port, an IPv6 literal in brackets (what CONNECT names)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
     def host_header(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
         default = 443 if self.scheme == "https" else 80
-        return host if self.port == default else f"{host}:{self.port}"
+        return self.authority if self.port != default else self.authority.rsplit(":", 1)[0]
 
     @property
     def url(self) -> str:

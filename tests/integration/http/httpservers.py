@@ -159,6 +159,7 @@ class LoopProxy:
             return
         if method == "CONNECT":
             host, port = target.rsplit(":", 1)
+            host = host.strip("[]")  # an IPv6 literal
             up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
@@ -168,6 +169,7 @@ class LoopProxy:
             rest = target.split("://", 1)[1]
             hostport = rest.split("/", 1)[0]
             host, port = hostport.rsplit(":", 1)
+            host = host.strip("[]")
             up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
             up_writer.write(head)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
@@ -193,7 +195,8 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                    x509.IPAddress(ipaddress.ip_address("::1"))]),
                        critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -204,12 +207,12 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-async def start_tls_server(handler: Handler) -> tuple[LoopServer, ssl.SSLContext]:
-    """A LoopServer speaking TLS as `localhost` (127.0.0.1), and a client context trusting it."""
+async def start_tls_server(handler: Handler, host: str = "127.0.0.1") -> tuple[LoopServer, ssl.SSLContext]:
+    """A LoopServer speaking TLS as `localhost` (127.0.0.1 or ::1), and a client context trusting it."""
     cert, key = _self_signed(Path(tempfile.mkdtemp()))
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert, key)
-    server = LoopServer(handler, host="127.0.0.1")
-    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+    server = LoopServer(handler, host=host)
+    server.server = await asyncio.start_server(server._serve, host, 0, ssl=server_ctx)
     server.port = server.server.sockets[0].getsockname()[1]
     return server, ssl.create_default_context(cafile=str(cert))

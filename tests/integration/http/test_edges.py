@@ -116,6 +116,22 @@ async def test_ipv6_loopback() -> None:
     assert server.url.startswith("http://[::1]:") and server.connections == 1
 
 
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+async def test_ipv6_over_tls_direct_and_through_a_connect_tunnel() -> None:
+    server, ctx = await start_tls_server(echo_handler, host="::1")
+    proxy = await LoopProxy(egress="::1").start()
+    url = f"https://[::1]:{server.port}/six"
+    try:
+        for client in (HttpClient(ssl_context=ctx), HttpClient(proxy=proxy.url, ssl_context=ctx)):
+            resp = await client.request(HttpRequest.to("GET", url, timeout_s=2))
+            assert resp.body == f'{{"path":"/six","host":"[::1]:{server.port}","peer":"::1"}}'.encode()
+            await client.aclose()
+    finally:
+        await proxy.stop()
+        await server.stop()
+    assert proxy.seen == [f"CONNECT [::1]:{server.port} HTTP/1.1"]
+
+
 async def test_repeated_headers_are_all_kept() -> None:
     async def handler(req: Request, writer: asyncio.StreamWriter) -> bool:
         extra = "Set-Cookie: a=1\r\nX-Trace: one\r\nset-cookie: b=2\r\nX-Trace: two\r\n"
