@@ -48,11 +48,12 @@ class _Pool:
     """One origin's keep-alive connections, its requests in flight (bounded) or waiting, and the
     start of its requests (the target's prefix, then Host and any proxy credentials)."""
 
-    __slots__ = ("busy", "fixed_lines", "idle", "prefix", "waiters")
+    __slots__ = ("busy", "fixed_lines", "idle", "lines", "prefix", "waiters")
 
     def __init__(self, prefix: str, fixed_lines: str) -> None:
         self.prefix = prefix
         self.fixed_lines = fixed_lines
+        self.lines = 1 + fixed_lines.count("\n")  # the request line and the fixed ones
         self.busy = 0
         self.idle: deque[Connection] = deque()
         self.waiters: deque[asyncio.Future[None]] = deque()
@@ -180,6 +181,9 @@ class HttpClient:
         head = f"{req.method} {pool.prefix}{req.target} HTTP/1.1\r\n{pool.fixed_lines}"
         for name, value in req.headers:
             head += f"{name}: {value}\r\n"
+        lines = pool.lines + len(req.headers)
+        if head.count("\n") != lines or head.count("\r") != lines:  # two C scans, no per-header test
+            raise ValueError("an HTTP request's method, target or a header holds a line break; refused")
         body = req.body
         if body or req.method not in ("GET", "HEAD"):
             head += f"Content-Length: {len(body)}\r\n"

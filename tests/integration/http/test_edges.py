@@ -12,7 +12,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from perpdesk.http import BodyTooLarge, HttpClient, HttpRequest, ProxyAuthRequired, TlsVerificationFailed
+from perpdesk.http import (
+    BodyTooLarge,
+    HttpClient,
+    HttpRequest,
+    Origin,
+    ProxyAuthRequired,
+    TlsVerificationFailed,
+)
 from tests.integration.http.httpservers import (
     LoopProxy,
     LoopServer,
@@ -186,3 +193,20 @@ async def test_bodies_are_capped_on_the_wire_and_once_inflated() -> None:
         await client.aclose()
         await server.stop()
     assert server.connections == 4  # a connection that overflowed is never reused
+
+
+async def test_a_line_break_in_a_header_or_target_is_refused_before_sending(echo: LoopServer) -> None:
+    client = HttpClient()
+    origin = Origin.parse(echo.url)
+    bad = (HttpRequest("GET", origin, "/x", [("X-BM-KEY", "key\r\nX-Injected: 1")]),
+           HttpRequest("GET", origin, "/x", [("X-A", "lone\rcarriage")]),
+           HttpRequest("GET", origin, "/x HTTP/1.1\r\nX-Injected: 1\r\nX-B: b"))
+    try:
+        for req in bad:
+            with pytest.raises(ValueError, match="holds a line break") as refused:
+                await client.request(req)
+            assert "Injected" not in str(refused.value)
+        assert (await client.request(HttpRequest("GET", origin, "/x", [("X-A", "fine")]))).status == 200
+    finally:
+        await client.aclose()
+    assert [r.target for r in echo.requests] == ["/x"]
