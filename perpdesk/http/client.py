@@ -178,23 +178,8 @@ class HttpClient:
         pool = self._pools.get(origin)  # one lookup per request: Origin's hash is Python code
         if pool is None:
             pool = self._pool(origin)
-        head = f"{req.method} {pool.prefix}{req.target} HTTP/1.1\r\n{pool.fixed_lines}"
-        for name, value in req.headers:
-            head += f"{name}: {value}\r\n"
-        lines = pool.lines + len(req.headers)
-        if head.count("\n") != lines or head.count("\r") != lines:  # two C scans, no per-header test
-            raise ValueError("an HTTP request's method, target or a header holds a line break; refused")
-        body = req.body
-        if body or req.method not in ("GET", "HEAD"):
-            head += f"Content-Length: {len(body)}\r\n"
-        response = await self._exchange(pool, origin, (head + "\r\n").encode("latin-1") + body,
-                                         req.timeout_s)
-        if response.status == 407 and pool.prefix:
-            raise ProxyAuthRequired(_PROXY_AUTH_MESSAGE)
-        return response
-
-    async def _exchange(self, pool: _Pool, origin: Origin, payload: bytes, timeout_s: float
-                        ) -> HttpResponse:
+        payload = _serialise(req, pool)
+        timeout_s = req.timeout_s
         while pool.busy >= self._max_conns:  # rare: wait for a slot (no await at all on the fast path)
             slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             pool.waiters.append(slot)
@@ -230,6 +215,8 @@ class HttpClient:
             else:
                 conn.close()
                 self._all.discard(conn)
+            if response.status == 407 and pool.prefix:
+                raise ProxyAuthRequired(_PROXY_AUTH_MESSAGE)
             return response
         finally:
             pool.busy -= 1
@@ -278,6 +265,19 @@ class HttpClient:
         self._all.clear()
         self._pools.clear()
         await asyncio.sleep(0)
+
+
+def _serialise(req: HttpRequest, pool: _Pool) -> bytes:
+    head = f"{req.method} {pool.prefix}{req.target} HTTP/1.1\r\n{pool.fixed_lines}"
+    for name, value in req.headers:
+        head += f"{name}: {value}\r\n"
+    lines = pool.lines + len(req.headers)
+    if head.count("\n") != lines or head.count("\r") != lines:  # two C scans, no per-header test
+        raise ValueError("an HTTP request's method, target or a header holds a line break; refused")
+    body = req.body
+    if body or req.method not in ("GET", "HEAD"):
+        head += f"Content-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode("latin-1") + body
 
 
 def _expire(waiter: asyncio.Future[HttpResponse], timeout_s: float) -> None:

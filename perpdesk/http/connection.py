@@ -46,7 +46,7 @@ class Connection(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HttpResponse] | None = None
-        self._headers = Headers()
+        self._headers: list[tuple[str, str]] = []  # lower-case names, as received
         self._body: list[bytes] = []
         self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
@@ -86,7 +86,7 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         # httptools hands over whole names and values (it joins split packets itself)
-        self._headers.add(name.decode("latin-1").lower(), value.decode("latin-1"))
+        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
@@ -106,14 +106,15 @@ class Connection(asyncio.Protocol):
 
     # internals
     def _has_framing(self) -> bool:
-        return "content-length" in self._headers or "transfer-encoding" in self._headers
+        return any(name in ("content-length", "transfer-encoding") for name, _ in self._headers)
 
     def _finish(self) -> None:
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
         body = b"".join(self._body)
-        encoding = self._headers.get("content-encoding")
+        headers = Headers(self._headers)
+        encoding = headers.get("content-encoding")
         if encoding is not None and body:
             try:
                 body = decode_body(encoding, body, self._max_decoded)
@@ -125,7 +126,7 @@ class Connection(asyncio.Protocol):
                 self.keep_alive = False
                 waiter.set_exception(ConnectionLost(str(exc), maybe_sent=True))
                 return
-        waiter.set_result(HttpResponse(self._parser.get_status_code(), self._headers, body))
+        waiter.set_result(HttpResponse(self._parser.get_status_code(), headers, body))
 
     def _fail(self, exc: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -139,7 +140,7 @@ class Connection(asyncio.Protocol):
         )
 
     def start(self, payload: bytes) -> asyncio.Future[HttpResponse]:
-        self._headers = Headers()
+        self._headers = []
         self._body = []
         self._raw_size = 0
         self._headers_done = False

@@ -49,18 +49,14 @@ class BodyTooLarge(ConnectionLost):
 
 
 class Headers(dict[str, str]):
-    """Response headers by lower-case name: `h[name]`/`get` give the first value, `get_all` every
-    value in the order received (a plain dict would keep only the last of repeated headers)."""
+    """Response headers by lower-case name: `h[name]`/`get` give the last value (as a plain dict
+    would), `get_all` every value in the order received, `pairs` the headers as they came."""
 
     __slots__ = ("pairs",)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.pairs: list[tuple[str, str]] = []
-
-    def add(self, name: str, value: str) -> None:
-        self.pairs.append((name, value))
-        self.setdefault(name, value)
+    def __init__(self, pairs: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(pairs or ())
+        self.pairs: list[tuple[str, str]] = pairs if pairs is not None else []
 
     def get_all(self, name: str) -> list[str]:
         name = name.lower()

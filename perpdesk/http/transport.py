@@ -20,10 +20,7 @@ Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
 def response(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None
              ) -> HttpResponse:
     """An HttpResponse as a handler returns it (header names are matched lower-case)."""
-    collected = Headers()
-    for name, value in headers or []:
-        collected.add(name.lower(), value)
-    return HttpResponse(status, collected, body)
+    return HttpResponse(status, Headers([(name.lower(), value) for name, value in headers or []]), body)
 
 
 class InMemoryTransport:
