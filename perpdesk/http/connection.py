@@ -11,10 +11,10 @@ from perpdesk.http.message import (
     BodyTooLarge,
     ConnectFailed,
     ConnectionLost,
-    Headers,
     HttpResponse,
     TransportError,
     decode_body,
+    headers_of,
 )
 
 
@@ -113,7 +113,7 @@ class Connection(asyncio.Protocol):
         if waiter is None or waiter.done():
             return
         body = b"".join(self._body)
-        headers = Headers(self._headers)
+        headers = headers_of(self._headers)
         encoding = headers.get("content-encoding")
         if encoding is not None and body:
             try:

@@ -50,17 +50,22 @@ class BodyTooLarge(ConnectionLost):
 
 class Headers(dict[str, str]):
     """Response headers by lower-case name: `h[name]`/`get` give the last value (as a plain dict
-    would), `get_all` every value in the order received, `pairs` the headers as they came."""
+    would), `get_all` every value in the order received, `pairs` the headers as they came.
+    Made by `headers_of` (no Python __init__: one is built per response on the hot path)."""
 
     __slots__ = ("pairs",)
-
-    def __init__(self, pairs: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(pairs or ())
-        self.pairs: list[tuple[str, str]] = pairs if pairs is not None else []
+    pairs: list[tuple[str, str]]
 
     def get_all(self, name: str) -> list[str]:
         name = name.lower()
         return [value for key, value in self.pairs if key == name]
+
+
+def headers_of(pairs: list[tuple[str, str]]) -> Headers:
+    """`pairs` with lower-case names, in the order received."""
+    headers = Headers(pairs)
+    headers.pairs = pairs
+    return headers
 
 
 @dataclass(frozen=True, slots=True)

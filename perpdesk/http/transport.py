@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from perpdesk.http.message import Headers, HttpRequest, HttpResponse
+from perpdesk.http.message import HttpRequest, HttpResponse, headers_of
 
 
 class Transport(Protocol):
@@ -20,7 +20,7 @@ Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
 def response(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None
              ) -> HttpResponse:
     """An HttpResponse as a handler returns it (header names are matched lower-case)."""
-    return HttpResponse(status, Headers([(name.lower(), value) for name, value in headers or []]), body)
+    return HttpResponse(status, headers_of([(name.lower(), value) for name, value in headers or []]), body)
 
 
 class InMemoryTransport:

@@ -24,10 +24,12 @@ def _ok(data: object, headers: list[tuple[str, str]] | None = None) -> HttpRespo
     return response(200, orjson.dumps({"code": 1000, "message": "Ok", "data": data}), headers)
 
 
-def _rest(transport: InMemoryTransport, **kw: object) -> BitmartRest:
+def _rest(transport: InMemoryTransport, limiter: RateLimiter | None = None, read_retries: int = 2
+          ) -> BitmartRest:
     clock = ExchangeClock(wall_ms=lambda: 1_700_000_000_000)
     clock.record(1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_000)  # fresh: no /system/time call
-    return BitmartRest("https://api.example:8443", transport, clock=clock, **kw)  # type: ignore[arg-type]
+    return BitmartRest("https://api.example:8443", transport, clock=clock, limiter=limiter,
+                       read_retries=read_retries)
 
 
 async def test_a_signed_order_carries_key_timestamp_and_the_signature_of_its_body() -> None:
