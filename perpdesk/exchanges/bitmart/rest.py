@@ -118,7 +118,7 @@ class BitmartRest:
         window = self.window_ms if window_ms is None else window_ms
         return timestamp_ms + window - self.clock.offset_ms + self.settle_margin_ms
 
-    def _serialise(
+    def _build_request(
         self,
         method: str,
         path: str,
@@ -180,7 +180,7 @@ class BitmartRest:
                 if retry_safe and not refused_retry_used:  # (a retry after our own 429 waits it out)
                     self._refuse_long_wait(key, group, path)
                 await self.limiter.acquire(key, group)
-            request = self._serialise(method, path, params, auth, creds, sent)
+            request = self._build_request(method, path, params, auth, creds, sent)
             try:
                 response = await self.http.request(request)
             except TransportError as exc:
