@@ -37,8 +37,8 @@ from perpdesk.exchanges.bitmart.order_calls import OrderCalls
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
-from perpdesk.exchanges.bitmart.transport import HttpClient
 from perpdesk.exchanges.shared_reads import SharedReads
+from perpdesk.http import HttpClient
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.bitmart.market_stream import PublicStream
@@ -86,7 +86,8 @@ class BitmartFuturesConnector(OrderCalls, TerminalCalls):
         self.proxy = proxy
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
         self.rest = BitmartRest(
-            self.base_url, self.http, timeout_s=timeout_s, clock=clock, limiter=limiter,
+            self.base_url, self.http, source_address=source_address, timeout_s=timeout_s, clock=clock,
+            limiter=limiter,
             window_ms=int(window_s * 1000), settle_margin_ms=int(settle_margin_s * 1000),
         )
         self.markets = MarketCache(markets_ttl_s)

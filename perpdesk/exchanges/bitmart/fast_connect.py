@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable
 from perpdesk.core.models import Credentials, IssuedKey, Permission
 from perpdesk.exchanges.bitmart.rest import USER_AGENT
-from perpdesk.exchanges.bitmart.transport import HttpClient, HttpResponse, TransportError
+from perpdesk.http import HttpClient, HttpRequest, HttpResponse, TransportError
 
 _PERMISSIONS = {p.value: p for p in Permission}
 
@@ -84,16 +84,16 @@ class BitmartFastConnect:
         return f"{self.authorize_url_base}{sep}{urlencode(query)}"
 
     async def _post_form(self, url: str, form: dict[str, str], what: str) -> HttpResponse:
-        headers = {
-            "Authorization": self._auth_header,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
+        headers = [
+            ("Authorization", self._auth_header),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+            ("User-Agent", USER_AGENT),
+        ]
+        request = HttpRequest.to("POST", url, headers=headers, body=urlencode(form).encode(),
+                                 timeout_s=self._timeout_s)
         try:
-            return await self.http.send(
-                "POST", url, headers=headers, body=urlencode(form).encode(), timeout_s=self._timeout_s
-            )
+            return await self.http.request(request)
         except TransportError as exc:
             raise ExchangeUnavailable(f"The exchange's {what} endpoint did not answer: {exc}") from None
 

@@ -37,7 +37,7 @@ from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter, group_of
 from perpdesk.exchanges.bitmart.signing import Signer
-from perpdesk.exchanges.bitmart.transport import HttpClient, HttpResponse, Origin, TransportError
+from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
 USER_AGENT = "perpdesk/0.1"
 
@@ -50,6 +50,9 @@ class Auth(enum.Enum):
 
 # Module-level aliases: enum member access through the class is slow on the hot path (3.11).
 _NONE, _SIGNED = Auth.NONE, Auth.SIGNED
+_USER_AGENT = ("User-Agent", USER_AGENT)
+_ACCEPT = ("Accept", "application/json")
+_JSON = ("Content-Type", "application/json")
 
 
 @dataclass(slots=True)
@@ -73,8 +76,9 @@ class BitmartRest:
     def __init__(
         self,
         base_url: str,
-        http: HttpClient,
+        http: Transport,
         *,
+        source_address: str | None = None,
         timeout_s: float = 10.0,
         clock: ExchangeClock | None = None,
         limiter: RateLimiter | None = None,
@@ -92,12 +96,7 @@ class BitmartRest:
         self.settle_margin_ms = settle_margin_ms
         self._clock_lock = asyncio.Lock()
         self._signer = Signer()
-        self._prefix = self.origin.url if http.uses_absolute_uri(self.origin) else ""
-        self._fixed_headers = (
-            f"Host: {self.origin.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
-            f"Accept: application/json\r\n{http.proxy_header_lines(self.origin)}"
-        )
-        self._public_key = f"ip:{http.source_address or 'default'}"
+        self._public_key = f"ip:{source_address or 'default'}"
 
     # ---------------------------------------------------------------- clock
 
@@ -119,7 +118,7 @@ class BitmartRest:
         window = self.window_ms if window_ms is None else window_ms
         return timestamp_ms + window - self.clock.offset_ms + self.settle_margin_ms
 
-    def _serialise(
+    def _build_request(
         self,
         method: str,
         path: str,
@@ -127,7 +126,7 @@ class BitmartRest:
         auth: Auth,
         creds: Credentials | None,
         sent: Sent | None = None,
-    ) -> bytes:
+    ) -> HttpRequest:
         if method == "GET":
             qs = query_string(params)
             target = f"{path}?{qs}" if qs else path
@@ -137,20 +136,19 @@ class BitmartRest:
             target = path
             body = orjson.dumps(params or {})
             payload = body  # signed as the exact bytes sent
-        head = f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._fixed_headers}"
+        headers = [_USER_AGENT, _ACCEPT]
         if auth is not _NONE:
             assert creds is not None
-            head += f"X-BM-KEY: {creds.api_key}\r\n"
+            headers.append(("X-BM-KEY", creds.api_key))
             if auth is _SIGNED:
                 ts = self.clock.timestamp()
                 if sent is not None:
                     self._record_sent(sent, int(ts), params)
                 signature = self._signer.sign(creds.secret, ts, creds.passphrase, payload)
-                head += f"X-BM-TIMESTAMP: {ts}\r\nX-BM-SIGN: {signature}\r\n"
-        if method == "GET":
-            return (head + "\r\n").encode()
-        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        return head.encode() + body
+                headers += (("X-BM-TIMESTAMP", ts), ("X-BM-SIGN", signature))
+        if method != "GET":
+            headers.append(_JSON)
+        return HttpRequest(method, self.origin, target, headers, body, self.timeout_s)
 
     async def call(
         self,
@@ -182,9 +180,9 @@ class BitmartRest:
                 if retry_safe and not refused_retry_used:  # (a retry after our own 429 waits it out)
                     self._refuse_long_wait(key, group, path)
                 await self.limiter.acquire(key, group)
-            payload = self._serialise(method, path, params, auth, creds, sent)
+            request = self._build_request(method, path, params, auth, creds, sent)
             try:
-                response = await self.http.request(self.origin, payload, self.timeout_s)
+                response = await self.http.request(request)
             except TransportError as exc:
                 if (retry_safe or not exc.maybe_sent) and transport_retries < self.read_retries:
                     transport_retries += 1

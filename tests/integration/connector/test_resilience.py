@@ -16,7 +16,7 @@ from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order
 from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.rest import Auth
 from tests.integration.connector.conftest import MakeCreds
-from tests.integration.connector.httpservers import LoopProxy
+from tests.integration.http.httpservers import LoopProxy
 
 SYMBOL = "BTCUSDT"
 SUBMIT = "/contract/private/submit-order"

@@ -73,7 +73,7 @@ async def test_stream_login_with_a_wrong_memo_is_refused(
 
 
 async def test_stream_goes_out_through_the_configured_proxy(sandbox: Any, make_creds: MakeCreds) -> None:
-    from tests.integration.connector.httpservers import LoopProxy
+    from tests.integration.http.httpservers import LoopProxy
 
     creds = make_creds(ip=("127.0.0.6",))
     proxy = await LoopProxy(egress="127.0.0.6").start()

@@ -5,44 +5,37 @@ a TLS origin."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
 
 import pytest
 
-from perpdesk.exchanges.bitmart.transport import (
+from perpdesk.http import (
     ConnectFailed,
     ConnectionLost,
     HttpClient,
+    HttpRequest,
     Origin,
     RequestTimeout,
 )
-from tests.integration.connector.httpservers import LoopProxy, LoopServer, Request, response, start_tls_server
+from tests.integration.http.httpservers import (
+    LoopProxy,
+    LoopServer,
+    Request,
+    echo_handler,
+    response,
+    start_tls_server,
+)
 
 
-def _get(origin: Origin, path: str = "/x", absolute: bool = False) -> bytes:
-    target = f"{origin.url}{path}" if absolute else path
-    return f"GET {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n\r\n".encode()
-
-
-async def _echo(req: Request, writer: asyncio.StreamWriter) -> bool:
-    body = f'{{"path":"{req.target}","peer":"{req.peer}"}}'.encode()
-    writer.write(response(200, body))
-    await writer.drain()
-    return True
-
-
-@pytest.fixture
-async def echo() -> AsyncIterator[LoopServer]:
-    server = await LoopServer(_echo).start()
-    yield server
-    await server.stop()
+def _get(origin: Origin, path: str = "/x", timeout_s: float = 2) -> HttpRequest:
+    return HttpRequest("GET", origin, path, timeout_s=timeout_s)
 
 
 async def test_keep_alive_reuses_one_connection(echo: LoopServer) -> None:
     client = HttpClient()
     origin = Origin.parse(echo.url)
     for i in range(5):
-        resp = await client.request(origin, _get(origin, f"/n{i}"), 2)
+        resp = await client.request(_get(origin, f"/n{i}", 2))
         assert resp.status == 200 and f"/n{i}".encode() in resp.body
     assert echo.connections == 1
     await client.aclose()
@@ -51,9 +44,8 @@ async def test_keep_alive_reuses_one_connection(echo: LoopServer) -> None:
 async def test_concurrent_requests_get_their_own_connections(echo: LoopServer) -> None:
     client = HttpClient()
     origin = Origin.parse(echo.url)
-    results = await asyncio.gather(*(client.request(origin, _get(origin, f"/c{i}"), 2) for i in range(4)))
-    assert sorted(r.body.decode() for r in results) == sorted(
-        f'{{"path":"/c{i}","peer":"127.0.0.1"}}' for i in range(4))
+    results = await asyncio.gather(*(client.request(_get(origin, f"/c{i}", 2)) for i in range(4)))
+    assert sorted(json.loads(r.body)["path"] for r in results) == [f"/c{i}" for i in range(4)]
     await client.aclose()
 
 
@@ -71,11 +63,11 @@ async def test_chunked_and_close_delimited_bodies() -> None:
     server = await LoopServer(handler).start()
     client = HttpClient()
     origin = Origin.parse(server.url)
-    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
-    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
+    assert (await client.request(_get(origin, "/chunked", 2))).body == b"hello world"
+    assert (await client.request(_get(origin, "/chunked", 2))).body == b"hello world"
     assert server.connections == 1
-    assert (await client.request(origin, _get(origin, "/close"), 2)).body == b"until the end"
-    assert (await client.request(origin, _get(origin, "/chunked"), 2)).body == b"hello world"
+    assert (await client.request(_get(origin, "/close", 2))).body == b"until the end"
+    assert (await client.request(_get(origin, "/chunked", 2))).body == b"hello world"
     assert server.connections == 2  # the closed connection was not reused
     await client.aclose()
     await server.stop()
@@ -91,10 +83,10 @@ async def test_timeout_and_drop_say_the_request_may_have_been_sent() -> None:
     client = HttpClient()
     origin = Origin.parse(server.url)
     with pytest.raises(RequestTimeout) as slow:
-        await client.request(origin, _get(origin, "/slow"), 0.2)
+        await client.request(_get(origin, "/slow", 0.2))
     assert slow.value.maybe_sent
     with pytest.raises(ConnectionLost) as lost:
-        await client.request(origin, _get(origin, "/drop"), 2)
+        await client.request(_get(origin, "/drop", 2))
     assert lost.value.maybe_sent
     await client.aclose()
     await server.stop()
@@ -102,12 +94,12 @@ async def test_timeout_and_drop_say_the_request_may_have_been_sent() -> None:
 
 async def test_refused_connection_was_never_sent() -> None:
     client = HttpClient()
-    server = await LoopServer(_echo).start()
+    server = await LoopServer(echo_handler).start()
     origin = Origin.parse(server.url)
     await server.stop()
     await asyncio.sleep(0.05)
     with pytest.raises(ConnectFailed) as failed:
-        await client.request(origin, _get(origin), 1)
+        await client.request(_get(origin, timeout_s=1))
     assert failed.value.maybe_sent is False
 
 
@@ -120,9 +112,9 @@ async def test_idle_connection_closed_by_server_is_replaced() -> None:
     server = await LoopServer(handler).start()
     client = HttpClient()
     origin = Origin.parse(server.url)
-    await client.request(origin, _get(origin), 2)
+    await client.request(_get(origin, timeout_s=2))
     await asyncio.sleep(0.05)
-    assert (await client.request(origin, _get(origin), 2)).status == 200
+    assert (await client.request(_get(origin, timeout_s=2))).status == 200
     assert server.connections == 2
     await client.aclose()
     await server.stop()
@@ -131,7 +123,7 @@ async def test_idle_connection_closed_by_server_is_replaced() -> None:
 async def test_source_address_is_what_the_server_sees(echo: LoopServer) -> None:
     client = HttpClient(source_address="127.0.0.2")
     origin = Origin.parse(echo.url)
-    resp = await client.request(origin, _get(origin), 2)
+    resp = await client.request(_get(origin, timeout_s=2))
     assert b'"peer":"127.0.0.2"' in resp.body
     await client.aclose()
 
@@ -140,8 +132,7 @@ async def test_http_proxy_uses_absolute_uri_and_its_egress(echo: LoopServer) -> 
     proxy = await LoopProxy(egress="127.0.0.3").start()
     client = HttpClient(proxy=proxy.url)
     origin = Origin.parse(echo.url)
-    assert client.uses_absolute_uri(origin)
-    resp = await client.request(origin, _get(origin, "/p", absolute=True), 2)
+    resp = await client.request(_get(origin, "/p", 2))
     assert b'"peer":"127.0.0.3"' in resp.body
     assert proxy.seen == [f"GET {echo.url}/p HTTP/1.1"]
     await client.aclose()
@@ -149,18 +140,17 @@ async def test_http_proxy_uses_absolute_uri_and_its_egress(echo: LoopServer) -> 
 
 
 async def test_https_direct_and_through_a_connect_tunnel() -> None:
-    server, client_ctx = await start_tls_server(_echo)
+    server, client_ctx = await start_tls_server(echo_handler)
     origin = Origin("https", "localhost", server.port)
 
     direct = HttpClient(ssl_context=client_ctx)
-    assert (await direct.request(origin, _get(origin, "/tls"), 2)).status == 200
+    assert (await direct.request(_get(origin, "/tls", 2))).status == 200
     await direct.aclose()
 
     proxy = await LoopProxy(egress="127.0.0.4").start()
     tunnelled = HttpClient(proxy=proxy.url, ssl_context=client_ctx)
-    assert not tunnelled.uses_absolute_uri(origin)
     for _ in range(2):
-        resp = await tunnelled.request(origin, _get(origin, "/tunnel"), 2)
+        resp = await tunnelled.request(_get(origin, "/tunnel", 2))
         assert b'"peer":"127.0.0.4"' in resp.body
     assert proxy.seen == [f"CONNECT localhost:{server.port} HTTP/1.1"]  # one tunnel, kept alive
     await tunnelled.aclose()
@@ -183,9 +173,9 @@ async def test_connection_dropped_after_a_previous_answer_is_not_mistaken_for_on
     server = await LoopServer(handler).start()
     client = HttpClient()
     origin = Origin.parse(server.url)
-    assert (await client.request(origin, _get(origin), 2)).status == 200
+    assert (await client.request(_get(origin, timeout_s=2))).status == 200
     with pytest.raises(ConnectionLost):
-        await client.request(origin, _get(origin), 2)
+        await client.request(_get(origin, timeout_s=2))
     assert server.connections == 1
     await client.aclose()
     await server.stop()
@@ -194,7 +184,7 @@ async def test_connection_dropped_after_a_previous_answer_is_not_mistaken_for_on
 async def test_a_burst_is_bounded_to_the_connection_cap(echo: LoopServer) -> None:
     client = HttpClient(max_connections_per_origin=3)
     origin = Origin.parse(echo.url)
-    results = await asyncio.gather(*(client.request(origin, _get(origin, f"/b{i}"), 2) for i in range(12)))
+    results = await asyncio.gather(*(client.request(_get(origin, f"/b{i}", 2)) for i in range(12)))
     assert all(r.status == 200 for r in results)
     assert echo.connections <= 3
     await client.aclose()
@@ -216,18 +206,18 @@ async def test_one_watchdog_times_out_each_request_at_its_own_deadline() -> None
     client = HttpClient()
     origin = Origin.parse(server.url)
     loop = asyncio.get_running_loop()
-    long = asyncio.ensure_future(client.request(origin, _get(origin, "/slow-long"), 5))
+    long = asyncio.ensure_future(client.request(_get(origin, "/slow-long", 5)))
     await asyncio.sleep(0.05)  # the watchdog is now set for the 5 s deadline
     started = loop.time()
     with pytest.raises(RequestTimeout):
-        await client.request(origin, _get(origin, "/slow-short"), 0.2)
+        await client.request(_get(origin, "/slow-short", 0.2))
     assert 0.15 <= loop.time() - started < 0.6  # re-armed for the earlier deadline
 
     started = loop.time()
     outcomes = await asyncio.gather(
-        client.request(origin, _get(origin, "/slow-a"), 0.2),
-        client.request(origin, _get(origin, "/slow-b"), 0.4),
-        client.request(origin, _get(origin, "/fast"), 0.3),
+        client.request(_get(origin, "/slow-a", 0.2)),
+        client.request(_get(origin, "/slow-b", 0.4)),
+        client.request(_get(origin, "/fast", 0.3)),
         return_exceptions=True,
     )
     assert isinstance(outcomes[0], RequestTimeout) and isinstance(outcomes[1], RequestTimeout)
@@ -252,7 +242,7 @@ def test_the_watchdog_follows_the_client_to_a_new_event_loop() -> None:
     async def first(client: HttpClient) -> None:
         server = await LoopServer(hang).start()
         origin = Origin.parse(server.url)
-        pending = asyncio.ensure_future(client.request(origin, _get(origin), 0.3))
+        pending = asyncio.ensure_future(client.request(_get(origin, timeout_s=0.3)))
         await asyncio.sleep(0.05)
         pending.cancel()  # the watchdog stays set on this loop, which then ends
         with pytest.raises(asyncio.CancelledError):
@@ -263,7 +253,7 @@ def test_the_watchdog_follows_the_client_to_a_new_event_loop() -> None:
         server = await LoopServer(hang).start()
         origin = Origin.parse(server.url)
         with pytest.raises(RequestTimeout):  # its deadline is after the old loop's watchdog
-            await asyncio.wait_for(client.request(origin, _get(origin), 0.8), 3)
+            await asyncio.wait_for(client.request(_get(origin, timeout_s=0.8)), 3)
         await server.stop()
 
     client = HttpClient()

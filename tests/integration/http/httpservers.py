@@ -4,6 +4,7 @@ forward proxy (absolute URI and CONNECT) on loopback, to test the transport's ed
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime
 import ipaddress
@@ -52,6 +53,14 @@ def response(status: int, body: bytes, extra: str = "") -> bytes:
             f"{extra}\r\n").encode() + body
 
 
+async def echo_handler(req: Request, writer: asyncio.StreamWriter) -> bool:
+    """Answers with what it saw: the target, the Host header and the peer's address."""
+    body = f'{{"path":"{req.target}","host":"{req.headers.get("host")}","peer":"{req.peer}"}}'
+    writer.write(response(200, body.encode()))
+    await writer.drain()
+    return True
+
+
 @dataclass
 class LoopServer:
     handler: Handler
@@ -69,7 +78,8 @@ class LoopServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -115,10 +125,13 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 @dataclass
 class LoopProxy:
-    """HTTP proxy: absolute-URI forwarding for http, CONNECT tunnels for https; egress from `egress`."""
+    """HTTP proxy: absolute-URI forwarding for http, CONNECT tunnels for https; egress from `egress`.
+    With `credentials` (user, password) it answers 407 unless Proxy-Authorization carries them."""
 
     egress: str = "127.0.0.1"
+    credentials: tuple[str, str] | None = None
     seen: list[str] = field(default_factory=list)
+    refused: int = 0
     port: int = 0
     server: asyncio.Server | None = None
 
@@ -136,8 +149,17 @@ class LoopProxy:
         first = head.split(b"\r\n", 1)[0].decode()
         self.seen.append(first)
         method, target, _ = first.split(" ", 2)
+        if self.credentials is not None and not self._authorized(head):
+            self.refused += 1
+            writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                         b'Proxy-Authenticate: Basic realm="loop"\r\nContent-Length: 0\r\n'
+                         b"Connection: close\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return
         if method == "CONNECT":
             host, port = target.rsplit(":", 1)
+            host = host.strip("[]")  # an IPv6 literal
             up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
@@ -147,9 +169,17 @@ class LoopProxy:
             rest = target.split("://", 1)[1]
             hostport = rest.split("/", 1)[0]
             host, port = hostport.rsplit(":", 1)
+            host = host.strip("[]")
             up_reader, up_writer = await asyncio.open_connection(host, int(port), local_addr=(self.egress, 0))
             up_writer.write(head)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    def _authorized(self, head: bytes) -> bool:
+        assert self.credentials is not None
+        token = base64.b64encode(":".join(self.credentials).encode()).decode()
+        lines = head.decode("latin-1").split("\r\n")
+        return any(line.lower().startswith("proxy-authorization:")
+                   and line.split(":", 1)[1].strip() == f"Basic {token}" for line in lines)
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -165,7 +195,8 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                    x509.IPAddress(ipaddress.ip_address("::1"))]),
                        critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -176,12 +207,12 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-async def start_tls_server(handler: Handler) -> tuple[LoopServer, ssl.SSLContext]:
-    """A LoopServer speaking TLS as `localhost` (127.0.0.1), and a client context trusting it."""
+async def start_tls_server(handler: Handler, host: str = "127.0.0.1") -> tuple[LoopServer, ssl.SSLContext]:
+    """A LoopServer speaking TLS as `localhost` (127.0.0.1 or ::1), and a client context trusting it."""
     cert, key = _self_signed(Path(tempfile.mkdtemp()))
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert, key)
-    server = LoopServer(handler, host="127.0.0.1")
-    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+    server = LoopServer(handler, host=host)
+    server.server = await asyncio.start_server(server._serve, host, 0, ssl=server_ctx)
     server.port = server.server.sockets[0].getsockname()[1]
     return server, ssl.create_default_context(cafile=str(cert))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perpdesk.exchanges.bitmart.transport import HttpClient
+from perpdesk.http import HttpClient
 
 
 @pytest.mark.parametrize("proxy", ["socks5://egress:proxy-Passw0rd@10.0.0.1:1080", "https://egress:proxy-Passw0rd@p:3128"])

@@ -7,11 +7,14 @@ import asyncio
 
 import httptools
 
-from perpdesk.exchanges.bitmart.http_message import (
+from perpdesk.http.message import (
+    BodyTooLarge,
     ConnectFailed,
     ConnectionLost,
     HttpResponse,
+    TransportError,
     decode_body,
+    headers_of,
 )
 
 
@@ -23,7 +26,10 @@ class Connection(asyncio.Protocol):
         "_headers",
         "_headers_done",
         "_lost",
+        "_max_decoded",
+        "_max_raw",
         "_parser",
+        "_raw_size",
         "_waiter",
         "keep_alive",
         "loop",
@@ -31,13 +37,16 @@ class Connection(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_raw: int, max_decoded: int) -> None:
         self.transport: asyncio.Transport | None = None
+        self._max_raw = max_raw
+        self._max_decoded = max_decoded
+        self._raw_size = 0
         # the loop it lives on (made inside it): saves a get_running_loop (a getpid) per request
         self.loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HttpResponse] | None = None
-        self._headers: dict[str, str] = {}
+        self._headers: list[tuple[str, str]] = []  # lower-case names, as received
         self._body: list[bytes] = []
         self._headers_done = False  # this message's status line and headers have arrived
         self._lost = False
@@ -77,12 +86,17 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         # httptools hands over whole names and values (it joins split packets itself)
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
+        self._raw_size += len(body)
+        if self._raw_size > self._max_raw:  # counted as it arrives: a huge body is never held
+            self._fail(BodyTooLarge(f"the response body passes {self._max_raw} bytes on the wire"))
+            self.close()
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -92,22 +106,27 @@ class Connection(asyncio.Protocol):
 
     # internals
     def _has_framing(self) -> bool:
-        return "content-length" in self._headers or "transfer-encoding" in self._headers
+        return any(name in ("content-length", "transfer-encoding") for name, _ in self._headers)
 
     def _finish(self) -> None:
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
         body = b"".join(self._body)
-        encoding = self._headers.get("content-encoding")
+        headers = headers_of(self._headers)
+        encoding = headers.get("content-encoding")
         if encoding is not None and body:
             try:
-                body = decode_body(encoding, body)
+                body = decode_body(encoding, body, self._max_decoded)
+            except TransportError as exc:
+                self.keep_alive = False
+                waiter.set_exception(exc)
+                return
             except ValueError as exc:
                 self.keep_alive = False
                 waiter.set_exception(ConnectionLost(str(exc), maybe_sent=True))
                 return
-        waiter.set_result(HttpResponse(self._parser.get_status_code(), self._headers, body))
+        waiter.set_result(HttpResponse(self._parser.get_status_code(), headers, body))
 
     def _fail(self, exc: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -121,8 +140,9 @@ class Connection(asyncio.Protocol):
         )
 
     def start(self, payload: bytes) -> asyncio.Future[HttpResponse]:
-        self._headers = {}
+        self._headers = []
         self._body = []
+        self._raw_size = 0
         self._headers_done = False
         self._waiter = self.loop.create_future()
         self.sent = True
@@ -136,6 +156,9 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
+_MAX_TUNNEL_ANSWER = 64 * 1024
+
+
 class TunnelProtocol(asyncio.Protocol):
     """Reads the proxy's answer to CONNECT, then hands the socket over to TLS + Connection."""
 
@@ -145,8 +168,12 @@ class TunnelProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if b"\r\n\r\n" in self.buffer and not self.done.done():
+        if self.done.done():
+            return
+        if b"\r\n\r\n" in self.buffer:
             self.done.set_result(self.buffer)
+        elif len(self.buffer) > _MAX_TUNNEL_ANSWER:  # a proxy that never ends its answer
+            self.done.set_exception(ConnectFailed("the proxy's answer to CONNECT has no end"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.done.done():

@@ -1,5 +1,5 @@
 """The transport as a library: compressed answers (gzip, deflate, chunked + gzip), `Connection:
-close` on a framed answer, `send()` building requests over TLS through a real CONNECT proxy, and
+close` on a framed answer, `HttpRequest.to()` building requests over TLS through a real CONNECT proxy, and
 the Fast Connect client on the same stack (Basic auth, form body, the proxy as its egress)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, unquote
 import pytest
 
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect, FastConnectFailed
-from perpdesk.exchanges.bitmart.transport import ConnectionLost, HttpClient, Origin
-from tests.integration.connector.httpservers import LoopProxy, LoopServer, Request, start_tls_server
+from perpdesk.http import ConnectionLost, HttpClient, HttpRequest
+from tests.integration.http.httpservers import LoopProxy, LoopServer, Request, start_tls_server
 
 TEXT = b'{"data":"' + b"perpdesk " * 400 + b'"}'
 
@@ -57,15 +57,15 @@ async def test_compressed_answers_are_decoded_and_bad_ones_refused() -> None:
     client = HttpClient()
     try:
         for path in ("/gzip", "/deflate", "/raw-deflate", "/identity", "/chunked-gzip"):
-            resp = await client.send("GET", server.url + path, timeout_s=2)
+            resp = await client.request(HttpRequest.to("GET", server.url + path, timeout_s=2))
             assert resp.status == 200 and resp.body == TEXT, path
         assert server.connections == 1  # decoding keeps the connection reusable
         refusals = (("/corrupt", "corrupt|truncated"), ("/brotli", "unsupported Content-Encoding 'br'"))
         for path, words in refusals:
             with pytest.raises(ConnectionLost, match=words) as failed:
-                await client.send("GET", server.url + path, timeout_s=2)
+                await client.request(HttpRequest.to("GET", server.url + path, timeout_s=2))
             assert failed.value.maybe_sent
-        resp = await client.send("GET", server.url + "/gzip", timeout_s=2)
+        resp = await client.request(HttpRequest.to("GET", server.url + "/gzip", timeout_s=2))
         assert resp.body == TEXT  # a fresh connection after the refused answers
     finally:
         await client.aclose()
@@ -83,9 +83,9 @@ async def test_connection_close_on_a_framed_answer_is_not_reused() -> None:
     server = await LoopServer(handler).start()
     client = HttpClient()
     try:
-        assert (await client.send("GET", server.url + "/a", timeout_s=2)).body == b"ok"
-        assert (await client.send("GET", server.url + "/last", timeout_s=2)).body == b"ok"
-        assert (await client.send("GET", server.url + "/b", timeout_s=2)).body == b"ok"
+        assert (await client.request(HttpRequest.to("GET", server.url + "/a", timeout_s=2))).body == b"ok"
+        assert (await client.request(HttpRequest.to("GET", server.url + "/last", timeout_s=2))).body == b"ok"
+        assert (await client.request(HttpRequest.to("GET", server.url + "/b", timeout_s=2))).body == b"ok"
         assert server.connections == 2
     finally:
         await client.aclose()
@@ -107,14 +107,14 @@ async def test_send_over_tls_through_a_connect_proxy() -> None:
     url = f"https://localhost:{server.port}/v1/thing?x=1"
     try:
         for body in (b'{"a":1}', b""):
-            resp = await client.send("POST", url, headers={"Content-Type": "application/json"}, body=body,
+            request = HttpRequest.to("POST", url, headers=[("Content-Type", "application/json")], body=body,
                                      timeout_s=2)
+            resp = await client.request(request)
             seen = json.loads(resp.body)
             assert resp.status == 201 and seen == {"method": "POST", "target": "/v1/thing?x=1",
                                                    "host": f"localhost:{server.port}", "body": body.decode(),
                                                    "peer": "127.0.0.5"}
         assert proxy.seen == [f"CONNECT localhost:{server.port} HTTP/1.1"]
-        assert not client.uses_absolute_uri(Origin.parse(url))
     finally:
         await client.aclose()
         await proxy.stop()

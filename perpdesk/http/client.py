@@ -1,12 +1,13 @@
-"""A small keep-alive HTTP/1.1 client on asyncio protocols, with httptools' C parser.
+"""A small keep-alive HTTP/1.1 client on asyncio protocols, with httptools' C parser: the real
+`Transport` (perpdesk/http/transport.py) behind the exchange connectors.
 
 Why not aiohttp/httpx: per signed order over one keep-alive loopback connection a bare asyncio
 exchange costs ~100-135 µs of client CPU, aiohttp ~300 µs and httpx ~1,000 µs (measured on this
-machine; bench/bench_connector.py keeps the figure honest). The connector needs only: a pool of
+machine; bench/bench_connector.py keeps the figure honest). The connectors need only: a pool of
 keep-alive connections per (origin, source address), Content-Length, chunked and close-delimited
-bodies (gzip/deflate decoded when a server compresses), `Connection: close`, timeouts, TLS, a bound
-source address and an HTTP(S) proxy (absolute URI for http, CONNECT for https). `send()` builds
-a request for occasional callers (Fast Connect); the REST client serialises its own on the hot path.
+bodies (gzip/deflate decoded when a server compresses, both sizes capped), `Connection: close`,
+timeouts, TLS, a bound source address and an HTTP(S) proxy (absolute URI for http, CONNECT for
+https, Basic credentials from the proxy URL).
 
 Errors say whether the request may have reached the server (`maybe_sent`), so callers know
 whether a retry is safe and when an order's outcome must be settled by looking it up.
@@ -19,39 +20,40 @@ import base64
 import math
 import ssl
 from collections import deque
-from collections.abc import Mapping
+from functools import partial
 from urllib.parse import unquote, urlsplit
 
-from perpdesk.exchanges.bitmart.http_connection import Connection, TunnelProtocol
-from perpdesk.exchanges.bitmart.http_message import (
+from perpdesk.http.connection import Connection, TunnelProtocol
+from perpdesk.http.message import (
+    MAX_DECODED_BODY,
+    MAX_RAW_BODY,
     ConnectFailed,
-    ConnectionLost,
+    HttpRequest,
     HttpResponse,
     Origin,
+    ProxyAuthRequired,
     RequestTimeout,
-    TransportError,
+    TlsVerificationFailed,
 )
 from perpdesk.log_config import hide_url_password
 
-__all__ = [
-    "ConnectFailed",
-    "ConnectionLost",
-    "HttpClient",
-    "HttpResponse",
-    "Origin",
-    "RequestTimeout",
-    "TransportError",
-]
-
 _TIMER_SLACK_S = 0.001
+_PROXY_AUTH_MESSAGE = (
+    "the proxy asks for credentials (HTTP 407): give them in the proxy URL, "
+    "http://user:password@host:port; nothing was sent to the exchange"
+)
 
 
 class _Pool:
-    """One origin's keep-alive connections and its requests in flight (bounded) or waiting."""
+    """One origin's keep-alive connections, its requests in flight (bounded) or waiting, and the
+    start of its requests (the target's prefix, then Host and any proxy credentials)."""
 
-    __slots__ = ("busy", "idle", "waiters")
+    __slots__ = ("busy", "fixed_lines", "idle", "lines", "prefix", "waiters")
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str, fixed_lines: str) -> None:
+        self.prefix = prefix
+        self.fixed_lines = fixed_lines
+        self.lines = 1 + fixed_lines.count("\n")  # the request line and the fixed ones
         self.busy = 0
         self.idle: deque[Connection] = deque()
         self.waiters: deque[asyncio.Future[None]] = deque()
@@ -69,6 +71,8 @@ class HttpClient:
         connect_timeout_s: float = 5.0,
         max_idle_per_origin: int = 64,
         max_connections_per_origin: int = 256,
+        max_raw_body: int = MAX_RAW_BODY,
+        max_decoded_body: int = MAX_DECODED_BODY,
     ) -> None:
         self.source_address = source_address
         self._local_addr = (source_address, 0) if source_address else None
@@ -76,6 +80,7 @@ class HttpClient:
         self._connect_timeout = connect_timeout_s
         self._max_idle = max_idle_per_origin
         self._max_conns = max_connections_per_origin
+        self._protocol = partial(Connection, max_raw_body, max_decoded_body)
         self._pools: dict[Origin, _Pool] = {}
         self._all: set[Connection] = set()
         # One timer watches every request's deadline: a timer per request costs uvloop an allocation
@@ -101,36 +106,16 @@ class HttpClient:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
-    def uses_absolute_uri(self, origin: Origin) -> bool:
-        """Through a proxy, plain-http requests name the full URL in the request line."""
-        return self._proxy is not None and origin.scheme == "http"
-
-    def proxy_header_lines(self, origin: Origin) -> str:
-        if self.uses_absolute_uri(origin) and self._proxy_auth:
-            return f"Proxy-Authorization: {self._proxy_auth}\r\n"
-        return ""
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        body: bytes = b"",
-        timeout_s: float = 10.0,
-    ) -> HttpResponse:
-        """Build an HTTP/1.1 request for `url` (through the proxy if any) and send it."""
-        parts = urlsplit(url)
-        origin = Origin.parse(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if self.uses_absolute_uri(origin):
-            target = origin.url + target
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
-        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        if body or method not in ("GET", "HEAD"):
-            lines.append(f"Content-Length: {len(body)}")
-        head = "\r\n".join(lines) + "\r\n" + self.proxy_header_lines(origin) + "\r\n"
-        return await self.request(origin, head.encode("latin-1") + body, timeout_s)
+    def _pool(self, origin: Origin) -> _Pool:
+        fixed = f"Host: {origin.host_header}\r\n"
+        if self._proxy is not None and origin.scheme == "http":
+            # through a proxy, plain-http requests name the full URL and carry the proxy's credentials
+            if self._proxy_auth:
+                fixed += f"Proxy-Authorization: {self._proxy_auth}\r\n"
+            pool = self._pools[origin] = _Pool(origin.url, fixed)
+        else:
+            pool = self._pools[origin] = _Pool("", fixed)
+        return pool
 
     async def _connect(self, origin: Origin) -> Connection:
         loop = asyncio.get_running_loop()
@@ -138,18 +123,22 @@ class HttpClient:
             async with asyncio.timeout(self._connect_timeout):
                 if self._proxy is None:
                     _, conn = await loop.create_connection(
-                        Connection, origin.host, origin.port, local_addr=self._local_addr,
+                        self._protocol, origin.host, origin.port, local_addr=self._local_addr,
                         ssl=self.ssl_context() if origin.scheme == "https" else None,
                         server_hostname=origin.host if origin.scheme == "https" else None,
                     )
                 elif origin.scheme == "http":
                     _, conn = await loop.create_connection(
-                        Connection, self._proxy.host, self._proxy.port, local_addr=self._local_addr
+                        self._protocol, self._proxy.host, self._proxy.port, local_addr=self._local_addr
                     )
                 else:
                     conn = await self._tunnel(origin)
         except TimeoutError:
             raise ConnectFailed(f"connecting to {origin.url} timed out") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TlsVerificationFailed(
+                f"TLS verification of {origin.url} failed: {exc.verify_message}; nothing was sent"
+            ) from None
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {origin.url}: {exc.strerror or exc}") from None
         self._all.add(conn)
@@ -162,26 +151,35 @@ class HttpClient:
             TunnelProtocol, self._proxy.host, self._proxy.port, local_addr=self._local_addr
         )
         auth = f"Proxy-Authorization: {self._proxy_auth}\r\n" if self._proxy_auth else ""
-        target = f"{origin.host}:{origin.port}"
+        target = origin.authority
         transport.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n".encode())
-        answer = await tunnel.done
+        try:
+            answer = await tunnel.done
+        except BaseException:  # no end to the answer, or the connect timeout
+            transport.close()
+            raise
         status_line = answer.split(b"\r\n", 1)[0].decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or parts[1] != "200":
             transport.close()
+            if parts[1:2] == ["407"]:
+                raise ProxyAuthRequired(_PROXY_AUTH_MESSAGE)
             raise ConnectFailed(f"proxy refused CONNECT {target}: {status_line}")
-        conn = Connection()
+        conn = self._protocol()
         tls = await loop.start_tls(transport, conn, self.ssl_context(), server_hostname=origin.host)
         if tls is None:  # pragma: no cover - only when the transport is closing
             raise ConnectFailed("TLS through the proxy tunnel failed")
         conn.connection_made(tls)
         return conn
 
-    async def request(self, origin: Origin, payload: bytes, timeout_s: float) -> HttpResponse:
-        """Send a fully serialised request and read its response on a pooled connection."""
+    async def request(self, req: HttpRequest) -> HttpResponse:
+        """Send `req` on a pooled keep-alive connection and read its response."""
+        origin = req.origin
         pool = self._pools.get(origin)  # one lookup per request: Origin's hash is Python code
         if pool is None:
-            pool = self._pools[origin] = _Pool()
+            pool = self._pool(origin)
+        payload = _serialise(req, pool)
+        timeout_s = req.timeout_s
         while pool.busy >= self._max_conns:  # rare: wait for a slot (no await at all on the fast path)
             slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             pool.waiters.append(slot)
@@ -217,6 +215,8 @@ class HttpClient:
             else:
                 conn.close()
                 self._all.discard(conn)
+            if response.status == 407 and pool.prefix:
+                raise ProxyAuthRequired(_PROXY_AUTH_MESSAGE)
             return response
         finally:
             pool.busy -= 1
@@ -265,6 +265,19 @@ class HttpClient:
         self._all.clear()
         self._pools.clear()
         await asyncio.sleep(0)
+
+
+def _serialise(req: HttpRequest, pool: _Pool) -> bytes:
+    head = f"{req.method} {pool.prefix}{req.target} HTTP/1.1\r\n{pool.fixed_lines}"
+    for name, value in req.headers:
+        head += f"{name}: {value}\r\n"
+    lines = pool.lines + len(req.headers)
+    if head.count("\n") != lines:  # one C scan, no per-header test (a bare CR splits nothing: RFC 9112 2.2)
+        raise ValueError("an HTTP request's method, target or a header holds a line break; refused")
+    body = req.body
+    if body or req.method not in ("GET", "HEAD"):
+        head += f"Content-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode("latin-1") + body
 
 
 def _expire(waiter: asyncio.Future[HttpResponse], timeout_s: float) -> None:
