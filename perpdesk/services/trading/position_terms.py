@@ -85,10 +85,14 @@ def check_against(req: Ticket, pos: Position | None, *, confirmed: bool) -> None
 async def live_positions(
     deps: AccountsDeps, ref: AccountRef, creds: Credentials, symbol: str, live: LiveQuery | None
 ) -> list[Position]:
-    """The account's positions in `symbol`: its live mirror's while fresh, else the exchange's."""
+    """The account's positions in `symbol`: its live mirror's while fresh, else the exchange's.
+    A position the mirror knows only from a push has no leverage yet (BitMart's position push
+    carries none): then the exchange is asked."""
     view = live.fresh(ref.user_id, ref.id) if live is not None else None
     if view is not None:
-        return [p for p in view.positions if p.symbol == symbol]
+        held = [p for p in view.positions if p.symbol == symbol]
+        if all(p.leverage > 0 for p in held):
+            return held
     return [p for p in await deps.connector_for(ref.venue).positions(creds, symbol) if p.symbol == symbol]
 
 

@@ -289,7 +289,7 @@
   for (const [id] of TERMS) for (const type of ["input", "change"]) $(id).addEventListener(type, () => touched.add(id));
   function startFromPosition() {
     const p = state.positions.find((x) => x.symbol === SYMBOL && Number(x.size) > 0);
-    if (!p) return;
+    if (!p || !(Number(p.leverage) > 0)) return;  // a pushed position's leverage comes with the re-read
     for (const [id, key] of TERMS) if (!touched.has(id) && document.activeElement !== $(id)) $(id).value = p[key];
   }
 

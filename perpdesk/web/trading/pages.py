@@ -197,7 +197,7 @@ def ticket_terms(positions: list[Any]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for sym in sorted({p.symbol for p in held}):
         pos = position_for(held, sym)
-        if pos is not None:
+        if pos is not None and pos.leverage > 0:  # a pushed position's leverage comes with the re-read
             out[sym] = (fmt(pos.leverage), pos.margin_mode.value)
     return out
 
