@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.money import fmt
-from perpdesk.core.number_text import money_text, price_text
+from perpdesk.core.number_text import money_text, price_text, to_decimal
 from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 
@@ -30,7 +30,8 @@ async def ticks(deps: AccountsDeps, venue: Venue | None) -> dict[str, Decimal]:
 def fill_text(label: str, side: str, size: object, symbol: str, price: object, realised_pnl: object,
               fee: object, tick: Decimal | None) -> tuple[str, str]:
     """"Main: buy open long 2 ETHUSDT at 3,512.50" / "Realised PnL 1,204.00 USDT, fee 0.35 USDT."."""
-    exact_size = fmt(Decimal(str(size))) if size is not None else ""
+    number = to_decimal(size)
+    exact_size = fmt(number) if number is not None else ""
     return (
         f"{label}: {side.replace('_', ' ')} {exact_size} {symbol} at {price_text(price, tick)}",
         f"Realised PnL {money_text(realised_pnl)} USDT, fee {money_text(fee)} USDT.",
