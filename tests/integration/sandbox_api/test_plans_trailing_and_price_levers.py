@@ -122,10 +122,11 @@ def test_modify_plan_and_preset_orders(market: SandboxServer) -> None:
     ok(sdk.post_modify_preset_plan_order(SYMBOL, pid, preset_stop_loss_price=px(m * Decimal("0.9")),
                                          preset_stop_loss_price_type=2))  # fmt: skip
     view = {p["order_id"]: p for p in ok(sdk.get_current_plan_order(SYMBOL))}[pid]
-    trigger = px(m * Decimal("1.05"))
-    assert (view["trigger_price"], view["price_type"], view["executive_price"]) == (trigger, 2, "")
-    assert view["preset_stop_loss_price"] == px(m * Decimal("0.9"))
-    assert view["preset_take_profit_price"] == px(m * Decimal("1.3"))
+    # The exchange writes prices without trailing zeros (3838.20 comes back as 3838.2): compare values.
+    trigger = Decimal(px(m * Decimal("1.05")))
+    assert (Decimal(view["trigger_price"]), view["price_type"], view["executive_price"]) == (trigger, 2, "")
+    assert Decimal(view["preset_stop_loss_price"]) == Decimal(px(m * Decimal("0.9")))
+    assert Decimal(view["preset_take_profit_price"]) == Decimal(px(m * Decimal("1.3")))
     _, err = sdk_error(sdk.post_modify_preset_plan_order, SYMBOL, pid)
     assert err["code"] == 40011 and "preset_take_profit_price" in err["message"]
     _, err = sdk_error(sdk.post_modify_preset_plan_order, SYMBOL, "123", preset_stop_loss_price="1")
