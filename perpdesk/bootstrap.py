@@ -211,9 +211,9 @@ def build_live_runtime(
     """One mirror per active account this process owns, the shared market hub and the bus."""
     if not settings.live_enabled:
         return None
-    from perpdesk.live.accounts_source import DbAccountSource
     from perpdesk.live.ownership import InProcessOwnership, Ownership
     from perpdesk.live.runtime import build_live
+    from perpdesk.services.live_accounts import DbAccountSource
 
     ownership: Ownership = InProcessOwnership()
     if settings.live_ownership == "postgres":

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from perpdesk.core.background import stop_task
 from perpdesk.core.market import (
     Candle,
     Depth,
@@ -32,7 +33,6 @@ from perpdesk.exchanges.base import FuturesConnector, MarketStream
 from perpdesk.live.bus import EventBus, market_topic
 from perpdesk.live.stream_guard import consume
 from perpdesk.live.views import jsonable
-from perpdesk.services.background import stop_task
 
 log = logging.getLogger(__name__)
 MarkListener = Callable[[str, Decimal], None]  # (symbol, mark price)

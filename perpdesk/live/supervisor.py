@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.exchanges.registry import Venue
@@ -20,7 +21,6 @@ from perpdesk.live.bus import EventBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
 from perpdesk.live.ownership import Ownership
-from perpdesk.services.background import PeriodicTask
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import AccountStatus, Balance
 from perpdesk.core.money import fmt
-from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import load_account
 from perpdesk.store.accounts import ExchangeAccount

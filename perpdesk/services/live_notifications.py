@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from perpdesk.core.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.live.bus import ALL_ACCOUNTS, EventBus, LiveEvent, Subscription
 from perpdesk.live.triggers import describe
 from perpdesk.services.account_access import venue_of
-from perpdesk.services.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notification_watch import distance_pct

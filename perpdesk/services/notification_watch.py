@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.models import AccountStatus, Position
 from perpdesk.services import errors_text as T
-from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notifications import notify, stored_pct

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.core.errors import InputError
 from perpdesk.services import notifications, webhook_url
-from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhook_target import ALLOW_SETTING, TargetRefused, webhook_client
 from perpdesk.store.base import utcnow

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.services import account_checks, fast_connect
-from perpdesk.services.background import PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.base import utcnow
 

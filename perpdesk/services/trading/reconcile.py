@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
 from perpdesk.services import audit_log
-from perpdesk.services.background import ItemBackoff
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.store.accounts import ExchangeAccount

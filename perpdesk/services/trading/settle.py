@@ -15,10 +15,10 @@ import asyncio
 import logging
 from datetime import datetime
 
+from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.errors import ExchangeError
 from perpdesk.core.models import Credentials, Order
 from perpdesk.exchanges.base import FuturesConnector
-from perpdesk.services.background import ItemBackoff, PeriodicTask
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account

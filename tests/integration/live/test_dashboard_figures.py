@@ -15,13 +15,13 @@ import pytest
 
 from perpdesk.core.models import Credentials, MarginMode, OrderRequest, OrderSide, OrderType
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
-from perpdesk.live.accounts_source import DbAccountSource
 from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.ownership import InProcessOwnership
 from perpdesk.live.query import LiveQuery
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.services import portfolio
+from perpdesk.services.live_accounts import DbAccountSource
 from perpdesk.services.portfolio_query import totals
 from tests.integration.trading.conftest import TCtx, Trader
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import delete
 
 from perpdesk.core.errors import NotFound
-from perpdesk.live.accounts_source import DbAccountSource
 from perpdesk.live.bus import InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.ownership import InProcessOwnership
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.live.views import Freshness
 from perpdesk.services import audit_log
+from perpdesk.services.live_accounts import DbAccountSource
 from perpdesk.store.accounts import ExchangeAccount
 from tests.integration.trading.conftest import TCtx
 

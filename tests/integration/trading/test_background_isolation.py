@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
+from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import MarginMode, OrderRequest, OrderSide
 from perpdesk.live.bus import InProcessBus
 from perpdesk.services import notification_watch, notifications, trading
-from perpdesk.services.background import ItemBackoff
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
@@ -60,7 +60,7 @@ def _failures(caplog: pytest.LogCaptureFixture, what: str, key: str) -> int:
 async def test_settling_and_reconciling_go_on_past_a_poisoned_account(
     tctx: TCtx, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="perpdesk.services.background")
+    caplog.set_level(logging.WARNING, logger="perpdesk.core.background")
     bad, good = await _poisoned(tctx), await tctx.trader()
     await _unknown_order(tctx, bad)
     cid = await _unknown_order(tctx, good)
@@ -95,7 +95,7 @@ async def test_settling_and_reconciling_go_on_past_a_poisoned_account(
 async def test_notifications_go_on_past_a_poisoned_account(
     tctx: TCtx, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="perpdesk.services.background")
+    caplog.set_level(logging.WARNING, logger="perpdesk.core.background")
     bad, good = await _poisoned(tctx), await tctx.trader()
     async with tctx.deps.sessions() as s, s.begin():
         await s.execute(update(ExchangeAccount).where(ExchangeAccount.id == good.account_id)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from perpdesk.services.background import MAX_PAUSE_S, PeriodicTask
+from perpdesk.core.background import MAX_PAUSE_S, PeriodicTask
 
 
 class Counting(PeriodicTask):
@@ -35,7 +35,7 @@ class Counting(PeriodicTask):
 
 async def test_a_failing_pass_is_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     task = Counting(interval=0.01, fail_first=True)
-    with caplog.at_level(logging.ERROR, logger="perpdesk.services.background"):
+    with caplog.at_level(logging.ERROR, logger="perpdesk.core.background"):
         task.start()
         async with asyncio.timeout(5):
             while task.passes < 3:
@@ -85,7 +85,7 @@ async def test_a_pass_failing_in_a_row_waits_twice_as_long_each_time(
         pauses.append(task.pause_s())
     assert pauses == [0.001, 0.002, 0.004, 0.008, MAX_PAUSE_S]
     task.failures = 0
-    with caplog.at_level(logging.ERROR, logger="perpdesk.services.background"):
+    with caplog.at_level(logging.ERROR, logger="perpdesk.core.background"):
         started = time.monotonic()
         task.start()
         async with asyncio.timeout(5):
