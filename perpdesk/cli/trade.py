@@ -15,6 +15,14 @@ import typer
 from perpdesk.cli.accounts import UserOpt, _run
 from perpdesk.cli.output import JsonOpt, dict_rows, dump_json, table
 from perpdesk.services.portfolio import jsonable
+from perpdesk.services.trading.commands import (
+    parse_amend,
+    parse_close,
+    parse_move_trigger,
+    parse_plan,
+    parse_tp_sl,
+    parse_trail,
+)
 
 app = typer.Typer(
     help="Trade a connected account: place, amend, cancel, cancel-all, close, tp-sl, trail, plan, "
@@ -75,9 +83,10 @@ def _placed(result: dict[str, Any], as_json: bool) -> None:
             raise typer.Exit(3)
 
 
-def _place(user: str, account: str, service: Any, ticket: dict[str, Any], as_json: bool) -> None:
-    """Send a ticket through a placing service (order, trigger, trailing) and report the outcome."""
-    placed = _run(user, lambda deps, uid: service(deps, uid, account, ticket))
+def _place(user: str, account: str, service: Any, parse: Any, ticket: dict[str, Any], as_json: bool) -> None:
+    """Parse a ticket into its command and send it through a placing service (trigger, trailing);
+    report the outcome."""
+    placed = _run(user, lambda deps, uid: service(deps, uid, account, parse(ticket)))
     _placed(placed.to_dict(), as_json)
 
 
@@ -146,9 +155,9 @@ def amend(
 
     outcome = _run(
         user,
-        lambda deps, uid: trading.amend_order(
-            deps, uid, account, symbol, order_id=order_id, price=price, size=size
-        ),
+        lambda deps, uid: trading.amend_order(deps, uid, account, parse_amend(
+            {"symbol": symbol, "order_id": order_id, "price": price, "size": size}
+        )),
     )
     _changed(outcome, f"Order {order_id} amended.")
 
@@ -215,10 +224,10 @@ def close(
 
     placed = _run(
         user,
-        lambda deps, uid: terminal_orders.close_percent(
-            deps, uid, account, symbol, side, percent, type="limit" if price else "market", price=price,
-            confirm_duplicate=confirm_duplicate,
-        ),
+        lambda deps, uid: terminal_orders.close_percent(deps, uid, account, parse_close({
+            "symbol": symbol, "side": side, "percent": percent, "type": "limit" if price else "market",
+            "price": price, "confirm_duplicate": confirm_duplicate,
+        })),
     )
     _placed(placed.to_dict(), as_json)
 
@@ -242,18 +251,18 @@ def tp_sl(
     if order_id:
         moved = _run(
             user,
-            lambda deps, uid: terminal_orders.modify_tp_sl(
-                deps, uid, account, symbol, order_id, trigger_price or ""
-            ),
+            lambda deps, uid: terminal_orders.modify_tp_sl(deps, uid, account, parse_move_trigger(
+                {"symbol": symbol, "order_id": order_id, "trigger_price": trigger_price}
+            )),
         )
         _changed(moved, f"TP/SL {order_id} now triggers at {trigger_price}.")
         return
     outcome = _run(
         user,
-        lambda deps, uid: trading.set_tp_sl(
-            deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss,
-            confirm_duplicate=confirm_duplicate,
-        ),
+        lambda deps, uid: trading.set_tp_sl(deps, uid, account, parse_tp_sl({
+            "symbol": symbol, "side": side, "take_profit": take_profit, "stop_loss": stop_loss,
+            "confirm_duplicate": confirm_duplicate,
+        })),
     )
     if as_json:
         dump_json(outcome.to_dict())
@@ -292,7 +301,7 @@ def trail(
         "confirm_duplicate": confirm_duplicate,
         "confirm_leverage": confirm_leverage,
     }
-    _place(user, account, terminal_orders.place_trail, ticket, as_json)
+    _place(user, account, terminal_orders.place_trail, parse_trail, ticket, as_json)
 
 
 @app.command()
@@ -326,7 +335,7 @@ def plan(
         "confirm_duplicate": confirm_duplicate,
         "confirm_leverage": confirm_leverage,
     }
-    _place(user, account, terminal_orders.place_plan, ticket, as_json)
+    _place(user, account, terminal_orders.place_plan, parse_plan, ticket, as_json)
 
 
 @app.command()

@@ -35,7 +35,7 @@ from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account, tradable
-from perpdesk.services.trading.ticket import instrument_in, parse_decimal, symbol_of
+from perpdesk.services.trading.ticket import instrument_in, symbol_of
 
 MAX_CANDLES = 500
 
@@ -87,12 +87,6 @@ def on_tick(inst: Instrument, field: str, value: Decimal) -> Decimal:
             f"{fmt(value)} is not on {inst.symbol}'s price tick of {fmt(inst.price_tick)}",
             f"Enter the price in steps of {fmt(inst.price_tick)}.",
         )
-    return value
-
-
-def required(values: Mapping[str, object], name: str, label: str) -> Decimal:
-    value = parse_decimal(values, name, label, required=True)
-    assert value is not None
     return value
 
 

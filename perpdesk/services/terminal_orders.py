@@ -10,20 +10,17 @@ unanswered submit is settled by the connector reading the exchange, and is other
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perpdesk.core.errors import InputError, MaybeApplied, PerpdeskError
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
-    MarginMode,
     OrderRequest,
     OrderResult,
     OrderSide,
-    OrderType,
     PlacementStatus,
     PositionSide,
 )
@@ -32,13 +29,19 @@ from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.in_flight import TicketTerms
-from perpdesk.services.terminal import account_of, instrument_of, on_tick, pick, required
+from perpdesk.services.terminal import account_of, instrument_of, on_tick
 from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.trading.changes import ChangeOutcome, record_lost_change
+from perpdesk.services.trading.commands import (
+    CloseCommand,
+    MoveTriggerCommand,
+    PlanCommand,
+    TrailCommand,
+)
 from perpdesk.services.trading.intents import Placement, from_ms, send
 from perpdesk.services.trading.orders import cancel_resting_closes, close_side
 from perpdesk.services.trading.position_terms import check_position_terms
-from perpdesk.services.trading.ticket import new_client_order_id, parse_decimal
+from perpdesk.services.trading.ticket import new_client_order_id
 from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
 
 if TYPE_CHECKING:
@@ -98,89 +101,52 @@ def _conditional(kind: PlanKind, symbol: str, result: OrderResult) -> Conditiona
 
 # --- conditional orders -------------------------------------------------------------------------
 
-SIDES = {"buy": OrderSide.BUY_OPEN_LONG, "sell": OrderSide.SELL_OPEN_SHORT, **{s.value: s for s in OrderSide}}
-MODES = {m.value: m for m in MarginMode}
-PRICE_TYPES = {p.value: p for p in PriceType}
-TRIGGER_DIRECTION = {"rises": True, "up": True, "falls": False, "down": False}
-
 
 async def place_plan(
-    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object],
-    live: LiveQuery | None = None,
+    deps: AccountsDeps, user_id: str, account_id: str, cmd: PlanCommand, live: LiveQuery | None = None,
 ) -> ConditionalPlacement:
-    """A trigger order: when the price rises/falls to `trigger_price`, a limit (with `price`) or a
-    market order is placed. `trigger_direction` defaults to the side of the last price it is on.
-    Like any opening order, one that would change the open position's leverage needs
-    `confirm_leverage`, and one that would change its margin mode is refused."""
+    """A trigger order (commands.PlanCommand); with no direction given it fires when the price
+    crosses the trigger from the side of the last price. Like any opening order, one that would
+    change the open position's leverage needs `confirm_leverage`, and one that would change its
+    margin mode is refused."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
-    inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
-    side = pick(str(ticket.get("side") or ""), "side", SIDES)
-    trigger = on_tick(inst, "trigger_price", required(ticket, "trigger_price", "trigger price"))
-    price = parse_decimal(ticket, "price", "price", required=False)
-    direction = str(ticket.get("trigger_direction") or "").strip().lower()
-    if direction:
-        rising = pick(direction, "trigger_direction", TRIGGER_DIRECTION)
-    else:
-        last = (await conn.ticker(inst.symbol)).last_price
-        rising = trigger > last
+    inst = await instrument_of(conn, cmd.symbol)
+    trigger = on_tick(inst, "trigger_price", cmd.trigger_price)
+    rising = cmd.rising
+    if rising is None:
+        rising = trigger > (await conn.ticker(inst.symbol)).last_price
     req = PlanRequest(
-        inst.symbol,
-        side,
-        required(ticket, "size", "size (contracts)"),
-        trigger,
-        new_client_order_id(),
-        required(ticket, "leverage", "leverage"),
-        pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
-        executive_price=on_tick(inst, "price", price) if price is not None else None,
-        price_type=pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
-        rising=bool(rising),
+        inst.symbol, cmd.side, cmd.size, trigger, new_client_order_id(), cmd.leverage, cmd.margin_mode,
+        executive_price=on_tick(inst, "price", cmd.price) if cmd.price is not None else None,
+        price_type=cmd.price_type,
+        rising=rising,
     )
-    await check_position_terms(deps, ref, creds, req, live, confirmed=bool(ticket.get("confirm_leverage")))
+    await check_position_terms(deps, ref, creds, req, live, confirmed=cmd.confirm_leverage)
     terms = TicketTerms("plan", inst.symbol, req.side.value, req.size, req.executive_price,
                         extra=(fmt(req.trigger_price), req.price_type.value))
-    result = await claimed(deps, ref, conn, terms, req.client_order_id, ticket.get("confirm_duplicate"),
+    result = await claimed(deps, ref, conn, terms, req.client_order_id, cmd.confirm_duplicate,
                            lambda: conn.place_plan(creds, req))
     return _conditional(PlanKind.PLAN, inst.symbol, result)
 
 
 async def place_trail(
-    deps: AccountsDeps, user_id: str, account_id: str, ticket: Mapping[str, object],
-    live: LiveQuery | None = None,
+    deps: AccountsDeps, user_id: str, account_id: str, cmd: TrailCommand, live: LiveQuery | None = None,
 ) -> ConditionalPlacement:
-    """A trailing stop: activates at `activation_price`, then fires `callback_rate` % off the best
-    price since. Closing a position: side sell_close_long / buy_close_short. Opening one is checked
-    against the open position's leverage and margin mode as place_plan is."""
+    """A trailing stop (commands.TrailCommand). Closing a position: side sell_close_long /
+    buy_close_short. Opening one is checked against the open position's leverage and margin mode
+    as place_plan is."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
-    inst = await instrument_of(conn, str(ticket.get("symbol") or ""))
-    rate = required(ticket, "callback_rate", "callback rate (%)")
-    if not Decimal("0.1") <= rate <= Decimal(5):
-        raise InputError(
-            "callback_rate",
-            f"{fmt(rate)} % is outside BitMart's 0.1-5 %",
-            "Enter a callback rate between 0.1 and 5 (1 means 1 %).",
-        )
+    inst = await instrument_of(conn, cmd.symbol)
     req = TrailRequest(
-        inst.symbol,
-        pick(str(ticket.get("side") or ""), "side", SIDES),
-        required(ticket, "size", "size (contracts)"),
-        on_tick(inst, "activation_price", required(ticket, "activation_price", "activation price")),
-        rate,
-        required(ticket, "leverage", "leverage"),
-        pick(str(ticket.get("margin_mode") or ""), "margin_mode", MODES, MarginMode.CROSS),
-        pick(str(ticket.get("price_type") or ""), "price_type", PRICE_TYPES, PriceType.LAST),
+        inst.symbol, cmd.side, cmd.size, on_tick(inst, "activation_price", cmd.activation_price),
+        cmd.callback_rate, cmd.leverage, cmd.margin_mode, cmd.price_type,
     )
-    await check_position_terms(deps, ref, creds, req, live, confirmed=bool(ticket.get("confirm_leverage")))
+    await check_position_terms(deps, ref, creds, req, live, confirmed=cmd.confirm_leverage)
     terms = TicketTerms("trail", inst.symbol, req.side.value, req.size, req.activation_price,
                         extra=(fmt(req.callback_rate), req.price_type.value))
-    result = await claimed(deps, ref, conn, terms, None, ticket.get("confirm_duplicate"),
+    result = await claimed(deps, ref, conn, terms, None, cmd.confirm_duplicate,
                            lambda: conn.place_trail(creds, req))
     return _conditional(PlanKind.TRAILING, inst.symbol, result)
-
-
-def _position_side(side: str) -> PositionSide:
-    value = pick(side, "side", {"long": PositionSide.LONG, "short": PositionSide.SHORT})
-    assert isinstance(value, PositionSide)
-    return value
 
 
 async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:
@@ -195,15 +161,14 @@ async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_
 
 
 async def modify_tp_sl(
-    deps: AccountsDeps, user_id: str, account_id: str, symbol: str, order_id: str, trigger_price: str
+    deps: AccountsDeps, user_id: str, account_id: str, cmd: MoveTriggerCommand
 ) -> ChangeOutcome:
     """Move a TP/SL's trigger. A lost answer is recorded as a TP/SL change and decided by the
     trading service's settler from the exchange's TP/SL orders (trading/changes.py)."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
-    inst = await instrument_of(conn, symbol)
-    price = on_tick(
-        inst, "trigger_price", required({"trigger_price": trigger_price}, "trigger_price", "trigger price")
-    )
+    inst = await instrument_of(conn, cmd.symbol)
+    order_id = cmd.order_id
+    price = on_tick(inst, "trigger_price", cmd.trigger_price)
     found = await _find(conn, creds, inst.symbol, order_id)
     if found.kind not in (PlanKind.TAKE_PROFIT, PlanKind.STOP_LOSS):
         raise InputError(
@@ -269,29 +234,15 @@ async def cancel_all(
 
 
 async def close_percent(
-    deps: AccountsDeps,
-    user_id: str,
-    account_id: str,
-    symbol: str,
-    side: str,
-    percent: str,
-    *,
-    type: str = "market",
-    price: str | None = None,
-    confirm_duplicate: bool = False,
+    deps: AccountsDeps, user_id: str, account_id: str, cmd: CloseCommand
 ) -> Placement:
-    """Close `percent` of the position (rounded down to the size step) by a market or limit order,
-    sent through an intent like any order. 100 % cancels the position's resting close orders first."""
+    """Close `cmd.percent` of the position (rounded down to the size step) by a market or limit
+    order, sent through an intent like any order. 100 % cancels the position's resting close
+    orders first."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
-    inst = await instrument_of(conn, symbol)
-    pside = _position_side(side)
-    pct = required({"percent": percent}, "percent", "percent")
-    if pct > 100:
-        raise InputError("percent", f"{fmt(pct)} % is more than the whole position", "Enter 1 to 100.")
-    otype = pick(type, "type", {"market": OrderType.MARKET, "limit": OrderType.LIMIT}, OrderType.MARKET)
-    limit_price = None
-    if otype is OrderType.LIMIT:
-        limit_price = on_tick(inst, "price", required({"price": price}, "price", "limit price"))
+    inst = await instrument_of(conn, cmd.symbol)
+    pside, pct, otype = cmd.side, cmd.percent, cmd.type
+    limit_price = on_tick(inst, "price", cmd.price) if cmd.price is not None else None
     if pct == 100:  # the whole position: the close orders resting on it would hold contracts back
         await cancel_resting_closes(conn, creds, inst.symbol, pside)
     held = [
@@ -320,4 +271,4 @@ async def close_percent(
         price=limit_price,
         margin_mode=pos.margin_mode,
     )
-    return await send(deps, ref, creds, req, IntentPurpose.CLOSE, confirm_duplicate=confirm_duplicate)
+    return await send(deps, ref, creds, req, IntentPurpose.CLOSE, confirm_duplicate=cmd.confirm_duplicate)

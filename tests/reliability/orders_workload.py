@@ -32,6 +32,7 @@ from perpdesk.core.models import Credentials, Order, OrderState
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual, trading
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.commands import parse_amend
 from perpdesk.store.orders import ChangeStatus, IntentStatus, OrderChange, OrderIntent
 from perpdesk.store.repos import UserRepo
 
@@ -172,9 +173,9 @@ async def _change(deps: AccountsDeps, acc: Account, op: Op, kind: str, figures: 
     for _attempt in range(4):
         try:
             if kind == "amend":
-                done = await trading.amend_order(
-                    deps, acc.user_id, acc.account_id, ETH, client_order_id=cid, price=str(op.amend_to)
-                )
+                done = await trading.amend_order(deps, acc.user_id, acc.account_id, parse_amend(
+                    {"symbol": ETH, "client_order_id": cid, "price": str(op.amend_to)}
+                ))
             else:
                 done = await trading.cancel_order(deps, acc.user_id, acc.account_id, ETH, client_order_id=cid)
         except ExchangeError as exc:  # refused: it did nothing, the trader tries again

@@ -20,13 +20,9 @@ from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.in_flight import TicketTerms
 from perpdesk.services.trading.access import AccountRef, account_ref, tradable
+from perpdesk.services.trading.commands import AmendCommand, TpSlCommand
 from perpdesk.services.trading.intents import from_ms, hhmmss
-from perpdesk.services.trading.ticket import (
-    instrument_in,
-    parse_decimal,
-    position_side,
-    symbol_of,
-)
+from perpdesk.services.trading.ticket import instrument_in, symbol_of
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange, OrderIntentRepo
 
@@ -149,24 +145,9 @@ async def cancel_order(
     )
 
 
-async def amend_order(
-    deps: AccountsDeps,
-    user_id: str,
-    account_id: str,
-    symbol: str,
-    *,
-    order_id: str | None = None,
-    client_order_id: str | None = None,
-    price: str | None = None,
-    size: str | None = None,
-) -> ChangeOutcome:
-    ids = _ids(order_id, client_order_id)
-    sym = symbol_of(symbol)
-    new = {"price": price, "size": size}
-    p = parse_decimal(new, "price", "price", required=False)
-    z = parse_decimal(new, "size", "size (contracts)", required=False)
-    if p is None and z is None:
-        raise InputError("price", "nothing to change", "Give a new price or a new size (or both).")
+async def amend_order(deps: AccountsDeps, user_id: str, account_id: str, cmd: AmendCommand) -> ChangeOutcome:
+    ids = _ids(cmd.order_id, cmd.client_order_id)
+    sym, p, z = cmd.symbol, cmd.price, cmd.size
     return await _change(
         deps, user_id, account_id, ChangeKind.AMEND, "Order amended.",
         lambda conn, creds: conn.amend_order(creds, sym, **ids, price=p, size=z),
@@ -174,37 +155,20 @@ async def amend_order(
     )
 
 
-async def set_tp_sl(
-    deps: AccountsDeps,
-    user_id: str,
-    account_id: str,
-    symbol: str,
-    side: str,
-    *,
-    take_profit: str | None = None,
-    stop_loss: str | None = None,
-    confirm_duplicate: bool = False,
-) -> ChangeOutcome:
+async def set_tp_sl(deps: AccountsDeps, user_id: str, account_id: str, cmd: TpSlCommand) -> ChangeOutcome:
     """Set the position's TP/SL; the same TP/SL while one is being sent (or its lost answer is
-    being confirmed) is refused unless `confirm_duplicate`."""
+    being confirmed) is refused unless `cmd.confirm_duplicate`."""
     ref, creds = await tradable(deps, user_id, account_id)
     connector = deps.connector_for(ref.venue)
-    inst = instrument_in(await connector.instruments(), symbol)
-    pside = position_side(side)
-    values = {"take_profit": take_profit, "stop_loss": stop_loss}
-    tp = parse_decimal(values, "take_profit", "take-profit price", required=False)
-    sl = parse_decimal(values, "stop_loss", "stop-loss price", required=False)
-    if tp is None and sl is None:
-        raise InputError(
-            "take_profit", "nothing to set", "Give a take-profit or a stop-loss price (or both)."
-        )
+    inst = instrument_in(await connector.instruments(), cmd.symbol)
+    pside, tp, sl = cmd.side, cmd.take_profit, cmd.stop_loss
     for name, price in (("take_profit", tp), ("stop_loss", sl)):
         if price is not None:
             check_tick(inst, price, name)
     terms = TicketTerms("tp_sl", inst.symbol, pside.value, None, None,
                         extra=(fmt(tp) if tp else "", fmt(sl) if sl else ""))
     claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, terms, None, confirmed=confirm_duplicate,
+        deps.sessions, ref.user_id, ref.id, terms, None, confirmed=cmd.confirm_duplicate,
         hold_until=from_ms(connector.decided_after_ms()),
     )
     try:

@@ -93,6 +93,15 @@ def word_of(name: str, value: object, words: Mapping[str, object], default: obje
     return words[raw]
 
 
+def order_side(value: object) -> OrderSide:
+    """The one order-side vocabulary of every ticket and command (buy/long, sell/short and the
+    exchange's four sides), with one error text."""
+    side = word_of("side", value, SIDE_WORDS, None, "side")
+    if not isinstance(side, OrderSide):
+        raise InputError("side", "no side chosen", "Choose Buy/Long or Sell/Short.")
+    return side
+
+
 def parse_decimal(values: Mapping[str, object], name: str, label: str, *, required: bool) -> Decimal | None:
     return decimal_of(name, values.get(name), label, required=required)
 
@@ -120,9 +129,7 @@ def parse_ticket(
             "is not a perpetual contract of this exchange",
             "Choose a symbol from the list of the exchange's USDT perpetuals.",
         )
-    side = word_of("side", t.side, SIDE_WORDS, None, "side")
-    if not isinstance(side, OrderSide):
-        raise InputError("side", "no side chosen", "Choose Buy/Long or Sell/Short.")
+    side = order_side(t.side)
     otype = word_of("type", t.type, {o.value: o for o in OrderType}, OrderType.LIMIT, "order type")
     tif = word_of("time_in_force", t.time_in_force, TIF_WORDS, TimeInForce.GTC, "time in force")
     mode = word_of("margin_mode", t.margin_mode, {m.value: m for m in MarginMode}, None, "margin mode")

@@ -19,6 +19,7 @@ from perpdesk.services import terminal
 from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
+from perpdesk.services.trading.commands import parse_close, parse_move_trigger, parse_plan, parse_trail
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body, public_message
 from perpdesk.web.terminal.schemas import (
@@ -165,7 +166,7 @@ async def conditional_orders(
 async def place_plan(
     account_id: str, body: PlanIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
-    placed = await orders.place_plan(deps, user.id, account_id, body.model_dump(), _live(request))
+    placed = await orders.place_plan(deps, user.id, account_id, parse_plan(body.model_dump()), _live(request))
     return _conditional_response([placed])
 
 
@@ -173,7 +174,8 @@ async def place_plan(
 async def place_trail(
     account_id: str, body: TrailIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
-    placed = await orders.place_trail(deps, user.id, account_id, body.model_dump(), _live(request))
+    trail = parse_trail(body.model_dump())
+    placed = await orders.place_trail(deps, user.id, account_id, trail, _live(request))
     return _conditional_response([placed])
 
 
@@ -182,7 +184,8 @@ async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
     """A TP/SL's new trigger: 200 applied; 202 being confirmed (no answer; the settler decides)."""
-    done = await orders.modify_tp_sl(deps, user.id, account_id, body.symbol, order_id, body.trigger_price)
+    move = parse_move_trigger({**body.model_dump(), "order_id": order_id})
+    done = await orders.modify_tp_sl(deps, user.id, account_id, move)
     if done.applied:
         return JSONResponse({"modified": order_id, "trigger_price": body.trigger_price})
     return _change_response(done)
@@ -209,10 +212,7 @@ async def close_percent(
     account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
     return _placement_response(
-        await orders.close_percent(
-            deps, user.id, account_id, body.symbol, body.side, body.percent, type=body.type, price=body.price,
-            confirm_duplicate=body.confirm_duplicate,
-        )
+        await orders.close_percent(deps, user.id, account_id, parse_close(body.model_dump()))
     )
 
 

@@ -18,6 +18,7 @@ from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
+from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import public_message
@@ -233,7 +234,7 @@ async def amend(
     account_id: str, order_id: str, body: AmendIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
     done = await trading.amend_order(
-        deps, user.id, account_id, body.symbol, order_id=order_id, price=body.price, size=body.size
+        deps, user.id, account_id, parse_amend({**body.model_dump(), "order_id": order_id})
     )
     if done.applied:
         return JSONResponse({"amended": order_id})
@@ -257,16 +258,7 @@ async def close(account_id: str, body: CloseIn, user: CurrentUserDep, deps: Deps
 
 @router.post(BASE + "/tp-sl")
 async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsDep) -> Response:
-    done = await trading.set_tp_sl(
-        deps,
-        user.id,
-        account_id,
-        body.symbol,
-        body.side,
-        take_profit=body.take_profit,
-        stop_loss=body.stop_loss,
-        confirm_duplicate=body.confirm_duplicate,
-    )
+    done = await trading.set_tp_sl(deps, user.id, account_id, parse_tp_sl(body.model_dump()))
     if done.applied:
         return JSONResponse({"symbol": body.symbol.upper(), "side": body.side})
     return _change_response(done)

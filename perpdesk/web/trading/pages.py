@@ -7,7 +7,7 @@ the values kept and the field named, so nothing typed is lost.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -22,6 +22,7 @@ from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
 from perpdesk.services.trading import AccountNotActive, ChangeOutcome, OrderTicket, Placement
+from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.services.trading.position_terms import position_for
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.instrument_ticks import ticks_from, ticks_of
@@ -32,6 +33,8 @@ from perpdesk.web.trading.common import DepsDep
 router = APIRouter(include_in_schema=False)
 SETTLE_ON_VIEW_S = 2.0  # a page never waits longer on the exchange for settling
 T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
 
 TRADE = "/accounts/{account_id}/trade"
 TIF_LABELS = {
@@ -283,6 +286,13 @@ async def place(account_id: str, request: Request, user: CurrentUserDep, deps: D
     )
 
 
+async def _commanded(
+    parse: Callable[[Mapping[str, object]], C], form: dict[str, str], use: Callable[[C], Awaitable[R]]
+) -> R:
+    """A form parsed into its command inside the action, so _act shows a bad field on the page."""
+    return await use(parse(form))
+
+
 async def _act(
     request: Request, user_id: str, account_id: str, deps: Any, action: Any, done: str, form: dict[str, str]
 ) -> Response:
@@ -318,14 +328,8 @@ async def cancel(account_id: str, request: Request, user: CurrentUserDep, deps: 
 @router.post(TRADE + "/orders/amend")
 async def amend(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     f = await _form(request)
-    action = trading.amend_order(
-        deps,
-        user.id,
-        account_id,
-        f.get("symbol", ""),
-        order_id=f.get("order_id") or None,
-        price=f.get("price") or None,
-        size=f.get("size") or None,
+    action = _commanded(
+        parse_amend, f, lambda cmd: trading.amend_order(deps, user.id, account_id, cmd)
     )
     return await _act(request, user.id, account_id, deps, action, "amended", f)
 
@@ -349,13 +353,7 @@ async def leverage(account_id: str, request: Request, user: CurrentUserDep, deps
 @router.post(TRADE + "/tp-sl")
 async def tp_sl(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     f = await _form(request)
-    action = trading.set_tp_sl(
-        deps,
-        user.id,
-        account_id,
-        f.get("symbol", ""),
-        f.get("side", ""),
-        take_profit=f.get("take_profit") or None,
-        stop_loss=f.get("stop_loss") or None,
+    action = _commanded(
+        parse_tp_sl, f, lambda cmd: trading.set_tp_sl(deps, user.id, account_id, cmd)
     )
     return await _act(request, user.id, account_id, deps, action, "tpsl", f)

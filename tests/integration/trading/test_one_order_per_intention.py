@@ -18,6 +18,7 @@ import pytest
 from perpdesk.services import portfolio, terminal_orders, trading
 from perpdesk.services.in_flight import DuplicateTicket, TicketDesk
 from perpdesk.services.trading import OrderBeingConfirmed
+from perpdesk.services.trading.commands import parse_plan
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentStatus, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx, Trader
@@ -100,8 +101,8 @@ async def test_identical_trigger_orders_at_once_send_one(wctx: TCtx) -> None:
     wctx.sandbox.admin.fault(
         "latency", "/contract/private/submit-plan-order", latency_ms=400, times=2, api_key=t.creds.api_key
     )
-    plan = {"symbol": ETH, "side": "buy", "size": "1", "trigger_price": "3400", "leverage": "5",
-            "margin_mode": "cross", "trigger_direction": "falls"}
+    plan = parse_plan({"symbol": ETH, "side": "buy", "size": "1", "trigger_price": "3400", "leverage": "5",
+                       "margin_mode": "cross", "trigger_direction": "falls"})
     got = await asyncio.gather(
         terminal_orders.place_plan(wctx.deps, t.user_id, t.account_id, plan),
         terminal_orders.place_plan(wctx.deps, t.user_id, t.account_id, plan),

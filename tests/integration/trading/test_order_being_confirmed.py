@@ -17,6 +17,7 @@ from perpdesk.core.errors import ExchangeUnavailable
 from perpdesk.core.models import OrderState
 from perpdesk.services import portfolio, trading
 from perpdesk.services.trading import IntentSettler, OrderBeingConfirmed
+from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import ChangeStatus, IntentStatus, OrderIntentRepo
 from tests.integration.trading.conftest import MARGIN_S, WINDOW_S, TCtx
@@ -125,9 +126,8 @@ async def test_lost_cancel_and_amend_are_settled_by_reading_the_order(wctx: TCtx
     assert a.ok and b.ok and a.order_id and b.order_id
     # amend applied, answer lost
     admin.fault("execute_then_drop", "/contract/private/modify-limit-order", times=1)
-    amended = await trading.amend_order(
-        wctx.deps, t.user_id, t.account_id, ETH, order_id=b.order_id, price="2905"
-    )
+    amend = parse_amend({"symbol": ETH, "order_id": b.order_id, "price": "2905"})
+    amended = await trading.amend_order(wctx.deps, t.user_id, t.account_id, amend)
     assert amended.status is ChangeStatus.UNKNOWN
     assert "reading the exchange" in amended.message and amended.next_step
     # cancel applied, answer lost
@@ -162,7 +162,8 @@ async def test_lost_tp_sl_is_settled_by_reading_the_plan_orders(wctx: TCtx) -> N
     )
     assert opened.ok, opened
     wctx.sandbox.admin.fault("execute_then_drop", "/contract/private/submit-tp-sl-order", times=1)
-    lost = await trading.set_tp_sl(wctx.deps, t.user_id, t.account_id, ETH, "long", take_profit="3900")
+    tp = parse_tp_sl({"symbol": ETH, "side": "long", "take_profit": "3900"})
+    lost = await trading.set_tp_sl(wctx.deps, t.user_id, t.account_id, tp)
     assert lost.status is ChangeStatus.UNKNOWN and "TP/SL" in lost.message
     await trading.settle_unknown(wctx.deps, t.user_id, t.account_id)
     (change,) = await trading.recent_changes(wctx.deps, t.user_id, t.account_id)

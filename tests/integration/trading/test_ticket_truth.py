@@ -4,11 +4,13 @@ trading services against the real sandbox, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from perpdesk.core.models import MarginMode
 from perpdesk.services import portfolio, terminal, terminal_orders, trading
+from perpdesk.services.trading.commands import parse_close, parse_plan, parse_trail
 from perpdesk.services.trading.position_terms import LeverageChange, MarginModeChange, ticket_start
 from tests.integration.trading.conftest import TCtx, Trader
 
@@ -62,7 +64,9 @@ async def test_close_100_cancels_the_resting_close_orders_first(tctx: TCtx) -> N
     )
     opening = await trading.place_order(tctx.deps, t.user_id, t.account_id, ticket(price="3100"))
     assert resting.ok and opening.ok
-    closed = await terminal_orders.close_percent(tctx.deps, t.user_id, t.account_id, ETH, "long", "100")
+    closed = await terminal_orders.close_percent(
+        tctx.deps, t.user_id, t.account_id, parse_close({"symbol": ETH, "side": "long", "percent": "100"})
+    )
     assert closed.ok, closed
     assert await tctx.connector.positions(t.creds, ETH) == []
     left = await portfolio.open_orders(tctx.deps, t.user_id, t.account_id)
@@ -84,18 +88,24 @@ async def test_trigger_and_trailing_orders_ask_before_changing_the_positions_ter
             "margin_mode": "isolated"}
     trail = {"symbol": ETH, "side": "buy", "size": "1", "activation_price": "3600", "callback_rate": "1",
              "leverage": "10", "margin_mode": "isolated"}
-    for place, order in ((terminal_orders.place_plan, plan), (terminal_orders.place_trail, trail)):
+    places: list[tuple[Any, Any, dict[str, object]]] = [
+        (terminal_orders.place_plan, parse_plan, plan), (terminal_orders.place_trail, parse_trail, trail)
+    ]
+    for place, parse, order in places:
         with pytest.raises(LeverageChange) as asked:
-            await place(tctx.deps, t.user_id, t.account_id, order)
+            await place(tctx.deps, t.user_id, t.account_id, parse(order))
         assert "from 20x to 10x" in asked.value.message
         with pytest.raises(MarginModeChange):
-            await place(tctx.deps, t.user_id, t.account_id, {**order, "margin_mode": "cross"})
+            await place(tctx.deps, t.user_id, t.account_id, parse({**order, "margin_mode": "cross"}))
     assert await terminal.conditional_orders(tctx.deps, t.user_id, t.account_id, ETH) == []  # none sent
-    same = await terminal_orders.place_plan(tctx.deps, t.user_id, t.account_id, {**plan, "leverage": "20"})
+    same = await terminal_orders.place_plan(
+        tctx.deps, t.user_id, t.account_id, parse_plan({**plan, "leverage": "20"})
+    )
     confirmed = await terminal_orders.place_trail(
-        tctx.deps, t.user_id, t.account_id, {**trail, "confirm_leverage": True}
+        tctx.deps, t.user_id, t.account_id, parse_trail({**trail, "confirm_leverage": True})
     )
     assert (same.status, confirmed.status) == ("placed", "placed"), (same, confirmed)
     # a trailing stop protecting the position closes it: no terms to ask about
     protect = {**trail, "side": "sell_close_long", "activation_price": "3400", "leverage": "5"}
-    assert (await terminal_orders.place_trail(tctx.deps, t.user_id, t.account_id, protect)).status == "placed"
+    protected = await terminal_orders.place_trail(tctx.deps, t.user_id, t.account_id, parse_trail(protect))
+    assert protected.status == "placed"

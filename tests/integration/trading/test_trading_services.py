@@ -11,6 +11,7 @@ from sqlalchemy import select
 from perpdesk.core.errors import InputError, NotFound
 from perpdesk.core.models import MarginMode, OrderState, PositionSide
 from perpdesk.services import portfolio, trading
+from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx
@@ -57,7 +58,8 @@ async def test_limit_order_place_amend_cancel_and_market_order(tctx: TCtx) -> No
     assert snap.usdt is not None and snap.usdt.equity == Decimal("10000")
     assert snap.usdt.available < Decimal("10000")  # margin frozen for the open order
 
-    await trading.amend_order(tctx.deps, t.user_id, t.account_id, ETH, order_id=placed.order_id, price="3100")
+    amend = parse_amend({"symbol": ETH, "order_id": placed.order_id, "price": "3100"})
+    await trading.amend_order(tctx.deps, t.user_id, t.account_id, amend)
     (amended,) = await portfolio.open_orders(tctx.deps, t.user_id, t.account_id)
     assert amended.price == Decimal("3100")
     await trading.cancel_order(tctx.deps, t.user_id, t.account_id, ETH, order_id=placed.order_id)
@@ -115,9 +117,9 @@ async def test_positions_with_pnl_after_price_move_then_close(tctx: TCtx) -> Non
     as_json = view.to_dict()
     assert Decimal(as_json["unrealized_pnl"]) == pos.unrealized_pnl and isinstance(as_json["size"], str)
 
-    await trading.set_tp_sl(
-        tctx.deps, t.user_id, t.account_id, ETH, "long", take_profit="4000", stop_loss="3000"
-    )
+    await trading.set_tp_sl(tctx.deps, t.user_id, t.account_id, parse_tp_sl(
+        {"symbol": ETH, "side": "long", "take_profit": "4000", "stop_loss": "3000"}
+    ))
     closed = await trading.close_position(tctx.deps, t.user_id, t.account_id, ETH, "long")
     assert closed.status == "placed" and closed.side == "sell_close_long" and closed.size == Decimal(10)
     row = await intent(tctx, t.user_id, t.account_id, closed.client_order_id)
