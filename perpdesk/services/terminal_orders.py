@@ -1,16 +1,15 @@
 """The trading terminal's orders: trigger (plan) orders, TP/SL on a position (changed, cancelled;
 set through trading.set_tp_sl), trailing stops, cancel all, close by percent.
 
-Orders that close part of a position go through the trading service's intents (stored before
-sending). Conditional orders carry a client order id where BitMart takes one (plan, TP/SL); an
-unanswered submit is settled by the connector reading the exchange, and is otherwise reported
-`unknown`, never resent and never called rejected.
+Trigger and trailing orders, and orders that close part of a position, go through the trading
+service's intents (stored before sending, trading/conditional.py). An unanswered submit is looked
+up by the connector at once, else left `unknown` for the settler, which decides it by reading the
+exchange; never resent and never called rejected.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,18 +18,14 @@ from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
     OrderRequest,
-    OrderResult,
     OrderSide,
-    PlacementStatus,
     PositionSide,
 )
 from perpdesk.core.money import fmt, quantize_down
 from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import TerminalConnector
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.in_flight import TicketTerms
 from perpdesk.services.terminal import account_of, instrument_of, on_tick
-from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.trading.changes import ChangeOutcome, record_lost_change
 from perpdesk.services.trading.commands import (
     CloseCommand,
@@ -38,7 +33,8 @@ from perpdesk.services.trading.commands import (
     PlanCommand,
     TrailCommand,
 )
-from perpdesk.services.trading.intents import Placement, from_ms, send
+from perpdesk.services.trading.conditional import plan_intent, plan_terms, trail_intent, trail_terms
+from perpdesk.services.trading.intents import Placement, from_ms, send, send_intent
 from perpdesk.services.trading.orders import cancel_resting_closes, close_side
 from perpdesk.services.trading.position_terms import check_position_terms
 from perpdesk.services.trading.ticket import new_client_order_id
@@ -70,33 +66,10 @@ class ConditionalPlacement:
         }
 
 
-async def claimed(
-    deps: AccountsDeps,
-    ref: AccountRef,
-    conn: TerminalConnector,
-    terms: TicketTerms,
-    cid: str | None,
-    confirm: object,
-    sending: Callable[[], Awaitable[OrderResult]],
-) -> OrderResult:
-    """Send a conditional ticket under its claim (one order per intention). An unknown outcome
-    keeps the claim until the exchange's window for it has closed."""
-    claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, terms, cid, confirmed=bool(confirm),
-        hold_until=from_ms(conn.decided_after_ms()),
-    )
-    result: OrderResult | None = None
-    try:
-        result = await sending()
-        return result
-    finally:
-        if result is not None and result.status is not PlacementStatus.UNKNOWN:
-            await deps.tickets.release(deps.sessions, claim)
-
-
-def _conditional(kind: PlanKind, symbol: str, result: OrderResult) -> ConditionalPlacement:
-    cid = result.client_order_id if kind is not PlanKind.TRAILING else None
-    return ConditionalPlacement(kind.value, symbol, result.status.value, cid, result.order_id, result.error)
+def _conditional(kind: PlanKind, placed: Placement) -> ConditionalPlacement:
+    cid = placed.client_order_id if kind is not PlanKind.TRAILING else None  # BitMart never saw it
+    return ConditionalPlacement(kind.value, placed.symbol, placed.status.value, cid, placed.order_id,
+                                placed.error)
 
 
 # --- conditional orders -------------------------------------------------------------------------
@@ -122,11 +95,10 @@ async def place_plan(
         rising=rising,
     )
     await check_position_terms(deps, ref, creds, req, live, confirmed=cmd.confirm_leverage)
-    terms = TicketTerms("plan", inst.symbol, req.side.value, req.size, req.executive_price,
-                        extra=(fmt(req.trigger_price), req.price_type.value))
-    result = await claimed(deps, ref, conn, terms, req.client_order_id, cmd.confirm_duplicate,
-                           lambda: conn.place_plan(creds, req))
-    return _conditional(PlanKind.PLAN, inst.symbol, result)
+    intent = plan_intent(ref, req, from_ms(conn.decided_after_ms()))
+    placed = await send_intent(deps, ref, intent, plan_terms(req), lambda: conn.place_plan(creds, req),
+                               confirm_duplicate=cmd.confirm_duplicate)
+    return _conditional(PlanKind.PLAN, placed)
 
 
 async def place_trail(
@@ -142,11 +114,10 @@ async def place_trail(
         cmd.callback_rate, cmd.leverage, cmd.margin_mode, cmd.price_type,
     )
     await check_position_terms(deps, ref, creds, req, live, confirmed=cmd.confirm_leverage)
-    terms = TicketTerms("trail", inst.symbol, req.side.value, req.size, req.activation_price,
-                        extra=(fmt(req.callback_rate), req.price_type.value))
-    result = await claimed(deps, ref, conn, terms, None, cmd.confirm_duplicate,
-                           lambda: conn.place_trail(creds, req))
-    return _conditional(PlanKind.TRAILING, inst.symbol, result)
+    intent = trail_intent(ref, req, new_client_order_id(), from_ms(conn.decided_after_ms()))
+    placed = await send_intent(deps, ref, intent, trail_terms(req), lambda: conn.place_trail(creds, req),
+                               confirm_duplicate=cmd.confirm_duplicate)
+    return _conditional(PlanKind.TRAILING, placed)
 
 
 async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:
@@ -259,7 +230,7 @@ async def close_percent(
     if size < inst.min_size:
         raise InputError(
             "percent",
-            f"{fmt(pct)} % of {fmt(pos.size)} contracts is below the minimum order of {fmt(inst.min_size)}",
+            f"this share of {fmt(pos.size)} contracts is below the minimum order of {fmt(inst.min_size)}",
             "Close a larger share of the position.",
         )
     req = OrderRequest(

@@ -63,6 +63,12 @@ class IntentPurpose(enum.StrEnum):
     ORDER = "order"  # an order from the ticket or the API
     CLOSE = "close"  # a market order closing a whole position
     ADOPTED = "adopted"  # found at the exchange with our client-id prefix but no record: repaired
+    PLAN = "plan"  # a trigger order: matched at the exchange by its terms when its answer is lost
+    TRAIL = "trail"  # a trailing stop (BitMart gives it no client id): matched by its terms
+
+    @property
+    def conditional(self) -> bool:
+        return self in (IntentPurpose.PLAN, IntentPurpose.TRAIL)
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -127,6 +133,11 @@ class OrderIntent(Base):
     # past this (our clock) the exchange can no longer execute it: absent then = not placed
     decided_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a conditional order's terms: its trigger (plan) or activation (trailing) price, the trailing
+    # callback rate (%), and what the trigger watches (PriceType)
+    trigger_price: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    callback_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    price_type: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class OrderChange(Base):
@@ -162,6 +173,10 @@ class OrderChange(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def _terms(row: OrderIntent) -> tuple[object, ...]:
+    return (row.symbol, row.side, row.type, row.size, row.price, row.trigger_price, row.callback_rate)
 
 
 class OrderIntentRepo:
@@ -222,17 +237,24 @@ class OrderIntentRepo:
         return await self.for_account(user_id, account_id, statuses=UNSETTLED, limit=500)
 
     async def unsettled_like(self, user_id: str, account_id: str, intent: OrderIntent) -> OrderIntent | None:
-        """An unsettled intent for the same ticket (symbol, side, type, size, price), if any."""
+        """An unsettled intent for the same ticket (symbol, side, type, size, price; a conditional
+        order's trigger and callback rate), if any."""
         for row in await self.unsettled(user_id, account_id):
-            if (row.symbol, row.side, row.type, row.size, row.price) == (
-                intent.symbol,
-                intent.side,
-                intent.type,
-                intent.size,
-                intent.price,
-            ):
+            if _terms(row) == _terms(intent):
                 return row
         return None
+
+    async def taken_order_ids(self, user_id: str, account_id: str, purposes: Sequence[str]) -> set[str]:
+        """The exchange order ids already recorded on the account's intents of these purposes."""
+        rows = await self.s.scalars(
+            select(OrderIntent.order_id).where(
+                OrderIntent.user_id == user_id,
+                OrderIntent.account_id == account_id,
+                OrderIntent.purpose.in_(list(purposes)),
+                OrderIntent.order_id.is_not(None),
+            )
+        )
+        return {r for r in rows if r}
 
     async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[OrderIntent]:
         """Intents settled as not placed since `since` (the reconciler double-checks them)."""
@@ -243,6 +265,7 @@ class OrderIntentRepo:
                 OrderIntent.account_id == account_id,
                 OrderIntent.status == IntentStatus.NOT_PLACED.value,
                 OrderIntent.settled_at >= since,
+                OrderIntent.purpose.not_in([IntentPurpose.PLAN.value, IntentPurpose.TRAIL.value]),
             )
             .limit(50)
         )

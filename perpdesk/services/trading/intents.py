@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,6 +29,8 @@ from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
 
 log = logging.getLogger(__name__)
+
+Sending = Callable[[], Awaitable[OrderResult]]  # the request to the exchange, made once
 
 class OrderBeingConfirmed(Conflict):
     code = "order_being_confirmed"
@@ -141,9 +144,10 @@ def placement(row: OrderIntent) -> Placement:
     )
 
 
-def _intent(
+def new_intent(
     ref: AccountRef, req: OrderRequest, purpose: IntentPurpose, sending_until: datetime
 ) -> OrderIntent:
+    """An order's intent as it is written before sending: `pending`, with its sender's bound."""
     now = utcnow()
     return OrderIntent(
         user_id=ref.user_id,
@@ -171,20 +175,14 @@ def _intent(
 
 
 async def _write_intent(
-    s: AsyncSession,
-    ref: AccountRef,
-    req: OrderRequest,
-    purpose: IntentPurpose,
-    sending_until: datetime,
-    confirm_duplicate: bool,
+    s: AsyncSession, ref: AccountRef, intent: OrderIntent, confirm_duplicate: bool
 ) -> None:
     """Write the intent (in its claim's transaction), refusing the same ticket while an earlier
     one is still being confirmed (unless the trader confirmed a second one)."""
-    intent = _intent(ref, req, purpose, sending_until)
     repo = OrderIntentRepo(s)
-    if await repo.by_client_id(ref.user_id, ref.id, req.client_order_id) is not None:
+    if await repo.by_client_id(ref.user_id, ref.id, intent.client_order_id) is not None:
         raise Conflict(
-            f"An order with client order id {req.client_order_id} was already sent.",
+            f"An order with client order id {intent.client_order_id} was already sent.",
             next_step="Never resend: look the order up with its client order id instead.",
         )
     twin = None if confirm_duplicate else await repo.unsettled_like(ref.user_id, ref.id, intent)
@@ -234,13 +232,17 @@ def order_terms(req: OrderRequest) -> TicketTerms:
 
 
 async def _send_and_record(
-    deps: AccountsDeps, ref: AccountRef, creds: Credentials, req: OrderRequest, claim: Claim
+    deps: AccountsDeps,
+    ref: AccountRef,
+    cid: str,
+    sending: Sending,
+    claim: Claim,
+    decided_after_ms: Callable[[], int],
 ) -> Placement:
-    connector = deps.connector_for(ref.venue)
     recorded = False
     try:
         try:
-            result = await connector.place_order(creds, req)
+            result = await sending()
         except (ExchangeError, OSError, TimeoutError) as exc:
             # anything escaping the connector leaves the outcome open
             err = (
@@ -248,16 +250,43 @@ async def _send_and_record(
                 if isinstance(exc, ExchangeError)
                 else ExchangeUnavailable(f"The exchange did not answer ({type(exc).__name__}).")
             )
-            result = OrderResult(PlacementStatus.UNKNOWN, req.client_order_id, error=err)
+            result = OrderResult(PlacementStatus.UNKNOWN, cid, error=err)
         # a request leaves no later than now: the fallback deadline when the connector gave none
-        placed = await _record_outcome(
-            deps, ref, claim, req.client_order_id, result, connector.decided_after_ms()
-        )
+        placed = await _record_outcome(deps, ref, claim, cid, result, decided_after_ms())
         recorded = True
         return placed
     finally:
         if not recorded:
             await deps.tickets.release(deps.sessions, claim)
+
+
+async def send_intent(
+    deps: AccountsDeps,
+    ref: AccountRef,
+    intent: OrderIntent,
+    terms: TicketTerms,
+    sending: Sending,
+    *,
+    confirm_duplicate: bool = False,
+) -> Placement:
+    """Claim the ticket and write its intent (one transaction), then send; the intent records
+    whatever came back. The sending runs shielded: a caller that goes away (a closed browser tab)
+    does not stop the recording. The same ticket on the account while one is being sent or
+    confirmed is refused (DuplicateTicket, OrderBeingConfirmed) unless `confirm_duplicate`.
+    `intent.decided_after` is its sender's bound (the exchange's window from now)."""
+    connector = deps.connector_for(ref.venue)
+    claim = await deps.tickets.claim(
+        deps.sessions, ref.user_id, ref.id, terms, intent.client_order_id,
+        confirmed=confirm_duplicate, hold_until=intent.decided_after,
+        also=lambda s: _write_intent(s, ref, intent, confirm_duplicate),
+    )
+    cid = intent.client_order_id
+    task = asyncio.ensure_future(
+        _send_and_record(deps, ref, cid, sending, claim, connector.decided_after_ms)
+    )
+    placed = await asyncio.shield(task)
+    log.info("%s %s on account %s: %s", intent.purpose, cid, ref.id, placed.status.value)
+    return placed
 
 
 async def send(
@@ -269,17 +298,10 @@ async def send(
     *,
     confirm_duplicate: bool = False,
 ) -> Placement:
-    """Claim the ticket, write the intent, then the exchange; the intent records whatever came
-    back. The sending runs shielded: a caller that goes away (a closed browser tab) does not stop
-    the recording. The same ticket on the account while one is being sent or confirmed is refused
-    (DuplicateTicket, OrderBeingConfirmed) unless `confirm_duplicate`."""
-    sending_until = from_ms(deps.connector_for(ref.venue).decided_after_ms())
-    claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, order_terms(req), req.client_order_id,
-        confirmed=confirm_duplicate, hold_until=sending_until,
-        also=lambda s: _write_intent(s, ref, req, purpose, sending_until, confirm_duplicate),
+    """An order through its intent (send_intent)."""
+    connector = deps.connector_for(ref.venue)
+    intent = new_intent(ref, req, purpose, from_ms(connector.decided_after_ms()))
+    return await send_intent(
+        deps, ref, intent, order_terms(req), lambda: connector.place_order(creds, req),
+        confirm_duplicate=confirm_duplicate,
     )
-    task = asyncio.ensure_future(_send_and_record(deps, ref, creds, req, claim))
-    placed = await asyncio.shield(task)
-    log.info("order %s on account %s: %s", req.client_order_id, ref.id, placed.status.value)
-    return placed

@@ -17,15 +17,18 @@ from datetime import datetime
 
 from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.errors import ExchangeError
-from perpdesk.core.models import Credentials, Order
+from perpdesk.core.models import Credentials
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.services.trading.changes import backoff
+from perpdesk.services.trading.conditional import look_up
 from perpdesk.services.trading.intents import Placement, from_ms, placement
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+
+CONDITIONAL = (IntentPurpose.PLAN.value, IntentPurpose.TRAIL.value)
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +59,19 @@ async def _decide(
             row.updated_at = now
             log.warning("order %s was left pending by a stopped process: being confirmed", cid)
         symbol, decided_after = row.symbol, row.decided_after
+        conditional = IntentPurpose(row.purpose).conditional
+        taken = set()
+        if conditional:  # the conditional orders other intents already are
+            taken = await OrderIntentRepo(s).taken_order_ids(ref.user_id, ref.id, CONDITIONAL)
     looked_at = utcnow()  # taken before the look-up leaves: its answer is at least this fresh
-    found: Order | None = None
+    found: str | None = None
     answered = True
     try:
-        found = await connector.get_order(creds, symbol, client_order_id=cid)
+        if conditional:
+            found = await look_up(connector, creds, row, taken)
+        else:
+            order = await connector.get_order(creds, symbol, client_order_id=cid)
+            found = order.order_id if order is not None else None
     except (ExchangeError, OSError, TimeoutError) as exc:
         log.info("settling %s: the exchange did not answer (%s)", cid, type(exc).__name__)
         answered = False
@@ -72,16 +83,17 @@ async def _decide(
 
 
 def _apply(
-    row: OrderIntent, found: Order | None, answered: bool, looked_at: datetime, decided_after: datetime | None
+    row: OrderIntent, found: str | None, answered: bool, looked_at: datetime, decided_after: datetime | None
 ) -> Placement:
+    """What the look-up proves: `found` is the exchange's order id."""
     now = utcnow()
     row.settle_attempts += 1
     row.updated_at = now
     if found is not None:
-        row.status, row.order_id, row.settled_at = IntentStatus.PLACED.value, found.order_id, now
+        row.status, row.order_id, row.settled_at = IntentStatus.PLACED.value, found, now
         row.error_code = row.error_message = None
         row.next_check_at = None
-        log.info("order %s settled: placed (%s)", row.client_order_id, found.order_id)
+        log.info("order %s settled: placed (%s)", row.client_order_id, found)
     elif answered and decided_after is not None and looked_at >= decided_after:
         row.status, row.settled_at = IntentStatus.NOT_PLACED.value, now
         row.error_code = "not_received"
@@ -115,7 +127,8 @@ async def settle_unknown(
     ref, creds = await load_account(deps, user_id, account_id)
     connector = deps.connector_for(ref.venue)
     async with deps.sessions() as s:
-        cids = [r.client_order_id for r in await OrderIntentRepo(s).unsettled(user_id, account_id)]
+        # oldest first: the intent stored first takes the first conditional order of its terms
+        cids = [r.client_order_id for r in reversed(await OrderIntentRepo(s).unsettled(user_id, account_id))]
     out: list[Placement] = []
     for cid in cids:
         try:

@@ -47,8 +47,9 @@ def test_every_order_side_word_means_the_same_in_every_command() -> None:
     inst = Instrument(symbol="ETHUSDT", base="ETH", quote="USDT", contract_size=Decimal("0.01"),
                       price_tick=Decimal("0.1"), size_step=Decimal(1), min_size=Decimal(1),
                       max_size=Decimal(10000), min_leverage=Decimal(1), max_leverage=Decimal(100))
-    for word, side in (("buy", OrderSide.BUY_OPEN_LONG), ("Long", OrderSide.BUY_OPEN_LONG),
-                       ("sell_short", OrderSide.SELL_OPEN_SHORT), ("buy_close_short", OrderSide.BUY_CLOSE_SHORT)):
+    words = (("buy", OrderSide.BUY_OPEN_LONG), ("Long", OrderSide.BUY_OPEN_LONG),
+             ("sell_short", OrderSide.SELL_OPEN_SHORT), ("buy_close_short", OrderSide.BUY_CLOSE_SHORT))
+    for word, side in words:
         ticket = parse_ticket({"symbol": "ETHUSDT", "side": word, "size": "1", "price": "3000"}, [inst])
         assert parse_plan({**PLAN, "side": word}).side is side is ticket.side
         assert parse_trail({**TRAIL, "side": word}).side is side
@@ -106,7 +107,8 @@ def test_each_bad_field_is_named_with_what_to_do(
 def test_a_change_needs_something_to_change() -> None:
     with pytest.raises(InputError) as nothing:
         parse_tp_sl({"symbol": "ETHUSDT", "side": "long"})
-    assert nothing.value.field == "take_profit" and "take-profit or a stop-loss" in (nothing.value.next_step or "")
+    assert nothing.value.field == "take_profit"
+    assert "take-profit or a stop-loss" in (nothing.value.next_step or "")
     with pytest.raises(InputError) as no_change:
         parse_amend({"symbol": "ETHUSDT", "order_id": "1"})
     assert no_change.value.field == "price"
