@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +17,9 @@ from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.uow import SqlUnitOfWork
 from perpdesk.vault.core import Vault
 from perpdesk.vault.key_hash import KeyHasher
+
+if TYPE_CHECKING:
+    from perpdesk.services.trading.ports import TradingUnitOfWork
 
 
 @dataclass
@@ -40,8 +44,15 @@ class AccountsDeps:
     uow_factory: Callable[[], UnitOfWork] | None = None
     # the tickets being sent, in the database (one order per intention across processes)
     tickets: TicketDesk = field(default_factory=TicketDesk)
+    # the trading use cases' unit of work (intents, ticket claims); unit tests give an in-memory one
+    trading_uow_factory: Callable[[], TradingUnitOfWork] | None = None
 
     def uow(self) -> UnitOfWork:
         if self.uow_factory is not None:
             return self.uow_factory()
+        return SqlUnitOfWork(self.sessions, self.vault)
+
+    def trading_uow(self) -> TradingUnitOfWork:
+        if self.trading_uow_factory is not None:
+            return self.trading_uow_factory()
         return SqlUnitOfWork(self.sessions, self.vault)

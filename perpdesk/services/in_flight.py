@@ -15,13 +15,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from perpdesk.core.errors import Conflict
 from perpdesk.core.money import fmt
 from perpdesk.store.base import utcnow
-from perpdesk.store.ticket_claims import FIRST_SLOT, TicketClaim, drop_claim, try_claim
+from perpdesk.store.ticket_claims import FIRST_SLOT, TicketClaim
+from perpdesk.store.uow import DuplicateRow
+
+if TYPE_CHECKING:
+    from perpdesk.services.trading.ports import TradingUnitOfWork
 
 SIDE_WORDS = {
     "buy_open_long": "buy (open long)",
@@ -109,7 +112,7 @@ class TicketDesk:
 
     async def claim(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        uows: Callable[[], TradingUnitOfWork],
         user_id: str,
         account_id: str,
         terms: TicketTerms,
@@ -117,7 +120,7 @@ class TicketDesk:
         *,
         confirmed: bool = False,
         hold_until: datetime | None = None,
-        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        also: Callable[[TradingUnitOfWork], Awaitable[None]] | None = None,
     ) -> Claim:
         """Claim the ticket, or raise DuplicateTicket naming the one being sent. A confirmed
         ticket always gets a claim of its own (a third identical one is still refused). `also`
@@ -139,18 +142,53 @@ class TicketDesk:
             since=now,
             expires_at=(hold_until or now) + self.hold,
         )
-        holder = await try_claim(sessions, row, now, also)
+        holder = await _try_claim(uows, row, now, also)
         if holder is not None:
             raise refusal(holder)
         return Claim(row.id)
 
-    async def release(self, sessions: async_sessionmaker[AsyncSession], claim: Claim) -> None:
-        async with sessions() as s, s.begin():
-            await drop_claim(s, claim.id)
+    async def release(self, uows: Callable[[], TradingUnitOfWork], claim: Claim) -> None:
+        async with uows() as uow:
+            await uow.tickets.drop(claim.id)
+            await uow.commit()
 
-    async def release_in(self, s: AsyncSession, claim: Claim) -> None:
+    async def release_in(self, uow: TradingUnitOfWork, claim: Claim) -> None:
         """Release within the caller's transaction (with the outcome it records)."""
-        await drop_claim(s, claim.id)
+        await uow.tickets.drop(claim.id)
+
+
+async def _try_claim(
+    uows: Callable[[], TradingUnitOfWork],
+    claim: TicketClaim,
+    now: datetime,
+    also: Callable[[TradingUnitOfWork], Awaitable[None]] | None,
+) -> TicketClaim | None:
+    """Write the claim and return None; or return the live claim it gives way to. A claim in the
+    first slot gives way to any live claim on the ticket, and two written at once collide on the
+    unique key; a stale claim (past `expires_at`) in the way is removed first. `also` writes in
+    the same transaction: committed with the claim, or not at all."""
+    for _ in range(3):
+        try:
+            async with uows() as uow:
+                await uow.tickets.drop_stale(claim.account_id, claim.ticket_key, now)
+                holder = None
+                if claim.slot == FIRST_SLOT:
+                    holder = await uow.tickets.live_holder(claim.account_id, claim.ticket_key, now)
+                if holder is not None:
+                    return holder
+                await uow.tickets.add(claim)
+                await uow.flush()
+                if also is not None:
+                    await also(uow)
+                await uow.commit()
+            return None
+        except DuplicateRow:
+            pass
+        async with uows() as uow:
+            holder = await uow.tickets.live_holder(claim.account_id, claim.ticket_key, now)
+        if holder is not None:
+            return holder
+    raise RuntimeError("a ticket claim kept colliding with claims that were gone")  # pragma: no cover
 
 
 __all__ = ["Claim", "DuplicateTicket", "TicketDesk", "TicketTerms", "refusal"]

@@ -10,13 +10,11 @@ holds anything.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime
@@ -49,63 +47,40 @@ class TicketClaim(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-async def try_claim(
-    sessions: async_sessionmaker[AsyncSession],
-    claim: TicketClaim,
-    now: datetime,
-    also: Callable[[AsyncSession], Awaitable[None]] | None = None,
-) -> TicketClaim | None:
-    """Write the claim and return None; or return the live claim it gives way to. A claim in the
-    first slot gives way to any live claim on the ticket, and two written at once collide on the
-    unique key; a stale claim (past `expires_at`) in the way is removed first. `also` writes in
-    the same transaction (an order's intent): committed with the claim, or not at all."""
-    for _ in range(3):
-        holder: TicketClaim | None = None
-        try:
-            async with sessions() as s, s.begin():
-                await s.execute(
-                    delete(TicketClaim).where(
-                        TicketClaim.account_id == claim.account_id,
-                        TicketClaim.ticket_key == claim.ticket_key,
-                        TicketClaim.expires_at < now,
-                    )
-                )
-                if claim.slot == FIRST_SLOT:
-                    holder = await _live_holder(s, claim.account_id, claim.ticket_key, now)
-                if holder is None:
-                    s.add(claim)
-                    await s.flush()
-                    if also is not None:
-                        await also(s)
-            return holder
-        except IntegrityError:
-            pass
-        async with sessions() as s:
-            holder = await _live_holder(s, claim.account_id, claim.ticket_key, now)
-        if holder is not None:
-            return holder
-    raise RuntimeError("a ticket claim kept colliding with claims that were gone")  # pragma: no cover
+class TicketClaimRepo:
+    """Ticket claims on one session (the unit of work's `tickets`)."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
 
-async def _live_holder(
-    s: AsyncSession, account_id: str, ticket_key: str, now: datetime
-) -> TicketClaim | None:
-    """The oldest live claim on this ticket, if any."""
-    return await s.scalar(
-        select(TicketClaim)
-        .where(
-            TicketClaim.account_id == account_id,
-            TicketClaim.ticket_key == ticket_key,
-            TicketClaim.expires_at >= now,
+    async def drop_stale(self, account_id: str, ticket_key: str, now: datetime) -> None:
+        """Claims on this ticket past `expires_at`: left by a process that stopped."""
+        await self.s.execute(
+            delete(TicketClaim).where(
+                TicketClaim.account_id == account_id,
+                TicketClaim.ticket_key == ticket_key,
+                TicketClaim.expires_at < now,
+            )
         )
-        .order_by(TicketClaim.since)
-        .limit(1)
-    )
+
+    async def live_holder(self, account_id: str, ticket_key: str, now: datetime) -> TicketClaim | None:
+        """The oldest live claim on this ticket, if any."""
+        return await self.s.scalar(
+            select(TicketClaim)
+            .where(
+                TicketClaim.account_id == account_id,
+                TicketClaim.ticket_key == ticket_key,
+                TicketClaim.expires_at >= now,
+            )
+            .order_by(TicketClaim.since)
+            .limit(1)
+        )
+
+    async def add(self, claim: TicketClaim) -> None:
+        self.s.add(claim)
+
+    async def drop(self, claim_id: str) -> None:
+        await self.s.execute(delete(TicketClaim).where(TicketClaim.id == claim_id))
 
 
-async def drop_claim(s: AsyncSession, claim_id: str) -> None:
-    """In the caller's transaction (an order's outcome is recorded in the same one)."""
-    await s.execute(delete(TicketClaim).where(TicketClaim.id == claim_id))
-
-
-__all__ = ["FIRST_SLOT", "TicketClaim", "drop_claim", "try_claim"]
+__all__ = ["FIRST_SLOT", "TicketClaim", "TicketClaimRepo"]

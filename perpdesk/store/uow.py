@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from perpdesk.store.account_repos import AccountRepo, AuditRepo, GrantRepo
 from perpdesk.store.orders import OrderIntentRepo
 from perpdesk.store.sealed import SealedCredentials
+from perpdesk.store.ticket_claims import TicketClaimRepo
 from perpdesk.vault.core import Vault
 
 
@@ -48,6 +49,10 @@ class SqlUnitOfWork:
     @property
     def orders(self) -> OrderIntentRepo:
         return OrderIntentRepo(self.session)
+
+    @property
+    def tickets(self) -> TicketClaimRepo:
+        return TicketClaimRepo(self.session)
 
     async def flush(self) -> None:
         try:

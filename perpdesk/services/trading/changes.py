@@ -24,7 +24,7 @@ from perpdesk.services.trading.commands import AmendCommand, TpSlCommand
 from perpdesk.services.trading.intents import from_ms, hhmmss
 from perpdesk.services.trading.ticket import instrument_in, symbol_of
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange, OrderIntentRepo
+from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,11 @@ async def record_lost_change(
         f"is reading the exchange to confirm it (final by {hhmmss(decided)}).",
         **fields,
     )
-    async with deps.sessions() as s, s.begin():
-        await OrderIntentRepo(s).add_change(row)
-        log.info("%s on account %s: no answer, being confirmed (%s)", kind.value, ref.id, row.id)
-        return outcome(row)
+    async with deps.trading_uow() as uow:
+        await uow.orders.add_change(row)
+        await uow.commit()
+    log.info("%s on account %s: no answer, being confirmed (%s)", kind.value, ref.id, row.id)
+    return outcome(row)
 
 
 def _ids(order_id: str | None, client_order_id: str | None) -> dict[str, str | None]:
@@ -168,7 +169,7 @@ async def set_tp_sl(deps: AccountsDeps, user_id: str, account_id: str, cmd: TpSl
     terms = TicketTerms("tp_sl", inst.symbol, pside.value, None, None,
                         extra=(fmt(tp) if tp else "", fmt(sl) if sl else ""))
     claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, terms, None, confirmed=cmd.confirm_duplicate,
+        deps.trading_uow, ref.user_id, ref.id, terms, None, confirmed=cmd.confirm_duplicate,
         hold_until=from_ms(connector.decided_after_ms()),
     )
     try:
@@ -186,9 +187,9 @@ async def set_tp_sl(deps: AccountsDeps, user_id: str, account_id: str, cmd: TpSl
             stop_loss=sl,
         )
     except BaseException:
-        await deps.tickets.release(deps.sessions, claim)
+        await deps.tickets.release(deps.trading_uow, claim)
         raise
-    await deps.tickets.release(deps.sessions, claim)
+    await deps.tickets.release(deps.trading_uow, claim)
     return ChangeOutcome(
         ChangeKind.TP_SL, ChangeStatus.APPLIED, "Take-profit / stop-loss set for the position."
     )
@@ -197,8 +198,8 @@ async def set_tp_sl(deps: AccountsDeps, user_id: str, account_id: str, cmd: TpSl
 async def recent_changes(deps: AccountsDeps, user_id: str, account_id: str) -> list[ChangeOutcome]:
     """Changes whose answer was lost on this account, newest first, with what became of them."""
     ref = await account_ref(deps, user_id, account_id)  # ownership: another user's is 404
-    async with deps.sessions() as s:
-        return [outcome(r) for r in await OrderIntentRepo(s).changes_for(user_id, ref.id)]
+    async with deps.trading_uow() as uow:
+        return [outcome(r) for r in await uow.orders.changes_for(user_id, ref.id)]
 
 
 # --- settling -------------------------------------------------------------------------------------
@@ -247,12 +248,12 @@ async def settle_changes(
     creds: Credentials,
     respect_backoff: bool = True,
 ) -> list[ChangeOutcome]:
-    async with deps.sessions() as s:
-        ids = [c.id for c in await OrderIntentRepo(s).unknown_changes(ref.user_id, ref.id)]
+    async with deps.trading_uow() as uow:
+        ids = [c.id for c in await uow.orders.unknown_changes(ref.user_id, ref.id)]
     out: list[ChangeOutcome] = []
     for change_id in ids:
-        async with deps.sessions() as s:
-            row = await OrderIntentRepo(s).change(ref.user_id, change_id)
+        async with deps.trading_uow() as uow:
+            row = await uow.orders.change(ref.user_id, change_id)
             waiting = row is not None and row.next_check_at is not None and row.next_check_at > utcnow()
             if row is None or (respect_backoff and waiting):
                 continue
@@ -261,8 +262,8 @@ async def settle_changes(
             verdict, why = await _read(connector, creds, row)
         except (ExchangeError, OSError, TimeoutError) as exc:
             verdict, why = "no_answer", type(exc).__name__
-        async with deps.sessions() as s, s.begin():
-            row = await OrderIntentRepo(s).change(ref.user_id, change_id)
+        async with deps.trading_uow() as uow:
+            row = await uow.orders.change(ref.user_id, change_id)
             if row is None or row.status != ChangeStatus.UNKNOWN.value:
                 continue
             now = utcnow()
@@ -278,9 +279,10 @@ async def settle_changes(
             elif past_window:
                 row.status, row.settled_at = ChangeStatus.NOT_APPLIED.value, now
                 row.message = f"{why} The exchange's window has closed: the change was not applied."
-            if row.status != ChangeStatus.UNKNOWN.value:
-                log.info("%s %s settled: %s", row.kind, row.id, row.status)
-            out.append(outcome(row))
+            await uow.commit()
+        if row.status != ChangeStatus.UNKNOWN.value:
+            log.info("%s %s settled: %s", row.kind, row.id, row.status)
+        out.append(outcome(row))
     return out
 
 

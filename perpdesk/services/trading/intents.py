@@ -17,16 +17,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.core.errors import Conflict, ExchangeError, ExchangeUnavailable, NotFound, PerpdeskError
 from perpdesk.core.models import Credentials, OrderRequest, OrderResult, PlacementStatus
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.in_flight import Claim, TicketTerms
 from perpdesk.services.trading.access import AccountRef
+from perpdesk.services.trading.ports import TradingUnitOfWork
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +174,11 @@ def new_intent(
 
 
 async def _write_intent(
-    s: AsyncSession, ref: AccountRef, intent: OrderIntent, confirm_duplicate: bool
+    uow: TradingUnitOfWork, ref: AccountRef, intent: OrderIntent, confirm_duplicate: bool
 ) -> None:
     """Write the intent (in its claim's transaction), refusing the same ticket while an earlier
     one is still being confirmed (unless the trader confirmed a second one)."""
-    repo = OrderIntentRepo(s)
+    repo = uow.orders
     if await repo.by_client_id(ref.user_id, ref.id, intent.client_order_id) is not None:
         raise Conflict(
             f"An order with client order id {intent.client_order_id} was already sent.",
@@ -201,9 +200,9 @@ async def _record_outcome(
 ) -> Placement:
     """The outcome, and the ticket's claim released with it: an unknown outcome is now held by
     its intent (the same ticket is refused as being confirmed)."""
-    async with deps.sessions() as s, s.begin():
-        await deps.tickets.release_in(s, claim)
-        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+    async with deps.trading_uow() as uow:
+        await deps.tickets.release_in(uow, claim)
+        row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None:  # the account was disconnected meanwhile (cascade): nothing left to record
             raise NotFound("The account was disconnected while the order was sent.")
         now = utcnow()
@@ -219,10 +218,11 @@ async def _record_outcome(
                 row.error_code = result.error.code[:64]
                 row.error_message = result.error.message[:500]
         placed = placement(row)
-        if result.error is not None and placed.status.final:
-            # the connector's typed error (its field at fault, its next step) goes to the page / API
-            placed = replace(placed, error=result.error)
-        return placed
+        await uow.commit()
+    if result.error is not None and placed.status.final:
+        # the connector's typed error (its field at fault, its next step) goes to the page / API
+        placed = replace(placed, error=result.error)
+    return placed
 
 
 def order_terms(req: OrderRequest) -> TicketTerms:
@@ -257,7 +257,7 @@ async def _send_and_record(
         return placed
     finally:
         if not recorded:
-            await deps.tickets.release(deps.sessions, claim)
+            await deps.tickets.release(deps.trading_uow, claim)
 
 
 async def send_intent(
@@ -276,9 +276,9 @@ async def send_intent(
     `intent.decided_after` is its sender's bound (the exchange's window from now)."""
     connector = deps.connector_for(ref.venue)
     claim = await deps.tickets.claim(
-        deps.sessions, ref.user_id, ref.id, terms, intent.client_order_id,
+        deps.trading_uow, ref.user_id, ref.id, terms, intent.client_order_id,
         confirmed=confirm_duplicate, hold_until=intent.decided_after,
-        also=lambda s: _write_intent(s, ref, intent, confirm_duplicate),
+        also=lambda uow: _write_intent(uow, ref, intent, confirm_duplicate),
     )
     cid = intent.client_order_id
     task = asyncio.ensure_future(

@@ -13,16 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
-from perpdesk.services import audit_log
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +59,8 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
         for o in await connector.open_orders(creds)
         if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
     ]
-    async with deps.sessions() as s:
-        refused = await OrderIntentRepo(s).recently_refused(user_id, account_id, utcnow() - RECHECK_REFUSED)
+    async with deps.trading_uow() as uow:
+        refused = await uow.orders.recently_refused(user_id, account_id, utcnow() - RECHECK_REFUSED)
         to_check = [(r.symbol, r.client_order_id) for r in refused]
     seen = {o.client_order_id: o for o in open_orders if o.client_order_id}
     for symbol, cid in to_check:
@@ -73,8 +69,8 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
             if found is not None:
                 seen[cid] = found
     repairs = 0
-    async with deps.sessions() as s, s.begin():
-        repo = OrderIntentRepo(s)
+    async with deps.trading_uow() as uow:
+        repo = uow.orders
         known = await repo.known_client_ids(ref.id, list(seen))
         for cid, order in seen.items():
             row = known.get(cid)
@@ -90,8 +86,7 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
                 continue
             repairs += 1
             log.warning("reconcile: %s %s on account %s", action, cid, ref.id)
-            await audit_log.record(
-                s,
+            await uow.audit.record(
                 user_id=ref.user_id,
                 action=action,
                 account_id=ref.id,
@@ -103,6 +98,7 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
                     "was": before,
                 },
             )
+        await uow.commit()
     return repairs
 
 
@@ -110,11 +106,8 @@ async def reconcile_all(deps: AccountsDeps, accounts: ItemBackoff | None = None)
     """Every active account, each on its own: one that fails is left alone for a growing while by
     `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("reconciling account", 0.0)
-    async with deps.sessions() as s:
-        pairs = list((await s.execute(
-            select(ExchangeAccount.user_id, ExchangeAccount.id)
-            .where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
-        )).all())
+    async with deps.trading_uow() as uow:
+        pairs = [(a.user_id, a.id) for a in await uow.accounts.with_status(AccountStatus.ACTIVE.value)]
     total = 0
     for user_id, account_id in pairs:
         if not accounts.due(account_id):

@@ -26,7 +26,7 @@ from perpdesk.services.trading.changes import backoff
 from perpdesk.services.trading.conditional import look_up
 from perpdesk.services.trading.intents import Placement, from_ms, placement
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
 
 CONDITIONAL = (IntentPurpose.PLAN.value, IntentPurpose.TRAIL.value)
 
@@ -42,8 +42,8 @@ async def _decide(
     respect_backoff: bool,
 ) -> Placement | None:
     """One unsettled intent: look it up (never resend) and record what that proves."""
-    async with deps.sessions() as s, s.begin():
-        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+    async with deps.trading_uow() as uow:
+        row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None or IntentStatus(row.status).final:
             return None
         now = utcnow()
@@ -62,7 +62,8 @@ async def _decide(
         conditional = IntentPurpose(row.purpose).conditional
         taken = set()
         if conditional:  # the conditional orders other intents already are
-            taken = await OrderIntentRepo(s).taken_order_ids(ref.user_id, ref.id, CONDITIONAL)
+            taken = await uow.orders.taken_order_ids(ref.user_id, ref.id, CONDITIONAL)
+        await uow.commit()
     looked_at = utcnow()  # taken before the look-up leaves: its answer is at least this fresh
     found: str | None = None
     answered = True
@@ -75,11 +76,13 @@ async def _decide(
     except (ExchangeError, OSError, TimeoutError) as exc:
         log.info("settling %s: the exchange did not answer (%s)", cid, type(exc).__name__)
         answered = False
-    async with deps.sessions() as s, s.begin():
-        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+    async with deps.trading_uow() as uow:
+        row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None or IntentStatus(row.status).final:
             return None
-        return _apply(row, found, answered, looked_at, decided_after)
+        decided = _apply(row, found, answered, looked_at, decided_after)
+        await uow.commit()
+        return decided
 
 
 def _apply(
@@ -109,12 +112,13 @@ def _apply(
 
 async def _defer(deps: AccountsDeps, ref: AccountRef, cid: str, exc: Exception) -> None:
     """An order whose settling failed unexpectedly is tried again after the usual growing delay."""
-    async with deps.sessions() as s, s.begin():
-        row = await OrderIntentRepo(s).by_client_id(ref.user_id, ref.id, cid)
+    async with deps.trading_uow() as uow:
+        row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None or IntentStatus(row.status).final:
             return
         row.settle_attempts += 1
         row.next_check_at = utcnow() + backoff(row.settle_attempts)
+        await uow.commit()
         log.warning("settling %s failed (attempt %d; next at %s): %s", cid, row.settle_attempts,
                     row.next_check_at.isoformat(), type(exc).__name__)
 
@@ -126,9 +130,9 @@ async def settle_unknown(
     background settler respects the back-off after unanswered look-ups; a trader's request does not."""
     ref, creds = await load_account(deps, user_id, account_id)
     connector = deps.connector_for(ref.venue)
-    async with deps.sessions() as s:
+    async with deps.trading_uow() as uow:
         # oldest first: the intent stored first takes the first conditional order of its terms
-        cids = [r.client_order_id for r in reversed(await OrderIntentRepo(s).unsettled(user_id, account_id))]
+        cids = [r.client_order_id for r in reversed(await uow.orders.unsettled(user_id, account_id))]
     out: list[Placement] = []
     for cid in cids:
         try:
@@ -152,8 +156,8 @@ async def settle_due(deps: AccountsDeps, accounts: ItemBackoff | None = None) ->
     An account that fails (disconnected meanwhile, a secret that no longer opens, anything) is left
     alone for a growing while by `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("settling account", 0.0)
-    async with deps.sessions() as s:
-        pairs = await OrderIntentRepo(s).accounts_with_unsettled()
+    async with deps.trading_uow() as uow:
+        pairs = await uow.orders.accounts_with_unsettled()
     gate = asyncio.Semaphore(SETTLE_CONCURRENCY)
 
     async def one(user_id: str, account_id: str) -> int:
@@ -192,8 +196,8 @@ class IntentSettler(PeriodicTask):
         self._passes += 1
         if self._reconcile_every and self._passes % self._reconcile_every == 1:
             await reconcile.reconcile_all(self.deps, self._reconciling)
-        async with self.deps.sessions() as s:
-            self._next_due = await OrderIntentRepo(s).earliest_due()
+        async with self.deps.trading_uow() as uow:
+            self._next_due = await uow.orders.earliest_due()
         return decided
 
     def interval_s(self) -> float:
