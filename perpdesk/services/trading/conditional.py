@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from perpdesk.core.market import PlanKind, PlanOrder
-from perpdesk.core.models import Credentials, OrderType
+from perpdesk.core.models import CLIENT_ID_PREFIX, Credentials, OrderType
 from perpdesk.core.money import fmt
 from perpdesk.core.terminal import PlanRequest, TrailRequest
 from perpdesk.exchanges.base import FuturesConnector
@@ -102,10 +102,12 @@ async def look_up(
     found = match_waiting(row, await connector.plan_orders(creds, row.symbol), taken)
     if found is not None:
         return found.order_id
-    # fired already: the order it sent (of its side and size, created since the intent)
+    # fired already: the order it sent (of its side and size, created since the intent; not one
+    # perpdesk sent itself, which carries our client id)
     sent = await connector.open_orders(creds, row.symbol)
     for o in [*sent, *await connector.order_history(creds, row.symbol)]:
-        if (o.order_id not in taken and o.side.value == row.side and o.size == row.size
+        ours = (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
+        if (not ours and o.order_id not in taken and o.side.value == row.side and o.size == row.size
                 and o.created_at_ms >= _since_ms(row)):
             return o.order_id
     return None

@@ -28,7 +28,7 @@ from perpdesk.services.trading.intents import Placement, from_ms, placement
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
 
-CONDITIONAL = (IntentPurpose.PLAN.value, IntentPurpose.TRAIL.value)
+EVERY_PURPOSE = tuple(p.value for p in IntentPurpose)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ async def _decide(
         symbol, decided_after = row.symbol, row.decided_after
         conditional = IntentPurpose(row.purpose).conditional
         taken = set()
-        if conditional:  # the conditional orders other intents already are
-            taken = await uow.orders.taken_order_ids(ref.user_id, ref.id, CONDITIONAL)
+        if conditional:  # the orders other intents already are
+            taken = await uow.orders.taken_order_ids(ref.user_id, ref.id, EVERY_PURPOSE)
         await uow.commit()
     looked_at = utcnow()  # taken before the look-up leaves: its answer is at least this fresh
     found: str | None = None

@@ -201,3 +201,15 @@ async def test_close_percent_rounds_down_and_goes_through_an_intent(desk: Desk) 
     closed = await terminal_orders.close_percent(desk.deps, desk.user_id, desk.account_id, cmd)
     assert closed.ok and closed.size == Decimal(2) and closed.side == OrderSide.SELL_CLOSE_LONG.value
     assert statuses(desk)[closed.client_order_id][:2] == ("close", "placed")
+
+
+async def test_an_order_perpdesk_sent_is_never_taken_for_a_fired_trigger(desk: Desk) -> None:
+    desk.exchange.window_ms = -1_000
+    desk.exchange.lose_next("plan", executed=False)
+    lost = await terminal_orders.place_plan(desk.deps, desk.user_id, desk.account_id, parse_plan(PLAN))
+    plain = await trading.place_order(
+        desk.deps, desk.user_id, desk.account_id, {**TICKET, "type": "market", "size": "1"}
+    )
+    assert plain.ok
+    await trading.settle_unknown(desk.deps, desk.user_id, desk.account_id)
+    assert statuses(desk)[lost.client_order_id or ""][:2] == ("plan", "not_placed")
