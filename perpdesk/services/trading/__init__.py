@@ -2,7 +2,10 @@
 Every call is scoped to the signed-in user's own account.
 
 - access.py: the account and its credentials; ticket.py: the order ticket, parsed and checked;
+- commands.py: the typed trigger, trailing, TP/SL, close and amend commands, parsed once;
 - intents.py: orders written down before they are sent, and their outcome (Placement);
+- conditional.py: trigger and trailing orders as intents, matched at the exchange by their terms;
+- ports.py: the unit of work and repositories these use cases need, as Protocols;
 - orders.py: place, close, leverage; position_terms.py: the ticket against the open position;
 - changes.py: cancel, amend, TP/SL (lost answers recorded);
 - settle.py: the background settler of unknown outcomes; reconcile.py: records vs the exchange.
