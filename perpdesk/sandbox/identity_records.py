@@ -37,7 +37,8 @@ class IdentityError(ValueError):
 
 class IdentityClock:
     """Now, in wall-clock seconds, for everything on the identity side that expires: browser
-    sessions, emailed codes, pending sign-ins, authorisation codes, whitelist delays. Tests move it
+    sessions, emailed codes, pending sign-ins, sign-in lockouts, authorisation codes, whitelist
+    delays. Tests move it
     forward instead of sleeping (across the process boundary through the admin API). TOTP codes
     keep real time: an authenticator app computes them from its own clock."""
 

@@ -211,7 +211,7 @@ def admin_routes(
         return {"symbol": symbol, "rate": str(settled)}
 
     async def identity_clock(request: Request, body: dict[str, Any]) -> Any:
-        """Sessions, codes and pending sign-ins expire as if `seconds` had passed (tests: no sleeps)."""
+        """Sessions, codes, lockouts and pending sign-ins end as if `seconds` had passed (no sleeps)."""
         seconds = body.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise AdminError(400, "seconds", "give the seconds to move the identity clock forward, e.g. 301")

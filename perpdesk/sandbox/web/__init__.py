@@ -28,14 +28,13 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
     from perpdesk.sandbox.web.backend import Backend
     from perpdesk.sandbox.web.common import STATIC_DIR, WebState
     from perpdesk.sandbox.web.guards import TotpGuard
-    from perpdesk.sandbox.web.sessions import EmailCodes, SessionStore
+    from perpdesk.sandbox.web.sessions import SessionStore
 
     secure = ctx.config.public_url.startswith("https://")
     state = WebState(
         ctx=ctx,
         backend=Backend(ctx),
         sessions=SessionStore(ctx.persist, secure_cookie=secure, clock=ctx.identity.clock),
-        codes=EmailCodes(ctx.identity.clock),
         totp=TotpGuard(ctx.persist),
     )
     return [

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from perpdesk.sandbox.identity import IdentityClock, IdentityError
 from perpdesk.sandbox.persist import Persist
+from perpdesk.sandbox.web.guards import Cooldown, Throttle
 from perpdesk.sandbox.web.oauth_grants import CODE_TTL_S, GrantStore
 from perpdesk.sandbox.web.sessions import COOKIE, IDLE_TIMEOUT_S, EmailCodes, SessionStore
 
@@ -76,3 +77,16 @@ def test_an_unredeemed_authorisation_code_is_abandoned_after_its_ttl() -> None:
         assert grants.take_abandoned() == [grant] and grant.revoked
     finally:
         persist.close()
+
+
+def test_a_sign_in_lockout_and_a_send_cooldown_end_on_the_clock() -> None:
+    clock = _clock()
+    throttle, cooldown = Throttle(2, 900.0, clock), Cooldown(60.0, clock)
+    throttle.fail("email:a@example.com")
+    throttle.fail("email:a@example.com")
+    cooldown.mark("u1:sign_in")
+    assert throttle.wait_s("email:a@example.com") == 900.0 and cooldown.wait_s("u1:sign_in") == 60.0
+    clock.advance(60)
+    assert throttle.wait_s("email:a@example.com") == 840.0 and cooldown.wait_s("u1:sign_in") == 0.0
+    clock.advance(841)
+    assert throttle.wait_s("email:a@example.com") == 0.0
