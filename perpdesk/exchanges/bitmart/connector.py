@@ -72,10 +72,10 @@ class BitmartFuturesConnector:
         self.contracts = contracts = Contracts(rest, markets_ttl_s)
         self.shared_reads = SharedReads()
         settling = Settling(settle_attempts, settle_delay_s)
-        self.account = account = AccountCalls(rest, contracts)
-        self.orders = orders = OrderCalls(rest, contracts, rest.clock, account, settling)
-        self.terminal = terminal = TerminalCalls(rest, contracts, rest.clock, account, settling,
-                                                 self.shared_reads)
+        self.account_calls = account = AccountCalls(rest, contracts)
+        self.order_calls = orders = OrderCalls(rest, contracts, rest.clock, account, settling)
+        self.terminal_calls = terminal = TerminalCalls(rest, contracts, rest.clock, account, settling,
+                                                       self.shared_reads)
 
         self.instruments = contracts.instruments
         self.instrument = contracts.instrument
