@@ -48,8 +48,8 @@ def sandbox(
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from perpdesk.sandbox.api.transport import run_sandbox
     from perpdesk.sandbox.context import SandboxConfig
+    from perpdesk.sandbox.server import run_sandbox
 
     config = SandboxConfig(
         host=host,

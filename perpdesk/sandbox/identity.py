@@ -29,11 +29,11 @@ from perpdesk.sandbox.identity_records import (
     WHITELIST_STATES,
     ApiKey,
     Email,
+    IdentityClock,
     IdentityError,
     OAuthClient,
     User,
     WhitelistRequest,
-    now_ms,
     validate_ip_list,
     validate_memo,
     validate_permissions,
@@ -50,6 +50,7 @@ __all__ = [
     "ApiKey",
     "Email",
     "Identity",
+    "IdentityClock",
     "IdentityError",
     "OAuthClient",
     "User",
@@ -70,9 +71,11 @@ _ALNUM = string.ascii_letters + string.digits
 class Identity:
     """Users, API keys, OAuth clients and outbox of the sandbox exchange."""
 
-    def __init__(self, persist: Persist, *, auto_whitelist_after: float | None = None) -> None:
+    def __init__(self, persist: Persist, *, auto_whitelist_after: float | None = None,
+                 clock: IdentityClock | None = None) -> None:
         self.persist = persist
         self.auto_whitelist_after = auto_whitelist_after
+        self.clock = clock or IdentityClock()
         # argon2id at OWASP's minimum (19 MiB, t=2, p=1): a sandbox, and sign-in tests stay fast.
         self._hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
         self._users: dict[str, User] = {}
@@ -114,7 +117,7 @@ class Identity:
             email=email,
             password_hash=self._hasher.hash(password),
             totp_secret=pyotp.random_base32(),
-            created_at=now_ms(),
+            created_at=self.clock.now_ms(),
         )
         if email.lower() in self._by_email:  # raced with another thread while hashing
             raise IdentityError("email", f"{email} is already registered; sign in instead")
@@ -180,7 +183,7 @@ class Identity:
             state="pending",
             cid_or_email=cid_or_email.strip(),
             contact=contact.strip(),
-            requested_at=now_ms(),
+            requested_at=self.clock.now_ms(),
         )
         self._save_user(user)
         return user
@@ -190,7 +193,7 @@ class Identity:
         user.futures_whitelisted = True
         req = user.whitelist_request
         req.state = "approved"
-        req.approved_at = now_ms()
+        req.approved_at = self.clock.now_ms()
         self._save_user(user)
         self.send_email(
             user.email,
@@ -219,7 +222,7 @@ class Identity:
         req = user.whitelist_request
         if user.futures_whitelisted or after is None or req.state != "pending":
             return
-        if now_ms() - req.requested_at >= after * 1000:
+        if self.clock.now_ms() - req.requested_at >= after * 1000:
             self.approve_whitelist(user.uid)
 
     def _require_user(self, uid: str) -> User:
@@ -263,7 +266,7 @@ class Identity:
             ip_whitelist=ips,
             label=(label or memo)[:64],
             oauth_client_id=oauth_client_id,
-            created_at=now_ms(),
+            created_at=self.clock.now_ms(),
             dialect=dialect,
         )
         self._keys[key.api_key] = key
@@ -329,7 +332,7 @@ class Identity:
             secret_hash=self._hasher.hash(secret),
             redirect_uris=uris,
             ip_whitelist=ips,
-            created_at=now_ms(),
+            created_at=self.clock.now_ms(),
         )
         self._clients[client.client_id] = client
         self.persist.put("oauth_client", client.client_id, client.to_doc())
@@ -350,7 +353,7 @@ class Identity:
 
     # ---- email outbox ---------------------------------------------------------------------------
     def send_email(self, to: str, subject: str, body: str) -> Email:
-        email = Email(id=secrets.token_hex(8), to=to, subject=subject, body=body, sent_at=now_ms())
+        email = Email(id=secrets.token_hex(8), to=to, subject=subject, body=body, sent_at=self.clock.now_ms())
         self._outbox.append(email)
         self.persist.put("email", email.id, email.to_doc())
         return email

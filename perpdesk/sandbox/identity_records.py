@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,8 +35,28 @@ class IdentityError(ValueError):
         self.message = message
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+class IdentityClock:
+    """Now, in wall-clock seconds, for everything on the identity side that expires: browser
+    sessions, emailed codes, pending sign-ins, sign-in lockouts, authorisation codes, whitelist
+    delays. Tests move it
+    forward instead of sleeping (across the process boundary through the admin API). TOTP codes
+    keep real time: an authenticator app computes them from its own clock."""
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self._now = now
+        self.offset_s = 0.0
+
+    def __call__(self) -> float:
+        return self._now() + self.offset_s
+
+    def now_ms(self) -> int:
+        return int(self() * 1000)
+
+    def advance(self, seconds: float) -> None:
+        if not 0 <= seconds < float("inf"):  # also refuses NaN
+            raise IdentityError("seconds", "must be a number of seconds, 0 or more (the clock only "
+                                           "moves forward)")
+        self.offset_s += seconds
 
 
 @dataclass

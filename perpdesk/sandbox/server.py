@@ -6,19 +6,10 @@ import asyncio
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from perpdesk.sandbox.api.rest import TRANSPORT_KEY
+from perpdesk.sandbox.api.transport import CoalescingProtocol
 from perpdesk.sandbox.app import SandboxApp, create_app
 from perpdesk.sandbox.context import SandboxConfig
-
-
-class _Protocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, exposing the connection to the app so a fault can drop it."""
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope[TRANSPORT_KEY] = self.transport  # type: ignore[literal-required]
 
 
 def uvicorn_config(config: SandboxConfig, app: Any = None, **kw: Any) -> uvicorn.Config:
@@ -26,7 +17,7 @@ def uvicorn_config(config: SandboxConfig, app: Any = None, **kw: Any) -> uvicorn
         app or create_app(config),
         host=config.host,
         port=kw.pop("port", config.port),
-        http=_Protocol,
+        http=CoalescingProtocol,  # one socket write per answer (faults reach the raw transport)
         loop="uvloop",
         lifespan="on",
         access_log=False,
@@ -52,16 +43,11 @@ async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) ->
     """Serve in the running loop until cancelled; cancelling shuts down gracefully (the engine
     stops, state is flushed to disk, the port is released) before the cancellation propagates.
     With `config.binance_port`, the Binance dialect is served there too."""
-    from perpdesk.sandbox.api.transport import CoalescingProtocol  # it builds on _Protocol above
-
     app = app or create_app(config)
     configs = [uvicorn_config(config, app)]
     if config.binance_port is not None:
         configs.append(binance_uvicorn_config(config, app))
-    servers = []
-    for uv_config in configs:
-        uv_config.http = CoalescingProtocol  # one socket write per answer, as `perpdesk sandbox` does
-        servers.append(uvicorn.Server(uv_config))
+    servers = [uvicorn.Server(uv_config) for uv_config in configs]
     task = asyncio.ensure_future(asyncio.gather(*(server.serve() for server in servers)))
     try:
         await asyncio.shield(task)
@@ -73,6 +59,11 @@ async def serve_sandbox(config: SandboxConfig, app: SandboxApp | None = None) ->
 
 
 def run_sandbox(config: SandboxConfig) -> None:
-    """Blocking entry point for `perpdesk sandbox`: its own uvloop event loop."""
-    server = uvicorn.Server(uvicorn_config(config))
-    server.run()
+    """Blocking entry point for `perpdesk sandbox`: its own uvloop event loop (serving the Binance
+    port too from that loop, when configured)."""
+    if config.binance_port is not None:
+        import uvloop
+
+        uvloop.run(serve_sandbox(config))
+        return
+    uvicorn.Server(uvicorn_config(config)).run()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from perpdesk.core.errors import (
     AuthenticationFailed,
@@ -29,10 +29,8 @@ from perpdesk.core.errors import (
 )
 from perpdesk.core.models import Balance, Credentials, KeyReport, Permission
 from perpdesk.exchanges.bitmart import parse
-from perpdesk.exchanges.bitmart.rest import Auth
-
-if TYPE_CHECKING:
-    from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
+from perpdesk.exchanges.bitmart.markets import MarketCache
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
 
 PROBE_SYMBOL = "BTCUSDT"
 _PERMISSION_NAMES = {
@@ -47,15 +45,15 @@ _BLOCKING_ORDER = (AuthenticationFailed, IpNotAllowed, InvalidSignature, NotWhit
                    PermissionMissing)
 
 
-async def inspect_key(conn: BitmartFuturesConnector, creds: Credentials) -> KeyReport:
-    symbol = _probe_symbol(conn)
+async def inspect_key(rest: BitmartRest, markets: MarketCache, creds: Credentials) -> KeyReport:
+    symbol = _probe_symbol(markets)
     probe_cid = "pdprobe" + uuid.uuid4().hex[:20]
     gathered: tuple[Any, ...] = await asyncio.gather(
-        conn.rest.call("GET", "/contract/private/assets-detail", None, Auth.KEYED, creds),
-        conn.rest.call("POST", "/contract/private/cancel-order",
+        rest.call("GET", "/contract/private/assets-detail", None, Auth.KEYED, creds),
+        rest.call("POST", "/contract/private/cancel-order",
                        {"symbol": symbol, "client_order_id": probe_cid}, Auth.SIGNED, creds,
                        order_endpoint=True),
-        conn.rest.call("GET", "/uapi-key/v1/account/info", None, Auth.KEYED, creds),
+        rest.call("GET", "/uapi-key/v1/account/info", None, Auth.KEYED, creds),
         return_exceptions=True,
     )
     assets, probe, info = gathered
@@ -143,10 +141,10 @@ async def inspect_key(conn: BitmartFuturesConnector, creds: Credentials) -> KeyR
     )
 
 
-def _probe_symbol(conn: BitmartFuturesConnector) -> str:
-    if conn.markets.get(PROBE_SYMBOL) is not None:
+def _probe_symbol(markets: MarketCache) -> str:
+    if markets.get(PROBE_SYMBOL) is not None:
         return PROBE_SYMBOL
-    cached = conn.markets.all()
+    cached = markets.all()
     return cached[0].symbol if cached else PROBE_SYMBOL
 
 

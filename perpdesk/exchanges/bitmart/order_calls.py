@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from perpdesk.core.errors import (
     ExchangeError,
@@ -22,26 +22,22 @@ from perpdesk.core.errors import (
 )
 from perpdesk.core.models import (
     Credentials,
-    Instrument,
     Order,
     OrderRequest,
     OrderResult,
     OrderSide,
     OrderType,
     PlacementStatus,
-    Position,
     PositionSide,
     new_client_order_id,
 )
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.bitmart import parse
+from perpdesk.exchanges.bitmart.account_calls import AccountCalls
+from perpdesk.exchanges.bitmart.clock import ExchangeClock
+from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.markets import check_price, check_size, invalid, submit_params, wire_size
-from perpdesk.exchanges.bitmart.rest import Auth, Sent
-
-if TYPE_CHECKING:
-    from perpdesk.exchanges.bitmart.clock import ExchangeClock
-    from perpdesk.exchanges.bitmart.markets import MarketCache
-    from perpdesk.exchanges.bitmart.rest import BitmartRest
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent, Settling
 
 P = "/contract/private/"
 SUBMIT = P + "submit-order"
@@ -50,21 +46,13 @@ _SIGNED = Auth.SIGNED  # Enum members through the class are slow on 3.11
 
 
 class OrderCalls:
-    """Mixed into BitmartFuturesConnector, which provides these:"""
-
-    if TYPE_CHECKING:
-        rest: BitmartRest
-        markets: MarketCache
-        settle_attempts: int
-        settle_delay_s: float
-
-        @property
-        def clock(self) -> ExchangeClock: ...
-        async def _get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
-                       **kw: Any) -> Any: ...
-        async def _post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any: ...
-        async def instrument(self, symbol: str) -> Instrument: ...
-        async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]: ...
+    def __init__(self, rest: BitmartRest, markets: Contracts, clock: ExchangeClock, account: AccountCalls,
+                 settling: Settling) -> None:
+        self.rest = rest
+        self.markets = markets
+        self.clock = clock
+        self.account = account  # close_position reads the position it closes
+        self.settling = settling
 
     def decided_after_ms(self) -> int:
         """Our wall-clock time after which no write signed up to now can be acted on any more."""
@@ -75,11 +63,11 @@ class OrderCalls:
         find it placed; not finding it proves nothing until its window has closed (the caller's
         settler looks again after `decided_after_ms`), so that is `unknown`, never rejected."""
         cid = order.client_order_id
-        markets = self.markets
+        markets = self.markets.cache
         try:
             inst = markets.get(order.symbol) if markets.fresh else None
             if inst is None:  # (the cached rules are looked up without a coroutine on the hot path)
-                inst = await self.instrument(order.symbol)
+                inst = await self.markets.instrument(order.symbol)
             params = submit_params(inst, order, markets.brackets.get(inst.symbol))
         except ExchangeError as exc:  # invalid locally, or the contract rules could not be read
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
@@ -99,9 +87,8 @@ class OrderCalls:
     async def _look_up_after(self, creds: Credentials, symbol: str, cid: str, cause: MaybeApplied,
                              sent: Sent) -> OrderResult:
         """The submit may or may not have executed: a few quick look-ups by client order id."""
-        for attempt in range(self.settle_attempts):
-            if attempt:
-                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
+        for attempt in range(self.settling.attempts):
+            await self.settling.pause(attempt)
             try:
                 found = await self._find_by_client_id(creds, symbol, cid)
             except ExchangeError:
@@ -118,8 +105,8 @@ class OrderCalls:
         """The order with this client id, or None when the exchange proves it has none. BitMart lists
         at most OPEN_ORDERS_PAGE open orders: a full page without it proves nothing (raised)."""
         now_s = int(time.time())
-        open_task = self._get(P + "get-open-orders", {"symbol": symbol, "limit": OPEN_ORDERS_PAGE}, creds)
-        hist_task = self._get(P + "order-history", {
+        open_task = self.rest.get(P + "get-open-orders", {"symbol": symbol, "limit": OPEN_ORDERS_PAGE}, creds)
+        hist_task = self.rest.get(P + "order-history", {
             "symbol": symbol, "client_order_id": cid, "start_time": now_s - 7 * 86400, "end_time": now_s + 60,
         }, creds)
         open_rows, hist_rows = await asyncio.gather(open_task, hist_task)
@@ -135,24 +122,24 @@ class OrderCalls:
 
     async def cancel_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
                            client_order_id: str | None = None) -> None:
-        await self._post(P + "cancel-order", _id_params(symbol, order_id, client_order_id), creds,
+        await self.rest.post(P + "cancel-order", _id_params(symbol, order_id, client_order_id), creds,
                          order_endpoint=True)
 
     async def cancel_all(self, creds: Credentials, symbol: str) -> None:
-        await self._post(P + "cancel-orders", {"symbol": symbol}, creds, order_endpoint=True)
+        await self.rest.post(P + "cancel-orders", {"symbol": symbol}, creds, order_endpoint=True)
 
     async def amend_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
                           client_order_id: str | None = None, price: Decimal | None = None,
                           size: Decimal | None = None) -> None:
         if price is None and size is None:
             raise invalid("price", "give a new price or a new size (or both)")
-        inst = await self.instrument(symbol)
+        inst = await self.markets.instrument(symbol)
         params = _id_params(symbol, order_id, client_order_id)
         if price is not None:
             params["price"] = fmt(check_price(inst, price))
         if size is not None:
             params["size"] = wire_size(check_size(inst, size))
-        await self._post(P + "modify-limit-order", params, creds, order_endpoint=True)
+        await self.rest.post(P + "modify-limit-order", params, creds, order_endpoint=True)
 
     async def get_order(self, creds: Credentials, symbol: str, *, order_id: str | None = None,
                         client_order_id: str | None = None) -> Order | None:
@@ -161,26 +148,27 @@ class OrderCalls:
                 raise invalid("order_id", "give the order id or the client order id")
             return await self._find_by_client_id(creds, symbol, client_order_id)
         try:
-            data = await self._get(P + "order", {"symbol": symbol, "order_id": order_id}, creds,
+            data = await self.rest.get(P + "order", {"symbol": symbol, "order_id": order_id}, creds,
                                    order_endpoint=True)
         except OrderNotFound:
             return None
         return parse.order(data) if isinstance(data, dict) and data else None
 
     async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]:
-        data = await self._get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
+        data = await self.rest.get(P + "get-open-orders", {"symbol": symbol} if symbol else None, creds)
         rows = data if isinstance(data, list) else []
         # trailing orders are listed here too; they are plan_orders()
         return [parse.order(r) for r in rows if r.get("type") != "trailing"]
 
     async def order_history(self, creds: Credentials, symbol: str) -> list[Order]:
-        data = await self._get(P + "order-history", {"symbol": symbol}, creds)
+        data = await self.rest.get(P + "order-history", {"symbol": symbol}, creds)
         return [parse.order(r) for r in data] if isinstance(data, list) else []
 
     async def close_position(self, creds: Credentials, symbol: str, side: PositionSide) -> OrderResult:
         """A market order for the whole position, with its own client order id (settled like any)."""
         cid = new_client_order_id()
-        held = [p for p in await self.positions(creds, symbol) if p.side is side and p.symbol == symbol]
+        positions = await self.account.positions(creds, symbol)
+        held = [p for p in positions if p.side is side and p.symbol == symbol]
         if not held:
             return OrderResult(PlacementStatus.REJECTED, cid, error=invalid(
                 "position", f"there is no open {side.value} position in {symbol}"))
@@ -188,7 +176,6 @@ class OrderCalls:
         request = OrderRequest(symbol=symbol, side=close_side, size=held[0].size, client_order_id=cid,
                                type=OrderType.MARKET, margin_mode=held[0].margin_mode)
         return await self.place_order(creds, request)
-
 
 
 def _id_params(symbol: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:

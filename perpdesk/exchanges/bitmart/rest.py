@@ -49,7 +49,7 @@ class Auth(enum.Enum):
 
 
 # Module-level aliases: enum member access through the class is slow on the hot path (3.11).
-_NONE, _SIGNED = Auth.NONE, Auth.SIGNED
+_NONE, _KEYED, _SIGNED = Auth.NONE, Auth.KEYED, Auth.SIGNED
 _USER_AGENT = ("User-Agent", USER_AGENT)
 _ACCEPT = ("Accept", "application/json")
 _JSON = ("Content-Type", "application/json")
@@ -63,6 +63,19 @@ class Sent:
     timestamp_ms: int | None = None
     window_ms: int = 60_000
     decided_after_ms: int | None = None  # our wall clock: past this the exchange cannot act on it
+
+
+@dataclass(frozen=True, slots=True)
+class Settling:
+    """How often, and how far apart, a write whose answer was lost is looked up at the exchange."""
+
+    attempts: int = 4
+    delay_s: float = 0.25
+
+    async def pause(self, attempt: int) -> None:
+        """The wait before look-up `attempt` (none before the first)."""
+        if attempt:
+            await asyncio.sleep(min(self.delay_s * attempt, 1.0))
 
 
 def query_string(params: dict[str, Any] | None) -> str:
@@ -218,6 +231,15 @@ class BitmartRest:
                     raise
                 transport_retries += 1
                 await asyncio.sleep(0.1 * transport_retries)
+
+    async def get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
+                  **kw: Any) -> Any:
+        """A read: public without credentials, keyed with them."""
+        return await self.call("GET", path, params, _KEYED if creds else _NONE, creds, **kw)
+
+    async def post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any:
+        """A signed write."""
+        return await self.call("POST", path, params, _SIGNED, creds, **kw)
 
     def _refuse_long_wait(self, key: str, group: str, path: str) -> None:
         """A read does not queue behind the exchange's 429 (a page stays responsive while the

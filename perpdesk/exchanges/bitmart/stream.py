@@ -14,23 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from websockets.asyncio.client import ClientConnection
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature, RateLimited
-from perpdesk.core.models import Credentials, StreamEvent
+from perpdesk.core.models import Balance, Credentials, Order, Position, StreamEvent
+from perpdesk.exchanges.base import CredentialsOpener
 from perpdesk.exchanges.bitmart import parse
+from perpdesk.exchanges.bitmart.markets import MarketCache
+from perpdesk.exchanges.bitmart.rest import BitmartRest
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
 from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
 
-if TYPE_CHECKING:
-    from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
-
-CredentialsOpener = Callable[[], Awaitable[Credentials]]
 # a failed resync (ExchangeUnavailable) reconnects too
 _DROPS: tuple[type[BaseException], ...] = (*DROPS, ExchangeUnavailable)
 CHANNELS = ("futures/asset:USDT", "futures/position", "futures/order")
@@ -42,10 +41,29 @@ def private_ws_url(ws_url: str) -> str:
     return endpoint_url(ws_url, "/user")
 
 
+class StreamAccount(Protocol):
+    """What the stream needs of its connector: where to connect, the REST client (for the login's
+    timestamp), the contract sizes, and the three reads of a resync."""
+
+    @property
+    def ws_url(self) -> str | None: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def source_address(self) -> str | None: ...
+    @property
+    def rest(self) -> BitmartRest: ...
+    @property
+    def markets(self) -> MarketCache: ...
+    async def balances(self, creds: Credentials) -> list[Balance]: ...
+    async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Position]: ...
+    async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Order]: ...
+
+
 class PrivateStream:
     def __init__(
         self,
-        conn: BitmartFuturesConnector,
+        conn: StreamAccount,
         creds: Credentials | CredentialsOpener,
         symbols: Sequence[str] = (),
         *,
@@ -111,10 +129,11 @@ class PrivateStream:
 
     async def _login(self, ws: ClientConnection) -> None:
         assert self.creds is not None
-        ts = self.conn.clock.timestamp() if not self.conn.clock.stale else None
+        rest = self.conn.rest
+        ts = rest.clock.timestamp() if not rest.clock.stale else None
         if ts is None:
-            await self.conn.rest.sync_clock()
-            ts = self.conn.clock.timestamp()
+            await rest.sync_clock()
+            ts = rest.clock.timestamp()
         sign = ws_login_sign(self.creds.secret, ts, self.creds.passphrase)
         login = {"action": "access", "args": [self.creds.api_key, ts, sign, "web"]}
         await ws.send(orjson.dumps(login).decode())

@@ -14,13 +14,12 @@ import asyncio
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from perpdesk.core.errors import ExchangeError, UnknownOutcome
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
-    Instrument,
     MarginMode,
     OrderResult,
     PlacementStatus,
@@ -36,13 +35,13 @@ from perpdesk.core.terminal import (
     TrailRequest,
 )
 from perpdesk.exchanges.bitmart import parse_terminal
+from perpdesk.exchanges.bitmart.account_calls import AccountCalls
+from perpdesk.exchanges.bitmart.clock import ExchangeClock
+from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, check_size, invalid, wire_size
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES, d0
-from perpdesk.exchanges.bitmart.rest import MaybeApplied
-
-if TYPE_CHECKING:
-    from perpdesk.exchanges.bitmart.clock import ExchangeClock
-    from perpdesk.exchanges.shared_reads import SharedReads
+from perpdesk.exchanges.bitmart.rest import BitmartRest, MaybeApplied, Settling
+from perpdesk.exchanges.shared_reads import SharedReads
 
 # public reads shared by every user this long (the pages then follow the live streams)
 TICKER_TTL_S = 1.0
@@ -60,21 +59,14 @@ def _order_id(data: Any) -> str | None:
 
 
 class TerminalCalls:
-    """Mixed into BitmartFuturesConnector, which provides these:"""
-
-    if TYPE_CHECKING:
-        settle_attempts: int
-        settle_delay_s: float
-        shared_reads: SharedReads
-
-        @property
-        def clock(self) -> ExchangeClock: ...
-
-        async def _get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
-                       **kw: Any) -> Any: ...
-        async def _post(self, path: str, params: dict[str, Any], creds: Credentials, **kw: Any) -> Any: ...
-        async def instrument(self, symbol: str) -> Instrument: ...
-        async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]: ...
+    def __init__(self, rest: BitmartRest, markets: Contracts, clock: ExchangeClock, account: AccountCalls,
+                 settling: Settling, shared_reads: SharedReads) -> None:
+        self.rest = rest
+        self.markets = markets
+        self.clock = clock
+        self.account = account  # conditional orders are settled from its waiting plan orders
+        self.settling = settling
+        self.shared_reads = shared_reads
 
     # ------------------------------------------------------------------ market data (public)
 
@@ -84,11 +76,11 @@ class TerminalCalls:
     async def _ticker(self, symbol: str) -> MarketSummary:
         now = int(time.time())
         answers: tuple[Any, ...] = await asyncio.gather(
-            self._get(F + "details", {"symbol": symbol}, None),
-            self._get(F + "markprice-kline", {"symbol": symbol, "step": 1,
+            self.rest.get(F + "details", {"symbol": symbol}, None),
+            self.rest.get(F + "markprice-kline", {"symbol": symbol, "step": 1,
                                                "start_time": now - 180, "end_time": now}, None),
             # details carries no funding time; the documented source is funding-rate
-            self._get(F + "funding-rate", {"symbol": symbol}, None),
+            self.rest.get(F + "funding-rate", {"symbol": symbol}, None),
             return_exceptions=True,
         )
         details, marks, funding = answers
@@ -108,13 +100,13 @@ class TerminalCalls:
         params = {"symbol": symbol, "step": step_min, "start_time": start_s, "end_time": end_s}
 
         async def fetch() -> list[ChartCandle]:
-            return parse_terminal.candles(await self._get(path, params, None))
+            return parse_terminal.candles(await self.rest.get(path, params, None))
 
         return await self.shared_reads.get((path, symbol, step_min, start_s, end_s), CANDLES_TTL_S, fetch)
 
     async def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
         async def fetch() -> Any:
-            return await self._get(F + "depth", {"symbol": symbol}, None)
+            return await self.rest.get(F + "depth", {"symbol": symbol}, None)
 
         data = await self.shared_reads.get(("depth", symbol), BOOK_TTL_S, fetch)
         return parse_terminal.book(data, symbol, depth)
@@ -122,14 +114,14 @@ class TerminalCalls:
     # ------------------------------------------------------------------ reads (keyed)
 
     async def position_mode(self, creds: Credentials) -> PositionMode:
-        data = await self._get(P + "get-position-mode", None, creds)
+        data = await self.rest.get(P + "get-position-mode", None, creds)
         raw = data.get("position_mode") if isinstance(data, dict) else None
         return PositionMode.HEDGE if raw == "hedge_mode" else PositionMode.ONE_WAY
 
     async def leverage_setting(self, creds: Credentials, symbol: str) -> tuple[Decimal, MarginMode] | None:
         """The account's leverage and margin mode for `symbol`, position or not: position-v2 with a
         symbol lists an empty side as its documented zero row, which carries the setting."""
-        data = await self._get(P + "position-v2", {"symbol": symbol}, creds)
+        data = await self.rest.get(P + "position-v2", {"symbol": symbol}, creds)
         for row in data if isinstance(data, list) else []:
             leverage, open_type = d0(row.get("leverage")), row.get("open_type")
             if row.get("symbol") == symbol and leverage > 0 and open_type in ("cross", "isolated"):
@@ -142,7 +134,7 @@ class TerminalCalls:
                          req: PlanRequest) -> OrderResult:
         cid = req.client_order_id
         try:
-            inst = await self.instrument(req.symbol)
+            inst = await self.markets.instrument(req.symbol)
             params: dict[str, Any] = {
                 "symbol": inst.symbol, "client_order_id": cid, "side": SIDE_CODES[req.side],
                 "type": "limit" if req.executive_price is not None else "market",
@@ -159,7 +151,7 @@ class TerminalCalls:
 
     async def cancel_plan(self, creds: Credentials, symbol: str,
                           order_id: str) -> None:
-        await self._post(P + "cancel-plan-order", {"symbol": symbol, "order_id": order_id}, creds,
+        await self.rest.post(P + "cancel-plan-order", {"symbol": symbol, "order_id": order_id}, creds,
                          order_endpoint=True)
 
     # ------------------------------------------------------------------ TP/SL orders
@@ -167,9 +159,9 @@ class TerminalCalls:
     async def modify_tp_sl(self, creds: Credentials, symbol: str,
                            order_id: str, trigger_price: Decimal, *,
                            price_type: PriceType = PriceType.LAST) -> None:
-        inst = await self.instrument(symbol)
+        inst = await self.markets.instrument(symbol)
         trigger = fmt(check_price(inst, trigger_price, "trigger_price"))
-        await self._post(P + "modify-tp-sl-order", {
+        await self.rest.post(P + "modify-tp-sl-order", {
             "symbol": inst.symbol, "order_id": order_id, "trigger_price": trigger,
             "executive_price": trigger, "price_type": _PT[price_type], "plan_category": 2,
             "category": "market",
@@ -181,7 +173,7 @@ class TerminalCalls:
                           req: TrailRequest) -> OrderResult:
         marker = f"trail:{req.symbol}:{req.side.value}"  # BitMart gives trailing orders no client id
         try:
-            inst = await self.instrument(req.symbol)
+            inst = await self.markets.instrument(req.symbol)
             if not Decimal("0.1") <= req.callback_rate <= Decimal(5):
                 raise invalid("callback_rate", f"{fmt(req.callback_rate)} % is outside 0.1-5 %")
             size = check_size(inst, req.size)
@@ -193,7 +185,7 @@ class TerminalCalls:
                 "callback_rate": fmt(req.callback_rate), "activation_price_type": _PT[req.price_type],
             }
             since_ms = self.clock.now_ms() - CLOCK_SLACK_MS
-            data = await self._post(P + "submit-trail-order", params, creds, order_endpoint=True)
+            data = await self.rest.post(P + "submit-trail-order", params, creds, order_endpoint=True)
         except MaybeApplied as exc:
 
             def same_terms(o: PlanOrder) -> bool:
@@ -209,7 +201,7 @@ class TerminalCalls:
 
     async def cancel_trail(self, creds: Credentials, symbol: str,
                            order_id: str) -> None:
-        await self._post(P + "cancel-trail-order", {"symbol": symbol, "order_id": order_id}, creds,
+        await self.rest.post(P + "cancel-trail-order", {"symbol": symbol, "order_id": order_id}, creds,
                          order_endpoint=True)
 
     # ------------------------------------------------------------------ settling
@@ -217,7 +209,7 @@ class TerminalCalls:
     async def _conditional_submit(self, creds: Credentials, endpoint: str,
                                   params: dict[str, Any], symbol: str, cid: str) -> OrderResult:
         try:
-            data = await self._post(P + endpoint, params, creds, order_endpoint=True)
+            data = await self.rest.post(P + endpoint, params, creds, order_endpoint=True)
         except MaybeApplied as exc:
             return await self._settle_conditional(
                 creds, symbol, cid, exc, lambda o: o.client_order_id == cid, f"order {cid}"
@@ -232,11 +224,10 @@ class TerminalCalls:
         of "never placed" (it may have fired already), so the outcome then stays unknown; so it does
         when more than one order could be it."""
         matches: list[PlanOrder] = []
-        for attempt in range(self.settle_attempts):
-            if attempt:
-                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
+        for attempt in range(self.settling.attempts):
+            await self.settling.pause(attempt)
             try:
-                matches = [o for o in await self.plan_orders(creds, symbol) if ours(o)]
+                matches = [o for o in await self.account.plan_orders(creds, symbol) if ours(o)]
             except ExchangeError:
                 continue
             if len(matches) == 1:

@@ -210,6 +210,14 @@ def admin_routes(
         settled = ctx.engine.settle_funding(symbol, rate)
         return {"symbol": symbol, "rate": str(settled)}
 
+    async def identity_clock(request: Request, body: dict[str, Any]) -> Any:
+        """Sessions, codes, lockouts and pending sign-ins end as if `seconds` had passed (no sleeps)."""
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise AdminError(400, "seconds", "give the seconds to move the identity clock forward, e.g. 301")
+        ctx.identity.clock.advance(float(seconds))
+        return {"offset_s": ctx.identity.clock.offset_s}
+
     async def tick(request: Request, body: dict[str, Any]) -> Any:
         ctx.engine.tick()
         return {"ok": True}
@@ -330,6 +338,7 @@ def admin_routes(
         route("/deposit", deposit, ["POST"]),
         route("/price", set_price, ["POST"]),
         route("/tick", tick, ["POST"]),
+        route("/identity-clock", identity_clock, ["POST"]),
         route("/funding", settle_funding, ["POST"]),
         route("/freeze-prices", freeze_prices, ["POST"]),
         route("/replay-prices", replay_prices, ["POST"]),

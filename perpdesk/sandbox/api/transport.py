@@ -3,6 +3,8 @@ then its body, as two socket writes. On loopback each write is a TCP segment and
 client, which doubled the per-request cost of small JSON answers (the sandbox's whole traffic).
 `CoalescingProtocol` holds the head back until the first body write and sends both together.
 The bytes on the wire are unchanged; only how they are cut into segments differs.
+
+`perpdesk/sandbox/server.py` serves with these protocols; this module knows nothing of it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from perpdesk.sandbox.context import SandboxConfig
-from perpdesk.sandbox.server import _Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from perpdesk.sandbox.api.rest import TRANSPORT_KEY
+
+
+class SandboxProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, exposing the connection to the app so a fault can drop it."""
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[TRANSPORT_KEY] = self.transport  # type: ignore[literal-required]
 
 
 class _CoalescingWriter:
@@ -45,7 +56,7 @@ class _CoalescingWriter:
         return getattr(self._transport, name)
 
 
-class CoalescingProtocol(_Protocol):
+class CoalescingProtocol(SandboxProtocol):
     """The sandbox's httptools protocol (faults can still reach the raw transport), with each
     response's head and body written together. HEAD answers, which have no body write, and
     WebSocket upgrades keep the plain transport."""
@@ -61,20 +72,3 @@ class CoalescingProtocol(_Protocol):
         finally:
             self.transport = real
 
-
-def run_sandbox(config: SandboxConfig) -> None:
-    """`perpdesk.sandbox.server.run_sandbox` with one write per answer (and the Binance port,
-    when configured, served from the same loop)."""
-    import uvicorn
-
-    from perpdesk.sandbox.server import serve_sandbox, uvicorn_config
-
-    if config.binance_port is not None:
-        import uvloop
-
-        uvloop.run(serve_sandbox(config))
-        return
-
-    uv_config = uvicorn_config(config)
-    uv_config.http = CoalescingProtocol  # uvicorn resolves the protocol class in Server.run()
-    uvicorn.Server(uv_config).run()

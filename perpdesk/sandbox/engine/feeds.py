@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from perpdesk.sandbox.engine.contracts import s
+from perpdesk.sandbox.engine.engine_state import EngineState
 from perpdesk.sandbox.engine.klines import KlineBook
-
-if TYPE_CHECKING:
-    from perpdesk.sandbox.engine.engine import Engine
 
 Json = dict[str, Any]
 Levels = list[tuple[Decimal, int]]
@@ -42,8 +40,16 @@ def _diff(old: dict[Decimal, int], new: dict[Decimal, int]) -> Levels:
     return out
 
 
+class FeedSource(Protocol):
+    """What the feeds read (the `Engine` facade is one): the market state and the funding rate."""
+
+    @property
+    def state(self) -> EngineState: ...
+    def funding_rate(self, symbol: str) -> Json: ...
+
+
 class MarketFeeds:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: FeedSource) -> None:
         self.engine = engine
         self.klines = KlineBook()
         self._increase: dict[tuple[str, int], _Increase] = {}

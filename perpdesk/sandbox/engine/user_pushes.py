@@ -8,16 +8,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from perpdesk.sandbox.engine.contracts import CONTRACTS, s
+from perpdesk.sandbox.engine.engine_state import EngineState
+from perpdesk.sandbox.engine.positions import Positions
+from perpdesk.sandbox.engine.state import PlanOrder
 from perpdesk.sandbox.engine.views import TRIGGER_DEFAULTS, position_push
 
-if TYPE_CHECKING:
-    from perpdesk.sandbox.engine.engine import Engine
-    from perpdesk.sandbox.engine.state import PlanOrder
-
 Json = dict[str, Any]
+
+
+class PositionSource(Protocol):
+    """What the timed position push reads (the `Engine` facade is one)."""
+
+    @property
+    def state(self) -> EngineState: ...
+    @property
+    def positions(self) -> Positions: ...
 
 # BitMart's `way`: 1-4 the taker bought, 5-8 the taker sold; the pair names (taker, maker).
 # order side: 1 buy_open_long, 2 buy_close_short, 3 sell_close_long, 4 sell_open_short.
@@ -52,13 +60,14 @@ def plan_fields(plan: PlanOrder | None) -> Json:
     return out
 
 
-def position_items(engine: Engine, uid: str) -> list[Json]:
+def position_items(engine: PositionSource, uid: str) -> list[Json]:
     """futures/position items of every open position of uid (symbol order, long before short)."""
-    held = engine.state.user_positions(uid)
+    state = engine.state
+    held = state.user_positions(uid)
     if not held:
         return []
-    mode = engine.state.account(uid).position_mode
-    now = engine.now()
+    mode = state.account(uid).position_mode
+    now = state.now()
     liq_price = engine.positions.liq_price
     items = []
     for (symbol, _side), pos in sorted(held.items()):

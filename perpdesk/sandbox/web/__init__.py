@@ -34,7 +34,7 @@ def routes(ctx: SandboxContext) -> list[BaseRoute]:
     state = WebState(
         ctx=ctx,
         backend=Backend(ctx),
-        sessions=SessionStore(ctx.persist, secure_cookie=secure),
+        sessions=SessionStore(ctx.persist, secure_cookie=secure, clock=ctx.identity.clock),
         totp=TotpGuard(ctx.persist),
     )
     return [

@@ -39,7 +39,7 @@ class WebState:
     ctx: SandboxContext
     backend: Backend
     sessions: SessionStore
-    codes: EmailCodes = field(default_factory=EmailCodes)
+    codes: EmailCodes = field(init=False)
     env: Environment = field(
         default_factory=lambda: Environment(
             loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -51,10 +51,17 @@ class WebState:
     # Users who signed up on the pages and have not yet confirmed their authenticator.
     enrolment_pending: set[str] = field(default_factory=set)
     totp: TotpGuard = field(default_factory=TotpGuard)
-    # password failures: 5 per account in 15 minutes, 30 per address in 5 minutes
-    sign_in_by_email: Throttle = field(default_factory=lambda: Throttle(5, 900.0))
-    sign_in_by_ip: Throttle = field(default_factory=lambda: Throttle(30, 300.0))
-    code_sends: Cooldown = field(default_factory=lambda: Cooldown(60.0))
+    sign_in_by_email: Throttle = field(init=False)
+    sign_in_by_ip: Throttle = field(init=False)
+    code_sends: Cooldown = field(init=False)
+
+    def __post_init__(self) -> None:
+        clock = self.ctx.identity.clock  # codes and lockouts end on the identity side's clock
+        self.codes = EmailCodes(clock)
+        # password failures: 5 per account in 15 minutes, 30 per address in 5 minutes
+        self.sign_in_by_email = Throttle(5, 900.0, clock)
+        self.sign_in_by_ip = Throttle(30, 300.0, clock)
+        self.code_sends = Cooldown(60.0, clock)
 
     def send_code_wait_s(self, uid: str, purpose: str) -> int:
         """Seconds before another emailed code may be sent (0: send now, and the clock restarts)."""

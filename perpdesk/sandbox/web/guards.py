@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 import pyotp
 
@@ -48,7 +49,8 @@ class Throttle:
     """At most `limit` failures per key in `window_s`; then refused until the oldest ages out.
     Callers count an attempt (`fail`) in the same step as they test `wait_s`, before any await."""
 
-    def __init__(self, limit: int, window_s: float) -> None:
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.limit = limit
         self.window_s = window_s
         self._failures: dict[str, deque[float]] = {}
@@ -63,7 +65,7 @@ class Throttle:
 
     def wait_s(self, key: str, now: float | None = None) -> float:
         """Seconds until the next attempt is allowed (0 = allowed now)."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         times = self._recent(key, now)
         if len(times) < self.limit:
             return 0.0
@@ -71,7 +73,7 @@ class Throttle:
 
     def fail(self, key: str, now: float | None = None) -> float:
         """Count a failure (or an attempt about to be checked: see `refund`); returns its time."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         self._recent(key, now)
         self._failures.setdefault(key, deque()).append(now)
         return now
@@ -90,14 +92,15 @@ class Throttle:
 class Cooldown:
     """At most one event per key every `interval_s` (the email-code Send button)."""
 
-    def __init__(self, interval_s: float) -> None:
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.interval_s = interval_s
         self._last: dict[str, float] = {}
 
     def wait_s(self, key: str, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         last = self._last.get(key)
         return 0.0 if last is None else max(0.0, self.interval_s - (now - last))
 
     def mark(self, key: str, now: float | None = None) -> None:
-        self._last[key] = time.monotonic() if now is None else now
+        self._last[key] = self.clock() if now is None else now

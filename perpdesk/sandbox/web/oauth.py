@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import time
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
@@ -74,7 +73,8 @@ def _error(error: str, description: str, status: int = 400) -> JSONResponse:
 
 
 def routes(state: WebState) -> list[BaseRoute]:
-    grants = GrantStore(state.ctx.persist, code_ttl_s=state.ctx.config.oauth_code_ttl_s or CODE_TTL_S)
+    grants = GrantStore(state.ctx.persist, code_ttl_s=state.ctx.config.oauth_code_ttl_s or CODE_TTL_S,
+                        clock=state.ctx.identity.clock)
     validator = Validator(state, grants)
     grant_type = AuthorizationCodeGrant(validator, refresh_token=False, pre_auth=[s256_only])
     bearer = BearerToken(validator, expires_in=TOKEN_TTL_S)
@@ -124,7 +124,7 @@ def routes(state: WebState) -> list[BaseRoute]:
         consent_id = secrets.token_urlsafe(16)
         label = (request.query_params.get("label") or f"Fast Connect {client.name}")[:64]
         session.drafts[f"consent:{consent_id}"] = {"uri": uri, "ips": ips, "label": label,
-                                                    "at": time.time()}
+                                                    "at": state.sessions.clock()}
         # A user may open several consents; keep only the latest few.
         consent_keys = [k for k in session.drafts if k.startswith("consent:")]
         for old in consent_keys[:-5]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from perpdesk.sandbox.persist import Persist
@@ -45,12 +46,14 @@ class TokenReceipt:
     token_digest: str
     client_id: str
     api_key: str
-    issued_at: float = field(default_factory=time.time)
+    issued_at: float
 
 
 class GrantStore:
-    def __init__(self, persist: Persist, *, code_ttl_s: float = CODE_TTL_S) -> None:
+    def __init__(self, persist: Persist, *, code_ttl_s: float = CODE_TTL_S,
+                 clock: Callable[[], float] = time.time) -> None:
         self._persist = persist
+        self.clock = clock
         self.code_ttl_s = code_ttl_s
         self._grants: dict[str, Grant] = {}
         self._tokens: dict[str, TokenReceipt] = {}
@@ -61,7 +64,7 @@ class GrantStore:
         self.purge()
 
     def add(self, code: str, **fields: Any) -> Grant:
-        grant = Grant(code_digest=digest(code), expires_at=time.time() + self.code_ttl_s, **fields)
+        grant = Grant(code_digest=digest(code), expires_at=self.clock() + self.code_ttl_s, **fields)
         self._grants[grant.code_digest] = grant
         self.save(grant)
         return grant
@@ -73,7 +76,7 @@ class GrantStore:
         self._persist.put(_CODE_KIND, grant.code_digest, asdict(grant))
 
     def add_token(self, token: str, client_id: str, api_key: str) -> None:
-        receipt = TokenReceipt(digest(token), client_id, api_key)
+        receipt = TokenReceipt(digest(token), client_id, api_key, self.clock())
         self._tokens[receipt.token_digest] = receipt
         self._persist.put(_TOKEN_KIND, receipt.token_digest, asdict(receipt))
 
@@ -82,7 +85,7 @@ class GrantStore:
 
     def take_abandoned(self) -> list[Grant]:
         """Expired codes never redeemed: their keys were never delivered, so they are revoked."""
-        now = time.time()
+        now = self.clock()
         abandoned = [g for g in self._grants.values() if not g.used and not g.revoked and now > g.expires_at]
         for grant in abandoned:
             grant.revoked = True
@@ -90,7 +93,7 @@ class GrantStore:
         return abandoned
 
     def purge(self) -> None:
-        now = time.time()
+        now = self.clock()
         for key, grant in list(self._grants.items()):
             if now > grant.expires_at + _KEEP_AFTER_EXPIRY_S:
                 del self._grants[key]

@@ -8,7 +8,6 @@ check, key lookup) first and hand the results over in the context variables belo
 from __future__ import annotations
 
 import contextvars
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +114,7 @@ class Validator(RequestValidator):
         if grant.used:
             REPLAYED.get().append(grant)  # RFC 6749 §4.1.2: revoke what the first use issued
             return False
-        if time.time() > grant.expires_at:
+        if self.grants.clock() > grant.expires_at:
             return False
         prefetched = PREFETCHED.get()
         if prefetched is None or prefetched[0].api_key != grant.api_key:

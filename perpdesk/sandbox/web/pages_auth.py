@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import segno
 from starlette.requests import Request
@@ -81,7 +80,7 @@ def routes(state: WebState) -> list[BaseRoute]:
                           form={"email": email}, errors=errors)
         state.enrolment_pending.add(user.uid)
         state.ctx.persist.put(ENROLMENT_KIND, user.uid, {})
-        session.pending_uid, session.pending_since = user.uid, time.time()
+        session.pending_uid, session.pending_since = user.uid, state.sessions.clock()
         state.sessions.save(session)
         return redirect(state, "/sign-up/authenticator", session)
 
@@ -137,7 +136,7 @@ def routes(state: WebState) -> list[BaseRoute]:
 
         state.sign_in_by_email.refund(by_email, stamps[0])
         state.sign_in_by_ip.refund(by_ip, stamps[1])
-        session.pending_uid, session.pending_since = user.uid, time.time()
+        session.pending_uid, session.pending_since = user.uid, state.sessions.clock()
         session.second_factor_failures = 0
         state.sessions.save(session)
         if user.uid in state.enrolment_pending:
@@ -155,7 +154,7 @@ def routes(state: WebState) -> list[BaseRoute]:
     async def verify(request: Request) -> Response:
         session = state.sessions.get(request)
         if (session is None or session.pending_uid is None
-                or time.time() - session.pending_since > PENDING_2FA_TIMEOUT_S):
+                or state.sessions.clock() - session.pending_since > PENDING_2FA_TIMEOUT_S):
             return redirect(state, "/sign-in")
         user = await state.backend.user_by_uid(session.pending_uid)
         if user is None:

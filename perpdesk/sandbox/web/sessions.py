@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,8 +52,10 @@ class BrowserSession:
 
 
 class SessionStore:
-    def __init__(self, persist: Persist, *, secure_cookie: bool = False) -> None:
+    def __init__(self, persist: Persist, *, secure_cookie: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         self._persist = persist
+        self.clock = clock
         self._secure = secure_cookie
         self._sessions: dict[str, BrowserSession] = {}
         self._created = 0
@@ -70,7 +73,7 @@ class SessionStore:
         session = self._sessions.get(_digest(raw))
         if session is None:
             return None
-        now = time.time()
+        now = self.clock()
         if now - session.seen > IDLE_TIMEOUT_S:
             self.destroy(session)
             return None
@@ -87,7 +90,7 @@ class SessionStore:
         if self._created % 256 == 0:
             self.purge()
         raw = secrets.token_urlsafe(32)
-        session = BrowserSession(key=_digest(raw), csrf=secrets.token_urlsafe(24), seen=time.time())
+        session = BrowserSession(key=_digest(raw), csrf=secrets.token_urlsafe(24), seen=self.clock())
         session.new_cookie = raw
         self._sessions[session.key] = session
         self.save(session)
@@ -95,7 +98,7 @@ class SessionStore:
 
     def purge(self) -> None:
         """Forget idle sessions, and anonymous ones after an hour (every visit to Sign In makes one)."""
-        now = time.time()
+        now = self.clock()
         for session in list(self._sessions.values()):
             idle = now - session.seen
             if idle > IDLE_TIMEOUT_S or (session.uid is None and idle > ANONYMOUS_TIMEOUT_S):
@@ -115,7 +118,7 @@ class SessionStore:
         fresh = BrowserSession(
             key=_digest(raw),
             csrf=secrets.token_urlsafe(24),
-            seen=time.time(),
+            seen=self.clock(),
             uid=session.uid,
             next_url=session.next_url,
         )
@@ -159,18 +162,19 @@ class EmailCodes:
     TTL_S = 600.0
     MAX_ATTEMPTS = 5
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
         self._codes: dict[tuple[str, str], _Code] = {}
 
     def issue(self, uid: str, purpose: str) -> str:
         code = f"{secrets.randbelow(1_000_000):06d}"
-        self._codes[(uid, purpose)] = _Code(_digest(f"{uid}:{purpose}:{code}"), time.time() + self.TTL_S)
+        self._codes[(uid, purpose)] = _Code(_digest(f"{uid}:{purpose}:{code}"), self.clock() + self.TTL_S)
         return code
 
     def check(self, uid: str, purpose: str, code: str) -> bool:
         """True once for the right code; a wrong code counts toward the limit."""
         entry = self._codes.get((uid, purpose))
-        if entry is None or time.time() > entry.expires:
+        if entry is None or self.clock() > entry.expires:
             self._codes.pop((uid, purpose), None)
             return False
         if hmac.compare_digest(entry.digest, _digest(f"{uid}:{purpose}:{code.strip()}")):

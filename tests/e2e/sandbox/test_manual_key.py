@@ -125,7 +125,7 @@ async def test_sign_up_to_working_key(
 
 @pytest.fixture(scope="module")
 def auto_sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(extra_args=["--auto-whitelist-after", "1"])
+    server = start_sandbox(extra_args=["--auto-whitelist-after", "600"])
     yield server
     server.stop()
 
@@ -157,7 +157,7 @@ async def test_whitelist_auto_approval_and_email_fallback(
     await page.get_by_label("Bitmart CID or email").fill(user["uid"])
     await page.get_by_role("button", name="Submit").click()
     await expect(page.locator("#whitelist-state")).to_have_text("Pending")
-    await asyncio.sleep(1.2)
+    auto_sandbox.admin.advance_identity_clock(600)  # the sandbox's auto-approval delay
     await page.reload()
     await expect(page.locator("#whitelist-state")).to_have_text("Approved")
     await shot(page, "auto-approved")

@@ -38,6 +38,16 @@ def test_admin_api_needs_the_token(sandbox: SandboxServer) -> None:
     assert r.status_code == 401
 
 
+def test_the_identity_clock_only_moves_forward(sandbox: SandboxServer) -> None:
+    for bad in ("soon", -1, True, None):
+        with pytest.raises(AdminCallError) as info:
+            sandbox.admin.advance_identity_clock(bad)  # type: ignore[arg-type]
+        assert info.value.status == 400 and info.value.field == "seconds"
+        assert str(bad) not in info.value.message
+    offset = sandbox.admin.advance_identity_clock(0)["offset_s"]
+    assert sandbox.admin.advance_identity_clock(0) == {"offset_s": offset}
+
+
 def test_admin_errors_name_the_field(sandbox: SandboxServer) -> None:
     with pytest.raises(AdminCallError) as info:
         sandbox.admin.create_user(email="not-an-email")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pyotp
 import pytest
 
-from perpdesk.sandbox.identity import MAX_IPS_PER_KEY, Identity, IdentityError
+from perpdesk.sandbox.identity import MAX_IPS_PER_KEY, Identity, IdentityClock, IdentityError
 from perpdesk.sandbox.persist import Persist
+
+T0 = 1_800_000_000.0  # a fixed "now" for the identity clock
 
 
 @pytest.fixture
@@ -107,12 +108,14 @@ def test_update_and_delete_key(state: str) -> None:
 
 
 def test_whitelist_request_is_auto_approved_after_the_delay(state: str) -> None:
-    ident = Identity(Persist(state), auto_whitelist_after=0.2)
+    ident = Identity(Persist(state), auto_whitelist_after=60, clock=IdentityClock(lambda: T0))
     user = ident.create_user("gina@example.com", "password-123")
     assert not ident.is_futures_whitelisted(user.uid)
     ident.request_whitelist(user.uid, "gina@example.com", "gina@example.com")
     assert not ident.is_futures_whitelisted(user.uid)
-    time.sleep(0.25)
+    ident.clock.advance(59)
+    assert not ident.is_futures_whitelisted(user.uid)
+    ident.clock.advance(1)
     assert ident.is_futures_whitelisted(user.uid)
     assert user.whitelist_request.state == "approved"
     assert [m.subject for m in ident.outbox("GINA@example.com")] == [
@@ -121,12 +124,12 @@ def test_whitelist_request_is_auto_approved_after_the_delay(state: str) -> None:
 
 
 def test_due_requests_are_approved_in_bulk(state: str) -> None:
-    ident = Identity(Persist(state), auto_whitelist_after=0.1)
+    ident = Identity(Persist(state), auto_whitelist_after=60, clock=IdentityClock(lambda: T0))
     users = [ident.create_user(f"bulk{i}@example.com", "password-123") for i in range(3)]
     for user in users[:2]:
         ident.request_whitelist(user.uid, user.email, user.email)
     assert ident.approve_due_whitelists() == 0
-    time.sleep(0.15)
+    ident.clock.advance(60)
     assert ident.approve_due_whitelists() == 2
     assert [u.futures_whitelisted for u in users] == [True, True, False]
 
