@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import algo as G
+from perpdesk.sandbox.binance import history as H
 from perpdesk.sandbox.binance import listen_keys as L
 from perpdesk.sandbox.binance import market_data as M
 from perpdesk.sandbox.binance import risk as R
@@ -69,6 +70,9 @@ ENDPOINTS += [
     _read(_V1 + "openOrders", T.open_orders, K.all_symbols_weight(1, 40)),
     _read(_V1 + "allOrders", T.all_orders),
     _read(_V1 + "userTrades", T.user_trades),
+    _read(_V1 + "orderAmendment", T.order_amendments, 1),
+    # TRADE in Binance's docs (signed), but a read: any key of the account may read it
+    _read(_V1 + "positionMargin/history", H.margin_changes, 1),
     _read(_V1 + "income", T.income, 30),
     _read(_V1 + "forceOrders", R.force_orders, K.all_symbols_weight(20, 50)),
     _read(_V1 + "adlQuantile", R.adl_quantile, 5),
