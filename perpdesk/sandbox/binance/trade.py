@@ -270,7 +270,10 @@ def _each(items: list[Any], do: Any) -> list[Json]:
 def _item_params(item: Any) -> Params:
     if not isinstance(item, dict):
         raise E.err(E.MANDATORY_PARAM, "each batch item is a JSON object of order parameters", "batchOrders")
-    return Params({str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in item.items()})
+    # null is "not sent": Binance's official SDK writes every parameter it was not given as null
+    return Params(
+        {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in item.items() if v is not None}
+    )
 
 
 def batch_new(call: Call) -> list[Json]:
