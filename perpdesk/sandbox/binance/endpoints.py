@@ -6,6 +6,7 @@ from __future__ import annotations
 from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import algo as G
 from perpdesk.sandbox.binance import history as H
+from perpdesk.sandbox.binance import kline_variants as V
 from perpdesk.sandbox.binance import listen_keys as L
 from perpdesk.sandbox.binance import market_data as M
 from perpdesk.sandbox.binance import risk as R
@@ -30,6 +31,9 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "aggTrades", M.agg_trades, 20),
     _public(_V1 + "klines", M.klines, 5),
     _public(_V1 + "markPriceKlines", M.mark_price_klines, 5),
+    _public(_V1 + "indexPriceKlines", V.index_price_klines, 5),
+    _public(_V1 + "continuousKlines", V.continuous_klines, 5),
+    _public(_V1 + "premiumIndexKlines", V.premium_index_klines, 5),
     _public(_V1 + "premiumIndex", M.premium_index, K.all_symbols_weight(1, 10)),
     _public(_V1 + "fundingRate", M.funding_rate),
     _public(_V1 + "fundingInfo", M.funding_info),
@@ -38,6 +42,7 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
     _public("/fapi/v2/ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
     _public(_V1 + "ticker/bookTicker", K.book_ticker, K.all_symbols_weight(2, 5)),
+    _public(_V1 + "symbolAdlRisk", R.adl_risk),
 ]
 
 
@@ -76,6 +81,8 @@ ENDPOINTS += [
     _read(_V1 + "income", T.income, 30),
     _read(_V1 + "forceOrders", R.force_orders, K.all_symbols_weight(20, 50)),
     _read(_V1 + "adlQuantile", R.adl_quantile, 5),
+    _read(_V1 + "rateLimit/order", M.order_limits, 1),
+    _read(_V1 + "apiTradingStatus", S.trading_status, K.all_symbols_weight(1, 10)),
     _trade("POST", _V1 + "positionSide/dual", S.set_position_mode),
     _trade("POST", _V1 + "multiAssetsMargin", S.set_multi_assets),
     _trade("POST", _V1 + "leverage", S.change_leverage),

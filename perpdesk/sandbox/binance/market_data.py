@@ -23,6 +23,8 @@ MIN_NOTIONAL = {"BTCUSDT": Decimal(100), "ETHUSDT": Decimal(20)}
 
 def min_notional(symbol: str) -> Decimal:
     return MIN_NOTIONAL.get(symbol, Decimal(5))
+
+
 MAX_PRICE = Decimal(10_000_000)
 MAX_NUM_ORDERS = 200
 MAX_NUM_ALGO_ORDERS = MAX_LIVE_PLANS  # the engine's limit of waiting plan orders per symbol
@@ -66,6 +68,15 @@ def symbols_of(call: Call) -> list[str]:
 
 def one_or_all(call: Call, rows: list[Json]) -> Json | list[Json]:
     return rows[0] if call.params.has("symbol") else rows
+
+
+def order_limits(call: Call) -> list[Json]:
+    """The order-count limits as applied (exchangeInfo lists them; so does GET /fapi/v1/rateLimit/order)."""
+    cap = call.limits.cap
+    return [
+        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": cap(ORDERS_PER_10S)},
+        {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": cap(ORDERS_PER_MIN)},
+    ]
 
 
 def ping(call: Call) -> Json:
@@ -146,13 +157,7 @@ def exchange_info(call: Call) -> Json:
                 "limit": cap(WEIGHT_PER_MIN),
                 "rateLimitType": "REQUEST_WEIGHT",
             },
-            {"interval": "MINUTE", "intervalNum": 1, "limit": cap(ORDERS_PER_MIN), "rateLimitType": "ORDERS"},
-            {
-                "interval": "SECOND",
-                "intervalNum": 10,
-                "limit": cap(ORDERS_PER_10S),
-                "rateLimitType": "ORDERS",
-            },
+            *order_limits(call),
         ],
         "serverTime": call.ctx.engine.now(),
         "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
@@ -238,7 +243,7 @@ def agg_trades(call: Call) -> list[Json]:
     return rows[-call.params.limit(500, 1000) :]
 
 
-def _klines(call: Call, kind: str) -> list[list[Any]]:
+def kline_rows(call: Call, kind: str) -> list[list[Any]]:
     symbol = call.params.req_symbol()
     interval = call.params.req("interval")
     if interval not in INTERVALS:
@@ -281,11 +286,11 @@ def _klines(call: Call, kind: str) -> list[list[Any]]:
 
 
 def klines(call: Call) -> list[list[Any]]:
-    return _klines(call, "last")
+    return kline_rows(call, "last")
 
 
 def mark_price_klines(call: Call) -> list[list[Any]]:
-    return _klines(call, "mark")
+    return kline_rows(call, "mark")
 
 
 def premium_index(call: Call) -> Json | list[Json]:

@@ -120,6 +120,12 @@ def leverage_bracket(call: Call) -> Json | list[Json]:
     return rows[0] if symbol else rows
 
 
+def trading_status(call: Call) -> Json:
+    """GET /fapi/v1/apiTradingStatus: no quantitative rule ever trips in the sandbox."""
+    call.params.symbol(required=False)
+    return {"indicators": {}, "updateTime": call.ctx.engine.now()}
+
+
 def account_config(call: Call) -> Json:
     return {
         "feeTier": 0,

@@ -156,7 +156,8 @@ def test_market_data_and_account(official: DerivativesTradingUsdsFutures, strict
     assert len(book["bids"]) == 5 and Decimal(book["bids"][0][0]) < Decimal(book["asks"][0][0])
     rows = api.kline_candlestick_data(symbol=SYMBOL, interval="1m", limit=3).data()
     # the SDK hands kline rows on as they come (lists): their types checked here
-    assert rows and all([type(v) for v in r] == [int, str, str, str, str, str, int, str, int, str, str, str] for r in rows)
+    kline_types = [int, str, str, str, str, str, int, str, int, str, str, str]
+    assert rows and all([type(v) for v in r] == kline_types for r in rows)
     strict(api.mark_price(symbol=SYMBOL), M.MarkPriceResponse)
     ticker = strict(
         api.ticker24hr_price_change_statistics(symbol=SYMBOL), M.Ticker24hrPriceChangeStatisticsResponse
