@@ -23,6 +23,7 @@ import binance_common.utils
 import pytest
 import requests
 from binance_common.configuration import ConfigurationRestAPI, ConfigurationWebSocketStreams
+from binance_common.errors import BadRequestError, UnauthorizedError
 from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
     DerivativesTradingUsdsFutures,
 )
@@ -385,3 +386,27 @@ async def test_user_data_and_market_streams_through_the_sdks_websocket(
     for parsed in [p for stream in pushes.by_stream.values() for p in stream]:
         _checked(parsed)
     assert not strict.complaints(), strict.complaints()
+
+
+def test_refusals_reach_the_sdk_as_its_own_errors(
+    binance_sandbox: BinanceSandbox, official: DerivativesTradingUsdsFutures, trader: BinanceClient
+) -> None:
+    """Binance's HTTP statuses pick the SDK's exception; its `status_code` is Binance's code."""
+    api = official.rest_api
+    with pytest.raises(BadRequestError) as unknown:
+        api.cancel_order(symbol=SYMBOL, order_id=1)
+    assert unknown.value.status_code == -2011
+    with pytest.raises(BadRequestError) as fine:
+        api.new_order(
+            symbol=SYMBOL, side="BUY", position_side="LONG", type="MARKET", quantity=Decimal("0.0001")
+        )
+    assert fine.value.status_code == -1111 and "0.0001" not in fine.value.error_message
+    rest = ConfigurationRestAPI(api_key=trader.api_key, api_secret="0" * 64, base_path=binance_sandbox.url)
+    wrong_secret = DerivativesTradingUsdsFutures(config_rest_api=rest).rest_api
+    with pytest.raises(BadRequestError) as unsigned:
+        wrong_secret.futures_account_balance_v2()
+    assert unsigned.value.status_code == -1022
+    rest = ConfigurationRestAPI(api_key="x" * 64, api_secret="0" * 64, base_path=binance_sandbox.url)
+    with pytest.raises(UnauthorizedError) as unknown_key:
+        DerivativesTradingUsdsFutures(config_rest_api=rest).rest_api.futures_account_balance_v2()
+    assert unknown_key.value.status_code == -2015
