@@ -13,7 +13,7 @@ from perpdesk.sandbox.binance import risk as R
 from perpdesk.sandbox.binance import settings as S
 from perpdesk.sandbox.binance import tickers as K
 from perpdesk.sandbox.binance import trade as T
-from perpdesk.sandbox.binance.call import NONE, SIGNED, USER_STREAM, Endpoint, Handler
+from perpdesk.sandbox.binance.call import MARKET_DATA, NONE, SIGNED, USER_STREAM, Endpoint, Handler
 
 _V1 = "/fapi/v1/"
 
@@ -43,6 +43,8 @@ ENDPOINTS: list[Endpoint] = [
     _public("/fapi/v2/ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
     _public(_V1 + "ticker/bookTicker", K.book_ticker, K.all_symbols_weight(2, 5)),
     _public(_V1 + "symbolAdlRisk", R.adl_risk),
+    # MARKET_DATA: any key of any account, no signature
+    Endpoint("GET", _V1 + "historicalTrades", MARKET_DATA, M.historical_trades, 20, futures=False),
 ]
 
 

@@ -192,24 +192,32 @@ def _trade_rows(call: Call, symbol: str, n: int) -> list[dict[str, object]]:
     return trades[-n:]
 
 
+def _trade(symbol: str, t: dict[str, object]) -> Json:
+    spec = spec_of(symbol)
+    return {
+        "id": t["trade_id"],
+        "price": price(spec, Decimal(str(t["price"]))),
+        "qty": qty(spec, Decimal(str(t["qty"]))),
+        "quoteQty": money(Decimal(str(t["quote_qty"]))),
+        "time": t["time"],
+        "isBuyerMaker": t["is_buyer_maker"],
+        "isRPITrade": False,
+    }
+
+
 def trades(call: Call) -> list[Json]:
     symbol = call.params.req_symbol()
-    spec = spec_of(symbol)
-    out = []
-    for t in _trade_rows(call, symbol, call.params.limit(500, 1000)):
-        contracts = Decimal(str(t["qty"]))
-        out.append(
-            {
-                "id": t["trade_id"],
-                "price": price(spec, Decimal(str(t["price"]))),
-                "qty": qty(spec, contracts),
-                "quoteQty": money(Decimal(str(t["quote_qty"]))),
-                "time": t["time"],
-                "isBuyerMaker": t["is_buyer_maker"],
-                "isRPITrade": False,
-            }
-        )
-    return out
+    return [_trade(symbol, t) for t in _trade_rows(call, symbol, call.params.limit(500, 1000))]
+
+
+def historical_trades(call: Call) -> list[Json]:
+    """MARKET_DATA (an API key, no signature): from trade `fromId` on, else the most recent."""
+    symbol = call.params.req_symbol()
+    n = call.params.limit(100, 500)
+    from_id = call.params.int_("fromId", lo=0)
+    rows = list(sim_of(call, symbol).trades)
+    rows = rows[-n:] if from_id is None else [t for t in rows if int(str(t["trade_id"])) >= from_id][:n]
+    return [_trade(symbol, t) for t in rows]
 
 
 def agg_trades(call: Call) -> list[Json]:

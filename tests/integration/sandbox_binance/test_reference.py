@@ -186,6 +186,19 @@ def test_klines_rows_have_binances_twelve_fields(trader: BinanceClient) -> None:
             assert row[6] == row[0] + 59_999
 
 
+def test_historical_trades_take_a_key_and_no_signature(trader: BinanceClient) -> None:
+    path = trader.url + "/fapi/v1/historicalTrades"
+    r = trader.http.get(path, params={"symbol": "BTCUSDT"})
+    assert (r.status_code, r.json()["code"]) == (401, -2015)
+    keyed = {"X-MBX-APIKEY": trader.api_key}
+    recent = trader.http.get(path, params={"symbol": "BTCUSDT", "limit": 2}, headers=keyed).json()
+    conforms(sdk.OldTradesLookupResponseInner, recent)
+    assert recent == trader.public("/fapi/v1/trades", symbol="BTCUSDT", limit=2).json()
+    first = recent[-1]["id"]
+    after = trader.http.get(path, params={"symbol": "BTCUSDT", "fromId": first}, headers=keyed).json()
+    assert [t["id"] for t in after] == [first]
+
+
 def test_kline_variants_read_the_same_candles(trader: BinanceClient) -> None:
     """Index = mark, the perpetual's continuous candles = its own, premium 0; a pair or contract
     type the sandbox does not list is refused."""
