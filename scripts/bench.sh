@@ -5,6 +5,7 @@ echo "== bench/bench_connector.py (asyncio)"; python bench/bench_connector.py
 echo "== bench/bench_connector.py (uvloop, as the platform runs)"; python bench/bench_connector.py --uvloop
 echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
 echo "== bench/bench_sandbox_orders.py"; python bench/bench_sandbox_orders.py
+echo "== bench/bench_sandbox_binance.py"; python bench/bench_sandbox_binance.py
 echo "== bench/bench_sandbox_idle.py"; python bench/bench_sandbox_idle.py
 echo "== bench/bench_startup.py"; python bench/bench_startup.py
 echo "== bench/bench_ws_fanout.py"; python bench/bench_ws_fanout.py

@@ -72,11 +72,15 @@ def algo_row(p: PlanOrder) -> Json:
     }
 
 
-def _with_actual(call: Call, p: PlanOrder) -> Json:
+def _with_actual(call: Call, p: PlanOrder, one: bool = False) -> Json:
     row = algo_row(p)
     sent = call.ctx.engine.state.orders.get(p.executive_order_id) if p.executive_order_id else None
     row["actualOrderId"] = p.executive_order_id
     row["actualPrice"] = price(spec_of(p.symbol), sent.avg_price if sent else Decimal(0))
+    if one and sent is not None:  # the one-order query's model: "present when triggered" / "when filled"
+        row["actualType"] = sent.type.upper()
+        if sent.deal_size:
+            row["actualQty"] = qty(spec_of(p.symbol), sent.deal_size)
     return row
 
 
@@ -202,7 +206,7 @@ def cancel_algo(call: Call) -> Json:
 
 
 def query_algo(call: Call) -> Json:
-    return _with_actual(call, _find(call))
+    return _with_actual(call, _find(call), one=True)
 
 
 def _mine(call: Call) -> list[PlanOrder]:

@@ -11,8 +11,9 @@ from perpdesk.sandbox.binance.params import Params
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.identity import ApiKey
 
-# Binance's security types: NONE (public), USER_STREAM (key only), SIGNED (TRADE and USER_DATA)
-NONE, USER_STREAM, SIGNED = "NONE", "USER_STREAM", "SIGNED"
+# Binance's security types: NONE (public), USER_STREAM and MARKET_DATA (the key only), SIGNED
+# (TRADE and USER_DATA)
+NONE, USER_STREAM, MARKET_DATA, SIGNED = "NONE", "USER_STREAM", "MARKET_DATA", "SIGNED"
 
 
 @dataclass(slots=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from perpdesk.sandbox.binance import account as A
 from perpdesk.sandbox.binance import algo as G
+from perpdesk.sandbox.binance import history as H
+from perpdesk.sandbox.binance import kline_variants as V
 from perpdesk.sandbox.binance import listen_keys as L
 from perpdesk.sandbox.binance import market_data as M
 from perpdesk.sandbox.binance import risk as R
 from perpdesk.sandbox.binance import settings as S
 from perpdesk.sandbox.binance import tickers as K
 from perpdesk.sandbox.binance import trade as T
-from perpdesk.sandbox.binance.call import NONE, SIGNED, USER_STREAM, Endpoint, Handler
+from perpdesk.sandbox.binance.call import MARKET_DATA, NONE, SIGNED, USER_STREAM, Endpoint, Handler
 
 _V1 = "/fapi/v1/"
 
@@ -29,6 +31,9 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "aggTrades", M.agg_trades, 20),
     _public(_V1 + "klines", M.klines, 5),
     _public(_V1 + "markPriceKlines", M.mark_price_klines, 5),
+    _public(_V1 + "indexPriceKlines", V.index_price_klines, 5),
+    _public(_V1 + "continuousKlines", V.continuous_klines, 5),
+    _public(_V1 + "premiumIndexKlines", V.premium_index_klines, 5),
     _public(_V1 + "premiumIndex", M.premium_index, K.all_symbols_weight(1, 10)),
     _public(_V1 + "fundingRate", M.funding_rate),
     _public(_V1 + "fundingInfo", M.funding_info),
@@ -37,6 +42,9 @@ ENDPOINTS: list[Endpoint] = [
     _public(_V1 + "ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
     _public("/fapi/v2/ticker/price", K.ticker_price, K.all_symbols_weight(1, 2)),
     _public(_V1 + "ticker/bookTicker", K.book_ticker, K.all_symbols_weight(2, 5)),
+    _public(_V1 + "symbolAdlRisk", R.adl_risk),
+    # MARKET_DATA: any key of any account, no signature
+    Endpoint("GET", _V1 + "historicalTrades", MARKET_DATA, M.historical_trades, 20, futures=False),
 ]
 
 
@@ -69,9 +77,14 @@ ENDPOINTS += [
     _read(_V1 + "openOrders", T.open_orders, K.all_symbols_weight(1, 40)),
     _read(_V1 + "allOrders", T.all_orders),
     _read(_V1 + "userTrades", T.user_trades),
+    _read(_V1 + "orderAmendment", T.order_amendments, 1),
+    # TRADE in Binance's docs (signed), but a read: any key of the account may read it
+    _read(_V1 + "positionMargin/history", H.margin_changes, 1),
     _read(_V1 + "income", T.income, 30),
     _read(_V1 + "forceOrders", R.force_orders, K.all_symbols_weight(20, 50)),
     _read(_V1 + "adlQuantile", R.adl_quantile, 5),
+    _read(_V1 + "rateLimit/order", M.order_limits, 1),
+    _read(_V1 + "apiTradingStatus", S.trading_status, K.all_symbols_weight(1, 10)),
     _trade("POST", _V1 + "positionSide/dual", S.set_position_mode),
     _trade("POST", _V1 + "multiAssetsMargin", S.set_multi_assets),
     _trade("POST", _V1 + "leverage", S.change_leverage),

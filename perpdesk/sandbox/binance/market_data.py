@@ -23,6 +23,8 @@ MIN_NOTIONAL = {"BTCUSDT": Decimal(100), "ETHUSDT": Decimal(20)}
 
 def min_notional(symbol: str) -> Decimal:
     return MIN_NOTIONAL.get(symbol, Decimal(5))
+
+
 MAX_PRICE = Decimal(10_000_000)
 MAX_NUM_ORDERS = 200
 MAX_NUM_ALGO_ORDERS = MAX_LIVE_PLANS  # the engine's limit of waiting plan orders per symbol
@@ -66,6 +68,15 @@ def symbols_of(call: Call) -> list[str]:
 
 def one_or_all(call: Call, rows: list[Json]) -> Json | list[Json]:
     return rows[0] if call.params.has("symbol") else rows
+
+
+def order_limits(call: Call) -> list[Json]:
+    """The order-count limits as applied (exchangeInfo lists them; so does GET /fapi/v1/rateLimit/order)."""
+    cap = call.limits.cap
+    return [
+        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": cap(ORDERS_PER_10S)},
+        {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": cap(ORDERS_PER_MIN)},
+    ]
 
 
 def ping(call: Call) -> Json:
@@ -146,13 +157,7 @@ def exchange_info(call: Call) -> Json:
                 "limit": cap(WEIGHT_PER_MIN),
                 "rateLimitType": "REQUEST_WEIGHT",
             },
-            {"interval": "MINUTE", "intervalNum": 1, "limit": cap(ORDERS_PER_MIN), "rateLimitType": "ORDERS"},
-            {
-                "interval": "SECOND",
-                "intervalNum": 10,
-                "limit": cap(ORDERS_PER_10S),
-                "rateLimitType": "ORDERS",
-            },
+            *order_limits(call),
         ],
         "serverTime": call.ctx.engine.now(),
         "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
@@ -187,24 +192,32 @@ def _trade_rows(call: Call, symbol: str, n: int) -> list[dict[str, object]]:
     return trades[-n:]
 
 
+def _trade(symbol: str, t: dict[str, object]) -> Json:
+    spec = spec_of(symbol)
+    return {
+        "id": t["trade_id"],
+        "price": price(spec, Decimal(str(t["price"]))),
+        "qty": qty(spec, Decimal(str(t["qty"]))),
+        "quoteQty": money(Decimal(str(t["quote_qty"]))),
+        "time": t["time"],
+        "isBuyerMaker": t["is_buyer_maker"],
+        "isRPITrade": False,
+    }
+
+
 def trades(call: Call) -> list[Json]:
     symbol = call.params.req_symbol()
-    spec = spec_of(symbol)
-    out = []
-    for t in _trade_rows(call, symbol, call.params.limit(500, 1000)):
-        contracts = Decimal(str(t["qty"]))
-        out.append(
-            {
-                "id": t["trade_id"],
-                "price": price(spec, Decimal(str(t["price"]))),
-                "qty": qty(spec, contracts),
-                "quoteQty": money(Decimal(str(t["quote_qty"]))),
-                "time": t["time"],
-                "isBuyerMaker": t["is_buyer_maker"],
-                "isRPITrade": False,
-            }
-        )
-    return out
+    return [_trade(symbol, t) for t in _trade_rows(call, symbol, call.params.limit(500, 1000))]
+
+
+def historical_trades(call: Call) -> list[Json]:
+    """MARKET_DATA (an API key, no signature): from trade `fromId` on, else the most recent."""
+    symbol = call.params.req_symbol()
+    n = call.params.limit(100, 500)
+    from_id = call.params.int_("fromId", lo=0)
+    rows = list(sim_of(call, symbol).trades)
+    rows = rows[-n:] if from_id is None else [t for t in rows if int(str(t["trade_id"])) >= from_id][:n]
+    return [_trade(symbol, t) for t in rows]
 
 
 def agg_trades(call: Call) -> list[Json]:
@@ -238,7 +251,7 @@ def agg_trades(call: Call) -> list[Json]:
     return rows[-call.params.limit(500, 1000) :]
 
 
-def _klines(call: Call, kind: str) -> list[list[Any]]:
+def kline_rows(call: Call, kind: str) -> list[list[Any]]:
     symbol = call.params.req_symbol()
     interval = call.params.req("interval")
     if interval not in INTERVALS:
@@ -281,11 +294,11 @@ def _klines(call: Call, kind: str) -> list[list[Any]]:
 
 
 def klines(call: Call) -> list[list[Any]]:
-    return _klines(call, "last")
+    return kline_rows(call, "last")
 
 
 def mark_price_klines(call: Call) -> list[list[Any]]:
-    return _klines(call, "mark")
+    return kline_rows(call, "mark")
 
 
 def premium_index(call: Call) -> Json | list[Json]:

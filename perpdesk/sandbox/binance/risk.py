@@ -7,6 +7,7 @@ from typing import Any
 
 from perpdesk.sandbox.binance.account import is_one_way, positions_of
 from perpdesk.sandbox.binance.call import Call
+from perpdesk.sandbox.binance.market_data import one_or_all, symbols_of
 from perpdesk.sandbox.binance.order_views import order_row
 from perpdesk.sandbox.binance.trade import _window
 
@@ -47,3 +48,11 @@ def adl_quantile(call: Call) -> list[Json]:
     symbols = sorted({p.symbol for p in positions_of(call, symbol)})
     sides = {"LONG": 0, "SHORT": 0, "BOTH": 0} if is_one_way(call) else {"LONG": 0, "SHORT": 0, "HEDGE": 0}
     return [{"symbol": s, "adlQuantile": dict(sides)} for s in symbols]
+
+
+def adl_risk(call: Call) -> Json | list[Json]:
+    """GET /fapi/v1/symbolAdlRisk (public): every symbol's ADL risk is low, as the sandbox never
+    auto-deleverages."""
+    now = call.ctx.engine.now()
+    rows = [{"symbol": s, "adlRisk": "low", "updateTime": now} for s in symbols_of(call)]
+    return one_or_all(call, rows)

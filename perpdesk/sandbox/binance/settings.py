@@ -11,6 +11,7 @@ import orjson
 from perpdesk.sandbox.binance import errors as E
 from perpdesk.sandbox.binance.account import OK, is_one_way, positions_of
 from perpdesk.sandbox.binance.call import Call
+from perpdesk.sandbox.binance.history import record_margin_change
 from perpdesk.sandbox.binance.views import money, rate, spec_of
 from perpdesk.sandbox.engine.contracts import CONTRACTS
 from perpdesk.sandbox.engine.engine_state import MAKER_FEE, TAKER_FEE
@@ -119,6 +120,12 @@ def leverage_bracket(call: Call) -> Json | list[Json]:
     return rows[0] if symbol else rows
 
 
+def trading_status(call: Call) -> Json:
+    """GET /fapi/v1/apiTradingStatus: no quantitative rule ever trips in the sandbox."""
+    call.params.symbol(required=False)
+    return {"indicators": {}, "updateTime": call.ctx.engine.now()}
+
+
 def account_config(call: Call) -> Json:
     return {
         "feeTier": 0,
@@ -164,6 +171,8 @@ def position_margin(call: Call) -> Json:
     if not held:
         raise E.err(E.INVALID_PARAMETER, "there is no position on that side", "positionSide")
     call.ctx.engine.adjust_isolated_margin(call.uid, symbol, held[0].side, amount, add=kind == 1)
+    assert kind is not None
+    record_margin_change(call, symbol, kind, amount, position_side)
     return {
         "amount": orjson.Fragment(str(amount).encode()),  # a JSON number, as the SDK's model types it
         "code": 200,

@@ -3,6 +3,9 @@
 * `/ws/<stream>` (raw payloads), `/stream?streams=<a>/<b>` (combined: `{"stream", "data"}`),
   `/ws` with live `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` requests
   (`{"method", "params", "id"}` answered `{"result", "id"}`).
+* Binance's routed endpoints, where its official SDK connects: `/market/stream`, `/public/stream`
+  (depth and book ticker streams) and `/private/stream` (listen keys), each combined and
+  taking only its own kind of stream (as the SDK routes them).
 * A stream is a market stream (`btcusdt@markPrice`, see market_streams.STREAM_RE) or a live
   listen key (the user data stream of the key's account). When a listen key ends (DELETE, or
   60 minutes without keepalive) its subscribers get `listenKeyExpired` and lose the stream.
@@ -33,15 +36,17 @@ from perpdesk.sandbox.binance.user_events import user_events
 from perpdesk.sandbox.context import SandboxContext
 from perpdesk.sandbox.engine import EngineEvent
 
+ROUTES = {"/market/stream": "market", "/public/stream": "public", "/private/stream": "private"}
 QUEUE_LIMIT = 2000
 MAX_STREAMS = 200  # per connection, as Binance allows
 _CLOSE = object()
 
 
 class _Conn:
-    def __init__(self, ws: WebSocket, combined: bool) -> None:
+    def __init__(self, ws: WebSocket, combined: bool, route: str | None = None) -> None:
         self.ws = ws
         self.combined = combined
+        self.route = route  # market, public or private on a routed endpoint; None: any stream
         self.streams: set[str] = set()
         self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
@@ -81,16 +86,16 @@ class BinanceStreams:
         ws = WebSocket(scope, receive, send)
         ctx = self.context()
         path = scope["path"]
-        if ctx is None or (path not in ("/ws", "/stream") and not path.startswith("/ws/")):
+        if ctx is None or (path not in ("/ws", "/stream", *ROUTES) and not path.startswith("/ws/")):
             await ws.close(1008)
             return
-        if path == "/stream":
+        if path.endswith("/stream"):
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             names = [n for n in "/".join(query.get("streams", [])).split("/") if n]
         else:
             names = [n for n in path.removeprefix("/ws").split("/") if n]
-        conn = _Conn(ws, combined=path == "/stream")
-        if any(not self._valid(n) for n in names) or len(names) > MAX_STREAMS:
+        conn = _Conn(ws, combined=path.endswith("/stream"), route=ROUTES.get(path))
+        if any(not self._valid(n, conn) for n in names) or len(names) > MAX_STREAMS:
             await ws.close(1008, "unknown stream: see docs/sandbox-binance.md")
             return
         await ws.accept()
@@ -108,8 +113,12 @@ class BinanceStreams:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
 
-    def _valid(self, name: str) -> bool:
-        return parse(name) is not None or self.listen_keys.live(name) is not None
+    def _valid(self, name: str, conn: _Conn) -> bool:
+        parsed = parse(name)
+        if parsed is None:
+            return self.listen_keys.live(name) is not None and conn.route in (None, "private")
+        public = parsed[1].startswith("depth") or parsed[1] == "bookTicker"
+        return conn.route is None or conn.route == ("public" if public else "market")
 
     def _open(self, ctx: SandboxContext, conn: _Conn) -> None:
         self.conns.add(conn)
@@ -177,7 +186,7 @@ class BinanceStreams:
             )
             return
         if method == "SUBSCRIBE":
-            bad = [p for p in params if not self._valid(p)]
+            bad = [p for p in params if not self._valid(p, conn)]
             if bad or len(conn.streams | set(params)) > MAX_STREAMS:
                 conn.put(
                     orjson.dumps(

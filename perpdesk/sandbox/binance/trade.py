@@ -17,6 +17,7 @@ import orjson
 from perpdesk.sandbox.binance import errors as E
 from perpdesk.sandbox.binance.call import Call
 from perpdesk.sandbox.binance.engine_errors import binance_error
+from perpdesk.sandbox.binance.history import amendments_of, record_amendment
 from perpdesk.sandbox.binance.market_data import MAX_NUM_ORDERS, MAX_PRICE, min_notional
 from perpdesk.sandbox.binance.order_views import (
     INCOME_TYPES,
@@ -188,12 +189,27 @@ def modify(call: Call, params: Params) -> Json:
     new_price = req_price(params, symbol)
     if o.state == 4:
         raise E.err(E.UNKNOWN_ORDER, "the order is already filled, cancelled or expired")
+    before = (o.price, o.size)
     call.ctx.engine.modify_limit_order(call.uid, symbol, order_id=o.order_id, price=new_price, size=size)
+    record_amendment(call, o, *before)
     return new_order_row(o)
 
 
 def modify_order(call: Call) -> Json:
     return modify(call, call.params)
+
+
+def order_amendments(call: Call) -> list[Json]:
+    """GET /fapi/v1/orderAmendment: the modifications of one order made on this port."""
+    o = find(call, call.params, call.params.req_symbol())
+    start, end = _window(call.params)
+    n = call.params.limit(50, 100)
+    rows = [
+        r
+        for r in amendments_of(call, o)
+        if (start is None or r["time"] >= start) and (end is None or r["time"] <= end)
+    ]
+    return rows[:n]
 
 
 def open_orders(call: Call) -> list[Json]:
@@ -254,7 +270,10 @@ def _each(items: list[Any], do: Any) -> list[Json]:
 def _item_params(item: Any) -> Params:
     if not isinstance(item, dict):
         raise E.err(E.MANDATORY_PARAM, "each batch item is a JSON object of order parameters", "batchOrders")
-    return Params({str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in item.items()})
+    # null is "not sent": Binance's official SDK writes every parameter it was not given as null
+    return Params(
+        {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in item.items() if v is not None}
+    )
 
 
 def batch_new(call: Call) -> list[Json]:

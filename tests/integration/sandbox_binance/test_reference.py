@@ -117,6 +117,8 @@ PUBLIC = [
     ("/fapi/v1/ticker/price", {"symbol": "BTCUSDT"}, sdk.SymbolPriceTickerResponse1),
     ("/fapi/v2/ticker/price", {}, sdk.SymbolPriceTickerV2Response1),
     ("/fapi/v1/ticker/bookTicker", {"symbol": "ETHUSDT"}, sdk.SymbolOrderBookTickerResponse1),
+    ("/fapi/v1/symbolAdlRisk", {"symbol": "BTCUSDT"}, sdk.AdlRiskResponse1),
+    ("/fapi/v1/symbolAdlRisk", {}, sdk.AdlRiskResponse2Inner),
 ]
 
 READS = [
@@ -144,6 +146,8 @@ READS = [
     ("/fapi/v1/allOrders", {"symbol": "BTCUSDT"}, sdk.AllOrdersResponseInner),
     ("/fapi/v1/userTrades", {"symbol": "BTCUSDT"}, sdk.AccountTradeListResponseInner),
     ("/fapi/v1/income", {}, sdk.GetIncomeHistoryResponseInner),
+    ("/fapi/v1/rateLimit/order", {}, sdk.QueryUserRateLimitResponseInner),
+    ("/fapi/v1/apiTradingStatus", {}, sdk.FuturesTradingQuantitativeRulesIndicatorsResponse),
 ]
 
 
@@ -163,14 +167,53 @@ def test_account_answers_read_by_the_sdk(
     conforms(model, trader.ok("GET", path, params))
 
 
+KLINES = {
+    "/fapi/v1/klines": {"symbol": "BTCUSDT"},
+    "/fapi/v1/markPriceKlines": {"symbol": "BTCUSDT"},
+    "/fapi/v1/indexPriceKlines": {"pair": "BTCUSDT"},
+    "/fapi/v1/continuousKlines": {"pair": "BTCUSDT", "contractType": "PERPETUAL"},
+    "/fapi/v1/premiumIndexKlines": {"symbol": "BTCUSDT"},
+}
+
+
 def test_klines_rows_have_binances_twelve_fields(trader: BinanceClient) -> None:
-    for path in ("/fapi/v1/klines", "/fapi/v1/markPriceKlines"):
-        rows = trader.public(path, symbol="BTCUSDT", interval="1m", limit=3).json()
-        assert rows
+    for path, which in KLINES.items():
+        rows = trader.public(path, **which, interval="1m", limit=3).json()
+        assert rows, path
         for row in rows:
             types = [type(v) for v in row]
             assert types == [int, str, str, str, str, str, int, str, int, str, str, str]
             assert row[6] == row[0] + 59_999
+
+
+def test_historical_trades_take_a_key_and_no_signature(trader: BinanceClient) -> None:
+    path = trader.url + "/fapi/v1/historicalTrades"
+    r = trader.http.get(path, params={"symbol": "BTCUSDT"})
+    assert (r.status_code, r.json()["code"]) == (401, -2015)
+    keyed = {"X-MBX-APIKEY": trader.api_key}
+    recent = trader.http.get(path, params={"symbol": "BTCUSDT", "limit": 2}, headers=keyed).json()
+    conforms(sdk.OldTradesLookupResponseInner, recent)
+    assert recent == trader.public("/fapi/v1/trades", symbol="BTCUSDT", limit=2).json()
+    first = recent[-1]["id"]
+    after = trader.http.get(path, params={"symbol": "BTCUSDT", "fromId": first}, headers=keyed).json()
+    assert [t["id"] for t in after] == [first]
+
+
+def test_kline_variants_read_the_same_candles(trader: BinanceClient) -> None:
+    """Index = mark, the perpetual's continuous candles = its own, premium 0; a pair or contract
+    type the sandbox does not list is refused."""
+    window = {"interval": "1m", "limit": 3}
+    mark = trader.public("/fapi/v1/markPriceKlines", symbol="BTCUSDT", **window).json()
+    assert trader.public("/fapi/v1/indexPriceKlines", pair="BTCUSDT", **window).json() == mark
+    last = trader.public("/fapi/v1/klines", symbol="BTCUSDT", **window).json()
+    continuous = {"pair": "BTCUSDT", "contractType": "PERPETUAL", **window}
+    assert trader.public("/fapi/v1/continuousKlines", **continuous).json() == last
+    premium = trader.public("/fapi/v1/premiumIndexKlines", symbol="BTCUSDT", **window).json()
+    assert [r[0] for r in premium] == [r[0] for r in mark] and {r[4] for r in premium} == {"0.00000000"}
+    quarter = trader.public("/fapi/v1/continuousKlines", **{**continuous, "contractType": "NEXT_QUARTER"})
+    assert (quarter.status_code, quarter.json()["code"]) == (400, -1130)
+    assert "'contractType'" in quarter.json()["msg"]
+    assert trader.public("/fapi/v1/indexPriceKlines", pair="NOPEUSDT", **window).json()["code"] == -1121
 
 
 def test_trade_answers_read_by_the_sdk(binance_sandbox: BinanceSandbox) -> None:

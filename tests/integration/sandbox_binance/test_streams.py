@@ -169,6 +169,22 @@ async def test_unknown_stream_is_refused(binance_sandbox: BinanceSandbox) -> Non
         assert "403" in str(exc) or "1008" in str(exc)
 
 
+async def test_routed_endpoints_take_only_their_own_streams(binance_sandbox: BinanceSandbox) -> None:
+    """Binance's /market, /public and /private stream endpoints (where its SDK connects)."""
+    key = listen_key(binance_sandbox.client())
+    cases = {
+        "/market/stream": (["btcusdt@markPrice", "!ticker@arr"], ["btcusdt@depth5", key]),
+        "/public/stream": (["btcusdt@depth5", "btcusdt@bookTicker"], ["btcusdt@aggTrade", key]),
+        "/private/stream": ([key], ["btcusdt@bookTicker"]),
+    }
+    for path, (taken, refused) in cases.items():
+        async with websockets.connect(ws_url(binance_sandbox, path)) as ws:
+            for n, name in enumerate(taken + refused):
+                await ws.send(json.dumps({"method": "SUBSCRIBE", "params": [name], "id": f"req{n}"}))
+                answer = await recv_until(ws, lambda m, n=n: m.get("id") == f"req{n}")
+                assert ("error" not in answer) == (name in taken), (path, name, answer)
+
+
 async def test_all_market_streams(binance_sandbox: BinanceSandbox) -> None:
     admin = binance_sandbox.server.admin
     admin.set_price("ETHUSDT", "3000")
