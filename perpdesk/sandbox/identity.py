@@ -107,7 +107,7 @@ class Identity:
         """Register a user (blocking: hashes the password; use `acreate_user` from async code)."""
         email = (email or "").strip()
         if not EMAIL_RE.match(email):
-            raise IdentityError("email", f"{email!r} is not an email address (name@example.com)")
+            raise IdentityError("email", "that is not an email address; use the form name@example.com")
         if email.lower() in self._by_email:
             raise IdentityError("email", f"{email} is already registered; sign in instead")
         if not isinstance(password, str) or len(password) < 8:
@@ -228,7 +228,7 @@ class Identity:
     def _require_user(self, uid: str) -> User:
         user = self._users.get(uid)
         if user is None:
-            raise IdentityError("uid", f"no user with uid {uid!r}")
+            raise IdentityError("uid", "no user with that uid")
         return user
 
     # ---- API keys -----------------------------------------------------------------------------
@@ -322,7 +322,7 @@ class Identity:
         for uri in uris:
             if not re.match(r"^https?://[^\s#]+$", uri):
                 raise IdentityError(
-                    "redirect_uris", f"{uri!r} is not an absolute http(s) URI without fragment"
+                    "redirect_uris", "every redirect URI must be an absolute http(s) URI without fragment"
                 )
         ips = validate_ip_list(ip_whitelist)
         secret = secrets.token_urlsafe(32)

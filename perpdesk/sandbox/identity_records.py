@@ -166,7 +166,7 @@ def validate_ip_list(
     if isinstance(ips, str):
         ips = [p for p in re.split(r"[,\s]+", ips) if p]
     out: list[str] = []
-    for raw in ips:
+    for n, raw in enumerate(ips, 1):
         ip = str(raw).strip()
         if not ip:
             continue
@@ -174,10 +174,12 @@ def validate_ip_list(
             addr = ipaddress.ip_address(ip)
         except ValueError:
             raise IdentityError(
-                field_name, f"{ip!r} is not a valid IPv4 address (e.g. 203.0.113.10)"
+                field_name, f"address {n} in the list is not a valid IPv4 address (e.g. 203.0.113.10)"
             ) from None
         if addr.version != 4:
-            raise IdentityError(field_name, f"{ip!r} is IPv6; only IPv4 addresses can be bound to a key")
+            raise IdentityError(
+                field_name, f"address {n} in the list is IPv6; only IPv4 addresses can be bound to a key"
+            )
         if str(addr) not in out:
             out.append(str(addr))
     if len(out) > MAX_IPS_PER_KEY:

@@ -93,7 +93,7 @@ def admin_routes(
     def user_of(email: str) -> Any:
         user = ctx.identity.user_by_email(email)
         if user is None:
-            raise AdminError(404, "email", f"no user with email {email!r}; create it first")
+            raise AdminError(404, "email", "no user with that email; create it first")
         return user
 
     def amount(value: Any, field: str) -> Decimal:
@@ -103,7 +103,7 @@ def admin_routes(
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise AdminError(400, field, f"{value!r} is not a decimal number") from None
+            raise AdminError(400, field, "must be a decimal number (e.g. 25000.5)") from None
         if not number.is_finite() or not 0 < number < MAX_ADMIN_AMOUNT:
             raise AdminError(400, field, f"must be a number above 0 and below {MAX_ADMIN_AMOUNT:f}")
         return number
@@ -204,7 +204,7 @@ def admin_routes(
             try:
                 rate = Decimal(str(body["rate"]))
             except InvalidOperation:
-                raise AdminError(400, "rate", f"{body['rate']!r} is not a decimal number") from None
+                raise AdminError(400, "rate", "rate must be a decimal number (e.g. 0.0001)") from None
             if not rate.is_finite() or abs(rate) >= 1:
                 raise AdminError(400, "rate", "must be a decimal fraction between -1 and 1, e.g. 0.0001")
         settled = ctx.engine.settle_funding(symbol, rate)

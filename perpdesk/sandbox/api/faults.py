@@ -80,11 +80,11 @@ class Faults:
     def add(self, spec: dict[str, Any]) -> Fault:
         kind = str(spec.get("kind") or "")
         if kind not in KINDS:
-            raise FaultError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+            raise FaultError("kind", f"kind must be one of {', '.join(KINDS)}")
         path = str(spec.get("path") or "*")
         if path != "*" and not path.startswith("/"):
             raise FaultError(
-                "path", f"{path!r} must be a request path like /contract/private/submit-order or *"
+                "path", "path must be a request path like /contract/private/submit-order or *"
             )
         method = spec.get("method")
         if method is not None:
