@@ -27,16 +27,21 @@ from perpdesk.web.terminal.schemas import (
     CancelledAnswer,
     CandlesAnswer,
     ConditionalOrdersAnswer,
+    ConditionalPlacedAnswer,
     FillsAnswer,
     ModifiedAnswer,
     PositionModeAnswer,
     TickerAnswer,
 )
-from perpdesk.web.trading.api import _change_response, _live, _placement_response
+from perpdesk.web.trading.api import CHANGE_PENDING, PLACEMENT, _change_response, _live, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["terminal"])
 BASE = "/api/accounts/{account_id}"
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
+    201: {"model": ConditionalPlacedAnswer, "description": "Placed."},
+    202: {"model": ConditionalPlacedAnswer, "description": "Not confirmed: the orders beside the error."},
+}
 
 
 class PlanIn(BaseModel):
@@ -161,7 +166,7 @@ async def conditional_orders(
     return {"orders": jsonable(await terminal.conditional_orders(deps, user.id, account_id, symbol))}
 
 
-@router.post(BASE + "/plan-orders")
+@router.post(BASE + "/plan-orders", status_code=201, responses=CONDITIONAL)
 async def place_plan(
     account_id: str, body: PlanIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -169,7 +174,7 @@ async def place_plan(
     return _conditional_response([placed])
 
 
-@router.post(BASE + "/trail-orders")
+@router.post(BASE + "/trail-orders", status_code=201, responses=CONDITIONAL)
 async def place_trail(
     account_id: str, body: TrailIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -177,7 +182,9 @@ async def place_trail(
     return _conditional_response([placed])
 
 
-@router.patch(BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}})
+@router.patch(
+    BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}, **CHANGE_PENDING}
+)
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -204,7 +211,7 @@ async def cancel_all(
     return {"cancelled": counts}
 
 
-@router.post(BASE + "/positions/close-percent")
+@router.post(BASE + "/positions/close-percent", status_code=201, responses=PLACEMENT)
 async def close_percent(
     account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
