@@ -20,7 +20,7 @@ from perpdesk.services import terminal_orders as orders
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.error_envelope import error_body, public_message
+from perpdesk.web.error_envelope import error_body, perpdesk_error_body
 from perpdesk.web.terminal.schemas import (
     BookAnswer,
     CancelAllAnswer,
@@ -107,16 +107,10 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     body: dict[str, Any] = {"orders": [p.to_dict() for p in placements]}
     bad = next((p for p in placements if p.status == "rejected"), None)
     if bad is not None:
-        err = bad.error
-        code, message, next_step = ("rejected", "Refused.", "") if err is None else (
-            err.code, public_message(err), err.next_step)
-        return JSONResponse(
-            {
-                **error_body(code, message, next_step=next_step or "Change the order and send it again."),
-                **body,
-            },
-            status_code=400,
-        )
+        again = "Change the order and send it again."
+        refused = error_body("rejected", "Refused.", next_step=again) if bad.error is None else (
+            perpdesk_error_body(bad.error, next_step=again))
+        return JSONResponse({**refused, **body}, status_code=400)
     if any(p.status == "unknown" for p in placements):
         return JSONResponse(
             {

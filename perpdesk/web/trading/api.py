@@ -20,7 +20,7 @@ from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
 from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.error_envelope import public_message
+from perpdesk.web.error_envelope import error_body, perpdesk_error_body
 from perpdesk.web.live.common import live_runtime
 from perpdesk.web.trading.common import DepsDep
 from perpdesk.web.trading.schemas import (
@@ -104,30 +104,28 @@ class TpSlIn(BaseModel):
     confirm_duplicate: bool = Field(False, description="Send it although the same TP/SL is being sent.")
 
 
-def _envelope(
-    error: PerpdeskError | None, default_code: str, default_message: str, default_next: str | None
-) -> dict[str, Any]:
-    return {
-        "code": error.code if error is not None else default_code,
-        "message": (public_message(error) if error is not None else "") or default_message,
-        "field": getattr(error, "field", None),
-        "next_step": (error.next_step if error is not None else "") or default_next,
-    }
-
-
 def _placement_response(p: Placement) -> Response:
     """placed: 201; being confirmed: 202 (the settler decides it; GET ...?state=intents shows
     it); rejected / not placed: 400 with why. The order is beside the error envelope."""
-    body: dict[str, Any] = {"order": p.to_dict()}
+    order = p.to_dict()
     if p.status is IntentStatus.PLACED:
-        return JSONResponse(body, status_code=201)
+        return JSONResponse({"order": order}, status_code=201)
     if p.being_confirmed:
-        body["error"] = _envelope(p.error, "being_confirmed", "The order is being confirmed.", None)
+        body = _order_error(p.error, "being_confirmed", "The order is being confirmed.", None, order)
         return JSONResponse(body, status_code=202)
-    body["error"] = _envelope(
-        p.error, "rejected", "The exchange refused the order.", "Change the order and submit it again."
+    body = _order_error(
+        p.error, "rejected", "The exchange refused the order.", "Change the order and submit it again.", order
     )
     return JSONResponse(body, status_code=400)
+
+
+def _order_error(
+    error: PerpdeskError | None, code: str, message: str, next_step: str | None, order: object
+) -> dict[str, object]:
+    """The order beside its error (or, when none was recorded, beside our words for its state)."""
+    if error is not None:
+        return perpdesk_error_body(error, next_step=next_step, order=order)
+    return error_body(code, message, next_step=next_step, order=order)
 
 
 def _change_response(c: ChangeOutcome) -> Response:
@@ -135,7 +133,7 @@ def _change_response(c: ChangeOutcome) -> Response:
     if c.applied:
         return Response(status_code=204)
     return JSONResponse(
-        {"change": c.to_dict(), "error": _envelope(None, "being_confirmed", c.message, c.next_step)},
+        {"change": c.to_dict(), **error_body("being_confirmed", c.message, next_step=c.next_step)},
         status_code=202,
     )
 
