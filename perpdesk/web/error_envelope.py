@@ -102,7 +102,7 @@ def perpdesk_error_body(
     if isinstance(exc, InputError):
         label = FIELD_LABELS.get(exc.field, exc.field.replace("_", " ").capitalize())
         extra.setdefault("title", f"Check the {label} field")
-        message = exc.message.split(": ", 1)[-1]
+        message = exc.problem
     else:
         message = public_message(exc)
     body = error_body(
