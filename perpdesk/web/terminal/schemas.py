@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from perpdesk.core.decimal_input import DecimalOut as Dec
+from perpdesk.web.answer import Answer
 from perpdesk.web.live.schemas import FillOut, PlanOut
 from perpdesk.web.trading.schemas import EnvelopeErrorOut
 
@@ -88,7 +89,7 @@ class PositionModeAnswer(BaseModel):
     mode: str = Field(description="one_way | hedge")
 
 
-class ConditionalErrorOut(BaseModel):
+class ConditionalErrorOut(Answer):
     code: str
     message: str
     next_step: str
@@ -96,7 +97,7 @@ class ConditionalErrorOut(BaseModel):
     field: str | None = None
 
 
-class ConditionalPlacementOut(BaseModel):
+class ConditionalPlacementOut(Answer):
     kind: str = Field(description="plan | trailing")
     symbol: str
     status: str = Field(description="placed | rejected | unknown")
@@ -105,7 +106,7 @@ class ConditionalPlacementOut(BaseModel):
     error: ConditionalErrorOut | None
 
 
-class ConditionalPlacedAnswer(BaseModel):
+class ConditionalPlacedAnswer(Answer):
     """201: the orders; 202 (not confirmed) and 400 (refused): the orders beside the error."""
 
     orders: list[ConditionalPlacementOut]
