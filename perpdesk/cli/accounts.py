@@ -9,7 +9,7 @@ or are prompted for without echo.
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,10 @@ from perpdesk.core.errors import PerpdeskError
 from perpdesk.core.models import Credentials
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused
+
+if TYPE_CHECKING:
+    from perpdesk.services.account_views import AccountView
+    from perpdesk.services.key_audit import Audit
 
 app = typer.Typer(
     help="Connected exchange accounts: list, connect (manual), edit, disconnect, check.",
@@ -35,7 +39,6 @@ WithdrawOpt = Annotated[
 ]
 
 
-_run = run_for_user  # the name cli/trade.py imports
 
 
 def _read_credentials(api_key: str) -> Credentials:
@@ -95,13 +98,13 @@ def connect(
     except PerpdeskError as exc:
         raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: AccountsDeps, uid: str) -> dict[str, Any]:
+    async def op(deps: AccountsDeps, uid: str) -> tuple[AccountView | None, Audit]:
         if check_only:
             result = await connect_manual.inspect(deps, uid, creds, allow_withdraw=allow_withdraw)
             if result.problem and result.verdict.value == "refused":
                 raise ConnectRefused(result.problem)
-            return {"inspection": result.to_dict()}
-        account, result = await connect_manual.add(
+            return None, result
+        return await connect_manual.add(
             deps,
             uid,
             creds,
@@ -109,25 +112,22 @@ def connect(
             accept_awaiting_whitelist=await_whitelist,
             allow_withdraw=allow_withdraw,
         )
-        return {"account": account.to_dict(), "inspection": result.to_dict()}
 
-    out = run_for_user(user, op)
+    account, inspection = run_for_user(user, op)
     if as_json:
-        dump_json(out)
+        stored = {"account": account.to_dict()} if account is not None else {}
+        dump_json({**stored, "inspection": inspection.to_dict()})
         return
-    insp = out["inspection"]
-    for b in insp["balances"]:
+    for b in inspection.balances:
         typer.echo(
-            f"{b['currency']}: equity {b['equity']}, available {b['available']}, "
-            f"unrealised PnL {b['unrealized_pnl']}"
+            f"{b.currency}: equity {b.equity}, available {b.available}, unrealised PnL {b.unrealized_pnl}"
         )
-    for w in insp["warnings"]:
-        typer.secho(f"warning: {w['title']}. {w['next_step']}", fg=typer.colors.YELLOW, err=True)
-    if "account" in out:
-        a = out["account"]
-        typer.echo(f"API key successfully connected: {a['id']} {a['label']} ({a['status']})")
+    for w in inspection.warnings:
+        typer.secho(f"warning: {w.title}. {w.next_step}", fg=typer.colors.YELLOW, err=True)
+    if account is not None:
+        typer.echo(f"API key successfully connected: {account.id} {account.label} ({account.status})")
     else:
-        typer.echo(f"The key is {insp['verdict']}; nothing was stored (--check-only).")
+        typer.echo(f"The key is {inspection.verdict.value}; nothing was stored (--check-only).")
 
 
 @app.command()
@@ -153,7 +153,7 @@ def edit(
         except PerpdeskError as exc:
             raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
-    async def op(deps: AccountsDeps, uid: str) -> Any:
+    async def op(deps: AccountsDeps, uid: str) -> AccountView:
         acc = None
         if creds is not None:
             acc, _ = await accounts.replace_credentials(
@@ -161,6 +161,7 @@ def edit(
             )
         if label is not None:
             acc = await accounts.rename(deps, uid, account_id, label)
+        assert acc is not None  # a label or a key was given
         return acc
 
     acc = run_for_user(user, op)

@@ -8,6 +8,8 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -103,3 +105,19 @@ def _cell(value: Any) -> str:
 def dict_rows(items: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> list[list[Any]]:
     """Rows of `keys` out of JSON-ready dicts (readable() applied: times as ISO 8601)."""
     return [[readable(item).get(k) for k in keys] for item in items]
+
+
+def attr_rows(items: Iterable[object], names: Sequence[str]) -> list[list[Any]]:
+    """Rows of attributes out of result objects, printed as their JSON shows them: decimals exact,
+    enums by value; `time` reads `time_ms` as ISO 8601; an attribute an object lacks is blank."""
+    from perpdesk.core.money import fmt
+
+    def cell(item: object, name: str) -> Any:
+        if not hasattr(item, name) and hasattr(item, f"{name}_ms"):
+            return iso(getattr(item, f"{name}_ms"))
+        value = getattr(item, name, None)
+        if isinstance(value, Decimal):
+            return fmt(value)
+        return value.value if isinstance(value, Enum) else value
+
+    return [[cell(item, n) for n in names] for item in items]

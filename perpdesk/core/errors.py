@@ -29,6 +29,7 @@ class InputError(PerpdeskError):
     def __init__(self, field: str, problem: str, fix: str) -> None:
         super().__init__(f"{field}: {problem}", next_step=fix)
         self.field = field
+        self.problem = problem  # what is wrong with the field, without its name
 
     def to_dict(self) -> dict[str, str]:
         return {**super().to_dict(), "field": self.field}
@@ -139,10 +140,14 @@ class RateLimited(ExchangeError):
 class InvalidOrder(ExchangeError):
     code = "invalid_order"
 
-    def __init__(self, message: str, *, reason: str = "", field: str | None = None, **kw: object) -> None:
+    def __init__(
+        self, message: str, *, reason: str = "", field: str | None = None, problem: str | None = None,
+        **kw: object,
+    ) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason or message
         self.field = field  # the order field at fault, when one is
+        self.problem = problem  # with a field: what is wrong with it, without its name
 
     def to_dict(self) -> dict[str, str]:
         data = super().to_dict()

@@ -85,7 +85,7 @@ async def _attempt(
     try:  # the rules it was saved under, again: a row stored before them may not pass
         target = webhook_url.parse(d.url)
     except InputError as exc:
-        return None, f"the saved URL is refused: {exc.message.split(': ', 1)[-1]}"[:300]
+        return None, f"the saved URL is refused: {exc.problem}"[:300]
     if target is None:
         return None, "no webhook URL"
     body = d.payload.encode()

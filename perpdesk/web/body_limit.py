@@ -6,12 +6,10 @@ counted as it arrives and refused when it passes the cap.
 
 from __future__ import annotations
 
-import json
-
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perpdesk.web.error_envelope import error_body
+from perpdesk.web.error_envelope import error_json_bytes, http_error_body
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -29,8 +27,7 @@ class BodyTooLarge(HTTPException):
 
 
 def _refusal(limit: int) -> bytes:
-    d = _detail(limit)
-    return json.dumps(error_body(d["code"], d["message"], next_step=d["next_step"])).encode()
+    return error_json_bytes(http_error_body(413, _detail(limit)))
 
 
 class BodyLimit:

@@ -13,7 +13,6 @@ Paths in `app.state.csrf_exempt` (prefixes) skip the check, e.g. server-to-serve
 
 from __future__ import annotations
 
-import json
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
@@ -22,7 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perpdesk.web.error_envelope import error_body
+from perpdesk.web.error_envelope import error_body, error_json_bytes
 from perpdesk.web.security import csrf_valid
 
 CSRF_COOKIE = "perpdesk_csrf"
@@ -137,13 +136,13 @@ class CSRFMiddleware:
     async def _reject(self, scope: Scope, send: Send, problem: str) -> None:
         body: bytes
         if scope["path"].startswith("/api") or _wants_json(scope):
-            body = json.dumps(
+            body = error_json_bytes(
                 error_body(
                     "csrf_failed",
                     problem,
                     next_step="Fetch a token from GET /api/auth/csrf and send it in the X-CSRF-Token header.",
                 )
-            ).encode()
+            )
             ctype = b"application/json"
         else:
             from html import escape

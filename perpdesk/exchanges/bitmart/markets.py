@@ -33,7 +33,9 @@ _FOK_IOC = (TimeInForce.FOK._value_, TimeInForce.IOC._value_)
 
 def invalid(field: str, problem: str, next_step: str | None = None) -> InvalidOrder:
     fix = next_step or f"Change the {field.replace('_', ' ')} and submit the order again."
-    return InvalidOrder(f"{field}: {problem}", reason=f"{field}: {problem}", field=field, next_step=fix)
+    return InvalidOrder(
+        f"{field}: {problem}", reason=f"{field}: {problem}", field=field, problem=problem, next_step=fix
+    )
 
 
 def _rule(check: Callable[..., None], *args: Any) -> None:
@@ -41,7 +43,7 @@ def _rule(check: Callable[..., None], *args: Any) -> None:
     try:
         check(*args)
     except InputError as exc:
-        raise invalid(exc.field, exc.message.split(": ", 1)[-1], exc.next_step) from None
+        raise invalid(exc.field, exc.problem, exc.next_step) from None
 
 
 @dataclass(frozen=True, slots=True)

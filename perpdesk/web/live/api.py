@@ -33,7 +33,7 @@ from perpdesk.live.runtime import LiveRuntime
 from perpdesk.store.account_repos import AccountRepo
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, DbSession
 from perpdesk.web.error_envelope import ErrorEnvelope
-from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.common import SSE_RESPONSE, live_runtime, sse_frame, unavailable
 from perpdesk.web.live.schemas import LiveAccountOut
 from perpdesk.web.live.session_stream import SessionStream
 
@@ -123,7 +123,7 @@ async def _events(
 
 
 @router.get("/live/stream", summary="Server-sent events: the signed-in user's accounts, live",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=SSE_RESPONSE)
 async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
                       account: str | None = None, symbol: str | None = None) -> Any:
     if symbol is not None:

@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
     from perpdesk.live.runtime import LiveRuntime
 
+# For a streaming route's `responses=`: the OpenAPI names its content (the frames are text).
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def live_runtime(request: HTTPConnection) -> LiveRuntime | None:
     runtime: LiveRuntime | None = request.app.state.services.live
     return runtime

@@ -22,7 +22,7 @@ from perpdesk.live.bus import market_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.live.views import jsonable
 from perpdesk.web.deps import CurrentUser, CurrentUserDep
-from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.common import SSE_RESPONSE, live_runtime, sse_frame, unavailable
 from perpdesk.web.live.session_stream import SessionStream
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -94,7 +94,7 @@ async def _events(request: Request, runtime: LiveRuntime, user: CurrentUser, exc
 
 
 @router.get("/live/market/{exchange}/{symbol}", summary="Server-sent market data of one symbol",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=SSE_RESPONSE)
 async def market_stream(request: Request, user: CurrentUserDep, exchange: str, symbol: str,
                         depth: bool = False, kline: str | None = None, mark_kline: str | None = None,
                         funding: bool = False) -> Any:

@@ -16,6 +16,7 @@ from perpdesk.services.pnl_history import FillFilter, Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.live.common import live_query
+from perpdesk.web.portfolio.schemas import EquityAnswer, FillsHistoryAnswer, PnlAnswer, SummaryAnswer
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["portfolio"])
@@ -39,7 +40,7 @@ def _fills_filter(
 FillsQuery = Annotated[FillFilter, Depends(_fills_filter)]
 
 
-@router.get("/api/portfolio/summary")
+@router.get("/api/portfolio/summary", response_model=SummaryAnswer)
 async def summary(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     """Every account and the total: equity, available, margin in use, unrealised PnL (USDT); from
     the live mirrors while fresh (`source: live`, no exchange request), else from the exchange."""
@@ -50,7 +51,7 @@ async def summary(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict
     }
 
 
-@router.get("/api/portfolio/pnl")
+@router.get("/api/portfolio/pnl", response_model=PnlAnswer)
 async def pnl(
     request: Request,
     user: CurrentUserDep,
@@ -70,7 +71,7 @@ async def pnl(
     return {"period": period_of(period).value, "rows": [r.to_dict() for r in rows], "total": total}
 
 
-@router.get("/api/portfolio/equity")
+@router.get("/api/portfolio/equity", response_model=EquityAnswer)
 async def equity(
     user: CurrentUserDep,
     deps: DepsDep,
@@ -82,7 +83,7 @@ async def equity(
     return {"points": [p.to_dict() for p in points]}
 
 
-@router.get("/api/fills")
+@router.get("/api/fills", response_model=FillsHistoryAnswer)
 async def fills(
     request: Request, user: CurrentUserDep, deps: DepsDep, flt: FillsQuery
 ) -> dict[str, Any]:
@@ -93,7 +94,7 @@ async def fills(
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "The fills as CSV."}
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The fills as CSV."}
 }
 
 

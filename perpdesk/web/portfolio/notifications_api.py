@@ -17,7 +17,15 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhook_url import MAX_URL
 from perpdesk.web.auth import limits, settings_write
 from perpdesk.web.deps import CurrentUserDep, load_session_user
-from perpdesk.web.live.common import live_runtime, sse_frame, unavailable
+from perpdesk.web.live.common import SSE_RESPONSE, live_runtime, sse_frame, unavailable
+from perpdesk.web.portfolio.schemas import (
+    DeliveriesAnswer,
+    MarkedAnswer,
+    NotificationsAnswer,
+    NotifySettingsAnswer,
+    TestSentAnswer,
+    WebhookSecretAnswer,
+)
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["notifications"])
@@ -38,7 +46,7 @@ class SettingsIn(BaseModel):
     )
 
 
-@router.get("/api/notifications")
+@router.get("/api/notifications", response_model=NotificationsAnswer)
 async def list_notifications(
     user: CurrentUserDep, deps: DepsDep,
     unread: bool = Query(False, description="Only unread ones."),
@@ -49,17 +57,21 @@ async def list_notifications(
             "unread": await notifications.unread_count(deps, user.id)}
 
 
-@router.post("/api/notifications/read")
+@router.post("/api/notifications/read", response_model=MarkedAnswer)
 async def mark_read(body: ReadIn, user: CurrentUserDep, deps: DepsDep) -> dict[str, int]:
     return {"marked": await notifications.mark_read(deps, user.id, body.ids)}
 
 
-@router.get("/api/notifications/settings")
+@router.get(
+    "/api/notifications/settings", response_model=NotifySettingsAnswer, response_model_exclude_unset=True
+)
 async def get_settings(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     return (await notifications.get_prefs(deps, user.id)).to_dict()
 
 
-@router.put("/api/notifications/settings")
+@router.put(
+    "/api/notifications/settings", response_model=NotifySettingsAnswer, response_model_exclude_unset=True
+)
 async def put_settings(
     request: Request, body: SettingsIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, Any]:
@@ -75,19 +87,19 @@ async def put_settings(
     return out
 
 
-@router.post("/api/notifications/webhook/secret")
+@router.post("/api/notifications/webhook/secret", response_model=WebhookSecretAnswer)
 async def new_secret(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, str]:
     """A new signing secret replaces the old one; this answer is the only time it is shown."""
     await settings_write(request, user.id)
     return {"webhook_secret": await notifications.rotate_secret(deps, user.id)}
 
 
-@router.get("/api/notifications/webhook/deliveries")
+@router.get("/api/notifications/webhook/deliveries", response_model=DeliveriesAnswer)
 async def deliveries(user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     return {"deliveries": [webhooks.delivery_view(d) for d in await webhooks.deliveries(deps, user.id)]}
 
 
-@router.post("/api/notifications/webhook/test")
+@router.post("/api/notifications/webhook/test", response_model=TestSentAnswer)
 async def send_test(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, Any]:
     """Deliver a signed test message to the saved webhook now: `delivered`, the receiver's `status`
     or the `error` (why it could not be reached). 422 without a saved URL; 429 when sent too often."""
@@ -114,7 +126,7 @@ async def _unread_events(request: Request, bus: EventBus, deps: AccountsDeps, us
         sub.close()
 
 
-@router.get("/api/notifications/stream", response_class=StreamingResponse)
+@router.get("/api/notifications/stream", response_class=StreamingResponse, responses=SSE_RESPONSE)
 async def unread_stream(request: Request, user: CurrentUserDep, deps: DepsDep) -> Any:
     """Server-sent events: `event: unread` with `{"unread": N}` at once and whenever the signed-in
     user's notifications change (the nav's Alerts badge). 503 when live updates are off."""

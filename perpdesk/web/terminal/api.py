@@ -21,23 +21,28 @@ from perpdesk.services.portfolio import jsonable
 from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.services.trading.commands import parse_close, parse_move_trigger, parse_plan, parse_trail
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.error_envelope import error_body, public_message
+from perpdesk.web.error_envelope import error_body, perpdesk_error_body
 from perpdesk.web.terminal.schemas import (
     BookAnswer,
     CancelAllAnswer,
     CancelledAnswer,
     CandlesAnswer,
     ConditionalOrdersAnswer,
+    ConditionalPlacedAnswer,
     FillsAnswer,
     ModifiedAnswer,
     PositionModeAnswer,
     TickerAnswer,
 )
-from perpdesk.web.trading.api import _change_response, _live, _placement_response
+from perpdesk.web.trading.api import CHANGE_PENDING, PLACEMENT, _change_response, _live, _placement_response
 from perpdesk.web.trading.common import DepsDep
 
 router = APIRouter(tags=["terminal"])
 BASE = "/api/accounts/{account_id}"
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
+    201: {"model": ConditionalPlacedAnswer, "description": "Placed."},
+    202: {"model": ConditionalPlacedAnswer, "description": "Not confirmed: the orders beside the error."},
+}
 
 
 class PlanIn(BaseModel):
@@ -103,16 +108,10 @@ def _conditional_response(placements: list[ConditionalPlacement]) -> Response:
     body: dict[str, Any] = {"orders": [p.to_dict() for p in placements]}
     bad = next((p for p in placements if p.status == "rejected"), None)
     if bad is not None:
-        err = bad.error
-        code, message, next_step = ("rejected", "Refused.", "") if err is None else (
-            err.code, public_message(err), err.next_step)
-        return JSONResponse(
-            {
-                **error_body(code, message, next_step=next_step or "Change the order and send it again."),
-                **body,
-            },
-            status_code=400,
-        )
+        again = "Change the order and send it again."
+        refused = error_body("rejected", "Refused.", next_step=again) if bad.error is None else (
+            perpdesk_error_body(bad.error, next_step=again))
+        return JSONResponse({**refused, **body}, status_code=400)
     if any(p.status == "unknown" for p in placements):
         return JSONResponse(
             {
@@ -162,7 +161,7 @@ async def conditional_orders(
     return {"orders": jsonable(await terminal.conditional_orders(deps, user.id, account_id, symbol))}
 
 
-@router.post(BASE + "/plan-orders")
+@router.post(BASE + "/plan-orders", status_code=201, responses=CONDITIONAL)
 async def place_plan(
     account_id: str, body: PlanIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -170,7 +169,7 @@ async def place_plan(
     return _conditional_response([placed])
 
 
-@router.post(BASE + "/trail-orders")
+@router.post(BASE + "/trail-orders", status_code=201, responses=CONDITIONAL)
 async def place_trail(
     account_id: str, body: TrailIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -179,7 +178,9 @@ async def place_trail(
     return _conditional_response([placed])
 
 
-@router.patch(BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}})
+@router.patch(
+    BASE + "/conditional-orders/{order_id}", responses={200: {"model": ModifiedAnswer}, **CHANGE_PENDING}
+)
 async def modify(
     account_id: str, order_id: str, body: ModifyIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -207,7 +208,7 @@ async def cancel_all(
     return {"cancelled": counts}
 
 
-@router.post(BASE + "/positions/close-percent")
+@router.post(BASE + "/positions/close-percent", status_code=201, responses=PLACEMENT)
 async def close_percent(
     account_id: str, body: ClosePercentIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:

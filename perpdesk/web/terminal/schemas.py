@@ -6,7 +6,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from perpdesk.core.decimal_input import DecimalOut as Dec
+from perpdesk.web.answer import Answer
 from perpdesk.web.live.schemas import FillOut, PlanOut
+from perpdesk.web.trading.schemas import EnvelopeErrorOut
 
 
 class TickerOut(BaseModel):
@@ -85,3 +87,27 @@ class CancelAllAnswer(BaseModel):
 
 class PositionModeAnswer(BaseModel):
     mode: str = Field(description="one_way | hedge")
+
+
+class ConditionalErrorOut(Answer):
+    code: str
+    message: str
+    next_step: str
+    exchange_code: str | None = None
+    field: str | None = None
+
+
+class ConditionalPlacementOut(Answer):
+    kind: str = Field(description="plan | trailing")
+    symbol: str
+    status: str = Field(description="placed | rejected | unknown")
+    client_order_id: str | None
+    order_id: str | None
+    error: ConditionalErrorOut | None
+
+
+class ConditionalPlacedAnswer(Answer):
+    """201: the orders; 202 (not confirmed) and 400 (refused): the orders beside the error."""
+
+    orders: list[ConditionalPlacementOut]
+    error: EnvelopeErrorOut | None = None

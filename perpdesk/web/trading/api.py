@@ -21,12 +21,36 @@ from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
 from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.store.orders import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
-from perpdesk.web.error_envelope import public_message
+from perpdesk.web.error_envelope import error_body, perpdesk_error_body
 from perpdesk.web.live.common import live_runtime
 from perpdesk.web.trading.common import DepsDep
+from perpdesk.web.trading.schemas import (
+    AmendedAnswer,
+    BalancesAnswer,
+    ChangePendingAnswer,
+    ChangesAnswer,
+    InstrumentsAnswer,
+    LeverageAnswer,
+    OrdersAnswer,
+    OverviewAnswer,
+    PlacementAnswer,
+    PositionsAnswer,
+    SettledAnswer,
+    SnapshotOut,
+    TpSlAnswer,
+)
 
 router = APIRouter(tags=["trading"])
 BASE = "/api/accounts/{account_id}"
+
+# The answers of routes that answer with several statuses (the route returns the response itself).
+PLACEMENT: dict[int | str, dict[str, Any]] = {
+    201: {"model": PlacementAnswer, "description": "Placed."},
+    202: {"model": PlacementAnswer, "description": "Being confirmed: the order beside the error."},
+}
+CHANGE_PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": ChangePendingAnswer, "description": "Being confirmed: the exchange did not answer."},
+}
 
 
 class OrderIn(BaseModel):
@@ -81,30 +105,28 @@ class TpSlIn(BaseModel):
     confirm_duplicate: bool = Field(False, description="Send it although the same TP/SL is being sent.")
 
 
-def _envelope(
-    error: PerpdeskError | None, default_code: str, default_message: str, default_next: str | None
-) -> dict[str, Any]:
-    return {
-        "code": error.code if error is not None else default_code,
-        "message": (public_message(error) if error is not None else "") or default_message,
-        "field": getattr(error, "field", None),
-        "next_step": (error.next_step if error is not None else "") or default_next,
-    }
-
-
 def _placement_response(p: Placement) -> Response:
     """placed: 201; being confirmed: 202 (the settler decides it; GET ...?state=intents shows
     it); rejected / not placed: 400 with why. The order is beside the error envelope."""
-    body: dict[str, Any] = {"order": p.to_dict()}
+    order = p.to_dict()
     if p.status is IntentStatus.PLACED:
-        return JSONResponse(body, status_code=201)
+        return JSONResponse({"order": order}, status_code=201)
     if p.being_confirmed:
-        body["error"] = _envelope(p.error, "being_confirmed", "The order is being confirmed.", None)
+        body = _order_error(p.error, "being_confirmed", "The order is being confirmed.", None, order)
         return JSONResponse(body, status_code=202)
-    body["error"] = _envelope(
-        p.error, "rejected", "The exchange refused the order.", "Change the order and submit it again."
+    body = _order_error(
+        p.error, "rejected", "The exchange refused the order.", "Change the order and submit it again.", order
     )
     return JSONResponse(body, status_code=400)
+
+
+def _order_error(
+    error: PerpdeskError | None, code: str, message: str, next_step: str | None, order: object
+) -> dict[str, object]:
+    """The order beside its error (or, when none was recorded, beside our words for its state)."""
+    if error is not None:
+        return perpdesk_error_body(error, next_step=next_step, order=order)
+    return error_body(code, message, next_step=next_step, order=order)
 
 
 def _change_response(c: ChangeOutcome) -> Response:
@@ -112,7 +134,7 @@ def _change_response(c: ChangeOutcome) -> Response:
     if c.applied:
         return Response(status_code=204)
     return JSONResponse(
-        {"change": c.to_dict(), "error": _envelope(None, "being_confirmed", c.message, c.next_step)},
+        {"change": c.to_dict(), **error_body("being_confirmed", c.message, next_step=c.next_step)},
         status_code=202,
     )
 
@@ -122,25 +144,25 @@ def _live(request: Request) -> LiveQuery | None:
     return runtime.query if runtime is not None else None
 
 
-@router.get("/api/portfolio")
+@router.get("/api/portfolio", response_model=OverviewAnswer)
 async def overview(request: Request, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     """Every account: from its live mirror while fresh (`source: live`), else from the exchange."""
     return {"accounts": [s.to_dict() for s in await portfolio.overview(deps, user.id, _live(request))]}
 
 
-@router.get(BASE + "/portfolio")
+@router.get(BASE + "/portfolio", response_model=SnapshotOut)
 async def snapshot(
     account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
     return (await portfolio.account_snapshot(deps, user.id, account_id, _live(request))).to_dict()
 
 
-@router.get(BASE + "/balances")
+@router.get(BASE + "/balances", response_model=BalancesAnswer)
 async def balances(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"balances": jsonable(await portfolio.balances(deps, user.id, account_id))}
 
 
-@router.get(BASE + "/positions")
+@router.get(BASE + "/positions", response_model=PositionsAnswer)
 async def positions(
     account_id: str, user: CurrentUserDep, deps: DepsDep, symbol: str | None = None
 ) -> dict[str, object]:
@@ -148,36 +170,31 @@ async def positions(
     return {"positions": [p.to_dict() for p in found]}
 
 
-@router.get(BASE + "/instruments")
+@router.get(BASE + "/instruments", response_model=InstrumentsAnswer)
 async def instruments(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     return {"instruments": jsonable(await portfolio.instruments(deps, user.id, account_id))}
 
 
-@router.get(BASE + "/orders")
+@router.get(BASE + "/orders", response_model=OrdersAnswer, response_model_exclude_unset=True)
 async def orders(
     account_id: str,
     user: CurrentUserDep,
     deps: DepsDep,
     state: str = Query("open", description="open | history | intents (perpdesk's own order log)"),
     symbol: str | None = None,
-) -> Response:
+) -> dict[str, object]:
     if state == "open":
-        return JSONResponse(
-            {"orders": jsonable(await portfolio.open_orders(deps, user.id, account_id, symbol))}
-        )
+        return {"orders": jsonable(await portfolio.open_orders(deps, user.id, account_id, symbol))}
     if state == "history":
-        found = await portfolio.order_history(deps, user.id, account_id, symbol)
-        return JSONResponse({"orders": jsonable(found)})
+        return {"orders": jsonable(await portfolio.order_history(deps, user.id, account_id, symbol))}
     if state == "intents":
-        return JSONResponse(
-            {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
-        )
+        return {"intents": [i.to_dict() for i in await portfolio.intents(deps, user.id, account_id)]}
     raise InputError(
         "state", "is not one of open, history, intents", "Use state=open, history or intents."
     )
 
 
-@router.post(BASE + "/orders")
+@router.post(BASE + "/orders", status_code=201, responses=PLACEMENT)
 async def place(
     account_id: str, body: OrderIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -192,20 +209,20 @@ async def place(
     return _placement_response(placement)
 
 
-@router.post(BASE + "/orders/settle")
+@router.post(BASE + "/orders/settle", response_model=SettledAnswer, response_model_exclude_unset=True)
 async def settle(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     """Settle now what can be settled (the background settler does it anyway)."""
     done = await trading.settle_unknown(deps, user.id, account_id)
     return {"orders": [p.to_dict() for p in done]}
 
 
-@router.get(BASE + "/changes")
+@router.get(BASE + "/changes", response_model=ChangesAnswer)
 async def changes(account_id: str, user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
     """Cancels, amends and TP/SL changes whose answer was lost, and what became of them."""
     return {"changes": [c.to_dict() for c in await trading.recent_changes(deps, user.id, account_id)]}
 
 
-@router.delete(BASE + "/orders/{order_id}", status_code=204)
+@router.delete(BASE + "/orders/{order_id}", status_code=204, responses=CHANGE_PENDING)
 async def cancel(
     account_id: str,
     order_id: str,
@@ -216,7 +233,7 @@ async def cancel(
     return _change_response(await trading.cancel_order(deps, user.id, account_id, symbol, order_id=order_id))
 
 
-@router.delete(BASE + "/orders", status_code=204)
+@router.delete(BASE + "/orders", status_code=204, responses=CHANGE_PENDING)
 async def cancel_by_client_id(
     account_id: str,
     user: CurrentUserDep,
@@ -229,7 +246,7 @@ async def cancel_by_client_id(
     )
 
 
-@router.patch(BASE + "/orders/{order_id}")
+@router.patch(BASE + "/orders/{order_id}", responses={200: {"model": AmendedAnswer}, **CHANGE_PENDING})
 async def amend(
     account_id: str, order_id: str, body: AmendIn, user: CurrentUserDep, deps: DepsDep
 ) -> Response:
@@ -241,7 +258,7 @@ async def amend(
     return _change_response(done)
 
 
-@router.post(BASE + "/leverage")
+@router.post(BASE + "/leverage", response_model=LeverageAnswer)
 async def leverage(
     account_id: str, body: LeverageIn, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
@@ -249,14 +266,14 @@ async def leverage(
     return {"symbol": body.symbol.upper(), "leverage": body.leverage, "margin_mode": body.margin_mode}
 
 
-@router.post(BASE + "/positions/close")
+@router.post(BASE + "/positions/close", status_code=201, responses=PLACEMENT)
 async def close(account_id: str, body: CloseIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     return _placement_response(
         await trading.close_position(deps, user.id, account_id, body.symbol, body.side)
     )
 
 
-@router.post(BASE + "/tp-sl")
+@router.post(BASE + "/tp-sl", responses={200: {"model": TpSlAnswer}, **CHANGE_PENDING})
 async def tp_sl(account_id: str, body: TpSlIn, user: CurrentUserDep, deps: DepsDep) -> Response:
     done = await trading.set_tp_sl(deps, user.id, account_id, parse_tp_sl(body.model_dump()))
     if done.applied:
