@@ -21,9 +21,10 @@ from perpdesk.cli.trade_options import (
 from perpdesk.cli.trade_outcomes import report_changed, report_placed
 
 
-def _place(user: str, account: str, service: Any, ticket: dict[str, Any], as_json: bool) -> None:
-    """Send a ticket through a placing service (trigger, trailing) and report the outcome."""
-    placed = run_for_user(user, lambda deps, uid: service(deps, uid, account, ticket))
+def _place(user: str, account: str, service: Any, parse: Any, ticket: dict[str, Any], as_json: bool) -> None:
+    """Parse a ticket into its command and send it through a placing service (trigger, trailing);
+    report the outcome."""
+    placed = run_for_user(user, lambda deps, uid: service(deps, uid, account, parse(ticket)))
     report_placed(placed, as_json)
 
 
@@ -41,22 +42,23 @@ def tp_sl(
 ) -> None:
     """Set TP and/or SL on a position (--side), or change one (--order-id --trigger-price)."""
     from perpdesk.services import terminal_orders, trading
+    from perpdesk.services.trading.commands import parse_move_trigger, parse_tp_sl
 
     if order_id:
         moved = run_for_user(
             user,
-            lambda deps, uid: terminal_orders.modify_tp_sl(
-                deps, uid, account, symbol, order_id, trigger_price or ""
-            ),
+            lambda deps, uid: terminal_orders.modify_tp_sl(deps, uid, account, parse_move_trigger(
+                {"symbol": symbol, "order_id": order_id, "trigger_price": trigger_price}
+            )),
         )
         report_changed(moved, f"TP/SL {order_id} now triggers at {trigger_price}.")
         return
     outcome = run_for_user(
         user,
-        lambda deps, uid: trading.set_tp_sl(
-            deps, uid, account, symbol, side or "", take_profit=take_profit, stop_loss=stop_loss,
-            confirm_duplicate=confirm_duplicate,
-        ),
+        lambda deps, uid: trading.set_tp_sl(deps, uid, account, parse_tp_sl({
+            "symbol": symbol, "side": side, "take_profit": take_profit, "stop_loss": stop_loss,
+            "confirm_duplicate": confirm_duplicate,
+        })),
     )
     if as_json:
         dump_json(outcome.to_dict())
@@ -82,6 +84,7 @@ def trail(
 ) -> None:
     """Place a trailing stop."""
     from perpdesk.services import terminal_orders
+    from perpdesk.services.trading.commands import parse_trail
 
     ticket = {
         "symbol": symbol,
@@ -94,7 +97,7 @@ def trail(
         "confirm_duplicate": confirm_duplicate,
         "confirm_leverage": confirm_leverage,
     }
-    _place(user, account, terminal_orders.place_trail, ticket, as_json)
+    _place(user, account, terminal_orders.place_trail, parse_trail, ticket, as_json)
 
 
 def plan(
@@ -114,6 +117,7 @@ def plan(
 ) -> None:
     """Place a trigger (plan) order."""
     from perpdesk.services import terminal_orders
+    from perpdesk.services.trading.commands import parse_plan
 
     ticket = {
         "symbol": symbol,
@@ -127,4 +131,4 @@ def plan(
         "confirm_duplicate": confirm_duplicate,
         "confirm_leverage": confirm_leverage,
     }
-    _place(user, account, terminal_orders.place_plan, ticket, as_json)
+    _place(user, account, terminal_orders.place_plan, parse_plan, ticket, as_json)

@@ -64,12 +64,13 @@ def amend(
 ) -> None:
     """Change a limit order's price and/or size."""
     from perpdesk.services import trading
+    from perpdesk.services.trading.commands import parse_amend
 
     outcome = run_for_user(
         user,
-        lambda deps, uid: trading.amend_order(
-            deps, uid, account, symbol, order_id=order_id, price=price, size=size
-        ),
+        lambda deps, uid: trading.amend_order(deps, uid, account, parse_amend(
+            {"symbol": symbol, "order_id": order_id, "price": price, "size": size}
+        )),
     )
     report_changed(outcome, f"Order {order_id} amended.")
 
@@ -132,12 +133,13 @@ def close(
     """Close a position, or a percentage of it, by a market or limit order (100 %: its resting
     close orders are cancelled first)."""
     from perpdesk.services import terminal_orders
+    from perpdesk.services.trading.commands import parse_close
 
     placed = run_for_user(
         user,
-        lambda deps, uid: terminal_orders.close_percent(
-            deps, uid, account, symbol, side, percent, type="limit" if price else "market", price=price,
-            confirm_duplicate=confirm_duplicate,
-        ),
+        lambda deps, uid: terminal_orders.close_percent(deps, uid, account, parse_close({
+            "symbol": symbol, "side": side, "percent": percent, "type": "limit" if price else "market",
+            "price": price, "confirm_duplicate": confirm_duplicate,
+        })),
     )
     report_placed(placed, as_json)

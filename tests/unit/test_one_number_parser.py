@@ -23,7 +23,7 @@ ALLOWED = {
     "core/number_text.py": "showing values we hold (pages, notification texts), never parsing input",
     "exchanges/bitmart/parse.py": "BitMart's answers",
     "exchanges/bitmart/markets.py": "BitMart's contract details (leverage brackets)",
-    "exchanges/bitmart/connector.py": "BitMart's plan orders",
+    "exchanges/bitmart/account_calls.py": "BitMart's plan orders (TP/SL trigger prices)",
     "live/triggers.py": "triggered plan orders published by the live mirror (exchange data)",
     "services/live_notifications.py": "account views published by the live mirror (exchange data)",
     "store/orders.py": "our own database's values",
