@@ -27,6 +27,7 @@ from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.trading import IntentSettler
 from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.services.webhooks import Backoff, WebhookSender
@@ -58,6 +59,10 @@ class Services:
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
     open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
+
+    def uow(self) -> UnitOfWork:
+        """One transaction over the platform's repositories: what the web and CLI reach it by."""
+        return self.accounts.uow()
 
     def start_background(self) -> None:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""

@@ -14,16 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from perpdesk.core.errors import InputError
 from perpdesk.core.ledger import Fill, Flow, Transaction
-from perpdesk.core.models import AccountStatus, Credentials
+from perpdesk.core.models import Credentials
 from perpdesk.core.money import fmt
 from perpdesk.services import ledger_cache
+from perpdesk.services.account_access import accounts_of
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef
-from perpdesk.store.accounts import ExchangeAccount
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -127,15 +125,11 @@ def _date(name: str, value: str) -> date:
 async def account_refs(
     deps: AccountsDeps, user_id: str, account_id: str | None = None, *, active_only: bool = True
 ) -> list[str]:
-    """The user's active account ids (an account awaiting whitelisting or with a broken key has no
-    history to ask for); just account_id when given (checked to be theirs when it is opened)."""
+    """The user's account ids (see accounts_of); just account_id when given (checked to be theirs
+    when it is opened)."""
     if account_id:
         return [account_id]
-    q = select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
-    if active_only:
-        q = q.where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
-    async with deps.sessions() as s:
-        return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
+    return [a.id for a in await accounts_of(deps, user_id, active_only=active_only)]
 
 
 async def transactions(
