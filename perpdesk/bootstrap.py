@@ -79,14 +79,12 @@ class Services:
     async def record_venues(self) -> None:
         """Accounts stored before venues were get their exchange's configured venue, once (at the
         platform's start, before anything builds their connectors)."""
-        from perpdesk.store.account_repos import AccountRepo
-
-        async with self.sessionmaker() as s:
+        async with self.uow() as uow:
             for exchange in self.connectors.configured():
                 venue = self.connectors.venue(exchange)
-                if await AccountRepo(s).record_missing_venue(exchange, venue.api_url, venue.ws_url):
+                if await uow.accounts.record_missing_venue(exchange, venue.api_url, venue.ws_url):
                     log.info("recorded the venue of older accounts", extra={"exchange": exchange})
-            await s.commit()
+            await uow.commit()
 
     async def aclose(self) -> None:
         if self.live is not None:
