@@ -14,11 +14,13 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from perpdesk.core.models import Credentials
-from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
+from perpdesk.store.accounts import ExchangeAccount, FastConnectGrant
 from perpdesk.store.records import (
     AccountSummary,
+    AuditEntryRecord,
     DeliveryRecord,
     EquitySample,
+    NoticeRecord,
     NotificationPrefsRecord,
     NotificationRecord,
     SessionRecord,
@@ -72,9 +74,9 @@ class AuditRepository(Protocol):
         actor: str | None = None,
         detail: dict[str, object] | None = None,
     ) -> None: ...
-    async def entries(self, user_id: str, limit: int) -> list[AccountAuditEntry]: ...
+    async def entries(self, user_id: str, limit: int) -> list[AuditEntryRecord]: ...
     async def notify(self, *, user_id: str, account_id: str | None, kind: str, message: str) -> None: ...
-    async def unread_notices(self, user_id: str) -> list[AccountNotice]: ...
+    async def unread_notices(self, user_id: str) -> list[NoticeRecord]: ...
     async def mark_read(self, user_id: str, notice_id: str | None = None) -> None: ...
 
 

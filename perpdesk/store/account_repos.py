@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
-from perpdesk.store.records import AccountSummary
+from perpdesk.store.records import AccountSummary, AuditEntryRecord, NoticeRecord
 
 
 def summary_of(r: ExchangeAccount) -> AccountSummary:
@@ -179,25 +179,25 @@ class AuditRepo:
             )
         )
 
-    async def entries(self, user_id: str, limit: int) -> list[AccountAuditEntry]:
+    async def entries(self, user_id: str, limit: int) -> list[AuditEntryRecord]:
         rows = await self.s.scalars(
             select(AccountAuditEntry)
             .where(AccountAuditEntry.user_id == user_id)
             .order_by(AccountAuditEntry.at.desc(), AccountAuditEntry.id)
             .limit(limit)
         )
-        return list(rows)
+        return [AuditEntryRecord(r.at, r.actor, r.action, r.account_id, dict(r.detail or {})) for r in rows]
 
     async def notify(self, *, user_id: str, account_id: str | None, kind: str, message: str) -> None:
         self.s.add(AccountNotice(user_id=user_id, account_id=account_id, kind=kind, message=message))
 
-    async def unread_notices(self, user_id: str) -> list[AccountNotice]:
+    async def unread_notices(self, user_id: str) -> list[NoticeRecord]:
         rows = await self.s.scalars(
             select(AccountNotice)
             .where(AccountNotice.user_id == user_id, AccountNotice.read.is_(False))
             .order_by(AccountNotice.at)
         )
-        return list(rows)
+        return [NoticeRecord(r.id, r.at, r.kind, r.message, r.account_id) for r in rows]
 
     async def mark_read(self, user_id: str, notice_id: str | None = None) -> None:
         stmt = update(AccountNotice).where(AccountNotice.user_id == user_id).values(read=True)

@@ -26,6 +26,36 @@ class AccountSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditEntryRecord:
+    """One line of a user's audit log of account changes (its detail never names a secret)."""
+
+    at: datetime
+    actor: str
+    action: str
+    account_id: str | None
+    detail: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"at": self.at.isoformat(), "actor": self.actor, "action": self.action,
+                "account_id": self.account_id, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A notice about an account shown on the accounts page until read."""
+
+    id: str
+    at: datetime
+    kind: str
+    message: str
+    account_id: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "at": self.at.isoformat(), "kind": self.kind, "message": self.message,
+                "account_id": self.account_id}
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationRecord:
     id: str
     user_id: str
