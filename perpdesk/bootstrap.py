@@ -44,7 +44,6 @@ log = logging.getLogger("perpdesk")
 class Services:
     settings: Settings
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
     vault: Vault
     session_secret: bytes  # keys CSRF tokens; never rendered
     connectors: ConnectorPool
@@ -189,7 +188,6 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings,
         engine=engine,
-        sessionmaker=sessions,
         vault=vault,
         session_secret=load_session_secret(settings),
         connectors=pool,
