@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
 from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
-from perpdesk.services.account_access import missing_credentials, venue_of
+from perpdesk.services.account_access import missing_credentials
+from perpdesk.services.account_batch import user_accounts
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.services.trading.access import account_ref
 from perpdesk.store.orders import OrderIntent, OrderIntentRepo
-from perpdesk.store.records import AccountSummary
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -200,18 +200,14 @@ async def _fetched(
 async def overview(deps: AccountsDeps, user_id: str, live: LiveQuery | None = None) -> list[AccountSnapshot]:
     """Every account of the user: the accounts and their credentials read in one unit of work (a
     query each, however many accounts), then each fetched concurrently with the others."""
-    async with deps.uow() as uow:
-        accounts = await uow.accounts.summaries(user_id=user_id)
-        creds = await uow.credentials.of_user(user_id)
-    return list(await asyncio.gather(*(_safe_snapshot(deps, a, creds.get(a.id), live) for a in accounts)))
+    accounts = await user_accounts(deps, user_id)
+    return list(await asyncio.gather(*(_safe_snapshot(deps, ref, creds, live) for ref, creds in accounts)))
 
 
 async def _safe_snapshot(
-    deps: AccountsDeps, account: AccountSummary, creds: Credentials | None, live: LiveQuery | None
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials | None, live: LiveQuery | None
 ) -> AccountSnapshot:
     """One account's snapshot; an account that cannot even be opened is shown with the reason."""
-    ref = AccountRef(account.id, account.user_id, account.exchange, account.label, account.status,
-                     venue_of(account))
     view = live.account(ref.user_id, ref.id) if live is not None else None
     if view is not None and view.fresh:
         return _from_live(ref, view)

@@ -120,6 +120,7 @@ async def test_pnl_history_sums_realised_pnl_fees_and_funding_per_day_over_activ
         (day1, D("10.5"), D("-0.25"), D(0), D("10.25")),
     ]
     assert pnl_history.totals(rows).net == D("7.15")
+    assert tables.reads == {"accounts.summaries": 1, "credentials.of_user": 1}  # one batch, not a loop
 
 
 async def test_equity_history_stores_each_active_account_and_sums_each_pass() -> None:
