@@ -27,6 +27,7 @@ from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.trading import IntentSettler
 from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.services.webhooks import Backoff, WebhookSender
@@ -43,7 +44,6 @@ log = logging.getLogger("perpdesk")
 class Services:
     settings: Settings
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
     vault: Vault
     session_secret: bytes  # keys CSRF tokens; never rendered
     connectors: ConnectorPool
@@ -58,6 +58,10 @@ class Services:
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
     open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
+
+    def uow(self) -> UnitOfWork:
+        """One transaction over the platform's repositories: what the web and CLI reach it by."""
+        return self.accounts.uow()
 
     def start_background(self) -> None:
         """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
@@ -74,14 +78,12 @@ class Services:
     async def record_venues(self) -> None:
         """Accounts stored before venues were get their exchange's configured venue, once (at the
         platform's start, before anything builds their connectors)."""
-        from perpdesk.store.account_repos import AccountRepo
-
-        async with self.sessionmaker() as s:
+        async with self.uow() as uow:
             for exchange in self.connectors.configured():
                 venue = self.connectors.venue(exchange)
-                if await AccountRepo(s).record_missing_venue(exchange, venue.api_url, venue.ws_url):
+                if await uow.accounts.record_missing_venue(exchange, venue.api_url, venue.ws_url):
                     log.info("recorded the venue of older accounts", extra={"exchange": exchange})
-            await s.commit()
+            await uow.commit()
 
     async def aclose(self) -> None:
         if self.live is not None:
@@ -186,7 +188,6 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings,
         engine=engine,
-        sessionmaker=sessions,
         vault=vault,
         session_secret=load_session_secret(settings),
         connectors=pool,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -41,13 +40,13 @@ def say(msg: UserMessage) -> None:
 
 def ready_settings() -> Settings:
     """The settings, once the database and the master key they name are known to exist."""
-    from sqlalchemy.engine import make_url
+    from perpdesk.store.db import sqlite_file
 
     settings = load_settings()
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+    db_file = sqlite_file(settings.database_url)
+    if db_file is not None and not db_file.exists():
         raise NotReady(
-            f"no perpdesk database at {Path(url.database).resolve()}. {WHERE}, "
+            f"no perpdesk database at {db_file.resolve()}. {WHERE}, "
             "or PERPDESK_DATABASE_URL to its database."
         )
     if settings.master_key is None:
@@ -63,11 +62,10 @@ def ready_settings() -> Settings:
 async def _with_deps(email: str, fn: Callable[[AccountsDeps, str], Awaitable[T]]) -> T:
     """Open the platform's services (perpdesk/bootstrap.py), find the user, run fn(deps, user_id)."""
     from perpdesk.bootstrap import running
-    from perpdesk.store.repos import UserRepo
+    from perpdesk.services.users.signin import user_by_email
 
     async with running(ready_settings()) as services:
-        async with services.sessionmaker() as s:
-            user = await UserRepo(s).by_email(email)
+        user = await user_by_email(services, email)
         if user is None:
             raise fail(f"--user: no perpdesk user with that email; sign up first (or check {WHERE}).", 2)
         return await fn(services.accounts, user.id)

@@ -14,9 +14,9 @@ from perpdesk.settings import Settings, SettingsError, load_settings
 
 class DatabaseUnavailable(Exception):
     def __init__(self, url: str, exc: BaseException) -> None:
-        from sqlalchemy.engine import make_url
+        from perpdesk.store.db import shown_url
 
-        shown = make_url(url).render_as_string(hide_password=True)
+        shown = shown_url(url)
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         super().__init__(
             f"PERPDESK_DATABASE_URL: cannot open or migrate the database at {shown}: "

@@ -19,6 +19,7 @@ from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.store.accounts import ExchangeAccount, new_id
 from perpdesk.store.base import utcnow
+from perpdesk.store.records import AccountSummary
 from perpdesk.store.uow import DuplicateRow
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class VenueNotRecorded(Conflict):
     code = "venue_not_recorded"
 
 
-def venue_of(row: ExchangeAccount) -> Venue | None:
+def venue_of(row: ExchangeAccount | AccountSummary) -> Venue | None:
     """The venue stored with the account (None: connected before venues were stored)."""
     return Venue(row.exchange, row.api_url, row.ws_url) if row.api_url else None
 
@@ -58,8 +59,20 @@ async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
     """The account's credentials, opened from the vault."""
     creds = await uow.credentials.get(user_id=row.user_id, account_id=row.id)
     if creds is None:
-        raise NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
+        raise missing_credentials()
     return creds
+
+
+async def accounts_of(deps: AccountsDeps, user_id: str, *, active_only: bool = True) -> list[AccountSummary]:
+    """The user's accounts (only the active ones: an account awaiting whitelisting or with a
+    broken key has no history to ask for), in one query."""
+    status = AccountStatus.ACTIVE.value if active_only else None
+    async with deps.uow() as uow:
+        return await uow.accounts.summaries(user_id=user_id, status=status)
+
+
+def missing_credentials() -> NotFound:
+    return NotFound("The account's credentials are missing.", next_step="Replace the credentials in Edit.")
 
 
 async def inspect_credentials(

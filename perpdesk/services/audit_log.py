@@ -6,13 +6,11 @@ a `detail` that names a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.account_repos import AuditRepo
+from perpdesk.store.records import AuditEntryRecord, NoticeRecord
 
 
 async def record(
@@ -29,52 +27,18 @@ async def record(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class AuditView:
-    at: datetime
-    actor: str
-    action: str
-    account_id: str | None
-    detail: dict[str, object]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "action": self.action,
-            "account_id": self.account_id,
-            "detail": self.detail,
-        }
+AuditView = AuditEntryRecord  # what the pages and the API show, as the repository reads it
+NoticeView = NoticeRecord
 
 
 async def entries(deps: AccountsDeps, user_id: str, limit: int = 200) -> list[AuditView]:
     async with deps.uow() as uow:
-        rows = await uow.audit.entries(user_id, limit)
-    return [AuditView(r.at, r.actor, r.action, r.account_id, dict(r.detail or {})) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeView:
-    id: str
-    at: datetime
-    kind: str
-    message: str
-    account_id: str | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "at": self.at.isoformat(),
-            "kind": self.kind,
-            "message": self.message,
-            "account_id": self.account_id,
-        }
+        return await uow.audit.entries(user_id, limit)
 
 
 async def unread_notices(deps: AccountsDeps, user_id: str) -> list[NoticeView]:
     async with deps.uow() as uow:
-        rows = await uow.audit.unread_notices(user_id)
-    return [NoticeView(r.id, r.at, r.kind, r.message, r.account_id) for r in rows]
+        return await uow.audit.unread_notices(user_id)
 
 
 async def mark_read(deps: AccountsDeps, user_id: str, notice_id: str | None = None) -> None:

@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from perpdesk.core.background import PeriodicTask
 from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import AccountStatus, Balance
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import load_account
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
-from perpdesk.store.portfolio import EquitySnapshot, SnapshotRepo
+from perpdesk.store.records import EquitySample
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -38,7 +35,7 @@ def margin_in_use(b: Balance) -> Decimal:
 
 async def _one(
     deps: AccountsDeps, user_id: str, account_id: str, taken_at: datetime
-) -> EquitySnapshot | None:
+) -> EquitySample | None:
     try:
         ref, creds = await load_account(deps, user_id, account_id)
         balances = await deps.connector_for(ref.venue).balances(creds)
@@ -51,32 +48,27 @@ async def _one(
     usdt = next((b for b in balances if b.currency == "USDT"), None)
     if usdt is None:
         return None
-    return EquitySnapshot(
-        user_id=user_id, account_id=account_id, taken_at=taken_at, equity=usdt.equity,
-        available=usdt.available, margin=margin_in_use(usdt), unrealized_pnl=usdt.unrealized_pnl,
-    )
+    return EquitySample(user_id, account_id, taken_at, usdt.equity, usdt.available, margin_in_use(usdt),
+                        usdt.unrealized_pnl)
 
 
 async def take_snapshots(deps: AccountsDeps) -> int:
     """One pass over every active account; returns how many snapshots were stored."""
-    async with deps.sessions() as s:
-        rows = (await s.execute(
-            select(ExchangeAccount.user_id, ExchangeAccount.id)
-            .where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
-        )).all()
+    async with deps.uow() as uow:
+        rows = [(a.user_id, a.id) for a in await uow.accounts.summaries(status=AccountStatus.ACTIVE.value)]
     taken_at = utcnow()
     gate = asyncio.Semaphore(PARALLEL)
 
-    async def bounded(user_id: str, account_id: str) -> EquitySnapshot | None:
+    async def bounded(user_id: str, account_id: str) -> EquitySample | None:
         async with gate:
             return await _one(deps, user_id, account_id, taken_at)
 
     found = await asyncio.gather(*(bounded(u, a) for u, a in rows))
     snaps = [f for f in found if f is not None]
-    async with deps.sessions() as s, s.begin():
-        repo = SnapshotRepo(s)
-        await repo.add(snaps)
-        await repo.purge_before(taken_at - KEEP)
+    async with deps.uow() as uow:
+        await uow.snapshots.add(snaps)
+        await uow.snapshots.purge_before(taken_at - KEEP)
+        await uow.commit()
     return len(snaps)
 
 
@@ -91,7 +83,7 @@ class EquityPoint:
                 "unrealized_pnl": fmt(self.unrealized_pnl)}
 
 
-def points(rows: Sequence[EquitySnapshot]) -> list[EquityPoint]:
+def points(rows: Sequence[EquitySample]) -> list[EquityPoint]:
     """One point per pass (its accounts summed), oldest first."""
     sums: dict[datetime, tuple[Decimal, Decimal]] = {}
     for r in rows:
@@ -103,8 +95,8 @@ def points(rows: Sequence[EquitySnapshot]) -> list[EquityPoint]:
 async def history(
     deps: AccountsDeps, user_id: str, days: int = 30, account_id: str | None = None
 ) -> list[EquityPoint]:
-    async with deps.sessions() as s:
-        rows = await SnapshotRepo(s).since(user_id, utcnow() - timedelta(days=days), account_id)
+    async with deps.uow() as uow:
+        rows = await uow.snapshots.since(user_id, utcnow() - timedelta(days=days), account_id)
     return points(rows)
 
 

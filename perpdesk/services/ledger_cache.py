@@ -6,8 +6,8 @@ With a fresh live mirror a read is kept until the mirror's ledger version change
 balance push such as funding, a reconnection): a reload of an idle account asks the exchange
 nothing. A read within SETTLE_S of such a change may miss rows the exchange books late, so it is
 kept TTL_S only, as is every read without a mirror. A narrower range is cut from a wider read.
-Served only after the ownership check (the mirror's, or the database's), so history reaches its
-owner only.
+Served only for an account opened for its owner (the database's ownership check), so history
+reaches its owner only.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from perpdesk.core.models import Credentials
-from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.trading import AccountRef, load_account
+from perpdesk.services.trading import AccountRef
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -63,19 +62,20 @@ Fetch = Callable[[AccountRef, Credentials], Awaitable[list[Any]]]
 
 
 async def read(
-    deps: AccountsDeps, user_id: str, account_id: str, what: str, span: Span, fetch: Fetch,
+    account: tuple[AccountRef, Credentials], what: str, span: Span, fetch: Fetch,
     live: LiveQuery | None = None,
 ) -> list[Any]:
-    """`fetch`'s rows for `span` (objects with `time_ms`), from a kept read when it is current."""
-    view = live.fresh(user_id, account_id) if live is not None else None
+    """`fetch`'s rows for `span` (objects with `time_ms`), from a kept read when it is current.
+    `account`: the user's own account, opened (account_batch.opened_accounts)."""
+    ref, creds = account
+    account_id = ref.id
+    view = live.fresh(ref.user_id, account_id) if live is not None else None
     version = view.ledger_version if view is not None else ""  # taken before a read: conservative
     settled = view is not None and time.time() * 1000 - view.ledger_changed_ms > SETTLE_S * 1000
-    opened = None if view is not None else await load_account(deps, user_id, account_id)
     now = time.monotonic()
     hit = next((r for r in _reads.get(account_id, []) if r.serves(what, span, version, now)), None)
     if hit is not None:
         return [t for t in hit.rows if span.start_ms <= t.time_ms <= span.end_ms]
-    ref, creds = opened or await load_account(deps, user_id, account_id)
     rows = await fetch(ref, creds)
     if len(_reads) > MAX_ACCOUNTS:
         _reads.clear()

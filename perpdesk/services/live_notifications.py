@@ -26,8 +26,6 @@ from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-
 from perpdesk.core.background import ItemBackoff, PeriodicTask, stop_task
 from perpdesk.live.bus import ALL_ACCOUNTS, EventBus, LiveEvent, Subscription
 from perpdesk.live.triggers import describe
@@ -36,9 +34,8 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notification_watch import distance_pct
 from perpdesk.services.notifications import notify, stored_pct
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
-from perpdesk.store.notifications import NotificationSettings
+from perpdesk.store.records import AccountSummary
 
 log = logging.getLogger(__name__)
 REMEMBERED = 10_000  # dedupe keys kept in memory (the database keeps them all)
@@ -142,8 +139,7 @@ class LiveNotifier:
     async def _tick(self, account_id: str, symbol: str) -> Decimal | None:
         """The symbol's price tick at the account's venue; kept once read (the texts' rounding)."""
         if account_id not in self._ticks:
-            async with self.deps.sessions() as s:
-                row = await s.get(ExchangeAccount, account_id)
+            row = await self._account(account_id)
             found = await ticks(self.deps, venue_of(row) if row is not None else None)
             if not found:  # unknown for now: asked again at the next notification
                 return None
@@ -152,19 +148,21 @@ class LiveNotifier:
 
     async def _connected_ms(self, account_id: str) -> int:
         if account_id not in self._connected:
-            async with self.deps.sessions() as s:
-                row = await s.get(ExchangeAccount, account_id)
+            row = await self._account(account_id)
             when = row.created_at if row is not None else utcnow()
             self._connected[account_id] = int(when.replace(tzinfo=when.tzinfo or UTC).timestamp() * 1000)
         return self._connected[account_id]
 
+    async def _account(self, account_id: str) -> AccountSummary | None:
+        async with self.deps.uow() as uow:
+            return await uow.accounts.summary(account_id)
+
     async def _threshold(self, user_id: str) -> Decimal | None:
         now = time.monotonic()
         if now - self._thresholds_at > self.thresholds_ttl_s:
-            async with self.deps.sessions() as s:
-                rows = await s.scalars(select(NotificationSettings)
-                                       .where(NotificationSettings.liquidation_pct.is_not(None)))
-                self._thresholds = {r.user_id: pct for r in rows if (pct := stored_pct(r.liquidation_pct))}
+            async with self.deps.uow() as uow:
+                saved = await uow.notifications.thresholds()
+            self._thresholds = {u: pct for u, stored in saved.items() if (pct := stored_pct(stored))}
             self._thresholds_at = now
         return self._thresholds.get(user_id)
 

@@ -11,8 +11,6 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.models import AccountStatus, Position
 from perpdesk.services import errors_text as T
@@ -20,9 +18,8 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notifications import notify, stored_pct
 from perpdesk.services.trading import load_account
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
-from perpdesk.store.notifications import NotificationSettings
+from perpdesk.store.records import AccountSummary
 
 log = logging.getLogger(__name__)
 HUNDRED = Decimal(100)
@@ -40,7 +37,7 @@ def liquidation_distance_pct(p: Position) -> Decimal | None:
     return distance_pct(p.mark_price, p.liquidation_price)
 
 
-async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
+async def _fills(deps: AccountsDeps, row: AccountSummary) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     since = max(row.created_at, utcnow() - timedelta(days=1))
     fills = await deps.connector_for(ref.venue).fills(creds, start_ms=int(since.timestamp() * 1000))
@@ -53,7 +50,7 @@ async def _fills(deps: AccountsDeps, row: ExchangeAccount) -> None:
         await notify(deps, row.user_id, "fill", title, body, f"fill:{row.id}:{f.trade_id}", row.id)
 
 
-async def _liquidation(deps: AccountsDeps, row: ExchangeAccount, threshold: Decimal) -> None:
+async def _liquidation(deps: AccountsDeps, row: AccountSummary, threshold: Decimal) -> None:
     ref, creds = await load_account(deps, row.user_id, row.id)
     hour = utcnow().strftime("%Y-%m-%dT%H")
     tick: dict[str, Decimal] | None = None
@@ -68,7 +65,7 @@ async def _liquidation(deps: AccountsDeps, row: ExchangeAccount, threshold: Deci
                      f"liq:{row.id}:{p.symbol}:{p.side.value}:{hour}", row.id)
 
 
-async def _key_problems(deps: AccountsDeps, row: ExchangeAccount) -> None:
+async def _key_problems(deps: AccountsDeps, row: AccountSummary) -> None:
     codes = list(row.warnings or [])
     if row.status == AccountStatus.ERROR.value and row.last_error:
         codes.insert(0, row.last_error)
@@ -83,10 +80,9 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
     """Every account on its own: one that fails (say, one whose secret no longer opens) is left
     alone for a growing while by `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("notification check of account", 0.0)
-    async with deps.sessions() as s:
-        rows = list(await s.scalars(select(ExchangeAccount)))
-        settings = await s.scalars(select(NotificationSettings))
-        thresholds = {n.user_id: stored_pct(n.liquidation_pct) for n in settings}
+    async with deps.uow() as uow:
+        rows = await uow.accounts.summaries()
+        thresholds = {u: stored_pct(pct) for u, pct in (await uow.notifications.thresholds()).items()}
     for row in rows:
         if not accounts.due(row.id):
             continue

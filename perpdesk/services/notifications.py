@@ -15,9 +15,9 @@ from perpdesk.core.decimal_input import NumberError, parse_number
 from perpdesk.core.money import fmt
 from perpdesk.services import webhook_url as webhook_url_rules
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.notifications import Notification, NotificationRepo, WebhookDelivery
-from perpdesk.store.repos import SealedSecretRepo
-from perpdesk.store.sealed import get_secret, put_secret
+from perpdesk.store.base import utcnow
+from perpdesk.store.orders import new_id
+from perpdesk.store.records import DeliveryRecord, NotificationPrefsRecord, NotificationRecord
 
 PCT_PLACES = 4
 WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
@@ -26,15 +26,15 @@ WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
 KINDS = ("fill", "take_profit", "stop_loss", "trailing_stop", "trigger", "liquidation", "key")
 
 
-def view(n: Notification) -> dict[str, Any]:
+def view(n: NotificationRecord) -> dict[str, Any]:
     return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "account_id": n.account_id,
-            "created_at": n.created_at.isoformat(), "read": n.read_at is not None}
+            "created_at": n.created_at.isoformat(), "read": n.read}
 
 
 async def notify(
     deps: AccountsDeps, user_id: str, kind: str, title: str, body: str, dedupe_key: str,
     account_id: str | None = None,
-) -> Notification | None:
+) -> NotificationRecord | None:
     """Store the notification unless this event was notified already; queue its webhook."""
     n = await _store(deps, user_id, kind, title, body, dedupe_key, account_id)
     if n is not None:
@@ -51,39 +51,39 @@ def changed(deps: AccountsDeps, user_id: str) -> None:
 async def _store(
     deps: AccountsDeps, user_id: str, kind: str, title: str, body: str, dedupe_key: str,
     account_id: str | None,
-) -> Notification | None:
-    async with deps.sessions() as s, s.begin():
-        repo = NotificationRepo(s)
-        if await repo.exists(user_id, dedupe_key):
+) -> NotificationRecord | None:
+    async with deps.uow() as uow:
+        n = await uow.notifications.add_once(user_id=user_id, kind=kind, title=title[:200], body=body[:1000],
+                                             dedupe_key=dedupe_key[:200], account_id=account_id)
+        if n is None:
             return None
-        n = Notification(user_id=user_id, account_id=account_id, kind=kind, title=title[:200],
-                         body=body[:1000], dedupe_key=dedupe_key[:200])
-        s.add(n)
-        await s.flush()
-        prefs = await repo.settings(user_id)
+        prefs = await uow.notifications.prefs(user_id)
         if prefs.webhook_url:
             payload = {"id": n.id, "type": kind, "title": n.title, "body": n.body,
                        "account_id": account_id, "created_at": n.created_at.isoformat()}
-            s.add(WebhookDelivery(user_id=user_id, notification_id=n.id, url=prefs.webhook_url,
-                                  payload=json.dumps(payload, separators=(",", ":"))))
+            await uow.webhooks.save(DeliveryRecord(new_id(), user_id, n.id, prefs.webhook_url,
+                                                   json.dumps(payload, separators=(",", ":")), utcnow(),
+                                                   next_attempt_at=utcnow()))
+        await uow.commit()
         return n
 
 
 async def listing(
     deps: AccountsDeps, user_id: str, *, unread_only: bool = False, limit: int = 50
-) -> list[Notification]:
-    async with deps.sessions() as s:
-        return await NotificationRepo(s).recent(user_id, unread_only=unread_only, limit=limit)
+) -> list[NotificationRecord]:
+    async with deps.uow() as uow:
+        return await uow.notifications.recent(user_id, unread_only=unread_only, limit=limit)
 
 
 async def unread_count(deps: AccountsDeps, user_id: str) -> int:
-    async with deps.sessions() as s:
-        return await NotificationRepo(s).unread_count(user_id)
+    async with deps.uow() as uow:
+        return await uow.notifications.unread_count(user_id)
 
 
 async def mark_read(deps: AccountsDeps, user_id: str, ids: list[str] | None = None) -> int:
-    async with deps.sessions() as s, s.begin():
-        marked = await NotificationRepo(s).mark_read(user_id, ids)
+    async with deps.uow() as uow:
+        marked = await uow.notifications.mark_read(user_id, ids)
+        await uow.commit()
     if marked:
         changed(deps, user_id)
     return marked
@@ -101,10 +101,10 @@ class Prefs:
 
 
 async def get_prefs(deps: AccountsDeps, user_id: str) -> Prefs:
-    async with deps.sessions() as s, s.begin():
-        row = await NotificationRepo(s).settings(user_id)
-        sealed = await SealedSecretRepo(s).get(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
-        return Prefs(stored_pct(row.liquidation_pct), row.webhook_url, sealed is not None)
+    async with deps.uow() as uow:
+        row = await uow.notifications.prefs(user_id)
+        sealed = await uow.secrets.exists(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
+        return Prefs(stored_pct(row.liquidation_pct), row.webhook_url, sealed)
 
 
 def parse_pct(value: str | None) -> Decimal | None:
@@ -131,9 +131,9 @@ async def save_prefs(
     if parsed is not None:
         await webhook_url_rules.check_target(parsed, allow_private=deps.webhook_allow_private)
     url = parsed.url if parsed is not None else None
-    async with deps.sessions() as s, s.begin():
-        row = await NotificationRepo(s).settings(user_id)
-        row.liquidation_pct, row.webhook_url = pct, url
+    async with deps.uow() as uow:
+        await uow.notifications.save_prefs(user_id, NotificationPrefsRecord(pct, url))
+        await uow.commit()
     prefs = await get_prefs(deps, user_id)
     if url and not prefs.has_secret:
         secret = await rotate_secret(deps, user_id)
@@ -144,13 +144,12 @@ async def save_prefs(
 async def rotate_secret(deps: AccountsDeps, user_id: str) -> str:
     """A new webhook signing secret: sealed in the vault; this return is the only time it is seen."""
     secret = "whsec_" + secrets.token_urlsafe(32)
-    async with deps.sessions() as s, s.begin():
-        await put_secret(
-            s, deps.vault, user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE, plaintext=secret
-        )
+    async with deps.uow() as uow:
+        await uow.secrets.put(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE, plaintext=secret)
+        await uow.commit()
     return secret
 
 
 async def webhook_secret(deps: AccountsDeps, user_id: str) -> bytes | None:
-    async with deps.sessions() as s:
-        return await get_secret(s, deps.vault, user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)
+    async with deps.uow() as uow:
+        return await uow.secrets.get(user_id=user_id, ref=WEBHOOK_REF, purpose=WEBHOOK_PURPOSE)

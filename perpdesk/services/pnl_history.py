@@ -14,16 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from perpdesk.core.errors import InputError
 from perpdesk.core.ledger import Fill, Flow, Transaction
-from perpdesk.core.models import AccountStatus, Credentials
+from perpdesk.core.models import Credentials
 from perpdesk.core.money import fmt
 from perpdesk.services import ledger_cache
+from perpdesk.services.account_access import accounts_of
+from perpdesk.services.account_batch import opened_accounts
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef
-from perpdesk.store.accounts import ExchangeAccount
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -127,26 +126,22 @@ def _date(name: str, value: str) -> date:
 async def account_refs(
     deps: AccountsDeps, user_id: str, account_id: str | None = None, *, active_only: bool = True
 ) -> list[str]:
-    """The user's active account ids (an account awaiting whitelisting or with a broken key has no
-    history to ask for); just account_id when given (checked to be theirs when it is opened)."""
+    """The user's account ids (see accounts_of); just account_id when given (checked to be theirs
+    when it is opened)."""
     if account_id:
         return [account_id]
-    q = select(ExchangeAccount.id).where(ExchangeAccount.user_id == user_id)
-    if active_only:
-        q = q.where(ExchangeAccount.status == AccountStatus.ACTIVE.value)
-    async with deps.sessions() as s:
-        return list(await s.scalars(q.order_by(ExchangeAccount.created_at, ExchangeAccount.id)))
+    return [a.id for a in await accounts_of(deps, user_id, active_only=active_only)]
 
 
 async def transactions(
-    deps: AccountsDeps, user_id: str, account_id: str, span: Range, live: LiveQuery | None = None
+    deps: AccountsDeps, account: tuple[AccountRef, Credentials], span: Range, live: LiveQuery | None = None
 ) -> list[Transaction]:
     async def fetch(ref: AccountRef, creds: Credentials) -> list[Transaction]:
         return await deps.connector_for(ref.venue).transactions(
             creds, start_ms=span.start_ms, end_ms=span.end_ms
         )
 
-    return await ledger_cache.read(deps, user_id, account_id, "transactions", span, fetch, live)
+    return await ledger_cache.read(account, "transactions", span, fetch, live)
 
 
 async def pnl(
@@ -154,8 +149,8 @@ async def pnl(
     live: LiveQuery | None = None,
 ) -> list[PnlRow]:
     """Realised PnL, fees and funding per period over the user's accounts (or one of them)."""
-    ids = await account_refs(deps, user_id, account_id)
-    found = await asyncio.gather(*(transactions(deps, user_id, i, span, live) for i in ids))
+    accounts = await opened_accounts(deps, user_id, account_id)
+    found = await asyncio.gather(*(transactions(deps, a, span, live) for a in accounts))
     return bucket([t for rows in found for t in rows], period)
 
 
@@ -211,7 +206,7 @@ def fill_filter(span: Range, account_id: str | None, symbol: str | None, side: s
 
 
 async def _account_fills(
-    deps: AccountsDeps, user_id: str, account_id: str, flt: FillFilter, live: LiveQuery | None
+    deps: AccountsDeps, account: tuple[AccountRef, Credentials], flt: FillFilter, live: LiveQuery | None
 ) -> list[FillRow]:
     async def fetch(ref: AccountRef, creds: Credentials) -> list[FillRow]:
         got = await deps.connector_for(ref.venue).fills(
@@ -220,7 +215,7 @@ async def _account_fills(
         return [FillRow(ref, f) for f in got]
 
     what = f"fills:{flt.symbol or ''}"
-    rows = await ledger_cache.read(deps, user_id, account_id, what, flt.span, fetch, live)
+    rows = await ledger_cache.read(account, what, flt.span, fetch, live)
     return [r for r in rows if flt.keeps(r.fill)]
 
 
@@ -228,7 +223,7 @@ async def fills(
     deps: AccountsDeps, user_id: str, flt: FillFilter, live: LiveQuery | None = None
 ) -> list[FillRow]:
     """The user's fills matching the filter, newest first."""
-    ids = await account_refs(deps, user_id, flt.account_id)
-    found = await asyncio.gather(*(_account_fills(deps, user_id, i, flt, live) for i in ids))
+    accounts = await opened_accounts(deps, user_id, flt.account_id)
+    found = await asyncio.gather(*(_account_fills(deps, a, flt, live) for a in accounts))
     rows = [r for part in found for r in part]
     return sorted(rows, key=lambda r: (-r.fill.time_ms, r.fill.trade_id))

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, PerpdeskError
 from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
 from perpdesk.core.money import fmt
+from perpdesk.services.account_access import missing_credentials
+from perpdesk.services.account_batch import user_accounts
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.services.trading.access import account_ref
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.orders import OrderIntent, OrderIntentRepo
 
 if TYPE_CHECKING:
@@ -179,6 +180,12 @@ async def account_snapshot(
     if view is not None and view.fresh:
         return _from_live(await account_ref(deps, user_id, account_id), view)
     ref, creds = await load_account(deps, user_id, account_id)
+    return await _fetched(deps, ref, creds, view)
+
+
+async def _fetched(
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials, view: AccountLive | None
+) -> AccountSnapshot:
     snap = await _snapshot(deps, ref, creds)
     if view is None:
         return snap
@@ -191,36 +198,24 @@ async def account_snapshot(
 
 
 async def overview(deps: AccountsDeps, user_id: str, live: LiveQuery | None = None) -> list[AccountSnapshot]:
-    """Every account of the user, each fetched concurrently with the others."""
-    from sqlalchemy import select
-
-    async with deps.sessions() as s:
-        ids = list(
-            await s.scalars(
-                select(ExchangeAccount.id)
-                .where(ExchangeAccount.user_id == user_id)
-                .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
-            )
-        )
-    return list(await asyncio.gather(*(_safe_snapshot(deps, user_id, i, live) for i in ids)))
+    """Every account of the user: the accounts and their credentials read in one unit of work (a
+    query each, however many accounts), then each fetched concurrently with the others."""
+    accounts = await user_accounts(deps, user_id)
+    return list(await asyncio.gather(*(_safe_snapshot(deps, ref, creds, live) for ref, creds in accounts)))
 
 
 async def _safe_snapshot(
-    deps: AccountsDeps, user_id: str, account_id: str, live: LiveQuery | None = None
+    deps: AccountsDeps, ref: AccountRef, creds: Credentials | None, live: LiveQuery | None
 ) -> AccountSnapshot:
     """One account's snapshot; an account that cannot even be opened is shown with the reason."""
+    view = live.account(ref.user_id, ref.id) if live is not None else None
+    if view is not None and view.fresh:
+        return _from_live(ref, view)
     try:
-        return await account_snapshot(deps, user_id, account_id, live)
+        if creds is None:
+            raise missing_credentials()
+        return await _fetched(deps, ref, creds, view)
     except PerpdeskError as exc:
-        async with deps.sessions() as s:
-            row = await s.get(ExchangeAccount, account_id)
-        ref = AccountRef(
-            account_id,
-            user_id,
-            row.exchange if row else "",
-            row.label if row else "",
-            row.status if row else "error",
-        )
         return AccountSnapshot(ref, errors={"account": exc.to_dict()})
 
 

@@ -7,7 +7,7 @@ Throttled per user, since each one makes this server open a connection.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from perpdesk.core.errors import InputError
@@ -18,8 +18,8 @@ from perpdesk.services.webhook_target import webhook_client
 from perpdesk.services.webhooks import TIMEOUT_S
 from perpdesk.services.webhooks import _attempt as attempt  # the one delivery code path
 from perpdesk.store.base import utcnow
-from perpdesk.store.notifications import WebhookDelivery
 from perpdesk.store.orders import new_id
+from perpdesk.store.records import DeliveryRecord
 
 RULE = "webhook_test_user"
 REASONS = {  # the delivery logs httpx's exception name; a person reads what it means
@@ -58,13 +58,14 @@ async def send_test(deps: AccountsDeps, limits: Limits, user_id: str) -> SendTes
     payload = {"id": new_id(), "type": "test", "title": "perpdesk test message",
                "body": "Your webhook works: perpdesk will POST your notifications here.",
                "account_id": None, "created_at": now.isoformat()}
-    d = WebhookDelivery(id=new_id(), user_id=user_id, notification_id=None, url=prefs.webhook_url,
-                        payload=json.dumps(payload, separators=(",", ":")), created_at=now)
+    d = DeliveryRecord(new_id(), user_id, None, prefs.webhook_url,
+                       json.dumps(payload, separators=(",", ":")), now)
     secret = await notifications.webhook_secret(deps, user_id)
     async with webhook_client(allow_private=deps.webhook_allow_private, timeout_s=TIMEOUT_S) as client:
         status, error = await attempt(client, d, secret)
-    d.attempts, d.last_status, d.last_error = 1, status, error
-    d.delivered, d.gave_up, d.next_attempt_at = error is None, error is not None, None
-    async with deps.sessions() as s, s.begin():
-        s.add(d)
+    d = replace(d, attempts=1, last_status=status, last_error=error, delivered=error is None,
+                gave_up=error is not None)
+    async with deps.uow() as uow:
+        await uow.webhooks.save(d)
+        await uow.commit()
     return SendTestOutcome(d.id, error is None, status, error)

@@ -14,12 +14,11 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from perpdesk.core.background import PeriodicTask
 from perpdesk.core.errors import InputError
@@ -27,7 +26,7 @@ from perpdesk.services import notifications, webhook_url
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhook_target import ALLOW_SETTING, TargetRefused, webhook_client
 from perpdesk.store.base import utcnow
-from perpdesk.store.notifications import WebhookDelivery
+from perpdesk.store.records import DeliveryRecord
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -62,23 +61,20 @@ class Backoff:
         return timedelta(seconds=self.base_s * 2 ** max(attempts - 1, 0))
 
 
-def delivery_view(d: WebhookDelivery) -> dict[str, Any]:
+def delivery_view(d: DeliveryRecord) -> dict[str, Any]:
     return {"id": d.id, "notification_id": d.notification_id, "url": d.url, "attempts": d.attempts,
             "delivered": d.delivered, "gave_up": d.gave_up, "last_status": d.last_status,
             "last_error": d.last_error, "created_at": d.created_at.isoformat(),
             "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None}
 
 
-async def deliveries(deps: AccountsDeps, user_id: str, limit: int = 50) -> list[WebhookDelivery]:
-    async with deps.sessions() as s:
-        return list(await s.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.user_id == user_id)
-            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
-        ))
+async def deliveries(deps: AccountsDeps, user_id: str, limit: int = 50) -> list[DeliveryRecord]:
+    async with deps.uow() as uow:
+        return await uow.webhooks.recent(user_id, limit)
 
 
 async def _attempt(
-    client: httpx.AsyncClient, d: WebhookDelivery, secret: bytes | None
+    client: httpx.AsyncClient, d: DeliveryRecord, secret: bytes | None
 ) -> tuple[int | None, str | None]:
     if secret is None:
         return None, "no webhook secret: make one in Settings > Notifications"
@@ -107,46 +103,39 @@ async def _attempt(
 async def _due(deps: AccountsDeps) -> dict[str, list[str]]:
     """The due deliveries by user, oldest first, at most PER_USER each: a user with a long queue
     (or a receiver that times out) takes no more of a pass than anyone else."""
-    d = WebhookDelivery
-    rank = func.row_number().over(partition_by=d.user_id, order_by=(d.next_attempt_at, d.id)).label("rank")
-    due = select(d.id, d.user_id, d.next_attempt_at, rank).where(
-        d.delivered.is_(False), d.gave_up.is_(False), d.next_attempt_at <= utcnow()).subquery()
-    async with deps.sessions() as s:
-        rows = (await s.execute(
-            select(due.c.id, due.c.user_id).where(due.c.rank <= PER_USER)
-            .order_by(due.c.next_attempt_at, due.c.id).limit(BATCH * PER_USER)
-        )).all()
-    by_user: dict[str, list[str]] = {}
-    for delivery_id, user_id in rows:
-        by_user.setdefault(user_id, []).append(delivery_id)
-    return by_user
+    async with deps.uow() as uow:
+        return await uow.webhooks.due(utcnow(), per_user=PER_USER, users=BATCH)
+
+
+def outcome(backoff: Backoff, d: DeliveryRecord, status: int | None, error: str | None) -> DeliveryRecord:
+    """The delivery after one more attempt: delivered, given up, or due again after the backoff."""
+    attempts = d.attempts + 1
+    d = replace(d, attempts=attempts, last_status=status, last_error=error)
+    if error is None:
+        return replace(d, delivered=True, next_attempt_at=None)
+    if attempts >= backoff.max_attempts:
+        log.info("webhook delivery %s given up after %d attempts: %s", d.id, attempts, error)
+        return replace(d, gave_up=True, next_attempt_at=None)
+    log.info("webhook delivery %s failed (attempt %d): %s", d.id, attempts, error)  # once per attempt
+    return replace(d, next_attempt_at=utcnow() + backoff.after(attempts))
 
 
 async def _record(deps: AccountsDeps, backoff: Backoff, delivery_id: str, status: int | None,
                   error: str | None) -> bool:
-    async with deps.sessions() as s, s.begin():
-        row = await s.get(WebhookDelivery, delivery_id)
-        if row is None:
+    async with deps.uow() as uow:
+        d = await uow.webhooks.get(delivery_id)
+        if d is None:
             return False
-        row.attempts += 1
-        row.last_status, row.last_error = status, error
-        if error is None:
-            row.delivered, row.next_attempt_at = True, None
-            return True
-        if row.attempts >= backoff.max_attempts:
-            row.gave_up, row.next_attempt_at = True, None
-            log.info("webhook delivery %s given up after %d attempts: %s", row.id, row.attempts, error)
-        else:  # logged once per attempt, and attempts back off
-            row.next_attempt_at = utcnow() + backoff.after(row.attempts)
-            log.info("webhook delivery %s failed (attempt %d): %s", row.id, row.attempts, error)
-        return False
+        await uow.webhooks.save(outcome(backoff, d, status, error))
+        await uow.commit()
+    return error is None
 
 
 async def _deliver_one(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient,
                        delivery_id: str) -> bool:
     try:
-        async with deps.sessions() as s:
-            d = await s.get(WebhookDelivery, delivery_id)
+        async with deps.uow() as uow:
+            d = await uow.webhooks.get(delivery_id)
         if d is None:
             return False
         status, error = await _attempt(client, d, await notifications.webhook_secret(deps, d.user_id))

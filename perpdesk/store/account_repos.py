@@ -13,6 +13,13 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
+from perpdesk.store.records import AccountSummary, AuditEntryRecord, NoticeRecord
+
+
+def summary_of(r: ExchangeAccount) -> AccountSummary:
+    return AccountSummary(r.id, r.user_id, r.exchange, r.label, r.status, r.created_at, r.api_url, r.ws_url,
+                          tuple(r.warnings or ()), r.last_error)
+
 
 FORBIDDEN_DETAIL_KEYS = frozenset({"secret", "secret_key", "passphrase", "memo", "api_key", "password"})
 
@@ -42,6 +49,23 @@ class AccountRepo:
             select(ExchangeAccount).where(ExchangeAccount.status == status).order_by(ExchangeAccount.id)
         )
         return list(rows)
+
+    async def summaries(
+        self, *, user_id: str | None = None, status: str | None = None
+    ) -> list[AccountSummary]:
+        """Accounts (of one user, in one status, or all), oldest first, in one query."""
+        a = ExchangeAccount
+        q = select(a)
+        if user_id is not None:
+            q = q.where(a.user_id == user_id)
+        if status is not None:
+            q = q.where(a.status == status)
+        return [summary_of(r) for r in await self.s.scalars(q.order_by(a.created_at, a.id))]
+
+    async def summary(self, account_id: str) -> AccountSummary | None:
+        """Any user's account by id: for the background watchers only, never a user's request."""
+        row = await self.s.get(ExchangeAccount, account_id)
+        return summary_of(row) if row is not None else None
 
     async def record_missing_venue(self, exchange: str, api_url: str, ws_url: str | None) -> int:
         """Accounts connected before venues were stored get the venue configured now (the one
@@ -155,25 +179,25 @@ class AuditRepo:
             )
         )
 
-    async def entries(self, user_id: str, limit: int) -> list[AccountAuditEntry]:
+    async def entries(self, user_id: str, limit: int) -> list[AuditEntryRecord]:
         rows = await self.s.scalars(
             select(AccountAuditEntry)
             .where(AccountAuditEntry.user_id == user_id)
             .order_by(AccountAuditEntry.at.desc(), AccountAuditEntry.id)
             .limit(limit)
         )
-        return list(rows)
+        return [AuditEntryRecord(r.at, r.actor, r.action, r.account_id, dict(r.detail or {})) for r in rows]
 
     async def notify(self, *, user_id: str, account_id: str | None, kind: str, message: str) -> None:
         self.s.add(AccountNotice(user_id=user_id, account_id=account_id, kind=kind, message=message))
 
-    async def unread_notices(self, user_id: str) -> list[AccountNotice]:
+    async def unread_notices(self, user_id: str) -> list[NoticeRecord]:
         rows = await self.s.scalars(
             select(AccountNotice)
             .where(AccountNotice.user_id == user_id, AccountNotice.read.is_(False))
             .order_by(AccountNotice.at)
         )
-        return list(rows)
+        return [NoticeRecord(r.id, r.at, r.kind, r.message, r.account_id) for r in rows]
 
     async def mark_read(self, user_id: str, notice_id: str | None = None) -> None:
         stmt = update(AccountNotice).where(AccountNotice.user_id == user_id).values(read=True)

@@ -24,6 +24,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class DuplicateRow(Exception):
+    """A unique constraint refused the write (e.g. a concurrent connection of the same key won)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -14,7 +14,15 @@ from perpdesk.core.files import private_sqlite
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-__all__ = ["AsyncSession", "async_sessionmaker", "make_engine", "make_sessionmaker", "migrate"]
+__all__ = [
+    "AsyncSession",
+    "async_sessionmaker",
+    "make_engine",
+    "make_sessionmaker",
+    "migrate",
+    "shown_url",
+    "sqlite_file",
+]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -25,12 +33,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None: another database, or one in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def shown_url(url: str) -> str:
+    """The database URL with its password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `sqlite+aiosqlite://` or `postgresql+asyncpg://` URLs."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            private_sqlite(parsed.database)  # sessions, hashes, sealed keys: the owner's alone
+    if make_url(url).get_backend_name() == "sqlite":
+        if (path := sqlite_file(url)) is not None:
+            private_sqlite(path)  # sessions, hashes, sealed keys: the owner's alone
         kwargs.setdefault("connect_args", {"timeout": 10})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime, utcnow
 from perpdesk.store.orders import DecimalText, new_id
+from perpdesk.store.records import NotificationPrefsRecord, NotificationRecord
 
 
 class Notification(Base):
@@ -77,24 +78,42 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=utcnow)
 
 
+def _record(n: Notification) -> NotificationRecord:
+    return NotificationRecord(n.id, n.user_id, n.account_id, n.kind, n.title, n.body, n.dedupe_key,
+                              n.created_at, n.read_at)
+
+
 class NotificationRepo:
+    """A user's notifications and settings; every lookup takes the user id."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def exists(self, user_id: str, dedupe_key: str) -> bool:
+    async def add_once(
+        self, *, user_id: str, kind: str, title: str, body: str, dedupe_key: str, account_id: str | None
+    ) -> NotificationRecord | None:
+        """Store the notification unless one with this dedupe key exists (None then)."""
         found = await self.s.scalar(
             select(Notification.id).where(
                 Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
             )
         )
-        return found is not None
+        if found is not None:
+            return None
+        n = Notification(user_id=user_id, account_id=account_id, kind=kind, title=title, body=body,
+                         dedupe_key=dedupe_key, created_at=utcnow())
+        self.s.add(n)
+        await self.s.flush()
+        return _record(n)
 
-    async def recent(self, user_id: str, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    async def recent(
+        self, user_id: str, *, unread_only: bool = False, limit: int = 50
+    ) -> list[NotificationRecord]:
         q = select(Notification).where(Notification.user_id == user_id)
         if unread_only:
             q = q.where(Notification.read_at.is_(None))
         q = q.order_by(Notification.created_at.desc(), Notification.id).limit(limit)
-        return list(await self.s.scalars(q))
+        return [_record(n) for n in await self.s.scalars(q)]
 
     async def unread_count(self, user_id: str) -> int:
         n = await self.s.scalar(
@@ -110,10 +129,25 @@ class NotificationRepo:
         result = await self.s.execute(q.values(read_at=utcnow()))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def settings(self, user_id: str) -> NotificationSettings:
+    async def prefs(self, user_id: str) -> NotificationPrefsRecord:
+        row = await self.s.get(NotificationSettings, user_id)
+        if row is None:
+            return NotificationPrefsRecord()
+        return NotificationPrefsRecord(row.liquidation_pct, row.webhook_url)
+
+    async def save_prefs(self, user_id: str, prefs: NotificationPrefsRecord) -> None:
         row = await self.s.get(NotificationSettings, user_id)
         if row is None:
             row = NotificationSettings(user_id=user_id)
             self.s.add(row)
-            await self.s.flush()
-        return row
+        row.liquidation_pct, row.webhook_url = prefs.liquidation_pct, prefs.webhook_url
+        row.updated_at = utcnow()
+        await self.s.flush()
+
+    async def thresholds(self) -> dict[str, Decimal]:
+        """Every user's stored liquidation threshold, as saved (users without one left out)."""
+        rows = await self.s.execute(
+            select(NotificationSettings.user_id, NotificationSettings.liquidation_pct)
+            .where(NotificationSettings.liquidation_pct.is_not(None))
+        )
+        return {user_id: pct for user_id, pct in rows.all() if pct is not None}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from perpdesk.store.base import Base, UTCDateTime, utcnow
 from perpdesk.store.orders import DecimalText, new_id
+from perpdesk.store.records import EquitySample
 
 
 class EquitySnapshot(Base):
@@ -37,17 +38,20 @@ class SnapshotRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(self, rows: Sequence[EquitySnapshot]) -> None:
-        self.s.add_all(list(rows))
+    async def add(self, samples: Sequence[EquitySample]) -> None:
+        self.s.add_all([EquitySnapshot(**{n: getattr(x, n) for n in EquitySample.__dataclass_fields__})
+                        for x in samples])
         await self.s.flush()
 
     async def since(
         self, user_id: str, since: datetime, account_id: str | None = None
-    ) -> list[EquitySnapshot]:
+    ) -> list[EquitySample]:
         q = select(EquitySnapshot).where(EquitySnapshot.user_id == user_id, EquitySnapshot.taken_at >= since)
         if account_id:
             q = q.where(EquitySnapshot.account_id == account_id)
-        return list(await self.s.scalars(q.order_by(EquitySnapshot.taken_at, EquitySnapshot.account_id)))
+        rows = await self.s.scalars(q.order_by(EquitySnapshot.taken_at, EquitySnapshot.account_id))
+        return [EquitySample(r.user_id, r.account_id, r.taken_at, r.equity, r.available, r.margin,
+                             r.unrealized_pnl) for r in rows]
 
     async def purge_before(self, before: datetime) -> None:
         await self.s.execute(delete(EquitySnapshot).where(EquitySnapshot.taken_at < before))

@@ -4,15 +4,17 @@ The vault itself (perpdesk/vault/) is pure crypto and knows no table."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.models import Credentials
 from perpdesk.store.repos import SealedSecretRepo
-from perpdesk.vault.blob import SealedBlob
+from perpdesk.vault.blob import SealedBlob, VaultError
 from perpdesk.vault.core import Vault
 
+log = logging.getLogger(__name__)
 CREDENTIALS_PURPOSE = "credentials"
 
 
@@ -60,6 +62,35 @@ async def get_credentials(
     return vault.open_credentials(blob, user_id=user_id, account_id=account_id) if blob is not None else None
 
 
+class SealedSecrets:
+    """A user's own secrets (the webhook signing secret, TOTP seeds), sealed per (user, ref)."""
+
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self.s = session
+        self.vault = vault
+
+    async def put(self, *, user_id: str, ref: str, purpose: str, plaintext: bytes | str) -> None:
+        await put_secret(self.s, self.vault, user_id=user_id, ref=ref, purpose=purpose, plaintext=plaintext)
+
+    async def get(self, *, user_id: str, ref: str, purpose: str) -> bytes | None:
+        return await get_secret(self.s, self.vault, user_id=user_id, ref=ref, purpose=purpose)
+
+    async def exists(self, *, user_id: str, ref: str, purpose: str) -> bool:
+        return await SealedSecretRepo(self.s).get(user_id=user_id, ref=ref, purpose=purpose) is not None
+
+    async def delete(self, *, user_id: str, ref: str, purpose: str) -> None:
+        await SealedSecretRepo(self.s).delete(user_id=user_id, ref=ref, purpose=purpose)
+
+    async def rename(self, *, user_id: str, ref: str, purpose: str, to: str) -> bool:
+        """Give the sealed secret another purpose (it stays sealed to (user, ref)); False if none."""
+        row = await SealedSecretRepo(self.s).get(user_id=user_id, ref=ref, purpose=purpose)
+        if row is None:
+            return False
+        row.purpose = to
+        await self.s.flush()
+        return True
+
+
 class SealedCredentials:
     """An account's credentials, sealed in `sealed_secrets` (ref = the account id)."""
 
@@ -75,3 +106,14 @@ class SealedCredentials:
 
     async def delete(self, *, user_id: str, account_id: str) -> None:
         await SealedSecretRepo(self.s).delete(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)
+
+    async def of_user(self, user_id: str) -> dict[str, Credentials]:
+        """Every account's credentials of the user, read in one query (by account id). One that
+        does not open is left out (logged): its account reads as missing its credentials."""
+        out: dict[str, Credentials] = {}
+        for ref, blob in await SealedSecretRepo(self.s).blobs_of_user(user_id, CREDENTIALS_PURPOSE):
+            try:
+                out[ref] = self.vault.open_credentials(blob, user_id=user_id, account_id=ref)
+            except VaultError:
+                log.warning("the credentials of account %s do not open", ref)
+        return out

@@ -5,7 +5,8 @@
         ...
         await uow.commit()      # leaving without commit rolls back
 
-More repositories plug in as properties on the same session (the order intents: `orders`).
+More repositories plug in as properties on the same session (the order intents: `orders`; the
+notifications, webhook deliveries, equity snapshots, sealed secrets, users and sign-in sessions).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.store.account_repos import AccountRepo, AuditRepo, GrantRepo
+from perpdesk.store.base import DuplicateRow
+from perpdesk.store.notifications import NotificationRepo
 from perpdesk.store.orders import OrderIntentRepo
-from perpdesk.store.sealed import SealedCredentials
+from perpdesk.store.portfolio import SnapshotRepo
+from perpdesk.store.repos import SessionRepo, UserRepo
+from perpdesk.store.sealed import SealedCredentials, SealedSecrets
 from perpdesk.store.ticket_claims import TicketClaimRepo
+from perpdesk.store.users import PasswordResetRepo
+from perpdesk.store.webhook_deliveries import WebhookDeliveryRepo
 from perpdesk.vault.core import Vault
-
-
-class DuplicateRow(Exception):
-    """A unique constraint refused the write (e.g. a concurrent connection of the same key won)."""
 
 
 class SqlUnitOfWork:
@@ -54,6 +57,34 @@ class SqlUnitOfWork:
     def tickets(self) -> TicketClaimRepo:
         return TicketClaimRepo(self.session)
 
+    @property
+    def notifications(self) -> NotificationRepo:
+        return NotificationRepo(self.session)
+
+    @property
+    def webhooks(self) -> WebhookDeliveryRepo:
+        return WebhookDeliveryRepo(self.session)
+
+    @property
+    def snapshots(self) -> SnapshotRepo:
+        return SnapshotRepo(self.session)
+
+    @property
+    def secrets(self) -> SealedSecrets:
+        return SealedSecrets(self.session, self._vault)
+
+    @property
+    def users(self) -> UserRepo:
+        return UserRepo(self.session)
+
+    @property
+    def user_sessions(self) -> SessionRepo:
+        return SessionRepo(self.session)
+
+    @property
+    def password_resets(self) -> PasswordResetRepo:
+        return PasswordResetRepo(self.session)
+
     async def flush(self) -> None:
         try:
             await self.session.flush()
@@ -65,3 +96,6 @@ class SqlUnitOfWork:
             await self.session.commit()
         except IntegrityError:
             raise DuplicateRow() from None
+
+
+__all__ = ["DuplicateRow", "SqlUnitOfWork"]

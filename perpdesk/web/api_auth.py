@@ -10,7 +10,7 @@ from perpdesk.core.errors import InputError
 from perpdesk.services.users import passwords_change, signin, signup_mail, totp
 from perpdesk.services.users.mail import mail_configured
 from perpdesk.services.users.passwords import MAX_PASSWORD
-from perpdesk.store.repos import UserRepo
+from perpdesk.services.users.signin import user_by_id
 from perpdesk.web import auth
 from perpdesk.web.deps import CurrentUserDep, ServicesDep
 from perpdesk.web.templating import csrf_token
@@ -140,8 +140,7 @@ async def api_signin_2fa(
     rules = await auth.signin_code_rules(services, request, user_id)
     await totp.check_code(services, auth.limits(request), user_id, body.code, rules=rules)
     await auth.start_session(services, request, response, user_id, mfa_pending=False)
-    async with services.sessionmaker() as s:
-        user = await UserRepo(s).by_id(user_id)
+    user = await user_by_id(services, user_id)
     assert user is not None
     return UserOut(id=user.id, email=user.email, totp_enabled=user.totp_enabled)
 

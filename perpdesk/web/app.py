@@ -18,10 +18,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from perpdesk.bootstrap import Services, bootstrap
+from perpdesk.services.users.sessions import purge_expired_sessions
 from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
-from perpdesk.store.repos import SessionRepo
 from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
 from perpdesk.web.body_limit import BodyLimit
 from perpdesk.web.csrf import CSRFMiddleware
@@ -87,9 +87,7 @@ def create_app(
         if run_migrations:
             await migrate(settings.database_url)
         await services.record_venues()
-        async with services.sessionmaker() as s:  # sessions that expired while we were down
-            await SessionRepo(s).purge_expired()
-            await s.commit()
+        await purge_expired_sessions(services)  # those that expired while we were down
         services.start_background()
         log.info("platform ready", extra={"public_url": settings.public_url})
         try:

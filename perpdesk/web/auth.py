@@ -7,8 +7,8 @@ from fastapi import Request, Response
 
 from perpdesk.bootstrap import Services
 from perpdesk.services.users import sessions, throttle
+from perpdesk.services.users.signin import user_by_id
 from perpdesk.services.users.throttle import DEVICE_COOKIE, Limits, device_for, device_token
-from perpdesk.store.repos import UserRepo
 from perpdesk.web.deps import CurrentUser, CurrentUserDep, session_cookie_name
 
 DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
@@ -61,8 +61,7 @@ async def start_session(
 
 
 async def _password_hash(services: Services, user_id: str) -> str:
-    async with services.sessionmaker() as s:
-        user = await UserRepo(s).by_id(user_id)
+    user = await user_by_id(services, user_id)
     return user.password_hash if user is not None else ""
 
 

@@ -90,14 +90,13 @@ def demo_router(enter_token: str, user_email: str) -> APIRouter:
 
     @router.get("/demo/enter")
     async def enter(request: Request, token: str = "") -> Response:
-        from perpdesk.store.repos import UserRepo
+        from perpdesk.services.users.signin import user_by_email
         from perpdesk.web.auth import start_session
 
         services = request.app.state.services
         if not hmac.compare_digest(token.encode(), enter_token.encode()):
             return RedirectResponse("/signin", status_code=303)
-        async with services.sessionmaker() as s:
-            user = await UserRepo(s).by_email(user_email)
+        user = await user_by_email(services, user_email)
         if user is None:
             return RedirectResponse("/signin", status_code=303)
         response = RedirectResponse("/settings/exchange-accounts", status_code=303)
@@ -160,22 +159,20 @@ async def _seed_sandbox(
 
 
 async def _seed_platform(app: FastAPI, state: dict[str, Any]) -> None:
-    from perpdesk.services.users.signin import sign_up
+    from perpdesk.services.users.signin import sign_up, user_by_email
     from perpdesk.store.db import migrate
-    from perpdesk.store.repos import UserRepo
 
     services = app.state.services
     await migrate(services.settings.database_url)
     user = state.get("platform_user")
-    async with services.sessionmaker() as s:
-        exists = user is not None and await UserRepo(s).by_email(user["email"]) is not None
+    exists = user is not None and await user_by_email(services, user["email"]) is not None
     if not exists:
         password = "Demo-" + secrets.token_urlsafe(12)
-        async with services.sessionmaker() as s:
-            old = await UserRepo(s).by_email(PLATFORM_USER_EMAIL)
+        async with services.uow() as uow:
+            old = await uow.users.by_email(PLATFORM_USER_EMAIL)
             if old is not None:  # demo.json was lost: start the demo user afresh
-                await s.delete(old)
-                await s.commit()
+                await uow.users.delete(old.id)
+                await uow.commit()
         await sign_up(services, PLATFORM_USER_EMAIL, password)
         state["platform_user"] = {"email": PLATFORM_USER_EMAIL, "password": password}
 

@@ -1,4 +1,4 @@
-"""FastAPI dependencies other routers use: `current_user`, `optional_user`, `db_session`, `get_services`.
+"""FastAPI dependencies other routers use: `current_user`, `optional_user`, `get_services`.
 
 `current_user` answers 401 JSON for /api paths (and htmx calls get an HX-Redirect), and
 redirects pages to /signin?next=... . Every query for a user's data takes `user.id`.
@@ -6,22 +6,16 @@ redirects pages to /signin?next=... . Every query for a user's data takes `user.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.bootstrap import Services
-from perpdesk.services.users.sessions import token_hash
-from perpdesk.store.base import utcnow
-from perpdesk.store.repos import SessionRepo, UserRepo
+from perpdesk.services.users.sessions import signed_in_user
 
 SESSION_COOKIE = "perpdesk_session"
-TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -48,12 +42,6 @@ def get_services(request: Request) -> Services:
     return services
 
 
-async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request; commit explicitly (`await session.commit()`)."""
-    async with get_services(request).sessionmaker() as session:
-        yield session
-
-
 def session_cookie_name(services: Services) -> str:
     # __Host- cookies are bound to the exact origin and path /; browsers require Secure for them.
     return f"__Host-{SESSION_COOKIE}" if services.settings.secure_cookies else SESSION_COOKIE
@@ -64,23 +52,13 @@ async def load_session_user(request: Request, *, allow_mfa_pending: bool = False
     token = request.cookies.get(session_cookie_name(services))
     if not token:
         return None
-    settings = services.settings
-    id_hash = token_hash(token)
-    async with services.sessionmaker() as s:
-        sess = await SessionRepo(s).get_live(id_hash, idle=timedelta(hours=settings.session_idle_hours))
-        if sess is None:
-            await s.commit()  # get_live deletes an expired row
-            return None
-        if sess.mfa_pending and not allow_mfa_pending:
-            return None
-        user = await UserRepo(s).by_id(sess.user_id)
-        if user is None:
-            return None
-        now = utcnow()
-        if now - sess.last_seen_at > TOUCH_EVERY:
-            await SessionRepo(s).touch(id_hash, now)
-            await s.commit()
-        return CurrentUser(id=user.id, email=user.email, totp_enabled=user.totp_enabled, session_hash=id_hash)
+    found = await signed_in_user(services, token, allow_mfa_pending=allow_mfa_pending)
+    if found is None:
+        return None
+    user, sess = found
+    return CurrentUser(
+        id=user.id, email=user.email, totp_enabled=user.totp_enabled, session_hash=sess.id_hash
+    )
 
 
 def _is_api(request: Request) -> bool:
@@ -114,5 +92,4 @@ async def current_user(request: Request) -> CurrentUser:
 
 CurrentUserDep = Annotated[CurrentUser, Depends(current_user)]
 OptionalUserDep = Annotated[CurrentUser | None, Depends(optional_user)]
-DbSession = Annotated[AsyncSession, Depends(db_session)]
 ServicesDep = Annotated[Services, Depends(get_services)]

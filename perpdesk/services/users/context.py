@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.settings import Settings
 from perpdesk.vault import Vault
@@ -15,8 +14,9 @@ class UsersContext(Protocol):
     @property
     def settings(self) -> Settings: ...
 
-    @property
-    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+    def uow(self) -> UnitOfWork:
+        """One transaction over the platform's repositories (services/ports.py)."""
+        ...
 
     @property
     def vault(self) -> Vault: ...

@@ -16,10 +16,8 @@ from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.mail import in_background, mail_configured, send_mail
 from perpdesk.services.users.passwords import check_new_password, hash_password, verify_password
 from perpdesk.services.users.sessions import close_other_sessions, new_token, token_hash
-from perpdesk.services.users.signin import validate_email
+from perpdesk.services.users.signin import user_by_id, validate_email
 from perpdesk.services.users.throttle import Limits, TooManyAttempts
-from perpdesk.store.repos import UserRepo
-from perpdesk.store.users import PasswordResetRepo
 
 log = logging.getLogger("perpdesk.auth")
 
@@ -28,13 +26,11 @@ RESET_PATH = "/password/reset"
 
 async def _set_password(ctx: UsersContext, user_id: str, new: str, *, keep_session_hash: str | None) -> None:
     new_hash = await hash_password(new)
-    async with ctx.sessionmaker() as s:
-        user = await UserRepo(s).by_id(user_id)
-        if user is None:
+    async with ctx.uow() as uow:
+        if not await uow.users.update(user_id, password_hash=new_hash):
             raise InputError("token", "is not valid any more", "Ask for a new reset link.")
-        user.password_hash = new_hash
-        await PasswordResetRepo(s).delete_for_user(user_id)
-        await s.commit()
+        await uow.password_resets.delete_for_user(user_id)
+        await uow.commit()
     ended = await close_other_sessions(ctx, user_id, keep_hash=keep_session_hash)
     log.info("password changed", extra={"user_id": user_id, "sessions_ended": ended})
 
@@ -50,8 +46,7 @@ async def change_password(
     keep_session_hash: str,
 ) -> None:
     async with limits.attempt("wrong passwords", ("code", user_id, "signed-in")) as attempt:
-        async with ctx.sessionmaker() as s:
-            user = await UserRepo(s).by_id(user_id)
+        user = await user_by_id(ctx, user_id)
         if user is None or not await verify_password(user.password_hash, current):
             log.warning("current password refused", extra={"user_id": user_id})
             raise InputError("current_password", "is wrong", "Enter the password you signed in with.")
@@ -77,8 +72,8 @@ async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client
 
 async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
     try:
-        async with ctx.sessionmaker() as s:
-            user = await UserRepo(s).by_email(email)
+        async with ctx.uow() as uow:
+            user = await uow.users.by_email(email)
             if user is None:
                 return
             try:
@@ -88,8 +83,8 @@ async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
                 return
             token = new_token()
             ttl = timedelta(minutes=ctx.settings.password_reset_ttl_minutes)
-            await PasswordResetRepo(s).create(token_hash=token_hash(token), user_id=user.id, ttl=ttl)
-            await s.commit()
+            await uow.password_resets.create(token_hash=token_hash(token), user_id=user.id, ttl=ttl)
+            await uow.commit()
             user_id = user.id
         link = f"{ctx.settings.public_url}{RESET_PATH}?token={token}"
         minutes = int(ctx.settings.password_reset_ttl_minutes)
@@ -111,9 +106,9 @@ async def reset_user(ctx: UsersContext, token: str) -> str | None:
     """The email of the account a live reset token belongs to, without using the token up."""
     if not token:
         return None
-    async with ctx.sessionmaker() as s:
-        user_id = await PasswordResetRepo(s).peek(token_hash(token))
-        user = await UserRepo(s).by_id(user_id) if user_id else None
+    async with ctx.uow() as uow:
+        user_id = await uow.password_resets.peek(token_hash(token))
+        user = await uow.users.by_id(user_id) if user_id else None
         return user.email if user else None
 
 
@@ -125,9 +120,9 @@ async def reset_password(ctx: UsersContext, token: str, new: str) -> None:
             "token", "is not valid any more (used, expired or unknown)", "Ask for a new reset link."
         )
     await check_new_password(new, email, "new_password")
-    async with ctx.sessionmaker() as s:
-        user_id = await PasswordResetRepo(s).take(token_hash(token))
-        await s.commit()
+    async with ctx.uow() as uow:
+        user_id = await uow.password_resets.take(token_hash(token))
+        await uow.commit()
     if user_id is None:  # another request used it in the meantime
         raise InputError(
             "token", "is not valid any more (used, expired or unknown)", "Ask for a new reset link."

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from perpdesk.services.users.context import UsersContext
 from perpdesk.store.base import utcnow
-from perpdesk.store.repos import SessionRepo, UserRepo
+from perpdesk.store.records import SessionRecord, UserRecord
 
 MFA_PENDING_TTL = timedelta(minutes=10)
+TOUCH_EVERY = timedelta(minutes=1)  # how often a session's last use is written
 
 
 def new_token() -> str:
@@ -53,12 +54,11 @@ async def open_session(
     """A new session for `user_id`, opened by the browser with this CSRF seed; the one the browser
     had (`replaces`) ends, so a fixated id never gains privileges. Returns the cookie value."""
     token = session_token(ctx.session_secret, browser_seed)
-    async with ctx.sessionmaker() as s:
-        repo = SessionRepo(s)
+    async with ctx.uow() as uow:
         if replaces:
-            await repo.delete(token_hash(replaces))
+            await uow.user_sessions.delete(token_hash(replaces))
             ctx.open_streams.end_session(token_hash(replaces))
-        await repo.create(
+        await uow.user_sessions.create(
             id_hash=token_hash(token),
             user_id=user_id,
             ttl=session_ttl(ctx),
@@ -66,10 +66,8 @@ async def open_session(
             user_agent=user_agent,
         )
         if not mfa_pending:
-            user = await UserRepo(s).by_id(user_id)
-            if user is not None:
-                user.last_sign_in_at = utcnow()
-        await s.commit()
+            await uow.users.update(user_id, last_sign_in_at=utcnow())
+        await uow.commit()
     return token
 
 
@@ -78,17 +76,17 @@ def session_ttl(ctx: UsersContext) -> timedelta:
 
 
 async def close_session(ctx: UsersContext, token: str) -> None:
-    async with ctx.sessionmaker() as s:
-        await SessionRepo(s).delete(token_hash(token))
-        await s.commit()
+    async with ctx.uow() as uow:
+        await uow.user_sessions.delete(token_hash(token))
+        await uow.commit()
     ctx.open_streams.end_session(token_hash(token))
 
 
 async def close_other_sessions(ctx: UsersContext, user_id: str, *, keep_hash: str | None) -> int:
     """End every session of the user but the one whose hash is `keep_hash`; how many ended."""
-    async with ctx.sessionmaker() as s:
-        count = await SessionRepo(s).delete_for_user(user_id, except_hash=keep_hash)
-        await s.commit()
+    async with ctx.uow() as uow:
+        count = await uow.user_sessions.delete_for_user(user_id, except_hash=keep_hash)
+        await uow.commit()
     ctx.open_streams.end_user(user_id, except_session=keep_hash)
     return count
 
@@ -97,12 +95,48 @@ async def pending_mfa_user_id(ctx: UsersContext, token: str | None) -> str | Non
     """The user whose password was accepted in this session within 10 minutes, awaiting a code."""
     if not token:
         return None
-    idle = timedelta(hours=ctx.settings.session_idle_hours)
-    async with ctx.sessionmaker() as s:
-        sess = await SessionRepo(s).get_live(token_hash(token), idle=idle)
-        await s.commit()
+    sess = await live_session(ctx, token_hash(token))
     if sess is None or not sess.mfa_pending:
         return None
     if utcnow() - sess.created_at > MFA_PENDING_TTL:
         return None
     return sess.user_id
+
+
+async def live_session(ctx: UsersContext, id_hash: str) -> SessionRecord | None:
+    """The session if it has neither expired nor sat idle too long (one that has is deleted)."""
+    idle = timedelta(hours=ctx.settings.session_idle_hours)
+    async with ctx.uow() as uow:
+        sess = await uow.user_sessions.get_live(id_hash, idle=idle)
+        await uow.commit()
+    return sess
+
+
+async def signed_in_user(
+    ctx: UsersContext, token: str, *, allow_mfa_pending: bool = False
+) -> tuple[UserRecord, SessionRecord] | None:
+    """The user a session cookie signs in (and its session), marking the session seen at most
+    once per TOUCH_EVERY; None when the session is gone or still waits for its 2FA code."""
+    id_hash = token_hash(token)
+    idle = timedelta(hours=ctx.settings.session_idle_hours)
+    async with ctx.uow() as uow:
+        sess = await uow.user_sessions.get_live(id_hash, idle=idle)
+        if sess is None:
+            await uow.commit()  # get_live deletes an expired row
+            return None
+        if sess.mfa_pending and not allow_mfa_pending:
+            return None
+        user = await uow.users.by_id(sess.user_id)
+        if user is None:
+            return None
+        now = utcnow()
+        if now - sess.last_seen_at > TOUCH_EVERY:
+            await uow.user_sessions.touch(id_hash, now)
+            await uow.commit()
+    return user, sess
+
+
+async def purge_expired_sessions(ctx: UsersContext) -> None:
+    async with ctx.uow() as uow:
+        await uow.user_sessions.purge_expired()
+        await uow.commit()

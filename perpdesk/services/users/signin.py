@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy.exc import IntegrityError
-
 from perpdesk.core.errors import Conflict, InputError
 from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.passwords import MAX_PASSWORD, check_new_password, hash_password, verify_password
 from perpdesk.services.users.throttle import Limits, device_for
-from perpdesk.store.repos import UserRepo, normalize_email
-from perpdesk.store.users import User
+from perpdesk.store.base import DuplicateRow
+from perpdesk.store.records import UserRecord
+from perpdesk.store.repos import normalize_email
 
 log = logging.getLogger("perpdesk.auth")
 
@@ -28,21 +27,30 @@ def validate_email(email: str) -> str:
     return email
 
 
-async def sign_up(ctx: UsersContext, email: str, password: str) -> User:
+async def sign_up(ctx: UsersContext, email: str, password: str) -> UserRecord:
     email = validate_email(email)
     await check_new_password(password, email)
     password_hash = await hash_password(password)
-    async with ctx.sessionmaker() as s:
-        repo = UserRepo(s)
-        if await repo.by_email(email) is not None:
+    async with ctx.uow() as uow:
+        if await uow.users.by_email(email) is not None:
             raise _taken()
         try:
-            user = await repo.create(email, password_hash)
-            await s.commit()
-        except IntegrityError:
+            user = await uow.users.create(email, password_hash)
+            await uow.commit()
+        except DuplicateRow:
             raise _taken() from None
     log.info("user signed up", extra={"user_id": user.id})
     return user
+
+
+async def user_by_email(ctx: UsersContext, email: str) -> UserRecord | None:
+    async with ctx.uow() as uow:
+        return await uow.users.by_email(email)
+
+
+async def user_by_id(ctx: UsersContext, user_id: str) -> UserRecord | None:
+    async with ctx.uow() as uow:
+        return await uow.users.by_id(user_id)
 
 
 def _taken() -> Conflict:
@@ -53,7 +61,7 @@ def _taken() -> Conflict:
 
 async def authenticate(
     ctx: UsersContext, limits: Limits, email: str, password: str, *, client: str, device: str | None
-) -> User:
+) -> UserRecord:
     """The user whose email and password these are, or InputError (or TooManyAttempts).
 
     A browser carrying this account's known-device cookie is throttled on its own; any other
@@ -61,8 +69,7 @@ async def authenticate(
     email_n = normalize_email(email)
     if len(password) > MAX_PASSWORD:
         raise InputError("password", f"is longer than {MAX_PASSWORD} characters", "Check the password.")
-    async with ctx.sessionmaker() as s:
-        user = await UserRepo(s).by_email(email_n) if email_n else None
+    user = await user_by_email(ctx, email_n) if email_n else None
     known = device_for(ctx.session_secret, user.id, user.password_hash, device) if user else None
     if known:
         rules: tuple[tuple[str, ...], ...] = (("signin_device", email_n, known),)

@@ -13,16 +13,14 @@ import binascii
 import logging
 import time
 
-from sqlalchemy.exc import IntegrityError
-
 from perpdesk.core.errors import InputError
 from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.mail import in_background, send_mail
 from perpdesk.services.users.passwords import check_new_password, hash_password
-from perpdesk.services.users.signin import validate_email
+from perpdesk.services.users.signin import user_by_email, validate_email
 from perpdesk.services.users.throttle import Limits, TooManyAttempts
-from perpdesk.store.repos import UserRepo
-from perpdesk.store.users import User
+from perpdesk.store.base import DuplicateRow
+from perpdesk.store.records import UserRecord
 from perpdesk.vault import VaultError
 
 log = logging.getLogger("perpdesk.auth")
@@ -46,8 +44,7 @@ async def request_sign_up(ctx: UsersContext, limits: Limits, email: str, passwor
     email = validate_email(email)
     await check_new_password(password, email)
     password_hash = await hash_password(password)
-    async with ctx.sessionmaker() as s:
-        taken = await UserRepo(s).by_email(email) is not None
+    taken = await user_by_email(ctx, email) is not None
     if taken:
         subject, text = "Someone tried to sign up with your email", _owner_note(ctx)
     else:
@@ -87,7 +84,7 @@ def _owner_note(ctx: UsersContext) -> str:
     )
 
 
-async def confirm_sign_up(ctx: UsersContext, token: str) -> User:
+async def confirm_sign_up(ctx: UsersContext, token: str) -> UserRecord:
     """Create the account a sign-up link stands for (once), or InputError on the token."""
     try:
         sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -96,14 +93,13 @@ async def confirm_sign_up(ctx: UsersContext, token: str) -> User:
         raise _bad_link() from None
     if float(pending.get("expires", 0)) < time.time():
         raise _bad_link()
-    async with ctx.sessionmaker() as s:
-        repo = UserRepo(s)
-        if await repo.by_email(str(pending["email"])) is not None:
+    async with ctx.uow() as uow:
+        if await uow.users.by_email(str(pending["email"])) is not None:
             raise _bad_link()
         try:
-            user = await repo.create(str(pending["email"]), str(pending["password_hash"]))
-            await s.commit()
-        except IntegrityError:
+            user = await uow.users.create(str(pending["email"]), str(pending["password_hash"]))
+            await uow.commit()
+        except DuplicateRow:
             raise _bad_link() from None
     log.info("user signed up", extra={"user_id": user.id})
     return user

@@ -15,8 +15,6 @@ import pyotp
 from perpdesk.core.errors import InputError
 from perpdesk.services.users.context import UsersContext
 from perpdesk.services.users.throttle import Limits
-from perpdesk.store.repos import SealedSecretRepo, UserRepo
-from perpdesk.store.sealed import get_secret, put_secret
 
 log = logging.getLogger("perpdesk.auth")
 
@@ -44,8 +42,8 @@ def matching_step(seed: str, code: str, now: float) -> int | None:
 
 
 async def _matches(ctx: UsersContext, user_id: str, code: str, purpose: str) -> bool:
-    async with ctx.sessionmaker() as s:
-        seed = await get_secret(s, ctx.vault, user_id=user_id, ref=TOTP_REF, purpose=purpose)
+    async with ctx.uow() as uow:
+        seed = await uow.secrets.get(user_id=user_id, ref=TOTP_REF, purpose=purpose)
     if seed is None:
         return False
     step = matching_step(seed.decode(), code, time.time())
@@ -86,15 +84,15 @@ async def check_code(
 async def begin_enrolment(ctx: UsersContext, user_id: str, email: str) -> tuple[str, str]:
     """A new seed, sealed as pending until confirmed. Returns (seed, otpauth URI) to show once."""
     seed = pyotp.random_base32()
-    async with ctx.sessionmaker() as s:
-        await put_secret(s, ctx.vault, user_id=user_id, ref=TOTP_REF, purpose="totp_pending", plaintext=seed)
-        await s.commit()
+    async with ctx.uow() as uow:
+        await uow.secrets.put(user_id=user_id, ref=TOTP_REF, purpose="totp_pending", plaintext=seed)
+        await uow.commit()
     return seed, pyotp.TOTP(seed).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
 
 
 async def pending_enrolment(ctx: UsersContext, user_id: str, email: str) -> tuple[str, str] | None:
-    async with ctx.sessionmaker() as s:
-        seed = await get_secret(s, ctx.vault, user_id=user_id, ref=TOTP_REF, purpose="totp_pending")
+    async with ctx.uow() as uow:
+        seed = await uow.secrets.get(user_id=user_id, ref=TOTP_REF, purpose="totp_pending")
     if seed is None:
         return None
     text = seed.decode()
@@ -104,24 +102,18 @@ async def pending_enrolment(ctx: UsersContext, user_id: str, email: str) -> tupl
 async def confirm_enrolment(ctx: UsersContext, limits: Limits, user_id: str, code: str) -> None:
     fix = "Scan the QR code again and enter the code shown now."
     await check_code(ctx, limits, user_id, code, purpose="totp_pending", fix=fix)
-    async with ctx.sessionmaker() as s:
-        repo = SealedSecretRepo(s)
-        pending = await repo.get(user_id=user_id, ref=TOTP_REF, purpose="totp_pending")
-        if pending is None:
+    async with ctx.uow() as uow:
+        if not await uow.secrets.exists(user_id=user_id, ref=TOTP_REF, purpose="totp_pending"):
             raise InputError("code", "no enrolment is waiting", "Start the 2FA set-up again.")
-        await repo.delete(user_id=user_id, ref=TOTP_REF, purpose="totp")
-        pending.purpose = "totp"
-        user = await UserRepo(s).by_id(user_id)
-        assert user is not None
-        user.totp_enabled = True
-        await s.commit()
+        await uow.secrets.delete(user_id=user_id, ref=TOTP_REF, purpose="totp")
+        await uow.secrets.rename(user_id=user_id, ref=TOTP_REF, purpose="totp_pending", to="totp")
+        await uow.users.update(user_id, totp_enabled=True)
+        await uow.commit()
 
 
 async def disable(ctx: UsersContext, limits: Limits, user_id: str, code: str) -> None:
     await check_code(ctx, limits, user_id, code, fix="Enter the current code from your authenticator app.")
-    async with ctx.sessionmaker() as s:
-        await SealedSecretRepo(s).delete(user_id=user_id, ref=TOTP_REF, purpose="totp")
-        user = await UserRepo(s).by_id(user_id)
-        assert user is not None
-        user.totp_enabled = False
-        await s.commit()
+    async with ctx.uow() as uow:
+        await uow.secrets.delete(user_id=user_id, ref=TOTP_REF, purpose="totp")
+        await uow.users.update(user_id, totp_enabled=False)
+        await uow.commit()

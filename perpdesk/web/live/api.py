@@ -24,14 +24,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.errors import InputError, NotFound
 from perpdesk.core.money import fmt
 from perpdesk.live.bus import account_topic
 from perpdesk.live.runtime import LiveRuntime
-from perpdesk.store.account_repos import AccountRepo
-from perpdesk.web.deps import CurrentUser, CurrentUserDep, DbSession
+from perpdesk.services.account_access import accounts_of
+from perpdesk.services.deps import AccountsDeps
+from perpdesk.web.accounts.common import DepsDep
+from perpdesk.web.deps import CurrentUser, CurrentUserDep
 from perpdesk.web.error_envelope import ErrorEnvelope
 from perpdesk.web.live.common import SSE_RESPONSE, live_runtime, sse_frame, unavailable
 from perpdesk.web.live.schemas import LiveAccountOut
@@ -41,15 +42,15 @@ router = APIRouter(prefix="/api", tags=["live"])
 NEXT_STEP = "Open Settings > Exchange Account API Keys to see your connected accounts."
 
 
-async def _user_account_ids(db: AsyncSession, user_id: str) -> list[str]:
-    return [row.id for row in await AccountRepo(db).of_user(user_id)]
+async def _user_account_ids(deps: AccountsDeps, user_id: str) -> list[str]:
+    return [a.id for a in await accounts_of(deps, user_id, active_only=False)]
 
 
 @router.get("/accounts/{account_id}/live", summary="An account's live state from its mirror",
             response_model=LiveAccountOut, responses={503: {"model": ErrorEnvelope,
                                                             "description": "No live mirror of it here."}})
-async def account_live(account_id: str, request: Request, user: CurrentUserDep, db: DbSession) -> Any:
-    if account_id not in await _user_account_ids(db, user.id):
+async def account_live(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Any:
+    if account_id not in await _user_account_ids(deps, user.id):
         raise NotFound("No such connected account.", next_step=NEXT_STEP)
     runtime = live_runtime(request)
     if runtime is None:
@@ -124,18 +125,17 @@ async def _events(
 
 @router.get("/live/stream", summary="Server-sent events: the signed-in user's accounts, live",
             response_class=StreamingResponse, responses=SSE_RESPONSE)
-async def live_stream(request: Request, user: CurrentUserDep, db: DbSession,
+async def live_stream(request: Request, user: CurrentUserDep, deps: DepsDep,
                       account: str | None = None, symbol: str | None = None) -> Any:
     if symbol is not None:
         symbol = symbol.strip().upper()
         if account is None or not symbol:
             raise InputError("symbol", "goes with one account", "Add account=ID, or leave symbol out.")
-    ids = await _user_account_ids(db, user.id)
+    ids = await _user_account_ids(deps, user.id)
     if account is not None:
         if account not in ids:  # someone else's account is "not found", like a missing one
             raise NotFound("No such connected account.", next_step=NEXT_STEP)
         ids = [account]
-    await db.close()  # a stream lives for hours: give the connection back now
     runtime = live_runtime(request)
     if runtime is None:
         return unavailable("Live mirrors are off on this platform (PERPDESK_LIVE_ENABLED).")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from perpdesk.core.errors import ExchangeError, InputError, PerpdeskError
 from perpdesk.services import equity_history, pnl_history, portfolio
+from perpdesk.services.account_access import accounts_of
 from perpdesk.services.pnl_history import PERIODS_SHOWN as SHOWN
 from perpdesk.services.pnl_history import Range
 from perpdesk.services.portfolio_query import fills_query, period_of, totals
@@ -79,8 +80,7 @@ def _fill_form(request: Request) -> dict[str, str]:
 @router.get("/fills")
 async def fills_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     form = _fill_form(request)
-    snaps_ids = await pnl_history.account_refs(deps, user.id, active_only=False)
-    accounts = await _account_labels(deps, user.id, snaps_ids)
+    accounts = [(a.id, a.label) for a in await accounts_of(deps, user.id, active_only=False)]
     error: PerpdeskError | None = None
     rows: list[pnl_history.FillRow] = []
     try:
@@ -106,11 +106,3 @@ async def fills_csv_page(request: Request, user: CurrentUserDep, deps: DepsDep) 
     form = _fill_form(request)
     flt = fills_query(form["start"], form["end"], form["account_id"], form["symbol"], form["side"])
     return csv_response(await pnl_history.fills(deps, user.id, flt, live_query(request)))
-
-
-async def _account_labels(deps: Any, user_id: str, ids: list[str]) -> list[tuple[str, str]]:
-    from perpdesk.store.accounts import ExchangeAccount
-
-    async with deps.sessions() as s:
-        rows = [await s.get(ExchangeAccount, i) for i in ids]
-    return [(r.id, r.label) for r in rows if r is not None and r.user_id == user_id]

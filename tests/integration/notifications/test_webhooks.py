@@ -16,7 +16,7 @@ from perpdesk.core.errors import InputError
 from perpdesk.services import notifications, webhooks
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.webhooks import Backoff, sign, verify
-from perpdesk.store.notifications import WebhookDelivery
+from perpdesk.store.records import DeliveryRecord
 from perpdesk.store.repos import UserRepo
 from tests.fixtures.services import accounts_deps
 from tests.integration.notifications.receiver import Receiver
@@ -84,7 +84,7 @@ async def test_gives_up_after_the_attempts_and_logs_why(deps: AccountsDeps, rece
         await webhooks.deliver_due(deps, Backoff(0.0, 2), client)
         await webhooks.deliver_due(deps, Backoff(0.0, 2), client)
     (d,) = await webhooks.deliveries(deps, user_id)
-    assert isinstance(d, WebhookDelivery) and d.gave_up and not d.delivered and d.attempts == 2
+    assert isinstance(d, DeliveryRecord) and d.gave_up and not d.delivered and d.attempts == 2
     assert len(receiver.requests) == 2 and webhooks.delivery_view(d)["last_error"] == "HTTP 503"
 
 

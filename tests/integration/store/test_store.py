@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.core.models import Credentials
-from perpdesk.store.base import utcnow
+from perpdesk.store.base import DuplicateRow, utcnow
 from perpdesk.store.db import make_engine, migrate
 from perpdesk.store.repos import SealedSecretRepo, SessionRepo, UserRepo
 from perpdesk.store.sealed import get_credentials, get_secret, put_credentials, put_secret
@@ -42,7 +41,7 @@ async def test_users_are_unique_by_normalised_email(db_sessionmaker: SM) -> None
         found = await UserRepo(s).by_email("ALICE@example.com")
         assert found is not None and found.id == user.id
         assert found.created_at.tzinfo is not None
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicateRow):
         async with db_sessionmaker() as s:
             await UserRepo(s).create("alice@example.com", "hash2")
             await s.commit()
@@ -83,7 +82,7 @@ async def test_deleting_a_user_cascades_to_sessions_and_secrets(db_sessionmaker:
         )
         await put_secret(s, vault, user_id=user.id, ref="r", purpose="p", plaintext=b"x")
         await s.commit()
-        await s.delete(user)
+        await UserRepo(s).delete(user.id)
         await s.commit()
     async with db_sessionmaker() as s:
         assert await s.get(UserSession, "c" * 64) is None

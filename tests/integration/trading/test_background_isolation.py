@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import MarginMode, OrderRequest, OrderSide
@@ -125,9 +125,7 @@ async def test_notifications_go_on_past_a_poisoned_account(
             await asyncio.sleep(0.01)
     finally:
         await notifier.stop()
-    async with tctx.deps.sessions() as s:
-        kinds = list(await s.scalars(select(notifications.Notification.kind)
-                                     .where(notifications.Notification.user_id == good.user_id)))
+    kinds = [n.kind for n in await notifications.listing(tctx.deps, good.user_id)]
     assert sorted(kinds) == ["fill", "key"]
     assert _failures(caplog, "live notification of", str((f"account:{bad.account_id}", "fill"))) == 1
 

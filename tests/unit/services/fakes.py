@@ -23,6 +23,7 @@ from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
 from perpdesk.store.base import utcnow
+from perpdesk.store.records import AuditEntryRecord, NoticeRecord
 from perpdesk.store.uow import DuplicateRow
 from perpdesk.vault import EnvMasterKey, Vault
 from perpdesk.vault.key_hash import KeyHasher
@@ -148,8 +149,9 @@ class _Audit:
         )
         self.uow.staged.append(("audit", entry))
 
-    async def entries(self, user_id: str, limit: int) -> list[AccountAuditEntry]:
-        return [e for e in reversed(self.uow.tables.audit) if e.user_id == user_id][:limit]
+    async def entries(self, user_id: str, limit: int) -> list[AuditEntryRecord]:
+        mine = [e for e in reversed(self.uow.tables.audit) if e.user_id == user_id][:limit]
+        return [AuditEntryRecord(e.at, e.actor, e.action, e.account_id, dict(e.detail)) for e in mine]
 
     async def notify(self, *, user_id: str, account_id: str | None, kind: str, message: str) -> None:
         self.uow.staged.append(
@@ -166,8 +168,9 @@ class _Audit:
             )
         )
 
-    async def unread_notices(self, user_id: str) -> list[AccountNotice]:
-        return [n for n in self.uow.tables.notices if n.user_id == user_id and not n.read]
+    async def unread_notices(self, user_id: str) -> list[NoticeRecord]:
+        mine = [n for n in self.uow.tables.notices if n.user_id == user_id and not n.read]
+        return [NoticeRecord(n.id, n.at, n.kind, n.message, n.account_id) for n in mine]
 
     async def mark_read(self, user_id: str, notice_id: str | None = None) -> None:
         for n in self.uow.tables.notices:

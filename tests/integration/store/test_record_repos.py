@@ -1,0 +1,153 @@
+"""The repositories of the unit of work that return frozen records, on SQLite and PostgreSQL:
+account summaries and credentials read in one batch, sealed secrets renamed in place, users
+updated and refused twice, notifications once per dedupe key, and due webhook deliveries shared
+fairly across users."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from perpdesk.core.models import Credentials
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.base import DuplicateRow, utcnow
+from perpdesk.store.records import AccountSummary, DeliveryRecord, NotificationPrefsRecord
+from perpdesk.store.repos import SealedSecretRepo
+from perpdesk.store.uow import SqlUnitOfWork
+from perpdesk.store.users import new_id
+from perpdesk.vault import Keyring, StaticMasterKey, Vault
+
+SM = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+def vault() -> Vault:
+    return Vault(StaticMasterKey(Keyring.generate()))
+
+
+async def _user(sm: SM, vault: Vault) -> str:
+    async with SqlUnitOfWork(sm, vault) as uow:
+        user = await uow.users.create(f"r-{secrets.token_hex(4)}@example.com", "hash")
+        await uow.commit()
+    return user.id
+
+
+def _account(user_id: str, label: str, status: str = "active", **kw: object) -> ExchangeAccount:
+    return ExchangeAccount(
+        id=new_id(),
+        user_id=user_id,
+        exchange="bitmart",
+        api_url="http://x.test",
+        market="futures",
+        label=label,
+        method="manual",
+        status=status,
+        api_key_hash=secrets.token_hex(32),
+        api_key_mask="ab…cd",
+        permissions=[],
+        warnings=["withdraw_enabled"],
+        balances=[],
+        created_at=utcnow() + timedelta(seconds=len(label)),
+        **kw,
+    )
+
+
+async def test_account_summaries_and_credentials_come_in_one_batch(db_sessionmaker: SM, vault: Vault) -> None:
+    alice, bob = await _user(db_sessionmaker, vault), await _user(db_sessionmaker, vault)
+    rows = [
+        _account(alice, "A"),
+        _account(alice, "BB", "error", last_error="unknown_api_key"),
+        _account(bob, "C"),
+    ]
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        for r in rows:
+            await uow.accounts.add(r)
+        await uow.flush()
+        await uow.credentials.put(Credentials("key-a", "sec-a", "m"), user_id=alice, account_id=rows[0].id)
+        await uow.credentials.put(Credentials("key-b", "sec-b", "m"), user_id=alice, account_id=rows[1].id)
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        mine = await uow.accounts.summaries(user_id=alice)
+        active = await uow.accounts.summaries(user_id=alice, status="active")
+        creds = await uow.credentials.of_user(alice)
+        other = await uow.accounts.summary(rows[2].id)
+    assert [(a.label, a.status, a.last_error, a.warnings) for a in mine] == [
+        ("A", "active", None, ("withdraw_enabled",)),
+        ("BB", "error", "unknown_api_key", ("withdraw_enabled",)),
+    ]
+    assert all(isinstance(a, AccountSummary) for a in mine) and [a.label for a in active] == ["A"]
+    assert {k: c.api_key for k, c in creds.items()} == {rows[0].id: "key-a", rows[1].id: "key-b"}
+    assert other is not None and other.user_id == bob
+    # a blob that no longer opens leaves its account out, and the others still open
+    async with db_sessionmaker() as s:
+        await SealedSecretRepo(s).put(
+            user_id=alice, ref=rows[1].id, purpose="credentials", blob=b"\x00broken"
+        )
+        await s.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert list(await uow.credentials.of_user(alice)) == [rows[0].id]
+
+
+async def test_secrets_rename_in_place_and_users_update_once(db_sessionmaker: SM, vault: Vault) -> None:
+    user_id = await _user(db_sessionmaker, vault)
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        await uow.secrets.put(user_id=user_id, ref="user:totp", purpose="totp_pending", plaintext="SEED")
+        assert await uow.secrets.rename(user_id=user_id, ref="user:totp", purpose="totp_pending", to="totp")
+        assert not await uow.secrets.rename(user_id=user_id, ref="user:totp", purpose="nothing", to="totp")
+        assert await uow.users.update(user_id, totp_enabled=True)
+        assert not await uow.users.update(new_id(), totp_enabled=True)
+        with pytest.raises(ValueError):
+            await uow.users.update(user_id, email="x@example.com")
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert await uow.secrets.get(user_id=user_id, ref="user:totp", purpose="totp") == b"SEED"
+        assert not await uow.secrets.exists(user_id=user_id, ref="user:totp", purpose="totp_pending")
+        user = await uow.users.by_id(user_id)
+        assert user is not None and user.totp_enabled
+        with pytest.raises(DuplicateRow):
+            await uow.users.create(user.email.upper(), "other")
+
+
+async def test_notifications_once_per_key_and_deliveries_due_fairly(
+    db_sessionmaker: SM, vault: Vault
+) -> None:
+    alice, bob = await _user(db_sessionmaker, vault), await _user(db_sessionmaker, vault)
+    now = utcnow()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        first = await uow.notifications.add_once(
+            user_id=alice, kind="fill", title="t", body="", dedupe_key="fill:1", account_id=None
+        )
+        again = await uow.notifications.add_once(
+            user_id=alice, kind="fill", title="t", body="", dedupe_key="fill:1", account_id=None
+        )
+        await uow.notifications.save_prefs(alice, NotificationPrefsRecord(None, "https://h.example/x"))
+        await uow.notifications.save_prefs(bob, NotificationPrefsRecord(None, None))
+        for i in range(4):
+            await uow.webhooks.save(
+                DeliveryRecord(
+                    new_id(),
+                    alice,
+                    None,
+                    "https://h.example/x",
+                    "{}",
+                    now,
+                    next_attempt_at=now - timedelta(seconds=10 - i),
+                )
+            )
+        late = DeliveryRecord(
+            new_id(), bob, None, "https://h.example/y", "{}", now, next_attempt_at=now - timedelta(seconds=1)
+        )
+        await uow.webhooks.save(late)
+        await uow.webhooks.save(
+            DeliveryRecord(new_id(), bob, None, "u", "{}", now, next_attempt_at=now + timedelta(hours=1))
+        )
+        await uow.commit()
+    assert first is not None and again is None
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        due = await uow.webhooks.due(utcnow(), per_user=2, users=50)
+        assert (await uow.notifications.prefs(alice)).webhook_url == "https://h.example/x"
+        assert await uow.notifications.unread_count(alice) == 1
+    assert len(due[alice]) == 2 and due[bob] == [late.id]  # a long queue takes no more than its share
