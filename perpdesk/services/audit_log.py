@@ -1,31 +1,12 @@
 """The per-user audit log of account changes and the notices shown to the user: what the pages
-and the API show. Entries are written through the unit of work (`uow.audit.record`), or with
-`record(session, …)` by callers that hold a plain session; store/account_repos.AuditRepo refuses
-a `detail` that names a secret.
+and the API show. Entries are written through the unit of work (`uow.audit.record`);
+store/account_repos.AuditRepo refuses a `detail` that names a secret.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.account_repos import AuditRepo
 from perpdesk.store.records import AuditEntryRecord, NoticeRecord
-
-
-async def record(
-    session: AsyncSession,
-    *,
-    user_id: str,
-    action: str,
-    account_id: str | None,
-    actor: str | None = None,
-    detail: dict[str, object] | None = None,
-) -> None:
-    await AuditRepo(session).record(
-        user_id=user_id, action=action, account_id=account_id, actor=actor, detail=detail
-    )
-
 
 AuditView = AuditEntryRecord  # what the pages and the API show, as the repository reads it
 NoticeView = NoticeRecord

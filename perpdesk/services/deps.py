@@ -1,4 +1,4 @@
-"""What the account (and trading) use cases need, injected: database sessions, vault, key hasher,
+"""What the account (and trading) use cases need, injected: the unit of work, vault, key hasher,
 connectors, timings. perpdesk/bootstrap.py builds it from Settings; tests build it by hand."""
 
 from __future__ import annotations
@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.base import FastConnectProvider, FuturesConnector
 from perpdesk.exchanges.registry import Venue
@@ -20,11 +18,12 @@ from perpdesk.vault.key_hash import KeyHasher
 
 if TYPE_CHECKING:
     from perpdesk.services.trading.ports import TradingUnitOfWork
+    from perpdesk.store.db import Sessions
 
 
 @dataclass
 class AccountsDeps:
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions  # for the SQL unit of work only
     vault: Vault
     hasher: KeyHasher
     egress_ips: tuple[str, ...]

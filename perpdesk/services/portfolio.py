@@ -22,7 +22,7 @@ from perpdesk.services.account_batch import user_accounts
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.services.trading.access import account_ref
-from perpdesk.store.orders import OrderIntent, OrderIntentRepo
+from perpdesk.store.orders import OrderIntent
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -259,8 +259,8 @@ async def order_history(
     if symbol:
         symbols = [symbol.strip().upper()]
     else:
-        async with deps.sessions() as s:
-            traded = await OrderIntentRepo(s).symbols(user_id, account_id)
+        async with deps.trading_uow() as uow:
+            traded = await uow.orders.symbols(user_id, account_id)
         held = [p.symbol for p in await conn.positions(creds)]
         symbols = sorted(set(traded) | set(held))
     results = await asyncio.gather(*(conn.order_history(creds, sym) for sym in symbols))
@@ -310,8 +310,8 @@ def _intent_view(r: OrderIntent) -> IntentView:
 async def intents(deps: AccountsDeps, user_id: str, account_id: str, limit: int = 50) -> list[IntentView]:
     """perpdesk's own log of orders sent from this account, newest first (scoped to the user)."""
     ref = await account_ref(deps, user_id, account_id)  # ownership check
-    async with deps.sessions() as s:
-        rows = await OrderIntentRepo(s).for_account(user_id, ref.id, limit=limit)
+    async with deps.trading_uow() as uow:
+        rows = await uow.orders.for_account(user_id, ref.id, limit=limit)
         return [_intent_view(r) for r in rows]
 
 

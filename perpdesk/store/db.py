@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -59,7 +59,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+# What opens database sessions: held by the wiring (services/deps.AccountsDeps) and handed to the
+# unit of work; the use cases never open one themselves.
+Sessions: TypeAlias = async_sessionmaker[AsyncSession]
+
+
+def make_sessionmaker(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

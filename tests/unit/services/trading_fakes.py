@@ -64,6 +64,9 @@ class _Intents:
     ) -> list[OrderIntent]:
         return [r for r in self._rows(user_id, account_id) if not statuses or r.status in statuses][:limit]
 
+    async def symbols(self, user_id: str, account_id: str) -> list[str]:
+        return sorted({r.symbol for r in self._rows(user_id, account_id)})
+
     async def unsettled(self, user_id: str, account_id: str) -> list[OrderIntent]:
         return await self.for_account(user_id, account_id, statuses=UNSETTLED, limit=500)
 
