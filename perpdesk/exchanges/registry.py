@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from perpdesk.core.errors import InputError
 from perpdesk.exchanges.base import ExchangeInfo, FastConnectProvider, FuturesConnector
+from perpdesk.exchanges.binance.connector import BINANCE_INFO, BinanceFuturesConnector
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO, BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect
 
@@ -89,8 +90,23 @@ def _bitmart_fast_connect(ep: Endpoints, egress: Egress) -> FastConnectProvider:
     )
 
 
+def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
+    # Binance serves the key's restrictions (/sapi) on its spot host: fapi.binance.com -> api.binance.com
+    spot = ep.api_url.replace("://fapi.", "://api.", 1)
+    return BinanceFuturesConnector(
+        ep.api_url,
+        spot_api_url=spot,
+        ws_url=ep.ws_url,
+        source_address=egress.source_address,
+        proxy=egress.proxy,
+        timeout_s=ep.timeout_s,
+        settle_margin_s=ep.settle_margin_s,
+    )
+
+
 EXCHANGES: dict[str, ExchangeEntry] = {
     "bitmart": ExchangeEntry(BITMART_INFO, _bitmart_connector, _bitmart_fast_connect),
+    "binance": ExchangeEntry(BINANCE_INFO, _binance_connector),  # no Fast Connect
 }
 
 
