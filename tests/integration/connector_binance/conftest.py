@@ -20,8 +20,9 @@ def ws_url(sandbox: BinanceSandbox) -> str:
 
 @pytest.fixture
 async def connector(binance_sandbox: BinanceSandbox) -> AsyncIterator[BinanceFuturesConnector]:
-    conn = BinanceFuturesConnector(binance_sandbox.url, ws_url=ws_url(binance_sandbox), timeout_s=5,
-                                   settle_delay_s=0.05)
+    conn = BinanceFuturesConnector(
+        binance_sandbox.url, ws_url=ws_url(binance_sandbox), timeout_s=5, settle_delay_s=0.05
+    )
     yield conn
     await conn.aclose()
 

@@ -95,12 +95,20 @@ async def test_fill_position_close_and_ledger(
     assert await connector.position_mode(creds) is mode
     await connector.set_leverage(creds, SYMBOL, Decimal(10), MarginMode.ISOLATED)
     assert await connector.leverage_setting(creds, SYMBOL) == (Decimal(10), MarginMode.ISOLATED)
-    opened = await connector.place_order(creds, OrderRequest(
-        SYMBOL, OrderSide.SELL_OPEN_SHORT, Decimal("0.5"), new_client_order_id(), type=OrderType.MARKET))
+    opened = await connector.place_order(
+        creds,
+        OrderRequest(
+            SYMBOL, OrderSide.SELL_OPEN_SHORT, Decimal("0.5"), new_client_order_id(), type=OrderType.MARKET
+        ),
+    )
     assert opened.status is PlacementStatus.PLACED, opened
     [short] = await connector.positions(creds, SYMBOL)
     assert (short.side, short.size, short.leverage, short.margin_mode) == (
-        PositionSide.SHORT, Decimal("0.5"), Decimal(10), MarginMode.ISOLATED)
+        PositionSide.SHORT,
+        Decimal("0.5"),
+        Decimal(10),
+        MarginMode.ISOLATED,
+    )
     assert short.margin > 0
     closed = await connector.close_position(creds, SYMBOL, PositionSide.SHORT)
     assert closed.status is PlacementStatus.PLACED, closed
