@@ -109,9 +109,10 @@ class UserStream:
         finally:
             del creds  # the secret is not kept past the snapshot
         self.connections += 1
-        yield snapshot
+        # kept alive from now on, whether or not the consumer is reading
         keepalive = asyncio.create_task(self._keep_alive(ws))
         try:
+            yield snapshot
             async for raw in ws:
                 msg = _loads(raw)
                 if msg.get("e") == "listenKeyExpired":
