@@ -85,6 +85,7 @@ class BinanceMarketStream:
         # what the ticker folds in from the other streams, per symbol: mark, index, bid, ask
         self._marks: dict[str, tuple[Decimal, Decimal]] = {}
         self._books: dict[str, tuple[Decimal, Decimal]] = {}
+        self._days: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # last, 24 h change, volume
         self.connections = 0
 
     @property
@@ -158,38 +159,20 @@ class BinanceMarketStream:
         if not isinstance(msg, dict):
             return []
         kind, symbol = msg.get("e"), str(msg.get("s", ""))
+        out: list[MarketEvent] = []
         if kind == "markPriceUpdate":
             self._marks[symbol] = (d0(msg.get("p")), d0(msg.get("i")))
             if self._wants(MarketKind.FUNDING, symbol):
-                return [
-                    FundingRate(
-                        symbol,
-                        d0(msg.get("r")),
-                        integer(msg.get("T")),
-                        None,
-                        None,
-                        integer(msg.get("E")) or _now_ms(),
-                    )
-                ]
+                at = integer(msg.get("E")) or _now_ms()
+                out.append(FundingRate(symbol, d0(msg.get("r")), integer(msg.get("T")), None, None, at))
         elif kind == "bookTicker":
             self._books[symbol] = (d0(msg.get("b")), d0(msg.get("a")))
-        elif kind == "24hrTicker" and self._wants(MarketKind.TICKER, symbol):
-            mark, index = self._marks.get(symbol, (_ZERO, _ZERO))
-            bid, ask = self._books.get(symbol, (_ZERO, _ZERO))
-            return [
-                Ticker(
-                    symbol,
-                    d0(msg.get("c")),
-                    mark,
-                    index,
-                    d0(msg.get("P")) / 100,
-                    d0(msg.get("v")),
-                    bid,
-                    ask,
-                    integer(msg.get("E")) or _now_ms(),
-                )
-            ]
-        elif kind == "depthUpdate" and self._wants(MarketKind.DEPTH, symbol):
+        elif kind == "24hrTicker":
+            self._days[symbol] = (d0(msg.get("c")), d0(msg.get("P")) / 100, d0(msg.get("v")))
+        if kind in ("markPriceUpdate", "bookTicker", "24hrTicker"):
+            ticker = self._ticker(symbol, integer(msg.get("E")) or _now_ms())
+            return out + ([ticker] if ticker is not None else [])
+        if kind == "depthUpdate" and self._wants(MarketKind.DEPTH, symbol):
             return [
                 Depth(
                     symbol,
@@ -199,9 +182,17 @@ class BinanceMarketStream:
                     integer(msg.get("u")) or None,
                 )
             ]
-        elif kind == "kline" and isinstance(msg.get("k"), dict):
+        if kind == "kline" and isinstance(msg.get("k"), dict):
             return self._candle(symbol, msg["k"])
         return []
+
+    def _ticker(self, symbol: str, at_ms: int) -> Ticker | None:
+        """A ticker once the 24 h figures and the mark are both known, on each update of either."""
+        day, marks = self._days.get(symbol), self._marks.get(symbol)
+        if day is None or marks is None or not self._wants(MarketKind.TICKER, symbol):
+            return None
+        bid, ask = self._books.get(symbol, (_ZERO, _ZERO))
+        return Ticker(symbol, day[0], marks[0], marks[1], day[1], day[2], bid, ask, at_ms)
 
     def _candle(self, symbol: str, k: dict[str, Any]) -> list[MarketEvent]:
         interval = next(
