@@ -75,10 +75,19 @@ class BinanceLimiter:
     """One per connector (one egress address): the IP's weight, each key's order counts."""
 
     def __init__(
-        self, now_ms: Callable[[], int], *, weight_per_min: int = WEIGHT_PER_MIN, reserve: int = 20
+        self,
+        now_ms: Callable[[], int],
+        *,
+        weight_per_min: int = WEIGHT_PER_MIN,
+        orders_per_10s: int = ORDERS_PER_10S,
+        orders_per_min: int = ORDERS_PER_MIN,
+        reserve: int = 20,
     ) -> None:
+        """The limits are Binance's published ones; an account with higher ones (or a sandbox
+        with scaled ones) passes its own."""
         self.now_ms = now_ms
         self.weight = Window(60_000, weight_per_min - reserve)
+        self.order_limits = (orders_per_10s, orders_per_min)
         self._orders: dict[str, tuple[Window, Window]] = {}
         self.blocked_until_ms = 0  # after a 429 / 418: exchange time
         self.waited_s = 0.0
@@ -88,7 +97,8 @@ class BinanceLimiter:
         if found is None:
             if len(self._orders) > 10_000:
                 self._orders.clear()
-            found = self._orders[key] = (Window(10_000, ORDERS_PER_10S), Window(60_000, ORDERS_PER_MIN))
+            ten, minute = self.order_limits
+            found = self._orders[key] = (Window(10_000, ten), Window(60_000, minute))
         return found
 
     def penalty_left_s(self) -> float:
@@ -99,12 +109,13 @@ class BinanceLimiter:
         weight = WEIGHTS.get(path, 1)
         if self.weight.room(now, weight):
             return False
-        counters = self.orders(key) if orders and key else ()
-        if any(w.room(now, orders) for w in counters):
-            return False
+        if orders and key:
+            ten, minute = self._orders.get(key) or self.orders(key)
+            if ten.room(now, orders) or minute.room(now, orders):
+                return False
+            ten.take(now, orders)
+            minute.take(now, orders)
         self.weight.take(now, weight)
-        for w in counters:
-            w.take(now, orders)
         return True
 
     async def acquire(self, path: str, key: str | None, orders: int) -> None:

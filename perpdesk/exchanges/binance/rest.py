@@ -17,6 +17,7 @@ A 429 / 418 is not retried: every request is refused locally until its Retry-Aft
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -52,17 +53,22 @@ class Sent:
     decided_after_ms: int | None = None
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._~=&-]*\Z").match  # a query string that needs no percent-encoding
+
+
 def query_string(params: dict[str, Any] | None) -> str:
     """Parameters as sent and signed, in order; booleans as Binance writes them."""
     if not params:
         return ""
-    parts = []
-    for k, v in params.items():
-        if v is None:
-            continue
-        value = ("true" if v else "false") if isinstance(v, bool) else str(v)
-        parts.append(f"{k}={quote(value, safe='-_.~')}")
-    return "&".join(parts)
+    pairs = [
+        (k, ("true" if v else "false") if v is True or v is False else v if type(v) is str else str(v))
+        for k, v in params.items()
+        if v is not None
+    ]
+    qs = "&".join([f"{k}={v}" for k, v in pairs])
+    if _PLAIN(qs):  # the usual case (symbols, decimals, ids, enums): one check for the whole string
+        return qs
+    return "&".join([f"{k}={quote(v, safe='-_.~')}" for k, v in pairs])
 
 
 class BinanceRest:
@@ -153,7 +159,8 @@ class BinanceRest:
         while True:
             if signed and sync_clock and self.clock.stale:
                 await self.sync_clock()
-            self._refuse_while_blocked(path)
+            if self.limiter.blocked_until_ms:
+                self._refuse_while_blocked(path)
             if not self.limiter.try_acquire(path, key, orders):
                 await self.limiter.acquire(path, key, orders)
             request = self.build(method, path, params, creds, signed, sent)
