@@ -131,29 +131,17 @@ class BinanceLimiter:
 
     def update(self, key: str | None, headers: dict[str, str]) -> None:
         now = self.now_ms()
-        used = _int(headers.get("x-mbx-used-weight-1m"))
-        if used is not None:
-            self.weight.follow(now, used)
-        if key:
-            ten, minute = (
-                _int(headers.get("x-mbx-order-count-10s")),
-                _int(headers.get("x-mbx-order-count-1m")),
-            )
-            if ten is not None or minute is not None:
-                w10, w60 = self.orders(key)
-                if ten is not None:
-                    w10.follow(now, ten)
-                if minute is not None:
-                    w60.follow(now, minute)
+        used = headers.get("x-mbx-used-weight-1m")
+        if used is not None and used.isdigit():
+            self.weight.follow(now, int(used))
+        ten = headers.get("x-mbx-order-count-10s")  # on order endpoints only
+        if key and ten is not None:
+            minute = headers.get("x-mbx-order-count-1m")
+            w10, w60 = self._orders.get(key) or self.orders(key)
+            if ten.isdigit():
+                w10.follow(now, int(ten))
+            if minute is not None and minute.isdigit():
+                w60.follow(now, int(minute))
 
     def penalise(self, retry_after_s: float) -> None:
         self.blocked_until_ms = max(self.blocked_until_ms, self.now_ms() + int(retry_after_s * 1000))
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
