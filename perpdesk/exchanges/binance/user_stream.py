@@ -89,8 +89,8 @@ class UserStream:
 
     @contextlib.asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientConnection]:
-        creds = self._opened = await self._open_creds()
-        self.key_only = Credentials(creds.api_key, "")
+        self._opened = await self._open_creds()  # handed to the session, which drops it
+        self.key_only = Credentials(self._opened.api_key, "")
         data = await self.conn.rest.call("POST", LISTEN_KEY, None, self.key_only, signed=False)
         self.listen_key = str(data["listenKey"])
         async with open_ws(

@@ -13,6 +13,7 @@ import httpx
 
 from perpdesk.core.market import Candle, Depth, FundingRate, MarketChannel, MarketKind, StreamStatus, Ticker
 from perpdesk.core.models import (
+    Credentials,
     OrderRequest,
     OrderSide,
     OrderState,
@@ -57,7 +58,9 @@ async def test_user_stream_follows_an_order_and_its_fill(
         )
         assert (await connector.place_order(creds, resting)).status is PlacementStatus.PLACED
         placed = await until(events, kind("order"))
-        [order] = placed.payload["orders"]  # type: ignore[misc]
+        orders = placed.payload["orders"]
+        assert isinstance(orders, list)
+        [order] = orders
         assert (order.client_order_id, order.state, order.size) == (
             resting.client_order_id,
             OrderState.NEW,
@@ -70,7 +73,9 @@ async def test_user_stream_follows_an_order_and_its_fill(
         filled = await until(events, lambda e: e.kind == "order" and bool(e.payload["filled"]))
         assert filled.payload["orders"][0].client_order_id == market.client_order_id  # type: ignore[index]
         moved = await until(events, kind("position"))
-        [long] = moved.payload["positions"]  # type: ignore[misc]
+        held = moved.payload["positions"]
+        assert isinstance(held, list)
+        [long] = held
         assert (long.symbol, long.side, long.size) == (SYMBOL, PositionSide.LONG, Decimal("0.2"))
     finally:
         await events.aclose()  # type: ignore[attr-defined]
@@ -80,7 +85,13 @@ async def test_keepalive_and_an_expired_listen_key_reconnects_with_a_new_one(
     connector: BinanceFuturesConnector, make_creds: MakeCreds, binance_sandbox: BinanceSandbox
 ) -> None:
     creds = make_creds()
-    stream = UserStream(connector, creds, keepalive_s=0.05, backoff_initial_s=0.01)
+    opened: list[Credentials] = []
+
+    async def opener() -> Credentials:  # as the platform opens them from the vault
+        opened.append(creds)
+        return creds
+
+    stream = UserStream(connector, opener, keepalive_s=0.05, backoff_initial_s=0.01)
     events = stream.events()
     try:
         await until(events, kind("resync"))
@@ -97,6 +108,7 @@ async def test_keepalive_and_an_expired_listen_key_reconnects_with_a_new_one(
         assert dropped.kind == "disconnected"
         await until(events, kind("resync"))  # a new key, a new connection, a fresh REST snapshot
         assert stream.listen_key and stream.listen_key != first and stream.connections == 2
+        assert len(opened) == 2 and stream.key_only is not None and stream.key_only.secret == ""
     finally:
         await events.aclose()  # type: ignore[attr-defined]
 
