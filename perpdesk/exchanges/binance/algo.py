@@ -27,6 +27,7 @@ from perpdesk.core.money import fmt
 from perpdesk.core.terminal import PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.binance import parse
 from perpdesk.exchanges.binance.markets import check_client_id
+from perpdesk.exchanges.binance.settle import look_up
 from perpdesk.exchanges.common.order_checks import check_price, check_size, invalid
 
 if TYPE_CHECKING:
@@ -83,17 +84,16 @@ class AlgoDesk:
         return OrderResult(PlacementStatus.PLACED, cid, order_id=algo_id)
 
     async def _settle(self, creds: Credentials, symbol: str, cid: str, cause: Exception) -> OrderResult:
-        for attempt in range(self.settle_attempts):
-            if attempt:
-                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
+        async def find() -> str | None:
             try:
                 row = await self.rest.call("GET", ALGO, {"clientAlgoId": cid}, creds, order_endpoint=True)
             except OrderNotFound:
-                continue
-            except ExchangeError:
-                continue
-            if isinstance(row, dict) and row.get("algoId") is not None:
-                return OrderResult(PlacementStatus.PLACED, cid, order_id=str(row["algoId"]))
+                return None
+            return str(row["algoId"]) if isinstance(row, dict) and row.get("algoId") is not None else None
+
+        algo_id = await look_up(find, self.settle_attempts, self.settle_delay_s)
+        if algo_id is not None:
+            return OrderResult(PlacementStatus.PLACED, cid, order_id=algo_id)
         return OrderResult(
             PlacementStatus.UNKNOWN,
             cid,

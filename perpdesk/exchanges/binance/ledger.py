@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from perpdesk.core.ledger import Fill, Transaction
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.binance import parse
+from perpdesk.exchanges.common.ledger_pages import paged_back
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.binance.rest import BinanceRest
@@ -63,17 +64,12 @@ class Ledger:
         max_pages: int = 20,
     ) -> list[Transaction]:
         """Income entries, newest first, paged back by end time."""
-        out: list[Transaction] = []
-        end = end_ms
-        for _ in range(max_pages):
+
+        async def page(end: int | None) -> list[Transaction]:
             params = {"limit": INCOME_PAGE, "startTime": start_ms, "endTime": end}
             data = await self.rest.call("GET", "/fapi/v1/income", params, creds)
-            page = (
+            return (
                 [parse.transaction(r) for r in data if isinstance(r, dict)] if isinstance(data, list) else []
             )
-            out.extend(page)
-            if len(page) < INCOME_PAGE:
-                break
-            end = min(t.time_ms for t in page)  # inclusive: entries sharing that ms are not lost
-        unique = {(t.tran_id, t.flow, t.time_ms, t.amount): t for t in out}  # pages overlap at `end`
-        return sorted(unique.values(), key=lambda t: -t.time_ms)
+
+        return await paged_back(page, INCOME_PAGE, end_ms, max_pages)

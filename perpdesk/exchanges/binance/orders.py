@@ -9,7 +9,6 @@ order in any state); not finding it proves nothing until its recvWindow has clos
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from perpdesk.exchanges.binance import parse
 from perpdesk.exchanges.binance.codes import POSITION_SIDE_MISMATCH
 from perpdesk.exchanges.binance.markets import order_params
 from perpdesk.exchanges.binance.rest import Sent
+from perpdesk.exchanges.binance.settle import look_up
 from perpdesk.exchanges.common.order_checks import check_price, check_size, invalid
 
 if TYPE_CHECKING:
@@ -117,17 +117,15 @@ class OrderDesk:
     async def _look_up_after(
         self, creds: Credentials, symbol: str, cid: str, cause: MaybeApplied, sent: Sent
     ) -> OrderResult:
-        for attempt in range(self.settle_attempts):
-            if attempt:
-                await asyncio.sleep(min(self.settle_delay_s * attempt, 1.0))
-            try:
-                found = await self.get(creds, symbol, client_order_id=cid)
-            except ExchangeError:
-                continue
-            if found is not None:
-                return OrderResult(
-                    PlacementStatus.PLACED, cid, order_id=found.order_id, sent_timestamp_ms=sent.timestamp_ms
-                )
+        async def find() -> str | None:
+            found = await self.get(creds, symbol, client_order_id=cid)
+            return found.order_id if found is not None else None
+
+        order_id = await look_up(find, self.settle_attempts, self.settle_delay_s)
+        if order_id is not None:
+            return OrderResult(
+                PlacementStatus.PLACED, cid, order_id=order_id, sent_timestamp_ms=sent.timestamp_ms
+            )
         return OrderResult(
             PlacementStatus.UNKNOWN,
             cid,

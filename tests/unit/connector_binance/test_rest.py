@@ -14,7 +14,15 @@ import orjson
 import pytest
 
 from perpdesk.core import errors as E
-from perpdesk.core.models import Credentials, OrderRequest, OrderSide, PlacementStatus, new_client_order_id
+from perpdesk.core.models import (
+    Credentials,
+    MarginMode,
+    OrderRequest,
+    OrderSide,
+    PlacementStatus,
+    new_client_order_id,
+)
+from perpdesk.core.terminal import PlanRequest
 from perpdesk.exchanges.binance import BinanceFuturesConnector
 from perpdesk.exchanges.binance.codes import to_error
 from perpdesk.exchanges.binance.rest import BinanceRest
@@ -193,3 +201,62 @@ async def test_a_lost_order_answer_is_unknown_with_the_recv_window_deadline() ->
     assert len(posts) == 1  # never resent
     lookups = [query(r) for r in transport.requests if r.target.startswith("/fapi/v1/order?")]
     assert [q.get("origClientOrderId") for q in lookups[1:]] == [order.client_order_id] * 2
+
+
+async def test_a_lost_algo_order_answer_is_settled_by_its_client_algo_id() -> None:
+    tries = {"look-ups": 0}
+
+    def handler(req: HttpRequest) -> HttpResponse:
+        if req.target.startswith("/fapi/v1/exchangeInfo"):
+            return ok(
+                {
+                    "symbols": [
+                        {
+                            "symbol": "BTCUSDT",
+                            "filters": [
+                                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
+                                {
+                                    "filterType": "LOT_SIZE",
+                                    "stepSize": "0.001",
+                                    "minQty": "0.001",
+                                    "maxQty": "100",
+                                },
+                            ],
+                        }
+                    ]
+                }
+            )
+        if req.target.startswith("/fapi/v1/positionSide/dual"):
+            return ok({"dualSidePosition": False})
+        if req.method == "POST":
+            raise ConnectionLost("reset after the request was sent", maybe_sent=True)
+        tries["look-ups"] += 1
+        if tries["look-ups"] == 1:  # not visible yet on the first look
+            return fail(400, -2013, "Order does not exist.")
+        return ok({"algoId": 9, "clientAlgoId": query(req)["clientAlgoId"]})
+
+    transport = InMemoryTransport(handler)
+    conn = BinanceFuturesConnector(
+        "https://fapi.example", clock=fresh_clock(), settle_attempts=3, settle_delay_s=0
+    )
+    conn.rest.http = transport
+    plan = PlanRequest(
+        "BTCUSDT",
+        OrderSide.SELL_CLOSE_LONG,
+        Decimal("0.01"),
+        Decimal(90),
+        new_client_order_id(),
+        Decimal(5),
+        MarginMode.CROSS,
+        rising=False,
+    )
+    conn.modes.remember(CREDS.api_key, [{"symbol": "BTCUSDT", "leverage": "5", "marginType": "cross"}])
+    result = await conn.place_plan(CREDS, plan)
+    assert (result.status, result.order_id) == (PlacementStatus.PLACED, "9")
+    [post] = [query(r) for r in transport.requests if r.method == "POST"]
+    assert (post["type"], post["side"], post["reduceOnly"]) == (
+        "STOP_MARKET",
+        "SELL",
+        "true",
+    )  # one-way close
+    assert post["clientAlgoId"] == plan.client_order_id and tries["look-ups"] == 2
