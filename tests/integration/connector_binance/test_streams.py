@@ -77,6 +77,9 @@ async def test_user_stream_follows_an_order_and_its_fill(
         assert isinstance(held, list)
         [long] = held
         assert (long.symbol, long.side, long.size) == (SYMBOL, PositionSide.LONG, Decimal("0.2"))
+        await connector.set_tp_sl(creds, SYMBOL, PositionSide.LONG, stop_loss=Decimal(1800))
+        algo = await until(events, lambda e: e.kind == "order" and not e.payload["orders"])  # ALGO_UPDATE
+        assert algo.payload["plans_changed"] is True and algo.payload["triggered"] == []
     finally:
         await events.aclose()  # type: ignore[attr-defined]
 

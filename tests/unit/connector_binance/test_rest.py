@@ -23,10 +23,12 @@ from perpdesk.core.models import (
     new_client_order_id,
 )
 from perpdesk.core.terminal import PlanRequest
+from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.exchanges.binance import BinanceFuturesConnector
 from perpdesk.exchanges.binance.codes import to_error
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.registry import Egress, Endpoints, entry
 from perpdesk.http import ConnectionLost, HttpRequest, HttpResponse, InMemoryTransport
 from perpdesk.http.transport import response
 
@@ -50,6 +52,17 @@ def fresh_clock(offset_ms: int = 0) -> ExchangeClock:
 
 def query(req: HttpRequest) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(req.target).query))
+
+
+def test_the_connector_is_a_terminal_connector_without_fast_connect() -> None:
+    conn = BinanceFuturesConnector("https://fapi.example")
+    assert isinstance(conn, FuturesConnector) and isinstance(conn, TerminalConnector)
+    assert conn.info.credential_fields == ("api_key", "secret") and not conn.info.supports_fast_connect
+    built = entry("binance").connector(
+        Endpoints("https://fapi.binance.com", "https://www.binance.com"), Egress()
+    )
+    assert isinstance(built, BinanceFuturesConnector) and entry("binance").fast_connect is None
+    assert built.sapi.origin.host == "api.binance.com"  # the key's restrictions live on the spot host
 
 
 async def test_a_signed_call_signs_its_exact_query_string() -> None:
