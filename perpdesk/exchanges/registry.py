@@ -104,9 +104,13 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
     )
 
 
+# Binance USDⓈ-M Futures (no Fast Connect: Binance offers none to us). Not yet in EXCHANGES: the
+# connect chooser lists every exchange there, and the platform has no Binance endpoints or
+# services wired yet (issue 20's seam step adds it to EXCHANGES with its Settings URLs).
+BINANCE = ExchangeEntry(BINANCE_INFO, _binance_connector)
+
 EXCHANGES: dict[str, ExchangeEntry] = {
     "bitmart": ExchangeEntry(BITMART_INFO, _bitmart_connector, _bitmart_fast_connect),
-    "binance": ExchangeEntry(BINANCE_INFO, _binance_connector),  # no Fast Connect
 }
 
 

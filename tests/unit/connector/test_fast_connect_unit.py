@@ -60,8 +60,8 @@ def test_registry_knows_bitmart() -> None:
     provider = bitmart.fast_connect(where, Egress())
     assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
     with pytest.raises(InputError, match="not supported") as refused:
-        entry("kraken-spot")
-    assert "kraken" not in str(refused.value.to_dict())  # the submitted value is never echoed
+        entry("binance-spot")
+    assert "binance" not in str(refused.value.to_dict())  # the submitted value is never echoed
 
 
 async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
         assert provider is not None
         url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
         assert url.startswith("http://127.0.0.1:2/oauth/authorize?")
-        assert [i.id for i in all_info()] == ["binance", "bitmart"]
+        assert [i.id for i in all_info()] == ["bitmart"]
     finally:
         await s.aclose()
     unregistered = services()

@@ -28,7 +28,7 @@ from perpdesk.exchanges.binance import BinanceFuturesConnector
 from perpdesk.exchanges.binance.codes import to_error
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.common.clock import ExchangeClock
-from perpdesk.exchanges.registry import Egress, Endpoints, entry
+from perpdesk.exchanges.registry import BINANCE, Egress, Endpoints
 from perpdesk.http import ConnectionLost, HttpRequest, HttpResponse, InMemoryTransport
 from perpdesk.http.transport import response
 
@@ -58,10 +58,8 @@ def test_the_connector_is_a_terminal_connector_without_fast_connect() -> None:
     conn = BinanceFuturesConnector("https://fapi.example")
     assert isinstance(conn, FuturesConnector) and isinstance(conn, TerminalConnector)
     assert conn.info.credential_fields == ("api_key", "secret") and not conn.info.supports_fast_connect
-    built = entry("binance").connector(
-        Endpoints("https://fapi.binance.com", "https://www.binance.com"), Egress()
-    )
-    assert isinstance(built, BinanceFuturesConnector) and entry("binance").fast_connect is None
+    built = BINANCE.connector(Endpoints("https://fapi.binance.com", "https://www.binance.com"), Egress())
+    assert isinstance(built, BinanceFuturesConnector) and BINANCE.fast_connect is None
     assert built.sapi.origin.host == "api.binance.com"  # the key's restrictions live on the spot host
 
 
