@@ -50,6 +50,30 @@ def fresh_clock(offset_ms: int = 0) -> ExchangeClock:
     return clock
 
 
+RULES = {
+    "symbols": [
+        {
+            "symbol": "BTCUSDT",
+            "baseAsset": "BTC",
+            "quoteAsset": "USDT",
+            "filters": [
+                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
+                {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001", "maxQty": "100"},
+            ],
+        }
+    ]
+}
+
+
+def account_setup(req: HttpRequest, *, hedge: bool) -> HttpResponse | None:
+    """The symbol's rules and the account's position mode, as an order needs them first."""
+    if req.target.startswith("/fapi/v1/exchangeInfo"):
+        return ok(RULES)
+    if req.target.startswith("/fapi/v1/positionSide/dual"):
+        return ok({"dualSidePosition": hedge})
+    return None
+
+
 def query(req: HttpRequest) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(req.target).query))
 
@@ -164,29 +188,9 @@ def test_binance_codes_are_typed(status: int, code: int, msg: str, kind: type[E.
 
 async def test_a_lost_order_answer_is_unknown_with_the_recv_window_deadline() -> None:
     def handler(req: HttpRequest) -> HttpResponse:
-        if req.target.startswith("/fapi/v1/exchangeInfo"):
-            return ok(
-                {
-                    "symbols": [
-                        {
-                            "symbol": "BTCUSDT",
-                            "baseAsset": "BTC",
-                            "quoteAsset": "USDT",
-                            "filters": [
-                                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
-                                {
-                                    "filterType": "LOT_SIZE",
-                                    "stepSize": "0.001",
-                                    "minQty": "0.001",
-                                    "maxQty": "100",
-                                },
-                            ],
-                        }
-                    ]
-                }
-            )
-        if req.target.startswith("/fapi/v1/positionSide/dual"):
-            return ok({"dualSidePosition": True})
+        setup = account_setup(req, hedge=True)
+        if setup is not None:
+            return setup
         if req.method == "POST":
             raise ConnectionLost("reset after the request was sent", maybe_sent=True)
         return fail(400, -2013, "Order does not exist.")
@@ -218,27 +222,9 @@ async def test_a_lost_algo_order_answer_is_settled_by_its_client_algo_id() -> No
     tries = {"look-ups": 0}
 
     def handler(req: HttpRequest) -> HttpResponse:
-        if req.target.startswith("/fapi/v1/exchangeInfo"):
-            return ok(
-                {
-                    "symbols": [
-                        {
-                            "symbol": "BTCUSDT",
-                            "filters": [
-                                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
-                                {
-                                    "filterType": "LOT_SIZE",
-                                    "stepSize": "0.001",
-                                    "minQty": "0.001",
-                                    "maxQty": "100",
-                                },
-                            ],
-                        }
-                    ]
-                }
-            )
-        if req.target.startswith("/fapi/v1/positionSide/dual"):
-            return ok({"dualSidePosition": False})
+        setup = account_setup(req, hedge=False)
+        if setup is not None:
+            return setup
         if req.method == "POST":
             raise ConnectionLost("reset after the request was sent", maybe_sent=True)
         tries["look-ups"] += 1
