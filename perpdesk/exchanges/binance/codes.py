@@ -21,6 +21,11 @@ from perpdesk.core.errors import (
     TimestampOutOfWindow,
 )
 
+
+class UnknownKey(AuthenticationFailed):
+    """Binance said the key itself is unknown (-2014, or -2015 saying so), not the IP or permission."""
+
+
 TIMESTAMP = -1021
 BAD_SIGNATURE = -1022
 KEY_FORMAT = -2014
@@ -96,7 +101,7 @@ def _classify(
         return InvalidSignature, "Binance refused the signature: the Secret Key is wrong.", SIGNATURE_STEP
     if code == KEY_FORMAT:
         return (
-            AuthenticationFailed,
+            UnknownKey,
             "Binance does not know this API key (it is not a Binance key).",
             UNKNOWN_KEY_STEP,
         )
@@ -106,7 +111,7 @@ def _classify(
         if "ip" in hint.replace(",", " ").split() or "restricted" in hint:
             return IpNotAllowed, "The key does not allow requests from the platform's IP address.", IP_STEP
         if "no such" in hint or "create one" in hint:
-            return AuthenticationFailed, "Binance does not know this API key.", UNKNOWN_KEY_STEP
+            return UnknownKey, "Binance does not know this API key.", UNKNOWN_KEY_STEP
         return (
             AuthenticationFailed,
             "Binance refused the API key, the IP address or the permission.",

@@ -28,7 +28,7 @@ from perpdesk.core.errors import (
 )
 from perpdesk.core.models import Balance, Credentials, KeyReport, Permission
 from perpdesk.exchanges.binance import parse
-from perpdesk.exchanges.binance.codes import FUTURES_STEP, IP_STEP
+from perpdesk.exchanges.binance.codes import FUTURES_STEP, IP_STEP, UnknownKey
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.binance.connector import BinanceFuturesConnector
@@ -76,7 +76,7 @@ async def inspect_key(conn: BinanceFuturesConnector, creds: Credentials) -> KeyR
     key_known: bool | None = True if read_ok else None
     ip_allowed: bool | None = True if read_ok else None
     signature_valid: bool | None = True if read_ok else None
-    if any((isinstance(e, AuthenticationFailed) and e.exchange_code == -2014) or _unknown(e) for e in errors):
+    if any(isinstance(e, UnknownKey) for e in errors):
         key_known = False
     if any(type(e) is IpNotAllowed for e in errors):
         key_known, ip_allowed = True, False
@@ -137,7 +137,3 @@ async def inspect_key(conn: BinanceFuturesConnector, creds: Credentials) -> KeyR
         passphrase_distinguishable=True,  # there is no passphrase to confuse with the secret
         error=error,
     )
-
-
-def _unknown(e: ExchangeError) -> bool:
-    return type(e) is AuthenticationFailed and "does not know" in (e.headline or "")

@@ -25,7 +25,7 @@ from perpdesk.core.models import (
 from perpdesk.core.terminal import PlanRequest
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.exchanges.binance import BinanceFuturesConnector
-from perpdesk.exchanges.binance.codes import to_error
+from perpdesk.exchanges.binance.codes import UnknownKey, to_error
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.registry import BINANCE, Egress, Endpoints
@@ -155,7 +155,7 @@ async def test_weight_and_order_counts_are_followed_and_a_429_stops_sending() ->
     ("status", "code", "msg", "kind"),
     [
         (400, -1022, "Signature for this request is not valid.", E.InvalidSignature),
-        (401, -2014, "API-key format invalid.", E.AuthenticationFailed),
+        (401, -2014, "API-key format invalid.", UnknownKey),
         (
             401,
             -2015,
