@@ -47,7 +47,8 @@ async def _chunk(op: Callable[[int], Awaitable[object]], start: int, n: int) -> 
 
 
 async def compare(title: str, n: int, floor: Callable[[int], Awaitable[object]],
-                  ours: Callable[[int], Awaitable[object]], round_size: int = 50) -> tuple[float, float]:
+                  ours: Callable[[int], Awaitable[object]], round_size: int = 50,
+                  name: str = "BitmartFuturesConnector") -> tuple[float, float]:
     """Interleave floor and connector in short rounds, which goes first alternating (the machine's
     load and the caches' state hit both alike); return the ratio of the medians and the ratio of
     the best rounds (timeit's convention: the fastest round is the one least disturbed by other
@@ -75,7 +76,7 @@ async def compare(title: str, n: int, floor: Callable[[int], Awaitable[object]],
     print(f"{title} (median of {rounds} interleaved rounds of {per_round}):")
     print(f"  {'floor (bare asyncio, hand-signed)':<38} {f:8.1f} µs CPU/req  (min {min(floor_cpu):.1f}, "
           f"wall {statistics.median(floor_wall):.0f} µs)")
-    print(f"  {'BitmartFuturesConnector':<38} {o:8.1f} µs CPU/req  (min {min(ours_cpu):.1f}, "
+    print(f"  {name:<38} {o:8.1f} µs CPU/req  (min {min(ours_cpu):.1f}, "
           f"wall {statistics.median(ours_wall):.0f} µs)")
     print(f"  median of the per-round ratios: {paired:.2f}")
     return o / f, min(ours_cpu) / min(floor_cpu)

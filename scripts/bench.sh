@@ -3,6 +3,7 @@
 source "$(dirname "$0")/_env.sh"
 echo "== bench/bench_connector.py (asyncio)"; python bench/bench_connector.py
 echo "== bench/bench_connector.py (uvloop, as the platform runs)"; python bench/bench_connector.py --uvloop
+echo "== bench/bench_connector_binance.py (uvloop; ccxt beside it when importable)"; python bench/bench_connector_binance.py --uvloop
 echo "== bench/bench_sandbox.py"; python bench/bench_sandbox.py
 echo "== bench/bench_sandbox_orders.py"; python bench/bench_sandbox_orders.py
 echo "== bench/bench_sandbox_binance.py"; python bench/bench_sandbox_binance.py

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from perpdesk.core.errors import InputError
 from perpdesk.exchanges.base import ExchangeInfo, FastConnectProvider, FuturesConnector
+from perpdesk.exchanges.binance.connector import BINANCE_INFO, BinanceFuturesConnector
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO, BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect
 
@@ -88,6 +89,25 @@ def _bitmart_fast_connect(ep: Endpoints, egress: Egress) -> FastConnectProvider:
         proxy=egress.proxy,
     )
 
+
+def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
+    # Binance serves the key's restrictions (/sapi) on its spot host: fapi.binance.com -> api.binance.com
+    spot = ep.api_url.replace("://fapi.", "://api.", 1)
+    return BinanceFuturesConnector(
+        ep.api_url,
+        spot_api_url=spot,
+        ws_url=ep.ws_url,
+        source_address=egress.source_address,
+        proxy=egress.proxy,
+        timeout_s=ep.timeout_s,
+        settle_margin_s=ep.settle_margin_s,
+    )
+
+
+# Binance USDⓈ-M Futures (no Fast Connect: Binance offers none to us). Not yet in EXCHANGES: the
+# connect chooser lists every exchange there, and the platform has no Binance endpoints or
+# services wired yet (issue 20's seam step adds it to EXCHANGES with its Settings URLs).
+BINANCE = ExchangeEntry(BINANCE_INFO, _binance_connector)
 
 EXCHANGES: dict[str, ExchangeEntry] = {
     "bitmart": ExchangeEntry(BITMART_INFO, _bitmart_connector, _bitmart_fast_connect),
