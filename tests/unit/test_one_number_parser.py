@@ -22,6 +22,7 @@ ALLOWED = {
     "core/decimal_input.py": "the parser itself",
     "core/number_text.py": "showing values we hold (pages, notification texts), never parsing input",
     "exchanges/bitmart/parse.py": "BitMart's answers",
+    "exchanges/binance/parse.py": "Binance's answers",
     "exchanges/bitmart/markets.py": "BitMart's contract details (leverage brackets)",
     "exchanges/bitmart/account_calls.py": "BitMart's plan orders (TP/SL trigger prices)",
     "live/triggers.py": "triggered plan orders published by the live mirror (exchange data)",
