@@ -13,8 +13,9 @@ from perpdesk.core.models import Balance, Credentials, MarginMode, Position, Pos
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.bitmart import parse, parse_ledger
 from perpdesk.exchanges.bitmart.contracts import Contracts
-from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, invalid
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
+from perpdesk.exchanges.common.ledger_pages import paged_back
+from perpdesk.exchanges.common.order_checks import check_leverage, check_price, invalid
 
 P = "/contract/private/"
 TXN_PAGE = 1000  # transaction-history's largest page
@@ -73,22 +74,16 @@ class AccountCalls:
     async def transactions(self, creds: Credentials, *, start_ms: int | None = None,
                            end_ms: int | None = None, max_pages: int = 20) -> list[Transaction]:
         """Ledger entries (PnL, fees, funding, transfers), newest first, paged back by end time."""
-        out: list[Transaction] = []
-        end = end_ms
-        for _ in range(max_pages):
+        async def page(end: int | None) -> list[Transaction]:
             params: dict[str, Any] = {"page_size": TXN_PAGE}
             if start_ms is not None:
                 params["start_time"] = start_ms
             if end is not None:
                 params["end_time"] = end
             data = await self.rest.get(P + "transaction-history", params, creds)
-            page = [parse_ledger.transaction(r) for r in data] if isinstance(data, list) else []
-            out.extend(page)
-            if len(page) < TXN_PAGE:
-                break
-            end = min(t.time_ms for t in page)  # inclusive: entries sharing that ms are not lost
-        unique = {(t.tran_id, t.flow, t.time_ms, t.amount): t for t in out}  # pages overlap at `end`
-        return sorted(unique.values(), key=lambda t: -t.time_ms)
+            return [parse_ledger.transaction(r) for r in data] if isinstance(data, list) else []
+
+        return await paged_back(page, TXN_PAGE, end_ms, max_pages)
 
     # ------------------------------------------------------------------ TP/SL and waiting plans
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from perpdesk.core.models import Credentials, KeyReport, StreamEvent
 from perpdesk.exchanges.base import CredentialsOpener, ExchangeInfo
 from perpdesk.exchanges.bitmart.account_calls import AccountCalls
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.key_inspection import inspect_key
 from perpdesk.exchanges.bitmart.markets import MarketCache
@@ -17,6 +16,7 @@ from perpdesk.exchanges.bitmart.order_calls import OrderCalls
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
+from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 

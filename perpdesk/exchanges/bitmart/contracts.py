@@ -7,8 +7,9 @@ from typing import Any
 
 from perpdesk.core.models import Instrument
 from perpdesk.exchanges.bitmart import parse
-from perpdesk.exchanges.bitmart.markets import MarketCache, invalid, parse_brackets
+from perpdesk.exchanges.bitmart.markets import MarketCache, parse_brackets
 from perpdesk.exchanges.bitmart.rest import BitmartRest
+from perpdesk.exchanges.common.order_checks import invalid
 
 
 class Contracts:

@@ -29,7 +29,8 @@ from perpdesk.core.market import (
     Ticker,
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0, dec
-from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
+from perpdesk.exchanges.bitmart.ws_link import endpoint_url, pinging
+from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 DEPTH_LEVELS = 20
 MAX_ARGS_BYTES = 4000  # BitMart: the topics of one message total at most 4096 bytes

@@ -1,24 +1,22 @@
 """Contract rules cached from /contract/public/details; orders are checked and rounded before sending.
 
-Rounding: sizes toward zero on the volume step (never send more than asked), prices to the nearest
-tick. Anything that still breaks a rule is an InvalidOrder naming the field, raised locally so the
-exchange is not asked (and the rate limit not spent) for an order it would refuse.
+Rounding and the local checks as for every exchange (perpdesk.exchanges.common.order_checks); on
+top, BitMart's client-id rule and its risk-limit tiers (leverage brackets).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from perpdesk.core import instrument_rules as rules
-from perpdesk.core.errors import InputError, InvalidOrder
 from perpdesk.core.models import Instrument, OrderRequest, OrderType, TimeInForce
-from perpdesk.core.money import fmt, quantize_down, quantize_nearest
+from perpdesk.core.money import fmt
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES
+from perpdesk.exchanges.common.order_checks import check_leverage, check_price, check_size, invalid, rule
 
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9]{1,31}$")  # BitMart: letters and digits, under 32
 MODE_CODES = {TimeInForce.GTC: 1, TimeInForce.FOK: 2, TimeInForce.IOC: 3, TimeInForce.POST_ONLY: 4}
@@ -29,21 +27,6 @@ _MODE_BY_VALUE = {tif._value_: code for tif, code in MODE_CODES.items()}
 _LIMIT = OrderType.LIMIT
 _POST_ONLY = TimeInForce.POST_ONLY
 _FOK_IOC = (TimeInForce.FOK._value_, TimeInForce.IOC._value_)
-
-
-def invalid(field: str, problem: str, next_step: str | None = None) -> InvalidOrder:
-    fix = next_step or f"Change the {field.replace('_', ' ')} and submit the order again."
-    return InvalidOrder(
-        f"{field}: {problem}", reason=f"{field}: {problem}", field=field, problem=problem, next_step=fix
-    )
-
-
-def _rule(check: Callable[..., None], *args: Any) -> None:
-    """A domain rule (perpdesk.core.instrument_rules), its InputError as the exchange's InvalidOrder."""
-    try:
-        check(*args)
-    except InputError as exc:
-        raise invalid(exc.field, exc.problem, exc.next_step) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +41,19 @@ class LeverageBracket:
 
 
 def parse_brackets(data: Any) -> dict[str, list[LeverageBracket]]:
-    rules = data.get("rules", []) if isinstance(data, dict) else []
+    entries = data.get("rules", []) if isinstance(data, dict) else []
     result: dict[str, list[LeverageBracket]] = {}
-    for rule in rules:
+    for entry in entries:
         tiers = []
-        for b in rule.get("brackets", []):
+        for b in entry.get("brackets", []):
             try:
                 tiers.append(LeverageBracket(
                     int(b["bracket"]), Decimal(str(b["initial_leverage"])), Decimal(str(b["notional_floor"])),
                     Decimal(str(b["notional_cap"])), Decimal(str(b.get("maint_margin_ratio", "0")))))
             except (KeyError, ValueError, ArithmeticError):
                 continue
-        if tiers and rule.get("symbol"):
-            result[str(rule["symbol"])] = sorted(tiers, key=lambda t: t.notional_floor)
+        if tiers and entry.get("symbol"):
+            result[str(entry["symbol"])] = sorted(tiers, key=lambda t: t.notional_floor)
     return result
 
 
@@ -118,30 +101,6 @@ def wire_size(size: Decimal) -> int | str:
     return int(size) if size == size.to_integral_value() else fmt(size)
 
 
-def check_size(inst: Instrument, size: Decimal, field: str = "size") -> Decimal:
-    if not size.is_finite() or size <= 0:
-        raise invalid(field, "must be a positive number of contracts")
-    rounded = quantize_down(size, inst.size_step)
-    _rule(rules.check_size_limits, inst, rounded, field)
-    return rounded
-
-
-def check_price(inst: Instrument, price: Decimal | None, field: str = "price") -> Decimal:
-    if price is None:
-        raise invalid(field, "a limit order needs a price")
-    if not price.is_finite() or price <= 0:
-        raise invalid(field, "must be positive")
-    rounded = quantize_nearest(price, inst.price_tick)
-    if rounded <= 0:
-        raise invalid(field, f"rounds to zero on the tick of {fmt(inst.price_tick)}")
-    return rounded
-
-
-def check_leverage(inst: Instrument, leverage: Decimal) -> Decimal:
-    _rule(rules.check_leverage, inst, leverage)
-    return leverage
-
-
 def submit_params(inst: Instrument, order: OrderRequest,
                   brackets: list[LeverageBracket] | None = None) -> dict[str, Any]:
     """The submit-order body for a valid order, rounded to the contract's grid."""
@@ -164,7 +123,7 @@ def submit_params(inst: Instrument, order: OrderRequest,
     elif tif._value_ in _FOK_IOC:
         params["mode"] = _MODE_BY_VALUE[tif._value_]
     else:
-        _rule(rules.check_shape, order)
+        rule(rules.check_shape, order)
     size = check_size(inst, order.size)
     params["size"] = wire_size(size)
     leverage = order.leverage

@@ -33,10 +33,11 @@ from perpdesk.core.errors import (
     TimestampOutOfWindow,
 )
 from perpdesk.core.models import Credentials
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter, group_of
-from perpdesk.exchanges.bitmart.signing import Signer
+from perpdesk.exchanges.bitmart.signing import message
+from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.signer import HmacSha256
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
 USER_AGENT = "perpdesk/0.1"
@@ -108,7 +109,7 @@ class BitmartRest:
         self.window_ms = window_ms
         self.settle_margin_ms = settle_margin_ms
         self._clock_lock = asyncio.Lock()
-        self._signer = Signer()
+        self._signer = HmacSha256()
         self._public_key = f"ip:{source_address or 'default'}"
 
     # ---------------------------------------------------------------- clock
@@ -154,10 +155,11 @@ class BitmartRest:
             assert creds is not None
             headers.append(("X-BM-KEY", creds.api_key))
             if auth is _SIGNED:
-                ts = self.clock.timestamp()
+                now_ms = self.clock.now_ms()
+                ts = str(now_ms)
                 if sent is not None:
-                    self._record_sent(sent, int(ts), params)
-                signature = self._signer.sign(creds.secret, ts, creds.passphrase, payload)
+                    self._record_sent(sent, now_ms, params)
+                signature = self._signer.hexdigest(creds.secret, message(ts, creds.passphrase, payload))
                 headers += (("X-BM-TIMESTAMP", ts), ("X-BM-SIGN", signature))
         if method != "GET":
             headers.append(_JSON)

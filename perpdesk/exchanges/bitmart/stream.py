@@ -28,7 +28,8 @@ from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.markets import MarketCache
 from perpdesk.exchanges.bitmart.rest import BitmartRest
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
-from perpdesk.exchanges.bitmart.ws_link import DROPS, endpoint_url, open_ws, pinging, reconnecting
+from perpdesk.exchanges.bitmart.ws_link import endpoint_url, pinging
+from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 # a failed resync (ExchangeUnavailable) reconnects too
 _DROPS: tuple[type[BaseException], ...] = (*DROPS, ExchangeUnavailable)
@@ -130,10 +131,9 @@ class PrivateStream:
     async def _login(self, ws: ClientConnection) -> None:
         assert self.creds is not None
         rest = self.conn.rest
-        ts = rest.clock.timestamp() if not rest.clock.stale else None
-        if ts is None:
+        if rest.clock.stale:
             await rest.sync_clock()
-            ts = rest.clock.timestamp()
+        ts = str(rest.clock.now_ms())
         sign = ws_login_sign(self.creds.secret, ts, self.creds.passphrase)
         login = {"action": "access", "args": [self.creds.api_key, ts, sign, "web"]}
         await ws.send(orjson.dumps(login).decode())

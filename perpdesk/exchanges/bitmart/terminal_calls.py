@@ -36,11 +36,12 @@ from perpdesk.core.terminal import (
 )
 from perpdesk.exchanges.bitmart import parse_terminal
 from perpdesk.exchanges.bitmart.account_calls import AccountCalls
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.contracts import Contracts
-from perpdesk.exchanges.bitmart.markets import check_leverage, check_price, check_size, invalid, wire_size
+from perpdesk.exchanges.bitmart.markets import wire_size
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES, d0
 from perpdesk.exchanges.bitmart.rest import BitmartRest, MaybeApplied, Settling
+from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.order_checks import check_leverage, check_price, check_size, invalid
 from perpdesk.exchanges.shared_reads import SharedReads
 
 # public reads shared by every user this long (the pages then follow the live streams)

@@ -17,7 +17,9 @@ from perpdesk.core.money import fmt, quantize_down, quantize_nearest
 
 def invalid(field: str, problem: str, next_step: str | None = None) -> InvalidOrder:
     fix = next_step or f"Change the {field.replace('_', ' ')} and submit the order again."
-    return InvalidOrder(f"{field}: {problem}", reason=f"{field}: {problem}", field=field, next_step=fix)
+    return InvalidOrder(
+        f"{field}: {problem}", reason=f"{field}: {problem}", field=field, problem=problem, next_step=fix
+    )
 
 
 def rule(check: Callable[..., None], *args: Any) -> None:
@@ -25,7 +27,7 @@ def rule(check: Callable[..., None], *args: Any) -> None:
     try:
         check(*args)
     except InputError as exc:
-        raise invalid(exc.field, exc.message.split(": ", 1)[-1], exc.next_step) from None
+        raise invalid(exc.field, exc.problem, exc.next_step) from None
 
 
 def check_size(inst: Instrument, size: Decimal, field: str = "size") -> Decimal:

@@ -13,8 +13,8 @@ import pytest
 from perpdesk.core import errors as E
 from perpdesk.core.models import MarginMode, OrderRequest, OrderSide, OrderType, PlacementStatus
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, new_client_order_id
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.rest import Auth
+from perpdesk.exchanges.common.clock import ExchangeClock
 from tests.integration.connector.conftest import MakeCreds
 from tests.integration.http.httpservers import LoopProxy
 

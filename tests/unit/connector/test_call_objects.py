@@ -14,11 +14,11 @@ from perpdesk.core.models import Credentials, MarginMode, OrderSide, PlacementSt
 from perpdesk.core.terminal import TrailRequest
 from perpdesk.exchanges.bitmart import BitmartFuturesConnector, parse
 from perpdesk.exchanges.bitmart.account_calls import AccountCalls
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.order_calls import OrderCalls
 from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
+from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import ConnectionLost, HttpRequest, HttpResponse, InMemoryTransport
 from perpdesk.http.transport import response

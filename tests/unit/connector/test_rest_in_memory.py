@@ -9,10 +9,10 @@ import pytest
 
 from perpdesk.core.errors import MaybeApplied
 from perpdesk.core.models import Credentials
-from perpdesk.exchanges.bitmart.clock import ExchangeClock
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest
 from perpdesk.exchanges.bitmart.signing import sign
+from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.http import ConnectionLost, HttpRequest, HttpResponse, InMemoryTransport
 from perpdesk.http.transport import response
 

@@ -5,7 +5,7 @@ and the webhook log read it."""
 from __future__ import annotations
 
 from perpdesk.core.errors import InputError, InvalidOrder
-from perpdesk.exchanges.bitmart.markets import _rule, invalid
+from perpdesk.exchanges.common.order_checks import invalid, rule
 from perpdesk.web.error_envelope import perpdesk_error_body
 
 PROBLEM = "is not a multiple of the tick: use 0.1 steps"
@@ -20,11 +20,11 @@ def test_an_input_error_carries_its_problem_and_the_envelope_reads_it() -> None:
 
 
 def test_an_order_rule_keeps_the_field_and_its_problem() -> None:
-    def rule() -> None:
+    def refuse() -> None:
         raise InputError("size", PROBLEM, "Change the size.")
 
     try:
-        _rule(rule)
+        rule(refuse)
     except InvalidOrder as exc:
         assert (exc.field, exc.problem, exc.next_step) == ("size", PROBLEM, "Change the size.")
     else:
