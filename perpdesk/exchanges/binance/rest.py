@@ -16,9 +16,7 @@ A 429 / 418 is not retried: every request is refused locally until its Retry-Aft
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +25,6 @@ import orjson
 from perpdesk.core.errors import (
     ExchangeError,
     ExchangeUnavailable,
-    MaybeApplied,
     RateLimited,
     TimestampOutOfWindow,
 )
@@ -35,22 +32,13 @@ from perpdesk.core.models import Credentials
 from perpdesk.exchanges.binance.codes import STATUS_UNKNOWN, to_error
 from perpdesk.exchanges.binance.ratelimit import BinanceLimiter
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
 from perpdesk.exchanges.common.signer import HmacSha256
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
 USER_AGENT = "perpdesk/0.1"
 TIME_PATH = "/fapi/v1/time"
 _BASE_HEADERS = (("User-Agent", USER_AGENT), ("Accept", "application/json"))
-
-
-@dataclass(slots=True)
-class Sent:
-    """What a signed call sent: its `timestamp` (exchange time), its recvWindow and when, on our
-    wall clock, Binance can no longer act on it. Filled in each time the request leaves."""
-
-    timestamp_ms: int | None = None
-    window_ms: int = 5_000
-    decided_after_ms: int | None = None
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9._~=&-]*\Z").match  # a query string that needs no percent-encoding
@@ -92,17 +80,14 @@ class BinanceRest:
         self.read_retries = read_retries
         self.recv_window_ms = recv_window_ms
         self.settle_margin_ms = settle_margin_ms
-        self._clock_lock = asyncio.Lock()
         self._signer = HmacSha256()
 
     async def sync_clock(self) -> None:
-        async with self._clock_lock:
-            if not self.clock.stale:
-                return
-            sent = self.clock.local_ms()
-            data = await self.call("GET", TIME_PATH, None, None, signed=False, sync_clock=False)
-            received = self.clock.local_ms()
-            self.clock.record(int(data["serverTime"]), sent, received)
+        await self.clock.sync(self._server_time_ms)
+
+    async def _server_time_ms(self) -> int:
+        data = await self.call("GET", TIME_PATH, None, None, signed=False, sync_clock=False)
+        return int(data["serverTime"])
 
     def decided_after_ms(self, timestamp_ms: int) -> int:
         """Our wall-clock time (ms) after which a request signed with `timestamp_ms` (exchange
@@ -167,13 +152,16 @@ class BinanceRest:
             try:
                 response = await self.http.request(request)
             except TransportError as exc:
-                if (retry_safe or not exc.maybe_sent) and transport_retries < self.read_retries:
-                    transport_retries += 1
-                    await asyncio.sleep(0.05 * transport_retries)
-                    continue
-                if exc.maybe_sent and not retry_safe:
-                    raise _maybe_applied(f"No answer from Binance for {path}: {exc}", sent) from exc
-                raise ExchangeUnavailable(f"Binance did not answer {path}: {exc}") from exc
+                transport_retries = await after_lost_answer(
+                    exc,
+                    path,
+                    "Binance",
+                    retry_safe=retry_safe,
+                    retries=transport_retries,
+                    max_retries=self.read_retries,
+                    sent=sent,
+                )
+                continue
             try:
                 return self._unwrap(response, key, order_endpoint)
             except TimestampOutOfWindow:
@@ -183,16 +171,15 @@ class BinanceRest:
                 self.clock.invalidate()
                 await self.sync_clock()
             except ExchangeUnavailable as exc:
-                if not retry_safe:
-                    if exc.exchange_code in STATUS_UNKNOWN or (exc.http_status or 0) >= 500:
-                        raise _maybe_applied(
-                            exc.message, sent, exchange_code=exc.exchange_code, http_status=exc.http_status
-                        ) from exc
-                    raise
-                if transport_retries >= self.read_retries:
-                    raise
-                transport_retries += 1
-                await asyncio.sleep(0.1 * transport_retries)
+                acted = exc.exchange_code in STATUS_UNKNOWN or (exc.http_status or 0) >= 500
+                transport_retries = await after_unavailable(
+                    exc,
+                    may_have_acted=acted,
+                    retry_safe=retry_safe,
+                    retries=transport_retries,
+                    max_retries=self.read_retries,
+                    sent=sent,
+                )
 
     def _refuse_while_blocked(self, path: str) -> None:
         wait = self.limiter.penalty_left_s()
@@ -227,23 +214,9 @@ class BinanceRest:
             message = body[:200].decode("utf-8", "replace") if body else f"HTTP {response.status}"
         error = to_error(response.status, code, message, order_endpoint=order_endpoint)
         if isinstance(error, RateLimited):
-            error.retry_after = _float(headers.get("retry-after")) or 60.0
+            error.retry_after = float_or_none(headers.get("retry-after")) or 60.0
             self.limiter.penalise(error.retry_after)
         raise error
-
-
-def _maybe_applied(message: str, sent: Sent | None, **kw: Any) -> MaybeApplied:
-    error = MaybeApplied(message, **kw)
-    if sent is not None:
-        error.decided_after_ms = sent.decided_after_ms
-    return error
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 __all__ = ["BinanceRest", "ExchangeError", "Sent", "query_string"]

@@ -36,9 +36,10 @@ from perpdesk.exchanges.bitmart import parse
 from perpdesk.exchanges.bitmart.account_calls import AccountCalls
 from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.markets import submit_params, wire_size
-from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Sent, Settling
+from perpdesk.exchanges.bitmart.rest import Auth, BitmartRest, Settling
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.order_checks import check_price, check_size, invalid
+from perpdesk.exchanges.common.rest_policy import Sent
 
 P = "/contract/private/"
 SUBMIT = P + "submit-order"

@@ -28,7 +28,6 @@ import orjson
 from perpdesk.core.errors import (
     ExchangeError,
     ExchangeUnavailable,
-    MaybeApplied,
     RateLimited,
     TimestampOutOfWindow,
 )
@@ -37,6 +36,7 @@ from perpdesk.exchanges.bitmart.codes import SUCCESS, to_error
 from perpdesk.exchanges.bitmart.ratelimit import RateLimiter, group_of
 from perpdesk.exchanges.bitmart.signing import message
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
 from perpdesk.exchanges.common.signer import HmacSha256
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
@@ -54,16 +54,6 @@ _NONE, _KEYED, _SIGNED = Auth.NONE, Auth.KEYED, Auth.SIGNED
 _USER_AGENT = ("User-Agent", USER_AGENT)
 _ACCEPT = ("Accept", "application/json")
 _JSON = ("Content-Type", "application/json")
-
-
-@dataclass(slots=True)
-class Sent:
-    """What a signed call actually sent: its X-BM-TIMESTAMP (exchange time, ms) and the window
-    the exchange gives it. Filled in by `BitmartRest.call` each time the request leaves."""
-
-    timestamp_ms: int | None = None
-    window_ms: int = 60_000
-    decided_after_ms: int | None = None  # our wall clock: past this the exchange cannot act on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +98,17 @@ class BitmartRest:
         self.read_retries = read_retries
         self.window_ms = window_ms
         self.settle_margin_ms = settle_margin_ms
-        self._clock_lock = asyncio.Lock()
         self._signer = HmacSha256()
         self._public_key = f"ip:{source_address or 'default'}"
 
     # ---------------------------------------------------------------- clock
 
     async def sync_clock(self) -> None:
-        async with self._clock_lock:
-            if not self.clock.stale:
-                return
-            sent = self.clock.local_ms()
-            data = await self.call("GET", "/system/time", None, Auth.NONE, None, sync_clock=False)
-            received = self.clock.local_ms()
-            self.clock.record(int(data["server_time"]), sent, received)
+        await self.clock.sync(self._server_time_ms)
+
+    async def _server_time_ms(self) -> int:
+        data = await self.call("GET", "/system/time", None, Auth.NONE, None, sync_clock=False)
+        return int(data["server_time"])
 
     # ---------------------------------------------------------------- requests
 
@@ -199,15 +186,10 @@ class BitmartRest:
             try:
                 response = await self.http.request(request)
             except TransportError as exc:
-                if (retry_safe or not exc.maybe_sent) and transport_retries < self.read_retries:
-                    transport_retries += 1
-                    await asyncio.sleep(0.05 * transport_retries)
-                    continue
-                if exc.maybe_sent and not retry_safe:
-                    raise self._maybe_applied(
-                        f"No answer from the exchange for {path}: {exc}", sent
-                    ) from exc
-                raise ExchangeUnavailable(f"The exchange did not answer {path}: {exc}") from exc
+                transport_retries = await after_lost_answer(
+                    exc, path, "the exchange", retry_safe=retry_safe, retries=transport_retries,
+                    max_retries=self.read_retries, sent=sent)
+                continue
             try:
                 return self._unwrap(response, key, group, order_endpoint)
             except TimestampOutOfWindow:
@@ -222,17 +204,11 @@ class BitmartRest:
                     raise
                 refused_retry_used = True
             except ExchangeUnavailable as exc:
-                if not retry_safe:
-                    if exc.http_status is not None and exc.http_status >= 500 and exc.exchange_code != 30014:
-                        # a server fault after the write reached it: it may have been applied
-                        raise self._maybe_applied(
-                            exc.message, sent, exchange_code=exc.exchange_code, http_status=exc.http_status
-                        ) from exc
-                    raise
-                if transport_retries >= self.read_retries:
-                    raise
-                transport_retries += 1
-                await asyncio.sleep(0.1 * transport_retries)
+                # a server fault (but 30014, "service unavailable") after the write reached it
+                acted = (exc.http_status or 0) >= 500 and exc.exchange_code != 30014
+                transport_retries = await after_unavailable(
+                    exc, may_have_acted=acted, retry_safe=retry_safe, retries=transport_retries,
+                    max_retries=self.read_retries, sent=sent)
 
     async def get(self, path: str, params: dict[str, Any] | None, creds: Credentials | None,
                   **kw: Any) -> Any:
@@ -261,12 +237,6 @@ class BitmartRest:
         sent.timestamp_ms, sent.window_ms = timestamp_ms, window
         sent.decided_after_ms = self.decided_after_ms(timestamp_ms, window)
 
-    def _maybe_applied(self, message: str, sent: Sent | None, **kw: Any) -> MaybeApplied:
-        error = MaybeApplied(message, **kw)
-        if sent is not None:
-            error.decided_after_ms = sent.decided_after_ms
-        return error
-
     def _unwrap(self, response: HttpResponse, key: str, group: str, order_endpoint: bool) -> Any:
         headers = response.headers
         if "x-bm-ratelimit-limit" in headers:
@@ -288,7 +258,7 @@ class BitmartRest:
             message = body[:200].decode("utf-8", "replace") if body else f"HTTP {response.status}"
         error: ExchangeError = to_error(response.status, code, message, order_endpoint=order_endpoint)
         if isinstance(error, RateLimited):
-            error.retry_after = _float_or_none(headers.get("retry-after")) or _float_or_none(
+            error.retry_after = float_or_none(headers.get("retry-after")) or float_or_none(
                 headers.get("x-bm-ratelimit-reset")
             )
         raise error
@@ -298,13 +268,4 @@ def _int_or_none(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        return None
-
-
-def _float_or_none(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
         return None

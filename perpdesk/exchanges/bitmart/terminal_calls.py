@@ -16,7 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from perpdesk.core.errors import ExchangeError, UnknownOutcome
+from perpdesk.core.errors import ExchangeError, MaybeApplied, UnknownOutcome
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
@@ -39,7 +39,7 @@ from perpdesk.exchanges.bitmart.account_calls import AccountCalls
 from perpdesk.exchanges.bitmart.contracts import Contracts
 from perpdesk.exchanges.bitmart.markets import wire_size
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES, d0
-from perpdesk.exchanges.bitmart.rest import BitmartRest, MaybeApplied, Settling
+from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.order_checks import check_leverage, check_price, check_size, invalid
 from perpdesk.exchanges.shared_reads import SharedReads

@@ -6,8 +6,9 @@ when older than `max_age_s` and at once after a timestamp refusal.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 class ExchangeClock:
@@ -16,6 +17,7 @@ class ExchangeClock:
         self.offset_ms = 0
         self._measured_at: float | None = None
         self._wall_ms = wall_ms or _wall_ms
+        self._measuring = asyncio.Lock()
 
     @property
     def stale(self) -> bool:
@@ -31,6 +33,16 @@ class ExchangeClock:
         midpoint = (sent_local_ms + received_local_ms) // 2
         self.offset_ms = server_time_ms - midpoint
         self._measured_at = time.monotonic()
+
+    async def sync(self, server_time_ms: Callable[[], Awaitable[int]]) -> None:
+        """Measure the offset with `server_time_ms` (one call to the exchange's time endpoint)
+        unless it is fresh; concurrent callers wait for the one measurement."""
+        async with self._measuring:
+            if not self.stale:
+                return
+            sent = self.local_ms()
+            server = await server_time_ms()
+            self.record(server, sent, self.local_ms())
 
     def now_ms(self) -> int:
         """The exchange's time now, as well as we know it."""
