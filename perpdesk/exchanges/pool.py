@@ -47,13 +47,15 @@ class ConnectorPool:
         return self.connector(self.venue(exchange))
 
     def fast_connect(self, exchange: str) -> FastConnectProvider | None:
-        """The exchange's Fast Connect client, or None when it has none or we are not registered."""
+        """The exchange's Fast Connect client, or None when it has none (Binance), we have no
+        endpoints for it or are not registered with it. An unknown exchange is an InputError."""
         if exchange not in self._fast:
             factory = entry(exchange).fast_connect
-            ep = self._where(exchange)
-            self._fast[exchange] = (
-                factory(ep, self._egress) if factory is not None and ep.fast_connect_registered else None
-            )
+            ep = self._endpoints.get(exchange)
+            if factory is not None and ep is not None and ep.fast_connect_registered:
+                self._fast[exchange] = factory(ep, self._egress)
+            else:
+                self._fast[exchange] = None
         return self._fast[exchange]
 
     async def aclose(self) -> None:

@@ -3,6 +3,10 @@ every account at that venue); the configured venue is only where new keys connec
 
 from __future__ import annotations
 
+import pytest
+
+from perpdesk.core.errors import InputError
+from perpdesk.exchanges import registry
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints, Venue
 
@@ -27,3 +31,25 @@ async def test_one_connector_per_venue() -> None:
         assert pool.configured() == ["bitmart"]
     finally:
         await pool.aclose()
+
+
+async def test_fast_connect_is_none_where_it_cannot_be_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.EXCHANGES, "binance", registry.BINANCE)  # registered, no Fast Connect
+    bitmart = Endpoints(api_url="https://api.example.com", web_url="https://www.example.com",
+                        client_id="client-1", client_secret="client-secret-1")
+    pool = ConnectorPool({"binance": Endpoints(api_url="https://fapi.example.com", web_url="https://b.example")},
+                         Egress())
+    try:
+        assert pool.fast_connect("binance") is None  # the exchange offers none
+        assert pool.fast_connect("bitmart") is None  # registered, but no endpoints configured here
+        with pytest.raises(InputError):
+            pool.fast_connect("nowhere")
+    finally:
+        await pool.aclose()
+    configured = ConnectorPool({"bitmart": bitmart}, Egress())
+    try:
+        assert configured.fast_connect("bitmart") is not None
+        assert configured.fast_connect("bitmart") is configured.fast_connect("bitmart")
+        assert configured.fast_connect("binance") is None  # neither Fast Connect nor endpoints
+    finally:
+        await configured.aclose()
