@@ -8,7 +8,6 @@ here when its price is known so Binance is not asked for an order it refuses (-4
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from perpdesk.core import instrument_rules as rules
 from perpdesk.core.models import Instrument, OrderRequest, OrderSide, OrderType, TimeInForce
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.binance.parse import instrument, min_notional, wire_side
+from perpdesk.exchanges.common.instrument_cache import InstrumentCache
 from perpdesk.exchanges.common.order_checks import check_leverage, check_price, check_size, invalid, rule
 
 if TYPE_CHECKING:
@@ -31,27 +31,14 @@ _OPENING = (OrderSide.BUY_OPEN_LONG, OrderSide.SELL_OPEN_SHORT)
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/_-")
 
 
-class MarketCache:
+class MarketCache(InstrumentCache):
     def __init__(self, ttl_s: float = 300.0) -> None:
-        self.ttl_s = ttl_s
-        self._by_symbol: dict[str, Instrument] = {}
+        super().__init__(ttl_s)
         self.min_notional: dict[str, Decimal] = {}
-        self._loaded_at: float | None = None
 
-    @property
-    def fresh(self) -> bool:
-        return self._loaded_at is not None and time.monotonic() - self._loaded_at < self.ttl_s
-
-    def replace(self, instruments: list[Instrument], min_notional: dict[str, Decimal]) -> None:
-        self._by_symbol = {i.symbol: i for i in instruments}
-        self.min_notional = min_notional
-        self._loaded_at = time.monotonic()
-
-    def get(self, symbol: str) -> Instrument | None:
-        return self._by_symbol.get(symbol)
-
-    def all(self) -> list[Instrument]:
-        return list(self._by_symbol.values())
+    def replace(self, instruments: list[Instrument], min_notional: dict[str, Decimal] | None = None) -> None:
+        self.min_notional = min_notional or {}
+        super().replace(instruments)
 
 
 def check_client_id(cid: str, field: str = "client_order_id") -> str:

@@ -7,7 +7,6 @@ top, BitMart's client-id rule and its risk-limit tiers (leverage brackets).
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from perpdesk.core import instrument_rules as rules
 from perpdesk.core.models import Instrument, OrderRequest, OrderType, TimeInForce
 from perpdesk.core.money import fmt
 from perpdesk.exchanges.bitmart.parse import SIDE_CODES
+from perpdesk.exchanges.common.instrument_cache import InstrumentCache
 from perpdesk.exchanges.common.order_checks import check_leverage, check_price, check_size, invalid, rule
 
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9]{1,31}$")  # BitMart: letters and digits, under 32
@@ -75,26 +75,10 @@ def check_bracket(inst: Instrument, brackets: list[LeverageBracket], leverage: D
                       f"(risk-limit tier {tier.bracket})")
 
 
-class MarketCache:
+class MarketCache(InstrumentCache):
     def __init__(self, ttl_s: float = 300.0) -> None:
-        self.ttl_s = ttl_s
-        self._by_symbol: dict[str, Instrument] = {}
-        self._loaded_at: float | None = None
+        super().__init__(ttl_s)
         self.brackets: dict[str, list[LeverageBracket]] = {}
-
-    @property
-    def fresh(self) -> bool:
-        return self._loaded_at is not None and time.monotonic() - self._loaded_at < self.ttl_s
-
-    def replace(self, instruments: list[Instrument]) -> None:
-        self._by_symbol = {i.symbol: i for i in instruments}
-        self._loaded_at = time.monotonic()
-
-    def get(self, symbol: str) -> Instrument | None:
-        return self._by_symbol.get(symbol)
-
-    def all(self) -> list[Instrument]:
-        return list(self._by_symbol.values())
 
 
 def wire_size(size: Decimal) -> int | str:
