@@ -95,6 +95,9 @@ class Markets:
             await self.load(force=False)
         return self.cache.all()
 
+    async def reload(self) -> None:
+        await self.load(force=True)
+
     async def load(self, *, force: bool) -> None:
         async with self._lock:
             if self.cache.fresh and not force:
@@ -113,11 +116,7 @@ class Markets:
             )
 
     async def instrument(self, symbol: str) -> Instrument:
-        cache = self.cache
-        inst = cache.get(symbol) if cache.fresh else None
-        if inst is None:
-            await self.load(force=True)
-            inst = cache.get(symbol)
+        inst = await self.cache.find(symbol, self.reload)
         if inst is None:
             raise invalid("symbol", "is not a Binance USDⓈ-M perpetual", "Choose a symbol Binance lists.")
         return inst

@@ -26,13 +26,13 @@ class Contracts:
         return self.cache.all()
 
     async def instrument(self, symbol: str) -> Instrument:
-        inst = self.cache.get(symbol) if self.cache.fresh else None
-        if inst is None:
-            await self.load(force=True)
-            inst = self.cache.get(symbol)
+        inst = await self.cache.find(symbol, self.reload)
         if inst is None:
             raise invalid("symbol", "is not a BitMart USDT perpetual")
         return inst
+
+    async def reload(self) -> None:
+        await self.load(force=True)
 
     async def load(self, *, force: bool) -> None:
         async with self._lock:

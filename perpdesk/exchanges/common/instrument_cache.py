@@ -4,6 +4,7 @@ its exchange has on top: BitMart's risk-limit tiers, Binance's minimum notional)
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from perpdesk.core.models import Instrument
 
@@ -27,3 +28,12 @@ class InstrumentCache:
 
     def all(self) -> list[Instrument]:
         return list(self._by_symbol.values())
+
+    async def find(self, symbol: str, reload: Callable[[], Awaitable[None]]) -> Instrument | None:
+        """`symbol`'s instrument; when it is not known (or the cache is stale), after `reload()`
+        once: a contract listed since the last load is found, an unknown symbol stays None."""
+        inst = self.get(symbol) if self.fresh else None
+        if inst is None:
+            await reload()
+            inst = self.get(symbol)
+        return inst

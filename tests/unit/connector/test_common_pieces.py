@@ -1,14 +1,18 @@
 """The pieces both connectors share (perpdesk.exchanges.common): one clock measurement however many
-callers need it, and the retry policy's answers to a lost answer and an exchange-side failure."""
+callers need it, the retry policy's answers to a lost answer and an exchange-side failure, and
+the instrument cache's look-up (a symbol listed since the last load is found after one reload)."""
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 
 from perpdesk.core.errors import ExchangeUnavailable, MaybeApplied
+from perpdesk.core.models import Instrument
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.instrument_cache import InstrumentCache
 from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
 from perpdesk.http import ConnectFailed, ConnectionLost, TransportError
 
@@ -85,3 +89,27 @@ async def test_an_exchange_failure_is_maybe_applied_only_for_a_write_it_may_have
 
 def test_header_numbers() -> None:
     assert (float_or_none("2.5"), float_or_none(None), float_or_none("soon")) == (2.5, None, None)
+
+
+def _contract(symbol: str) -> Instrument:
+    one = Decimal(1)
+    return Instrument(symbol, symbol[:3], "USDT", contract_size=one, price_tick=Decimal("0.1"), size_step=one,
+                      min_size=one, max_size=Decimal(1000), min_leverage=one, max_leverage=Decimal(100))
+
+
+async def test_a_symbol_not_in_the_cache_is_looked_for_again_after_one_reload() -> None:
+    cache = InstrumentCache(ttl_s=60)
+    listed = [_contract("BTCUSDT")]
+    reloads = 0
+
+    async def reload() -> None:
+        nonlocal reloads
+        reloads += 1
+        cache.replace(listed)
+
+    assert (await cache.find("BTCUSDT", reload), reloads) == (listed[0], 1)  # empty: loaded first
+    assert (await cache.find("BTCUSDT", reload), reloads) == (listed[0], 1)  # fresh: no reload
+    listed.append(_contract("ETHUSDT"))  # listed since the last load
+    assert (await cache.find("ETHUSDT", reload), reloads) == (listed[1], 2)
+    assert (await cache.find("NOPEUSDT", reload), reloads) == (None, 3)  # unknown: one reload, then None
+    assert cache.all() == listed
