@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
 from websockets.asyncio.client import ClientConnection
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, RateLimited
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.binance import stream_events
+from perpdesk.exchanges.common.account_stream import disconnected, loads_object, open_creds, resync
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 if TYPE_CHECKING:
@@ -77,19 +76,15 @@ class UserStream:
         return reconnecting(
             self._connect,
             self._session,
-            self._dropped,
+            disconnected,
             drops=(*_DROPS, ListenKeyLost),
             backoff_initial_s=self.backoff_initial_s,
             backoff_max_s=self.backoff_max_s,
         )
 
-    async def _open_creds(self) -> Credentials:
-        source = self._creds_source
-        return source if isinstance(source, Credentials) else await source()
-
     @contextlib.asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientConnection]:
-        self._opened = await self._open_creds()  # handed to the session, which drops it
+        self._opened = await open_creds(self._creds_source)  # handed to the session, which drops it
         self.key_only = Credentials(self._opened.api_key, "")
         data = await self.conn.rest.call("POST", LISTEN_KEY, None, self.key_only, signed=False)
         self.listen_key = str(data["listenKey"])
@@ -105,7 +100,7 @@ class UserStream:
         creds, self._opened = self._opened, None
         assert creds is not None
         try:
-            snapshot = await self._resync(creds)
+            snapshot = await resync(self.conn, creds, self.symbols)
         finally:
             del creds  # the secret is not kept past the snapshot
         self.connections += 1
@@ -114,7 +109,7 @@ class UserStream:
         try:
             yield snapshot
             async for raw in ws:
-                msg = _loads(raw)
+                msg = loads_object(raw)
                 if msg.get("e") == "listenKeyExpired":
                     raise ListenKeyLost("the listen key expired")
                 for event in stream_events.events(msg, self.symbols):
@@ -136,27 +131,3 @@ class UserStream:
             except ExchangeError:
                 await ws.close(code=1000, reason="listen key lost")  # a new key on reconnection
                 return
-
-    async def _resync(self, creds: Credentials) -> StreamEvent:
-        conn = self.conn
-        try:
-            balances, positions, orders = await asyncio.gather(
-                conn.balances(creds), conn.positions(creds), conn.open_orders(creds)
-            )
-        except (ExchangeUnavailable, RateLimited) as exc:
-            raise ExchangeUnavailable(f"resync after reconnect failed: {exc.message}") from exc
-        if self.symbols:
-            positions = [p for p in positions if p.symbol in self.symbols]
-            orders = [o for o in orders if o.symbol in self.symbols]
-        return StreamEvent("resync", {"balances": balances, "positions": positions, "open_orders": orders})
-
-    def _dropped(self, reason: str) -> StreamEvent:
-        return StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
-
-
-def _loads(raw: str | bytes) -> dict[str, Any]:
-    try:
-        msg = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return msg if isinstance(msg, dict) else {}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,7 +20,7 @@ from typing import Any, Protocol
 import orjson
 from websockets.asyncio.client import ClientConnection
 
-from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature, RateLimited
+from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, InvalidSignature
 from perpdesk.core.models import Balance, Credentials, Order, Position, StreamEvent
 from perpdesk.exchanges.base import CredentialsOpener
 from perpdesk.exchanges.bitmart import parse
@@ -29,6 +28,7 @@ from perpdesk.exchanges.bitmart.markets import MarketCache
 from perpdesk.exchanges.bitmart.rest import BitmartRest
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
 from perpdesk.exchanges.bitmart.ws_link import endpoint_url, pinging
+from perpdesk.exchanges.common.account_stream import disconnected, loads_object, open_creds, resync
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 # a failed resync (ExchangeUnavailable) reconnects too
@@ -92,13 +92,13 @@ class PrivateStream:
                        source_address=self.conn.source_address)
 
     def events(self) -> AsyncIterator[StreamEvent]:
-        return reconnecting(self._connect, self._session, self._dropped, drops=_DROPS,
+        return reconnecting(self._connect, self._session, disconnected, drops=_DROPS,
                             backoff_initial_s=self.backoff_initial_s, backoff_max_s=self.backoff_max_s)
 
     async def _session(self, ws: ClientConnection) -> AsyncGenerator[StreamEvent, None]:
         self._ws = ws
         try:
-            self.creds = await self._open_creds()
+            self.creds = await open_creds(self._creds_source)
             try:
                 await self._login(ws)
                 early = await self._subscribe(ws)
@@ -118,15 +118,8 @@ class PrivateStream:
         finally:
             self._ws = None
 
-    def _dropped(self, reason: str) -> StreamEvent:
-        return StreamEvent("disconnected", {"reason": reason, "at_ms": int(time.time() * 1000)})
-
     def _pinged(self) -> None:
         self.pings_sent += 1
-
-    async def _open_creds(self) -> Credentials:
-        source = self._creds_source
-        return source if isinstance(source, Credentials) else await source()
 
     async def _login(self, ws: ClientConnection) -> None:
         assert self.creds is not None
@@ -139,7 +132,7 @@ class PrivateStream:
         await ws.send(orjson.dumps(login).decode())
         async with asyncio.timeout(self.login_timeout_s):
             while True:
-                msg = _loads(await ws.recv())
+                msg = loads_object(await ws.recv())
                 if msg.get("action") != "access":
                     continue
                 if msg.get("success") is True:
@@ -161,7 +154,7 @@ class PrivateStream:
     async def _await_acks(self, ws: ClientConnection, pending: set[str], early: list[StreamEvent]) -> None:
         while pending:
             raw = await ws.recv()
-            msg = _loads(raw)
+            msg = loads_object(raw)
             if msg.get("action") == "subscribe":
                 if msg.get("success") is False:
                     raise ExchangeError(f"The exchange refused the subscription: {msg.get('error')}")
@@ -172,20 +165,11 @@ class PrivateStream:
                 early.append(event)
 
     async def _resync(self) -> StreamEvent:
-        conn, creds = self.conn, self.creds
-        assert creds is not None
-        try:
-            balances, positions, orders = await asyncio.gather(
-                conn.balances(creds), conn.positions(creds), conn.open_orders(creds))
-        except (ExchangeUnavailable, RateLimited) as exc:  # passing trouble: reconnect and retry
-            raise ExchangeUnavailable(f"resync after reconnect failed: {exc.message}") from exc
-        if self.symbols:
-            positions = [p for p in positions if p.symbol in self.symbols]
-            orders = [o for o in orders if o.symbol in self.symbols]
-        return StreamEvent("resync", {"balances": balances, "positions": positions, "open_orders": orders})
+        assert self.creds is not None
+        return await resync(self.conn, self.creds, self.symbols)
 
     def _event(self, raw: str | bytes) -> StreamEvent | None:
-        msg = _loads(raw)
+        msg = loads_object(raw)
         group = msg.get("group")
         if not isinstance(group, str) or "data" not in msg:
             return None  # pong, subscribe acknowledgements
@@ -248,11 +232,3 @@ def _origin(order_row: dict[str, Any]) -> dict[str, str] | None:
     out = {"order_id": order_id, "plan_order_id": plan_id, "type": str(order_row.get("type") or "")}
     out.update({k: str(order_row[k]) for k in _ORIGIN_FIELDS if order_row.get(k) not in (None, "", "-")})
     return out
-
-
-def _loads(raw: str | bytes) -> dict[str, Any]:
-    try:
-        msg = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return msg if isinstance(msg, dict) else {}

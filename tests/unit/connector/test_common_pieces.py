@@ -1,16 +1,20 @@
 """The pieces both connectors share (perpdesk.exchanges.common): one clock measurement however many
 callers need it, the retry policy's answers to a lost answer and an exchange-side failure, and
-the instrument cache's look-up (a symbol listed since the last load is found after one reload)."""
+the instrument cache's look-up (a symbol listed since the last load is found after one reload) and
+the account streams' snapshot."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from perpdesk.core.errors import ExchangeUnavailable, MaybeApplied
-from perpdesk.core.models import Instrument
+from perpdesk.core.errors import ExchangeUnavailable, MaybeApplied, RateLimited
+from perpdesk.core.models import Balance, Credentials, Instrument
+from perpdesk.exchanges.common.account_stream import disconnected, loads_object, resync
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.instrument_cache import InstrumentCache
 from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
@@ -113,3 +117,36 @@ async def test_a_symbol_not_in_the_cache_is_looked_for_again_after_one_reload() 
     assert (await cache.find("ETHUSDT", reload), reloads) == (listed[1], 2)
     assert (await cache.find("NOPEUSDT", reload), reloads) == (None, 3)  # unknown: one reload, then None
     assert cache.all() == listed
+
+
+class Account:
+    """The three reads of a snapshot; positions and orders stand in by their symbol alone."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.keys: list[str] = []
+
+    async def balances(self, creds: Credentials) -> list[Balance]:
+        self.keys.append(creds.api_key)
+        if self.refuse:
+            raise RateLimited("slow down", retry_after=1.0)
+        return [Balance("USDT", Decimal(10), Decimal(8))]
+
+    async def positions(self, creds: Credentials, symbol: str | None = None) -> list[Any]:
+        return [SimpleNamespace(symbol="BTCUSDT"), SimpleNamespace(symbol="ETHUSDT")]
+
+    async def open_orders(self, creds: Credentials, symbol: str | None = None) -> list[Any]:
+        return [SimpleNamespace(symbol="ETHUSDT")]
+
+
+async def test_the_snapshot_keeps_the_streams_symbols_and_turns_passing_trouble_into_a_reconnection() -> None:
+    creds = Credentials("key-1", "secret-1", "memo-1")
+    event = await resync(Account(), creds, {"ETHUSDT"})
+    assert event.kind == "resync" and event.payload["balances"][0].equity == Decimal(10)
+    assert [p.symbol for p in event.payload["positions"]] == ["ETHUSDT"]
+    assert [o.symbol for o in event.payload["open_orders"]] == ["ETHUSDT"]
+    assert len((await resync(Account(), creds, set())).payload["positions"]) == 2  # no symbols: all
+    with pytest.raises(ExchangeUnavailable, match="resync after reconnect failed"):
+        await resync(Account(refuse=True), creds, set())
+    assert disconnected("closed").payload["reason"] == "closed"
+    assert (loads_object(b'{"a":1}'), loads_object("[1]"), loads_object("not json")) == ({"a": 1}, {}, {})
