@@ -1,8 +1,8 @@
 """The event bus between the mirrors (producers) and the browsers, API and notifications.
 
-`EventBus` is the interface; `InProcessBus` implements it for one process. A broker (Redis,
-PostgreSQL LISTEN/NOTIFY, NATS) can replace it once mirrors run in worker processes: events are
-plain JSON-able dicts on string topics, and nothing relies on sharing objects.
+`EventBus` is the interface; `InProcessBus` implements it for one process, `PgNotifyBus`
+(pg_bus.py) across processes over PostgreSQL LISTEN/NOTIFY: events are plain JSON-able dicts on
+string topics, and nothing relies on sharing objects.
 
 A subscription names topics, or `<prefix>:*` for every topic of a prefix (`ALL_ACCOUNTS`).
 Subscribers get a bounded queue. Publishing never waits: a subscriber whose queue is full is
@@ -17,6 +17,8 @@ import itertools
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from perpdesk.metrics import METRICS
 
 
 def account_topic(account_id: str) -> str:
@@ -116,6 +118,7 @@ class InProcessBus:
 
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int:
         seq = next(self._seq)
+        METRICS.events_published.inc()
         subs = self._subs.get(topic, set()) | self._subs.get(_wildcard(topic), set())
         if not subs:
             return seq
@@ -123,6 +126,7 @@ class InProcessBus:
         for sub in subs:
             try:
                 sub.queue.put_nowait(event)
+                METRICS.events_delivered.inc()
             except asyncio.QueueFull:
                 self.dropped_total += 1
                 sub.dropped = True

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from perpdesk.metrics import CountedLink
+
 T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 2**22
@@ -41,7 +43,7 @@ def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_addres
                               "max_size": MAX_MESSAGE_BYTES, "proxy": proxy}
     if source_address:
         kwargs["local_addr"] = (source_address, 0)
-    return connect(url, **kwargs)
+    return CountedLink(connect(url, **kwargs), source_address)
 
 
 async def back_off(failures: int, initial_s: float, max_s: float) -> None:
