@@ -63,7 +63,7 @@ def _settings(host: str | None, port: int | None) -> Settings:
 
 
 def _run_migrated(settings: Settings, fastapi_app: FastAPI) -> None:
-    """Migrate the database (concurrent migrations of a cluster wait on Alembic's lock), then serve."""
+    """Migrate the database, then serve (scripts/cluster.sh migrates once before starting several)."""
     import uvloop
 
     from perpdesk.store.db import migrate
