@@ -156,3 +156,7 @@ class InProcessBus:
     def watchers(self, topic: str) -> int:
         """Subscribers of `topic` itself (open pages of that account), not the wildcard ones."""
         return len(self._subs.get(topic, ()))
+
+    def watched(self, prefix: str) -> list[str]:
+        """The topics starting with `prefix` that someone subscribed to by name (open pages)."""
+        return sorted(t for t in self._subs if t.startswith(prefix) and not t.endswith(":*"))

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "perpdesk_events"
 CROSSING = ("account:", "user:", "ctl:")  # topics other processes need; market data stays local
+WATCH = "ctl:watch"  # a web process's open account pages, so the owner's mirror knows it is watched
 NOTIFY_LIMIT = 7900  # PostgreSQL's 8000 bytes, less room for the channel name
 CHUNK_BYTES = 5600  # base64 of it fits NOTIFY_LIMIT with its header
 RECONNECT_S = 1.0
@@ -84,7 +85,8 @@ class Joiner:
 
 class PgNotifyBus:
     def __init__(self, url: str, *, default_maxsize: int = 256, outbox: int = 10000,
-                 outgoing: Transform = _same, incoming: Transform = _same) -> None:
+                 outgoing: Transform = _same, incoming: Transform = _same,
+                 announce_watched_s: float | None = None) -> None:
         self.local = InProcessBus(default_maxsize=default_maxsize)
         self.dsn = asyncpg_dsn(url)
         self.origin = uuid.uuid4().hex[:12]
@@ -95,6 +97,8 @@ class PgNotifyBus:
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()  # listening: what another process sends now arrives
         self.dropped_total = 0
+        self.announce_watched_s = announce_watched_s  # web processes: say which pages are open
+        self._remote_watch: dict[str, float] = {}  # topic -> until when another process watches it
 
     # ---- the EventBus interface -------------------------------------------------------------
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int:
@@ -118,7 +122,9 @@ class PgNotifyBus:
         return self.local.subscriber_count(topic)
 
     def watchers(self, topic: str) -> int:
-        return self.local.watchers(topic)
+        """This process's open pages of `topic`, plus one while another process says it has some."""
+        remote = self._remote_watch.get(topic, 0.0) > time.monotonic()
+        return self.local.watchers(topic) + int(remote)
 
     def queue_depth(self) -> int:
         return self._outbox.qsize()
@@ -128,6 +134,8 @@ class PgNotifyBus:
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._listen(), name="pg-bus-listen"),
                            asyncio.create_task(self._send(), name="pg-bus-send")]
+            if self.announce_watched_s:
+                self._tasks.append(asyncio.create_task(self._announce(self.announce_watched_s)))
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -186,6 +194,13 @@ class PgNotifyBus:
                 conn = None
                 await asyncio.sleep(RECONNECT_S)
 
+    async def _announce(self, every_s: float) -> None:
+        while True:
+            topics = self.local.watched("account:")
+            if topics:  # valid for three announcements: one lost message changes nothing
+                self.publish(WATCH, "watch", {"topics": topics, "for_s": 3 * every_s})
+            await asyncio.sleep(every_s)
+
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         raw = self._joiner.feed(payload)
         if raw is None:
@@ -194,6 +209,11 @@ class PgNotifyBus:
         if msg["o"] == self.origin:
             return  # our own: delivered locally when published
         METRICS.broker_lag.observe(max(0.0, time.time() - msg["ms"] / 1000))
+        if msg["t"] == WATCH:
+            until = time.monotonic() + float(msg["d"]["for_s"])
+            for topic in msg["d"]["topics"]:
+                self._remote_watch[topic] = until
+            return
         data = self.incoming(msg["t"], msg["k"], msg["d"])
         METRICS.events_received.inc()
         self.local.publish(msg["t"], msg["k"], data)

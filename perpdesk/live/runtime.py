@@ -96,7 +96,7 @@ def build_live(settings: Settings, source: AccountSource, connector_for: Callabl
 
         views = RemoteViews(held_for_s=HELD_SCANS * settings.live_scan_interval_s)
         web_bus = PgNotifyBus(settings.database_url, default_maxsize=settings.live_subscriber_queue,
-                              incoming=views.incoming)
+                              incoming=views.incoming, announce_watched_s=settings.live_scan_interval_s)
         control = RemoteControl(web_bus, (ownership or InProcessOwnership()).owner_id)
         return LiveRuntime(web_bus, MarketHub(market_connector, web_bus), control, views, settings, role)
     bus: EventBus

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from perpdesk.live.bus import account_topic, market_topic
+from perpdesk.live.bus import ALL_ACCOUNTS, account_topic, market_topic
 from perpdesk.live.pg_bus import NOTIFY_LIMIT, PgNotifyBus
 from perpdesk.metrics import METRICS
 from tests.fixtures.db import PG_ENV, create_pg_database, drop_pg_database
@@ -53,6 +53,29 @@ async def test_events_cross_between_buses_and_market_data_stays_local(pg_url: st
         web.publish(account_topic("a1"), "x", {"from": "web"})  # both ways
         back = await own.get(10)
         assert back is not None and back.data == {"from": "web"}
+    finally:
+        await worker.aclose()
+        await web.aclose()
+
+
+async def test_a_web_process_says_which_account_pages_are_open(pg_url: str) -> None:
+    """The owner's mirror re-reads plan orders while a page is open: on a web process too."""
+    worker, web = PgNotifyBus(pg_url), PgNotifyBus(pg_url, announce_watched_s=0.1)
+    worker.start()
+    try:
+        await asyncio.wait_for(worker.connected.wait(), 10)
+        page = web.subscribe([account_topic("a1")])
+        web.subscribe([ALL_ACCOUNTS])  # a job's wildcard subscription is no open page
+        web.start()
+        for _ in range(100):
+            if worker.watchers(account_topic("a1")):
+                break
+            await asyncio.sleep(0.05)
+        assert worker.watchers(account_topic("a1")) == 1
+        assert worker.watchers(account_topic("a2")) == 0 and worker.watchers(ALL_ACCOUNTS) == 0
+        page.close()
+        await asyncio.sleep(0.5)  # the announcement stopped; it holds for three periods only
+        assert worker.watchers(account_topic("a1")) == 0
     finally:
         await worker.aclose()
         await web.aclose()
