@@ -38,6 +38,7 @@ from perpdesk.live.views import AccountLive, Freshness, FreshnessView
 
 KICK, WRITE, SYNC, HELD = "ctl:kick", "ctl:write", "ctl:sync", "ctl:held"
 FULL_ONLY = ("open_orders", "plans", "fills", "order_history", "position_mode")
+FORGET_AFTER = 20  # a view no worker held for this many hold periods is forgotten
 SYNC_AGAIN_S = 2.0  # a web process asks for a missing view at most this often per account
 
 
@@ -168,6 +169,10 @@ class RemoteViews(LiveQuery):
             now = self.clock()
             for account_id in data["account_ids"]:
                 self.held_at[account_id] = now
+            forget = FORGET_AFTER * self.held_for_s
+            for account_id in [a for a, t in self.held_at.items() if now - t > forget]:
+                self.views.pop(account_id, None)  # disconnected long ago: nobody will hold it again
+                del self.held_at[account_id]
         return data
 
     def start(self, bus: EventBus) -> None:

@@ -88,3 +88,6 @@ def test_web_views_are_scoped_to_their_user_and_go_disconnected_without_a_holder
     gone = views.account("u1", "acc1")
     assert gone is not None and gone.freshness.state is Freshness.DISCONNECTED
     assert views.fresh("u1", "acc1") is None  # callers read the exchange meanwhile
+    now[0] += 20 * 15
+    views.incoming("ctl:held", "held", {"owner": "w2", "account_ids": []})
+    assert views.account("u1", "acc1") is None and not views.views  # disconnected for good: forgotten
