@@ -21,7 +21,7 @@ from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.live.bus import user_topic
-from perpdesk.live.runtime import LiveRuntime
+from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.in_flight import TicketDesk
@@ -58,13 +58,18 @@ class Services:
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
     used_totp_steps: dict[str, int] = field(default_factory=dict)
     open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
+    role: Role = "all"  # "worker": mirrors and jobs; "web": pages, API, SSE (docs/deploy.md)
 
     def uow(self) -> UnitOfWork:
         """One transaction over the platform's repositories: what the web and CLI reach it by."""
         return self.accounts.uow()
 
     def start_background(self) -> None:
-        """The whitelisting re-checks and the settler of unknown order outcomes (web app only)."""
+        """The live runtime, and the background jobs unless this is a web-only process."""
+        if self.role == "web":
+            if self.live is not None:
+                self.live.start()  # the broker's events and the workers' views
+            return
         self.whitelist_watcher.start()
         self.order_settler.start()
         self.equity_snapshotter.start()
@@ -154,7 +159,7 @@ def load_session_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def bootstrap(settings: Settings) -> Services:
+def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
@@ -181,7 +186,7 @@ def bootstrap(settings: Settings) -> Services:
         tickets=TicketDesk(hold=timedelta(seconds=settings.exchange_timeout_s)),
     )
     webhooks = WebhookSender(accounts, Backoff(settings.webhook_retry_base_s, settings.webhook_max_attempts))
-    live = build_live_runtime(settings, engine, accounts, pool)
+    live = build_live_runtime(settings, engine, accounts, pool, role)
     if live is not None:
         bus = live.bus
         accounts.on_notifications_changed = lambda user_id: bus.publish(user_topic(user_id), "unread", {})
@@ -201,13 +206,15 @@ def bootstrap(settings: Settings) -> Services:
         ),
         webhook_sender=webhooks,
         live=live,
-        live_notifier=LiveNotifier(accounts, live.bus, on_new=webhooks) if live is not None else None,
+        live_notifier=LiveNotifier(accounts, live.bus, on_new=webhooks)
+        if live is not None and role != "web" else None,
         open_streams=OpenStreams(settings.live_streams_per_session, settings.live_streams_per_user),
+        role=role,
     )
 
 
 def build_live_runtime(
-    settings: Settings, engine: AsyncEngine, accounts: AccountsDeps, pool: ConnectorPool
+    settings: Settings, engine: AsyncEngine, accounts: AccountsDeps, pool: ConnectorPool, role: Role = "all"
 ) -> LiveRuntime | None:
     """One mirror per active account this process owns, the shared market hub and the bus."""
     if not settings.live_enabled:
@@ -217,12 +224,13 @@ def build_live_runtime(
     from perpdesk.services.live_accounts import DbAccountSource
 
     ownership: Ownership = InProcessOwnership()
-    if settings.live_ownership == "postgres":
+    if settings.live_ownership == "postgres" or role == "worker":
         from perpdesk.live.pg_lease import PgLeaseOwnership
 
         ownership = PgLeaseOwnership(engine)
     return build_live(
-        settings, DbAccountSource(accounts), pool.connector, pool.market_connector, ownership=ownership
+        settings, DbAccountSource(accounts), pool.connector, pool.market_connector, ownership=ownership,
+        role=role,
     )
 
 

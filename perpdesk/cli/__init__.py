@@ -20,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-register_platform_commands(app)  # serve, demo
+register_platform_commands(app)  # serve, worker, demo
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(portfolio_app, name="portfolio")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from perpdesk.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class DatabaseUnavailable(Exception):
@@ -47,6 +50,38 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _settings(host: str | None, port: int | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _run_migrated(settings: Settings, fastapi_app: FastAPI) -> None:
+    """Migrate the database, then serve (scripts/cluster.sh migrates once before starting several)."""
+    import uvloop
+
+    from perpdesk.store.db import migrate
+    from perpdesk.web.server import serve_platform
+
+    async def run() -> None:
+        try:
+            await migrate(settings.database_url)
+        except Exception as exc:  # any driver/Alembic error: say which setting to check
+            raise DatabaseUnavailable(settings.database_url, exc) from None
+        await serve_platform(fastapi_app, settings)
+
+    try:
+        uvloop.run(run())
+    except DatabaseUnavailable as exc:
+        raise _fail(str(exc)) from None
+
+
 def register_platform_commands(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -55,17 +90,18 @@ def register_platform_commands(app: typer.Typer) -> None:
         init_master_key: Annotated[
             bool, typer.Option(help="Create the master key file if it does not exist (then back it up).")
         ] = False,
+        web_only: Annotated[
+            bool, typer.Option(help="Pages, API and live streams only: mirrors and jobs run in "
+                               "`perpdesk worker` processes (PostgreSQL; docs/deploy.md).")
+        ] = False,
     ) -> None:
         """Run the platform (configured by PERPDESK_* environment variables; see docs/platform.md)."""
-        overrides: dict[str, object] = {}
-        if host is not None:
-            overrides["host"] = host
-        if port is not None:
-            overrides["port"] = port
-        try:
-            settings = load_settings(**overrides)
-        except SettingsError as exc:
-            raise _fail(str(exc)) from None
+        settings = _settings(host, port)
+        if web_only:
+            from perpdesk.cli.worker import needs_postgres
+
+            if problem := needs_postgres(settings, "`perpdesk serve --web-only`"):
+                raise _fail(problem)
         from perpdesk.log_config import configure_logging
         from perpdesk.vault import MasterKeyError, ensure_keyring_file
 
@@ -77,27 +113,38 @@ def register_platform_commands(app: typer.Typer) -> None:
         if init_master_key and not settings.master_key:
             ensure_keyring_file(settings.master_key_file or settings.default_master_key_file())
         try:
+            from perpdesk.bootstrap import bootstrap
             from perpdesk.web.app import create_app
 
-            fastapi_app = create_app(settings, run_migrations=False)
+            services = bootstrap(settings, "web") if web_only else None
+            fastapi_app = create_app(settings, services=services, run_migrations=False)
         except (MasterKeyError, SettingsError) as exc:
             raise _fail(str(exc)) from None
-        import uvloop
 
-        from perpdesk.store.db import migrate
-        from perpdesk.web.server import serve_platform
+        _run_migrated(settings, fastapi_app)
 
-        async def run() -> None:
-            try:
-                await migrate(settings.database_url)
-            except Exception as exc:  # any driver/Alembic error: say which setting to check
-                raise DatabaseUnavailable(settings.database_url, exc) from None
-            await serve_platform(fastapi_app, settings)
+    @app.command()
+    def worker(
+        host: Annotated[str | None, typer.Option(help="Listen address (PERPDESK_HOST).")] = None,
+        port: Annotated[int | None, typer.Option(help="Listen port (PERPDESK_PORT).")] = None,
+    ) -> None:
+        """Run account mirrors and background jobs for web-only processes (PostgreSQL; docs/deploy.md)."""
+        settings = _settings(host, port)
+        from perpdesk.cli.worker import create_worker_app, needs_postgres
 
+        if problem := needs_postgres(settings, "`perpdesk worker`"):
+            raise _fail(problem)
+        from perpdesk.log_config import configure_logging
+        from perpdesk.vault import MasterKeyError
+
+        configure_logging(settings.log_level, json_lines=settings.log_json)
         try:
-            uvloop.run(run())
-        except DatabaseUnavailable as exc:
+            from perpdesk.bootstrap import bootstrap
+
+            worker_app = create_worker_app(bootstrap(settings, "worker"))
+        except (MasterKeyError, SettingsError) as exc:
             raise _fail(str(exc)) from None
+        _run_migrated(settings, worker_app)
 
     @app.command()
     def demo(

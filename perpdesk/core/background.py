@@ -8,6 +8,8 @@ import logging
 import time
 from collections.abc import Callable, Hashable
 
+from perpdesk.metrics import METRICS
+
 log = logging.getLogger(__name__)
 MAX_PAUSE_S = 300.0
 
@@ -61,11 +63,13 @@ class PeriodicTask:
     async def _loop(self) -> None:
         while True:
             try:
+                METRICS.job_runs.inc(job=self.name)
                 await self.run_pass()
                 self.failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:
+                METRICS.job_failures.inc(job=self.name)
                 self.failures += 1
                 log.exception("%s: pass failed (%d in a row; next in %.0f s)", self.name, self.failures,
                               self.pause_s())

@@ -1,8 +1,8 @@
 """The event bus between the mirrors (producers) and the browsers, API and notifications.
 
-`EventBus` is the interface; `InProcessBus` implements it for one process. A broker (Redis,
-PostgreSQL LISTEN/NOTIFY, NATS) can replace it once mirrors run in worker processes: events are
-plain JSON-able dicts on string topics, and nothing relies on sharing objects.
+`EventBus` is the interface; `InProcessBus` implements it for one process, `PgNotifyBus`
+(pg_bus.py) across processes over PostgreSQL LISTEN/NOTIFY: events are plain JSON-able dicts on
+string topics, and nothing relies on sharing objects.
 
 A subscription names topics, or `<prefix>:*` for every topic of a prefix (`ALL_ACCOUNTS`).
 Subscribers get a bounded queue. Publishing never waits: a subscriber whose queue is full is
@@ -17,6 +17,8 @@ import itertools
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from perpdesk.metrics import METRICS
 
 
 def account_topic(account_id: str) -> str:
@@ -116,6 +118,7 @@ class InProcessBus:
 
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int:
         seq = next(self._seq)
+        METRICS.events_published.inc()
         subs = self._subs.get(topic, set()) | self._subs.get(_wildcard(topic), set())
         if not subs:
             return seq
@@ -123,6 +126,7 @@ class InProcessBus:
         for sub in subs:
             try:
                 sub.queue.put_nowait(event)
+                METRICS.events_delivered.inc()
             except asyncio.QueueFull:
                 self.dropped_total += 1
                 sub.dropped = True
@@ -152,3 +156,7 @@ class InProcessBus:
     def watchers(self, topic: str) -> int:
         """Subscribers of `topic` itself (open pages of that account), not the wildcard ones."""
         return len(self._subs.get(topic, ()))
+
+    def watched(self, prefix: str) -> list[str]:
+        """The topics starting with `prefix` that someone subscribed to by name (open pages)."""
+        return sorted(t for t in self._subs if t.startswith(prefix) and not t.endswith(":*"))

@@ -8,12 +8,12 @@ from perpdesk.live.views import AccountLive
 
 
 class LiveQuery:
-    def __init__(self, supervisor: LiveSupervisor) -> None:
-        self.supervisor = supervisor
+    def __init__(self, supervisor: LiveSupervisor | None) -> None:
+        self.supervisor = supervisor  # None: a web-only process (relay.RemoteViews)
 
     def account(self, user_id: str, account_id: str) -> AccountLive | None:
         """The account's live view, whatever its freshness (pages show stale as stale)."""
-        mirror = self.supervisor.mirror(account_id)
+        mirror = self.supervisor.mirror(account_id) if self.supervisor is not None else None
         if mirror is None or mirror.ref.user_id != user_id or not mirror.running:
             return None
         return mirror.view()
@@ -24,5 +24,5 @@ class LiveQuery:
         return view if view is not None and view.fresh else None
 
     def user_accounts(self, user_id: str) -> list[AccountLive]:
-        return [m.view() for m in list(self.supervisor.mirrors.values())
-                if m.ref.user_id == user_id and m.running]
+        mirrors = list(self.supervisor.mirrors.values()) if self.supervisor is not None else []
+        return [m.view() for m in mirrors if m.ref.user_id == user_id and m.running]

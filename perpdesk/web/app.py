@@ -22,7 +22,7 @@ from perpdesk.services.users.sessions import purge_expired_sessions
 from perpdesk.services.users.throttle import Limits
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
-from perpdesk.web import accounts, api_auth, live, pages_auth, portfolio, terminal, trading
+from perpdesk.web import accounts, api_auth, live, metrics, pages_auth, portfolio, terminal, trading
 from perpdesk.web.body_limit import BodyLimit
 from perpdesk.web.csrf import CSRFMiddleware
 from perpdesk.web.deps import session_cookie_name
@@ -86,8 +86,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await migrate(settings.database_url)
-        await services.record_venues()
-        await purge_expired_sessions(services)  # those that expired while we were down
+        if services.role != "web":  # one-off chores: the workers do them (or the one process)
+            await services.record_venues()
+            await purge_expired_sessions(services)  # those that expired while we were down
         services.start_background()
         log.info("platform ready", extra={"public_url": settings.public_url})
         try:
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(terminal.pages.router)
     app.include_router(live.api.router, responses=ERROR_RESPONSES)
     app.include_router(live.market_api.router, responses=ERROR_RESPONSES)
+    app.include_router(metrics.router)
     if services.live is not None:
         app.add_middleware(live.AfterWrite, services=services)
 

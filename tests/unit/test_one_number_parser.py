@@ -25,6 +25,7 @@ ALLOWED = {
     "exchanges/binance/parse.py": "Binance's answers",
     "exchanges/bitmart/markets.py": "BitMart's contract details (leverage brackets)",
     "exchanges/bitmart/account_calls.py": "BitMart's plan orders (TP/SL trigger prices)",
+    "live/relay.py": "account views a worker's live mirror published (exchange data)",
     "live/triggers.py": "triggered plan orders published by the live mirror (exchange data)",
     "services/live_notifications.py": "account views published by the live mirror (exchange data)",
     "store/orders.py": "our own database's values",

@@ -20,6 +20,7 @@ from perpdesk.core.errors import (
     RateLimited,
     TimestampOutOfWindow,
 )
+from perpdesk.metrics import METRICS
 
 
 class UnknownKey(AuthenticationFailed):
@@ -78,6 +79,7 @@ def to_error(
     """The typed error for one Binance failure answer (HTTP status != 200)."""
     text = message or f"HTTP {http_status}"
     cls, headline, next_step = _classify(http_status, code, text, order_endpoint)
+    METRICS.exchange_error("binance", rate_limited=cls is RateLimited)
     said = f"{headline} Binance said: {text}"
     err: ExchangeError
     if cls is InvalidOrder:

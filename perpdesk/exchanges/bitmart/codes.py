@@ -22,6 +22,7 @@ from perpdesk.core.errors import (
     RateLimited,
     TimestampOutOfWindow,
 )
+from perpdesk.metrics import METRICS
 
 SUCCESS = 1000
 FIX_ORDER = "Correct the order as the reason says and submit it again."
@@ -92,6 +93,7 @@ def to_error(
     """The typed error for one BitMart failure answer (code != 1000 or HTTP status != 200)."""
     text = message or f"HTTP {http_status}"
     cls, headline, next_step = _classify(http_status, code, text.lower(), order_endpoint)
+    METRICS.exchange_error("bitmart", rate_limited=cls is RateLimited)
     said = f"{headline} BitMart said: {text}" if headline else f"BitMart said: {text}"
     err: ExchangeError
     if cls is InvalidOrder:

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from perpdesk.metrics import CountedLink
+
 T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 2**22
@@ -29,7 +31,7 @@ def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_addres
     }
     if source_address:
         kwargs["local_addr"] = (source_address, 0)
-    return connect(url, **kwargs)
+    return CountedLink(connect(url, **kwargs), source_address)
 
 
 async def back_off(failures: int, initial_s: float, max_s: float) -> None:
