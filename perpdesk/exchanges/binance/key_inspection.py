@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from perpdesk.core.errors import (
     AuthenticationFailed,
@@ -31,7 +31,17 @@ from perpdesk.exchanges.binance import parse
 from perpdesk.exchanges.binance.codes import FUTURES_STEP, IP_STEP, UnknownKey
 
 if TYPE_CHECKING:
-    from perpdesk.exchanges.binance.connector import BinanceFuturesConnector
+    from perpdesk.exchanges.binance.rest import BinanceRest
+
+
+class KeyClients(Protocol):
+    """What the audit needs of its connector: the futures REST client and the key-settings one."""
+
+    @property
+    def rest(self) -> BinanceRest: ...
+    @property
+    def sapi(self) -> BinanceRest: ...
+
 
 PROBE_SYMBOL = "BTCUSDT"
 # the order in which problems block a key: the first one found is the report's `error`
@@ -58,7 +68,7 @@ def _futures_off() -> PermissionMissing:
     return err
 
 
-async def inspect_key(conn: BinanceFuturesConnector, creds: Credentials) -> KeyReport:
+async def inspect_key(conn: KeyClients, creds: Credentials) -> KeyReport:
     probe = {"symbol": PROBE_SYMBOL, "origClientOrderId": "pdprobe" + uuid.uuid4().hex[:20]}
     gathered: tuple[Any, ...] = await asyncio.gather(
         conn.rest.call("GET", "/fapi/v2/balance", None, creds),

@@ -15,19 +15,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from websockets.asyncio.client import ClientConnection
 
 from perpdesk.core.errors import ExchangeError, ExchangeUnavailable, RateLimited
 from perpdesk.core.models import Credentials, StreamEvent
 from perpdesk.exchanges.binance import stream_events
-from perpdesk.exchanges.common.account_stream import disconnected, loads_object, open_creds, resync
+from perpdesk.exchanges.common.account_stream import (
+    SnapshotReads,
+    disconnected,
+    loads_object,
+    open_creds,
+    resync,
+)
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 if TYPE_CHECKING:
     from perpdesk.exchanges.base import CredentialsOpener
-    from perpdesk.exchanges.binance.connector import BinanceFuturesConnector
+    from perpdesk.exchanges.binance.rest import BinanceRest
 
 LISTEN_KEY = "/fapi/v1/listenKey"
 _DROPS: tuple[type[BaseException], ...] = (*DROPS, ExchangeUnavailable, RateLimited)
@@ -35,6 +41,20 @@ _DROPS: tuple[type[BaseException], ...] = (*DROPS, ExchangeUnavailable, RateLimi
 
 class ListenKeyLost(ConnectionError):
     """Binance no longer knows the listen key (expired or refused keepalive): start a new one."""
+
+
+class StreamAccount(SnapshotReads, Protocol):
+    """What the stream needs of its connector: where to connect, the REST client (listen keys)
+    and the three reads of a resync."""
+
+    @property
+    def ws_url(self) -> str | None: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def source_address(self) -> str | None: ...
+    @property
+    def rest(self) -> BinanceRest: ...
 
 
 def ws_base(ws_url: str) -> str:
@@ -48,7 +68,7 @@ def ws_base(ws_url: str) -> str:
 class UserStream:
     def __init__(
         self,
-        conn: BinanceFuturesConnector,
+        conn: StreamAccount,
         creds: Credentials | CredentialsOpener,
         symbols: Sequence[str] = (),
         *,
