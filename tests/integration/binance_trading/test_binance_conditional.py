@@ -55,6 +55,9 @@ async def test_tp_sl_trigger_trailing_then_close_half_and_the_rest(bctx: BCtx) -
     assert {o.order_id for o in waiting} == set(at_exchange)
     assert at_exchange[trail.order_id or ""]["orderType"] == "TRAILING_STOP_MARKET"
     assert at_exchange[plan.order_id or ""]["clientAlgoId"] == plan.client_order_id
+    # Binance keeps a trailing stop's client id: the intent is found by it, as a trigger order's
+    assert trail.client_order_id
+    assert at_exchange[trail.order_id or ""]["clientAlgoId"] == trail.client_order_id
 
     await terminal_orders.cancel_conditional(bctx.deps, t.user_id, t.account_id, ETH, plan.order_id or "")
     await terminal_orders.cancel_conditional(bctx.deps, t.user_id, t.account_id, ETH, trail.order_id or "")
