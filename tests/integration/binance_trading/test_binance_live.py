@@ -1,6 +1,7 @@
 """The live mirror of a Binance account on its user data stream (listen key): the view follows an
 order, a fill and a TP/SL, re-values the position at the live mark price, and after the listen key
-ends shows disconnected, then resyncs from REST with what happened meanwhile. Budgets as
+ends shows disconnected, then resyncs from REST with what happened meanwhile; the supervisor
+mirrors an account connected through the services (SQLite and PostgreSQL). Budgets as
 BitMart's live tests (tests/integration/live/test_mirror.py)."""
 
 from __future__ import annotations
@@ -28,8 +29,13 @@ from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import ALL_ACCOUNTS, InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.mirror import AccountMirror, MirrorRef
+from perpdesk.live.ownership import InProcessOwnership
+from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.live.views import Freshness
+from perpdesk.services import trading
+from perpdesk.services.live_accounts import DbAccountSource
 from tests.fixtures.binance import BinanceSandbox
+from tests.integration.binance_trading.conftest import BCtx
 
 SYM = "ETHUSDT"
 
@@ -145,3 +151,30 @@ async def test_mirror_follows_a_fill_and_the_mark_then_a_lost_listen_key(
         sub.close()
         await mirror.stop()
     assert hub.refcount("binance", MarketChannel(MarketKind.TICKER, SYM)) == 0
+
+
+async def test_the_supervisor_mirrors_a_connected_binance_account_from_the_database(
+    bctx: BCtx, live: tuple[BinanceFuturesConnector, InProcessBus, MarketHub],
+) -> None:
+    conn, bus, hub = live
+    t = await bctx.trader()
+    bctx.set_price(SYM, "3000")
+    source = DbAccountSource(bctx.deps)
+    active = {a.ref.account_id: a.ref for a in await source.active()}
+    assert active[t.account_id].venue.exchange == "binance"
+    sup = LiveSupervisor(source, lambda _ex: conn, bus, hub, InProcessOwnership(), scan_interval_s=30)
+    try:
+        await sup.scan()
+        mirror = sup.mirror(t.account_id)
+        assert mirror is not None
+        await until(lambda: mirror.freshness.state is Freshness.FRESH, timeout=10)
+        await until(lambda: mirror.fills_loaded)
+        placed = await trading.place_order(bctx.deps, t.user_id, t.account_id, {
+            "symbol": SYM, "side": "sell", "type": "market", "size": "0.7", "leverage": "3"})
+        assert placed.status == "placed", placed
+        await until(lambda: any(f.order_id == placed.order_id for f in mirror.view().fills), what="fill")
+        await until(lambda: mirror.view().positions, what="the short position pushed")
+        pos = mirror.view().positions[0]
+        assert (pos.side, pos.size) == (PositionSide.SHORT, Decimal("0.7"))
+    finally:
+        await sup.aclose()
