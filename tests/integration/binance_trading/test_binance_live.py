@@ -7,9 +7,8 @@ BitMart's live tests (tests/integration/live/test_mirror.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -36,16 +35,9 @@ from perpdesk.services import trading
 from perpdesk.services.live_accounts import DbAccountSource
 from tests.fixtures.binance import BinanceSandbox
 from tests.integration.binance_trading.conftest import BCtx
+from tests.integration.live.test_mirror import until  # BitMart's live tests' wait, and budget
 
 SYM = "ETHUSDT"
-
-
-async def until(cond: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
-    async with asyncio.timeout(timeout):
-        while not (got := cond()):
-            await asyncio.sleep(0.02)
-    assert got, what
-    return got
 
 
 def limit(price: str) -> OrderRequest:
