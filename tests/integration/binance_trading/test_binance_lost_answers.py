@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.exchanges.binance import BinanceFuturesConnector
-from perpdesk.services import portfolio, trading
+from perpdesk.services import portfolio, terminal_orders, trading
+from perpdesk.services.trading.commands import parse_trail
 from perpdesk.store.base import utcnow
 from perpdesk.store.orders import OrderIntentRepo
 from tests.fixtures.binance import BinanceSandbox
@@ -71,3 +72,30 @@ async def test_an_executed_order_whose_answer_was_lost_is_found_and_one_never_se
     assert {p.client_order_id: p.status for p in decided} == {lost.client_order_id: "not_placed"}
     orders = await portfolio.open_orders(bctx.deps, t.user_id, t.account_id)
     assert [(o.client_order_id, o.price) for o in orders] == [(executed.client_order_id, Decimal(3000))]
+
+
+async def test_a_lost_trailing_stop_is_decided_by_its_client_id_never_sent_twice(
+    lossy: tuple[BCtx, DroppingProxy],
+) -> None:
+    bctx, proxy = lossy
+    t = await bctx.trader()
+    bctx.set_price(ETH, "3500")
+    await trading.place_order(bctx.deps, t.user_id, t.account_id, {
+        "symbol": ETH, "side": "buy", "type": "market", "size": "1", "leverage": "5"})
+    proxy.drop("POST /fapi/v1/algoOrder?", executed=True)
+    for _ in range(3):  # and the connector's own look-ups by clientAlgoId go unanswered
+        proxy.drop("GET /fapi/v1/algoOrder?", executed=False)
+    lost = await terminal_orders.place_trail(bctx.deps, t.user_id, t.account_id, parse_trail(
+        {"symbol": ETH, "side": "sell_close_long", "size": "1", "activation_price": "3700",
+         "callback_rate": "1", "leverage": "5"}))
+    proxy.drops.clear()
+    assert lost.status == "unknown" and lost.client_order_id, lost
+    async with bctx.deps.sessions() as s, s.begin():  # past its bound: an absence would be final
+        row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, lost.client_order_id)
+        assert row is not None
+        row.decided_after = utcnow() - timedelta(seconds=1)
+    decided = await trading.settle_unknown(bctx.deps, t.user_id, t.account_id)
+    waiting = t.client.ok("GET", "/fapi/v1/openAlgoOrders", {"symbol": ETH})
+    assert [w["clientAlgoId"] for w in waiting] == [lost.client_order_id]  # one, under the intent's id
+    assert [(p.client_order_id, p.status, p.order_id) for p in decided] == [
+        (lost.client_order_id, "placed", str(waiting[0]["algoId"]))]
