@@ -170,3 +170,38 @@ async def test_the_supervisor_mirrors_a_connected_binance_account_from_the_datab
         assert (pos.side, pos.size) == (PositionSide.SHORT, Decimal("0.7"))
     finally:
         await sup.aclose()
+
+
+async def test_rest_reconciliation_repairs_a_lost_push_and_audits_it(
+    live: tuple[BinanceFuturesConnector, InProcessBus, MarketHub], binance_sandbox: BinanceSandbox,
+) -> None:
+    conn, bus, hub = live
+    client = binance_sandbox.client()
+    creds = Credentials(client.api_key, client.secret)
+    await asyncio.to_thread(binance_sandbox.server.admin.set_price, SYM, "3000")
+    audited: list[tuple[str, str, str, dict[str, object]]] = []
+
+    async def audit(user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
+        audited.append((user_id, account_id, action, detail))
+
+    ref = MirrorRef("b3", "u3", Venue("binance", "http://exchange.test"), "Binance")
+
+    async def opener() -> Credentials:
+        return creds
+
+    mirror = AccountMirror(ref, conn, opener, bus, hub, refresh_debounce_s=0.05, reconcile_interval_s=3600,
+                           audit=audit)
+    mirror.start()
+    try:
+        await until(lambda: mirror.freshness.state is Freshness.FRESH)
+        placed = await conn.place_order(creds, limit("2500"))
+        assert placed.order_id is not None
+        await until(lambda: placed.order_id in mirror.state.orders)
+        del mirror.state.orders[placed.order_id]  # a lost ORDER_TRADE_UPDATE
+        drift = [{"part": "open_orders", "missing": [placed.order_id], "extra": [], "changed": []}]
+        assert await mirror.reconcile() == drift
+        assert placed.order_id in mirror.state.orders
+        assert audited == [("u3", "b3", "live.drift_repaired", {"drift": drift})]
+        assert await mirror.reconcile() == []
+    finally:
+        await mirror.stop()
