@@ -75,7 +75,9 @@ def trail(
     side: Annotated[str, typer.Option(help="sell_close_long | buy_close_short | buy | sell")],
     size: SizeOpt,
     activation_price: Annotated[str, typer.Option()],
-    callback_rate: Annotated[str, typer.Option(help="Percent, 0.1-5.")],
+    callback_rate: Annotated[
+        str, typer.Option(help="Percent, within the exchange's range (BitMart 0.1-5, Binance 0.1-10).")
+    ],
     leverage: Annotated[str, typer.Option()],
     margin_mode: Annotated[str, typer.Option()] = "cross",
     confirm_duplicate: ConfirmDuplicateOpt = False,

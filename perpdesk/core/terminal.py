@@ -94,7 +94,8 @@ class TrailRequest:
     side: OrderSide
     size: Decimal
     activation_price: Decimal
-    callback_rate: Decimal  # percent, 0.1..5
+    callback_rate: Decimal  # percent, within the exchange's ExchangeInfo.trail_callback_pct
     leverage: Decimal
     margin_mode: MarginMode
     price_type: PriceType = PriceType.LAST
+    client_order_id: str | None = None  # sent where the exchange keeps one (ExchangeInfo.trail_client_id)

@@ -49,6 +49,9 @@ class ExchangeInfo:
     passphrase_hint: str  # "The Memo you gave the key on BitMart's API Management page"
     supports_fast_connect: bool
     unsupported_note: str = ""  # e.g. "BitMart Spot is not supported"
+    # what the trading services ask of the exchange's conditional orders, as data:
+    trail_callback_pct: tuple[Decimal, Decimal] = (Decimal("0.1"), Decimal(5))  # min, max (%)
+    trail_client_id: bool = True  # a trailing stop keeps the client order id it was sent with
 
 
 CredentialsOpener = Callable[[], Awaitable[Credentials]]

@@ -248,9 +248,10 @@ async def order_history(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None,
     live: LiveQuery | None = None,
 ) -> list[Order]:
-    """Finished orders. BitMart asks for a symbol per call: without one, the symbols this account
-    traded through perpdesk or holds positions in are asked concurrently and merged, newest first.
-    Without a symbol and with a fresh live mirror, the mirror's recent finished orders."""
+    """Finished orders. The exchanges ask for a symbol per call (BitMart, Binance): without one, the
+    symbols this account traded through perpdesk or holds positions in are asked concurrently and
+    merged, newest first. Without a symbol and with a fresh live mirror, the mirror's recent
+    finished orders."""
     view = live.fresh(user_id, account_id) if live is not None and not symbol else None
     if view is not None:
         return list(view.finished)

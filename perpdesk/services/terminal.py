@@ -3,7 +3,8 @@ waiting conditional orders and fills, position mode; and the helpers terminal_or
 
 All scoped to the signed-in user's own account (another user's account is "not found"). Orders
 that close part of a position go through the trading service's intents (stored before sending).
-Conditional orders carry a client order id where BitMart takes one (plan, TP/SL); an unanswered
+Conditional orders carry a client order id where the exchange takes one (plan and TP/SL; trailing
+where ExchangeInfo.trail_client_id says so); an unanswered
 submit is settled by the connector reading the exchange, and is otherwise reported `unknown`,
 never resent and never called rejected.
 """
@@ -187,7 +188,7 @@ async def set_position_mode(deps: AccountsDeps, user_id: str, account_id: str, m
         if not open_parts:
             raise
         raise PositionModeLocked(
-            "BitMart switches between one-way and hedge mode only when the account has no open "
+            f"{conn.info.name} switches between one-way and hedge mode only when the account has no open "
             f"position and no open order; this account has {' and '.join(open_parts)}.",
             next_step="Close the positions and cancel the orders (Cancel all), then switch again.",
         ) from exc

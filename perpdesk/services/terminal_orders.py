@@ -66,8 +66,8 @@ class ConditionalPlacement:
         }
 
 
-def _conditional(kind: PlanKind, placed: Placement) -> ConditionalPlacement:
-    cid = placed.client_order_id if kind is not PlanKind.TRAILING else None  # BitMart never saw it
+def _conditional(kind: PlanKind, placed: Placement, *, sent_cid: bool = True) -> ConditionalPlacement:
+    cid = placed.client_order_id if sent_cid else None  # one the exchange never saw is not shown
     return ConditionalPlacement(kind.value, placed.symbol, placed.status.value, cid, placed.order_id,
                                 placed.error)
 
@@ -109,15 +109,25 @@ async def place_trail(
     as place_plan is."""
     ref, creds, conn = await account_of(deps, user_id, account_id, trade=True)
     inst = await instrument_of(conn, cmd.symbol)
+    low, high = conn.info.trail_callback_pct
+    if not low <= cmd.callback_rate <= high:
+        raise InputError(
+            "callback_rate",
+            f"is outside {conn.info.name}'s {fmt(low)}-{fmt(high)} %",
+            f"Enter a callback rate between {fmt(low)} and {fmt(high)} (1 means 1 %).",
+        )
+    keeps_cid = conn.info.trail_client_id
+    cid = new_client_order_id()
     req = TrailRequest(
         inst.symbol, cmd.side, cmd.size, on_tick(inst, "activation_price", cmd.activation_price),
         cmd.callback_rate, cmd.leverage, cmd.margin_mode, cmd.price_type,
+        client_order_id=cid if keeps_cid else None,
     )
     await check_position_terms(deps, ref, creds, req, live, confirmed=cmd.confirm_leverage)
-    intent = trail_intent(ref, req, new_client_order_id(), from_ms(conn.decided_after_ms()))
+    intent = trail_intent(ref, req, cid, from_ms(conn.decided_after_ms()))
     placed = await send_intent(deps, ref, intent, trail_terms(req), lambda: conn.place_trail(creds, req),
                                confirm_duplicate=cmd.confirm_duplicate)
-    return _conditional(PlanKind.TRAILING, placed)
+    return _conditional(PlanKind.TRAILING, placed, sent_cid=keeps_cid)
 
 
 async def _find(conn: TerminalConnector, creds: Credentials, symbol: str, order_id: str) -> PlanOrder:

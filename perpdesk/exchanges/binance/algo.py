@@ -182,7 +182,7 @@ class AlgoDesk:
         return await self.submit(creds, params, req.client_order_id)
 
     async def place_trail(self, creds: Credentials, req: TrailRequest) -> OrderResult:
-        cid = new_client_order_id()
+        cid = req.client_order_id or new_client_order_id()  # the platform's: its intent is found by it
         try:
             inst = await self.markets.instrument(req.symbol)
             if not MIN_CALLBACK <= req.callback_rate <= MAX_CALLBACK:

@@ -28,7 +28,7 @@ from perpdesk.core.models import (
 from perpdesk.core.terminal import ChartCandle, MarketSummary, OrderBook, PlanRequest, PriceType, TrailRequest
 from perpdesk.exchanges.base import CredentialsOpener, ExchangeInfo
 from perpdesk.exchanges.binance import parse
-from perpdesk.exchanges.binance.algo import AlgoDesk
+from perpdesk.exchanges.binance.algo import MAX_CALLBACK, MIN_CALLBACK, AlgoDesk
 from perpdesk.exchanges.binance.key_inspection import inspect_key
 from perpdesk.exchanges.binance.ledger import Ledger
 from perpdesk.exchanges.binance.market_data import MarketData
@@ -51,6 +51,7 @@ BINANCE_INFO = ExchangeInfo(
     credential_fields=("api_key", "secret"),
     passphrase_hint="",
     supports_fast_connect=False,
+    trail_callback_pct=(MIN_CALLBACK, MAX_CALLBACK),
     unsupported_note=(
         "Only Binance USDⓈ-M Futures perpetuals are supported; Spot, COIN-M and options are not."
     ),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 INCOME_PAGE = 1000  # income's largest page
 TRADES_PAGE = 1000
+TRADES_SPAN_MS = 7 * 86_400_000  # userTrades: endTime - startTime may not exceed 7 days
 
 
 class Ledger:
@@ -44,6 +45,17 @@ class Ledger:
         return sorted((f for page in pages for f in page), key=lambda f: (-f.time_ms, f.trade_id))
 
     async def _trades(
+        self, creds: Credentials, symbol: str, start_ms: int | None, end_ms: int | None
+    ) -> list[Fill]:
+        """A longer range is asked in 7-day windows at once (Binance refuses a longer one)."""
+        if start_ms is None or end_ms is None or end_ms - start_ms <= TRADES_SPAN_MS:
+            return await self._trades_within(creds, symbol, start_ms, end_ms)
+        starts = range(start_ms, end_ms + 1, TRADES_SPAN_MS + 1)
+        windows = [(s, min(s + TRADES_SPAN_MS, end_ms)) for s in starts]
+        pages = await asyncio.gather(*(self._trades_within(creds, symbol, s, e) for s, e in windows))
+        return [f for page in pages for f in page]
+
+    async def _trades_within(
         self, creds: Credentials, symbol: str, start_ms: int | None, end_ms: int | None
     ) -> list[Fill]:
         params: dict[str, Any] = {

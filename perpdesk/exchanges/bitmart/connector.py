@@ -30,6 +30,7 @@ BITMART_INFO = ExchangeInfo(
     credential_fields=("api_key", "secret", "passphrase"),
     passphrase_hint="The Memo you gave the key on BitMart's API Management page",  # noqa: S106
     supports_fast_connect=True,
+    trail_client_id=False,  # submit-trail-order takes no client_order_id
     unsupported_note="Only BitMart Futures USDT perpetuals are supported; BitMart Spot is not.",
 )
 

@@ -35,6 +35,11 @@ class AccountRef:
         return known_venue(self.stored_venue)
 
 
+def exchange_name(deps: AccountsDeps, venue: Venue | None, exchange: str) -> str:
+    """The exchange's name as its connector gives it (ExchangeInfo.name), for pages and messages."""
+    return deps.connector_for(venue).info.name if venue is not None else exchange.capitalize()
+
+
 def _ref(row: ExchangeAccount) -> AccountRef:
     return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status, venue_of(row))
 
@@ -58,9 +63,11 @@ async def tradable(deps: AccountsDeps, user_id: str, account_id: str) -> tuple[A
     ref, creds = await load_account(deps, user_id, account_id)
     if not ref.active:
         if ref.status == AccountStatus.AWAITING_WHITELIST.value:
+            exchange = exchange_name(deps, ref.stored_venue, ref.exchange)
             raise AccountNotActive(
-                f"{ref.label} is waiting for BitMart to whitelist it for futures API trading.",
-                next_step="Send BitMart's API Whitelist Request; perpdesk activates the account once lifted.",
+                f"{ref.label} is waiting for {exchange} to whitelist it for futures API trading.",
+                next_step=f"Send {exchange}'s API Whitelist Request; perpdesk activates the account once "
+                "lifted.",
             )
         raise AccountNotActive(
             f"{ref.label} needs attention before it can trade.",

@@ -22,7 +22,6 @@ MARGIN_WORDS: dict[str, MarginMode] = {m.value: m for m in MarginMode}
 PRICE_TYPE_WORDS: dict[str, PriceType] = {p.value: p for p in PriceType}
 DIRECTION_WORDS: dict[str, bool] = {"rises": True, "up": True, "falls": False, "down": False}
 CLOSE_TYPE_WORDS: dict[str, OrderType] = {"market": OrderType.MARKET, "limit": OrderType.LIMIT}
-CALLBACK_MIN, CALLBACK_MAX = Decimal("0.1"), Decimal(5)  # BitMart's trailing callback range, %
 
 
 def _number(values: Mapping[str, object], name: str, label: str) -> Decimal:
@@ -146,13 +145,7 @@ def parse_plan(values: Mapping[str, object]) -> PlanCommand:
 
 
 def parse_trail(values: Mapping[str, object]) -> TrailCommand:
-    rate = _number(values, "callback_rate", "callback rate (%)")
-    if not CALLBACK_MIN <= rate <= CALLBACK_MAX:
-        raise InputError(
-            "callback_rate",
-            "is outside BitMart's 0.1-5 %",
-            "Enter a callback rate between 0.1 and 5 (1 means 1 %).",
-        )
+    rate = _number(values, "callback_rate", "callback rate (%)")  # its range is the exchange's
     return TrailCommand(
         symbol=_symbol(values),
         side=order_side(values.get("side")),

@@ -50,7 +50,8 @@ def plan_intent(ref: AccountRef, req: PlanRequest, sending_until: datetime) -> O
 
 
 def trail_intent(ref: AccountRef, req: TrailRequest, cid: str, sending_until: datetime) -> OrderIntent:
-    """`cid` names the intent only: BitMart takes no client id for a trailing order."""
+    """`cid` names the intent; the exchange knows it too only where it keeps one on a trailing
+    order (ExchangeInfo.trail_client_id), otherwise the order is matched by its terms."""
     return _intent(
         ref, IntentPurpose.TRAIL, cid, sending_until, symbol=req.symbol, side=req.side.value,
         type=OrderType.MARKET.value, size=req.size, price=None, leverage=req.leverage,

@@ -1,7 +1,8 @@
 """Order intents: every order is written down BEFORE it is sent, then its outcome recorded.
 
 The exchange's answer settles an intent placed or rejected. No answer leaves it `unknown` ("being
-confirmed") until `decided_after`: the signed X-BM-TIMESTAMP plus the exchange's window (on our
+confirmed") until `decided_after`: the signed timestamp plus the exchange's window (BitMart's
+X-BM-TIMESTAMP window, Binance's recvWindow; the connector's `decided_after_ms`, on our
 clock, with a margin), after which the exchange can no longer execute it. The settler
 (`settle.py`) then looks the client order id up; only an absence seen after that is "not placed".
 An order is never sent twice, and one ticket is one order: the same ticket on the account while one

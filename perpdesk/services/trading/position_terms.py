@@ -2,7 +2,7 @@
 
 A ticket's defaults come from the position (the pages), and an order that would change a live
 position's leverage is sent only once the trader confirmed it; one whose margin mode differs is
-refused before it leaves (BitMart cannot change the margin mode of an open position), naming the
+refused before it leaves (neither BitMart nor Binance changes an open position's margin mode), naming the
 current and the new value either way. The position is read from the account's live mirror while
 fresh, else from the exchange.
 """

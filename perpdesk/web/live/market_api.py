@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.market import INTERVALS, MarketChannel, MarketKind
+from perpdesk.exchanges.registry import exchange_ids
 from perpdesk.live.bus import market_topic
 from perpdesk.live.runtime import LiveRuntime
 from perpdesk.live.views import jsonable
@@ -105,7 +106,9 @@ async def market_stream(request: Request, user: CurrentUserDep, exchange: str, s
     try:
         connector = runtime.hub.connector_for(exchange)
     except Exception as exc:
-        raise InputError("exchange", "is not a supported exchange", "Use bitmart.") from exc
+        raise InputError(
+            "exchange", "is not a supported exchange", f"Use one of: {', '.join(exchange_ids())}."
+        ) from exc
     if symbol not in {i.symbol for i in await connector.instruments()}:
         raise InputError("symbol", "is not listed on this exchange",
                          "Use a symbol from /api/accounts/{id}/instruments, e.g. BTCUSDT.")

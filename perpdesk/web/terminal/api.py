@@ -70,7 +70,9 @@ class TrailIn(BaseModel):
     side: str = Field(..., description="sell_close_long / buy_close_short to protect a position")
     size: DecimalText
     activation_price: DecimalText
-    callback_rate: DecimalText = Field(..., description="Percent, 0.1 to 5 (1 means 1 %).")
+    callback_rate: DecimalText = Field(
+        ..., description="Percent (1 means 1 %), within the exchange's range: BitMart 0.1-5, Binance 0.1-10."
+    )
     leverage: DecimalText
     margin_mode: str = "cross"
     price_type: str = "last"

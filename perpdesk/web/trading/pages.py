@@ -22,6 +22,7 @@ from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
 from perpdesk.services.trading import AccountNotActive, ChangeOutcome, OrderTicket, Placement
+from perpdesk.services.trading.access import exchange_name
 from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.services.trading.position_terms import position_for
 from perpdesk.web.deps import CurrentUserDep
@@ -175,6 +176,7 @@ async def _trade_page(
         "trading/account.html",
         status,
         account=account,
+        exchange_name=exchange_name(deps, account.venue, account.exchange),
         snap=snap,
         live_state=snap.live_state,
         instruments=instruments,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from perpdesk.core.errors import InputError
 from perpdesk.core.models import OrderSide, PositionSide
 from perpdesk.services import terminal_orders, trading
 from perpdesk.services.in_flight import DuplicateTicket, TicketDesk
@@ -180,6 +181,18 @@ async def test_two_lost_trailing_stops_the_first_stored_takes_the_first_made(des
     made = sorted(desk.exchange.plans.values(), key=lambda p: int(p.order_id))
     assert [p.order_id for p in decided] == [p.order_id for p in made]  # in the order stored
     assert all(p.status is IntentStatus.PLACED for p in decided)
+
+
+@pytest.mark.parametrize("rate", ["7", "0.05"])
+async def test_a_callback_rate_outside_the_exchange_s_range_is_refused_before_anything_is_stored(
+    desk: Desk, rate: str
+) -> None:
+    with pytest.raises(InputError) as bad:  # the fake exchange is BitMart: 0.1-5 %
+        await terminal_orders.place_trail(
+            desk.deps, desk.user_id, desk.account_id, parse_trail({**TRAIL, "callback_rate": rate})
+        )
+    assert bad.value.field == "callback_rate" and "Bitmart's 0.1-5 %" in bad.value.message
+    assert rate not in bad.value.message and desk.exchange.sent == []
 
 
 async def test_reconcile_adopts_our_order_without_a_record_and_audits_it(desk: Desk) -> None:
