@@ -17,8 +17,8 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
 from perpdesk.services.ports import UnitOfWork
-from perpdesk.store.accounts import ExchangeAccount, new_id
-from perpdesk.store.base import utcnow
+from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import AccountSummary
 from perpdesk.store.uow import DuplicateRow
 

@@ -34,8 +34,8 @@ from perpdesk.services.fast_connect_outcome import (
 )
 from perpdesk.services.key_audit import Verdict
 from perpdesk.services.ports import UnitOfWork
-from perpdesk.store.accounts import FastConnectGrant, new_id
-from perpdesk.store.base import utcnow
+from perpdesk.store.accounts import FastConnectGrant
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.vault.key_hash import sha256_hex
 
 log = logging.getLogger(__name__)

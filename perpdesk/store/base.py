@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,11 @@ class DuplicateRow(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A row's id: 32 hex characters, the same for every table."""
+    return uuid.uuid4().hex
 
 
 class UTCDateTime(TypeDecorator[datetime]):

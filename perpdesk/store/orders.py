@@ -16,7 +16,6 @@ Prices and sizes are stored as exact decimal strings (never float), on SQLite an
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from perpdesk.core.money import fmt
-from perpdesk.store.base import Base, UTCDateTime, utcnow
+from perpdesk.store.base import Base, UTCDateTime, new_id, utcnow
 
 
 class IntentStatus(enum.StrEnum):
@@ -86,10 +85,6 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class OrderIntent(Base):

@@ -17,8 +17,8 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from perpdesk.store.base import Base, UTCDateTime
-from perpdesk.store.orders import DecimalText, new_id
+from perpdesk.store.base import Base, UTCDateTime, new_id
+from perpdesk.store.orders import DecimalText
 
 FIRST_SLOT = "-"  # the slot of an unconfirmed ticket: a second identical one collides on it
 

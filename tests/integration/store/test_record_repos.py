@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.core.models import Credentials
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import DuplicateRow, utcnow
+from perpdesk.store.base import DuplicateRow, new_id, utcnow
 from perpdesk.store.records import AccountSummary, DeliveryRecord, NotificationPrefsRecord
 from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.store.uow import SqlUnitOfWork
-from perpdesk.store.users import new_id
 from perpdesk.vault import Keyring, StaticMasterKey, Vault
 
 SM = async_sessionmaker[AsyncSession]

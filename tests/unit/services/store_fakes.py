@@ -22,7 +22,7 @@ from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.account_repos import summary_of
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import utcnow
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import (
     AccountSummary,
     DeliveryRecord,
@@ -30,7 +30,6 @@ from perpdesk.store.records import (
     NotificationPrefsRecord,
     NotificationRecord,
 )
-from perpdesk.store.users import new_id
 from tests.unit.services.fakes import FakeUnitOfWork, Tables, fake_deps
 
 VENUE_URL = "http://exchange.test"

@@ -16,8 +16,8 @@ from typing import Any
 from perpdesk.core.models import AccountStatus
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import UNSETTLED, ChangeStatus, OrderChange, OrderIntent, new_id
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.orders import UNSETTLED, ChangeStatus, OrderChange, OrderIntent
 from perpdesk.store.ticket_claims import TicketClaim
 from perpdesk.store.uow import DuplicateRow
 from tests.unit.services.fakes import FakeUnitOfWork, Tables, fake_deps
