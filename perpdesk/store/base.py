@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
@@ -36,6 +37,25 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """A row's id: 32 hex characters, the same for every table."""
     return uuid.uuid4().hex
+
+
+R = TypeVar("R")
+
+
+def to_record(kind: type[R], row: object) -> R:
+    """A frozen record (store/records.py, order_records.py) of a row: the record's fields, read
+    from the row's columns of the same names."""
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]  # a dataclass type
+    return kind(**{n: getattr(row, n) for n in names})
+
+
+def write_record(row: object, record: object) -> None:
+    """Set a row's columns from a record of it: only those that differ, so the UPDATE names only
+    what the use case changed."""
+    for f in fields(record):  # type: ignore[arg-type]  # a dataclass instance
+        value = getattr(record, f.name)
+        if getattr(row, f.name) != value:
+            setattr(row, f.name, value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

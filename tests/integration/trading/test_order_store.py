@@ -12,13 +12,16 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from perpdesk.services import accounts, trading
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.db import alembic_config, make_engine, migrate
+from perpdesk.store.order_records import IntentRecord
 from perpdesk.store.orders import DecimalText, OrderIntent, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx
 
 
-def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> OrderIntent:
+def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> IntentRecord:
     values: dict[str, object] = dict(
+        id=new_id(),
         user_id=user_id,
         account_id=account_id,
         exchange="bitmart",
@@ -32,9 +35,11 @@ def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> OrderInten
         price=Decimal("95000.1"),
         status="pending",
         settle_attempts=0,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     values.update(kw)
-    return OrderIntent(**values)
+    return IntentRecord(**values)  # type: ignore[arg-type]
 
 
 async def test_migration_0003_up_down_up(tmp_path: Path) -> None:
