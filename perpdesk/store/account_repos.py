@@ -7,13 +7,15 @@ user's account takes the user id: another user's account is simply not found.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
-from perpdesk.store.records import AccountSummary, AuditEntryRecord, NoticeRecord
+from perpdesk.store.base import to_record, write_record
+from perpdesk.store.records import AccountSummary, AuditEntryRecord, GrantRecord, NoticeRecord
 
 
 def summary_of(r: ExchangeAccount) -> AccountSummary:
@@ -112,14 +114,22 @@ class GrantRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(self, grant: FastConnectGrant) -> None:
-        self.s.add(grant)
+    async def add(self, grant: GrantRecord) -> None:
+        self.s.add(FastConnectGrant(**asdict(grant)))
 
-    async def get(self, grant_id: str) -> FastConnectGrant | None:
-        return await self.s.get(FastConnectGrant, grant_id)
+    async def save(self, grant: GrantRecord) -> None:
+        """Write back a grant this transaction read and changed (gone meanwhile: nothing to do)."""
+        row = await self.s.get(FastConnectGrant, grant.id)
+        if row is not None:
+            write_record(row, grant)
 
-    async def by_state_hash(self, state_hash: str) -> FastConnectGrant | None:
-        return await self.s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == state_hash))
+    async def get(self, grant_id: str) -> GrantRecord | None:
+        row = await self.s.get(FastConnectGrant, grant_id)
+        return to_record(GrantRecord, row) if row is not None else None
+
+    async def by_state_hash(self, state_hash: str) -> GrantRecord | None:
+        row = await self.s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == state_hash))
+        return to_record(GrantRecord, row) if row is not None else None
 
     async def claim(self, grant_id: str, from_statuses: Sequence[str], to_status: str) -> bool:
         """Move the grant to `to_status` only if it is in one of `from_statuses`: one caller wins."""
@@ -132,7 +142,7 @@ class GrantRepo:
 
     async def stale(
         self, pending: str, pending_before: datetime, redeeming: str, redeeming_before: datetime
-    ) -> list[FastConnectGrant]:
+    ) -> list[GrantRecord]:
         """Grants still `pending` past `pending_before`, or `redeeming` past `redeeming_before`."""
         g = FastConnectGrant
         rows = await self.s.scalars(
@@ -143,7 +153,7 @@ class GrantRepo:
                 )
             )
         )
-        return list(rows)
+        return [to_record(GrantRecord, r) for r in rows]
 
     async def purge_finished(self, final: Sequence[str], before: datetime) -> None:
         await self.s.execute(

@@ -26,6 +26,27 @@ class AccountSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """One Fast Connect attempt (store/accounts.FastConnectGrant): the state as a hash, the
+    verifier and any issued key sealed."""
+
+    id: str
+    state_hash: str
+    user_id: str
+    session_hash: str
+    exchange: str
+    sealed_verifier: bytes
+    redirect_uri: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    outcome_code: str | None = None  # a message code
+    account_id: str | None = None
+    sealed_issued_key: bytes | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntryRecord:
     """One line of a user's audit log of account changes (its detail never names a secret)."""
 

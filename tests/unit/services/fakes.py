@@ -7,7 +7,7 @@ import base64
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,9 +21,9 @@ from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.exchanges.bitmart.fast_connect import FastConnectFailed
 from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
+from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount
 from perpdesk.store.base import utcnow
-from perpdesk.store.records import AuditEntryRecord, NoticeRecord
+from perpdesk.store.records import AuditEntryRecord, GrantRecord, NoticeRecord
 from perpdesk.store.uow import DuplicateRow
 from perpdesk.vault import EnvMasterKey, Vault
 from perpdesk.vault.key_hash import KeyHasher
@@ -35,7 +35,7 @@ class Tables:
 
     accounts: dict[str, ExchangeAccount] = field(default_factory=dict)
     credentials: dict[tuple[str, str], Credentials] = field(default_factory=dict)
-    grants: dict[str, FastConnectGrant] = field(default_factory=dict)
+    grants: dict[str, GrantRecord] = field(default_factory=dict)
     audit: list[AccountAuditEntry] = field(default_factory=list)
     notices: list[AccountNotice] = field(default_factory=list)
     commits: int = 0
@@ -103,23 +103,27 @@ class _Grants:
         self.uow = uow
         self.t = uow.tables
 
-    async def add(self, grant: FastConnectGrant) -> None:
+    async def add(self, grant: GrantRecord) -> None:
         self.uow.staged.append(("grant", grant))
 
-    async def get(self, grant_id: str) -> FastConnectGrant | None:
+    async def save(self, grant: GrantRecord) -> None:
+        if grant.id in self.t.grants:
+            self.uow.staged.append(("grant", grant))
+
+    async def get(self, grant_id: str) -> GrantRecord | None:
         return self.t.grants.get(grant_id)
 
-    async def by_state_hash(self, state_hash: str) -> FastConnectGrant | None:
+    async def by_state_hash(self, state_hash: str) -> GrantRecord | None:
         return next((g for g in self.t.grants.values() if g.state_hash == state_hash), None)
 
     async def claim(self, grant_id: str, from_statuses: Sequence[str], to_status: str) -> bool:
         g = self.t.grants.get(grant_id)
         if g is None or g.status not in from_statuses:
             return False
-        g.status = to_status
+        await self.save(replace(g, status=to_status))
         return True
 
-    async def stale(self, *a: Any) -> list[FastConnectGrant]:
+    async def stale(self, *a: Any) -> list[GrantRecord]:
         return []
 
     async def purge_finished(self, final: Sequence[str], before: datetime) -> None:
