@@ -14,9 +14,9 @@ from typing import Any
 
 from perpdesk.core.models import AccountStatus
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.order_records import UNSETTLED, ChangeRecord, ChangeStatus, ClaimRecord, IntentRecord
+from perpdesk.store.records import AccountRecord
 from perpdesk.store.uow import DuplicateRow
 from tests.unit.services.fakes import FakeUnitOfWork, Tables, fake_deps
 from tests.unit.services.trading_exchange import ETH, ETH_RULES, FakeExchange
@@ -244,7 +244,7 @@ def trading_desk(**overrides: Any) -> Desk:
     )
     creds = exchange.keys.issue()
     now = utcnow()
-    account = ExchangeAccount(
+    account = AccountRecord(
         id=new_id(),
         user_id="alice",
         exchange="bitmart",
@@ -254,11 +254,6 @@ def trading_desk(**overrides: Any) -> Desk:
         status=AccountStatus.ACTIVE.value,
         api_key_hash="h",
         api_key_mask="ab…cd",
-        permissions=[],
-        warnings=[],
-        balances=[],
-        check_attempts=0,
-        withdraw_allowed=False,
         api_url="http://exchange.test",
         created_at=now,
         updated_at=now,
