@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
-from perpdesk.store.base import to_record, write_record
+from perpdesk.store.base import to_record, write_back
 from perpdesk.store.records import AccountRecord, AccountSummary, AuditEntryRecord, GrantRecord, NoticeRecord
 
 
@@ -52,11 +52,7 @@ class AccountRepo:
 
     async def save(self, account: AccountRecord) -> None:
         """Write back an account this transaction read and changed (gone meanwhile: nothing to do)."""
-        row = await self.s.get(ExchangeAccount, account.id)
-        if row is not None:
-            for name, value in _columns(account).items():
-                if getattr(row, name) != value:
-                    setattr(row, name, value)
+        await write_back(self.s, ExchangeAccount, account.id, _columns(account))
 
     async def owned(self, user_id: str, account_id: str) -> AccountRecord | None:
         a = ExchangeAccount
@@ -147,9 +143,7 @@ class GrantRepo:
 
     async def save(self, grant: GrantRecord) -> None:
         """Write back a grant this transaction read and changed (gone meanwhile: nothing to do)."""
-        row = await self.s.get(FastConnectGrant, grant.id)
-        if row is not None:
-            write_record(row, grant)
+        await write_back(self.s, FastConnectGrant, grant.id, asdict(grant))
 
     async def get(self, grant_id: str) -> GrantRecord | None:
         row = await self.s.get(FastConnectGrant, grant_id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -49,13 +51,18 @@ def to_record(kind: type[R], row: object) -> R:
     return kind(**{n: getattr(row, n) for n in names})
 
 
-def write_record(row: object, record: object) -> None:
-    """Set a row's columns from a record of it: only those that differ, so the UPDATE names only
-    what the use case changed."""
-    for f in fields(record):  # type: ignore[arg-type]  # a dataclass instance
-        value = getattr(record, f.name)
-        if getattr(row, f.name) != value:
-            setattr(row, f.name, value)
+async def write_back(
+    session: AsyncSession, model: type[Base], record_id: str, columns: Mapping[str, object]
+) -> bool:
+    """Set the columns of the row `record_id` from a changed record of it: only those that differ,
+    so the UPDATE names only what the use case changed. False when the row is gone."""
+    row = await session.get(model, record_id)
+    if row is None:
+        return False
+    for name, value in columns.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+    return True  # written with the unit of work's next flush or commit (a unique key refuses there)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from perpdesk.core.money import fmt
-from perpdesk.store.base import Base, UTCDateTime, new_id, to_record, utcnow, write_record
+from perpdesk.store.base import Base, UTCDateTime, new_id, to_record, utcnow, write_back
 from perpdesk.store.order_records import (
     UNSETTLED,
     ChangeKind,
@@ -162,11 +162,8 @@ class OrderIntentRepo:
 
     async def save(self, intent: IntentRecord) -> IntentRecord:
         """Write back an intent this transaction read and changed (its outcome, its settling)."""
-        row = await self.s.get(OrderIntent, intent.id)
-        if row is None:
+        if not await write_back(self.s, OrderIntent, intent.id, asdict(intent)):
             raise LookupError("the intent is gone (its account was disconnected)")
-        write_record(row, intent)
-        await self.s.flush()
         return intent
 
     async def by_client_id(self, user_id: str, account_id: str, client_order_id: str) -> IntentRecord | None:
@@ -297,11 +294,8 @@ class OrderIntentRepo:
 
     async def save_change(self, change: ChangeRecord) -> ChangeRecord:
         """Write back a change this transaction read and settled."""
-        row = await self.s.get(OrderChange, change.id)
-        if row is None:
+        if not await write_back(self.s, OrderChange, change.id, asdict(change)):
             raise LookupError("the change is gone (its account was disconnected)")
-        write_record(row, change)
-        await self.s.flush()
         return change
 
     async def unknown_changes(self, user_id: str, account_id: str) -> list[ChangeRecord]:
