@@ -7,8 +7,9 @@ user's account takes the user id: another user's account is simply not found.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +28,9 @@ _LISTS = ("permissions", "warnings", "balances")  # JSON lists in the row, tuple
 
 
 def account_of(r: ExchangeAccount) -> AccountRecord:
-    values = {n: getattr(r, n) for n in AccountRecord.__dataclass_fields__}
-    values.update({n: tuple(getattr(r, n) or ()) for n in _LISTS})
-    values["ip_whitelist"] = tuple(r.ip_whitelist) if r.ip_whitelist is not None else None
-    return AccountRecord(**values)
+    lists: dict[str, Any] = {n: tuple(getattr(r, n) or ()) for n in _LISTS}
+    lists["ip_whitelist"] = tuple(r.ip_whitelist) if r.ip_whitelist is not None else None
+    return replace(to_record(AccountRecord, r), **lists)
 
 
 def _columns(a: AccountRecord) -> dict[str, object]:
