@@ -6,6 +6,7 @@ and the account use cases build on these; none of them calls back into its calle
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from perpdesk.core.errors import Conflict, ExchangeError, NotFound
@@ -17,9 +18,8 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit, Verdict, audit, balance_dict
 from perpdesk.services.ports import UnitOfWork
-from perpdesk.store.accounts import ExchangeAccount, new_id
-from perpdesk.store.base import utcnow
-from perpdesk.store.records import AccountSummary
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.records import AccountRecord, AccountSummary
 from perpdesk.store.uow import DuplicateRow
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class VenueNotRecorded(Conflict):
     code = "venue_not_recorded"
 
 
-def venue_of(row: ExchangeAccount | AccountSummary) -> Venue | None:
+def venue_of(row: AccountRecord | AccountSummary) -> Venue | None:
     """The venue stored with the account (None: connected before venues were stored)."""
     return Venue(row.exchange, row.api_url, row.ws_url) if row.api_url else None
 
@@ -47,7 +47,7 @@ def known_venue(venue: Venue | None) -> Venue:
     return venue
 
 
-async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount:
+async def own(uow: UnitOfWork, user_id: str, account_id: str) -> AccountRecord:
     """The user's account, or NotFound (also for another user's account: never say whose)."""
     row = await uow.accounts.owned(user_id, account_id)
     if row is None:
@@ -55,7 +55,7 @@ async def own(uow: UnitOfWork, user_id: str, account_id: str) -> ExchangeAccount
     return row
 
 
-async def credentials_of(uow: UnitOfWork, row: ExchangeAccount) -> Credentials:
+async def credentials_of(uow: UnitOfWork, row: AccountRecord) -> Credentials:
     """The account's credentials, opened from the vault."""
     creds = await uow.credentials.get(user_id=row.user_id, account_id=row.id)
     if creds is None:
@@ -148,34 +148,40 @@ def status_for(result: Audit) -> str:
     )
 
 
-def apply_audit(row: ExchangeAccount, result: Audit, now: datetime) -> None:
-    """What the exchange told about the key, onto the account row."""
-    row.permissions = sorted(p.value for p in result.permissions)
-    row.ip_whitelist = list(result.ip_whitelist) if result.ip_whitelist is not None else None
-    row.warnings = [w.code for w in result.warnings]
-    if result.balances:
-        row.balances = [balance_dict(b) for b in result.balances]
-    row.last_check_at = now
-    row.updated_at = now
+def apply_audit(row: AccountRecord, result: Audit, now: datetime) -> AccountRecord:
+    """What the exchange told about the key, onto the account."""
+    return replace(
+        row,
+        permissions=tuple(sorted(p.value for p in result.permissions)),
+        ip_whitelist=tuple(result.ip_whitelist) if result.ip_whitelist is not None else None,
+        warnings=tuple(w.code for w in result.warnings),
+        balances=tuple(balance_dict(b) for b in result.balances) if result.balances else row.balances,
+        last_check_at=now,
+        updated_at=now,
+    )
 
 
 def set_key(
-    row: ExchangeAccount, deps: AccountsDeps, creds: Credentials, result: Audit, *, allow_withdraw: bool
-) -> None:
+    row: AccountRecord, deps: AccountsDeps, creds: Credentials, result: Audit, *, allow_withdraw: bool
+) -> AccountRecord:
     """The key's keyed hashes and mask, the status its inspection gives, and whether the user
     accepted that it can withdraw."""
     now = utcnow()
-    row.withdraw_allowed = allow_withdraw
-    row.api_key_hash = deps.hasher.api_key(row.exchange, creds.api_key)
-    row.api_key_mask = mask(creds.api_key)
-    if result.account_id:
-        row.exchange_account_hash = deps.hasher.exchange_account(row.exchange, result.account_id)
-    row.status = status_for(result)
-    row.check_attempts = 0
     waiting = result.verdict is not Verdict.OK
-    row.last_error = T.NOT_WHITELISTED.code if waiting else None
-    row.next_check_at = now + deps.recheck_base if waiting else None
-    apply_audit(row, result, now)
+    row = replace(
+        row,
+        withdraw_allowed=allow_withdraw,
+        api_key_hash=deps.hasher.api_key(row.exchange, creds.api_key),
+        api_key_mask=mask(creds.api_key),
+        exchange_account_hash=deps.hasher.exchange_account(row.exchange, result.account_id)
+        if result.account_id
+        else row.exchange_account_hash,
+        status=status_for(result),
+        check_attempts=0,
+        last_error=T.NOT_WHITELISTED.code if waiting else None,
+        next_check_at=now + deps.recheck_base if waiting else None,
+    )
+    return apply_audit(row, result, now)
 
 
 async def store_new_account(
@@ -197,7 +203,8 @@ async def store_new_account(
     refuse_unless_storable(result)
     exchange = venue.exchange
     await refuse_if_duplicate(uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id)
-    row = ExchangeAccount(
+    now = utcnow()
+    row = AccountRecord(
         id=new_id(),
         user_id=user_id,
         exchange=exchange,
@@ -206,11 +213,10 @@ async def store_new_account(
         market="futures",
         label=label,
         method=method.value,
-        balances=[],
-        exchange_account_hash=None,
-        created_at=utcnow(),
+        created_at=now,
+        updated_at=now,
     )
-    set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
+    row = set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
     await uow.accounts.add(row)
     try:
         await uow.flush()
@@ -236,7 +242,7 @@ async def store_new_account(
 
 
 async def record_withdraw_acceptance(
-    uow: UnitOfWork, row: ExchangeAccount, creds: Credentials, *, actor: str | None = None
+    uow: UnitOfWork, row: AccountRecord, creds: Credentials, *, actor: str | None = None
 ) -> None:
     """In the account's audit log: the user accepted a key that can withdraw (and which key)."""
     if row.withdraw_allowed and Permission.WITHDRAW.value in row.permissions:

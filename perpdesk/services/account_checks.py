@@ -3,6 +3,7 @@ awaiting whitelisting, with a doubling delay between misses (recheck_base … re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from perpdesk.core.models import AccountStatus
@@ -18,8 +19,8 @@ from perpdesk.services.account_access import (
 from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.key_audit import Audit, Verdict
-from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.base import utcnow
+from perpdesk.store.records import AccountRecord
 
 TRANSIENT = frozenset({T.EXCHANGE_UNAVAILABLE.code, T.RATE_LIMITED.code, T.CLOCK.code})
 
@@ -43,28 +44,23 @@ async def check(
     return await _record_check(deps, user_id, account_id, result, actor=actor or user_id), result
 
 
-def _next_status(deps: AccountsDeps, row: ExchangeAccount, result: Audit, now: datetime) -> None:
+def _next_status(deps: AccountsDeps, row: AccountRecord, result: Audit, now: datetime) -> AccountRecord:
     if result.verdict is Verdict.OK:
-        row.status = AccountStatus.ACTIVE.value
-        row.last_error = None
-        row.next_check_at = None
-        row.check_attempts = 0
-        return
+        return replace(row, status=AccountStatus.ACTIVE.value, last_error=None, next_check_at=None,
+                       check_attempts=0)
     if result.verdict is Verdict.AWAITING_WHITELIST:
-        row.status = AccountStatus.AWAITING_WHITELIST.value
-        row.last_error = T.NOT_WHITELISTED.code
-        row.check_attempts += 1
-        row.next_check_at = now + backoff(deps, row.check_attempts)
-        return
+        tries = row.check_attempts + 1
+        return replace(row, status=AccountStatus.AWAITING_WHITELIST.value, last_error=T.NOT_WHITELISTED.code,
+                       check_attempts=tries, next_check_at=now + backoff(deps, tries))
     code = result.problem.code if result.problem else "error"
-    row.last_error = code
+    row = replace(row, last_error=code)
     if code not in TRANSIENT:
-        row.status = AccountStatus.ERROR.value
-        row.next_check_at = None
-    elif row.status == AccountStatus.AWAITING_WHITELIST.value:
+        return replace(row, status=AccountStatus.ERROR.value, next_check_at=None)
+    if row.status == AccountStatus.AWAITING_WHITELIST.value:
         # The exchange was down: keep waiting for whitelisting, try again later.
-        row.check_attempts += 1
-        row.next_check_at = now + backoff(deps, row.check_attempts)
+        tries = row.check_attempts + 1
+        return replace(row, check_attempts=tries, next_check_at=now + backoff(deps, tries))
+    return row
 
 
 async def _record_check(
@@ -74,8 +70,8 @@ async def _record_check(
         row = await own(uow, user_id, account_id)
         before = row.status
         now = utcnow()
-        apply_audit(row, result, now)
-        _next_status(deps, row, result, now)
+        row = _next_status(deps, apply_audit(row, result, now), result, now)
+        await uow.accounts.save(row)
         if row.status == before:
             await uow.audit.record(
                 user_id=user_id,

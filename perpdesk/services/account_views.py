@@ -9,7 +9,7 @@ from datetime import datetime
 
 from perpdesk.core.models import AccountStatus, ConnectMethod
 from perpdesk.exchanges.registry import Venue, all_info
-from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.records import AccountRecord
 
 METHOD_NAMES = {ConnectMethod.MANUAL.value: "Manual", ConnectMethod.FAST_CONNECT.value: "Fast Connect"}
 STATUS_NAMES = {
@@ -70,7 +70,7 @@ class AccountView:
         }
 
 
-def view(row: ExchangeAccount) -> AccountView:
+def view(row: AccountRecord) -> AccountView:
     return AccountView(
         id=row.id,
         label=row.label,

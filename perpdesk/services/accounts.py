@@ -6,6 +6,8 @@ Re-checking a key is in account_checks.py; connecting one in connect_manual.py /
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perpdesk.core.models import ConnectMethod, Credentials, mask
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
@@ -57,8 +59,8 @@ async def rename(deps: AccountsDeps, user_id: str, account_id: str, label: str) 
                 account_id=row.id,
                 detail={"from": row.label, "to": new_label},
             )
-            row.label = new_label
-            row.updated_at = utcnow()
+            row = replace(row, label=new_label, updated_at=utcnow())
+            await uow.accounts.save(row)
             await uow.commit()
         return view(row)
 
@@ -97,8 +99,9 @@ async def replace_credentials(
             uow, deps, exchange, api_key=creds.api_key, account_id=result.account_id, except_id=row.id
         )
         old_mask = row.api_key_mask
-        set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
-        row.method = ConnectMethod.MANUAL.value
+        row = set_key(row, deps, creds, result, allow_withdraw=allow_withdraw)
+        row = replace(row, method=ConnectMethod.MANUAL.value)
+        await uow.accounts.save(row)
         await uow.credentials.put(creds, user_id=user_id, account_id=row.id)
         await uow.audit.record(
             user_id=user_id,
@@ -159,7 +162,7 @@ async def disconnect(deps: AccountsDeps, user_id: str, account_id: str) -> list[
             account_id=account_id,
             detail={"label": row.label, "exchange": exchange, "method": method, "key": row.api_key_mask},
         )
-        await uow.accounts.remove(row)
+        await uow.accounts.remove(row.id)
         await uow.credentials.delete(user_id=user_id, account_id=account_id)
         await uow.commit()
     warnings: list[UserMessage] = []

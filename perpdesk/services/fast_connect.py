@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
@@ -34,8 +34,8 @@ from perpdesk.services.fast_connect_outcome import (
 )
 from perpdesk.services.key_audit import Verdict
 from perpdesk.services.ports import UnitOfWork
-from perpdesk.store.accounts import FastConnectGrant, new_id
-from perpdesk.store.base import utcnow
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.records import GrantRecord
 from perpdesk.vault.key_hash import sha256_hex
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ async def start(
     verifier = pkce_verifier()
     grant_id = new_id()
     now = utcnow()
-    grant = FastConnectGrant(
+    grant = GrantRecord(
         id=grant_id,
         state_hash=sha256_hex(state),
         user_id=user_id,
@@ -111,7 +111,7 @@ async def start(
     return Started(state=state, authorize_url=url, expires_at=grant.expires_at)
 
 
-async def _grant(uow: UnitOfWork, state: str) -> FastConnectGrant | None:
+async def _grant(uow: UnitOfWork, state: str) -> GrantRecord | None:
     return await uow.grants.by_state_hash(sha256_hex(state))
 
 
@@ -128,9 +128,8 @@ async def _close(
         g = await uow.grants.get(grant_id)
         if g is None or (only_from is not None and g.status not in only_from):
             return
-        g.status, g.outcome_code, g.finished_at = status, code, utcnow()
-        g.sealed_issued_key = None
-        g.account_id = account_id
+        await uow.grants.save(replace(g, status=status, outcome_code=code, finished_at=utcnow(),
+                                      sealed_issued_key=None, account_id=account_id))
         await uow.audit.record(
             user_id=g.user_id,
             actor=g.user_id,
@@ -253,9 +252,8 @@ async def _store_issued(
     async with deps.uow() as uow:
         g = await uow.grants.get(grant_id)
         if g is not None:
-            g.sealed_issued_key = deps.vault.seal_credentials(
-                creds, user_id=user_id, account_id=_grant_ref(grant_id)
-            ).to_bytes()
+            sealed = deps.vault.seal_credentials(creds, user_id=user_id, account_id=_grant_ref(grant_id))
+            await uow.grants.save(replace(g, sealed_issued_key=sealed.to_bytes()))
             await uow.commit()
     try:
         venue = deps.venue_for(exchange)  # the key was issued by the configured exchange
@@ -273,9 +271,11 @@ async def _store_issued(
             )
             g = await uow.grants.get(grant_id)
             if g is not None:
-                g.status, g.finished_at, g.account_id = CONNECTED, utcnow(), account.id
-                g.sealed_issued_key = None
-                g.outcome_code = (SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING).code
+                code = (SUCCESS if result.verdict is Verdict.OK else SUCCESS_AWAITING).code
+                await uow.grants.save(replace(
+                    g, status=CONNECTED, finished_at=utcnow(), account_id=account.id, sealed_issued_key=None,
+                    outcome_code=code,
+                ))
             await uow.commit()
     except ConnectRefused as refused:
         await _revoke(deps, exchange, creds)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from perpdesk.core.errors import Conflict
 from perpdesk.core.money import fmt
 from perpdesk.store.base import utcnow
-from perpdesk.store.ticket_claims import FIRST_SLOT, TicketClaim
+from perpdesk.store.order_records import FIRST_SLOT, ClaimRecord
 from perpdesk.store.uow import DuplicateRow
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _hhmmss(when: datetime) -> str:
     return when.strftime("%H:%M:%S UTC")
 
 
-def pending_of(claim: TicketClaim) -> dict[str, str | None]:
+def pending_of(claim: ClaimRecord) -> dict[str, str | None]:
     return {
         "client_order_id": claim.client_order_id,
         "kind": claim.kind,
@@ -81,7 +81,7 @@ def pending_of(claim: TicketClaim) -> dict[str, str | None]:
     }
 
 
-def refusal(claim: TicketClaim) -> DuplicateTicket:
+def refusal(claim: ClaimRecord) -> DuplicateTicket:
     what = KIND_WORDS.get(claim.kind, "order")
     name = f" {claim.client_order_id}" if claim.client_order_id else ""
     terms = f"{SIDE_WORDS.get(claim.side, claim.side)} {fmt(claim.size) if claim.size is not None else ''}"
@@ -126,7 +126,7 @@ class TicketDesk:
         ticket always gets a claim of its own (a third identical one is still refused). `also`
         writes in the claim's transaction (an order's intent, which may refuse it too)."""
         now = utcnow()
-        row = TicketClaim(
+        row = ClaimRecord(
             id=uuid.uuid4().hex,
             user_id=user_id,
             account_id=account_id,
@@ -159,10 +159,10 @@ class TicketDesk:
 
 async def _try_claim(
     uows: Callable[[], TradingUnitOfWork],
-    claim: TicketClaim,
+    claim: ClaimRecord,
     now: datetime,
     also: Callable[[TradingUnitOfWork], Awaitable[None]] | None,
-) -> TicketClaim | None:
+) -> ClaimRecord | None:
     """Write the claim and return None; or return the live claim it gives way to. A claim in the
     first slot gives way to any live claim on the ticket, and two written at once collide on the
     unique key; a stale claim (past `expires_at`) in the way is removed first. `also` writes in

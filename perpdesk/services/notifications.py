@@ -15,8 +15,7 @@ from perpdesk.core.decimal_input import NumberError, parse_number
 from perpdesk.core.money import fmt
 from perpdesk.services import webhook_url as webhook_url_rules
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import new_id
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import DeliveryRecord, NotificationPrefsRecord, NotificationRecord
 
 PCT_PLACES = 4

@@ -22,7 +22,7 @@ from perpdesk.services.account_batch import user_accounts
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading import AccountRef, load_account
 from perpdesk.services.trading.access import account_ref
-from perpdesk.store.orders import OrderIntent
+from perpdesk.store.order_records import IntentRecord
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery
@@ -290,7 +290,7 @@ class IntentView:
         return out
 
 
-def _intent_view(r: OrderIntent) -> IntentView:
+def _intent_view(r: IntentRecord) -> IntentView:
     return IntentView(
         r.client_order_id,
         r.purpose,

@@ -38,7 +38,7 @@ from perpdesk.services.trading.intents import Placement, from_ms, send, send_int
 from perpdesk.services.trading.orders import cancel_resting_closes, close_side
 from perpdesk.services.trading.position_terms import check_position_terms
 from perpdesk.services.trading.ticket import new_client_order_id
-from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentPurpose
+from perpdesk.store.order_records import ChangeKind, ChangeStatus, IntentPurpose
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery

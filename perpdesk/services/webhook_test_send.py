@@ -17,8 +17,7 @@ from perpdesk.services.users.throttle import Limits
 from perpdesk.services.webhook_target import webhook_client
 from perpdesk.services.webhooks import TIMEOUT_S
 from perpdesk.services.webhooks import _attempt as attempt  # the one delivery code path
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import new_id
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import DeliveryRecord
 
 RULE = "webhook_test_user"

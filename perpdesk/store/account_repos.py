@@ -7,18 +7,37 @@ user's account takes the user id: another user's account is simply not found.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
-from perpdesk.store.records import AccountSummary, AuditEntryRecord, NoticeRecord
+from perpdesk.store.base import to_record, write_back
+from perpdesk.store.records import AccountRecord, AccountSummary, AuditEntryRecord, GrantRecord, NoticeRecord
 
 
-def summary_of(r: ExchangeAccount) -> AccountSummary:
+def summary_of(r: ExchangeAccount | AccountRecord) -> AccountSummary:
     return AccountSummary(r.id, r.user_id, r.exchange, r.label, r.status, r.created_at, r.api_url, r.ws_url,
                           tuple(r.warnings or ()), r.last_error)
+
+
+_LISTS = ("permissions", "warnings", "balances")  # JSON lists in the row, tuples in the record
+
+
+def account_of(r: ExchangeAccount) -> AccountRecord:
+    lists: dict[str, Any] = {n: tuple(getattr(r, n) or ()) for n in _LISTS}
+    lists["ip_whitelist"] = tuple(r.ip_whitelist) if r.ip_whitelist is not None else None
+    return replace(to_record(AccountRecord, r), **lists)
+
+
+def _columns(a: AccountRecord) -> dict[str, object]:
+    values = asdict(a)
+    values.update({n: list(getattr(a, n)) for n in _LISTS})
+    values["ip_whitelist"] = list(a.ip_whitelist) if a.ip_whitelist is not None else None
+    return values
 
 
 FORBIDDEN_DETAIL_KEYS = frozenset({"secret", "secret_key", "passphrase", "memo", "api_key", "password"})
@@ -28,27 +47,32 @@ class AccountRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(self, row: ExchangeAccount) -> None:
-        self.s.add(row)
+    async def add(self, account: AccountRecord) -> None:
+        self.s.add(ExchangeAccount(**_columns(account)))
 
-    async def owned(self, user_id: str, account_id: str) -> ExchangeAccount | None:
+    async def save(self, account: AccountRecord) -> None:
+        """Write back an account this transaction read and changed (gone meanwhile: nothing to do)."""
+        await write_back(self.s, ExchangeAccount, account.id, _columns(account))
+
+    async def owned(self, user_id: str, account_id: str) -> AccountRecord | None:
         a = ExchangeAccount
-        return await self.s.scalar(select(a).where(a.id == account_id, a.user_id == user_id))
+        row = await self.s.scalar(select(a).where(a.id == account_id, a.user_id == user_id))
+        return account_of(row) if row is not None else None
 
-    async def of_user(self, user_id: str) -> list[ExchangeAccount]:
+    async def of_user(self, user_id: str) -> list[AccountRecord]:
         rows = await self.s.scalars(
             select(ExchangeAccount)
             .where(ExchangeAccount.user_id == user_id)
             .order_by(ExchangeAccount.created_at, ExchangeAccount.id)
         )
-        return list(rows)
+        return [account_of(r) for r in rows]
 
-    async def with_status(self, status: str) -> list[ExchangeAccount]:
+    async def with_status(self, status: str) -> list[AccountRecord]:
         """Every user's accounts in `status` (the live supervisor mirrors the active ones)."""
         rows = await self.s.scalars(
             select(ExchangeAccount).where(ExchangeAccount.status == status).order_by(ExchangeAccount.id)
         )
-        return list(rows)
+        return [account_of(r) for r in rows]
 
     async def summaries(
         self, *, user_id: str | None = None, status: str | None = None
@@ -75,8 +99,10 @@ class AccountRepo:
         done = await self.s.execute(missing.values(api_url=api_url, ws_url=ws_url))
         return int(getattr(done, "rowcount", 0) or 0)
 
-    async def remove(self, row: ExchangeAccount) -> None:
-        await self.s.delete(row)
+    async def remove(self, account_id: str) -> None:
+        row = await self.s.get(ExchangeAccount, account_id)
+        if row is not None:
+            await self.s.delete(row)
 
     async def _taken(self, except_id: str | None, *where: ColumnElement[bool]) -> bool:
         q = select(ExchangeAccount.id).where(*where)
@@ -112,14 +138,20 @@ class GrantRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(self, grant: FastConnectGrant) -> None:
-        self.s.add(grant)
+    async def add(self, grant: GrantRecord) -> None:
+        self.s.add(FastConnectGrant(**asdict(grant)))
 
-    async def get(self, grant_id: str) -> FastConnectGrant | None:
-        return await self.s.get(FastConnectGrant, grant_id)
+    async def save(self, grant: GrantRecord) -> None:
+        """Write back a grant this transaction read and changed (gone meanwhile: nothing to do)."""
+        await write_back(self.s, FastConnectGrant, grant.id, asdict(grant))
 
-    async def by_state_hash(self, state_hash: str) -> FastConnectGrant | None:
-        return await self.s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == state_hash))
+    async def get(self, grant_id: str) -> GrantRecord | None:
+        row = await self.s.get(FastConnectGrant, grant_id)
+        return to_record(GrantRecord, row) if row is not None else None
+
+    async def by_state_hash(self, state_hash: str) -> GrantRecord | None:
+        row = await self.s.scalar(select(FastConnectGrant).where(FastConnectGrant.state_hash == state_hash))
+        return to_record(GrantRecord, row) if row is not None else None
 
     async def claim(self, grant_id: str, from_statuses: Sequence[str], to_status: str) -> bool:
         """Move the grant to `to_status` only if it is in one of `from_statuses`: one caller wins."""
@@ -132,7 +164,7 @@ class GrantRepo:
 
     async def stale(
         self, pending: str, pending_before: datetime, redeeming: str, redeeming_before: datetime
-    ) -> list[FastConnectGrant]:
+    ) -> list[GrantRecord]:
         """Grants still `pending` past `pending_before`, or `redeeming` past `redeeming_before`."""
         g = FastConnectGrant
         rows = await self.s.scalars(
@@ -143,7 +175,7 @@ class GrantRepo:
                 )
             )
         )
-        return list(rows)
+        return [to_record(GrantRecord, r) for r in rows]
 
     async def purge_finished(self, final: Sequence[str], before: datetime) -> None:
         await self.s.execute(

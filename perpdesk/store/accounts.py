@@ -6,8 +6,7 @@ sealed record), the API key is kept as a keyed hash (uniqueness) and a mask (dis
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
@@ -22,15 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from perpdesk.store.base import Base, UTCDateTime
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from perpdesk.store.base import Base, UTCDateTime, new_id, utcnow
 
 
 def _user_fk() -> Mapped[str]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +34,35 @@ class DuplicateRow(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A row's id: 32 hex characters, the same for every table."""
+    return uuid.uuid4().hex
+
+
+R = TypeVar("R")
+
+
+def to_record(kind: type[R], row: object) -> R:
+    """A frozen record (store/records.py, order_records.py) of a row: the record's fields, read
+    from the row's columns of the same names."""
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]  # a dataclass type
+    return kind(**{n: getattr(row, n) for n in names})
+
+
+async def write_back(
+    session: AsyncSession, model: type[Base], record_id: str, columns: Mapping[str, object]
+) -> bool:
+    """Set the columns of the row `record_id` from a changed record of it: only those that differ,
+    so the UPDATE names only what the use case changed. False when the row is gone."""
+    row = await session.get(model, record_id)
+    if row is None:
+        return False
+    for name, value in columns.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+    return True  # written with the unit of work's next flush or commit (a unique key refuses there)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

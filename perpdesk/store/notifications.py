@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from perpdesk.store.base import Base, UTCDateTime, utcnow
-from perpdesk.store.orders import DecimalText, new_id
+from perpdesk.store.base import Base, UTCDateTime, new_id, utcnow
+from perpdesk.store.orders import DecimalText
 from perpdesk.store.records import NotificationPrefsRecord, NotificationRecord
 
 

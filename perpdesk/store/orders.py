@@ -15,9 +15,8 @@ Prices and sizes are stored as exact decimal strings (never float), on SQLite an
 
 from __future__ import annotations
 
-import enum
-import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,46 +28,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from perpdesk.core.money import fmt
-from perpdesk.store.base import Base, UTCDateTime, utcnow
-
-
-class IntentStatus(enum.StrEnum):
-    PENDING = "pending"  # written, about to be sent (a crash here leaves it pending: settle it)
-    PLACED = "placed"
-    REJECTED = "rejected"  # the exchange answered no
-    UNKNOWN = "unknown"  # being confirmed: may still be executed until `decided_after`
-    NOT_PLACED = "not_placed"  # no answer, and absent at the exchange after its window closed
-
-    @property
-    def final(self) -> bool:
-        return self not in (IntentStatus.PENDING, IntentStatus.UNKNOWN)
-
-
-UNSETTLED = (IntentStatus.UNKNOWN.value, IntentStatus.PENDING.value)
-
-
-class ChangeKind(enum.StrEnum):
-    CANCEL = "cancel"
-    AMEND = "amend"
-    TP_SL = "tp_sl"
-
-
-class ChangeStatus(enum.StrEnum):
-    UNKNOWN = "unknown"  # sent, no answer: being confirmed by reading the exchange
-    APPLIED = "applied"
-    NOT_APPLIED = "not_applied"
-
-
-class IntentPurpose(enum.StrEnum):
-    ORDER = "order"  # an order from the ticket or the API
-    CLOSE = "close"  # a market order closing a whole position
-    ADOPTED = "adopted"  # found at the exchange with our client-id prefix but no record: repaired
-    PLAN = "plan"  # a trigger order: matched at the exchange by its terms when its answer is lost
-    TRAIL = "trail"  # a trailing stop (BitMart gives it no client id): matched by its terms
-
-    @property
-    def conditional(self) -> bool:
-        return self in (IntentPurpose.PLAN, IntentPurpose.TRAIL)
+from perpdesk.store.base import Base, UTCDateTime, new_id, to_record, utcnow, write_back
+from perpdesk.store.order_records import (
+    UNSETTLED,
+    ChangeKind,
+    ChangeRecord,
+    ChangeStatus,
+    IntentPurpose,
+    IntentRecord,
+    IntentStatus,
+)
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -86,10 +55,6 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value))
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class OrderIntent(Base):
@@ -175,38 +140,50 @@ class OrderChange(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-def _terms(row: OrderIntent) -> tuple[object, ...]:
-    return (row.symbol, row.side, row.type, row.size, row.price, row.trigger_price, row.callback_rate)
+def _intent(row: OrderIntent) -> IntentRecord:
+    return to_record(IntentRecord, row)
+
+
+def _change(row: OrderChange) -> ChangeRecord:
+    return to_record(ChangeRecord, row)
 
 
 class OrderIntentRepo:
-    """Queries on order intents; every read is scoped by user id (and account id)."""
+    """Queries on order intents; every read is scoped by user id (and account id). Reads return
+    frozen records; `add`/`save` (and their change twins) are the only writes."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(self, intent: OrderIntent) -> OrderIntent:
-        self.s.add(intent)
+    async def add(self, intent: IntentRecord) -> IntentRecord:
+        self.s.add(OrderIntent(**asdict(intent)))
         await self.s.flush()
         return intent
 
-    async def by_client_id(self, user_id: str, account_id: str, client_order_id: str) -> OrderIntent | None:
-        return await self.s.scalar(
+    async def save(self, intent: IntentRecord) -> IntentRecord:
+        """Write back an intent this transaction read and changed (its outcome, its settling)."""
+        if not await write_back(self.s, OrderIntent, intent.id, asdict(intent)):
+            raise LookupError("the intent is gone (its account was disconnected)")
+        return intent
+
+    async def by_client_id(self, user_id: str, account_id: str, client_order_id: str) -> IntentRecord | None:
+        row = await self.s.scalar(
             select(OrderIntent).where(
                 OrderIntent.user_id == user_id,
                 OrderIntent.account_id == account_id,
                 OrderIntent.client_order_id == client_order_id,
             )
         )
+        return _intent(row) if row is not None else None
 
     async def for_account(
         self, user_id: str, account_id: str, *, statuses: Sequence[str] | None = None, limit: int = 100
-    ) -> list[OrderIntent]:
+    ) -> list[IntentRecord]:
         q = select(OrderIntent).where(OrderIntent.user_id == user_id, OrderIntent.account_id == account_id)
         if statuses:
             q = q.where(OrderIntent.status.in_(list(statuses)))
         q = q.order_by(OrderIntent.created_at.desc(), OrderIntent.id).limit(limit)
-        return list(await self.s.scalars(q))
+        return [_intent(r) for r in await self.s.scalars(q)]
 
     async def symbols(self, user_id: str, account_id: str) -> list[str]:
         rows = await self.s.scalars(
@@ -232,15 +209,17 @@ class OrderIntentRepo:
         )
         return sorted({(u, a) for u, a in intents.all()} | {(u, a) for u, a in changes.all()})
 
-    async def unsettled(self, user_id: str, account_id: str) -> list[OrderIntent]:
+    async def unsettled(self, user_id: str, account_id: str) -> list[IntentRecord]:
         """Intents whose outcome is not known: `unknown`, and `pending` ones (sending, or left by a crash)."""
         return await self.for_account(user_id, account_id, statuses=UNSETTLED, limit=500)
 
-    async def unsettled_like(self, user_id: str, account_id: str, intent: OrderIntent) -> OrderIntent | None:
+    async def unsettled_like(
+        self, user_id: str, account_id: str, intent: IntentRecord
+    ) -> IntentRecord | None:
         """An unsettled intent for the same ticket (symbol, side, type, size, price; a conditional
         order's trigger and callback rate), if any."""
         for row in await self.unsettled(user_id, account_id):
-            if _terms(row) == _terms(intent):
+            if row.terms == intent.terms:
                 return row
         return None
 
@@ -256,7 +235,7 @@ class OrderIntentRepo:
         )
         return {r for r in rows if r}
 
-    async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[OrderIntent]:
+    async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[IntentRecord]:
         """Intents settled as not placed since `since` (the reconciler double-checks them)."""
         rows = await self.s.scalars(
             select(OrderIntent)
@@ -269,11 +248,11 @@ class OrderIntentRepo:
             )
             .limit(50)
         )
-        return list(rows)
+        return [_intent(r) for r in rows]
 
     async def known_client_ids(
         self, account_id: str, client_order_ids: Sequence[str]
-    ) -> dict[str, OrderIntent]:
+    ) -> dict[str, IntentRecord]:
         if not client_order_ids:
             return {}
         rows = await self.s.scalars(
@@ -281,7 +260,7 @@ class OrderIntentRepo:
                 OrderIntent.account_id == account_id, OrderIntent.client_order_id.in_(list(client_order_ids))
             )
         )
-        return {r.client_order_id: r for r in rows}
+        return {r.client_order_id: _intent(r) for r in rows}
 
     async def earliest_due(self) -> datetime | None:
         """When the next unknown outcome can be decided (the settler sleeps until then)."""
@@ -308,12 +287,18 @@ class OrderIntentRepo:
         ]
         return min(times) if times else None
 
-    async def add_change(self, change: OrderChange) -> OrderChange:
-        self.s.add(change)
+    async def add_change(self, change: ChangeRecord) -> ChangeRecord:
+        self.s.add(OrderChange(**asdict(change)))
         await self.s.flush()
         return change
 
-    async def unknown_changes(self, user_id: str, account_id: str) -> list[OrderChange]:
+    async def save_change(self, change: ChangeRecord) -> ChangeRecord:
+        """Write back a change this transaction read and settled."""
+        if not await write_back(self.s, OrderChange, change.id, asdict(change)):
+            raise LookupError("the change is gone (its account was disconnected)")
+        return change
+
+    async def unknown_changes(self, user_id: str, account_id: str) -> list[ChangeRecord]:
         rows = await self.s.scalars(
             select(OrderChange)
             .where(
@@ -324,21 +309,22 @@ class OrderIntentRepo:
             .order_by(OrderChange.created_at)
             .limit(500)
         )
-        return list(rows)
+        return [_change(r) for r in rows]
 
-    async def changes_for(self, user_id: str, account_id: str, limit: int = 50) -> list[OrderChange]:
+    async def changes_for(self, user_id: str, account_id: str, limit: int = 50) -> list[ChangeRecord]:
         rows = await self.s.scalars(
             select(OrderChange)
             .where(OrderChange.user_id == user_id, OrderChange.account_id == account_id)
             .order_by(OrderChange.created_at.desc())
             .limit(limit)
         )
-        return list(rows)
+        return [_change(r) for r in rows]
 
-    async def change(self, user_id: str, change_id: str) -> OrderChange | None:
-        return await self.s.scalar(
+    async def change(self, user_id: str, change_id: str) -> ChangeRecord | None:
+        row = await self.s.scalar(
             select(OrderChange).where(OrderChange.user_id == user_id, OrderChange.id == change_id)
         )
+        return _change(row) if row is not None else None
 
 
 __all__ = [

@@ -26,6 +26,57 @@ class AccountSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A connected account in full (store/accounts.ExchangeAccount): its key as a keyed hash and a
+    mask only, its credentials sealed elsewhere."""
+
+    id: str
+    user_id: str
+    exchange: str
+    label: str
+    method: str  # ConnectMethod
+    created_at: datetime
+    updated_at: datetime
+    status: str = ""  # AccountStatus (set_key sets it, with the key)
+    api_key_hash: str = ""  # HMAC-SHA256 hex
+    api_key_mask: str = ""
+    market: str = "futures"
+    api_url: str | None = None  # the venue it was connected against
+    ws_url: str | None = None
+    exchange_account_hash: str | None = None
+    permissions: tuple[str, ...] = ()
+    ip_whitelist: tuple[str, ...] | None = None
+    warnings: tuple[str, ...] = ()  # warning codes
+    balances: tuple[dict[str, str], ...] = ()
+    last_check_at: datetime | None = None
+    last_error: str | None = None  # a message code
+    next_check_at: datetime | None = None
+    check_attempts: int = 0
+    withdraw_allowed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """One Fast Connect attempt (store/accounts.FastConnectGrant): the state as a hash, the
+    verifier and any issued key sealed."""
+
+    id: str
+    state_hash: str
+    user_id: str
+    session_hash: str
+    exchange: str
+    sealed_verifier: bytes
+    redirect_uri: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    outcome_code: str | None = None  # a message code
+    account_id: str | None = None
+    sealed_issued_key: bytes | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntryRecord:
     """One line of a user's audit log of account changes (its detail never names a secret)."""
 

@@ -10,6 +10,7 @@ holds anything.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,10 +18,9 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from perpdesk.store.base import Base, UTCDateTime
-from perpdesk.store.orders import DecimalText, new_id
-
-FIRST_SLOT = "-"  # the slot of an unconfirmed ticket: a second identical one collides on it
+from perpdesk.store.base import Base, UTCDateTime, new_id, to_record
+from perpdesk.store.order_records import FIRST_SLOT, ClaimRecord
+from perpdesk.store.orders import DecimalText
 
 
 class TicketClaim(Base):
@@ -63,9 +63,9 @@ class TicketClaimRepo:
             )
         )
 
-    async def live_holder(self, account_id: str, ticket_key: str, now: datetime) -> TicketClaim | None:
+    async def live_holder(self, account_id: str, ticket_key: str, now: datetime) -> ClaimRecord | None:
         """The oldest live claim on this ticket, if any."""
-        return await self.s.scalar(
+        row = await self.s.scalar(
             select(TicketClaim)
             .where(
                 TicketClaim.account_id == account_id,
@@ -75,9 +75,10 @@ class TicketClaimRepo:
             .order_by(TicketClaim.since)
             .limit(1)
         )
+        return to_record(ClaimRecord, row) if row is not None else None
 
-    async def add(self, claim: TicketClaim) -> None:
-        self.s.add(claim)
+    async def add(self, claim: ClaimRecord) -> None:
+        self.s.add(TicketClaim(**asdict(claim)))
 
     async def drop(self, claim_id: str) -> None:
         await self.s.execute(delete(TicketClaim).where(TicketClaim.id == claim_id))

@@ -3,18 +3,13 @@ hash of the secret value is stored)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from perpdesk.store.base import Base, UTCDateTime, utcnow
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
+from perpdesk.store.base import Base, UTCDateTime, new_id, utcnow
 
 
 class User(Base):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
@@ -62,9 +64,13 @@ class ResetRequested(BaseModel):
     message: str
 
 
-@router.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+class HealthOut(BaseModel):
+    status: Literal["ok"] = Field(description="The platform answers requests.")
+
+
+@router.get("/health", response_model=HealthOut)
+async def health() -> HealthOut:
+    return HealthOut(status="ok")
 
 
 @router.get("/auth/csrf", response_model=CsrfOut)

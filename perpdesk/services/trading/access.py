@@ -9,7 +9,7 @@ from perpdesk.core.models import AccountStatus, Credentials
 from perpdesk.exchanges.registry import Venue
 from perpdesk.services.account_access import credentials_of, known_venue, own, venue_of
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import ExchangeAccount
+from perpdesk.store.records import AccountRecord
 
 
 class AccountNotActive(Conflict):
@@ -40,7 +40,7 @@ def exchange_name(deps: AccountsDeps, venue: Venue | None, exchange: str) -> str
     return deps.connector_for(venue).info.name if venue is not None else exchange.capitalize()
 
 
-def _ref(row: ExchangeAccount) -> AccountRef:
+def _ref(row: AccountRecord) -> AccountRef:
     return AccountRef(row.id, row.user_id, row.exchange, row.label, row.status, venue_of(row))
 
 

@@ -1,5 +1,5 @@
 """Cancels, amends and TP/SL changes. An answer that never came back (the change may have been
-applied) is written down as an OrderChange and decided by reading the exchange: the order's
+applied) is written down as a lost change and decided by reading the exchange: the order's
 state and price, or the position's TP/SL plan orders. Until the request's window has closed a
 change not seen yet may still land, so it stays "being confirmed"; after it, what the exchange
 shows is final. Nothing is ever sent twice.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from perpdesk.core.errors import ExchangeError, InputError, MaybeApplied
@@ -23,8 +23,8 @@ from perpdesk.services.trading.access import AccountRef, account_ref, tradable
 from perpdesk.services.trading.commands import AmendCommand, TpSlCommand
 from perpdesk.services.trading.intents import from_ms, hhmmss
 from perpdesk.services.trading.ticket import instrument_in, symbol_of
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import ChangeKind, ChangeStatus, OrderChange
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import ChangeKind, ChangeRecord, ChangeStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ChangeOutcome:
         }
 
 
-def outcome(row: OrderChange) -> ChangeOutcome:
+def outcome(row: ChangeRecord) -> ChangeOutcome:
     kind, status = ChangeKind(row.kind), ChangeStatus(row.status)
     next_step = None
     if status is ChangeStatus.UNKNOWN:
@@ -85,7 +85,8 @@ async def record_lost_change(
     kind = ChangeKind(str(fields["kind"]))
     now = utcnow()
     decided = from_ms(exc.decided_after_ms or connector.decided_after_ms())
-    row = OrderChange(
+    row = ChangeRecord(
+        id=new_id(),
         user_id=ref.user_id,
         account_id=ref.id,
         status=ChangeStatus.UNKNOWN.value,
@@ -95,7 +96,7 @@ async def record_lost_change(
         updated_at=now,
         message=f"The exchange did not answer the {WHAT[kind]}: it may have been applied. perpdesk "
         f"is reading the exchange to confirm it (final by {hhmmss(decided)}).",
-        **fields,
+        **fields,  # type: ignore[arg-type]  # the change's own columns, named by its senders
     )
     async with deps.trading_uow() as uow:
         await uow.orders.add_change(row)
@@ -205,7 +206,7 @@ async def recent_changes(deps: AccountsDeps, user_id: str, account_id: str) -> l
 # --- settling -------------------------------------------------------------------------------------
 
 
-async def _read(connector: FuturesConnector, creds: Credentials, row: OrderChange) -> tuple[str | None, str]:
+async def _read(connector: FuturesConnector, creds: Credentials, row: ChangeRecord) -> tuple[str | None, str]:
     """(verdict, why) from the exchange's state now: "applied", "not_applied", or None (not yet)."""
     kind = ChangeKind(row.kind)
     if kind is ChangeKind.TP_SL:
@@ -237,8 +238,23 @@ async def _read(connector: FuturesConnector, creds: Credentials, row: OrderChang
     return None, f"Order {ref} still shows its old {_what_amended(row)}."
 
 
-def _what_amended(row: OrderChange) -> str:
+def _what_amended(row: ChangeRecord) -> str:
     return " and ".join(w for w, v in (("price", row.price), ("size", row.size)) if v is not None)
+
+
+def _settled(row: ChangeRecord, verdict: str | None, why: str, looked_at: datetime) -> ChangeRecord:
+    """What a read of the exchange (`_read`'s verdict, or "no_answer") proves about a change."""
+    now = utcnow()
+    row = replace(row, settle_attempts=row.settle_attempts + 1, updated_at=now)
+    past_window = row.decided_after is not None and looked_at >= row.decided_after
+    if verdict == "no_answer":
+        return replace(row, next_check_at=now + backoff(row.settle_attempts))
+    if verdict == "applied" or (verdict == "not_applied" and ChangeKind(row.kind) is not ChangeKind.TP_SL):
+        return replace(row, status=verdict, settled_at=now, message=why)
+    if past_window:
+        return replace(row, status=ChangeStatus.NOT_APPLIED.value, settled_at=now,
+                       message=f"{why} The exchange's window has closed: the change was not applied.")
+    return row
 
 
 async def settle_changes(
@@ -266,19 +282,7 @@ async def settle_changes(
             row = await uow.orders.change(ref.user_id, change_id)
             if row is None or row.status != ChangeStatus.UNKNOWN.value:
                 continue
-            now = utcnow()
-            row.settle_attempts += 1
-            row.updated_at = now
-            past_window = row.decided_after is not None and looked_at >= row.decided_after
-            if verdict == "no_answer":
-                row.next_check_at = now + backoff(row.settle_attempts)
-            elif verdict == "applied" or (
-                verdict == "not_applied" and ChangeKind(row.kind) is not ChangeKind.TP_SL
-            ):
-                row.status, row.settled_at, row.message = verdict, now, why
-            elif past_window:
-                row.status, row.settled_at = ChangeStatus.NOT_APPLIED.value, now
-                row.message = f"{why} The exchange's window has closed: the change was not applied."
+            row = await uow.orders.save_change(_settled(row, verdict, why, looked_at))
             await uow.commit()
         if row.status != ChangeStatus.UNKNOWN.value:
             log.info("%s %s settled: %s", row.kind, row.id, row.status)

@@ -22,24 +22,25 @@ from perpdesk.core.terminal import PlanRequest, TrailRequest
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.in_flight import TicketTerms
 from perpdesk.services.trading.access import AccountRef
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
 
 # the exchange's clock may run behind ours: an order it stamps this much before the intent counts
 CLOCK_SLACK_MS = 5_000
 
 
 def _intent(ref: AccountRef, purpose: IntentPurpose, cid: str, sending_until: datetime,
-            **terms: object) -> OrderIntent:
+            **terms: object) -> IntentRecord:
     now = utcnow()
-    return OrderIntent(
-        user_id=ref.user_id, account_id=ref.id, exchange=ref.exchange, client_order_id=cid,
+    return IntentRecord(
+        id=new_id(), user_id=ref.user_id, account_id=ref.id, exchange=ref.exchange, client_order_id=cid,
         purpose=purpose.value, time_in_force="gtc", status=IntentStatus.PENDING.value,
-        settle_attempts=0, created_at=now, updated_at=now, decided_after=sending_until, **terms,
+        settle_attempts=0, created_at=now, updated_at=now, decided_after=sending_until,
+        **terms,  # type: ignore[arg-type]  # the order's terms, named by plan_intent / trail_intent
     )
 
 
-def plan_intent(ref: AccountRef, req: PlanRequest, sending_until: datetime) -> OrderIntent:
+def plan_intent(ref: AccountRef, req: PlanRequest, sending_until: datetime) -> IntentRecord:
     otype = OrderType.MARKET if req.executive_price is None else OrderType.LIMIT
     return _intent(
         ref, IntentPurpose.PLAN, req.client_order_id, sending_until, symbol=req.symbol,
@@ -49,7 +50,7 @@ def plan_intent(ref: AccountRef, req: PlanRequest, sending_until: datetime) -> O
     )
 
 
-def trail_intent(ref: AccountRef, req: TrailRequest, cid: str, sending_until: datetime) -> OrderIntent:
+def trail_intent(ref: AccountRef, req: TrailRequest, cid: str, sending_until: datetime) -> IntentRecord:
     """`cid` names the intent; the exchange knows it too only where it keeps one on a trailing
     order (ExchangeInfo.trail_client_id), otherwise the order is matched by its terms."""
     return _intent(
@@ -70,11 +71,11 @@ def trail_terms(req: TrailRequest) -> TicketTerms:
                        extra=(fmt(req.callback_rate), req.price_type.value))
 
 
-def _since_ms(row: OrderIntent) -> int:
+def _since_ms(row: IntentRecord) -> int:
     return int(row.created_at.timestamp() * 1000) - CLOCK_SLACK_MS
 
 
-def _same_terms(row: OrderIntent, o: PlanOrder) -> bool:
+def _same_terms(row: IntentRecord, o: PlanOrder) -> bool:
     if row.purpose == IntentPurpose.TRAIL.value:
         kind_ok = o.kind is PlanKind.TRAILING and o.callback_rate == row.callback_rate
     else:
@@ -83,7 +84,7 @@ def _same_terms(row: OrderIntent, o: PlanOrder) -> bool:
             and o.trigger_price == row.trigger_price and o.created_at_ms >= _since_ms(row))
 
 
-def match_waiting(row: OrderIntent, waiting: Iterable[PlanOrder], taken: set[str]) -> PlanOrder | None:
+def match_waiting(row: IntentRecord, waiting: Iterable[PlanOrder], taken: set[str]) -> PlanOrder | None:
     """The waiting conditional order that is this intent's: its client id where the exchange lists
     one, else the earliest of the same terms not recorded on another intent."""
     mine = [o for o in waiting if o.order_id not in taken]
@@ -96,7 +97,7 @@ def match_waiting(row: OrderIntent, waiting: Iterable[PlanOrder], taken: set[str
 
 
 async def look_up(
-    connector: FuturesConnector, creds: Credentials, row: OrderIntent, taken: set[str]
+    connector: FuturesConnector, creds: Credentials, row: IntentRecord, taken: set[str]
 ) -> str | None:
     """The exchange's id of the order this conditional intent became, or None if it shows none.
     Raises what the connector raises when the exchange does not answer."""

@@ -25,8 +25,8 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.in_flight import Claim, TicketTerms
 from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.trading.ports import TradingUnitOfWork
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Placement:
         }
 
 
-def unknown_error(row: OrderIntent) -> BeingConfirmed:
+def unknown_error(row: IntentRecord) -> BeingConfirmed:
     return BeingConfirmed(
         f"Order {row.client_order_id} is being confirmed: the exchange did not answer in "
         f"time and may still execute it until {hhmmss(row.decided_after)}.",
@@ -111,7 +111,7 @@ def unknown_error(row: OrderIntent) -> BeingConfirmed:
     )
 
 
-def stored_error(row: OrderIntent, status: IntentStatus) -> ExchangeError:
+def stored_error(row: IntentRecord, status: IntentStatus) -> ExchangeError:
     """A decided order's error as it was stored (code and message)."""
     err = ExchangeError(
         row.error_message or "",
@@ -123,7 +123,7 @@ def stored_error(row: OrderIntent, status: IntentStatus) -> ExchangeError:
     return err
 
 
-def placement(row: OrderIntent) -> Placement:
+def placement(row: IntentRecord) -> Placement:
     status = IntentStatus(row.status)
     error: PerpdeskError | None = None
     if not status.final:
@@ -146,10 +146,11 @@ def placement(row: OrderIntent) -> Placement:
 
 def new_intent(
     ref: AccountRef, req: OrderRequest, purpose: IntentPurpose, sending_until: datetime
-) -> OrderIntent:
+) -> IntentRecord:
     """An order's intent as it is written before sending: `pending`, with its sender's bound."""
     now = utcnow()
-    return OrderIntent(
+    return IntentRecord(
+        id=new_id(),
         user_id=ref.user_id,
         account_id=ref.id,
         exchange=ref.exchange,
@@ -175,7 +176,7 @@ def new_intent(
 
 
 async def _write_intent(
-    uow: TradingUnitOfWork, ref: AccountRef, intent: OrderIntent, confirm_duplicate: bool
+    uow: TradingUnitOfWork, ref: AccountRef, intent: IntentRecord, confirm_duplicate: bool
 ) -> None:
     """Write the intent (in its claim's transaction), refusing the same ticket while an earlier
     one is still being confirmed (unless the trader confirmed a second one)."""
@@ -207,18 +208,16 @@ async def _record_outcome(
         if row is None:  # the account was disconnected meanwhile (cascade): nothing left to record
             raise NotFound("The account was disconnected while the order was sent.")
         now = utcnow()
-        row.status = IntentStatus(result.status.value).value
-        row.order_id = result.order_id
-        row.updated_at = now
-        row.sent_timestamp_ms = result.sent_timestamp_ms
+        row = replace(row, status=IntentStatus(result.status.value).value, order_id=result.order_id,
+                      updated_at=now, sent_timestamp_ms=result.sent_timestamp_ms)
         if result.status is PlacementStatus.UNKNOWN:
-            row.decided_after = from_ms(result.decided_after_ms or fallback_decided_ms)
+            row = replace(row, decided_after=from_ms(result.decided_after_ms or fallback_decided_ms))
         else:
-            row.settled_at, row.decided_after = now, None
+            row = replace(row, settled_at=now, decided_after=None)
             if result.error is not None:
-                row.error_code = result.error.code[:64]
-                row.error_message = result.error.message[:500]
-        placed = placement(row)
+                row = replace(row, error_code=result.error.code[:64],
+                              error_message=result.error.message[:500])
+        placed = placement(await uow.orders.save(row))
         await uow.commit()
     if result.error is not None and placed.status.final:
         # the connector's typed error (its field at fault, its next step) goes to the page / API
@@ -264,7 +263,7 @@ async def _send_and_record(
 async def send_intent(
     deps: AccountsDeps,
     ref: AccountRef,
-    intent: OrderIntent,
+    intent: IntentRecord,
     terms: TicketTerms,
     sending: Sending,
     *,

@@ -32,7 +32,7 @@ from perpdesk.services.trading.ticket import (
     parse_ticket,
     position_side,
 )
-from perpdesk.store.orders import IntentPurpose
+from perpdesk.store.order_records import IntentPurpose
 
 if TYPE_CHECKING:
     from perpdesk.live.query import LiveQuery

@@ -11,27 +11,29 @@ Each repair is an entry in the account's audit log.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
 
 log = logging.getLogger(__name__)
 
 RECHECK_REFUSED = timedelta(hours=1)
 
 
-def _adopted(ref: AccountRef, o: Order) -> OrderIntent:
+def _adopted(ref: AccountRef, o: Order) -> IntentRecord:
     now = utcnow()
-    return OrderIntent(
+    return IntentRecord(
+        id=new_id(),
         user_id=ref.user_id,
         account_id=ref.id,
         exchange=ref.exchange,
-        client_order_id=o.client_order_id,
+        client_order_id=o.client_order_id or "",  # carries our prefix: never empty
         purpose=IntentPurpose.ADOPTED.value,
         symbol=o.symbol,
         side=o.side.value,
@@ -79,8 +81,10 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
                 action, before = "order.adopted", None
             elif row.status in (IntentStatus.NOT_PLACED.value, IntentStatus.REJECTED.value):
                 before = row.status
-                row.status, row.order_id, row.updated_at = IntentStatus.PLACED.value, order.order_id, utcnow()
-                row.error_code, row.error_message = "repaired", f"The exchange shows it (was {before})."
+                await repo.save(replace(
+                    row, status=IntentStatus.PLACED.value, order_id=order.order_id, updated_at=utcnow(),
+                    error_code="repaired", error_message=f"The exchange shows it (was {before}).",
+                ))
                 action = "order.repaired"
             else:
                 continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from perpdesk.core.background import ItemBackoff, PeriodicTask
@@ -26,7 +27,7 @@ from perpdesk.services.trading.changes import backoff
 from perpdesk.services.trading.conditional import look_up
 from perpdesk.services.trading.intents import Placement, from_ms, placement
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentPurpose, IntentStatus, OrderIntent
+from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
 
 EVERY_PURPOSE = tuple(p.value for p in IntentPurpose)
 
@@ -54,9 +55,10 @@ async def _decide(
             return placement(row)
         if pending:
             # left by a stopped process: anything it sent was signed before now
-            row.status = IntentStatus.UNKNOWN.value
-            row.decided_after = from_ms(connector.decided_after_ms())
-            row.updated_at = now
+            row = await uow.orders.save(replace(
+                row, status=IntentStatus.UNKNOWN.value, decided_after=from_ms(connector.decided_after_ms()),
+                updated_at=now,
+            ))
             log.warning("order %s was left pending by a stopped process: being confirmed", cid)
         symbol, decided_after = row.symbol, row.decided_after
         conditional = IntentPurpose(row.purpose).conditional
@@ -80,34 +82,32 @@ async def _decide(
         row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None or IntentStatus(row.status).final:
             return None
-        decided = _apply(row, found, answered, looked_at, decided_after)
+        row = await uow.orders.save(_apply(row, found, answered, looked_at, decided_after))
         await uow.commit()
-        return decided
+        return placement(row)
 
 
 def _apply(
-    row: OrderIntent, found: str | None, answered: bool, looked_at: datetime, decided_after: datetime | None
-) -> Placement:
+    row: IntentRecord, found: str | None, answered: bool, looked_at: datetime, decided_after: datetime | None
+) -> IntentRecord:
     """What the look-up proves: `found` is the exchange's order id."""
     now = utcnow()
-    row.settle_attempts += 1
-    row.updated_at = now
+    row = replace(row, settle_attempts=row.settle_attempts + 1, updated_at=now)
     if found is not None:
-        row.status, row.order_id, row.settled_at = IntentStatus.PLACED.value, found, now
-        row.error_code = row.error_message = None
-        row.next_check_at = None
         log.info("order %s settled: placed (%s)", row.client_order_id, found)
-    elif answered and decided_after is not None and looked_at >= decided_after:
-        row.status, row.settled_at = IntentStatus.NOT_PLACED.value, now
-        row.error_code = "not_received"
-        row.error_message = (
-            f"The exchange has no order {row.client_order_id} after its window closed: it was not placed."
-        )
-        row.next_check_at = None
+        return replace(row, status=IntentStatus.PLACED.value, order_id=found, settled_at=now,
+                       error_code=None, error_message=None, next_check_at=None)
+    if answered and decided_after is not None and looked_at >= decided_after:
         log.info("order %s settled: not placed", row.client_order_id)
-    elif not answered:
-        row.next_check_at = now + backoff(row.settle_attempts)
-    return placement(row)
+        return replace(
+            row, status=IntentStatus.NOT_PLACED.value, settled_at=now, error_code="not_received",
+            error_message=f"The exchange has no order {row.client_order_id} after its window closed: "
+            "it was not placed.",
+            next_check_at=None,
+        )
+    if not answered:
+        return replace(row, next_check_at=now + backoff(row.settle_attempts))
+    return row
 
 
 async def _defer(deps: AccountsDeps, ref: AccountRef, cid: str, exc: Exception) -> None:
@@ -116,11 +116,12 @@ async def _defer(deps: AccountsDeps, ref: AccountRef, cid: str, exc: Exception) 
         row = await uow.orders.by_client_id(ref.user_id, ref.id, cid)
         if row is None or IntentStatus(row.status).final:
             return
-        row.settle_attempts += 1
-        row.next_check_at = utcnow() + backoff(row.settle_attempts)
+        attempts = row.settle_attempts + 1
+        next_at = utcnow() + backoff(attempts)
+        await uow.orders.save(replace(row, settle_attempts=attempts, next_check_at=next_at))
         await uow.commit()
-        log.warning("settling %s failed (attempt %d; next at %s): %s", cid, row.settle_attempts,
-                    row.next_check_at.isoformat(), type(exc).__name__)
+        log.warning("settling %s failed (attempt %d; next at %s): %s", cid, attempts,
+                    next_at.isoformat(), type(exc).__name__)
 
 
 async def settle_unknown(

@@ -19,7 +19,7 @@ from perpdesk.services import portfolio, trading
 from perpdesk.services.portfolio import jsonable
 from perpdesk.services.trading import ChangeOutcome, OrderTicket, Placement
 from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
-from perpdesk.store.orders import IntentStatus
+from perpdesk.store.order_records import IntentStatus
 from perpdesk.web.deps import CurrentUserDep
 from perpdesk.web.error_envelope import error_body, perpdesk_error_body
 from perpdesk.web.live.common import live_runtime

@@ -6,18 +6,18 @@ fairly across users."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from perpdesk.core.models import Credentials
-from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import DuplicateRow, utcnow
-from perpdesk.store.records import AccountSummary, DeliveryRecord, NotificationPrefsRecord
+from perpdesk.store.base import DuplicateRow, new_id, utcnow
+from perpdesk.store.records import AccountRecord, AccountSummary, DeliveryRecord, NotificationPrefsRecord
 from perpdesk.store.repos import SealedSecretRepo
 from perpdesk.store.uow import SqlUnitOfWork
-from perpdesk.store.users import new_id
 from perpdesk.vault import Keyring, StaticMasterKey, Vault
 
 SM = async_sessionmaker[AsyncSession]
@@ -35,8 +35,9 @@ async def _user(sm: SM, vault: Vault) -> str:
     return user.id
 
 
-def _account(user_id: str, label: str, status: str = "active", **kw: object) -> ExchangeAccount:
-    return ExchangeAccount(
+def _account(user_id: str, label: str, status: str = "active", **kw: Any) -> AccountRecord:
+    created = utcnow() + timedelta(seconds=len(label))
+    return AccountRecord(
         id=new_id(),
         user_id=user_id,
         exchange="bitmart",
@@ -47,12 +48,37 @@ def _account(user_id: str, label: str, status: str = "active", **kw: object) -> 
         status=status,
         api_key_hash=secrets.token_hex(32),
         api_key_mask="ab…cd",
-        permissions=[],
-        warnings=["withdraw_enabled"],
-        balances=[],
-        created_at=utcnow() + timedelta(seconds=len(label)),
+        warnings=("withdraw_enabled",),
+        created_at=created,
+        updated_at=created,
         **kw,
     )
+
+
+async def test_an_account_is_a_frozen_record_written_back_by_save(db_sessionmaker: SM, vault: Vault) -> None:
+    alice = await _user(db_sessionmaker, vault)
+    balances = ({"asset": "USDT", "available": "1.5"},)
+    row = _account(alice, "Main", ip_whitelist=("127.0.0.1",), balances=balances)
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        await uow.accounts.add(row)
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        read = await uow.accounts.owned(alice, row.id)
+        assert read == row  # lists come back as the tuples they were given as
+        assert await uow.accounts.owned("someone-else", row.id) is None
+        await uow.accounts.save(replace(row, label="Renamed", warnings=(), check_attempts=2))
+        # not committed: nothing changed
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert (await uow.accounts.owned(alice, row.id)) == row
+        await uow.accounts.save(replace(row, label="Renamed", warnings=(), check_attempts=2))
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        saved = await uow.accounts.owned(alice, row.id)
+        assert saved == replace(row, label="Renamed", warnings=(), check_attempts=2)
+        await uow.accounts.remove(row.id)
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert await uow.accounts.of_user(alice) == []
 
 
 async def test_account_summaries_and_credentials_come_in_one_batch(db_sessionmaker: SM, vault: Vault) -> None:

@@ -15,8 +15,9 @@ from perpdesk.core.models import Credentials
 from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import IntentRecord, IntentStatus
+from perpdesk.store.orders import OrderIntentRepo
 from perpdesk.store.repos import UserRepo
 from tests.fixtures.sandbox import SandboxServer, start_sandbox
 from tests.fixtures.services import accounts_deps
@@ -63,14 +64,14 @@ class TCtx:
         an earlier settling left it."""
         now = utcnow()
         values: dict[str, object] = dict(
-            user_id=t.user_id, account_id=t.account_id, exchange="bitmart", client_order_id=cid,
+            id=new_id(), user_id=t.user_id, account_id=t.account_id, exchange="bitmart", client_order_id=cid,
             purpose="order", symbol=symbol, side="buy_open_long", type="limit", time_in_force="gtc",
             size=Decimal(1), price=Decimal(price), status=status.value, settle_attempts=0,
             created_at=now, updated_at=now,
         )
         values.update(fields)
         async with self.deps.sessions() as s, s.begin():
-            await OrderIntentRepo(s).add(OrderIntent(**values))
+            await OrderIntentRepo(s).add(IntentRecord(**values))  # type: ignore[arg-type]
 
 
 @pytest.fixture

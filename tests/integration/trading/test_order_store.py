@@ -4,6 +4,7 @@ and what happens to intents when their account is disconnected."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import FrozenInstanceError, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,13 +13,16 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from perpdesk.services import accounts, trading
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.db import alembic_config, make_engine, migrate
+from perpdesk.store.order_records import IntentRecord
 from perpdesk.store.orders import DecimalText, OrderIntent, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx
 
 
-def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> OrderIntent:
+def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> IntentRecord:
     values: dict[str, object] = dict(
+        id=new_id(),
         user_id=user_id,
         account_id=account_id,
         exchange="bitmart",
@@ -32,9 +36,11 @@ def _intent(user_id: str, account_id: str, cid: str, **kw: object) -> OrderInten
         price=Decimal("95000.1"),
         status="pending",
         settle_attempts=0,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     values.update(kw)
-    return OrderIntent(**values)
+    return IntentRecord(**values)  # type: ignore[arg-type]
 
 
 async def test_migration_0003_up_down_up(tmp_path: Path) -> None:
@@ -83,6 +89,24 @@ async def test_decimals_exact_and_client_ids_unique_per_account(tctx: TCtx) -> N
             await OrderIntentRepo(s).add(_intent(t.user_id, t.account_id, "pdexact1"))
     with pytest.raises(TypeError):
         DecimalText().process_bind_param(0.1, None)  # type: ignore[arg-type]
+
+
+async def test_an_intent_is_a_frozen_record_written_back_by_save(tctx: TCtx) -> None:
+    t = await tctx.trader()
+    stored = _intent(t.user_id, t.account_id, "pdsave1", price=Decimal("95000.10"))
+    async with tctx.deps.sessions() as s, s.begin():
+        await OrderIntentRepo(s).add(stored)
+    with pytest.raises(FrozenInstanceError):
+        stored.status = "placed"  # type: ignore[misc]  # a service cannot write by touching one
+    placed = replace(stored, status="placed", order_id="42", settle_attempts=1)
+    async with tctx.deps.sessions() as s, s.begin():
+        assert await OrderIntentRepo(s).save(placed) == placed
+    async with tctx.deps.sessions() as s:
+        again = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, "pdsave1")
+        assert again == placed and again.price == Decimal("95000.10")
+        gone = replace(placed, id=new_id())
+        with pytest.raises(LookupError):
+            await OrderIntentRepo(s).save(gone)
 
 
 async def test_disconnecting_an_account_removes_its_intents(tctx: TCtx) -> None:

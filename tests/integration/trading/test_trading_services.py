@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +14,8 @@ from perpdesk.core.models import MarginMode, OrderState, PositionSide
 from perpdesk.services import portfolio, trading
 from perpdesk.services.trading.commands import parse_amend, parse_tp_sl
 from perpdesk.store.base import utcnow
-from perpdesk.store.orders import IntentStatus, OrderIntent, OrderIntentRepo
+from perpdesk.store.order_records import IntentRecord, IntentStatus
+from perpdesk.store.orders import OrderIntent, OrderIntentRepo
 from tests.integration.trading.conftest import TCtx
 
 ETH = "ETHUSDT"
@@ -34,7 +36,7 @@ def ticket(**kw: str) -> dict[str, object]:
     return base
 
 
-async def intent(tctx: TCtx, user_id: str, account_id: str, cid: str) -> OrderIntent:
+async def intent(tctx: TCtx, user_id: str, account_id: str, cid: str) -> IntentRecord:
     async with tctx.deps.sessions() as s:
         row = await OrderIntentRepo(s).by_client_id(user_id, account_id, cid)
     assert row is not None
@@ -217,9 +219,10 @@ async def test_intent_left_pending_by_a_stopped_process_is_decided_after_its_win
     assert [p.status for p in first] == ["unknown"]
     assert first[0].decided_after is not None and first[0].decided_after > utcnow() + timedelta(seconds=55)
     async with tctx.deps.sessions() as s, s.begin():  # as if that window had passed
-        row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, cid)
+        repo = OrderIntentRepo(s)
+        row = await repo.by_client_id(t.user_id, t.account_id, cid)
         assert row is not None
-        row.decided_after = utcnow() - timedelta(seconds=1)
+        await repo.save(replace(row, decided_after=utcnow() - timedelta(seconds=1)))
     old = await trading.settle_unknown(tctx.deps, t.user_id, t.account_id)
     assert [(p.status, p.error and p.error.code) for p in old] == [("not_placed", "not_received")]
 

@@ -7,7 +7,7 @@ import base64
 import os
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,9 +21,9 @@ from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.exchanges.bitmart.fast_connect import FastConnectFailed
 from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
+from perpdesk.store.accounts import AccountAuditEntry, AccountNotice
 from perpdesk.store.base import utcnow
-from perpdesk.store.records import AuditEntryRecord, NoticeRecord
+from perpdesk.store.records import AccountRecord, AuditEntryRecord, GrantRecord, NoticeRecord
 from perpdesk.store.uow import DuplicateRow
 from perpdesk.vault import EnvMasterKey, Vault
 from perpdesk.vault.key_hash import KeyHasher
@@ -33,9 +33,9 @@ from perpdesk.vault.key_hash import KeyHasher
 class Tables:
     """What the fake database holds (shared by every unit of work of one test)."""
 
-    accounts: dict[str, ExchangeAccount] = field(default_factory=dict)
+    accounts: dict[str, AccountRecord] = field(default_factory=dict)
     credentials: dict[tuple[str, str], Credentials] = field(default_factory=dict)
-    grants: dict[str, FastConnectGrant] = field(default_factory=dict)
+    grants: dict[str, GrantRecord] = field(default_factory=dict)
     audit: list[AccountAuditEntry] = field(default_factory=list)
     notices: list[AccountNotice] = field(default_factory=list)
     commits: int = 0
@@ -46,23 +46,27 @@ class _Accounts:
         self.uow = uow
         self.t = uow.tables
 
-    async def add(self, row: ExchangeAccount) -> None:
-        self.uow.staged.append(("add", row))
+    async def add(self, account: AccountRecord) -> None:
+        self.uow.staged.append(("add", account))
 
-    async def owned(self, user_id: str, account_id: str) -> ExchangeAccount | None:
+    async def save(self, account: AccountRecord) -> None:
+        if account.id in self.t.accounts:
+            self.uow.staged.append(("save", account))
+
+    async def owned(self, user_id: str, account_id: str) -> AccountRecord | None:
         row = self.t.accounts.get(account_id)
         return row if row is not None and row.user_id == user_id else None
 
-    async def of_user(self, user_id: str) -> list[ExchangeAccount]:
+    async def of_user(self, user_id: str) -> list[AccountRecord]:
         return sorted(
             (r for r in self.t.accounts.values() if r.user_id == user_id), key=lambda r: r.created_at
         )
 
-    async def with_status(self, status: str) -> list[ExchangeAccount]:
+    async def with_status(self, status: str) -> list[AccountRecord]:
         return sorted((r for r in self.t.accounts.values() if r.status == status), key=lambda r: r.id)
 
-    async def remove(self, row: ExchangeAccount) -> None:
-        self.uow.staged.append(("remove", row))
+    async def remove(self, account_id: str) -> None:
+        self.uow.staged.append(("remove", account_id))
 
     async def key_taken(self, api_key_hash: str, *, except_id: str | None = None) -> bool:
         return any(r.api_key_hash == api_key_hash and r.id != except_id for r in self.t.accounts.values())
@@ -103,23 +107,27 @@ class _Grants:
         self.uow = uow
         self.t = uow.tables
 
-    async def add(self, grant: FastConnectGrant) -> None:
+    async def add(self, grant: GrantRecord) -> None:
         self.uow.staged.append(("grant", grant))
 
-    async def get(self, grant_id: str) -> FastConnectGrant | None:
+    async def save(self, grant: GrantRecord) -> None:
+        if grant.id in self.t.grants:
+            self.uow.staged.append(("grant", grant))
+
+    async def get(self, grant_id: str) -> GrantRecord | None:
         return self.t.grants.get(grant_id)
 
-    async def by_state_hash(self, state_hash: str) -> FastConnectGrant | None:
+    async def by_state_hash(self, state_hash: str) -> GrantRecord | None:
         return next((g for g in self.t.grants.values() if g.state_hash == state_hash), None)
 
     async def claim(self, grant_id: str, from_statuses: Sequence[str], to_status: str) -> bool:
         g = self.t.grants.get(grant_id)
         if g is None or g.status not in from_statuses:
             return False
-        g.status = to_status
+        await self.save(replace(g, status=to_status))
         return True
 
-    async def stale(self, *a: Any) -> list[FastConnectGrant]:
+    async def stale(self, *a: Any) -> list[GrantRecord]:
         return []
 
     async def purge_finished(self, final: Sequence[str], before: datetime) -> None:
@@ -203,10 +211,10 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         await self.flush()
         for kind, item in self.staged:
-            if kind == "add":
+            if kind in ("add", "save"):
                 self.tables.accounts[item.id] = item
             elif kind == "remove":
-                self.tables.accounts.pop(item.id, None)
+                self.tables.accounts.pop(item, None)
             elif kind == "creds":
                 user_id, account_id, creds = item
                 if creds is None:

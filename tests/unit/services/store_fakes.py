@@ -21,16 +21,15 @@ from perpdesk.core.models import Balance, Credentials, Instrument, Order, Positi
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.account_repos import summary_of
-from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import utcnow
+from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import (
+    AccountRecord,
     AccountSummary,
     DeliveryRecord,
     EquitySample,
     NotificationPrefsRecord,
     NotificationRecord,
 )
-from perpdesk.store.users import new_id
 from tests.unit.services.fakes import FakeUnitOfWork, Tables, fake_deps
 
 VENUE_URL = "http://exchange.test"
@@ -47,15 +46,18 @@ class StoreTables:
     reads: Counter[str] = field(default_factory=Counter)  # repository reads, by name: batching shows
 
     def add_account(self, user_id: str, label: str, creds: Credentials | None, **kw: Any) -> str:
-        row = ExchangeAccount(
+        created = kw.pop("created_at", utcnow() - timedelta(days=2))
+        row = AccountRecord(
             id=new_id(),
             user_id=user_id,
             exchange="bitmart",
             api_url=VENUE_URL,
             label=label,
+            method="manual",
             status=kw.pop("status", "active"),
-            warnings=kw.pop("warnings", []),
-            created_at=kw.pop("created_at", utcnow() - timedelta(days=2)),
+            warnings=tuple(kw.pop("warnings", ())),
+            created_at=created,
+            updated_at=created,
             **kw,
         )
         self.accounts.accounts[row.id] = row
@@ -222,7 +224,7 @@ class StoreUnitOfWork(FakeUnitOfWork):
             row = tables.accounts.accounts.get(account_id)
             return summary_of(row) if row is not None else None
 
-        async def owned(user_id: str, account_id: str) -> ExchangeAccount | None:
+        async def owned(user_id: str, account_id: str) -> AccountRecord | None:
             tables.reads["accounts.owned"] += 1
             row = tables.accounts.accounts.get(account_id)
             return row if row is not None and row.user_id == user_id else None

@@ -84,11 +84,12 @@ async def test_awaiting_whitelisting_needs_the_users_choice(world: tuple[Tables,
     # re-checks back off while waiting, then the account turns active with a notice
     await account_checks.check(deps, "alice", account.id, actor="system")
     await account_checks.check(deps, "alice", account.id, actor="system")
-    assert row.check_attempts == 2
+    assert tables.accounts[account.id].check_attempts == 2
     assert account_checks.backoff(deps, 3) == timedelta(seconds=30)
     exchange.keys[creds.api_key].whitelisted = True
     checked, result = await account_checks.check(deps, "alice", account.id, actor="system")
-    assert result.verdict is Verdict.OK and checked.status == "active" and row.next_check_at is None
+    assert result.verdict is Verdict.OK and checked.status == "active"
+    assert tables.accounts[account.id].next_check_at is None
     notices = await audit_log.unread_notices(deps, "alice")
     assert len(notices) == 1 and notices[0].kind == "whitelisted"
     assert [e.action for e in await audit_log.entries(deps, "alice")][:2] == [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from perpdesk.services.in_flight import TicketTerms, refusal
-from perpdesk.store.ticket_claims import FIRST_SLOT, TicketClaim
+from perpdesk.store.order_records import FIRST_SLOT, ClaimRecord
 from perpdesk.web.error_responses import perpdesk_error_body
 
 
@@ -28,7 +28,7 @@ def test_the_same_terms_are_the_same_ticket_whatever_their_spelling() -> None:
 
 def test_the_refusal_names_the_pending_order_in_the_envelope() -> None:
     since = datetime(2026, 12, 7, 1, 2, 3, tzinfo=UTC)
-    claim = TicketClaim(
+    claim = ClaimRecord(
         id="c1", user_id="u", account_id="a", ticket_key=terms().key, slot=FIRST_SLOT, kind="order",
         client_order_id="pd123", symbol="ETHUSDT", side="buy_open_long", size=Decimal("1"),
         price=Decimal("3000"), owner="o", since=since, expires_at=since,

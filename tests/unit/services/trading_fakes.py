@@ -2,9 +2,8 @@
 unit of work (intents, lost changes, ticket claims over dicts, beside the account tables), and a
 desk wiring it with the fake exchange (trading_exchange.py) and a trader's active account.
 
-Added rows land on commit only and a claim's unique key is checked on flush, as in the database;
-rows read are changed in place (the services change a row inside the unit of work that read it
-and commit it there)."""
+Added and saved records land on commit only (the unit of work reads its own writes before that)
+and a claim's unique key is checked on flush, as in the database."""
 
 from __future__ import annotations
 
@@ -15,10 +14,9 @@ from typing import Any
 
 from perpdesk.core.models import AccountStatus
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.store.accounts import ExchangeAccount
-from perpdesk.store.base import utcnow
-from perpdesk.store.orders import UNSETTLED, ChangeStatus, OrderChange, OrderIntent, new_id
-from perpdesk.store.ticket_claims import TicketClaim
+from perpdesk.store.base import new_id, utcnow
+from perpdesk.store.order_records import UNSETTLED, ChangeRecord, ChangeStatus, ClaimRecord, IntentRecord
+from perpdesk.store.records import AccountRecord
 from perpdesk.store.uow import DuplicateRow
 from tests.unit.services.fakes import FakeUnitOfWork, Tables, fake_deps
 from tests.unit.services.trading_exchange import ETH, ETH_RULES, FakeExchange
@@ -29,9 +27,9 @@ class TradingTables:
     """The fake database of a test: the account tables and the trading ones."""
 
     accounts: Tables = field(default_factory=Tables)
-    intents: dict[str, OrderIntent] = field(default_factory=dict)
-    changes: dict[str, OrderChange] = field(default_factory=dict)
-    claims: dict[str, TicketClaim] = field(default_factory=dict)
+    intents: dict[str, IntentRecord] = field(default_factory=dict)
+    changes: dict[str, ChangeRecord] = field(default_factory=dict)
+    claims: dict[str, ClaimRecord] = field(default_factory=dict)
 
 
 class _Intents:
@@ -39,45 +37,47 @@ class _Intents:
         self.uow = uow
         self.t = uow.tables
 
-    def _rows(self, user_id: str, account_id: str) -> list[OrderIntent]:
-        rows = [r for r in self.t.intents.values() if (r.user_id, r.account_id) == (user_id, account_id)]
+    def _all(self) -> list[IntentRecord]:
+        """The committed intents with this unit of work's writes over them."""
+        staged = {r.id: r for r in self.uow.staged if isinstance(r, IntentRecord)}
+        return list({**self.t.intents, **staged}.values())
+
+    def _rows(self, user_id: str, account_id: str) -> list[IntentRecord]:
+        rows = [r for r in self._all() if (r.user_id, r.account_id) == (user_id, account_id)]
         return sorted(rows, key=lambda r: r.created_at, reverse=True)
 
-    async def add(self, intent: OrderIntent) -> OrderIntent:
-        intent.id = intent.id or new_id()
+    async def add(self, intent: IntentRecord) -> IntentRecord:
         self.uow.staged.append(intent)
         return intent
 
-    async def by_client_id(self, user_id: str, account_id: str, client_order_id: str) -> OrderIntent | None:
-        staged = [r for r in self.uow.staged if isinstance(r, OrderIntent)]
-        return next(
-            (
-                r
-                for r in [*self._rows(user_id, account_id), *staged]
-                if r.client_order_id == client_order_id and r.account_id == account_id
-            ),
-            None,
-        )
+    async def save(self, intent: IntentRecord) -> IntentRecord:
+        assert intent.id in {r.id for r in self._all()}, "saving an intent never added"
+        self.uow.staged.append(intent)
+        return intent
+
+    async def by_client_id(self, user_id: str, account_id: str, client_order_id: str) -> IntentRecord | None:
+        mine = self._rows(user_id, account_id)
+        return next((r for r in mine if r.client_order_id == client_order_id), None)
 
     async def for_account(
         self, user_id: str, account_id: str, *, statuses: Sequence[str] | None = None, limit: int = 100
-    ) -> list[OrderIntent]:
+    ) -> list[IntentRecord]:
         return [r for r in self._rows(user_id, account_id) if not statuses or r.status in statuses][:limit]
 
     async def symbols(self, user_id: str, account_id: str) -> list[str]:
         return sorted({r.symbol for r in self._rows(user_id, account_id)})
 
-    async def unsettled(self, user_id: str, account_id: str) -> list[OrderIntent]:
+    async def unsettled(self, user_id: str, account_id: str) -> list[IntentRecord]:
         return await self.for_account(user_id, account_id, statuses=UNSETTLED, limit=500)
 
-    async def unsettled_like(self, user_id: str, account_id: str, intent: OrderIntent) -> OrderIntent | None:
-        def terms(r: OrderIntent) -> tuple[object, ...]:
-            return (r.symbol, r.side, r.type, r.size, r.price, r.trigger_price, r.callback_rate)
-
-        return next((r for r in await self.unsettled(user_id, account_id) if terms(r) == terms(intent)), None)
+    async def unsettled_like(
+        self, user_id: str, account_id: str, intent: IntentRecord
+    ) -> IntentRecord | None:
+        unsettled = await self.unsettled(user_id, account_id)
+        return next((r for r in unsettled if r.terms == intent.terms), None)
 
     async def accounts_with_unsettled(self, limit: int = 500) -> list[tuple[str, str]]:
-        pairs = {(r.user_id, r.account_id) for r in self.t.intents.values() if r.status in UNSETTLED}
+        pairs = {(r.user_id, r.account_id) for r in self._all() if r.status in UNSETTLED}
         pairs |= {
             (c.user_id, c.account_id)
             for c in self.t.changes.values()
@@ -88,7 +88,7 @@ class _Intents:
     async def taken_order_ids(self, user_id: str, account_id: str, purposes: Sequence[str]) -> set[str]:
         return {r.order_id for r in self._rows(user_id, account_id) if r.purpose in purposes and r.order_id}
 
-    async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[OrderIntent]:
+    async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[IntentRecord]:
         return [
             r
             for r in self._rows(user_id, account_id)
@@ -100,16 +100,16 @@ class _Intents:
 
     async def known_client_ids(
         self, account_id: str, client_order_ids: Sequence[str]
-    ) -> dict[str, OrderIntent]:
+    ) -> dict[str, IntentRecord]:
         return {
             r.client_order_id: r
-            for r in self.t.intents.values()
+            for r in self._all()
             if r.account_id == account_id and r.client_order_id in client_order_ids
         }
 
     async def earliest_due(self) -> datetime | None:
         times = [
-            r.decided_after for r in self.t.intents.values() if r.status in UNSETTLED and r.decided_after
+            r.decided_after for r in self._all() if r.status in UNSETTLED and r.decided_after
         ]
         times += [
             c.decided_after
@@ -118,12 +118,16 @@ class _Intents:
         ]
         return min(times) if times else None
 
-    async def add_change(self, change: OrderChange) -> OrderChange:
-        change.id = change.id or new_id()
+    async def add_change(self, change: ChangeRecord) -> ChangeRecord:
         self.uow.staged.append(change)
         return change
 
-    async def unknown_changes(self, user_id: str, account_id: str) -> list[OrderChange]:
+    async def save_change(self, change: ChangeRecord) -> ChangeRecord:
+        assert change.id in self.t.changes, "saving a change never added"
+        self.uow.staged.append(change)
+        return change
+
+    async def unknown_changes(self, user_id: str, account_id: str) -> list[ChangeRecord]:
         return sorted(
             (
                 c
@@ -134,11 +138,11 @@ class _Intents:
             key=lambda c: c.created_at,
         )
 
-    async def changes_for(self, user_id: str, account_id: str, limit: int = 50) -> list[OrderChange]:
+    async def changes_for(self, user_id: str, account_id: str, limit: int = 50) -> list[ChangeRecord]:
         rows = [c for c in self.t.changes.values() if (c.user_id, c.account_id) == (user_id, account_id)]
         return sorted(rows, key=lambda c: c.created_at, reverse=True)[:limit]
 
-    async def change(self, user_id: str, change_id: str) -> OrderChange | None:
+    async def change(self, user_id: str, change_id: str) -> ChangeRecord | None:
         row = self.t.changes.get(change_id)
         return row if row is not None and row.user_id == user_id else None
 
@@ -153,7 +157,7 @@ class _Tickets:
             if (c.account_id, c.ticket_key) == (account_id, ticket_key) and c.expires_at < now:
                 self.uow.dropped.append(c.id)
 
-    async def live_holder(self, account_id: str, ticket_key: str, now: datetime) -> TicketClaim | None:
+    async def live_holder(self, account_id: str, ticket_key: str, now: datetime) -> ClaimRecord | None:
         live = [
             c
             for c in self.t.claims.values()
@@ -163,7 +167,7 @@ class _Tickets:
         ]
         return min(live, key=lambda c: c.since) if live else None
 
-    async def add(self, claim: TicketClaim) -> None:
+    async def add(self, claim: ClaimRecord) -> None:
         self.uow.staged.append(claim)
 
     async def drop(self, claim_id: str) -> None:
@@ -200,7 +204,7 @@ class FakeTradingUnitOfWork:
             if c.id not in self.dropped
         }
         for row in self.staged:
-            if isinstance(row, TicketClaim) and (row.account_id, row.ticket_key, row.slot) in live:
+            if isinstance(row, ClaimRecord) and (row.account_id, row.ticket_key, row.slot) in live:
                 raise DuplicateRow()
 
     async def commit(self) -> None:
@@ -208,11 +212,11 @@ class FakeTradingUnitOfWork:
         for claim_id in self.dropped:
             self.tables.claims.pop(claim_id, None)
         for row in self.staged:
-            if isinstance(row, TicketClaim):
+            if isinstance(row, ClaimRecord):
                 self.tables.claims[row.id] = row
-            elif isinstance(row, OrderIntent):
+            elif isinstance(row, IntentRecord):
                 self.tables.intents[row.id] = row
-            elif isinstance(row, OrderChange):
+            elif isinstance(row, ChangeRecord):
                 self.tables.changes[row.id] = row
         self.staged.clear()
         self.dropped.clear()
@@ -240,7 +244,7 @@ def trading_desk(**overrides: Any) -> Desk:
     )
     creds = exchange.keys.issue()
     now = utcnow()
-    account = ExchangeAccount(
+    account = AccountRecord(
         id=new_id(),
         user_id="alice",
         exchange="bitmart",
@@ -250,11 +254,6 @@ def trading_desk(**overrides: Any) -> Desk:
         status=AccountStatus.ACTIVE.value,
         api_key_hash="h",
         api_key_mask="ab…cd",
-        permissions=[],
-        warnings=[],
-        balances=[],
-        check_attempts=0,
-        withdraw_allowed=False,
         api_url="http://exchange.test",
         created_at=now,
         updated_at=now,

@@ -27,7 +27,7 @@ from perpdesk.services.terminal_orders import ConditionalPlacement
 from perpdesk.services.trading import ChangeOutcome, Placement
 from perpdesk.services.trading.access import AccountRef
 from perpdesk.services.webhook_test_send import SendTestOutcome
-from perpdesk.store.orders import ChangeKind, ChangeStatus, IntentStatus
+from perpdesk.store.order_records import ChangeKind, ChangeStatus, IntentStatus
 from perpdesk.web.accounts import schemas as A
 from perpdesk.web.portfolio import schemas as P
 from perpdesk.web.terminal import schemas as Tm

@@ -57,3 +57,8 @@ def test_the_check_refuses_a_free_form_answer() -> None:
     assert not _states_its_fields({"$ref": "#/components/schemas/Empty"}, components)
     assert not _states_its_fields({"anyOf": [{"$ref": "#/components/schemas/A"}, {}]}, components)
     assert _states_its_fields({"$ref": "#/components/schemas/A"}, components)
+
+
+def test_health_answers_a_named_model(tmp_path: Path) -> None:
+    ok = _spec(tmp_path)["paths"]["/api/health"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/HealthOut"}

@@ -15,7 +15,7 @@ from perpdesk.services.in_flight import DuplicateTicket, TicketDesk
 from perpdesk.services.trading import OrderBeingConfirmed
 from perpdesk.services.trading.commands import CloseCommand, parse_amend, parse_plan, parse_tp_sl, parse_trail
 from perpdesk.services.trading.intents import order_terms
-from perpdesk.store.orders import ChangeStatus, IntentStatus
+from perpdesk.store.order_records import ChangeStatus, IntentStatus
 from tests.unit.services.trading_fakes import ETH, ETH_RULES, Desk, trading_desk
 
 TICKET = {
