@@ -5,6 +5,7 @@ saw is `unknown` until its recvWindow bound and then not placed; never resent, 0
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -67,7 +68,7 @@ async def test_an_executed_order_whose_answer_was_lost_is_found_and_one_never_se
     async with bctx.deps.sessions() as s, s.begin():  # as if the bound had passed
         row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, lost.client_order_id)
         assert row is not None and row.status == "unknown"
-        row.decided_after = utcnow() - timedelta(seconds=1)
+        await OrderIntentRepo(s).save(replace(row, decided_after=utcnow() - timedelta(seconds=1)))
     decided = await trading.settle_unknown(bctx.deps, t.user_id, t.account_id)
     assert {p.client_order_id: p.status for p in decided} == {lost.client_order_id: "not_placed"}
     orders = await portfolio.open_orders(bctx.deps, t.user_id, t.account_id)
@@ -93,7 +94,7 @@ async def test_a_lost_trailing_stop_is_decided_by_its_client_id_never_sent_twice
     async with bctx.deps.sessions() as s, s.begin():  # past its bound: an absence would be final
         row = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, lost.client_order_id)
         assert row is not None
-        row.decided_after = utcnow() - timedelta(seconds=1)
+        await OrderIntentRepo(s).save(replace(row, decided_after=utcnow() - timedelta(seconds=1)))
     decided = await trading.settle_unknown(bctx.deps, t.user_id, t.account_id)
     waiting = t.client.ok("GET", "/fapi/v1/openAlgoOrders", {"symbol": ETH})
     assert [w["clientAlgoId"] for w in waiting] == [lost.client_order_id]  # one, under the intent's id
