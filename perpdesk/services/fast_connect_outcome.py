@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView
 from perpdesk.services.errors_text import UserMessage
@@ -42,14 +43,10 @@ SUCCESS_AWAITING = UserMessage(
     steps=T.WHITELIST_STEPS,
 )
 
-_BY_CODE = {
+_FIXED = {
     m.code: m
     for m in (
-        T.WRONG_KEY,
-        T.WRONG_SECRET_OR_PASSPHRASE,
-        T.WRONG_PASSPHRASE,
         T.NOT_WHITELISTED,
-        T.NO_FUTURE_TRADE,
         T.EXCHANGE_UNAVAILABLE,
         T.RATE_LIMITED,
         T.CLOCK,
@@ -65,16 +62,20 @@ _BY_CODE = {
 }
 
 
-def message_for(code: str | None, egress_ips: tuple[str, ...]) -> UserMessage | None:
+def message_for(code: str | None, egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage | None:
+    """The message of a stored outcome code, worded for the grant's exchange."""
     if code is None:
         return None
-    if code == "ip_not_allowed":
-        return T.ip_not_allowed(egress_ips)
-    return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
+    worded = (
+        T.wrong_key(ex), T.wrong_secret(ex), T.wrong_passphrase(ex), T.no_future_trade(ex),
+        T.ip_not_allowed(egress_ips, ex),
+    )
+    found = next((m for m in worded if m.code == code), None)
+    return found or _FIXED.get(code, T.FAST_CONNECT_REDEEM_FAILED)
 
 
-def warning_for(code: str) -> UserMessage | None:
-    for w in (T.SPOT_TRADE_ENABLED, T.WITHDRAW_ENABLED, T.IP_UNRESTRICTED, T.IP_LIST_UNKNOWN):
+def warning_for(code: str, ex: ExchangeInfo) -> UserMessage | None:
+    for w in (T.spot_trade_enabled(ex), T.withdraw_enabled(ex), T.ip_unrestricted(ex), T.IP_LIST_UNKNOWN):
         if w.code == code:
             return w
     return None
