@@ -9,6 +9,7 @@ from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView
 from perpdesk.services.errors_text import UserMessage
+from perpdesk.services.stored_messages import by_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,39 +44,18 @@ SUCCESS_AWAITING = UserMessage(
     steps=T.WHITELIST_STEPS,
 )
 
-_FIXED = {
-    m.code: m
-    for m in (
-        T.NOT_WHITELISTED,
-        T.EXCHANGE_UNAVAILABLE,
-        T.RATE_LIMITED,
-        T.CLOCK,
-        T.DUPLICATE_KEY,
-        T.DUPLICATE_ACCOUNT,
-        T.FAST_CONNECT_DENIED,
-        T.FAST_CONNECT_EXPIRED,
-        T.FAST_CONNECT_BAD_STATE,
-        T.FAST_CONNECT_REDEEM_FAILED,
-        SUCCESS,
-        SUCCESS_AWAITING,
-    )
-}
+_OWN = {m.code: m for m in (SUCCESS, SUCCESS_AWAITING)}
 
 
 def message_for(code: str | None, egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage | None:
     """The message of a stored outcome code, worded for the grant's exchange."""
     if code is None:
         return None
-    worded = (
-        T.wrong_key(ex), T.wrong_secret(ex), T.wrong_passphrase(ex), T.no_future_trade(ex),
-        T.ip_not_allowed(egress_ips, ex),
-    )
-    found = next((m for m in worded if m.code == code), None)
-    return found or _FIXED.get(code, T.FAST_CONNECT_REDEEM_FAILED)
+    return _OWN.get(code) or by_code(code, ex, egress_ips) or T.FAST_CONNECT_REDEEM_FAILED
+
+
+_WARNINGS = ("spot_trade_enabled", "withdraw_enabled", "ip_unrestricted", "ip_whitelist_unknown")
 
 
 def warning_for(code: str, ex: ExchangeInfo) -> UserMessage | None:
-    for w in (T.spot_trade_enabled(ex), T.withdraw_enabled(ex), T.ip_unrestricted(ex), T.IP_LIST_UNKNOWN):
-        if w.code == code:
-            return w
-    return None
+    return by_code(code, ex) if code in _WARNINGS else None
