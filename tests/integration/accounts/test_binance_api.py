@@ -27,7 +27,7 @@ PAGE = "Binance's API Management page"
 
 
 @pytest.fixture(scope="module")
-def platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
+def binance_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
     server = launch_platform(
         binance_sandbox.server,
         egress_ips="127.0.0.1",
@@ -42,9 +42,9 @@ def platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
 
 
 @pytest.fixture
-def api(platform: PlatformServer) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+def api(binance_platform: PlatformServer) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     """A signed-in platform user's client and its CSRF header."""
-    c = httpx.Client(base_url=platform.url, timeout=30)
+    c = httpx.Client(base_url=binance_platform.url, timeout=30)
     tok = c.get("/api/auth/csrf").json()["csrf_token"]
     body = {"email": f"bn-{secrets.token_hex(4)}@example.com", "password": PASSWORD}
     assert c.post("/api/auth/signup", json=body, headers={"X-CSRF-Token": tok}).status_code == 201
