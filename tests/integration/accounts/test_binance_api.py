@@ -15,12 +15,12 @@ import pytest
 
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.binance import BinanceFuturesConnector
-from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.services import connect_manual
 from perpdesk.services.key_audit import Verdict
 from tests.fixtures.binance import BinanceSandbox
 from tests.fixtures.platform import PlatformServer, launch_platform
 from tests.fixtures.services import accounts_deps
+from tests.integration.connector_binance.test_inspect_key import UncorrectableClock
 
 PASSWORD = "Platform-Passw0rd-42"
 PAGE = "Binance's API Management page"
@@ -145,13 +145,6 @@ def _refused_everywhere(
     assert body["secret"] not in r.text
     assert c.get("/api/accounts").json()["accounts"] == []
     return problem
-
-
-class UncorrectableClock(ExchangeClock):
-    """A host clock ten minutes behind whose offset to Binance cannot be measured."""
-
-    def record(self, server_time_ms: int, sent_local_ms: int, received_local_ms: int) -> None:
-        super().record(sent_local_ms, sent_local_ms, received_local_ms)
 
 
 @pytest.fixture
