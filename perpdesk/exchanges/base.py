@@ -50,6 +50,9 @@ class ExchangeInfo:
     supports_fast_connect: bool
     unsupported_note: str = ""  # e.g. "BitMart Spot is not supported"
     # The connect flow's words, in the exchange's own vocabulary (set in exchanges/registry.py):
+    company: str = ""  # as the company spells itself in messages ("BitMart"); default: name
+    on_verb: str = "turn on"  # how a permission is switched on its key page: "enable", "tick"
+    off_verb: str = "turn off"
     key_page: str = "the exchange's API Management page"  # where keys are made and edited
     key_name: str = "API key"  # what the exchange calls the key's id: "Access Key", "API Key"
     secret_name: str = "Secret Key"  # noqa: S105 (a field's name, not a secret)
@@ -60,6 +63,10 @@ class ExchangeInfo:
     ip_setting: str = "its IP whitelist"  # where the platform's IP addresses go on the key
     futures_whitelist: bool = False  # the exchange whitelists accounts for futures API trading
     key_needs: tuple[str, ...] = ()  # what a key must have, shown beside the Manual connect form
+
+    @property
+    def said(self) -> str:
+        return self.company or self.name
 
     @property
     def has_passphrase(self) -> bool:

@@ -108,6 +108,9 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
 # The connect flow's words for each exchange (ExchangeInfo's wording fields), as its pages say them.
 BITMART_WORDS = dataclasses.replace(
     BITMART_INFO,
+    company="BitMart",
+    on_verb="enable",
+    off_verb="disable",
     key_page="BitMart's API Management page",
     key_name="Access Key",
     secret_name="Secret Key",  # noqa: S106
@@ -121,6 +124,8 @@ BITMART_WORDS = dataclasses.replace(
 )
 BINANCE_WORDS = dataclasses.replace(
     BINANCE_INFO,
+    on_verb="tick",
+    off_verb="untick",
     key_page="Binance's API Management page",
     key_name="API Key",
     secret_name="Secret Key",  # noqa: S106

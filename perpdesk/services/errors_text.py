@@ -63,7 +63,7 @@ WHITELIST_STEPS = (
 def wrong_key(ex: ExchangeInfo) -> UserMessage:
     return UserMessage(
         code="unknown_api_key",
-        title=f"{ex.name} does not know this API key",
+        title=f"{ex.said} does not know this API key",
         message="The exchange answered that the API key does not exist (or was deleted).",
         next_step=(
             f"Copy the {ex.key_name} again with the copy button next to it on {ex.key_page} "
@@ -79,9 +79,9 @@ def wrong_secret(ex: ExchangeInfo) -> UserMessage:
         return UserMessage(
             code="invalid_signature",
             title="The Secret is wrong",
-            message=f"{ex.name} rejected the signature made with the Secret.",
+            message=f"{ex.said} rejected the signature made with the Secret.",
             next_step=(
-                f"Paste the {ex.secret_name} again ({ex.name} shows it only once: if it is lost, delete "
+                f"Paste the {ex.secret_name} again ({ex.said} shows it only once: if it is lost, delete "
                 "the key and create a new one)."
             ),
             field="secret",
@@ -90,11 +90,11 @@ def wrong_secret(ex: ExchangeInfo) -> UserMessage:
         code="invalid_signature",
         title="The Secret or the Passphrase is wrong",
         message=(
-            f"{ex.name} rejected the signature. It signs with the Secret and the key's Memo together, "
+            f"{ex.said} rejected the signature. It signs with the Secret and the key's Memo together, "
             "so it cannot tell us which of the two is wrong."
         ),
         next_step=(
-            f"Paste the {ex.secret_name} again ({ex.name} shows it only once: if it is lost, create a new "
+            f"Paste the {ex.secret_name} again ({ex.said} shows it only once: if it is lost, create a new "
             "key) and enter exactly the Memo you gave the key as the Passphrase."
         ),
         field="secret",
@@ -116,7 +116,7 @@ def ip_not_allowed(egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage
         code="ip_not_allowed",
         title="The key does not allow perpdesk's IP addresses",
         message=(
-            f"{ex.name} refused the request because it came from an address the key does not allow."
+            f"{ex.said} refused the request because it came from an address the key does not allow."
         ),
         next_step=(
             f"On {ex.key_page}, {ex.edit_key} and set {ex.ip_setting} ("
@@ -159,11 +159,11 @@ def no_future_trade(ex: ExchangeInfo) -> UserMessage:
         code="permission_missing",
         title=f"The key lacks the {ex.futures_permission} permission",
         message=(
-            f"perpdesk trades {ex.name} Futures; a key without {ex.futures_permission} cannot place "
+            f"perpdesk trades {ex.said} Futures; a key without {ex.futures_permission} cannot place "
             "orders there."
         ),
         next_step=(
-            f"On {ex.key_page}, {ex.edit_key} and turn on {ex.futures_permission} (or create a new key "
+            f"On {ex.key_page}, {ex.edit_key} and {ex.on_verb} {ex.futures_permission} (or create a new key "
             "with it), then try again."
         ),
     )
@@ -172,7 +172,7 @@ def no_future_trade(ex: ExchangeInfo) -> UserMessage:
 def exchange_unavailable(ex: ExchangeInfo | None = None) -> UserMessage:
     return UserMessage(
         code="exchange_unavailable",
-        title=f"{ex.name if ex else 'The exchange'} did not answer",
+        title=f"{ex.said if ex else 'The exchange'} did not answer",
         message="The exchange could not be reached or answered with an error of its own.",
         next_step="Try again in a minute. Nothing was saved.",
     )
@@ -191,7 +191,7 @@ RATE_LIMITED = UserMessage(
 def clock(ex: ExchangeInfo | None = None) -> UserMessage:
     return UserMessage(
         code="timestamp_out_of_window",
-        title=f"Clocks disagree with {ex.name if ex else 'the exchange'}",
+        title=f"Clocks disagree with {ex.said if ex else 'the exchange'}",
         message="The exchange refused the request's timestamp, even after perpdesk measured its clock again.",
         next_step="Try again; if it persists, the platform's server clock needs to be synchronised (NTP).",
     )
@@ -228,7 +228,7 @@ def spot_trade_enabled(ex: ExchangeInfo) -> UserMessage:
             "perpdesk only trades futures. A key that can also trade spot gives anyone holding it more "
             "power than needed."
         ),
-        next_step=f"On {ex.key_page}, {ex.edit_key} and turn off {ex.spot_permission}.",
+        next_step=f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.spot_permission}.",
         severity="warning",
     )
 
@@ -237,9 +237,10 @@ def withdraw_enabled(ex: ExchangeInfo) -> UserMessage:
     return UserMessage(
         code="withdraw_enabled",
         title=f"{ex.withdraw_permission} is enabled on this key",
-        message=f"This key can withdraw funds from the {ex.name} account. perpdesk never needs that.",
+        message=f"This key can withdraw funds from the {ex.said} account. perpdesk never needs that.",
         next_step=(
-            f"On {ex.key_page}, {ex.edit_key} and turn off {ex.withdraw_permission}, or create a new key."
+            f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.withdraw_permission}, or create a "
+            "new key."
         ),
         severity="warning",
     )
@@ -250,13 +251,13 @@ def withdraw_refused(ex: ExchangeInfo) -> UserMessage:
         code="withdraw_refused",
         title="This key can withdraw funds",
         message=(
-            f"The key has {ex.withdraw_permission} on. perpdesk never withdraws, so a key that can is "
-            "only a risk: whoever obtained it could move your funds out."
+            f"The key has the {ex.withdraw_permission} permission. perpdesk never withdraws, so a key that "
+            "can is only a risk: whoever obtained it could move your funds out."
         ),
         next_step=(
-            f"On {ex.key_page}, {ex.edit_key} and turn off {ex.withdraw_permission} (or create a new key "
-            "without it), then save again. If you must use this key, tick “I accept that this key can "
-            "withdraw funds” and save again."
+            f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.withdraw_permission} (or create a "
+            "new key without it), then save again. If you must use this key, tick “I accept that this "
+            "key can withdraw funds” and save again."
         ),
         field="api_key",
     )
@@ -365,7 +366,7 @@ def from_error(err: BaseException, ex: ExchangeInfo, egress_ips: tuple[str, ...]
     if isinstance(err, E.ExchangeError):
         return UserMessage(
             code=err.code,
-            title=f"{ex.name} refused the key",
+            title=f"{ex.said} refused the key",
             message=err.message,
             next_step=err.next_step or f"Check the key on {ex.key_page} and try again.",
         )

@@ -187,11 +187,11 @@ async def test_manual_connection_of_a_binance_key(  # type: ignore[no-untyped-de
 BAD_KEYS: dict[str, tuple[dict[str, Any], str, str]] = {
     "futures_off": (
         {"permissions": ()}, "The key lacks the Enable Futures permission",
-        "click Edit restrictions on the key and turn on Enable Futures",
+        "click Edit restrictions on the key and tick Enable Futures",
     ),
     "withdrawals_on": (
         {"permissions": ("future_trade", "withdraw")}, "This key can withdraw funds",
-        "turn off Enable Withdrawals",
+        "untick Enable Withdrawals",
     ),
     "no_ip_restriction": (
         {"ip": None}, "The key is not restricted to perpdesk's IP addresses",
