@@ -116,7 +116,14 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
             timeout_s=settings.exchange_timeout_s,
             window_s=settings.exchange_window_s,
             settle_margin_s=settings.order_settle_margin_s,
-        )
+        ),
+        "binance": Endpoints(
+            api_url=settings.binance_api_url,
+            web_url=settings.binance_web_url,
+            ws_url=settings.binance_ws_url,
+            timeout_s=settings.exchange_timeout_s,
+            settle_margin_s=settings.order_settle_margin_s,
+        ),
     }
 
 

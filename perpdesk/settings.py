@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     bitmart_web_url: str = Field(
         "https://www.bitmart.com", description="BitMart web pages (Fast Connect authorize URL base)."
     )
+    binance_api_url: str = Field(
+        "https://fapi.binance.com", description="Binance USDⓈ-M Futures REST base URL."
+    )
+    binance_ws_url: str = Field(
+        "wss://fstream.binance.com", description="Binance USDⓈ-M Futures WebSocket base URL."
+    )
+    binance_web_url: str = Field("https://www.binance.com", description="Binance web pages.")
     fast_connect_client_id: str = Field("", description="OAuth client id the exchange issued to us.")
     fast_connect_client_secret: SecretStr | None = Field(None, description="OAuth client secret.")
 
@@ -224,14 +231,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{ip!r} is not an IP address; give IPs separated by commas") from None
         return value
 
-    @field_validator("bitmart_api_url", "bitmart_web_url", "public_url")
+    @field_validator("bitmart_api_url", "bitmart_web_url", "binance_api_url", "binance_web_url", "public_url")
     @classmethod
     def _check_http_url(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError(f"{value!r} must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("bitmart_ws_url")
+    @field_validator("bitmart_ws_url", "binance_ws_url")
     @classmethod
     def _check_ws_url(cls, value: str) -> str:
         if urlsplit(value).scheme not in ("ws", "wss"):
@@ -301,7 +308,10 @@ def env_name(field: str) -> str:
 # Settings a program chose for a data directory (the demo: its sandbox's URLs), read by every
 # perpdesk command given that data directory; PERPDESK_* variables (and overrides) win over it.
 SAVED_SETTINGS_FILE = "settings.json"
-SAVABLE = frozenset({"bitmart_api_url", "bitmart_web_url", "bitmart_ws_url", "egress_ips"})
+SAVABLE = frozenset({
+    "bitmart_api_url", "bitmart_web_url", "bitmart_ws_url",
+    "binance_api_url", "binance_web_url", "binance_ws_url", "egress_ips",
+})
 
 
 def saved_settings(data_dir: Path) -> dict[str, Any]:

@@ -42,13 +42,17 @@ WithdrawOpt = Annotated[
 
 
 def _read_credentials(api_key: str) -> Credentials:
+    from perpdesk.exchanges.registry import DEFAULT_EXCHANGE, entry
     from perpdesk.services.account_inputs import clean_credentials
 
+    ex = entry(DEFAULT_EXCHANGE).info
     secret = os.environ.get(SECRET_ENV) or typer.prompt("Secret", hide_input=True)
-    passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
-        "Passphrase (the key's Memo)", hide_input=True
-    )
-    return clean_credentials(api_key, secret, passphrase)
+    passphrase = ""
+    if ex.has_passphrase:
+        passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
+            "Passphrase (the key's Memo)", hide_input=True
+        )
+    return clean_credentials(api_key, secret, passphrase, ex)
 
 
 def _print_accounts(rows: list[Any]) -> None:

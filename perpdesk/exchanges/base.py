@@ -52,6 +52,32 @@ class ExchangeInfo:
     # what the trading services ask of the exchange's conditional orders, as data:
     trail_callback_pct: tuple[Decimal, Decimal] = (Decimal("0.1"), Decimal(5))  # min, max (%)
     trail_client_id: bool = True  # a trailing stop keeps the client order id it was sent with
+    # The connect flow's words, in the exchange's own vocabulary (set in exchanges/registry.py):
+    company: str = ""  # as the company spells itself in messages ("BitMart"); default: name
+    on_verb: str = "turn on"  # how a permission is switched on its key page: "enable", "tick"
+    off_verb: str = "turn off"
+    key_page: str = "the exchange's API Management page"  # where keys are made and edited
+    key_name: str = "API key"  # what the exchange calls the key's id: "Access Key", "API Key"
+    secret_name: str = "Secret Key"  # noqa: S105 (a field's name, not a secret)
+    edit_key: str = "edit the key"  # the action that changes a key's settings there
+    futures_permission: str = "Futures trading"  # "Future-Trade", "Enable Futures"
+    withdraw_permission: str = "Withdraw"  # "Withdraw", "Enable Withdrawals"
+    spot_permission: str = "Spot trading"  # "Spot-Trade", "Enable Spot & Margin Trading"
+    ip_setting: str = "its IP whitelist"  # where the platform's IP addresses go on the key
+    futures_whitelist: bool = False  # the exchange whitelists accounts for futures API trading
+    key_needs: tuple[str, ...] = ()  # what a key must have, shown beside the Manual connect form
+
+    @property
+    def said(self) -> str:
+        return self.company or self.name
+
+    @property
+    def has_passphrase(self) -> bool:
+        return "passphrase" in self.credential_fields
+
+    @property
+    def default_label(self) -> str:
+        return f"{self.name} Futures"
 
 
 CredentialsOpener = Callable[[], Awaitable[Credentials]]

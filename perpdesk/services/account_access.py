@@ -11,7 +11,7 @@ from datetime import datetime
 
 from perpdesk.core.errors import Conflict, ExchangeError, NotFound
 from perpdesk.core.models import AccountStatus, ConnectMethod, Credentials, Permission, mask
-from perpdesk.exchanges.registry import Venue
+from perpdesk.exchanges.registry import Venue, entry
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView, view
 from perpdesk.services.deps import AccountsDeps
@@ -80,15 +80,15 @@ async def inspect_credentials(
 ) -> Audit:
     """Ask the exchange at `venue` about the key and judge it. Connector failures become a refused
     audit. `allow_withdraw`: the user accepted explicitly that the key can withdraw."""
-    connector = deps.connector_for(venue)
+    connector, ex = deps.connector_for(venue), entry(venue.exchange).info
     try:
         report = await connector.inspect_key(creds)
     except ExchangeError as exc:
-        return Audit(Verdict.REFUSED, T.from_error(exc, deps.egress_ips))
+        return Audit(Verdict.REFUSED, T.from_error(exc, ex, deps.egress_ips))
     except (OSError, TimeoutError) as exc:
         log.warning("inspect_key failed: %s", type(exc).__name__)
-        return Audit(Verdict.REFUSED, T.EXCHANGE_UNAVAILABLE)
-    return audit(report, deps.egress_ips, allow_withdraw=allow_withdraw)
+        return Audit(Verdict.REFUSED, T.exchange_unavailable(ex))
+    return audit(report, deps.egress_ips, ex, allow_withdraw=allow_withdraw)
 
 
 def refuse_unless_storable(result: Audit) -> None:

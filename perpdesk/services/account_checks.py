@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from perpdesk.core.models import AccountStatus
+from perpdesk.exchanges.registry import entry
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
     apply_audit,
@@ -93,8 +94,8 @@ async def _record_check(
                 user_id=user_id,
                 account_id=row.id,
                 kind="whitelisted",
-                message=f"{row.label}: BitMart has whitelisted the account for futures API trading. "
-                "It is now active.",
+                message=f"{row.label}: {entry(row.exchange).info.name} has whitelisted the account for "
+                "futures API trading. It is now active.",
             )
         await uow.commit()
         return view(row)

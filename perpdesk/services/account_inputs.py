@@ -5,35 +5,40 @@ from __future__ import annotations
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Credentials
+from perpdesk.exchanges.base import ExchangeInfo
 
 MAX_LABEL = 100
 
 
-def clean_credentials(api_key: str, secret: str, passphrase: str) -> Credentials:
-    """Trim what copy-paste adds and name the field that is wrong. Values are never echoed."""
+def clean_credentials(api_key: str, secret: str, passphrase: str, ex: ExchangeInfo) -> Credentials:
+    """Trim what copy-paste adds and name the field that is wrong. Values are never echoed.
+    Only the exchange's credential fields are read: no passphrase for an exchange that has none."""
     api_key, secret, passphrase = (api_key or "").strip(), (secret or "").strip(), (passphrase or "").strip()
+    names = {"api_key": ex.key_name, "secret": ex.secret_name}
     for name, value, label in (("api_key", api_key, "API key"), ("secret", secret, "Secret")):
         if not value:
             raise InputError(
-                name, f"the {label} is empty", f"Paste the {label} from BitMart's API Management page."
+                name, f"the {label} is empty", f"Paste the {names[name]} from {ex.key_page}."
             )
         if any(c.isspace() for c in value) or len(value) > 256 or not value.isprintable():
             raise InputError(
                 name,
                 f"the {label} contains spaces or unexpected characters",
-                f"Copy the {label} again with the copy button on BitMart and paste it unchanged.",
+                f"Copy the {names[name]} again with the copy button on {ex.name} and paste it unchanged.",
             )
+    if not ex.has_passphrase:
+        return Credentials(api_key=api_key, secret=secret)
     if not passphrase:
         raise InputError(
             "passphrase",
             "the Passphrase is empty",
-            "Enter the Memo you gave the key on BitMart's API Management page.",
+            f"Enter the Memo you gave the key on {ex.key_page}.",
         )
     if len(passphrase) > 100 or not passphrase.isprintable():
         raise InputError(
             "passphrase",
             "the Passphrase is too long or contains unexpected characters",
-            "Enter exactly the Memo you gave the key on BitMart's API Management page.",
+            f"Enter exactly the Memo you gave the key on {ex.key_page}.",
         )
     return Credentials(api_key=api_key, secret=secret, passphrase=passphrase)
 

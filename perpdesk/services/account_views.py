@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from perpdesk.core.models import AccountStatus, ConnectMethod
-from perpdesk.exchanges.registry import Venue, all_info
+from perpdesk.exchanges.base import ExchangeInfo
+from perpdesk.exchanges.registry import Venue, all_info, entry
 from perpdesk.store.records import AccountRecord
 
 METHOD_NAMES = {ConnectMethod.MANUAL.value: "Manual", ConnectMethod.FAST_CONNECT.value: "Fast Connect"}
@@ -46,6 +47,10 @@ class AccountView:
         return STATUS_NAMES.get(self.status, self.status)
 
     @property
+    def exchange_name(self) -> str:
+        return entry(self.exchange).info.name
+
+    @property
     def market_name(self) -> str:
         return self.market.capitalize()
 
@@ -54,6 +59,7 @@ class AccountView:
             "id": self.id,
             "label": self.label,
             "exchange": self.exchange,
+            "exchange_name": self.exchange_name,
             "market": self.market_name,
             "method": self.method,
             "status": self.status,
@@ -101,6 +107,7 @@ class ExchangeChoice:
     supported: bool
     fast_connect: bool  # the exchange offers it and the platform is registered with it
     passphrase_hint: str
+    info: ExchangeInfo  # its credential fields, the words of its API Management page
     note: str = ""
 
 
@@ -112,8 +119,10 @@ def choices(fast_connect_for: Callable[[str], object | None] | None = None) -> l
         if "futures" in info.markets:
             configured = fast_connect_for is not None and fast_connect_for(info.id) is not None
             fast = info.supports_fast_connect and configured
-            out.append(ExchangeChoice(info.id, info.name, "futures", True, fast, info.passphrase_hint))
+            out.append(ExchangeChoice(info.id, info.name, "futures", True, fast, info.passphrase_hint, info))
         if "spot" not in info.markets:
             note = info.unsupported_note or f"{info.name} Spot trading is not supported."
-            out.append(ExchangeChoice(info.id + "_spot", f"{info.name} Spot", "spot", False, False, "", note))
+            name = f"{info.name} Spot"
+            spot = ExchangeChoice(info.id + "_spot", name, "spot", False, False, "", info, note)
+            out.append(spot)
     return out

@@ -67,9 +67,9 @@ async def rename(deps: AccountsDeps, user_id: str, account_id: str, label: str) 
 
 DIFFERENT_ACCOUNT = UserMessage(
     code="different_account",
-    title="This key belongs to another BitMart account",
+    title="This key belongs to another exchange account",
     message="The new key is for a different exchange account than the one connected here.",
-    next_step="Use a key of the same BitMart account, or connect the other account with + Connect Account.",
+    next_step="Use a key of the same exchange account, or connect the other account with + Connect Account.",
     field="api_key",
 )
 

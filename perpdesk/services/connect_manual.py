@@ -11,6 +11,7 @@ check, then seal and store through the unit of work) → the vault.
 from __future__ import annotations
 
 from perpdesk.core.models import ConnectMethod, Credentials
+from perpdesk.exchanges.registry import DEFAULT_EXCHANGE, entry
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import (
     inspect_credentials,
@@ -24,14 +25,12 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.errors_text import ConnectRefused
 from perpdesk.services.key_audit import Audit, Verdict
 
-DEFAULT_LABEL = "Bitmart Futures"
-
 
 async def inspect(
     deps: AccountsDeps,
     user_id: str,
     creds: Credentials,
-    exchange: str = "bitmart",
+    exchange: str = DEFAULT_EXCHANGE,
     *,
     allow_withdraw: bool = False,
 ) -> Audit:
@@ -58,11 +57,11 @@ async def add(
     label: str | None = None,
     accept_awaiting_whitelist: bool = False,
     allow_withdraw: bool = False,
-    exchange: str = "bitmart",
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> tuple[AccountView, Audit]:
     """Add: inspect again, then seal and store. A key awaiting whitelisting is stored only when the
     user chose "Save as awaiting whitelisting"."""
-    name = clean_label(label, DEFAULT_LABEL)
+    name = clean_label(label, entry(exchange).info.default_label)
     venue = deps.venue_for(exchange)
     result = await inspect_storable(deps, venue, creds, allow_withdraw=allow_withdraw)
     if result.verdict is Verdict.AWAITING_WHITELIST and not accept_awaiting_whitelist:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perpdesk.core import errors as E
+from perpdesk.exchanges.base import ExchangeInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,52 +56,85 @@ WHITELIST_STEPS = (
     "automatically and turns the account active.",
 )
 
-WRONG_KEY = UserMessage(
-    code="unknown_api_key",
-    title="BitMart does not know this API key",
-    message="The exchange answered that the API key does not exist (or was deleted).",
-    next_step=(
-        "Copy the Access Key again with the copy button next to it on BitMart's API Management page "
-        "and paste it into the API key field."
-    ),
-    field="api_key",
-)
-
-WRONG_SECRET_OR_PASSPHRASE = UserMessage(
-    code="invalid_signature",
-    title="The Secret or the Passphrase is wrong",
-    message=(
-        "BitMart rejected the signature. It signs with the Secret and the key's Memo together, so it "
-        "cannot tell us which of the two is wrong."
-    ),
-    next_step=(
-        "Paste the Secret Key again (BitMart shows it only once: if it is lost, create a new key) and "
-        "enter exactly the Memo you gave the key as the Passphrase."
-    ),
-    field="secret",
-)
-
-WRONG_PASSPHRASE = UserMessage(
-    code="wrong_passphrase",
-    title="The Passphrase is wrong",
-    message="The exchange accepted the Secret but not the Passphrase.",
-    next_step="Enter the Memo you gave the key on BitMart's API Management page as the Passphrase.",
-    field="passphrase",
-)
+# Each message below is worded for one exchange from its ExchangeInfo (what it calls the key, the
+# permission, the page keys are made on), so no message names an exchange the user did not choose.
 
 
-def ip_not_allowed(egress_ips: tuple[str, ...]) -> UserMessage:
+def wrong_key(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="unknown_api_key",
+        title=f"{ex.said} does not know this API key",
+        message="The exchange answered that the API key does not exist (or was deleted).",
+        next_step=(
+            f"Copy the {ex.key_name} again with the copy button next to it on {ex.key_page} "
+            "and paste it into the API key field."
+        ),
+        field="api_key",
+    )
+
+
+def wrong_secret(ex: ExchangeInfo) -> UserMessage:
+    """A refused signature: with a passphrase (BitMart's Memo) the exchange cannot say which is wrong."""
+    if not ex.has_passphrase:
+        return UserMessage(
+            code="invalid_signature",
+            title="The Secret is wrong",
+            message=f"{ex.said} rejected the signature made with the Secret.",
+            next_step=(
+                f"Paste the {ex.secret_name} again ({ex.said} shows it only once: if it is lost, delete "
+                "the key and create a new one)."
+            ),
+            field="secret",
+        )
+    return UserMessage(
+        code="invalid_signature",
+        title="The Secret or the Passphrase is wrong",
+        message=(
+            f"{ex.said} rejected the signature. It signs with the Secret and the key's Memo together, "
+            "so it cannot tell us which of the two is wrong."
+        ),
+        next_step=(
+            f"Paste the {ex.secret_name} again ({ex.said} shows it only once: if it is lost, create a new "
+            "key) and enter exactly the Memo you gave the key as the Passphrase."
+        ),
+        field="secret",
+    )
+
+
+def wrong_passphrase(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="wrong_passphrase",
+        title="The Passphrase is wrong",
+        message="The exchange accepted the Secret but not the Passphrase.",
+        next_step=f"Enter the Memo you gave the key on {ex.key_page} as the Passphrase.",
+        field="passphrase",
+    )
+
+
+def ip_not_allowed(egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage:
     return UserMessage(
         code="ip_not_allowed",
         title="The key does not allow perpdesk's IP addresses",
         message=(
-            "BitMart refused the request because it came from an address that is not on the key's IP "
-            "whitelist."
+            f"{ex.said} refused the request because it came from an address the key does not allow."
         ),
         next_step=(
-            "On BitMart's API Management page, edit the key and paste perpdesk's IP addresses ("
+            f"On {ex.key_page}, {ex.edit_key} and set {ex.ip_setting} ("
             + ", ".join(egress_ips)
-            + ") into its IP whitelist field; use the copy button in the Manual connect tab, then try again."
+            + "; use the copy button in the Manual connect tab), then try again."
+        ),
+    )
+
+
+def ip_restriction_missing(egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="ip_restriction_missing",
+        title="The key is not restricted to perpdesk's IP addresses",
+        message="The key accepts requests from any address: whoever obtains it could trade from anywhere.",
+        next_step=(
+            f"On {ex.key_page}, {ex.edit_key} and choose {ex.ip_setting} ("
+            + ", ".join(egress_ips)
+            + "; use the copy button in the Manual connect tab), then try again."
         ),
     )
 
@@ -119,36 +153,51 @@ NOT_WHITELISTED = UserMessage(
     ),
 )
 
-NO_FUTURE_TRADE = UserMessage(
-    code="permission_missing",
-    title="The key lacks the Future-Trade permission",
-    message="perpdesk trades BitMart Futures; a key without Future-Trade cannot place orders there.",
-    next_step=(
-        "On BitMart's API Management page, edit the key and enable Future-Trade (or create a new key "
-        "with it), then try again."
-    ),
-)
 
-EXCHANGE_UNAVAILABLE = UserMessage(
-    code="exchange_unavailable",
-    title="BitMart did not answer",
-    message="The exchange could not be reached or answered with an error of its own.",
-    next_step="Try again in a minute. Nothing was saved.",
-)
+def no_future_trade(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="permission_missing",
+        title=f"The key lacks the {ex.futures_permission} permission",
+        message=(
+            f"perpdesk trades {ex.said} Futures; a key without {ex.futures_permission} cannot place "
+            "orders there."
+        ),
+        next_step=(
+            f"On {ex.key_page}, {ex.edit_key} and {ex.on_verb} {ex.futures_permission} (or create a new key "
+            "with it), then try again."
+        ),
+    )
+
+
+def exchange_unavailable(ex: ExchangeInfo | None = None) -> UserMessage:
+    return UserMessage(
+        code="exchange_unavailable",
+        title=f"{ex.said if ex else 'The exchange'} did not answer",
+        message="The exchange could not be reached or answered with an error of its own.",
+        next_step="Try again in a minute. Nothing was saved.",
+    )
+
+
+EXCHANGE_UNAVAILABLE = exchange_unavailable()
 
 RATE_LIMITED = UserMessage(
     code="rate_limited",
-    title="BitMart asked us to slow down",
+    title="The exchange asked us to slow down",
     message="The exchange refused the check because too many requests were sent with this key.",
     next_step="Wait a minute and try again. Nothing was saved.",
 )
 
-CLOCK = UserMessage(
-    code="timestamp_out_of_window",
-    title="Clocks disagree with BitMart",
-    message="The exchange refused the request's timestamp.",
-    next_step="Try again; if it persists, the platform's server clock needs to be synchronised.",
-)
+
+def clock(ex: ExchangeInfo | None = None) -> UserMessage:
+    return UserMessage(
+        code="timestamp_out_of_window",
+        title=f"Clocks disagree with {ex.said if ex else 'the exchange'}",
+        message="The exchange refused the request's timestamp, even after perpdesk measured its clock again.",
+        next_step="Try again; if it persists, the platform's server clock needs to be synchronised (NTP).",
+    )
+
+
+CLOCK = clock()
 
 DUPLICATE_KEY = UserMessage(
     code="duplicate_key",
@@ -164,68 +213,78 @@ DUPLICATE_KEY = UserMessage(
 DUPLICATE_ACCOUNT = UserMessage(
     code="duplicate_account",
     title="This exchange account is already connected",
-    message="The BitMart account this key belongs to is already connected to perpdesk.",
+    message="The exchange account this key belongs to is already connected to perpdesk.",
     next_step=(
         "Edit the existing connection to replace its credentials instead of adding the account twice."
     ),
 )
 
-SPOT_TRADE_ENABLED = UserMessage(
-    code="spot_trade_enabled",
-    title="Spot-Trade is enabled on this key",
-    message=(
-        "perpdesk only trades futures. A key that can also trade spot gives anyone holding it more "
-        "power than needed."
-    ),
-    next_step="On BitMart's API Management page, edit the key and disable Spot-Trade.",
-    severity="warning",
-)
 
-WITHDRAW_ENABLED = UserMessage(
-    code="withdraw_enabled",
-    title="Withdraw is enabled on this key",
-    message="This key can withdraw funds from the BitMart account. perpdesk never needs that.",
-    next_step="On BitMart's API Management page, edit the key and disable Withdraw, or create a new key.",
-    severity="warning",
-)
-
-
-WITHDRAW_REFUSED = UserMessage(
-    code="withdraw_refused",
-    title="This key can withdraw funds",
-    message=(
-        "The key has the Withdraw permission. perpdesk never withdraws, so a key that can is only a "
-        "risk: whoever obtained it could move your funds out."
-    ),
-    next_step=(
-        "On BitMart's API Management page, edit the key and disable Withdraw (or create a new key "
-        "without it), then save again. If you must use this key, tick “I accept that this key can "
-        "withdraw funds” and save again."
-    ),
-    field="api_key",
-)
-
-
-def ip_list_missing(missing: tuple[str, ...]) -> UserMessage:
+def spot_trade_enabled(ex: ExchangeInfo) -> UserMessage:
     return UserMessage(
-        code="ip_whitelist_incomplete",
-        title="The key's IP whitelist misses some of perpdesk's addresses",
-        message="Requests from these perpdesk addresses would be refused: " + ", ".join(missing) + ".",
+        code="spot_trade_enabled",
+        title=f"{ex.spot_permission} is enabled on this key",
+        message=(
+            "perpdesk only trades futures. A key that can also trade spot gives anyone holding it more "
+            "power than needed."
+        ),
+        next_step=f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.spot_permission}.",
+        severity="warning",
+    )
+
+
+def withdraw_enabled(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="withdraw_enabled",
+        title=f"{ex.withdraw_permission} is enabled on this key",
+        message=f"This key can withdraw funds from the {ex.said} account. perpdesk never needs that.",
         next_step=(
-            "On BitMart's API Management page, edit the key and paste the full list from the Manual "
-            "connect tab's copy button into its IP whitelist."
+            f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.withdraw_permission}, or create a "
+            "new key."
         ),
         severity="warning",
     )
 
 
-IP_UNRESTRICTED = UserMessage(
-    code="ip_unrestricted",
-    title="The key is not restricted to perpdesk's IP addresses",
-    message="Anyone who obtains this key could use it from anywhere.",
-    next_step="On BitMart's API Management page, bind the key to perpdesk's IP addresses.",
-    severity="warning",
-)
+def withdraw_refused(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="withdraw_refused",
+        title="This key can withdraw funds",
+        message=(
+            f"The key has the {ex.withdraw_permission} permission. perpdesk never withdraws, so a key that "
+            "can is only a risk: whoever obtained it could move your funds out."
+        ),
+        next_step=(
+            f"On {ex.key_page}, {ex.edit_key} and {ex.off_verb} {ex.withdraw_permission} (or create a "
+            "new key without it), then save again. If you must use this key, tick “I accept that this "
+            "key can withdraw funds” and save again."
+        ),
+        field="api_key",
+    )
+
+
+def ip_list_missing(missing: tuple[str, ...], ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="ip_whitelist_incomplete",
+        title="The key's IP whitelist misses some of perpdesk's addresses",
+        message="Requests from these perpdesk addresses would be refused: " + ", ".join(missing) + ".",
+        next_step=(
+            f"On {ex.key_page}, {ex.edit_key} and paste the full list from the Manual connect tab's "
+            f"copy button into {ex.ip_setting}."
+        ),
+        severity="warning",
+    )
+
+
+def ip_unrestricted(ex: ExchangeInfo) -> UserMessage:
+    return UserMessage(
+        code="ip_unrestricted",
+        title="The key is not restricted to perpdesk's IP addresses",
+        message="Anyone who obtains this key could use it from anywhere.",
+        next_step=f"On {ex.key_page}, {ex.edit_key} and set {ex.ip_setting} to perpdesk's IP addresses.",
+        severity="warning",
+    )
+
 
 IP_LIST_UNKNOWN = UserMessage(
     code="ip_whitelist_unknown",
@@ -282,32 +341,34 @@ FAST_CONNECT_NOT_ENABLED = UserMessage(
 )
 
 
-def from_error(err: BaseException, egress_ips: tuple[str, ...] = ()) -> UserMessage:
+def from_error(err: BaseException, ex: ExchangeInfo, egress_ips: tuple[str, ...] = ()) -> UserMessage:
     """The user's message for a typed error from the connector (or anything else, generically)."""
     if isinstance(err, E.AuthenticationFailed):
-        return WRONG_KEY
+        return wrong_key(ex)
     if isinstance(err, E.WrongPassphrase):
-        return WRONG_PASSPHRASE
+        return wrong_passphrase(ex)
     if isinstance(err, E.InvalidSignature):
-        return WRONG_SECRET_OR_PASSPHRASE
+        return wrong_secret(ex)
     if isinstance(err, E.IpNotAllowed):
-        return ip_not_allowed(egress_ips)
+        if err.code == "ip_restriction_missing":
+            return ip_restriction_missing(egress_ips, ex)
+        return ip_not_allowed(egress_ips, ex)
     if isinstance(err, E.NotWhitelistedForFutures):
         return NOT_WHITELISTED
     if isinstance(err, E.PermissionMissing):
-        return NO_FUTURE_TRADE
+        return no_future_trade(ex)
     if isinstance(err, E.RateLimited):
         return RATE_LIMITED
     if isinstance(err, E.TimestampOutOfWindow):
-        return CLOCK
+        return clock(ex)
     if isinstance(err, E.ExchangeUnavailable):
-        return EXCHANGE_UNAVAILABLE
+        return exchange_unavailable(ex)
     if isinstance(err, E.ExchangeError):
         return UserMessage(
             code=err.code,
-            title="BitMart refused the key",
+            title=f"{ex.said} refused the key",
             message=err.message,
-            next_step=err.next_step or "Check the key on BitMart's API Management page and try again.",
+            next_step=err.next_step or f"Check the key on {ex.key_page} and try again.",
         )
     if isinstance(err, E.InputError):
         return UserMessage(
@@ -321,7 +382,7 @@ def from_error(err: BaseException, egress_ips: tuple[str, ...] = ()) -> UserMess
         return UserMessage(
             code=err.code, title="Could not connect", message=err.message, next_step=err.next_step
         )
-    return EXCHANGE_UNAVAILABLE
+    return exchange_unavailable(ex)
 
 
 class ConnectRefused(E.PerpdeskError):

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from perpdesk.core.models import ConnectMethod, Credentials, IssuedKey
 from perpdesk.core.pkce import pkce_challenge, pkce_verifier
 from perpdesk.exchanges.base import FastConnectProvider
+from perpdesk.exchanges.registry import entry
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_access import inspect_storable, revoke_key, store_new_account
 from perpdesk.services.account_views import view
@@ -197,7 +198,7 @@ async def finish(
     except Exception as exc:
         log.info("fast connect redemption failed: %s", type(exc).__name__)
         msg = (
-            T.from_error(exc, deps.egress_ips)
+            T.from_error(exc, entry(exchange).info, deps.egress_ips)
             if not isinstance(exc, ValueError)
             else T.FAST_CONNECT_REDEEM_FAILED
         )
@@ -300,6 +301,7 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         g = await _grant(uow, state)
         if g is None or g.user_id != user_id or g.session_hash != session_hash:
             return Outcome(FAILED, T.FAST_CONNECT_BAD_STATE)
+        ex = entry(g.exchange).info
         st, code, account_id, expires_at, grant_id = (
             g.status,
             g.outcome_code,
@@ -318,8 +320,8 @@ async def status(deps: AccountsDeps, *, user_id: str, session_hash: str | None, 
         return Outcome(PENDING)
     warnings: tuple[UserMessage, ...] = ()
     if account is not None:
-        warnings = tuple(w for c in account.warnings if (w := warning_for(c)) is not None)
-    return Outcome(st, message_for(code, deps.egress_ips), account, warnings)
+        warnings = tuple(w for c in account.warnings if (w := warning_for(c, ex)) is not None)
+    return Outcome(st, message_for(code, deps.egress_ips, ex), account, warnings)
 
 
 REDEEM_GRACE = timedelta(minutes=2)  # a live callback may still be storing a key this long after expiry

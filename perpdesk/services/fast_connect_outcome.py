@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.services import errors_text as T
 from perpdesk.services.account_views import AccountView
 from perpdesk.services.errors_text import UserMessage
+from perpdesk.services.stored_messages import by_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,39 +44,18 @@ SUCCESS_AWAITING = UserMessage(
     steps=T.WHITELIST_STEPS,
 )
 
-_BY_CODE = {
-    m.code: m
-    for m in (
-        T.WRONG_KEY,
-        T.WRONG_SECRET_OR_PASSPHRASE,
-        T.WRONG_PASSPHRASE,
-        T.NOT_WHITELISTED,
-        T.NO_FUTURE_TRADE,
-        T.EXCHANGE_UNAVAILABLE,
-        T.RATE_LIMITED,
-        T.CLOCK,
-        T.DUPLICATE_KEY,
-        T.DUPLICATE_ACCOUNT,
-        T.FAST_CONNECT_DENIED,
-        T.FAST_CONNECT_EXPIRED,
-        T.FAST_CONNECT_BAD_STATE,
-        T.FAST_CONNECT_REDEEM_FAILED,
-        SUCCESS,
-        SUCCESS_AWAITING,
-    )
-}
+_OWN = {m.code: m for m in (SUCCESS, SUCCESS_AWAITING)}
 
 
-def message_for(code: str | None, egress_ips: tuple[str, ...]) -> UserMessage | None:
+def message_for(code: str | None, egress_ips: tuple[str, ...], ex: ExchangeInfo) -> UserMessage | None:
+    """The message of a stored outcome code, worded for the grant's exchange."""
     if code is None:
         return None
-    if code == "ip_not_allowed":
-        return T.ip_not_allowed(egress_ips)
-    return _BY_CODE.get(code, T.FAST_CONNECT_REDEEM_FAILED)
+    return _OWN.get(code) or by_code(code, ex, egress_ips) or T.FAST_CONNECT_REDEEM_FAILED
 
 
-def warning_for(code: str) -> UserMessage | None:
-    for w in (T.SPOT_TRADE_ENABLED, T.WITHDRAW_ENABLED, T.IP_UNRESTRICTED, T.IP_LIST_UNKNOWN):
-        if w.code == code:
-            return w
-    return None
+_WARNINGS = ("spot_trade_enabled", "withdraw_enabled", "ip_unrestricted", "ip_whitelist_unknown")
+
+
+def warning_for(code: str, ex: ExchangeInfo) -> UserMessage | None:
+    return by_code(code, ex) if code in _WARNINGS else None

@@ -3,8 +3,8 @@
 Verdicts:
 - ``ok``: the key can trade futures; it may still carry loud warnings (Spot-Trade, IPs, and
   Withdraw when the user accepted it explicitly).
-- ``awaiting_whitelist``: the key is right but BitMart has not whitelisted the account for futures
-  API trading; the user may save it as *awaiting whitelisting*.
+- ``awaiting_whitelist``: the key is right but the exchange (BitMart) has not whitelisted the
+  account for futures API trading; the user may save it as *awaiting whitelisting*.
 - ``refused``: something the user must fix first (wrong key, wrong secret/passphrase, IP not
   allowed, no Future-Trade, Withdraw enabled without the user's explicit acceptance, exchange
   unavailable).
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from perpdesk.core import errors as E
 from perpdesk.core.models import Balance, KeyReport, Permission
+from perpdesk.exchanges.base import ExchangeInfo
 from perpdesk.services import errors_text as T
 from perpdesk.services.errors_text import UserMessage
 
@@ -65,22 +66,22 @@ def balance_dict(b: Balance) -> dict[str, str]:
     }
 
 
-def _warnings(report: KeyReport, egress_ips: Sequence[str]) -> list[UserMessage]:
+def _warnings(report: KeyReport, egress_ips: Sequence[str], ex: ExchangeInfo) -> list[UserMessage]:
     out: list[UserMessage] = []
     perms = report.permissions or frozenset()
     if Permission.SPOT_TRADE in perms:
-        out.append(T.SPOT_TRADE_ENABLED)
+        out.append(T.spot_trade_enabled(ex))
     if Permission.WITHDRAW in perms:
-        out.append(T.WITHDRAW_ENABLED)
+        out.append(T.withdraw_enabled(ex))
     if report.ip_whitelist is None:
         out.append(T.IP_LIST_UNKNOWN)
     elif len(report.ip_whitelist) == 0:
-        out.append(T.IP_UNRESTRICTED)
+        out.append(T.ip_unrestricted(ex))
     else:
         allowed = set(report.ip_whitelist)
         missing = tuple(ip for ip in egress_ips if ip not in allowed)
         if missing:
-            out.append(T.ip_list_missing(missing))
+            out.append(T.ip_list_missing(missing, ex))
     return out
 
 
@@ -90,9 +91,12 @@ def _is_whitelist_problem(report: KeyReport) -> bool:
     )
 
 
-def audit(report: KeyReport, egress_ips: Sequence[str], *, allow_withdraw: bool = False) -> Audit:
-    """Judge a key from its report. Order matters: the first thing the user must fix comes first.
-    A key that can withdraw is refused unless the user accepted it (`allow_withdraw`)."""
+def audit(
+    report: KeyReport, egress_ips: Sequence[str], ex: ExchangeInfo, *, allow_withdraw: bool = False
+) -> Audit:
+    """Judge a key from its report, in the words of its exchange `ex`. Order matters: the first
+    thing the user must fix comes first. A key that can withdraw is refused unless the user
+    accepted it (`allow_withdraw`)."""
     egress = tuple(egress_ips)
     perms = report.permissions or frozenset()
     common = {
@@ -107,26 +111,25 @@ def audit(report: KeyReport, egress_ips: Sequence[str], *, allow_withdraw: bool 
 
     # Identity of the key first: nothing else means anything if the key or signature is wrong.
     if report.key_known is False:
-        return refused(T.WRONG_KEY)
+        return refused(T.wrong_key(ex))
     if report.signature_valid is False:
         if report.passphrase_distinguishable and isinstance(report.error, E.WrongPassphrase):
-            return refused(T.WRONG_PASSPHRASE)
-        return refused(T.WRONG_SECRET_OR_PASSPHRASE)
+            return refused(T.wrong_passphrase(ex))
+        return refused(T.wrong_secret(ex))
     if report.ip_allowed is False or isinstance(report.error, E.IpNotAllowed):
-        return refused(T.ip_not_allowed(egress))
+        err = report.error if isinstance(report.error, E.IpNotAllowed) else E.IpNotAllowed("")
+        return refused(T.from_error(err, ex, egress))
     if report.error is not None and not _is_whitelist_problem(report):
-        if isinstance(report.error, E.PermissionMissing):
-            return refused(T.NO_FUTURE_TRADE)
-        return refused(T.from_error(report.error, egress))
+        return refused(T.from_error(report.error, ex, egress))
     # A known permission set without Future-Trade is refused even when not whitelisted yet.
     if report.permissions is not None and Permission.FUTURE_TRADE not in perms:
-        return refused(T.NO_FUTURE_TRADE)
+        return refused(T.no_future_trade(ex))
     if Permission.WITHDRAW in perms and not allow_withdraw:
-        return refused(T.WITHDRAW_REFUSED)
-    warnings = tuple(_warnings(report, egress))
+        return refused(T.withdraw_refused(ex))
+    warnings = tuple(_warnings(report, egress, ex))
     if _is_whitelist_problem(report):
         return Audit(Verdict.AWAITING_WHITELIST, T.NOT_WHITELISTED, warnings, **common)  # type: ignore[arg-type]
     if report.signature_valid is None or report.permissions is None:
         # The exchange could not confirm the key (partial answers): do not store what we cannot trust.
-        return refused(T.EXCHANGE_UNAVAILABLE)
+        return refused(T.exchange_unavailable(ex))
     return Audit(Verdict.OK, None, warnings, **common)  # type: ignore[arg-type]

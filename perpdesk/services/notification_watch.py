@@ -13,17 +13,17 @@ from decimal import Decimal
 
 from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.models import AccountStatus, Position
-from perpdesk.services import errors_text as T
+from perpdesk.exchanges.registry import entry
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notifications import notify, stored_pct
+from perpdesk.services.stored_messages import by_code
 from perpdesk.services.trading import load_account
 from perpdesk.store.base import utcnow
 from perpdesk.store.records import AccountSummary
 
 log = logging.getLogger(__name__)
 HUNDRED = Decimal(100)
-MESSAGES = {m.code: m for m in vars(T).values() if isinstance(m, T.UserMessage)}
 
 
 def distance_pct(mark: Decimal | None, liquidation: Decimal | None) -> Decimal | None:
@@ -70,7 +70,7 @@ async def _key_problems(deps: AccountsDeps, row: AccountSummary) -> None:
     if row.status == AccountStatus.ERROR.value and row.last_error:
         codes.insert(0, row.last_error)
     for code in codes:
-        msg = MESSAGES.get(code)
+        msg = by_code(code, entry(row.exchange).info)
         title = msg.title if msg else code.replace("_", " ")
         body = f"{msg.message} {msg.next_step}" if msg else "Open Settings > Exchange Account API Keys."
         await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, f"key:{row.id}:{code}", row.id)

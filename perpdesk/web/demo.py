@@ -1,7 +1,9 @@
-"""`perpdesk demo`: the platform and the BitMart Futures sandbox in one process and event loop.
+"""`perpdesk demo`: the platform and the sandbox (BitMart Futures, and Binance USDⓈ-M Futures on
+the next port) in one process and event loop.
 
 SQLite under the data directory, the vault's master key generated on first start, the platform
-registered as a Fast Connect (OAuth) client at the sandbox, one demo user on each side. The demo's
+registered as a Fast Connect (OAuth) client at the sandbox, one demo user on the platform and one
+on each exchange of the sandbox (the Binance one with a key to paste). The demo's
 own credentials are kept in data_dir/demo.json (mode 0600) so a restart prints the same ones.
 """
 
@@ -28,11 +30,11 @@ from fastapi.responses import RedirectResponse, Response
 from perpdesk.core.files import private_dir
 from perpdesk.sandbox.persist import StateInUse, lock_state, unlock_state
 from perpdesk.settings import SAVABLE, SAVED_SETTINGS_FILE, Settings, load_settings
+from perpdesk.web.demo_seed import DEMO_USDT, binance_banner, new_sandbox_user, seed_binance
 from perpdesk.web.mail_catcher import start_mail_catcher
 
 SANDBOX_USER_EMAIL = "demo@sandbox.local"
 PLATFORM_USER_EMAIL = "demo@perpdesk.local"
-DEMO_USDT = "10000"
 
 
 class _Server(uvicorn.Server):
@@ -123,25 +125,8 @@ async def _seed_sandbox(
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         if "sandbox_user" not in state:
-            password = "Demo-" + secrets.token_urlsafe(12)
-            r = await http.post(
-                "/sandbox-admin/users",
-                json={
-                    "email": SANDBOX_USER_EMAIL,
-                    "password": password,
-                    "futures_deposit": {"USDT": DEMO_USDT},
-                    "whitelisted": True,
-                },
-            )
-            r.raise_for_status()
-            doc = r.json()
-            doc = doc.get("data", doc)
-            state["sandbox_user"] = {
-                "email": SANDBOX_USER_EMAIL,
-                "password": password,
-                "totp_secret": doc["totp_secret"],
-                "uid": doc.get("uid"),
-            }
+            state["sandbox_user"] = await new_sandbox_user(http, SANDBOX_USER_EMAIL, whitelisted=True)
+        await seed_binance(http, state, ips)
         oauth = state.get("oauth") or {}
         if oauth.get("redirect_uri") != redirect_uri:
             r = await http.post(
@@ -186,7 +171,7 @@ def cli_command_line(data_dir: Path, *args: str) -> str:
     return " ".join([env, program, *(shlex.quote(a) for a in args)])
 
 
-def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
+def _banner(settings: Settings, sandbox_url: str, binance_url: str, state: dict[str, Any]) -> str:
     import pyotp
 
     p, sx = state["platform_user"], state["sandbox_user"]
@@ -215,6 +200,7 @@ def _banner(settings: Settings, sandbox_url: str, state: dict[str, Any]) -> str:
             "      .venv/bin/perpdesk sandbox admin set-price --symbol BTCUSDT --price 95000"
             f" --url {sandbox_url} --token {state['sandbox_admin_token']}",
             "",
+            *binance_banner(state, sandbox_url, binance_url),
             "  Command line (in another terminal, from any folder, while the demo runs), e.g.:",
             f"    {cli_command_line(settings.data_dir, 'portfolio', '--user', p['email'])}",
             f"    {cli_command_line(settings.data_dir, 'accounts', 'list', '--user', p['email'])}",
@@ -257,6 +243,7 @@ async def run_demo(
     state.setdefault("sandbox_admin_token", secrets.token_urlsafe(24))
     state.setdefault("enter_token", secrets.token_urlsafe(24))
     sandbox_url = f"http://{host}:{sandbox_port}"
+    binance_url = f"http://{host}:{sandbox_port + 1}"
 
     base = load_settings(data_dir=data_dir, host=host, port=port)
     configure_logging(base.log_level, json_lines=False)
@@ -295,6 +282,7 @@ async def run_demo(
     catcher = await start_mail_catcher(mail_dir, host)  # the demo's outbox: reset links land here
     try:
         await _wait_started(sandbox_server, sandbox_task, "the sandbox")
+        await _wait_started(binance_server, binance_task, "the sandbox's Binance port")
         to_sandbox: dict[str, Any] = {
             "data_dir": data_dir,
             "host": host,
@@ -302,6 +290,9 @@ async def run_demo(
             "bitmart_api_url": sandbox_url,
             "bitmart_web_url": sandbox_url,
             "bitmart_ws_url": f"ws://{host}:{sandbox_port}/user?protocol=1.1",
+            "binance_api_url": binance_url,
+            "binance_web_url": sandbox_url,
+            "binance_ws_url": f"ws://{host}:{sandbox_port + 1}",
             "egress_ips": ["127.0.0.1"],
             "smtp_host": host,
             "smtp_port": catcher.sockets[0].getsockname()[1],
@@ -334,8 +325,7 @@ async def run_demo(
         servers.append(platform_server)
         platform_task = asyncio.create_task(platform_server.serve(), name="platform")
         await _wait_started(platform_server, platform_task, "the platform")
-        print(_banner(settings, sandbox_url, state), flush=True)
-        print(f"  Binance USDⓈ-M sandbox   http://{host}:{sandbox_port + 1}/fapi/v1/ping\n", flush=True)
+        print(_banner(settings, sandbox_url, binance_url, state), flush=True)
         await asyncio.gather(sandbox_task, binance_task, platform_task)
     finally:
         stop()

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from perpdesk.exchanges.registry import all_info
 from perpdesk.web.error_envelope import public_message
 from perpdesk.web.numbers_display import FILTERS
 
@@ -25,6 +26,8 @@ NAV_LINKS = (("Portfolio", "/portfolio"), ("Fills", "/fills"))
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(FILTERS)
 templates.env.filters["public"] = public_message  # {{ error | public }}: never the exchange's raw text
+# the exchanges whose futures accounts can be connected (the landing page names them)
+templates.env.globals["futures_exchanges"] = tuple(i.name for i in all_info() if "futures" in i.markets)
 
 
 def csrf_token(request: Request) -> str:

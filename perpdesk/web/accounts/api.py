@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from perpdesk.core.errors import InputError
 from perpdesk.core.models import Credentials
+from perpdesk.exchanges.registry import DEFAULT_EXCHANGE, entry
 from perpdesk.services import account_checks, accounts, audit_log, connect_manual, fast_connect
 from perpdesk.services.account_inputs import clean_credentials
 from perpdesk.services.account_views import AccountView, choices
@@ -37,10 +38,14 @@ router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 class KeyIn(BaseModel):
-    exchange: str = Field("bitmart", description="Exchange id: 'bitmart' (BitMart Futures).")
-    api_key: str = Field("", description="The key's Access Key.")
+    exchange: str = Field(
+        DEFAULT_EXCHANGE, description="Exchange id, from GET /api/accounts/exchanges: 'bitmart' or 'binance'."
+    )
+    api_key: str = Field("", description="The key's id (BitMart: Access Key; Binance: API Key).")
     secret: str = Field("", description="The key's Secret Key.")
-    passphrase: str = Field("", description="The key's Memo on BitMart.")
+    passphrase: str = Field(
+        "", description="Only for an exchange whose credential_fields name it (BitMart: the key's Memo)."
+    )
     allow_withdraw: bool = Field(
         False,
         description="The user accepts, explicitly, that the key can withdraw funds. Without it a key with "
@@ -49,9 +54,11 @@ class KeyIn(BaseModel):
 
 
 class AddIn(KeyIn):
-    label: str | None = Field(None, description="Defaults to 'Bitmart Futures'.")
+    label: str | None = Field(None, description="Defaults to the exchange's name + ' Futures'.")
     accept_awaiting_whitelist: bool = Field(
-        False, description="Store a key whose account BitMart has not whitelisted yet; perpdesk re-checks it."
+        False,
+        description="Store a key whose account the exchange has not whitelisted for futures API trading yet "
+        "(BitMart); perpdesk re-checks it.",
     )
 
 
@@ -60,7 +67,7 @@ class LabelIn(BaseModel):
 
 
 class FastConnectIn(BaseModel):
-    exchange: str = "bitmart"
+    exchange: str = DEFAULT_EXCHANGE
     enable_futures: bool = True
 
 
@@ -70,14 +77,15 @@ def _exchange(value: str) -> str:
         raise InputError(
             "exchange",
             f"this exchange is not supported (only Futures accounts of: {', '.join(sorted(ids))})",
-            "Choose Bitmart under Futures only.",
+            f"Choose one of {', '.join(sorted(ids))} under Futures only.",
         )
     return value
 
 
 def _key(body: KeyIn) -> tuple[str, Credentials]:
     """The exchange and the cleaned key of a manual connect form (Save and Add read the same)."""
-    return _exchange(body.exchange), clean_credentials(body.api_key, body.secret, body.passphrase)
+    exchange = _exchange(body.exchange)
+    return exchange, clean_credentials(body.api_key, body.secret, body.passphrase, entry(exchange).info)
 
 
 def _connected(request: Request, acc: AccountView, result: Audit, **extra: str) -> dict[str, object]:
@@ -106,6 +114,10 @@ async def exchanges(user: CurrentUserDep, deps: DepsDep) -> dict[str, object]:
                 "fast_connect": c.fast_connect,
                 "passphrase_hint": c.passphrase_hint,
                 "note": c.note,
+                "credential_fields": list(c.info.credential_fields),
+                "key_page": c.info.key_page,
+                "key_needs": list(c.info.key_needs),
+                "default_label": c.info.default_label,
             }
             for c in choices(deps.fast_connect_for)
         ]
@@ -185,7 +197,8 @@ async def edit_label(
 async def replace(
     account_id: str, body: KeyIn, request: Request, user: CurrentUserDep, deps: DepsDep
 ) -> dict[str, object]:
-    creds = clean_credentials(body.api_key, body.secret, body.passphrase)
+    current = await accounts.get_account(deps, user.id, account_id)
+    creds = clean_credentials(body.api_key, body.secret, body.passphrase, entry(current.exchange).info)
     acc, result = await accounts.replace_credentials(
         deps, user.id, account_id, creds, allow_withdraw=body.allow_withdraw
     )

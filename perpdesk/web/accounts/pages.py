@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from perpdesk.exchanges.registry import entry
 from perpdesk.services import accounts, audit_log, fast_connect
 from perpdesk.services.account_views import choices
 from perpdesk.settings import FAST_CONNECT_CALLBACK_PATH
@@ -40,7 +41,10 @@ async def audit_page(request: Request, user: CurrentUserDep, deps: DepsDep) -> R
 @router.get(BASE + "/{account_id}/edit")
 async def edit_page(account_id: str, request: Request, user: CurrentUserDep, deps: DepsDep) -> Response:
     account = await accounts.get_account(deps, user.id, account_id)
-    return render(request, "accounts/edit.html", account=account, egress_ips=list(deps.egress_ips))
+    return render(
+        request, "accounts/edit.html", account=account, egress_ips=list(deps.egress_ips),
+        info=entry(account.exchange).info,
+    )
 
 
 @router.get(FAST_CONNECT_CALLBACK_PATH)

@@ -13,6 +13,7 @@ class AccountOut(Answer):
     id: str
     label: str
     exchange: str
+    exchange_name: str = Field(description="Bitmart | Binance")
     market: str = Field(description="Futures")
     method: str = Field(description="manual | fast_connect")
     status: str = Field(description="active | awaiting_whitelist | invalid | ...")
@@ -75,6 +76,12 @@ class ExchangeChoiceOut(Answer):
     fast_connect: bool
     passphrase_hint: str
     note: str
+    credential_fields: list[str] = Field(
+        description="What the Manual connect form asks: api_key, secret[, passphrase]."
+    )
+    key_page: str = Field(description="Where keys are made and edited on the exchange.")
+    key_needs: list[str] = Field(description="What a key must have, in the exchange's words.")
+    default_label: str
 
 
 class ExchangesAnswer(Answer):

@@ -39,13 +39,15 @@
   });
   document.getElementById("creds-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    show({title: "Checking the new key at Bitmart…", severity: "info"});
+    const pass = document.getElementById("passphrase");  // only for an exchange whose keys have one
+    show({title: "Checking the new key at the exchange…", severity: "info"});
     const body = {api_key: document.getElementById("api-key").value, secret: document.getElementById("secret").value,
-                  passphrase: document.getElementById("passphrase").value,
+                  passphrase: pass ? pass.value : "",
                   allow_withdraw: document.getElementById("allow-withdraw").checked};
     const r = await api("PUT", "/api/accounts/" + id + "/credentials", body);
     if (!r.ok) return show(err(r));
-    for (const f of ["api-key", "secret", "passphrase"]) document.getElementById(f).value = "";
+    for (const f of ["api-key", "secret"]) document.getElementById(f).value = "";
+    if (pass) pass.value = "";
     setStatus(r.data.account);
     show({title: "Credentials replaced", message: "The new key works; the old credentials were dropped.", severity: "info"});
   });

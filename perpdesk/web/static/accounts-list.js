@@ -1,7 +1,7 @@
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
-  let exchange = "bitmart";
+  let exchange = null, exchangeName = "the exchange";
 
   async function api(method, url, body) {
     const res = await fetch(url, {
@@ -75,7 +75,7 @@
     body.replaceChildren();
     for (const a of r.data.accounts) {
       const tr = el("tr"); tr.dataset.account = a.id;
-      tr.append(el("td", "label", a.label), el("td", null, "Bitmart"), el("td", null, a.market),
+      tr.append(el("td", "label", a.label), el("td", null, a.exchange_name), el("td", null, a.market),
         el("td", null, METHOD[a.method] || a.method),
         el("td", "status status-" + a.status, STATUS[a.status] || a.status),
         el("td", null, a.last_check_at ? a.last_check_at.replace("T", " ").slice(0, 16) + " UTC" : "—"),
@@ -120,7 +120,8 @@
       exchange = b.dataset.exchange;
       chooser.close();
       resetWindow();
-      selectTab("tab-fast");
+      shape(b.dataset);
+      selectTab(b.dataset.fast === "yes" ? "tab-fast" : "tab-manual");
       win.showModal();
     });
   }
@@ -140,6 +141,21 @@
     const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
     selectTab(next.id); next.focus(); e.preventDefault();
   });
+
+  // The window asks what the chosen exchange's keys have (its ExchangeInfo, as data-* of its button).
+  function shape(d) {
+    exchangeName = d.name;
+    $("connect-title").textContent = "Connect " + d.name + " Futures";
+    for (const n of win.querySelectorAll(".ex-name")) n.textContent = d.name;
+    $("tab-fast").hidden = d.fast !== "yes";
+    const fields = d.fields.split(" ");
+    $("passphrase-field").hidden = !fields.includes("passphrase");
+    $("passphrase-hint").textContent = d.passphraseHint ? d.passphraseHint + " (the Passphrase)." : "";
+    $("label").placeholder = d.label;
+    $("key-page").textContent = d.keyPage;
+    const needs = $("key-needs"); needs.replaceChildren();
+    for (const n of d.needs ? d.needs.split("|") : []) needs.append(el("li", null, n));
+  }
 
   function resetWindow() {
     $("fast-msg").replaceChildren(); $("manual-msg").replaceChildren();
@@ -164,7 +180,7 @@
     if (tab) { tab.opener = null; tab.location.href = r.data.authorize_url; }
     else { window.open(r.data.authorize_url, "_blank", "noopener"); }
     $("fast-connect").disabled = true;
-    showMessage(box, {title: "Waiting for Bitmart…", message: "Sign in and confirm in the new tab; this window updates by itself.", severity: "info"});
+    showMessage(box, {title: "Waiting for " + exchangeName + "…", message: "Sign in and confirm in the new tab; this window updates by itself.", severity: "info"});
     if (polling) clearInterval(polling);
     const state = r.data.state;
     polling = setInterval(async () => {
@@ -190,7 +206,7 @@
     catch (e) { $("copy-done").textContent = "Copy failed: select the addresses and copy them."; }
   });
   function form() {
-    return {exchange, api_key: $("api-key").value, secret: $("secret").value, passphrase: $("passphrase").value,
+    return {exchange, api_key: $("api-key").value, secret: $("secret").value, passphrase: $("passphrase-field").hidden ? "" : $("passphrase").value,
             label: $("label").value || null, allow_withdraw: $("allow-withdraw").checked};
   }
   function markField(field) {
@@ -210,7 +226,7 @@
   $("manual-save").addEventListener("click", async () => {
     const box = $("manual-msg");
     $("manual-add").hidden = true; $("manual-await").hidden = true; $("balance").hidden = true;
-    showMessage(box, {title: "Checking the key at Bitmart…", severity: "info"});
+    showMessage(box, {title: "Checking the key at " + exchangeName + "…", severity: "info"});
     $("manual-save").disabled = true;
     const r = await api("POST", "/api/accounts/inspect", form());
     $("manual-save").disabled = false;
@@ -235,7 +251,7 @@
     $("manual-add").hidden = true; $("manual-await").hidden = true;
     for (const id of ["api-key", "secret", "passphrase", "label"]) $(id).value = "";
     $("allow-withdraw").checked = false;
-    showMessage(box, {title: "API key successfully connected", message: r.data.account.status === "awaiting_whitelist" ? "The account is awaiting whitelisting by Bitmart; perpdesk turns it active once Bitmart lets it trade." : "The account now appears in your list of connected Trading Accounts.", severity: "info"}, "ok");
+    showMessage(box, {title: "API key successfully connected", message: r.data.account.status === "awaiting_whitelist" ? "The account is awaiting whitelisting by " + exchangeName + "; perpdesk turns it active once " + exchangeName + " lets it trade." : "The account now appears in your list of connected Trading Accounts.", severity: "info"}, "ok");
     await refreshList();
   }
   $("manual-add").addEventListener("click", () => add(false));

@@ -45,6 +45,8 @@ def test_json_api_flow_and_isolation(connect_env: ConnectEnv, alice: Any) -> Non
     }
     choices = a.get("/api/accounts/exchanges").json()["choices"]
     assert {(c["name"], c["market"], c["supported"]) for c in choices} == {
+        ("Binance", "futures", True),
+        ("Binance Spot", "spot", False),
         ("Bitmart", "futures", True),
         ("Bitmart Spot", "spot", False),
     }

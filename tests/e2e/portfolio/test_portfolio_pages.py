@@ -32,7 +32,7 @@ async def test_dashboard_is_the_portfolio_after_connecting(
     base = portfolio_platform.url
     await sign_up_in_browser(page, base, PASSWORD)
     await page.goto(base + "/")
-    await expect(page.get_by_text("Connect a BitMart Futures account")).to_be_visible()
+    await expect(page.get_by_text("Connect a Futures account (Binance or Bitmart)")).to_be_visible()
     account_id, headers = await sign_up_and_connect(page, base, sandbox, usdt="5000")  # a new user
     sandbox.admin.set_price(ETH, "3500")
     await market(page, base, headers, account_id, "buy", "2")
@@ -41,7 +41,7 @@ async def test_dashboard_is_the_portfolio_after_connecting(
 
     await page.goto(base + "/")
     await expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
-    await expect(page.get_by_text("Connect a BitMart Futures account")).to_have_count(0)
+    await expect(page.get_by_text("Connect a Futures account (Binance or Bitmart)")).to_have_count(0)
     row = page.locator(f'#dashboard-accounts tr[data-account="{account_id}"]')
     await expect(row).to_contain_text("Desk")
     # the live mirror's equity: the realised profit lands with its balance read right after the

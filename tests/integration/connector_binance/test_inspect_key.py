@@ -16,11 +16,13 @@ from perpdesk.core.models import Credentials, Permission
 from perpdesk.exchanges.binance import BinanceFuturesConnector
 from perpdesk.exchanges.binance.key_inspection import IpRestrictionMissing
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.registry import entry
 from perpdesk.services.key_audit import Verdict, audit
 from tests.fixtures.binance import BinanceSandbox
 from tests.integration.connector_binance.conftest import MakeCreds
 
 EGRESS = ("127.0.0.1",)  # the platform's address: the sandbox sees the TCP peer
+BINANCE = entry("binance").info
 
 
 async def test_a_good_key(connector: BinanceFuturesConnector, make_creds: MakeCreds) -> None:
@@ -29,7 +31,7 @@ async def test_a_good_key(connector: BinanceFuturesConnector, make_creds: MakeCr
     assert report.permissions == frozenset({Permission.READ, Permission.FUTURE_TRADE})
     assert (report.key_known, report.signature_valid, report.ip_allowed) == (True, True, True)
     assert report.balances[0].equity == 10000 and report.account_id
-    assert audit(report, EGRESS).verdict is Verdict.OK
+    assert audit(report, EGRESS, BINANCE).verdict is Verdict.OK
 
 
 async def test_futures_not_enabled(connector: BinanceFuturesConnector, make_creds: MakeCreds) -> None:
@@ -38,15 +40,15 @@ async def test_futures_not_enabled(connector: BinanceFuturesConnector, make_cred
     assert report.error.headline == "Enable Futures is off on this API key."
     assert "tick Enable Futures" in report.error.next_step
     assert report.permissions == frozenset({Permission.READ}) and not report.usable_for_futures
-    assert audit(report, EGRESS).problem.code == "permission_missing"  # type: ignore[union-attr]
+    assert audit(report, EGRESS, BINANCE).problem.code == "permission_missing"  # type: ignore[union-attr]
 
 
 async def test_withdrawals_enabled(connector: BinanceFuturesConnector, make_creds: MakeCreds) -> None:
     report = await connector.inspect_key(make_creds(permissions=("future_trade", "withdraw")))
     assert Permission.WITHDRAW in (report.permissions or ())
-    refused = audit(report, EGRESS)
+    refused = audit(report, EGRESS, BINANCE)
     assert refused.verdict is Verdict.REFUSED and refused.problem.code == "withdraw_refused"  # type: ignore[union-attr]
-    assert audit(report, EGRESS, allow_withdraw=True).verdict is Verdict.OK  # accepted explicitly
+    assert audit(report, EGRESS, BINANCE, allow_withdraw=True).verdict is Verdict.OK  # accepted explicitly
 
 
 async def test_ip_restriction_missing(connector: BinanceFuturesConnector, make_creds: MakeCreds) -> None:
@@ -54,7 +56,7 @@ async def test_ip_restriction_missing(connector: BinanceFuturesConnector, make_c
     assert isinstance(report.error, IpRestrictionMissing) and report.ip_whitelist == ()
     assert report.error.code == "ip_restriction_missing"
     assert "Restrict access to trusted IPs only" in report.error.next_step
-    assert audit(report, EGRESS).problem.code == "ip_not_allowed"  # type: ignore[union-attr]
+    assert audit(report, EGRESS, BINANCE).problem.code == "ip_restriction_missing"  # type: ignore[union-attr]
 
 
 async def test_ip_restriction_without_the_platforms_address(
@@ -106,4 +108,4 @@ async def test_clock_skew(skewed: BinanceFuturesConnector, make_creds: MakeCreds
     report = await skewed.inspect_key(make_creds())
     assert isinstance(report.error, E.TimestampOutOfWindow) and report.error.exchange_code == -1021
     assert "synchronise the server's clock" in report.error.next_step
-    assert audit(report, EGRESS).problem.code == "timestamp_out_of_window"  # type: ignore[union-attr]
+    assert audit(report, EGRESS, BINANCE).problem.code == "timestamp_out_of_window"  # type: ignore[union-attr]

@@ -66,6 +66,16 @@ def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
                 headers={"X-CSRF-Token": token},
             )
             assert r.status_code == 200, r.text
+            # the landing page and the connect chooser name both exchanges; the Binance key of the
+            # banner connects at the demo's Binance port (the platform's settings point there)
+            assert "Connect a Futures account (Binance or Bitmart)" in c.get("/").text
+            names = {x["name"] for x in c.get("/api/accounts/exchanges").json()["choices"] if x["supported"]}
+            assert names == {"Binance", "Bitmart"}
+            bkey = re.search(r"API Key\s+(\S+)\n\s+Secret Key\s+(\S+)", banner)
+            assert bkey and f"{sandbox}/binance/api-management" in banner
+            body = {"exchange": "binance", "api_key": bkey.group(1), "secret": bkey.group(2)}
+            seen = c.post("/api/accounts/inspect", json=body, headers={"X-CSRF-Token": token}).json()
+            assert seen["verdict"] == "ok" and seen["balances"], seen
             # the demo's mail catcher receives the reset link where the banner says
             mail_dir = re.search(r"Email \(sign-up and password reset links\) is caught.* in (\S+)", banner)
             assert mail_dir

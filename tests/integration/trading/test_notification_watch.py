@@ -4,6 +4,7 @@ threshold, each notified once however often the watcher passes."""
 from __future__ import annotations
 
 from perpdesk.core.models import AccountStatus
+from perpdesk.exchanges.registry import entry
 from perpdesk.services import errors_text as T
 from perpdesk.services import notification_watch, notifications, trading
 from perpdesk.store.accounts import ExchangeAccount
@@ -34,12 +35,13 @@ async def test_fill_and_liquidation_distance_are_notified_once(tctx: TCtx) -> No
 
 
 async def test_key_problem_from_the_audit_is_notified(tctx: TCtx) -> None:
+    wrong = T.wrong_key(entry("bitmart").info)
     t = await tctx.trader()
     async with tctx.deps.sessions() as s, s.begin():
         row = await s.get(ExchangeAccount, t.account_id)
         assert row is not None
-        row.status, row.last_error = AccountStatus.ERROR.value, T.WRONG_KEY.code
+        row.status, row.last_error = AccountStatus.ERROR.value, wrong.code
     await notification_watch.run_once(tctx.deps)
     await notification_watch.run_once(tctx.deps)
     (n,) = await notifications.listing(tctx.deps, t.user_id)
-    assert n.kind == "key" and n.title == f"Main: {T.WRONG_KEY.title}" and T.WRONG_KEY.next_step in n.body
+    assert n.kind == "key" and n.title == f"Main: {wrong.title}" and wrong.next_step in n.body

@@ -60,8 +60,8 @@ def test_registry_knows_bitmart() -> None:
     provider = bitmart.fast_connect(where, Egress())
     assert provider.authorize_url(state="s", code_challenge="c", redirect_uri="http://x", ip_whitelist=[])
     with pytest.raises(InputError, match="not supported") as refused:
-        entry("binance-spot")
-    assert "binance" not in str(refused.value.to_dict())  # the submitted value is never echoed
+        entry("kraken-spot")
+    assert "kraken" not in str(refused.value.to_dict())  # the submitted value is never echoed
 
 
 async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
@@ -72,7 +72,8 @@ async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
         return bootstrap(Settings(
             data_dir=tmp_path, master_key=base64.b64encode(bytes(32)).decode(),
             bitmart_api_url="http://127.0.0.1:1", bitmart_ws_url="ws://127.0.0.1:1/user?protocol=1.1",
-            bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2", **kw))
+            bitmart_web_url="http://127.0.0.1:2", egress_source_address="127.0.0.2",
+            binance_api_url="http://127.0.0.1:3", **kw))
 
     s = services(fast_connect_client_id="cid", fast_connect_client_secret="sec", exchange_timeout_s=7.0,
                  exchange_window_s=30.0, order_settle_margin_s=1.5)
@@ -86,7 +87,10 @@ async def test_pool_builds_from_platform_settings(tmp_path: Path) -> None:
         assert provider is not None
         url = provider.authorize_url(state="s", code_challenge="c", redirect_uri="r", ip_whitelist=[])
         assert url.startswith("http://127.0.0.1:2/oauth/authorize?")
-        assert [i.id for i in all_info()] == ["bitmart"]
+        assert [i.id for i in all_info()] == ["binance", "bitmart"]
+        binance = s.connectors.connector(s.accounts.venue_for("binance"))
+        assert binance.info.id == "binance" and binance.base_url == "http://127.0.0.1:3"  # type: ignore[attr-defined]
+        assert s.accounts.fast_connect_for("binance") is None  # Binance offers none
     finally:
         await s.aclose()
     unregistered = services()

@@ -10,13 +10,14 @@ import pytest
 from perpdesk.core.errors import InputError
 from perpdesk.core.pkce import pkce_challenge as s256
 from perpdesk.core.pkce import pkce_verifier as new_verifier
+from perpdesk.exchanges.registry import entry
 from perpdesk.services.account_checks import backoff
 from perpdesk.services.account_inputs import clean_credentials, clean_label
 from perpdesk.vault.key_hash import KeyHasher
 
 
 def test_credentials_are_trimmed_and_repr_hides_secrets() -> None:
-    c = clean_credentials("  AK123 \n", "\tSECRETVALUE ", " memo1 ")
+    c = clean_credentials("  AK123 \n", "\tSECRETVALUE ", " memo1 ", entry("bitmart").info)
     assert (c.api_key, c.secret, c.passphrase) == ("AK123", "SECRETVALUE", "memo1")
     assert "SECRETVALUE" not in repr(c) and "memo1" not in repr(c)
 
@@ -34,9 +35,19 @@ def test_credentials_are_trimmed_and_repr_hides_secrets() -> None:
 )
 def test_bad_credentials_name_the_field_without_echoing(args: tuple[str, str, str], field: str) -> None:
     with pytest.raises(InputError) as info:
-        clean_credentials(*args)
+        clean_credentials(*args, entry("bitmart").info)
     assert info.value.field == field
     assert "se cret" not in str(info.value.to_dict())
+
+
+def test_binance_keys_have_no_passphrase_and_errors_say_binance() -> None:
+    """Binance's credential fields are API key and Secret: a passphrase sent anyway is not kept."""
+    binance = entry("binance").info
+    c = clean_credentials(" AK ", "SECRET", "stray memo", binance)
+    assert (c.api_key, c.secret, c.passphrase) == ("AK", "SECRET", "")
+    with pytest.raises(InputError) as info:
+        clean_credentials("AK", "", "", binance)
+    assert info.value.field == "secret" and "Binance's API Management page" in info.value.next_step
 
 
 def test_label() -> None:
