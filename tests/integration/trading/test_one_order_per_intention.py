@@ -77,7 +77,9 @@ async def test_second_click_while_the_first_is_in_flight_is_refused_in_any_proce
 async def test_two_identical_tickets_at_once_send_exactly_one(wctx: TCtx) -> None:
     t = await wctx.trader()
     wctx.sandbox.admin.set_price(ETH, "3500")
-    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=400, times=4, api_key=t.creds.api_key)
+    # the first stays at the exchange long enough for the other two to reach their claims, even on a
+    # busy machine (once its outcome is known, an identical ticket is a new intention)
+    wctx.sandbox.admin.fault("latency", SUBMIT, latency_ms=800, times=4, api_key=t.creds.api_key)
     other = replace(wctx.deps, tickets=TicketDesk())
     got = await asyncio.gather(
         *(trading.place_order(d, t.user_id, t.account_id, ticket("3001")) for d in (wctx.deps, other, other)),
