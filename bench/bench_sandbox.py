@@ -65,6 +65,18 @@ def in_process(target: Callable[..., None], args: tuple[Any, ...], seconds: floa
     return result
 
 
+async def timed_connections(
+    connection: Callable[[float, list[int]], Any], seconds: float, conns: int
+) -> tuple[int, int, float]:
+    """`conns` connections at once for 0.3 s of warm-up, then for `seconds` counted:
+    (answers ok, answers not ok, seconds taken). `connection(deadline, counts)` runs one."""
+    await asyncio.gather(*(connection(time.perf_counter() + 0.3, [0, 0]) for _ in range(conns)))
+    counts = [0, 0]
+    start = time.perf_counter()
+    await asyncio.gather(*(connection(start + seconds, counts) for _ in range(conns)))
+    return counts[0], counts[1], time.perf_counter() - start
+
+
 async def _connection(host: str, port: int, make_request, deadline: float, counts: list[int]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
@@ -107,18 +119,10 @@ def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: i
 
     make = {"floor": system_time, "signed": transfer_list, "keyed": keyed_get}[kind]
 
-    async def main() -> tuple[int, int, float]:
-        counts = [0, 0]
-        # warm-up, then the measured run
-        await asyncio.gather(
-            *(_connection(host, port, make, time.perf_counter() + 0.3, [0, 0]) for _ in range(conns))
-        )
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(_connection(host, port, make, deadline, counts) for _ in range(conns)))
-        return counts[0], counts[1], time.perf_counter() - start
+    async def connection(deadline: float, counts: list[int]) -> None:
+        await _connection(host, port, make, deadline, counts)
 
-    out.put(asyncio.run(main()))
+    out.put(asyncio.run(timed_connections(connection, seconds, conns)))
 
 
 def measure(host: str, port: int, kind: str, key: dict, seconds: float, conns: int) -> tuple[float, int]:

@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_sandbox import in_process, read_answer  # noqa: E402
+from bench.bench_sandbox import in_process, read_answer, timed_connections  # noqa: E402
 
 Reader: TypeAlias = asyncio.StreamReader
 Writer: TypeAlias = asyncio.StreamWriter
@@ -96,14 +96,7 @@ def _client(host: str, port: int, kind: str, key: dict, seconds: float, conns: i
         finally:
             writer.close()
 
-    async def main() -> tuple[int, int, float]:
-        await asyncio.gather(*(connection(time.perf_counter() + 0.3, [0, 0]) for _ in range(conns)))
-        counts = [0, 0]
-        start = time.perf_counter()
-        await asyncio.gather(*(connection(start + seconds, counts) for _ in range(conns)))
-        return counts[0], counts[1], time.perf_counter() - start
-
-    out.put(asyncio.run(main()))
+    out.put(asyncio.run(timed_connections(connection, seconds, conns)))
 
 
 def measure(host: str, port: int, kind: str, key: dict, seconds: float, conns: int) -> tuple[float, int]:

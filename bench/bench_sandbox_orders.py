@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_sandbox import in_process, read_answer, signed_post  # noqa: E402
+from bench.bench_sandbox import in_process, read_answer, signed_post, timed_connections  # noqa: E402
 from bench.bench_sandbox import measure as measure_floor  # noqa: E402
 
 
@@ -65,14 +65,7 @@ def _client(host: str, port: int, key: dict, seconds: float, conns: int, out: mp
         finally:
             writer.close()
 
-    async def main() -> tuple[int, int, float]:
-        await asyncio.gather(*(connection(time.perf_counter() + 0.3, [0, 0]) for _ in range(conns)))
-        counts = [0, 0]
-        start = time.perf_counter()
-        await asyncio.gather(*(connection(start + seconds, counts) for _ in range(conns)))
-        return counts[0], counts[1], time.perf_counter() - start
-
-    out.put(asyncio.run(main()))
+    out.put(asyncio.run(timed_connections(connection, seconds, conns)))
 
 
 def measure_orders(host: str, port: int, key: dict, seconds: float, conns: int) -> tuple[float, int]:
