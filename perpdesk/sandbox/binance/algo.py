@@ -22,7 +22,7 @@ from perpdesk.sandbox.engine.state import PlanOrder
 
 Json = dict[str, Any]
 WORKING_TYPES = {"CONTRACT_PRICE": 1, "MARK_PRICE": 2}
-MIN_CALLBACK, MAX_CALLBACK = Decimal("0.1"), Decimal("5")
+MIN_CALLBACK, MAX_CALLBACK = Decimal("0.1"), Decimal("10")  # Binance: [0.1, 10], 1 for 1 %
 
 
 def _order_type(p: PlanOrder) -> str:
@@ -101,7 +101,7 @@ def new_algo(call: Call) -> Json:
         callback = params.dec("callbackRate", required=True) or Decimal(0)
         if not MIN_CALLBACK <= callback <= MAX_CALLBACK:
             raise E.err(
-                E.INVALID_PARAMETER, "callbackRate is 0.1 to 5 (percent) in the sandbox", "callbackRate"
+                E.INVALID_PARAMETER, "callbackRate is 0.1 to 10 (percent)", "callbackRate"
             )
         market = engine.state.markets[symbol].state
         activate = params.dec("activatePrice")
@@ -122,6 +122,7 @@ def new_algo(call: Call) -> Json:
             callback_rate=callback,
             activation_price_type=price_type,
             client_order_id=coid,
+            max_callback_rate=MAX_CALLBACK,
         )
         p = engine.state.plans[str(out["order_id"])]
         return {**algo_row(p), "activatePrice": price(spec, activate), "callbackRate": str(callback)}

@@ -48,17 +48,19 @@ class TrailingOrders:
         callback_rate: Decimal,
         activation_price_type: int,
         client_order_id: str | None = None,
+        max_callback_rate: Decimal = MAX_CALLBACK,
     ) -> Json:
         """POST /contract/private/submit-trail-order -> {"order_id": int}. BitMart's endpoint
-        takes no client order id; the Binance dialect's `clientAlgoId` is kept here."""
+        takes no client order id; the Binance dialect's `clientAlgoId` is kept here, and so is its
+        wider callback range (Binance: up to 10 %, BitMart: 5 %)."""
         spec = self.state.spec(symbol)
         check_side(side)
         if open_type not in OPEN_TYPES:
             raise errors.OPEN_TYPE_INVALID(f"open_type {open_type!r}: cross or isolated")
         check_price_type(activation_price_type, "activation_price_type")
-        if not callback_rate.is_finite() or not MIN_CALLBACK <= callback_rate <= MAX_CALLBACK:
+        if not callback_rate.is_finite() or not MIN_CALLBACK <= callback_rate <= max_callback_rate:
             raise errors.INVALID_REQUEST(
-                f"callback_rate {callback_rate}: between {MIN_CALLBACK} and {MAX_CALLBACK} (1 = 1%)"
+                f"callback_rate {callback_rate}: between {MIN_CALLBACK} and {max_callback_rate} (1 = 1%)"
             )
         check_size(spec, size, True)
         lev = check_leverage(spec, leverage)

@@ -139,6 +139,10 @@ def test_algo_order_errors(binance_sandbox: BinanceSandbox) -> None:
     assert code(algoType="VP") == -1130
     assert code(triggerPrice="99000.05") == -1111
     assert code(type="STOP") == -1102  # a STOP needs its limit price
-    assert code(type="TRAILING_STOP_MARKET", callbackRate="9") == -1130
+    assert code(type="TRAILING_STOP_MARKET", callbackRate="10.5") == -1130  # Binance: 0.1 to 10
+    wide = c.ok("POST", "/fapi/v1/algoOrder", {  # BitMart stops at 5 %; Binance takes up to 10
+        "algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "BUY", "positionSide": "LONG",
+        "type": "TRAILING_STOP_MARKET", "quantity": "0.002", "callbackRate": "9"})
+    assert wide["callbackRate"] == "9"
     assert code(closePosition="true", quantity="0.002") == -1106
     assert c.signed("GET", "/fapi/v1/algoOrder", {"algoId": 1}).json()["code"] == -2013
