@@ -120,7 +120,10 @@ async def test_run_ticks_until_cancelled() -> None:
     engine.subscribe(lambda e: marks.append(e.data["mark_price"]) if e.channel == "futures/ticker"
                      and isinstance(e.data, dict) and e.data["symbol"] == "BTCUSDT" else None)
     task = asyncio.create_task(engine.run(0.01))
-    await asyncio.sleep(0.15)
+    for _ in range(500):  # until three ticks have run (a busy machine takes longer than 30 ms)
+        if len(marks) >= 3 and len(set(marks)) > 1:
+            break
+        await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
