@@ -41,11 +41,11 @@ WithdrawOpt = Annotated[
 
 
 
-def _read_credentials(api_key: str) -> Credentials:
-    from perpdesk.exchanges.registry import DEFAULT_EXCHANGE, entry
+def _read_credentials(api_key: str, exchange: str) -> Credentials:
+    from perpdesk.exchanges.registry import entry
     from perpdesk.services.account_inputs import clean_credentials
 
-    ex = entry(DEFAULT_EXCHANGE).info
+    ex = entry(exchange).info  # an unknown exchange is refused with the ones there are
     secret = os.environ.get(SECRET_ENV) or typer.prompt("Secret", hide_input=True)
     passphrase = ""
     if ex.has_passphrase:
@@ -59,7 +59,7 @@ def _print_accounts(rows: list[Any]) -> None:
     """One line per account, its id whole (it is what the other commands take)."""
     cols = ["ID", "Label", "Exchange", "Venue", "Method", "Status", "Key", "Checked", "Balance"]
     body = [
-        [a.id, a.label, f"Bitmart {a.market_name}", a.venue.api_url if a.venue else "not recorded",
+        [a.id, a.label, f"{a.exchange_name} {a.market_name}", a.venue.api_url if a.venue else "not recorded",
          a.method_name, a.status_name, a.api_key_mask, a.last_check_at,
          ", ".join(f"{b['equity']} {b['currency']}" for b in a.balances)]
         for a in rows
@@ -86,7 +86,10 @@ def list_cmd(user: UserOpt, as_json: JsonOpt = False) -> None:
 def connect(
     user: UserOpt,
     api_key: Annotated[str, typer.Option(help="The key's Access Key (not secret; the Secret is prompted).")],
-    label: Annotated[str | None, typer.Option(help="Account label (default 'Bitmart Futures').")] = None,
+    exchange: Annotated[
+        str, typer.Option(help="bitmart or binance (USDT-settled perpetual futures).")
+    ] = "bitmart",
+    label: Annotated[str | None, typer.Option(help="Account label (default '<Exchange> Futures').")] = None,
     await_whitelist: Annotated[
         bool, typer.Option(help="Save a key whose account BitMart has not whitelisted yet.")
     ] = False,
@@ -94,17 +97,20 @@ def connect(
     allow_withdraw: WithdrawOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Connect a BitMart Futures key (Manual connect): inspect it, then seal and store it."""
+    """Connect a futures key (Manual connect): inspect it, then seal and store it."""
     from perpdesk.services import connect_manual
 
+    exchange = exchange.strip().lower()
     try:
-        creds = _read_credentials(api_key)
+        creds = _read_credentials(api_key, exchange)
     except PerpdeskError as exc:
         raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 
     async def op(deps: AccountsDeps, uid: str) -> tuple[AccountView | None, Audit]:
         if check_only:
-            result = await connect_manual.inspect(deps, uid, creds, allow_withdraw=allow_withdraw)
+            result = await connect_manual.inspect(
+                deps, uid, creds, allow_withdraw=allow_withdraw, exchange=exchange
+            )
             if result.problem and result.verdict.value == "refused":
                 raise ConnectRefused(result.problem)
             return None, result
@@ -115,6 +121,7 @@ def connect(
             label=label,
             accept_awaiting_whitelist=await_whitelist,
             allow_withdraw=allow_withdraw,
+            exchange=exchange,
         )
 
     account, inspection = run_for_user(user, op)
@@ -152,8 +159,10 @@ def edit(
         raise fail("give --label and/or --api-key", 2)
     creds = None
     if api_key is not None:
+        # the account's exchange says which credentials to ask for (a passphrase or not)
+        current = run_for_user(user, lambda deps, uid: accounts.get_account(deps, uid, account_id))
         try:
-            creds = _read_credentials(api_key)
+            creds = _read_credentials(api_key, current.exchange)
         except PerpdeskError as exc:
             raise fail(f"{exc.message}. {exc.next_step}", 2) from None
 

@@ -111,3 +111,32 @@ def test_cli_entry_point_help() -> None:
     assert out.returncode == 0
     for cmd in ("list", "connect", "edit", "disconnect", "check"):
         assert cmd in out.stdout
+
+
+def test_cli_connects_a_binance_key_without_a_passphrase(
+    cli_env: dict[str, str], binance_sandbox: Any
+) -> None:
+    env = {**cli_env, "PERPDESK_BINANCE_API_URL": binance_sandbox.url}
+    client = binance_sandbox.client()
+    u = ("--user", "cli@example.com")
+
+    unknown = run(env, "connect", *u, "--api-key", client.api_key, "--exchange", "kraken",
+                  secret=client.secret)  # fmt: skip
+    assert unknown.exit_code == 2 and "bitmart" in unknown.output and "binance" in unknown.output
+
+    # no passphrase given, none asked: a Binance key has none
+    ok = run(env, "connect", *u, "--api-key", client.api_key, "--exchange", "binance", "--json",
+             secret=client.secret)  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    account = json.loads(ok.output)["account"]
+    assert (account["exchange"], account["label"], account["status"]) == (
+        "binance", "Binance Futures", "active")  # fmt: skip
+    assert client.secret not in ok.output
+    listed = run(env, "list", *u)
+    assert "Binance Futures" in listed.output and "Bitmart" not in listed.output
+
+    other = binance_sandbox.key(client.email)
+    replaced = run(env, "edit", account["id"], *u, "--api-key", other["api_key"], "--json",
+                   secret=other["secret_key"])  # fmt: skip
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads(replaced.output)["api_key"].endswith(other["api_key"][-4:])
