@@ -7,7 +7,6 @@ Adding another exchange's perpetuals = a connector implementing exchanges/base.p
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -105,53 +104,14 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
     )
 
 
-# The connect flow's words for each exchange (ExchangeInfo's wording fields), as its pages say them.
-BITMART_WORDS = dataclasses.replace(
-    BITMART_INFO,
-    company="BitMart",
-    on_verb="enable",
-    off_verb="disable",
-    key_page="BitMart's API Management page",
-    key_name="Access Key",
-    secret_name="Secret Key",  # noqa: S106
-    edit_key="edit the key",
-    futures_permission="Future-Trade",
-    withdraw_permission="Withdraw",
-    spot_permission="Spot-Trade",
-    ip_setting="its IP whitelist field",
-    futures_whitelist=True,
-    key_needs=("Future-Trade on", "Withdraw off", "perpdesk's IP addresses in its IP whitelist"),
-)
-BINANCE_WORDS = dataclasses.replace(
-    BINANCE_INFO,
-    on_verb="tick",
-    off_verb="untick",
-    key_page="Binance's API Management page",
-    key_name="API Key",
-    secret_name="Secret Key",  # noqa: S106
-    edit_key="click Edit restrictions on the key",
-    futures_permission="Enable Futures",
-    withdraw_permission="Enable Withdrawals",
-    spot_permission="Enable Spot & Margin Trading",
-    ip_setting=(
-        '"Restrict access to trusted IPs only (Recommended)", with perpdesk\'s IP addresses as its '
-        "trusted IPs"
-    ),
-    key_needs=(
-        "Enable Futures ticked",
-        "Enable Withdrawals off",
-        "Restrict access to trusted IPs only (Recommended), with perpdesk's IP addresses",
-    ),
-)
-
 # Binance USDⓈ-M Futures: no Fast Connect (Binance offers none to us).
-BINANCE = ExchangeEntry(BINANCE_WORDS, _binance_connector)
+BINANCE = ExchangeEntry(BINANCE_INFO, _binance_connector)
 
 # Where a caller names no exchange (API bodies and scripts written before there were two)
 DEFAULT_EXCHANGE = "bitmart"
 
 EXCHANGES: dict[str, ExchangeEntry] = {
-    "bitmart": ExchangeEntry(BITMART_WORDS, _bitmart_connector, _bitmart_fast_connect),
+    "bitmart": ExchangeEntry(BITMART_INFO, _bitmart_connector, _bitmart_fast_connect),
     "binance": BINANCE,
 }
 

@@ -55,6 +55,25 @@ BINANCE_INFO = ExchangeInfo(
     unsupported_note=(
         "Only Binance USDⓈ-M Futures perpetuals are supported; Spot, COIN-M and options are not."
     ),
+    # the connect flow's words, as Binance's API Management page says them
+    on_verb="tick",
+    off_verb="untick",
+    key_page="Binance's API Management page",
+    key_name="API Key",
+    secret_name="Secret Key",  # noqa: S106
+    edit_key="click Edit restrictions on the key",
+    futures_permission="Enable Futures",
+    withdraw_permission="Enable Withdrawals",
+    spot_permission="Enable Spot & Margin Trading",
+    ip_setting=(
+        '"Restrict access to trusted IPs only (Recommended)", with perpdesk\'s IP addresses as its '
+        "trusted IPs"
+    ),
+    key_needs=(
+        "Enable Futures ticked",
+        "Enable Withdrawals off",
+        "Restrict access to trusted IPs only (Recommended), with perpdesk's IP addresses",
+    ),
 )
 POSITION_RISK = "/fapi/v2/positionRisk"
 

@@ -32,6 +32,20 @@ BITMART_INFO = ExchangeInfo(
     supports_fast_connect=True,
     trail_client_id=False,  # submit-trail-order takes no client_order_id
     unsupported_note="Only BitMart Futures USDT perpetuals are supported; BitMart Spot is not.",
+    # the connect flow's words, as BitMart's pages say them
+    company="BitMart",
+    on_verb="enable",
+    off_verb="disable",
+    key_page="BitMart's API Management page",
+    key_name="Access Key",
+    secret_name="Secret Key",  # noqa: S106
+    edit_key="edit the key",
+    futures_permission="Future-Trade",
+    withdraw_permission="Withdraw",
+    spot_permission="Spot-Trade",
+    ip_setting="its IP whitelist field",
+    futures_whitelist=True,
+    key_needs=("Future-Trade on", "Withdraw off", "perpdesk's IP addresses in its IP whitelist"),
 )
 
 
