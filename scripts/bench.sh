@@ -11,3 +11,5 @@ echo "== bench/bench_sandbox_idle.py"; python bench/bench_sandbox_idle.py
 echo "== bench/bench_startup.py"; python bench/bench_startup.py
 echo "== bench/bench_ws_fanout.py"; python bench/bench_ws_fanout.py
 echo "== bench/bench_live.py"; python bench/bench_live.py
+echo "== bench/bench_bus.py (PostgreSQL NOTIFY against the in-process bus)"
+( source "$(dirname "$0")/pg.sh" && pg_start >/dev/null && trap pg_stop EXIT && python bench/bench_bus.py )
