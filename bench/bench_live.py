@@ -242,7 +242,8 @@ def _mirrors_proc(
         rss1 = _rss_bytes()
         if trace:
             for stat in tracemalloc.take_snapshot().compare_to(snap0, "lineno")[:30]:
-                print(f"{stat.size_diff / n:8.0f} B {stat.count_diff / n:6.1f} blocks per account {stat.traceback}")
+                size, count = stat.size_diff / n, stat.count_diff / n
+                print(f"{size:8.0f} B {count:6.1f} blocks per account {stat.traceback}")
         cpu0, t0 = time.process_time(), time.monotonic()
         await asyncio.sleep(window_s)
         cpu = time.process_time() - cpu0
