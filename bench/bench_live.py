@@ -226,10 +226,11 @@ def _mirrors_proc(
                 await asyncio.sleep(0.2)
             await asyncio.sleep(2)  # the debounced reads after the snapshot are done
         else:
-            from websockets.asyncio.client import connect
+            from perpdesk.exchanges.common.ws_link import open_ws
 
-            async def hold(src: str) -> None:
-                async with connect(user_ws, ping_interval=None, local_addr=(src, 0)) as ws:
+            async def hold(src: str) -> None:  # the private stream's own connection settings
+                async with open_ws(user_ws, open_timeout_s=10, proxy=None, source_address=src,
+                                   compress=False) as ws:
                     while True:
                         await asyncio.sleep(15)
                         await ws.send('{"action":"ping"}')

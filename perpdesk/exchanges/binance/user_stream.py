@@ -113,6 +113,7 @@ class UserStream:
             open_timeout_s=self.open_timeout_s,
             proxy=self.conn.proxy,
             source_address=self.conn.source_address,
+            compress=False,
         ) as ws:
             yield ws
 

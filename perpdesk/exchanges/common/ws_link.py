@@ -22,12 +22,16 @@ MAX_MESSAGE_BYTES = 2**22
 DROPS: tuple[type[BaseException], ...] = (ConnectionClosed, OSError, TimeoutError, InvalidHandshake)
 
 
-def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_address: str | None) -> Any:
+def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_address: str | None,
+            compress: bool = True) -> Any:
+    """`compress=False` for an account's private stream: its messages are a few hundred bytes, and
+    permessage-deflate's zlib contexts cost ~50 KiB per connection (one connection per account)."""
     kwargs: dict[str, Any] = {
         "ping_interval": None,
         "open_timeout": open_timeout_s,
         "max_size": MAX_MESSAGE_BYTES,
         "proxy": proxy,
+        "compression": "deflate" if compress else None,
     }
     if source_address:
         kwargs["local_addr"] = (source_address, 0)
