@@ -294,7 +294,7 @@ async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str
             # only when the price is set
             nudge += 1
             await asyncio.to_thread(admin.set_price, SYM, "3000" if nudge % 2 else "3000.1")
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(1.0)  # /metrics builds every view: not too often
         out["fresh_s"] = time.monotonic() - t0
         out["owned"] = [int(o) for _f, o in states]
         # less what a worker spends to start with no account (imports, migrations check, jobs)
