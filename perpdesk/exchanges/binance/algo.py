@@ -10,6 +10,7 @@ it and placing its replacement.
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from perpdesk.core.errors import ExchangeError, MaybeApplied, OrderNotFound, Unk
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
+    OrderRequest,
     OrderResult,
     OrderSide,
     PlacementStatus,
@@ -39,6 +41,8 @@ ALGO = "/fapi/v1/algoOrder"
 OPEN_ALGOS = "/fapi/v1/openAlgoOrders"
 WORKING = {PriceType.LAST: "CONTRACT_PRICE", PriceType.MARK: "MARK_PRICE"}
 MIN_CALLBACK, MAX_CALLBACK = Decimal("0.1"), Decimal("10")
+
+log = logging.getLogger(__name__)
 
 
 def plan_type(side: OrderSide, rising: bool, market: bool) -> str:
@@ -143,6 +147,22 @@ class AlgoDesk:
             if r.status is PlacementStatus.REJECTED and r.error is not None:
                 raise r.error
         return list(results)
+
+    async def attach_to_entry(self, creds: Credentials, order: OrderRequest) -> None:
+        """Binance attaches no TP/SL to an order (BitMart's preset prices): once a market entry
+        has filled, its TP/SL become closePosition algo orders on the position it opened. If
+        Binance refuses them the entry stands (it has filled): logged, and the position shows
+        no TP/SL, where the trader sets them."""
+        side = PositionSide.LONG if order.side is OrderSide.BUY_OPEN_LONG else PositionSide.SHORT
+        try:
+            await self.set_tp_sl(
+                creds, order.symbol, side, take_profit=order.take_profit, stop_loss=order.stop_loss
+            )
+        except ExchangeError as exc:
+            log.warning(
+                "TP/SL of entry %s not placed: %s", order.client_order_id, type(exc).__name__,
+                extra={"symbol": order.symbol, "reason": str(exc)},
+            )
 
     async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
         data = await self.rest.call("GET", OPEN_ALGOS, {"symbol": symbol} if symbol else None, creds)

@@ -20,6 +20,7 @@ from perpdesk.core.models import (
     Order,
     OrderRequest,
     OrderResult,
+    PlacementStatus,
     Position,
     PositionMode,
     PositionSide,
@@ -52,6 +53,7 @@ BINANCE_INFO = ExchangeInfo(
     passphrase_hint="",
     supports_fast_connect=False,
     trail_callback_pct=(MIN_CALLBACK, MAX_CALLBACK),
+    sizes_in_base=True,
     unsupported_note=(
         "Only Binance USDⓈ-M Futures perpetuals are supported; Spot, COIN-M and options are not."
     ),
@@ -196,7 +198,10 @@ class BinanceFuturesConnector:
         return self.rest.decided_after_ms(self.clock.now_ms())
 
     async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
-        return await self.orders.place(creds, order)
+        result = await self.orders.place(creds, order)
+        if result.status is PlacementStatus.PLACED and (order.take_profit or order.stop_loss):
+            await self.algos.attach_to_entry(creds, order)  # markets.order_params: market entries only
+        return result
 
     async def cancel_order(
         self,
