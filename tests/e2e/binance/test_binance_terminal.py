@@ -73,7 +73,7 @@ async def test_limit_then_market_with_tp_sl_edited_and_cancelled(
     await expect(order.locator('[data-col="price"]')).to_have_text("Price150.25")
     (theirs,) = desk.client.ok("GET", "/fapi/v1/openOrders", {"symbol": SOL})
     assert (theirs["type"], theirs["side"], theirs["price"]) == ("LIMIT", "BUY", "150.25")
-    assert theirs["origQty"] == "2.5"
+    assert Decimal(theirs["origQty"]) == Decimal("2.5")
     assert await order.get_attribute("data-order") == str(theirs["orderId"])
     await shot(page, "limit-placed")
     await order.get_by_role("button", name="Cancel").click()
@@ -133,8 +133,8 @@ async def test_trailing_stop_fires_after_price_moves(
     trail = page.locator('#conditional [data-kind="trailing"]')
     await expect(trail.locator('[data-col="callback"]')).to_contain_text("1 %")
     (theirs,) = desk.client.ok("GET", "/fapi/v1/openAlgoOrders", {"symbol": SOL})
-    assert (theirs["orderType"], theirs["side"], theirs["quantity"]) == ("TRAILING_STOP_MARKET", "SELL", "10")
-    assert (Decimal(theirs["activatePrice"]), Decimal(theirs["priceRate"])) == (182, 1)
+    assert (theirs["orderType"], theirs["side"], Decimal(theirs["quantity"])) == ("TRAILING_STOP_MARKET", "SELL", 10)
+    assert (Decimal(theirs["activatePrice"]), Decimal(theirs["callbackRate"])) == (182, 1)
     await shot(page, "trail-placed")
     for price in ("183", "190", "188"):  # activates, runs to 190, falls 1.05 %: fires
         sol_at_180.server.admin.set_price(SOL, price)
