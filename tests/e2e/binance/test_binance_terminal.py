@@ -51,10 +51,10 @@ def held(desk: BinanceDesk) -> dict[str, Decimal]:
     return {r["positionSide"]: Decimal(r["positionAmt"]) for r in rows if Decimal(r["positionAmt"])}
 
 
-def algos(desk: BinanceDesk) -> dict[str, Decimal]:
-    """The exchange's open algo orders: {orderType: trigger price}."""
+def algos(desk: BinanceDesk) -> list[tuple[str, Decimal]]:
+    """The exchange's open algo orders: (orderType, trigger price), sorted."""
     rows = desk.client.ok("GET", "/fapi/v1/openAlgoOrders", {"symbol": SOL})
-    return {r["orderType"]: Decimal(r["triggerPrice"]) for r in rows}
+    return sorted((r["orderType"], Decimal(r["triggerPrice"])) for r in rows)
 
 
 async def test_limit_then_market_with_tp_sl_edited_and_cancelled(
@@ -90,7 +90,7 @@ async def test_limit_then_market_with_tp_sl_edited_and_cancelled(
     await expect(tp.locator('[data-col="trigger"]')).to_have_text("Take profit 200.00")
     await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 170.00")
     assert sum(held(desk).values()) == 10
-    assert algos(desk) == {"TAKE_PROFIT_MARKET": 200, "STOP_MARKET": 170}
+    assert algos(desk) == [("STOP_MARKET", 170), ("TAKE_PROFIT_MARKET", 200)]
     await page.wait_for_function(
         "() => window.perpdeskTerminal.lines().some(t => t.startsWith('Take profit 200'))"
         " && window.perpdeskTerminal.lines().some(t => t.startsWith('Stop loss 170'))"
@@ -101,12 +101,12 @@ async def test_limit_then_market_with_tp_sl_edited_and_cancelled(
     await sl.get_by_role("button", name="Save stop loss").click()
     await expect(page.locator("#notice")).to_contain_text("TP/SL changed.")
     await expect(sl.locator('[data-col="trigger"]')).to_have_text("Stop loss 172.50")
-    assert algos(desk) == {"TAKE_PROFIT_MARKET": 200, "STOP_MARKET": Decimal("172.5")}
+    assert algos(desk) == [("STOP_MARKET", Decimal("172.5")), ("TAKE_PROFIT_MARKET", 200)]
 
     await tp.get_by_role("button", name="Cancel take profit").click()
     await expect(page.locator("#notice")).to_contain_text("Cancelled.")
     await expect(position.locator('form.tpsl[data-kind="take_profit"]')).to_have_count(0)
-    assert algos(desk) == {"STOP_MARKET": Decimal("172.5")}
+    assert algos(desk) == [("STOP_MARKET", Decimal("172.5"))]
     await shot(page, "tp-cancelled")
     await expect(page.locator("#fills [data-fill]")).to_have_count(1)
 
@@ -133,7 +133,8 @@ async def test_trailing_stop_fires_after_price_moves(
     trail = page.locator('#conditional [data-kind="trailing"]')
     await expect(trail.locator('[data-col="callback"]')).to_contain_text("1 %")
     (theirs,) = desk.client.ok("GET", "/fapi/v1/openAlgoOrders", {"symbol": SOL})
-    assert (theirs["orderType"], theirs["side"], Decimal(theirs["quantity"])) == ("TRAILING_STOP_MARKET", "SELL", 10)
+    assert (theirs["orderType"], theirs["side"]) == ("TRAILING_STOP_MARKET", "SELL")
+    assert Decimal(theirs["quantity"]) == 10
     assert (Decimal(theirs["activatePrice"]), Decimal(theirs["callbackRate"])) == (182, 1)
     await shot(page, "trail-placed")
     for price in ("183", "190", "188"):  # activates, runs to 190, falls 1.05 %: fires
@@ -141,7 +142,7 @@ async def test_trailing_stop_fires_after_price_moves(
     await expect(page.locator('[data-position="long"]')).to_have_count(0, timeout=10_000)
     await expect(trail).to_have_count(0)
     await expect(page.locator("#fills [data-fill]")).to_have_count(2, timeout=10_000)
-    assert held(desk) == {} and algos(desk) == {}
+    assert held(desk) == {} and algos(desk) == []
     await shot(page, "trail-fired")
 
 
