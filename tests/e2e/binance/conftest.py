@@ -8,6 +8,8 @@ check what the pages show against the exchange's own answers (`BinanceClient`, h
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ def bn_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
         binance_web_url=binance_sandbox.server.base_url,
         binance_ws_url=binance_sandbox.url.replace("http://", "ws://"),
         order_settle_interval_s=3600,
+        live_reconcile_interval_s=2,  # a connected key is used every 2 s: the disconnect test sees it stop
         live_scan_interval_s=0.2,
         live_sse_heartbeat_s=1,
         live_watched_plans_s=1,
@@ -63,3 +66,29 @@ async def connect_binance(
     account = (await r.json())["account"]
     assert account["exchange"] == "binance", account
     return BinanceDesk(str(account["id"]), client, headers)
+
+
+async def market(page: Any, base: str, desk: BinanceDesk, symbol: str, side: str, size: str) -> None:
+    """A market order through the platform's JSON API (the page's session), placed."""
+    order = {"symbol": symbol, "side": side, "type": "market", "size": size, "leverage": "10",
+             "margin_mode": "cross"}
+    r = await page.request.post(f"{base}/api/accounts/{desk.account_id}/orders", data=order,
+                                headers=desk.headers)
+    assert r.status == 201, await r.text()
+    assert (await r.json())["order"]["status"] == "placed"
+
+
+async def live_at(page: Any, base: str, desk: BinanceDesk, sandbox: BinanceSandbox, symbol: str,
+                  mark: str, timeout: float = 15) -> dict[str, Any]:
+    """Set `mark` again and again (as an exchange ticks) until the account's live view is fresh
+    at it: the first ticks may come before the market stream has subscribed to the symbol."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await asyncio.to_thread(sandbox.server.admin.set_price, symbol, mark)
+        r = await page.request.get(f"{base}/api/accounts/{desk.account_id}/live")
+        if r.status == 200:
+            view = await r.json()
+            if view["freshness"]["fresh"] and [p["mark_price"] for p in view["positions"]] == [mark]:
+                return dict(view)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the mirror of {desk.account_id} did not follow {symbol} at {mark}")
