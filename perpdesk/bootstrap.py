@@ -122,6 +122,7 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
             web_url=settings.binance_web_url,
             ws_url=settings.binance_ws_url,
             timeout_s=settings.exchange_timeout_s,
+            window_s=settings.exchange_window_s,  # caps the recvWindow sent (Binance's default: 5 s)
             settle_margin_s=settings.order_settle_margin_s,
         ),
     }

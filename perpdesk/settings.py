@@ -156,8 +156,9 @@ class Settings(BaseSettings):
         60.0,
         gt=0,
         le=60.0,
-        description="The exchange's X-BM-TIMESTAMP window (BitMart: 60 s). A write's outcome stays "
-        "unknown until it has passed; lower it only for an exchange (a test sandbox) that enforces less.",
+        description="The exchange's X-BM-TIMESTAMP window (BitMart: 60 s; on Binance it caps the recvWindow "
+        "sent, 5 s). A write's outcome stays unknown until it has passed; lower it only for an exchange "
+        "(a test sandbox) that enforces less.",
     )
     order_settle_margin_s: float = Field(
         2.0, ge=0, description="Added to the window for the clock offset's error and exchange processing."

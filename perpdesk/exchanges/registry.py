@@ -34,8 +34,9 @@ class Endpoints:
     ws_url: str | None = None
     client_id: str = ""
     client_secret: str = ""
-    # how long one answer is awaited, the exchange's X-BM-TIMESTAMP window, and the margin added to
-    # it before an unanswered write is known not to have acted (Settings.exchange_*, order_settle_*)
+    # how long one answer is awaited, the exchange's window (BitMart's X-BM-TIMESTAMP window; caps
+    # Binance's recvWindow), and the margin added to it before an unanswered write is known not to
+    # have acted (Settings.exchange_*, order_settle_*)
     timeout_s: float = 10.0
     window_s: float = 60.0
     settle_margin_s: float = 2.0
@@ -90,6 +91,9 @@ def _bitmart_fast_connect(ep: Endpoints, egress: Egress) -> FastConnectProvider:
     )
 
 
+BINANCE_RECV_WINDOW_MS = 5_000
+
+
 def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
     # Binance serves the key's restrictions (/sapi) on its spot host: fapi.binance.com -> api.binance.com
     spot = ep.api_url.replace("://fapi.", "://api.", 1)
@@ -100,6 +104,8 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
         source_address=egress.source_address,
         proxy=egress.proxy,
         timeout_s=ep.timeout_s,
+        # Binance's default recvWindow (5 s), or less where the exchange is said to enforce less
+        recv_window_ms=min(BINANCE_RECV_WINDOW_MS, int(ep.window_s * 1000)),
         settle_margin_s=ep.settle_margin_s,
     )
 
