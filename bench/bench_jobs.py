@@ -67,10 +67,11 @@ class Counter:
             self.reached.set()
 
 
-async def measure(name: str, enqueue_one: Callable[[], Awaitable[object]],
-                  enqueue_many: Callable[[int], Awaitable[object]], start_worker: Callable[[], Awaitable[object]],
-                  stop_worker: Callable[[], Awaitable[object]], counter: Counter, jobs: int,
-                  pings: int) -> Figures:
+Step = Callable[[], Awaitable[object]]
+
+
+async def measure(name: str, enqueue_one: Step, enqueue_many: Callable[[int], Awaitable[object]],
+                  start_worker: Step, stop_worker: Step, counter: Counter, jobs: int, pings: int) -> Figures:
     # enqueue rate and drain: jobs wait in the queue first, then one worker takes them all
     counter.expect(jobs)
     t0 = time.perf_counter()
@@ -124,7 +125,8 @@ async def bench_floor(url: str, jobs: int, pings: int) -> Figures:
 
     figures = await measure(
         "floor: bare SKIP LOCKED", lambda: producer.execute("INSERT INTO q (name, payload) VALUES ('b', '')"),
-        lambda n: producer.execute("INSERT INTO q (name, payload) SELECT 'b', '' FROM generate_series(1, $1)", n),
+        lambda n: producer.execute("INSERT INTO q (name, payload) SELECT 'b', '' FROM generate_series(1, $1)",
+                                   n),
         start, halt, counter, jobs, pings)
     await producer.close()
     await consumer.close()
@@ -203,7 +205,8 @@ async def main() -> None:
     if not base:
         sys.exit("PERPDESK_TEST_PG_URL is not set: source scripts/pg.sh && pg_start")
     rows = []
-    for name, run in (("floor", bench_floor), ("pgqueuer", bench_pgqueuer), ("procrastinate", bench_procrastinate)):
+    engines = (("floor", bench_floor), ("pgqueuer", bench_pgqueuer), ("procrastinate", bench_procrastinate))
+    for name, run in engines:
         rows.append(await run(await fresh_db(base, f"bench_jobs_{name}"), args.jobs, args.pings))
     print(f"{args.jobs} jobs enqueued one by one, {2 * args.jobs} drained by one worker, {args.pings} pings")
     print("| engine | latency median | p99 | enqueues/s (one by one) | jobs/s (drain) |")
