@@ -65,9 +65,13 @@ class PgPassLeases:
             return True
 
     async def aclose(self) -> None:
-        """Release every pass at once: closing the connection ends its locks."""
+        """Release every pass at once (the connection goes back to the engine's pool: unlock first)."""
         async with self._lock:
             conn, self._conn = self._conn, None
             self.held.clear()
             if conn is not None:
-                await conn.close()
+                try:
+                    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                    await conn.close()
+                except Exception:  # a broken connection holds nothing: drop it
+                    await conn.invalidate()
