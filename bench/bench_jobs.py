@@ -1,10 +1,11 @@
 """Job engines on PostgreSQL, side by side in one run: PgQueuer, Procrastinate and a floor (a bare
 `SELECT … FOR UPDATE SKIP LOCKED` claim, then DELETE, polled in a tight loop on asyncpg).
 
-Latency: one job at a time with a worker running, enqueue -> the handler ran and the engine
-acknowledged it (median, p99). Throughput: N jobs enqueued in one batch, then drained by one
-worker (jobs/s from the first claim to the last ack); enqueue rate: N single enqueues in a row.
-Each engine gets its own database on the cluster at PERPDESK_TEST_PG_URL (scripts/pg.sh).
+Latency: one job at a time with a worker running, enqueue -> the handler ran (median, p99; the
+worker is woken by the engine's NOTIFY, the floor polls in a tight loop). Throughput: N jobs
+enqueued in one batch, then drained by one worker (jobs/s from its start to the last handler
+run); enqueue rate: N single enqueues in a row. Each engine gets its own database on the cluster
+at PERPDESK_TEST_PG_URL (scripts/pg.sh).
 
     .venv/bin/python bench/bench_jobs.py [--jobs 2000] [--pings 200]
 """

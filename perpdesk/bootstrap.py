@@ -21,7 +21,7 @@ from perpdesk.core.background import PeriodicTask
 from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
-from perpdesk.jobs.queue import InProcessQueue, JobQueue
+from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
 from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
 from perpdesk.live.runtime import LiveRuntime, Role
@@ -239,7 +239,20 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         services.jobs = PgJobQueue(settings.database_url)
     for task in services.periodic_passes():
         task.gate = services.pass_leases
+    register_jobs(services)
     return services
+
+
+def register_jobs(services: Services) -> None:
+    """What the job queue runs (enqueued by the web requests and the passes)."""
+    from perpdesk.services.users import passwords_change
+
+    async def reset_mail(payload: bytes) -> None:
+        await passwords_change.send_reset_mail(services, payload)
+
+    settings = services.settings
+    services.jobs.register(passwords_change.RESET_MAIL_JOB, reset_mail,
+                           Retry(settings.mail_max_attempts, settings.mail_retry_base_s))
 
 
 def build_live_runtime(
