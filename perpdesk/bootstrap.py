@@ -17,9 +17,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.core.files import private_dir
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
+from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
+from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
 from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.services.deps import AccountsDeps
@@ -59,10 +62,17 @@ class Services:
     used_totp_steps: dict[str, int] = field(default_factory=dict)
     open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
     role: Role = "all"  # "worker": mirrors and jobs; "web": pages, API, SSE (docs/deploy.md)
+    jobs: JobQueue = field(default_factory=InProcessQueue)  # enqueued jobs (perpdesk/jobs)
+    pass_leases: PgPassLeases | None = None  # on PostgreSQL: each periodic pass in one process
 
     def uow(self) -> UnitOfWork:
         """One transaction over the platform's repositories: what the web and CLI reach it by."""
         return self.accounts.uow()
+
+    def periodic_passes(self) -> list[PeriodicTask]:
+        """The passes over the whole installation: each runs in one process at a time."""
+        return [self.whitelist_watcher, self.order_settler, self.equity_snapshotter,
+                self.notification_watcher, self.webhook_sender]
 
     def start_background(self) -> None:
         """The live runtime, and the background jobs unless this is a web-only process."""
@@ -70,6 +80,7 @@ class Services:
             if self.live is not None:
                 self.live.start()  # the broker's events and the workers' views
             return
+        self.jobs.start()
         self.whitelist_watcher.start()
         self.order_settler.start()
         self.equity_snapshotter.start()
@@ -100,6 +111,9 @@ class Services:
         await self.notification_watcher.stop()
         await self.webhook_sender.stop()
         await self.whitelist_watcher.stop()
+        await self.jobs.aclose()
+        if self.pass_leases is not None:
+            await self.pass_leases.aclose()  # the other processes take the passes over at once
         await self.connectors.aclose()
         await self.engine.dispose()
 
@@ -198,7 +212,7 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
     if live is not None:
         bus = live.bus
         accounts.on_notifications_changed = lambda user_id: bus.publish(user_topic(user_id), "unread", {})
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         vault=vault,
@@ -219,6 +233,27 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         open_streams=OpenStreams(settings.live_streams_per_session, settings.live_streams_per_user),
         role=role,
     )
+    if engine.dialect.name == "postgresql":  # processes may share it: each pass and job runs once
+        from perpdesk.jobs.pg_queue import PgJobQueue
+
+        services.pass_leases = PgPassLeases(engine)
+        services.jobs = PgJobQueue(settings.database_url)
+    for task in services.periodic_passes():
+        task.gate = services.pass_leases
+    register_jobs(services)
+    return services
+
+
+def register_jobs(services: Services) -> None:
+    """What the job queue runs (enqueued by the web requests and the passes)."""
+    from perpdesk.services.users import passwords_change
+
+    async def reset_mail(payload: bytes) -> None:
+        await passwords_change.send_reset_mail(services, payload)
+
+    settings = services.settings
+    services.jobs.register(passwords_change.RESET_MAIL_JOB, reset_mail,
+                           Retry(settings.mail_max_attempts, settings.mail_retry_base_s))
 
 
 def build_live_runtime(

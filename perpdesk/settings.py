@@ -213,6 +213,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_from: str = Field("perpdesk <perpdesk@localhost>", description="The From: of outgoing email.")
     smtp_timeout_s: float = Field(15.0, gt=0, description="Seconds to wait for the SMTP server.")
+    mail_retry_base_s: float = Field(
+        30.0, gt=0, le=3600, description="First wait before a failed mail is sent again (doubles each try).",
+    )
+    mail_max_attempts: int = Field(4, ge=1, le=10, description="Tries to send a mail before giving up.")
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
