@@ -40,6 +40,7 @@ from perpdesk.exchanges.binance.ratelimit import BinanceLimiter
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.binance.user_stream import UserStream
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.order_checks import check_leverage
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
@@ -88,6 +89,7 @@ class BinanceFuturesConnector:
         spot_api_url: str | None = None,
         ws_url: str | None = None,
         source_address: str | None = None,
+        ws_sources: SourceAddresses | None = None,
         proxy: str | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
@@ -103,6 +105,7 @@ class BinanceFuturesConnector:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
+        self.ws_sources = ws_sources  # the addresses its WebSockets take turns on (None: source_address)
         self.proxy = proxy
         self.keepalive_s = keepalive_s
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
@@ -333,7 +336,8 @@ class BinanceFuturesConnector:
     def market_stream(self) -> BinanceMarketStream:
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
-        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
+        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address,
+                                   sources=self.ws_sources)
 
     async def aclose(self) -> None:
         await self.http.aclose()

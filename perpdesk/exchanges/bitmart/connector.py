@@ -17,6 +17,7 @@ from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -62,6 +63,7 @@ class BitmartFuturesConnector:
         source_address: str | None = None,
         proxy: str | None = None,
         ws_url: str | None = None,
+        ws_sources: SourceAddresses | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
         clock: ExchangeClock | None = None,
@@ -75,6 +77,7 @@ class BitmartFuturesConnector:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
+        self.ws_sources = ws_sources  # the addresses its WebSockets take turns on (None: source_address)
         self.proxy = proxy
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
         self.rest = rest = BitmartRest(
@@ -152,7 +155,8 @@ class BitmartFuturesConnector:
 
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
-        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
+        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address,
+                            sources=self.ws_sources)
 
     async def aclose(self) -> None:
         await self.http.aclose()
