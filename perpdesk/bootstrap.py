@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from perpdesk.core.files import private_dir
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.live.bus import user_topic
@@ -166,6 +167,17 @@ def load_session_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def egress_of(settings: Settings) -> Egress:
+    """How this process's exchange calls leave: WebSockets spread over the source addresses (or
+    the one address, or the default route), each under the per-address cap; REST from the first."""
+    addresses: list[str | None] = list(settings.egress_source_addresses) or [settings.egress_source_address]
+    return Egress(
+        source_address=addresses[0],
+        proxy=settings.egress_proxy,
+        ws_sources=SourceAddresses(addresses, settings.ws_per_address_max),
+    )
+
+
 def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
@@ -173,13 +185,13 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
     vault = vault_from_settings(settings)
     pool = ConnectorPool(
         exchange_endpoints(settings),
-        Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy),
+        egress_of(settings),
     )
     accounts = AccountsDeps(
         sessions=sessions,
         vault=vault,
         hasher=KeyHasher.from_file(settings.data_dir / "key_hash.secret"),
-        egress_ips=tuple(settings.egress_ips),
+        egress_ips=tuple(settings.shown_egress_ips()),
         connector_for=pool.connector,
         fast_connect_for=pool.fast_connect,
         venue_for=pool.venue,

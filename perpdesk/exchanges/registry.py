@@ -15,6 +15,7 @@ from perpdesk.exchanges.base import ExchangeInfo, FastConnectProvider, FuturesCo
 from perpdesk.exchanges.binance.connector import BINANCE_INFO, BinanceFuturesConnector
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO, BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect
+from perpdesk.exchanges.common.egress import SourceAddresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Egress:
 
     source_address: str | None = None
     proxy: str | None = None
+    ws_sources: SourceAddresses | None = None  # the addresses WebSockets take turns on
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ def _bitmart_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
         source_address=egress.source_address,
         proxy=egress.proxy,
         ws_url=ep.ws_url,
+        ws_sources=egress.ws_sources,
         timeout_s=ep.timeout_s,
         window_s=ep.window_s,
         settle_margin_s=ep.settle_margin_s,
@@ -98,6 +101,7 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
         spot_api_url=spot,
         ws_url=ep.ws_url,
         source_address=egress.source_address,
+        ws_sources=egress.ws_sources,
         proxy=egress.proxy,
         timeout_s=ep.timeout_s,
         settle_margin_s=ep.settle_margin_s,
