@@ -11,6 +11,7 @@ again are swept in bounded batches (`prune`), at most once a minute per process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 
@@ -40,15 +41,23 @@ class RateWindowEntry(Base):
 # the database's clock: one clock for every process, whatever machine it runs on
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 7121))")
 _DROP_EXPIRED = text(
-    "DELETE FROM rate_window_entries WHERE key = :key AND expires_at <= extract(epoch from clock_timestamp())"
+    "DELETE FROM rate_window_entries WHERE key = :key "
+    "AND expires_at <= extract(epoch from clock_timestamp())::float8"
 )
 _WINDOW = text(
-    "SELECT min(at), coalesce(sum(amount), 0), extract(epoch from clock_timestamp()) "
-    "FROM rate_window_entries WHERE key = :key AND at > extract(epoch from clock_timestamp()) - :expiry"
+    "SELECT min(at), coalesce(sum(amount), 0), extract(epoch from clock_timestamp())::float8 "
+    "FROM rate_window_entries "
+    "WHERE key = :key AND at > extract(epoch from clock_timestamp())::float8 - CAST(:expiry AS float8)"
+)
+_TIMES = text(
+    "SELECT at, amount, extract(epoch from clock_timestamp())::float8 FROM rate_window_entries "
+    "WHERE key = :key AND at > extract(epoch from clock_timestamp())::float8 - CAST(:expiry AS float8) "
+    "ORDER BY at, id"
 )
 _ADD = text(
     "INSERT INTO rate_window_entries (key, at, amount, expires_at) VALUES (:key, "
-    "extract(epoch from clock_timestamp()), :amount, extract(epoch from clock_timestamp()) + :expiry)"
+    "extract(epoch from clock_timestamp())::float8, :amount, "
+    "extract(epoch from clock_timestamp())::float8 + CAST(:expiry AS float8))"
 )
 _REFUND = text(
     "DELETE FROM rate_window_entries WHERE id = "
@@ -57,7 +66,7 @@ _REFUND = text(
 _CLEAR = text("DELETE FROM rate_window_entries WHERE key = :key")
 _PRUNE = text(
     "DELETE FROM rate_window_entries WHERE id IN (SELECT id FROM rate_window_entries "
-    "WHERE expires_at <= extract(epoch from clock_timestamp()) LIMIT :batch)"
+    "WHERE expires_at <= extract(epoch from clock_timestamp())::float8 LIMIT :batch)"
 )
 
 
@@ -101,6 +110,30 @@ class PgMovingWindowStorage(Storage, MovingWindowSupport):
             await conn.execute(_ADD, {"key": key, "amount": amount, "expiry": expiry})
         await self._maybe_prune()
         return True
+
+    async def acquire_or_wait(self, key: str, limit: int, expiry: float, amount: int = 1) -> float:
+        """Take `amount` entries and return 0, or return the seconds until they would fit (the
+        database's clock): a pacer's step."""
+        if amount > limit:
+            raise ValueError(f"{amount} entries never fit a window of {limit}")
+        key = _bounded(key)
+        async with self.engine.begin() as conn:
+            await conn.execute(_LOCK, {"key": key})
+            await conn.execute(_DROP_EXPIRED, {"key": key})
+            times = (await conn.execute(_TIMES, {"key": key, "expiry": expiry})).all()
+            now = float(times[0][2]) if times else None
+            used = sum(int(row[1]) for row in times)
+            if used + amount <= limit:
+                await conn.execute(_ADD, {"key": key, "amount": amount, "expiry": expiry})
+                return 0.0
+        # the window frees enough once the oldest entries holding the excess leave it
+        excess, freed_at = used + amount - limit, 0.0
+        for at, n, _ in times:
+            excess -= int(n)
+            freed_at = float(at) + expiry
+            if excess <= 0:
+                break
+        return max(0.001, freed_at - (now or freed_at))
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         async with self.engine.connect() as conn:
@@ -151,3 +184,24 @@ class PgMovingWindowStorage(Storage, MovingWindowSupport):
 
     async def get_expiry(self, key: str) -> float:
         raise NotImplementedError("PgMovingWindowStorage serves the moving-window strategy only")
+
+
+class PgWritePacer:
+    """Writes of one API key paced across every process (exchanges/common/write_pacing.py)."""
+
+    def __init__(self, storage: PgMovingWindowStorage, max_wait_s: float = 120.0) -> None:
+        self.storage = storage
+        self.max_wait_s = max_wait_s  # a window longer than this is a misconfiguration, not a wait
+        self.waited_s = 0.0
+
+    async def take(self, bucket: str, limit: int, window_s: float, amount: int = 1) -> float:
+        waited = 0.0
+        while True:
+            wait = await self.storage.acquire_or_wait(bucket, max(1, limit), window_s, amount)
+            if wait <= 0:
+                self.waited_s += waited
+                return waited
+            if waited + wait > self.max_wait_s:
+                raise TimeoutError(f"a write would wait {waited + wait:.0f} s for its rate-limit window")
+            await asyncio.sleep(wait)
+            waited += wait
