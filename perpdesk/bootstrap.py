@@ -12,7 +12,7 @@ import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,6 +35,7 @@ from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.store.rate_windows import PgMovingWindowStorage, PgWritePacer
 from perpdesk.vault import Vault, vault_from_settings
 from perpdesk.vault.key_hash import KeyHasher
 
@@ -183,10 +184,10 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     vault = vault_from_settings(settings)
-    pool = ConnectorPool(
-        exchange_endpoints(settings),
-        egress_of(settings),
-    )
+    egress = egress_of(settings)
+    if role != "all" and engine.dialect.name == "postgresql":  # a cluster: writes paced once for all
+        egress = replace(egress, write_pacer=PgWritePacer(PgMovingWindowStorage(engine)))
+    pool = ConnectorPool(exchange_endpoints(settings), egress)
     accounts = AccountsDeps(
         sessions=sessions,
         vault=vault,

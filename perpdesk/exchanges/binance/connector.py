@@ -42,6 +42,7 @@ from perpdesk.exchanges.binance.user_stream import UserStream
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.order_checks import check_leverage
+from perpdesk.exchanges.common.write_pacing import WritePacer
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -90,6 +91,7 @@ class BinanceFuturesConnector:
         ws_url: str | None = None,
         source_address: str | None = None,
         ws_sources: SourceAddresses | None = None,
+        write_pacer: WritePacer | None = None,
         proxy: str | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
@@ -117,6 +119,7 @@ class BinanceFuturesConnector:
             limiter=limiter,
             recv_window_ms=recv_window_ms,
             settle_margin_ms=int(settle_margin_s * 1000),
+            write_pacer=write_pacer,
         )
         # /sapi (the key's restrictions) lives on Binance's spot host; the sandbox serves it beside /fapi
         self.sapi = BinanceRest(

@@ -18,6 +18,7 @@ from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.egress import SourceAddresses
+from perpdesk.exchanges.common.write_pacing import WritePacer
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -64,6 +65,7 @@ class BitmartFuturesConnector:
         proxy: str | None = None,
         ws_url: str | None = None,
         ws_sources: SourceAddresses | None = None,
+        write_pacer: WritePacer | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
         clock: ExchangeClock | None = None,
@@ -82,7 +84,7 @@ class BitmartFuturesConnector:
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
         self.rest = rest = BitmartRest(
             self.base_url, self.http, source_address=source_address, timeout_s=timeout_s, clock=clock,
-            limiter=limiter,
+            limiter=limiter, write_pacer=write_pacer,
             window_ms=int(window_s * 1000), settle_margin_ms=int(settle_margin_s * 1000),
         )
         self.clock = rest.clock
