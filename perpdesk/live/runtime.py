@@ -21,7 +21,7 @@ from perpdesk.live.bus import EventBus, InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.ownership import InProcessOwnership, Ownership
 from perpdesk.live.query import LiveQuery
-from perpdesk.live.relay import ControlResponder, RemoteControl, RemoteViews, wire_view
+from perpdesk.live.relay import KICK, ControlResponder, RemoteControl, RemoteViews, wire_view
 from perpdesk.live.supervisor import AccountSource, LiveSupervisor
 from perpdesk.metrics import METRICS
 from perpdesk.settings import Settings
@@ -116,4 +116,5 @@ def build_live(settings: Settings, source: AccountSource, connector_for: Callabl
     if worker_bus is not None:
         worker_bus.outgoing = wire_view(supervisor)  # its events carry the whole view
         responder = ControlResponder(supervisor, bus, settings.live_scan_interval_s)
+        supervisor.on_handover = lambda: bus.publish(KICK, "kick", {})  # the others scan now
     return LiveRuntime(bus, hub, supervisor, LiveQuery(supervisor), settings, role, responder)

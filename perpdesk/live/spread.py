@@ -16,17 +16,27 @@ import hashlib
 from collections.abc import Iterable
 
 
-def _weight(member: str, account_id: str) -> bytes:
-    return hashlib.sha256(f"perpdesk.spread|{member}|{account_id}".encode()).digest()[:8]
+def _seed(member: str) -> hashlib.blake2b:
+    return hashlib.blake2b(f"perpdesk.spread|{member}|".encode(), digest_size=8)
 
 
 def _order(account_id: str) -> bytes:
-    return hashlib.sha256(f"perpdesk.order|{account_id}".encode()).digest()[:8]
+    return hashlib.blake2b(f"perpdesk.order|{account_id}".encode(), digest_size=8).digest()
+
+
+def _ranked(account: bytes, seeds: list[tuple[str, hashlib.blake2b]]) -> list[str]:
+    weights = []
+    for member, seed in seeds:
+        h = seed.copy()
+        h.update(account)
+        weights.append((h.digest(), member))
+    weights.sort(reverse=True)
+    return [member for _, member in weights]
 
 
 def ranked(account_id: str, members: Iterable[str]) -> list[str]:
     """The members from the account's first choice to its last (plain rendezvous order)."""
-    return sorted(members, key=lambda m: (_weight(m, account_id), m), reverse=True)
+    return _ranked(account_id.encode(), [(m, _seed(m)) for m in sorted(set(members))])
 
 
 def assign(account_ids: Iterable[str], members: Iterable[str]) -> dict[str, str]:
@@ -37,9 +47,10 @@ def assign(account_ids: Iterable[str], members: Iterable[str]) -> dict[str, str]
         return {}
     base, extra = divmod(len(accounts), len(crew))
     load = dict.fromkeys(crew, 0)
+    seeds = [(m, _seed(m)) for m in crew]
     out: dict[str, str] = {}
     for account_id in accounts:
-        for member in ranked(account_id, crew):
+        for member in _ranked(account_id.encode(), seeds):
             if load[member] < base:
                 pass
             elif load[member] == base and extra > 0:
