@@ -44,6 +44,10 @@ def sandbox(
         None, envvar="PERPDESK_SANDBOX_OAUTH_CODE_TTL", min=0.1,
         help="Seconds a Fast Connect authorisation code stays valid (BitMart: 300); tests shorten it.",
     ),
+    ws_per_address: int = typer.Option(
+        500, min=1, max=100_000,
+        help="WebSocket connections served per client address (BitMart: 500); benchmarks raise it.",
+    ),
 ) -> None:
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
@@ -65,6 +69,7 @@ def sandbox(
         rate_limit_factor=rate_limit_factor,
         oauth_code_ttl_s=oauth_code_ttl,
         binance_port=binance_port,
+        ws_per_address=ws_per_address,
     )
     from perpdesk.sandbox.persist import StateInUse, lock_state
 

@@ -117,6 +117,7 @@ class UserStream:
             proxy=self.conn.proxy,
             source_address=self.conn.source_address,
             sources=self.conn.ws_sources,
+            compress=False,
         ) as ws:
             yield ws
 

@@ -92,7 +92,8 @@ class PrivateStream:
 
     def _connect(self) -> Any:
         return open_ws(self.url, open_timeout_s=self.login_timeout_s, proxy=self.conn.proxy,
-                       source_address=self.conn.source_address, sources=self.conn.ws_sources)
+                       source_address=self.conn.source_address, sources=self.conn.ws_sources,
+                       compress=False)
 
     def events(self) -> AsyncIterator[StreamEvent]:
         return reconnecting(self._connect, self._session, disconnected, drops=_DROPS,

@@ -30,14 +30,17 @@ def open_ws(
     proxy: str | None,
     source_address: str | None,
     sources: SourceAddresses | None = None,
+    compress: bool = True,
 ) -> Any:
     """The connection as `async with`; from the least-used of `sources` when given (else from
-    `source_address`)."""
+    `source_address`). `compress=False` for an account's private stream: its messages are a few
+    hundred bytes, and permessage-deflate's zlib contexts cost ~50 KiB per connection."""
     kwargs: dict[str, Any] = {
         "ping_interval": None,
         "open_timeout": open_timeout_s,
         "max_size": MAX_MESSAGE_BYTES,
         "proxy": proxy,
+        "compression": "deflate" if compress else None,
     }
     if sources is not None:
         return PooledLink(sources, lambda local: connect(url, local_addr=local, **kwargs))
