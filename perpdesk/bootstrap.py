@@ -108,12 +108,12 @@ class Services:
             await self.live.aclose()  # mirrors and market streams before the connectors
         if self.live_notifier is not None:
             await self.live_notifier.stop()
+        await self.jobs.aclose()  # before the passes whose clients the jobs use
         await self.order_settler.stop()  # before the connectors it uses are closed
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
         await self.webhook_sender.stop()
         await self.whitelist_watcher.stop()
-        await self.jobs.aclose()
         if self.pass_leases is not None:
             await self.pass_leases.aclose()  # the other processes take the passes over at once
         await self.connectors.aclose()
@@ -260,13 +260,20 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
 def register_jobs(services: Services) -> None:
     """What the job queue runs (enqueued by the web requests and the passes)."""
     from perpdesk.services.users import passwords_change
+    from perpdesk.services.webhooks import DELIVER_JOB
 
     async def reset_mail(payload: bytes) -> None:
         await passwords_change.send_reset_mail(services, payload)
 
+    async def webhook_queued(delivery_id: str) -> None:
+        await services.jobs.enqueue(DELIVER_JOB, delivery_id.encode(), key=delivery_id)
+
     settings = services.settings
     services.jobs.register(passwords_change.RESET_MAIL_JOB, reset_mail,
                            Retry(settings.mail_max_attempts, settings.mail_retry_base_s))
+    # one attempt; a failed delivery's retries are the webhook pass's (the row's backoff)
+    services.jobs.register(DELIVER_JOB, services.webhook_sender.deliver, Retry(max_attempts=1))
+    services.accounts.on_webhook_queued = webhook_queued
 
 
 def build_live_runtime(

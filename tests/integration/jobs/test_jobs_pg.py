@@ -160,7 +160,8 @@ async def test_a_periodic_pass_runs_once_per_period_across_two_workers(pg_url: s
 
 
 async def test_two_processes_starting_at_once_migrate_once(pg_url: str) -> None:
-    await asyncio.gather(migrate(pg_url), migrate(pg_url))  # both return: the second finds it done
+    # unguarded, the two upgrades block each other (measured: still waiting after 200 s)
+    await asyncio.wait_for(asyncio.gather(migrate(pg_url), migrate(pg_url)), 120)  # the second finds it done
     engine = make_engine(pg_url)
     try:
         async with engine.connect() as conn:
