@@ -184,9 +184,11 @@ def load_session_secret(settings: Settings) -> bytes:
 
 
 def egress_of(settings: Settings) -> Egress:
-    """How this process's exchange calls leave: WebSockets spread over the source addresses (or
-    the one address, or the default route), each under the per-address cap; REST from the first."""
-    addresses: list[str | None] = list(settings.egress_source_addresses) or [settings.egress_source_address]
+    """How this process's exchange calls leave: with source addresses, WebSockets spread over them
+    under the per-address cap and REST from the first; else all from the one address (or route)."""
+    addresses = settings.egress_source_addresses
+    if not addresses:
+        return Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy)
     return Egress(
         source_address=addresses[0],
         proxy=settings.egress_proxy,
