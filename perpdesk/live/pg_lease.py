@@ -10,9 +10,11 @@ At each claim an owner computes, from the active accounts and the members, the a
 rendezvous hashing gives it (`live/spread.py`), releases those it holds and no longer wins (the
 supervisor stops their mirrors first: a graceful handover to a member that joined) and tries the
 locks of the others. One it wins but cannot lock yet is still held by its previous owner until
-that owner's next claim: `waiting` says how many, so the supervisor looks again sooner. `claim`
-first checks the connection; if it broke, every lock is gone, so it reconnects and claims again
-from nothing (the supervisor then stops the mirrors it no longer owns).
+that owner's next claim: `waiting` says how many, so the supervisor looks again sooner. The first
+claim on a new connection only joins (it locks nothing, and everything it wins is `waiting`): the
+workers of a cluster starting together see each other before the first of them takes every
+account, a second later. `claim` first checks the connection; if it broke, every lock is gone,
+so it reconnects and joins again from nothing (the supervisor stops the mirrors it lost).
 """
 
 from __future__ import annotations
@@ -64,12 +66,13 @@ class PgLeaseOwnership:
         """Accounts this owner won but whose previous owner has not released them yet."""
         return len(self.assigned - self.held)
 
-    async def _connection(self) -> AsyncConnection:
+    async def _connection(self) -> tuple[AsyncConnection, bool]:
+        """The lease connection, and whether it was opened just now (this owner joined)."""
         conn = self._conn
         if conn is not None:
             try:
                 await conn.execute(text("SELECT 1"))
-                return conn
+                return conn, False
             except (DBAPIError, InterfaceError, OperationalError):
                 log.warning("live lease connection lost: %d accounts released", len(self.held))
                 self.held.clear()
@@ -84,7 +87,7 @@ class PgLeaseOwnership:
         await conn.execute(text("SELECT set_config('application_name', :name, false)"),
                            {"name": MEMBER_PREFIX + self.owner_id})
         self._conn = conn
-        return conn
+        return conn, True
 
     async def _won(self, conn: AsyncConnection, account_ids: Sequence[str]) -> set[str]:
         rows = await conn.execute(MEMBERS_SQL, {"n": len(MEMBER_PREFIX) + 1, "prefix": MEMBER_PREFIX})
@@ -102,9 +105,11 @@ class PgLeaseOwnership:
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
         """The accounts to mirror now. One no longer won stays locked until `release` (the
         supervisor stops its mirror first) or, at the latest, the next claim: never two mirrors."""
-        conn = await self._connection()
+        conn, joined = await self._connection()
         await self.release(sorted(self._leaving))
         wanted = await self._won(conn, account_ids)
+        if joined:
+            return set()  # the others see this member from now: claim from the next call
         self._leaving = self.held - wanted
         for account_id in sorted(wanted - self.held):
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(account_id)})

@@ -1,6 +1,7 @@
 """The local cluster (tests/fixtures/cluster.py: PostgreSQL, the sandbox, 2 web-only processes,
 the workers): one user's pages served by both web processes, a live page on web process 2 fed by
-the mirror in a worker, and a worker killed with SIGKILL whose account another worker owns within
+the mirror in a worker, an order placed through one web process and cancelled through the other
+(both views follow), and a worker killed with SIGKILL whose account another worker owns within
 10 s, reconciled from the exchange (the order placed before is still there).
 
 Starting the cluster takes most of this module's time; set PERPDESK_TEST_CLUSTER_DIR to the
@@ -48,7 +49,8 @@ def test_two_web_processes_serve_live_pages_fed_by_workers_and_a_killed_worker_i
     assert added.status_code == 201, added.text
     account_id = added.json()["account"]["id"]
     # the same session on web process 2: one user's pages from either process
-    web2 = httpx.Client(base_url=cluster["WEB2_URL"], cookies=web1.cookies, timeout=30)
+    web2 = httpx.Client(base_url=cluster["WEB2_URL"], cookies=web1.cookies, timeout=30,
+                        headers={"X-CSRF-Token": web1.headers["X-CSRF-Token"]})  # web 1's token works
     assert account_id in web2.get("/api/accounts").text
 
     owner = wait_for("a worker mirrors the account", lambda: next(
@@ -79,6 +81,21 @@ def test_two_web_processes_serve_live_pages_fed_by_workers_and_a_killed_worker_i
             assert time.monotonic() - t0 < 10, "no event from the worker's mirror"
     assert metric(cluster["WEB2_URL"], "perpdesk_events_received_total") > received
     wait_for("the order in web process 2's view", lambda: (v := live_view()) and v["open_orders"], 10)
+
+    # an order placed through web process 1 shows on web process 2; cancelled there, gone on both
+    r = web1.post(f"/api/accounts/{account_id}/orders", json={
+        "symbol": "BTCUSDT", "side": "buy", "type": "limit", "price": "1100", "size": "1",
+        "leverage": "5", "margin_mode": "isolated"})
+    assert r.status_code == 201, r.text
+    prices = lambda: sorted(o["price"] for o in (live_view() or {}).get("open_orders", []))  # noqa: E731
+    wait_for("web 1's order on web 2", lambda: prices() == ["1000", "1100"], 10)
+    order_id = next(o["order_id"] for o in web2.get(f"/api/accounts/{account_id}/orders").json()["orders"]
+                    if o["price"] == "1100")
+    r = web2.delete(f"/api/accounts/{account_id}/orders/{order_id}", params={"symbol": "BTCUSDT"})
+    assert r.status_code == 204, r.text
+    wait_for("cancelled on web 2, gone from the view", lambda: prices() == ["1000"], 10)
+    on_web1 = web1.get(f"/api/accounts/{account_id}/live").json()
+    assert [o["price"] for o in on_web1["open_orders"]] == ["1000"]
 
     cluster.kill(names[workers.index(owner)])
     killed_at = time.monotonic()

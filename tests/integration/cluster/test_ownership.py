@@ -72,6 +72,7 @@ def test_accounts_spread_evenly_and_rebalance_when_a_worker_joins_and_leaves(clu
     back = wait_for("back on 2 workers", lambda: spread_settled(cluster), 15, 0.2)
     took_leave = time.monotonic() - started
     assert back == before  # the same workers and accounts: the same assignment
+    assert cluster.mirrored_twice() == []  # each handover stopped one mirror before the next started
     print(f"join rebalanced in {took_join:.1f} s ({len(moved)} of {len(after)} accounts moved), "
           f"leave in {took_leave:.1f} s")
 
@@ -152,5 +153,6 @@ def test_a_killed_workers_accounts_move_within_10s_and_its_orders_being_confirme
     # the new owners' mirrors read them again from the exchange: each order once
     wait_for("the new owner's view", lambda: live_orders(first["id"]) == exchange_cids(first, url), 15)
     wait_for("the new owner's view", lambda: live_orders(second["id"]) == [resting[second["id"]]], 15)
+    assert cluster.mirrored_twice() == []
     print(f"taken over in {took_over:.1f} s; being-confirmed orders decided {decided_after:.1f} s "
           "after sending")

@@ -50,9 +50,11 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
     e1, e2, e3 = make_engine(url), make_engine(url), make_engine(url)
     a, b, c = PgLeaseOwnership(e1, "a"), PgLeaseOwnership(e2, "b"), PgLeaseOwnership(e3, "c")
     try:
+        assert await a.claim(ACCOUNTS) == set() and a.waiting == len(ACCOUNTS)  # joining first
         assert await a.claim(ACCOUNTS) == set(ACCOUNTS) and a.members == ("a",)  # alone: all of them
         # b joins: its share is still a's until a lets go
         assert await b.claim(ACCOUNTS) == set() and b.members == ("a", "b")
+        assert await b.claim(ACCOUNTS) == set()
         assert b.waiting == len(share(["a", "b"], "b")) > 0
         kept = await a.claim(ACCOUNTS)
         assert kept == share(["a", "b"], "a") and a.held == set(ACCOUNTS)  # still locked: mirrors stop first
@@ -60,7 +62,7 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
         assert await b.claim(ACCOUNTS) == share(["a", "b"], "b") and b.waiting == 0
         assert 5 <= len(kept) <= 7  # 12 over 2: 6 each, one more or less
         # c joins; a and b do not release by hand: their next claim lets go of what they handed over
-        assert await c.claim(ACCOUNTS) == set()
+        assert await c.claim(ACCOUNTS) == set() == await c.claim(ACCOUNTS)
         for owner in (a, b):
             await owner.claim(ACCOUNTS)
         for owner in (a, b):
@@ -78,7 +80,8 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
         await c.claim(ACCOUNTS)  # a's and maybe one of b's, which b lets go at its next claim
         await b.claim(ACCOUNTS)
         assert await c.claim(ACCOUNTS) == share(["b", "c"], "c") and b.held | c.held == set(ACCOUNTS)
-        assert await a.claim(ACCOUNTS) == set()  # a notices, reconnects, rejoins: nothing free yet
+        assert await a.claim(ACCOUNTS) == set()  # a notices, reconnects, rejoins
+        assert await a.claim(ACCOUNTS) == set()  # nothing free yet
         assert a.members == ("a", "b", "c") and a.waiting == 4
         # c leaves in good order: the others' next claim has its accounts
         await c.aclose()
