@@ -270,10 +270,14 @@ def market(as_json: bool = JSON_OPT, url: str | None = URL_OPT, token: str | Non
 @admin_app.command("fault")
 def fault(
     kind: str = typer.Option("", help="latency | http_error | rate_limit | drop | execute_then_drop"),
-    path: str = typer.Option("*", help="Endpoint path, e.g. /contract/private/submit-order, or * for all."),
-    method: str | None = typer.Option(None, help="GET or POST (default both)."),
+    path: str = typer.Option(
+        "*", help="Endpoint path, e.g. /contract/private/submit-order or /fapi/v1/order, or * for all."
+    ),
+    method: str | None = typer.Option(None, help="GET, POST, PUT or DELETE (default all)."),
     latency_ms: int = typer.Option(0),
-    status: int = typer.Option(503, help="HTTP status for http_error."),
+    status: int = typer.Option(
+        503, help="HTTP status for http_error (Binance: 500 -1000, 503 -1001, 504 executes then -1007)."
+    ),
     times: int | None = typer.Option(None, help="Hit this many requests, then disappear."),
     probability: float = typer.Option(1.0),
     api_key: str | None = typer.Option(None, help="Hit only requests signed with this API key."),
