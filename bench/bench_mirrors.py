@@ -291,7 +291,7 @@ async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str
     # each worker its own addresses, each enough for every account (first come or spread alike)
     workers = [Worker(env, addresses(f"127.0.{10 + i}", n), logs / f"worker{k}-{i}.log") for i in range(k)]
     try:
-        deadline = t0 + max(300.0, n * 0.1)
+        deadline = t0 + max(600.0, n * 0.3)
         nudge = 0
         while True:
             states = [w.mirrors() for w in workers]
