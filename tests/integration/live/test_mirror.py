@@ -297,3 +297,23 @@ async def test_a_watched_mirror_finds_plan_orders_the_exchange_does_not_push(
     finally:
         everyone.close()
         await mirror.stop()
+
+
+async def test_periodic_reads_are_timers_that_stop_with_the_mirror(
+    tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], make_creds: Callable[[], Credentials],
+) -> None:
+    """An idle mirror holds one task (its stream): reconciliations (and BitMart's ping) are loop
+    timers, each a short task when due, set again after it; stop() leaves none behind."""
+    bus, mhub = hub
+    source = MemorySource()
+    ref = source.add("a-timers", make_creds())
+    mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, reconcile_interval_s=0.3)
+    mirror.start()
+    try:
+        await until(lambda: mirror.freshness.state is Freshness.FRESH, what="fresh")
+        await until(lambda: mirror.reconciliations >= 2, timeout=10, what="reconciled again and again")
+        await until(lambda: len(mirror._tasks) == 1, what="between reads: the stream's task only")
+    finally:
+        await mirror.stop()
+    # no timer left, none set again by a reconciliation that stop() cancelled
+    assert not mirror.running and not mirror._timers and not mirror._tasks
