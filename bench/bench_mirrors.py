@@ -344,6 +344,8 @@ async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str
             admin.set_price(SYM, str(3001 + i))
             limit = time.monotonic() + 120
             while len(listener.seen) < holding:
+                if any(w.proc.poll() is not None for w in workers):
+                    raise RuntimeError(f"a worker exited: {[w.proc.returncode for w in workers]}")
                 if time.monotonic() > limit:
                     raise RuntimeError(f"{len(listener.seen)} of {holding} views with the new mark")
                 await asyncio.sleep(0.01)
