@@ -93,6 +93,16 @@ async def test_throttles_on_postgresql_hold_across_two_processes(
 
     allowed = await asyncio.gather(*(guess(one if i % 2 else two) for i in range(20)))
     assert sum(allowed) == 5  # 5 a minute, however the guesses are spread
+    apart = [limits_for(1.0, e, shared=False) for e in engines]  # in memory: each its own count
+    email_apart = ("signin_account_client", f"c{time.time_ns()}@x.io", "10.0.0.1")
+    counted = 0
+    for i in range(20):
+        try:
+            async with apart[i % 2].attempt("failed sign-in attempts", email_apart):
+                counted += 1
+        except TooManyAttempts:
+            pass
+    assert counted == 10  # what the shared storage prevents: 5 on each process
     with pytest.raises(TooManyAttempts) as refused:
         await guess_raising(two, rule)
     assert 1 <= refused.value.retry_after <= 60
