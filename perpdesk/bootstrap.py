@@ -12,14 +12,18 @@ import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from perpdesk.core.background import PeriodicTask
 from perpdesk.core.files import private_dir
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
+from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
+from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
 from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.services.deps import AccountsDeps
@@ -34,6 +38,7 @@ from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.store.rate_windows import PgMovingWindowStorage, PgWritePacer
 from perpdesk.vault import Vault, vault_from_settings
 from perpdesk.vault.key_hash import KeyHasher
 
@@ -59,10 +64,17 @@ class Services:
     used_totp_steps: dict[str, int] = field(default_factory=dict)
     open_streams: OpenStreams = field(default_factory=OpenStreams)  # live streams per session
     role: Role = "all"  # "worker": mirrors and jobs; "web": pages, API, SSE (docs/deploy.md)
+    jobs: JobQueue = field(default_factory=InProcessQueue)  # enqueued jobs (perpdesk/jobs)
+    pass_leases: PgPassLeases | None = None  # on PostgreSQL: each periodic pass in one process
 
     def uow(self) -> UnitOfWork:
         """One transaction over the platform's repositories: what the web and CLI reach it by."""
         return self.accounts.uow()
+
+    def periodic_passes(self) -> list[PeriodicTask]:
+        """The passes over the whole installation: each runs in one process at a time."""
+        return [self.whitelist_watcher, self.order_settler, self.equity_snapshotter,
+                self.notification_watcher, self.webhook_sender]
 
     def start_background(self) -> None:
         """The live runtime, and the background jobs unless this is a web-only process."""
@@ -70,6 +82,7 @@ class Services:
             if self.live is not None:
                 self.live.start()  # the broker's events and the workers' views
             return
+        self.jobs.start()
         self.whitelist_watcher.start()
         self.order_settler.start()
         self.equity_snapshotter.start()
@@ -95,11 +108,14 @@ class Services:
             await self.live.aclose()  # mirrors and market streams before the connectors
         if self.live_notifier is not None:
             await self.live_notifier.stop()
+        await self.jobs.aclose()  # before the passes whose clients the jobs use
         await self.order_settler.stop()  # before the connectors it uses are closed
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
         await self.webhook_sender.stop()
         await self.whitelist_watcher.stop()
+        if self.pass_leases is not None:
+            await self.pass_leases.aclose()  # the other processes take the passes over at once
         await self.connectors.aclose()
         await self.engine.dispose()
 
@@ -122,6 +138,7 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
             web_url=settings.binance_web_url,
             ws_url=settings.binance_ws_url,
             timeout_s=settings.exchange_timeout_s,
+            window_s=settings.exchange_window_s,  # caps the recvWindow sent (Binance's default: 5 s)
             settle_margin_s=settings.order_settle_margin_s,
         ),
     }
@@ -166,20 +183,33 @@ def load_session_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def egress_of(settings: Settings) -> Egress:
+    """How this process's exchange calls leave: with source addresses, WebSockets spread over them
+    under the per-address cap and REST from the first; else all from the one address (or route)."""
+    addresses = settings.egress_source_addresses
+    if not addresses:
+        return Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy)
+    return Egress(
+        source_address=addresses[0],
+        proxy=settings.egress_proxy,
+        ws_sources=SourceAddresses(addresses, settings.ws_per_address_max),
+    )
+
+
 def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     vault = vault_from_settings(settings)
-    pool = ConnectorPool(
-        exchange_endpoints(settings),
-        Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy),
-    )
+    egress = egress_of(settings)
+    if role != "all" and engine.dialect.name == "postgresql":  # a cluster: writes paced once for all
+        egress = replace(egress, write_pacer=PgWritePacer(PgMovingWindowStorage(engine)))
+    pool = ConnectorPool(exchange_endpoints(settings), egress)
     accounts = AccountsDeps(
         sessions=sessions,
         vault=vault,
         hasher=KeyHasher.from_file(settings.data_dir / "key_hash.secret"),
-        egress_ips=tuple(settings.egress_ips),
+        egress_ips=tuple(settings.shown_egress_ips()),
         connector_for=pool.connector,
         fast_connect_for=pool.fast_connect,
         venue_for=pool.venue,
@@ -197,7 +227,7 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
     if live is not None:
         bus = live.bus
         accounts.on_notifications_changed = lambda user_id: bus.publish(user_topic(user_id), "unread", {})
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         vault=vault,
@@ -218,6 +248,34 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         open_streams=OpenStreams(settings.live_streams_per_session, settings.live_streams_per_user),
         role=role,
     )
+    if engine.dialect.name == "postgresql":  # processes may share it: each pass and job runs once
+        from perpdesk.jobs.pg_queue import PgJobQueue
+
+        services.pass_leases = PgPassLeases(engine)
+        services.jobs = PgJobQueue(settings.database_url)
+    for task in services.periodic_passes():
+        task.gate = services.pass_leases
+    register_jobs(services)
+    return services
+
+
+def register_jobs(services: Services) -> None:
+    """What the job queue runs (enqueued by the web requests and the passes)."""
+    from perpdesk.services.users import passwords_change
+    from perpdesk.services.webhooks import DELIVER_JOB
+
+    async def reset_mail(payload: bytes) -> None:
+        await passwords_change.send_reset_mail(services, payload)
+
+    async def webhook_queued(delivery_id: str) -> None:
+        await services.jobs.enqueue(DELIVER_JOB, delivery_id.encode(), key=delivery_id)
+
+    settings = services.settings
+    services.jobs.register(passwords_change.RESET_MAIL_JOB, reset_mail,
+                           Retry(settings.mail_max_attempts, settings.mail_retry_base_s))
+    # one attempt; a failed delivery's retries are the webhook pass's (the row's backoff)
+    services.jobs.register(DELIVER_JOB, services.webhook_sender.deliver, Retry(max_attempts=1))
+    services.accounts.on_webhook_queued = webhook_queued
 
 
 def build_live_runtime(

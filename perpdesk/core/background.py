@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
 from perpdesk.metrics import METRICS
 
@@ -22,12 +23,19 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
             await task
 
 
+class PassGate(Protocol):
+    """Whether this process runs a pass now (perpdesk/jobs/singleton.py: one process at a time)."""
+
+    async def mine(self, name: str) -> bool: ...
+
+
 class PeriodicTask:
     """Subclasses give `name`, `run_pass()` and `interval_s()`. A failing pass is logged and the
     loop goes on after a growing pause (the next pass may well succeed); `wake()` runs the next
     pass now. Passes isolate their items themselves: one failing item never fails a pass."""
 
     name = "perpdesk-periodic"
+    gate: PassGate | None = None  # None: every process that starts it runs it (one process, SQLite)
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
@@ -60,8 +68,22 @@ class PeriodicTask:
             return base
         return max(base, min(MAX_PAUSE_S, base * 2 ** self.failures))
 
+    async def _ours(self) -> bool:
+        if self.gate is None:
+            return True
+        try:
+            return await self.gate.mine(self.name)
+        except Exception as exc:  # the database is away: no pass here until it is back
+            log.warning("%s: cannot tell whether this process runs it: %s", self.name, type(exc).__name__)
+            return False
+
     async def _loop(self) -> None:
         while True:
+            if not await self._ours():  # another process runs it; take over when it stops
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s())
+                self._wake.clear()
+                continue
             try:
                 METRICS.job_runs.inc(job=self.name)
                 await self.run_pass()

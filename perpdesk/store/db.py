@@ -6,9 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from perpdesk.core.files import private_sqlite
 
@@ -83,6 +84,25 @@ def _upgrade(url: str, revision: str) -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+# PostgreSQL advisory-lock key held while one process migrates (any fixed 64-bit number of ours)
+MIGRATION_LOCK = 0x7065727064657331  # "perpdes1"
+
+
 async def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` (default head). Runs in a worker thread."""
-    await asyncio.to_thread(_upgrade, url, revision)
+    """Bring the database at `url` to `revision` (default head). Runs in a worker thread. On
+    PostgreSQL, processes starting at once migrate one after the other: each waits for the
+    session lock, and the next finds the database at head already."""
+    if make_url(url).get_backend_name() != "postgresql":
+        await asyncio.to_thread(_upgrade, url, revision)
+        return
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                await asyncio.to_thread(_upgrade, url, revision)
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        await engine.dispose()

@@ -41,7 +41,9 @@ from perpdesk.exchanges.binance.ratelimit import BinanceLimiter
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.binance.user_stream import UserStream
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.order_checks import check_leverage
+from perpdesk.exchanges.common.write_pacing import WritePacer
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -90,6 +92,8 @@ class BinanceFuturesConnector:
         spot_api_url: str | None = None,
         ws_url: str | None = None,
         source_address: str | None = None,
+        ws_sources: SourceAddresses | None = None,
+        write_pacer: WritePacer | None = None,
         proxy: str | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
@@ -105,6 +109,7 @@ class BinanceFuturesConnector:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
+        self.ws_sources = ws_sources  # the addresses its WebSockets take turns on (None: source_address)
         self.proxy = proxy
         self.keepalive_s = keepalive_s
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
@@ -116,6 +121,7 @@ class BinanceFuturesConnector:
             limiter=limiter,
             recv_window_ms=recv_window_ms,
             settle_margin_ms=int(settle_margin_s * 1000),
+            write_pacer=write_pacer,
         )
         # /sapi (the key's restrictions) lives on Binance's spot host; the sandbox serves it beside /fapi
         self.sapi = BinanceRest(
@@ -338,7 +344,8 @@ class BinanceFuturesConnector:
     def market_stream(self) -> BinanceMarketStream:
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
-        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
+        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address,
+                                   sources=self.ws_sources)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from perpdesk.jobs.queue import JobQueue
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.settings import Settings
@@ -31,3 +32,7 @@ class UsersContext(Protocol):
     # the live streams open per session: they end when their session does
     @property
     def open_streams(self) -> OpenStreams: ...
+
+    # jobs run later, in this process or a worker (mails, retried with backoff)
+    @property
+    def jobs(self) -> JobQueue: ...

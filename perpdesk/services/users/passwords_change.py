@@ -57,6 +57,9 @@ async def change_password(
     await _set_password(ctx, user_id, new, keep_session_hash=keep_session_hash)
 
 
+RESET_MAIL_JOB = "mail.password_reset"  # payload: the user's id (no address, no token)
+
+
 async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client: str) -> None:
     """Email a reset link when the address has an account; the same answer either way."""
     if not mail_configured(ctx.settings):
@@ -67,39 +70,50 @@ async def request_reset(ctx: UsersContext, limits: Limits, email: str, *, client
         )
     email = validate_email(email)
     await limits.spend("password reset requests", "reset_client", client)
-    in_background(_send_reset(ctx, limits, email))
+    in_background(_queue_reset(ctx, limits, email))
 
 
-async def _send_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
+async def _queue_reset(ctx: UsersContext, limits: Limits, email: str) -> None:
+    """Queue the mail job for an address with an account (the request has had its answer)."""
     try:
         async with ctx.uow() as uow:
             user = await uow.users.by_email(email)
-            if user is None:
-                return
-            try:
-                await limits.spend("reset mails", "reset_account", email)
-            except TooManyAttempts:
-                log.warning("reset mail not sent: too many for this address", extra={"user_id": user.id})
-                return
-            token = new_token()
-            ttl = timedelta(minutes=ctx.settings.password_reset_ttl_minutes)
-            await uow.password_resets.create(token_hash=token_hash(token), user_id=user.id, ttl=ttl)
-            await uow.commit()
-            user_id = user.id
-        link = f"{ctx.settings.public_url}{RESET_PATH}?token={token}"
-        minutes = int(ctx.settings.password_reset_ttl_minutes)
-        await send_mail(
-            ctx.settings,
-            email,
-            "Reset your perpdesk password",
-            "Someone (we hope you) asked to reset the password of your perpdesk account.\n\n"
-            f"Open this link within {minutes} minutes to choose a new password:\n{link}\n\n"
-            "The link works once. If you did not ask for it, ignore this email: your password "
-            "stays as it is.\n",
-        )
-        log.info("password reset mail sent", extra={"user_id": user_id})
+        if user is None:
+            return
+        try:
+            await limits.spend("reset mails", "reset_account", email)
+        except TooManyAttempts:
+            log.warning("reset mail not sent: too many for this address", extra={"user_id": user.id})
+            return
+        await ctx.jobs.enqueue(RESET_MAIL_JOB, user.id.encode())
     except Exception:
-        log.exception("password reset mail failed")
+        log.exception("password reset mail could not be queued")
+
+
+async def send_reset_mail(ctx: UsersContext, payload: bytes) -> None:
+    """The job: a fresh token, then the mail. A failure goes back to the job queue, which tries
+    again later (a new token each time: one never sent cannot be used)."""
+    user_id = payload.decode()
+    async with ctx.uow() as uow:
+        user = await uow.users.by_id(user_id)
+        if user is None:
+            return  # deleted meanwhile
+        token = new_token()
+        ttl = timedelta(minutes=ctx.settings.password_reset_ttl_minutes)
+        await uow.password_resets.create(token_hash=token_hash(token), user_id=user.id, ttl=ttl)
+        await uow.commit()
+    link = f"{ctx.settings.public_url}{RESET_PATH}?token={token}"
+    minutes = int(ctx.settings.password_reset_ttl_minutes)
+    await send_mail(
+        ctx.settings,
+        user.email,
+        "Reset your perpdesk password",
+        "Someone (we hope you) asked to reset the password of your perpdesk account.\n\n"
+        f"Open this link within {minutes} minutes to choose a new password:\n{link}\n\n"
+        "The link works once. If you did not ask for it, ignore this email: your password "
+        "stays as it is.\n",
+    )
+    log.info("password reset mail sent", extra={"user_id": user_id})
 
 
 async def reset_user(ctx: UsersContext, token: str) -> str | None:
