@@ -109,6 +109,8 @@ async def test_limit_then_market_with_tp_sl_edited_and_cancelled(
     assert algos(desk) == [("STOP_MARKET", Decimal("172.5"))]
     await shot(page, "tp-cancelled")
     await expect(page.locator("#fills [data-fill]")).to_have_count(1)
+    words = (await page.locator("#terminal").inner_text()).lower()
+    assert "bitmart" not in words and "contracts)" not in words  # nothing of the other exchange's
 
 
 async def test_trailing_stop_fires_after_price_moves(
