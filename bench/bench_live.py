@@ -29,6 +29,7 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,10 @@ def _mirrors_proc(
         await conns[0].instruments()
         for c in conns[1:]:
             c.markets = conns[0].markets
+        trace = kind == "mirrors" and bool(os.environ.get("BENCH_TRACEMALLOC"))
+        if trace:  # where a mirror's memory goes (slows the start; the RSS figure then includes it)
+            tracemalloc.start()
+            snap0 = tracemalloc.take_snapshot()
         gc.collect()
         rss0 = _rss_bytes()
         n = len(keys)
@@ -221,10 +226,11 @@ def _mirrors_proc(
                 await asyncio.sleep(0.2)
             await asyncio.sleep(2)  # the debounced reads after the snapshot are done
         else:
-            from websockets.asyncio.client import connect
+            from perpdesk.exchanges.common.ws_link import open_ws
 
-            async def hold(src: str) -> None:
-                async with connect(user_ws, ping_interval=None, local_addr=(src, 0)) as ws:
+            async def hold(src: str) -> None:  # the private stream's own connection settings
+                async with open_ws(user_ws, open_timeout_s=10, proxy=None, source_address=src,
+                                   compress=False) as ws:
                     while True:
                         await asyncio.sleep(15)
                         await ws.send('{"action":"ping"}')
@@ -235,9 +241,24 @@ def _mirrors_proc(
                 raise RuntimeError("a floor connection failed")
         gc.collect()
         rss1 = _rss_bytes()
+        if trace:
+            for stat in tracemalloc.take_snapshot().compare_to(snap0, "lineno")[:30]:
+                size, count = stat.size_diff / n, stat.count_diff / n
+                print(f"{size:8.0f} B {count:6.1f} blocks per account {stat.traceback}")
+        profile = None
+        if kind == "mirrors" and os.environ.get("BENCH_PROFILE"):  # where the idle CPU goes
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         cpu0, t0 = time.process_time(), time.monotonic()
         await asyncio.sleep(window_s)
         cpu = time.process_time() - cpu0
+        if profile is not None:
+            import pstats
+
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(35)
         wall = time.monotonic() - t0
         return {
             "rss_per_account_kib": (rss1 - rss0) / n / 1024,
@@ -266,12 +287,28 @@ def mirrors(sandbox: Any, keys: list[tuple[str, str, str]], window_s: float) -> 
     return results
 
 
+def _print_mirrors(args: argparse.Namespace, res: dict[str, dict[str, float]]) -> None:
+    print(f"{args.accounts} accounts in one process, idle {args.window:.0f} s (mirrors reconcile every 60 s)")
+    for kind in ("floor", "mirrors"):
+        r = res[kind]
+        print(
+            f"{kind:>9}: {r['rss_per_account_kib']:7.1f} KiB RSS per account, "
+            f"{r['cpu_ms_per_account_per_min']:7.2f} ms CPU per idle account per minute"
+        )
+    f, m = res["floor"], res["mirrors"]
+    print(
+        f"mirrors / floor: memory x{m['rss_per_account_kib'] / max(f['rss_per_account_kib'], 0.01):.2f}, "
+        f"CPU x{m['cpu_ms_per_account_per_min'] / max(f['cpu_ms_per_account_per_min'], 0.001):.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--only-mirrors", action="store_true", help="part 3 only")
     parser.add_argument(
         "--window", type=float, default=65.0, help="idle seconds measured (> 60: one reconciliation each)"
     )
@@ -283,6 +320,9 @@ def main() -> int:
     sandbox = start_sandbox()
     platform = None
     try:
+        if args.only_mirrors:
+            _print_mirrors(args, mirrors(sandbox, _keys(sandbox, args.accounts), args.window))
+            return 0
         platform = launch_platform(
             sandbox,
             egress_ips="127.0.0.1",
@@ -311,23 +351,8 @@ def main() -> int:
         ratio = statistics.median(lat["platform"]) / statistics.median(lat["floor"])
         print(f"platform / floor p50: x{ratio:.2f}")
 
-        keys = _keys(sandbox, args.accounts)
-        res = mirrors(sandbox, keys, args.window)
-        print(
-            f"{args.accounts} accounts in one process, idle {args.window:.0f} s"
-            " (mirrors reconcile every 60 s)"
-        )
-        for kind in ("floor", "mirrors"):
-            r = res[kind]
-            print(
-                f"{kind:>9}: {r['rss_per_account_kib']:7.1f} KiB RSS per account, "
-                f"{r['cpu_ms_per_account_per_min']:7.2f} ms CPU per idle account per minute"
-            )
-        f, m = res["floor"], res["mirrors"]
-        print(
-            f"mirrors / floor: memory x{m['rss_per_account_kib'] / max(f['rss_per_account_kib'], 0.01):.2f}, "
-            f"CPU x{m['cpu_ms_per_account_per_min'] / max(f['cpu_ms_per_account_per_min'], 0.001):.2f}"
-        )
+        res = mirrors(sandbox, _keys(sandbox, args.accounts), args.window)
+        _print_mirrors(args, res)
         print(
             json.dumps(
                 {

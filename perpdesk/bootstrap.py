@@ -12,13 +12,14 @@ import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from perpdesk.core.background import PeriodicTask
 from perpdesk.core.files import private_dir
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.pool import ConnectorPool
 from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
@@ -37,6 +38,7 @@ from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
 from perpdesk.settings import Settings, SettingsError
 from perpdesk.store.db import make_engine, make_sessionmaker, migrate
+from perpdesk.store.rate_windows import PgMovingWindowStorage, PgWritePacer
 from perpdesk.vault import Vault, vault_from_settings
 from perpdesk.vault.key_hash import KeyHasher
 
@@ -136,6 +138,7 @@ def exchange_endpoints(settings: Settings) -> dict[str, Endpoints]:
             web_url=settings.binance_web_url,
             ws_url=settings.binance_ws_url,
             timeout_s=settings.exchange_timeout_s,
+            window_s=settings.exchange_window_s,  # caps the recvWindow sent (Binance's default: 5 s)
             settle_margin_s=settings.order_settle_margin_s,
         ),
     }
@@ -180,20 +183,33 @@ def load_session_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+def egress_of(settings: Settings) -> Egress:
+    """How this process's exchange calls leave: with source addresses, WebSockets spread over them
+    under the per-address cap and REST from the first; else all from the one address (or route)."""
+    addresses = settings.egress_source_addresses
+    if not addresses:
+        return Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy)
+    return Egress(
+        source_address=addresses[0],
+        proxy=settings.egress_proxy,
+        ws_sources=SourceAddresses(addresses, settings.ws_per_address_max),
+    )
+
+
 def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     vault = vault_from_settings(settings)
-    pool = ConnectorPool(
-        exchange_endpoints(settings),
-        Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy),
-    )
+    egress = egress_of(settings)
+    if role != "all" and engine.dialect.name == "postgresql":  # a cluster: writes paced once for all
+        egress = replace(egress, write_pacer=PgWritePacer(PgMovingWindowStorage(engine)))
+    pool = ConnectorPool(exchange_endpoints(settings), egress)
     accounts = AccountsDeps(
         sessions=sessions,
         vault=vault,
         hasher=KeyHasher.from_file(settings.data_dir / "key_hash.secret"),
-        egress_ips=tuple(settings.egress_ips),
+        egress_ips=tuple(settings.shown_egress_ips()),
         connector_for=pool.connector,
         fast_connect_for=pool.fast_connect,
         venue_for=pool.venue,

@@ -78,6 +78,17 @@ class Settings(BaseSettings):
         description="Public IPs the platform calls exchanges from: the IP whitelist shown to users.",
     )
     egress_source_address: str | None = Field(None, description="Local address outgoing calls bind to.")
+    egress_source_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Local addresses exchange WebSockets are opened from, comma-separated: each new "
+        "one takes the least-used under ws_per_address_max; REST calls bind to the first. Unless "
+        "egress_ips is set, they are the IP whitelist shown to users.",
+    )
+    ws_per_address_max: int = Field(
+        450, ge=1, le=100_000,
+        description="Exchange WebSockets one process opens per address of egress_source_addresses at "
+        "most (BitMart allows about 500 per IP).",
+    )
     egress_proxy: str | None = Field(
         None, repr=False, description="HTTP(S) proxy for outgoing exchange calls."
     )
@@ -156,8 +167,9 @@ class Settings(BaseSettings):
         60.0,
         gt=0,
         le=60.0,
-        description="The exchange's X-BM-TIMESTAMP window (BitMart: 60 s). A write's outcome stays "
-        "unknown until it has passed; lower it only for an exchange (a test sandbox) that enforces less.",
+        description="The exchange's X-BM-TIMESTAMP window (BitMart: 60 s; on Binance it caps the recvWindow "
+        "sent, 5 s). A write's outcome stays unknown until it has passed; lower it only for an exchange "
+        "(a test sandbox) that enforces less.",
     )
     order_settle_margin_s: float = Field(
         2.0, ge=0, description="Added to the window for the clock offset's error and exchange processing."
@@ -220,12 +232,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_json: bool = Field(True, description="One JSON object per log line (false: plain text).")
 
-    @field_validator("egress_ips", mode="before")
+    @field_validator("egress_ips", "egress_source_addresses", mode="before")
     @classmethod
     def _parse_ips(cls, value: Any) -> Any:
         return _split_list(value)
 
-    @field_validator("egress_ips")
+    @field_validator("egress_ips", "egress_source_addresses")
     @classmethod
     def _check_ips(cls, value: list[str]) -> list[str]:
         for ip in value:
@@ -234,6 +246,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{ip!r} is not an IP address; give IPs separated by commas") from None
         return value
+
+    def shown_egress_ips(self) -> list[str]:
+        """The IP whitelist users are shown: `egress_ips` when set, else the source addresses."""
+        if "egress_ips" not in self.model_fields_set and self.egress_source_addresses:
+            return list(self.egress_source_addresses)
+        return list(self.egress_ips)
 
     @field_validator("bitmart_api_url", "bitmart_web_url", "binance_api_url", "binance_web_url", "public_url")
     @classmethod

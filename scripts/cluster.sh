@@ -2,6 +2,9 @@
 # A local cluster on loopback: PostgreSQL (scripts/pg.sh), the BitMart sandbox, 2 web-only
 # processes and N workers (docs/deploy.md).
 #   scripts/cluster.sh start [N]   # N workers (default 2); prints where everything listens
+#   scripts/cluster.sh add-worker  # one more worker (it takes its share of the accounts)
+#   scripts/cluster.sh restart NAME [--kill]   # web1, worker2...: stop (SIGTERM, or SIGKILL with
+#                                  # --kill) and start again on the same port
 #   scripts/cluster.sh stop
 # State, logs and cluster.env (ports, URLs, pids) go in $PERPDESK_CLUSTER_DIR (default
 # /tmp/perpdesk-cluster). PERPDESK_* variables set by the caller reach every process.
@@ -16,6 +19,22 @@ source "$ROOT/scripts/pg.sh"
 DIR="${PERPDESK_CLUSTER_DIR:-/tmp/perpdesk-cluster}"
 
 free_port() { python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+set_env() {  # KEY VALUE: replace the line in cluster.env
+  sed -i "/^$1=/d" "$DIR/cluster.env"; echo "$1=$2" >>"$DIR/cluster.env"
+}
+
+launch() {  # name port: start one process (worker* or web*) with the cluster's environment
+  local name="$1" port="$2"
+  if [[ "$name" == worker* ]]; then
+    PERPDESK_PORT="$port" perpdesk worker >>"$DIR/logs/$name.log" 2>&1 &
+  else
+    PERPDESK_PORT="$port" perpdesk serve --web-only >>"$DIR/logs/$name.log" 2>&1 &
+  fi
+  local pid=$!
+  set_env "${name^^}_PID" "$pid"; set_env "${name^^}_URL" "http://127.0.0.1:$port"
+  LAUNCHED="$name http://127.0.0.1:$port/healthz $pid"
+}
 
 wait_up() {  # name url pid
   for _ in $(seq 1 600); do
@@ -45,6 +64,8 @@ start() {
   export PERPDESK_MASTER_KEY_FILE="$DIR/data/master.key" PERPDESK_HOST=127.0.0.1
   export PERPDESK_BITMART_API_URL="http://127.0.0.1:$sandbox_port" PERPDESK_BITMART_WEB_URL="http://127.0.0.1:$sandbox_port"
   export PERPDESK_BITMART_WS_URL="ws://127.0.0.1:$sandbox_port/user?protocol=1.1"
+  local v  # what add-worker and restart start processes with
+  for v in ${!PERPDESK_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done >"$DIR/process.env"
   python - <<'EOF'  # migrate once and write the shared secrets before several processes start
 import asyncio, os
 from pathlib import Path
@@ -58,25 +79,47 @@ async def main() -> None:
         pass
 asyncio.run(main())
 EOF
-  local i port started=()  # all at once, then wait for each: start-up is mostly imports
-  for i in $(seq 1 "$workers"); do
-    port="$(free_port)"
-    PERPDESK_PORT="$port" perpdesk worker >"$DIR/logs/worker$i.log" 2>&1 &
-    { echo "WORKER${i}_PID=$!"; echo "WORKER${i}_URL=http://127.0.0.1:$port"; } >>"$DIR/cluster.env"
-    started+=("worker$i http://127.0.0.1:$port/healthz $!")
-  done
-  for i in 1 2; do
-    port="$(free_port)"
-    PERPDESK_PORT="$port" perpdesk serve --web-only >"$DIR/logs/web$i.log" 2>&1 &
-    { echo "WEB${i}_PID=$!"; echo "WEB${i}_URL=http://127.0.0.1:$port"; } >>"$DIR/cluster.env"
-    started+=("web$i http://127.0.0.1:$port/healthz $!")
-  done
+  local i started=()  # all at once, then wait for each: start-up is mostly imports
+  for i in $(seq 1 "$workers"); do launch "worker$i" "$(free_port)"; started+=("$LAUNCHED"); done
+  for i in 1 2; do launch "web$i" "$(free_port)"; started+=("$LAUNCHED"); done
   for i in "${started[@]}"; do
     # shellcheck disable=SC2086
     wait_up $i
   done
-  echo "WORKERS=$workers" >>"$DIR/cluster.env"
+  set_env WORKERS "$workers"
   cat "$DIR/cluster.env" | grep -E "_URL=|WORKERS="
+}
+
+running_cluster() {  # the environment of the cluster's processes
+  [ -e "$DIR/cluster.env" ] || { echo "no cluster in $DIR: scripts/cluster.sh start" >&2; exit 1; }
+  # shellcheck disable=SC1091
+  source "$DIR/cluster.env"; source "$DIR/process.env"
+}
+
+add_worker() {
+  running_cluster
+  local n=$((WORKERS + 1))
+  launch "worker$n" "$(free_port)"
+  # shellcheck disable=SC2086
+  wait_up $LAUNCHED
+  set_env WORKERS "$n"
+  grep "^WORKER${n}_URL=" "$DIR/cluster.env"
+}
+
+restart() {  # name [--kill]
+  running_cluster
+  local name="$1" pid_var url_var
+  pid_var="${name^^}_PID"; url_var="${name^^}_URL"
+  [ -n "${!url_var:-}" ] || { echo "no process $name in $DIR/cluster.env" >&2; exit 2; }
+  local pid="${!pid_var}" port="${!url_var##*:}"
+  if [ "${2:-}" = "--kill" ]; then kill -9 "$pid" 2>/dev/null || true; else kill "$pid" 2>/dev/null || true; fi
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  launch "$name" "$port"
+  # shellcheck disable=SC2086
+  wait_up $LAUNCHED
+  grep "^$url_var=" "$DIR/cluster.env"
 }
 
 stop() {
@@ -102,6 +145,10 @@ stop() {
 
 case "${1:-}" in
   start) start "${2:-2}" ;;
+  add-worker) add_worker ;;
+  restart) [ -n "${2:-}" ] || { echo "usage: scripts/cluster.sh restart NAME [--kill]" >&2; exit 2; }
+    restart "$2" "${3:-}" ;;
   stop) stop ;;
-  *) echo "usage: scripts/cluster.sh start [N workers] | stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh start [N workers] | add-worker | restart NAME [--kill] | stop" >&2
+    exit 2 ;;
 esac

@@ -6,4 +6,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.db",
     "tests.fixtures.platform",
     "tests.fixtures.browser",
+    "tests.fixtures.cluster",
 ]

@@ -52,6 +52,8 @@ class ExchangeInfo:
     # what the trading services ask of the exchange's conditional orders, as data:
     trail_callback_pct: tuple[Decimal, Decimal] = (Decimal("0.1"), Decimal(5))  # min, max (%)
     trail_client_id: bool = True  # a trailing stop keeps the client order id it was sent with
+    # orders are sized in the contract's base asset (Binance's quantity: 2.5 SOL), not in contracts
+    sizes_in_base: bool = False
     # The connect flow's words, in the exchange's own vocabulary (set in exchanges/registry.py):
     company: str = ""  # as the company spells itself in messages ("BitMart"); default: name
     on_verb: str = "turn on"  # how a permission is switched on its key page: "enable", "tick"
@@ -70,6 +72,12 @@ class ExchangeInfo:
     @property
     def said(self) -> str:
         return self.company or self.name
+
+    def size_unit(self, base: str = "") -> str:
+        """What an order's size counts, as the ticket's label says it: "contracts" or "SOL"."""
+        if self.sizes_in_base:
+            return base or "base asset"
+        return "contracts"
 
     @property
     def has_passphrase(self) -> bool:

@@ -15,6 +15,8 @@ from perpdesk.exchanges.base import ExchangeInfo, FastConnectProvider, FuturesCo
 from perpdesk.exchanges.binance.connector import BINANCE_INFO, BinanceFuturesConnector
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO, BitmartFuturesConnector
 from perpdesk.exchanges.bitmart.fast_connect import BitmartFastConnect
+from perpdesk.exchanges.common.egress import SourceAddresses
+from perpdesk.exchanges.common.write_pacing import WritePacer
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,8 @@ class Egress:
 
     source_address: str | None = None
     proxy: str | None = None
+    ws_sources: SourceAddresses | None = None  # the addresses WebSockets take turns on
+    write_pacer: WritePacer | None = None  # a cluster's: each key's writes paced across processes
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +38,9 @@ class Endpoints:
     ws_url: str | None = None
     client_id: str = ""
     client_secret: str = ""
-    # how long one answer is awaited, the exchange's X-BM-TIMESTAMP window, and the margin added to
-    # it before an unanswered write is known not to have acted (Settings.exchange_*, order_settle_*)
+    # how long one answer is awaited, the exchange's window (BitMart's X-BM-TIMESTAMP window; caps
+    # Binance's recvWindow), and the margin added to it before an unanswered write is known not to
+    # have acted (Settings.exchange_*, order_settle_*)
     timeout_s: float = 10.0
     window_s: float = 60.0
     settle_margin_s: float = 2.0
@@ -72,6 +77,8 @@ def _bitmart_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
         source_address=egress.source_address,
         proxy=egress.proxy,
         ws_url=ep.ws_url,
+        ws_sources=egress.ws_sources,
+        write_pacer=egress.write_pacer,
         timeout_s=ep.timeout_s,
         window_s=ep.window_s,
         settle_margin_s=ep.settle_margin_s,
@@ -90,6 +97,9 @@ def _bitmart_fast_connect(ep: Endpoints, egress: Egress) -> FastConnectProvider:
     )
 
 
+BINANCE_RECV_WINDOW_MS = 5_000
+
+
 def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
     # Binance serves the key's restrictions (/sapi) on its spot host: fapi.binance.com -> api.binance.com
     spot = ep.api_url.replace("://fapi.", "://api.", 1)
@@ -98,8 +108,12 @@ def _binance_connector(ep: Endpoints, egress: Egress) -> FuturesConnector:
         spot_api_url=spot,
         ws_url=ep.ws_url,
         source_address=egress.source_address,
+        ws_sources=egress.ws_sources,
+        write_pacer=egress.write_pacer,
         proxy=egress.proxy,
         timeout_s=ep.timeout_s,
+        # Binance's default recvWindow (5 s), or less where the exchange is said to enforce less
+        recv_window_ms=min(BINANCE_RECV_WINDOW_MS, int(ep.window_s * 1000)),
         settle_margin_s=ep.settle_margin_s,
     )
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -98,7 +99,9 @@ class AccountMirror:
         self.reconciliations = 0
         self.reconciliations_skipped = 0
         self.drifts = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # the stream, and a periodic read while it runs
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timed = False  # timers are set from start() until stop()
         self._want: set[str] = set()
         self._refresh: asyncio.Task[None] | None = None
         self._symbols: set[str] = set()
@@ -108,22 +111,30 @@ class AccountMirror:
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
         self.topic = account_topic(ref.account_id)
         self.ledger_version, self.ledger_changed_ms, self._epoch = 0, now_ms(), next(_EPOCHS)
-        self._told: deque[str] = deque(maxlen=200)  # plan orders whose firing was published
+        self._told: deque[str] | None = None  # plan orders whose firing was published (once one is)
         self._entries: dict[PosKey, Decimal] = {}  # last entry price per position, kept after it closes
 
     # ---- life ----------------------------------------------------------------------------------
     def start(self) -> None:
-        name = f"mirror:{self.ref.account_id}"
-        self._tasks = [asyncio.create_task(self._run(), name=name),
-                       asyncio.create_task(self._reconcile_loop(), name=name + ":reconcile")]
+        """The stream runs as a task; the periodic reads are timers on the loop, each a short task
+        when due (an idle account holds one task, not three sleeping)."""
+        self._tasks = [asyncio.create_task(self._run(), name=f"mirror:{self.ref.account_id}")]
+        self._timed = True
+        # the first reconciliation at a random point of the interval: mirrors started together
+        # (a worker's boot) do not all read the exchange in the same second ever after
+        self._arm("reconcile", self.reconcile_interval_s * (0.5 + random.random() / 2))
         if self.watched_plans_s > 0:
-            self._tasks.append(asyncio.create_task(self._watched_plans_loop(), name=name + ":plans"))
+            self._arm("plans", self.watched_plans_s)
 
     @property
     def running(self) -> bool:
         return any(not t.done() for t in self._tasks)
 
     async def stop(self) -> None:
+        self._timed = False
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         tasks = [*self._tasks, *([self._refresh] if self._refresh else [])]
         for t in tasks:
             t.cancel()
@@ -131,8 +142,26 @@ class AccountMirror:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks = []
+        self._refresh = None
         await self._follow(set())
         self._set(Freshness.STOPPED, "")
+
+    def _arm(self, what: str, delay_s: float) -> None:
+        if not self._timed:  # stopped meanwhile
+            return
+        self._timers[what] = asyncio.get_running_loop().call_later(delay_s, self._due, what)
+
+    def _due(self, what: str) -> None:
+        """A periodic read is due: run it as a short task, then set the next one (after it ends,
+        so a slow exchange never stacks reads)."""
+        job = self._reconcile_due if what == "reconcile" else self._watched_plans_due
+        task = asyncio.create_task(job(), name=f"mirror:{self.ref.account_id}:{what}")
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):  # stop() may have dropped the list already
+            self._tasks.remove(task)
 
     # ---- freshness -------------------------------------------------------------------------------
     def _set(self, state: Freshness, reason: str, at: int | None = None) -> None:
@@ -282,25 +311,25 @@ class AccountMirror:
             st.set_finished([o for rows in found for o in rows])
 
     # ---- reconciliation --------------------------------------------------------------------------
-    async def _reconcile_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.reconcile_interval_s)
+    async def _reconcile_due(self) -> None:
+        try:
             if self.freshness.state in (Freshness.FRESH, Freshness.STALE):
                 try:
                     await self.reconcile()
-                except Exception as exc:  # the loop goes on: the next round may succeed
+                except Exception as exc:  # the timer goes on: the next round may succeed
                     log.info("reconciliation of account %s failed: %s", self.ref.account_id,
                              type(exc).__name__)
                     reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
                     self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
+        finally:
+            self._arm("reconcile", self.reconcile_interval_s)
 
-    async def _watched_plans_loop(self) -> None:
+    async def _watched_plans_due(self) -> None:
         """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
         (another client, the exchange's site) reaches an open page of the account by this re-read."""
-        while True:
-            await asyncio.sleep(self.watched_plans_s)
-            if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):
-                self._ask("plans")
+        if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):
+            self._ask("plans")
+        self._arm("plans", self.watched_plans_s)
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""
@@ -377,6 +406,8 @@ class AccountMirror:
         return data
 
     def _tell_triggers(self, origins: list[dict[str, str]], orders: list[Order]) -> None:
+        if self._told is None:
+            self._told = deque(maxlen=200)
         for event in fired(origins, orders, self.state, self._entries, self._told,
                            lambda sym: self.hub.mark(self.ref.exchange, sym)):
             self.bus.publish(self.topic, "trigger", self._tagged(event))

@@ -1,6 +1,7 @@
-"""Who runs an account's mirror. One owner per account: today the one process owns every active
-account; with mirrors spread across worker processes each claims accounts through a lease
-(`PgLeaseOwnership`, perpdesk/live/pg_lease.py) and web processes only subscribe to the bus.
+"""Who runs an account's mirror. One owner per account: on one server the one process owns every
+active account; with mirrors spread across worker processes each claims the accounts rendezvous
+hashing gives it through a lease (`PgLeaseOwnership`, perpdesk/live/pg_lease.py, spread.py) and
+web processes only subscribe to the bus.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from typing import Protocol
 
 class Ownership(Protocol):
     owner_id: str
+    members: tuple[str, ...]  # the owners sharing the accounts at the last claim
+
+    @property
+    def waiting(self) -> int:
+        """Accounts this owner should hold whose previous owner has not released them yet."""
+        ...
 
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
-        """Claim or renew the accounts; returns those this owner holds now."""
+        """Claim or renew this owner's share of the accounts; returns those it holds now."""
         ...
 
     async def release(self, account_ids: Sequence[str]) -> None: ...
@@ -26,6 +33,11 @@ class InProcessOwnership:
     def __init__(self, owner_id: str | None = None) -> None:
         self.owner_id = owner_id or f"proc-{uuid.uuid4().hex[:12]}"
         self.held: set[str] = set()
+        self.members: tuple[str, ...] = (self.owner_id,)
+
+    @property
+    def waiting(self) -> int:
+        return 0
 
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
         self.held = set(account_ids)

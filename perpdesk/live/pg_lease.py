@@ -1,17 +1,27 @@
-"""Ownership of mirrors across processes through PostgreSQL advisory locks.
+"""Ownership of mirrors across processes through PostgreSQL advisory locks, spread over workers.
 
-Each owner keeps one dedicated connection and takes a session-level advisory lock per account
-(a 64-bit key from the account id). A lock is held until released or until the owner's
-connection ends: a crashed or partitioned worker loses its accounts as soon as PostgreSQL sees
-the connection gone, with no table to clean up. `claim` first checks the connection; if it broke,
-every lock is gone, so it reconnects and claims again from nothing (the supervisor then stops
-the mirrors it no longer owns).
+Each owner keeps one dedicated connection, named `perpdesk-live:<owner id>` (its
+`application_name`), and takes a session-level advisory lock per account (a 64-bit key from the
+account id). The live members are the sessions of this database with such a name
+(`pg_stat_activity`): a crashed or partitioned worker's session ends as soon as PostgreSQL sees
+its connection gone, and with it its membership and every lock, with no table to clean up.
+
+At each claim an owner computes, from the active accounts and the members, the accounts that
+rendezvous hashing gives it (`live/spread.py`), releases those it holds and no longer wins (the
+supervisor stops their mirrors first: a graceful handover to a member that joined) and tries the
+locks of the others. One it wins but cannot lock yet is still held by its previous owner until
+that owner's next claim: `waiting` says how many, so the supervisor looks again sooner. The first
+claim on a new connection only joins (it locks nothing, and everything it wins is `waiting`): the
+workers of a cluster starting together see each other before the first of them takes every
+account, a second later. `claim` first checks the connection; if it broke, every lock is gone,
+so it reconnects and joins again from nothing (the supervisor stops the mirrors it lost).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -19,7 +29,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from perpdesk.live.spread import assign
+
 log = logging.getLogger(__name__)
+MEMBER_PREFIX = "perpdesk-live:"
+OWNER_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")  # fits application_name (63 bytes) with the prefix
+MEMBERS_SQL = text(
+    "SELECT DISTINCT substr(application_name, :n) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND starts_with(application_name, :prefix)"
+)
 
 
 def lock_key(account_id: str) -> int:
@@ -32,40 +50,72 @@ class PgLeaseOwnership:
     def __init__(self, engine: AsyncEngine, owner_id: str | None = None) -> None:
         if engine.dialect.name != "postgresql":
             raise ValueError("PgLeaseOwnership needs PostgreSQL (use InProcessOwnership on SQLite)")
-        self.engine = engine
         self.owner_id = owner_id or f"pg-{uuid.uuid4().hex[:12]}"
+        if not OWNER_ID.fullmatch(self.owner_id):
+            raise ValueError("an owner id is 1-40 letters, digits, '.', '_' or '-'")
+        self.engine = engine
         self._conn: AsyncConnection | None = None
         self.held: set[str] = set()
+        self.members: tuple[str, ...] = ()  # the live members at the last claim, this one among them
+        self.assigned: set[str] = set()  # the accounts this owner won at the last claim
+        self._assignment_of: tuple[frozenset[str], tuple[str, ...]] | None = None
+        self._leaving: set[str] = set()  # held, but won by another member at the last claim
 
-    async def _connection(self) -> AsyncConnection:
+    @property
+    def waiting(self) -> int:
+        """Accounts this owner won but whose previous owner has not released them yet."""
+        return len(self.assigned - self.held)
+
+    async def _connection(self) -> tuple[AsyncConnection, bool]:
+        """The lease connection, and whether it was opened just now (this owner joined)."""
         conn = self._conn
         if conn is not None:
             try:
                 await conn.execute(text("SELECT 1"))
-                return conn
+                return conn, False
             except (DBAPIError, InterfaceError, OperationalError):
                 log.warning("live lease connection lost: %d accounts released", len(self.held))
                 self.held.clear()
+                self._leaving.clear()
                 self._conn = None
                 try:
                     await conn.invalidate()
                 except Exception:  # the connection is gone either way
                     log.debug("invalidating the lost lease connection failed", exc_info=True)
         conn = await self.engine.connect()
-        self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        return self._conn
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("SELECT set_config('application_name', :name, false)"),
+                           {"name": MEMBER_PREFIX + self.owner_id})
+        self._conn = conn
+        return conn, True
+
+    async def _won(self, conn: AsyncConnection, account_ids: Sequence[str]) -> set[str]:
+        rows = await conn.execute(MEMBERS_SQL, {"n": len(MEMBER_PREFIX) + 1, "prefix": MEMBER_PREFIX})
+        members = tuple(sorted({r[0] for r in rows} | {self.owner_id}))
+        key = (frozenset(account_ids), members)
+        if key != self._assignment_of:  # recomputed only when accounts or members change
+            self._assignment_of = key
+            self.assigned = {a for a, m in assign(key[0], members).items() if m == self.owner_id}
+            if members != self.members:
+                log.info("live members changed", extra={"owner": self.owner_id, "members": len(members),
+                                                        "assigned": len(self.assigned)})
+            self.members = members
+        return self.assigned
 
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
-        conn = await self._connection()
-        wanted = set(account_ids)
-        gone = sorted(self.held - wanted)
-        if gone:
-            await self.release(gone)
+        """The accounts to mirror now. One no longer won stays locked until `release` (the
+        supervisor stops its mirror first) or, at the latest, the next claim: never two mirrors."""
+        conn, joined = await self._connection()
+        await self.release(sorted(self._leaving))
+        wanted = await self._won(conn, account_ids)
+        if joined:
+            return set()  # the others see this member from now: claim from the next call
+        self._leaving = self.held - wanted
         for account_id in sorted(wanted - self.held):
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(account_id)})
             if got:
                 self.held.add(account_id)
-        return set(self.held)
+        return self.held & wanted
 
     async def release(self, account_ids: Sequence[str]) -> None:
         conn = self._conn
@@ -78,8 +128,7 @@ class PgLeaseOwnership:
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                await conn.close()  # ends the session: every lock goes with it
-            except (DBAPIError, InterfaceError, OperationalError):
-                await conn.invalidate()
+            # close the session itself, not back into the pool: its locks and membership end now
+            await conn.invalidate()
         self.held.clear()
+        self._leaving.clear()

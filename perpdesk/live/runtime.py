@@ -21,7 +21,7 @@ from perpdesk.live.bus import EventBus, InProcessBus
 from perpdesk.live.market_hub import MarketHub
 from perpdesk.live.ownership import InProcessOwnership, Ownership
 from perpdesk.live.query import LiveQuery
-from perpdesk.live.relay import ControlResponder, RemoteControl, RemoteViews, wire_view
+from perpdesk.live.relay import KICK, ControlResponder, RemoteControl, RemoteViews, wire_view
 from perpdesk.live.supervisor import AccountSource, LiveSupervisor
 from perpdesk.metrics import METRICS
 from perpdesk.settings import Settings
@@ -78,12 +78,22 @@ class LiveRuntime:
 
         depth = getattr(self.bus, "queue_depth", lambda: 0)
         METRICS.gauge("perpdesk_mirrors", "Account mirrors this process runs, fresh or not.", mirrors)
+        if isinstance(supervisor, LiveSupervisor):  # a web-only process owns nothing
+            self._register_ownership_metrics(supervisor.ownership)
         METRICS.gauge("perpdesk_mirror_lag_seconds",
                       "The longest time since a mirror last read its account in full.", lag)
         METRICS.gauge("perpdesk_broker_queue_depth", "Events waiting to be sent to the broker.",
                       lambda: [({}, float(depth()))])
         METRICS.gauge("perpdesk_subscribers", "Subscribers of this process's bus (pages, jobs).",
                       lambda: [({}, float(self.bus.subscriber_count()))])
+
+    @staticmethod
+    def _register_ownership_metrics(ownership: Ownership) -> None:
+        METRICS.gauge("perpdesk_live_members", "Processes sharing the accounts as this one saw them at its "
+                      "last scan (labelled with its own owner id).",
+                      lambda: [({"owner": ownership.owner_id}, float(len(ownership.members)))])
+        METRICS.gauge("perpdesk_live_handover_waiting", "Accounts this process won whose previous owner "
+                      "has not released them yet.", lambda: [({}, float(ownership.waiting))])
 
 
 def build_live(settings: Settings, source: AccountSource, connector_for: Callable[[Venue], FuturesConnector],
@@ -116,4 +126,5 @@ def build_live(settings: Settings, source: AccountSource, connector_for: Callabl
     if worker_bus is not None:
         worker_bus.outgoing = wire_view(supervisor)  # its events carry the whole view
         responder = ControlResponder(supervisor, bus, settings.live_scan_interval_s)
+        supervisor.on_handover = lambda: bus.publish(KICK, "kick", {})  # the others scan now
     return LiveRuntime(bus, hub, supervisor, LiveQuery(supervisor), settings, role, responder)

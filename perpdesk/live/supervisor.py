@@ -1,9 +1,14 @@
 """Starts and stops the mirrors: one per active account this process owns.
 
 Every `scan_interval_s` (or at once after `kick()`, e.g. when an account was connected or
-disconnected) it reads the active accounts, claims them through the ownership, starts a mirror
-for each new one, restarts one whose account changed (say a replaced key after a key problem)
-and stops those disconnected, no longer active or owned elsewhere.
+disconnected) it reads the active accounts, claims its share through the ownership, starts a
+mirror for each new one, restarts one whose account changed (say a replaced key after a key
+problem) and stops those disconnected, no longer active or now another member's (the mirror is
+stopped before the lease is released: a handover never runs two mirrors). When the members
+changed or it handed accounts over it calls `on_handover` (a worker kicks the others' scans, so a
+handover takes a second, not two scans); while accounts it won are still held by their previous
+owner it looks again every `HANDOVER_RETRY_S`, a few times (an owner that does not let go, say an
+older build's, is then tried at the usual pace).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
 from perpdesk.live.ownership import Ownership
 
 log = logging.getLogger(__name__)
+HANDOVER_RETRY_S = 1.0
+HANDOVER_RETRIES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +60,14 @@ class LiveSupervisor(PeriodicTask):
         self.watched_plans_s = watched_plans_s
         self.mirrors: dict[str, AccountMirror] = {}
         self._versions: dict[str, str] = {}
+        self.on_handover: Callable[[], object] | None = None
+        self._members: tuple[str, ...] = ()
+        self._retries = 0  # quick scans in a row while waiting for a handover
         super().__init__()
 
     def interval_s(self) -> float:
+        if self.ownership.waiting and self._retries <= HANDOVER_RETRIES:
+            return min(self.scan_interval_s, HANDOVER_RETRY_S)
         return self.scan_interval_s
 
     async def run_pass(self) -> None:
@@ -77,12 +89,17 @@ class LiveSupervisor(PeriodicTask):
     async def scan(self) -> None:
         active = {a.ref.account_id: a for a in await self.source.active()}
         owned = await self.ownership.claim(sorted(active))
+        handed_over = [i for i in self.mirrors if i not in owned and i in active]
         for account_id in [i for i in self.mirrors if i not in owned]:
             await self._stop(account_id)
+        self._retries = self._retries + 1 if self.ownership.waiting else 0
+        members, self._members = self._members, self.ownership.members
+        if (handed_over or members != self._members) and self.on_handover is not None:
+            self.on_handover()
         for account_id in sorted(owned):
             acct = active[account_id]
             if account_id in self.mirrors and self._versions.get(account_id) != acct.version:
-                await self._stop(account_id)  # edited: new key or label
+                await self._stop(account_id, release=False)  # edited (new key or label): still ours
             if account_id not in self.mirrors:
                 try:
                     self._start(acct)
@@ -101,13 +118,14 @@ class LiveSupervisor(PeriodicTask):
                                                "owner": self.ownership.owner_id})
         self._versions[acct.ref.account_id] = acct.version
 
-    async def _stop(self, account_id: str) -> None:
+    async def _stop(self, account_id: str, *, release: bool = True) -> None:
         mirror = self.mirrors.pop(account_id, None)
         self._versions.pop(account_id, None)
         if mirror is not None:
             await mirror.stop()
             log.info("live mirror stopped", extra={"account_id": account_id})
-        await self.ownership.release([account_id])
+        if release:  # only once the mirror has stopped: the next owner's never runs beside it
+            await self.ownership.release([account_id])
 
     async def aclose(self) -> None:
         await self.stop()

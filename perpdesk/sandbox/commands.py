@@ -44,6 +44,10 @@ def sandbox(
         None, envvar="PERPDESK_SANDBOX_OAUTH_CODE_TTL", min=0.1,
         help="Seconds a Fast Connect authorisation code stays valid (BitMart: 300); tests shorten it.",
     ),
+    ws_per_address: int = typer.Option(
+        500, min=1, max=100_000,
+        help="WebSocket connections served per client address (BitMart: 500); benchmarks raise it.",
+    ),
 ) -> None:
     """Run the sandbox (when no sub-command is given)."""
     if ctx.invoked_subcommand is not None:
@@ -65,6 +69,7 @@ def sandbox(
         rate_limit_factor=rate_limit_factor,
         oauth_code_ttl_s=oauth_code_ttl,
         binance_port=binance_port,
+        ws_per_address=ws_per_address,
     )
     from perpdesk.sandbox.persist import StateInUse, lock_state
 
@@ -265,10 +270,14 @@ def market(as_json: bool = JSON_OPT, url: str | None = URL_OPT, token: str | Non
 @admin_app.command("fault")
 def fault(
     kind: str = typer.Option("", help="latency | http_error | rate_limit | drop | execute_then_drop"),
-    path: str = typer.Option("*", help="Endpoint path, e.g. /contract/private/submit-order, or * for all."),
-    method: str | None = typer.Option(None, help="GET or POST (default both)."),
+    path: str = typer.Option(
+        "*", help="Endpoint path, e.g. /contract/private/submit-order or /fapi/v1/order, or * for all."
+    ),
+    method: str | None = typer.Option(None, help="GET, POST, PUT or DELETE (default all)."),
     latency_ms: int = typer.Option(0),
-    status: int = typer.Option(503, help="HTTP status for http_error."),
+    status: int = typer.Option(
+        503, help="HTTP status for http_error (Binance: 500 -1000, 503 -1001, 504 executes then -1007)."
+    ),
     times: int | None = typer.Option(None, help="Hit this many requests, then disappear."),
     probability: float = typer.Option(1.0),
     api_key: str | None = typer.Option(None, help="Hit only requests signed with this API key."),

@@ -26,6 +26,7 @@ class SandboxConfig:
     rate_limit_factor: float = 1.0  # scales BitMart's rate limits; 0 = off (benchmarks)
     oauth_code_ttl_s: float | None = None  # authorisation codes' life; None: BitMart's 5 minutes
     binance_port: int | None = None  # serve the Binance USDⓈ-M dialect on this port too (off: None)
+    ws_per_address: int = 500  # WebSocket connections per client address (BitMart's limit)
 
 
 @dataclass

@@ -103,8 +103,13 @@ class Identity:
             if uid not in self._users:
                 return uid
 
-    def create_user(self, email: str, password: str) -> User:
-        """Register a user (blocking: hashes the password; use `acreate_user` from async code)."""
+    def hash_password(self, password: str) -> str:
+        """A password's hash, to create many users with one (blocking)."""
+        return str(self._hasher.hash(password))
+
+    def create_user(self, email: str, password: str, *, password_hash: str | None = None) -> User:
+        """Register a user (blocking: hashes the password unless its `password_hash` is given;
+        use `acreate_user` from async code)."""
         email = (email or "").strip()
         if not EMAIL_RE.match(email):
             raise IdentityError("email", "that is not an email address; use the form name@example.com")
@@ -115,7 +120,7 @@ class Identity:
         user = User(
             uid=self._new_uid(),
             email=email,
-            password_hash=self._hasher.hash(password),
+            password_hash=password_hash or self._hasher.hash(password),
             totp_secret=pyotp.random_base32(),
             created_at=self.clock.now_ms(),
         )

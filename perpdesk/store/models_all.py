@@ -7,6 +7,7 @@ from perpdesk.store import (  # noqa: F401
     notifications,
     orders,
     portfolio,
+    rate_windows,
     sealed_secrets,
     ticket_claims,
     users,

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from perpdesk.bootstrap import Services, bootstrap
 from perpdesk.services.users.sessions import purge_expired_sessions
-from perpdesk.services.users.throttle import Limits
+from perpdesk.services.users.throttle import limits_for
 from perpdesk.settings import Settings
 from perpdesk.store.db import migrate
 from perpdesk.web import accounts, api_auth, live, metrics, pages_auth, portfolio, terminal, trading
@@ -106,7 +106,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.auth_limits = Limits(settings.rate_limit_factor)
+    # a cluster's web processes count attempts in PostgreSQL, so throttles hold across them
+    app.state.auth_limits = limits_for(
+        settings.rate_limit_factor, services.engine, shared=services.role != "all"
+    )
     app.state.csrf_exempt = []  # path prefixes; e.g. server-to-server webhooks
 
     install_error_handlers(app)

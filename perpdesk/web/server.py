@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -26,6 +28,23 @@ def uvicorn_config(app: FastAPI, settings: Settings, **kw: Any) -> uvicorn.Confi
     )
 
 
+class PlatformServer(uvicorn.Server):
+    """Ends this process's live streams (SSE) when it shuts down: uvicorn waits for every open
+    connection to close first, and a page's stream never closes by itself, so a restart would
+    wait for ever. The pages' EventSource reconnects, to the next process."""
+
+    def __init__(self, config: uvicorn.Config, end_streams: Callable[[], object] | None = None) -> None:
+        super().__init__(config)
+        self._end_streams = end_streams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._end_streams is not None:
+            self._end_streams()
+        await super().shutdown(sockets)
+
+
 async def serve_platform(app: FastAPI, settings: Settings) -> None:
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    services = getattr(app.state, "services", None)
+    server = PlatformServer(uvicorn_config(app, settings),
+                            services.open_streams.end_all if services is not None else None)
     await server.serve()

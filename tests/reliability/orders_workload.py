@@ -12,12 +12,15 @@ sent again with a new client order id; a cancel or amend refused outright is ret
 - disagreeing: records whose status the exchange contradicts (an intent, or a cancel/amend
   settled applied / not applied).
 
-Timings are BitMart's scaled down: window WINDOW_S, timeout TIMEOUT_S, latencies past each.
+Timings are the exchanges' scaled down: window WINDOW_S (BitMart's X-BM-TIMESTAMP window,
+Binance's recvWindow), timeout TIMEOUT_S, latencies past each. The same workload runs on either
+exchange (`Dialect`: the requests faulted, Binance's 5xx shapes, the order size's unit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections import Counter
@@ -29,7 +32,6 @@ from sqlalchemy import select
 
 from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import Credentials, Order, OrderState
-from perpdesk.exchanges.bitmart.connector import BitmartFuturesConnector
 from perpdesk.services import connect_manual, trading
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.commands import parse_amend
@@ -41,30 +43,63 @@ MARK = Decimal("3500")
 WINDOW_S = 2.0
 TIMEOUT_S = 0.5
 MARGIN_S = 0.3
-FAULTED_PATHS = (
-    "/contract/private/submit-order",
-    "/contract/private/modify-limit-order",
-    "/contract/private/cancel-order",
-    "/contract/private/get-open-orders",
-    "/contract/private/order-history",
+Request = tuple[str, str | None]  # path, and the method where the path serves several
+
+
+@dataclass(frozen=True)
+class Dialect:
+    exchange: str
+    faulted: tuple[Request, ...]  # the trading requests: writes, and the reads that settle them
+    http_errors: tuple[tuple[int, float], ...]  # 5xx status -> share of the faults
+    size: str  # one order's size (BitMart: contracts; Binance: ETH)
+
+
+BITMART = Dialect(
+    "bitmart",
+    tuple(
+        (path, None)
+        for path in (
+            "/contract/private/submit-order",
+            "/contract/private/modify-limit-order",
+            "/contract/private/cancel-order",
+            "/contract/private/get-open-orders",
+            "/contract/private/order-history",
+        )
+    ),
+    ((500, 0.15), (503, 0.1)),
+    "1",
 )
+# Binance: 500 -1000 and 503 -1001 (did nothing), 504 = the backend timeout (executed, then -1007)
+BINANCE = Dialect(
+    "binance",
+    (
+        ("/fapi/v1/order", "POST"),
+        ("/fapi/v1/order", "PUT"),
+        ("/fapi/v1/order", "DELETE"),
+        ("/fapi/v1/order", "GET"),  # the look-up by client order id
+        ("/fapi/v1/openOrders", "GET"),
+        ("/fapi/v1/allOrders", "GET"),
+    ),
+    ((500, 0.1), (503, 0.075), (504, 0.075)),
+    "0.1",
+)
+DIALECTS = {d.exchange: d for d in (BITMART, BINANCE)}
 
 
-def fault_mix(rate: float) -> list[dict[str, Any]]:
+def fault_mix(rate: float, dialect: Dialect = BITMART) -> list[dict[str, Any]]:
     """`rate` of the answers on the trading paths faulted, split over the kinds (each its own draw)."""
-    share = {
+    share: dict[tuple[str, int], float] = {
         ("latency", 700): 0.2,  # past perpdesk's timeout, inside the window: executes late
         ("latency", 2400): 0.1,  # past the window: refused by the exchange when it arrives
-        ("http_error", 500): 0.15,
-        ("http_error", 503): 0.1,
+        **{("http_error", status): part for status, part in dialect.http_errors},
         ("rate_limit", 0): 0.15,
         ("drop", 0): 0.15,
         ("execute_then_drop", 0): 0.15,
     }
     out = []
-    for path in FAULTED_PATHS:
+    for path, method in dialect.faulted:
         for (kind, arg), part in share.items():
-            spec: dict[str, Any] = {"kind": kind, "path": path, "probability": rate * part}
+            spec: dict[str, Any] = {"kind": kind, "path": path, "method": method, "probability": rate * part}
             if kind == "latency":
                 spec["latency_ms"] = arg
             elif kind == "http_error":
@@ -90,6 +125,7 @@ class Op:
 
 @dataclass
 class Figures:
+    exchange: str = "bitmart"
     orders: int = 0
     accounts: int = 0
     sends: int = 0
@@ -110,7 +146,7 @@ class Figures:
 
     def lines(self) -> list[str]:
         return [
-            f"orders {self.orders} over {self.accounts} accounts, {self.sends} submits, "
+            f"{self.exchange}: orders {self.orders} over {self.accounts} accounts, {self.sends} submits, "
             f"{self.elapsed_s:.1f} s under faults + {self.settle_s:.1f} s settling "
             f"(accounts connected in {self.accounts_s:.1f} s)",
             f"faults hit: {self.faults_hit} on {self.answers} requests to the faulted paths "
@@ -129,26 +165,31 @@ class Account:
     creds: Credentials
 
 
-async def make_accounts(deps: AccountsDeps, admin: Any, n: int) -> list[Account]:
+async def make_accounts(deps: AccountsDeps, admin: Any, n: int, exchange: str = "bitmart") -> list[Account]:
     out = []
     for _ in range(n):
         async with deps.sessions() as s, s.begin():
             user_id = (await UserRepo(s).create(f"r-{secrets.token_hex(5)}@example.com", "x")).id
         bm = admin.create_user(whitelisted=True, futures_deposit={"USDT": "1000000"})
-        key = admin.create_key(bm["email"], memo="m" + secrets.token_hex(3))
-        creds = Credentials(key["api_key"], key["secret_key"], key["memo"])
-        account, _ = await connect_manual.add(deps, user_id, creds, label="R")
+        if exchange == "binance":
+            body = {"email": bm["email"], "dialect": "binance", "permissions": ["future_trade"]}
+            key = admin.client.call("POST", "/keys", {**body, "ip": ["127.0.0.1"]})
+            creds = Credentials(key["api_key"], key["secret_key"])
+        else:
+            key = admin.create_key(bm["email"], memo="m" + secrets.token_hex(3))
+            creds = Credentials(key["api_key"], key["secret_key"], key["memo"])
+        account, _ = await connect_manual.add(deps, user_id, creds, label="R", exchange=exchange)
         out.append(Account(user_id, account.id, creds))
     return out
 
 
-async def _place(deps: AccountsDeps, acc: Account, op: Op, figures: Figures) -> None:
+async def _place(deps: AccountsDeps, acc: Account, op: Op, figures: Figures, size: str) -> None:
     ticket = {
         "symbol": ETH,
         "side": "buy",
         "type": "limit",
         "price": str(op.price),
-        "size": "1",
+        "size": size,
         "leverage": "5",
         "margin_mode": "cross",
     }
@@ -157,14 +198,17 @@ async def _place(deps: AccountsDeps, acc: Account, op: Op, figures: Figures) -> 
             placed = await trading.place_order(deps, acc.user_id, acc.account_id, ticket)
         except PerpdeskError as exc:  # e.g. the instruments could not be read: nothing was sent
             figures.outcomes["refused_before_sending:" + exc.code] += 1
-            await asyncio.sleep(0.2)
+            wait = getattr(exc, "retry_after", None)  # a 429's wait (the traders spread), else a pause
+            await asyncio.sleep(wait + random.random() if wait else 0.2)
             continue
         figures.sends += 1
         op.cids.append(placed.client_order_id)
         figures.outcomes[placed.status.value] += 1
         if placed.status in (IntentStatus.REJECTED, IntentStatus.NOT_PLACED):
-            await asyncio.sleep(0.05)
-            continue  # known not placed: the trader may send it again
+            # known not placed: the trader may send it again, after a 429's wait (not all at once)
+            wait = getattr(placed.error, "retry_after", None)
+            await asyncio.sleep(wait + random.random() if wait else 0.05)
+            continue
         return
 
 
@@ -180,7 +224,8 @@ async def _change(deps: AccountsDeps, acc: Account, op: Op, kind: str, figures: 
                 done = await trading.cancel_order(deps, acc.user_id, acc.account_id, ETH, client_order_id=cid)
         except ExchangeError as exc:  # refused: it did nothing, the trader tries again
             figures.changes[f"{kind}_refused:{exc.code}"] += 1
-            await asyncio.sleep(0.1)
+            wait = getattr(exc, "retry_after", None)
+            await asyncio.sleep(wait + random.random() if wait else 0.1)
             continue
         figures.changes[f"{kind}_{done.status.value}"] += 1
         if kind == "amend":
@@ -198,9 +243,11 @@ async def _status(deps: AccountsDeps, cid: str) -> str | None:
 PROGRESS_EVERY = 1000
 
 
-async def drive_account(deps: AccountsDeps, acc: Account, ops: list[Op], figures: Figures) -> None:
+async def drive_account(
+    deps: AccountsDeps, acc: Account, ops: list[Op], figures: Figures, size: str
+) -> None:
     for op in ops:
-        await _place(deps, acc, op, figures)
+        await _place(deps, acc, op, figures, size)
         figures.done += 1
         if figures.done % PROGRESS_EVERY == 0:
             print(f"  {figures.done} orders sent ({time.monotonic() - figures.started:.0f} s)", flush=True)
@@ -214,21 +261,24 @@ async def drive_account(deps: AccountsDeps, acc: Account, ops: list[Op], figures
             await _change(deps, acc, op, "cancel", figures)
 
 
-async def exchange_view(conn: BitmartFuturesConnector, acc: Account) -> dict[str, list[Order]]:
-    """Every order of the account at the exchange by client order id (open and finished)."""
+async def exchange_view(conn: Any, acc: Account) -> dict[str, list[Order]]:
+    """Every order of the account at the exchange by client order id (open and finished; each
+    order once: Binance's allOrders lists the open ones too)."""
     opened = await conn.open_orders(acc.creds, ETH)
     history = await conn.order_history(acc.creds, ETH)
-    assert len(opened) < 100 and len(history) < 200, "the workload must stay within one page"
+    assert len(opened) < 100 and len(history) < 300, "the workload must stay within one page"
     seen: dict[str, list[Order]] = {}
+    ids: set[str] = set()
     for o in [*opened, *history]:
-        if o.client_order_id:
+        if o.client_order_id and o.order_id not in ids:
+            ids.add(o.order_id)
             seen.setdefault(o.client_order_id, []).append(o)
     return seen
 
 
 async def verify(
     deps: AccountsDeps,
-    conn: BitmartFuturesConnector,
+    conn: Any,
     accounts: list[Account],
     ops: list[Op],
     figures: Figures,
@@ -287,8 +337,6 @@ async def verify(
 
 
 def plan_ops(n_orders: int, n_accounts: int, seed: int = 7) -> list[Op]:
-    import random
-
     rng = random.Random(seed)
     ops = []
     for i in range(n_orders):
@@ -301,23 +349,24 @@ def plan_ops(n_orders: int, n_accounts: int, seed: int = 7) -> list[Op]:
 
 async def run(
     deps: AccountsDeps,
-    conn: BitmartFuturesConnector,
+    conn: Any,
     sandbox: Any,
     *,
     n_orders: int,
     n_accounts: int,
     fault_rate: float = 0.10,
     settle_timeout_s: float = 60.0,
+    dialect: Dialect = BITMART,
 ) -> Figures:
     admin = sandbox.admin
     admin.set_price(ETH, str(MARK))
     t0 = time.monotonic()
-    accounts = await make_accounts(deps, admin, n_accounts)
+    accounts = await make_accounts(deps, admin, n_accounts, dialect.exchange)
     ops = plan_ops(n_orders, n_accounts)
-    figures = Figures(orders=n_orders, accounts=n_accounts, accounts_s=time.monotonic() - t0)
+    figures = Figures(dialect.exchange, n_orders, n_accounts, accounts_s=time.monotonic() - t0)
     settler = trading.IntentSettler(deps, interval_s=0.5, reconcile_every=0)
     admin.clear_faults()
-    ids = [admin.fault(**spec)["id"] for spec in fault_mix(fault_rate)]
+    ids = [admin.fault(**spec)["id"] for spec in fault_mix(fault_rate, dialect)]
     started = figures.started = time.monotonic()
     settler.start()
     try:
@@ -325,13 +374,17 @@ async def run(
         for op in ops:
             per_account[op.account].append(op)
         await asyncio.gather(
-            *(drive_account(deps, a, o, figures) for a, o in zip(accounts, per_account, strict=True))
+            *(
+                drive_account(deps, a, o, figures, dialect.size)
+                for a, o in zip(accounts, per_account, strict=True)
+            )
         )
         listed = admin.client.call("GET", "/faults")["faults"]
         figures.faults_hit = sum(f["hits"] for f in listed if f["id"] in ids)
-        per_path: dict[str, int] = {}
-        for f in listed:
-            per_path[f["path"]] = max(per_path.get(f["path"], 0), f["seen"])
+        per_path: dict[tuple[str, str | None], int] = {}
+        for f in listed:  # every fault of a request sees it: count each request once
+            req = (f["path"], f["method"])
+            per_path[req] = max(per_path.get(req, 0), f["seen"])
         figures.answers = sum(per_path.values())
         admin.clear_faults()
         figures.elapsed_s = time.monotonic() - started

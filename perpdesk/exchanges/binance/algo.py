@@ -10,6 +10,7 @@ it and placing its replacement.
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from perpdesk.core.errors import ExchangeError, MaybeApplied, OrderNotFound, Unk
 from perpdesk.core.market import PlanKind, PlanOrder
 from perpdesk.core.models import (
     Credentials,
+    OrderRequest,
     OrderResult,
     OrderSide,
     PlacementStatus,
@@ -39,6 +41,8 @@ ALGO = "/fapi/v1/algoOrder"
 OPEN_ALGOS = "/fapi/v1/openAlgoOrders"
 WORKING = {PriceType.LAST: "CONTRACT_PRICE", PriceType.MARK: "MARK_PRICE"}
 MIN_CALLBACK, MAX_CALLBACK = Decimal("0.1"), Decimal("10")
+
+log = logging.getLogger(__name__)
 
 
 def plan_type(side: OrderSide, rising: bool, market: bool) -> str:
@@ -112,11 +116,18 @@ class AlgoDesk:
         take_profit: Decimal | None = None,
         stop_loss: Decimal | None = None,
         price_type: PriceType = PriceType.LAST,
+        replace: bool = True,
     ) -> list[OrderResult]:
+        """The position's TP and/or SL as closePosition algo orders. One of a kind per position
+        side, as Binance allows (a second is -4130): with `replace`, the waiting one of each kind
+        set here is cancelled first, as setting a position's TP/SL means."""
         if take_profit is None and stop_loss is None:
             raise invalid("take_profit", "give a take-profit or a stop-loss price (or both)")
         inst = await self.markets.instrument(symbol)
         closing = await self._close_side(creds, side)
+        if replace:
+            wanted = ((PlanKind.TAKE_PROFIT, take_profit), (PlanKind.STOP_LOSS, stop_loss))
+            await self._cancel_tp_sl(creds, symbol, side, {k for k, p in wanted if p is not None})
         calls = []
         for kind, price, field in (
             ("TAKE_PROFIT_MARKET", take_profit, "take_profit"),
@@ -143,6 +154,30 @@ class AlgoDesk:
             if r.status is PlacementStatus.REJECTED and r.error is not None:
                 raise r.error
         return list(results)
+
+    async def attach_to_entry(self, creds: Credentials, order: OrderRequest) -> None:
+        """Binance attaches no TP/SL to an order (BitMart's preset prices): once a market entry
+        has filled, its TP/SL become closePosition algo orders on the position it opened. If
+        Binance refuses them the entry stands (it has filled): logged, and the position shows
+        no TP/SL, where the trader sets them."""
+        side = PositionSide.LONG if order.side is OrderSide.BUY_OPEN_LONG else PositionSide.SHORT
+        try:
+            await self.set_tp_sl(
+                creds, order.symbol, side, take_profit=order.take_profit, stop_loss=order.stop_loss
+            )
+        except ExchangeError as exc:
+            log.warning(
+                "TP/SL of entry %s not placed: %s", order.client_order_id, type(exc).__name__,
+                extra={"symbol": order.symbol, "reason": str(exc)},
+            )
+
+    async def _cancel_tp_sl(
+        self, creds: Credentials, symbol: str, side: PositionSide, kinds: set[PlanKind]
+    ) -> None:
+        closing = OrderSide.SELL_CLOSE_LONG if side is PositionSide.LONG else OrderSide.BUY_CLOSE_SHORT
+        for p in await self.plan_orders(creds, symbol):
+            if p.kind in kinds and p.side is closing:
+                await self.cancel(creds, symbol, p.order_id)
 
     async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
         data = await self.rest.call("GET", OPEN_ALGOS, {"symbol": symbol} if symbol else None, creds)
@@ -227,4 +262,6 @@ class AlgoDesk:
         side = PositionSide.LONG if plan.side is OrderSide.SELL_CLOSE_LONG else PositionSide.SHORT
         await self.cancel(creds, symbol, order_id)
         key = "take_profit" if plan.kind is PlanKind.TAKE_PROFIT else "stop_loss"
-        await self.set_tp_sl(creds, symbol, side, price_type=price_type, **{key: trigger_price})
+        await self.set_tp_sl(
+            creds, symbol, side, price_type=price_type, replace=False, **{key: trigger_price}
+        )

@@ -20,6 +20,7 @@ from perpdesk.core.models import (
     Order,
     OrderRequest,
     OrderResult,
+    PlacementStatus,
     Position,
     PositionMode,
     PositionSide,
@@ -40,7 +41,9 @@ from perpdesk.exchanges.binance.ratelimit import BinanceLimiter
 from perpdesk.exchanges.binance.rest import BinanceRest
 from perpdesk.exchanges.binance.user_stream import UserStream
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.order_checks import check_leverage
+from perpdesk.exchanges.common.write_pacing import WritePacer
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -52,6 +55,7 @@ BINANCE_INFO = ExchangeInfo(
     passphrase_hint="",
     supports_fast_connect=False,
     trail_callback_pct=(MIN_CALLBACK, MAX_CALLBACK),
+    sizes_in_base=True,
     unsupported_note=(
         "Only Binance USDⓈ-M Futures perpetuals are supported; Spot, COIN-M and options are not."
     ),
@@ -88,6 +92,8 @@ class BinanceFuturesConnector:
         spot_api_url: str | None = None,
         ws_url: str | None = None,
         source_address: str | None = None,
+        ws_sources: SourceAddresses | None = None,
+        write_pacer: WritePacer | None = None,
         proxy: str | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
@@ -103,6 +109,7 @@ class BinanceFuturesConnector:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
+        self.ws_sources = ws_sources  # the addresses its WebSockets take turns on (None: source_address)
         self.proxy = proxy
         self.keepalive_s = keepalive_s
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
@@ -114,6 +121,7 @@ class BinanceFuturesConnector:
             limiter=limiter,
             recv_window_ms=recv_window_ms,
             settle_margin_ms=int(settle_margin_s * 1000),
+            write_pacer=write_pacer,
         )
         # /sapi (the key's restrictions) lives on Binance's spot host; the sandbox serves it beside /fapi
         self.sapi = BinanceRest(
@@ -196,7 +204,10 @@ class BinanceFuturesConnector:
         return self.rest.decided_after_ms(self.clock.now_ms())
 
     async def place_order(self, creds: Credentials, order: OrderRequest) -> OrderResult:
-        return await self.orders.place(creds, order)
+        result = await self.orders.place(creds, order)
+        if result.status is PlacementStatus.PLACED and (order.take_profit or order.stop_loss):
+            await self.algos.attach_to_entry(creds, order)  # markets.order_params: market entries only
+        return result
 
     async def cancel_order(
         self,
@@ -333,7 +344,8 @@ class BinanceFuturesConnector:
     def market_stream(self) -> BinanceMarketStream:
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
-        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
+        return BinanceMarketStream(self.ws_url, proxy=self.proxy, source_address=self.source_address,
+                                   sources=self.ws_sources)
 
     async def aclose(self) -> None:
         await self.http.aclose()

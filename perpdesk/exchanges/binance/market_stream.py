@@ -34,6 +34,7 @@ from perpdesk.core.market import (
 )
 from perpdesk.exchanges.binance.parse import d0, integer
 from perpdesk.exchanges.binance.user_stream import ws_base
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 DEPTH_LEVELS = 20
@@ -69,6 +70,7 @@ class BinanceMarketStream:
         *,
         proxy: str | None = None,
         source_address: str | None = None,
+        sources: SourceAddresses | None = None,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 30.0,
         open_timeout_s: float = 10.0,
@@ -76,6 +78,7 @@ class BinanceMarketStream:
         self.url = ws_base(ws_url) + "/ws"
         self.proxy = proxy
         self.source_address = source_address
+        self.sources = sources
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.open_timeout_s = open_timeout_s
@@ -118,7 +121,8 @@ class BinanceMarketStream:
 
     def _connect(self) -> Any:
         return open_ws(
-            self.url, open_timeout_s=self.open_timeout_s, proxy=self.proxy, source_address=self.source_address
+            self.url, open_timeout_s=self.open_timeout_s, proxy=self.proxy,
+            source_address=self.source_address, sources=self.sources,
         )
 
     def events(self) -> AsyncIterator[MarketEvent]:

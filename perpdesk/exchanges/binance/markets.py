@@ -63,6 +63,14 @@ def order_params(
 ) -> dict[str, Any]:
     """POST /fapi/v1/order's parameters for a valid order, rounded to the symbol's grid."""
     params: dict[str, Any] = {"symbol": inst.symbol, **wire_side(order.side, hedge)}
+    market_entry = order.type is OrderType.MARKET and order.side in _OPENING
+    if (order.take_profit or order.stop_loss) and not market_entry:
+        # placed after the fill (algo.attach_to_entry): a resting order has no position to guard yet
+        raise invalid(
+            "take_profit" if order.take_profit else "stop_loss",
+            "Binance takes a take profit or stop loss with a market order that opens a position only",
+            "Send the limit order without TP/SL, and set them on the position once it has filled.",
+        )
     size = check_size(inst, order.size)
     price: Decimal | None = None
     if order.type is OrderType.LIMIT:

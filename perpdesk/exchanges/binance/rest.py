@@ -34,6 +34,7 @@ from perpdesk.exchanges.binance.ratelimit import BinanceLimiter
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
 from perpdesk.exchanges.common.signer import HmacSha256
+from perpdesk.exchanges.common.write_pacing import WritePacer, bucket_of
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
 USER_AGENT = "perpdesk/0.1"
@@ -71,8 +72,10 @@ class BinanceRest:
         read_retries: int = 2,
         recv_window_ms: int = 5_000,
         settle_margin_ms: int = 2_000,
+        write_pacer: WritePacer | None = None,
     ) -> None:
         self.origin = Origin.parse(base_url)
+        self.write_pacer = write_pacer  # a cluster's: the key's new orders paced across processes
         self.http = http
         self.timeout_s = timeout_s
         self.clock = clock or ExchangeClock()
@@ -120,6 +123,15 @@ class BinanceRest:
         target = f"{path}?{qs}" if qs else path
         return HttpRequest(method, self.origin, target, headers, b"", self.timeout_s)
 
+    async def _take_shared(self, key: str, orders: int) -> None:
+        """The key's ORDERS limits, counted across processes (moving windows: never more than
+        the limit in any of Binance's clock-aligned ones either)."""
+        assert self.write_pacer is not None
+        for window in self.limiter.orders(key):
+            group = f"orders{window.length_ms // 1000}s"
+            await self.write_pacer.take(bucket_of("binance", key, group), window.limit,
+                                        window.length_ms / 1000, orders)
+
     async def call(
         self,
         method: str,
@@ -148,6 +160,8 @@ class BinanceRest:
                 self._refuse_while_blocked(path)
             if not self.limiter.try_acquire(path, key, orders):
                 await self.limiter.acquire(path, key, orders)
+            if self.write_pacer is not None and orders and key:
+                await self._take_shared(key, orders)
             request = self.build(method, path, params, creds, signed, sent)
             try:
                 response = await self.http.request(request)

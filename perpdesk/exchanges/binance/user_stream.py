@@ -29,6 +29,7 @@ from perpdesk.exchanges.common.account_stream import (
     open_creds,
     resync,
 )
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class StreamAccount(SnapshotReads, Protocol):
     def proxy(self) -> str | None: ...
     @property
     def source_address(self) -> str | None: ...
+    @property
+    def ws_sources(self) -> SourceAddresses | None: ...
     @property
     def rest(self) -> BinanceRest: ...
 
@@ -113,6 +116,8 @@ class UserStream:
             open_timeout_s=self.open_timeout_s,
             proxy=self.conn.proxy,
             source_address=self.conn.source_address,
+            sources=self.conn.ws_sources,
+            compress=False,
         ) as ws:
             yield ws
 

@@ -17,6 +17,8 @@ from perpdesk.exchanges.bitmart.ratelimit import RateLimiter
 from perpdesk.exchanges.bitmart.rest import BitmartRest, Settling
 from perpdesk.exchanges.bitmart.terminal_calls import TerminalCalls
 from perpdesk.exchanges.common.clock import ExchangeClock
+from perpdesk.exchanges.common.egress import SourceAddresses
+from perpdesk.exchanges.common.write_pacing import WritePacer
 from perpdesk.exchanges.shared_reads import SharedReads
 from perpdesk.http import HttpClient
 
@@ -62,6 +64,8 @@ class BitmartFuturesConnector:
         source_address: str | None = None,
         proxy: str | None = None,
         ws_url: str | None = None,
+        ws_sources: SourceAddresses | None = None,
+        write_pacer: WritePacer | None = None,
         timeout_s: float = 10,
         ssl_context: ssl.SSLContext | None = None,
         clock: ExchangeClock | None = None,
@@ -75,11 +79,12 @@ class BitmartFuturesConnector:
         self.base_url = base_url.rstrip("/")
         self.ws_url = ws_url
         self.source_address = source_address
+        self.ws_sources = ws_sources  # the addresses its WebSockets take turns on (None: source_address)
         self.proxy = proxy
         self.http = HttpClient(source_address=source_address, proxy=proxy, ssl_context=ssl_context)
         self.rest = rest = BitmartRest(
             self.base_url, self.http, source_address=source_address, timeout_s=timeout_s, clock=clock,
-            limiter=limiter,
+            limiter=limiter, write_pacer=write_pacer,
             window_ms=int(window_s * 1000), settle_margin_ms=int(settle_margin_s * 1000),
         )
         self.clock = rest.clock
@@ -152,7 +157,8 @@ class BitmartFuturesConnector:
 
         if not self.ws_url:
             raise ValueError("this connector has no ws_url; pass ws_url= to stream")
-        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address)
+        return PublicStream(self.ws_url, proxy=self.proxy, source_address=self.source_address,
+                            sources=self.ws_sources)
 
     async def aclose(self) -> None:
         await self.http.aclose()

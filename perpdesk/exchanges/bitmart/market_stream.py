@@ -30,6 +30,7 @@ from perpdesk.core.market import (
 )
 from perpdesk.exchanges.bitmart.parse import _int, d0, dec
 from perpdesk.exchanges.bitmart.ws_link import endpoint_url, pinging
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 DEPTH_LEVELS = 20
@@ -101,11 +102,13 @@ class PublicStream:
     """A reconnecting public connection; `events()` runs it (one consumer)."""
 
     def __init__(self, ws_url: str, *, proxy: str | None = None, source_address: str | None = None,
-                 ping_interval_s: float = 15.0, backoff_initial_s: float = 0.2,
-                 backoff_max_s: float = 30.0, open_timeout_s: float = 10.0) -> None:
+                 sources: SourceAddresses | None = None, ping_interval_s: float = 15.0,
+                 backoff_initial_s: float = 0.2, backoff_max_s: float = 30.0,
+                 open_timeout_s: float = 10.0) -> None:
         self.url = public_ws_url(ws_url)
         self.proxy = proxy
         self.source_address = source_address
+        self.sources = sources
         self.ping_interval_s = ping_interval_s
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
@@ -138,7 +141,7 @@ class PublicStream:
 
     def _connect(self) -> Any:
         return open_ws(self.url, open_timeout_s=self.open_timeout_s, proxy=self.proxy,
-                       source_address=self.source_address)
+                       source_address=self.source_address, sources=self.sources)
 
     def events(self) -> AsyncIterator[MarketEvent]:
         return reconnecting(self._connect, self._session, self._dropped, drops=DROPS,

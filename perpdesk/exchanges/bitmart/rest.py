@@ -38,6 +38,7 @@ from perpdesk.exchanges.bitmart.signing import message
 from perpdesk.exchanges.common.clock import ExchangeClock
 from perpdesk.exchanges.common.rest_policy import Sent, after_lost_answer, after_unavailable, float_or_none
 from perpdesk.exchanges.common.signer import HmacSha256
+from perpdesk.exchanges.common.write_pacing import WritePacer, bucket_of
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
 USER_AGENT = "perpdesk/0.1"
@@ -89,8 +90,10 @@ class BitmartRest:
         read_retries: int = 2,
         window_ms: int = 60_000,
         settle_margin_ms: int = 2_000,
+        write_pacer: WritePacer | None = None,
     ) -> None:
         self.origin = Origin.parse(base_url)
+        self.write_pacer = write_pacer  # a cluster's: the key's writes paced across processes
         self.http = http
         self.timeout_s = timeout_s
         self.clock = clock or ExchangeClock()
@@ -182,6 +185,9 @@ class BitmartRest:
                 if retry_safe and not refused_retry_used:  # (a retry after our own 429 waits it out)
                     self._refuse_long_wait(key, group, path)
                 await self.limiter.acquire(key, group)
+            if self.write_pacer is not None and auth is _SIGNED and not retry_safe:
+                bucket = self.limiter.bucket(key, group)
+                await self.write_pacer.take(bucket_of("bitmart", key, group), bucket.limit, bucket.window)
             request = self._build_request(method, path, params, auth, creds, sent)
             try:
                 response = await self.http.request(request)

@@ -29,6 +29,7 @@ from perpdesk.exchanges.bitmart.rest import BitmartRest
 from perpdesk.exchanges.bitmart.signing import ws_login_sign
 from perpdesk.exchanges.bitmart.ws_link import endpoint_url, pinging
 from perpdesk.exchanges.common.account_stream import disconnected, loads_object, open_creds, resync
+from perpdesk.exchanges.common.egress import SourceAddresses
 from perpdesk.exchanges.common.ws_link import DROPS, open_ws, reconnecting
 
 # a failed resync (ExchangeUnavailable) reconnects too
@@ -52,6 +53,8 @@ class StreamAccount(Protocol):
     def proxy(self) -> str | None: ...
     @property
     def source_address(self) -> str | None: ...
+    @property
+    def ws_sources(self) -> SourceAddresses | None: ...
     @property
     def rest(self) -> BitmartRest: ...
     @property
@@ -89,7 +92,8 @@ class PrivateStream:
 
     def _connect(self) -> Any:
         return open_ws(self.url, open_timeout_s=self.login_timeout_s, proxy=self.conn.proxy,
-                       source_address=self.conn.source_address)
+                       source_address=self.conn.source_address, sources=self.conn.ws_sources,
+                       compress=False)
 
     def events(self) -> AsyncIterator[StreamEvent]:
         return reconnecting(self._connect, self._session, disconnected, drops=_DROPS,

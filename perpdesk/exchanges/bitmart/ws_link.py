@@ -30,19 +30,30 @@ def endpoint_url(ws_url: str, path: str) -> str:
 @contextlib.asynccontextmanager
 async def pinging(ws: ClientConnection, interval_s: float,
                   on_ping: Callable[[], None] | None = None) -> AsyncIterator[None]:
-    """BitMart's application-level ping every `interval_s` while the block runs."""
+    """BitMart's application-level ping every `interval_s` while the block runs. A timer, not a
+    task sleeping for each connection (its coroutine and frame, per account): the send is a
+    short task when due, and the next ping is set once it is sent."""
+    loop = asyncio.get_running_loop()
+    sending: asyncio.Task[None] | None = None
+    timer: asyncio.TimerHandle | None = None
 
-    async def ping() -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            await ws.send('{"action":"ping"}')
-            if on_ping is not None:
-                on_ping()
+    async def send() -> None:
+        nonlocal timer
+        await ws.send('{"action":"ping"}')
+        if on_ping is not None:
+            on_ping()
+        timer = loop.call_later(interval_s, due)
 
-    task = asyncio.create_task(ping())
+    def due() -> None:
+        nonlocal sending
+        sending = loop.create_task(send())
+
+    timer = loop.call_later(interval_s, due)
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        timer.cancel()  # (the send that set it is awaited below)
+        if sending is not None:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending

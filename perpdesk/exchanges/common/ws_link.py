@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from perpdesk.exchanges.common.egress import PooledLink, SourceAddresses
 from perpdesk.metrics import CountedLink
 
 T = TypeVar("T")
@@ -22,13 +23,27 @@ MAX_MESSAGE_BYTES = 2**22
 DROPS: tuple[type[BaseException], ...] = (ConnectionClosed, OSError, TimeoutError, InvalidHandshake)
 
 
-def open_ws(url: str, *, open_timeout_s: float, proxy: str | None, source_address: str | None) -> Any:
+def open_ws(
+    url: str,
+    *,
+    open_timeout_s: float,
+    proxy: str | None,
+    source_address: str | None,
+    sources: SourceAddresses | None = None,
+    compress: bool = True,
+) -> Any:
+    """The connection as `async with`; from the least-used of `sources` when given (else from
+    `source_address`). `compress=False` for an account's private stream: its messages are a few
+    hundred bytes, and permessage-deflate's zlib contexts cost ~50 KiB per connection."""
     kwargs: dict[str, Any] = {
         "ping_interval": None,
         "open_timeout": open_timeout_s,
         "max_size": MAX_MESSAGE_BYTES,
         "proxy": proxy,
+        "compression": "deflate" if compress else None,
     }
+    if sources is not None:
+        return PooledLink(sources, lambda local: connect(url, local_addr=local, **kwargs))
     if source_address:
         kwargs["local_addr"] = (source_address, 0)
     return CountedLink(connect(url, **kwargs), source_address)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from perpdesk.sandbox.api import admin_bulk
 from perpdesk.sandbox.api.faults import FaultError, Faults
 from perpdesk.sandbox.api.ratelimit import RateLimiter
 from perpdesk.sandbox.context import SandboxContext
@@ -75,7 +76,7 @@ def admin_routes(
                 result = await handler(request, body)
             except AdminError as exc:
                 return _problem(exc.status, exc.field, exc.message)
-            except (IdentityError, FaultError) as exc:
+            except (IdentityError, FaultError, admin_bulk.BulkError) as exc:
                 return _problem(400, exc.field, exc.message)
             except EngineError as exc:
                 return _problem(400, "engine", f"{exc.code} {exc.message}")
@@ -150,6 +151,9 @@ def admin_routes(
         if body.get("whitelisted"):
             ctx.identity.approve_whitelist(user.uid)
         return _user(user)
+
+    async def bulk_accounts(request: Request, body: dict[str, Any]) -> Any:
+        return admin_bulk.create_accounts(ctx, body)
 
     async def create_key(request: Request, body: dict[str, Any]) -> Any:
         user = user_of(text(body, "email"))
@@ -333,6 +337,7 @@ def admin_routes(
         route("/users", create_user, ["POST"]),
         route("/user", user_info, ["GET"]),
         route("/keys", create_key, ["POST"]),
+        route("/bulk-accounts", bulk_accounts, ["POST"]),
         route("/sub-accounts", create_sub_account, ["POST"]),
         route("/whitelist", whitelist, ["POST"]),
         route("/deposit", deposit, ["POST"]),

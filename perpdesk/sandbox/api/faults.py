@@ -31,9 +31,9 @@ class FaultError(ValueError):
 @dataclass
 class Fault:
     id: int
-    path: str  # exact request path, or "*" for every REST endpoint
+    path: str  # exact request path, or "*" for every REST endpoint (of both dialects' ports)
     kind: str
-    method: str | None = None  # GET / POST, or None for both
+    method: str | None = None  # GET / POST (/ PUT / DELETE on Binance's port), or None for all
     latency_ms: int = 0  # for "latency" (also added before any other kind when set)
     status: int = 503  # for "http_error"
     times: int | None = None  # how many requests it hits; None = until cleared
@@ -84,13 +84,13 @@ class Faults:
         path = str(spec.get("path") or "*")
         if path != "*" and not path.startswith("/"):
             raise FaultError(
-                "path", "path must be a request path like /contract/private/submit-order or *"
+                "path", "path must be a request path like /contract/private/submit-order, /fapi/v1/order or *"
             )
         method = spec.get("method")
         if method is not None:
             method = str(method).upper()
-            if method not in ("GET", "POST"):
-                raise FaultError("method", "must be GET or POST")
+            if method not in ("GET", "POST", "PUT", "DELETE"):
+                raise FaultError("method", "must be GET, POST, PUT or DELETE (Binance's port)")
         try:
             latency_ms = int(spec.get("latency_ms") or 0)
             status = int(spec.get("status") or 503)

@@ -44,6 +44,14 @@ def _status(p: PlanOrder) -> str:
 def algo_row(p: PlanOrder) -> Json:
     spec = spec_of(p.symbol)
     kind = _order_type(p)
+    row = _row(p, spec, kind)
+    if kind == "TRAILING_STOP_MARKET":  # in every view of it, as its placement's answer has them
+        row["activatePrice"] = price(spec, p.trigger_price)
+        row["callbackRate"] = str(p.callback_rate)
+    return row
+
+
+def _row(p: PlanOrder, spec: Any, kind: str) -> Json:
     return {
         "algoId": int(p.order_id),
         "clientAlgoId": p.client_order_id,

@@ -22,5 +22,6 @@ def binance_app(sandbox: SandboxApp) -> BinanceRest:
     listen_keys = ListenKeys()
     streams = BinanceStreams(context, listen_keys, sandbox.binance_limits)
     return BinanceRest(
-        context, routes(ENDPOINTS), sandbox.binance_limits, binance_error, streams, listen_keys
+        context, routes(ENDPOINTS), sandbox.binance_limits, binance_error, streams, listen_keys,
+        sandbox.faults,
     )

@@ -49,15 +49,23 @@ def _without_signature(raw: bytes) -> tuple[bytes, bytes | None]:
     return rest, m.group(2)
 
 
-def check_signed(key: ApiKey, query: bytes, body: bytes, params: Params, now_ms: int | None = None) -> None:
-    """Timestamp window then signature, in Binance's order."""
+def check_signed(
+    key: ApiKey,
+    query: bytes,
+    body: bytes,
+    params: Params,
+    now_ms: int | None = None,
+    max_window_ms: int = MAX_RECV_WINDOW,
+) -> None:
+    """Timestamp window then signature, in Binance's order. `max_window_ms` shortens every
+    recvWindow (the sandbox's `--timestamp-window-ms`, so tests run Binance's timings scaled)."""
     query, sig_q = _without_signature(query)
     body, sig_b = _without_signature(body)
     timestamp = params.int_("timestamp", required=True, lo=0)
     window = params.int_("recvWindow", lo=1)
     if window is not None and window > MAX_RECV_WINDOW:
         raise E.err(E.BAD_RECV_WINDOW, "send at most 60000 (ms)")
-    window = window or DEFAULT_RECV_WINDOW
+    window = min(window or DEFAULT_RECV_WINDOW, max_window_ms)
     signature = sig_q if sig_q is not None else sig_b
     if not signature:
         raise E.err(E.MANDATORY_PARAM, "send 'signature': hex HMAC-SHA256 of the parameters", "signature")

@@ -21,6 +21,11 @@ Spec = tuple[int, str, int]
 
 UNKNOWN = (-1000, "An unknown error occurred while processing the request.", 500)
 DISCONNECTED = (-1001, "Internal error; unable to process your request. Please try again.", 503)
+BACKEND_TIMEOUT = (
+    -1007,
+    "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+    408,
+)
 UNAUTHORIZED = (-1002, "You are not authorized to execute this request.", 401)
 TOO_MANY_REQUESTS = (
     -1003,

@@ -10,6 +10,7 @@ and, on order endpoints, `X-MBX-ORDER-COUNT-10S` / `-1M`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from perpdesk.sandbox.api.rest import MAX_BODY, Receive, Scope, Send, _read_body, send_json
+from perpdesk.sandbox.api.faults import FaultPlan, Faults, drop_connection
+from perpdesk.sandbox.api.rest import MAX_BODY, TRANSPORT_KEY, Receive, Scope, Send, _read_body, send_json
 from perpdesk.sandbox.binance import errors as E
+from perpdesk.sandbox.binance import faults as F
 from perpdesk.sandbox.binance.auth import api_key, check_signed
 from perpdesk.sandbox.binance.call import NONE, SIGNED, Call, Endpoint
 from perpdesk.sandbox.binance.limits import BinanceLimits, Refused
@@ -40,6 +43,13 @@ def _params(query: bytes, body: bytes) -> Params:
     return Params(values)
 
 
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1").strip())
+    return ""
+
+
 def _error_body(exc: E.BinanceError) -> bytes:
     return orjson.dumps({"code": exc.code, "msg": exc.msg})
 
@@ -55,6 +65,7 @@ class BinanceRest:
         engine_errors: Callable[[EngineError, Endpoint], E.BinanceError],
         websocket: Callable[[Scope, Receive, Send], Any] | None = None,
         listen_keys: Any = None,
+        faults: Faults | None = None,
     ) -> None:
         self.context = context
         self.routes = routes
@@ -63,6 +74,7 @@ class BinanceRest:
         self.engine_errors = engine_errors
         self.websocket = websocket
         self.listen_keys = listen_keys
+        self.faults = faults or Faults()  # the sandbox's: the admin API's faults reach this port too
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":  # the sandbox's own server runs the lifespan
@@ -78,8 +90,32 @@ class BinanceRest:
             else:
                 await self.websocket(scope, receive, send)
             return
+        plan = self._fault(scope) if self.faults.active else None
+        if plan is not None:
+            if plan.latency_ms:  # the request waits before it is read: its recvWindow runs on
+                await asyncio.sleep(plan.latency_ms / 1000)
+            if plan.kind == "drop":
+                await drop_connection(scope.get(TRANSPORT_KEY), send, plan, scope["path"])
+                return
+            client = scope.get("client")
+            refused = F.before(plan, client[0] if client else "?")
+            if refused is not None:
+                await send_json(send, *refused)
+                return
         status, body, headers = await self._answer(scope, receive)
+        if plan is not None:
+            if plan.kind == "execute_then_drop":
+                await drop_connection(scope.get(TRANSPORT_KEY), send, plan, scope["path"])
+                return
+            status, body, headers = F.after(plan) or (status, body, headers)
         await send_json(send, status, body, headers)
+
+    def _fault(self, scope: Scope) -> FaultPlan | None:
+        method, path = scope["method"], scope["path"]
+        if (method, path) not in self.routes:
+            return None
+        key = dict(scope["headers"]).get(b"x-mbx-apikey", b"").decode("latin-1")
+        return self.faults.match(method, path, api_key=key)
 
     async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, bytes, Headers]:
         ctx = self.context()
@@ -93,6 +129,9 @@ class BinanceRest:
                 raise E.err(E.DISCONNECTED, "the sandbox is starting")
             if endpoint is None:
                 raise E.err(E.PATH_INVALID, "see docs/sandbox-binance.md for what is served", path, method)
+            # per key sent, as the BitMart port counts: the admin API's /requests answers them
+            who = _header(scope, b"x-mbx-apikey")
+            ctx.request_counts[who] = ctx.request_counts.get(who, 0) + 1
             body = await _read_body(receive)
             if body is None:
                 raise E.err(E.ILLEGAL_CHARS, f"the body is over {MAX_BODY // 1024} KiB", "body", "1 MiB")
@@ -107,7 +146,7 @@ class BinanceRest:
             if endpoint.security != NONE:
                 call.key = api_key(dict(scope["headers"]), ctx.identity, ip)
                 if endpoint.security == SIGNED:
-                    check_signed(call.key, query, body, params)
+                    check_signed(call.key, query, body, params, max_window_ms=ctx.config.timestamp_window_ms)
                 if endpoint.futures and "future_trade" not in call.key.permissions:
                     raise E.err(E.REJECTED_MBX_KEY, "enable Futures on this API key")
             if endpoint.orders and call.key is not None:

@@ -36,7 +36,6 @@ from perpdesk.sandbox.web.ws_public import PublicChannels
 
 log = logging.getLogger(__name__)
 
-MAX_CONNECTIONS_PER_IP = 500  # documented connection limit
 CLOCK_S = 1.0
 
 
@@ -172,8 +171,9 @@ class WsServer:
     async def serve(self, ws: WebSocket, private: bool) -> None:
         await ws.accept()
         conn = Connection(ws, private)
-        if self._per_ip[conn.peer] >= MAX_CONNECTIONS_PER_IP:
-            await ws.close(code=1008, reason=f"at most {MAX_CONNECTIONS_PER_IP} connections per IP")
+        most = self.ctx.config.ws_per_address
+        if self._per_ip[conn.peer] >= most:
+            await ws.close(code=1008, reason=f"at most {most} connections per IP")
             return
         self._open(conn)
         writer = conn.writer = asyncio.create_task(conn.write())

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 SIGNED_OUT = "signed out"
 REPLACED = "replaced by a newer stream"
+SHUTTING_DOWN = "the server is shutting down"
 
 
 @dataclass(eq=False)
@@ -66,6 +67,13 @@ class OpenStreams:
         found = [s for s in self._by_user.get(user_id, []) if s.session_hash != except_session]
         for stream in found:
             self._drop(stream, SIGNED_OUT)
+        return len(found)
+
+    def end_all(self) -> int:
+        """End every stream (the process shuts down: the pages reconnect to another); how many."""
+        found = [s for mine in self._by_user.values() for s in mine]
+        for stream in found:
+            self._drop(stream, SHUTTING_DOWN)
         return len(found)
 
     def count(self, user_id: str, session_hash: str | None = None) -> int:

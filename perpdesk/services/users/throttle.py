@@ -1,5 +1,7 @@
 """Rate limits on guessing (sign-in, 2FA codes, current passwords) and on costly calls (sign-up,
-key inspection, reset mails), on the `limits` library's moving windows in memory.
+key inspection, reset mails), on the `limits` library's moving windows: in memory in one process,
+in PostgreSQL (store/rate_windows.py) when several processes share the database, so a throttle
+holds however the attempts are spread over web processes.
 
 Sign-in (password and 2FA code alike) cannot be used to lock an owner out: failures count per
 (account, client address) and per client address, each with tiers whose waits grow (a minute, an
@@ -16,15 +18,17 @@ import hmac
 import math
 import secrets
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol, cast
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from perpdesk.core.errors import PerpdeskError
+from perpdesk.store.rate_windows import PgMovingWindowStorage
 
 # Each rule is "N/period" tiers (the `limits` notation), multiplied by the platform's factor.
 RULES: dict[str, str] = {
@@ -74,49 +78,76 @@ class Attempt:
         self.passed = True
 
 
+class RefundableStorage(Protocol):
+    """A moving-window storage that can take back its latest entry of a key."""
+
+    async def refund(self, key: str) -> None: ...
+
+
+class MemoryWindows(MemoryStorage):
+    """`limits`' in-process moving windows, with `refund`: one process (or SQLite) only."""
+
+    async def refund(self, key: str) -> None:
+        async with self.locks[key]:
+            events = self.events.get(key)
+            if events:
+                del events[0]  # newest first
+
+
 class Limits:
-    """Each attempt is reserved before it is checked: the reservation and the test of the budget
-    happen together under one lock, so N guesses sent at once count as N, not as one each."""
+    """Each attempt takes its entry in every tier before it is checked (the storage's acquisition
+    is atomic, in one process or, on PostgreSQL, across all of them), so N guesses sent at once
+    count as N, not as one each, wherever they land; an attempt that passes is refunded."""
 
-    def __init__(self, factor: float = 1.0) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(
+        self, factor: float = 1.0, storage: MemoryStorage | PgMovingWindowStorage | None = None
+    ) -> None:
+        self.storage = storage if storage is not None else MemoryWindows()
+        self._limiter = MovingWindowRateLimiter(self.storage)
         self._rules = {name: _scaled(rule, factor) for name, rule in RULES.items()}
-        self._lock = asyncio.Lock()
-        self._in_flight: Counter[tuple[str, ...]] = Counter()
 
-    async def _retry_after(self, rule: str, *key: str) -> int | None:
-        """Seconds until a slot of the rule frees (counting attempts in flight); None while one is free."""
-        wait: int | None = None
-        busy = self._in_flight[(rule, *key)]
-        for item in self._rules[rule]:
-            stats = await self._limiter.get_window_stats(item, rule, *key)
-            if stats.remaining - busy <= 0:
-                seconds = math.ceil(stats.reset_time - time.time()) if stats.remaining <= 0 else 1
-                wait = max(wait or 0, seconds, 1)
+    async def _retry_after(self, rules: tuple[tuple[str, ...], ...]) -> int:
+        """Seconds until every exhausted tier of the rules has a slot again (at least 1)."""
+        wait = 1
+        for rule, *key in rules:
+            for item in self._rules[rule]:
+                stats = await self._limiter.get_window_stats(item, rule, *key)
+                if stats.remaining <= 0:
+                    wait = max(wait, math.ceil(stats.reset_time - time.time()))
         return wait
+
+    async def _refund(self, taken: list[tuple[RateLimitItem, str, tuple[str, ...]]]) -> None:
+        storage = cast(RefundableStorage, self.storage)
+        for item, rule, key in reversed(taken):
+            await storage.refund(item.key_for(rule, *key))
 
     @asynccontextmanager
     async def attempt(self, what: str, *rules: tuple[str, ...]) -> AsyncIterator[Attempt]:
         """Reserve one attempt against each (rule, *key), or raise TooManyAttempts. Unless the
         body calls `succeeded()` (or when it fails or is cancelled) the attempt is counted."""
-        async with self._lock:
+        taken: list[tuple[RateLimitItem, str, tuple[str, ...]]] = []
+        refused = False
+        try:
             for rule, *key in rules:
-                wait = await self._retry_after(rule, *key)
-                if wait is not None:
-                    raise TooManyAttempts(what, wait)
-            self._in_flight.update(tuple(r) for r in rules)
+                for item in self._rules[rule]:
+                    if not await self._limiter.hit(item, rule, *key):
+                        refused = True
+                        break
+                    taken.append((item, rule, tuple(key)))
+                if refused:
+                    break
+        except BaseException:
+            await asyncio.shield(self._refund(taken))
+            raise
+        if refused:
+            await self._refund(taken)
+            raise TooManyAttempts(what, await self._retry_after(rules))
         outcome = Attempt()
         try:
             yield outcome
         finally:
-            async with self._lock:
-                self._in_flight.subtract(tuple(r) for r in rules)
-                for rule, *key in rules:
-                    if self._in_flight[(rule, *key)] <= 0:
-                        del self._in_flight[(rule, *key)]
-                    if not outcome.passed:
-                        for item in self._rules[rule]:
-                            await self._limiter.hit(item, rule, *key)
+            if outcome.passed:
+                await asyncio.shield(self._refund(taken))
 
     async def spend(self, what: str, rule: str, *key: str) -> None:
         """Count this attempt, refused when the rule is exhausted (sign-ups, inspections, mails)."""
@@ -163,3 +194,11 @@ def _device_mac(secret: bytes, user_id: str, password_hash: str, nonce: str) -> 
     generation = hashlib.sha256(password_hash.encode()).hexdigest()[:16]
     message = f"device|{user_id}|{generation}|{nonce}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def limits_for(factor: float, engine: AsyncEngine, *, shared: bool) -> Limits:
+    """The throttles of a process: in PostgreSQL when `shared` (a cluster's web process, whose
+    peers must see the same counts) and the database is PostgreSQL, in memory otherwise."""
+    if shared and engine.dialect.name == "postgresql":
+        return Limits(factor, PgMovingWindowStorage(engine))
+    return Limits(factor)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from perpdesk.core.errors import ExchangeError, NotFound, PerpdeskError
 from perpdesk.core.terminal import CHART_INTERVALS
+from perpdesk.exchanges.registry import entry
 from perpdesk.services import trading
 from perpdesk.services.accounts import get_account
 from perpdesk.services.trading.position_terms import DEFAULT_TERMS, ticket_start
@@ -53,6 +54,7 @@ async def terminal_page(
         inst=inst,
         instruments=instruments,
         intervals=list(CHART_INTERVALS),
+        size_unit=entry(account.exchange).info.size_unit(inst.base if inst else ""),
         ticket_leverage=leverage,
         ticket_margin=margin_mode,
     )

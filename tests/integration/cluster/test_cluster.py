@@ -1,6 +1,7 @@
-"""The local cluster of scripts/cluster.sh (PostgreSQL, the sandbox, 2 web-only processes, 2
-workers): one user's pages served by both web processes, a live page on web process 2 fed by the
-mirror in a worker, and a worker killed with SIGKILL whose account another worker owns within
+"""The local cluster (tests/fixtures/cluster.py: PostgreSQL, the sandbox, 2 web-only processes,
+the workers): one user's pages served by both web processes, a live page on web process 2 fed by
+the mirror in a worker, an order placed through one web process and cancelled through the other
+(both views follow), and a worker killed with SIGKILL whose account another worker owns within
 10 s, reconciled from the exchange (the order placed before is still there).
 
 Starting the cluster takes most of this module's time; set PERPDESK_TEST_CLUSTER_DIR to the
@@ -9,77 +10,15 @@ directory of a cluster already started by the script to run against it instead.
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
-import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.fixtures.procs import ROOT
+from tests.fixtures.cluster import Cluster, metric, signed_in, wait_for
 from tests.fixtures.sandbox import SandboxAdmin
-
-NO_TOOLS = shutil.which("curl") is None or not list(Path("/usr/lib/postgresql").glob("*/bin"))
-pytestmark = pytest.mark.skipif(NO_TOOLS, reason="needs PostgreSQL's binaries and curl (scripts/cluster.sh)")
-SCAN_S = 2.0  # PERPDESK_LIVE_SCAN_INTERVAL_S: how often workers claim accounts
-PASSWORD = "Cluster-Passw0rd-9"
-
-
-def read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    given = os.environ.get("PERPDESK_TEST_CLUSTER_DIR")
-    if given:
-        yield read_env(Path(given) / "cluster.env")
-        return
-    where = tmp_path_factory.mktemp("cluster")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
-    env.update(PERPDESK_CLUSTER_DIR=str(where), PERPDESK_CLUSTER_SKIP_SYNC="1",
-               PERPDESK_LIVE_SCAN_INTERVAL_S=str(SCAN_S), PERPDESK_RATE_LIMIT_FACTOR="100",
-               PERPDESK_CLUSTER_SANDBOX_ARGS="--price-interval 3600")
-    script = [str(ROOT / "scripts/cluster.sh")]
-    started = subprocess.run([*script, "start", "2"], env=env, capture_output=True, text=True, timeout=400)
-    try:
-        assert started.returncode == 0, started.stdout + started.stderr
-        yield read_env(where / "cluster.env")
-    finally:
-        subprocess.run([*script, "stop"], env=env, capture_output=True, timeout=120)
-
-
-def metric(url: str, name: str) -> float:
-    text = httpx.get(url + "/metrics", timeout=5).text
-    return sum(float(v) for v in re.findall(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$", text, re.M))
-
-
-def wait_for(what: str, check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.1)
-
-
-def signed_in(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=30)
-    token = client.get("/api/auth/csrf").json()["csrf_token"]
-    email = f"trader-{secrets.token_hex(4)}@example.com"
-    r = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD},
-                    headers={"X-CSRF-Token": token})
-    assert r.status_code == 201, r.text
-    client.headers["X-CSRF-Token"] = client.get("/api/auth/csrf").json()["csrf_token"]
-    return client
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, str | None]]:
@@ -96,12 +35,13 @@ def sse_events(response: httpx.Response) -> Iterator[tuple[str, str | None]]:
 
 
 def test_two_web_processes_serve_live_pages_fed_by_workers_and_a_killed_worker_is_replaced(
-    cluster: dict[str, str],
+    cluster: Cluster,
 ) -> None:
     admin = SandboxAdmin(cluster["SANDBOX_URL"], cluster["SANDBOX_ADMIN_TOKEN"])
     trader = admin.create_user()
     key = admin.create_key(trader["email"])
-    workers = [cluster[f"WORKER{i}_URL"] for i in (1, 2)]
+    names = cluster.ensure_workers(2)
+    workers = [cluster.url(n) for n in names]
     before = {w: metric(w, "perpdesk_mirrors") for w in workers}  # accounts of earlier runs
     web1 = signed_in(cluster["WEB1_URL"])
     added = web1.post("/api/accounts", json={"api_key": key["api_key"], "secret": key["secret_key"],
@@ -109,7 +49,8 @@ def test_two_web_processes_serve_live_pages_fed_by_workers_and_a_killed_worker_i
     assert added.status_code == 201, added.text
     account_id = added.json()["account"]["id"]
     # the same session on web process 2: one user's pages from either process
-    web2 = httpx.Client(base_url=cluster["WEB2_URL"], cookies=web1.cookies, timeout=30)
+    web2 = httpx.Client(base_url=cluster["WEB2_URL"], cookies=web1.cookies, timeout=30,
+                        headers={"X-CSRF-Token": web1.headers["X-CSRF-Token"]})  # web 1's token works
     assert account_id in web2.get("/api/accounts").text
 
     owner = wait_for("a worker mirrors the account", lambda: next(
@@ -141,11 +82,27 @@ def test_two_web_processes_serve_live_pages_fed_by_workers_and_a_killed_worker_i
     assert metric(cluster["WEB2_URL"], "perpdesk_events_received_total") > received
     wait_for("the order in web process 2's view", lambda: (v := live_view()) and v["open_orders"], 10)
 
-    os.kill(int(cluster[f"WORKER{workers.index(owner) + 1}_PID"]), signal.SIGKILL)
+    # an order placed through web process 1 shows on web process 2; cancelled there, gone on both
+    r = web1.post(f"/api/accounts/{account_id}/orders", json={
+        "symbol": "BTCUSDT", "side": "buy", "type": "limit", "price": "1100", "size": "1",
+        "leverage": "5", "margin_mode": "isolated"})
+    assert r.status_code == 201, r.text
+    prices = lambda: sorted(o["price"] for o in (live_view() or {}).get("open_orders", []))  # noqa: E731
+    wait_for("web 1's order on web 2", lambda: prices() == ["1000", "1100"], 10)
+    order_id = next(o["order_id"] for o in web2.get(f"/api/accounts/{account_id}/orders").json()["orders"]
+                    if o["price"] == "1100")
+    r = web2.delete(f"/api/accounts/{account_id}/orders/{order_id}", params={"symbol": "BTCUSDT"})
+    assert r.status_code == 204, r.text
+    wait_for("cancelled on web 2, gone from the view", lambda: prices() == ["1000"], 10)
+    on_web1 = web1.get(f"/api/accounts/{account_id}/live").json()
+    assert [o["price"] for o in on_web1["open_orders"]] == ["1000"]
+
+    cluster.kill(names[workers.index(owner)])
     killed_at = time.monotonic()
-    survivor = next(w for w in workers if w != owner)
+    survivors = [w for w in workers if w != owner]
     everything = sum(held.values())  # the killed worker's accounts, this one among them
-    wait_for("the other worker owns them", lambda: metric(survivor, "perpdesk_mirrors") == everything, 10)
+    wait_for("the other workers own them",
+             lambda: sum(metric(w, "perpdesk_mirrors") for w in survivors) == everything, 10)
     took_over = time.monotonic() - killed_at
     assert took_over < 10
     view = wait_for("the new owner's reconciled view on web process 2", live_view, 15)

@@ -85,6 +85,10 @@ def test_the_connector_is_a_terminal_connector_without_fast_connect() -> None:
     built = BINANCE.connector(Endpoints("https://fapi.binance.com", "https://www.binance.com"), Egress())
     assert isinstance(built, BinanceFuturesConnector) and BINANCE.fast_connect is None
     assert built.sapi.origin.host == "api.binance.com"  # the key's restrictions live on the spot host
+    # Binance's default recvWindow; a shorter exchange window (a test sandbox's) caps it
+    assert built.rest.recv_window_ms == 5000
+    short = BINANCE.connector(Endpoints("http://127.0.0.1:1", "http://127.0.0.1:1", window_s=2.0), Egress())
+    assert isinstance(short, BinanceFuturesConnector) and short.rest.recv_window_ms == 2000
 
 
 async def test_a_signed_call_signs_its_exact_query_string() -> None:

@@ -3,7 +3,13 @@ session's end wakes its streams (and only its)."""
 
 from __future__ import annotations
 
-from perpdesk.services.users.open_streams import REPLACED, SIGNED_OUT, OpenStream, OpenStreams
+from perpdesk.services.users.open_streams import (
+    REPLACED,
+    SHUTTING_DOWN,
+    SIGNED_OUT,
+    OpenStream,
+    OpenStreams,
+)
 
 
 def _open(reg: OpenStreams, user: str, session: str, woken: list[OpenStream]) -> OpenStream:
@@ -41,3 +47,10 @@ def test_a_stream_is_woken_once() -> None:
     _open(reg, "u", "A", woken)
     first.end(SIGNED_OUT)
     assert woken == [first] and first.ended == REPLACED
+
+
+def test_a_shutdown_ends_every_stream() -> None:
+    reg, woken = OpenStreams(), []
+    streams = [_open(reg, "u", "A", woken), _open(reg, "u", "B", woken), _open(reg, "v", "C", woken)]
+    assert reg.end_all() == 3 and woken == streams and all(s.ended == SHUTTING_DOWN for s in streams)
+    assert reg.count("u") == reg.count("v") == 0 and reg.end_all() == 0

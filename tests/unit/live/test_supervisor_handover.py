@@ -1,0 +1,113 @@
+"""The supervisor's side of a handover: a mirror is stopped before its lease is released (the next
+owner's never runs beside it), an edited account restarts without letting go of its lease, other
+workers are kicked when members change or accounts are handed over, and while a won account is
+still held by its previous owner the supervisor looks again sooner, a bounded number of times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any, cast
+
+from perpdesk.live.supervisor import HANDOVER_RETRIES, HANDOVER_RETRY_S, ActiveAccount, LiveSupervisor
+
+EVENTS: list[tuple[str, str]] = []
+
+
+class Ownership:
+    owner_id = "w1"
+
+    def __init__(self) -> None:
+        self.members: tuple[str, ...] = ("w1",)
+        self.mine: set[str] = set()  # what the assignment gives this owner
+        self.held: set[str] = set()
+        self.locked_elsewhere: set[str] = set()
+
+    @property
+    def waiting(self) -> int:
+        return len(self.mine - self.held)
+
+    async def claim(self, account_ids: Sequence[str]) -> set[str]:
+        self.held |= (self.mine & set(account_ids)) - self.locked_elsewhere
+        return self.held & self.mine & set(account_ids)
+
+    async def release(self, account_ids: Sequence[str]) -> None:
+        for a in account_ids:
+            if a in self.held:
+                self.held.discard(a)
+                EVENTS.append(("release", a))
+
+
+class Mirror:
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+
+    async def stop(self) -> None:
+        EVENTS.append(("stop", self.account_id))
+
+
+class Source:
+    def __init__(self) -> None:
+        self.versions: dict[str, str] = {}
+
+    async def active(self) -> list[ActiveAccount]:
+        return [ActiveAccount(cast(Any, SimpleNamespace(account_id=a)), v) for a, v in self.versions.items()]
+
+
+class Supervisor(LiveSupervisor):
+    def _start(self, acct: ActiveAccount) -> None:
+        EVENTS.append(("start", acct.ref.account_id))
+        self.mirrors[acct.ref.account_id] = cast(Any, Mirror(acct.ref.account_id))
+        self._versions[acct.ref.account_id] = acct.version
+
+
+def build() -> tuple[Supervisor, Ownership, Source, list[str]]:
+    EVENTS.clear()
+    ownership, source, kicks = Ownership(), Source(), []
+    nothing = cast(Any, None)  # connectors, bus and hub: the overridden _start needs none
+    sup = Supervisor(cast(Any, source), nothing, nothing, nothing, cast(Any, ownership), scan_interval_s=5.0)
+    sup.on_handover = lambda: kicks.append("kick")
+    return sup, ownership, source, kicks
+
+
+async def test_a_handed_over_mirror_stops_before_its_lease_is_released() -> None:
+    sup, own, src, kicks = build()
+    src.versions = {"a": "1", "b": "1"}
+    own.mine = {"a", "b"}
+    await sup.scan()
+    assert EVENTS == [("start", "a"), ("start", "b")] and kicks == ["kick"]  # joined: members changed
+    own.members, own.mine = ("w1", "w2"), {"a"}  # w2 joined and wins b
+    await sup.scan()
+    assert EVENTS[2:] == [("stop", "b"), ("release", "b")] and sorted(sup.mirrors) == ["a"]
+    assert kicks == ["kick", "kick"]  # w2 may take b now
+    await sup.scan()
+    assert kicks == ["kick", "kick"] and len(EVENTS) == 4  # nothing changed: no kick, no restart
+
+
+async def test_an_edited_account_restarts_without_letting_go_and_a_disconnected_one_is_released() -> None:
+    sup, own, src, kicks = build()
+    src.versions, own.mine = {"a": "1"}, {"a"}
+    await sup.scan()
+    src.versions = {"a": "2"}
+    await sup.scan()
+    assert EVENTS == [("start", "a"), ("stop", "a"), ("start", "a")] and own.held == {"a"}
+    src.versions = {}
+    await sup.scan()
+    assert EVENTS[3:] == [("stop", "a"), ("release", "a")] and kicks == ["kick"]  # not a handover
+
+
+async def test_waiting_for_a_previous_owner_looks_again_sooner_a_few_times() -> None:
+    sup, own, src, _ = build()
+    src.versions, own.mine, own.locked_elsewhere = {"a": "1", "b": "1"}, {"a", "b"}, {"b"}
+    await sup.scan()
+    assert own.waiting == 1 and sup.interval_s() == HANDOVER_RETRY_S
+    for _ in range(HANDOVER_RETRIES):
+        await sup.scan()
+    assert sup.interval_s() == 5.0  # b's owner does not let go: back to the usual pace
+    own.locked_elsewhere = set()
+    await sup.scan()
+    assert own.waiting == 0 and sup.interval_s() == 5.0 and sorted(sup.mirrors) == ["a", "b"]
+    own.locked_elsewhere, own.mine = {"c"}, {"a", "b", "c"}
+    src.versions["c"] = "1"
+    await sup.scan()
+    assert sup.interval_s() == HANDOVER_RETRY_S  # a new wait starts quick again
