@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import statistics
 import sys
@@ -253,15 +254,13 @@ async def measure(name: str, worker: Any, web: Any, events: int, pings: int) -> 
         await web.aclose()
 
 
-def brokers(events: int) -> list[tuple[str, str, Callable[[str, int], Any]]]:
-    """(name, env var of its URL, bus factory(url, maxsize))."""
-    return [
-        ("PostgreSQL NOTIFY", "PERPDESK_TEST_PG_URL",
-         lambda url, n: PgNotifyBus(url, outbox=n, default_maxsize=n)),
-        ("Redis pub/sub", "PERPDESK_BENCH_REDIS_URL", lambda url, n: RedisPubSubBus(url, outbox=n, default_maxsize=n)),
-        ("Redis Streams", "PERPDESK_BENCH_REDIS_URL", lambda url, n: RedisStreamBus(url, outbox=n, default_maxsize=n)),
-        ("NATS", "PERPDESK_BENCH_NATS_URL", lambda url, n: NatsBus(url, outbox=n, default_maxsize=n)),
-    ]
+# name, the env var of its URL, its client module, the bus (url, outbox=, default_maxsize=)
+BROKERS: list[tuple[str, str, str, Callable[..., Any]]] = [
+    ("PostgreSQL NOTIFY", "PERPDESK_TEST_PG_URL", "asyncpg", PgNotifyBus),
+    ("Redis pub/sub", "PERPDESK_BENCH_REDIS_URL", "redis", RedisPubSubBus),
+    ("Redis Streams", "PERPDESK_BENCH_REDIS_URL", "redis", RedisStreamBus),
+    ("NATS", "PERPDESK_BENCH_NATS_URL", "nats", NatsBus),
+]
 
 
 async def main(events: int, pings: int) -> None:
@@ -270,26 +269,19 @@ async def main(events: int, pings: int) -> None:
     sub = local.subscribe([account_topic("a1")])
     report("in-process", await latency(local, sub, pings), await burst(local, sub, events, VIEW),
            await burst(local, sub, events // 10, BIG))
-    for name, env, make in brokers(events):
+    for name, env, module, bus in BROKERS:
         url = os.environ.get(env)
-        if not url:
-            print(f"{name:>22}: skipped, {env} not set (scripts/pg.sh, scripts/redis.sh)")
+        if not url or importlib.util.find_spec(module) is None:
+            why = f"{env} not set (scripts/pg.sh, scripts/redis.sh)" if not url else f"no module {module}"
+            print(f"{name:>22}: skipped, {why}")
             continue
-        if name == "NATS" and not _importable("nats"):
-            print(f"{name:>22}: skipped, nats-py not installed")
-            continue
-        await measure(name, make(url, events * 2), make(url, events * 2), events, pings)
+        worker, web = (bus(url, outbox=events * 2, default_maxsize=events * 2) for _ in range(2))
+        await measure(name, worker, web, events, pings)
     floor = ROWS[0]
     print("\nagainst the in-process floor of this run (latency x slower, throughput % of it):")
     for name, median, p99, small, big in ROWS[1:]:
         print(f"{name:>22}: median x{median / floor[1]:.0f}  p99 x{p99 / floor[2]:.0f}"
               f" | ~1 KB {100 * small / floor[3]:.0f}% | ~20 KB {100 * big / floor[4]:.1f}%")
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":
