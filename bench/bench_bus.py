@@ -167,11 +167,11 @@ class RedisStreamBus(RedisPubSubBus):
         import redis.asyncio as redis
 
         self._in = redis.Redis.from_url(self.url)
-        last: list[Any] = await self._in.xrevrange(CHANNEL, count=1)
+        last: Any = await self._in.xrevrange(CHANNEL, count=1)
         after: Any = last[0][0] if last else "0-0"  # from now on, not the stream's history
         self.connected.set()
         while True:
-            read: list[Any] = await self._in.xread({CHANNEL: after}, count=500, block=5000)
+            read: Any = await self._in.xread({CHANNEL: after}, count=500, block=5000)
             for _stream, entries in read or ():
                 for entry_id, fields in entries:
                     self.deliver(fields[b"m"])
