@@ -218,39 +218,44 @@ async def latency(pub: EventBus, sub: Subscription, pings: int) -> list[float]:
     return out
 
 
-async def burst(pub: EventBus, sub: Subscription, n: int, data: dict[str, Any]) -> float:
-    t0 = time.perf_counter()
+async def burst(pub: EventBus, sub: Subscription, n: int, data: dict[str, Any]) -> tuple[float, float]:
+    """events/s, and this process's CPU per event in µs (both ends' client work: on a shared box
+    it says what the wall clock cannot; the broker server's own CPU is not in it)."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(n):
         pub.publish(account_topic("a1"), "account", data)
     for _ in range(n):
         assert await sub.get(30) is not None, "an event was lost"
-    return n / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0), (time.process_time() - cpu0) / n * 1e6
 
 
-# name -> one (latency median ms, p99 ms, ~1 KB events/s, ~20 KB events/s) per round
-ROWS: dict[str, list[tuple[float, float, float, float]]] = {}
+# name -> one (latency median ms, p99 ms, ~1 KB events/s, ~20 KB events/s, CPU µs per ~1 KB event,
+# per ~20 KB event) per round
+ROWS: dict[str, list[tuple[float, ...]]] = {}
 
 
-def report(name: str, lat: list[float], small: float, big: float) -> None:
+def report(name: str, lat: list[float], small: tuple[float, float], big: tuple[float, float]) -> None:
     lat.sort()
     p99 = lat[int(len(lat) * .99)]
     median = statistics.median(lat)
-    ROWS.setdefault(name, []).append((median, p99, small, big))
+    ROWS.setdefault(name, []).append((median, p99, small[0], big[0], small[1], big[1]))
     print(f"{name:>22}: latency median {median:7.3f} ms  p99 {p99:7.3f} ms"
-          f" | {small:9.0f} events/s (~1 KB) | {big:8.0f} events/s (~20 KB)", flush=True)
+          f" | {small[0]:6.0f} events/s, {small[1]:4.0f} µs CPU (~1 KB)"
+          f" | {big[0]:6.0f} events/s, {big[1]:5.0f} µs CPU (~20 KB)", flush=True)
 
 
 def summary() -> None:
     """Each figure's median over the rounds (a shared box: rounds interleave brokers, so a busy
     moment falls on all of them), as the docs' table, then against the floor."""
-    mid = {name: [statistics.median(r[i] for r in rounds) for i in range(4)] for name, rounds in ROWS.items()}
-    print(f"\nmedian of {len(ROWS['in-process'])} rounds:\n"
-          "| bus | latency median | p99 | ~1 KB events/s | ~20 KB events/s |\n|---|---|---|---|---|")
-    for name, (median, p99, small, big) in mid.items():
-        print(f"| {name} | {median:.3f} ms | {p99:.1f} ms | {small:,.0f} | {big:,.0f} |")
+    mid = {name: [statistics.median(r[i] for r in rounds) for i in range(6)] for name, rounds in ROWS.items()}
+    print(f"\nmedian of {len(ROWS['in-process'])} rounds:\n| bus | latency median | p99 |"
+          " ~1 KB events/s | ~20 KB events/s | CPU/event ~1 KB | ~20 KB |\n|---|---|---|---|---|---|---|")
+    for name, (median, p99, small, big, small_cpu, big_cpu) in mid.items():
+        print(f"| {name} | {median:.3f} ms | {p99:.1f} ms | {small:,.0f} | {big:,.0f} |"
+              f" {small_cpu:,.0f} µs | {big_cpu:,.0f} µs |")
     floor = mid["in-process"]
     print("\nagainst the in-process floor of this run (latency x slower, throughput % of it):")
-    for name, (median, p99, small, big) in list(mid.items())[1:]:
+    for name, (median, p99, small, big, *_cpu) in list(mid.items())[1:]:
         print(f"{name:>22}: median x{median / floor[0]:.0f}  p99 x{p99 / floor[1]:.0f}"
               f" | ~1 KB {100 * small / floor[2]:.0f}% | ~20 KB {100 * big / floor[3]:.1f}%")
 
