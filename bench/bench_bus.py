@@ -59,7 +59,8 @@ class BrokerBus:
         self.origin = uuid.uuid4().hex[:12]
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue(outbox)
         self._tasks: list[asyncio.Task[None]] = []
-        self.connected = asyncio.Event()
+        self.connected = asyncio.Event()  # listening
+        self.sending = asyncio.Event()  # the sender's connection is open: no first event waits on it
         self.dropped_total = 0
 
     def publish(self, topic: str, kind: str, data: dict[str, Any]) -> int:
@@ -95,6 +96,7 @@ class BrokerBus:
 
     async def _sender(self) -> None:
         send = await self.sender()
+        self.sending.set()
         while True:
             batch = [await self._outbox.get()]
             while not self._outbox.empty() and len(batch) < 500:
@@ -184,7 +186,7 @@ class NatsBus(BrokerBus):
     async def sender(self) -> Callable[[list[bytes]], Awaitable[None]]:
         import nats
 
-        self._out = await nats.connect(self.url)
+        self._out = await nats.connect(self.url, connect_timeout=10)
 
         async def send(batch: list[bytes]) -> None:
             for raw in batch:
@@ -194,7 +196,7 @@ class NatsBus(BrokerBus):
     async def _listen(self) -> None:
         import nats
 
-        self._in = await nats.connect(self.url)
+        self._in = await nats.connect(self.url, connect_timeout=10)
 
         async def on_msg(msg: Any) -> None:
             self.deliver(msg.data)
@@ -265,12 +267,19 @@ async def measure(name: str, worker: Any, web: Any, events: int, pings: int) -> 
     worker.start()
     web.start()
     try:
-        await asyncio.wait_for(asyncio.gather(worker.connected.wait(), web.connected.wait()), 10)
+        ready = [bus.connected.wait() for bus in (worker, web)]
+        ready += [bus.sending.wait() for bus in (worker, web) if isinstance(bus, BrokerBus)]
+        await asyncio.wait_for(asyncio.gather(*ready), 30)  # a loaded box connects slowly
         far = web.subscribe([account_topic("a1")])
         report(name, await latency(worker, far, pings), await burst(worker, far, events, VIEW),
                await burst(worker, far, events // 10, BIG))
         if worker.dropped_total + web.dropped_total:
             print(f"{'':>22}  dropped {worker.dropped_total + web.dropped_total}")
+    except BaseException:
+        for task in worker._tasks + web._tasks:  # a client's failure is the likeliest cause: say it
+            if task.done() and not task.cancelled() and task.exception():
+                print(f"{name}: {task.get_name()} failed: {task.exception()!r}")
+        raise
     finally:
         await worker.aclose()
         await web.aclose()
