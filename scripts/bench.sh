@@ -15,3 +15,5 @@ echo "== bench/bench_bus.py (PostgreSQL NOTIFY against the in-process bus)"
 ( source "$(dirname "$0")/pg.sh" && pg_start >/dev/null && trap pg_stop EXIT && python bench/bench_bus.py )
 echo "== bench/bench_mirrors.py --accounts 500 (1 then 2 workers; docs/deploy.md has the 10,000 run)"
 ( source "$(dirname "$0")/pg.sh" && pg_start >/dev/null && trap pg_stop EXIT && python bench/bench_mirrors.py --accounts 500 )
+echo "== bench/bench_jobs.py (PgQueuer, Procrastinate and a bare SKIP LOCKED floor)"
+( source "$(dirname "$0")/pg.sh" && pg_start >/dev/null && trap pg_stop EXIT && python -W ignore bench/bench_jobs.py )
