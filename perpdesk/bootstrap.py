@@ -25,6 +25,7 @@ from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
 from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
+from perpdesk.live.egress_share import PgEgressShare
 from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
@@ -66,6 +67,7 @@ class Services:
     role: Role = "all"  # "worker": mirrors and jobs; "web": pages, API, SSE (docs/deploy.md)
     jobs: JobQueue = field(default_factory=InProcessQueue)  # enqueued jobs (perpdesk/jobs)
     pass_leases: PgPassLeases | None = None  # on PostgreSQL: each periodic pass in one process
+    egress_share: PgEgressShare | None = None  # a cluster's processes share each address's cap
 
     def uow(self) -> UnitOfWork:
         """One transaction over the platform's repositories: what the web and CLI reach it by."""
@@ -78,6 +80,8 @@ class Services:
 
     def start_background(self) -> None:
         """The live runtime, and the background jobs unless this is a web-only process."""
+        if self.egress_share is not None:
+            self.egress_share.start()
         if self.role == "web":
             if self.live is not None:
                 self.live.start()  # the broker's events and the workers' views
@@ -117,6 +121,8 @@ class Services:
         if self.pass_leases is not None:
             await self.pass_leases.aclose()  # the other processes take the passes over at once
         await self.connectors.aclose()
+        if self.egress_share is not None:
+            await self.egress_share.aclose()  # after the WebSockets closed: the others' shares grow
         await self.engine.dispose()
 
 
@@ -255,6 +261,8 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         services.jobs = PgJobQueue(settings.database_url)
     for task in services.periodic_passes():
         task.gate = services.pass_leases
+    if role != "all" and engine.dialect.name == "postgresql" and egress.ws_sources is not None:
+        services.egress_share = PgEgressShare(engine, egress.ws_sources, settings.live_scan_interval_s)
     register_jobs(services)
     return services
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from perpdesk.core.errors import RateLimited
 from perpdesk.store.base import Base
 
 KEY_MAX = 255
@@ -171,7 +172,8 @@ class PgWritePacer:
             if wait <= 0:
                 self.waited_s += waited
                 return waited
-            if waited + wait > self.max_wait_s:
-                raise TimeoutError(f"a write would wait {waited + wait:.0f} s for its rate-limit window")
+            if waited + wait > self.max_wait_s:  # refused before it left: nothing was sent
+                raise RateLimited(f"This API key's writes would wait {waited + wait:.0f} s for their "
+                                  "rate limit (shared by every process).", retry_after=wait)
             await asyncio.sleep(wait)
             waited += wait

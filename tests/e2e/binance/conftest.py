@@ -44,13 +44,27 @@ def launch_binance_platform(sandbox: BinanceSandbox, **overrides: Any) -> Platfo
 def bn_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
     """One platform for every journey here (each signs up its own user): started once. Its
     mirrors reconcile at the default pace: every account a journey leaves connected keeps using
-    the sandbox's request weight (2400 per minute per IP, as Binance's)."""
+    the sandbox's request weight (see `roomy_limits`)."""
     server = launch_binance_platform(binance_sandbox)
     try:
         yield server
     finally:
         server.stop()
         shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def roomy_limits(binance_sandbox: BinanceSandbox) -> Iterator[None]:
+    """Binance's 2400 request weight per minute per IP, shared here by every journey's mirrors
+    and the tests' own signed checks (all from 127.0.0.1), ran out in a whole run (429): the
+    sandbox's limits are scaled ×10 while these journeys run, then put back and reset."""
+    admin = binance_sandbox.server.admin
+    before = admin.rate_limits()["factor"]
+    admin.rate_limits(factor=before * 10)
+    try:
+        yield
+    finally:
+        admin.rate_limits(factor=before, reset=True)
 
 
 @dataclass
