@@ -391,6 +391,12 @@ class AccountMirror:
         return cross_upnl([at_mark(p, marks[p.symbol]) for p in self.state.positions.values()])
 
     # ---- reads and publishing --------------------------------------------------------------------
+    def fresh(self) -> bool:
+        """Whether `view()` would say fresh, without building it (`/metrics` asks every mirror)."""
+        if not self.freshness.fresh:
+            return False
+        return all(self.hub.mark(self.ref.exchange, sym) is not None for sym in self.state.symbols)
+
     def view(self) -> AccountLive:
         ex = self.ref.exchange
         marks = {sym: self.hub.mark(ex, sym) for sym in self.state.symbols}

@@ -93,3 +93,21 @@ async def test_a_reconciliation_overlapping_a_push_is_skipped() -> None:
     assert m.state.balances["USDT"].available == Decimal(110)  # the push stands
     if m._refresh is not None:
         m._refresh.cancel()
+
+
+def test_fresh_without_building_the_view_says_what_the_view_says() -> None:
+    from perpdesk.core.models import MarginMode, Position, PositionSide
+    from perpdesk.live.views import Freshness, FreshnessView
+
+    m = mirror(SlowExchange(["1"]))
+    marks: dict[str, Decimal | None] = {}
+    m.hub.mark = lambda _ex, sym: marks.get(sym)  # type: ignore[method-assign]
+    assert not m.fresh() and not m.view().freshness.fresh  # starting
+    m.freshness = FreshnessView(Freshness.FRESH, 1)
+    assert m.fresh() and m.view().freshness.fresh  # nothing held: no mark needed
+    d = Decimal
+    m.state.set_positions([Position("SOLUSDT", PositionSide.LONG, d(10), d(200), d(210), d(5),
+                                    MarginMode.CROSS, d(0), d(0), d(200), None, d(1))])
+    assert not m.fresh() and not m.view().freshness.fresh  # held, its live mark not known yet
+    marks["SOLUSDT"] = d("210.5")
+    assert m.fresh() and m.view().freshness.fresh
