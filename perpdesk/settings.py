@@ -184,6 +184,11 @@ class Settings(BaseSettings):
     live_reconcile_interval_s: float = Field(
         60.0, ge=1, le=86400, description="How often each mirror re-reads the exchange and repairs drift."
     )
+    live_reconcile_idle_max_s: float = Field(
+        300.0, ge=1, le=86400,
+        description="A quiet account (nothing open, no push, no drift, no page open) is re-read half as "
+        "often each round, down to this; anything happening brings it back to the interval.",
+    )
     live_watched_plans_s: float = Field(
         5.0, ge=0, le=3600,
         description="While a page of an account is open, re-read its trigger/TP-SL/trailing orders this "

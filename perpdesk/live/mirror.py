@@ -5,7 +5,10 @@ recent fills, kept current from the exchange's private stream.
   adds plan orders and fills to it. Pushes update the state; the parts a push cannot carry whole
   are refreshed by REST, debounced so a burst costs one request per part.
 - Every `reconcile_interval_s` the mirror reads the exchange again, logs any drift in the
-  account's audit log and replaces its state with the exchange's.
+  account's audit log and replaces its state with the exchange's. A quiet account (nothing open,
+  no push, no drift, no page open since the last round) is read half as often each round, down
+  to once every `reconcile_idle_max_s`: most accounts are idle most of the time, and their
+  reads were most of an idle mirror's CPU and of the exchange's weight spent on it.
 - Credentials are opened by `open_creds` (the account-access service) only for a (re)connection,
   a refresh or a reconciliation, and dropped after.
 - Positions are re-valued at the shared live mark price (MarketHub); every change is published
@@ -80,6 +83,7 @@ class AccountMirror:
         *,
         audit: AuditSink | None = None,
         reconcile_interval_s: float = 60.0,
+        reconcile_idle_max_s: float | None = None,
         watched_plans_s: float = 0.0,
         refresh_debounce_s: float = 0.3,
         fills_kept: int = 100,
@@ -91,6 +95,10 @@ class AccountMirror:
         self.hub = hub
         self.audit = audit
         self.reconcile_interval_s = reconcile_interval_s
+        self.reconcile_idle_max_s = max(reconcile_interval_s, reconcile_idle_max_s or reconcile_interval_s)
+        self._next_reconcile_s = reconcile_interval_s
+        self._pushes_at_reconcile = -1
+        self._drifted_last = False
         self.watched_plans_s = watched_plans_s
         self.refresh_debounce_s = refresh_debounce_s
         self.state = AccountState(fills_kept=fills_kept)
@@ -320,9 +328,23 @@ class AccountMirror:
                     log.info("reconciliation of account %s failed: %s", self.ref.account_id,
                              type(exc).__name__)
                     reason = exc.message if isinstance(exc, PerpdeskError) else type(exc).__name__
+                    self._drifted_last = True  # not quiet: the next round at the base interval
                     self._set(Freshness.STALE, f"Reconciliation failed: {reason}")
         finally:
-            self._arm("reconcile", self.reconcile_interval_s)
+            self._next_reconcile_s = self._reconcile_pause()
+            self._arm("reconcile", self._next_reconcile_s)
+
+    def _reconcile_pause(self) -> float:
+        """The wait before the next round: doubled while the account stays quiet, the base
+        interval again as soon as anything happens."""
+        st = self.state
+        quiet = (self.pushes == self._pushes_at_reconcile and not self._drifted_last
+                 and not st.orders and not st.plans and not st.positions
+                 and not self.bus.watchers(self.topic))
+        self._pushes_at_reconcile = self.pushes
+        if not quiet:
+            return self.reconcile_interval_s
+        return min(self.reconcile_idle_max_s, self._next_reconcile_s * 2)
 
     async def _watched_plans_due(self) -> None:
         """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
@@ -343,6 +365,7 @@ class AccountMirror:
             self.reconciliations_skipped += 1
             return []
         found = drift(self.state, positions, orders, plans)
+        self._drifted_last = bool(found)
         st = self.state
         st.set_balances(balances, cross_upnl(positions))
         st.set_positions(positions)

@@ -123,6 +123,7 @@ def build_live(settings: Settings, source: AccountSource, connector_for: Callabl
     supervisor = LiveSupervisor(source, connector_for, bus, hub, ownership or InProcessOwnership(),
                                 scan_interval_s=settings.live_scan_interval_s,
                                 reconcile_interval_s=settings.live_reconcile_interval_s,
+                                reconcile_idle_max_s=settings.live_reconcile_idle_max_s,
                                 watched_plans_s=settings.live_watched_plans_s)
     responder = None
     if worker_bus is not None:

@@ -49,7 +49,8 @@ class LiveSupervisor(PeriodicTask):
 
     def __init__(self, source: AccountSource, connector_for: Callable[[Venue], FuturesConnector],
                  bus: EventBus, hub: MarketHub, ownership: Ownership, *, scan_interval_s: float = 5.0,
-                 reconcile_interval_s: float = 60.0, watched_plans_s: float = 0.0) -> None:
+                 reconcile_interval_s: float = 60.0, watched_plans_s: float = 0.0,
+                 reconcile_idle_max_s: float | None = None) -> None:
         self.source = source
         self.connector_for = connector_for
         self.bus = bus
@@ -57,6 +58,7 @@ class LiveSupervisor(PeriodicTask):
         self.ownership = ownership
         self.scan_interval_s = scan_interval_s
         self.reconcile_interval_s = reconcile_interval_s
+        self.reconcile_idle_max_s = reconcile_idle_max_s
         self.watched_plans_s = watched_plans_s
         self.mirrors: dict[str, AccountMirror] = {}
         self._versions: dict[str, str] = {}
@@ -111,6 +113,7 @@ class LiveSupervisor(PeriodicTask):
         ref = acct.ref
         mirror = AccountMirror(ref, self.connector_for(ref.venue), self.source.opener(ref), self.bus,
                                self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s,
+                               reconcile_idle_max_s=self.reconcile_idle_max_s,
                                watched_plans_s=self.watched_plans_s)
         mirror.start()
         self.mirrors[acct.ref.account_id] = mirror

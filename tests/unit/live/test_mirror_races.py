@@ -111,3 +111,28 @@ def test_fresh_without_building_the_view_says_what_the_view_says() -> None:
     assert not m.fresh() and not m.view().freshness.fresh  # held, its live mark not known yet
     marks["SOLUSDT"] = d("210.5")
     assert m.fresh() and m.view().freshness.fresh
+
+
+def test_a_quiet_account_is_reconciled_less_often_until_anything_happens() -> None:
+    m = mirror(SlowExchange(["1"]))
+    m.reconcile_interval_s, m.reconcile_idle_max_s, m._next_reconcile_s = 60, 300, 60
+    assert m._reconcile_pause() == 60  # the first round: nothing known yet
+    pauses = []
+    for _ in range(5):
+        m._next_reconcile_s = m._reconcile_pause()
+        pauses.append(m._next_reconcile_s)
+    assert pauses == [120, 240, 300, 300, 300]
+    m.pushes += 1  # the exchange pushed something
+    assert m._reconcile_pause() == 60
+    m._next_reconcile_s = 60
+    assert m._reconcile_pause() == 120  # quiet again
+    m._drifted_last = True  # a round that repaired drift (or failed)
+    assert m._reconcile_pause() == 60
+    m._drifted_last = False
+    m._next_reconcile_s = 240
+    sub = m.bus.subscribe([m.topic])  # a page of the account is open
+    assert m._reconcile_pause() == 60
+    sub.close()
+    m._next_reconcile_s = 60
+    m.state.orders["1"] = object()  # type: ignore[assignment]  # an open order
+    assert m._reconcile_pause() == 60
