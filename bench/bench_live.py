@@ -245,9 +245,20 @@ def _mirrors_proc(
             for stat in tracemalloc.take_snapshot().compare_to(snap0, "lineno")[:30]:
                 size, count = stat.size_diff / n, stat.count_diff / n
                 print(f"{size:8.0f} B {count:6.1f} blocks per account {stat.traceback}")
+        profile = None
+        if kind == "mirrors" and os.environ.get("BENCH_PROFILE"):  # where the idle CPU goes
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         cpu0, t0 = time.process_time(), time.monotonic()
         await asyncio.sleep(window_s)
         cpu = time.process_time() - cpu0
+        if profile is not None:
+            import pstats
+
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(35)
         wall = time.monotonic() - t0
         return {
             "rss_per_account_kib": (rss1 - rss0) / n / 1024,

@@ -25,6 +25,7 @@ from perpdesk.exchanges.registry import Egress, Endpoints
 from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
 from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
+from perpdesk.live.egress_share import PgEgressShare
 from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
@@ -66,6 +67,7 @@ class Services:
     role: Role = "all"  # "worker": mirrors and jobs; "web": pages, API, SSE (docs/deploy.md)
     jobs: JobQueue = field(default_factory=InProcessQueue)  # enqueued jobs (perpdesk/jobs)
     pass_leases: PgPassLeases | None = None  # on PostgreSQL: each periodic pass in one process
+    egress_share: PgEgressShare | None = None  # a cluster's processes share each address's cap
 
     def uow(self) -> UnitOfWork:
         """One transaction over the platform's repositories: what the web and CLI reach it by."""
@@ -78,6 +80,8 @@ class Services:
 
     def start_background(self) -> None:
         """The live runtime, and the background jobs unless this is a web-only process."""
+        if self.egress_share is not None:
+            self.egress_share.start()
         if self.role == "web":
             if self.live is not None:
                 self.live.start()  # the broker's events and the workers' views
@@ -108,15 +112,17 @@ class Services:
             await self.live.aclose()  # mirrors and market streams before the connectors
         if self.live_notifier is not None:
             await self.live_notifier.stop()
+        await self.jobs.aclose()  # before the passes whose clients the jobs use
         await self.order_settler.stop()  # before the connectors it uses are closed
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
         await self.webhook_sender.stop()
         await self.whitelist_watcher.stop()
-        await self.jobs.aclose()
         if self.pass_leases is not None:
             await self.pass_leases.aclose()  # the other processes take the passes over at once
         await self.connectors.aclose()
+        if self.egress_share is not None:
+            await self.egress_share.aclose()  # after the WebSockets closed: the others' shares grow
         await self.engine.dispose()
 
 
@@ -184,9 +190,11 @@ def load_session_secret(settings: Settings) -> bytes:
 
 
 def egress_of(settings: Settings) -> Egress:
-    """How this process's exchange calls leave: WebSockets spread over the source addresses (or
-    the one address, or the default route), each under the per-address cap; REST from the first."""
-    addresses: list[str | None] = list(settings.egress_source_addresses) or [settings.egress_source_address]
+    """How this process's exchange calls leave: with source addresses, WebSockets spread over them
+    under the per-address cap and REST from the first; else all from the one address (or route)."""
+    addresses = settings.egress_source_addresses
+    if not addresses:
+        return Egress(source_address=settings.egress_source_address, proxy=settings.egress_proxy)
     return Egress(
         source_address=addresses[0],
         proxy=settings.egress_proxy,
@@ -253,6 +261,8 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         services.jobs = PgJobQueue(settings.database_url)
     for task in services.periodic_passes():
         task.gate = services.pass_leases
+    if role != "all" and engine.dialect.name == "postgresql" and egress.ws_sources is not None:
+        services.egress_share = PgEgressShare(engine, egress.ws_sources, settings.live_scan_interval_s)
     register_jobs(services)
     return services
 
@@ -260,13 +270,20 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
 def register_jobs(services: Services) -> None:
     """What the job queue runs (enqueued by the web requests and the passes)."""
     from perpdesk.services.users import passwords_change
+    from perpdesk.services.webhooks import DELIVER_JOB
 
     async def reset_mail(payload: bytes) -> None:
         await passwords_change.send_reset_mail(services, payload)
 
+    async def webhook_queued(delivery_id: str) -> None:
+        await services.jobs.enqueue(DELIVER_JOB, delivery_id.encode(), key=delivery_id)
+
     settings = services.settings
     services.jobs.register(passwords_change.RESET_MAIL_JOB, reset_mail,
                            Retry(settings.mail_max_attempts, settings.mail_retry_base_s))
+    # one attempt; a failed delivery's retries are the webhook pass's (the row's backoff)
+    services.jobs.register(DELIVER_JOB, services.webhook_sender.deliver, Retry(max_attempts=1))
+    services.accounts.on_webhook_queued = webhook_queued
 
 
 def build_live_runtime(

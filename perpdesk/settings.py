@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     )
     ws_per_address_max: int = Field(
         450, ge=1, le=100_000,
-        description="Exchange WebSockets one process opens per source address at most (BitMart allows "
-        "about 500 per IP).",
+        description="Exchange WebSockets one process opens per address of egress_source_addresses at "
+        "most (BitMart allows about 500 per IP).",
     )
     egress_proxy: str | None = Field(
         None, repr=False, description="HTTP(S) proxy for outgoing exchange calls."

@@ -68,14 +68,21 @@ class PeriodicTask:
             return base
         return max(base, min(MAX_PAUSE_S, base * 2 ** self.failures))
 
+    _gate_down = False  # the gate failed last time (logged once per outage)
+
     async def _ours(self) -> bool:
         if self.gate is None:
             return True
         try:
-            return await self.gate.mine(self.name)
+            mine = await self.gate.mine(self.name)
         except Exception as exc:  # the database is away: no pass here until it is back
-            log.warning("%s: cannot tell whether this process runs it: %s", self.name, type(exc).__name__)
+            if not self._gate_down:
+                log.warning("%s: cannot tell whether this process runs it (%s): no pass until the "
+                            "database answers", self.name, type(exc).__name__)
+            self._gate_down = True
             return False
+        self._gate_down = False
+        return mine
 
     async def _loop(self) -> None:
         while True:

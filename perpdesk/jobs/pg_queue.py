@@ -25,6 +25,7 @@ BATCH = 5  # jobs claimed per round trip
 AT_ONCE = 20  # jobs running at once in one worker
 HEARTBEAT = timedelta(seconds=30)
 IDLE_POLL = timedelta(seconds=5)  # besides NOTIFY: a job due later (a retry) is seen within this
+RESTART_MAX_S = 60.0  # longest pause before a failed worker starts again
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -40,6 +41,7 @@ class PgJobQueue:
         self._ready = asyncio.Lock()
         self._manager: QueueManager | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed = asyncio.Event()
 
     def register(self, name: str, handler: Handler, retry: Retry = Retry()) -> None:
         self._handlers[name] = (handler, retry)
@@ -59,8 +61,18 @@ class PgJobQueue:
     async def enqueue(self, name: str, payload: bytes = b"", *, key: str | None = None) -> bool:
         check_payload(name, payload)
         queries = await self._queries()
-        ids = await queries.enqueue(name, payload, dedupe_key=key, on_conflict="skip")
+        try:
+            ids = await queries.enqueue(name, payload, dedupe_key=key, on_conflict="skip")
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+            await self._drop_producer()  # the next enqueue connects again
+            raise
         return ids[0] is not None
+
+    async def _drop_producer(self) -> None:
+        async with self._ready:
+            conn, self._producer_conn, self._producer = self._producer_conn, None, None
+        if conn is not None:
+            conn.terminate()
 
     def _entrypoint(self, manager: QueueManager, name: str, handler: Handler, retry: Retry) -> None:
         async def run(job: Job) -> None:
@@ -74,6 +86,22 @@ class PgJobQueue:
 
         manager.entrypoint(name, executor_factory=executor)(run)
 
+    async def _supervise(self) -> None:
+        """Run the worker; if it fails (the database went away), start it again after a pause."""
+        failures = 0
+        while not self._closed.is_set():
+            try:
+                await self._run()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.exception("the job worker stopped (%d in a row); starting it again", failures)
+                await self._drop_producer()
+            with contextlib.suppress(TimeoutError):  # the pause, cut short by aclose()
+                await asyncio.wait_for(self._closed.wait(), min(RESTART_MAX_S, 2 ** failures))
+
     async def _run(self) -> None:
         await self._queries()  # the tables exist before the worker checks them
         conn = await asyncpg.connect(self._dsn)
@@ -81,17 +109,21 @@ class PgJobQueue:
         for name, (handler, retry) in self._handlers.items():
             self._entrypoint(manager, name, handler, retry)
         try:
-            await manager.run(batch_size=BATCH, max_concurrent_tasks=AT_ONCE, heartbeat_timeout=HEARTBEAT,
-                              dequeue_timeout=IDLE_POLL)
+            if not self._closed.is_set():
+                await manager.run(batch_size=BATCH, max_concurrent_tasks=AT_ONCE,
+                                  heartbeat_timeout=HEARTBEAT, dequeue_timeout=IDLE_POLL)
         finally:
-            await conn.close()
+            try:
+                await conn.close(timeout=5)
+            except Exception:  # a lost connection: nothing to close politely
+                conn.terminate()
 
     def start(self) -> None:
         if self._task is None and self._handlers:
-            self._task = asyncio.create_task(self._run(), name="perpdesk-jobs")
-            self._task.add_done_callback(_log_end)
+            self._task = asyncio.create_task(self._supervise(), name="perpdesk-jobs")
 
     async def aclose(self) -> None:
+        self._closed.set()
         if self._manager is not None:
             self._manager.shutdown.set()  # stops claiming; the running jobs finish
         if self._task is not None:
@@ -105,8 +137,3 @@ class PgJobQueue:
         if self._producer_conn is not None:
             await self._producer_conn.close()
             self._producer_conn = None
-
-
-def _log_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the job worker stopped", exc_info=task.exception())

@@ -3,7 +3,7 @@ connectors, timings. perpdesk/bootstrap.py builds it from Settings; tests build 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -39,6 +39,8 @@ class AccountsDeps:
     webhook_allow_private: bool = False  # webhooks may reach loopback/private addresses (demo, tests)
     # told the user id whenever their notifications change (new, read): the live Alerts badge
     on_notifications_changed: Callable[[str], object] | None = None
+    # told a queued webhook delivery's id after its commit: its first attempt, as a job
+    on_webhook_queued: Callable[[str], Awaitable[object]] | None = None
     # Unit tests give an in-memory unit of work; by default one SQL transaction on `sessions`.
     uow_factory: Callable[[], UnitOfWork] | None = None
     # the tickets being sent, in the database (one order per intention across processes)

@@ -3,6 +3,7 @@ unit of work (the vault opens a key only when the opener is called)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from perpdesk.core.models import AccountStatus, Credentials
@@ -11,10 +12,16 @@ from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import credentials_of, own, venue_of
 from perpdesk.services.deps import AccountsDeps
 
+# keys opened at once: a worker's cold start opens thousands (every mirror's login and first
+# reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
+# streams, so they wait here in turn, and leave connections to the jobs
+OPENING_AT_ONCE = 4
+
 
 class DbAccountSource:
     def __init__(self, deps: AccountsDeps) -> None:
         self.deps = deps
+        self._opening: asyncio.Semaphore | None = None  # made on the running loop, at first use
 
     async def active(self) -> list[ActiveAccount]:
         async with self.deps.uow() as uow:
@@ -28,7 +35,9 @@ class DbAccountSource:
 
         async def open_creds() -> Credentials:
             """NotFound once the account was disconnected."""
-            async with deps.uow() as uow:
+            if self._opening is None:
+                self._opening = asyncio.Semaphore(OPENING_AT_ONCE)
+            async with self._opening, deps.uow() as uow:
                 return await credentials_of(uow, await own(uow, ref.user_id, ref.account_id))
 
         return open_creds

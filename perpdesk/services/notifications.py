@@ -6,6 +6,7 @@ when the user has a webhook, queued for delivery in the same transaction."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +18,8 @@ from perpdesk.services import webhook_url as webhook_url_rules
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.records import DeliveryRecord, NotificationPrefsRecord, NotificationRecord
+
+log = logging.getLogger(__name__)
 
 PCT_PLACES = 4
 WEBHOOK_REF, WEBHOOK_PURPOSE = "webhook", "webhook_secret"
@@ -35,9 +38,14 @@ async def notify(
     account_id: str | None = None,
 ) -> NotificationRecord | None:
     """Store the notification unless this event was notified already; queue its webhook."""
-    n = await _store(deps, user_id, kind, title, body, dedupe_key, account_id)
+    n, delivery_id = await _store(deps, user_id, kind, title, body, dedupe_key, account_id)
     if n is not None:
         changed(deps, user_id)
+    if delivery_id is not None and deps.on_webhook_queued is not None:
+        try:
+            await deps.on_webhook_queued(delivery_id)
+        except Exception:  # the delivery is stored: the webhook pass sends it
+            log.warning("webhook delivery %s: its job could not be queued", delivery_id, exc_info=True)
     return n
 
 
@@ -50,21 +58,24 @@ def changed(deps: AccountsDeps, user_id: str) -> None:
 async def _store(
     deps: AccountsDeps, user_id: str, kind: str, title: str, body: str, dedupe_key: str,
     account_id: str | None,
-) -> NotificationRecord | None:
+) -> tuple[NotificationRecord | None, str | None]:
+    """The notification (None: notified already) and its webhook delivery's id, if one was queued."""
+    delivery_id = None
     async with deps.uow() as uow:
         n = await uow.notifications.add_once(user_id=user_id, kind=kind, title=title[:200], body=body[:1000],
                                              dedupe_key=dedupe_key[:200], account_id=account_id)
         if n is None:
-            return None
+            return None, None
         prefs = await uow.notifications.prefs(user_id)
         if prefs.webhook_url:
             payload = {"id": n.id, "type": kind, "title": n.title, "body": n.body,
                        "account_id": account_id, "created_at": n.created_at.isoformat()}
-            await uow.webhooks.save(DeliveryRecord(new_id(), user_id, n.id, prefs.webhook_url,
+            delivery_id = new_id()
+            await uow.webhooks.save(DeliveryRecord(delivery_id, user_id, n.id, prefs.webhook_url,
                                                    json.dumps(payload, separators=(",", ":")), utcnow(),
                                                    next_attempt_at=utcnow()))
         await uow.commit()
-        return n
+        return n, delivery_id
 
 
 async def listing(

@@ -33,6 +33,10 @@ TIMEOUT_S = 5.0
 BATCH = 50  # users per pass (at most)
 PER_USER = 20  # deliveries per user per pass
 USERS_AT_ONCE = 8
+# a claimed delivery is due again after this if its attempt never records an outcome (the process
+# died): at least once, so receivers dedupe by X-Perpdesk-Delivery
+CLAIM_HOLD = timedelta(seconds=60)
+DELIVER_JOB = "webhooks.deliver"  # payload: a delivery's id; its first attempt, right away
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
@@ -131,11 +135,21 @@ async def _record(deps: AccountsDeps, backoff: Backoff, delivery_id: str, status
     return error is None
 
 
+async def _claim(deps: AccountsDeps, delivery_id: str) -> DeliveryRecord | None:
+    """The delivery, taken for one attempt, or None when it is not due (or another has it)."""
+    now = utcnow()
+    async with deps.uow() as uow:
+        if not await uow.webhooks.claim(delivery_id, now, now + CLAIM_HOLD):
+            return None
+        d = await uow.webhooks.get(delivery_id)
+        await uow.commit()
+    return d
+
+
 async def _deliver_one(deps: AccountsDeps, backoff: Backoff, client: httpx.AsyncClient,
                        delivery_id: str) -> bool:
     try:
-        async with deps.uow() as uow:
-            d = await uow.webhooks.get(delivery_id)
+        d = await _claim(deps, delivery_id)
         if d is None:
             return False
         status, error = await _attempt(client, d, await notifications.webhook_secret(deps, d.user_id))
@@ -167,10 +181,18 @@ class WebhookSender(PeriodicTask):
         self.deps, self.backoff, self.poll_s = deps, backoff, poll_s
         self._client: httpx.AsyncClient | None = None
 
-    async def run_pass(self) -> int:
+    def client(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = webhook_client(allow_private=self.deps.webhook_allow_private, timeout_s=TIMEOUT_S)
-        return await deliver_due(self.deps, self.backoff, self._client)
+        return self._client
+
+    async def run_pass(self) -> int:
+        return await deliver_due(self.deps, self.backoff, self.client())
+
+    async def deliver(self, payload: bytes) -> None:
+        """The job: one attempt at a delivery just queued, if still due (its retries are the
+        pass's: the row keeps attempts, backoff and outcome)."""
+        await _deliver_one(self.deps, self.backoff, self.client(), payload.decode())
 
     def interval_s(self) -> float:
         return self.poll_s

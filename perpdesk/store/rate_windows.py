@@ -1,12 +1,13 @@
 """Moving rate windows in PostgreSQL: a storage for the `limits` library (its aio `Storage` with
 `MovingWindowSupport`) that every process of a cluster shares, so a throttle holds however the
-attempts are spread over web processes.
+attempts are spread over web processes; and the write pacer built on it (`PgWritePacer`).
 
 One row per acquisition (`amount` entries at `at`, the database's clock, in epoch seconds). An
-acquisition takes a transaction-scoped advisory lock on its key, counts the window and inserts:
-two processes acquiring the same key at once queue on the lock, so a window never holds more
-than its limit. Expired rows of a key are deleted when the key is next acquired; keys never seen
-again are swept in bounded batches (`prune`), at most once a minute per process.
+acquisition is one call of the migration's `perpdesk_rate_acquire` (one round trip): it takes a
+transaction-scoped advisory lock on its key, drops the key's expired rows, counts the window and
+inserts, so two processes acquiring one key at once queue on the lock and a window never holds
+more than its limit. Keys never acquired again are swept in bounded batches (`prune`, at most
+once a minute per process).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from perpdesk.core.errors import RateLimited
 from perpdesk.store.base import Base
 
 KEY_MAX = 255
@@ -39,29 +41,19 @@ class RateWindowEntry(Base):
 
 
 # the database's clock: one clock for every process, whatever machine it runs on
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 7121))")
-_DROP_EXPIRED = text(
-    "DELETE FROM rate_window_entries WHERE key = :key "
-    "AND expires_at <= extract(epoch from clock_timestamp())::float8"
-)
 _WINDOW = text(
     "SELECT min(at), coalesce(sum(amount), 0), extract(epoch from clock_timestamp())::float8 "
     "FROM rate_window_entries "
     "WHERE key = :key AND at > extract(epoch from clock_timestamp())::float8 - CAST(:expiry AS float8)"
 )
-_TIMES = text(
-    "SELECT at, amount, extract(epoch from clock_timestamp())::float8 FROM rate_window_entries "
-    "WHERE key = :key AND at > extract(epoch from clock_timestamp())::float8 - CAST(:expiry AS float8) "
-    "ORDER BY at, id"
-)
-_ADD = text(
-    "INSERT INTO rate_window_entries (key, at, amount, expires_at) VALUES (:key, "
-    "extract(epoch from clock_timestamp())::float8, :amount, "
-    "extract(epoch from clock_timestamp())::float8 + CAST(:expiry AS float8))"
+_ACQUIRE = text(
+    "SELECT perpdesk_rate_acquire(:key, CAST(:limit AS integer), CAST(:expiry AS float8), "
+    "CAST(:amount AS integer))"
 )
 _REFUND = text(
     "DELETE FROM rate_window_entries WHERE id = "
-    "(SELECT id FROM rate_window_entries WHERE key = :key ORDER BY at DESC, id DESC LIMIT 1)"
+    "(SELECT id FROM rate_window_entries WHERE key = :key ORDER BY at DESC, id DESC LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED)"
 )
 _CLEAR = text("DELETE FROM rate_window_entries WHERE key = :key")
 _PRUNE = text(
@@ -100,40 +92,21 @@ class PgMovingWindowStorage(Storage, MovingWindowSupport):
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
-        key = _bounded(key)
-        async with self.engine.begin() as conn:
-            await conn.execute(_LOCK, {"key": key})
-            await conn.execute(_DROP_EXPIRED, {"key": key})
-            _, count = await self._window(conn, key, expiry)
-            if count + amount > limit:
-                return False
-            await conn.execute(_ADD, {"key": key, "amount": amount, "expiry": expiry})
-        await self._maybe_prune()
-        return True
+        return await self.acquire_or_wait(key, limit, expiry, amount) == 0
 
     async def acquire_or_wait(self, key: str, limit: int, expiry: float, amount: int = 1) -> float:
         """Take `amount` entries and return 0, or return the seconds until they would fit (the
-        database's clock): a pacer's step."""
+        database's clock): one round trip (the migration's perpdesk_rate_acquire)."""
         if amount > limit:
             raise ValueError(f"{amount} entries never fit a window of {limit}")
-        key = _bounded(key)
         async with self.engine.begin() as conn:
-            await conn.execute(_LOCK, {"key": key})
-            await conn.execute(_DROP_EXPIRED, {"key": key})
-            times = (await conn.execute(_TIMES, {"key": key, "expiry": expiry})).all()
-            now = float(times[0][2]) if times else None
-            used = sum(int(row[1]) for row in times)
-            if used + amount <= limit:
-                await conn.execute(_ADD, {"key": key, "amount": amount, "expiry": expiry})
-                return 0.0
-        # the window frees enough once the oldest entries holding the excess leave it
-        excess, freed_at = used + amount - limit, 0.0
-        for at, n, _ in times:
-            excess -= int(n)
-            freed_at = float(at) + expiry
-            if excess <= 0:
-                break
-        return max(0.001, freed_at - (now or freed_at))
+            found = await conn.execute(
+                _ACQUIRE, {"key": _bounded(key), "limit": limit, "expiry": expiry, "amount": amount}
+            )
+            wait = float(found.scalar_one())
+        if wait == 0:
+            await self._maybe_prune()
+        return wait
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         async with self.engine.connect() as conn:
@@ -141,10 +114,8 @@ class PgMovingWindowStorage(Storage, MovingWindowSupport):
 
     async def refund(self, key: str) -> None:
         """Take back the key's latest acquisition (an attempt that turned out not to count)."""
-        key = _bounded(key)
         async with self.engine.begin() as conn:
-            await conn.execute(_LOCK, {"key": key})
-            await conn.execute(_REFUND, {"key": key})
+            await conn.execute(_REFUND, {"key": _bounded(key)})
 
     async def clear(self, key: str) -> None:
         async with self.engine.begin() as conn:
@@ -201,7 +172,8 @@ class PgWritePacer:
             if wait <= 0:
                 self.waited_s += waited
                 return waited
-            if waited + wait > self.max_wait_s:
-                raise TimeoutError(f"a write would wait {waited + wait:.0f} s for its rate-limit window")
+            if waited + wait > self.max_wait_s:  # refused before it left: nothing was sent
+                raise RateLimited(f"This API key's writes would wait {waited + wait:.0f} s for their "
+                                  "rate limit (shared by every process).", retry_after=wait)
             await asyncio.sleep(wait)
             waited += wait

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.notifications import WebhookDelivery
@@ -43,6 +43,18 @@ class WebhookDeliveryRepo:
             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
         )
         return [_record(r) for r in rows]
+
+    async def claim(self, delivery_id: str, now: datetime, until: datetime) -> bool:
+        """Take a due delivery for one attempt: it is not due again before `until` (unless its
+        outcome says so). False when it is not due: delivered, given up, or taken by another
+        process or task; so a delivery is attempted by one of them at a time."""
+        d = WebhookDelivery
+        result = await self.s.execute(
+            update(d).where(d.id == delivery_id, d.delivered.is_(False), d.gave_up.is_(False),
+                            d.next_attempt_at <= now)
+            .values(next_attempt_at=until).execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def due(self, now: datetime, *, per_user: int, users: int) -> dict[str, list[str]]:
         """Ids of the due deliveries by user, oldest first, at most `per_user` each."""

@@ -20,6 +20,7 @@ exchange (`Dialect`: the requests faulted, Binance's 5xx shapes, the order size'
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections import Counter
@@ -197,14 +198,17 @@ async def _place(deps: AccountsDeps, acc: Account, op: Op, figures: Figures, siz
             placed = await trading.place_order(deps, acc.user_id, acc.account_id, ticket)
         except PerpdeskError as exc:  # e.g. the instruments could not be read: nothing was sent
             figures.outcomes["refused_before_sending:" + exc.code] += 1
-            await asyncio.sleep(getattr(exc, "retry_after", None) or 0.2)  # a 429's wait, else a pause
+            wait = getattr(exc, "retry_after", None)  # a 429's wait (the traders spread), else a pause
+            await asyncio.sleep(wait + random.random() if wait else 0.2)
             continue
         figures.sends += 1
         op.cids.append(placed.client_order_id)
         figures.outcomes[placed.status.value] += 1
         if placed.status in (IntentStatus.REJECTED, IntentStatus.NOT_PLACED):
-            await asyncio.sleep(0.05)
-            continue  # known not placed: the trader may send it again
+            # known not placed: the trader may send it again, after a 429's wait (not all at once)
+            wait = getattr(placed.error, "retry_after", None)
+            await asyncio.sleep(wait + random.random() if wait else 0.05)
+            continue
         return
 
 
@@ -220,7 +224,8 @@ async def _change(deps: AccountsDeps, acc: Account, op: Op, kind: str, figures: 
                 done = await trading.cancel_order(deps, acc.user_id, acc.account_id, ETH, client_order_id=cid)
         except ExchangeError as exc:  # refused: it did nothing, the trader tries again
             figures.changes[f"{kind}_refused:{exc.code}"] += 1
-            await asyncio.sleep(getattr(exc, "retry_after", None) or 0.1)
+            wait = getattr(exc, "retry_after", None)
+            await asyncio.sleep(wait + random.random() if wait else 0.1)
             continue
         figures.changes[f"{kind}_{done.status.value}"] += 1
         if kind == "amend":
@@ -332,8 +337,6 @@ async def verify(
 
 
 def plan_ops(n_orders: int, n_accounts: int, seed: int = 7) -> list[Op]:
-    import random
-
     rng = random.Random(seed)
     ops = []
     for i in range(n_orders):

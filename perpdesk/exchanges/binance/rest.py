@@ -16,6 +16,7 @@ A 429 / 418 is not retried: every request is refused locally until its Retry-Aft
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import quote
@@ -228,9 +229,18 @@ class BinanceRest:
             message = body[:200].decode("utf-8", "replace") if body else f"HTTP {response.status}"
         error = to_error(response.status, code, message, order_endpoint=order_endpoint)
         if isinstance(error, RateLimited):
-            error.retry_after = float_or_none(headers.get("retry-after")) or 60.0
+            error.retry_after = retry_after_s(headers.get("retry-after"))
             self.limiter.penalise(error.retry_after)
         raise error
+
+
+def retry_after_s(header: str | None) -> float:
+    """A 429/418's Retry-After in seconds: 0 is "now" (not the 60 s assumed when it is missing or
+    not a number); a ban is capped at Binance's longest (3 days)."""
+    wait = float_or_none(header)
+    if wait is None or not math.isfinite(wait) or wait < 0:
+        return 60.0
+    return min(wait, 3 * 86_400.0)
 
 
 __all__ = ["BinanceRest", "ExchangeError", "Sent", "query_string"]

@@ -4,7 +4,9 @@ BitMart about 500), and gives it back when it closes. Beyond the cap on every ad
 connection is refused with a message that names the settings to change; the stream that asked
 retries with its backoff (EgressFull is an OSError, one of the streams' drops).
 
-The counts are this process's: give each worker its own addresses (or a cap that is its share).
+The counts are this process's. Processes that share an address share its cap: in a cluster each
+says which addresses it uses and learns how many processes use each (`live/egress_share.py`,
+through PostgreSQL), and its cap on an address is `per_address_max // sharers`.
 """
 
 from __future__ import annotations
@@ -34,19 +36,32 @@ class SourceAddresses:
         self.addresses: tuple[str | None, ...] = tuple(dict.fromkeys(addresses))
         self.per_address_max = per_address_max
         self._open: dict[str | None, int] = dict.fromkeys(self.addresses, 0)
+        self._sharers: dict[str | None, int] = dict.fromkeys(self.addresses, 1)
 
     def open_counts(self) -> dict[str | None, int]:
         return dict(self._open)
 
+    def set_sharers(self, sharers: dict[str | None, int]) -> None:
+        """How many processes (this one included) use each address now."""
+        for address in self.addresses:
+            self._sharers[address] = max(1, sharers.get(address, 1))
+
+    def cap(self, address: str | None) -> int:
+        """This process's share of the address's connections."""
+        return max(1, self.per_address_max // self._sharers[address])
+
     def take(self) -> str | None:
-        """The least-used address under the cap (the first configured on a tie), counted as open."""
-        address = min(self.addresses, key=self._open.__getitem__)
-        if self._open[address] >= self.per_address_max:
-            shown = ", ".join(a or "default" for a in self.addresses)
+        """The address with the most room under its cap (the first configured on a tie), counted
+        as open."""
+        address = max(self.addresses, key=lambda a: self.cap(a) - self._open[a])
+        if self._open[address] >= self.cap(address):
+            shown = ", ".join(
+                f"{a or 'default'} ({self._open[a]} of {self.cap(a)})" for a in self.addresses
+            )
             raise EgressFull(
-                f"every source address ({shown}) has {self.per_address_max} exchange WebSockets open; "
-                "add an address to PERPDESK_EGRESS_SOURCE_ADDRESSES (and to the IP whitelist), "
-                "or another worker"
+                f"every source address is at this process's share of {self.per_address_max} "
+                f"exchange WebSockets: {shown}; add an address to PERPDESK_EGRESS_SOURCE_ADDRESSES "
+                "(and to the IP whitelist), or a worker with addresses of its own"
             )
         self._open[address] += 1
         return address

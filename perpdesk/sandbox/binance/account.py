@@ -93,12 +93,25 @@ class _Totals:
         }
 
 
+def account_alias(uid: str) -> str:
+    """Binance's account alias: one per account (the platform tells accounts apart by it), so the
+    whole uid in base 36, never a part of it (four digits collided among a hundred users)."""
+    if not uid.isdigit():
+        return "SgsR" + uid
+    n, digits = int(uid), ""
+    while True:
+        n, r = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
+        if not n:
+            return "SgsR" + digits
+
+
 def balance_v2(call: Call) -> list[Json]:
     t = _Totals(call)
     a = t.asset()
     return [
         {
-            "accountAlias": "SgsR" + call.uid[-4:],
+            "accountAlias": account_alias(call.uid),
             "asset": "USDT",
             "balance": a["walletBalance"],
             "crossWalletBalance": a["crossWalletBalance"],

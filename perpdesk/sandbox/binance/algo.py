@@ -44,14 +44,6 @@ def _status(p: PlanOrder) -> str:
 def algo_row(p: PlanOrder) -> Json:
     spec = spec_of(p.symbol)
     kind = _order_type(p)
-    row = _row(p, spec, kind)
-    if kind == "TRAILING_STOP_MARKET":  # in every view of it, as its placement's answer has them
-        row["activatePrice"] = price(spec, p.trigger_price)
-        row["callbackRate"] = str(p.callback_rate)
-    return row
-
-
-def _row(p: PlanOrder, spec: Any, kind: str) -> Json:
     return {
         "algoId": int(p.order_id),
         "clientAlgoId": p.client_order_id,
@@ -169,12 +161,16 @@ def _close_position(call: Call, params: Params, kind: str, symbol: str, price_ty
             raise E.err(E.PARAM_NOT_REQUIRED, "closePosition closes the whole position", name)
     sell = params.req("side", ("BUY", "SELL"), E.INVALID_SIDE) == "SELL"
     trigger = req_price(params, symbol, "triggerPrice")
+    tpsl, side = ("take_profit" if kind == "TAKE_PROFIT_MARKET" else "stop_loss"), (3 if sell else 2)
+    if any(p.symbol == symbol and p.kind == tpsl and p.side == side and p.size == 0 and p.state == 1
+           for p in _mine(call)):  # one closePosition order of a type per direction, as Binance
+        raise E.err(E.CLOSE_POSITION_EXISTS, "cancel the waiting one first")
     engine = call.ctx.engine
     out = engine.submit_tp_sl_order(
         call.uid,
         symbol,
-        type="take_profit" if kind == "TAKE_PROFIT_MARKET" else "stop_loss",
-        side=3 if sell else 2,
+        type=tpsl,
+        side=side,
         trigger_price=trigger,
         price_type=price_type,
         plan_category=2,

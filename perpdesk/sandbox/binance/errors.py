@@ -86,6 +86,9 @@ USE_ALGO_API = (
     "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
     400,
 )
+CLOSE_POSITION_EXISTS = (
+    -4130, "An open stop or take profit order with GTE and closePosition in the direction is existing.", 400
+)
 MIN_NOTIONAL = (-4164, "Order's notional must be no smaller than the minimum (unless reduce only).", 400)
 FOK_REJECTED = (
     -5021,

@@ -2,6 +2,7 @@
   var symbol = document.getElementById("t-symbol"), type = document.getElementById("t-type");
   var price = document.getElementById("t-price"), tif = document.getElementById("t-tif");
   var rules = document.getElementById("t-rules");
+  var unit = document.getElementById("t-size-unit");
   var leverage = document.getElementById("t-leverage"), margin = document.getElementById("t-margin");
   function sync() {
     var market = type.value === "market";
@@ -10,7 +11,8 @@
     tif.querySelector('option[value="post_only"]').disabled = market;
     var o = symbol.options[symbol.selectedIndex];
     if (o) {
-      rules.textContent = "1 contract = " + o.dataset.contract + " · price tick " + o.dataset.tick +
+      unit.textContent = o.dataset.unit;  // contracts, or the base asset where the exchange sizes in it
+      rules.textContent = (o.dataset.unit === "contracts" ? "1 contract = " + o.dataset.contract + " · " : "") + "price tick " + o.dataset.tick +
         " · size step " + o.dataset.step + " (min " + o.dataset.min + ") · leverage up to " + o.dataset.maxLeverage + "x";
     }
   }

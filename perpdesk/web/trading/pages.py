@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from perpdesk.core.errors import Conflict, ExchangeError, InputError, PerpdeskError
 from perpdesk.core.models import Position, TimeInForce
 from perpdesk.core.money import fmt
+from perpdesk.exchanges.registry import entry
 from perpdesk.live.query import LiveQuery
 from perpdesk.services import portfolio, trading
 from perpdesk.services.accounts import get_account
@@ -171,12 +172,15 @@ async def _trade_page(
     terms = ticket_terms(snap.positions)
     if error is None and values["symbol"] in terms:  # the ticket starts from the open position
         values["leverage"], values["margin_mode"] = terms[values["symbol"]]
+    info = entry(account.exchange).info
     return render(
         request,
         "trading/account.html",
         status,
         account=account,
         exchange_name=exchange_name(deps, account.venue, account.exchange),
+        info=info,
+        size_unit=info.size_unit(next((i.base for i in instruments if i.symbol == values["symbol"]), "")),
         snap=snap,
         live_state=snap.live_state,
         instruments=instruments,

@@ -9,6 +9,7 @@ check what the pages show against the exchange's own answers (`BinanceClient`, h
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,27 +24,47 @@ from tests.fixtures.platform import PlatformServer, launch_platform
 PASSWORD = "Trader-Passw0rd-42"
 
 
+def launch_binance_platform(sandbox: BinanceSandbox, **overrides: Any) -> PlatformServer:
+    settings: dict[str, Any] = {
+        "egress_ips": "127.0.0.1",
+        "binance_api_url": sandbox.url,
+        "binance_web_url": sandbox.server.base_url,
+        "binance_ws_url": sandbox.url.replace("http://", "ws://"),
+        "order_settle_interval_s": 3600,
+        "live_scan_interval_s": 0.2,
+        "live_sse_heartbeat_s": 1,
+        "live_watched_plans_s": 1,
+        "notification_check_interval_s": 1,
+        "timeout": 120,
+    }
+    return launch_platform(sandbox.server, **{**settings, **overrides})
+
+
 @pytest.fixture(scope="package")
 def bn_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
-    """One platform for every journey here (each signs up its own user): started once."""
-    server = launch_platform(
-        binance_sandbox.server,
-        egress_ips="127.0.0.1",
-        binance_api_url=binance_sandbox.url,
-        binance_web_url=binance_sandbox.server.base_url,
-        binance_ws_url=binance_sandbox.url.replace("http://", "ws://"),
-        order_settle_interval_s=3600,
-        live_reconcile_interval_s=2,  # a connected key is used every 2 s: the disconnect test sees it stop
-        live_scan_interval_s=0.2,
-        live_sse_heartbeat_s=1,
-        live_watched_plans_s=1,
-        notification_check_interval_s=1,
-        timeout=120,
-    )
+    """One platform for every journey here (each signs up its own user): started once. Its
+    mirrors reconcile at the default pace: every account a journey leaves connected keeps using
+    the sandbox's request weight (see `roomy_limits`)."""
+    server = launch_binance_platform(binance_sandbox)
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def roomy_limits(binance_sandbox: BinanceSandbox) -> Iterator[None]:
+    """Binance's 2400 request weight per minute per IP, shared here by every journey's mirrors
+    and the tests' own signed checks (all from 127.0.0.1), ran out in a whole run (429): the
+    sandbox's limits are scaled ×10 while these journeys run, then put back and reset."""
+    admin = binance_sandbox.server.admin
+    before = admin.rate_limits()["factor"]
+    admin.rate_limits(factor=before * 10)
+    try:
+        yield
+    finally:
+        admin.rate_limits(factor=before, reset=True)
 
 
 @dataclass

@@ -46,6 +46,7 @@ async def test_portfolio_pnl_fees_and_funding_are_the_income_history(
     await expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
     account = page.locator(f'#dashboard-accounts tr[data-account="{desk.account_id}"]')
     await expect(account).to_contain_text("Desk")
+    assert "bitmart" not in (await account.inner_text()).lower()
     for period in ("day", "month"):
         await page.get_by_role("link", name=f"per {period}").click()
         today = page.locator("#pnl-history tbody tr[data-period]")

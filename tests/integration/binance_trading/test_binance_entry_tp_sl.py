@@ -1,7 +1,8 @@
 """TP/SL given with an entry on a Binance account (Binance attaches none to an order): a market
 entry's become the position's closePosition algo orders once it fills; setting TP/SL again
-replaces them (Binance allows one of a kind per position side); a limit order with TP/SL is
-refused before anything is sent. Checked against what the exchange itself lists."""
+replaces them (Binance, and the sandbox, refuse a second of a kind per direction: -4130); a
+limit order with TP/SL is refused before anything is sent. Checked against what the exchange
+itself lists."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ async def test_a_market_entrys_tp_sl_become_the_positions_and_are_replaced(bctx:
     assert waiting(t) == [("STOP_MARKET", "BUY", True, Decimal("190.5")),
                           ("TAKE_PROFIT_MARKET", "BUY", True, Decimal(160))]
 
+    # a second of a kind is refused by the exchange (as Binance: -4130), so setting one replaces
+    second = {"algoType": "CONDITIONAL", "symbol": SOL, "side": "BUY", "type": "STOP_MARKET",
+              "triggerPrice": "195", "closePosition": True}
+    if t.client.ok("GET", "/fapi/v1/positionSide/dual")["dualSidePosition"]:
+        second["positionSide"] = "SHORT"
+    r = t.client.signed("POST", "/fapi/v1/algoOrder", second)
+    assert (r.status_code, r.json()["code"]) == (400, -4130), r.text
     await trading.set_tp_sl(bctx.deps, t.user_id, t.account_id,
                             parse_tp_sl({"symbol": SOL, "side": "short", "stop_loss": "185"}))
     assert waiting(t) == [("STOP_MARKET", "BUY", True, Decimal(185)),

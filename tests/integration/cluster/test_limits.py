@@ -1,8 +1,9 @@
 """Limits that hold across a cluster's web processes: two real `perpdesk serve --web-only`
 processes on one PostgreSQL database and the real sandbox. Wrong passwords for one email spread
-over both processes are refused after the same five as on one process, and an identical order
-ticket sent to the second process while the first process is still sending it is refused there
-with the first one named.
+over both processes are refused after the same five as on one process; an identical order ticket
+sent to the second process while the first process is still sending it is refused there with the
+first one named (and sent once confirmed); an order being confirmed on one process (no answer in
+time) is refused again on the other.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from tests.fixtures.sandbox import SandboxServer
 
 PASSWORD = "Cluster-Passw0rd-9"
 SUBMIT = "/contract/private/submit-order"
+TIMEOUT_S = 5  # how long a web process waits for the exchange's answer to an order
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,7 @@ def web_pair(
         PERPDESK_BITMART_API_URL=sandbox.base_url, PERPDESK_BITMART_WEB_URL=sandbox.base_url,
         PERPDESK_BITMART_WS_URL=f"{sandbox.ws_url}/user?protocol=1.1",
         PERPDESK_SESSION_SECRET=secrets.token_urlsafe(32), PERPDESK_LOG_JSON="false",
+        PERPDESK_EXCHANGE_TIMEOUT_S=str(TIMEOUT_S),
     )  # fmt: skip
     procs, urls = [], []
     try:
@@ -93,21 +97,14 @@ def test_wrong_passwords_spread_over_two_web_processes_are_refused_after_five(we
 def test_an_identical_ticket_on_the_other_web_process_is_refused_while_the_first_is_sent(
     web_pair: list[str], sandbox: SandboxServer, pg_module_url: str
 ) -> None:
+    key, account, web1, web2 = connected(web_pair, sandbox)
     admin = sandbox.admin
-    trader = admin.create_user()
-    key = admin.create_key(trader["email"])
-    web1, _ = signed_up(web_pair[0])
-    added = web1.post("/api/accounts", json={"api_key": key["api_key"], "secret": key["secret_key"],
-                                             "passphrase": key["memo"], "label": "Pair"})
-    assert added.status_code == 201, added.text
-    account = added.json()["account"]["id"]
-    web2 = browser(web_pair[1], cookies=web1.cookies)
     admin.set_price("ETHUSDT", "3500")
-    admin.fault("latency", SUBMIT, latency_ms=3000, times=1, api_key=key["api_key"])
+    admin.fault("latency", SUBMIT, latency_ms=2500, times=1, api_key=key["api_key"])
     ticket = {"symbol": "ETHUSDT", "side": "buy", "size": "1", "price": "3000", "leverage": "5"}
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(web1.post, f"/api/accounts/{account}/orders", json=ticket)
-        wait_for_claim(pg_module_url, account)  # process 1 is sending it (the exchange answers in 3 s)
+        wait_for_claim(pg_module_url, account)  # process 1 is sending it (the exchange answers in 2.5 s)
         second = web2.post(f"/api/accounts/{account}/orders", json=ticket)
         placed = first.result(timeout=60)
     assert placed.status_code == 201, placed.text
@@ -116,6 +113,33 @@ def test_an_identical_ticket_on_the_other_web_process_is_refused_while_the_first
     assert cid in second.text  # the first one is named
     confirmed = web2.post(f"/api/accounts/{account}/orders", json={**ticket, "confirm_duplicate": True})
     assert confirmed.status_code == 201, confirmed.text
+
+
+def connected(
+    web_pair: list[str], sandbox: SandboxServer
+) -> tuple[dict[str, Any], str, httpx.Client, httpx.Client]:
+    """A trader's sandbox key connected on process 1, and the same session on process 2."""
+    trader = sandbox.admin.create_user()
+    key = sandbox.admin.create_key(trader["email"])
+    web1, _ = signed_up(web_pair[0])
+    added = web1.post("/api/accounts", json={"api_key": key["api_key"], "secret": key["secret_key"],
+                                             "passphrase": key["memo"], "label": "Pair"})
+    assert added.status_code == 201, added.text
+    return key, added.json()["account"]["id"], web1, browser(web_pair[1], cookies=web1.cookies)
+
+
+def test_an_order_being_confirmed_on_one_process_is_refused_again_on_the_other(
+    web_pair: list[str], sandbox: SandboxServer
+) -> None:
+    key, account, web1, web2 = connected(web_pair, sandbox)
+    sandbox.admin.set_price("ETHUSDT", "3500")
+    sandbox.admin.fault("latency", SUBMIT, latency_ms=int(TIMEOUT_S * 1000) + 2000, times=1,
+                        api_key=key["api_key"])
+    ticket = {"symbol": "ETHUSDT", "side": "buy", "size": "1", "price": "2900", "leverage": "5"}
+    first = web1.post(f"/api/accounts/{account}/orders", json=ticket)
+    assert first.status_code == 202, first.text  # no answer in time: being confirmed
+    again = web2.post(f"/api/accounts/{account}/orders", json=ticket)
+    assert again.status_code == 409 and "order_being_confirmed" in again.text, again.text
 
 
 def wait_for_claim(url: str, account_id: str, timeout: float = 20.0) -> None:

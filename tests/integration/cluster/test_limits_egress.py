@@ -57,7 +57,7 @@ async def test_websockets_spread_over_the_addresses_under_the_cap(sandbox: Any) 
         with pytest.raises(EgressFull) as full:
             await stack.enter_async_context(open_from(pool, url))
         said = str(full.value)
-        assert "127.0.0.2, 127.0.0.3" in said and "PERPDESK_EGRESS_SOURCE_ADDRESSES" in said
+        assert "127.0.0.2 (2 of 2), 127.0.0.3 (2 of 2)" in said and "PERPDESK_EGRESS_SOURCE_ADDRESSES" in said
         assert pool.open_counts() == {"127.0.0.2": 2, "127.0.0.3": 2}  # the refused one took nothing
         await links[1].close()  # a connection from 127.0.0.3 ends
     assert pool.open_counts() == {"127.0.0.2": 0, "127.0.0.3": 0}  # every address given back

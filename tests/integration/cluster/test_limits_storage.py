@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from perpdesk.core.errors import RateLimited
 from perpdesk.services.users.throttle import Limits, TooManyAttempts, limits_for
 from perpdesk.store import rate_windows
 from perpdesk.store.db import make_engine
-from perpdesk.store.rate_windows import PgMovingWindowStorage
+from perpdesk.store.rate_windows import PgMovingWindowStorage, PgWritePacer
 
 
 @pytest.fixture
@@ -93,6 +94,16 @@ async def test_throttles_on_postgresql_hold_across_two_processes(
 
     allowed = await asyncio.gather(*(guess(one if i % 2 else two) for i in range(20)))
     assert sum(allowed) == 5  # 5 a minute, however the guesses are spread
+    apart = [limits_for(1.0, e, shared=False) for e in engines]  # in memory: each its own count
+    email_apart = ("signin_account_client", f"c{time.time_ns()}@x.io", "10.0.0.1")
+    counted = 0
+    for i in range(20):
+        try:
+            async with apart[i % 2].attempt("failed sign-in attempts", email_apart):
+                counted += 1
+        except TooManyAttempts:
+            pass
+    assert counted == 10  # what the shared storage prevents: 5 on each process
     with pytest.raises(TooManyAttempts) as refused:
         await guess_raising(two, rule)
     assert 1 <= refused.value.retry_after <= 60
@@ -116,3 +127,18 @@ async def test_a_passed_attempt_is_refunded_and_one_process_stays_in_memory(
     with pytest.raises(TooManyAttempts):
         await guess_raising(shared, rule)
     assert not isinstance(limits_for(1.0, engines[0], shared=False).storage, PgMovingWindowStorage)
+
+
+async def test_a_write_that_would_wait_past_the_bound_is_refused_before_it_leaves(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    pacer = PgWritePacer(PgMovingWindowStorage(engines[0]), max_wait_s=5)
+    bucket = f"write:test:{time.time_ns()}:minute"
+    assert await pacer.take(bucket, 1, 60) == 0
+    with pytest.raises(RateLimited) as refused:
+        await pacer.take(bucket, 1, 60)  # the slot frees in ~60 s: past the 5 s bound
+    assert refused.value.retry_after is not None and 55 < refused.value.retry_after <= 60
+    short = f"write:test:{time.time_ns()}:second"
+    assert await pacer.take(short, 1, 0.3) == 0
+    waited = await pacer.take(short, 1, 0.3)  # waits on the database's clock, then takes it
+    assert 0.1 < waited < 5

@@ -160,7 +160,8 @@ async def test_a_periodic_pass_runs_once_per_period_across_two_workers(pg_url: s
 
 
 async def test_two_processes_starting_at_once_migrate_once(pg_url: str) -> None:
-    await asyncio.gather(migrate(pg_url), migrate(pg_url))  # both return: the second finds it done
+    # unguarded, the two upgrades block each other (measured: still waiting after 200 s)
+    await asyncio.wait_for(asyncio.gather(migrate(pg_url), migrate(pg_url)), 120)  # the second finds it done
     engine = make_engine(pg_url)
     try:
         async with engine.connect() as conn:
@@ -172,3 +173,33 @@ async def test_two_processes_starting_at_once_migrate_once(pg_url: str) -> None:
     from perpdesk.store.db import alembic_config
 
     assert versions == [ScriptDirectory.from_config(alembic_config(pg_url)).get_current_head()]
+
+
+async def test_the_job_worker_comes_back_after_its_connections_are_cut(pg_url: str) -> None:
+    ran: list[bytes] = []
+
+    async def handler(payload: bytes) -> None:
+        ran.append(payload)
+
+    queue = PgJobQueue(pg_url)
+    queue.register("after-cut", handler)
+    engine = make_engine(pg_url)
+    try:
+        queue.start()
+        assert await queue.enqueue("after-cut", b"before")
+        await until(lambda: ran == [b"before"])
+        async with engine.connect() as conn:  # a database restart, as the workers see it
+            await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        deadline = time.monotonic() + 30
+        while True:  # the first enqueue may meet the cut connection; the next one connects again
+            try:
+                assert await queue.enqueue("after-cut", b"after")
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "cannot enqueue after the cut"
+                await asyncio.sleep(0.1)
+        await until(lambda: ran == [b"before", b"after"], timeout_s=30)
+    finally:
+        await queue.aclose()
+        await engine.dispose()

@@ -5,6 +5,7 @@ fairly across users."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import replace
 from datetime import timedelta
@@ -177,3 +178,29 @@ async def test_notifications_once_per_key_and_deliveries_due_fairly(
         assert (await uow.notifications.prefs(alice)).webhook_url == "https://h.example/x"
         assert await uow.notifications.unread_count(alice) == 1
     assert len(due[alice]) == 2 and due[bob] == [late.id]  # a long queue takes no more than its share
+
+
+async def test_a_due_delivery_is_claimed_by_one_of_many_at_once(db_sessionmaker: SM, vault: Vault) -> None:
+    """The webhook pass and a delivery's job (in any process) may reach the same row at once:
+    one claim wins, and the row is not due again before the claim's hold."""
+    user_id = await _user(db_sessionmaker, vault)
+    d = DeliveryRecord(new_id(), user_id, None, "https://example.com/h", "{}", utcnow(),
+                       next_attempt_at=utcnow())
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        await uow.webhooks.save(d)
+        await uow.commit()
+
+    async def claim() -> bool:
+        now = utcnow()
+        async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+            won = await uow.webhooks.claim(d.id, now, now + timedelta(seconds=60))
+            await uow.commit()
+            return won
+
+    assert sorted(await asyncio.gather(*(claim() for _ in range(6)))) == [False] * 5 + [True]
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert d.id not in [i for ids in (await uow.webhooks.due(utcnow(), per_user=9, users=9)).values()
+                            for i in ids]
+        await uow.webhooks.save(replace(d, delivered=True, next_attempt_at=None))
+        await uow.commit()
+    assert not await claim()  # delivered: never again

@@ -156,6 +156,17 @@ async def test_weight_and_order_counts_are_followed_and_a_429_stops_sending() ->
 
 
 @pytest.mark.parametrize(
+    ("header", "wait_s"),
+    [("0", 0.0), ("2", 2.0), (None, 60.0), ("soon", 60.0), ("-5", 60.0), ("nan", 60.0),
+     ("999999999", 259_200.0)],
+)
+def test_retry_after_zero_means_now_and_a_missing_one_a_minute(header: str | None, wait_s: float) -> None:
+    from perpdesk.exchanges.binance.rest import retry_after_s
+
+    assert retry_after_s(header) == wait_s
+
+
+@pytest.mark.parametrize(
     ("status", "code", "msg", "kind"),
     [
         (400, -1022, "Signature for this request is not valid.", E.InvalidSignature),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from perpdesk.sandbox.api.faults import Faults
+import pytest
+
+from perpdesk.sandbox.api.faults import FaultError, Faults
 
 SUBMIT = "/contract/private/submit-order"
 
@@ -65,3 +67,14 @@ def test_a_fault_confined_to_one_key_leaves_other_callers_alone() -> None:
         assert "api_key" in str(exc)
     else:
         raise AssertionError("a non-string api_key was accepted")
+
+
+def test_a_method_confines_a_fault_on_a_path_serving_several() -> None:
+    """Binance's /fapi/v1/order is new (POST), modify (PUT), query (GET) and cancel (DELETE)."""
+    faults = Faults(random.Random(9))
+    faults.add({"kind": "drop", "path": "/fapi/v1/order", "method": "delete"})
+    assert faults.match("GET", "/fapi/v1/order") is None and faults.match("PUT", "/fapi/v1/order") is None
+    plan = faults.match("DELETE", "/fapi/v1/order")
+    assert plan is not None and plan.kind == "drop"
+    with pytest.raises(FaultError):
+        faults.add({"kind": "drop", "path": "/fapi/v1/order", "method": "PATCH"})

@@ -133,6 +133,13 @@ class _Webhooks:
         mine = [d for d in self.d.deliveries.values() if d.user_id == user_id]
         return sorted(mine, key=lambda d: d.created_at, reverse=True)[:limit]
 
+    async def claim(self, delivery_id: str, now: datetime, until: datetime) -> bool:
+        d = self.d.deliveries.get(delivery_id)
+        if d is None or d.delivered or d.gave_up or d.next_attempt_at is None or d.next_attempt_at > now:
+            return False
+        self.d.deliveries[delivery_id] = replace(d, next_attempt_at=until)
+        return True
+
     async def due(self, now: datetime, *, per_user: int, users: int) -> dict[str, list[str]]:
         due = sorted(
             (
