@@ -31,7 +31,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, **kw: Any) -> uvicorn.Confi
 class PlatformServer(uvicorn.Server):
     """Ends this process's live streams (SSE) when it shuts down: uvicorn waits for every open
     connection to close first, and a page's stream never closes by itself, so a restart would
-    wait for ever. The pages' EventSource reconnects, to the next process."""
+    wait for it. The pages' EventSource reconnects, to the next process."""
 
     def __init__(self, config: uvicorn.Config, end_streams: Callable[[], object] | None = None) -> None:
         super().__init__(config)
@@ -45,6 +45,8 @@ class PlatformServer(uvicorn.Server):
 
 async def serve_platform(app: FastAPI, settings: Settings) -> None:
     services = getattr(app.state, "services", None)
-    server = PlatformServer(uvicorn_config(app, settings),
-                            services.open_streams.end_all if services is not None else None)
+    # anything else still open (the notifications stream, a request waiting on the exchange) gets
+    # the exchange's timeout to finish, then is cancelled: a restart never waits for ever
+    config = uvicorn_config(app, settings, timeout_graceful_shutdown=int(settings.exchange_timeout_s) + 2)
+    server = PlatformServer(config, services.open_streams.end_all if services is not None else None)
     await server.serve()

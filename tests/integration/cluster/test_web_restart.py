@@ -1,7 +1,8 @@
-"""In Chromium, on the local cluster: the web process serving a dashboard is restarted (SIGTERM, then
-started again on the same port) while the page's live stream is open. The page says the stream
-is down, its EventSource reconnects by itself, the new process sends the whole view first, and
-a change at the exchange afterwards reaches the page: all without a reload."""
+"""In Chromium, on the local cluster: the web process serving a dashboard is restarted (SIGTERM,
+then started again on the same port) while the page's live stream is open. The process ends the
+stream and exits by itself (not SIGKILLed after waiting for it). The page says the stream is
+down, its EventSource reconnects by itself, the new process sends the whole view first, and a
+change at the exchange afterwards reaches the page: all without a reload."""
 
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ from tests.fixtures.cluster import PASSWORD, Cluster
 from tests.fixtures.sandbox import SandboxAdmin
 
 pytestmark = pytest.mark.e2e
-WATCH_LIVE = """() => {
+EXITED = "\"msg\": \"Finished server process"  # uvicorn's last words, once a line
+# Marks the document (a reload would lose the mark), records the stream's states, and blanks the
+# account row's state once the stream is down, so only the next stream's view can set it again.
+WATCH_LIVE = """(row) => {
   window.notReloaded = true;
   window.liveStates = [];
-  new MutationObserver(() => window.liveStates.push(document.documentElement.dataset.live))
-    .observe(document.documentElement, {attributes: true, attributeFilter: ["data-live"]});
+  new MutationObserver(() => {
+    const state = document.documentElement.dataset.live;
+    window.liveStates.push(state);
+    if (state === "down") { row.dataset.liveState = "unknown"; }
+  }).observe(document.documentElement, {attributes: true, attributeFilter: ["data-live"]});
 }"""
 
 
@@ -46,16 +53,20 @@ async def test_a_restarted_web_process_resumes_the_live_page_without_a_reload(
     await expect(html).to_have_attribute("data-live", "open")
     available = row.locator('[data-field="available"]')
     before = await available.text_content()
-    await page.evaluate(WATCH_LIVE)
+    await row.evaluate(WATCH_LIVE)
 
+    log = cluster.where / "logs" / "web1.log"
+    finished = log.read_text().count(EXITED)
     started = time.monotonic()
     await asyncio.to_thread(cluster.restart, "web1")  # SIGTERM; the same port again
+    # it ended its open stream and exited by itself (uvicorn waits for open connections)
+    assert log.read_text().count(EXITED) == finished + 1
     restarted_in = time.monotonic() - started
     await expect(html).to_have_attribute("data-live", "open", timeout=30000)
+    await expect(row).to_have_attribute("data-live-state", "fresh")  # the whole view, sent first
     states = await page.evaluate("window.liveStates")
     assert "down" in states and states[-1] == "open", states  # it went down and came back
     resumed_in = time.monotonic() - started
-    await expect(row).to_have_attribute("data-live-state", "fresh")  # the whole view, sent first
 
     # a change at the exchange now reaches the page through the new process
     api = APIContract(key["api_key"], key["secret_key"], key["memo"], url=cluster["SANDBOX_URL"])
