@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from perpdesk.exchanges.common.egress import EgressFull, SourceAddresses
 from perpdesk.live.egress_share import PgEgressShare
-from tests.fixtures.db import PG_ENV, create_pg_database, drop_pg_database
+from tests.fixtures.db import PG_ENV
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set (scripts/pg.sh)")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    admin = os.environ[PG_ENV]
-    url = await create_pg_database(admin)
-    try:
-        yield url
-    finally:
-        await drop_pg_database(admin, url)
 
 
 async def test_processes_on_one_address_share_its_cap(pg_url: str) -> None:

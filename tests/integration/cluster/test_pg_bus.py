@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from perpdesk.live.bus import ALL_ACCOUNTS, account_topic, market_topic
 from perpdesk.live.pg_bus import NOTIFY_LIMIT, PgNotifyBus
 from perpdesk.metrics import METRICS
-from tests.fixtures.db import PG_ENV, create_pg_database, drop_pg_database
+from tests.fixtures.db import PG_ENV
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set (scripts/pg.sh)")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    admin = os.environ[PG_ENV]
-    url = await create_pg_database(admin)
-    try:
-        yield url
-    finally:
-        await drop_pg_database(admin, url)
 
 
 async def test_events_cross_between_buses_and_market_data_stays_local(pg_url: str) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
@@ -20,19 +20,9 @@ from perpdesk.jobs.queue import Retry
 from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.metrics import METRICS
 from perpdesk.store.db import make_engine, migrate
-from tests.fixtures.db import PG_ENV, create_pg_database, drop_pg_database
+from tests.fixtures.db import PG_ENV
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set (scripts/pg.sh)")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    admin = os.environ[PG_ENV]
-    url = await create_pg_database(admin)
-    try:
-        yield url
-    finally:
-        await drop_pg_database(admin, url)
 
 
 async def until(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
