@@ -228,14 +228,14 @@ def _mirrors_proc(
                 await asyncio.sleep(0.2)
             await asyncio.sleep(2)  # the debounced reads after the snapshot are done
         else:
+            from perpdesk.exchanges.bitmart.ws_link import pinging
             from perpdesk.exchanges.common.ws_link import open_ws
 
-            async def hold(src: str) -> None:  # the private stream's own connection settings
+            async def hold(src: str) -> None:  # the private stream's own connection and heartbeat
                 async with open_ws(user_ws, open_timeout_s=10, proxy=None, source_address=src,
                                    compress=False) as ws:
-                    while True:
-                        await asyncio.sleep(15)
-                        await ws.send('{"action":"ping"}')
+                    with pinging(ws, 15.0):
+                        await ws.wait_closed()
 
             tasks = [asyncio.create_task(hold(SOURCES[i % len(SOURCES)])) for i in range(n)]
             await asyncio.sleep(5)

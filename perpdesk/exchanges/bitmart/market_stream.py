@@ -153,7 +153,7 @@ class PublicStream:
             await self._send("subscribe", list(self._by_group))
             self.connections += 1
             yield StreamStatus(True, _now_ms())
-            async with pinging(ws, self.ping_interval_s):
+            with pinging(ws, self.ping_interval_s):
                 async for raw in ws:
                     event = self._event(raw)
                     if event is not None:

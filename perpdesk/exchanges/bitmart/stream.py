@@ -114,7 +114,7 @@ class PrivateStream:
             yield snapshot
             for pushed in early:  # pushed between the subscription and the snapshot
                 yield pushed
-            async with pinging(ws, self.ping_interval_s, self._pinged):
+            with pinging(ws, self.ping_interval_s, self._pinged):
                 async for raw in ws:
                     event = self._event(raw)
                     if event is not None:
