@@ -13,8 +13,9 @@ import hashlib
 import logging
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from perpdesk.store.dedicated_connection import DedicatedConnection
 
 log = logging.getLogger(__name__)
 
@@ -32,31 +33,19 @@ class PgPassLeases:
         if engine.dialect.name != "postgresql":
             raise ValueError("PgPassLeases needs PostgreSQL (one process on SQLite runs every pass)")
         self.engine = engine
-        self._conn: AsyncConnection | None = None
-        self._lock = asyncio.Lock()  # one connection, used by every pass's loop
         self.held: set[str] = set()
+        self.dedicated = DedicatedConnection(engine, "job lease", on_lost=self._released)
+        self._lock = asyncio.Lock()  # one connection, used by every pass's loop
 
-    async def _connection(self) -> AsyncConnection:
-        conn = self._conn
-        if conn is not None:
-            try:
-                await conn.execute(text("SELECT 1"))
-                return conn
-            except (DBAPIError, InterfaceError, OperationalError):
-                log.warning("job lease connection lost: passes %s released", sorted(self.held))
-                self.held.clear()
-                self._conn = None
-                try:
-                    await conn.invalidate()
-                except Exception:  # the connection is gone either way
-                    log.debug("invalidating the lost job lease connection failed", exc_info=True)
-        conn = await self.engine.connect()
-        self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        return self._conn
+    def _released(self) -> str:
+        """The connection is gone, and every pass's lock with it."""
+        passes = sorted(self.held)
+        self.held.clear()
+        return f"passes {passes}"
 
     async def mine(self, name: str) -> bool:
         async with self._lock:
-            conn = await self._connection()  # a lost connection clears `held` first
+            conn, _ = await self.dedicated.connection()  # a lost connection clears `held` first
             if name not in self.held:
                 if not await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": pass_key(name)}):
                     return False
@@ -67,11 +56,5 @@ class PgPassLeases:
     async def aclose(self) -> None:
         """Release every pass at once (the connection goes back to the engine's pool: unlock first)."""
         async with self._lock:
-            conn, self._conn = self._conn, None
             self.held.clear()
-            if conn is not None:
-                try:
-                    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
-                    await conn.close()
-                except Exception:  # a broken connection holds nothing: drop it
-                    await conn.invalidate()
+            await self.dedicated.close(to_pool=True)

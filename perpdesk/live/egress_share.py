@@ -10,7 +10,6 @@ address until enough close (the accounts that move to the new member close their
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 
 from sqlalchemy import text
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from perpdesk.core.background import PeriodicTask
 from perpdesk.exchanges.common.egress import SourceAddresses
+from perpdesk.store.dedicated_connection import DedicatedConnection
 
 # the advisory locks' first key: apart from the account leases (one 64-bit key)
 LOCK_SPACE = 0x70656772  # "pegr"
@@ -44,7 +44,7 @@ class PgEgressShare(PeriodicTask):
         if engine.dialect.name != "postgresql":
             raise ValueError("PgEgressShare needs PostgreSQL")
         self.engine, self.pool, self._interval_s = engine, pool, interval_s
-        self._conn: AsyncConnection | None = None
+        self.dedicated = DedicatedConnection(engine, "egress share", application_name="perpdesk-egress")
 
     def interval_s(self) -> float:
         return self._interval_s
@@ -58,10 +58,9 @@ class PgEgressShare(PeriodicTask):
         try:
             conn = await self._connection()
             rows = (await conn.execute(HOLDERS_SQL, {"space": LOCK_SPACE})).all()
-            await conn.commit()  # not idle in a transaction between refreshes
         except Exception:
             # the last shares stay: a database outage must not widen them (or stop the streams)
-            await self._drop()
+            await self.dedicated.drop()
             raise
         by_key = {int(key) & 0xFFFFFFFF: int(n) for key, n in rows}
         sharers = {a: by_key.get(address_key(a) & 0xFFFFFFFF, 1) for a in self.pool.addresses}
@@ -69,25 +68,16 @@ class PgEgressShare(PeriodicTask):
         return sharers
 
     async def _connection(self) -> AsyncConnection:
-        if self._conn is not None:
-            return self._conn
-        conn = await self.engine.connect()
-        await conn.execute(text("SET application_name = 'perpdesk-egress'"))
-        for address in self.pool.addresses:
-            await conn.execute(text("SELECT pg_advisory_lock_shared(:space, :key)"),
-                               {"space": LOCK_SPACE, "key": address_key(address)})
-        await conn.commit()
-        self._conn = conn
+        """The session, holding this process's lock on each of its addresses (again, if new)."""
+        conn, new = await self.dedicated.connection()
+        if new:
+            for address in self.pool.addresses:
+                await conn.execute(text("SELECT pg_advisory_lock_shared(:space, :key)"),
+                                   {"space": LOCK_SPACE, "key": address_key(address)})
         return conn
-
-    async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):  # the connection is gone either way
-                await conn.invalidate()
 
     async def aclose(self) -> None:
         """Leave: the locks go with the connection (not back to the engine's pool, where a
         session's advisory locks would outlive this process's use of the address)."""
         await self.stop()
-        await self._drop()
+        await self.dedicated.close()

@@ -27,10 +27,10 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from perpdesk.live.spread import assign
+from perpdesk.store.dedicated_connection import DedicatedConnection
 
 log = logging.getLogger(__name__)
 MEMBER_PREFIX = "perpdesk-live:"
@@ -57,7 +57,8 @@ class PgLeaseOwnership:
         if not OWNER_ID.fullmatch(self.owner_id):
             raise ValueError("an owner id is 1-40 letters, digits, '.', '_' or '-'")
         self.engine = engine
-        self._conn: AsyncConnection | None = None
+        self.dedicated = DedicatedConnection(
+            engine, "live lease", application_name=MEMBER_PREFIX + self.owner_id, on_lost=self._released)
         self.held: set[str] = set()
         self.members: tuple[str, ...] = ()  # the live members at the last claim, this one among them
         self.assigned: set[str] = set()  # the accounts this owner won at the last claim
@@ -69,28 +70,12 @@ class PgLeaseOwnership:
         """Accounts this owner won but whose previous owner has not released them yet."""
         return len(self.assigned - self.held)
 
-    async def _connection(self) -> tuple[AsyncConnection, bool]:
-        """The lease connection, and whether it was opened just now (this owner joined)."""
-        conn = self._conn
-        if conn is not None:
-            try:
-                await conn.execute(text("SELECT 1"))
-                return conn, False
-            except (DBAPIError, InterfaceError, OperationalError):
-                log.warning("live lease connection lost: %d accounts released", len(self.held))
-                self.held.clear()
-                self._leaving.clear()
-                self._conn = None
-                try:
-                    await conn.invalidate()
-                except Exception:  # the connection is gone either way
-                    log.debug("invalidating the lost lease connection failed", exc_info=True)
-        conn = await self.engine.connect()
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("SELECT set_config('application_name', :name, false)"),
-                           {"name": MEMBER_PREFIX + self.owner_id})
-        self._conn = conn
-        return conn, True
+    def _released(self) -> str:
+        """The lease connection is gone, and every lock with it (the supervisor stops their mirrors)."""
+        released = f"{len(self.held)} accounts"
+        self.held.clear()
+        self._leaving.clear()
+        return released
 
     async def _won(self, conn: AsyncConnection, account_ids: Sequence[str]) -> set[str]:
         rows = await conn.execute(MEMBERS_SQL, {"n": len(MEMBER_PREFIX) + 1, "prefix": MEMBER_PREFIX})
@@ -112,7 +97,7 @@ class PgLeaseOwnership:
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
         """The accounts to mirror now. One no longer won stays locked until `release` (the
         supervisor stops its mirror first) or, at the latest, the next claim: never two mirrors."""
-        conn, joined = await self._connection()
+        conn, joined = await self.dedicated.connection()  # new: this owner joins (again)
         await self.release(sorted(self._leaving))
         wanted = await self._won(conn, account_ids)
         if joined:
@@ -125,7 +110,7 @@ class PgLeaseOwnership:
         return self.held & wanted
 
     async def release(self, account_ids: Sequence[str]) -> None:
-        conn = self._conn
+        conn = self.dedicated.conn
         for account_id in account_ids:
             if account_id in self.held:
                 self.held.discard(account_id)
@@ -133,9 +118,7 @@ class PgLeaseOwnership:
                     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(account_id)})
 
     async def aclose(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            # close the session itself, not back into the pool: its locks and membership end now
-            await conn.invalidate()
+        # close the session itself, not back into the pool: its locks and membership end now
+        await self.dedicated.close()
         self.held.clear()
         self._leaving.clear()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from perpdesk.exchanges.common.egress import EgressFull, SourceAddresses
@@ -58,11 +59,12 @@ async def test_a_lost_connection_holds_the_locks_again(pg_url: str) -> None:
     try:
         await share.refresh()
         assert await other.refresh() == {"127.0.0.2": 2}
-        assert share._conn is not None
-        await share._conn.invalidate()  # the connection breaks under it
-        share._conn = None
+        async with engine.connect() as killer:  # the connection breaks under it (waits for its end)
+            assert await killer.scalar(text("SELECT pg_terminate_backend(:p, 10000)"),
+                                       {"p": share.dedicated.backend_pid})
         assert await other.refresh() == {"127.0.0.2": 1}
-        assert await share.refresh() == {"127.0.0.2": 2}  # it joins again
+        assert await share.refresh() == {"127.0.0.2": 2}  # it notices, reconnects and joins again
+        assert share.dedicated.losses == 1
         assert pool.cap("127.0.0.2") == 5
     finally:
         await share.aclose()

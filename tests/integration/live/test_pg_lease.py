@@ -72,8 +72,8 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
         assert set().union(*held) == set(ACCOUNTS) and sum(map(len, held)) == len(ACCOUNTS)
         assert sorted(map(len, held)) == [4, 4, 4]
         # a's connection dies (crash, network): its membership and locks go with it
-        assert a._conn is not None
-        pid = await a._conn.scalar(text("SELECT pg_backend_pid()"))
+        pid = a.dedicated.backend_pid
+        assert pid is not None
         async with e2.connect() as killer:
             assert await killer.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
         assert await until_members(b, ("b", "c")) == share(["b", "c"], "b")  # one claim: a's are free
@@ -81,6 +81,7 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
         await b.claim(ACCOUNTS)
         assert await c.claim(ACCOUNTS) == share(["b", "c"], "c") and b.held | c.held == set(ACCOUNTS)
         assert await a.claim(ACCOUNTS) == set()  # a notices, reconnects, rejoins
+        assert a.dedicated.losses == 1 and a.dedicated.backend_pid not in (None, pid)
         assert await a.claim(ACCOUNTS) == set()  # nothing free yet
         assert a.members == ("a", "b", "c") and a.waiting == 4
         # c leaves in good order: the others' next claim has its accounts
