@@ -367,6 +367,7 @@ class AccountMirror:
         found = drift(self.state, positions, orders, plans)
         self._drifted_last = bool(found)
         st = self.state
+        held = (st.balances, st.positions, st.orders, st.plans)
         st.set_balances(balances, cross_upnl(positions))
         st.set_positions(positions)
         st.set_orders(orders)
@@ -383,7 +384,10 @@ class AccountMirror:
         if self.freshness.state is Freshness.STALE:
             self._set(Freshness.FRESH, "")
         await self._follow(st.symbols)
-        self._publish_soon()
+        if found or (st.balances, st.positions, st.orders, st.plans) != held:
+            # an idle account's round changes nothing: its unchanged view is not sent again to
+            # every web process (pages read `snapshot_at_ms` with the next change)
+            self._publish_soon()
         return found
 
     # ---- market data -----------------------------------------------------------------------------

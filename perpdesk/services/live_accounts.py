@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
+from perpdesk.core.errors import NotFound
 from perpdesk.core.models import AccountStatus, Credentials
 from perpdesk.live.mirror import MirrorRef
 from perpdesk.live.supervisor import ActiveAccount
-from perpdesk.services.account_access import credentials_of, own, venue_of
+from perpdesk.services.account_access import NO_SUCH_ACCOUNT, venue_of
 from perpdesk.services.deps import AccountsDeps
 
 # keys opened at once: a worker's cold start opens thousands (every mirror's login and first
@@ -25,20 +27,24 @@ class DbAccountSource:
 
     async def active(self) -> list[ActiveAccount]:
         async with self.deps.uow() as uow:
-            rows = await uow.accounts.with_status(AccountStatus.ACTIVE.value)
+            rows = await uow.accounts.summaries(status=AccountStatus.ACTIVE.value)
             # an account whose venue is not recorded yet is mirrored once the start-up records it
-            return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), r.updated_at.isoformat())
+            return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
                     for r in rows if (venue := venue_of(r)) is not None]
 
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
         deps = self.deps
 
         async def open_creds() -> Credentials:
-            """NotFound once the account was disconnected."""
+            """NotFound once the account was disconnected. One query, not the whole account row
+            and then the key: every REST read of a mirror opens the key."""
             if self._opening is None:
                 self._opening = asyncio.Semaphore(OPENING_AT_ONCE)
             async with self._opening, deps.uow() as uow:
-                return await credentials_of(uow, await own(uow, ref.user_id, ref.account_id))
+                creds = await uow.credentials.of_account(user_id=ref.user_id, account_id=ref.account_id)
+            if creds is None:
+                raise NotFound("No such connected account.", next_step=NO_SUCH_ACCOUNT)
+            return creds
 
         return open_creds
 
@@ -47,3 +53,7 @@ class DbAccountSource:
             await uow.audit.record(user_id=user_id, action=action, account_id=account_id, actor="perpdesk",
                                    detail=detail)
             await uow.commit()
+
+
+def _version(updated_at: datetime | None) -> str:
+    return updated_at.isoformat() if updated_at is not None else ""

@@ -65,21 +65,46 @@ async def _liquidation(deps: AccountsDeps, row: AccountSummary, threshold: Decim
                      f"liq:{row.id}:{p.symbol}:{p.side.value}:{hour}", row.id)
 
 
-async def _key_problems(deps: AccountsDeps, row: AccountSummary) -> None:
+async def _key_problems(deps: AccountsDeps, row: AccountSummary, stored: KnownKeys) -> None:
     codes = list(row.warnings or [])
     if row.status == AccountStatus.ERROR.value and row.last_error:
         codes.insert(0, row.last_error)
     for code in codes:
+        dedupe_key = f"key:{row.id}:{code}"
+        if dedupe_key in stored:
+            continue
         msg = by_code(code, entry(row.exchange).info)
         title = msg.title if msg else code.replace("_", " ")
         body = f"{msg.message} {msg.next_step}" if msg else "Open Settings > Exchange Account API Keys."
-        await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, f"key:{row.id}:{code}", row.id)
+        await notify(deps, row.user_id, "key", f"{row.label}: {title}", body, dedupe_key, row.id)
+        stored.add(dedupe_key)  # stored now, or found stored: notified once either way
 
 
-async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBackoff | None = None) -> None:
+class KnownKeys:
+    """Dedupe keys of key-problem notifications known to be stored. Notifications are never
+    deleted (only with their user), so a warning that stays costs no database round trip a pass:
+    without this, every pass tried to store every warned account's notification again, one
+    transaction each, most of an idle worker's database work. Bounded: forgotten when full."""
+
+    def __init__(self, most: int = 200_000) -> None:
+        self.most = most
+        self._keys: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def add(self, key: str) -> None:
+        if len(self._keys) >= self.most:
+            self._keys.clear()
+        self._keys.add(key)
+
+
+async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBackoff | None = None,
+                   stored: KnownKeys | None = None) -> None:
     """Every account on its own: one that fails (say, one whose secret no longer opens) is left
     alone for a growing while by `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("notification check of account", 0.0)
+    stored = stored if stored is not None else KnownKeys()
     async with deps.uow() as uow:
         rows = await uow.accounts.summaries()
         thresholds = {u: stored_pct(pct) for u, pct in (await uow.notifications.thresholds()).items()}
@@ -87,7 +112,7 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
         if not accounts.due(row.id):
             continue
         try:
-            await _key_problems(deps, row)
+            await _key_problems(deps, row, stored)
             if not rest or row.status != AccountStatus.ACTIVE.value:
                 continue
             await _fills(deps, row)
@@ -108,9 +133,10 @@ class NotificationWatcher(PeriodicTask):
         super().__init__()
         self.deps, self._interval_s, self.on_new, self.rest = deps, interval_s, on_new, rest
         self._accounts = ItemBackoff("notification check of account", interval_s)
+        self._stored = KnownKeys()
 
     async def run_pass(self) -> None:
-        await run_once(self.deps, rest=self.rest, accounts=self._accounts)
+        await run_once(self.deps, rest=self.rest, accounts=self._accounts, stored=self._stored)
         if self.on_new is not None:
             self.on_new.wake()  # deliver webhooks of what this pass found now
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
@@ -19,9 +19,15 @@ from perpdesk.store.base import to_record, write_back
 from perpdesk.store.records import AccountRecord, AccountSummary, AuditEntryRecord, GrantRecord, NoticeRecord
 
 
-def summary_of(r: ExchangeAccount | AccountRecord) -> AccountSummary:
+def summary_of(r: ExchangeAccount | AccountRecord | Row[Any]) -> AccountSummary:
     return AccountSummary(r.id, r.user_id, r.exchange, r.label, r.status, r.created_at, r.api_url, r.ws_url,
-                          tuple(r.warnings or ()), r.last_error)
+                          tuple(r.warnings or ()), r.last_error, r.updated_at)
+
+
+def _summary_columns() -> tuple[Any, ...]:
+    a = ExchangeAccount
+    return (a.id, a.user_id, a.exchange, a.label, a.status, a.created_at, a.api_url, a.ws_url, a.warnings,
+            a.last_error, a.updated_at)
 
 
 _LISTS = ("permissions", "warnings", "balances")  # JSON lists in the row, tuples in the record
@@ -79,12 +85,14 @@ class AccountRepo:
     ) -> list[AccountSummary]:
         """Accounts (of one user, in one status, or all), oldest first, in one query."""
         a = ExchangeAccount
-        q = select(a)
+        # the summary's columns only, not whole rows: the watchers and the live supervisor read
+        # every account every few seconds, and hydrating rows (their JSON lists) was most of it
+        q = select(*_summary_columns())
         if user_id is not None:
             q = q.where(a.user_id == user_id)
         if status is not None:
             q = q.where(a.status == status)
-        return [summary_of(r) for r in await self.s.scalars(q.order_by(a.created_at, a.id))]
+        return [summary_of(r) for r in await self.s.execute(q.order_by(a.created_at, a.id))]
 
     async def summary(self, account_id: str) -> AccountSummary | None:
         """Any user's account by id: for the background watchers only, never a user's request."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import fields
@@ -47,8 +48,13 @@ R = TypeVar("R")
 def to_record(kind: type[R], row: object) -> R:
     """A frozen record (store/records.py, order_records.py) of a row: the record's fields, read
     from the row's columns of the same names."""
-    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]  # a dataclass type
-    return kind(**{n: getattr(row, n) for n in names})
+    return kind(**{n: getattr(row, n) for n in _field_names(kind)})  # type: ignore[arg-type]
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    # dataclasses.fields() builds its tuple on every call: it was a worker's top idle cost
+    return tuple(f.name for f in fields(kind))
 
 
 async def write_back(

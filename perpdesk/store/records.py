@@ -23,6 +23,7 @@ class AccountSummary:
     ws_url: str | None = None
     warnings: tuple[str, ...] = ()  # the key audit's warning codes
     last_error: str | None = None  # a message code
+    updated_at: datetime | None = None  # changes with the key or the label (the live mirror restarts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.models import Credentials
+from perpdesk.store.accounts import ExchangeAccount
 from perpdesk.store.repos import SealedSecretRepo
+from perpdesk.store.sealed_secrets import SealedSecret
 from perpdesk.vault.blob import SealedBlob, VaultError
 from perpdesk.vault.core import Vault
 
@@ -103,6 +106,17 @@ class SealedCredentials:
 
     async def get(self, *, user_id: str, account_id: str) -> Credentials | None:
         return await get_credentials(self.s, self.vault, user_id=user_id, account_id=account_id)
+
+    async def of_account(self, *, user_id: str, account_id: str) -> Credentials | None:
+        """The credentials of the user's connected account: None once the account is gone, even
+        if its sealed row were left. One query (a mirror opens the key for every REST read)."""
+        sec, acct = SealedSecret, ExchangeAccount
+        blob = await self.s.scalar(
+            select(sec.blob)
+            .join(acct, and_(acct.id == sec.ref, acct.user_id == sec.user_id))
+            .where(sec.user_id == user_id, sec.ref == account_id, sec.purpose == CREDENTIALS_PURPOSE)
+        )
+        return self.vault.open_credentials(blob, user_id=user_id, account_id=account_id) if blob else None
 
     async def delete(self, *, user_id: str, account_id: str) -> None:
         await SealedSecretRepo(self.s).delete(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)

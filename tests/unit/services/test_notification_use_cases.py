@@ -6,6 +6,7 @@ are in tests/integration/notifications and tests/integration/trading/test_notifi
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -147,3 +148,32 @@ async def test_with_live_mirrors_the_watch_reads_only_key_problems() -> None:
     await notification_watch.run_once(deps, rest=False)
     assert [n.kind for n in await notifications.listing(deps, "alice")] == ["key"]
     assert sum(exchange.calls.values()) == 0
+
+
+async def test_a_warning_that_stays_is_stored_once_and_not_tried_again_each_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tables, exchange = StoreTables(), BookConnector()
+    tables.add_account("alice", "Main", Credentials("key-main", "s", "m"), warnings=["withdraw_enabled"])
+    deps = store_deps(tables, exchange)
+    tried: list[str] = []
+    real_notify = notification_watch.notify
+
+    async def counting(*args: object, **kw: object) -> object:
+        tried.append(str(args[5]))  # the dedupe key
+        return await real_notify(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(notification_watch, "notify", counting)
+    stored = notification_watch.KnownKeys()
+    for _ in range(3):
+        await notification_watch.run_once(deps, rest=False, stored=stored)
+    assert len(tried) == 1  # not a write attempt per pass
+    # another process taking the pass over knows nothing yet: it tries once, and stores no copy
+    await notification_watch.run_once(deps, rest=False, stored=notification_watch.KnownKeys())
+    assert len(tried) == 2
+    assert [n.kind for n in await notifications.listing(deps, "alice")] == ["key"]
+    # a new warning is notified at the next pass
+    (acct,) = tables.accounts.accounts.values()
+    tables.accounts.accounts[acct.id] = replace(acct, warnings=("withdraw_enabled", "no_ip"))
+    await notification_watch.run_once(deps, rest=False, stored=stored)
+    assert tried[2:] == [f"key:{acct.id}:no_ip"]
