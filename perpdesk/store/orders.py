@@ -250,6 +250,19 @@ class OrderIntentRepo:
         )
         return [_intent(r) for r in rows]
 
+    async def accounts_with_refused(self, since: datetime) -> set[str]:
+        """The accounts that have an intent `recently_refused` would list (one query for all)."""
+        rows = await self.s.scalars(
+            select(OrderIntent.account_id)
+            .where(
+                OrderIntent.status == IntentStatus.NOT_PLACED.value,
+                OrderIntent.settled_at >= since,
+                OrderIntent.purpose.not_in([IntentPurpose.PLAN.value, IntentPurpose.TRAIL.value]),
+            )
+            .distinct()
+        )
+        return set(rows)
+
     async def known_client_ids(
         self, account_id: str, client_order_ids: Sequence[str]
     ) -> dict[str, IntentRecord]:

@@ -52,8 +52,11 @@ def _adopted(ref: AccountRef, o: Order) -> IntentRecord:
     )
 
 
-async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -> int:
-    """Repair one account's records from the exchange; returns the number of repairs."""
+async def reconcile_account(
+    deps: AccountsDeps, user_id: str, account_id: str, *, any_refused: bool = True
+) -> int:
+    """Repair one account's records from the exchange; returns the number of repairs.
+    `any_refused=False`: the caller knows the account has no recently refused intent to check."""
     ref, creds = await load_account(deps, user_id, account_id)
     connector = deps.connector_for(ref.venue)
     open_orders = [
@@ -61,15 +64,19 @@ async def reconcile_account(deps: AccountsDeps, user_id: str, account_id: str) -
         for o in await connector.open_orders(creds)
         if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
     ]
-    async with deps.trading_uow() as uow:
-        refused = await uow.orders.recently_refused(user_id, account_id, utcnow() - RECHECK_REFUSED)
-        to_check = [(r.symbol, r.client_order_id) for r in refused]
+    to_check: list[tuple[str, str]] = []
+    if any_refused:
+        async with deps.trading_uow() as uow:
+            refused = await uow.orders.recently_refused(user_id, account_id, utcnow() - RECHECK_REFUSED)
+            to_check = [(r.symbol, r.client_order_id) for r in refused]
     seen = {o.client_order_id: o for o in open_orders if o.client_order_id}
     for symbol, cid in to_check:
         if cid not in seen:
             found = await connector.get_order(creds, symbol, client_order_id=cid)
             if found is not None:
                 seen[cid] = found
+    if not seen:
+        return 0  # nothing of ours open and nothing to recheck: no records to read or write
     repairs = 0
     async with deps.trading_uow() as uow:
         repo = uow.orders
@@ -112,12 +119,14 @@ async def reconcile_all(deps: AccountsDeps, accounts: ItemBackoff | None = None)
     accounts = accounts or ItemBackoff("reconciling account", 0.0)
     async with deps.trading_uow() as uow:
         pairs = [(a.user_id, a.id) for a in await uow.accounts.with_status(AccountStatus.ACTIVE.value)]
+        # one query for every account, instead of one transaction per account that finds nothing
+        refused = await uow.orders.accounts_with_refused(utcnow() - RECHECK_REFUSED)
     total = 0
     for user_id, account_id in pairs:
         if not accounts.due(account_id):
             continue
         try:
-            total += await reconcile_account(deps, user_id, account_id)
+            total += await reconcile_account(deps, user_id, account_id, any_refused=account_id in refused)
         except Exception as exc:
             accounts.failed(account_id, exc)
             continue

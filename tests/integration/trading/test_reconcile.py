@@ -68,3 +68,23 @@ async def test_unrecorded_and_contradicted_orders_are_repaired_and_audited(tctx:
     assert ("order.repaired", wrong, "not_placed") in entries
     # nothing left to repair: a second pass changes nothing
     assert await trading.reconcile_account(tctx.deps, t.user_id, t.account_id) == 0
+
+
+async def test_the_pass_over_every_account_rechecks_a_refused_record_no_longer_open(tctx: TCtx) -> None:
+    """reconcile_all finds the accounts with refused records in one query; an account among them
+    is still asked about an order that filled meanwhile (not among its open orders)."""
+    quiet = await tctx.trader()
+    t = await tctx.trader()
+    tctx.sandbox.admin.set_price(ETH, "3500")
+    wrong = trading.new_client_order_id()
+    await tctx.stored_intent(
+        t, wrong, ETH, "3600", IntentStatus.NOT_PLACED, error_code="not_received", settle_attempts=1,
+        settled_at=utcnow(),
+    )
+    assert (await tctx.connector.place_order(t.creds, request(wrong, "3600"))).status is PlacementStatus.PLACED
+    assert await tctx.connector.open_orders(t.creds) == []  # it filled: only a lookup by id finds it
+    assert await trading.reconcile_all(tctx.deps) == 1
+    async with tctx.deps.sessions() as s:
+        repaired = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, wrong)
+        assert await OrderIntentRepo(s).by_client_id(quiet.user_id, quiet.account_id, wrong) is None
+    assert repaired is not None and repaired.status == "placed" and repaired.order_id

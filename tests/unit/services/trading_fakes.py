@@ -98,6 +98,14 @@ class _Intents:
             and r.purpose not in ("plan", "trail")
         ]
 
+    async def accounts_with_refused(self, since: datetime) -> set[str]:
+        return {
+            r.account_id
+            for r in self._all()
+            if r.status == "not_placed" and r.settled_at is not None and r.settled_at >= since
+            and r.purpose not in ("plan", "trail")
+        }
+
     async def known_client_ids(
         self, account_id: str, client_order_ids: Sequence[str]
     ) -> dict[str, IntentRecord]:
