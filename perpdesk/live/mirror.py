@@ -222,8 +222,11 @@ class AccountMirror:
             self._ask("balances")
         elif ev.kind == "position":
             # (BitMart also pushes held positions every 10 s: no read unless one is new)
+            held = dict(st.positions)
             if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
                 self._ask("positions", "balances")
+            if st.positions == held:  # that periodic push, unchanged: the view is as published
+                return
         elif ev.kind == "order":
             st.apply_orders(p["orders"])  # type: ignore[arg-type]
             if p.get("plans_changed"):

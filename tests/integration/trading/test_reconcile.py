@@ -81,7 +81,8 @@ async def test_the_pass_over_every_account_rechecks_a_refused_record_no_longer_o
         t, wrong, ETH, "3600", IntentStatus.NOT_PLACED, error_code="not_received", settle_attempts=1,
         settled_at=utcnow(),
     )
-    assert (await tctx.connector.place_order(t.creds, request(wrong, "3600"))).status is PlacementStatus.PLACED
+    placed = await tctx.connector.place_order(t.creds, request(wrong, "3600"))
+    assert placed.status is PlacementStatus.PLACED
     assert await tctx.connector.open_orders(t.creds) == []  # it filled: only a lookup by id finds it
     assert await trading.reconcile_all(tctx.deps) == 1
     async with tctx.deps.sessions() as s:
