@@ -26,7 +26,9 @@ from perpdesk.jobs.queue import InProcessQueue, JobQueue, Retry
 from perpdesk.jobs.singleton import PgPassLeases
 from perpdesk.live.bus import user_topic
 from perpdesk.live.egress_share import PgEgressShare
+from perpdesk.live.query import LiveQuery
 from perpdesk.live.runtime import LiveRuntime, Role
+from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.equity_history import EquitySnapshotter
 from perpdesk.services.in_flight import TicketDesk
@@ -202,6 +204,13 @@ def egress_of(settings: Settings) -> Egress:
     )
 
 
+def _own_mirrors(live: LiveRuntime | None) -> LiveQuery | None:
+    """This process's own mirrors (a web-only process has none: its views come over the broker)."""
+    if live is not None and isinstance(live.supervisor, LiveSupervisor):
+        return LiveQuery(live.supervisor)
+    return None
+
+
 def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
@@ -241,7 +250,7 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         connectors=pool,
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
-        order_settler=IntentSettler(accounts, settings.order_settle_interval_s),
+        order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrored=_own_mirrors(live)),
         equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s),
         # with live mirrors, fills, triggers and liquidation distance come from their events
         notification_watcher=NotificationWatcher(

@@ -3,6 +3,7 @@ to the user, or None when this process has no mirror of it (then the caller read
 
 from __future__ import annotations
 
+from perpdesk.core.models import Order
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.live.views import AccountLive
 
@@ -22,6 +23,13 @@ class LiveQuery:
         """The live view only while it is current: else None, and the caller reads the exchange."""
         view = self.account(user_id, account_id)
         return view if view is not None and view.fresh else None
+
+    def open_orders_of(self, user_id: str, account_id: str) -> list[Order] | None:
+        """The account's open orders while its mirror here is current (None: read the exchange)."""
+        mirror = self.supervisor.mirror(account_id) if self.supervisor is not None else None
+        if mirror is None or mirror.ref.user_id != user_id or not mirror.running or not mirror.fresh():
+            return None
+        return list(mirror.state.orders.values())
 
     def user_accounts(self, user_id: str) -> list[AccountLive]:
         mirrors = list(self.supervisor.mirrors.values()) if self.supervisor is not None else []

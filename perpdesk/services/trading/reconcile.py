@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import timedelta
+from typing import Protocol
 
 from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
@@ -24,6 +25,16 @@ from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStat
 log = logging.getLogger(__name__)
 
 RECHECK_REFUSED = timedelta(hours=1)
+
+
+class MirroredOrders(Protocol):
+    """Open orders as a current live mirror in this process holds them (None: no such mirror)."""
+
+    def open_orders_of(self, user_id: str, account_id: str) -> list[Order] | None: ...
+
+
+def _ours(o: Order) -> bool:
+    return (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
 
 
 def _adopted(ref: AccountRef, o: Order) -> IntentRecord:
@@ -53,17 +64,20 @@ def _adopted(ref: AccountRef, o: Order) -> IntentRecord:
 
 
 async def reconcile_account(
-    deps: AccountsDeps, user_id: str, account_id: str, *, any_refused: bool = True
+    deps: AccountsDeps, user_id: str, account_id: str, *, any_refused: bool = True,
+    mirrored: MirroredOrders | None = None,
 ) -> int:
     """Repair one account's records from the exchange; returns the number of repairs.
-    `any_refused=False`: the caller knows the account has no recently refused intent to check."""
+    `any_refused=False`: the caller knows the account has no recently refused intent to check.
+    `mirrored`: a current mirror that shows nothing of ours open settles it with no I/O at all (the
+    mirror follows the exchange's pushes and reads it itself); anything of ours is read afresh."""
+    if not any_refused and mirrored is not None:
+        held = mirrored.open_orders_of(user_id, account_id)
+        if held is not None and not any(_ours(o) for o in held):
+            return 0
     ref, creds = await load_account(deps, user_id, account_id)
     connector = deps.connector_for(ref.venue)
-    open_orders = [
-        o
-        for o in await connector.open_orders(creds)
-        if (o.client_order_id or "").startswith(CLIENT_ID_PREFIX)
-    ]
+    open_orders = [o for o in await connector.open_orders(creds) if _ours(o)]
     to_check: list[tuple[str, str]] = []
     if any_refused:
         async with deps.trading_uow() as uow:
@@ -113,7 +127,9 @@ async def reconcile_account(
     return repairs
 
 
-async def reconcile_all(deps: AccountsDeps, accounts: ItemBackoff | None = None) -> int:
+async def reconcile_all(
+    deps: AccountsDeps, accounts: ItemBackoff | None = None, mirrored: MirroredOrders | None = None
+) -> int:
     """Every active account, each on its own: one that fails is left alone for a growing while by
     `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("reconciling account", 0.0)
@@ -126,7 +142,8 @@ async def reconcile_all(deps: AccountsDeps, accounts: ItemBackoff | None = None)
         if not accounts.due(account_id):
             continue
         try:
-            total += await reconcile_account(deps, user_id, account_id, any_refused=account_id in refused)
+            total += await reconcile_account(deps, user_id, account_id, any_refused=account_id in refused,
+                                             mirrored=mirrored)
         except Exception as exc:
             accounts.failed(account_id, exc)
             continue

@@ -182,9 +182,11 @@ class IntentSettler(PeriodicTask):
 
     name = "perpdesk-intent-settler"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = 20) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = 20,
+                 mirrored: reconcile.MirroredOrders | None = None) -> None:
         super().__init__()
         self.deps = deps
+        self.mirrored = mirrored  # this process's live mirrors, when it runs them
         self._interval_s = interval_s
         self._next_due: datetime | None = None
         self._reconcile_every = reconcile_every
@@ -196,7 +198,7 @@ class IntentSettler(PeriodicTask):
         decided = await settle_due(self.deps, self._settling)
         self._passes += 1
         if self._reconcile_every and self._passes % self._reconcile_every == 1:
-            await reconcile.reconcile_all(self.deps, self._reconciling)
+            await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrored)
         async with self.deps.trading_uow() as uow:
             self._next_due = await uow.orders.earliest_due()
         return decided

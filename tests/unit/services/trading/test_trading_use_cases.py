@@ -5,6 +5,7 @@ and real-exchange side is in tests/integration/trading."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -226,3 +227,38 @@ async def test_an_order_perpdesk_sent_is_never_taken_for_a_fired_trigger(desk: D
     assert plain.ok
     await trading.settle_unknown(desk.deps, desk.user_id, desk.account_id)
     assert statuses(desk)[lost.client_order_id or ""][:2] == ("plan", "not_placed")
+
+
+class _Mirrors:
+    """A process's current mirrors, as the settler's pass asks them."""
+
+    def __init__(self, orders: list[Any] | None) -> None:
+        self.orders = orders
+
+    def open_orders_of(self, user_id: str, account_id: str) -> list[Any] | None:
+        return self.orders
+
+
+async def test_the_settlers_pass_takes_a_current_mirror_at_its_word_only_when_nothing_of_ours_is_open(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real = desk.exchange.open_orders
+
+    async def counted(*args: Any, **kw: Any) -> Any:
+        reads.append(1)
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(desk.exchange, "open_orders", counted)
+    assert await trading.reconcile_all(desk.deps, mirrored=_Mirrors([])) == 0
+    assert reads == []  # a current mirror with nothing open: no key opened, no exchange read
+    assert await trading.reconcile_all(desk.deps, mirrored=_Mirrors(None)) == 0
+    assert len(reads) == 1  # no current mirror here: the exchange is read
+    stray = await desk.exchange.place_order(
+        None,  # type: ignore[arg-type]
+        trading.parse_ticket({**TICKET, "price": "2800"}, [ETH_RULES]),
+    )
+    shown = await real(None)  # type: ignore[arg-type]
+    assert await trading.reconcile_all(desk.deps, mirrored=_Mirrors(shown)) == 1  # ours: read afresh
+    assert len(reads) == 2
+    assert statuses(desk)[stray.client_order_id] == ("adopted", "placed", stray.order_id)
