@@ -7,10 +7,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from perpdesk.core.models import AccountStatus, Credentials
-from perpdesk.live.mirror import MirrorRef
+from perpdesk.live.mirror import MirrorRef, PlanTerms
 from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import credentials_of, own, venue_of
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.trail_terms import StoredTrailTerms
 
 # keys opened at once: a worker's cold start opens thousands (every mirror's login and first
 # reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
@@ -41,6 +42,11 @@ class DbAccountSource:
                 return await credentials_of(uow, await own(uow, ref.user_id, ref.account_id))
 
         return open_creds
+
+    def plan_terms(self, ref: MirrorRef) -> PlanTerms:
+        """The terms of the account's trailing stops its exchange does not list (Binance), from
+        their stored intents: the worker's mirror shows what a web process placed."""
+        return StoredTrailTerms(self.deps.trading_uow, ref.user_id, ref.account_id)
 
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
         async with self.deps.uow() as uow:
