@@ -1,5 +1,6 @@
-"""The active accounts the supervisor mirrors, and their credentials opener, read through the
-unit of work (the vault opens a key only when the opener is called)."""
+"""The active accounts the supervisor mirrors, their credentials opener and the stored terms of
+their trailing stops (what Binance's list leaves out), read through the unit of work (the vault
+opens a key only when the opener is called)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class DbAccountSource:
     def __init__(self, deps: AccountsDeps) -> None:
         self.deps = deps
         self._opening: asyncio.Semaphore | None = None  # made on the running loop, at first use
+        self._reading_terms: asyncio.Semaphore | None = None  # the same, for trailing stop terms
 
     async def active(self) -> list[ActiveAccount]:
         async with self.deps.uow() as uow:
@@ -46,7 +48,9 @@ class DbAccountSource:
     def plan_terms(self, ref: MirrorRef) -> PlanTerms:
         """The terms of the account's trailing stops its exchange does not list (Binance), from
         their stored intents: the worker's mirror shows what a web process placed."""
-        return StoredTrailTerms(self.deps.trading_uow, ref.user_id, ref.account_id)
+        if self._reading_terms is None:
+            self._reading_terms = asyncio.Semaphore(OPENING_AT_ONCE)
+        return StoredTrailTerms(self.deps.trading_uow, ref.user_id, ref.account_id, self._reading_terms)
 
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
         async with self.deps.uow() as uow:

@@ -13,6 +13,8 @@ elsewhere (the exchange's own site) has no intent and stays without them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -80,12 +82,16 @@ class StoredTrailTerms:
     orders on every push about them and every reconciliation: a Binance algo order cannot be
     modified, so the terms found for an order id (or that none is stored) are kept while the
     order is listed, and forgotten once it is not (bounded by the account's waiting orders). A
-    failed read leaves the orders without their terms this time and is tried again next time."""
+    failed read leaves the orders without their terms this time and is tried again next time.
+    `gate` (shared by a worker's mirrors) bounds the reads at once: a cold start's first reads
+    leave the connection pool to the rest."""
 
-    def __init__(self, uow_factory: Callable[[], TradingUnitOfWork], user_id: str, account_id: str) -> None:
+    def __init__(self, uow_factory: Callable[[], TradingUnitOfWork], user_id: str, account_id: str,
+                 gate: asyncio.Semaphore | None = None) -> None:
         self.uow_factory = uow_factory
         self.user_id = user_id
         self.account_id = account_id
+        self.gate = gate
         self.known: dict[str, Terms | None] = {}
         self.reads = 0
 
@@ -95,7 +101,8 @@ class StoredTrailTerms:
         if unknown:
             self.reads += 1
             try:
-                found = await stored_terms(self.uow_factory, self.user_id, self.account_id, unknown)
+                async with self.gate or contextlib.nullcontext():
+                    found = await stored_terms(self.uow_factory, self.user_id, self.account_id, unknown)
             except Exception as exc:  # the database: shown without them until the next read
                 log.warning("trailing stop terms of account %s not read: %s", self.account_id,
                             type(exc).__name__)

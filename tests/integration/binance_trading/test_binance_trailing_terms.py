@@ -110,7 +110,7 @@ async def test_a_worker_mirror_shows_the_terms_of_a_trail_placed_through_the_web
                     what="the trailing stop from the algo update")
         (listed,) = [p for p in mirror.view().plans if p.kind is PlanKind.TRAILING]
         _as_placed(listed, order_id)
-        await mirror.reconcile()  # a reconciliation reads the list again: the same terms, no drift
+        assert await mirror.reconcile() == []  # the list read again: the same terms, no drift
         (again,) = [p for p in mirror.view().plans if p.kind is PlanKind.TRAILING]
         _as_placed(again, order_id)
     finally:
