@@ -93,13 +93,11 @@ class StoredTrailTerms:
         self.account_id = account_id
         self.gate = gate
         self.known: dict[str, Terms | None] = {}
-        self.reads = 0
 
     async def __call__(self, plans: list[PlanOrder]) -> list[PlanOrder]:
         unknown = [p for p in plans if lacks_terms(p) and p.order_id not in self.known]
         found: dict[str, Terms | None] = {}
         if unknown:
-            self.reads += 1
             try:
                 async with self.gate or contextlib.nullcontext():
                     found = await stored_terms(self.uow_factory, self.user_id, self.account_id, unknown)
