@@ -38,7 +38,7 @@ from perpdesk.core.errors import (
     PermissionMissing,
     PerpdeskError,
 )
-from perpdesk.core.market import MarketChannel, MarketKind
+from perpdesk.core.market import MarketChannel, MarketKind, PlanOrder
 from perpdesk.core.models import Credentials, Order, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.exchanges.registry import Venue
@@ -54,6 +54,9 @@ KEY_PROBLEMS = (AuthenticationFailed, InvalidSignature, IpNotAllowed, NotWhiteli
                 PermissionMissing)
 _EPOCHS = itertools.count(1)  # tells one mirror's ledger versions from a restarted one's
 AuditSink = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]  # user, account, action, detail
+# what the exchange's list of conditional orders leaves out, filled in from what the platform
+# stored when it placed them (Binance's trailing stop terms: services/trading/trail_terms.py)
+PlanTerms = Callable[[list[PlanOrder]], Awaitable[list[PlanOrder]]]
 
 
 def now_ms() -> int:
@@ -82,6 +85,7 @@ class AccountMirror:
         hub: MarketHub,
         *,
         audit: AuditSink | None = None,
+        plan_terms: PlanTerms | None = None,
         reconcile_interval_s: float = 60.0,
         reconcile_idle_max_s: float | None = None,
         watched_plans_s: float = 0.0,
@@ -94,6 +98,7 @@ class AccountMirror:
         self.bus = bus
         self.hub = hub
         self.audit = audit
+        self.plan_terms = plan_terms
         self.reconcile_interval_s = reconcile_interval_s
         self.reconcile_idle_max_s = max(reconcile_interval_s, reconcile_idle_max_s or reconcile_interval_s)
         self._next_reconcile_s = reconcile_interval_s
@@ -282,7 +287,7 @@ class AccountMirror:
         if "positions" in parts:
             calls["positions"] = conn.positions(creds)
         if "plans" in parts:
-            calls["plans"] = conn.plan_orders(creds)
+            calls["plans"] = self._plan_orders(conn, creds)
         if "fills" in parts:
             calls["fills"] = conn.fills(creds)
         if "mode" in parts and isinstance(conn, TerminalConnector):
@@ -320,6 +325,10 @@ class AccountMirror:
             found = await asyncio.gather(*(conn.order_history(creds, sym) for sym in symbols))
             del creds
             st.set_finished([o for rows in found for o in rows])
+
+    async def _plan_orders(self, conn: FuturesConnector, creds: Credentials) -> list[PlanOrder]:
+        plans = await conn.plan_orders(creds)
+        return plans if self.plan_terms is None else await self.plan_terms(plans)
 
     # ---- reconciliation --------------------------------------------------------------------------
     async def _reconcile_due(self) -> None:
@@ -362,7 +371,8 @@ class AccountMirror:
         creds = await self.open_creds()
         before = self.pushes
         balances, positions, orders, plans = await asyncio.gather(
-            conn.balances(creds), conn.positions(creds), conn.open_orders(creds), conn.plan_orders(creds))
+            conn.balances(creds), conn.positions(creds), conn.open_orders(creds),
+            self._plan_orders(conn, creds))
         del creds
         if self.pushes != before:  # the snapshot may predate what a push said meanwhile: next time
             self.reconciliations_skipped += 1

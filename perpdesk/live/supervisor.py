@@ -24,7 +24,7 @@ from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import EventBus
 from perpdesk.live.market_hub import MarketHub
-from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef
+from perpdesk.live.mirror import AccountMirror, AuditSink, MirrorRef, PlanTerms
 from perpdesk.live.ownership import Ownership
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class ActiveAccount:
 class AccountSource(Protocol):
     async def active(self) -> list[ActiveAccount]: ...
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]: ...
+    def plan_terms(self, ref: MirrorRef) -> PlanTerms | None: ...
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None: ...
 
 
@@ -112,7 +113,8 @@ class LiveSupervisor(PeriodicTask):
         audit: AuditSink = self.source.audit
         ref = acct.ref
         mirror = AccountMirror(ref, self.connector_for(ref.venue), self.source.opener(ref), self.bus,
-                               self.hub, audit=audit, reconcile_interval_s=self.reconcile_interval_s,
+                               self.hub, audit=audit, plan_terms=self.source.plan_terms(ref),
+                               reconcile_interval_s=self.reconcile_interval_s,
                                reconcile_idle_max_s=self.reconcile_idle_max_s,
                                watched_plans_s=self.watched_plans_s)
         mirror.start()

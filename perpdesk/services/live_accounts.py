@@ -1,5 +1,6 @@
-"""The active accounts the supervisor mirrors, and their credentials opener, read through the
-unit of work (the vault opens a key only when the opener is called)."""
+"""The active accounts the supervisor mirrors, their credentials opener and the stored terms of
+their trailing stops (what Binance's list leaves out), read through the unit of work (the vault
+opens a key only when the opener is called)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import datetime
 
 from perpdesk.core.errors import NotFound
 from perpdesk.core.models import AccountStatus, Credentials
-from perpdesk.live.mirror import MirrorRef
+from perpdesk.live.mirror import MirrorRef, PlanTerms
 from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import NO_SUCH_ACCOUNT, venue_of
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.trading.trail_terms import StoredTrailTerms
 
 # keys opened at once: a worker's cold start opens thousands (every mirror's login and first
 # reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
@@ -24,6 +26,7 @@ class DbAccountSource:
     def __init__(self, deps: AccountsDeps) -> None:
         self.deps = deps
         self._opening: asyncio.Semaphore | None = None  # made on the running loop, at first use
+        self._reading_terms: asyncio.Semaphore | None = None  # the same, for trailing stop terms
 
     async def active(self) -> list[ActiveAccount]:
         async with self.deps.uow() as uow:
@@ -47,6 +50,13 @@ class DbAccountSource:
             return creds
 
         return open_creds
+
+    def plan_terms(self, ref: MirrorRef) -> PlanTerms:
+        """The terms of the account's trailing stops its exchange does not list (Binance), from
+        their stored intents: the worker's mirror shows what a web process placed."""
+        if self._reading_terms is None:
+            self._reading_terms = asyncio.Semaphore(OPENING_AT_ONCE)
+        return StoredTrailTerms(self.deps.trading_uow, ref.user_id, ref.account_id, self._reading_terms)
 
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
         async with self.deps.uow() as uow:

@@ -37,6 +37,7 @@ from perpdesk.exchanges.registry import Venue
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.access import AccountRef, load_account, tradable
 from perpdesk.services.trading.ticket import instrument_in, symbol_of
+from perpdesk.services.trading.trail_terms import with_stored_terms
 
 MAX_CANDLES = 500
 
@@ -135,9 +136,11 @@ async def order_book(
 async def conditional_orders(
     deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None
 ) -> list[PlanOrder]:
-    _, creds, conn = await account_of(deps, user_id, account_id)
+    """The account's waiting conditional orders; a trailing stop's terms its exchange does not list
+    (Binance) are its stored intent's (trading/trail_terms.py)."""
+    ref, creds, conn = await account_of(deps, user_id, account_id)
     sym = (await instrument_of(conn, symbol)).symbol if symbol else None
-    return await conn.plan_orders(creds, sym)
+    return await with_stored_terms(deps.trading_uow, ref.user_id, ref.id, await conn.plan_orders(creds, sym))
 
 
 async def fills(deps: AccountsDeps, user_id: str, account_id: str, symbol: str | None = None) -> list[Fill]:

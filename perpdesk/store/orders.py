@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -234,6 +234,25 @@ class OrderIntentRepo:
             )
         )
         return {r for r in rows if r}
+
+    async def trails_by_ids(
+        self, user_id: str, account_id: str, order_ids: Sequence[str], client_order_ids: Sequence[str]
+    ) -> list[IntentRecord]:
+        """The account's trailing-stop intents recorded with one of these exchange ids or written
+        with one of these client ids (their activation price and callback rate: the terms a
+        venue's list may leave out, services/trading/trail_terms.py)."""
+        if not order_ids and not client_order_ids:
+            return []
+        rows = await self.s.scalars(
+            select(OrderIntent).where(
+                OrderIntent.user_id == user_id,
+                OrderIntent.account_id == account_id,
+                OrderIntent.purpose == IntentPurpose.TRAIL.value,
+                or_(OrderIntent.order_id.in_(list(order_ids)),
+                    OrderIntent.client_order_id.in_(list(client_order_ids))),
+            )
+        )
+        return [_intent(r) for r in rows]
 
     async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[IntentRecord]:
         """Intents settled as not placed since `since` (the reconciler double-checks them)."""

@@ -5,6 +5,11 @@ openAlgoOrders): position TP/SL (STOP_MARKET / TAKE_PROFIT_MARKET with closePosi
 Each carries a client algo id; one whose answer was lost is looked up by it, and not found stays
 `unknown`, never "rejected". Binance cannot modify an algo order: a TP/SL is moved by cancelling
 it and placing its replacement.
+
+Binance's open-algo-order list and query leave out a trailing stop's activatePrice and
+callbackRate (only the placement's answer has them): listed here as 0 and no callback rate, the
+platform gives them from the trail's stored intent, which every process reads
+(services/trading/trail_terms.py), not from what this process happened to place.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ ALGO = "/fapi/v1/algoOrder"
 OPEN_ALGOS = "/fapi/v1/openAlgoOrders"
 WORKING = {PriceType.LAST: "CONTRACT_PRICE", PriceType.MARK: "MARK_PRICE"}
 MIN_CALLBACK, MAX_CALLBACK = Decimal("0.1"), Decimal("10")
-MAX_TRAILS = 10_000  # trailing stops' terms kept (bounded: cleared when full, as modes' caches)
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +71,6 @@ class AlgoDesk:
         self.modes = modes
         self.settle_attempts = settle_attempts
         self.settle_delay_s = settle_delay_s
-        # Binance's algo lists and queries leave out a trailing stop's activatePrice and
-        # callbackRate (only the placement's answer has them): kept here per algoId, as sent
-        self._trails: dict[str, tuple[str, str]] = {}
 
     async def _sides(self, creds: Credentials, side: OrderSide) -> dict[str, Any]:
         return parse.wire_side(side, await self.modes.hedge(creds))
@@ -186,7 +187,7 @@ class AlgoDesk:
     async def plan_orders(self, creds: Credentials, symbol: str | None = None) -> list[PlanOrder]:
         data = await self.rest.call("GET", OPEN_ALGOS, {"symbol": symbol} if symbol else None, creds)
         rows = [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
-        return [parse.plan_order(self._with_trail_terms(r)) for r in rows]
+        return [parse.plan_order(r) for r in rows]
 
     async def tp_sl_triggers(
         self, creds: Credentials, symbol: str
@@ -241,21 +242,7 @@ class AlgoDesk:
             await self.modes.ensure(creds, inst.symbol, req.leverage, req.margin_mode)
         except ExchangeError as exc:
             return OrderResult(PlacementStatus.REJECTED, cid, error=exc)
-        result = await self.submit(creds, params, cid)
-        if result.order_id:
-            self._remember_trail(result.order_id, params["activatePrice"], params["callbackRate"])
-        return result
-
-    def _remember_trail(self, algo_id: str, activation: str, callback: str) -> None:
-        if len(self._trails) >= MAX_TRAILS:
-            self._trails.clear()
-        self._trails[algo_id] = (activation, callback)
-
-    def _with_trail_terms(self, row: dict[str, Any]) -> dict[str, Any]:
-        known = self._trails.get(str(row.get("algoId", "")))
-        if known is None or row.get("orderType") != "TRAILING_STOP_MARKET" or row.get("activatePrice"):
-            return row
-        return {**row, "activatePrice": known[0], "callbackRate": known[1]}
+        return await self.submit(creds, params, cid)
 
     async def cancel(self, creds: Credentials, symbol: str, order_id: str) -> None:
         await self.rest.call(

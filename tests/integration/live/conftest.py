@@ -54,6 +54,9 @@ class MemorySource:
             return self.accounts[ref.account_id][1]
         return open_creds
 
+    def plan_terms(self, ref: MirrorRef) -> None:
+        return None  # the sandbox's BitMart lists every term
+
     async def audit(self, user_id: str, account_id: str, action: str, detail: dict[str, object]) -> None:
         self.audited.append((user_id, account_id, action, detail))
 

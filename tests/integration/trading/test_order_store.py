@@ -109,6 +109,29 @@ async def test_an_intent_is_a_frozen_record_written_back_by_save(tctx: TCtx) -> 
             await OrderIntentRepo(s).save(gone)
 
 
+async def test_trails_by_ids_finds_the_accounts_trail_intents_by_exchange_or_client_id(tctx: TCtx) -> None:
+    t, other = await tctx.trader(), await tctx.trader()
+    trail = {"purpose": "trail", "type": "market", "price": None, "trigger_price": Decimal("186.370"),
+             "callback_rate": Decimal("1.37")}
+    rows = [
+        _intent(t.user_id, t.account_id, "pdtrail1", order_id="101", status="placed", **trail),
+        _intent(t.user_id, t.account_id, "pdtrail2", **trail),  # no exchange id recorded yet
+        _intent(t.user_id, t.account_id, "pdplan1", order_id="102", status="placed"),
+        _intent(other.user_id, other.account_id, "pdtrail3", order_id="103", status="placed", **trail),
+    ]
+    async with tctx.deps.sessions() as s, s.begin():
+        for row in rows:
+            await OrderIntentRepo(s).add(row)
+    async with tctx.deps.sessions() as s:
+        repo = OrderIntentRepo(s)
+        found = await repo.trails_by_ids(t.user_id, t.account_id, ["101", "102", "103"],
+                                         ["pdtrail2", "pdtrail3"])
+        assert sorted(r.client_order_id for r in found) == ["pdtrail1", "pdtrail2"]
+        assert {(r.trigger_price, r.callback_rate) for r in found} == {(Decimal("186.37"), Decimal("1.37"))}
+        assert await repo.trails_by_ids(t.user_id, t.account_id, ["101"], []) == [rows[0]]
+        assert await repo.trails_by_ids(t.user_id, t.account_id, [], []) == []
+
+
 async def test_disconnecting_an_account_removes_its_intents(tctx: TCtx) -> None:
     t = await tctx.trader()
     tctx.sandbox.admin.set_price("ETHUSDT", "3500")

@@ -88,6 +88,15 @@ class _Intents:
     async def taken_order_ids(self, user_id: str, account_id: str, purposes: Sequence[str]) -> set[str]:
         return {r.order_id for r in self._rows(user_id, account_id) if r.purpose in purposes and r.order_id}
 
+    async def trails_by_ids(
+        self, user_id: str, account_id: str, order_ids: Sequence[str], client_order_ids: Sequence[str]
+    ) -> list[IntentRecord]:
+        return [
+            r
+            for r in self._rows(user_id, account_id)
+            if r.purpose == "trail" and (r.order_id in order_ids or r.client_order_id in client_order_ids)
+        ]
+
     async def recently_refused(self, user_id: str, account_id: str, since: datetime) -> list[IntentRecord]:
         return [
             r
