@@ -16,25 +16,25 @@ closing. Reads take no lock: in WAL mode they never wait for the writer, and bef
 write a transaction holds no snapshot (pysqlite opens the transaction only at the first write), so
 no read ever has to be upgraded to a write.
 
-SQLite is refused for more than one process, so the lock is per engine (and per event loop); the
-busy timeout stays as the backstop for another program touching the file.
+SQLite is refused for more than one process, so the queue is this process's, per database file
+(engines on the same file share it) and per event loop; the busy timeout stays as the backstop
+for another program touching the file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 import time
 import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
-
-log = logging.getLogger(__name__)
 
 # The first word of a statement that writes (or must write alone: DDL, SAVEPOINT).
 WRITES = frozenset({
@@ -50,25 +50,33 @@ def writes(statement: str) -> bool:
     return bool(first) and first[0].upper() in WRITES
 
 
+@dataclass
+class _Queue:
+    """One event loop's writers: the lock, and who holds it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holder: Any = None  # the DBAPI connection in a write transaction
+    task: asyncio.Task[Any] | None = None
+    since: float = 0.0
+
+
 class WriteLock:
-    """The engine's writer queue: which connection writes now, and the ones waiting."""
+    """A database file's writer queue (per event loop): which connection writes now, and the ones
+    waiting. Engines on the same file in this process share it."""
 
     def __init__(self, wait_s: float = WAIT_S) -> None:
         self.wait_s = wait_s
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary()
         )
-        self.holder: Any = None  # the DBAPI connection in a write transaction
-        self._task: asyncio.Task[Any] | None = None
-        self._since = 0.0
+        self._held: dict[int, tuple[asyncio.AbstractEventLoop, _Queue]] = {}  # id(DBAPI connection)
         self.waits = 0  # writers that had to queue (for tests and benchmarks)
 
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
+    @property
+    def holder(self) -> Any:
+        """The connection writing now on the running loop (None: nobody)."""
+        queue = self._queues.get(asyncio.get_running_loop())
+        return queue.holder if queue is not None else None
 
     async def _acquire(self, lock: asyncio.Lock) -> None:
         async with asyncio.timeout(self.wait_s):
@@ -77,46 +85,50 @@ class WriteLock:
     def take(self, dbapi_conn: Any) -> bool:
         """Take the lock for `dbapi_conn` (in SQLAlchemy's greenlet: awaits the queue); False if
         it holds it already."""
-        if self.holder is dbapi_conn:
+        if id(dbapi_conn) in self._held:
             return False
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
         task = asyncio.current_task()
-        if self.holder is not None and task is not None and task is self._task:
+        if queue.holder is not None and task is not None and task is queue.task:
             raise sqlite3.OperationalError(
                 "database is locked: this task writes on two SQLite connections at once (the first "
                 "transaction must end before another one writes)"
             )
-        lock = self._lock()
-        if lock.locked():
+        if queue.lock.locked():
             self.waits += 1
         try:
-            await_(self._acquire(lock))
+            await_(self._acquire(queue.lock))
         except TimeoutError:
-            held = time.monotonic() - self._since if self.holder is not None else 0.0
+            held = time.monotonic() - queue.since if queue.holder is not None else 0.0
             raise sqlite3.OperationalError(
                 f"database is locked: waited {self.wait_s:.0f} s for the writer before "
                 f"(in its transaction for {held:.1f} s)"
             ) from None
-        self.holder, self._task, self._since = dbapi_conn, task, time.monotonic()
+        queue.holder, queue.task, queue.since = dbapi_conn, task, time.monotonic()
+        self._held[id(dbapi_conn)] = (loop, queue)
         return True
 
     def give_back(self, dbapi_conn: Any) -> None:
         """Release the lock if `dbapi_conn` holds it (its transaction ended)."""
-        if self.holder is None or self.holder is not dbapi_conn:
+        held = self._held.pop(id(dbapi_conn), None)
+        if held is None:
             return
-        self.holder, self._task = None, None
-        lock = self._locks.get(asyncio.get_running_loop()) if _loop_running() else None
-        if lock is not None and lock.locked():
-            lock.release()
-        elif lock is None:  # pragma: no cover - closed outside the loop: no waiter can be served
-            log.warning("SQLite write lock released outside its event loop")
+        loop, queue = held
+        queue.holder, queue.task = None, None
+        if _running_loop() is loop:
+            queue.lock.release()
+        elif not loop.is_closed():  # closed from elsewhere (dispose, GC): its own loop wakes the next
+            loop.call_soon_threadsafe(queue.lock.release)
 
 
-def _loop_running() -> bool:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        asyncio.get_running_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return False
-    return True
+        return None
 
 
 def _raw(conn: Any) -> Any:
@@ -132,10 +144,21 @@ def write_lock(engine: AsyncEngine) -> WriteLock | None:
     return _LOCKS.get(engine.sync_engine)
 
 
+_FILES: weakref.WeakValueDictionary[str, WriteLock] = weakref.WeakValueDictionary()
+
+
 def serialise_writes(engine: AsyncEngine, wait_s: float = WAIT_S) -> WriteLock:
-    """Install the writer queue on a SQLite engine (see the module's docstring)."""
-    lock = WriteLock(wait_s)
+    """Install the writer queue on a SQLite engine (see the module's docstring): the queue of its
+    database file, shared with the other engines on that file."""
     sync_engine = engine.sync_engine
+    path = sync_engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        key = str(Path(path).resolve())
+        lock = _FILES.get(key)
+        if lock is None:
+            lock = _FILES[key] = WriteLock(wait_s)
+    else:
+        lock = WriteLock(wait_s)
     _LOCKS[sync_engine] = lock
 
     @event.listens_for(sync_engine, "before_cursor_execute")

@@ -252,3 +252,29 @@ async def test_postgresql_engines_have_no_writer_queue() -> None:
         assert write_lock(engine) is None
     finally:
         await engine.dispose()
+
+
+async def test_engines_on_the_same_file_share_one_queue(engine: AsyncEngine, vault: Vault) -> None:
+    other = make_engine(str(engine.url))
+    event.listen(other.sync_engine, "connect", _no_busy_wait)
+    try:
+        assert write_lock(other) is _lock(engine)
+        sm, other_sm = make_sessionmaker(engine), make_sessionmaker(other)
+        await _accounts(sm, vault, 1)
+
+        async def second_writer() -> None:
+            async with other_sm() as s:
+                await s.execute(text("UPDATE exchange_accounts SET label = 'second'"))
+                await s.commit()
+
+        async with sm() as first:
+            await first.execute(text("UPDATE exchange_accounts SET label = 'first'"))
+            waiting = asyncio.create_task(second_writer())
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # queued behind the first, not refused by SQLite
+            await first.commit()
+        await asyncio.wait_for(waiting, 5)
+        async with other_sm() as s:
+            assert await s.scalar(text("SELECT label FROM exchange_accounts")) == "second"
+    finally:
+        await other.dispose()
