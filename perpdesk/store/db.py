@@ -55,7 +55,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             private_sqlite(path)  # sessions, hashes, sealed keys: the owner's alone
         # pysqlite opens a transaction just before its first write (reads before it hold no
         # snapshot, so none is ever upgraded to a write), and with this as BEGIN IMMEDIATE
-        kwargs.setdefault("connect_args", {"timeout": 10, "isolation_level": "IMMEDIATE"})
+        given = kwargs.get("connect_args", {})
+        kwargs["connect_args"] = {"timeout": 10, "isolation_level": "IMMEDIATE", **given}
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         serialise_writes(engine)  # one writer at a time, queued here rather than in busy_timeout
