@@ -251,7 +251,8 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
         order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrored=_own_mirrors(live)),
-        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s),
+        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s,
+                                             mirrored=_own_mirrors(live)),
         # with live mirrors, fills, triggers and liquidation distance come from their events
         notification_watcher=NotificationWatcher(
             accounts, settings.notification_check_interval_s, on_new=webhooks, rest=live is None

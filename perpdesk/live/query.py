@@ -3,7 +3,7 @@ to the user, or None when this process has no mirror of it (then the caller read
 
 from __future__ import annotations
 
-from perpdesk.core.models import Order
+from perpdesk.core.models import Balance, Order
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.live.views import AccountLive
 
@@ -30,6 +30,11 @@ class LiveQuery:
         if mirror is None or mirror.ref.user_id != user_id or not mirror.running or not mirror.fresh():
             return None
         return list(mirror.state.orders.values())
+
+    def usdt_of(self, user_id: str, account_id: str) -> Balance | None:
+        """The account's USDT balance at the live marks while its mirror here is current."""
+        view = self.fresh(user_id, account_id)
+        return view.usdt if view is not None else None
 
     def user_accounts(self, user_id: str) -> list[AccountLive]:
         mirrors = list(self.supervisor.mirrors.values()) if self.supervisor is not None else []

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from perpdesk.core.background import PeriodicTask
 from perpdesk.core.errors import ExchangeError, PerpdeskError
@@ -33,9 +34,20 @@ def margin_in_use(b: Balance) -> Decimal:
     return b.position_margin + b.frozen
 
 
+class MirroredBalances(Protocol):
+    """An account's USDT balance as a current live mirror in this process holds it (else None)."""
+
+    def usdt_of(self, user_id: str, account_id: str) -> Balance | None: ...
+
+
 async def _one(
-    deps: AccountsDeps, user_id: str, account_id: str, taken_at: datetime
+    deps: AccountsDeps, user_id: str, account_id: str, taken_at: datetime,
+    mirrored: MirroredBalances | None = None,
 ) -> EquitySample | None:
+    usdt = mirrored.usdt_of(user_id, account_id) if mirrored is not None else None
+    if usdt is not None:  # the mirror's, at the live marks: no key opened, no exchange read
+        return EquitySample(user_id, account_id, taken_at, usdt.equity, usdt.available, margin_in_use(usdt),
+                            usdt.unrealized_pnl)
     try:
         ref, creds = await load_account(deps, user_id, account_id)
         balances = await deps.connector_for(ref.venue).balances(creds)
@@ -52,7 +64,7 @@ async def _one(
                         usdt.unrealized_pnl)
 
 
-async def take_snapshots(deps: AccountsDeps) -> int:
+async def take_snapshots(deps: AccountsDeps, mirrored: MirroredBalances | None = None) -> int:
     """One pass over every active account; returns how many snapshots were stored."""
     async with deps.uow() as uow:
         rows = [(a.user_id, a.id) for a in await uow.accounts.summaries(status=AccountStatus.ACTIVE.value)]
@@ -61,7 +73,7 @@ async def take_snapshots(deps: AccountsDeps) -> int:
 
     async def bounded(user_id: str, account_id: str) -> EquitySample | None:
         async with gate:
-            return await _one(deps, user_id, account_id, taken_at)
+            return await _one(deps, user_id, account_id, taken_at, mirrored)
 
     found = await asyncio.gather(*(bounded(u, a) for u, a in rows))
     snaps = [f for f in found if f is not None]
@@ -103,13 +115,15 @@ async def history(
 class EquitySnapshotter(PeriodicTask):
     name = "perpdesk-equity-snapshots"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float,
+                 mirrored: MirroredBalances | None = None) -> None:
         super().__init__()
         self.deps = deps
         self._interval_s = interval_s
+        self.mirrored = mirrored  # this process's live mirrors, when it runs them
 
     async def run_pass(self) -> int:
-        return await take_snapshots(self.deps)
+        return await take_snapshots(self.deps, self.mirrored)
 
     def interval_s(self) -> float:
         return self._interval_s

@@ -89,6 +89,11 @@ class KnownKeys:
     def __init__(self, most: int = 200_000) -> None:
         self.most = most
         self._keys: set[str] = set()
+        self.loaded = False
+
+    def load(self, keys: set[str]) -> None:
+        self._keys = set(list(keys)[: self.most])
+        self.loaded = True
 
     def __contains__(self, key: str) -> bool:
         return key in self._keys
@@ -106,6 +111,8 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
     accounts = accounts or ItemBackoff("notification check of account", 0.0)
     stored = stored if stored is not None else KnownKeys()
     async with deps.uow() as uow:
+        if not stored.loaded:  # a process's first pass: what is stored already, in one query
+            stored.load(await uow.notifications.dedupe_keys("key:", stored.most))
         rows = await uow.accounts.summaries()
         thresholds = {u: stored_pct(pct) for u, pct in (await uow.notifications.thresholds()).items()}
     for row in rows:

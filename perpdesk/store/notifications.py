@@ -106,6 +106,13 @@ class NotificationRepo:
         await self.s.flush()
         return _record(n)
 
+    async def dedupe_keys(self, prefix: str, limit: int) -> set[str]:
+        """Every user's stored dedupe keys that start with `prefix` (at most `limit`)."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        key = Notification.dedupe_key
+        rows = await self.s.scalars(select(key).where(key.like(like, escape="\\")).limit(limit))
+        return set(rows)
+
     async def recent(
         self, user_id: str, *, unread_only: bool = False, limit: int = 50
     ) -> list[NotificationRecord]:

@@ -204,3 +204,17 @@ async def test_a_due_delivery_is_claimed_by_one_of_many_at_once(db_sessionmaker:
         await uow.webhooks.save(replace(d, delivered=True, next_attempt_at=None))
         await uow.commit()
     assert not await claim()  # delivered: never again
+
+
+async def test_stored_dedupe_keys_by_prefix_across_users(db_sessionmaker: SM, vault: Vault) -> None:
+    alice, bob = await _user(db_sessionmaker, vault), await _user(db_sessionmaker, vault)
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        for user, key in ((alice, "key:a1:no_ip"), (bob, "key:b1:withdraw_enabled"), (alice, "fill:1"),
+                          (bob, "keyX:not_this_prefix")):
+            await uow.notifications.add_once(user_id=user, kind="key", title="t", body="", dedupe_key=key,
+                                             account_id=None)
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        assert await uow.notifications.dedupe_keys("key:", 100) == {"key:a1:no_ip", "key:b1:withdraw_enabled"}
+        assert await uow.notifications.dedupe_keys("key_", 100) == set()  # "_" is not a wildcard
+        assert len(await uow.notifications.dedupe_keys("key", 1)) == 1

@@ -4,7 +4,11 @@ per pass with the user's accounts summed, exact decimals."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from perpdesk.core.models import Balance
 from perpdesk.services import equity_history, trading
 from tests.integration.trading.conftest import TCtx
 
@@ -30,3 +34,31 @@ async def test_snapshots_sum_the_users_accounts_per_pass(tctx: TCtx) -> None:
     one = await equity_history.history(tctx.deps, t.user_id, account_id=t.account_id)
     assert [p.equity for p in one] == [Decimal("1000.123456"), usdt.equity]
     assert [p.equity for p in await equity_history.history(tctx.deps, other.user_id)] == [Decimal(7)] * 2
+
+
+async def test_a_current_mirror_here_gives_its_balance_and_the_exchange_is_not_asked(
+    tctx: TCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirrored_acct = await tctx.trader(futures_usdt="500")
+    asked = await tctx.trader(futures_usdt="20.25", user_id=mirrored_acct.user_id)
+    live = Balance("USDT", Decimal("512.345678"), Decimal("400.5"), frozen=Decimal("1.5"),
+                   position_margin=Decimal("100"), unrealized_pnl=Decimal("12.345678"))
+
+    class Mirrors:
+        def usdt_of(self, user_id: str, account_id: str) -> Balance | None:
+            return live if account_id == mirrored_acct.account_id else None
+
+    reads: list[str] = []
+    real = tctx.connector.balances
+
+    async def counted(creds: Any) -> Any:
+        reads.append(creds.api_key)
+        return await real(creds)
+
+    monkeypatch.setattr(tctx.connector, "balances", counted)
+    assert await equity_history.take_snapshots(tctx.deps, Mirrors()) >= 2
+    assert mirrored_acct.creds.api_key not in reads and asked.creds.api_key in reads
+    one = await equity_history.history(tctx.deps, mirrored_acct.user_id, account_id=mirrored_acct.account_id)
+    assert [(p.equity, p.unrealized_pnl) for p in one] == [(Decimal("512.345678"), Decimal("12.345678"))]
+    (point,) = await equity_history.history(tctx.deps, mirrored_acct.user_id)
+    assert point.equity == Decimal("532.595678")  # the mirror's and the exchange's, summed

@@ -90,6 +90,9 @@ class _Notifications:
         self.d.notifications[n.id] = n
         return n
 
+    async def dedupe_keys(self, prefix: str, limit: int) -> set[str]:
+        return {n.dedupe_key for n in self.d.notifications.values() if n.dedupe_key.startswith(prefix)}
+
     async def recent(
         self, user_id: str, *, unread_only: bool = False, limit: int = 50
     ) -> list[NotificationRecord]:
