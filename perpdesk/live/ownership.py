@@ -14,6 +14,7 @@ from typing import Protocol
 class Ownership(Protocol):
     owner_id: str
     members: tuple[str, ...]  # the owners sharing the accounts at the last claim
+    held: set[str]  # the accounts whose lease this owner holds now
 
     @property
     def waiting(self) -> int:
@@ -25,6 +26,10 @@ class Ownership(Protocol):
         ...
 
     async def release(self, account_ids: Sequence[str]) -> None: ...
+
+    async def check(self) -> None:
+        """Find out whether the leases are still held (forget them if not), without claiming."""
+        ...
 
 
 class InProcessOwnership:
@@ -45,3 +50,6 @@ class InProcessOwnership:
 
     async def release(self, account_ids: Sequence[str]) -> None:
         self.held.difference_update(account_ids)
+
+    async def check(self) -> None:
+        return None  # nothing to lose

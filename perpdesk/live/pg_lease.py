@@ -94,6 +94,10 @@ class PgLeaseOwnership:
             self.members = members
         return self.assigned
 
+    async def check(self) -> None:
+        """Forget the locks at once if the lease's session is gone (a scan that could not claim)."""
+        await self.dedicated.check()
+
     async def claim(self, account_ids: Sequence[str]) -> set[str]:
         """The accounts to mirror now. One no longer won stays locked until `release` (the
         supervisor stops its mirror first) or, at the latest, the next claim: never two mirrors."""

@@ -90,8 +90,12 @@ class LiveSupervisor(PeriodicTask):
         return self.mirrors.get(account_id)
 
     async def scan(self) -> None:
-        active = {a.ref.account_id: a for a in await self.source.active()}
-        owned = await self.ownership.claim(sorted(active))
+        try:
+            active = {a.ref.account_id: a for a in await self.source.active()}
+            owned = await self.ownership.claim(sorted(active))
+        except Exception:
+            await self._stop_unleased()
+            raise
         handed_over = [i for i in self.mirrors if i not in owned and i in active]
         for account_id in [i for i in self.mirrors if i not in owned]:
             await self._stop(account_id)
@@ -108,6 +112,20 @@ class LiveSupervisor(PeriodicTask):
                     self._start(acct)
                 except Exception:  # say an exchange this build has no connector for
                     log.exception("live mirror of account %s could not start", account_id)
+
+    async def _stop_unleased(self) -> None:
+        """The database failed this scan: mirrors whose lease went with it stop now, so another
+        worker that takes their accounts over never runs beside them (no mirror without a lease)."""
+        try:
+            await self.ownership.check()
+        except Exception:  # the lease's session is judged on its own; this is only a look
+            log.debug("the lease check failed", exc_info=True)
+        unleased = [i for i in self.mirrors if i not in self.ownership.held]
+        if unleased:
+            log.warning("live leases lost with the database: stopping %d mirrors", len(unleased),
+                        extra={"owner": self.ownership.owner_id})
+        for account_id in unleased:
+            await self._stop(account_id, release=False)
 
     def _start(self, acct: ActiveAccount) -> None:
         audit: AuditSink = self.source.audit

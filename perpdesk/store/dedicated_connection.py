@@ -62,6 +62,20 @@ class DedicatedConnection:
                 await self._invalidate(conn)
         return await self._open(), True
 
+    async def check(self) -> bool:
+        """Whether the session is still there, without opening another: a lost one is reported as
+        `connection()` reports it (`on_lost` first)."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            await conn.execute(text("SELECT 1"))
+            return True
+        except (SQLAlchemyError, OSError) as exc:
+            self._lost(exc)
+            await self._invalidate(conn)
+            return False
+
     def _lost(self, exc: BaseException) -> None:
         self._conn = None
         self.losses += 1

@@ -122,3 +122,28 @@ async def test_a_failed_open_raises_and_keeps_no_connection() -> None:
         assert dedicated.conn is None and dedicated.losses == 0
     finally:
         await engine.dispose()
+
+
+async def test_check_reports_a_lost_session_without_opening_another(pg_url: str) -> None:
+    engine, admin = make_engine(pg_url), make_engine(pg_url, isolation_level="AUTOCOMMIT")
+    lost: list[int] = []
+    dedicated = DedicatedConnection(engine, "test", application_name="perpdesk-test:check",
+                                    on_lost=lambda: str(lost.append(1)))
+    try:
+        assert not await dedicated.check()  # none open yet: nothing opened by looking
+        await dedicated.connection()
+        pid = dedicated.backend_pid
+        assert await dedicated.check() and lost == []
+        async with admin.connect() as killer:
+            assert await killer.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        for _ in range(50):  # the server ends the session within moments
+            if not await dedicated.check():
+                break
+            await asyncio.sleep(0.05)
+        assert lost == [1] and dedicated.losses == 1 and dedicated.conn is None
+        async with admin.connect() as conn:
+            assert await named(conn, "perpdesk-test:check") == []  # no new session by looking
+    finally:
+        await dedicated.close()
+        await engine.dispose()
+        await admin.dispose()

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
 from perpdesk.live.supervisor import HANDOVER_RETRIES, HANDOVER_RETRY_S, ActiveAccount, LiveSupervisor
 
 EVENTS: list[tuple[str, str]] = []
@@ -22,6 +24,7 @@ class Ownership:
         self.mine: set[str] = set()  # what the assignment gives this owner
         self.held: set[str] = set()
         self.locked_elsewhere: set[str] = set()
+        self.session_lost = False
 
     @property
     def waiting(self) -> int:
@@ -37,6 +40,10 @@ class Ownership:
                 self.held.discard(a)
                 EVENTS.append(("release", a))
 
+    async def check(self) -> None:
+        if self.session_lost:  # the server ended the session: every lock went with it
+            self.held.clear()
+
 
 class Mirror:
     def __init__(self, account_id: str) -> None:
@@ -49,8 +56,11 @@ class Mirror:
 class Source:
     def __init__(self) -> None:
         self.versions: dict[str, str] = {}
+        self.down = False
 
     async def active(self) -> list[ActiveAccount]:
+        if self.down:
+            raise ConnectionError("the database is unreachable")
         return [ActiveAccount(cast(Any, SimpleNamespace(account_id=a)), v) for a, v in self.versions.items()]
 
 
@@ -111,3 +121,19 @@ async def test_waiting_for_a_previous_owner_looks_again_sooner_a_few_times() -> 
     src.versions["c"] = "1"
     await sup.scan()
     assert sup.interval_s() == HANDOVER_RETRY_S  # a new wait starts quick again
+
+
+async def test_a_scan_the_database_fails_stops_the_mirrors_whose_lease_went_with_it() -> None:
+    sup, own, src, _kicks = build()
+    src.versions = {"a": "1", "b": "1"}
+    own.mine = {"a", "b"}
+    await sup.scan()
+    EVENTS.clear()
+    src.down = True  # the database is unreachable, but the lease's session still holds
+    with pytest.raises(ConnectionError):
+        await sup.scan()
+    assert EVENTS == [] and set(sup.mirrors) == {"a", "b"}  # locks held: they keep running
+    own.session_lost = True  # now the lease's session is gone too: another worker may take them
+    with pytest.raises(ConnectionError):
+        await sup.scan()
+    assert sorted(EVENTS) == [("stop", "a"), ("stop", "b")] and sup.mirrors == {}  # nothing to release
