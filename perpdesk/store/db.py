@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from perpdesk.core.files import private_sqlite
-from perpdesk.store.sqlite_writes import serialise_writes
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -31,7 +30,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FOREIGN KEY clauses unless asked
     cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (vault rotate runs live)
-    cur.execute("PRAGMA busy_timeout=10000")  # a backstop: writers queue in sqlite_writes.py
+    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
@@ -53,13 +52,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         if (path := sqlite_file(url)) is not None:
             private_sqlite(path)  # sessions, hashes, sealed keys: the owner's alone
-        # pysqlite opens a transaction just before its first write (reads before it hold no
-        # snapshot, so none is ever upgraded to a write), and with this as BEGIN IMMEDIATE
-        given = kwargs.get("connect_args", {})
-        kwargs["connect_args"] = {"timeout": 10, "isolation_level": "IMMEDIATE", **given}
+        kwargs.setdefault("connect_args", {"timeout": 10})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        serialise_writes(engine)  # one writer at a time, queued here rather than in busy_timeout
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
