@@ -237,8 +237,6 @@ class BinanceRest:
                 response = await self.http.request(self.build("GET", self.limits_path, None, None, False))
                 data = self._unwrap(response, None, False)
             except (ExchangeError, TransportError) as exc:
-                if self.limiter.blocked_until_ms:  # a 429 / 418: nothing more is sent meanwhile
-                    self._refuse_while_blocked(path)
                 log.info("Binance's rate limits could not be read (%s): %d a minute kept",
                          type(exc).__name__, self.limiter.weight_per_min)
                 return False

@@ -175,48 +175,6 @@ def test_the_weight_limit_follows_what_the_venue_announces_unless_given() -> Non
     assert fixed.announce([weight(2400)]) is None and fixed.weight.limit == 10**9 - 20
 
 
-@pytest.mark.parametrize("venue", ["announces 24000", "announces 2400", "refuses"])
-async def test_a_request_held_back_by_the_weight_asks_the_venue_its_limit_once_a_minute(venue: str) -> None:
-    import asyncio
-
-    said = {"announces 24000": 24000, "announces 2400": 2400}
-    sent: list[str] = []
-
-    def handler(req: HttpRequest) -> HttpResponse:
-        path = urlsplit(req.target).path
-        sent.append(path)
-        used = [("X-MBX-USED-WEIGHT-1M", str(2380 + len(sent)))]
-        if path == "/fapi/v1/exchangeInfo":
-            if venue == "refuses":
-                return fail(429, -1003, "Too many requests", [("Retry-After", "7"), *used])
-            limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                       "limit": said[venue]}]
-            return ok({"rateLimits": limits, "symbols": []}, used)
-        return ok([], used)
-
-    rest = BinanceRest("https://fapi.example", InMemoryTransport(handler), clock=fresh_clock())
-    rest.limiter.update(None, {"x-mbx-used-weight-1m": "2380"})  # full at Binance's published 2400
-    if venue == "announces 24000":
-        assert await rest.call("GET", "/fapi/v1/openOrders", None, CREDS) == []  # asked, then sent at once
-        assert sent == ["/fapi/v1/exchangeInfo", "/fapi/v1/openOrders"] and rest.limiter.waited_s == 0
-        assert rest.limiter.announced_weight == 24000
-    elif venue == "refuses":
-        with pytest.raises(E.RateLimited, match="openOrders was not sent"):
-            await rest.call("GET", "/fapi/v1/openOrders", None, CREDS)
-        assert sent == ["/fapi/v1/exchangeInfo"] and rest.limiter.penalty_left_s() == 7
-    else:
-        held = asyncio.create_task(rest.call("GET", "/fapi/v1/openOrders", None, CREDS))
-        await asyncio.sleep(0.05)
-        assert not held.done() and sent == ["/fapi/v1/exchangeInfo"]  # 2400 it is: waits for the minute
-        again = asyncio.create_task(rest.call("GET", "/fapi/v1/openOrders", None, CREDS))
-        await asyncio.sleep(0.05)
-        assert not again.done() and sent == ["/fapi/v1/exchangeInfo"]  # not asked twice in a minute
-        for task in (held, again):
-            task.cancel()
-        await asyncio.gather(held, again, return_exceptions=True)
-        assert rest.limiter.announced_weight == 2400 and rest.limiter.waited_s > 0
-
-
 @pytest.mark.parametrize(
     ("header", "wait_s"),
     [("0", 0.0), ("2", 2.0), (None, 60.0), ("soon", 60.0), ("-5", 60.0), ("nan", 60.0),
