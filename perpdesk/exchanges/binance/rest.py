@@ -14,9 +14,9 @@ Writes that may have reached Binance are never repeated here: the caller settles
 A 429 / 418 is not retried: every request is refused locally until its Retry-After.
 
 Every exchangeInfo answer tells the limiter the request-weight limit the venue announces. A
-request held back by a full weight window first asks exchangeInfo again (once a minute at most;
-weight 1, inside the limiter's reserve): a venue allowing more than Binance's published 2400, or
-more than it said before (a sandbox scaled meanwhile), is not waited on at the old limit.
+request held back by a full weight window while the venue has not said its limit yet first asks
+exchangeInfo (once a minute at most; weight 1, inside the limiter's reserve): a venue allowing
+more than Binance's published 2400 (a scaled sandbox) is not waited on at 2400.
 """
 
 from __future__ import annotations
@@ -216,12 +216,12 @@ class BinanceRest:
                 )
 
     async def _limit_heard(self, path: str) -> bool:
-        """`path` is held back by the weight window: ask the venue its limit, once a minute at
-        most (outside the limiter: one weight, inside its reserve). True: it announced more, and
-        `path` fits now."""
+        """`path` waits on the weight window at a limit the venue has not announced: ask it
+        (outside the limiter: one weight, inside its reserve). True if it announced one now."""
         if (
             self.limits_path is None
             or path == self.limits_path
+            or self.limiter.announced_weight is not None
             or self.limiter.weight_fixed
             or not self.limiter.weight_full(path)
         ):
@@ -229,19 +229,21 @@ class BinanceRest:
         if self._asking is None:
             self._asking = asyncio.Lock()
         async with self._asking:  # the others held back meanwhile wait for its answer
+            if self.limiter.announced_weight is not None:
+                return True
             minute = self.clock.now_ms() // 60_000
-            if minute == self._limits_asked:  # asked in this window already: the limit is as heard
-                return not self.limiter.weight_full(path)
+            if minute == self._limits_asked:
+                return False
             self._limits_asked = minute
             try:
                 response = await self.http.request(self.build("GET", self.limits_path, None, None, False))
                 data = self._unwrap(response, None, False)
             except (ExchangeError, TransportError) as exc:
-                log.info("Binance's rate limits could not be read (%s): %d a minute kept",
-                         type(exc).__name__, self.limiter.weight_per_min)
+                log.info("Binance's rate limits could not be read (%s): %s kept", type(exc).__name__,
+                         self.limiter.weight_per_min)
                 return False
-            self.limiter.announce(data.get("rateLimits") if isinstance(data, dict) else None)
-            return not self.limiter.weight_full(path)
+            announced = self.limiter.announce(data.get("rateLimits") if isinstance(data, dict) else None)
+            return announced is not None
 
     def _refuse_while_blocked(self, path: str) -> None:
         wait = self.limiter.penalty_left_s()

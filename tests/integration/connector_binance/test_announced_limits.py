@@ -95,18 +95,3 @@ async def test_instruments_tell_the_limit_and_it_still_waits_there(
     with pytest.raises(asyncio.CancelledError):
         await held
     assert limiter.blocked_until_ms == 0  # no 429 came
-
-
-async def test_a_venue_scaled_after_it_was_heard_is_followed(
-    scaled: BinanceSandbox, connector: BinanceFuturesConnector, creds: Credentials
-) -> None:
-    """A platform started before `roomy_limits` scaled the sandbox heard 2400 first."""
-    limiter = connector.limiter
-    scaled.server.admin.rate_limits(factor=1, reset=True)
-    assert await connector.instruments()
-    assert limiter.announced_weight == WEIGHT_PER_MIN
-    scaled.server.admin.rate_limits(factor=FACTOR, reset=True)
-    await a_fresh_minute(10)
-    for _ in range(3600 // 30):
-        await asyncio.wait_for(position_mode(connector, creds), 5)
-    assert limiter.announced_weight == ANNOUNCED and limiter.waited_s == 0 and limiter.blocked_until_ms == 0
