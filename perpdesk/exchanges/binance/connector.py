@@ -131,7 +131,6 @@ class BinanceFuturesConnector:
             clock=self.rest.clock,
             limiter=BinanceLimiter(self.rest.clock.now_ms),
             recv_window_ms=recv_window_ms,
-            limits_path=None,  # the spot host's limits are its own, and none of our concern
         )
         self.markets = Markets(self.rest, markets_ttl_s)
         self.modes = AccountModes(self.rest)

@@ -6,20 +6,13 @@ how much is used on every answer: X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S / 
 aligned on the clock (a minute starts at :00), so a request that would pass a limit waits for the
 next window on the exchange's clock. A 429 or a 418 (ban) stops every request until its
 Retry-After: nothing is sent meanwhile (a refused request did nothing, so nothing is lost).
-
-The weight limit is the one the venue announces (GET /fapi/v1/exchangeInfo: `rateLimits`,
-REQUEST_WEIGHT per 1 MINUTE; a sandbox announces its scaled one), Binance's published 2400 until
-it has; `BinanceRest` passes every exchangeInfo answer on (`announce`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-
-log = logging.getLogger(__name__)
 
 WEIGHT_PER_MIN = 2400
 ORDERS_PER_10S = 300
@@ -85,56 +78,19 @@ class BinanceLimiter:
         self,
         now_ms: Callable[[], int],
         *,
-        weight_per_min: int | None = None,
+        weight_per_min: int = WEIGHT_PER_MIN,
         orders_per_10s: int = ORDERS_PER_10S,
         orders_per_min: int = ORDERS_PER_MIN,
         reserve: int = 20,
     ) -> None:
         """The limits are Binance's published ones; an account with higher ones (or a sandbox
-        with scaled ones) passes its own. The weight limit, unless given: the venue's announced
-        one once heard (`announce`), Binance's published one until then."""
+        with scaled ones) passes its own."""
         self.now_ms = now_ms
-        self.reserve = reserve
-        self.weight_fixed = weight_per_min is not None
-        self.weight_per_min = WEIGHT_PER_MIN if weight_per_min is None else weight_per_min
-        self.announced_weight: int | None = None  # REQUEST_WEIGHT per minute, as the venue said it
-        self.weight = Window(60_000, self._usable(self.weight_per_min))
+        self.weight = Window(60_000, weight_per_min - reserve)
         self.order_limits = (orders_per_10s, orders_per_min)
         self._orders: dict[str, tuple[Window, Window]] = {}
         self.blocked_until_ms = 0  # after a 429 / 418: exchange time
         self.waited_s = 0.0
-
-    def _usable(self, limit: int) -> int:
-        """What we let ourselves use of a limit: all but the reserve (at most 1 %: a small
-        sandbox limit is not eaten by it)."""
-        return max(1, limit - min(self.reserve, limit // 100))
-
-    def announce(self, rate_limits: object) -> int | None:
-        """Follow the request-weight limit a venue announces (exchangeInfo's `rateLimits`): the
-        limit per minute it says, or None where it says none (the limit stays as it was)."""
-        if self.weight_fixed or not isinstance(rate_limits, list):
-            return None
-        for item in rate_limits:
-            if (
-                isinstance(item, dict)
-                and item.get("rateLimitType") == "REQUEST_WEIGHT"
-                and item.get("interval") == "MINUTE"
-                and item.get("intervalNum") == 1
-                and type(item.get("limit")) is int
-                and item["limit"] > 0
-            ):
-                limit: int = item["limit"]
-                if limit != self.weight_per_min:
-                    log.info("Binance request weight: %d a minute, as the exchange announces (was %d)",
-                             limit, self.weight_per_min)
-                self.announced_weight = self.weight_per_min = limit
-                self.weight.limit = self._usable(limit)
-                return limit
-        return None
-
-    def weight_full(self, path: str) -> bool:
-        """Whether the weight window (not an order count) holds `path` back now."""
-        return self.weight.room(self.now_ms(), WEIGHTS.get(path, 1)) > 0
 
     def orders(self, key: str) -> tuple[Window, Window]:
         found = self._orders.get(key)

@@ -12,17 +12,10 @@ Retry policy, as for BitMart (the only places a request is sent twice):
 - reads after a timeout, a lost connection or a 5xx: up to `read_retries` times.
 Writes that may have reached Binance are never repeated here: the caller settles them.
 A 429 / 418 is not retried: every request is refused locally until its Retry-After.
-
-Every exchangeInfo answer tells the limiter the request-weight limit the venue announces. A
-request held back by a full weight window while the venue has not said its limit yet first asks
-exchangeInfo (once a minute at most; weight 1, inside the limiter's reserve): a venue allowing
-more than Binance's published 2400 (a scaled sandbox) is not waited on at 2400.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 import re
 from typing import Any
@@ -45,10 +38,8 @@ from perpdesk.exchanges.common.signer import HmacSha256
 from perpdesk.exchanges.common.write_pacing import WritePacer, bucket_of
 from perpdesk.http import HttpRequest, HttpResponse, Origin, Transport, TransportError
 
-log = logging.getLogger(__name__)
 USER_AGENT = "perpdesk/0.1"
 TIME_PATH = "/fapi/v1/time"
-EXCHANGE_INFO_PATH = "/fapi/v1/exchangeInfo"  # its rateLimits: the limits the venue announces
 _BASE_HEADERS = (("User-Agent", USER_AGENT), ("Accept", "application/json"))
 
 
@@ -83,9 +74,7 @@ class BinanceRest:
         recv_window_ms: int = 5_000,
         settle_margin_ms: int = 2_000,
         write_pacer: WritePacer | None = None,
-        limits_path: str | None = EXCHANGE_INFO_PATH,
     ) -> None:
-        """`limits_path`: where this host announces its limits (None: it is not asked)."""
         self.origin = Origin.parse(base_url)
         self.write_pacer = write_pacer  # a cluster's: the key's new orders paced across processes
         self.http = http
@@ -96,9 +85,6 @@ class BinanceRest:
         self.recv_window_ms = recv_window_ms
         self.settle_margin_ms = settle_margin_ms
         self._signer = HmacSha256()
-        self.limits_path = limits_path
-        self._limits_asked = -1  # the minute (exchange time) the limits were last asked in
-        self._asking: asyncio.Lock | None = None  # one ask at a time (made in the running loop)
 
     async def sync_clock(self) -> None:
         await self.clock.sync(self._server_time_ms)
@@ -173,9 +159,7 @@ class BinanceRest:
                 await self.sync_clock()
             if self.limiter.blocked_until_ms:
                 self._refuse_while_blocked(path)
-            if not self.limiter.try_acquire(path, key, orders) and not (
-                await self._limit_heard(path) and self.limiter.try_acquire(path, key, orders)
-            ):
+            if not self.limiter.try_acquire(path, key, orders):
                 await self.limiter.acquire(path, key, orders)
             if self.write_pacer is not None and orders and key:
                 await self._take_shared(key, orders)
@@ -194,10 +178,7 @@ class BinanceRest:
                 )
                 continue
             try:
-                data = self._unwrap(response, key, order_endpoint)
-                if path == self.limits_path and isinstance(data, dict):
-                    self.limiter.announce(data.get("rateLimits"))
-                return data
+                return self._unwrap(response, key, order_endpoint)
             except TimestampOutOfWindow:
                 if clock_retry_used or not sync_clock:
                     raise
@@ -214,36 +195,6 @@ class BinanceRest:
                     max_retries=self.read_retries,
                     sent=sent,
                 )
-
-    async def _limit_heard(self, path: str) -> bool:
-        """`path` waits on the weight window at a limit the venue has not announced: ask it
-        (outside the limiter: one weight, inside its reserve). True if it announced one now."""
-        if (
-            self.limits_path is None
-            or path == self.limits_path
-            or self.limiter.announced_weight is not None
-            or self.limiter.weight_fixed
-            or not self.limiter.weight_full(path)
-        ):
-            return False
-        if self._asking is None:
-            self._asking = asyncio.Lock()
-        async with self._asking:  # the others held back meanwhile wait for its answer
-            if self.limiter.announced_weight is not None:
-                return True
-            minute = self.clock.now_ms() // 60_000
-            if minute == self._limits_asked:
-                return False
-            self._limits_asked = minute
-            try:
-                response = await self.http.request(self.build("GET", self.limits_path, None, None, False))
-                data = self._unwrap(response, None, False)
-            except (ExchangeError, TransportError) as exc:
-                log.info("Binance's rate limits could not be read (%s): %s kept", type(exc).__name__,
-                         self.limiter.weight_per_min)
-                return False
-            announced = self.limiter.announce(data.get("rateLimits") if isinstance(data, dict) else None)
-            return announced is not None
 
     def _refuse_while_blocked(self, path: str) -> None:
         wait = self.limiter.penalty_left_s()

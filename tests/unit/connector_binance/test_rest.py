@@ -155,26 +155,6 @@ async def test_weight_and_order_counts_are_followed_and_a_429_stops_sending() ->
     assert len(transport.requests) == 2
 
 
-def test_the_weight_limit_follows_what_the_venue_announces_unless_given() -> None:
-    from perpdesk.exchanges.binance.ratelimit import WEIGHT_PER_MIN, BinanceLimiter
-
-    def weight(limit: object, interval: object = "MINUTE", num: object = 1) -> dict[str, object]:
-        return {"rateLimitType": "REQUEST_WEIGHT", "interval": interval, "intervalNum": num, "limit": limit}
-
-    orders = {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}
-    limiter = BinanceLimiter(lambda: 0)
-    assert (limiter.weight_per_min, limiter.weight.limit) == (WEIGHT_PER_MIN, 2380)
-    assert limiter.announced_weight is None
-    for said in (None, "x", [], [orders], [weight("24000")], [weight(True)], [weight(0)],
-                 [weight(24000, "SECOND")], [weight(24000, num=5)]):
-        assert limiter.announce(said) is None and limiter.weight.limit == 2380  # nothing it can follow
-    assert limiter.announce([orders, weight(24000)]) == 24000
-    assert (limiter.weight_per_min, limiter.weight.limit, limiter.announced_weight) == (24000, 23980, 24000)
-    assert limiter.announce([weight(24)]) == 24 and limiter.weight.limit == 24  # lower too; no reserve left
-    fixed = BinanceLimiter(lambda: 0, weight_per_min=10**9)  # a benchmark's: what the venue says is ignored
-    assert fixed.announce([weight(2400)]) is None and fixed.weight.limit == 10**9 - 20
-
-
 @pytest.mark.parametrize(
     ("header", "wait_s"),
     [("0", 0.0), ("2", 2.0), (None, 60.0), ("soon", 60.0), ("-5", 60.0), ("nan", 60.0),
