@@ -52,14 +52,9 @@ class DedicatedConnection:
 
     async def connection(self) -> tuple[AsyncConnection, bool]:
         """The session, checked, and whether it was opened just now (nothing held on it yet)."""
-        conn = self._conn
-        if conn is not None:
-            try:
-                await conn.execute(text("SELECT 1"))
-                return conn, False
-            except (SQLAlchemyError, OSError) as exc:
-                self._lost(exc)
-                await self._invalidate(conn)
+        if await self.check():
+            assert self._conn is not None
+            return self._conn, False
         return await self._open(), True
 
     async def check(self) -> bool:

@@ -45,6 +45,11 @@ def bn_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
     """One platform for every journey here (each signs up its own user): started once. Its
     mirrors reconcile at the default pace: every account a journey leaves connected keeps using
     the sandbox's request weight (see `roomy_limits`)."""
+    yield from platform_of(binance_sandbox)
+
+
+def platform_of(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
+    """A platform on the Binance sandbox for a fixture's life, its data removed after."""
     server = launch_binance_platform(binance_sandbox)
     try:
         yield server

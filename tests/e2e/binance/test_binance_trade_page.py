@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.binance.conftest import connect_binance, launch_binance_platform
+from tests.e2e.binance.conftest import connect_binance, platform_of
 from tests.e2e.helpers import Screenshots
 from tests.fixtures.binance import BinanceSandbox
 from tests.fixtures.platform import PlatformServer
@@ -30,12 +29,7 @@ def bn_platform(binance_sandbox: BinanceSandbox) -> Iterator[PlatformServer]:
     platform, which follows the exchange's used-weight header against Binance's 2400, held this
     journey's writes back until the minute turned (past the page's 15 s)."""
     binance_sandbox.server.admin.rate_limits(reset=True)
-    server = launch_binance_platform(binance_sandbox)
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)
+    yield from platform_of(binance_sandbox)
 
 
 async def test_place_amend_cancel_and_close_from_the_trade_page(

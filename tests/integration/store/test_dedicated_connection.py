@@ -127,8 +127,13 @@ async def test_a_failed_open_raises_and_keeps_no_connection() -> None:
 async def test_check_reports_a_lost_session_without_opening_another(pg_url: str) -> None:
     engine, admin = make_engine(pg_url), make_engine(pg_url, isolation_level="AUTOCOMMIT")
     lost: list[int] = []
+
+    def on_lost() -> str:
+        lost.append(1)
+        return "the test's session"
+
     dedicated = DedicatedConnection(engine, "test", application_name="perpdesk-test:check",
-                                    on_lost=lambda: str(lost.append(1)))
+                                    on_lost=on_lost)
     try:
         assert not await dedicated.check()  # none open yet: nothing opened by looking
         await dedicated.connection()
