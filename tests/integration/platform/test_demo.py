@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pyotp
 
-from tests.fixtures.procs import ROOT, free_port
+from tests.fixtures.procs import ROOT, demo_ports, free_port
 
 
 def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 150.0) -> str:
@@ -29,7 +29,7 @@ def _wait_for_banner(proc: subprocess.Popen[str], log: Path, timeout: float = 15
 
 
 def test_demo_runs_both_servers_with_no_configuration(tmp_path: Path) -> None:
-    port, sandbox_port = free_port(), free_port()
+    port, sandbox_port = demo_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERPDESK_")}
     log = tmp_path / "demo.log"
     with open(log, "w") as out:

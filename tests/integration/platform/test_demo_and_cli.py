@@ -23,7 +23,7 @@ import pytest
 
 from tests.fixtures.demo import clean_env, running_demo
 from tests.fixtures.file_locks import deleted_files_open, lock_holders
-from tests.fixtures.procs import ROOT, free_port
+from tests.fixtures.procs import ROOT, demo_ports
 from tests.fixtures.sandbox import SandboxAdmin
 
 SYMBOL = "BTCUSDT"
@@ -118,9 +118,10 @@ def test_demo_and_cli_share_the_data_directory_without_losing_a_write(demo: Demo
         assert portfolio["total"]["equity"] not in ("0", "—")
 
     # a second demo on this data directory would overwrite the first one's sandbox: refused
+    ports = demo_ports()
     second = subprocess.run(
         [sys.executable, "-m", "perpdesk", "demo", "--data-dir", str(demo.data),
-         "--port", str(free_port()), "--sandbox-port", str(free_port())],
+         "--port", str(ports[0]), "--sandbox-port", str(ports[1])],
         capture_output=True, text=True, timeout=120, env=clean_env(), cwd=str(ROOT), check=False,
     )  # fmt: skip
     assert second.returncode == 2, second.stdout + second.stderr
