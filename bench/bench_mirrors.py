@@ -21,7 +21,7 @@ process (login, subscribe, REST snapshot: time to all open; then N idle connecti
 the same number of NOTIFYs of the same size sent by one client (events/s of the broker alone).
 
     PERPDESK_TEST_PG_URL=... .venv/bin/python bench/bench_mirrors.py [--accounts 10000]
-        [--holding 0.2] [--window 65] [--workers 1,2]
+        [--holding 0.2] [--window 65] [--workers 1,2] [--profile DIR]
 
 The sandbox's rate limits are off (--rate-limit-factor 0): the platform's cost is measured, not
 BitMart's pacing of a cold start.
@@ -64,6 +64,15 @@ def _cpu_s(pid: int) -> float:
 
 def _rss(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling `pid` for `seconds` (collapsed stacks in `out`): where idle CPU goes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50",
+                             "--format", "raw", "-o", str(out), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _port() -> int:
@@ -291,7 +300,8 @@ class Worker:
 
 
 async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str, pg_dsn: str,
-                      sandbox: Any, idle: Worker, window_s: float, logs: Path) -> dict[str, Any]:
+                      sandbox: Any, idle: Worker, window_s: float, logs: Path,
+                      profile: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"workers": k}
     admin = sandbox.admin
     admin.freeze_prices(True)
@@ -337,8 +347,13 @@ async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str
         cpu0 = [_cpu_s(p) for p in pids]
         idle_cpu0, db0, n0 = _cpu_s(idle.proc.pid), await db_counters(pg_dsn, db), listener.notifies
         w0 = time.monotonic()
+        print(f"idle window: {window_s:.0f} s from now, workers {pids}", flush=True)
+        spies = ([_spy(p, window_s, profile / f"idle-{k}-{i}.txt") for i, p in enumerate(pids)]
+                 + [_spy(idle.proc.pid, window_s, profile / f"idle-{k}-empty.txt")]) if profile else []
         await asyncio.sleep(window_s)
         wall = time.monotonic() - w0
+        for spy in spies:
+            spy.wait()
         per_min = 60 / wall / n
         idle_cpu = _cpu_s(idle.proc.pid) - idle_cpu0
         worker_cpu = sum(_cpu_s(p) - c for p, c in zip(pids, cpu0, strict=True))
@@ -477,7 +492,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         for k in args.workers:
             print(f"-- {k} worker(s)", flush=True)
             result[f"workers_{k}"] = await run_workers(k, n, holding, env, db, dsn(f"{base}/{db}"),
-                                                       sandbox, idle, args.window, tmp)
+                                                       sandbox, idle, args.window, tmp, args.profile)
             print(json.dumps(result[f"workers_{k}"]), flush=True)
         print("-- floor: the connector's streams alone", flush=True)
         result["floor"] = await asyncio.to_thread(floor, sandbox, accounts, args.window)
@@ -533,6 +548,8 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=65.0,
                     help="idle seconds measured (> 60: one reconciliation each)")
     ap.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2])
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="py-spy the workers in the idle window: collapsed stacks in this directory")
     args = ap.parse_args()
     result = asyncio.run(bench(args))
     report(result)

@@ -167,8 +167,10 @@ class AccountMirror:
     def _due(self, what: str) -> None:
         """A periodic read is due: run it as a short task, then set the next one (after it ends,
         so a slow exchange never stacks reads)."""
-        job = self._reconcile_due if what == "reconcile" else self._watched_plans_due
-        task = asyncio.create_task(job(), name=f"mirror:{self.ref.account_id}:{what}")
+        if what == "plans":  # a look for an open page, and its reads ask the debounced refresh: no task
+            self._watched_plans_due()
+            return
+        task = asyncio.create_task(self._reconcile_due(), name=f"mirror:{self.ref.account_id}:{what}")
         self._tasks.append(task)
         task.add_done_callback(self._forget_task)
 
@@ -358,7 +360,7 @@ class AccountMirror:
             return self.reconcile_interval_s
         return min(self.reconcile_idle_max_s, self._next_reconcile_s * 2)
 
-    async def _watched_plans_due(self) -> None:
+    def _watched_plans_due(self) -> None:
         """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
         (another client, the exchange's site) reaches an open page of the account by this re-read."""
         if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):

@@ -5,6 +5,7 @@ opens a key only when the opener is called)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -15,11 +16,16 @@ from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import NO_SUCH_ACCOUNT, venue_of
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.trading.trail_terms import StoredTrailTerms
+from perpdesk.vault import VaultError
 
 # keys opened at once: a worker's cold start opens thousands (every mirror's login and first
 # reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
 # streams, so they wait here in turn, and leave connections to the jobs
 OPENING_AT_ONCE = 4
+# the active accounts are read whole at least this often, whatever their marker says (a change it
+# cannot see: one account leaving and another joining unedited between two scans)
+FULL_READ_EVERY_S = 60.0
+ACTIVE_STATUS = AccountStatus.ACTIVE.value
 
 
 class DbAccountSource:
@@ -27,27 +33,59 @@ class DbAccountSource:
         self.deps = deps
         self._opening: asyncio.Semaphore | None = None  # made on the running loop, at first use
         self._reading_terms: asyncio.Semaphore | None = None  # the same, for trailing stop terms
+        self._active: list[ActiveAccount] | None = None  # the last read, and its marker
+        self._marker: tuple[object, ...] = ()
+        self._read_until = 0.0
 
     async def active(self) -> list[ActiveAccount]:
+        """Read again only when the accounts' marker moved, `changed()` was called or
+        `FULL_READ_EVERY_S` passed: every worker scans every few seconds, and reading every row
+        each time was an idle worker's second cost."""
+        active = ACTIVE_STATUS
         async with self.deps.uow() as uow:
-            rows = await uow.accounts.summaries(status=AccountStatus.ACTIVE.value)
-            # an account whose venue is not recorded yet is mirrored once the start-up records it
-            return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
-                    for r in rows if (venue := venue_of(r)) is not None]
+            marker = await uow.accounts.marker(status=active)
+            if self._active is not None and marker == self._marker and time.monotonic() < self._read_until:
+                return list(self._active)
+            rows = await uow.accounts.summaries(status=active)
+        self._marker, self._read_until = marker, time.monotonic() + FULL_READ_EVERY_S
+        # an account whose venue is not recorded yet is mirrored once the start-up records it
+        self._active = [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
+                        for r in rows if (venue := venue_of(r)) is not None]
+        return list(self._active)
+
+    def changed(self) -> None:
+        """An account was connected, edited or disconnected: the next `active()` reads them all."""
+        self._active = None
 
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
-        deps = self.deps
+        """The mirror's key: its sealed blob is read once, then opened for each read (a query per
+        reconciliation was most of an idle worker's CPU). A replaced key restarts the mirror (the
+        account's version) and a disconnected account stops it, so the blob is never stale for long
+        enough to matter; one the vault no longer opens (re-sealed since) is read again."""
+        deps, user_id, account_id = self.deps, ref.user_id, ref.account_id
+        sealed: list[bytes] = []
 
-        async def open_creds() -> Credentials:
-            """NotFound once the account was disconnected. One query, not the whole account row
-            and then the key: every REST read of a mirror opens the key."""
+        async def read() -> bytes:
+            """NotFound once the account was disconnected."""
             if self._opening is None:
                 self._opening = asyncio.Semaphore(OPENING_AT_ONCE)
             async with self._opening, deps.uow() as uow:
-                creds = await uow.credentials.of_account(user_id=ref.user_id, account_id=ref.account_id)
-            if creds is None:
+                blob = await uow.credentials.sealed_of_account(user_id=user_id, account_id=account_id)
+            if blob is None:
                 raise NotFound("No such connected account.", next_step=NO_SUCH_ACCOUNT)
-            return creds
+            sealed[:] = [blob]
+            return blob
+
+        def opened(blob: bytes) -> Credentials:
+            return deps.vault.open_credentials(blob, user_id=user_id, account_id=account_id)
+
+        async def open_creds() -> Credentials:
+            if sealed:
+                try:
+                    return opened(sealed[0])
+                except VaultError:
+                    sealed.clear()  # re-sealed since (a newer master key, say): the stored one
+            return opened(await read())
 
         return open_creds
 

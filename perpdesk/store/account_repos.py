@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
@@ -93,6 +93,14 @@ class AccountRepo:
         if status is not None:
             q = q.where(a.status == status)
         return [summary_of(r) for r in await self.s.execute(q.order_by(a.created_at, a.id))]
+
+    async def marker(self, *, status: str) -> tuple[object, ...]:
+        """Changes when the accounts in `status` do (one joins or leaves, a key or label is
+        replaced): one row, where `summaries` reads them all."""
+        a = ExchangeAccount
+        row = (await self.s.execute(select(func.count(), func.max(a.updated_at), func.max(a.created_at))
+                                    .where(a.status == status))).one()
+        return tuple(row)
 
     async def summary(self, account_id: str) -> AccountSummary | None:
         """Any user's account by id: for the background watchers only, never a user's request."""

@@ -48,6 +48,9 @@ class MemorySource:
     async def active(self) -> list[ActiveAccount]:
         return [ActiveAccount(ref, v) for ref, _c, v in self.accounts.values()]
 
+    def changed(self) -> None:
+        return None  # read whole every time
+
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
         async def open_creds() -> Credentials:
             self.opens[ref.account_id] = self.opens.get(ref.account_id, 0) + 1

@@ -19,7 +19,7 @@ from perpdesk.live.views import Freshness
 from perpdesk.services import audit_log
 from perpdesk.services.live_accounts import DbAccountSource
 from perpdesk.store.accounts import ExchangeAccount
-from tests.integration.trading.conftest import TCtx
+from tests.integration.trading.conftest import TCtx, Trader
 
 
 async def test_accounts_from_the_database_feed_the_supervisor(tctx: TCtx, sandbox: Any) -> None:
@@ -59,3 +59,94 @@ async def test_accounts_from_the_database_feed_the_supervisor(tctx: TCtx, sandbo
         await sup.aclose()
         await hub.aclose()
         await conn.aclose()
+
+
+async def test_the_accounts_are_read_again_only_when_they_changed(
+    tctx: TCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker scans every few seconds: an unchanged set of accounts costs one row (the
+    marker), and any change (a new account, a renamed one, one gone, a kick) is seen at the next
+    scan."""
+    from perpdesk.services import accounts as account_service
+    from perpdesk.store.account_repos import AccountRepo
+
+    reads: list[str] = []
+    summaries = AccountRepo.summaries
+
+    async def counted(self: AccountRepo, **kw: Any) -> Any:
+        reads.append("summaries")
+        return await summaries(self, **kw)
+
+    monkeypatch.setattr(AccountRepo, "summaries", counted)
+    source = DbAccountSource(tctx.deps)
+    first = await tctx.trader()
+    second: Trader | None = None
+
+    async def ours() -> set[str]:  # the database may hold other tests' accounts
+        mine = {first.account_id, second.account_id if second else ""}
+        return {a.ref.account_id for a in await source.active()} & mine
+
+    assert await ours() == {first.account_id}
+    assert await ours() == {first.account_id} and len(reads) == 1
+
+    second = await tctx.trader()
+    assert await ours() == {first.account_id, second.account_id}
+    assert len(reads) == 2
+
+    await account_service.rename(tctx.deps, first.user_id, first.account_id, "Renamed")
+    labels = {a.ref.account_id: a.ref.label for a in await source.active()}
+    assert labels[first.account_id] == "Renamed" and len(reads) == 3
+
+    async with tctx.deps.sessions() as s, s.begin():
+        await s.execute(delete(ExchangeAccount).where(ExchangeAccount.id == second.account_id))
+    assert await ours() == {first.account_id} and len(reads) == 4
+
+    await source.active()
+    assert len(reads) == 4
+    source.changed()  # a kick: read whole whatever the marker says
+    await source.active()
+    assert len(reads) == 5
+
+
+async def test_a_mirror_reads_its_sealed_key_once_and_again_after_a_master_key_rotation(
+    tctx: TCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select, update
+
+    from perpdesk.store.sealed import SealedCredentials
+    from perpdesk.store.sealed_secrets import SealedSecret
+    from perpdesk.vault.keys import StaticMasterKey
+
+    reads: list[str] = []
+    sealed_of_account = SealedCredentials.sealed_of_account
+
+    async def counted(self: SealedCredentials, **kw: Any) -> Any:
+        reads.append(kw["account_id"])
+        return await sealed_of_account(self, **kw)
+
+    monkeypatch.setattr(SealedCredentials, "sealed_of_account", counted)
+    trader = await tctx.trader()
+    source = DbAccountSource(tctx.deps)
+    (acct,) = [a for a in await source.active() if a.ref.account_id == trader.account_id]
+    open_creds = source.opener(acct.ref)
+    assert await open_creds() == trader.creds and await open_creds() == trader.creds
+    assert reads == [trader.account_id]  # read once, opened twice
+
+    # the master key rotated: the blob re-wrapped under the new version, the old version pruned
+    vault = tctx.deps.vault
+    provider = vault.provider
+    assert isinstance(provider, StaticMasterKey)
+    new = provider.keyring().with_new_key()
+    provider.set(new)
+    async with tctx.deps.sessions() as s, s.begin():
+        where = (SealedSecret.ref == trader.account_id, SealedSecret.purpose == "credentials")
+        blob = await s.scalar(select(SealedSecret.blob).where(*where))
+        await s.execute(update(SealedSecret).where(*where).values(blob=vault.rewrap(blob).to_bytes()))
+    provider.set(new.only({new.current}))
+    assert await open_creds() == trader.creds
+    assert reads == [trader.account_id] * 2
+
+    async with tctx.deps.sessions() as s, s.begin():  # disconnected: a new mirror's opener refuses
+        await s.execute(delete(ExchangeAccount).where(ExchangeAccount.id == trader.account_id))
+    with pytest.raises(NotFound):
+        await source.opener(acct.ref)()

@@ -63,6 +63,9 @@ class Source:
             raise ConnectionError("the database is unreachable")
         return [ActiveAccount(cast(Any, SimpleNamespace(account_id=a)), v) for a, v in self.versions.items()]
 
+    def changed(self) -> None:
+        return None
+
 
 class Supervisor(LiveSupervisor):
     def _start(self, acct: ActiveAccount) -> None:
