@@ -21,7 +21,7 @@ process (login, subscribe, REST snapshot: time to all open; then N idle connecti
 the same number of NOTIFYs of the same size sent by one client (events/s of the broker alone).
 
     PERPDESK_TEST_PG_URL=... .venv/bin/python bench/bench_mirrors.py [--accounts 10000]
-        [--holding 0.2] [--window 65] [--workers 1,2] [--profile DIR]
+        [--holding 0.2] [--window 65] [--workers 1,2] [--settle S] [--profile DIR]
 
 The sandbox's rate limits are off (--rate-limit-factor 0): the platform's cost is measured, not
 BitMart's pacing of a cold start.
@@ -301,7 +301,7 @@ class Worker:
 
 async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str, pg_dsn: str,
                       sandbox: Any, idle: Worker, window_s: float, logs: Path,
-                      profile: Path | None = None) -> dict[str, Any]:
+                      profile: Path | None = None, settle_s: float = 0.0) -> dict[str, Any]:
     out: dict[str, Any] = {"workers": k}
     admin = sandbox.admin
     admin.freeze_prices(True)
@@ -339,6 +339,9 @@ async def run_workers(k: int, n: int, holding: int, env: dict[str, str], db: str
                 raise RuntimeError("the order settler's first pass did not end")
             await asyncio.sleep(1.0)
         out["startup_pass_s"] = time.monotonic() - t_passes
+        # a quiet account's reconciliations space out (60, 120, 240, then every 300 s): --settle
+        # 420 measures that steady state, 0 the first minutes (each account reconciled once)
+        await asyncio.sleep(settle_s)
 
         # idle: no price moves; each mirror reconciles once in a 65 s window
         listener = Listener(pg_dsn)
@@ -492,7 +495,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         for k in args.workers:
             print(f"-- {k} worker(s)", flush=True)
             result[f"workers_{k}"] = await run_workers(k, n, holding, env, db, dsn(f"{base}/{db}"),
-                                                       sandbox, idle, args.window, tmp, args.profile)
+                                                       sandbox, idle, args.window, tmp, args.profile,
+                                                       args.settle)
             print(json.dumps(result[f"workers_{k}"]), flush=True)
         print("-- floor: the connector's streams alone", flush=True)
         result["floor"] = await asyncio.to_thread(floor, sandbox, accounts, args.window)
@@ -548,6 +552,9 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=65.0,
                     help="idle seconds measured (> 60: one reconciliation each)")
     ap.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2])
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds between the start-up pass and the idle window (420: quiet accounts "
+                         "at their steady reconciliation pace)")
     ap.add_argument("--profile", type=Path, default=None,
                     help="py-spy the workers in the idle window: collapsed stacks in this directory")
     args = ap.parse_args()

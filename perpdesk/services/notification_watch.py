@@ -113,7 +113,8 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
     async with deps.uow() as uow:
         if not stored.loaded:  # a process's first pass: what is stored already, in one query
             stored.load(await uow.notifications.dedupe_keys("key:", stored.most))
-        rows = await uow.accounts.summaries()
+        # with live mirrors on, only key problems are looked for here: only accounts that have one
+        rows = await (uow.accounts.summaries() if rest else uow.accounts.with_key_problems())
         thresholds = {u: stored_pct(pct) for u, pct in (await uow.notifications.thresholds()).items()}
     for row in rows:
         if not accounts.due(row.id):

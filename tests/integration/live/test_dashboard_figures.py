@@ -119,3 +119,49 @@ async def test_every_dashboard_figure_equals_the_exchanges_after_a_price_move(
             assert Decimal(streamed["unrealized_pnl"]) == exchange[0]["unrealized_pnl"]
     finally:
         sandbox.admin.freeze_prices(False)
+
+
+async def test_the_mirror_shortcuts_equal_the_exchanges_answers(
+    tctx: TCtx, live: LiveSupervisor, sandbox: Any
+) -> None:
+    """What the order settler (open orders) and the equity snapshots (the USDT balance) take from a
+    current mirror instead of asking the exchange: the exchange's own answers, to the last digit,
+    and nothing for another user or an account this process does not mirror."""
+    sandbox.admin.freeze_prices(True)
+    try:
+        await asyncio.to_thread(sandbox.admin.set_price, BTC, "95000")
+        t = await tctx.trader()
+        other = await tctx.trader()
+        await open_position(tctx, t.creds, BTC, OrderSide.BUY_OPEN_LONG, MarginMode.CROSS, "5", "3")
+        resting = await tctx.connector.place_order(t.creds, OrderRequest(
+            BTC, OrderSide.BUY_OPEN_LONG, Decimal(2), new_client_order_id(), type=OrderType.LIMIT,
+            price=Decimal("80000.5"), leverage=Decimal(5), margin_mode=MarginMode.CROSS))
+        await live.scan()
+        query = LiveQuery(live)
+        await settled(query, tctx, [t], {BTC: "96123.4"})
+
+        def fields(orders: list[Any]) -> list[tuple[Any, ...]]:
+            return sorted((o.order_id, o.client_order_id, o.symbol, o.side, o.type, o.state, o.size,
+                           o.filled_size, o.price, o.leverage, o.margin_mode) for o in orders)
+
+        async with asyncio.timeout(10):  # the order's push may trail the position's
+            while fields(query.open_orders_of(t.user_id, t.account_id) or []) != fields(
+                    await tctx.connector.open_orders(t.creds)):
+                await asyncio.sleep(0.05)
+        mirrored = query.open_orders_of(t.user_id, t.account_id)
+        assert mirrored is not None and [o.order_id for o in mirrored] == [resting.order_id]
+
+        usdt = query.usdt_of(t.user_id, t.account_id)
+        assert usdt is not None
+        exchange = (await exchange_figures(tctx, t))["balance"]
+        assert {k: getattr(usdt, k) for k in BALANCE_FIELDS} == exchange
+
+        # another user's id, and an account no mirror here holds: read the exchange instead
+        assert query.open_orders_of(other.user_id, t.account_id) is None
+        assert query.usdt_of(other.user_id, t.account_id) is None
+        live.source.changed()
+        await live.scan()  # `other` is mirrored too now; one with no mirror at all:
+        assert query.open_orders_of(t.user_id, "no-such-account") is None
+        assert query.usdt_of(t.user_id, "no-such-account") is None
+    finally:
+        sandbox.admin.freeze_prices(False)

@@ -218,3 +218,23 @@ async def test_stored_dedupe_keys_by_prefix_across_users(db_sessionmaker: SM, va
         assert await uow.notifications.dedupe_keys("key:", 100) == {"key:a1:no_ip", "key:b1:withdraw_enabled"}
         assert await uow.notifications.dedupe_keys("key_", 100) == set()  # "_" is not a wildcard
         assert len(await uow.notifications.dedupe_keys("key", 1)) == 1
+
+
+async def test_accounts_with_key_problems_are_the_warned_and_the_failed(db_sessionmaker: SM,
+                                                                        vault: Vault) -> None:
+    """What the notification pass reads with live mirrors on: accounts with warnings, and those in
+    error with a message; a clean account (no warning: `[]`) and an error without one are not read."""
+    alice = await _user(db_sessionmaker, vault)
+    rows = {
+        "warned": _account(alice, "W"),
+        "failed": replace(_account(alice, "FF", "error", last_error="unknown_api_key"), warnings=()),
+        "clean": replace(_account(alice, "CCC"), warnings=()),
+        "error-without-message": replace(_account(alice, "EEEE", "error"), warnings=()),
+    }
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        for r in rows.values():
+            await uow.accounts.add(r)
+        await uow.commit()
+    async with SqlUnitOfWork(db_sessionmaker, vault) as uow:
+        found = [a.id for a in await uow.accounts.with_key_problems() if a.user_id == alice]
+    assert found == [rows["warned"].id, rows["failed"].id]

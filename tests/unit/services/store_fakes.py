@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpdesk.core.ledger import Fill, Transaction
-from perpdesk.core.models import Balance, Credentials, Instrument, Order, Position
+from perpdesk.core.models import AccountStatus, Balance, Credentials, Instrument, Order, Position
 from perpdesk.exchanges.bitmart.connector import BITMART_INFO
 from perpdesk.services.deps import AccountsDeps
 from perpdesk.store.account_repos import summary_of
@@ -243,7 +243,13 @@ class StoreUnitOfWork(FakeUnitOfWork):
             tables.reads["credentials.of_user"] += 1
             return {a: c for (u, a), c in tables.accounts.credentials.items() if u == user_id}
 
+        async def with_key_problems() -> list[AccountSummary]:
+            tables.reads["accounts.with_key_problems"] += 1
+            return [r for r in await summaries()
+                    if r.warnings or (r.status == AccountStatus.ERROR.value and r.last_error)]
+
         accounts.summaries, accounts.summary, accounts.owned = summaries, summary, owned  # type: ignore[method-assign]
+        accounts.with_key_problems = with_key_problems  # type: ignore[attr-defined]
         self.credentials.of_user = of_user  # type: ignore[attr-defined]
 
     async def commit(self) -> None:

@@ -177,3 +177,32 @@ async def test_a_warning_that_stays_is_stored_once_and_not_tried_again_each_pass
     tables.accounts.accounts[acct.id] = replace(acct, warnings=("withdraw_enabled", "no_ip"))
     await notification_watch.run_once(deps, rest=False, stored=stored)
     assert tried[1:] == [f"key:{acct.id}:no_ip"]
+
+
+async def test_a_full_memo_of_stored_warnings_forgets_them_and_still_stores_each_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `most` keys the memo starts over (bounded memory): the warnings it forgot are tried
+    again, and the store's dedupe key keeps each to one notification."""
+    tables, exchange = StoreTables(), BookConnector()
+    for label in ("A", "B", "C"):
+        creds = Credentials(f"key-{label}", "s", "m")
+        tables.add_account("alice", label, creds, warnings=["withdraw_enabled"])
+    deps = store_deps(tables, exchange)
+    tried: list[str] = []
+    real_notify = notification_watch.notify
+
+    async def counting(*args: object, **kw: object) -> object:
+        tried.append(str(args[5]))
+        return await real_notify(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(notification_watch, "notify", counting)
+    stored = notification_watch.KnownKeys(most=2)
+    stored.load(set())  # a first pass with nothing stored yet
+    await notification_watch.run_once(deps, rest=False, stored=stored)
+    assert len(tried) == 3 and len(set(tried)) == 3
+    assert len(stored._keys) <= 2  # never more than `most`
+    await notification_watch.run_once(deps, rest=False, stored=stored)
+    assert 3 < len(tried) <= 6  # the forgotten ones tried again...
+    listed = await notifications.listing(deps, "alice")
+    assert sorted(n.dedupe_key for n in listed) == sorted(set(tried))  # ...and stored once each
