@@ -361,11 +361,16 @@ class AccountMirror:
         return min(self.reconcile_idle_max_s, self._next_reconcile_s * 2)
 
     def _watched_plans_due(self) -> None:
+        self.look_at_watched_plans()
+        self._arm("plans", self.watched_plans_s)
+
+    def look_at_watched_plans(self) -> None:
         """BitMart pushes a trigger/TP-SL/trailing order only once it fires: one placed elsewhere
-        (another client, the exchange's site) reaches an open page of the account by this re-read."""
+        (another client, the exchange's site) reaches an open page of the account by this re-read.
+        A supervisor calls it for all its mirrors from one timer (a timer per mirror, every 5 s,
+        was a tenth of an idle worker's CPU); a mirror on its own arms its own."""
         if self.bus.watchers(self.topic) and self.freshness.state in (Freshness.FRESH, Freshness.STALE):
             self._ask("plans")
-        self._arm("plans", self.watched_plans_s)
 
     async def reconcile(self) -> list[dict[str, Any]]:
         """Read the exchange, log and audit any drift, take the exchange's state. Returns the drift."""

@@ -13,6 +13,7 @@ older build's, is then tried at the usual pace).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class LiveSupervisor(PeriodicTask):
         self.on_handover: Callable[[], object] | None = None
         self._members: tuple[str, ...] = ()
         self._retries = 0  # quick scans in a row while waiting for a handover
+        self._plans_timer: asyncio.TimerHandle | None = None
         super().__init__()
 
     def interval_s(self) -> float:
@@ -76,6 +78,28 @@ class LiveSupervisor(PeriodicTask):
 
     async def run_pass(self) -> None:
         await self.scan()
+
+    def start(self) -> None:
+        super().start()
+        if self.watched_plans_s > 0 and self._plans_timer is None:
+            self._plans_timer = asyncio.get_running_loop().call_later(self.watched_plans_s,
+                                                                      self._look_at_watched_plans)
+
+    def _look_at_watched_plans(self) -> None:
+        """Every mirror's open pages, in one pass (see AccountMirror.look_at_watched_plans)."""
+        try:
+            for mirror in list(self.mirrors.values()):
+                if mirror.running:
+                    mirror.look_at_watched_plans()
+        finally:
+            self._plans_timer = asyncio.get_running_loop().call_later(self.watched_plans_s,
+                                                                      self._look_at_watched_plans)
+
+    async def stop(self) -> None:
+        if self._plans_timer is not None:
+            self._plans_timer.cancel()
+            self._plans_timer = None
+        await super().stop()
 
     def kick(self) -> None:
         """Look at the accounts now (an account was connected, edited or disconnected)."""
@@ -136,7 +160,7 @@ class LiveSupervisor(PeriodicTask):
                                self.hub, audit=audit, plan_terms=self.source.plan_terms(ref),
                                reconcile_interval_s=self.reconcile_interval_s,
                                reconcile_idle_max_s=self.reconcile_idle_max_s,
-                               watched_plans_s=self.watched_plans_s)
+                               watched_plans_s=0.0)  # one timer for all: _look_at_watched_plans
         mirror.start()
         self.mirrors[acct.ref.account_id] = mirror
         log.info("live mirror started", extra={"account_id": ref.account_id,

@@ -105,13 +105,14 @@ class AccountRepo:
             and_(a.status == AccountStatus.ERROR.value, a.last_error.is_not(None))))
         return [summary_of(r) for r in await self.s.execute(q.order_by(a.created_at, a.id))]
 
-    async def marker(self, *, status: str) -> tuple[object, ...]:
-        """Changes when the accounts in `status` do (one joins or leaves, a key or label is
-        replaced): one row, where `summaries` reads them all."""
+    async def marker(self, *, status: str | None = None) -> tuple[object, ...]:
+        """Changes when the accounts (in `status`) do: one joins or leaves, or is checked, re-keyed
+        or renamed (each sets `updated_at`). One row, where `summaries` reads them all."""
         a = ExchangeAccount
-        row = (await self.s.execute(select(func.count(), func.max(a.updated_at), func.max(a.created_at))
-                                    .where(a.status == status))).one()
-        return tuple(row)
+        q = select(func.count(), func.max(a.updated_at), func.max(a.created_at))
+        if status is not None:
+            q = q.where(a.status == status)
+        return tuple((await self.s.execute(q)).one())
 
     async def summary(self, account_id: str) -> AccountSummary | None:
         """Any user's account by id: for the background watchers only, never a user's request."""

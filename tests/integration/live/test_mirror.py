@@ -317,3 +317,37 @@ async def test_periodic_reads_are_timers_that_stop_with_the_mirror(
         await mirror.stop()
     # no timer left, none set again by a reconciliation that stop() cancelled
     assert not mirror.running and not mirror._timers and not mirror._tasks
+
+
+async def test_a_supervisor_looks_at_its_watched_mirrors_plans_from_one_timer(
+    tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], make_creds: Callable[[], Credentials],
+) -> None:
+    """Under a supervisor the mirrors arm no plans timer of their own (10,000 timers every 5 s
+    were a tenth of an idle worker): the supervisor's one timer re-reads the watched ones only."""
+    bus, mhub = hub
+    creds = make_creds()
+    source = MemorySource()
+    source.add("w1", creds)
+    source.add("w2", make_creds())
+    sup = LiveSupervisor(source, lambda _ex: tapped, bus, mhub, InProcessOwnership(), scan_interval_s=30,
+                         reconcile_interval_s=3600, watched_plans_s=0.2)
+    sup.start()
+    try:
+        await until(lambda: len(sup.mirrors) == 2 and all(
+            m.freshness.state is Freshness.FRESH and m.fills_loaded for m in sup.mirrors.values()))
+        assert all("plans" not in m._timers for m in sup.mirrors.values())
+        req = PlanRequest(SYM, OrderSide.BUY_OPEN_LONG, Decimal(1), Decimal(99000), new_client_order_id(),
+                          Decimal(5), MarginMode.CROSS)
+        placed = await tapped.place_plan(creds, req)
+        assert placed.order_id, placed
+        await asyncio.sleep(0.8)
+        assert sup.mirrors["w1"].view().plans == []  # not watched: not read
+        page = bus.subscribe([account_topic("w1")])
+        try:
+            await until(lambda: [p.order_id for p in sup.mirrors["w1"].view().plans] == [placed.order_id],
+                        timeout=3)
+        finally:
+            page.close()
+    finally:
+        await sup.aclose()
+    assert sup._plans_timer is None

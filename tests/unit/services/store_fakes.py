@@ -249,7 +249,13 @@ class StoreUnitOfWork(FakeUnitOfWork):
                     if r.warnings or (r.status == AccountStatus.ERROR.value and r.last_error)]
 
         accounts.summaries, accounts.summary, accounts.owned = summaries, summary, owned  # type: ignore[method-assign]
+
+        async def marker(*, status: str | None = None) -> tuple[object, ...]:
+            rows = [r for r in tables.accounts.accounts.values() if status in (None, r.status)]
+            return tuple(sorted((r.id, r.status, r.updated_at, r.warnings) for r in rows))
+
         accounts.with_key_problems = with_key_problems  # type: ignore[attr-defined]
+        accounts.marker = marker  # type: ignore[method-assign]
         self.credentials.of_user = of_user  # type: ignore[attr-defined]
 
     async def commit(self) -> None:

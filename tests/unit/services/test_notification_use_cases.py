@@ -206,3 +206,20 @@ async def test_a_full_memo_of_stored_warnings_forgets_them_and_still_stores_each
     assert 3 < len(tried) <= 6  # the forgotten ones tried again...
     listed = await notifications.listing(deps, "alice")
     assert sorted(n.dedupe_key for n in listed) == sorted(set(tried))  # ...and stored once each
+
+
+async def test_with_live_mirrors_the_warned_accounts_are_read_again_only_when_accounts_changed() -> None:
+    tables, exchange = StoreTables(), BookConnector()
+    tables.add_account("alice", "Main", Credentials("key-main", "s", "m"), warnings=["withdraw_enabled"])
+    deps = store_deps(tables, exchange)
+    watcher = notification_watch.NotificationWatcher(deps, 15.0, rest=False)
+    for _ in range(3):
+        await watcher.run_pass()
+    assert tables.reads["accounts.with_key_problems"] == 1
+    (acct,) = tables.accounts.accounts.values()
+    checked = replace(acct, warnings=("withdraw_enabled", "no_ip"), updated_at=utcnow())
+    tables.accounts.accounts[acct.id] = checked
+    await watcher.run_pass()
+    assert tables.reads["accounts.with_key_problems"] == 2
+    assert sorted(n.dedupe_key for n in await notifications.listing(deps, "alice")) == [
+        f"key:{acct.id}:no_ip", f"key:{acct.id}:withdraw_enabled"]
