@@ -140,3 +140,23 @@ async def test_a_scan_the_database_fails_stops_the_mirrors_whose_lease_went_with
     with pytest.raises(ConnectionError):
         await sup.scan()
     assert sorted(EVENTS) == [("stop", "a"), ("stop", "b")] and sup.mirrors == {}  # nothing to release
+
+
+async def test_closing_stops_every_mirror_when_the_leases_cannot_be_released() -> None:
+    """The database gone before the worker's shutdown: the first release fails, and the other
+    mirrors still stop (they used to keep running through the shutdown); no further release is
+    tried (the locks end with the lease's session)."""
+    sup, own, src, _kicks = build()
+    src.versions, own.mine = {"a": "1", "b": "1", "c": "1"}, {"a", "b", "c"}
+    await sup.scan()
+    EVENTS.clear()
+    tried: list[str] = []
+
+    async def lost(account_ids: Sequence[str]) -> None:
+        tried.extend(account_ids)
+        raise ConnectionError("connection is closed")
+
+    own.release = lost  # type: ignore[method-assign]
+    await sup.aclose()
+    assert EVENTS == [("stop", "a"), ("stop", "b"), ("stop", "c")] and sup.mirrors == {}
+    assert tried == ["a"]
