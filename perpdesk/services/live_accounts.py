@@ -22,9 +22,10 @@ from perpdesk.vault import VaultError
 # reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
 # streams, so they wait here in turn, and leave connections to the jobs
 OPENING_AT_ONCE = 4
-# the active accounts are read whole at least this often, whatever their marker says (a change it
-# cannot see: one account leaving and another joining unedited between two scans)
-FULL_READ_EVERY_S = 60.0
+# the active accounts are read whole at least this often, whatever their marker says: a backstop
+# for a write that changes an account without `updated_at` (every check, key, label and status
+# change sets it, and a join or leave moves the count); each read is every row, in every worker
+FULL_READ_EVERY_S = 300.0
 ACTIVE_STATUS = AccountStatus.ACTIVE.value
 
 

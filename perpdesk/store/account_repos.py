@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from perpdesk.core.models import AccountStatus
 from perpdesk.store.accounts import AccountAuditEntry, AccountNotice, ExchangeAccount, FastConnectGrant
-from perpdesk.store.base import to_record, write_back
+from perpdesk.store.base import to_record, utcnow, write_back
 from perpdesk.store.records import AccountRecord, AccountSummary, AuditEntryRecord, GrantRecord, NoticeRecord
 
 
@@ -124,7 +124,8 @@ class AccountRepo:
         they were connected against, unless the configuration changed since). Returns how many."""
         a = ExchangeAccount
         missing = update(a).where(a.exchange == exchange, a.api_url.is_(None))
-        done = await self.s.execute(missing.values(api_url=api_url, ws_url=ws_url))
+        # updated_at too: the live supervisors' marker sees these accounts become mirrorable
+        done = await self.s.execute(missing.values(api_url=api_url, ws_url=ws_url, updated_at=utcnow()))
         return int(getattr(done, "rowcount", 0) or 0)
 
     async def remove(self, account_id: str) -> None:
