@@ -5,7 +5,6 @@ opens a key only when the opener is called)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -15,6 +14,8 @@ from perpdesk.live.mirror import MirrorRef, PlanTerms
 from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import NO_SUCH_ACCOUNT, venue_of
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.marked_rows import MarkedRows
+from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.trading.trail_terms import StoredTrailTerms
 from perpdesk.vault import VaultError
 
@@ -22,10 +23,6 @@ from perpdesk.vault import VaultError
 # reads); past the connection pool (5 + 10) they would time out there after 30 s and fail the
 # streams, so they wait here in turn, and leave connections to the jobs
 OPENING_AT_ONCE = 4
-# the active accounts are read whole at least this often, whatever their marker says: a backstop
-# for a write that changes an account without `updated_at` (every check, key, label and status
-# change sets it, and a join or leave moves the count); each read is every row, in every worker
-FULL_READ_EVERY_S = 300.0
 ACTIVE_STATUS = AccountStatus.ACTIVE.value
 
 
@@ -34,29 +31,16 @@ class DbAccountSource:
         self.deps = deps
         self._opening: asyncio.Semaphore | None = None  # made on the running loop, at first use
         self._reading_terms: asyncio.Semaphore | None = None  # the same, for trailing stop terms
-        self._active: list[ActiveAccount] | None = None  # the last read, and its marker
-        self._marker: tuple[object, ...] = ()
-        self._read_until = 0.0
+        # every worker scans every few seconds: reading every row each time was its second cost
+        self._active = MarkedRows(_read_active, status=ACTIVE_STATUS)
 
     async def active(self) -> list[ActiveAccount]:
-        """Read again only when the accounts' marker moved, `changed()` was called or
-        `FULL_READ_EVERY_S` passed: every worker scans every few seconds, and reading every row
-        each time was an idle worker's second cost."""
-        active = ACTIVE_STATUS
         async with self.deps.uow() as uow:
-            marker = await uow.accounts.marker(status=active)
-            if self._active is not None and marker == self._marker and time.monotonic() < self._read_until:
-                return list(self._active)
-            rows = await uow.accounts.summaries(status=active)
-        self._marker, self._read_until = marker, time.monotonic() + FULL_READ_EVERY_S
-        # an account whose venue is not recorded yet is mirrored once the start-up records it
-        self._active = [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
-                        for r in rows if (venue := venue_of(r)) is not None]
-        return list(self._active)
+            return list(await self._active.of(uow))
 
     def changed(self) -> None:
         """An account was connected, edited or disconnected: the next `active()` reads them all."""
-        self._active = None
+        self._active.forget()
 
     def opener(self, ref: MirrorRef) -> Callable[[], Awaitable[Credentials]]:
         """The mirror's key: its sealed blob is read once, then opened for each read (a query per
@@ -102,6 +86,13 @@ class DbAccountSource:
             await uow.audit.record(user_id=user_id, action=action, account_id=account_id, actor="perpdesk",
                                    detail=detail)
             await uow.commit()
+
+
+async def _read_active(uow: UnitOfWork) -> list[ActiveAccount]:
+    rows = await uow.accounts.summaries(status=ACTIVE_STATUS)
+    # an account whose venue is not recorded yet is mirrored once the start-up records it
+    return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
+            for r in rows if (venue := venue_of(r)) is not None]
 
 
 def _version(updated_at: datetime | None) -> str:

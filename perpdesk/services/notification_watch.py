@@ -8,7 +8,6 @@ from the mirrors' events (`live_notifications`). Each event is notified once (it
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,9 +15,9 @@ from perpdesk.core.background import ItemBackoff, PeriodicTask
 from perpdesk.core.models import AccountStatus, Position
 from perpdesk.exchanges.registry import entry
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.marked_rows import MarkedRows
 from perpdesk.services.notification_text import fill_text, liquidation_text, ticks
 from perpdesk.services.notifications import notify, stored_pct
-from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.stored_messages import by_code
 from perpdesk.services.trading import load_account
 from perpdesk.store.base import utcnow
@@ -106,28 +105,16 @@ class KnownKeys:
         self._keys.add(key)
 
 
-class ProblemRows:
-    """The accounts with key problems, read again only when the accounts' marker moved or
-    `FULL_READ_S` passed: with live mirrors on, a pass over 10,000 warned accounts every 15 s
-    read them all each time, most of an idle worker's database work."""
-
-    FULL_READ_S = 300.0
-
-    def __init__(self) -> None:
-        self._marker: tuple[object, ...] = ()
-        self._rows: list[AccountSummary] | None = None
-        self._until = 0.0
-
-    async def of(self, uow: UnitOfWork) -> list[AccountSummary]:
-        marker = await uow.accounts.marker()
-        if self._rows is None or marker != self._marker or time.monotonic() >= self._until:
-            self._rows = await uow.accounts.with_key_problems()
-            self._marker, self._until = marker, time.monotonic() + self.FULL_READ_S
-        return self._rows
+def problem_rows() -> MarkedRows[list[AccountSummary]]:
+    """The accounts with key problems, read again only when the accounts changed: with live
+    mirrors on, a pass over 10,000 warned accounts every 15 s read them all each time, most of an
+    idle worker's database work."""
+    return MarkedRows(lambda uow: uow.accounts.with_key_problems())
 
 
 async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBackoff | None = None,
-                   stored: KnownKeys | None = None, problems: ProblemRows | None = None) -> None:
+                   stored: KnownKeys | None = None,
+                   problems: MarkedRows[list[AccountSummary]] | None = None) -> None:
     """Every account on its own: one that fails (say, one whose secret no longer opens) is left
     alone for a growing while by `accounts` and never stops the others."""
     accounts = accounts or ItemBackoff("notification check of account", 0.0)
@@ -136,7 +123,7 @@ async def run_once(deps: AccountsDeps, *, rest: bool = True, accounts: ItemBacko
         if not stored.loaded:  # a process's first pass: what is stored already, in one query
             stored.load(await uow.notifications.dedupe_keys("key:", stored.most))
         # with live mirrors on, only key problems are looked for here: only accounts that have one
-        rows = await uow.accounts.summaries() if rest else await (problems or ProblemRows()).of(uow)
+        rows = await uow.accounts.summaries() if rest else await (problems or problem_rows()).of(uow)
         thresholds = {u: stored_pct(pct) for u, pct in (await uow.notifications.thresholds()).items()}
     for row in rows:
         if not accounts.due(row.id):
@@ -164,7 +151,7 @@ class NotificationWatcher(PeriodicTask):
         self.deps, self._interval_s, self.on_new, self.rest = deps, interval_s, on_new, rest
         self._accounts = ItemBackoff("notification check of account", interval_s)
         self._stored = KnownKeys()
-        self._problems = ProblemRows()
+        self._problems = problem_rows()
 
     async def run_pass(self) -> None:
         await run_once(self.deps, rest=self.rest, accounts=self._accounts, stored=self._stored,

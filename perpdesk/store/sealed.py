@@ -111,7 +111,7 @@ class SealedCredentials:
         """The credentials of the user's connected account: None once the account is gone, even
         if its sealed row were left. One query (a mirror opens the key for every REST read)."""
         blob = await self.sealed_of_account(user_id=user_id, account_id=account_id)
-        return self.open_sealed(blob, user_id=user_id, account_id=account_id) if blob else None
+        return self.vault.open_credentials(blob, user_id=user_id, account_id=account_id) if blob else None
 
     async def sealed_of_account(self, *, user_id: str, account_id: str) -> bytes | None:
         """`of_account`'s blob, still sealed: a mirror keeps it and opens it for each read."""
@@ -121,9 +121,6 @@ class SealedCredentials:
             .join(acct, and_(acct.id == sec.ref, acct.user_id == sec.user_id))
             .where(sec.user_id == user_id, sec.ref == account_id, sec.purpose == CREDENTIALS_PURPOSE)
         )
-
-    def open_sealed(self, blob: bytes, *, user_id: str, account_id: str) -> Credentials:
-        return self.vault.open_credentials(blob, user_id=user_id, account_id=account_id)
 
     async def delete(self, *, user_id: str, account_id: str) -> None:
         await SealedSecretRepo(self.s).delete(user_id=user_id, ref=account_id, purpose=CREDENTIALS_PURPOSE)

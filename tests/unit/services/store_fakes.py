@@ -252,7 +252,8 @@ class StoreUnitOfWork(FakeUnitOfWork):
 
         async def marker(*, status: str | None = None) -> tuple[object, ...]:
             rows = [r for r in tables.accounts.accounts.values() if status in (None, r.status)]
-            return tuple(sorted((r.id, r.status, r.updated_at, r.warnings) for r in rows))
+            return (len(rows), max((r.updated_at for r in rows), default=None),  # as AccountRepo.marker
+                    max((r.created_at for r in rows), default=None))
 
         accounts.with_key_problems = with_key_problems  # type: ignore[attr-defined]
         accounts.marker = marker  # type: ignore[method-assign]
