@@ -69,7 +69,7 @@ class HttpClient:
         proxy: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout_s: float = 5.0,
-        max_idle_per_origin: int = 64,
+        max_idle_per_origin: int = 256,
         max_connections_per_origin: int = 256,
         max_raw_body: int = MAX_RAW_BODY,
         max_decoded_body: int = MAX_DECODED_BODY,

@@ -5,9 +5,10 @@ recent fills, kept current from the exchange's private stream.
   adds plan orders and fills to it. Pushes update the state; the parts a push cannot carry whole
   are refreshed by REST, debounced so a burst costs one request per part.
 - Every `reconcile_interval_s` the mirror reads the exchange again, logs any drift in the
-  account's audit log and replaces its state with the exchange's. A quiet account (nothing open,
-  no push, no drift, no page open since the last round) is read half as often each round, down
-  to once every `reconcile_idle_max_s`: most accounts are idle most of the time, and their
+  account's audit log and replaces its state with the exchange's. A quiet account (no order or
+  plan open, no push that changed anything, no drift, no page open since the last round; its
+  positions, if any, re-sent unchanged by the exchange lately) is read half as often each round,
+  down to once every `reconcile_idle_max_s`: most accounts are idle most of the time, and their
   reads were most of an idle mirror's CPU and of the exchange's weight spent on it.
 - Credentials are opened by `open_creds` (the account-access service) only for a (re)connection,
   a refresh or a reconciliation, and dropped after.
@@ -39,7 +40,7 @@ from perpdesk.core.errors import (
     PerpdeskError,
 )
 from perpdesk.core.market import MarketChannel, MarketKind, PlanOrder
-from perpdesk.core.models import Credentials, Order, StreamEvent
+from perpdesk.core.models import Credentials, Order, Position, StreamEvent
 from perpdesk.exchanges.base import FuturesConnector, TerminalConnector
 from perpdesk.exchanges.registry import Venue
 from perpdesk.live.bus import EventBus, account_topic
@@ -102,7 +103,11 @@ class AccountMirror:
         self.reconcile_interval_s = reconcile_interval_s
         self.reconcile_idle_max_s = max(reconcile_interval_s, reconcile_idle_max_s or reconcile_interval_s)
         self._next_reconcile_s = reconcile_interval_s
-        self._pushes_at_reconcile = -1
+        self._moves_at_reconcile = -1
+        # when the exchange last re-sent every held position unchanged (BitMart's timed push, every
+        # 10 s): such a push confirms them as a reconciliation's read would
+        self._positions_confirmed_ms = 0
+        self._unnamed_read_ms = 0  # the last read asked for because a re-send left a position out
         self._drifted_last = False
         self.watched_plans_s = watched_plans_s
         self.refresh_debounce_s = refresh_debounce_s
@@ -122,6 +127,7 @@ class AccountMirror:
         self.fills_loaded = False  # the first read is history, not new fills
         self._reread = False  # the pending refresh repeats one that overlapped a push
         self.pushes = 0  # stream events applied: a REST read that overlapped one may be older
+        self.moves = 0  # those that could have changed something (not a timed unchanged re-send)
         self.topic = account_topic(ref.account_id)
         self.ledger_version, self.ledger_changed_ms, self._epoch = 0, now_ms(), next(_EPOCHS)
         self._told: deque[str] | None = None  # plan orders whose firing was published (once one is)
@@ -230,9 +236,17 @@ class AccountMirror:
         elif ev.kind == "position":
             # (BitMart also pushes held positions every 10 s: no read unless one is new)
             held = dict(st.positions)
-            if st.apply_positions(p["positions"], p.get("closed", [])):  # type: ignore[arg-type]
+            pushed: list[Position] = p["positions"]  # type: ignore[assignment]
+            if st.apply_positions(pushed, p.get("closed", [])):  # type: ignore[arg-type]
                 self._ask("positions", "balances")
             if st.positions == held:  # that periodic push, unchanged: the view is as published
+                if {(q.symbol, q.side) for q in pushed} == held.keys():  # ...and it named them all
+                    self._positions_confirmed_ms = now_ms()
+                elif now_ms() - self._unnamed_read_ms > self.reconcile_interval_s * 1000:
+                    # a held position it left out may have closed unseen: read them (at most once
+                    # a round, should the exchange's list and its re-sends differ for good)
+                    self._unnamed_read_ms = now_ms()
+                    self._ask("positions", "balances")
                 return
         elif ev.kind == "order":
             st.apply_orders(p["orders"])  # type: ignore[arg-type]
@@ -244,6 +258,7 @@ class AccountMirror:
                 for order in p["orders"]:  # type: ignore[attr-defined]
                     self.bus.publish(self.topic, "order", self._tagged(order))
                 self._tell_triggers(p.get("triggered") or [], p["orders"])  # type: ignore[arg-type]
+        self.moves += 1
         await self._follow(st.symbols)
         self._publish_soon()
 
@@ -350,12 +365,17 @@ class AccountMirror:
 
     def _reconcile_pause(self) -> float:
         """The wait before the next round: doubled while the account stays quiet, the base
-        interval again as soon as anything happens."""
+        interval again as soon as anything happens. Held positions leave an account quiet while
+        the exchange keeps re-sending them all unchanged (BitMart, every 10 s): a fifth of the
+        accounts holding one made them most of an idle worker's reads. A close whose push was
+        lost breaks that (the re-sends no longer match what is held): the base interval again."""
         st = self.state
-        quiet = (self.pushes == self._pushes_at_reconcile and not self._drifted_last
-                 and not st.orders and not st.plans and not st.positions
+        confirmed = (not st.positions
+                     or now_ms() - self._positions_confirmed_ms <= self.reconcile_interval_s * 1000)
+        quiet = (self.moves == self._moves_at_reconcile and not self._drifted_last
+                 and not st.orders and not st.plans and confirmed
                  and not self.bus.watchers(self.topic))
-        self._pushes_at_reconcile = self.pushes
+        self._moves_at_reconcile = self.moves
         if not quiet:
             return self.reconcile_interval_s
         return min(self.reconcile_idle_max_s, self._next_reconcile_s * 2)

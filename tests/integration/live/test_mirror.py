@@ -351,3 +351,30 @@ async def test_a_supervisor_looks_at_its_watched_mirrors_plans_from_one_timer(
     finally:
         await sup.aclose()
     assert sup._plans_timer is None
+
+
+async def test_a_held_position_the_exchange_re_sends_unchanged_leaves_the_account_quiet(
+    tapped: TappedConnector, hub: tuple[InProcessBus, MarketHub], make_creds: Callable[[], Credentials],
+) -> None:
+    """The sandbox re-sends every held position each 10 s, as BitMart documents: unchanged, such a
+    push confirms them, so an account that only holds a position is reconciled less and less often
+    (a fifth of the accounts holding one were most of an idle worker's reads)."""
+    bus, mhub = hub
+    creds = make_creds()
+    source = MemorySource()
+    ref = source.add("a-held", creds)
+    mirror = AccountMirror(ref, tapped, source.opener(ref), bus, mhub, refresh_debounce_s=0.05,
+                           reconcile_interval_s=60, reconcile_idle_max_s=300)
+    mirror.start()
+    try:
+        await until(lambda: mirror.freshness.state is Freshness.FRESH, what="fresh")
+        await tapped.place_order(creds, market("1"))
+        await until(lambda: mirror.view().positions, what="the position")
+        assert mirror._positions_confirmed_ms == 0
+        mirror._reconcile_pause()  # a round: the fill was activity
+        assert mirror._reconcile_pause() == 60  # held, and not re-sent yet: the base pace
+        await until(lambda: mirror._positions_confirmed_ms > 0, timeout=15, what="the timed re-send")
+        mirror._reconcile_pause()  # a round (the fill's last pushes may have come since the last)
+        assert mirror._reconcile_pause() == 120  # quiet: the exchange vouches for the position
+    finally:
+        await mirror.stop()

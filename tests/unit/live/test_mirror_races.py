@@ -122,7 +122,7 @@ def test_a_quiet_account_is_reconciled_less_often_until_anything_happens() -> No
         m._next_reconcile_s = m._reconcile_pause()
         pauses.append(m._next_reconcile_s)
     assert pauses == [120, 240, 300, 300, 300]
-    m.pushes += 1  # the exchange pushed something
+    m.moves += 1  # the exchange pushed something
     assert m._reconcile_pause() == 60
     m._next_reconcile_s = 60
     assert m._reconcile_pause() == 120  # quiet again
@@ -135,4 +135,61 @@ def test_a_quiet_account_is_reconciled_less_often_until_anything_happens() -> No
     sub.close()
     m._next_reconcile_s = 60
     m.state.orders["1"] = object()  # type: ignore[assignment]  # an open order
+    assert m._reconcile_pause() == 60
+
+
+def _held(symbol: str, side: str, size: str) -> Any:
+    from perpdesk.core.models import MarginMode, Position, PositionSide
+
+    d = Decimal
+    return Position(symbol, PositionSide(side), d(size), d(200), d(210), d(5), MarginMode.CROSS,
+                    d(0), d(0), d(200), None, d(1))
+
+
+async def test_held_positions_stay_quiet_while_the_exchange_re_sends_them_all_unchanged() -> None:
+    ex = SlowExchange(["1"])
+    ex.release.set()
+    m = mirror(ex)
+    m.reconcile_interval_s, m.reconcile_idle_max_s, m._next_reconcile_s = 60, 300, 60
+    sol, eth = _held("SOLUSDT", "long", "10"), _held("ETHUSDT", "short", "2")
+    m.state.set_positions([sol, eth])
+
+    async def no_market_data(_symbols: set[str]) -> None:
+        return None
+
+    m._follow = no_market_data  # type: ignore[method-assign]  # no tickers here
+    m._reconcile_pause()  # the first round
+    assert m._reconcile_pause() == 60  # held, and the exchange has not re-sent them: no doubling
+
+    await m._apply(StreamEvent("position", {"positions": [eth, sol]}))  # BitMart's timed push
+    assert m.moves == 0 and m.pushes == 1  # it changed nothing
+    assert m._reconcile_pause() == 120
+    m._next_reconcile_s = 120
+    assert m._reconcile_pause() == 240
+
+    # the re-sends stop (a stream that went quiet, an exchange that never re-sends): the base pace
+    m._positions_confirmed_ms -= 61_000
+    assert m._reconcile_pause() == 60
+
+    # a re-send that leaves a held position out: its close may have been pushed and lost
+    ex.calls = 0
+    await m._apply(StreamEvent("position", {"positions": [sol]}))
+    async with asyncio.timeout(2):
+        while ex.calls < 1 or m._refresh is None or not m._refresh.done():
+            await asyncio.sleep(0.01)
+    assert ex.calls == 1  # balances and positions read at once, not at the next round
+    assert m.state.positions == {}  # this exchange holds none: the lost close is repaired
+    m.state.set_positions([sol, eth])
+    m._next_reconcile_s = 60
+    assert m._reconcile_pause() == 60  # not confirmed since
+    await m._apply(StreamEvent("position", {"positions": [sol]}))
+    await asyncio.sleep(0.01)
+    assert ex.calls == 1  # once a round, however often the exchange re-sends the short list
+
+    # a push that changes a position is activity: the base interval
+    await m._apply(StreamEvent("position", {"positions": [eth, sol]}))
+    m._next_reconcile_s = 120
+    assert m._reconcile_pause() == 240
+    await m._apply(StreamEvent("position", {"positions": [_held("SOLUSDT", "long", "11"), eth]}))
+    assert m.moves == 1
     assert m._reconcile_pause() == 60
