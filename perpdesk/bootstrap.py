@@ -30,12 +30,14 @@ from perpdesk.live.query import LiveQuery
 from perpdesk.live.runtime import LiveRuntime, Role
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.equity_history import EquitySnapshotter
+from perpdesk.services.equity_history import EquitySnapshotter, MirroredSnapshotter
 from perpdesk.services.in_flight import TicketDesk
 from perpdesk.services.live_notifications import LiveNotifier
 from perpdesk.services.notification_watch import NotificationWatcher
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.trading import IntentSettler
+from perpdesk.services.trading.settle import RECONCILE_EVERY as SETTLER_RECONCILE_EVERY
+from perpdesk.services.trading.settle import MirroredReconciler
 from perpdesk.services.users.open_streams import OpenStreams
 from perpdesk.services.webhooks import Backoff, WebhookSender
 from perpdesk.services.whitelist_watch import WhitelistWatcher
@@ -61,6 +63,7 @@ class Services:
     equity_snapshotter: EquitySnapshotter
     notification_watcher: NotificationWatcher
     webhook_sender: WebhookSender
+    mirrored_passes: list[PeriodicTask]  # this worker's part of the passes (every worker runs its own)
     live: LiveRuntime | None  # live mirrors, market hub and bus (None: PERPDESK_LIVE_ENABLED=false)
     live_notifier: LiveNotifier | None  # notifications from the mirrors' events (with `live`)
     # Last accepted TOTP time step per (user, purpose): a code opens one sign-in, never two.
@@ -94,6 +97,8 @@ class Services:
         self.equity_snapshotter.start()
         self.notification_watcher.start()
         self.webhook_sender.start()
+        for task in self.mirrored_passes:
+            task.start()
         if self.live_notifier is not None:
             self.live_notifier.start()  # subscribed before the first mirror publishes
         if self.live is not None:
@@ -116,6 +121,8 @@ class Services:
             await self.live_notifier.stop()
         await self.jobs.aclose()  # before the passes whose clients the jobs use
         await self.order_settler.stop()  # before the connectors it uses are closed
+        for task in self.mirrored_passes:
+            await task.stop()
         await self.equity_snapshotter.stop()
         await self.notification_watcher.stop()
         await self.webhook_sender.stop()
@@ -211,6 +218,16 @@ def _own_mirrors(live: LiveRuntime | None) -> LiveQuery | None:
     return None
 
 
+def _mirrored_passes(settings: Settings, accounts: AccountsDeps,
+                     mirrors: LiveQuery | None) -> list[PeriodicTask]:
+    """Each worker's part of the passes over every account: those it mirrors, from its mirrors."""
+    if mirrors is None:
+        return []
+    reconcile_s = settings.order_settle_interval_s * SETTLER_RECONCILE_EVERY
+    return [MirroredReconciler(accounts, reconcile_s, mirrors),
+            MirroredSnapshotter(accounts, settings.equity_snapshot_interval_s, mirrors)]
+
+
 def bootstrap(settings: Settings, role: Role = "all") -> Services:
     """Build everything; open nothing yet (connections open on first use, tasks on start)."""
     engine = make_engine(settings.database_url)
@@ -242,6 +259,7 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
     if live is not None:
         bus = live.bus
         accounts.on_notifications_changed = lambda user_id: bus.publish(user_topic(user_id), "unread", {})
+    mirrors = _own_mirrors(live)
     services = Services(
         settings=settings,
         engine=engine,
@@ -250,9 +268,11 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         connectors=pool,
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
-        order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrored=_own_mirrors(live)),
+        order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrored=mirrors,
+                                    scope=mirrors),
         equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s,
-                                             mirrored=_own_mirrors(live)),
+                                             mirrored=mirrors, scope=mirrors),
+        mirrored_passes=_mirrored_passes(settings, accounts, mirrors),
         # with live mirrors, fills, triggers and liquidation distance come from their events
         notification_watcher=NotificationWatcher(
             accounts, settings.notification_check_interval_s, on_new=webhooks, rest=live is None

@@ -47,6 +47,10 @@ class PeriodicTask:
     def interval_s(self) -> float:
         raise NotImplementedError
 
+    def first_pause_s(self) -> float:
+        """The wait before the first pass (0: at once)."""
+        return 0.0
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name=self.name)
@@ -85,6 +89,11 @@ class PeriodicTask:
         return mine
 
     async def _loop(self) -> None:
+        first = self.first_pause_s()
+        if first > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=first)
+            self._wake.clear()
         while True:
             if not await self._ours():  # another process runs it; take over when it stops
                 with contextlib.suppress(TimeoutError):

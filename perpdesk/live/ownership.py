@@ -31,6 +31,11 @@ class Ownership(Protocol):
         """Find out whether the leases are still held (forget them if not), without claiming."""
         ...
 
+    async def held_elsewhere(self, account_ids: Sequence[str]) -> set[str]:
+        """Those of the accounts another owner mirrors now: the passes over every account leave
+        them to that owner's process, which has them at hand (perpdesk/services/pass_scope.py)."""
+        ...
+
 
 class InProcessOwnership:
     """The single process owns every account it is asked about."""
@@ -53,3 +58,6 @@ class InProcessOwnership:
 
     async def check(self) -> None:
         return None  # nothing to lose
+
+    async def held_elsewhere(self, account_ids: Sequence[str]) -> set[str]:
+        return set()  # no other owner

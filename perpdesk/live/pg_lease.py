@@ -43,6 +43,13 @@ MEMBERS_SQL = text(
 )
 
 
+# the advisory locks held on 64-bit keys in this database: a key's high half is classid, its low objid
+ADVISORY_LOCKS_SQL = text(
+    "SELECT classid::bigint, objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 "
+    "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 def lock_key(account_id: str) -> int:
     """The account's advisory-lock key: a signed 64-bit integer."""
     digest = hashlib.sha256(b"perpdesk.live:" + account_id.encode()).digest()
@@ -112,6 +119,16 @@ class PgLeaseOwnership:
             got = await conn.scalars(TRY_LOCKS_SQL, {"keys": sorted(keys)})
             self.held.update(keys[k] for k in got)
         return self.held & wanted
+
+    async def held_elsewhere(self, account_ids: Sequence[str]) -> set[str]:
+        """Those of the accounts whose lease another owner holds: one query, on a pooled
+        connection (the lease's own is the supervisor's), less the leases held here."""
+        if not account_ids:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(ADVISORY_LOCKS_SQL)).all()
+        keys = {int.from_bytes(((hi << 32) | lo).to_bytes(8, "big"), "big", signed=True) for hi, lo in rows}
+        return {a for a in account_ids if a not in self.held and lock_key(a) in keys}
 
     async def release(self, account_ids: Sequence[str]) -> None:
         conn = self.dedicated.conn

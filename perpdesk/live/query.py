@@ -3,6 +3,8 @@ to the user, or None when this process has no mirror of it (then the caller read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from perpdesk.core.models import Balance, Order
 from perpdesk.live.supervisor import LiveSupervisor
 from perpdesk.live.views import AccountLive
@@ -35,6 +37,19 @@ class LiveQuery:
         """The account's USDT balance at the live marks while its mirror here is current."""
         view = self.fresh(user_id, account_id)
         return view.usdt if view is not None else None
+
+    def here(self) -> list[tuple[str, str]]:
+        """(user id, account id) of every account mirrored in this process (services/pass_scope.py)."""
+        if self.supervisor is None:
+            return []
+        mirrors = list(self.supervisor.mirrors.values())
+        return [(m.ref.user_id, m.ref.account_id) for m in mirrors if m.running]
+
+    async def elsewhere(self, account_ids: Sequence[str]) -> set[str]:
+        """Those of the accounts another worker's mirrors hold now."""
+        if self.supervisor is None:
+            return set()
+        return await self.supervisor.ownership.held_elsewhere(account_ids)
 
     def user_accounts(self, user_id: str) -> list[AccountLive]:
         mirrors = list(self.supervisor.mirrors.values()) if self.supervisor is not None else []

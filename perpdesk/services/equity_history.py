@@ -1,8 +1,11 @@
 """Periodic equity snapshots of every active account (for the equity and PnL chart), and the
 history read back per user: one point per pass, the user's accounts summed.
 
-Balances come from the exchange through the connector; a pass asks each account once, a few at a
-time, and one failing account is skipped (logged) without stopping the others.
+Passes start at whole multiples of the interval. With live mirrors, each worker stores the
+samples of the accounts it mirrors at the start of a pass, from its mirrors (`MirroredSnapshotter`),
+and the installation's pass (one process) takes the rest a little later: the accounts with no
+sample of the pass yet that no worker mirrors, read from the exchange through the connector, a
+few at a time. One failing account is skipped (logged) without stopping the others.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -20,6 +23,7 @@ from perpdesk.core.errors import ExchangeError, PerpdeskError
 from perpdesk.core.models import AccountStatus, Balance
 from perpdesk.core.money import fmt
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.pass_scope import PassScope, left_to_the_pass
 from perpdesk.services.trading import load_account
 from perpdesk.store.base import utcnow
 from perpdesk.store.records import EquitySample
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 KEEP = timedelta(days=400)
 PARALLEL = 8  # accounts asked at once in a pass
+GRACE_S = 30.0  # the installation's pass runs this far into each pass, after the workers' own
+PASS_SLACK_S = 0.2  # a timer that fires a little early must not take the pass that is ending
 
 
 def margin_in_use(b: Balance) -> Decimal:
@@ -38,6 +44,10 @@ class MirroredBalances(Protocol):
     """An account's USDT balance as a current live mirror in this process holds it (else None)."""
 
     def usdt_of(self, user_id: str, account_id: str) -> Balance | None: ...
+
+
+class MirroredHere(MirroredBalances, PassScope, Protocol):
+    """This process's mirrors: their balances, and which accounts they are."""
 
 
 async def _one(
@@ -64,23 +74,56 @@ async def _one(
                         usdt.unrealized_pnl)
 
 
-async def take_snapshots(deps: AccountsDeps, mirrored: MirroredBalances | None = None) -> int:
-    """One pass over every active account; returns how many snapshots were stored."""
-    async with deps.uow() as uow:
-        rows = [(a.user_id, a.id) for a in await uow.accounts.summaries(status=AccountStatus.ACTIVE.value)]
-    taken_at = utcnow()
-    gate = asyncio.Semaphore(PARALLEL)
+def pass_of(at: datetime, interval_s: float) -> datetime:
+    """The pass `at` falls in: passes start at whole multiples of the interval (UTC), so the
+    samples every process takes of one pass have the same time and sum as one point."""
+    step = max(1, int(interval_s))
+    return datetime.fromtimestamp(int(at.timestamp()) // step * step, UTC)
 
-    async def bounded(user_id: str, account_id: str) -> EquitySample | None:
-        async with gate:
-            return await _one(deps, user_id, account_id, taken_at, mirrored)
 
-    found = await asyncio.gather(*(bounded(u, a) for u, a in rows))
-    snaps = [f for f in found if f is not None]
+async def _store(deps: AccountsDeps, samples: list[EquitySample], purge_at: datetime | None = None) -> None:
     async with deps.uow() as uow:
-        await uow.snapshots.add(snaps)
-        await uow.snapshots.purge_before(taken_at - KEEP)
+        await uow.snapshots.add(samples)
+        if purge_at is not None:
+            await uow.snapshots.purge_before(purge_at - KEEP)
         await uow.commit()
+
+
+async def _sample_each(deps: AccountsDeps, pairs: list[tuple[str, str]], taken_at: datetime,
+                       mirrored: MirroredBalances | None) -> list[EquitySample]:
+    # PARALLEL readers share one iterator: one coroutine per account made at once (thousands, each
+    # holding its session and read) was a worker's memory high-water mark, which RSS keeps
+    todo = iter(pairs)
+    found: list[EquitySample] = []
+
+    async def reader() -> None:
+        for user_id, account_id in todo:
+            sample = await _one(deps, user_id, account_id, taken_at, mirrored)
+            if sample is not None:
+                found.append(sample)
+
+    await asyncio.gather(*(reader() for _ in range(PARALLEL)))
+    return found
+
+
+async def take_snapshots(deps: AccountsDeps, mirrored: MirroredBalances | None = None,
+                         scope: PassScope | None = None, taken_at: datetime | None = None) -> int:
+    """The installation's pass: every active account with no sample of this pass yet, less those
+    a worker mirrors (`scope`: that worker samples them itself, `take_mirrored`). Returns how many
+    snapshots were stored."""
+    taken_at = taken_at or utcnow()
+    async with deps.uow() as uow:
+        pairs = await uow.snapshots.without_sample(taken_at, AccountStatus.ACTIVE.value)
+    snaps = await _sample_each(deps, await left_to_the_pass(scope, pairs), taken_at, mirrored)
+    await _store(deps, snaps, purge_at=taken_at)
+    return len(snaps)
+
+
+async def take_mirrored(deps: AccountsDeps, mirrors: MirroredHere, taken_at: datetime) -> int:
+    """A worker's part of a pass: the accounts it mirrors, from its mirrors (one that is not
+    current is read from the exchange)."""
+    snaps = await _sample_each(deps, mirrors.here(), taken_at, mirrors)
+    await _store(deps, snaps)
     return len(snaps)
 
 
@@ -113,17 +156,56 @@ async def history(
 
 
 class EquitySnapshotter(PeriodicTask):
+    """The installation's pass (one process at a time), `GRACE_S` into each pass: the workers have
+    stored their own mirrors' samples by then, and it takes the rest."""
+
     name = "perpdesk-equity-snapshots"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float,
-                 mirrored: MirroredBalances | None = None) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float, mirrored: MirroredHere | None = None,
+                 scope: PassScope | None = None) -> None:
         super().__init__()
         self.deps = deps
         self._interval_s = interval_s
         self.mirrored = mirrored  # this process's live mirrors, when it runs them
+        self.scope = scope  # with live mirrors: the accounts left to their workers
+        self._grace_s = min(GRACE_S, interval_s / 4)
 
     async def run_pass(self) -> int:
-        return await take_snapshots(self.deps, self.mirrored)
+        taken_at = pass_of(utcnow() - timedelta(seconds=self._grace_s), self._interval_s)
+        return await take_snapshots(self.deps, self.mirrored, self.scope, taken_at)
 
     def interval_s(self) -> float:
-        return self._interval_s
+        return _until_next_pass(self._interval_s) + self._grace_s
+
+    def first_pause_s(self) -> float:
+        # not at once: at a cold start no mirror is current yet, and every key would be read
+        return self.interval_s() if self.scope is not None else 0.0
+
+
+class MirroredSnapshotter(PeriodicTask):
+    """A worker's own samples at the start of each pass (every worker, no lease): its mirrors
+    have the balances at hand, where the installation's pass would open each key and read the
+    exchange."""
+
+    name = "perpdesk-mirrored-equity"
+
+    def __init__(self, deps: AccountsDeps, interval_s: float, mirrors: MirroredHere) -> None:
+        super().__init__()
+        self.deps = deps
+        self._interval_s = interval_s
+        self.mirrors = mirrors
+
+    async def run_pass(self) -> int:
+        return await take_mirrored(self.deps, self.mirrors, pass_of(utcnow(), self._interval_s))
+
+    def interval_s(self) -> float:
+        return _until_next_pass(self._interval_s)
+
+    def first_pause_s(self) -> float:
+        return self.interval_s()
+
+
+def _until_next_pass(interval_s: float) -> float:
+    now = utcnow()
+    start = pass_of(now, interval_s)
+    return max(0.05, (start - now).total_seconds() + max(1, int(interval_s)) + PASS_SLACK_S)

@@ -18,6 +18,7 @@ from typing import Protocol
 from perpdesk.core.background import ItemBackoff
 from perpdesk.core.models import CLIENT_ID_PREFIX, AccountStatus, Order
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.pass_scope import PassScope, left_to_the_pass
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.store.base import new_id, utcnow
 from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
@@ -31,6 +32,10 @@ class MirroredOrders(Protocol):
     """Open orders as a current live mirror in this process holds them (None: no such mirror)."""
 
     def open_orders_of(self, user_id: str, account_id: str) -> list[Order] | None: ...
+
+
+class MirroredHere(MirroredOrders, PassScope, Protocol):
+    """This process's mirrors: their open orders, and which accounts they are."""
 
 
 def _ours(o: Order) -> bool:
@@ -128,15 +133,23 @@ async def reconcile_account(
 
 
 async def reconcile_all(
-    deps: AccountsDeps, accounts: ItemBackoff | None = None, mirrored: MirroredOrders | None = None
+    deps: AccountsDeps, accounts: ItemBackoff | None = None, mirrored: MirroredOrders | None = None,
+    scope: PassScope | None = None, *, here: bool = False,
 ) -> int:
     """Every active account, each on its own: one that fails is left alone for a growing while by
-    `accounts` and never stops the others."""
+    `accounts` and never stops the others. With live mirrors spread over workers (`scope`), the
+    installation's pass leaves the accounts a worker mirrors to that worker, which does them with
+    `here=True` from its mirrors (perpdesk/services/pass_scope.py)."""
     accounts = accounts or ItemBackoff("reconciling account", 0.0)
     async with deps.trading_uow() as uow:
-        pairs = [(a.user_id, a.id) for a in await uow.accounts.with_status(AccountStatus.ACTIVE.value)]
+        if here:
+            pairs = scope.here() if scope is not None else []
+        else:
+            pairs = [(a.user_id, a.id) for a in await uow.accounts.with_status(AccountStatus.ACTIVE.value)]
         # one query for every account, instead of one transaction per account that finds nothing
         refused = await uow.orders.accounts_with_refused(utcnow() - RECHECK_REFUSED)
+    if not here:
+        pairs = await left_to_the_pass(scope, pairs)
     total = 0
     for user_id, account_id in pairs:
         if not accounts.due(account_id):

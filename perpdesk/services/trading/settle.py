@@ -21,11 +21,13 @@ from perpdesk.core.errors import ExchangeError
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
+from perpdesk.services.pass_scope import PassScope
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.services.trading.changes import backoff
 from perpdesk.services.trading.conditional import look_up
 from perpdesk.services.trading.intents import Placement, from_ms, placement
+from perpdesk.services.trading.reconcile import MirroredHere
 from perpdesk.store.base import utcnow
 from perpdesk.store.order_records import IntentPurpose, IntentRecord, IntentStatus
 
@@ -150,6 +152,7 @@ async def settle_unknown(
 
 
 SETTLE_CONCURRENCY = 8  # accounts settled at once (each has its own rate-limit buckets)
+RECONCILE_EVERY = 20  # settler passes per reconciliation of the accounts
 
 
 async def settle_due(deps: AccountsDeps, accounts: ItemBackoff | None = None) -> int:
@@ -182,11 +185,12 @@ class IntentSettler(PeriodicTask):
 
     name = "perpdesk-intent-settler"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = 20,
-                 mirrored: reconcile.MirroredOrders | None = None) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = RECONCILE_EVERY,
+                 mirrored: reconcile.MirroredOrders | None = None, scope: PassScope | None = None) -> None:
         super().__init__()
         self.deps = deps
         self.mirrored = mirrored  # this process's live mirrors, when it runs them
+        self.scope = scope  # with live mirrors: the accounts left to their workers (MirroredReconciler)
         self._interval_s = interval_s
         self._next_due: datetime | None = None
         self._reconcile_every = reconcile_every
@@ -198,7 +202,7 @@ class IntentSettler(PeriodicTask):
         decided = await settle_due(self.deps, self._settling)
         self._passes += 1
         if self._reconcile_every and self._passes % self._reconcile_every == 1:
-            await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrored)
+            await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrored, self.scope)
         async with self.deps.trading_uow() as uow:
             self._next_due = await uow.orders.earliest_due()
         return decided
@@ -208,3 +212,27 @@ class IntentSettler(PeriodicTask):
             return self._interval_s
         until = (self._next_due - utcnow()).total_seconds() + 0.05
         return max(0.05, min(self._interval_s, until)) if until > 0 else self._interval_s
+
+
+class MirroredReconciler(PeriodicTask):
+    """A worker's part of the settler's reconciliation (every worker, no lease): the accounts it
+    mirrors, from its mirrors (one that shows nothing of ours open costs no read at all)."""
+
+    name = "perpdesk-mirrored-reconcile"
+
+    def __init__(self, deps: AccountsDeps, interval_s: float, mirrors: MirroredHere) -> None:
+        super().__init__()
+        self.deps = deps
+        self.mirrors = mirrors
+        self._interval_s = interval_s
+        self._reconciling = ItemBackoff("reconciling account", interval_s)
+
+    async def run_pass(self) -> int:
+        return await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrors, self.mirrors,
+                                             here=True)
+
+    def interval_s(self) -> float:
+        return self._interval_s
+
+    def first_pause_s(self) -> float:
+        return self._interval_s / 2  # the mirrors it reads are still starting at first

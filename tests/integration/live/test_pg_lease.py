@@ -98,6 +98,33 @@ async def test_each_owner_holds_its_share_and_a_handover_never_holds_twice() -> 
     assert lock_key("x") != lock_key("y") and -(2**63) <= lock_key("x") < 2**63
 
 
+async def test_each_owner_tells_which_accounts_the_others_hold() -> None:
+    """The passes over every account leave another worker's accounts to it: the others' locks,
+    read from pg_locks (negative keys too), never this owner's own."""
+    admin_url = os.environ[PG_ENV]
+    url = await create_pg_database(admin_url)
+    e1, e2 = make_engine(url), make_engine(url)
+    a, b = PgLeaseOwnership(e1, "a"), PgLeaseOwnership(e2, "b")
+    try:
+        assert await a.held_elsewhere(ACCOUNTS) == set()  # nobody holds anything yet
+        await a.claim(ACCOUNTS)
+        await b.claim(ACCOUNTS)
+        await converge(a, b)
+        assert a.held and b.held and a.held | b.held == set(ACCOUNTS)
+        assert any(lock_key(x) < 0 for x in b.held) and any(lock_key(x) >= 0 for x in b.held)
+        assert await a.held_elsewhere(ACCOUNTS) == b.held
+        assert await b.held_elsewhere(ACCOUNTS) == a.held
+        assert await a.held_elsewhere(["acct-x", *sorted(a.held)]) == set()  # unknown, or a's own
+        await b.aclose()  # b leaves: its accounts are nobody's until a claims them
+        assert await a.held_elsewhere(ACCOUNTS) == set()
+    finally:
+        for owner in (a, b):
+            await owner.aclose()
+        for engine in (e1, e2):
+            await engine.dispose()
+        await drop_pg_database(admin_url, url)
+
+
 def test_sqlite_and_unnamed_owners_are_refused() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         PgLeaseOwnership(make_engine("sqlite+aiosqlite:///:memory:"))

@@ -89,3 +89,40 @@ async def test_the_pass_over_every_account_rechecks_a_refused_record_no_longer_o
         repaired = await OrderIntentRepo(s).by_client_id(t.user_id, t.account_id, wrong)
         assert await OrderIntentRepo(s).by_client_id(quiet.user_id, quiet.account_id, wrong) is None
     assert repaired is not None and repaired.status == "placed" and repaired.order_id
+
+
+async def test_the_pass_leaves_a_workers_accounts_to_that_workers_own_pass(tctx: TCtx) -> None:
+    """With mirrors spread over workers, the installation's pass skips the accounts a worker
+    mirrors (this process's and another's); each worker reconciles its own (`here=True`)."""
+    from perpdesk.services.trading.reconcile import reconcile_all
+
+    here, there = await tctx.trader(), await tctx.trader()
+    tctx.sandbox.admin.set_price(ETH, "3500")
+    orphans = {}
+    for t in (here, there):  # an order of ours at the exchange that perpdesk has no record of
+        orphans[t.account_id] = trading.new_client_order_id()
+        placed = await tctx.connector.place_order(t.creds, request(orphans[t.account_id], "2800"))
+        assert placed.status is PlacementStatus.PLACED
+
+    class Worker:
+        def here(self) -> list[tuple[str, str]]:
+            return [(here.user_id, here.account_id)]
+
+        async def elsewhere(self, account_ids: list[str]) -> set[str]:
+            return {there.account_id} & set(account_ids)
+
+        def open_orders_of(self, user_id: str, account_id: str) -> None:
+            return None  # no current mirror: the exchange is read
+
+    async def adopted(t: object) -> bool:
+        async with tctx.deps.sessions() as s:
+            return await OrderIntentRepo(s).by_client_id(
+                t.user_id, t.account_id, orphans[t.account_id]) is not None  # type: ignore[attr-defined]
+
+    worker = Worker()
+    await reconcile_all(tctx.deps, None, worker, worker)  # the installation's pass
+    assert not await adopted(here) and not await adopted(there)
+    assert await reconcile_all(tctx.deps, None, worker, worker, here=True) == 1  # this worker's own
+    assert await adopted(here) and not await adopted(there)
+    await reconcile_all(tctx.deps)  # no cluster: every account
+    assert await adopted(there)

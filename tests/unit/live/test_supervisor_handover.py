@@ -44,6 +44,9 @@ class Ownership:
         if self.session_lost:  # the server ended the session: every lock went with it
             self.held.clear()
 
+    async def held_elsewhere(self, account_ids: Sequence[str]) -> set[str]:
+        return set(account_ids) & self.locked_elsewhere
+
 
 class Mirror:
     def __init__(self, account_id: str) -> None:

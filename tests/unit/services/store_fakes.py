@@ -164,11 +164,18 @@ class _Webhooks:
 
 
 class _Snapshots:
-    def __init__(self, d: _Data) -> None:
+    def __init__(self, d: _Data, accounts: Tables) -> None:
         self.d = d
+        self.accounts = accounts
 
     async def add(self, samples: Sequence[EquitySample]) -> None:
-        self.d.snapshots.extend(samples)
+        taken = {(s.account_id, s.taken_at) for s in self.d.snapshots}
+        self.d.snapshots.extend(s for s in samples if (s.account_id, s.taken_at) not in taken)
+
+    async def without_sample(self, taken_at: datetime, status: str) -> list[tuple[str, str]]:
+        taken = {s.account_id for s in self.d.snapshots if s.taken_at == taken_at}
+        return [(r.user_id, r.id) for r in self.accounts.accounts.values()
+                if r.status == status and r.id not in taken]
 
     async def since(self, user_id: str, since: datetime, account_id: str | None = None) -> list[EquitySample]:
         return [
@@ -217,7 +224,7 @@ class StoreUnitOfWork(FakeUnitOfWork):
         self.data = _Data(tables)
         self.notifications = _Notifications(self.data)
         self.webhooks = _Webhooks(self.data)
-        self.snapshots = _Snapshots(self.data)
+        self.snapshots = _Snapshots(self.data, tables.accounts)
         self.secrets = _Secrets(self.data)
         accounts = self.accounts
 

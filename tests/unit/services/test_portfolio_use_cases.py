@@ -147,3 +147,47 @@ async def test_equity_history_keeps_what_a_failing_account_does_not_stop_and_for
     tables.snapshots.append(EquitySample("alice", "x", old, D(5), D(5), D(0), D(0)))
     assert await equity_history.take_snapshots(store_deps(tables, exchange)) == 1
     assert [s.equity for s in tables.snapshots] == [D(1)]  # the pass past KEEP is gone
+
+
+def test_passes_start_at_whole_multiples_of_the_interval() -> None:
+    at = datetime(2026, 12, 7, 23, 14, 59, 999_000, tzinfo=UTC)
+    assert equity_history.pass_of(at, 300) == datetime(2026, 12, 7, 23, 10, tzinfo=UTC)
+    assert equity_history.pass_of(at.replace(minute=15, second=0, microsecond=0), 300) == datetime(
+        2026, 12, 7, 23, 15, tzinfo=UTC)
+    assert equity_history.pass_of(at, 10) == datetime(2026, 12, 7, 23, 14, 50, tzinfo=UTC)
+
+
+async def test_a_worker_samples_its_own_mirrors_and_the_pass_takes_only_what_no_worker_mirrors() -> None:
+    tables, exchange = StoreTables(), BookConnector()
+    here = _account(tables, exchange, "alice", "Here", Book([_usdt("100", "100")]))
+    there = _account(tables, exchange, "alice", "There", Book([_usdt("50", "50")]))
+    _account(tables, exchange, "bob", "Nobody's", Book([_usdt("7", "7")]))
+    deps = store_deps(tables, exchange)
+    live = _usdt("101.5", "90", "11.5", upnl="1.5")
+
+    class Worker:
+        """This process's mirrors: `here`; another worker mirrors `there`."""
+
+        def here(self) -> list[tuple[str, str]]:
+            return [("alice", here)]
+
+        async def elsewhere(self, account_ids: list[str]) -> set[str]:
+            return {there} & set(account_ids)
+
+        def usdt_of(self, user_id: str, account_id: str) -> Balance | None:
+            return live if account_id == here else None
+
+    w = Worker()
+    taken = equity_history.pass_of(utcnow(), 300)
+    assert await equity_history.take_mirrored(deps, w, taken) == 1
+    assert exchange.calls["balances"] == 0  # from the mirror
+    # the other worker stores `there` itself: the installation's pass takes only the rest
+    assert await equity_history.take_snapshots(deps, w, w, taken) == 1
+    assert exchange.calls["balances"] == 1
+    assert sorted((s.user_id, s.equity) for s in tables.snapshots) == [("alice", D("101.5")), ("bob", D(7))]
+    # a pass run again (a worker that raced the installation's, a restart) stores nothing twice
+    await equity_history.take_mirrored(deps, w, taken)
+    assert await equity_history.take_snapshots(deps, None, None, taken) == 1  # `there` only: no worker here
+    assert sorted(s.equity for s in tables.snapshots) == [D(7), D(50), D("101.5")]
+    (point,) = await equity_history.history(deps, "alice")
+    assert point.taken_at == taken and point.equity == D("151.5")  # one pass, both accounts summed
