@@ -190,6 +190,19 @@ async def test_a_burst_is_bounded_to_the_connection_cap(echo: LoopServer) -> Non
     await client.aclose()
 
 
+async def test_a_bursts_connections_are_all_kept_for_the_next_burst(echo: LoopServer) -> None:
+    """Reconciliations come in bursts: every connection a burst opened (up to the cap) is kept
+    idle for the next one. Keeping 64 of 256 made an idle worker reconnect all the time."""
+    client = HttpClient()
+    origin = Origin.parse(echo.url)
+    for burst in range(3):
+        results = await asyncio.gather(*(client.request(_get(origin, f"/{burst}/{i}", 2))
+                                         for i in range(150)))
+        assert all(r.status == 200 for r in results)
+        assert echo.connections == 150, burst  # the first burst's, reused by the next ones
+    await client.aclose()
+
+
 async def test_one_watchdog_times_out_each_request_at_its_own_deadline() -> None:
     """The per-client timer: a short timeout after a long one still fires on time, concurrent
     requests each expire at their own deadline, and answered requests are left alone."""
