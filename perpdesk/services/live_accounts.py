@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from perpdesk.core.errors import NotFound
 from perpdesk.core.models import AccountStatus, Credentials
+from perpdesk.exchanges.registry import Venue
 from perpdesk.live.mirror import MirrorRef, PlanTerms
 from perpdesk.live.supervisor import ActiveAccount
 from perpdesk.services.account_access import NO_SUCH_ACCOUNT, venue_of
@@ -17,6 +17,7 @@ from perpdesk.services.deps import AccountsDeps
 from perpdesk.services.marked_rows import MarkedRows
 from perpdesk.services.ports import UnitOfWork
 from perpdesk.services.trading.trail_terms import StoredTrailTerms
+from perpdesk.store.records import AccountSummary
 from perpdesk.vault import VaultError
 
 # keys opened at once: a worker's cold start opens thousands (every mirror's login and first
@@ -91,9 +92,11 @@ class DbAccountSource:
 async def _read_active(uow: UnitOfWork) -> list[ActiveAccount]:
     rows = await uow.accounts.summaries(status=ACTIVE_STATUS)
     # an account whose venue is not recorded yet is mirrored once the start-up records it
-    return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r.updated_at))
+    return [ActiveAccount(MirrorRef(r.id, r.user_id, venue, r.label), _version(r, venue))
             for r in rows if (venue := venue_of(r)) is not None]
 
 
-def _version(updated_at: datetime | None) -> str:
-    return updated_at.isoformat() if updated_at is not None else ""
+def _version(r: AccountSummary, venue: Venue) -> str:
+    """What restarts the account's mirror: another key, label or venue. Not `updated_at`, which
+    each check of the key moves too (a re-check restarted the mirror: a login and a snapshot)."""
+    return f"{r.key_version}|{r.label}|{venue.api_url}|{venue.ws_url or ''}"

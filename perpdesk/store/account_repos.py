@@ -6,6 +6,7 @@ user's account takes the user id: another user's account is simply not found.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -22,13 +23,18 @@ from perpdesk.store.records import AccountRecord, AccountSummary, AuditEntryReco
 
 def summary_of(r: ExchangeAccount | AccountRecord | Row[Any]) -> AccountSummary:
     return AccountSummary(r.id, r.user_id, r.exchange, r.label, r.status, r.created_at, r.api_url, r.ws_url,
-                          tuple(r.warnings or ()), r.last_error, r.updated_at)
+                          tuple(r.warnings or ()), r.last_error, r.updated_at, key_version(r.api_key_hash))
+
+
+def key_version(api_key_hash: str | None) -> str:
+    """Which key the account holds, as a short digest of its keyed hash (never the hash)."""
+    return hashlib.sha256((api_key_hash or "").encode()).hexdigest()[:16]
 
 
 def _summary_columns() -> tuple[Any, ...]:
     a = ExchangeAccount
     return (a.id, a.user_id, a.exchange, a.label, a.status, a.created_at, a.api_url, a.ws_url, a.warnings,
-            a.last_error, a.updated_at)
+            a.last_error, a.updated_at, a.api_key_hash)
 
 
 _LISTS = ("permissions", "warnings", "balances")  # JSON lists in the row, tuples in the record

@@ -23,7 +23,8 @@ class AccountSummary:
     ws_url: str | None = None
     warnings: tuple[str, ...] = ()  # the key audit's warning codes
     last_error: str | None = None  # a message code
-    updated_at: datetime | None = None  # changes with the key or the label (the live mirror restarts)
+    updated_at: datetime | None = None  # changes with the key, the label and each check of the key
+    key_version: str = ""  # changes with the key only (store/account_repos.key_version)
 
 
 @dataclass(frozen=True, slots=True)

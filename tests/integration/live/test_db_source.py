@@ -150,3 +150,31 @@ async def test_a_mirror_reads_its_sealed_key_once_and_again_after_a_master_key_r
         await s.execute(delete(ExchangeAccount).where(ExchangeAccount.id == trader.account_id))
     with pytest.raises(NotFound):
         await source.opener(acct.ref)()
+
+
+async def test_a_check_of_the_key_does_not_restart_the_mirror_and_a_new_key_does(tctx: TCtx) -> None:
+    """A mirror restarts (a login and a snapshot) when its account gets another key, label or
+    venue: a re-check of the same key moves the marker (its warnings may have changed) but not the
+    mirror's version."""
+    import secrets
+
+    from perpdesk.core.models import Credentials
+    from perpdesk.services import account_checks
+    from perpdesk.services import accounts as account_service
+
+    source = DbAccountSource(tctx.deps)
+    t = await tctx.trader()
+
+    async def version() -> str:
+        return {a.ref.account_id: a.version for a in await source.active()}[t.account_id]
+
+    before = await version()
+    await account_checks.check(tctx.deps, t.user_id, t.account_id)
+    assert await version() == before
+    await account_service.rename(tctx.deps, t.user_id, t.account_id, "Desk two")
+    renamed = await version()
+    assert renamed != before
+    key = tctx.sandbox.admin.create_key(t.email, memo="memo-" + secrets.token_hex(3))
+    await account_service.replace_credentials(tctx.deps, t.user_id, t.account_id,
+                                              Credentials(key["api_key"], key["secret_key"], key["memo"]))
+    assert await version() not in (before, renamed)
