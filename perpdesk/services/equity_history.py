@@ -34,6 +34,8 @@ KEEP = timedelta(days=400)
 PARALLEL = 8  # accounts asked at once in a pass
 GRACE_S = 30.0  # the installation's pass runs this far into each pass, after the workers' own
 PASS_SLACK_S = 0.2  # a timer that fires a little early must not take the pass that is ending
+STORE_CHUNK = 500  # samples stored per transaction
+YIELD_EVERY = 50  # accounts a reader samples between turns of the event loop
 
 
 def margin_in_use(b: Balance) -> Decimal:
@@ -82,11 +84,16 @@ def pass_of(at: datetime, interval_s: float) -> datetime:
 
 
 async def _store(deps: AccountsDeps, samples: list[EquitySample], purge_at: datetime | None = None) -> None:
-    async with deps.uow() as uow:
-        await uow.snapshots.add(samples)
-        if purge_at is not None:
+    # a few hundred rows a statement: one statement of 5,000 held the event loop for the time it
+    # took to bind them, and every live page of the worker with it
+    for i in range(0, len(samples), STORE_CHUNK):
+        async with deps.uow() as uow:
+            await uow.snapshots.add(samples[i:i + STORE_CHUNK])
+            await uow.commit()
+    if purge_at is not None:
+        async with deps.uow() as uow:
             await uow.snapshots.purge_before(purge_at - KEEP)
-        await uow.commit()
+            await uow.commit()
 
 
 async def _sample_each(deps: AccountsDeps, pairs: list[tuple[str, str]], taken_at: datetime,
@@ -97,10 +104,12 @@ async def _sample_each(deps: AccountsDeps, pairs: list[tuple[str, str]], taken_a
     found: list[EquitySample] = []
 
     async def reader() -> None:
-        for user_id, account_id in todo:
+        for i, (user_id, account_id) in enumerate(todo):
             sample = await _one(deps, user_id, account_id, taken_at, mirrored)
             if sample is not None:
                 found.append(sample)
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a mirror's answer awaits nothing: let the loop breathe
 
     await asyncio.gather(*(reader() for _ in range(PARALLEL)))
     return found

@@ -157,7 +157,10 @@ def test_passes_start_at_whole_multiples_of_the_interval() -> None:
     assert equity_history.pass_of(at, 10) == datetime(2026, 12, 7, 23, 14, 50, tzinfo=UTC)
 
 
-async def test_a_worker_samples_its_own_mirrors_and_the_pass_takes_only_what_no_worker_mirrors() -> None:
+async def test_a_worker_samples_its_own_mirrors_and_the_pass_takes_only_what_no_worker_mirrors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(equity_history, "STORE_CHUNK", 1)  # a transaction per sample: none is lost
     tables, exchange = StoreTables(), BookConnector()
     here = _account(tables, exchange, "alice", "Here", Book([_usdt("100", "100")]))
     there = _account(tables, exchange, "alice", "There", Book([_usdt("50", "50")]))
