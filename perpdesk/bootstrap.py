@@ -268,10 +268,8 @@ def bootstrap(settings: Settings, role: Role = "all") -> Services:
         connectors=pool,
         accounts=accounts,
         whitelist_watcher=WhitelistWatcher(accounts),
-        order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrored=mirrors,
-                                    scope=mirrors),
-        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s,
-                                             mirrored=mirrors, scope=mirrors),
+        order_settler=IntentSettler(accounts, settings.order_settle_interval_s, mirrors=mirrors),
+        equity_snapshotter=EquitySnapshotter(accounts, settings.equity_snapshot_interval_s, mirrors=mirrors),
         mirrored_passes=_mirrored_passes(settings, accounts, mirrors),
         # with live mirrors, fills, triggers and liquidation distance come from their events
         notification_watcher=NotificationWatcher(

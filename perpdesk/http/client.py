@@ -69,7 +69,7 @@ class HttpClient:
         proxy: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout_s: float = 5.0,
-        max_idle_per_origin: int = 256,
+        max_idle_per_origin: int | None = None,
         max_connections_per_origin: int = 256,
         max_raw_body: int = MAX_RAW_BODY,
         max_decoded_body: int = MAX_DECODED_BODY,
@@ -78,7 +78,9 @@ class HttpClient:
         self._local_addr = (source_address, 0) if source_address else None
         self._ssl = ssl_context
         self._connect_timeout = connect_timeout_s
-        self._max_idle = max_idle_per_origin
+        # every connection a burst opened is kept for the next burst (64 of 256 made an idle
+        # worker of thousands of accounts reconnect all the time): the cap unless told otherwise
+        self._max_idle = max_connections_per_origin if max_idle_per_origin is None else max_idle_per_origin
         self._max_conns = max_connections_per_origin
         self._protocol = partial(Connection, max_raw_body, max_decoded_body)
         self._pools: dict[Origin, _Pool] = {}

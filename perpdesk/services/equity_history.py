@@ -170,25 +170,25 @@ class EquitySnapshotter(PeriodicTask):
 
     name = "perpdesk-equity-snapshots"
 
-    def __init__(self, deps: AccountsDeps, interval_s: float, mirrored: MirroredHere | None = None,
-                 scope: PassScope | None = None) -> None:
+    def __init__(self, deps: AccountsDeps, interval_s: float, mirrors: MirroredHere | None = None) -> None:
         super().__init__()
         self.deps = deps
         self._interval_s = interval_s
-        self.mirrored = mirrored  # this process's live mirrors, when it runs them
-        self.scope = scope  # with live mirrors: the accounts left to their workers
+        # this process's live mirrors, when it runs them: their balances, and the accounts left to
+        # the workers' own passes (MirroredSnapshotter)
+        self.mirrors = mirrors
         self._grace_s = min(GRACE_S, interval_s / 4)
 
     async def run_pass(self) -> int:
         taken_at = pass_of(utcnow() - timedelta(seconds=self._grace_s), self._interval_s)
-        return await take_snapshots(self.deps, self.mirrored, self.scope, taken_at)
+        return await take_snapshots(self.deps, self.mirrors, self.mirrors, taken_at)
 
     def interval_s(self) -> float:
         return _until_next_pass(self._interval_s) + self._grace_s
 
     def first_pause_s(self) -> float:
         # not at once: at a cold start no mirror is current yet, and every key would be read
-        return self.interval_s() if self.scope is not None else 0.0
+        return self.interval_s() if self.mirrors is not None else 0.0
 
 
 class MirroredSnapshotter(PeriodicTask):

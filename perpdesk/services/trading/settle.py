@@ -21,7 +21,6 @@ from perpdesk.core.errors import ExchangeError
 from perpdesk.core.models import Credentials
 from perpdesk.exchanges.base import FuturesConnector
 from perpdesk.services.deps import AccountsDeps
-from perpdesk.services.pass_scope import PassScope
 from perpdesk.services.trading import changes, reconcile
 from perpdesk.services.trading.access import AccountRef, load_account
 from perpdesk.services.trading.changes import backoff
@@ -186,11 +185,12 @@ class IntentSettler(PeriodicTask):
     name = "perpdesk-intent-settler"
 
     def __init__(self, deps: AccountsDeps, interval_s: float = 15.0, reconcile_every: int = RECONCILE_EVERY,
-                 mirrored: reconcile.MirroredOrders | None = None, scope: PassScope | None = None) -> None:
+                 mirrors: MirroredHere | None = None) -> None:
         super().__init__()
         self.deps = deps
-        self.mirrored = mirrored  # this process's live mirrors, when it runs them
-        self.scope = scope  # with live mirrors: the accounts left to their workers (MirroredReconciler)
+        # this process's live mirrors, when it runs them: their open orders, and the accounts left
+        # to the workers' own passes (MirroredReconciler)
+        self.mirrors = mirrors
         self._interval_s = interval_s
         self._next_due: datetime | None = None
         self._reconcile_every = reconcile_every
@@ -202,7 +202,7 @@ class IntentSettler(PeriodicTask):
         decided = await settle_due(self.deps, self._settling)
         self._passes += 1
         if self._reconcile_every and self._passes % self._reconcile_every == 1:
-            await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrored, self.scope)
+            await reconcile.reconcile_all(self.deps, self._reconciling, self.mirrors, self.mirrors)
         async with self.deps.trading_uow() as uow:
             self._next_due = await uow.orders.earliest_due()
         return decided
